@@ -1,0 +1,531 @@
+package io.forkline.storage.store;
+
+import io.forkline.storage.id.TenantId;
+import io.forkline.storage.id.TimelineId;
+import io.forkline.storage.key.Key;
+import io.forkline.storage.timeline.TimelineMetadata;
+import org.rocksdb.BlockBasedTableConfig;
+import org.rocksdb.BloomFilter;
+import org.rocksdb.ColumnFamilyDescriptor;
+import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.ColumnFamilyOptions;
+import org.rocksdb.CompressionType;
+import org.rocksdb.DBOptions;
+import org.rocksdb.LRUCache;
+import org.rocksdb.ReadOptions;
+import org.rocksdb.RocksDB;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.RocksIterator;
+import org.rocksdb.WriteBatch;
+import org.rocksdb.WriteOptions;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The versioned page store: every version of every {@link Key} of every timeline, in RocksDB
+ * (which supplies the log structure, compression, block cache, checksums and crash recovery).
+ *
+ * <p>Column families and their record layouts (all big-endian):
+ * <pre>
+ *   versions   timelineId(16) | key(18) | lsn(8)        -> value (empty = tombstone)
+ *   timelines  timelineId(16) | 0x01                    -> {@link TimelineMetadata#encode()}
+ *              timelineId(16) | 0x02                    -> lastRecordLsn(8)
+ *   committs   timelineId(16) | commitTime+2^63(8) | lsn(8) -> empty   (commit timestamp index)
+ *   meta       UTF-8 name                               -> bytes       (pageserver's own records)
+ * </pre>
+ *
+ * <p>Reads: {@code get(timeline, key, lsn)} returns the newest version with version LSN
+ * {@code <= lsn} on the timeline, else the ancestor's at {@code min(lsn, ancestorLsn)}, recursively.
+ * Writes go through a {@link TimelineWriter}, one per timeline at a time, whose {@code commit}
+ * makes a batch of versions and the new last record LSN durable atomically (fsync'd RocksDB WAL):
+ * a last record LSN is only ever reported for versions that survive a crash.
+ *
+ * <p>Thread-safe. Directory layout: {@code dir/} is a RocksDB database.
+ */
+public final class PageStore implements AutoCloseable {
+    static {
+        RocksDB.loadLibrary();
+    }
+
+    private static final int VKEY_LENGTH = TimelineId.LENGTH + Key.LENGTH + 8;
+
+    private final RocksDB db;
+    private final List<AutoCloseable> resources = new ArrayList<>();
+    private final ColumnFamilyHandle versions;
+    private final ColumnFamilyHandle timelinesCf;
+    private final ColumnFamilyHandle commitTs;
+    private final ColumnFamilyHandle meta;
+    private final WriteOptions syncWrite;
+    private final Map<TimelineId, TimelineState> timelines = new ConcurrentHashMap<>();
+
+    /** Cached timeline: immutable metadata plus the durable last record LSN. */
+    private record TimelineState(TimelineMetadata metadata, AtomicLong lastRecordLsn) {
+    }
+
+    private PageStore(RocksDB db, List<ColumnFamilyHandle> handles, List<AutoCloseable> owned) {
+        this.db = db;
+        this.versions = handles.get(1);
+        this.timelinesCf = handles.get(2);
+        this.commitTs = handles.get(3);
+        this.meta = handles.get(4);
+        this.resources.addAll(handles);
+        this.resources.addAll(owned);
+        this.syncWrite = new WriteOptions().setSync(true);
+        resources.add(syncWrite);
+        loadTimelines();
+    }
+
+    /**
+     * Opens (creating if missing) the store in {@code dir}.
+     *
+     * @throws StorageException when RocksDB cannot open it (locked by another process, corrupt)
+     */
+    public static PageStore open(Path dir) {
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new StorageException("cannot create store directory " + dir, e);
+        }
+        List<AutoCloseable> owned = new ArrayList<>();
+        LRUCache cache = new LRUCache(256L * 1024 * 1024);
+        owned.add(cache);
+        BloomFilter bloom = new BloomFilter(10);
+        owned.add(bloom);
+        BlockBasedTableConfig table = new BlockBasedTableConfig().setBlockCache(cache).setBlockSize(16 * 1024);
+        ColumnFamilyOptions versionOpts = new ColumnFamilyOptions()
+                .setTableFormatConfig(table)
+                .setCompressionType(CompressionType.LZ4_COMPRESSION)
+                .setWriteBufferSize(64L * 1024 * 1024);
+        ColumnFamilyOptions smallOpts = new ColumnFamilyOptions();
+        owned.add(versionOpts);
+        owned.add(smallOpts);
+        DBOptions dbOpts = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true)
+                .setMaxBackgroundJobs(2);
+        owned.add(dbOpts);
+        List<ColumnFamilyDescriptor> cfs = List.of(
+                new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, smallOpts),
+                new ColumnFamilyDescriptor("versions".getBytes(StandardCharsets.UTF_8), versionOpts),
+                new ColumnFamilyDescriptor("timelines".getBytes(StandardCharsets.UTF_8), smallOpts),
+                new ColumnFamilyDescriptor("committs".getBytes(StandardCharsets.UTF_8), smallOpts),
+                new ColumnFamilyDescriptor("meta".getBytes(StandardCharsets.UTF_8), smallOpts));
+        List<ColumnFamilyHandle> handles = new ArrayList<>();
+        try {
+            RocksDB db = RocksDB.open(dbOpts, dir.toString(), cfs, handles);
+            PageStore store = new PageStore(db, handles, owned);
+            store.resources.add(0, db);
+            return store;
+        } catch (RocksDBException e) {
+            owned.forEach(PageStore::closeQuietly);
+            throw new StorageException("cannot open page store at " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void loadTimelines() {
+        try (RocksIterator it = db.newIterator(timelinesCf)) {
+            for (it.seekToFirst(); it.isValid(); it.next()) {
+                byte[] k = it.key();
+                if (k.length == TimelineId.LENGTH + 1 && k[TimelineId.LENGTH] == 1) {
+                    TimelineMetadata md = TimelineMetadata.decode(it.value());
+                    byte[] last = getRaw(timelinesCf, timelineKey(md.id(), (byte) 2));
+                    long lastLsn = last == null ? md.startLsn() : bytesToLong(last, 0);
+                    timelines.put(md.id(), new TimelineState(md, new AtomicLong(lastLsn)));
+                }
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- timelines
+
+    /**
+     * Creates a timeline whose last record LSN starts at {@code metadata.startLsn()}.
+     *
+     * @throws IllegalArgumentException when the id exists, or the ancestor does not
+     */
+    public void createTimeline(TimelineMetadata metadata) {
+        if (timelines.containsKey(metadata.id())) {
+            throw new IllegalArgumentException("timeline " + metadata.id() + " already exists");
+        }
+        if (metadata.ancestor() != null && !timelines.containsKey(metadata.ancestor())) {
+            throw new IllegalArgumentException("ancestor timeline " + metadata.ancestor() + " does not exist");
+        }
+        try (WriteBatch batch = new WriteBatch()) {
+            batch.put(timelinesCf, timelineKey(metadata.id(), (byte) 1), metadata.encode());
+            batch.put(timelinesCf, timelineKey(metadata.id(), (byte) 2), longToBytes(metadata.startLsn()));
+            db.write(syncWrite, batch);
+        } catch (RocksDBException e) {
+            throw new StorageException("cannot create timeline " + metadata.id(), e);
+        }
+        timelines.put(metadata.id(), new TimelineState(metadata, new AtomicLong(metadata.startLsn())));
+    }
+
+    /** The timeline's metadata, or {@code null} when it does not exist. */
+    public TimelineMetadata timeline(TimelineId id) {
+        TimelineState s = timelines.get(id);
+        return s == null ? null : s.metadata();
+    }
+
+    /** All timelines of a tenant, in no particular order. */
+    public List<TimelineMetadata> timelines(TenantId tenant) {
+        List<TimelineMetadata> out = new ArrayList<>();
+        for (TimelineState s : timelines.values()) {
+            if (s.metadata().tenant().equals(tenant)) {
+                out.add(s.metadata());
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Durable last record LSN of the timeline: end LSN of the last WAL record whose effects are
+     * stored (or the start LSN when none was ingested).
+     *
+     * @throws IllegalArgumentException when the timeline does not exist
+     */
+    public long lastRecordLsn(TimelineId id) {
+        return state(id).lastRecordLsn().get();
+    }
+
+    /**
+     * Deletes a timeline and every version it wrote. The caller makes sure no other timeline has
+     * it as ancestor.
+     *
+     * @throws IllegalArgumentException when the timeline does not exist
+     */
+    public void deleteTimeline(TimelineId id) {
+        state(id);
+        byte[] from = new byte[TimelineId.LENGTH];
+        id.writeTo(from, 0);
+        byte[] to = increment(from);
+        try (WriteBatch batch = new WriteBatch()) {
+            batch.deleteRange(versions, from, to);
+            batch.deleteRange(commitTs, from, to);
+            batch.delete(timelinesCf, timelineKey(id, (byte) 1));
+            batch.delete(timelinesCf, timelineKey(id, (byte) 2));
+            db.write(syncWrite, batch);
+        } catch (RocksDBException e) {
+            throw new StorageException("cannot delete timeline " + id, e);
+        }
+        timelines.remove(id);
+    }
+
+    private TimelineState state(TimelineId id) {
+        TimelineState s = timelines.get(id);
+        if (s == null) {
+            throw new IllegalArgumentException("timeline " + id + " does not exist");
+        }
+        return s;
+    }
+
+    // ---------------------------------------------------------------- reads
+
+    /**
+     * The value of {@code key} as of {@code lsn} on {@code timeline}: the newest version with
+     * version LSN {@code <= lsn}, falling through to ancestors at {@code min(lsn, ancestorLsn)}.
+     *
+     * @return the value, or {@code null} when there is none or the newest is a tombstone
+     * @throws IllegalArgumentException when the timeline does not exist
+     */
+    public byte[] get(TimelineId timeline, Key key, long lsn) {
+        Version v = getVersion(timeline, key, lsn);
+        return v == null || v.value().length == 0 ? null : v.value();
+    }
+
+    /** A stored version: its LSN and value (empty for a tombstone). */
+    public record Version(long lsn, byte[] value) {
+    }
+
+    /**
+     * Like {@link #get} but returns the version LSN too, and tombstones as empty values.
+     *
+     * @return {@code null} when no version exists at or below {@code lsn} on the timeline or its ancestors
+     */
+    public Version getVersion(TimelineId timeline, Key key, long lsn) {
+        byte[] seek = new byte[VKEY_LENGTH];
+        key.writeTo(seek, TimelineId.LENGTH);
+        TimelineId tl = timeline;
+        long at = lsn;
+        try (ReadOptions ro = new ReadOptions(); RocksIterator it = db.newIterator(versions, ro)) {
+            while (tl != null) {
+                TimelineState s = state(tl);
+                tl.writeTo(seek, 0);
+                putLong(seek, TimelineId.LENGTH + Key.LENGTH, at);
+                it.seekForPrev(seek);
+                if (it.isValid()) {
+                    byte[] k = it.key();
+                    if (Arrays.equals(k, 0, TimelineId.LENGTH + Key.LENGTH, seek, 0, TimelineId.LENGTH + Key.LENGTH)) {
+                        return new Version(bytesToLong(k, TimelineId.LENGTH + Key.LENGTH), it.value());
+                    }
+                }
+                TimelineMetadata md = s.metadata();
+                if (md.ancestor() == null) {
+                    return null;
+                }
+                at = Long.compareUnsigned(at, md.ancestorLsn()) < 0 ? at : md.ancestorLsn();
+                tl = md.ancestor();
+            }
+            return null;
+        }
+    }
+
+    /**
+     * Every live key in {@code [from, to)} as of {@code lsn}, with its newest value, ancestors
+     * merged (a child's version or tombstone hides the ancestor's).
+     *
+     * @return keys in order; tombstoned keys are absent
+     */
+    public NavigableMap<Key, byte[]> scan(TimelineId timeline, Key from, Key to, long lsn) {
+        NavigableMap<Key, byte[]> out = new TreeMap<>();
+        scanInto(timeline, from, to, lsn, out);
+        out.values().removeIf(v -> v.length == 0);
+        return out;
+    }
+
+    private void scanInto(TimelineId timeline, Key from, Key to, long lsn, NavigableMap<Key, byte[]> out) {
+        TimelineMetadata md = state(timeline).metadata();
+        if (md.ancestor() != null) {
+            long at = Long.compareUnsigned(lsn, md.ancestorLsn()) < 0 ? lsn : md.ancestorLsn();
+            scanInto(md.ancestor(), from, to, at, out);
+        }
+        byte[] start = new byte[VKEY_LENGTH];
+        timeline.writeTo(start, 0);
+        from.writeTo(start, TimelineId.LENGTH);
+        byte[] end = new byte[VKEY_LENGTH];
+        timeline.writeTo(end, 0);
+        to.writeTo(end, TimelineId.LENGTH);
+        try (RocksIterator it = db.newIterator(versions)) {
+            Key current = null;
+            byte[] best = null;
+            for (it.seek(start); it.isValid(); it.next()) {
+                byte[] k = it.key();
+                if (Arrays.compareUnsigned(k, end) >= 0) {
+                    break;
+                }
+                Key key = Key.fromBytes(k, TimelineId.LENGTH);
+                if (!key.equals(current)) {
+                    if (current != null && best != null) {
+                        out.put(current, best);
+                    }
+                    current = key;
+                    best = null;
+                }
+                long vLsn = bytesToLong(k, TimelineId.LENGTH + Key.LENGTH);
+                if (Long.compareUnsigned(vLsn, lsn) <= 0) {
+                    best = it.value();
+                }
+            }
+            if (current != null && best != null) {
+                out.put(current, best);
+            }
+        }
+    }
+
+    /**
+     * The end LSN of the last commit record with commit time {@code <= timestampMicros} visible on
+     * {@code timeline} (its own commits, else its ancestors' up to the branch point).
+     *
+     * @param timestampMicros microseconds since the Unix epoch
+     * @return the LSN, or {@link io.forkline.storage.lsn.Lsn#INVALID} when no commit is that old
+     */
+    public long lsnForTimestamp(TimelineId timeline, long timestampMicros) {
+        TimelineState s = state(timeline);
+        byte[] seek = new byte[TimelineId.LENGTH + 16];
+        timeline.writeTo(seek, 0);
+        putLong(seek, TimelineId.LENGTH, timestampMicros ^ Long.MIN_VALUE);
+        putLong(seek, TimelineId.LENGTH + 8, -1L);
+        try (RocksIterator it = db.newIterator(commitTs)) {
+            it.seekForPrev(seek);
+            if (it.isValid() && Arrays.equals(it.key(), 0, TimelineId.LENGTH, seek, 0, TimelineId.LENGTH)) {
+                return bytesToLong(it.key(), TimelineId.LENGTH + 8);
+            }
+        }
+        TimelineMetadata md = s.metadata();
+        if (md.ancestor() == null) {
+            return 0L;
+        }
+        long a = lsnForTimestamp(md.ancestor(), timestampMicros);
+        return Long.compareUnsigned(a, md.ancestorLsn()) < 0 ? a : md.ancestorLsn();
+    }
+
+    // ---------------------------------------------------------------- writes
+
+    /**
+     * A writer for one timeline. Only one writer may be active per timeline (the ingest loop).
+     *
+     * @throws IllegalArgumentException when the timeline does not exist
+     */
+    public TimelineWriter writer(TimelineId timeline) {
+        state(timeline);
+        return new TimelineWriter(this, timeline);
+    }
+
+    void commit(TimelineId timeline, WriteBatch batch, long lastRecordLsn) {
+        TimelineState s = state(timeline);
+        try {
+            batch.put(timelinesCf, timelineKey(timeline, (byte) 2), longToBytes(lastRecordLsn));
+            db.write(syncWrite, batch);
+        } catch (RocksDBException e) {
+            throw new StorageException("cannot commit versions of timeline " + timeline + ": " + e.getMessage(), e);
+        }
+        s.lastRecordLsn().accumulateAndGet(lastRecordLsn, (a, b) -> Long.compareUnsigned(a, b) >= 0 ? a : b);
+    }
+
+    void putVersion(WriteBatch batch, TimelineId timeline, Key key, long lsn, byte[] value) {
+        byte[] k = new byte[VKEY_LENGTH];
+        timeline.writeTo(k, 0);
+        key.writeTo(k, TimelineId.LENGTH);
+        putLong(k, TimelineId.LENGTH + Key.LENGTH, lsn);
+        try {
+            batch.put(versions, k, value);
+        } catch (RocksDBException e) {
+            throw new StorageException("cannot stage version of " + key, e);
+        }
+    }
+
+    void putCommitTimestamp(WriteBatch batch, TimelineId timeline, long timestampMicros, long lsn) {
+        byte[] k = new byte[TimelineId.LENGTH + 16];
+        timeline.writeTo(k, 0);
+        putLong(k, TimelineId.LENGTH, timestampMicros ^ Long.MIN_VALUE);
+        putLong(k, TimelineId.LENGTH + 8, lsn);
+        try {
+            batch.put(commitTs, k, new byte[0]);
+        } catch (RocksDBException e) {
+            throw new StorageException("cannot stage commit timestamp", e);
+        }
+    }
+
+    // ---------------------------------------------------------------- metadata records
+
+    /** Stores a named record of the pageserver (tenants, branches), durably. */
+    public void putMetadata(String name, byte[] value) {
+        try {
+            db.put(meta, syncWrite, name.getBytes(StandardCharsets.UTF_8), value);
+        } catch (RocksDBException e) {
+            throw new StorageException("cannot write metadata " + name, e);
+        }
+    }
+
+    /** Removes a named record, durably. */
+    public void deleteMetadata(String name) {
+        try {
+            db.delete(meta, syncWrite, name.getBytes(StandardCharsets.UTF_8));
+        } catch (RocksDBException e) {
+            throw new StorageException("cannot delete metadata " + name, e);
+        }
+    }
+
+    /** A named record, or {@code null}. */
+    public byte[] getMetadata(String name) {
+        return getRaw(meta, name.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** All records whose name starts with {@code prefix}, in name order. */
+    public NavigableMap<String, byte[]> listMetadata(String prefix) {
+        NavigableMap<String, byte[]> out = new TreeMap<>();
+        byte[] p = prefix.getBytes(StandardCharsets.UTF_8);
+        try (RocksIterator it = db.newIterator(meta)) {
+            for (it.seek(p); it.isValid(); it.next()) {
+                byte[] k = it.key();
+                if (k.length < p.length || !Arrays.equals(k, 0, p.length, p, 0, p.length)) {
+                    break;
+                }
+                out.put(new String(k, StandardCharsets.UTF_8), it.value());
+            }
+        }
+        return out;
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private byte[] getRaw(ColumnFamilyHandle cf, byte[] key) {
+        try {
+            return db.get(cf, key);
+        } catch (RocksDBException e) {
+            throw new StorageException("read failed: " + e.getMessage(), e);
+        }
+    }
+
+    private static byte[] timelineKey(TimelineId id, byte suffix) {
+        byte[] k = new byte[TimelineId.LENGTH + 1];
+        id.writeTo(k, 0);
+        k[TimelineId.LENGTH] = suffix;
+        return k;
+    }
+
+    private static byte[] increment(byte[] prefix) {
+        byte[] out = prefix.clone();
+        for (int i = out.length - 1; i >= 0; i--) {
+            if (++out[i] != 0) {
+                return out;
+            }
+        }
+        throw new IllegalArgumentException("prefix has no successor");
+    }
+
+    static void putLong(byte[] b, int off, long v) {
+        for (int i = 0; i < 8; i++) {
+            b[off + i] = (byte) (v >>> (56 - 8 * i));
+        }
+    }
+
+    static long bytesToLong(byte[] b, int off) {
+        long v = 0;
+        for (int i = 0; i < 8; i++) {
+            v = (v << 8) | (b[off + i] & 0xFF);
+        }
+        return v;
+    }
+
+    private static byte[] longToBytes(long v) {
+        byte[] b = new byte[8];
+        putLong(b, 0, v);
+        return b;
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        try {
+            c.close();
+        } catch (Exception ignored) {
+            // closing on a failed open: the open's own error is the one reported
+        }
+    }
+
+    /** Closes RocksDB and every native resource, even when one close fails. */
+    @Override
+    public void close() {
+        StorageException first = null;
+        // handles before the db, options after it
+        List<AutoCloseable> order = new ArrayList<>(resources);
+        order.remove(db);
+        List<AutoCloseable> handles = new ArrayList<>();
+        List<AutoCloseable> rest = new ArrayList<>();
+        for (AutoCloseable c : order) {
+            (c instanceof ColumnFamilyHandle ? handles : rest).add(c);
+        }
+        List<AutoCloseable> seq = new ArrayList<>(handles);
+        seq.add(db);
+        seq.addAll(rest);
+        for (AutoCloseable c : seq) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                if (first == null) {
+                    first = new StorageException("close failed", e);
+                }
+            }
+        }
+        if (first != null) {
+            throw first;
+        }
+    }
+}
