@@ -1,0 +1,93 @@
+package io.forkline.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+
+/**
+ * A small client of the admin HTTP API ({@code io.forkline.pageserver.api.AdminHttpServer}) at
+ * {@code $FORKLINE_URL} (default {@code http://127.0.0.1:9898}). Failures become {@link CliException}
+ * with the server's error message.
+ */
+final class AdminClient {
+    static final String DEFAULT_URL = "http://127.0.0.1:9898";
+
+    private final String base;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final ObjectMapper json = new ObjectMapper();
+
+    AdminClient(String base) {
+        this.base = base.replaceAll("/+$", "");
+    }
+
+    static AdminClient fromEnvironment() {
+        String url = System.getenv("FORKLINE_URL");
+        return new AdminClient(url == null || url.isBlank() ? DEFAULT_URL : url);
+    }
+
+    static String seg(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8);
+    }
+
+    JsonNode get(String path) {
+        return send(HttpRequest.newBuilder(uri(path)).GET());
+    }
+
+    JsonNode post(String path, Object body) {
+        try {
+            return send(HttpRequest.newBuilder(uri(path))
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofByteArray(json.writeValueAsBytes(body))));
+        } catch (IOException e) {
+            throw new CliException("cannot encode request: " + e.getMessage());
+        }
+    }
+
+    JsonNode delete(String path) {
+        return send(HttpRequest.newBuilder(uri(path)).DELETE());
+    }
+
+    private URI uri(String path) {
+        try {
+            return URI.create(base + path);
+        } catch (IllegalArgumentException e) {
+            throw new CliException("invalid FORKLINE_URL '" + base + "': " + e.getMessage());
+        }
+    }
+
+    private JsonNode send(HttpRequest.Builder req) {
+        HttpRequest r = req.timeout(Duration.ofMinutes(10)).build();
+        HttpResponse<byte[]> resp;
+        try {
+            resp = http.send(r, HttpResponse.BodyHandlers.ofByteArray());
+        } catch (ConnectException e) {
+            throw new CliException("cannot reach the forkline server at " + base
+                    + " (start it with ./forkline server, or set FORKLINE_URL)");
+        } catch (IOException e) {
+            throw new CliException("request to " + r.uri() + " failed: " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CliException("interrupted");
+        }
+        JsonNode body;
+        try {
+            body = resp.body().length == 0 ? json.createObjectNode() : json.readTree(resp.body());
+        } catch (IOException e) {
+            throw new CliException("server answered " + resp.statusCode() + " with a body that is not JSON");
+        }
+        if (resp.statusCode() >= 400) {
+            JsonNode err = body.path("error");
+            throw new CliException(err.path("message").asText("HTTP " + resp.statusCode()));
+        }
+        return body;
+    }
+}

@@ -1,0 +1,219 @@
+package io.forkline.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.forkline.compute.postgres.PostgresInstallation;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+
+/**
+ * {@code forkline quickstart [--keep]}: the whole loop on the embedded default. Starts a server
+ * (RocksDB under {@code .forkline/quickstart}), creates tenant {@code demo}, loads pgbench data on
+ * {@code main}, runs pgbench, notes the time T, deletes half of {@code pgbench_accounts}, branches
+ * {@code before-accident} at T and checks both row counts. Exit 0 only when the branch holds the
+ * count as of T and main the count after the accident.
+ */
+@Command(name = "quickstart", description = "Run the end-to-end demo: load, accident, point-in-time branch.")
+final class QuickstartCommand implements Callable<Integer> {
+    @Option(names = "--keep", description = "leave the server and endpoints running")
+    boolean keep;
+
+    @Option(names = "--scale", description = "pgbench scale factor (default: ${DEFAULT-VALUE})", defaultValue = "10")
+    int scale;
+
+    @Option(names = "--port", description = "admin API port (default: ${DEFAULT-VALUE})", defaultValue = "9898")
+    int port;
+
+    @Option(names = "--data-dir", description = "data directory, emptied first (default: ${DEFAULT-VALUE})", defaultValue = ".forkline/quickstart")
+    Path dataDir;
+
+    private int step;
+    private static final int STEPS = 10;
+
+    @Override
+    public Integer call() throws Exception {
+        if (scale < 1) {
+            throw new CliException("invalid --scale " + scale + ": expected at least 1");
+        }
+        PostgresInstallation pg = PostgresInstallation.detect();
+        portFree(port);
+        killLeftoverComputes(dataDir);
+        deleteRecursively(dataDir);
+        Files.createDirectories(dataDir);
+        AdminClient api = new AdminClient("http://127.0.0.1:" + port);
+        Process server = null;
+        boolean ok = false;
+        try {
+            server = step("start server on 127.0.0.1:" + port, () -> startServer(api));
+            step("create tenant demo (initdb)", () -> api.post("/v1/tenants", Map.of("name", "demo")));
+            String mainUri = step("start endpoint main", () -> startEndpoint(api, "main"));
+            step("pgbench -i -s " + scale, () -> PostgresInstallation.runCommand(Duration.ofMinutes(30),
+                    List.of(pg.bin("pgbench").toString(), "-i", "-s", Integer.toString(scale), "-q", mainUri)));
+            step("pgbench for 5 s", () -> PostgresInstallation.runCommand(Duration.ofMinutes(5),
+                    List.of(pg.bin("pgbench").toString(), "-T", "5", "-c", "2", mainUri)));
+            long before = count(mainUri);
+            Thread.sleep(20);
+            Instant t = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+            Thread.sleep(20);
+            System.out.println("      T = " + t + "; pgbench_accounts has " + before + " rows");
+            step("the accident: DELETE half of pgbench_accounts", () -> execute(mainUri,
+                    "DELETE FROM pgbench_accounts WHERE aid % 2 = 0"));
+            step("create branch before-accident --at " + t, () -> api.post("/v1/tenants/demo/branches",
+                    Map.of("ref", "before-accident", "parent", "main", "at", t.toString())));
+            String branchUri = step("start endpoint before-accident", () -> startEndpoint(api, "before-accident"));
+            long mainCount = step("count rows on main", () -> count(mainUri));
+            long branchCount = step("count rows on before-accident", () -> count(branchUri));
+            System.out.println();
+            System.out.printf("main             %,10d rows  %s%n", mainCount, mainUri);
+            System.out.printf("before-accident  %,10d rows  %s%n", branchCount, branchUri);
+            long expectedAfter = before - before / 2;
+            ok = branchCount == before && mainCount == expectedAfter;
+            System.out.println(ok ? "OK: the branch holds the data as of T, main holds the data after the accident"
+                    : "FAILED: expected " + before + " rows on before-accident and " + expectedAfter + " on main");
+            if (keep) {
+                System.out.println("kept running: server pid " + server.pid() + " (FORKLINE_URL=http://127.0.0.1:" + port
+                        + "); stop it with: kill " + server.pid());
+            }
+            return ok ? 0 : 1;
+        } finally {
+            if (server != null && (!keep || !ok)) {
+                stepQuiet("stop endpoints and server", server);
+            }
+        }
+    }
+
+    private Process startServer(AdminClient api) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(ProcessHandle.current().info().command().orElse("java"));
+        cmd.add("--enable-native-access=ALL-UNNAMED");
+        cmd.add("-Dforkline.log.level=INFO");
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(Main.class.getName());
+        cmd.add("server");
+        cmd.add("--data-dir");
+        cmd.add(dataDir.resolve("data").toString());
+        cmd.add("--port");
+        cmd.add(Integer.toString(port));
+        Path log = dataDir.resolve("server.log");
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (System.nanoTime() < deadline) {
+            if (!p.isAlive()) {
+                throw new CliException("server exited with code " + p.exitValue() + "; see " + log.toAbsolutePath());
+            }
+            try {
+                api.get("/v1/status");
+                return p;
+            } catch (CliException e) {
+                Thread.sleep(100);
+            }
+        }
+        p.destroyForcibly();
+        throw new CliException("server did not answer within 60 s; see " + log.toAbsolutePath());
+    }
+
+    private static String startEndpoint(AdminClient api, String ref) {
+        JsonNode r = api.post("/v1/tenants/demo/branches/" + AdminClient.seg(ref) + "/endpoint/start", Map.of());
+        return r.path("uri").asText();
+    }
+
+    private static String jdbc(String uri) {
+        // postgresql://postgres@127.0.0.1:PORT/postgres -> jdbc:postgresql://127.0.0.1:PORT/postgres?user=postgres
+        String rest = uri.substring("postgresql://".length());
+        String user = rest.substring(0, rest.indexOf('@'));
+        return "jdbc:postgresql://" + rest.substring(rest.indexOf('@') + 1) + "?user=" + user;
+    }
+
+    private static long count(String uri) throws SQLException {
+        try (Connection c = DriverManager.getConnection(jdbc(uri)); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT count(*) FROM pgbench_accounts")) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    private static int execute(String uri, String sql) throws SQLException {
+        try (Connection c = DriverManager.getConnection(jdbc(uri)); Statement st = c.createStatement()) {
+            return st.executeUpdate(sql);
+        }
+    }
+
+    @FunctionalInterface
+    private interface Step<T> {
+        T run() throws Exception;
+    }
+
+    private <T> T step(String what, Step<T> body) throws Exception {
+        step++;
+        System.out.printf("[%2d/%d] %s ...%n", step, STEPS, what);
+        System.out.flush();
+        long t0 = System.nanoTime();
+        T result = body.run();
+        System.out.printf("       done in %.1f s%n", (System.nanoTime() - t0) / 1e9);
+        return result;
+    }
+
+    private void stepQuiet(String what, Process server) {
+        System.out.printf("[--] %s ...%n", what);
+        server.destroy();
+        try {
+            if (!server.waitFor(90, java.util.concurrent.TimeUnit.SECONDS)) {
+                server.destroyForcibly();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            server.destroyForcibly();
+        }
+    }
+
+    private static void portFree(int port) {
+        try (ServerSocket s = new ServerSocket()) {
+            s.bind(new InetSocketAddress("127.0.0.1", port));
+        } catch (IOException e) {
+            throw new CliException("port " + port + " on 127.0.0.1 is in use (another forkline server?); choose another with --port");
+        }
+    }
+
+    /** A previous {@code --keep} run may have left computes on this directory: stop them first. */
+    private static void killLeftoverComputes(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(dir)) {
+            s.filter(p -> p.getFileName().toString().equals("postmaster.pid"))
+                    .forEach(p -> io.forkline.compute.endpoint.ComputeProcess.killPostmaster(p.getParent()));
+        }
+    }
+
+    private static void deleteRecursively(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : (Iterable<Path>) s.sorted(Comparator.reverseOrder())::iterator) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+}

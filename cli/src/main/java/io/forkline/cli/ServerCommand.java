@@ -1,0 +1,41 @@
+package io.forkline.cli;
+
+import io.forkline.pageserver.server.PageServer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+/** {@code forkline server [--data-dir DIR] [--port PORT]}: runs the server in the foreground until SIGTERM/SIGINT. */
+@Command(name = "server", description = "Run the Forkline server in the foreground.")
+final class ServerCommand implements Callable<Integer> {
+    @Option(names = "--data-dir", description = "data directory (default: ${DEFAULT-VALUE})", defaultValue = ".forkline/data")
+    Path dataDir;
+
+    @Option(names = "--port", description = "admin API port on 127.0.0.1 (default: ${DEFAULT-VALUE})", defaultValue = "9898")
+    int port;
+
+    @Override
+    public Integer call() throws Exception {
+        if (port < 0 || port > 65535) {
+            throw new CliException("invalid --port " + port + ": expected 0..65535");
+        }
+        PageServer server;
+        try {
+            server = PageServer.start(dataDir, port, Clock.systemUTC());
+        } catch (java.io.IOException e) {
+            throw new CliException(e.getMessage());
+        }
+        CountDownLatch done = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            server.close();
+            done.countDown();
+        }, "forkline-shutdown"));
+        System.err.println("forkline server listening on http://127.0.0.1:" + server.port() + " (data " + dataDir.toAbsolutePath() + ")");
+        done.await();
+        return 0;
+    }
+}

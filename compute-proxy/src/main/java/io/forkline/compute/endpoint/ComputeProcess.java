@@ -1,0 +1,229 @@
+package io.forkline.compute.endpoint;
+
+import io.forkline.compute.postgres.PostgresException;
+import io.forkline.compute.postgres.PostgresInstallation;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One running stock PostgreSQL 15 server (a compute) on a data directory that a basebackup has
+ * already filled. Starts {@code postgres} directly (as the unprivileged user when this JVM is root),
+ * logs to {@code <dataDir>/../postgres.log}, and stops it with a fast shutdown, which writes the
+ * shutdown checkpoint and lets WAL senders send it before they exit.
+ *
+ * <p>Thread-safe for {@link #stop}; one instance per started server.
+ */
+public final class ComputeProcess {
+    private static final Logger log = LoggerFactory.getLogger(ComputeProcess.class);
+
+    private final PostgresInstallation pg;
+    private final Path dataDir;
+    private final int port;
+    private final Process process;
+
+    private ComputeProcess(PostgresInstallation pg, Path dataDir, int port, Process process) {
+        this.pg = pg;
+        this.dataDir = dataDir;
+        this.port = port;
+        this.process = process;
+    }
+
+    /**
+     * Appends {@link ComputeSettings} for {@code port} to {@code postgresql.conf}, hands the
+     * directory to the run-as user and starts {@code postgres}; returns once it accepts TCP
+     * connections.
+     *
+     * @param dataDir a complete data directory (basebackup output)
+     * @param port    a free TCP port on 127.0.0.1
+     * @param timeout how long to wait for readiness
+     * @throws PostgresException when postgres exits or is not ready in time (the log tail is in the message)
+     */
+    public static ComputeProcess start(PostgresInstallation pg, Path dataDir, int port, Duration timeout) {
+        Path logFile = dataDir.resolveSibling("postgres.log");
+        try {
+            Files.writeString(dataDir.resolve("postgresql.conf"), ComputeSettings.render(ComputeSettings.forPort(port)),
+                    StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+            pg.prepareDirectory(dataDir);
+            Files.deleteIfExists(logFile);
+            Process p = new ProcessBuilder(pg.command("postgres", "-D", dataDir.toAbsolutePath().toString()))
+                    .redirectErrorStream(true)
+                    .redirectOutput(logFile.toFile())
+                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                    .start();
+            ComputeProcess cp = new ComputeProcess(pg, dataDir, port, p);
+            cp.awaitReady(timeout, logFile);
+            return cp;
+        } catch (IOException e) {
+            throw new PostgresException("cannot start postgres on " + dataDir + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void awaitReady(Duration timeout, Path logFile) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) {
+                throw new PostgresException("postgres on " + dataDir + " exited with code " + process.exitValue()
+                        + ": " + tail(logFile));
+            }
+            if (logContains(logFile, "database system is ready to accept connections") && canConnect(port)) {
+                return;
+            }
+            sleep(50);
+        }
+        stopNow();
+        throw new PostgresException("postgres on " + dataDir + " was not ready within " + timeout + ": " + tail(logFile));
+    }
+
+    /** The TCP port on 127.0.0.1. */
+    public int port() {
+        return port;
+    }
+
+    public Path dataDir() {
+        return dataDir;
+    }
+
+    public boolean isAlive() {
+        return process.isAlive();
+    }
+
+    /** Operating-system pid of the postmaster's launcher process. */
+    public long pid() {
+        return process.pid();
+    }
+
+    /**
+     * Fast shutdown (SIGINT): clients are disconnected, a shutdown checkpoint is written and sent to
+     * WAL senders, then the server exits. Falls back to SIGKILL after {@code timeout}.
+     */
+    public void stop(Duration timeout) {
+        if (!process.isAlive()) {
+            return;
+        }
+        signal("INT");
+        try {
+            if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                log.warn("postgres on {} did not stop within {}; killing it", dataDir, timeout);
+                stopNow();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            stopNow();
+        }
+    }
+
+    /** Immediate stop: SIGKILL the postmaster and its children. */
+    public void stopNow() {
+        killPostmaster(dataDir);
+        process.destroyForcibly();
+    }
+
+    private void signal(String sig) {
+        long pid = postmasterPid(dataDir).orElse(process.pid());
+        try {
+            PostgresInstallation.runCommand(Duration.ofSeconds(10), List.of("kill", "-" + sig, Long.toString(pid)));
+        } catch (PostgresException e) {
+            log.debug("kill -{} {} failed: {}", sig, pid, e.getMessage());
+        }
+    }
+
+    /**
+     * The postmaster pid recorded in {@code dataDir/postmaster.pid}, if the file exists and parses.
+     */
+    public static Optional<Long> postmasterPid(Path dataDir) {
+        try {
+            List<String> lines = Files.readAllLines(dataDir.resolve("postmaster.pid"));
+            return lines.isEmpty() ? Optional.empty() : Optional.of(Long.parseLong(lines.get(0).trim()));
+        } catch (IOException | NumberFormatException e) {
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * Kills (SIGKILL) a postmaster left running on {@code dataDir} — e.g. by a server that was
+     * killed — and its process group's children, so the directory and port can be reused.
+     *
+     * @return whether a live postmaster was found and killed
+     */
+    public static boolean killPostmaster(Path dataDir) {
+        Optional<Long> pid = postmasterPid(dataDir);
+        if (pid.isEmpty()) {
+            return false;
+        }
+        Optional<ProcessHandle> h = ProcessHandle.of(pid.get());
+        if (h.isEmpty() || !h.get().info().command().map(c -> c.endsWith("postgres")).orElse(false)) {
+            return false;
+        }
+        h.get().descendants().forEach(ProcessHandle::destroyForcibly);
+        try {
+            PostgresInstallation.runCommand(Duration.ofSeconds(10), List.of("kill", "-KILL", Long.toString(pid.get())));
+        } catch (PostgresException e) {
+            log.debug("kill -KILL {} failed: {}", pid.get(), e.getMessage());
+        }
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (h.get().isAlive() && System.nanoTime() < deadline) {
+            sleep(20);
+        }
+        return true;
+    }
+
+    /** A TCP port on 127.0.0.1 that was free a moment ago. */
+    public static int freePort() {
+        try (ServerSocket s = new ServerSocket()) {
+            s.setReuseAddress(false);
+            s.bind(new InetSocketAddress("127.0.0.1", 0));
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new PostgresException("cannot find a free TCP port: " + e.getMessage(), e);
+        }
+    }
+
+    private static boolean canConnect(int port) {
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress("127.0.0.1", port), 200);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static boolean logContains(Path logFile, String text) {
+        try {
+            return Files.exists(logFile) && Files.readString(logFile, StandardCharsets.UTF_8).contains(text);
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** The last lines of a log file, for error messages. */
+    public static String tail(Path logFile) {
+        try {
+            List<String> lines = Files.readAllLines(logFile, StandardCharsets.UTF_8);
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - 15), lines.size()));
+        } catch (IOException e) {
+            return "(no log: " + e.getMessage() + ")";
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new PostgresException("interrupted");
+        }
+    }
+}

@@ -1,0 +1,64 @@
+package io.forkline.compute.endpoint;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The {@code postgresql.conf} settings a compute runs with (ARCHITECTURE.md, "Compute endpoints").
+ *
+ * <ul>
+ *   <li>{@code wal_consistency_checking = all}: every WAL record carries a post-image of every block
+ *       it registers, which is how Forkline obtains page versions without redo;</li>
+ *   <li>{@code wal_compression = lz4}: the cheapest of the three here;</li>
+ *   <li>{@code synchronous_standby_names} names the ingest client, so a commit returns only after
+ *       Forkline has made it durable;</li>
+ *   <li>{@code fsync = off}: a compute is stateless — it is rebuilt from the page store on every
+ *       start, so its own files need not survive a crash.</li>
+ * </ul>
+ */
+public final class ComputeSettings {
+    /** {@code application_name} of the ingest connection, listed in {@code synchronous_standby_names}. */
+    public static final String INGEST_STANDBY_NAME = "forkline_ingest";
+
+    private ComputeSettings() {
+    }
+
+    /**
+     * Settings for a compute listening on 127.0.0.1:{@code port}.
+     *
+     * @param port TCP port, 1..65535
+     * @return ordered name → value (values already quoted where postgresql.conf needs it)
+     * @throws IllegalArgumentException when the port is out of range
+     */
+    public static Map<String, String> forPort(int port) {
+        if (port <= 0 || port > 65535) {
+            throw new IllegalArgumentException("invalid port " + port + ": expected 1..65535");
+        }
+        Map<String, String> s = new LinkedHashMap<>();
+        s.put("listen_addresses", "'127.0.0.1'");
+        s.put("port", Integer.toString(port));
+        s.put("unix_socket_directories", "''");
+        s.put("max_connections", "100");
+        s.put("shared_buffers", "128MB");
+        s.put("wal_level", "replica");
+        s.put("wal_consistency_checking", "'all'");
+        s.put("wal_compression", "lz4");
+        s.put("full_page_writes", "on");
+        s.put("max_wal_senders", "10");
+        s.put("max_replication_slots", "10");
+        s.put("synchronous_standby_names", "'" + INGEST_STANDBY_NAME + "'");
+        s.put("synchronous_commit", "on");
+        s.put("fsync", "off");
+        s.put("max_wal_size", "1GB");
+        s.put("max_prepared_transactions", "10");
+        s.put("log_line_prefix", "'%m [%p] '");
+        return s;
+    }
+
+    /** Renders settings as postgresql.conf lines. */
+    public static String render(Map<String, String> settings) {
+        StringBuilder sb = new StringBuilder("# written by Forkline for this compute\n");
+        settings.forEach((k, v) -> sb.append(k).append(" = ").append(v).append('\n'));
+        return sb.toString();
+    }
+}

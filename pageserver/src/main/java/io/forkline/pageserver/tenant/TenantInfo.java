@@ -1,0 +1,15 @@
+package io.forkline.pageserver.tenant;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+
+/**
+ * A tenant as the API and the store's metadata records show it.
+ *
+ * @param name      tenant name
+ * @param createdAt RFC 3339 UTC
+ * @param initLsn   LSN at which initdb's cluster was imported, {@code X/Y}
+ */
+public record TenantInfo(@JsonProperty("name") String name,
+                         @JsonProperty("created_at") String createdAt,
+                         @JsonProperty("init_lsn") String initLsn) {
+}

@@ -1,0 +1,177 @@
+package io.forkline.storage.store;
+
+import io.forkline.storage.id.TenantId;
+import io.forkline.storage.id.TimelineId;
+import io.forkline.storage.key.Key;
+import io.forkline.storage.key.RelTag;
+import io.forkline.storage.timeline.TimelineMetadata;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.NavigableMap;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class PageStoreTest {
+    private static final TenantId T = new TenantId("t");
+    private static final RelTag REL = new RelTag(1663, 5, 16384, 0);
+
+    @TempDir
+    Path dir;
+
+    private static byte[] v(int x) {
+        return new byte[]{(byte) x};
+    }
+
+    private static TimelineMetadata root(TimelineId id, long start) {
+        return new TimelineMetadata(id, T, null, 0, start, 15, Instant.now());
+    }
+
+    @Test
+    void getReturnsNewestVersionAtOrBelowLsn() {
+        try (PageStore s = PageStore.open(dir)) {
+            TimelineId tl = TimelineId.generate();
+            s.createTimeline(root(tl, 100));
+            try (TimelineWriter w = s.writer(tl)) {
+                w.put(Key.relBlock(REL, 0), 200, v(1));
+                w.put(Key.relBlock(REL, 0), 300, v(2));
+                w.commit(300);
+            }
+            assertThat(s.get(tl, Key.relBlock(REL, 0), 199)).isNull();
+            assertThat(s.get(tl, Key.relBlock(REL, 0), 200)).containsExactly(1);
+            assertThat(s.get(tl, Key.relBlock(REL, 0), 299)).containsExactly(1);
+            assertThat(s.get(tl, Key.relBlock(REL, 0), 300)).containsExactly(2);
+            assertThat(s.get(tl, Key.relBlock(REL, 0), Long.MAX_VALUE)).containsExactly(2);
+            assertThat(s.get(tl, Key.relBlock(REL, 1), 300)).isNull();
+            assertThat(s.lastRecordLsn(tl)).isEqualTo(300);
+        }
+    }
+
+    @Test
+    void childFallsThroughToAncestorAtBranchPointAndHidesLaterParentWrites() {
+        try (PageStore s = PageStore.open(dir)) {
+            TimelineId parent = TimelineId.generate();
+            s.createTimeline(root(parent, 100));
+            try (TimelineWriter w = s.writer(parent)) {
+                w.put(Key.relBlock(REL, 0), 200, v(1));
+                w.put(Key.relBlock(REL, 1), 200, v(9));
+                w.commit(200);
+                w.put(Key.relBlock(REL, 0), 400, v(2));
+                w.commit(400);
+            }
+            TimelineId child = TimelineId.generate();
+            s.createTimeline(new TimelineMetadata(child, T, parent, 300, 300, 15, Instant.now()));
+            try (TimelineWriter w = s.writer(child)) {
+                w.put(Key.relBlock(REL, 1), 500, v(7));
+                w.delete(Key.relBlock(REL, 2), 500);
+                w.commit(500);
+            }
+            assertThat(s.get(child, Key.relBlock(REL, 0), 1000)).containsExactly(1);
+            assertThat(s.get(child, Key.relBlock(REL, 1), 499)).containsExactly(9);
+            assertThat(s.get(child, Key.relBlock(REL, 1), 500)).containsExactly(7);
+            assertThat(s.get(parent, Key.relBlock(REL, 1), 1000)).containsExactly(9);
+            assertThat(s.get(parent, Key.relBlock(REL, 0), 1000)).containsExactly(2);
+
+            NavigableMap<Key, byte[]> scan = s.scan(child, Key.kindStart(Key.REL_BLOCK), Key.kindEnd(Key.REL_BLOCK), 1000);
+            assertThat(scan).containsOnlyKeys(Key.relBlock(REL, 0), Key.relBlock(REL, 1));
+            assertThat(scan.get(Key.relBlock(REL, 1))).containsExactly(7);
+        }
+    }
+
+    @Test
+    void tombstoneHidesAncestorVersion() {
+        try (PageStore s = PageStore.open(dir)) {
+            TimelineId parent = TimelineId.generate();
+            s.createTimeline(root(parent, 100));
+            try (TimelineWriter w = s.writer(parent)) {
+                w.put(Key.relSize(REL), 200, v(1));
+                w.commit(200);
+            }
+            TimelineId child = TimelineId.generate();
+            s.createTimeline(new TimelineMetadata(child, T, parent, 200, 200, 15, Instant.now()));
+            try (TimelineWriter w = s.writer(child)) {
+                w.delete(Key.relSize(REL), 300);
+                assertThat(w.get(Key.relSize(REL), 300)).as("staged tombstone visible to the writer").isNull();
+                w.commit(300);
+            }
+            assertThat(s.get(child, Key.relSize(REL), 250)).containsExactly(1);
+            assertThat(s.get(child, Key.relSize(REL), 300)).isNull();
+            assertThat(s.scan(child, Key.kindStart(Key.REL_SIZE), Key.kindEnd(Key.REL_SIZE), 300)).isEmpty();
+        }
+    }
+
+    @Test
+    void committedVersionsAndLastRecordLsnSurviveReopenButUncommittedDoNot() {
+        TimelineId tl = TimelineId.generate();
+        try (PageStore s = PageStore.open(dir)) {
+            s.createTimeline(root(tl, 100));
+            TimelineWriter w = s.writer(tl);
+            w.put(Key.relBlock(REL, 0), 200, v(1));
+            w.commit(200);
+            w.put(Key.relBlock(REL, 0), 300, v(2));
+            w.close(); // dropped without commit
+        }
+        try (PageStore s = PageStore.open(dir)) {
+            assertThat(s.timeline(tl)).isNotNull();
+            assertThat(s.lastRecordLsn(tl)).isEqualTo(200);
+            assertThat(s.get(tl, Key.relBlock(REL, 0), 1000)).containsExactly(1);
+        }
+    }
+
+    @Test
+    void commitTimestampMapsToLastCommitAtOrBeforeAndRespectsBranchPoint() {
+        try (PageStore s = PageStore.open(dir)) {
+            TimelineId parent = TimelineId.generate();
+            s.createTimeline(root(parent, 100));
+            try (TimelineWriter w = s.writer(parent)) {
+                w.putCommitTimestamp(1_000, 200);
+                w.putCommitTimestamp(2_000, 300);
+                w.putCommitTimestamp(3_000, 400);
+                w.commit(400);
+            }
+            assertThat(s.lsnForTimestamp(parent, 999)).isZero();
+            assertThat(s.lsnForTimestamp(parent, 1_000)).isEqualTo(200);
+            assertThat(s.lsnForTimestamp(parent, 2_500)).isEqualTo(300);
+            assertThat(s.lsnForTimestamp(parent, 9_999)).isEqualTo(400);
+            TimelineId child = TimelineId.generate();
+            s.createTimeline(new TimelineMetadata(child, T, parent, 350, 350, 15, Instant.now()));
+            assertThat(s.lsnForTimestamp(child, 9_999)).isEqualTo(350);
+            assertThat(s.lsnForTimestamp(child, 2_500)).isEqualTo(300);
+        }
+    }
+
+    @Test
+    void deleteTimelineRemovesItsVersionsOnly() {
+        try (PageStore s = PageStore.open(dir)) {
+            TimelineId a = TimelineId.generate();
+            TimelineId b = TimelineId.generate();
+            s.createTimeline(root(a, 100));
+            s.createTimeline(root(b, 100));
+            try (TimelineWriter w = s.writer(a)) {
+                w.put(Key.relBlock(REL, 0), 200, v(1));
+                w.commit(200);
+            }
+            try (TimelineWriter w = s.writer(b)) {
+                w.put(Key.relBlock(REL, 0), 200, v(2));
+                w.commit(200);
+            }
+            s.deleteTimeline(a);
+            assertThat(s.timeline(a)).isNull();
+            assertThatThrownBy(() -> s.get(a, Key.relBlock(REL, 0), 300)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining(a.toString());
+            assertThat(s.get(b, Key.relBlock(REL, 0), 300)).containsExactly(2);
+        }
+    }
+
+    @Test
+    void creatingTimelineWithUnknownAncestorFails() {
+        try (PageStore s = PageStore.open(dir)) {
+            TimelineId ghost = TimelineId.generate();
+            assertThatThrownBy(() -> s.createTimeline(new TimelineMetadata(TimelineId.generate(), T, ghost, 1, 1, 15,
+                    Instant.now()))).hasMessageContaining(ghost.toString());
+        }
+    }
+}
