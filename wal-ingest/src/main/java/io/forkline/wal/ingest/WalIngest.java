@@ -1,0 +1,688 @@
+package io.forkline.wal.ingest;
+
+import io.forkline.storage.key.Key;
+import io.forkline.storage.key.RelSizeValue;
+import io.forkline.storage.key.RelTag;
+import io.forkline.storage.store.TimelineWriter;
+import io.forkline.wal.ingest.control.ControlState;
+import io.forkline.wal.ingest.page.PageChecksum;
+import io.forkline.wal.ingest.page.PageHeaderDescriptor;
+import io.forkline.wal.ingest.rmgr.DatabaseRecordDescriptor;
+import io.forkline.wal.ingest.rmgr.HeapRecordDescriptor;
+import io.forkline.wal.ingest.rmgr.LittleEndianReader;
+import io.forkline.wal.ingest.rmgr.RecordFormatException;
+import io.forkline.wal.ingest.rmgr.RelmapRecordDescriptor;
+import io.forkline.wal.ingest.rmgr.SlruRecordDescriptor;
+import io.forkline.wal.ingest.rmgr.StorageRecordDescriptor;
+import io.forkline.wal.ingest.slru.ClogDescriptor;
+import io.forkline.wal.ingest.slru.MultiXactDescriptor;
+import io.forkline.wal.ingest.vm.FreeSpaceMapDescriptor;
+import io.forkline.wal.ingest.vm.VisibilityMapDescriptor;
+import io.forkline.wal.ingest.xact.TwoPhaseStateFile;
+import io.forkline.wal.ingest.xact.XactCompletionRecord;
+import io.forkline.wal.record.BlockReference;
+import io.forkline.wal.record.WalRecord;
+import io.forkline.wal.xlog.CheckPoint;
+
+import java.util.HashMap;
+import java.util.Map;
+import java.util.NavigableMap;
+
+/**
+ * Post-image WAL ingest: turns decoded PostgreSQL 15 WAL records (from a compute running with
+ * {@code wal_consistency_checking = all}) into versions of {@link Key}s staged in a
+ * {@link TimelineWriter}. Every version of a record is written at the record's
+ * {@link WalRecord#endLsn()}. The caller commits the writer at chunk boundaries; this class never
+ * commits. See ARCHITECTURE.md, "post-image ingest".
+ *
+ * <h2>Keys written and their value formats</h2>
+ * <ul>
+ *   <li>{@code Key.relBlock(rel, blk)} — the 8192-byte page: every block image of every record
+ *       ({@code XLOG_FPI} / {@code FPI_FOR_HINT} included) with {@code pd_lsn} set to the record's end
+ *       LSN (as redo does; except the heap page, block id 1, of {@code Heap2/VISIBLE} when data
+ *       checksums are off, and new all-zero pages) and, with data checksums, {@code pd_checksum}
+ *       recomputed. Visibility map pages are also rewritten when heap INSERT / MULTI_INSERT / UPDATE /
+ *       HOT_UPDATE / DELETE / LOCK / LOCK_UPDATED clear VM bits, and when SMGR TRUNCATE clears the
+ *       tail bits of the last remaining VM page (FSM: the last remaining page's tail leaves).
+ *   <li>{@code Key.relSize(rel)} — {@link RelSizeValue} (nblocks, createdLsn), 12 bytes big-endian:
+ *       {@code (0, endLsn)} on {@code SMGR CREATE} of an absent fork; extended to {@code blk + 1} when
+ *       an image lands at or past the end (created with {@code createdLsn = endLsn} when absent);
+ *       shrunk by {@code SMGR TRUNCATE}; tombstoned (empty value) for all forks of the relations an
+ *       xact COMMIT / ABORT (or _PREPARED) drops and of every relation of a dropped database; copied
+ *       (with the pages) to the new database by {@code DBASE CREATE_FILE_COPY}.
+ *   <li>{@code Key.slruPage(SLRU_CLOG, pageno)} — 8192-byte {@code pg_xact} page: zero page on
+ *       {@code CLOG ZEROPAGE}, 2-bit status committed (01) / aborted (10) of the xid and subxids on
+ *       xact COMMIT / ABORT / COMMIT_PREPARED / ABORT_PREPARED.
+ *   <li>{@code Key.slruPage(SLRU_MULTIXACT_OFFSETS / _MEMBERS, pageno)} — 8192-byte
+ *       {@code pg_multixact/offsets} and {@code members} pages: zero pages on ZERO_OFF_PAGE /
+ *       ZERO_MEM_PAGE; {@code CREATE_ID} writes the multi's offset, the next multi's offset (as
+ *       {@code RecordNewMultiXact} of 15.15+ does) and the member xids and status bytes.
+ *   <li>{@code Key.relmap(tsid, dbid)} — the 512-byte {@code pg_filenode.map} from {@code RELMAP UPDATE};
+ *       copied by CREATE_FILE_COPY, tombstoned by DBASE DROP.
+ *   <li>{@code Key.dbDir(spc, db)} — 1 byte {@code 0x01}: database directory exists (CREATE_FILE_COPY,
+ *       CREATE_WAL_LOG); tombstoned by DBASE DROP.
+ *   <li>{@code Key.twoPhase(xid)} — the exact {@code pg_twophase/XXXXXXXX} file: PREPARE record main
+ *       data followed by its CRC-32C (little-endian); tombstoned by COMMIT_PREPARED / ABORT_PREPARED.
+ *   <li>{@code Key.control()} — {@link CheckPoint#encode()} (88 bytes, little-endian
+ *       {@code CheckPoint} struct): the last checkpoint record's fields with nextXid / nextOid /
+ *       nextMulti / nextMultiOffset / oldestXid / oldestMulti kept current the way redo does
+ *       ({@link ControlState}). Written at most once per record. Until the first stored control value
+ *       or checkpoint record is seen, counter updates are not tracked.
+ *   <li>commit timestamp index — {@code putCommitTimestamp(xact_time as Unix microseconds, endLsn)}
+ *       for COMMIT and COMMIT_PREPARED.
+ * </ul>
+ *
+ * <h2>Deliberately not done</h2>
+ * CLOG TRUNCATE and multixact TRUNCATE_ID advance oldestXid / oldestMulti but leave the old SLRU pages
+ * in place (extra old segments are harmless to Postgres and are rewritten by ZEROPAGE records on
+ * wraparound). Tablespace, standby, {@code NEW_CID}, {@code XLOG_NOOP / SWITCH / BACKUP_END} and
+ * similar records have no effect besides their block images. CREATE_FILE_COPY copies the newest
+ * version of each source page; a version older than the source fork's {@code createdLsn} (from an
+ * earlier relation with the same relfilenode on this timeline) would be copied too.
+ *
+ * <h2>Images</h2>
+ * A block reference without an image throws: with {@code wal_consistency_checking = all},
+ * {@code XLogRecordAssemble} ({@code src/backend/access/transam/xloginsert.c}) sets
+ * {@code include_image = needs_backup || (info & XLR_CHECK_CONSISTENCY)}, so even
+ * {@code REGBUF_NO_IMAGE} buffers carry one for every rmgr with a mask function, and the XLOG rmgr's
+ * only block records ({@code FPI}, {@code FPI_FOR_HINT}) force images. This class takes ownership of
+ * the image arrays of the records it is given (it patches them in place and stores them).
+ *
+ * <p>Not thread-safe: one ingest thread per timeline, like its {@link TimelineWriter}.
+ */
+public final class WalIngest {
+    private static final byte[] DB_DIR_PRESENT = {1};
+    private static final int SIZE_CACHE_LIMIT = 100_000;
+    /** A cache entry meaning "no size key". */
+    private static final RelSizeValue ABSENT = new RelSizeValue(-1, -1);
+
+    private final TimelineWriter writer;
+    private final boolean dataChecksums;
+    private final Map<RelTag, RelSizeValue> sizeCache = new HashMap<>();
+    private ControlState control;
+    private boolean controlLoaded;
+    private WalRecord rec;
+    private long lsn;
+
+    /** Ingest for a cluster without data checksums (initdb's default). */
+    public WalIngest(TimelineWriter writer) {
+        this(writer, false);
+    }
+
+    /**
+     * @param writer        the timeline's writer; versions are staged, never committed here
+     * @param dataChecksums whether the cluster has data checksums ({@code pg_control}'s
+     *                      {@code data_checksum_version != 0}): then {@code pd_checksum} is recomputed on
+     *                      every page written and the {@code Heap2/VISIBLE} heap page gets its LSN set
+     */
+    public WalIngest(TimelineWriter writer, boolean dataChecksums) {
+        this.writer = writer;
+        this.dataChecksums = dataChecksums;
+    }
+
+    /**
+     * Stages every version {@code record} produces, at {@code record.endLsn()}. Records must come in
+     * WAL order.
+     *
+     * @throws WalIngestException naming the record's LSN, rmgr and the reason, when a block reference
+     *                            has no image or the rmgr data is malformed; the writer's batch then
+     *                            holds part of the record and must not be committed
+     * @throws io.forkline.storage.store.StorageException when reading a stored version fails
+     */
+    public void ingest(WalRecord record) {
+        rec = record;
+        lsn = record.endLsn();
+        try {
+            for (BlockReference b : record.blocks()) {
+                storeImage(b);
+            }
+            if (record.xid() != 0 || record.topXid() != 0) {
+                ControlState c = control();
+                if (c != null) {
+                    c.advanceNextXidPast(record.xid());
+                    c.advanceNextXidPast(record.topXid());
+                }
+            }
+            switch (record.rmid()) {
+                case ResourceManagers.XLOG -> xlog();
+                case ResourceManagers.XACT -> xact();
+                case ResourceManagers.SMGR -> smgr();
+                case ResourceManagers.CLOG -> clog();
+                case ResourceManagers.DBASE -> dbase();
+                case ResourceManagers.MULTIXACT -> multixact();
+                case ResourceManagers.RELMAP -> relmap();
+                case ResourceManagers.HEAP -> heap();
+                case ResourceManagers.HEAP2 -> heap2();
+                default -> {
+                    // images only
+                }
+            }
+            if (control != null && control.dirty()) {
+                writer.put(Key.control(), lsn, control.snapshot().encode());
+            }
+        } catch (RecordFormatException | IllegalArgumentException e) {
+            throw fail(e.getMessage(), e);
+        }
+    }
+
+    private WalIngestException fail(String reason, Throwable cause) {
+        return new WalIngestException(rec.startLsn(), rec.endLsn(), rec.rmid(), rec.info(), reason, cause);
+    }
+
+    // ------------------------------------------------------------------ images and relation sizes
+
+    private void storeImage(BlockReference b) {
+        byte[] page = b.image();
+        if (page == null) {
+            throw fail("block reference " + b.blockId() + " (" + b.relTag() + " blk "
+                    + Integer.toUnsignedString(b.blockNo()) + ") without image at LSN "
+                    + io.forkline.storage.lsn.Lsn.format(rec.startLsn())
+                    + ", wal_consistency_checking must be 'all'", null);
+        }
+        if (page.length != PageHeaderDescriptor.PAGE_SIZE) {
+            throw fail("block " + b.blockId() + " image is " + page.length + " bytes, expected 8192", null);
+        }
+        boolean keepLsn = !dataChecksums && rec.rmid() == ResourceManagers.HEAP2
+                && (rec.info() & HeapRecordDescriptor.OPMASK) == HeapRecordDescriptor.XLOG_HEAP2_VISIBLE
+                && b.blockId() == HeapRecordDescriptor.VISIBLE_HEAP_BLOCK_ID;
+        if (!keepLsn && !PageHeaderDescriptor.isNew(page)) {
+            PageHeaderDescriptor.setLsn(page, lsn);
+        }
+        RelTag rel = b.relTag();
+        putPage(rel, b.blockNo(), page);
+        extendTo(rel, b.blockNo());
+    }
+
+    private void putPage(RelTag rel, int blkno, byte[] page) {
+        if (dataChecksums) {
+            PageChecksum.setInPlace(page, blkno);
+        }
+        writer.put(Key.relBlock(rel, blkno), lsn, page);
+    }
+
+    /** Current size of a fork, or {@code null} when it does not exist. */
+    private RelSizeValue size(RelTag rel) {
+        RelSizeValue v = sizeCache.get(rel);
+        if (v == null) {
+            byte[] raw = writer.get(Key.relSize(rel), lsn);
+            v = raw == null ? ABSENT : RelSizeValue.decode(raw);
+            if (sizeCache.size() >= SIZE_CACHE_LIMIT) {
+                sizeCache.clear();
+            }
+            sizeCache.put(rel, v);
+        }
+        return v == ABSENT ? null : v;
+    }
+
+    private void putSize(RelTag rel, RelSizeValue v) {
+        writer.put(Key.relSize(rel), lsn, v.encode());
+        sizeCache.put(rel, v);
+    }
+
+    private void dropSize(RelTag rel) {
+        writer.delete(Key.relSize(rel), lsn);
+        sizeCache.put(rel, ABSENT);
+    }
+
+    private void extendTo(RelTag rel, int blkno) {
+        RelSizeValue cur = size(rel);
+        if (cur == null) {
+            putSize(rel, new RelSizeValue(blkno + 1, lsn));
+        } else if (Integer.compareUnsigned(blkno, cur.nblocks()) >= 0) {
+            putSize(rel, new RelSizeValue(blkno + 1, cur.createdLsn()));
+        }
+    }
+
+    // ------------------------------------------------------------------ XLOG
+
+    private void xlog() {
+        int type = rec.type();
+        byte[] d = rec.mainData();
+        switch (type) {
+            case 0x00, 0x10 -> { // XLOG_CHECKPOINT_SHUTDOWN, XLOG_CHECKPOINT_ONLINE
+                if (d.length < CheckPoint.SIZE) {
+                    throw fail("checkpoint record has " + d.length + " bytes of main data, expected " + CheckPoint.SIZE,
+                            null);
+                }
+                CheckPoint cp = CheckPoint.decode(d, 0);
+                ControlState c = control();
+                if (c == null) {
+                    control = new ControlState(cp);
+                    control.applyShutdownCheckpoint(cp);
+                } else if (type == 0x00) {
+                    c.applyShutdownCheckpoint(cp);
+                } else {
+                    c.applyOnlineCheckpoint(cp);
+                }
+            }
+            case 0x30 -> { // XLOG_NEXTOID
+                ControlState c = control();
+                if (c != null) {
+                    c.setNextOid(LittleEndianReader.i32(d, 0));
+                }
+            }
+            default -> {
+                // FPI / FPI_FOR_HINT: images only; NOOP, SWITCH, BACKUP_END, PARAMETER_CHANGE, ...: nothing
+            }
+        }
+    }
+
+    private ControlState control() {
+        if (!controlLoaded) {
+            controlLoaded = true;
+            byte[] raw = writer.get(Key.control(), lsn);
+            if (raw != null) {
+                control = new ControlState(CheckPoint.decode(raw, 0));
+            }
+        }
+        return control;
+    }
+
+    // ------------------------------------------------------------------ transactions
+
+    private void xact() {
+        int op = rec.info() & 0x70; // XLOG_XACT_OPMASK
+        switch (op) {
+            case 0x00 -> completion(true, false);  // COMMIT
+            case 0x20 -> completion(false, false); // ABORT
+            case 0x30 -> completion(true, true);   // COMMIT_PREPARED
+            case 0x40 -> completion(false, true);  // ABORT_PREPARED
+            case 0x10 -> {                         // PREPARE
+                byte[] d = rec.mainData();
+                writer.put(Key.twoPhase(TwoPhaseStateFile.xid(d)), lsn, TwoPhaseStateFile.fileContent(d));
+            }
+            default -> {
+                // ASSIGNMENT, INVALIDATIONS: nothing to store
+            }
+        }
+    }
+
+    private void completion(boolean commit, boolean prepared) {
+        XactCompletionRecord x = XactCompletionRecord.parse(rec.info(), rec.mainData(), commit);
+        int xid = prepared ? x.twophaseXid() : rec.xid();
+        if (xid == 0) {
+            throw fail((commit ? "commit" : "abort") + " record names no transaction id", null);
+        }
+        int status = commit ? ClogDescriptor.STATUS_COMMITTED : ClogDescriptor.STATUS_ABORTED;
+        setClogStatus(xid, x.subxacts(), status);
+        for (RelTag rel : x.droppedRels()) {
+            for (int fork = RelTag.MAIN_FORK; fork <= RelTag.INIT_FORK; fork++) {
+                RelTag f = rel.withFork(fork);
+                if (size(f) != null) {
+                    dropSize(f);
+                }
+            }
+        }
+        if (prepared) {
+            writer.delete(Key.twoPhase(xid), lsn);
+        }
+        if (commit) {
+            writer.putCommitTimestamp(x.unixMicros(), lsn);
+        }
+        ControlState c = control();
+        if (c != null) {
+            c.advanceNextXidPast(xid);
+            for (int s : x.subxacts()) {
+                c.advanceNextXidPast(s);
+            }
+        }
+    }
+
+    private void setClogStatus(int xid, int[] subxids, int status) {
+        int pageNo = ClogDescriptor.page(xid);
+        byte[] page = slruPageCopy(Key.SLRU_CLOG, pageNo);
+        ClogDescriptor.setStatus(page, xid, status);
+        for (int s : subxids) {
+            int p = ClogDescriptor.page(s);
+            if (p != pageNo) {
+                writer.put(Key.slruPage(Key.SLRU_CLOG, pageNo), lsn, page);
+                pageNo = p;
+                page = slruPageCopy(Key.SLRU_CLOG, pageNo);
+            }
+            ClogDescriptor.setStatus(page, s, status);
+        }
+        writer.put(Key.slruPage(Key.SLRU_CLOG, pageNo), lsn, page);
+    }
+
+    /** A private copy of an SLRU page, a zero page when absent. */
+    private byte[] slruPageCopy(int slru, int pageNo) {
+        byte[] cur = writer.get(Key.slruPage(slru, pageNo), lsn);
+        return cur == null ? new byte[ClogDescriptor.PAGE_SIZE] : cur.clone();
+    }
+
+    private void clog() {
+        byte[] d = rec.mainData();
+        switch (rec.type()) {
+            case SlruRecordDescriptor.CLOG_ZEROPAGE ->
+                    writer.put(Key.slruPage(Key.SLRU_CLOG, SlruRecordDescriptor.pageNo(d)), lsn,
+                            new byte[ClogDescriptor.PAGE_SIZE]);
+            case SlruRecordDescriptor.CLOG_TRUNCATE -> {
+                SlruRecordDescriptor.pageNo(d);
+                ControlState c = control();
+                if (c != null) {
+                    c.advanceOldestXid(SlruRecordDescriptor.clogTruncateOldestXact(d),
+                            SlruRecordDescriptor.clogTruncateOldestXactDb(d));
+                }
+            }
+            default -> throw fail("unknown CLOG record type 0x" + Integer.toHexString(rec.type()), null);
+        }
+    }
+
+    // ------------------------------------------------------------------ multixacts
+
+    private void multixact() {
+        byte[] d = rec.mainData();
+        switch (rec.type()) {
+            case SlruRecordDescriptor.XLOG_MULTIXACT_ZERO_OFF_PAGE ->
+                    writer.put(Key.slruPage(Key.SLRU_MULTIXACT_OFFSETS, SlruRecordDescriptor.pageNo(d)), lsn,
+                            new byte[MultiXactDescriptor.PAGE_SIZE]);
+            case SlruRecordDescriptor.XLOG_MULTIXACT_ZERO_MEM_PAGE ->
+                    writer.put(Key.slruPage(Key.SLRU_MULTIXACT_MEMBERS, SlruRecordDescriptor.pageNo(d)), lsn,
+                            new byte[MultiXactDescriptor.PAGE_SIZE]);
+            case SlruRecordDescriptor.XLOG_MULTIXACT_CREATE_ID -> createMulti(d);
+            case SlruRecordDescriptor.XLOG_MULTIXACT_TRUNCATE_ID -> {
+                LittleEndianReader.require(d, 0, 20, "xl_multixact_truncate");
+                ControlState c = control();
+                if (c != null) {
+                    c.advanceOldestMulti(LittleEndianReader.i32(d, 8), LittleEndianReader.i32(d, 0));
+                }
+            }
+            default -> throw fail("unknown multixact record type 0x" + Integer.toHexString(rec.type()), null);
+        }
+    }
+
+    /** {@code multixact_redo} CREATE_ID: {@code RecordNewMultiXact} plus the counter advances. */
+    private void createMulti(byte[] d) {
+        int n = SlruRecordDescriptor.createMembers(d);
+        int multi = LittleEndianReader.i32(d, 0);
+        int offset = LittleEndianReader.i32(d, 4);
+
+        int pageNo = MultiXactDescriptor.offsetPage(multi);
+        byte[] page = slruPageCopy(Key.SLRU_MULTIXACT_OFFSETS, pageNo);
+        LittleEndianReader.putI32(page, MultiXactDescriptor.offsetEntryByte(multi), offset);
+        int next = MultiXactDescriptor.nextMulti(multi);
+        int nextOffset = offset + n;
+        if (nextOffset == 0) {
+            nextOffset = 1;
+        }
+        int nextPageNo = MultiXactDescriptor.offsetPage(next);
+        if (nextPageNo != pageNo) {
+            writer.put(Key.slruPage(Key.SLRU_MULTIXACT_OFFSETS, pageNo), lsn, page);
+            pageNo = nextPageNo;
+            page = slruPageCopy(Key.SLRU_MULTIXACT_OFFSETS, pageNo);
+        }
+        LittleEndianReader.putI32(page, MultiXactDescriptor.offsetEntryByte(next), nextOffset);
+        writer.put(Key.slruPage(Key.SLRU_MULTIXACT_OFFSETS, pageNo), lsn, page);
+
+        int memberPageNo = -1;
+        byte[] mpage = null;
+        ControlState c = control();
+        for (int i = 0; i < n; i++) {
+            int off = offset + i;
+            int p = MultiXactDescriptor.memberPage(off);
+            if (p != memberPageNo) {
+                if (mpage != null) {
+                    writer.put(Key.slruPage(Key.SLRU_MULTIXACT_MEMBERS, memberPageNo), lsn, mpage);
+                }
+                memberPageNo = p;
+                mpage = slruPageCopy(Key.SLRU_MULTIXACT_MEMBERS, p);
+            }
+            int xid = SlruRecordDescriptor.memberXid(d, i);
+            int status = SlruRecordDescriptor.memberStatus(d, i);
+            LittleEndianReader.putI32(mpage, MultiXactDescriptor.memberOffset(off), xid);
+            int flagsOff = MultiXactDescriptor.flagsOffset(off);
+            int shift = MultiXactDescriptor.flagsBitShift(off);
+            int flags = LittleEndianReader.i32(mpage, flagsOff);
+            flags = (flags & ~(0xFF << shift)) | (status << shift);
+            LittleEndianReader.putI32(mpage, flagsOff, flags);
+            if (c != null) {
+                c.advanceNextXidPast(xid);
+            }
+        }
+        writer.put(Key.slruPage(Key.SLRU_MULTIXACT_MEMBERS, memberPageNo), lsn, mpage);
+        if (c != null) {
+            c.advanceNextMulti(multi + 1, offset + n);
+        }
+    }
+
+    // ------------------------------------------------------------------ relmap, databases
+
+    private void relmap() {
+        if (rec.type() != RelmapRecordDescriptor.XLOG_RELMAP_UPDATE) {
+            throw fail("unknown relmap record type 0x" + Integer.toHexString(rec.type()), null);
+        }
+        byte[] d = rec.mainData();
+        byte[] map = RelmapRecordDescriptor.mapFile(d);
+        writer.put(Key.relmap(RelmapRecordDescriptor.tsId(d), RelmapRecordDescriptor.dbId(d)), lsn, map);
+    }
+
+    private void dbase() {
+        byte[] d = rec.mainData();
+        switch (rec.type()) {
+            case DatabaseRecordDescriptor.XLOG_DBASE_CREATE_FILE_COPY -> {
+                LittleEndianReader.require(d, 0, 16, "xl_dbase_create_file_copy_rec");
+                copyDatabase(DatabaseRecordDescriptor.srcTablespaceId(d), DatabaseRecordDescriptor.srcDbId(d),
+                        DatabaseRecordDescriptor.tablespaceId(d), DatabaseRecordDescriptor.dbId(d));
+            }
+            case DatabaseRecordDescriptor.XLOG_DBASE_CREATE_WAL_LOG -> {
+                LittleEndianReader.require(d, 0, 8, "xl_dbase_create_wal_log_rec");
+                writer.put(Key.dbDir(DatabaseRecordDescriptor.tablespaceId(d), DatabaseRecordDescriptor.dbId(d)), lsn,
+                        DB_DIR_PRESENT);
+            }
+            case DatabaseRecordDescriptor.XLOG_DBASE_DROP -> {
+                int db = DatabaseRecordDescriptor.dbId(d);
+                for (int spc : DatabaseRecordDescriptor.dropTablespaces(d)) {
+                    dropDatabase(spc, db);
+                }
+            }
+            default -> throw fail("unknown database record type 0x" + Integer.toHexString(rec.type()), null);
+        }
+    }
+
+    /** {@code dbase_redo} CREATE_FILE_COPY: the source directory's forks, pages and relmap as of now. */
+    private void copyDatabase(int srcSpc, int srcDb, int spc, int db) {
+        NavigableMap<Key, byte[]> sizes = writer.scan(Key.dbStart(Key.REL_SIZE, srcSpc, srcDb),
+                Key.dbEnd(Key.REL_SIZE, srcSpc, srcDb), lsn);
+        for (Map.Entry<Key, byte[]> e : sizes.entrySet()) {
+            RelTag src = e.getKey().relTag();
+            RelSizeValue size = RelSizeValue.decode(e.getValue());
+            RelTag dst = new RelTag(spc, db, src.relNumber(), src.forkNum());
+            NavigableMap<Key, byte[]> pages = writer.scan(Key.relBlocksStart(src), Key.relBlocksEnd(src), lsn);
+            for (Map.Entry<Key, byte[]> p : pages.entrySet()) {
+                int blk = p.getKey().blockNo();
+                if (Integer.compareUnsigned(blk, size.nblocks()) < 0) {
+                    // the stored page already carries its pd_lsn / checksum; checksums include the block
+                    // number, not the relation, so the page is valid in the new database unchanged
+                    writer.put(Key.relBlock(dst, blk), lsn, p.getValue());
+                }
+            }
+            putSize(dst, new RelSizeValue(size.nblocks(), lsn));
+        }
+        byte[] map = writer.get(Key.relmap(srcSpc, srcDb), lsn);
+        if (map != null) {
+            writer.put(Key.relmap(spc, db), lsn, map);
+        }
+        writer.put(Key.dbDir(spc, db), lsn, DB_DIR_PRESENT);
+    }
+
+    private void dropDatabase(int spc, int db) {
+        NavigableMap<Key, byte[]> sizes = writer.scan(Key.dbStart(Key.REL_SIZE, spc, db),
+                Key.dbEnd(Key.REL_SIZE, spc, db), lsn);
+        for (Key k : sizes.keySet()) {
+            dropSize(k.relTag());
+        }
+        if (writer.get(Key.relmap(spc, db), lsn) != null) {
+            writer.delete(Key.relmap(spc, db), lsn);
+        }
+        writer.delete(Key.dbDir(spc, db), lsn);
+    }
+
+    // ------------------------------------------------------------------ storage manager
+
+    private void smgr() {
+        byte[] d = rec.mainData();
+        switch (rec.type()) {
+            case StorageRecordDescriptor.XLOG_SMGR_CREATE -> {
+                RelTag rel = StorageRecordDescriptor.createdFork(d);
+                if (size(rel) == null) {
+                    putSize(rel, new RelSizeValue(0, lsn));
+                }
+            }
+            case StorageRecordDescriptor.XLOG_SMGR_TRUNCATE -> truncate(StorageRecordDescriptor.truncateRel(d),
+                    StorageRecordDescriptor.truncateBlkno(d), StorageRecordDescriptor.truncateFlags(d));
+            default -> throw fail("unknown storage record type 0x" + Integer.toHexString(rec.type()), null);
+        }
+    }
+
+    /** {@code smgr_redo} TRUNCATE with {@code FreeSpaceMapPrepareTruncateRel} / {@code visibilitymap_prepare_truncate}. */
+    private void truncate(RelTag main, int blkno, int flags) {
+        if ((flags & StorageRecordDescriptor.SMGR_TRUNCATE_HEAP) != 0) {
+            shrink(main, Integer.toUnsignedLong(blkno));
+        }
+        if ((flags & StorageRecordDescriptor.SMGR_TRUNCATE_FSM) != 0) {
+            RelTag fsm = main.withFork(RelTag.FSM_FORK);
+            RelSizeValue cur = size(fsm);
+            if (cur != null) {
+                long heapBlocks = Integer.toUnsignedLong(blkno);
+                int slot = FreeSpaceMapDescriptor.slot(heapBlocks);
+                boolean proceed = true;
+                if (slot > 0) {
+                    long blk = FreeSpaceMapDescriptor.physicalBlock(FreeSpaceMapDescriptor.logicalPage(heapBlocks));
+                    if (blk >= Integer.toUnsignedLong(cur.nblocks())) {
+                        proceed = false; // the FSM was already smaller
+                    } else {
+                        byte[] page = writer.get(Key.relBlock(fsm, (int) blk), lsn);
+                        if (page != null) {
+                            byte[] copy = page.clone();
+                            if (FreeSpaceMapDescriptor.truncateAvail(copy, slot)) {
+                                putPage(fsm, (int) blk, copy);
+                            }
+                        }
+                    }
+                }
+                if (proceed) {
+                    shrink(fsm, FreeSpaceMapDescriptor.truncatedBlocks(heapBlocks));
+                }
+            }
+        }
+        if ((flags & StorageRecordDescriptor.SMGR_TRUNCATE_VM) != 0) {
+            RelTag vm = main.withFork(RelTag.VM_FORK);
+            RelSizeValue cur = size(vm);
+            if (cur != null) {
+                int newBlocks = VisibilityMapDescriptor.truncatedMapBlocks(blkno);
+                boolean partial = newBlocks != VisibilityMapDescriptor.mapBlock(blkno);
+                boolean proceed = true;
+                if (partial) {
+                    int blk = VisibilityMapDescriptor.mapBlock(blkno);
+                    if (Integer.compareUnsigned(blk, cur.nblocks()) >= 0) {
+                        proceed = false;
+                    } else {
+                        byte[] page = writer.get(Key.relBlock(vm, blk), lsn);
+                        if (page != null) {
+                            byte[] copy = page.clone();
+                            if (VisibilityMapDescriptor.clearTail(copy, blkno)) {
+                                putPage(vm, blk, copy);
+                            }
+                        }
+                    }
+                }
+                if (proceed) {
+                    shrink(vm, Integer.toUnsignedLong(newBlocks));
+                }
+            }
+        }
+    }
+
+    private void shrink(RelTag rel, long nblocks) {
+        RelSizeValue cur = size(rel);
+        if (cur != null && Integer.toUnsignedLong(cur.nblocks()) > nblocks) {
+            putSize(rel, new RelSizeValue((int) nblocks, cur.createdLsn()));
+        }
+    }
+
+    // ------------------------------------------------------------------ heap visibility map clears
+
+    private void heap() {
+        int op = rec.info() & HeapRecordDescriptor.OPMASK;
+        byte[] d = rec.mainData();
+        switch (op) {
+            case HeapRecordDescriptor.XLOG_HEAP_INSERT -> {
+                if ((HeapRecordDescriptor.flags(d, HeapRecordDescriptor.INSERT_FLAGS_OFFSET)
+                        & HeapRecordDescriptor.XLH_INSERT_ALL_VISIBLE_CLEARED) != 0) {
+                    clearVm(block(0), VisibilityMapDescriptor.VALID_BITS);
+                }
+            }
+            case HeapRecordDescriptor.XLOG_HEAP_DELETE -> {
+                if ((HeapRecordDescriptor.flags(d, HeapRecordDescriptor.DELETE_FLAGS_OFFSET)
+                        & HeapRecordDescriptor.XLH_DELETE_ALL_VISIBLE_CLEARED) != 0) {
+                    clearVm(block(0), VisibilityMapDescriptor.VALID_BITS);
+                }
+            }
+            case HeapRecordDescriptor.XLOG_HEAP_UPDATE, HeapRecordDescriptor.XLOG_HEAP_HOT_UPDATE -> {
+                int flags = HeapRecordDescriptor.flags(d, HeapRecordDescriptor.UPDATE_FLAGS_OFFSET);
+                BlockReference newBlock = block(0);
+                BlockReference oldBlock = rec.block(1) != null ? rec.block(1) : newBlock;
+                if ((flags & HeapRecordDescriptor.XLH_UPDATE_OLD_ALL_VISIBLE_CLEARED) != 0) {
+                    clearVm(oldBlock, VisibilityMapDescriptor.VALID_BITS);
+                }
+                if ((flags & HeapRecordDescriptor.XLH_UPDATE_NEW_ALL_VISIBLE_CLEARED) != 0) {
+                    clearVm(newBlock, VisibilityMapDescriptor.VALID_BITS);
+                }
+            }
+            case HeapRecordDescriptor.XLOG_HEAP_LOCK -> {
+                if ((HeapRecordDescriptor.flags(d, HeapRecordDescriptor.LOCK_FLAGS_OFFSET)
+                        & HeapRecordDescriptor.XLH_LOCK_ALL_FROZEN_CLEARED) != 0) {
+                    clearVm(block(0), VisibilityMapDescriptor.ALL_FROZEN);
+                }
+            }
+            default -> {
+                // TRUNCATE, CONFIRM, INPLACE: images only
+            }
+        }
+    }
+
+    private void heap2() {
+        int op = rec.info() & HeapRecordDescriptor.OPMASK;
+        byte[] d = rec.mainData();
+        if (op == HeapRecordDescriptor.XLOG_HEAP2_MULTI_INSERT) {
+            if ((HeapRecordDescriptor.flags(d, HeapRecordDescriptor.MULTI_INSERT_FLAGS_OFFSET)
+                    & HeapRecordDescriptor.XLH_INSERT_ALL_VISIBLE_CLEARED) != 0) {
+                clearVm(block(0), VisibilityMapDescriptor.VALID_BITS);
+            }
+        } else if (op == HeapRecordDescriptor.XLOG_HEAP2_LOCK_UPDATED) {
+            if ((HeapRecordDescriptor.flags(d, HeapRecordDescriptor.LOCK_FLAGS_OFFSET)
+                    & HeapRecordDescriptor.XLH_LOCK_ALL_FROZEN_CLEARED) != 0) {
+                clearVm(block(0), VisibilityMapDescriptor.ALL_FROZEN);
+            }
+        }
+    }
+
+    private BlockReference block(int id) {
+        BlockReference b = rec.block(id);
+        if (b == null) {
+            throw fail("heap record has no block reference " + id, null);
+        }
+        return b;
+    }
+
+    /** {@code visibilitymap_clear} of the heap block's bits; nothing when the VM fork or page is absent. */
+    private void clearVm(BlockReference heapBlock, int bits) {
+        RelTag vm = heapBlock.relTag().withFork(RelTag.VM_FORK);
+        RelSizeValue vmSize = size(vm);
+        if (vmSize == null) {
+            return;
+        }
+        int mapBlock = VisibilityMapDescriptor.mapBlock(heapBlock.blockNo());
+        if (Integer.compareUnsigned(mapBlock, vmSize.nblocks()) >= 0) {
+            return;
+        }
+        byte[] page = writer.get(Key.relBlock(vm, mapBlock), lsn);
+        if (page == null) {
+            return;
+        }
+        byte[] copy = page.clone();
+        if (VisibilityMapDescriptor.clear(copy, heapBlock.blockNo(), bits)) {
+            putPage(vm, mapBlock, copy);
+        }
+    }
+}

@@ -1,0 +1,76 @@
+package io.forkline.wal.ingest.rmgr;
+
+/**
+ * CLOG and multixact records ({@code src/include/access/clog.h}, {@code src/include/access/multixact.h}),
+ * little-endian:
+ *
+ * <pre>
+ *   CLOG_ZEROPAGE                0x00: pageno(4)
+ *   CLOG_TRUNCATE                0x10: xl_clog_truncate: pageno(4) oldestXact(4) oldestXactDb(4)
+ *   XLOG_MULTIXACT_ZERO_OFF_PAGE 0x00: pageno(4)
+ *   XLOG_MULTIXACT_ZERO_MEM_PAGE 0x10: pageno(4)
+ *   XLOG_MULTIXACT_CREATE_ID     0x20: xl_multixact_create: mid(4) moff(4) nmembers(4)
+ *                                      members[nmembers]: { xid(4) status(4) }
+ *   XLOG_MULTIXACT_TRUNCATE_ID   0x30: xl_multixact_truncate: oldestMultiDB(4) startTruncOff(4)
+ *                                      endTruncOff(4) startTruncMemb(4) endTruncMemb(4)
+ * </pre>
+ */
+public final class SlruRecordDescriptor {
+    public static final int CLOG_ZEROPAGE = 0x00;
+    public static final int CLOG_TRUNCATE = 0x10;
+    public static final int XLOG_MULTIXACT_ZERO_OFF_PAGE = 0x00;
+    public static final int XLOG_MULTIXACT_ZERO_MEM_PAGE = 0x10;
+    public static final int XLOG_MULTIXACT_CREATE_ID = 0x20;
+    public static final int XLOG_MULTIXACT_TRUNCATE_ID = 0x30;
+
+    /** {@code SizeOfMultiXactCreate}. */
+    public static final int MULTIXACT_CREATE_HEADER = 12;
+    /** {@code sizeof(MultiXactMember)}. */
+    public static final int MULTIXACT_MEMBER_SIZE = 8;
+
+    private SlruRecordDescriptor() {
+    }
+
+    /** {@code pageno} of zero-page and CLOG truncate records. */
+    public static int pageNo(byte[] d) {
+        int p = LittleEndianReader.i32(d, 0);
+        if (p < 0) {
+            throw new RecordFormatException("SLRU page number is negative: " + p);
+        }
+        return p;
+    }
+
+    /** {@code xl_clog_truncate.oldestXact}. */
+    public static int clogTruncateOldestXact(byte[] d) {
+        return LittleEndianReader.i32(d, 4);
+    }
+
+    /** {@code xl_clog_truncate.oldestXactDb}. */
+    public static int clogTruncateOldestXactDb(byte[] d) {
+        return LittleEndianReader.i32(d, 8);
+    }
+
+    /** {@code nmembers} of a CREATE_ID record, validated against the data length. */
+    public static int createMembers(byte[] d) {
+        int n = LittleEndianReader.i32(d, 8);
+        if (n <= 0) {
+            throw new RecordFormatException("xl_multixact_create nmembers is " + n + ", expected > 0");
+        }
+        LittleEndianReader.require(d, MULTIXACT_CREATE_HEADER, n * MULTIXACT_MEMBER_SIZE, "xl_multixact_create members");
+        return n;
+    }
+
+    /** Member {@code i}'s xid. */
+    public static int memberXid(byte[] d, int i) {
+        return LittleEndianReader.i32(d, MULTIXACT_CREATE_HEADER + i * MULTIXACT_MEMBER_SIZE);
+    }
+
+    /** Member {@code i}'s {@code MultiXactStatus} (0..5). */
+    public static int memberStatus(byte[] d, int i) {
+        int s = LittleEndianReader.i32(d, MULTIXACT_CREATE_HEADER + i * MULTIXACT_MEMBER_SIZE + 4);
+        if (s < 0 || s > 5) {
+            throw new RecordFormatException("multixact member " + i + " has status " + s + ", expected 0..5");
+        }
+        return s;
+    }
+}
