@@ -77,10 +77,12 @@ public final class ControlFileData {
         return buf.getLong(SYSTEM_IDENTIFIER_OFFSET);
     }
 
+    /** {@code pg_control_version}. */
     public int pgControlVersion() {
         return buf.getInt(PG_CONTROL_VERSION_OFFSET);
     }
 
+    /** {@code catalog_version_no}. */
     public int catalogVersionNo() {
         return buf.getInt(CATALOG_VERSION_NO_OFFSET);
     }
@@ -110,22 +112,27 @@ public final class ControlFileData {
         return buf.getLong(UNLOGGED_LSN_OFFSET);
     }
 
+    /** {@code minRecoveryPoint} (LSN). */
     public long minRecoveryPoint() {
         return buf.getLong(MIN_RECOVERY_POINT_OFFSET);
     }
 
+    /** {@code minRecoveryPointTLI}. */
     public int minRecoveryPointTli() {
         return buf.getInt(MIN_RECOVERY_POINT_TLI_OFFSET);
     }
 
+    /** {@code backupStartPoint} (LSN). */
     public long backupStartPoint() {
         return buf.getLong(BACKUP_START_POINT_OFFSET);
     }
 
+    /** {@code backupEndPoint} (LSN). */
     public long backupEndPoint() {
         return buf.getLong(BACKUP_END_POINT_OFFSET);
     }
 
+    /** {@code backupEndRequired}. */
     public boolean backupEndRequired() {
         return image[BACKUP_END_REQUIRED_OFFSET] != 0;
     }
@@ -135,38 +142,47 @@ public final class ControlFileData {
         return buf.getInt(WAL_LEVEL_OFFSET);
     }
 
+    /** {@code wal_log_hints}. */
     public boolean walLogHints() {
         return image[WAL_LOG_HINTS_OFFSET] != 0;
     }
 
+    /** {@code MaxConnections}. */
     public int maxConnections() {
         return buf.getInt(MAX_CONNECTIONS_OFFSET);
     }
 
+    /** {@code max_worker_processes}. */
     public int maxWorkerProcesses() {
         return buf.getInt(MAX_WORKER_PROCESSES_OFFSET);
     }
 
+    /** {@code max_wal_senders}. */
     public int maxWalSenders() {
         return buf.getInt(MAX_WAL_SENDERS_OFFSET);
     }
 
+    /** {@code max_prepared_xacts}. */
     public int maxPreparedXacts() {
         return buf.getInt(MAX_PREPARED_XACTS_OFFSET);
     }
 
+    /** {@code max_locks_per_xact}. */
     public int maxLocksPerXact() {
         return buf.getInt(MAX_LOCKS_PER_XACT_OFFSET);
     }
 
+    /** {@code track_commit_timestamp}. */
     public boolean trackCommitTimestamp() {
         return image[TRACK_COMMIT_TIMESTAMP_OFFSET] != 0;
     }
 
+    /** {@code maxAlign} (bytes). */
     public int maxAlign() {
         return buf.getInt(MAX_ALIGN_OFFSET);
     }
 
+    /** {@code floatFormat} (1234567.0). */
     public double floatFormat() {
         return buf.getDouble(FLOAT_FORMAT_OFFSET);
     }
@@ -191,22 +207,27 @@ public final class ControlFileData {
         return buf.getInt(XLOG_SEG_SIZE_OFFSET);
     }
 
+    /** {@code nameDataLen} (bytes). */
     public int nameDataLen() {
         return buf.getInt(NAME_DATA_LEN_OFFSET);
     }
 
+    /** {@code indexMaxKeys}. */
     public int indexMaxKeys() {
         return buf.getInt(INDEX_MAX_KEYS_OFFSET);
     }
 
+    /** {@code toast_max_chunk_size} (bytes). */
     public int toastMaxChunkSize() {
         return buf.getInt(TOAST_MAX_CHUNK_SIZE_OFFSET);
     }
 
+    /** {@code loblksize} (bytes). */
     public int loblksize() {
         return buf.getInt(LOBLKSIZE_OFFSET);
     }
 
+    /** {@code float8ByVal}. */
     public boolean float8ByVal() {
         return image[FLOAT8_BY_VAL_OFFSET] != 0;
     }
