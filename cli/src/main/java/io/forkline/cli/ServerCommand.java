@@ -1,13 +1,11 @@
 package io.forkline.cli;
 
-import io.forkline.pageserver.server.PageServer;
+import io.forkline.pageserver.server.PageServerMain;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
-import java.time.Clock;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 
 /** {@code forkline server [--data-dir DIR] [--port PORT]}: runs the server in the foreground until SIGTERM/SIGINT. */
 @Command(name = "server", description = "Run the Forkline server in the foreground.")
@@ -23,19 +21,11 @@ final class ServerCommand implements Callable<Integer> {
         if (port < 0 || port > 65535) {
             throw new CliException("invalid --port " + port + ": expected 0..65535");
         }
-        PageServer server;
         try {
-            server = PageServer.start(dataDir, port, Clock.systemUTC());
+            PageServerMain.runUntilShutdown(dataDir, port);
         } catch (java.io.IOException e) {
             throw new CliException(e.getMessage());
         }
-        CountDownLatch done = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            server.close();
-            done.countDown();
-        }, "forkline-shutdown"));
-        System.err.println("forkline server listening on http://127.0.0.1:" + server.port() + " (data " + dataDir.toAbsolutePath() + ")");
-        done.await();
         return 0;
     }
 }

@@ -9,6 +9,7 @@ import io.forkline.pageserver.basebackup.BasebackupBuilder;
 import io.forkline.storage.id.TimelineId;
 import io.forkline.storage.lsn.Lsn;
 import io.forkline.storage.store.PageStore;
+import io.forkline.wal.replication.ReceiverState;
 import io.forkline.wal.replication.WalReceiver;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -122,7 +123,7 @@ public final class EndpointManager implements AutoCloseable {
         Endpoint e = endpoints.computeIfAbsent(key(tenant, ref), Endpoint::new);
         synchronized (e) {
             if (e.state == EndpointState.RUNNING && e.compute != null && e.compute.isAlive()
-                    && e.receiver != null && !e.receiver.isFailed()) {
+                    && e.receiver != null && e.receiver.state() != ReceiverState.FAILED) {
                 return e.uri();
             }
             if (e.state == EndpointState.RUNNING) {
@@ -151,7 +152,7 @@ public final class EndpointManager implements AutoCloseable {
                 e.state = EndpointState.RUNNING;
                 log.info("endpoint {} running on port {}, WAL from {}", key(tenant, ref), port, Lsn.format(walStart));
                 return e.uri();
-            } catch (PostgresException | IOException | RuntimeException ex) {
+            } catch (IOException | RuntimeException ex) {
                 stopLocked(e);
                 if (ex instanceof ApiException api) {
                     throw api;
@@ -181,9 +182,9 @@ public final class EndpointManager implements AutoCloseable {
         try {
             if (c != null) {
                 c.stop(STOP_TIMEOUT);
-                if (r != null && !r.isFailed()) {
+                if (r != null && r.state() != ReceiverState.FAILED) {
                     long ckpt = finalCheckpointLsn(c.dataDir());
-                    if (ckpt != 0 && !r.awaitLastRecordLsn(ckpt + 1, Duration.ofSeconds(30))) {
+                    if (ckpt != 0 && !awaitDurable(r, ckpt + 1, Duration.ofSeconds(30))) {
                         log.warn("endpoint {}: shutdown checkpoint {} not ingested in time", e.key, Lsn.format(ckpt));
                     }
                 }
@@ -196,6 +197,23 @@ public final class EndpointManager implements AutoCloseable {
             e.receiver = null;
             e.state = EndpointState.STOPPED;
         }
+    }
+
+    /** Waits until the receiver's durable last record LSN reaches {@code lsn}. */
+    private static boolean awaitDurable(WalReceiver r, long lsn, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (Long.compareUnsigned(r.lastRecordLsn(), lsn) < 0) {
+            if (System.nanoTime() > deadline || r.state() == ReceiverState.FAILED) {
+                return false;
+            }
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException ex) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        return true;
     }
 
     private long finalCheckpointLsn(Path pgdata) {

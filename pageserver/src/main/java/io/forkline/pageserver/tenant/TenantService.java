@@ -18,11 +18,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.ResultSet;
-import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -170,7 +165,6 @@ public final class TenantService implements AutoCloseable {
             } else if (atText != null) {
                 lsn = lsnForTimestamp(tenant, parentName, parentTl, pmd, atText);
             } else {
-                catchUpWithCompute(tenant, parentName);
                 lsn = store.lastRecordLsn(parentTl);
             }
             TimelineId tl = TimelineId.generate();
@@ -192,7 +186,7 @@ public final class TenantService implements AutoCloseable {
         }
         WalReceiver r = receiverOf(tenant, parentName);
         if (r != null) {
-            if (r.awaitLsn(lsn, INGEST_WAIT)) {
+            if (awaitIngest(r, lsn)) {
                 return lsn;
             }
             throw ApiException.badRequest("LSN " + Lsn.format(lsn) + " was not reached by branch '" + parentName
@@ -225,7 +219,6 @@ public final class TenantService implements AutoCloseable {
         if (at.isAfter(clock.instant())) {
             throw ApiException.badRequest("timestamp " + atText + " is in the future");
         }
-        catchUpWithCompute(tenant, parentName);
         long micros = at.getEpochSecond() * 1_000_000L + at.getNano() / 1000;
         long lsn = store.lsnForTimestamp(parentTl, micros);
         if (lsn == 0 || Long.compareUnsigned(lsn, pmd.startLsn()) < 0) {
@@ -235,30 +228,8 @@ public final class TenantService implements AutoCloseable {
         return lsn;
     }
 
-    /**
-     * Waits until ingest has everything the parent's compute has written so far, so "now" and
-     * recent timestamps include every acknowledged commit.
-     */
-    private void catchUpWithCompute(String tenant, String ref) {
-        WalReceiver r = receiverOf(tenant, ref);
-        EndpointManager.Endpoint e = endpoints.get(tenant, ref);
-        if (r == null || e == null || e.uri() == null) {
-            return;
-        }
-        long target;
-        try (Connection c = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + e.compute().port() + "/postgres?user=postgres");
-             Statement st = c.createStatement();
-             ResultSet rs = st.executeQuery("select pg_current_wal_flush_lsn()")) {
-            rs.next();
-            target = Lsn.parse(rs.getString(1));
-        } catch (SQLException ex) {
-            log.warn("cannot read the WAL position of {}/{}: {}", tenant, ref, ex.getMessage());
-            return;
-        }
-        if (!r.awaitLsn(target, INGEST_WAIT)) {
-            throw ApiException.unavailable("ingest of branch '" + ref + "' is behind its compute (at "
-                    + Lsn.format(r.receivedLsn()) + ", compute at " + Lsn.format(target) + ")");
-        }
+    private static boolean awaitIngest(WalReceiver r, long lsn) {
+        return r.awaitLsn(lsn, INGEST_WAIT);
     }
 
     private WalReceiver receiverOf(String tenant, String ref) {

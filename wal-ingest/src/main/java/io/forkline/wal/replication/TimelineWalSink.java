@@ -68,11 +68,13 @@ public final class TimelineWalSink implements AutoCloseable {
      * @param timeline       the timeline to write
      * @param streamStartLsn WAL position of the first byte that will be fed; a WAL page boundary
      *                       (use {@link #streamStart(long, long)})
+     * @param dataChecksums  whether the cluster has data checksums (see {@link WalIngest})
      * @param observer       called on the driving thread after each record is staged (not yet
      *                       durable), or {@code null}
      * @throws IllegalArgumentException when the timeline does not exist or the LSN is not a page boundary
      */
-    public TimelineWalSink(PageStore store, TimelineId timeline, long streamStartLsn, Consumer<WalRecord> observer) {
+    public TimelineWalSink(PageStore store, TimelineId timeline, long streamStartLsn, boolean dataChecksums,
+                           Consumer<WalRecord> observer) {
         if (Lsn.pageStart(streamStartLsn) != streamStartLsn || streamStartLsn == Lsn.INVALID) {
             throw new IllegalArgumentException("WAL stream for timeline " + timeline + " must start at a WAL page boundary, not "
                     + Lsn.format(streamStartLsn));
@@ -85,7 +87,7 @@ public final class TimelineWalSink implements AutoCloseable {
         this.observer = observer;
         this.decoder = new WalDecoder(streamStartLsn);
         this.writer = store.writer(timeline);
-        this.ingest = new WalIngest(writer);
+        this.ingest = new WalIngest(writer, dataChecksums);
     }
 
     /**

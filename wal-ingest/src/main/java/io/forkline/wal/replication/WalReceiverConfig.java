@@ -25,11 +25,13 @@ import java.util.regex.Pattern;
  * @param connectTimeout       TCP connect and login timeout; whole seconds, at least 1 s
  * @param initialBackoff       first wait before reconnecting after a lost connection
  * @param maxBackoff           the wait doubles up to this
+ * @param dataChecksums        whether the compute's cluster has data checksums ({@code pg_control}'s
+ *                             {@code data_checksum_version != 0}); ingest then recomputes {@code pd_checksum}
  */
 public record WalReceiverConfig(String host, int port, String user, String password, String standbyName,
                                 String slotName, Duration statusInterval, long commitIntervalBytes,
                                 Duration maxCommitDelay, Duration connectTimeout, Duration initialBackoff,
-                                Duration maxBackoff) {
+                                Duration maxBackoff, boolean dataChecksums) {
     /** Default standby and slot name, as written into a compute's {@code synchronous_standby_names}. */
     public static final String DEFAULT_STANDBY_NAME = "forkline_ingest";
     /** Default batch size of a commit: 8 MiB of WAL. */
@@ -84,48 +86,54 @@ public record WalReceiverConfig(String host, int port, String user, String passw
     /**
      * Defaults: no password, standby and slot name {@value #DEFAULT_STANDBY_NAME}, status every 10 s,
      * commit every 8 MiB or 100 ms of continuous input, 10 s connect timeout, reconnect backoff
-     * 100 ms doubling to 5 s.
+     * 100 ms doubling to 5 s, no data checksums.
      */
     public static WalReceiverConfig of(String host, int port, String user) {
         return new WalReceiverConfig(host, port, user, null, DEFAULT_STANDBY_NAME, DEFAULT_STANDBY_NAME,
                 Duration.ofSeconds(10), DEFAULT_COMMIT_INTERVAL_BYTES, Duration.ofMillis(100),
-                Duration.ofSeconds(10), Duration.ofMillis(100), Duration.ofSeconds(5));
+                Duration.ofSeconds(10), Duration.ofMillis(100), Duration.ofSeconds(5), false);
     }
 
     /** A copy with another password ({@code null} for none). */
     public WalReceiverConfig withPassword(String newPassword) {
         return new WalReceiverConfig(host, port, user, newPassword, standbyName, slotName, statusInterval,
-                commitIntervalBytes, maxCommitDelay, connectTimeout, initialBackoff, maxBackoff);
+                commitIntervalBytes, maxCommitDelay, connectTimeout, initialBackoff, maxBackoff, dataChecksums);
     }
 
     /** A copy with another {@code application_name}. */
     public WalReceiverConfig withStandbyName(String newStandbyName) {
         return new WalReceiverConfig(host, port, user, password, newStandbyName, slotName, statusInterval,
-                commitIntervalBytes, maxCommitDelay, connectTimeout, initialBackoff, maxBackoff);
+                commitIntervalBytes, maxCommitDelay, connectTimeout, initialBackoff, maxBackoff, dataChecksums);
     }
 
     /** A copy with another replication slot. */
     public WalReceiverConfig withSlotName(String newSlotName) {
         return new WalReceiverConfig(host, port, user, password, standbyName, newSlotName, statusInterval,
-                commitIntervalBytes, maxCommitDelay, connectTimeout, initialBackoff, maxBackoff);
+                commitIntervalBytes, maxCommitDelay, connectTimeout, initialBackoff, maxBackoff, dataChecksums);
     }
 
     /** A copy with another batch size (bytes) and commit delay. */
     public WalReceiverConfig withCommitInterval(long newCommitIntervalBytes, Duration newMaxCommitDelay) {
         return new WalReceiverConfig(host, port, user, password, standbyName, slotName, statusInterval,
-                newCommitIntervalBytes, newMaxCommitDelay, connectTimeout, initialBackoff, maxBackoff);
+                newCommitIntervalBytes, newMaxCommitDelay, connectTimeout, initialBackoff, maxBackoff, dataChecksums);
     }
 
     /** A copy with another reconnect backoff range. */
     public WalReceiverConfig withBackoff(Duration newInitialBackoff, Duration newMaxBackoff) {
         return new WalReceiverConfig(host, port, user, password, standbyName, slotName, statusInterval,
-                commitIntervalBytes, maxCommitDelay, connectTimeout, newInitialBackoff, newMaxBackoff);
+                commitIntervalBytes, maxCommitDelay, connectTimeout, newInitialBackoff, newMaxBackoff, dataChecksums);
     }
 
     /** A copy with another status interval. */
     public WalReceiverConfig withStatusInterval(Duration newStatusInterval) {
         return new WalReceiverConfig(host, port, user, password, standbyName, slotName, newStatusInterval,
-                commitIntervalBytes, maxCommitDelay, connectTimeout, initialBackoff, maxBackoff);
+                commitIntervalBytes, maxCommitDelay, connectTimeout, initialBackoff, maxBackoff, dataChecksums);
+    }
+
+    /** A copy that says whether the cluster has data checksums. */
+    public WalReceiverConfig withDataChecksums(boolean newDataChecksums) {
+        return new WalReceiverConfig(host, port, user, password, standbyName, slotName, statusInterval,
+                commitIntervalBytes, maxCommitDelay, connectTimeout, initialBackoff, maxBackoff, newDataChecksums);
     }
 
     /** Password is never printed. */
@@ -134,6 +142,6 @@ public record WalReceiverConfig(String host, int port, String user, String passw
         return "WalReceiverConfig[" + user + "@" + host + ":" + port + ", standby=" + standbyName + ", slot="
                 + slotName + ", statusInterval=" + statusInterval + ", commitIntervalBytes=" + commitIntervalBytes
                 + ", maxCommitDelay=" + maxCommitDelay + ", connectTimeout=" + connectTimeout + ", backoff="
-                + initialBackoff + ".." + maxBackoff + "]";
+                + initialBackoff + ".." + maxBackoff + ", dataChecksums=" + dataChecksums + "]";
     }
 }

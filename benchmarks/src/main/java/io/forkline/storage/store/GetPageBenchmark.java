@@ -1,0 +1,106 @@
+package io.forkline.storage.store;
+
+import io.forkline.storage.id.TenantId;
+import io.forkline.storage.id.TimelineId;
+import io.forkline.storage.key.Key;
+import io.forkline.storage.key.RelTag;
+import io.forkline.storage.timeline.TimelineMetadata;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Threads;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Comparator;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * GetPage@LSN on the page store, one thread, warm cache: {@code pages} 8 KiB pages with
+ * {@code versionsPerPage} versions each, read at a random page and a random LSN; on a child
+ * timeline ({@code depth} = 1) every read falls through to the parent.
+ *
+ * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar GetPageBenchmark} (see benchmarks/README.md).
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Threads(1)
+@Fork(value = 1, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
+@Warmup(iterations = 2, time = 3)
+@Measurement(iterations = 3, time = 5)
+public class GetPageBenchmark {
+    @Param({"20000"})
+    int pages;
+
+    @Param({"4"})
+    int versionsPerPage;
+
+    @Param({"0", "1"})
+    int depth;
+
+    private Path dir;
+    private PageStore store;
+    private TimelineId readTimeline;
+    private final SplittableRandom random = new SplittableRandom(42);
+    private static final RelTag REL = new RelTag(1663, 5, 16384, 0);
+
+    @Setup(Level.Trial)
+    public void setUp() throws IOException {
+        dir = Files.createTempDirectory("getpage-bench");
+        store = PageStore.open(dir);
+        TimelineId root = TimelineId.generate();
+        TenantId t = new TenantId("bench");
+        store.createTimeline(new TimelineMetadata(root, t, null, 0, 1, 15, Instant.now()));
+        byte[] page = new byte[8192];
+        try (TimelineWriter w = store.writer(root)) {
+            for (int v = 1; v <= versionsPerPage; v++) {
+                for (int b = 0; b < pages; b++) {
+                    random.nextBytes(page);
+                    w.put(Key.relBlock(REL, b), v * 1000L, page.clone());
+                    if (w.stagedBytes() > 32 << 20) {
+                        w.commit(v * 1000L);
+                    }
+                }
+                w.commit(v * 1000L);
+            }
+        }
+        readTimeline = root;
+        if (depth == 1) {
+            readTimeline = TimelineId.generate();
+            store.createTimeline(new TimelineMetadata(readTimeline, t, root, versionsPerPage * 1000L,
+                    versionsPerPage * 1000L, 15, Instant.now()));
+        }
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() throws IOException {
+        store.close();
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : (Iterable<Path>) s.sorted(Comparator.reverseOrder())::iterator) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+
+    @Benchmark
+    public byte[] getPage() {
+        int block = random.nextInt(pages);
+        long lsn = 1000L * (1 + random.nextInt(versionsPerPage)) + random.nextInt(999);
+        return store.get(readTimeline, Key.relBlock(REL, block), lsn);
+    }
+}

@@ -1,0 +1,538 @@
+package io.forkline.wal.replication;
+
+import io.forkline.storage.id.TimelineId;
+import io.forkline.storage.lsn.Lsn;
+import io.forkline.storage.store.PageStore;
+import io.forkline.wal.record.WalRecord;
+import org.postgresql.PGConnection;
+import org.postgresql.PGProperty;
+import org.postgresql.replication.LogSequenceNumber;
+import org.postgresql.replication.PGReplicationStream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.ByteBuffer;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.Properties;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * The physical replication client of one timeline: streams WAL from a running compute (stock
+ * PostgreSQL 15) over {@code START_REPLICATION SLOT s PHYSICAL X/Y}, ingests it into the timeline
+ * and acknowledges it only once durable, so that a compute listing {@link WalReceiverConfig#standbyName()}
+ * in {@code synchronous_standby_names} never reports a commit Forkline could lose.
+ *
+ * <p>Protocol (PostgreSQL {@code src/backend/replication/walsender.c}, {@code StartReplication},
+ * {@code ProcessStandbyReplyMessage}; pgjdbc 42.7.14 replication API):
+ * <ol>
+ *   <li>connect with {@code replication=true} (a physical walsender), {@code application_name} =
+ *       the standby name; {@code CREATE_REPLICATION_SLOT slot PHYSICAL RESERVE_WAL} unless the slot
+ *       exists, so the compute keeps WAL we have not acknowledged;</li>
+ *   <li>start at the WAL page holding {@code max(startLsn, durable last record LSN)} (see
+ *       {@link TimelineWalSink#streamStart}); records the timeline already holds are skipped;</li>
+ *   <li>read {@code XLogData} messages; a chunk's start is {@code getLastReceiveLSN() - bytes}
+ *       (pgjdbc reports the chunk's end for physical streams); feed, decode, ingest;</li>
+ *   <li>when no further message is pending, or {@link WalReceiverConfig#commitIntervalBytes()}
+ *       were fed, or {@link WalReceiverConfig#maxCommitDelay()} passed, commit the batch (fsync) and
+ *       send a status update whose flush and apply positions are {@link #receivedLsn()}: the
+ *       durable last record LSN, or past it only over page headers/padding that hold no record
+ *       (never past a record that is not durable). pgjdbc's automatic flush is off, so keepalives
+ *       never advance them;</li>
+ *   <li>when idle and everything is acknowledged, block in {@code read()} (pgjdbc keeps sending
+ *       status updates every {@link WalReceiverConfig#statusInterval()}).</li>
+ * </ol>
+ *
+ * <p>Failures: a lost connection (SQLSTATE class 08, 57P0x shutdown, 53xxx, a slot still held by
+ * the previous walsender) commits what was ingested and reconnects with exponential backoff,
+ * resuming from the durable LSN; the receiver keeps trying until {@link #close()}. Corrupt WAL, an
+ * ingest error, a storage error, or a compute that refuses the stream (e.g. the start LSN is ahead
+ * of its WAL, or the WAL was removed) stop this timeline's ingest: state {@link ReceiverState#FAILED},
+ * {@link #failure()} names the timeline and LSN; nothing is thrown into other threads.
+ *
+ * <p>Thread-safety: the receiver runs on its own thread, named {@code wal-receiver-<timeline>};
+ * every public method may be called from any thread. Only one receiver may run per timeline.
+ */
+public final class WalReceiver implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(WalReceiver.class);
+    private static final Duration CLOSE_JOIN_TIMEOUT = Duration.ofSeconds(60);
+
+    private final PageStore store;
+    private final TimelineId timeline;
+    private final long startLsn;
+    private final WalReceiverConfig config;
+    private final Consumer<WalRecord> observer;
+    private final Thread thread;
+    private final Object progress = new Object();
+    private final CountDownLatch closeSignal = new CountDownLatch(1);
+
+    private volatile boolean closing;
+    private volatile Connection connection;
+    private volatile ReceiverState state = ReceiverState.CONNECTING;
+    private volatile WalReceiverException failure;
+    private volatile long lastRecordLsn;
+    private volatile long receivedLsn;
+    private volatile long recordsIngested;
+    private volatile int connects;
+
+    private WalReceiver(PageStore store, TimelineId timeline, long startLsn, WalReceiverConfig config,
+                        Consumer<WalRecord> observer) {
+        this.store = store;
+        this.timeline = timeline;
+        this.startLsn = startLsn;
+        this.config = config;
+        this.observer = observer;
+        this.lastRecordLsn = store.lastRecordLsn(timeline);
+        this.receivedLsn = lastRecordLsn;
+        this.thread = new Thread(this::run, "wal-receiver-" + timeline);
+        this.thread.setDaemon(true);
+    }
+
+    /**
+     * Starts streaming with {@link WalReceiverConfig#of(String, int, String)} defaults, the given
+     * standby name, and slot {@value WalReceiverConfig#DEFAULT_STANDBY_NAME}.
+     *
+     * @see #start(PageStore, TimelineId, long, WalReceiverConfig)
+     */
+    public static WalReceiver start(PageStore store, TimelineId timeline, String host, int port, String user,
+                                    String standbyName, long startLsn) {
+        return start(store, timeline, startLsn, WalReceiverConfig.of(host, port, user).withStandbyName(standbyName));
+    }
+
+    /**
+     * Starts streaming into {@code timeline} on a new thread.
+     *
+     * @param store    the page store holding the timeline
+     * @param timeline the timeline to ingest into; no other writer may be active on it
+     * @param startLsn where the compute's WAL begins, bytes: for a fresh compute the start of its
+     *                 first WAL segment (the synthesized checkpoint's segment); on resume anything
+     *                 up to the timeline's durable last record LSN (the later of the two is used)
+     * @param config   connection, batching and retry settings
+     * @return the running receiver
+     * @throws IllegalArgumentException when the timeline does not exist or {@code startLsn} is 0
+     */
+    public static WalReceiver start(PageStore store, TimelineId timeline, long startLsn, WalReceiverConfig config) {
+        return start(store, timeline, startLsn, config, null);
+    }
+
+    /**
+     * Like {@link #start(PageStore, TimelineId, long, WalReceiverConfig)}, calling {@code observer}
+     * on the receiver thread after each record is staged (before it is durable). Records come in WAL
+     * order; across receivers of a timeline each record is staged once, since records already durable
+     * are skipped (a record can repeat only after an ingest or storage failure discarded its batch).
+     * An exception from the observer fails the timeline's ingest.
+     */
+    public static WalReceiver start(PageStore store, TimelineId timeline, long startLsn, WalReceiverConfig config,
+                                    Consumer<WalRecord> observer) {
+        if (startLsn == Lsn.INVALID) {
+            throw new IllegalArgumentException("start LSN of timeline " + timeline + " is invalid: " + Lsn.format(startLsn));
+        }
+        if (store.timeline(timeline) == null) {
+            throw new IllegalArgumentException("timeline " + timeline + " does not exist");
+        }
+        WalReceiver r = new WalReceiver(store, timeline, startLsn, config, observer);
+        r.thread.start();
+        return r;
+    }
+
+    /** The timeline this receiver writes. */
+    public TimelineId timeline() {
+        return timeline;
+    }
+
+    /** Current state. */
+    public ReceiverState state() {
+        return state;
+    }
+
+    /** Why ingest stopped when {@link #state()} is {@link ReceiverState#FAILED}, else {@code null}. */
+    public WalReceiverException failure() {
+        return failure;
+    }
+
+    /** Durable last record LSN: end of the last record whose versions are committed (fsync'd), bytes. */
+    public long lastRecordLsn() {
+        return lastRecordLsn;
+    }
+
+    /**
+     * Stream position received and fully processed, bytes: every complete record that ends at or
+     * below it is durable. At least {@link #lastRecordLsn()}; beyond it when the WAL after the last
+     * record is only page headers or padding.
+     */
+    public long receivedLsn() {
+        return receivedLsn;
+    }
+
+    /** Records ingested (committed or about to be) by this receiver. */
+    public long recordsIngested() {
+        return recordsIngested;
+    }
+
+    /** How many times {@code START_REPLICATION} succeeded (1 + reconnects). */
+    public int connects() {
+        return connects;
+    }
+
+    /** Whether ingest stopped on an error ({@link ReceiverState#FAILED}); {@link #failure()} says why. */
+    public boolean isFailed() {
+        return state == ReceiverState.FAILED;
+    }
+
+    /**
+     * Waits until {@link #receivedLsn()} reaches {@code lsn}: every record ending at or below it is
+     * durable (branch creation at {@code lsn}).
+     *
+     * @param lsn     WAL position, bytes
+     * @param timeout the longest wait
+     * @return true when reached; false on timeout, when the calling thread is interrupted (its
+     *         interrupt flag is set again), or at once when the receiver is FAILED or STOPPED below
+     *         {@code lsn}
+     */
+    public boolean awaitLsn(long lsn, Duration timeout) {
+        return await(lsn, timeout, false);
+    }
+
+    /**
+     * Waits until {@link #lastRecordLsn()} reaches {@code lsn}, e.g. {@code checkpointLsn + 1} to wait
+     * for a compute's shutdown checkpoint record to be durable.
+     *
+     * @param lsn     WAL position, bytes
+     * @param timeout the longest wait
+     * @return as {@link #awaitLsn(long, Duration)}
+     */
+    public boolean awaitLastRecordLsn(long lsn, Duration timeout) {
+        return await(lsn, timeout, true);
+    }
+
+    private boolean await(long lsn, Duration timeout, boolean durableRecord) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        synchronized (progress) {
+            while (Long.compareUnsigned(durableRecord ? lastRecordLsn : receivedLsn, lsn) < 0) {
+                if (state == ReceiverState.FAILED || state == ReceiverState.STOPPED) {
+                    return false;
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                try {
+                    TimeUnit.NANOSECONDS.timedWait(progress, left);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return false;
+                }
+            }
+            return true;
+        }
+    }
+
+    /**
+     * Stops the receiver: closes the replication connection, commits the records already ingested,
+     * and waits for the thread to end. After it returns no further writes happen. Idempotent.
+     *
+     * @throws IllegalStateException when the thread does not end within 60 s
+     */
+    @Override
+    public void close() {
+        closing = true;
+        closeSignal.countDown();
+        abortConnection();
+        if (Thread.currentThread() == thread) {
+            return;
+        }
+        boolean interrupted = false;
+        long deadline = System.nanoTime() + CLOSE_JOIN_TIMEOUT.toNanos();
+        while (thread.isAlive()) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                throw new IllegalStateException("WAL receiver of timeline " + timeline + " did not stop within "
+                        + CLOSE_JOIN_TIMEOUT);
+            }
+            try {
+                thread.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void abortConnection() {
+        Connection c = connection;
+        if (c != null) {
+            try {
+                // Closes the socket without the connection lock, waking a thread blocked in read().
+                c.abort(Runnable::run);
+            } catch (SQLException | RuntimeException e) {
+                LOG.debug("timeline {}: aborting the replication connection failed: {}", timeline, e.toString());
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ receiver thread
+
+    private void run() {
+        long backoffMs = config.initialBackoff().toMillis();
+        int failuresInARow = 0;
+        try {
+            while (!closing) {
+                setState(ReceiverState.CONNECTING);
+                int before = connects;
+                try {
+                    streamOnce();
+                    if (!closing) {
+                        LOG.info("timeline {}: compute {}:{} ended the replication stream at {}; reconnecting",
+                                timeline, config.host(), config.port(), Lsn.format(receivedLsn));
+                    }
+                } catch (SQLException e) {
+                    if (closing) {
+                        break;
+                    }
+                    if (!isRetryable(e)) {
+                        throw new WalReceiverException(timeline, receivedLsn, "compute " + config.host() + ":"
+                                + config.port() + " refused replication (SQLSTATE " + e.getSQLState() + "): "
+                                + e.getMessage(), e);
+                    }
+                    failuresInARow = connects != before ? 1 : failuresInARow + 1;
+                    // The first failure after streaming, then every 20th, at WARN: a stopped compute is
+                    // retried until close() without flooding the log.
+                    boolean loud = failuresInARow == 1 || failuresInARow % 20 == 0;
+                    String msg = "timeline {}: replication connection to {}:{} failed at {} (SQLSTATE {}: {}; attempt {});"
+                            + " reconnecting in {} ms";
+                    Object[] args = {timeline, config.host(), config.port(), Lsn.format(receivedLsn), e.getSQLState(),
+                            e.getMessage(), failuresInARow, backoffMs};
+                    if (loud) {
+                        LOG.warn(msg, args);
+                    } else {
+                        LOG.debug(msg, args);
+                    }
+                }
+                if (connects != before) {
+                    backoffMs = config.initialBackoff().toMillis();
+                }
+                if (closing || closeSignal.await(backoffMs, TimeUnit.MILLISECONDS)) {
+                    break;
+                }
+                if (connects == before) {
+                    backoffMs = Math.min(backoffMs * 2, config.maxBackoff().toMillis());
+                }
+            }
+        } catch (WalReceiverException e) {
+            fail(e);
+        } catch (InterruptedException e) {
+            fail(new WalReceiverException(timeline, receivedLsn, "receiver thread interrupted", e));
+        } catch (RuntimeException | Error e) {
+            fail(new WalReceiverException(timeline, receivedLsn, "unexpected error: " + e, e));
+        } finally {
+            if (state != ReceiverState.FAILED) {
+                setState(ReceiverState.STOPPED);
+                LOG.info("timeline {}: WAL receiver stopped at last record {}", timeline, Lsn.format(lastRecordLsn));
+            }
+        }
+    }
+
+    private void fail(WalReceiverException e) {
+        failure = e;
+        LOG.error("timeline {}: WAL ingest FAILED at {}: {}", timeline, Lsn.format(e.lsn()), e.getMessage(), e);
+        setState(ReceiverState.FAILED);
+    }
+
+    /**
+     * One connection: connect, create the slot, stream until the server ends the stream, the
+     * connection fails, or close. Ingested records are committed on every way out except an
+     * ingest/storage failure.
+     */
+    private void streamOnce() throws SQLException {
+        long durable = store.lastRecordLsn(timeline);
+        long streamStart = TimelineWalSink.streamStart(startLsn, durable);
+        try (TimelineWalSink sink = new TimelineWalSink(store, timeline, streamStart, config.dataChecksums(),
+                this::observe)) {
+            try {
+                streamInto(sink, durable, streamStart);
+            } finally {
+                if (!sink.isBroken()) {
+                    publish(sink.commit());
+                    publishReceived(sink);
+                }
+            }
+        } finally {
+            Connection c = connection;
+            connection = null;
+            if (c != null) {
+                try {
+                    c.close();
+                } catch (SQLException e) {
+                    LOG.debug("timeline {}: closing the replication connection: {}", timeline, e.toString());
+                }
+            }
+        }
+    }
+
+    private void streamInto(TimelineWalSink sink, long durable, long streamStart) throws SQLException {
+        Connection c = connect();
+        connection = c;
+        if (closing) {
+            return;
+        }
+        ensureSlot(c);
+        PGReplicationStream stream = c.unwrap(PGConnection.class).getReplicationAPI().replicationStream().physical()
+                .withSlotName(config.slotName())
+                .withStartPosition(LogSequenceNumber.valueOf(streamStart))
+                .withStatusInterval((int) Math.min(Integer.MAX_VALUE, config.statusInterval().toMillis()),
+                        TimeUnit.MILLISECONDS)
+                .withAutomaticFlush(false)
+                .start();
+        connects++;
+        long acked = durable;
+        if (Long.compareUnsigned(durable, streamStart) >= 0) {
+            // Tell the compute at once what is durable (a fresh compute's WAL starts after it: nothing to say).
+            acknowledge(stream, acked);
+        }
+        setState(ReceiverState.STREAMING);
+        LOG.info("timeline {}: streaming WAL from {}:{} at {} (slot {}, standby {}, durable last record {})", timeline,
+                config.host(), config.port(), Lsn.format(streamStart), config.slotName(), config.standbyName(),
+                Lsn.format(durable));
+        long maxDelayNanos = config.maxCommitDelay().toNanos();
+        long batchStartNanos = System.nanoTime();
+        while (!closing) {
+            ByteBuffer buf = stream.readPending();
+            if (buf == null) {
+                if (stream.isClosed()) {
+                    return;
+                }
+                if (sink.hasUncommitted()) {
+                    acked = commitAndAcknowledge(sink, stream, acked);
+                    continue;
+                }
+                // Idle, everything durable and acknowledged: block until the next message.
+                buf = stream.read();
+                if (buf == null) {
+                    return;
+                }
+            }
+            if (!sink.hasUncommitted()) {
+                batchStartNanos = System.nanoTime();
+            }
+            int len = buf.remaining();
+            long chunkEnd = stream.getLastReceiveLSN().asLong();
+            sink.accept(chunkEnd - len, buf.array(), buf.arrayOffset() + buf.position(), len);
+            if (sink.bytesSinceCommit() >= config.commitIntervalBytes()
+                    || System.nanoTime() - batchStartNanos >= maxDelayNanos) {
+                acked = commitAndAcknowledge(sink, stream, acked);
+            }
+        }
+    }
+
+    private void observe(WalRecord rec) {
+        recordsIngested++;
+        if (observer != null) {
+            observer.accept(rec);
+        }
+    }
+
+    /**
+     * Commits the batch and acknowledges {@link TimelineWalSink#receivedLsn()}: the durable last
+     * record LSN, or beyond it only over page headers and padding that hold no record (so that a
+     * walsender whose flush pointer stops there, e.g. at shutdown, sees itself caught up).
+     */
+    private long commitAndAcknowledge(TimelineWalSink sink, PGReplicationStream stream, long acked) throws SQLException {
+        publish(sink.commit());
+        publishReceived(sink);
+        long ack = sink.receivedLsn();
+        if (ack != acked) {
+            acknowledge(stream, ack);
+        }
+        return ack;
+    }
+
+    private static void acknowledge(PGReplicationStream stream, long durableLsn) throws SQLException {
+        LogSequenceNumber lsn = LogSequenceNumber.valueOf(durableLsn);
+        stream.setFlushedLSN(lsn);
+        stream.setAppliedLSN(lsn);
+        stream.forceUpdateStatus();
+    }
+
+    private void publish(long durable) {
+        synchronized (progress) {
+            if (Long.compareUnsigned(durable, lastRecordLsn) > 0) {
+                lastRecordLsn = durable;
+            }
+            progress.notifyAll();
+        }
+    }
+
+    private void publishReceived(TimelineWalSink sink) {
+        long r = sink.receivedLsn();
+        synchronized (progress) {
+            if (Long.compareUnsigned(r, receivedLsn) > 0) {
+                receivedLsn = r;
+            }
+            progress.notifyAll();
+        }
+    }
+
+    private void setState(ReceiverState s) {
+        synchronized (progress) {
+            state = s;
+            progress.notifyAll();
+        }
+    }
+
+    private Connection connect() throws SQLException {
+        Properties p = new Properties();
+        PGProperty.USER.set(p, config.user());
+        if (config.password() != null) {
+            PGProperty.PASSWORD.set(p, config.password());
+        }
+        PGProperty.REPLICATION.set(p, "true");
+        PGProperty.ASSUME_MIN_SERVER_VERSION.set(p, "15");
+        PGProperty.PREFER_QUERY_MODE.set(p, "simple");
+        PGProperty.APPLICATION_NAME.set(p, config.standbyName());
+        PGProperty.CONNECT_TIMEOUT.set(p, (int) Math.max(1, config.connectTimeout().toSeconds()));
+        PGProperty.LOGIN_TIMEOUT.set(p, (int) Math.max(1, config.connectTimeout().toSeconds()));
+        PGProperty.TCP_KEEP_ALIVE.set(p, true);
+        String host = config.host().indexOf(':') >= 0 ? "[" + config.host() + "]" : config.host();
+        String url = "jdbc:postgresql://" + host + ":" + config.port() + "/postgres";
+        Connection c = new org.postgresql.Driver().connect(url, p);
+        if (c == null) {
+            throw new SQLException("pgjdbc does not accept URL " + url, "08001");
+        }
+        return c;
+    }
+
+    /** {@code CREATE_REPLICATION_SLOT slot PHYSICAL RESERVE_WAL}; an existing slot (42710) is fine. */
+    private void ensureSlot(Connection c) throws SQLException {
+        try (Statement st = c.createStatement()) {
+            st.execute("CREATE_REPLICATION_SLOT " + config.slotName() + " PHYSICAL RESERVE_WAL");
+            LOG.info("timeline {}: created physical replication slot {} on {}:{}", timeline, config.slotName(),
+                    config.host(), config.port());
+        } catch (SQLException e) {
+            if (!"42710".equals(e.getSQLState())) {
+                throw e;
+            }
+        }
+    }
+
+    /**
+     * Whether an SQL error means "connection lost or compute restarting" (retry) rather than "the
+     * compute refuses this stream" (fail): SQLSTATE class 08 (connection exception), 57P01..57P03
+     * (shutdown, starting up), class 53 (too many connections, max_wal_senders), 55006 (slot still
+     * active for the previous walsender), 42704 (slot dropped meanwhile: recreated on reconnect),
+     * or no SQLSTATE at all (pgjdbc I/O errors).
+     */
+    static boolean isRetryable(SQLException e) {
+        String s = e.getSQLState();
+        if (s == null) {
+            return true;
+        }
+        return s.startsWith("08") || s.startsWith("57P") || s.startsWith("53") || s.equals("55006")
+                || s.equals("42704");
+    }
+}

@@ -1,0 +1,398 @@
+package io.forkline.wal.replication;
+
+import io.forkline.compute.postgres.PostgresInstallation;
+import io.forkline.storage.id.TenantId;
+import io.forkline.storage.id.TimelineId;
+import io.forkline.storage.key.Key;
+import io.forkline.storage.lsn.Lsn;
+import io.forkline.storage.store.PageStore;
+import io.forkline.storage.timeline.TimelineMetadata;
+import io.forkline.wal.record.WalDecodeException;
+import io.forkline.wal.record.WalRecord;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * {@link WalReceiver} against a real PostgreSQL 15 that names it in
+ * {@code synchronous_standby_names}: commits return only after our acknowledgement, every
+ * acknowledged commit is durable in the timeline, a receiver restart and a killed walsender lose
+ * and duplicate nothing (checked record by record against {@code pg_waldump}), corrupt WAL and a
+ * refused start position stop ingest with the LSN in the error.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class WalReceiverIT {
+    private static final String STANDBY = "forkline_ingest";
+    private static final int XACT_RMID = 1;
+    private static final int XLOG_XACT_COMMIT = 0x00;
+    private static final int XLOG_XACT_OPMASK = 0x70;
+
+    private static PostgresInstallation pg;
+    private static Path base;
+    private static Path pgdata;
+    private static int port;
+    private static PageStore store;
+
+    /** (start, end) LSNs of the records the streaming test ingested, in order, across receivers. */
+    private static final List<long[]> ingested = new ArrayList<>();
+    private static TimelineId streamedTimeline;
+    private static long streamedStart;
+
+    @BeforeAll
+    static void startPostgres() throws Exception {
+        pg = PostgresInstallation.detect();
+        base = Path.of("target", "it", "walreceiver-" + System.nanoTime()).toAbsolutePath();
+        pgdata = base.resolve("pgdata");
+        Path sock = base.resolve("sock");
+        pg.prepareDirectory(base);
+        pg.prepareDirectory(pgdata);
+        pg.prepareDirectory(sock);
+        pg.run(Duration.ofSeconds(120), "initdb", "-D", pgdata.toString(), "-A", "trust", "-U", "postgres",
+                "--no-sync", "-E", "UTF8", "--locale=C");
+        String hba = Files.readString(pgdata.resolve("pg_hba.conf"));
+        assertThat(hba).as("initdb -A trust allows replication over 127.0.0.1")
+                .containsPattern("host\\s+replication\\s+all\\s+127\\.0\\.0\\.1/32\\s+trust");
+        port = freePort();
+        String opts = "-p " + port + " -k " + sock + " -c listen_addresses=127.0.0.1 -c wal_level=replica"
+                + " -c wal_consistency_checking=all -c wal_compression=lz4 -c max_wal_senders=4"
+                + " -c max_replication_slots=4 -c synchronous_standby_names=" + STANDBY + " -c fsync=off"
+                + " -c autovacuum=off";
+        pg.run(Duration.ofSeconds(60), "pg_ctl", "-D", pgdata.toString(), "-l", base.resolve("postgres.log").toString(),
+                "-w", "-t", "50", "-o", opts, "start");
+        store = PageStore.open(base.resolve("store"));
+    }
+
+    @AfterAll
+    static void stopPostgres() {
+        try {
+            if (pg != null && pgdata != null && Files.exists(pgdata.resolve("postmaster.pid"))) {
+                pg.run(Duration.ofSeconds(60), "pg_ctl", "-D", pgdata.toString(), "-m", "immediate", "-w", "stop");
+            }
+        } finally {
+            if (store != null) {
+                store.close();
+            }
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    private static Connection sql() throws SQLException {
+        java.util.Properties p = new java.util.Properties();
+        p.setProperty("user", "postgres");
+        p.setProperty("socketTimeout", "30"); // a commit that is never acknowledged fails the test instead of hanging
+        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port + "/postgres", p);
+    }
+
+    private static String queryString(Connection c, String query) throws SQLException {
+        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(query)) {
+            assertThat(rs.next()).as(query).isTrue();
+            return rs.getString(1);
+        }
+    }
+
+    private static TimelineId newTimeline(long startLsn) {
+        TimelineId id = TimelineId.generate();
+        store.createTimeline(new TimelineMetadata(id, new TenantId("t"), null, 0, startLsn, 15, Instant.now()));
+        return id;
+    }
+
+    private static WalReceiverConfig config(String slot, String standby) {
+        return WalReceiverConfig.of("127.0.0.1", port, "postgres").withSlotName(slot).withStandbyName(standby)
+                .withStatusInterval(Duration.ofSeconds(1)).withBackoff(Duration.ofMillis(50), Duration.ofMillis(500));
+    }
+
+    /**
+     * Numbered rows committed one by one with synchronous replication; the receiver is restarted
+     * and its walsender killed mid-stream. Every commit returns (acknowledgements work) and is
+     * durable in the timeline when it returns; the ingested records equal pg_waldump's list.
+     */
+    @Test
+    @Order(1)
+    void streamsAcknowledgesAndResumesWithoutLossOrDuplicates() throws Exception {
+        long startLsn;
+        try (Connection c = sql()) {
+            // initdb's WAL (in the first segment) was written without wal_consistency_checking: its
+            // block references carry no images. Start in a fresh segment.
+            queryString(c, "SELECT pg_switch_wal()");
+            startLsn = Lsn.segmentStart(Lsn.parse(queryString(c, "SELECT pg_current_wal_lsn()")));
+        }
+        TimelineId tl = newTimeline(startLsn);
+        streamedTimeline = tl;
+        streamedStart = startLsn;
+        Map<Integer, Long> commitEnds = new ConcurrentHashMap<>();
+        AtomicReference<String> observerProblem = new AtomicReference<>();
+        java.util.function.Consumer<WalRecord> observer = rec -> {
+            synchronized (ingested) {
+                if (!ingested.isEmpty()) {
+                    long[] prev = ingested.get(ingested.size() - 1);
+                    if (!follows(prev[1], rec.startLsn())) {
+                        observerProblem.compareAndSet(null, "record at " + Lsn.format(rec.startLsn())
+                                + " does not follow the record ending at " + Lsn.format(prev[1]));
+                    }
+                }
+                ingested.add(new long[] {rec.startLsn(), rec.endLsn()});
+            }
+            if (rec.rmid() == XACT_RMID && (rec.info() & XLOG_XACT_OPMASK) == XLOG_XACT_COMMIT) {
+                commitEnds.put(rec.xid(), rec.endLsn());
+            }
+        };
+        AtomicReference<WalReceiver> receiver = new AtomicReference<>(
+                WalReceiver.start(store, tl, startLsn, config(STANDBY, STANDBY), observer));
+        int rows = 300;
+        AtomicInteger committed = new AtomicInteger();
+        AtomicReference<Throwable> workloadFailure = new AtomicReference<>();
+        Thread workload = new Thread(() -> {
+            try (Connection c = sql(); Statement st = c.createStatement()) {
+                st.execute("CREATE TABLE numbered (n int PRIMARY KEY, pad text)");
+                c.setAutoCommit(false);
+                for (int i = 0; i < rows; i++) {
+                    int xid = (int) Long.parseLong(queryString(c, "SELECT txid_current()"));
+                    st.executeUpdate("INSERT INTO numbered VALUES (" + i + ", repeat('x', 100))");
+                    c.commit(); // returns only after the receiver acknowledged the commit record
+                    Long end = commitEnds.get(xid);
+                    assertThat(end).as("commit record of xid %d was ingested before the commit returned", xid)
+                            .isNotNull();
+                    assertThat(Long.compareUnsigned(store.lastRecordLsn(tl), end))
+                            .as("durable last record LSN %s covers commit of row %d ending at %s",
+                                    Lsn.format(store.lastRecordLsn(tl)), i, Lsn.format(end))
+                            .isGreaterThanOrEqualTo(0);
+                    committed.incrementAndGet();
+                }
+            } catch (Throwable t) {
+                workloadFailure.set(t);
+            }
+        }, "numbered-rows");
+        workload.start();
+        try {
+            awaitCommitted(committed, 80, workloadFailure);
+            // Restart the receiver mid-stream (the workload's commits wait meanwhile).
+            long before = receiver.get().lastRecordLsn();
+            receiver.get().close();
+            assertThat(receiver.get().state()).isEqualTo(ReceiverState.STOPPED);
+            assertThat(store.lastRecordLsn(tl)).isGreaterThanOrEqualTo(before);
+            receiver.set(WalReceiver.start(store, tl, startLsn, config(STANDBY, STANDBY), observer));
+
+            awaitCommitted(committed, 160, workloadFailure);
+            // Kill the walsender: the receiver reconnects and resumes from the durable LSN.
+            try (Connection c = sql()) {
+                assertThat(queryString(c, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_replication"
+                        + " WHERE application_name = '" + STANDBY + "'")).isEqualTo("1");
+            }
+            workload.join(Duration.ofSeconds(40).toMillis());
+            assertThat(workload.isAlive()).as("workload finished").isFalse();
+            assertThat(workloadFailure.get()).as("workload failure").isNull();
+            assertThat(committed.get()).isEqualTo(rows);
+            assertThat(receiver.get().connects()).as("reconnected after the walsender was killed").isGreaterThanOrEqualTo(2);
+            assertThat(receiver.get().state()).isEqualTo(ReceiverState.STREAMING);
+
+            long switchEnd;
+            try (Connection c = sql()) {
+                String replicaFlush = queryString(c, "SELECT flush_lsn FROM pg_stat_replication WHERE application_name = '"
+                        + STANDBY + "'");
+                assertThat(replicaFlush).isNotNull();
+                assertThat(Lsn.parse(replicaFlush)).as("acknowledged flush never passes what is durable")
+                        .isLessThanOrEqualTo(receiver.get().receivedLsn());
+                // pg_current_wal_flush_lsn() may lie inside a record whose rest is not flushed yet (a
+                // background record on a partially flushed page); a WAL switch flushes everything.
+                switchEnd = Lsn.parse(queryString(c, "SELECT pg_switch_wal()"));
+            }
+            assertThat(receiver.get().awaitLsn(switchEnd, Duration.ofSeconds(10)))
+                    .as("received everything up to the WAL switch at %s (received %s)", Lsn.format(switchEnd),
+                            Lsn.format(receiver.get().receivedLsn())).isTrue();
+            assertThat(receiver.get().lastRecordLsn()).isEqualTo(store.lastRecordLsn(tl));
+        } finally {
+            receiver.get().close();
+            workload.join(Duration.ofSeconds(40).toMillis());
+        }
+        assertThat(observerProblem.get()).as("records are contiguous across restarts").isNull();
+
+        // Record by record, the same as PostgreSQL's own pg_waldump over the same range.
+        long first;
+        long last;
+        List<Long> ours = new ArrayList<>();
+        synchronized (ingested) {
+            first = ingested.get(0)[0];
+            last = ingested.get(ingested.size() - 1)[1];
+            for (long[] r : ingested) {
+                ours.add(r[0]);
+            }
+        }
+        assertThat(store.lastRecordLsn(tl)).isEqualTo(last);
+        String dump = pg.run(Duration.ofSeconds(60), "pg_waldump", "-p", pgdata.resolve("pg_wal").toString(),
+                "-s", Lsn.format(first), "-e", Lsn.format(last));
+        List<Long> theirs = new ArrayList<>();
+        Matcher m = Pattern.compile("lsn: ([0-9A-F]+/[0-9A-F]+)").matcher(dump);
+        while (m.find()) {
+            theirs.add(Lsn.parse(m.group(1)));
+        }
+        assertThat(ours).as("ingested records = pg_waldump records from %s to %s", Lsn.format(first), Lsn.format(last))
+                .hasSizeGreaterThan(rows * 2).isEqualTo(theirs);
+    }
+
+    /** Whether a record starting at {@code start} is the next one after a record ending at {@code prevEnd}. */
+    private static boolean follows(long prevEnd, long start) {
+        if (start == prevEnd) {
+            return true;
+        }
+        if (Lsn.pageStart(prevEnd) == prevEnd) {
+            return start == prevEnd + (Lsn.segmentStart(prevEnd) == prevEnd ? 40 : 24);
+        }
+        return false;
+    }
+
+    private static void awaitCommitted(AtomicInteger committed, int n, AtomicReference<Throwable> failure)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (committed.get() < n && failure.get() == null && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertThat(failure.get()).as("workload failure").isNull();
+        assertThat(committed.get()).as("commits acknowledged").isGreaterThanOrEqualTo(n);
+    }
+
+    /**
+     * Real WAL from the compute's segment file with one byte of a record flipped: the sink stops
+     * with the record's LSN in the message, commits the records before it, and the store stays
+     * readable.
+     */
+    @Test
+    @Order(2)
+    void corruptWalStopsIngestAtTheBadRecord() throws Exception {
+        assertThat(ingested).as("streaming test ran first").hasSizeGreaterThan(100);
+        long segStart = Lsn.segmentStart(ingested.get(0)[0]);
+        // A record well inside the stream whose bytes 24..40 lie on its first page (CRC-covered, not a page header).
+        long[] victim = null;
+        long[] before = null;
+        for (int i = 50; i < ingested.size(); i++) {
+            long[] r = ingested.get(i);
+            if (Lsn.segmentStart(r[1]) == segStart && (r[0] % Lsn.WAL_PAGE_SIZE) < Lsn.WAL_PAGE_SIZE - 64
+                    && r[1] - r[0] >= 64) {
+                victim = r;
+                before = ingested.get(i - 1);
+                break;
+            }
+        }
+        assertThat(victim).as("a record to corrupt in segment %s", Lsn.format(segStart)).isNotNull();
+        Path segment = pgdata.resolve("pg_wal").resolve(Lsn.walFileName(1, Lsn.segmentNo(segStart)));
+        byte[] wal = Files.readAllBytes(segment);
+        int end = (int) (victim[1] - segStart);
+        int flip = (int) (victim[0] - segStart) + 30;
+        wal[flip] ^= 0x5A;
+
+        TimelineId tl = newTimeline(segStart);
+        long victimStart = victim[0];
+        try (TimelineWalSink gap = new TimelineWalSink(store, tl, segStart, false, null)) {
+            gap.accept(segStart, wal, 0, 8192);
+            assertThatThrownBy(() -> gap.accept(segStart + 8192 + 8, wal, 8192 + 8, 100))
+                    .as("a chunk that does not continue the stream")
+                    .isInstanceOf(WalReceiverException.class)
+                    .hasMessageContaining(Lsn.format(segStart + 8192 + 8)).hasMessageContaining(Lsn.format(segStart + 8192));
+        }
+        try (TimelineWalSink sink = new TimelineWalSink(store, tl, segStart, false, null)) {
+            assertThatThrownBy(() -> {
+                for (int off = 0; off < end; off += 1000) {
+                    sink.accept(segStart + off, wal, off, Math.min(1000, end - off));
+                }
+            }).isInstanceOf(WalReceiverException.class)
+                    .hasCauseInstanceOf(WalDecodeException.class)
+                    .hasMessageContaining(Lsn.format(victimStart))
+                    .hasMessageContaining(tl.toString())
+                    .satisfies(e -> assertThat(((WalReceiverException) e).lsn()).isEqualTo(victimStart));
+            assertThatThrownBy(() -> sink.accept(sink.expectedLsn(), wal, 0, 1))
+                    .isInstanceOf(IllegalStateException.class);
+            assertThat(sink.commit()).as("records before the bad one are committed").isEqualTo(before[1]);
+            assertThat(sink.receivedLsn()).isEqualTo(before[1]);
+        }
+        assertThat(store.lastRecordLsn(tl)).isEqualTo(before[1]);
+        assertThat(store.scan(tl, Key.kindStart(Key.REL_BLOCK), Key.kindEnd(Key.REL_BLOCK), before[1]))
+                .as("pages ingested before the corrupt record are readable").isNotEmpty();
+    }
+
+    /** A start position ahead of the compute's WAL: the compute refuses; the receiver is FAILED, naming the LSN. */
+    @Test
+    @Order(3)
+    void refusedStartPositionFailsWithTheLsn() throws Exception {
+        long current;
+        try (Connection c = sql()) {
+            current = Lsn.parse(queryString(c, "SELECT pg_current_wal_flush_lsn()"));
+        }
+        long bad = Lsn.segmentStart(current) + 64L * Lsn.WAL_SEGMENT_SIZE;
+        TimelineId tl = newTimeline(bad);
+        try (WalReceiver r = WalReceiver.start(store, tl, bad, config("forkline_bad", "forkline_bad"))) {
+            long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            while (r.state() != ReceiverState.FAILED && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertThat(r.state()).isEqualTo(ReceiverState.FAILED);
+            assertThat(r.isFailed()).isTrue();
+            assertThat(r.failure()).isNotNull().hasMessageContaining(Lsn.format(bad)).hasMessageContaining(tl.toString());
+            assertThat(r.awaitLsn(bad + 1, Duration.ofSeconds(5))).as("awaitLsn returns at once on FAILED").isFalse();
+            assertThat(r.lastRecordLsn()).isEqualTo(bad);
+        }
+        assertThat(store.lastRecordLsn(tl)).as("store still readable").isEqualTo(bad);
+    }
+
+    /**
+     * A fast shutdown of the compute: the walsender sends the shutdown checkpoint and waits for our
+     * flush acknowledgement before it exits; the checkpoint record becomes durable, the receiver
+     * keeps reconnecting (not FAILED) until closed.
+     */
+    @Test
+    @Order(4)
+    void fastShutdownCheckpointIsIngested() throws Exception {
+        assertThat(streamedTimeline).as("streaming test ran first").isNotNull();
+        try (WalReceiver r = WalReceiver.start(store, streamedTimeline, streamedStart, config(STANDBY, STANDBY))) {
+            try (Connection c = sql(); Statement st = c.createStatement()) {
+                st.executeUpdate("INSERT INTO numbered VALUES (-1, 'before shutdown')"); // waits for r's ack
+            }
+            long t0 = System.nanoTime();
+            pg.run(Duration.ofSeconds(60), "pg_ctl", "-D", pgdata.toString(), "-m", "fast", "-w", "stop");
+            long stopMs = (System.nanoTime() - t0) / 1_000_000;
+            assertThat(stopMs).as("walsender saw its shutdown checkpoint acknowledged (no wal_sender_timeout wait)")
+                    .isLessThan(15_000);
+            String control = pg.run(Duration.ofSeconds(30), "pg_controldata", pgdata.toString());
+            Matcher m = Pattern.compile("Latest checkpoint location:\\s+([0-9A-F]+/[0-9A-F]+)").matcher(control);
+            assertThat(m.find()).as(control).isTrue();
+            long checkpoint = Lsn.parse(m.group(1));
+            assertThat(r.awaitLastRecordLsn(checkpoint + 1, Duration.ofSeconds(20)))
+                    .as("shutdown checkpoint at %s ingested (last record %s)", Lsn.format(checkpoint),
+                            Lsn.format(r.lastRecordLsn()))
+                    .isTrue();
+            assertThat(store.lastRecordLsn(streamedTimeline)).isGreaterThan(checkpoint);
+            Thread.sleep(200);
+            assertThat(r.state()).as("compute gone: reconnecting").isEqualTo(ReceiverState.CONNECTING);
+            assertThat(r.failure()).isNull();
+        }
+    }
+}
