@@ -1,5 +1,9 @@
 package io.forkline.pageserver.basebackup;
 
+import io.forkline.wal.record.XLogPageHeaderDescriptor;
+import io.forkline.wal.record.XLogRecordBlockDescriptor;
+import io.forkline.wal.record.XLogRecordDescriptor;
+
 import io.forkline.storage.lsn.Lsn;
 import io.forkline.wal.xlog.CheckPoint;
 
@@ -22,7 +26,7 @@ import java.nio.ByteOrder;
  */
 public final class ShutdownCheckpointWal {
     /** {@code xl_tot_len} of the record: header, short data header, CheckPoint = 114 bytes. */
-    public static final int RECORD_LENGTH = XLogRecordDescriptor.SIZE + XLogRecordDescriptor.DATA_HEADER_SHORT_SIZE
+    public static final int RECORD_LENGTH = XLogRecordDescriptor.HEADER_LENGTH + XLogRecordDescriptor.DATA_HEADER_SHORT_LENGTH
             + CheckPoint.SIZE;
 
     private ShutdownCheckpointWal() {
@@ -33,7 +37,7 @@ public final class ShutdownCheckpointWal {
      * page header of the next segment ({@code pg_resetwal}'s placement).
      */
     public static long checkpointLsn(long lsn) {
-        return Lsn.nextSegmentStart(lsn) + XLogPageHeaderDescriptor.LONG_SIZE;
+        return Lsn.nextSegmentStart(lsn) + XLogPageHeaderDescriptor.LONG_HEADER_LENGTH;
     }
 
     /** End LSN (MAXALIGNed next-record position) of the record at {@code checkpointLsn}. */
@@ -52,24 +56,24 @@ public final class ShutdownCheckpointWal {
      * @throws IllegalArgumentException when {@code checkpointLsn} is not right after a segment's long header
      */
     public static byte[] firstPage(long checkpointLsn, int tli, long sysid, CheckPoint checkPoint) {
-        long segStart = checkpointLsn - XLogPageHeaderDescriptor.LONG_SIZE;
+        long segStart = checkpointLsn - XLogPageHeaderDescriptor.LONG_HEADER_LENGTH;
         if (Lsn.segmentStart(segStart) != segStart) {
             throw new IllegalArgumentException("checkpoint LSN " + Lsn.format(checkpointLsn)
-                    + " is not a WAL segment start + " + XLogPageHeaderDescriptor.LONG_SIZE);
+                    + " is not a WAL segment start + " + XLogPageHeaderDescriptor.LONG_HEADER_LENGTH);
         }
         byte[] page = new byte[Lsn.WAL_PAGE_SIZE];
         XLogPageHeaderDescriptor.writeLongHeader(page, tli, segStart, sysid, Lsn.WAL_SEGMENT_SIZE, Lsn.WAL_PAGE_SIZE);
-        int rec = XLogPageHeaderDescriptor.LONG_SIZE;
+        int rec = XLogPageHeaderDescriptor.LONG_HEADER_LENGTH;
         ByteBuffer b = ByteBuffer.wrap(page).order(ByteOrder.LITTLE_ENDIAN);
         b.putInt(rec + XLogRecordDescriptor.TOT_LEN_OFFSET, RECORD_LENGTH);
         b.putInt(rec + XLogRecordDescriptor.XID_OFFSET, 0);
         b.putLong(rec + XLogRecordDescriptor.PREV_OFFSET, 0L);
         page[rec + XLogRecordDescriptor.INFO_OFFSET] = (byte) XLogRecordDescriptor.XLOG_CHECKPOINT_SHUTDOWN;
         page[rec + XLogRecordDescriptor.RMID_OFFSET] = (byte) XLogRecordDescriptor.RM_XLOG_ID;
-        int data = rec + XLogRecordDescriptor.SIZE;
-        page[data] = (byte) XLogRecordDescriptor.XLR_BLOCK_ID_DATA_SHORT;
+        int data = rec + XLogRecordDescriptor.HEADER_LENGTH;
+        page[data] = (byte) XLogRecordBlockDescriptor.XLR_BLOCK_ID_DATA_SHORT;
         page[data + 1] = (byte) CheckPoint.SIZE;
-        System.arraycopy(checkPoint.encode(), 0, page, data + XLogRecordDescriptor.DATA_HEADER_SHORT_SIZE, CheckPoint.SIZE);
+        System.arraycopy(checkPoint.encode(), 0, page, data + XLogRecordDescriptor.DATA_HEADER_SHORT_LENGTH, CheckPoint.SIZE);
         b.putInt(rec + XLogRecordDescriptor.CRC_OFFSET, XLogRecordDescriptor.computeCrc(page, rec, RECORD_LENGTH));
         return page;
     }

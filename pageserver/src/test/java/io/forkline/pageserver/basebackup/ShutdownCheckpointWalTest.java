@@ -1,5 +1,8 @@
 package io.forkline.pageserver.basebackup;
 
+import io.forkline.wal.record.XLogPageHeaderDescriptor;
+import io.forkline.wal.record.XLogRecordDescriptor;
+
 import io.forkline.storage.lsn.Lsn;
 import io.forkline.wal.xlog.CheckPoint;
 import org.junit.jupiter.api.Test;

@@ -118,4 +118,28 @@ public final class XLogPageHeaderDescriptor {
     public static int xlogBlcksz(byte[] b, int off) {
         return LittleEndian.i32(b, off + XLOG_BLCKSZ_OFFSET);
     }
+
+    /**
+     * Writes a long page header with no continuation at offset 0 of {@code page}, as
+     * {@code pg_resetwal.c WriteEmptyXLOG} does for the first page of a segment.
+     *
+     * @param page       at least {@link #LONG_HEADER_LENGTH} bytes
+     * @param tli        PostgreSQL timeline id of the page
+     * @param pageAddr   LSN of the segment's first byte
+     * @param sysid      {@code system_identifier} from pg_control
+     * @param segSize    WAL segment size, bytes
+     * @param xlogBlcksz WAL page size, bytes
+     */
+    public static void writeLongHeader(byte[] page, int tli, long pageAddr, long sysid, int segSize, int xlogBlcksz) {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(page).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.putShort(MAGIC_OFFSET, (short) XLOG_PAGE_MAGIC);
+        b.putShort(INFO_OFFSET, (short) XLP_LONG_HEADER);
+        b.putInt(TLI_OFFSET, tli);
+        b.putLong(PAGEADDR_OFFSET, pageAddr);
+        b.putInt(REM_LEN_OFFSET, 0);
+        b.putInt(REM_LEN_OFFSET + 4, 0);
+        b.putLong(SYSID_OFFSET, sysid);
+        b.putInt(SEG_SIZE_OFFSET, segSize);
+        b.putInt(XLOG_BLCKSZ_OFFSET, xlogBlcksz);
+    }
 }

@@ -114,6 +114,33 @@ public final class XLogRecordDescriptor {
         return (lsn + (MAXALIGN - 1)) & ~(long) (MAXALIGN - 1);
     }
 
+    /** {@code XLOG_CHECKPOINT_SHUTDOWN}: info of a shutdown checkpoint record (rmgr XLOG). */
+    public static final int XLOG_CHECKPOINT_SHUTDOWN = 0x00;
+    /** {@code SizeOfXLogRecordDataHeaderShort}: block id 255 plus a 1-byte main data length. */
+    public static final int DATA_HEADER_SHORT_LENGTH = 2;
+
+    /**
+     * The record CRC ({@code xl_crc}) of a contiguous record, computed the way
+     * {@code XLogRecordAssemble} / {@code ValidXLogRecord} do: CRC-32C over the bytes after the
+     * header, then over the header up to {@code xl_crc}. Used to write records (the synthesized
+     * shutdown checkpoint of a basebackup).
+     *
+     * @param record bytes holding the whole record at {@code offset}
+     * @param offset where the record header starts
+     * @param totLen {@code xl_tot_len}, bytes
+     * @throws IllegalArgumentException when {@code totLen} is below the header length or exceeds the array
+     */
+    public static int computeCrc(byte[] record, int offset, int totLen) {
+        if (totLen < HEADER_LENGTH || offset + totLen > record.length) {
+            throw new IllegalArgumentException("record length " + totLen + " at offset " + offset
+                    + " does not fit a " + record.length + "-byte buffer with a " + HEADER_LENGTH + "-byte header");
+        }
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(record, offset + HEADER_LENGTH, totLen - HEADER_LENGTH);
+        crc.update(record, offset, CRC_OFFSET);
+        return (int) crc.getValue();
+    }
+
     /** Whether a record of resource manager {@code rmid} with {@code info} is an {@code XLOG_SWITCH}. */
     public static boolean isSwitch(int rmid, int info) {
         return rmid == RM_XLOG_ID && (info & XLR_RMGR_INFO_MASK) == XLOG_SWITCH;
