@@ -77,6 +77,7 @@ class DurabilityIT {
     @Test
     void everyAcknowledgedCommitSurvivesKill9() throws Exception {
         Path dir = Path.of("target", "it", "durability-" + System.nanoTime()).toAbsolutePath();
+        java.nio.file.Files.createDirectories(dir.getParent());
         port = ComputeProcess.freePort();
         server = startServer(dir);
         call("POST", "/v1/tenants", "{\"name\":\"dur\"}");
