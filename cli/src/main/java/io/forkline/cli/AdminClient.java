@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -29,9 +30,28 @@ final class AdminClient {
         this.base = base.replaceAll("/+$", "");
     }
 
-    static AdminClient fromEnvironment() {
-        String url = System.getenv("FORKLINE_URL");
-        return new AdminClient(url == null || url.isBlank() ? DEFAULT_URL : url);
+    /** A client of {@code env.get("FORKLINE_URL")}, or of {@link #DEFAULT_URL} when it is unset or blank. */
+    static AdminClient fromEnvironment(java.util.Map<String, String> env) {
+        String url = env.get("FORKLINE_URL");
+        return new AdminClient(url == null || url.isBlank() ? DEFAULT_URL : checkUrl(url.strip()));
+    }
+
+    /**
+     * @throws CliException naming the value when it is not an {@code http(s)://HOST[:PORT]} URL
+     */
+    static String checkUrl(String url) {
+        URI u;
+        try {
+            u = new URI(url);
+        } catch (URISyntaxException e) {
+            throw new CliException("invalid FORKLINE_URL '" + url + "': " + e.getReason() + " at index " + e.getIndex()
+                    + "; expected http://HOST:PORT, e.g. " + DEFAULT_URL);
+        }
+        String scheme = u.getScheme();
+        if (scheme == null || !(scheme.equalsIgnoreCase("http") || scheme.equalsIgnoreCase("https")) || u.getHost() == null) {
+            throw new CliException("invalid FORKLINE_URL '" + url + "': expected http://HOST:PORT, e.g. " + DEFAULT_URL);
+        }
+        return url;
     }
 
     static String seg(String s) {

@@ -3,8 +3,10 @@ package io.forkline.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -23,6 +25,9 @@ final class BranchCommand {
 
     @Command(name = "create", description = "Create a branch (a new timeline) from a parent at an LSN or time.")
     static final class Create implements Runnable {
+        @Spec
+        CommandSpec spec;
+
         @Parameters(paramLabel = "REF")
         String ref;
 
@@ -46,14 +51,17 @@ final class BranchCommand {
             if (point != null && point.at != null) {
                 body.put("at", point.at);
             }
-            JsonNode b = AdminClient.fromEnvironment().post("/v1/tenants/" + AdminClient.seg(tenant) + "/branches", body);
-            System.out.println("branch " + b.path("ref").asText() + " created from " + b.path("parent").asText()
+            JsonNode b = Main.client(spec).post("/v1/tenants/" + AdminClient.seg(tenant) + "/branches", body);
+            Main.out(spec).println("branch " + b.path("ref").asText() + " created from " + b.path("parent").asText()
                     + " at " + b.path("ancestor_lsn").asText() + " (timeline " + b.path("timeline_id").asText() + ")");
         }
     }
 
     @Command(name = "list", description = "List the branches of a tenant.")
     static final class List implements Runnable {
+        @Spec
+        CommandSpec spec;
+
         @Option(names = "--tenant", required = true, paramLabel = "NAME")
         String tenant;
 
@@ -62,14 +70,14 @@ final class BranchCommand {
 
         @Override
         public void run() {
-            JsonNode arr = AdminClient.fromEnvironment().get("/v1/tenants/" + AdminClient.seg(tenant) + "/branches");
+            JsonNode arr = Main.client(spec).get("/v1/tenants/" + AdminClient.seg(tenant) + "/branches");
             if (json) {
-                System.out.println(arr.toPrettyString());
+                Main.out(spec).println(arr.toPrettyString());
                 return;
             }
-            System.out.printf("%-24s %-12s %-14s %-14s %-10s %s%n", "REF", "PARENT", "ANCESTOR LSN", "LAST LSN", "ENDPOINT", "URI");
+            Main.out(spec).printf("%-24s %-12s %-14s %-14s %-10s %s%n", "REF", "PARENT", "ANCESTOR LSN", "LAST LSN", "ENDPOINT", "URI");
             for (JsonNode b : arr) {
-                System.out.printf("%-24s %-12s %-14s %-14s %-10s %s%n", b.path("ref").asText(),
+                Main.out(spec).printf("%-24s %-12s %-14s %-14s %-10s %s%n", b.path("ref").asText(),
                         b.path("parent").isNull() ? "-" : b.path("parent").asText(),
                         b.path("ancestor_lsn").isNull() ? "-" : b.path("ancestor_lsn").asText(),
                         b.path("last_record_lsn").asText(), b.path("endpoint").path("state").asText(),
@@ -80,6 +88,9 @@ final class BranchCommand {
 
     @Command(name = "delete", description = "Delete a branch and everything it wrote.")
     static final class Delete implements Runnable {
+        @Spec
+        CommandSpec spec;
+
         @Parameters(paramLabel = "REF")
         String ref;
 
@@ -88,8 +99,8 @@ final class BranchCommand {
 
         @Override
         public void run() {
-            AdminClient.fromEnvironment().delete("/v1/tenants/" + AdminClient.seg(tenant) + "/branches/" + AdminClient.seg(ref));
-            System.out.println("branch " + ref + " deleted");
+            Main.client(spec).delete("/v1/tenants/" + AdminClient.seg(tenant) + "/branches/" + AdminClient.seg(ref));
+            Main.out(spec).println("branch " + ref + " deleted");
         }
     }
 }

@@ -1,8 +1,10 @@
 package io.forkline.cli;
 
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 import java.util.Map;
 
@@ -12,6 +14,9 @@ import java.util.Map;
 final class EndpointCommand {
     @Command(name = "start", description = "Start the branch's compute; prints its libpq URI.")
     static final class Start implements Runnable {
+        @Spec
+        CommandSpec spec;
+
         @Parameters(paramLabel = "REF")
         String ref;
 
@@ -20,13 +25,16 @@ final class EndpointCommand {
 
         @Override
         public void run() {
-            System.out.println(AdminClient.fromEnvironment().post("/v1/tenants/" + AdminClient.seg(tenant) + "/branches/"
+            Main.out(spec).println(Main.client(spec).post("/v1/tenants/" + AdminClient.seg(tenant) + "/branches/"
                     + AdminClient.seg(ref) + "/endpoint/start", Map.of()).path("uri").asText());
         }
     }
 
     @Command(name = "stop", description = "Stop the branch's compute.")
     static final class Stop implements Runnable {
+        @Spec
+        CommandSpec spec;
+
         @Parameters(paramLabel = "REF")
         String ref;
 
@@ -35,9 +43,9 @@ final class EndpointCommand {
 
         @Override
         public void run() {
-            AdminClient.fromEnvironment().post("/v1/tenants/" + AdminClient.seg(tenant) + "/branches/"
+            Main.client(spec).post("/v1/tenants/" + AdminClient.seg(tenant) + "/branches/"
                     + AdminClient.seg(ref) + "/endpoint/stop", Map.of());
-            System.out.println("endpoint " + ref + " stopped");
+            Main.out(spec).println("endpoint " + ref + " stopped");
         }
     }
 }

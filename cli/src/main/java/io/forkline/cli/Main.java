@@ -2,8 +2,11 @@ package io.forkline.cli;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.PrintWriter;
+import java.util.Map;
+import java.util.Objects;
 
 /**
  * {@code forkline}: the command line. {@code server} and {@code quickstart} run locally; every
@@ -11,31 +14,78 @@ import java.io.PrintWriter;
  * {@code http://127.0.0.1:9898}). Exit code 0 on success; on failure 1 (2 for bad usage) and one
  * line on stderr that names the bad value.
  */
-@Command(name = "forkline", mixinStandardHelpOptions = true, version = "forkline 0.1.0",
+@Command(name = "forkline", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT, version = "forkline 0.1.0",
         description = "Copy-on-write branches and point-in-time recovery for PostgreSQL 15.",
         subcommands = {ServerCommand.class, TenantCommand.class, BranchCommand.class, EndpointCommand.class,
                 QuickstartCommand.class})
 public final class Main {
+    /** The environment the commands read ({@code FORKLINE_URL}): the process's, or one a test injects. */
+    private final Map<String, String> env;
+
+    private Main(Map<String, String> env) {
+        this.env = env;
+    }
+
     public static void main(String[] args) {
         System.exit(run(args));
     }
 
-    /** Runs a command line and returns the exit code (for tests). */
+    /** Runs a command line with the process environment, stdout and stderr; returns the exit code. */
     public static int run(String... args) {
-        CommandLine cl = new CommandLine(new Main());
+        return run(System.getenv(), new PrintWriter(System.out, true), new PrintWriter(System.err, true), args);
+    }
+
+    /**
+     * Runs a command line and returns the exit code: 0 on success, 1 when the command failed, 2 for
+     * bad usage. Output goes to {@code out}; a failure prints exactly one line,
+     * {@code forkline: <message>}, to {@code err}.
+     *
+     * @param env the environment to read {@code FORKLINE_URL} from (tests point it at their server)
+     */
+    static int run(Map<String, String> env, PrintWriter out, PrintWriter err, String... args) {
+        CommandLine cl = new CommandLine(new Main(Objects.requireNonNull(env, "env")));
+        cl.setOut(out);
+        cl.setErr(err);
+        // "branch create -x": report the invalid name '-x', not a missing REF
+        cl.setUnmatchedOptionsArePositionalParams(true);
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
-            if (ex instanceof CliException || ex instanceof IllegalArgumentException) {
-                cmd.getErr().println("forkline: " + ex.getMessage());
-            } else {
-                cmd.getErr().println("forkline: " + ex);
-            }
+            String message = ex instanceof CliException || ex instanceof IllegalArgumentException
+                    ? ex.getMessage() : ex.toString();
+            cmd.getErr().println("forkline: " + oneLine(message == null ? ex.toString() : message));
+            cmd.getErr().flush();
             return 1;
         });
         cl.setParameterExceptionHandler((ex, args2) -> {
-            PrintWriter err = ex.getCommandLine().getErr();
-            err.println("forkline: " + ex.getMessage());
+            CommandLine cmd = ex.getCommandLine();
+            PrintWriter e = cmd.getErr();
+            String message = ex.getMessage();
+            if (!cmd.getSubcommands().isEmpty() && message.startsWith("Missing required subcommand")) {
+                message = "'" + cmd.getCommandSpec().qualifiedName() + "' needs a subcommand, one of: "
+                        + String.join(", ", cmd.getSubcommands().keySet());
+            }
+            e.println("forkline: " + oneLine(message));
+            e.flush();
             return 2;
         });
-        return cl.execute(args);
+        int code = cl.execute(args);
+        out.flush();
+        err.flush();
+        return code;
+    }
+
+    /** Folds a multi-line message (e.g. a compute's log tail) into the single line the contract allows. */
+    static String oneLine(String message) {
+        return message.strip().replaceAll("\\s*\\R\\s*", " | ");
+    }
+
+    /** The admin API client for a command of this command line ({@code FORKLINE_URL} of its environment). */
+    static AdminClient client(CommandSpec spec) {
+        Main root = (Main) spec.root().userObject();
+        return AdminClient.fromEnvironment(root.env);
+    }
+
+    /** Where a command prints its results. */
+    static PrintWriter out(CommandSpec spec) {
+        return spec.commandLine().getOut();
     }
 }

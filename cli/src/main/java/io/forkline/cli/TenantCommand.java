@@ -2,8 +2,10 @@ package io.forkline.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 import java.util.Map;
 
@@ -12,31 +14,37 @@ import java.util.Map;
 final class TenantCommand {
     @Command(name = "create", description = "Create a tenant from initdb, with its main branch.")
     static final class Create implements Runnable {
+        @Spec
+        CommandSpec spec;
+
         @Parameters(paramLabel = "NAME")
         String name;
 
         @Override
         public void run() {
-            JsonNode t = AdminClient.fromEnvironment().post("/v1/tenants", Map.of("name", name));
-            System.out.println("tenant " + t.path("name").asText() + " created (initdb at " + t.path("init_lsn").asText() + ")");
+            JsonNode t = Main.client(spec).post("/v1/tenants", Map.of("name", name));
+            Main.out(spec).println("tenant " + t.path("name").asText() + " created (initdb at " + t.path("init_lsn").asText() + ")");
         }
     }
 
     @Command(name = "list", description = "List tenants.")
     static final class List implements Runnable {
+        @Spec
+        CommandSpec spec;
+
         @Option(names = "--json")
         boolean json;
 
         @Override
         public void run() {
-            JsonNode arr = AdminClient.fromEnvironment().get("/v1/tenants");
+            JsonNode arr = Main.client(spec).get("/v1/tenants");
             if (json) {
-                System.out.println(arr.toPrettyString());
+                Main.out(spec).println(arr.toPrettyString());
                 return;
             }
-            System.out.printf("%-24s %-26s %s%n", "NAME", "CREATED", "INIT LSN");
+            Main.out(spec).printf("%-24s %-26s %s%n", "NAME", "CREATED", "INIT LSN");
             for (JsonNode t : arr) {
-                System.out.printf("%-24s %-26s %s%n", t.path("name").asText(), t.path("created_at").asText(),
+                Main.out(spec).printf("%-24s %-26s %s%n", t.path("name").asText(), t.path("created_at").asText(),
                         t.path("init_lsn").asText());
             }
         }

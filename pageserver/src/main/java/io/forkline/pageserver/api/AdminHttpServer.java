@@ -1,6 +1,7 @@
 package io.forkline.pageserver.api;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -25,8 +26,10 @@ import java.util.concurrent.Executors;
 
 /**
  * The admin HTTP API behind the CLI, on {@code 127.0.0.1:PORT} (JDK {@code com.sun.net.httpserver}).
- * JSON in and out; every error is {@code {"error":{"code","message"}}} with status 400, 404, 409,
- * 500 or 503.
+ * JSON in and out; every error is {@code {"error":{"code","message"}}} with status 400, 404, 405
+ * (with {@code Allow}), 409, 500 or 503. A body must be one JSON object of at most 1 MiB (trailing
+ * content is malformed). Request lines the JDK server cannot parse (e.g. a bad {@code %} escape)
+ * are refused by it with a plain 400 before they reach this handler.
  *
  * <pre>
  *   GET    /v1/status
@@ -48,7 +51,8 @@ public final class AdminHttpServer implements AutoCloseable {
     private final HttpServer server;
     private final ExecutorService executor;
     private final TenantService tenants;
-    private final ObjectMapper json = new ObjectMapper();
+    /** Strict: {@code {"ref":"a"} {"ref":"b"}} is malformed, not the first object. */
+    private final ObjectMapper json = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private AdminHttpServer(HttpServer server, ExecutorService executor, TenantService tenants) {
         this.server = server;
@@ -87,6 +91,9 @@ public final class AdminHttpServer implements AutoCloseable {
                 Object result = route(x);
                 int status = x.getRequestMethod().equals("POST") && result instanceof Created c ? 201 : 200;
                 send(x, status, result instanceof Created c ? c.body() : result);
+            } catch (MethodNotAllowed e) {
+                x.getResponseHeaders().set("Allow", e.allowed);
+                sendError(x, e.status(), e.code(), e.getMessage());
             } catch (ApiException e) {
                 sendError(x, e.status(), e.code(), e.getMessage());
             } catch (JsonProcessingException e) {
@@ -101,6 +108,17 @@ public final class AdminHttpServer implements AutoCloseable {
     private record Created(Object body) {
     }
 
+    /** 405, with the methods the resource does allow (the {@code Allow} header, RFC 9110 section 15.5.6). */
+    private static final class MethodNotAllowed extends ApiException {
+        private final String allowed;
+
+        MethodNotAllowed(String method, HttpExchange x, String allowed) {
+            super(405, "method_not_allowed", method + " is not allowed on " + x.getRequestURI().getPath()
+                    + " (allowed: " + allowed + ")");
+            this.allowed = allowed;
+        }
+    }
+
     private Object route(HttpExchange x) throws IOException {
         String method = x.getRequestMethod();
         String[] p = x.getRequestURI().getRawPath().replaceAll("/+$", "").split("/");
@@ -109,6 +127,9 @@ public final class AdminHttpServer implements AutoCloseable {
             throw ApiException.notFound("no such resource: " + x.getRequestURI().getPath());
         }
         if (p.length == 3 && p[2].equals("status")) {
+            if (!method.equals("GET")) {
+                throw new MethodNotAllowed(method, x, "GET");
+            }
             return json.createObjectNode().put("status", "ok");
         }
         if (!p[2].equals("tenants")) {
@@ -118,7 +139,7 @@ public final class AdminHttpServer implements AutoCloseable {
             return switch (method) {
                 case "GET" -> tenants.listTenants();
                 case "POST" -> new Created(tenants.createTenant(text(body(x), "name", true)));
-                default -> throw methodNotAllowed(method, x);
+                default -> throw new MethodNotAllowed(method, x, "GET, POST");
             };
         }
         String tenant = decode(p[3]);
@@ -130,7 +151,7 @@ public final class AdminHttpServer implements AutoCloseable {
                     yield new Created(tenants.createBranch(tenant, text(b, "ref", true), text(b, "parent", false),
                             text(b, "lsn", false), text(b, "at", false)));
                 }
-                default -> throw methodNotAllowed(method, x);
+                default -> throw new MethodNotAllowed(method, x, "GET, POST");
             };
         }
         if (p.length >= 6 && p[4].equals("branches")) {
@@ -142,8 +163,12 @@ public final class AdminHttpServer implements AutoCloseable {
                         yield json.createObjectNode();
                     }
                     case "GET" -> tenants.branch(tenant, ref);
-                    default -> throw methodNotAllowed(method, x);
+                    default -> throw new MethodNotAllowed(method, x, "GET, DELETE");
                 };
+            }
+            if (p.length == 8 && p[6].equals("endpoint") && (p[7].equals("start") || p[7].equals("stop"))
+                    && !method.equals("POST")) {
+                throw new MethodNotAllowed(method, x, "POST");
             }
             if (p.length == 8 && p[6].equals("endpoint") && method.equals("POST")) {
                 switch (p[7]) {
@@ -176,10 +201,6 @@ public final class AdminHttpServer implements AutoCloseable {
             e.put("uri", v.uri());
         }
         return arr;
-    }
-
-    private static ApiException methodNotAllowed(String method, HttpExchange x) {
-        return new ApiException(405, "method_not_allowed", method + " is not allowed on " + x.getRequestURI().getPath());
     }
 
     private static String decode(String s) {

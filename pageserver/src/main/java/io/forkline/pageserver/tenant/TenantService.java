@@ -1,6 +1,7 @@
 package io.forkline.pageserver.tenant;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.forkline.compute.endpoint.ComputeProcess;
 import io.forkline.compute.postgres.PostgresInstallation;
 import io.forkline.pageserver.api.ApiException;
 import io.forkline.pageserver.endpoint.EndpointManager;
@@ -18,6 +19,11 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -135,7 +141,8 @@ public final class TenantService implements AutoCloseable {
     /**
      * Creates branch {@code ref} of {@code tenant} from {@code parentRef} at an LSN ({@code X/Y}), a
      * timestamp (RFC 3339: the LSN just after the last commit at or before it), or the parent's last
-     * record LSN when both are null. Waits up to 30 s for ingest to reach the LSN.
+     * record LSN when both are null. When the parent's endpoint is running, an LSN beyond its
+     * compute's WAL insert position is refused at once; one at or below it waits up to 30 s for ingest.
      *
      * @throws ApiException 400 for bad values or an LSN outside the parent's range (the message gives
      *                      the range), 404 for an unknown tenant or parent, 409 when the ref exists
@@ -151,7 +158,7 @@ public final class TenantService implements AutoCloseable {
             if (store.getMetadata(branchKey(tenant, ref)) != null) {
                 throw ApiException.conflict("branch '" + ref + "' already exists in tenant '" + tenant + "'");
             }
-            BranchInfo parent = branch(tenant, parentName);
+            BranchInfo parent = branchRecord(tenant, parentName);
             TimelineId parentTl = TimelineId.parse(parent.timelineId());
             TimelineMetadata pmd = store.timeline(parentTl);
             long lsn;
@@ -184,8 +191,16 @@ public final class TenantService implements AutoCloseable {
             throw ApiException.badRequest("LSN " + Lsn.format(lsn) + " is below the start of branch '" + parentName
                     + "': valid LSNs are " + Lsn.format(start) + " to " + Lsn.format(store.lastRecordLsn(parentTl)));
         }
-        WalReceiver r = receiverOf(tenant, parentName);
+        EndpointManager.Endpoint running = endpoints.get(tenant, parentName);
+        WalReceiver r = running == null ? null : running.receiver();
         if (r != null) {
+            long insert = computeInsertLsn(running);
+            if (insert != 0 && Long.compareUnsigned(lsn, insert) > 0) {
+                // beyond what the compute has written: refuse now rather than wait for WAL that may never come
+                throw ApiException.badRequest("LSN " + Lsn.format(lsn) + " is beyond the end of WAL of branch '" + parentName
+                        + "', whose endpoint is at " + Lsn.format(insert) + ": valid LSNs are " + Lsn.format(start)
+                        + " to " + Lsn.format(insert));
+            }
             if (awaitIngest(r, lsn)) {
                 return lsn;
             }
@@ -212,7 +227,10 @@ public final class TenantService implements AutoCloseable {
     private long lsnForTimestamp(String tenant, String parentName, TimelineId parentTl, TimelineMetadata pmd, String atText) {
         Instant at;
         try {
-            at = OffsetDateTime.parse(atText).toInstant();
+            // RFC 3339 section 5.6 lets applications separate date and time with a space instead of 'T'
+            String iso = atText.length() > 10 && atText.charAt(10) == ' '
+                    ? atText.substring(0, 10) + 'T' + atText.substring(11) : atText;
+            at = OffsetDateTime.parse(iso).toInstant();
         } catch (DateTimeParseException e) {
             throw ApiException.badRequest("invalid timestamp '" + atText + "': expected RFC 3339, e.g. 2026-11-21T10:15:30Z");
         }
@@ -228,13 +246,27 @@ public final class TenantService implements AutoCloseable {
         return lsn;
     }
 
-    private static boolean awaitIngest(WalReceiver r, long lsn) {
-        return r.awaitLsn(lsn, INGEST_WAIT);
+    /**
+     * The running compute's WAL insert position ({@code pg_current_wal_insert_lsn()}), the highest LSN
+     * a branch of it can name right now; 0 when it cannot be asked (then the caller waits for ingest).
+     */
+    private static long computeInsertLsn(EndpointManager.Endpoint e) {
+        ComputeProcess c = e.compute();
+        if (c == null) {
+            return 0;
+        }
+        String url = "jdbc:postgresql://127.0.0.1:" + c.port() + "/postgres?user=postgres&connectTimeout=5&socketTimeout=10";
+        try (Connection conn = DriverManager.getConnection(url); Statement st = conn.createStatement();
+             ResultSet rs = st.executeQuery("SELECT pg_current_wal_insert_lsn()")) {
+            return rs.next() ? Lsn.parse(rs.getString(1)) : 0;
+        } catch (SQLException ex) {
+            log.warn("cannot read the WAL insert LSN of the compute on port {}: {}", c.port(), ex.getMessage());
+            return 0;
+        }
     }
 
-    private WalReceiver receiverOf(String tenant, String ref) {
-        EndpointManager.Endpoint e = endpoints.get(tenant, ref);
-        return e == null ? null : e.receiver();
+    private static boolean awaitIngest(WalReceiver r, long lsn) {
+        return r.awaitLsn(lsn, INGEST_WAIT);
     }
 
     /** Branches of a tenant with live state, sorted by creation time. */
@@ -248,12 +280,18 @@ public final class TenantService implements AutoCloseable {
             out.add(new BranchView(b, store.lastRecordLsn(tl),
                     e == null ? "stopped" : e.state().apiName(), e == null ? null : e.uri()));
         }
-        out.sort(Comparator.comparing((BranchView v) -> v.info().createdAt()).thenComparing(v -> v.info().ref()));
+        // by instant, not by text: Instant.toString() drops ".000", and "...:18Z" sorts after "...:18.5Z" as text
+        out.sort(Comparator.comparing((BranchView v) -> Instant.parse(v.info().createdAt())).thenComparing(v -> v.info().ref()));
         return out;
     }
 
-    /** One branch's record. @throws ApiException 404 when unknown */
+    /** One branch's record. @throws ApiException 400 for an invalid tenant name, 404 when the tenant or branch is unknown */
     public BranchInfo branch(String tenant, String ref) {
+        tenant(tenant);
+        return branchRecord(tenant, ref);
+    }
+
+    private BranchInfo branchRecord(String tenant, String ref) {
         byte[] v = store.getMetadata(branchKey(tenant, ref));
         if (v == null) {
             throw ApiException.notFound("branch '" + ref + "' does not exist in tenant '" + tenant + "'");
@@ -269,7 +307,7 @@ public final class TenantService implements AutoCloseable {
     public void deleteBranch(String tenant, String ref) {
         tenant(tenant);
         synchronized (lock(tenant)) {
-            BranchInfo b = branch(tenant, ref);
+            BranchInfo b = branchRecord(tenant, ref);
             if (b.parent() == null) {
                 throw ApiException.conflict("branch '" + ref + "' is the tenant's root branch and cannot be deleted");
             }
@@ -293,14 +331,12 @@ public final class TenantService implements AutoCloseable {
 
     /** Starts (or returns) the branch's endpoint; returns its libpq URI. */
     public String startEndpoint(String tenant, String ref) {
-        tenant(tenant);
         BranchInfo b = branch(tenant, ref);
         return endpoints.start(tenant, ref, TimelineId.parse(b.timelineId()));
     }
 
     /** Stops the branch's endpoint; no-op when stopped. */
     public void stopEndpoint(String tenant, String ref) {
-        tenant(tenant);
         branch(tenant, ref);
         endpoints.stop(tenant, ref);
     }

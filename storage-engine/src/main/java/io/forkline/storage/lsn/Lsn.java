@@ -33,6 +33,12 @@ public final class Lsn {
         if (slash <= 0 || slash == text.length() - 1 || slash > 8 || text.length() - slash - 1 > 8) {
             throw new IllegalArgumentException("invalid LSN '" + text + "': expected X/Y in hex, e.g. 0/16B3748");
         }
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (i != slash && Character.digit(c, 16) < 0) {
+                throw new IllegalArgumentException("invalid LSN '" + text + "': expected X/Y in hex, e.g. 0/16B3748");
+            }
+        }
         try {
             long hi = Long.parseLong(text.substring(0, slash), 16);
             long lo = Long.parseLong(text.substring(slash + 1), 16);

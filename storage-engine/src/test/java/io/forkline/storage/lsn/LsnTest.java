@@ -16,7 +16,7 @@ class LsnTest {
 
     @Test
     void rejectsMalformedTextNamingIt() {
-        for (String bad : new String[]{"", "12", "/1", "1/", "x/1", "123456789/0", "0/123456789"}) {
+        for (String bad : new String[]{"", "12", "/1", "1/", "x/1", "123456789/0", "0/123456789", "-1/0", "+1/2", "1/-2"}) {
             assertThatThrownBy(() -> Lsn.parse(bad)).isInstanceOf(IllegalArgumentException.class)
                     .hasMessageContaining("'" + bad + "'");
         }
