@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Builds the benchmarks module and runs the three Forkline benchmarks; prints each one's RESULT block.
+#   benchmarks/run.sh                  all three: jmh, branch, ingest
+#   benchmarks/run.sh jmh|branch|ingest [more args passed to that benchmark]
+# Environment: MVN_ARGS (default "-o": offline; the other modules must be installed in ~/.m2, e.g. by
+# `mvn -B install -DskipTests` from the repository root), SKIP_BUILD=1 to reuse benchmarks/target/benchmarks.jar.
+# Logs and JMH JSON go to benchmarks/target/bench/results/.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(dirname "$here")"
+cd "$root"
+
+java_major() { "$1" -version 2>&1 | sed -n 's/.*version "\([0-9]*\)[."].*/\1/p' | head -n1; }
+find_jdk() { # JAVA_HOME if it is 21+, else the newest JDK 21+ under /usr/lib/jvm
+  local best="" bestv=0 v c
+  if [ -n "${JAVA_HOME:-}" ] && [ -x "$JAVA_HOME/bin/javac" ] && [ "$(java_major "$JAVA_HOME/bin/java")" -ge 21 ]; then
+    echo "$JAVA_HOME"; return
+  fi
+  for c in /usr/lib/jvm/*; do
+    [ -x "$c/bin/javac" ] || continue
+    v=$(java_major "$c/bin/java"); [ -n "$v" ] || continue
+    if [ "$v" -ge 21 ] && [ "$v" -gt "$bestv" ]; then best="$c"; bestv="$v"; fi
+  done
+  [ -n "$best" ] || { echo "run.sh: no JDK 21+ found" >&2; exit 1; }
+  echo "$best"
+}
+export JAVA_HOME="$(find_jdk)"
+java=("$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -Xmx2g)
+jar="$here/target/benchmarks.jar"
+out="$here/target/bench/results"
+
+if [ "${SKIP_BUILD:-0}" != 1 ]; then
+  mvn -q -B ${MVN_ARGS:--o} -pl benchmarks package
+fi
+mkdir -p "$out"
+
+what="${1:-all}"
+[ $# -gt 0 ] && shift
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+
+run_jmh() {
+  echo "== GetPageBenchmark (JMH, 3 runs; each run measures depth 0 then depth 1) =="
+  for i in 1 2 3; do
+    "$JAVA_HOME/bin/java" -jar "$jar" GetPageBenchmark -rf json -rff "$out/jmh-$stamp-$i.json" "$@" \
+      > "$out/jmh-$stamp-$i.log" 2>&1
+    grep -E '^GetPageBenchmark.getPage ' "$out/jmh-$stamp-$i.log" | sed "s/^/run $i: /"
+    # columns: name depth pages versions mode cnt score ...; ratio = depth 1 / depth 0 of this run
+    awk '/^GetPageBenchmark.getPage /{s[$2]=$7} END{if (s[0] > 0) printf "run %d: ratio depth1/depth0 = %.3f\n", '"$i"', s[1]/s[0]}' \
+      "$out/jmh-$stamp-$i.log"
+  done
+}
+run_branch() {
+  echo "== BranchVsTemplateComparison =="
+  "${java[@]}" -cp "$jar" io.forkline.pageserver.BranchVsTemplateComparison "$@" 2> "$out/branch-$stamp.err" \
+    | tee "$out/branch-$stamp.log"
+}
+run_ingest() {
+  echo "== WalIngestThroughput =="
+  "${java[@]}" -cp "$jar" io.forkline.wal.WalIngestThroughput "$@" 2> "$out/ingest-$stamp.err" \
+    | tee "$out/ingest-$stamp.log"
+}
+
+case "$what" in
+  jmh) run_jmh "$@" ;;
+  branch) run_branch "$@" ;;
+  ingest) run_ingest "$@" ;;
+  all) run_jmh; run_branch; run_ingest ;;
+  *) echo "usage: benchmarks/run.sh [all|jmh|branch|ingest] [args]" >&2; exit 2 ;;
+esac

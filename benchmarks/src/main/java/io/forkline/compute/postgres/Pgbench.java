@@ -1,0 +1,31 @@
+package io.forkline.compute.postgres;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Runs the machine's {@code pgbench} (PostgreSQL 15) as a client against a libpq URI. The client
+ * needs no special user, so it runs as this JVM's user.
+ */
+public final class Pgbench {
+    private Pgbench() {
+    }
+
+    /**
+     * {@code pgbench -i -s scale -q URI}: drops and recreates the pgbench tables (default steps
+     * {@code dtgvp}: drop, create, client-side generate with COPY, vacuum, primary keys).
+     *
+     * @param libpqUri target database, e.g. {@code postgresql://postgres@127.0.0.1:5432/bench}
+     * @param scale    scale factor; 100 000 accounts rows (~15 MB of table and index) each
+     * @return wall-clock time of the run, nanoseconds
+     * @throws PostgresException when pgbench fails or runs longer than {@code timeout}
+     */
+    public static long initialize(PostgresInstallation pg, String libpqUri, int scale, Duration timeout) {
+        List<String> cmd = new ArrayList<>(List.of(pg.bin("pgbench").toString(), "-i", "-s", Integer.toString(scale), "-q",
+                libpqUri));
+        long t0 = System.nanoTime();
+        PostgresInstallation.runCommand(timeout, cmd);
+        return System.nanoTime() - t0;
+    }
+}
