@@ -181,6 +181,9 @@ public final class EndpointManager implements AutoCloseable {
         WalReceiver r = e.receiver;
         try {
             if (c != null) {
+                if (r != null) {
+                    r.computeStopping();
+                }
                 c.stop(STOP_TIMEOUT);
                 if (r != null && r.state() != ReceiverState.FAILED) {
                     long ckpt = finalCheckpointLsn(c.dataDir());

@@ -71,6 +71,7 @@ public final class WalReceiver implements AutoCloseable {
     private final CountDownLatch closeSignal = new CountDownLatch(1);
 
     private volatile boolean closing;
+    private volatile boolean computeStopping;
     private volatile Connection connection;
     private volatile ReceiverState state = ReceiverState.CONNECTING;
     private volatile WalReceiverException failure;
@@ -232,6 +233,15 @@ public final class WalReceiver implements AutoCloseable {
     }
 
     /**
+     * Tells the receiver that its compute is being shut down on purpose, so the loss of the
+     * replication connection that follows is expected and logged at INFO, not WARN. The receiver
+     * keeps ingesting what arrives (the shutdown checkpoint) until {@link #close()}.
+     */
+    public void computeStopping() {
+        computeStopping = true;
+    }
+
+    /**
      * Stops the receiver: closes the replication connection, commits the records already ingested,
      * and waits for the thread to end. After it returns no further writes happen. Idempotent.
      *
@@ -308,7 +318,9 @@ public final class WalReceiver implements AutoCloseable {
                             + " reconnecting in {} ms";
                     Object[] args = {timeline, config.host(), config.port(), Lsn.format(receivedLsn), e.getSQLState(),
                             e.getMessage(), failuresInARow, backoffMs};
-                    if (loud) {
+                    if (computeStopping) {
+                        LOG.info(msg, args);
+                    } else if (loud) {
                         LOG.warn(msg, args);
                     } else {
                         LOG.debug(msg, args);
