@@ -4,13 +4,10 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
-import io.forkline.pageserver.tenant.BranchInfo;
 import io.forkline.pageserver.tenant.TenantService;
-import io.forkline.storage.lsn.Lsn;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,30 +16,20 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.BindException;
 import java.net.InetSocketAddress;
-import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
 /**
- * The admin HTTP API behind the CLI, on {@code 127.0.0.1:PORT} (JDK {@code com.sun.net.httpserver}).
- * JSON in and out; every error is {@code {"error":{"code","message"}}} with status 400, 404, 405
- * (with {@code Allow}), 409, 500 or 503. A body must be one JSON object of at most 1 MiB (trailing
+ * The admin HTTP API behind the CLI, on {@code 127.0.0.1:PORT} (JDK {@code com.sun.net.httpserver}):
+ * the transport. Routes come from {@link Router.Module}s ({@link TenantRoutes}, ...). JSON in and
+ * out; every error is {@code {"error":{"code","message"}}} with status 400, 404, 405 (with
+ * {@code Allow}), 409, 500 or 503. A body must be one JSON object of at most 1 MiB (trailing
  * content is malformed). Request lines the JDK server cannot parse (e.g. a bad {@code %} escape)
- * are refused by it with a plain 400 before they reach this handler.
- *
- * <pre>
- *   GET    /v1/status
- *   GET    /v1/tenants                                       -> [{name, created_at, init_lsn}]
- *   POST   /v1/tenants                {"name"}               -> tenant (201)
- *   GET    /v1/tenants/{t}/branches                          -> [{ref, timeline_id, parent, ancestor_lsn,
- *                                                                 last_record_lsn, created_at, endpoint}]
- *   POST   /v1/tenants/{t}/branches   {"ref","parent"?,"lsn"?,"at"?} -> branch (201)
- *   DELETE /v1/tenants/{t}/branches/{ref}
- *   POST   /v1/tenants/{t}/branches/{ref}/endpoint/start    -> {"uri"}
- *   POST   /v1/tenants/{t}/branches/{ref}/endpoint/stop     -> {}
- * </pre>
- * Branch refs may contain {@code /}; in paths they are percent-encoded ({@code %2F}).
+ * are refused by it with a plain 400 before they reach this handler. Branch refs may contain
+ * {@code /}; in paths they are percent-encoded ({@code %2F}).
  */
 public final class AdminHttpServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(AdminHttpServer.class);
@@ -50,14 +37,14 @@ public final class AdminHttpServer implements AutoCloseable {
 
     private final HttpServer server;
     private final ExecutorService executor;
-    private final TenantService tenants;
+    private final Router router;
     /** Strict: {@code {"ref":"a"} {"ref":"b"}} is malformed, not the first object. */
     private final ObjectMapper json = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
-    private AdminHttpServer(HttpServer server, ExecutorService executor, TenantService tenants) {
+    private AdminHttpServer(HttpServer server, ExecutorService executor, Router router) {
         this.server = server;
         this.executor = executor;
-        this.tenants = tenants;
+        this.router = router;
     }
 
     /**
@@ -66,6 +53,19 @@ public final class AdminHttpServer implements AutoCloseable {
      * @throws IOException when the port is in use (the message names it)
      */
     public static AdminHttpServer start(int port, TenantService tenants) throws IOException {
+        return start(port, new TenantRoutes(tenants));
+    }
+
+    /**
+     * Binds {@code 127.0.0.1:port} and serves the routes of {@code modules}.
+     *
+     * @throws IOException when the port is in use (the message names it)
+     */
+    public static AdminHttpServer start(int port, Router.Module... modules) throws IOException {
+        Router router = new Router();
+        for (Router.Module m : modules) {
+            m.register(router);
+        }
         HttpServer server;
         try {
             server = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 64);
@@ -74,7 +74,7 @@ public final class AdminHttpServer implements AutoCloseable {
         }
         ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor();
         server.setExecutor(ex);
-        AdminHttpServer api = new AdminHttpServer(server, ex, tenants);
+        AdminHttpServer api = new AdminHttpServer(server, ex, router);
         server.createContext("/", api::handle);
         server.start();
         return api;
@@ -88,123 +88,45 @@ public final class AdminHttpServer implements AutoCloseable {
     private void handle(HttpExchange x) throws IOException {
         try (x) {
             try {
-                Object result = route(x);
-                int status = x.getRequestMethod().equals("POST") && result instanceof Created c ? 201 : 200;
-                send(x, status, result instanceof Created c ? c.body() : result);
-            } catch (MethodNotAllowed e) {
-                x.getResponseHeaders().set("Allow", e.allowed);
+                String method = x.getRequestMethod();
+                Router.Match m = router.match(method, x.getRequestURI().getRawPath());
+                ApiRequest req = new ApiRequest(method, x.getRequestURI().getPath(), m.params(),
+                        query(x.getRequestURI().getRawQuery()), body(x));
+                Object result = m.handler().handle(req);
+                if (result instanceof ApiResponse r) {
+                    if (r.body() instanceof byte[] raw) {
+                        sendRaw(x, r.status(), r.contentType(), raw);
+                    } else {
+                        send(x, r.status(), r.body());
+                    }
+                } else {
+                    send(x, 200, result);
+                }
+            } catch (Router.MethodNotAllowed e) {
+                x.getResponseHeaders().set("Allow", e.allowed());
                 sendError(x, e.status(), e.code(), e.getMessage());
             } catch (ApiException e) {
                 sendError(x, e.status(), e.code(), e.getMessage());
             } catch (JsonProcessingException e) {
                 sendError(x, 400, "bad_request", "request body is not valid JSON: " + e.getOriginalMessage());
-            } catch (RuntimeException e) {
+            } catch (Exception e) {
                 log.error("{} {} failed", x.getRequestMethod(), x.getRequestURI(), e);
                 sendError(x, 500, "internal", e.toString());
             }
         }
     }
 
-    private record Created(Object body) {
-    }
-
-    /** 405, with the methods the resource does allow (the {@code Allow} header, RFC 9110 section 15.5.6). */
-    private static final class MethodNotAllowed extends ApiException {
-        private final String allowed;
-
-        MethodNotAllowed(String method, HttpExchange x, String allowed) {
-            super(405, "method_not_allowed", method + " is not allowed on " + x.getRequestURI().getPath()
-                    + " (allowed: " + allowed + ")");
-            this.allowed = allowed;
+    private static Map<String, String> query(String raw) {
+        Map<String, String> out = new HashMap<>();
+        if (raw == null || raw.isEmpty()) {
+            return out;
         }
-    }
-
-    private Object route(HttpExchange x) throws IOException {
-        String method = x.getRequestMethod();
-        String[] p = x.getRequestURI().getRawPath().replaceAll("/+$", "").split("/");
-        // p[0] = "", p[1] = "v1", ...
-        if (p.length < 3 || !p[1].equals("v1")) {
-            throw ApiException.notFound("no such resource: " + x.getRequestURI().getPath());
+        for (String pair : raw.split("&")) {
+            int eq = pair.indexOf('=');
+            String k = Router.decode(eq < 0 ? pair : pair.substring(0, eq));
+            out.put(k, eq < 0 ? "" : Router.decode(pair.substring(eq + 1)));
         }
-        if (p.length == 3 && p[2].equals("status")) {
-            if (!method.equals("GET")) {
-                throw new MethodNotAllowed(method, x, "GET");
-            }
-            return json.createObjectNode().put("status", "ok");
-        }
-        if (!p[2].equals("tenants")) {
-            throw ApiException.notFound("no such resource: " + x.getRequestURI().getPath());
-        }
-        if (p.length == 3) {
-            return switch (method) {
-                case "GET" -> tenants.listTenants();
-                case "POST" -> new Created(tenants.createTenant(text(body(x), "name", true)));
-                default -> throw new MethodNotAllowed(method, x, "GET, POST");
-            };
-        }
-        String tenant = decode(p[3]);
-        if (p.length == 5 && p[4].equals("branches")) {
-            return switch (method) {
-                case "GET" -> branchList(tenant);
-                case "POST" -> {
-                    JsonNode b = body(x);
-                    yield new Created(tenants.createBranch(tenant, text(b, "ref", true), text(b, "parent", false),
-                            text(b, "lsn", false), text(b, "at", false)));
-                }
-                default -> throw new MethodNotAllowed(method, x, "GET, POST");
-            };
-        }
-        if (p.length >= 6 && p[4].equals("branches")) {
-            String ref = decode(p[5]);
-            if (p.length == 6) {
-                return switch (method) {
-                    case "DELETE" -> {
-                        tenants.deleteBranch(tenant, ref);
-                        yield json.createObjectNode();
-                    }
-                    case "GET" -> tenants.branch(tenant, ref);
-                    default -> throw new MethodNotAllowed(method, x, "GET, DELETE");
-                };
-            }
-            if (p.length == 8 && p[6].equals("endpoint") && (p[7].equals("start") || p[7].equals("stop"))
-                    && !method.equals("POST")) {
-                throw new MethodNotAllowed(method, x, "POST");
-            }
-            if (p.length == 8 && p[6].equals("endpoint") && method.equals("POST")) {
-                switch (p[7]) {
-                    case "start":
-                        return json.createObjectNode().put("uri", tenants.startEndpoint(tenant, ref));
-                    case "stop":
-                        tenants.stopEndpoint(tenant, ref);
-                        return json.createObjectNode();
-                    default:
-                        break;
-                }
-            }
-        }
-        throw ApiException.notFound("no such resource: " + method + " " + x.getRequestURI().getPath());
-    }
-
-    private ArrayNode branchList(String tenant) {
-        ArrayNode arr = json.createArrayNode();
-        for (TenantService.BranchView v : tenants.listBranches(tenant)) {
-            BranchInfo b = v.info();
-            ObjectNode n = arr.addObject();
-            n.put("ref", b.ref());
-            n.put("timeline_id", b.timelineId());
-            n.put("parent", b.parent());
-            n.put("ancestor_lsn", b.ancestorLsn());
-            n.put("last_record_lsn", Lsn.format(v.lastRecordLsn()));
-            n.put("created_at", b.createdAt());
-            ObjectNode e = n.putObject("endpoint");
-            e.put("state", v.endpointState());
-            e.put("uri", v.uri());
-        }
-        return arr;
-    }
-
-    private static String decode(String s) {
-        return URLDecoder.decode(s, StandardCharsets.UTF_8);
+        return out;
     }
 
     private JsonNode body(HttpExchange x) throws IOException {
@@ -226,23 +148,17 @@ public final class AdminHttpServer implements AutoCloseable {
         return n;
     }
 
-    private static String text(JsonNode body, String field, boolean required) {
-        JsonNode v = body.get(field);
-        if (v == null || v.isNull()) {
-            if (required) {
-                throw ApiException.badRequest("missing field '" + field + "'");
-            }
-            return null;
-        }
-        if (!v.isTextual()) {
-            throw ApiException.badRequest("field '" + field + "' must be a string, got " + v);
-        }
-        return v.asText();
-    }
-
     private void send(HttpExchange x, int status, Object body) throws IOException {
         byte[] bytes = json.writeValueAsBytes(body);
         x.getResponseHeaders().set("Content-Type", "application/json");
+        x.sendResponseHeaders(status, bytes.length);
+        try (OutputStream out = x.getResponseBody()) {
+            out.write(bytes);
+        }
+    }
+
+    private static void sendRaw(HttpExchange x, int status, String contentType, byte[] bytes) throws IOException {
+        x.getResponseHeaders().set("Content-Type", contentType);
         x.sendResponseHeaders(status, bytes.length);
         try (OutputStream out = x.getResponseBody()) {
             out.write(bytes);

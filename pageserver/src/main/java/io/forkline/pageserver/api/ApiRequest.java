@@ -1,0 +1,63 @@
+package io.forkline.pageserver.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import java.util.Map;
+
+/**
+ * One admin API request as a route handler sees it.
+ *
+ * @param method HTTP method
+ * @param path   decoded request path
+ * @param params path parameters by name, percent-decoded (so a ref may contain {@code /})
+ * @param query  query parameters, percent-decoded (last value wins)
+ * @param body   the JSON object body ({@code {}} when empty); reading it happened before dispatch only
+ *               for methods that carry one
+ */
+public record ApiRequest(String method, String path, Map<String, String> params, Map<String, String> query,
+                         JsonNode body) {
+
+    /** A path parameter that the route pattern guarantees. */
+    public String param(String name) {
+        String v = params.get(name);
+        if (v == null) {
+            throw new IllegalStateException("route has no parameter {" + name + "}");
+        }
+        return v;
+    }
+
+    /**
+     * A string field of the body.
+     *
+     * @throws ApiException 400 when required and missing, or present and not a string
+     */
+    public String text(String field, boolean required) {
+        JsonNode v = body.get(field);
+        if (v == null || v.isNull()) {
+            if (required) {
+                throw ApiException.badRequest("missing field '" + field + "'");
+            }
+            return null;
+        }
+        if (!v.isTextual()) {
+            throw ApiException.badRequest("field '" + field + "' must be a string, got " + v);
+        }
+        return v.asText();
+    }
+
+    /**
+     * A boolean field of the body, {@code dflt} when absent.
+     *
+     * @throws ApiException 400 when present and not a boolean
+     */
+    public boolean bool(String field, boolean dflt) {
+        JsonNode v = body.get(field);
+        if (v == null || v.isNull()) {
+            return dflt;
+        }
+        if (!v.isBoolean()) {
+            throw ApiException.badRequest("field '" + field + "' must be true or false, got " + v);
+        }
+        return v.asBoolean();
+    }
+}

@@ -1,0 +1,132 @@
+package io.forkline.pageserver.api;
+
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Maps {@code METHOD /path/{param}/...} patterns to handlers. Matching is by path segments of the
+ * raw (still percent-encoded) path, so an encoded {@code %2F} stays inside one parameter; literal
+ * segments win over parameters. A path that matches with another method gives 405 with the allowed
+ * methods; no match gives 404. Thread-safe once built.
+ */
+public final class Router {
+    /** A route handler: returns the response body (serialized as JSON) or an {@link ApiResponse}. */
+    @FunctionalInterface
+    public interface Handler {
+        Object handle(ApiRequest request) throws Exception;
+    }
+
+    /** A group of routes (tenants and branches, backups, ...). */
+    public interface Module {
+        void register(Router router);
+    }
+
+    private record Route(String method, String[] segments, Handler handler) {
+    }
+
+    /** A match: the handler and the decoded path parameters. */
+    public record Match(Handler handler, Map<String, String> params) {
+    }
+
+    private final List<Route> routes = new ArrayList<>();
+
+    /**
+     * Adds a route.
+     *
+     * @param method  GET, POST, PUT, DELETE
+     * @param pattern e.g. {@code /v1/tenants/{tenant}/branches/{ref}}
+     */
+    public Router add(String method, String pattern, Handler handler) {
+        routes.add(new Route(method, split(pattern), handler));
+        return this;
+    }
+
+    /**
+     * Finds the handler for a request.
+     *
+     * @param rawPath the request's raw path (percent-encoded)
+     * @throws ApiException 404 when nothing matches, 405 ({@link MethodNotAllowed}) when only the method is wrong
+     */
+    public Match match(String method, String rawPath) {
+        String[] segs = split(rawPath);
+        Set<String> allowed = new LinkedHashSet<>();
+        Match best = null;
+        int bestLiterals = -1;
+        for (Route r : routes) {
+            Map<String, String> params = bind(r.segments(), segs);
+            if (params == null) {
+                continue;
+            }
+            if (!r.method().equals(method)) {
+                allowed.add(r.method());
+                continue;
+            }
+            int literals = 0;
+            for (String s : r.segments()) {
+                if (!s.startsWith("{")) {
+                    literals++;
+                }
+            }
+            if (literals > bestLiterals) {
+                best = new Match(r.handler(), params);
+                bestLiterals = literals;
+            }
+        }
+        if (best != null) {
+            return best;
+        }
+        if (!allowed.isEmpty()) {
+            throw new MethodNotAllowed(method, rawPath, String.join(", ", allowed));
+        }
+        throw ApiException.notFound("no such resource: " + method + " " + decode(rawPath));
+    }
+
+    private static Map<String, String> bind(String[] pattern, String[] path) {
+        if (pattern.length != path.length) {
+            return null;
+        }
+        Map<String, String> params = new HashMap<>();
+        for (int i = 0; i < pattern.length; i++) {
+            String p = pattern[i];
+            if (p.startsWith("{") && p.endsWith("}")) {
+                params.put(p.substring(1, p.length() - 1), decode(path[i]));
+            } else if (!p.equals(path[i])) {
+                return null;
+            }
+        }
+        return params;
+    }
+
+    private static String[] split(String path) {
+        String p = path.replaceAll("/+$", "");
+        return p.startsWith("/") ? p.substring(1).split("/") : p.split("/");
+    }
+
+    static String decode(String s) {
+        try {
+            return URLDecoder.decode(s, StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            throw ApiException.badRequest("bad percent-encoding in '" + s + "'");
+        }
+    }
+
+    /** 405, with the methods the resource does allow (the {@code Allow} header, RFC 9110 section 15.5.6). */
+    public static final class MethodNotAllowed extends ApiException {
+        private final String allowed;
+
+        MethodNotAllowed(String method, String path, String allowed) {
+            super(405, "method_not_allowed", method + " is not allowed on " + decode(path) + " (allowed: " + allowed + ")");
+            this.allowed = allowed;
+        }
+
+        public String allowed() {
+            return allowed;
+        }
+    }
+}
