@@ -3,6 +3,7 @@ package io.forkline.storage.store;
 import io.forkline.storage.id.TenantId;
 import io.forkline.storage.id.TimelineId;
 import io.forkline.storage.key.Key;
+import io.forkline.storage.lsn.Lsn;
 import io.forkline.storage.timeline.TimelineMetadata;
 import org.rocksdb.BlockBasedTableConfig;
 import org.rocksdb.BloomFilter;
@@ -41,6 +42,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *   versions   timelineId(16) | key(18) | lsn(8)        -> value (empty = tombstone)
  *   timelines  timelineId(16) | 0x01                    -> {@link TimelineMetadata#encode()}
  *              timelineId(16) | 0x02                    -> lastRecordLsn(8)
+ *              timelineId(16) | 0x03                    -> applied GC cutoff LSN(8) (absent = 0)
  *   committs   timelineId(16) | commitTime+2^63(8) | lsn(8) -> empty   (commit timestamp index)
  *   meta       UTF-8 name                               -> bytes       (pageserver's own records)
  * </pre>
@@ -50,6 +52,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * Writes go through a {@link TimelineWriter}, one per timeline at a time, whose {@code commit}
  * makes a batch of versions and the new last record LSN durable atomically (fsync'd RocksDB WAL):
  * a last record LSN is only ever reported for versions that survive a crash.
+ *
+ * <p>Garbage collection ({@code io.forkline.storage.gc}) uses the maintenance methods
+ * {@link #advanceGcCutoff}, {@link #children}, {@link #forEachVersion} and
+ * {@link #deleteVersionsBelowGcCutoff}. Once a timeline's applied GC cutoff is above 0,
+ * {@link #createTimeline} refuses branch points below it; the check and the cutoff update are
+ * serialized, so a GC that advances the cutoff and then lists the children never misses a branch.
  *
  * <p>Thread-safe. Directory layout: {@code dir/} is a RocksDB database.
  */
@@ -68,9 +76,11 @@ public final class PageStore implements AutoCloseable {
     private final ColumnFamilyHandle meta;
     private final WriteOptions syncWrite;
     private final Map<TimelineId, TimelineState> timelines = new ConcurrentHashMap<>();
+    /** Serializes branch creation against GC cutoff advances (see {@link #advanceGcCutoff}). */
+    private final Object branchLock = new Object();
 
-    /** Cached timeline: immutable metadata plus the durable last record LSN. */
-    private record TimelineState(TimelineMetadata metadata, AtomicLong lastRecordLsn) {
+    /** Cached timeline: immutable metadata plus the durable last record LSN and applied GC cutoff. */
+    private record TimelineState(TimelineMetadata metadata, AtomicLong lastRecordLsn, AtomicLong gcCutoff) {
     }
 
     private PageStore(RocksDB db, List<ColumnFamilyHandle> handles, List<AutoCloseable> owned) {
@@ -139,7 +149,9 @@ public final class PageStore implements AutoCloseable {
                     TimelineMetadata md = TimelineMetadata.decode(it.value());
                     byte[] last = getRaw(timelinesCf, timelineKey(md.id(), (byte) 2));
                     long lastLsn = last == null ? md.startLsn() : bytesToLong(last, 0);
-                    timelines.put(md.id(), new TimelineState(md, new AtomicLong(lastLsn)));
+                    byte[] cutoff = getRaw(timelinesCf, timelineKey(md.id(), (byte) 3));
+                    long gcCutoff = cutoff == null ? 0L : bytesToLong(cutoff, 0);
+                    timelines.put(md.id(), new TimelineState(md, new AtomicLong(lastLsn), new AtomicLong(gcCutoff)));
                 }
             }
         }
@@ -150,23 +162,100 @@ public final class PageStore implements AutoCloseable {
     /**
      * Creates a timeline whose last record LSN starts at {@code metadata.startLsn()}.
      *
-     * @throws IllegalArgumentException when the id exists, or the ancestor does not
+     * @throws IllegalArgumentException when the id exists, the ancestor does not, or the branch
+     *                                  point ({@code metadata.ancestorLsn()}) is below the ancestor's
+     *                                  applied GC cutoff (versions needed there may be gone)
      */
     public void createTimeline(TimelineMetadata metadata) {
-        if (timelines.containsKey(metadata.id())) {
-            throw new IllegalArgumentException("timeline " + metadata.id() + " already exists");
+        synchronized (branchLock) {
+            if (timelines.containsKey(metadata.id())) {
+                throw new IllegalArgumentException("timeline " + metadata.id() + " already exists");
+            }
+            if (metadata.ancestor() != null) {
+                TimelineState parent = timelines.get(metadata.ancestor());
+                if (parent == null) {
+                    throw new IllegalArgumentException("ancestor timeline " + metadata.ancestor() + " does not exist");
+                }
+                long cutoff = parent.gcCutoff().get();
+                if (Long.compareUnsigned(metadata.ancestorLsn(), cutoff) < 0) {
+                    throw new IllegalArgumentException("branch point " + Lsn.format(metadata.ancestorLsn())
+                            + " is below the applied GC cutoff " + Lsn.format(cutoff) + " of ancestor timeline "
+                            + metadata.ancestor());
+                }
+            }
+            try (WriteBatch batch = new WriteBatch()) {
+                batch.put(timelinesCf, timelineKey(metadata.id(), (byte) 1), metadata.encode());
+                batch.put(timelinesCf, timelineKey(metadata.id(), (byte) 2), longToBytes(metadata.startLsn()));
+                db.write(syncWrite, batch);
+            } catch (RocksDBException e) {
+                throw new StorageException("cannot create timeline " + metadata.id(), e);
+            }
+            timelines.put(metadata.id(),
+                    new TimelineState(metadata, new AtomicLong(metadata.startLsn()), new AtomicLong(0L)));
         }
-        if (metadata.ancestor() != null && !timelines.containsKey(metadata.ancestor())) {
-            throw new IllegalArgumentException("ancestor timeline " + metadata.ancestor() + " does not exist");
+    }
+
+    /**
+     * The timelines whose ancestor is {@code id} (its direct children), in no particular order.
+     * Every child created before the last {@link #advanceGcCutoff} of {@code id} returned is listed.
+     *
+     * @throws IllegalArgumentException when the timeline does not exist
+     */
+    public List<TimelineMetadata> children(TimelineId id) {
+        state(id);
+        List<TimelineMetadata> out = new ArrayList<>();
+        for (TimelineState s : timelines.values()) {
+            if (id.equals(s.metadata().ancestor())) {
+                out.add(s.metadata());
+            }
         }
-        try (WriteBatch batch = new WriteBatch()) {
-            batch.put(timelinesCf, timelineKey(metadata.id(), (byte) 1), metadata.encode());
-            batch.put(timelinesCf, timelineKey(metadata.id(), (byte) 2), longToBytes(metadata.startLsn()));
-            db.write(syncWrite, batch);
-        } catch (RocksDBException e) {
-            throw new StorageException("cannot create timeline " + metadata.id(), e);
+        return out;
+    }
+
+    /**
+     * The applied GC cutoff of a timeline (WAL byte position): versions below it may have been
+     * removed, so reads below it (other than at retained LSNs) and branch points below it are not
+     * served faithfully. 0 when GC never ran.
+     *
+     * @throws IllegalArgumentException when the timeline does not exist
+     */
+    public long gcCutoff(TimelineId id) {
+        return state(id).gcCutoff().get();
+    }
+
+    /**
+     * Raises the applied GC cutoff of {@code id} to {@code cutoffLsn} (no-op when it is already at
+     * least that), durably (fsync) before returning. It never decreases. Serialized with
+     * {@link #createTimeline}: a branch created after this returns has its branch point at or above
+     * the returned cutoff.
+     *
+     * @param cutoffLsn WAL byte position; must not exceed the timeline's last record LSN
+     * @return the applied cutoff after the call (the maximum of the old one and {@code cutoffLsn})
+     * @throws IllegalArgumentException when the timeline does not exist or {@code cutoffLsn} is
+     *                                  above its last record LSN
+     * @throws StorageException         when the write fails
+     */
+    public long advanceGcCutoff(TimelineId id, long cutoffLsn) {
+        synchronized (branchLock) {
+            TimelineState s = state(id);
+            long last = s.lastRecordLsn().get();
+            if (Long.compareUnsigned(cutoffLsn, last) > 0) {
+                throw new IllegalArgumentException("GC cutoff " + Lsn.format(cutoffLsn)
+                        + " is above the last record LSN " + Lsn.format(last) + " of timeline " + id);
+            }
+            long old = s.gcCutoff().get();
+            if (Long.compareUnsigned(cutoffLsn, old) <= 0) {
+                return old;
+            }
+            try {
+                db.put(timelinesCf, syncWrite, timelineKey(id, (byte) 3), longToBytes(cutoffLsn));
+            } catch (RocksDBException e) {
+                throw new StorageException("cannot store GC cutoff " + Lsn.format(cutoffLsn) + " of timeline " + id
+                        + ": " + e.getMessage(), e);
+            }
+            s.gcCutoff().set(cutoffLsn);
+            return cutoffLsn;
         }
-        timelines.put(metadata.id(), new TimelineState(metadata, new AtomicLong(metadata.startLsn())));
     }
 
     /** The timeline's metadata, or {@code null} when it does not exist. */
@@ -212,7 +301,12 @@ public final class PageStore implements AutoCloseable {
             batch.deleteRange(commitTs, from, to);
             batch.delete(timelinesCf, timelineKey(id, (byte) 1));
             batch.delete(timelinesCf, timelineKey(id, (byte) 2));
+            batch.delete(timelinesCf, timelineKey(id, (byte) 3));
             db.write(syncWrite, batch);
+            // Range tombstones stay in memtables and are processed by every new iterator until
+            // compacted away; compacting the deleted range keeps point reads fast after many deletes.
+            db.compactRange(versions, from, to);
+            db.compactRange(commitTs, from, to);
         } catch (RocksDBException e) {
             throw new StorageException("cannot delete timeline " + id, e);
         }
@@ -355,6 +449,94 @@ public final class PageStore implements AutoCloseable {
         }
         long a = lsnForTimestamp(md.ancestor(), timestampMicros);
         return Long.compareUnsigned(a, md.ancestorLsn()) < 0 ? a : md.ancestorLsn();
+    }
+
+    // ---------------------------------------------------------------- maintenance (GC)
+
+    /** Receives stored versions from {@link #forEachVersion}. */
+    @FunctionalInterface
+    public interface VersionVisitor {
+        /**
+         * @param key         the version's key
+         * @param lsn         the version LSN (WAL byte position)
+         * @param valueLength value size in bytes; 0 for a tombstone
+         * @return {@code true} to continue, {@code false} to stop the scan
+         */
+        boolean visit(Key key, long lsn, int valueLength);
+    }
+
+    /** The coordinates of one stored version of a timeline. */
+    public record VersionRef(Key key, long lsn) {
+    }
+
+    /**
+     * Visits the timeline's own stored versions (not its ancestors'), in key order and ascending LSN
+     * within a key, starting at the first version of {@code fromKey} (inclusive), until the visitor
+     * returns {@code false} or the timeline's versions end. The scan reads one RocksDB snapshot
+     * taken at the call and does not fill the block cache.
+     *
+     * @param fromKey first key to visit, or {@code null} for the timeline's first key
+     * @throws IllegalArgumentException when the timeline does not exist
+     */
+    public void forEachVersion(TimelineId timeline, Key fromKey, VersionVisitor visitor) {
+        state(timeline);
+        byte[] start = new byte[VKEY_LENGTH];
+        timeline.writeTo(start, 0);
+        if (fromKey != null) {
+            fromKey.writeTo(start, TimelineId.LENGTH);
+        }
+        byte[] noCopy = new byte[0];
+        try (ReadOptions ro = new ReadOptions().setFillCache(false); RocksIterator it = db.newIterator(versions, ro)) {
+            for (it.seek(start); it.isValid(); it.next()) {
+                byte[] k = it.key();
+                if (k.length != VKEY_LENGTH || !Arrays.equals(k, 0, TimelineId.LENGTH, start, 0, TimelineId.LENGTH)) {
+                    break;
+                }
+                int valueLength = it.value(noCopy);
+                if (!visitor.visit(Key.fromBytes(k, TimelineId.LENGTH), bytesToLong(k, TimelineId.LENGTH + Key.LENGTH),
+                        valueLength)) {
+                    return;
+                }
+            }
+            try {
+                it.status();
+            } catch (RocksDBException e) {
+                throw new StorageException("cannot scan versions of timeline " + timeline + ": " + e.getMessage(), e);
+            }
+        }
+    }
+
+    /**
+     * Deletes the given versions of {@code timeline} in one atomic RocksDB write batch, applied in
+     * list order (RocksDB WAL, not fsync'd: a crash may keep versions GC meant to remove, never the
+     * reverse of the list order). Every LSN must be strictly below the timeline's applied GC cutoff
+     * ({@link #advanceGcCutoff} first), so this never touches what the timeline's writer may write
+     * concurrently (writes are above the last record LSN, which is at least the cutoff).
+     *
+     * @throws IllegalArgumentException when the timeline does not exist or a version LSN is at or
+     *                                  above the applied GC cutoff (names the key and both LSNs)
+     * @throws StorageException         when the write fails; then none of the batch is applied
+     */
+    public void deleteVersionsBelowGcCutoff(TimelineId timeline, List<VersionRef> refs) {
+        long cutoff = state(timeline).gcCutoff().get();
+        try (WriteBatch batch = new WriteBatch(); WriteOptions wo = new WriteOptions()) {
+            byte[] k = new byte[VKEY_LENGTH];
+            timeline.writeTo(k, 0);
+            for (VersionRef r : refs) {
+                if (Long.compareUnsigned(r.lsn(), cutoff) >= 0) {
+                    throw new IllegalArgumentException("cannot delete version of " + r.key() + " at "
+                            + Lsn.format(r.lsn()) + ": not below the applied GC cutoff " + Lsn.format(cutoff)
+                            + " of timeline " + timeline);
+                }
+                r.key().writeTo(k, TimelineId.LENGTH);
+                putLong(k, TimelineId.LENGTH + Key.LENGTH, r.lsn());
+                batch.delete(versions, k);
+            }
+            db.write(wo, batch);
+        } catch (RocksDBException e) {
+            throw new StorageException("cannot delete " + refs.size() + " versions of timeline " + timeline + ": "
+                    + e.getMessage(), e);
+        }
     }
 
     // ---------------------------------------------------------------- writes
