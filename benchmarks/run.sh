@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the benchmarks module and runs the three Forkline benchmarks; prints each one's RESULT block.
 #   benchmarks/run.sh                  all three: jmh, branch, ingest
-#   benchmarks/run.sh jmh|branch|ingest [more args passed to that benchmark]
+#   benchmarks/run.sh jmh|branch|ingest|gc [more args passed to that benchmark]
 # Environment: MVN_ARGS (default "-o": offline; the other modules must be installed in ~/.m2, e.g. by
 # `mvn -B install -DskipTests` from the repository root), SKIP_BUILD=1 to reuse benchmarks/target/benchmarks.jar.
 # Logs and JMH JSON go to benchmarks/target/bench/results/.
@@ -54,6 +54,11 @@ run_branch() {
   "${java[@]}" -cp "$jar" io.forkline.pageserver.BranchVsTemplateComparison "$@" 2> "$out/branch-$stamp.err" \
     | tee "$out/branch-$stamp.log"
 }
+run_gc() {
+  echo "== GcMeasurement =="
+  "${java[@]}" -cp "$jar" io.forkline.pageserver.retention.GcMeasurement "$@" 2> "$out/gc-$stamp.err" \
+    | tee "$out/gc-$stamp.log"
+}
 run_ingest() {
   echo "== WalIngestThroughput =="
   "${java[@]}" -cp "$jar" io.forkline.wal.WalIngestThroughput "$@" 2> "$out/ingest-$stamp.err" \
@@ -64,6 +69,7 @@ case "$what" in
   jmh) run_jmh "$@" ;;
   branch) run_branch "$@" ;;
   ingest) run_ingest "$@" ;;
+  gc) run_gc "$@" ;;
   all) run_jmh; run_branch; run_ingest ;;
-  *) echo "usage: benchmarks/run.sh [all|jmh|branch|ingest] [args]" >&2; exit 2 ;;
+  *) echo "usage: benchmarks/run.sh [all|jmh|branch|ingest|gc] [args]" >&2; exit 2 ;;
 esac

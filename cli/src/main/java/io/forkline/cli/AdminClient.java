@@ -72,8 +72,63 @@ final class AdminClient {
         }
     }
 
+    JsonNode put(String path, Object body) {
+        try {
+            return send(HttpRequest.newBuilder(uri(path))
+                    .header("Content-Type", "application/json")
+                    .PUT(HttpRequest.BodyPublishers.ofByteArray(json.writeValueAsBytes(body))));
+        } catch (IOException e) {
+            throw new CliException("cannot encode request: " + e.getMessage());
+        }
+    }
+
     JsonNode delete(String path) {
         return send(HttpRequest.newBuilder(uri(path)).DELETE());
+    }
+
+    /**
+     * GETs a streamed (non-JSON) body into {@code out.part}, then renames it to {@code out}.
+     *
+     * @return the bytes written
+     * @throws CliException with the server's message for an error status (nothing is left behind),
+     *                      or when the transfer fails
+     */
+    long download(String path, java.nio.file.Path out) {
+        java.nio.file.Path part = out.resolveSibling(out.getFileName() + ".part");
+        HttpRequest r = HttpRequest.newBuilder(uri(path)).timeout(Duration.ofHours(12)).GET().build();
+        try {
+            HttpResponse<java.nio.file.Path> resp;
+            try {
+                resp = http.send(r, HttpResponse.BodyHandlers.ofFile(part));
+            } catch (ConnectException e) {
+                throw new CliException("cannot reach the forkline server at " + base
+                        + " (start it with ./forkline server, or set FORKLINE_URL)");
+            }
+            if (resp.statusCode() >= 400) {
+                String message;
+                try {
+                    message = json.readTree(java.nio.file.Files.readAllBytes(part)).path("error").path("message")
+                            .asText("HTTP " + resp.statusCode());
+                } catch (IOException e) {
+                    message = "HTTP " + resp.statusCode();
+                }
+                java.nio.file.Files.deleteIfExists(part);
+                throw new CliException(message);
+            }
+            long size = java.nio.file.Files.size(part);
+            java.nio.file.Files.move(part, out, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            return size;
+        } catch (IOException e) {
+            try {
+                java.nio.file.Files.deleteIfExists(part);
+            } catch (IOException cleanup) {
+                e.addSuppressed(cleanup);
+            }
+            throw new CliException("download of " + r.uri() + " to " + out + " failed: " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CliException("interrupted");
+        }
     }
 
     private URI uri(String path) {

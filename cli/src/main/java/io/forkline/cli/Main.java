@@ -17,7 +17,7 @@ import java.util.Objects;
 @Command(name = "forkline", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT, version = "forkline 0.1.0",
         description = "Copy-on-write branches and point-in-time recovery for PostgreSQL 15.",
         subcommands = {ServerCommand.class, TenantCommand.class, BranchCommand.class, EndpointCommand.class,
-                QuickstartCommand.class})
+                BackupCommand.class, GcCommand.class, LeaseCommand.class, QuickstartCommand.class})
 public final class Main {
     /** The environment the commands read ({@code FORKLINE_URL}): the process's, or one a test injects. */
     private final Map<String, String> env;

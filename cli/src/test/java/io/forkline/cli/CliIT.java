@@ -400,6 +400,74 @@ class CliIT {
         assertThat(refs()).doesNotContain("parent-b", "child-b", "feature/child-c");
     }
 
+    // ------------------------------------------------------------------ branches by ref
+
+    @Test
+    void branchPutProtectTtlSizeAndQuotaFromTheCommandLine() throws IOException {
+        Result created = cli("branch", "put", "ci-cli", "--tenant", TENANT, "--ttl", "4h", "--size", "xs").ok();
+        assertThat(created.out()).startsWith("branch ci-cli created from main at ");
+        Result again = cli("branch", "put", "ci-cli", "--tenant", TENANT, "--ttl", "4h").ok();
+        assertThat(again.out()).startsWith("branch ci-cli reset from main at ");
+
+        JsonNode b = branch("ci-cli");
+        assertThat(b.path("size").asText()).isEqualTo("xs");
+        assertThat(b.path("ttl").asText()).isEqualTo("4h");
+        assertThat(Instant.parse(b.path("expires_at").asText())).isAfter(Instant.now().plusSeconds(3 * 3600));
+        assertThat(b.path("protected").asBoolean()).isFalse();
+        assertThat(b.path("endpoint").path("state").asText()).isEqualTo("stopped");
+        assertThat(b.path("endpoint").path("size").asText()).isEqualTo("xs");
+        assertThat(cli("branch", "list", "--tenant", TENANT).ok().out().lines())
+                .anyMatch(l -> l.startsWith("ci-cli ") && l.contains(" xs ") && l.contains(" in 4h") && l.contains(" no "));
+
+        assertThat(cli("branch", "protect", "ci-cli", "--tenant", TENANT).ok().out()).contains("ci-cli is protected");
+        Result refused = cli("branch", "delete", "ci-cli", "--tenant", TENANT);
+        assertThat(refused.code()).isEqualTo(1);
+        assertThat(refused.errorLine()).contains("'ci-cli'").contains("protected");
+        Result resetRefused = cli("branch", "reset", "ci-cli", "--tenant", TENANT);
+        assertThat(resetRefused.code()).isEqualTo(1);
+        assertThat(resetRefused.errorLine()).contains("protected");
+        assertThat(cli("branch", "protect", "ci-cli", "--tenant", TENANT, "--off").ok().out()).contains("is not protected");
+        assertThat(cli("branch", "reset", "ci-cli", "--tenant", TENANT).ok().out()).startsWith("branch ci-cli reset to main at ");
+
+        Result resized = cli("endpoint", "resize", "ci-cli", "--tenant", TENANT, "--size", "m").ok();
+        assertThat(resized.out()).isEqualTo("endpoint ci-cli size m (stopped)" + System.lineSeparator());
+        assertThat(branch("ci-cli").path("size").asText()).isEqualTo("m");
+
+        Result badTtl = cli("branch", "put", "ttl-bad", "--tenant", TENANT, "--ttl", "45d");
+        assertThat(badTtl.code()).isEqualTo(1);
+        assertThat(badTtl.errorLine()).contains("'45d'").contains("30 days");
+        Result badSize = cli("endpoint", "start", "ci-cli", "--tenant", TENANT, "--size", "huge");
+        assertThat(badSize.code()).isEqualTo(1);
+        assertThat(badSize.errorLine()).contains("'huge'").contains("xs, s, m, l");
+        Result noPoint = cli("branch", "restore", "ci-cli", "--tenant", TENANT);
+        assertThat(noPoint.code()).isEqualTo(2);
+        assertThat(noPoint.errorLine()).contains("--lsn").contains("--at");
+        assertThat(refs()).doesNotContain("ttl-bad");
+
+        int count = refs().size();
+        try {
+            Result cfg = cli("tenant", "config", TENANT, "max_branches=" + count).ok();
+            assertThat(cfg.out().lines()).anyMatch(l -> l.matches("max_branches\\s+" + count + "\\s+" + count + "\\s+tenant"));
+            Result over = cli("branch", "create", "over-quota", "--tenant", TENANT);
+            assertThat(over.code()).isEqualTo(1);
+            assertThat(over.errorLine()).contains(count + " of at most " + count).contains("max_branches");
+            Result unknownKey = cli("tenant", "config", TENANT, "max_brnaches=3");
+            assertThat(unknownKey.code()).isEqualTo(1);
+            assertThat(unknownKey.errorLine()).contains("'max_brnaches'");
+        } finally {
+            cli("tenant", "config", TENANT, "max_branches=").ok();
+        }
+        assertThat(cli("tenant", "config", TENANT, "--json").ok().out()).contains("\"max_branches\" : 50");
+
+        cli("branch", "put", "ci-cli/child", "--tenant", TENANT, "--parent", "ci-cli").ok();
+        Result withChild = cli("branch", "delete", "ci-cli", "--tenant", TENANT);
+        assertThat(withChild.code()).isEqualTo(1);
+        assertThat(withChild.errorLine()).contains("ci-cli/child").contains("--recursive");
+        Result recursive = cli("branch", "delete", "ci-cli", "--tenant", TENANT, "--recursive").ok();
+        assertThat(recursive.out().lines().toList()).containsExactly("branch ci-cli/child deleted", "branch ci-cli deleted");
+        assertThat(refs()).doesNotContain("ci-cli", "ci-cli/child");
+    }
+
     // ------------------------------------------------------------------ the server URL
 
     @Test

@@ -52,9 +52,19 @@ public final class ComputeProcess {
      * @throws PostgresException when postgres exits or is not ready in time (the log tail is in the message)
      */
     public static ComputeProcess start(PostgresInstallation pg, Path dataDir, int port, Duration timeout) {
+        return start(pg, dataDir, port, ComputeSize.DEFAULT, timeout);
+    }
+
+    /**
+     * As {@link #start(PostgresInstallation, Path, int, Duration)}, with the memory and connection
+     * settings of {@code size}.
+     *
+     * @throws PostgresException when postgres exits or is not ready in time (the log tail is in the message)
+     */
+    public static ComputeProcess start(PostgresInstallation pg, Path dataDir, int port, ComputeSize size, Duration timeout) {
         Path logFile = dataDir.resolveSibling("postgres.log");
         try {
-            Files.writeString(dataDir.resolve("postgresql.conf"), ComputeSettings.render(ComputeSettings.forPort(port)),
+            Files.writeString(dataDir.resolve("postgresql.conf"), ComputeSettings.render(ComputeSettings.forPort(port, size)),
                     StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
             pg.prepareDirectory(dataDir);
             Files.deleteIfExists(logFile);
@@ -178,6 +188,23 @@ public final class ComputeProcess {
             sleep(20);
         }
         return true;
+    }
+
+    /**
+     * Whether {@code port} on 127.0.0.1 can be bound right now (with {@code SO_REUSEADDR}, as the
+     * postmaster binds it, so connections in TIME_WAIT do not count).
+     */
+    public static boolean isPortFree(int port) {
+        if (port <= 0 || port > 65535) {
+            return false;
+        }
+        try (ServerSocket s = new ServerSocket()) {
+            s.setReuseAddress(true);
+            s.bind(new InetSocketAddress("127.0.0.1", port));
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     /** A TCP port on 127.0.0.1 that was free a moment ago. */

@@ -14,6 +14,9 @@ import java.util.Map;
  *       Forkline has made it durable;</li>
  *   <li>{@code fsync = off}: a compute is stateless — it is rebuilt from the page store on every
  *       start, so its own files need not survive a crash.</li>
+ *   <li>{@code shared_buffers}, {@code max_connections}, {@code work_mem} come from the
+ *       {@link ComputeSize}: xs = 64MB / 20 / 4MB, s = 128MB / 100 / 4MB (default),
+ *       m = 512MB / 200 / 8MB, l = 2GB / 400 / 16MB.</li>
  * </ul>
  */
 public final class ComputeSettings {
@@ -24,13 +27,26 @@ public final class ComputeSettings {
     }
 
     /**
-     * Settings for a compute listening on 127.0.0.1:{@code port}.
+     * Settings for a compute of the default size ({@link ComputeSize#DEFAULT}) listening on
+     * 127.0.0.1:{@code port}.
      *
      * @param port TCP port, 1..65535
      * @return ordered name → value (values already quoted where postgresql.conf needs it)
      * @throws IllegalArgumentException when the port is out of range
      */
     public static Map<String, String> forPort(int port) {
+        return forPort(port, ComputeSize.DEFAULT);
+    }
+
+    /**
+     * Settings for a compute of {@code size} listening on 127.0.0.1:{@code port}.
+     *
+     * @param port TCP port, 1..65535
+     * @param size memory and connection class
+     * @return ordered name → value (values already quoted where postgresql.conf needs it)
+     * @throws IllegalArgumentException when the port is out of range
+     */
+    public static Map<String, String> forPort(int port, ComputeSize size) {
         if (port <= 0 || port > 65535) {
             throw new IllegalArgumentException("invalid port " + port + ": expected 1..65535");
         }
@@ -38,8 +54,9 @@ public final class ComputeSettings {
         s.put("listen_addresses", "'127.0.0.1'");
         s.put("port", Integer.toString(port));
         s.put("unix_socket_directories", "''");
-        s.put("max_connections", "100");
-        s.put("shared_buffers", "128MB");
+        s.put("max_connections", Integer.toString(size.maxConnections()));
+        s.put("shared_buffers", size.sharedBuffers());
+        s.put("work_mem", size.workMem());
         s.put("wal_level", "replica");
         s.put("wal_consistency_checking", "'all'");
         s.put("wal_compression", "lz4");

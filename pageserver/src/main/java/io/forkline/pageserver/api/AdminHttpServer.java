@@ -96,6 +96,8 @@ public final class AdminHttpServer implements AutoCloseable {
                 if (result instanceof ApiResponse r) {
                     if (r.body() instanceof byte[] raw) {
                         sendRaw(x, r.status(), r.contentType(), raw);
+                    } else if (r.body() instanceof ApiResponse.BodyWriter w) {
+                        sendStream(x, r.status(), r.contentType(), w);
                     } else {
                         send(x, r.status(), r.body());
                     }
@@ -162,6 +164,18 @@ public final class AdminHttpServer implements AutoCloseable {
         x.sendResponseHeaders(status, bytes.length);
         try (OutputStream out = x.getResponseBody()) {
             out.write(bytes);
+        }
+    }
+
+    /** A chunked body; a failure after the headers went out is logged and ends the body early. */
+    private static void sendStream(HttpExchange x, int status, String contentType, ApiResponse.BodyWriter w) throws IOException {
+        x.getResponseHeaders().set("Content-Type", contentType);
+        x.sendResponseHeaders(status, 0);
+        try (OutputStream out = new java.io.BufferedOutputStream(x.getResponseBody(), 1 << 16)) {
+            w.writeTo(out);
+        } catch (Exception e) {
+            log.error("{} {} failed after the response started; the body is truncated", x.getRequestMethod(),
+                    x.getRequestURI(), e);
         }
     }
 

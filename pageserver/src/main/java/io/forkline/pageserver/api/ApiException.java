@@ -2,7 +2,8 @@ package io.forkline.pageserver.api;
 
 /**
  * An error the admin API reports as {@code {"error":{"code","message"}}} with an HTTP status:
- * 400 bad input, 404 unknown tenant/branch, 409 conflict with existing state, 503 not ready.
+ * 400 bad input, 403 a quota would be exceeded, 404 unknown tenant/branch, 409 conflict with existing
+ * state, 503 not ready.
  */
 public class ApiException extends RuntimeException {
     private final int status;
@@ -24,6 +25,11 @@ public class ApiException extends RuntimeException {
 
     public static ApiException badRequest(String message) {
         return new ApiException(400, "bad_request", message);
+    }
+
+    /** 403 {@code quota_exceeded}: the message gives the limit and the current usage. */
+    public static ApiException forbidden(String message) {
+        return new ApiException(403, "quota_exceeded", message);
     }
 
     public static ApiException notFound(String message) {

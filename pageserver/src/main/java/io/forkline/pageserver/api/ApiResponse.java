@@ -5,12 +5,28 @@ package io.forkline.pageserver.api;
  *
  * @param status      HTTP status
  * @param contentType media type of {@code body} when it is raw bytes; {@code null} for JSON
- * @param body        an object serialized as JSON, or {@code byte[]} sent as is
+ * @param body        an object serialized as JSON, {@code byte[]} sent as is, or a {@link BodyWriter} streamed
  */
 public record ApiResponse(int status, String contentType, Object body) {
     /** 201 with a JSON body. */
     public static ApiResponse created(Object body) {
         return new ApiResponse(201, null, body);
+    }
+
+    /** Writes a streamed response body. */
+    @FunctionalInterface
+    public interface BodyWriter {
+        /**
+         * Writes the whole body to {@code out} (do not close it). An exception after the first byte
+         * cannot become an error status any more: the transport logs it and ends the response, so a
+         * streamed format should make truncation detectable (e.g. a tar's end-of-archive blocks).
+         */
+        void writeTo(java.io.OutputStream out) throws java.io.IOException;
+    }
+
+    /** 200 with a body of the given media type streamed by {@code writer} (chunked; no length up front). */
+    public static ApiResponse stream(String contentType, BodyWriter writer) {
+        return new ApiResponse(200, contentType, writer);
     }
 
     /** 200 with raw bytes of the given media type (e.g. Prometheus text). */

@@ -3,6 +3,9 @@ package io.forkline.pageserver.api;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.forkline.pageserver.branch.BranchOptions;
+import io.forkline.pageserver.branch.BranchService;
+import io.forkline.pageserver.branch.Ttl;
 import io.forkline.pageserver.tenant.BranchInfo;
 import io.forkline.pageserver.tenant.TenantService;
 import io.forkline.storage.lsn.Lsn;
@@ -14,24 +17,39 @@ import io.forkline.storage.lsn.Lsn;
  *   GET    /v1/status
  *   GET    /v1/tenants                                       -> [{name, created_at, init_lsn}]
  *   POST   /v1/tenants                {"name"}               -> tenant (201)
- *   GET    /v1/tenants/{t}/branches                          -> [{ref, timeline_id, parent, ancestor_lsn,
- *                                                                 last_record_lsn, created_at, endpoint}]
- *   POST   /v1/tenants/{t}/branches   {"ref","parent"?,"lsn"?,"at"?} -> branch (201)
- *   GET    /v1/tenants/{t}/branches/{ref}
- *   DELETE /v1/tenants/{t}/branches/{ref}
- *   POST   /v1/tenants/{t}/branches/{ref}/endpoint/start    -> {"uri"}
+ *   GET    /v1/tenants/{t}/config                            -> {config, limits, usage}
+ *   POST   /v1/tenants/{t}/config     {"max_branches"?,"max_running_endpoints"?} -> {config, limits, usage}
+ *   GET    /v1/tenants/{t}/branches                          -> [branch]
+ *   POST   /v1/tenants/{t}/branches   {"ref","parent"?,"lsn"?,"at"?,"ttl"?,"size"?,"schema_only"?,"start"?}
+ *                                                            -> branch (201)
+ *   GET    /v1/tenants/{t}/branches/{ref}                    -> branch
+ *   PUT    /v1/tenants/{t}/branches/{ref}  {"parent"?,"ttl"?,"size"?,"schema_only"?,"start"?}
+ *                                                            -> branch + "created" (201 created, 200 reset)
+ *   DELETE /v1/tenants/{t}/branches/{ref}[?recursive=true]   -> {"deleted":[refs, children first]}
+ *   POST   /v1/tenants/{t}/branches/{ref}/reset              -> branch
+ *   POST   /v1/tenants/{t}/branches/{ref}/restore {"lsn"|"at","keep_as"?} -> {branch, kept_as, lsn}
+ *   POST   /v1/tenants/{t}/branches/{ref}/protect {"protected"?: true} -> branch
+ *   POST   /v1/tenants/{t}/branches/{ref}/endpoint/start {"size"?}  -> {"uri","size"}
+ *   POST   /v1/tenants/{t}/branches/{ref}/endpoint/resize {"size"}  -> {"uri","size","state"}
  *   POST   /v1/tenants/{t}/branches/{ref}/endpoint/stop     -> {}
  * </pre>
+ *
+ * A branch is {@code {ref, timeline_id, parent, ancestor_lsn, last_record_lsn, created_at, protected,
+ * expires_at, ttl, size, schema_only, endpoint: {state, uri, size}}}. Quota refusals are 403
+ * {@code quota_exceeded}; protection and root-branch refusals 409.
  */
 public final class TenantRoutes implements Router.Module {
-    private static final String BRANCHES = "/v1/tenants/{tenant}/branches";
+    private static final String TENANT = "/v1/tenants/{tenant}";
+    private static final String BRANCHES = TENANT + "/branches";
     private static final String BRANCH = BRANCHES + "/{ref}";
 
     private final TenantService tenants;
+    private final BranchService branches;
     private final ObjectMapper json = new ObjectMapper();
 
     public TenantRoutes(TenantService tenants) {
         this.tenants = tenants;
+        this.branches = tenants.branches();
     }
 
     @Override
@@ -39,37 +57,130 @@ public final class TenantRoutes implements Router.Module {
         r.add("GET", "/v1/status", q -> json.createObjectNode().put("status", "ok"));
         r.add("GET", "/v1/tenants", q -> tenants.listTenants());
         r.add("POST", "/v1/tenants", q -> ApiResponse.created(tenants.createTenant(q.text("name", true))));
+        r.add("GET", TENANT + "/config", q -> usage(branches.usage(q.param("tenant"))));
+        r.add("POST", TENANT + "/config", q -> usage(branches.configure(q.param("tenant"), q.body())));
         r.add("GET", BRANCHES, q -> branchList(q.param("tenant")));
-        r.add("POST", BRANCHES, q -> ApiResponse.created(tenants.createBranch(q.param("tenant"), q.text("ref", true),
-                q.text("parent", false), q.text("lsn", false), q.text("at", false))));
-        r.add("GET", BRANCH, q -> tenants.branch(q.param("tenant"), q.param("ref")));
-        r.add("DELETE", BRANCH, q -> {
-            tenants.deleteBranch(q.param("tenant"), q.param("ref"));
-            return json.createObjectNode();
+        r.add("POST", BRANCHES, q -> {
+            String tenant = q.param("tenant");
+            BranchInfo b = branches.create(tenant, q.text("ref", true), q.text("parent", false), q.text("lsn", false),
+                    q.text("at", false), options(q));
+            return ApiResponse.created(branchJson(tenant, b.ref()));
         });
-        r.add("POST", BRANCH + "/endpoint/start",
-                q -> json.createObjectNode().put("uri", tenants.startEndpoint(q.param("tenant"), q.param("ref"))));
+        r.add("GET", BRANCH, q -> branchJson(q.param("tenant"), branches.get(q.param("tenant"), q.param("ref")).ref()));
+        r.add("PUT", BRANCH, q -> {
+            String tenant = q.param("tenant");
+            BranchService.PutResult p = branches.put(tenant, q.param("ref"), q.text("parent", false), options(q));
+            ObjectNode n = branchJson(tenant, p.branch().ref());
+            n.put("created", p.created());
+            return p.created() ? ApiResponse.created(n) : n;
+        });
+        r.add("DELETE", BRANCH, q -> {
+            ObjectNode n = json.createObjectNode();
+            ArrayNode deleted = n.putArray("deleted");
+            branches.delete(q.param("tenant"), q.param("ref"), flag(q, "recursive")).forEach(deleted::add);
+            return n;
+        });
+        r.add("POST", BRANCH + "/reset", q -> {
+            BranchInfo b = branches.reset(q.param("tenant"), q.param("ref"));
+            return branchJson(q.param("tenant"), b.ref());
+        });
+        r.add("POST", BRANCH + "/restore", q -> {
+            String tenant = q.param("tenant");
+            BranchService.RestoreResult res = branches.restore(tenant, q.param("ref"), q.text("lsn", false),
+                    q.text("at", false), q.text("keep_as", false));
+            ObjectNode n = json.createObjectNode();
+            n.set("branch", branchJson(tenant, res.branch().ref()));
+            n.set("kept_as", branchJson(tenant, res.keptAs().ref()));
+            n.put("lsn", res.lsn());
+            return n;
+        });
+        r.add("POST", BRANCH + "/protect", q -> {
+            BranchInfo b = branches.protect(q.param("tenant"), q.param("ref"), q.bool("protected", true));
+            return branchJson(q.param("tenant"), b.ref());
+        });
+        r.add("POST", BRANCH + "/endpoint/start", q -> {
+            String uri = branches.startEndpoint(q.param("tenant"), q.param("ref"), q.text("size", false));
+            return endpointJson(q.param("tenant"), q.param("ref")).put("uri", uri);
+        });
+        r.add("POST", BRANCH + "/endpoint/resize", q -> {
+            branches.resize(q.param("tenant"), q.param("ref"), q.text("size", true));
+            return endpointJson(q.param("tenant"), q.param("ref"));
+        });
         r.add("POST", BRANCH + "/endpoint/stop", q -> {
             tenants.stopEndpoint(q.param("tenant"), q.param("ref"));
             return json.createObjectNode();
         });
     }
 
+    private static BranchOptions options(ApiRequest q) {
+        return new BranchOptions(Ttl.parse(q.text("ttl", false)), BranchService.parseSize(q.text("size", false)),
+                q.bool("schema_only", false), q.bool("start", false));
+    }
+
+    private static boolean flag(ApiRequest q, String name) {
+        String v = q.query().get(name);
+        if (v == null || v.equals("false") || v.equals("0")) {
+            return false;
+        }
+        if (v.isEmpty() || v.equals("true") || v.equals("1")) {
+            return true;
+        }
+        throw ApiException.badRequest("invalid query parameter " + name + "='" + v + "': expected true or false");
+    }
+
+    private ObjectNode usage(BranchService.Usage u) {
+        ObjectNode n = json.createObjectNode();
+        n.set("config", json.valueToTree(u.config()));
+        ObjectNode limits = n.putObject("limits");
+        limits.put("max_branches", u.limits().maxBranches());
+        limits.put("max_running_endpoints", u.limits().maxRunningEndpoints());
+        ObjectNode usage = n.putObject("usage");
+        usage.put("branches", u.branches());
+        usage.put("running_endpoints", u.runningEndpoints());
+        return n;
+    }
+
     private ArrayNode branchList(String tenant) {
         ArrayNode arr = json.createArrayNode();
         for (TenantService.BranchView v : tenants.listBranches(tenant)) {
-            BranchInfo b = v.info();
-            ObjectNode n = arr.addObject();
-            n.put("ref", b.ref());
-            n.put("timeline_id", b.timelineId());
-            n.put("parent", b.parent());
-            n.put("ancestor_lsn", b.ancestorLsn());
-            n.put("last_record_lsn", Lsn.format(v.lastRecordLsn()));
-            n.put("created_at", b.createdAt());
-            ObjectNode e = n.putObject("endpoint");
-            e.put("state", v.endpointState());
-            e.put("uri", v.uri());
+            arr.add(render(v));
         }
         return arr;
+    }
+
+    private ObjectNode branchJson(String tenant, String ref) {
+        for (TenantService.BranchView v : tenants.listBranches(tenant)) {
+            if (v.info().ref().equals(ref)) {
+                return render(v);
+            }
+        }
+        // deleted meanwhile (e.g. by the reaper): the record as the service knows it, or its 404
+        return render(new TenantService.BranchView(branches.get(tenant, ref), 0, "stopped", null));
+    }
+
+    private ObjectNode endpointJson(String tenant, String ref) {
+        ObjectNode e = (ObjectNode) branchJson(tenant, ref).get("endpoint");
+        return e.deepCopy();
+    }
+
+    private ObjectNode render(TenantService.BranchView v) {
+        BranchInfo b = v.info();
+        ObjectNode n = json.createObjectNode();
+        n.put("ref", b.ref());
+        n.put("timeline_id", b.timelineId());
+        n.put("parent", b.parent());
+        n.put("ancestor_lsn", b.ancestorLsn());
+        n.put("last_record_lsn", Lsn.format(v.lastRecordLsn()));
+        n.put("created_at", b.createdAt());
+        n.put("protected", b.isProtected() || b.parent() == null);
+        n.put("expires_at", b.expiresAt());
+        n.put("ttl", b.ttl());
+        n.put("size", b.size() == null ? "s" : b.size());
+        n.put("schema_only", b.schemaOnly());
+        ObjectNode e = n.putObject("endpoint");
+        e.put("state", v.endpointState());
+        e.put("uri", v.uri());
+        e.put("size", v.endpointSize());
+        return n;
     }
 }

@@ -2,6 +2,7 @@ package io.forkline.pageserver.endpoint;
 
 import io.forkline.compute.endpoint.ComputeProcess;
 import io.forkline.compute.endpoint.ComputeSettings;
+import io.forkline.compute.endpoint.ComputeSize;
 import io.forkline.compute.postgres.PostgresException;
 import io.forkline.compute.postgres.PostgresInstallation;
 import io.forkline.pageserver.api.ApiException;
@@ -35,6 +36,9 @@ import java.util.stream.Stream;
  * {@code postgres.log} beside it. On construction, postmasters left behind by a killed server
  * are killed (they would otherwise hold ports and accept writes nobody ingests).
  *
+ * <p>An endpoint remembers the port it last ran on and starts there again when that port is free,
+ * so a restart (branch reset, restore, resize, stop + start) keeps the branch's libpq URI.
+ *
  * <p>Thread-safe; start and stop of one endpoint are serialized on that endpoint.
  */
 public final class EndpointManager implements AutoCloseable {
@@ -55,6 +59,9 @@ public final class EndpointManager implements AutoCloseable {
         private volatile ComputeProcess compute;
         private volatile WalReceiver receiver;
         private volatile TimelineId timeline;
+        private volatile ComputeSize size = ComputeSize.DEFAULT;
+        /** The port of the last start, 0 before the first; preferred by the next start. */
+        private volatile int lastPort;
 
         Endpoint(String key) {
             this.key = key;
@@ -62,6 +69,27 @@ public final class EndpointManager implements AutoCloseable {
 
         public EndpointState state() {
             return state;
+        }
+
+        /** Size class of the running compute (of the last one when stopped). */
+        public ComputeSize size() {
+            return size;
+        }
+
+        /** The timeline the compute serves (the last one when stopped), {@code null} before the first start. */
+        public TimelineId timeline() {
+            return timeline;
+        }
+
+        /** TCP port of the running compute, or of the last one; 0 before the first start. */
+        public int port() {
+            return lastPort;
+        }
+
+        /** Whether a compute is running or being provisioned. */
+        public boolean active() {
+            EndpointState s = state;
+            return s == EndpointState.RUNNING || s == EndpointState.PROVISIONING;
         }
 
         /** libpq URI, or {@code null} when not running. */
@@ -114,51 +142,129 @@ public final class EndpointManager implements AutoCloseable {
     }
 
     /**
-     * Starts the branch's compute at its timeline's last record LSN, or returns the running one's URI.
+     * Starts the branch's compute at its timeline's last record LSN with the default size, or
+     * returns the running one's URI.
      *
      * @return the libpq URI {@code postgresql://postgres@127.0.0.1:PORT/postgres}
      * @throws ApiException 503 when postgres cannot be started (the log tail is in the message)
      */
     public String start(String tenant, String ref, TimelineId timeline) {
+        Endpoint e = get(tenant, ref);
+        return start(tenant, ref, timeline, e == null ? ComputeSize.DEFAULT : e.size);
+    }
+
+    /**
+     * Starts the branch's compute of {@code size} at {@code timeline}'s last record LSN, on the port
+     * it last ran on when that is free; returns the running one's URI when it already serves
+     * {@code timeline} (whatever its size: use {@link #restart} to change it). A running compute of
+     * another timeline is stopped first (its shutdown checkpoint ingested).
+     *
+     * @return the libpq URI {@code postgresql://postgres@127.0.0.1:PORT/postgres}
+     * @throws ApiException 503 when postgres cannot be started (the log tail is in the message)
+     */
+    public String start(String tenant, String ref, TimelineId timeline, ComputeSize size) {
         Endpoint e = endpoints.computeIfAbsent(key(tenant, ref), Endpoint::new);
         synchronized (e) {
             if (e.state == EndpointState.RUNNING && e.compute != null && e.compute.isAlive()
-                    && e.receiver != null && e.receiver.state() != ReceiverState.FAILED) {
+                    && e.receiver != null && e.receiver.state() != ReceiverState.FAILED
+                    && timeline.equals(e.timeline)) {
                 return e.uri();
             }
-            if (e.state == EndpointState.RUNNING) {
-                // the compute or its ingest died: start over from what is durable
-                stopLocked(e);
+            return startLocked(e, tenant, ref, timeline, size);
+        }
+    }
+
+    /**
+     * Stops the branch's compute (when running) and starts it again at {@code timeline}'s last
+     * record LSN with {@code size}, on the same port when it is free, so the URI stays the same.
+     * Does nothing and returns {@code null} when the endpoint is not running.
+     *
+     * @return the new libpq URI, or {@code null} when it was not running
+     * @throws ApiException 503 when postgres cannot be started again
+     */
+    public String restart(String tenant, String ref, TimelineId timeline, ComputeSize size) {
+        Endpoint e = get(tenant, ref);
+        if (e == null) {
+            return null;
+        }
+        synchronized (e) {
+            if (!e.active()) {
+                return null;
             }
-            e.state = EndpointState.PROVISIONING;
-            e.timeline = timeline;
-            Path dir = dirOf(tenant, ref);
-            Path pgdata = dir.resolve("pgdata");
-            try {
-                ComputeProcess.killPostmaster(pgdata);
-                deleteRecursively(pgdata);
-                Files.createDirectories(dir);
-                long lsn = store.lastRecordLsn(timeline);
-                long t0 = System.nanoTime();
-                new BasebackupBuilder(store).build(timeline, lsn, pgdata);
-                log.info("basebackup of {} at {} built in {} ms", key(tenant, ref), Lsn.format(lsn),
-                        (System.nanoTime() - t0) / 1_000_000);
-                int port = ComputeProcess.freePort();
-                ComputeProcess compute = ComputeProcess.start(pg, pgdata, port, START_TIMEOUT);
-                e.compute = compute;
-                long walStart = Lsn.nextSegmentStart(lsn);
-                e.receiver = WalReceiver.start(store, timeline, "127.0.0.1", port, "postgres",
-                        ComputeSettings.INGEST_STANDBY_NAME, walStart);
-                e.state = EndpointState.RUNNING;
-                log.info("endpoint {} running on port {}, WAL from {}", key(tenant, ref), port, Lsn.format(walStart));
-                return e.uri();
-            } catch (IOException | RuntimeException ex) {
-                stopLocked(e);
-                if (ex instanceof ApiException api) {
-                    throw api;
+            return startLocked(e, tenant, ref, timeline, size);
+        }
+    }
+
+    /** Endpoints of {@code tenant} that are running or being provisioned, as {@code ref -> endpoint}. */
+    public Map<String, Endpoint> active(String tenant) {
+        Map<String, Endpoint> out = new java.util.TreeMap<>();
+        String prefix = tenant + "/";
+        endpoints.forEach((k, e) -> {
+            if (k.startsWith(prefix) && e.active()) {
+                out.put(k.substring(prefix.length()), e);
+            }
+        });
+        return out;
+    }
+
+    /**
+     * Stops the branch's compute and forgets the endpoint (its remembered port and size): for a
+     * deleted branch, so a later branch with the same ref starts afresh.
+     */
+    public void remove(String tenant, String ref) {
+        Endpoint e = get(tenant, ref);
+        if (e == null) {
+            return;
+        }
+        synchronized (e) {
+            stopLocked(e);
+            endpoints.remove(key(tenant, ref), e);
+        }
+    }
+
+    private String startLocked(Endpoint e, String tenant, String ref, TimelineId timeline, ComputeSize size) {
+        if (e.state != EndpointState.STOPPED) {
+            // running on another timeline or size, or the compute or its ingest died:
+            // stop (ingesting the shutdown checkpoint) and start over from what is durable
+            stopLocked(e);
+        }
+        e.state = EndpointState.PROVISIONING;
+        e.timeline = timeline;
+        e.size = size;
+        Path dir = dirOf(tenant, ref);
+        Path pgdata = dir.resolve("pgdata");
+        try {
+            ComputeProcess.killPostmaster(pgdata);
+            deleteRecursively(pgdata);
+            Files.createDirectories(dir);
+            long lsn = store.lastRecordLsn(timeline);
+            long t0 = System.nanoTime();
+            new BasebackupBuilder(store).build(timeline, lsn, pgdata);
+            log.info("basebackup of {} at {} built in {} ms", key(tenant, ref), Lsn.format(lsn),
+                    (System.nanoTime() - t0) / 1_000_000);
+            int port = e.lastPort;
+            if (port == 0 || !ComputeProcess.isPortFree(port)) {
+                if (port != 0) {
+                    log.warn("endpoint {}: port {} is taken; its URI changes", key(tenant, ref), port);
                 }
-                throw ApiException.unavailable("cannot start endpoint of branch '" + ref + "': " + ex.getMessage());
+                port = ComputeProcess.freePort();
             }
+            ComputeProcess compute = ComputeProcess.start(pg, pgdata, port, size, START_TIMEOUT);
+            e.compute = compute;
+            e.lastPort = port;
+            long walStart = Lsn.nextSegmentStart(lsn);
+            e.receiver = WalReceiver.start(store, timeline, "127.0.0.1", port, "postgres",
+                    ComputeSettings.INGEST_STANDBY_NAME, walStart);
+            e.state = EndpointState.RUNNING;
+            log.info("endpoint {} ({}) running on port {}, WAL from {}", key(tenant, ref), size.apiName(), port,
+                    Lsn.format(walStart));
+            return e.uri();
+        } catch (IOException | RuntimeException ex) {
+            stopLocked(e);
+            if (ex instanceof ApiException api) {
+                throw api;
+            }
+            throw ApiException.unavailable("cannot start endpoint of branch '" + ref + "': " + ex.getMessage());
         }
     }
 

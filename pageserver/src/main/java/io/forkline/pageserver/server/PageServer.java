@@ -2,6 +2,13 @@ package io.forkline.pageserver.server;
 
 import io.forkline.compute.postgres.PostgresInstallation;
 import io.forkline.pageserver.api.AdminHttpServer;
+import io.forkline.pageserver.api.BackupRoutes;
+import io.forkline.pageserver.api.RetentionRoutes;
+import io.forkline.pageserver.api.TenantRoutes;
+import io.forkline.pageserver.backup.BackupService;
+import io.forkline.pageserver.retention.GcSettings;
+import io.forkline.pageserver.retention.RetainedLsn;
+import io.forkline.pageserver.retention.RetentionService;
 import io.forkline.pageserver.tenant.TenantService;
 import io.forkline.storage.store.PageStore;
 import org.slf4j.Logger;
@@ -10,6 +17,7 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 
 /**
  * One Forkline server: the page store under {@code <dataDir>/store} (RocksDB), the tenants and
@@ -21,11 +29,16 @@ public final class PageServer implements AutoCloseable {
 
     private final PageStore store;
     private final TenantService tenants;
+    private final BackupService backups;
+    private final RetentionService retention;
     private final AdminHttpServer api;
 
-    private PageServer(PageStore store, TenantService tenants, AdminHttpServer api) {
+    private PageServer(PageStore store, TenantService tenants, BackupService backups, RetentionService retention,
+                       AdminHttpServer api) {
         this.store = store;
         this.tenants = tenants;
+        this.backups = backups;
+        this.retention = retention;
         this.api = api;
     }
 
@@ -42,12 +55,27 @@ public final class PageServer implements AutoCloseable {
         PostgresInstallation pg = PostgresInstallation.detect();
         PageStore store = PageStore.open(dataDir.resolve("store"));
         TenantService tenants = null;
+        BackupService backups = null;
+        RetentionService retention = null;
         try {
             tenants = new TenantService(store, pg, dataDir, clock);
-            AdminHttpServer api = AdminHttpServer.start(port, tenants);
+            backups = new BackupService(store, tenants, dataDir, clock);
+            retention = new RetentionService(store, tenants, clock, GcSettings.fromSystem());
+            BackupService backupSource = backups;
+            retention.addSource(t -> RetainedLsn.fromMap(backupSource.retainedLsns(t), "backup"));
+            AdminHttpServer api = AdminHttpServer.start(port, new TenantRoutes(tenants), new BackupRoutes(backups),
+                    new RetentionRoutes(retention, tenants, store));
+            retention.startBackground();
+            backups.start(Duration.ofSeconds(1));
             log.info("forkline server on http://127.0.0.1:{} data {}", api.port(), dataDir.toAbsolutePath());
-            return new PageServer(store, tenants, api);
+            return new PageServer(store, tenants, backups, retention, api);
         } catch (IOException | RuntimeException e) {
+            if (retention != null) {
+                retention.close();
+            }
+            if (backups != null) {
+                backups.close();
+            }
             if (tenants != null) {
                 tenants.close();
             }
@@ -64,6 +92,16 @@ public final class PageServer implements AutoCloseable {
         return tenants;
     }
 
+    /** Backups and their schedules (the scheduler thread ticks every second). */
+    public BackupService backups() {
+        return backups;
+    }
+
+    /** Retention settings, LSN leases and GC (background thread every {@link GcSettings#interval()}). */
+    public RetentionService retention() {
+        return retention;
+    }
+
     public PageStore store() {
         return store;
     }
@@ -74,6 +112,8 @@ public final class PageServer implements AutoCloseable {
             api.close();
         } finally {
             try {
+                retention.close();
+                backups.close();
                 tenants.close();
             } finally {
                 store.close();

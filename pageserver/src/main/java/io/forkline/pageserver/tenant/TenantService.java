@@ -1,9 +1,12 @@
 package io.forkline.pageserver.tenant;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.forkline.compute.endpoint.ComputeProcess;
 import io.forkline.compute.postgres.PostgresInstallation;
 import io.forkline.pageserver.api.ApiException;
+import io.forkline.pageserver.branch.BranchOptions;
+import io.forkline.pageserver.branch.BranchReaper;
+import io.forkline.pageserver.branch.BranchService;
+import io.forkline.pageserver.branch.Quotas;
 import io.forkline.pageserver.endpoint.EndpointManager;
 import io.forkline.pageserver.importer.InitdbImporter;
 import io.forkline.storage.id.TenantId;
@@ -11,7 +14,6 @@ import io.forkline.storage.id.TimelineId;
 import io.forkline.storage.lsn.Lsn;
 import io.forkline.storage.store.PageStore;
 import io.forkline.storage.timeline.TimelineMetadata;
-import io.forkline.wal.replication.WalReceiver;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,23 +21,15 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.ResultSet;
-import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.OffsetDateTime;
-import java.time.format.DateTimeParseException;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.regex.Pattern;
 
 /**
  * Tenants and their branches: the operations behind the admin API and the CLI.
@@ -49,9 +43,6 @@ import java.util.regex.Pattern;
  */
 public final class TenantService implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(TenantService.class);
-    private static final Pattern REF = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._/-]{0,63}");
-    /** How long branch creation waits for ingest to reach the requested LSN. */
-    static final Duration INGEST_WAIT = Duration.ofSeconds(30);
 
     private final PageStore store;
     private final PostgresInstallation pg;
@@ -60,13 +51,38 @@ public final class TenantService implements AutoCloseable {
     private final Clock clock;
     private final ObjectMapper json = new ObjectMapper();
     private final Map<String, Object> locks = new ConcurrentHashMap<>();
+    private final List<java.util.function.Predicate<TimelineId>> timelinePins = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final BranchService branches;
+    private final BranchReaper reaper;
 
+    /** A service with the default quotas ({@link Quotas#DEFAULT}) and a reaper pass every 5 s. */
     public TenantService(PageStore store, PostgresInstallation pg, Path dataDir, Clock clock) {
+        this(store, pg, dataDir, clock, Quotas.DEFAULT, BranchReaper.DEFAULT_INTERVAL);
+    }
+
+    /**
+     * @param quotas         server-wide per-tenant limits (tenants override them with their config)
+     * @param reaperInterval how often expired branches are looked for
+     */
+    public TenantService(PageStore store, PostgresInstallation pg, Path dataDir, Clock clock, Quotas quotas,
+                         Duration reaperInterval) {
         this.store = store;
         this.pg = pg;
         this.dataDir = dataDir;
         this.clock = clock;
         this.endpoints = new EndpointManager(store, pg, dataDir);
+        this.branches = new BranchService(store, endpoints, clock, this::lock, this::tenant, this::pinned, quotas);
+        this.reaper = new BranchReaper(branches, reaperInterval);
+    }
+
+    /** Branch operations beyond create/list/delete: put, reset, restore, protect, quotas, sizes, TTL. */
+    public BranchService branches() {
+        return branches;
+    }
+
+    /** The background reaper of expired branches ({@link BranchReaper#runOnce} for tests). */
+    public BranchReaper reaper() {
+        return reaper;
     }
 
     public EndpointManager endpoints() {
@@ -97,21 +113,49 @@ public final class TenantService implements AutoCloseable {
                 pg.prepareDirectory(initdbDir);
                 pg.run(Duration.ofMinutes(5), "initdb", "-D", initdbDir.toString(), "-U", "postgres", "-A", "trust",
                         "-E", "UTF8", "--locale=C", "--no-sync");
-                TimelineId tl = TimelineId.generate();
-                long initLsn = InitdbImporter.importCluster(store, id, tl, initdbDir);
-                Instant now = clock.instant();
-                TenantInfo info = new TenantInfo(name, now.truncatedTo(ChronoUnit.MILLIS).toString(), Lsn.format(initLsn));
-                putJson(tenantKey(name), info);
-                putJson(branchKey(name, "main"), new BranchInfo("main", tl.toString(), null, null,
-                        now.truncatedTo(ChronoUnit.MILLIS).toString()));
-                log.info("tenant {} created: main timeline {} at {}", name, tl, Lsn.format(initLsn));
-                return info;
+                return registerTenant(name, id, initdbDir);
             } finally {
                 try {
                     deleteRecursively(initdbDir);
                 } catch (IOException e) {
                     log.warn("cannot remove {}: {}", initdbDir, e.toString());
                 }
+            }
+        }
+    }
+
+    /** Imports a cleanly shut down cluster into a new root timeline and records the tenant and its {@code main}. */
+    private TenantInfo registerTenant(String name, TenantId id, Path clusterDir) {
+        TimelineId tl = TimelineId.generate();
+        long initLsn = InitdbImporter.importCluster(store, id, tl, clusterDir);
+        Instant now = clock.instant();
+        TenantInfo info = new TenantInfo(name, now.truncatedTo(ChronoUnit.MILLIS).toString(), Lsn.format(initLsn));
+        putJson(tenantKey(name), info);
+        putJson(branchKey(name, "main"), new BranchInfo("main", tl.toString(), null, null,
+                now.truncatedTo(ChronoUnit.MILLIS).toString()));
+        log.info("tenant {} created: main timeline {} at {}", name, tl, Lsn.format(initLsn));
+        return info;
+    }
+
+    /**
+     * Creates a tenant from an existing cleanly shut down PostgreSQL 15 data directory (e.g. an
+     * extracted {@code backup export}) instead of {@code initdb}: the same import as
+     * {@link #createTenant}; its {@code main} branch holds the directory's data. The directory is
+     * only read.
+     *
+     * @throws ApiException 400 for an invalid name or a directory that cannot be imported (the
+     *                      message says why), 409 when the tenant exists
+     */
+    public TenantInfo importTenant(String name, Path clusterDir) {
+        TenantId id = tenantId(name);
+        synchronized (lock(name)) {
+            if (store.getMetadata(tenantKey(name)) != null) {
+                throw ApiException.conflict("tenant '" + name + "' already exists");
+            }
+            try {
+                return registerTenant(name, id, clusterDir);
+            } catch (io.forkline.pageserver.importer.ImportException e) {
+                throw ApiException.badRequest("cannot import " + clusterDir + " as tenant '" + name + "': " + e.getMessage());
             }
         }
     }
@@ -135,7 +179,11 @@ public final class TenantService implements AutoCloseable {
     // ------------------------------------------------------------------ branches
 
     /** A branch with its live state, as {@code branch list} shows it. */
-    public record BranchView(BranchInfo info, long lastRecordLsn, String endpointState, String uri) {
+    public record BranchView(BranchInfo info, long lastRecordLsn, String endpointState, String uri, String endpointSize) {
+        /** A view whose endpoint size is the branch's default. */
+        public BranchView(BranchInfo info, long lastRecordLsn, String endpointState, String uri) {
+            this(info, lastRecordLsn, endpointState, uri, info.size() == null ? "s" : info.size());
+        }
     }
 
     /**
@@ -148,141 +196,74 @@ public final class TenantService implements AutoCloseable {
      *                      the range), 404 for an unknown tenant or parent, 409 when the ref exists
      */
     public BranchInfo createBranch(String tenant, String ref, String parentRef, String lsnText, String atText) {
+        return branches.create(tenant, ref, parentRef, lsnText, atText, BranchOptions.NONE);
+    }
+
+    /**
+     * Creates branch {@code ref} of {@code tenant} as a child of timeline {@code source} at
+     * {@code lsn}, whichever ref (if any) points at that timeline now: a restore of a backup, which
+     * pins (timeline, LSN) rather than a ref. Writes metadata only; the source is not modified.
+     *
+     * @param parentRef the ref recorded as parent (the backup's branch); {@code null} for none
+     * @param lsn       WAL position, bytes, within {@code [start, last record LSN]} of {@code source}
+     * @throws ApiException 400 for an invalid ref or an LSN outside the source's range, 404 for an
+     *                      unknown tenant or a timeline that is gone or belongs to another tenant,
+     *                      409 when the ref exists
+     */
+    public BranchInfo createBranchFromTimeline(String tenant, String ref, TimelineId source, long lsn, String parentRef) {
         tenant(tenant);
         validateRef(ref);
-        String parentName = parentRef == null || parentRef.isBlank() ? "main" : parentRef;
-        if (lsnText != null && atText != null) {
-            throw ApiException.badRequest("give either an LSN or a timestamp, not both (lsn '" + lsnText + "', at '" + atText + "')");
-        }
         synchronized (lock(tenant)) {
             if (store.getMetadata(branchKey(tenant, ref)) != null) {
                 throw ApiException.conflict("branch '" + ref + "' already exists in tenant '" + tenant + "'");
             }
-            BranchInfo parent = branchRecord(tenant, parentName);
-            TimelineId parentTl = TimelineId.parse(parent.timelineId());
-            TimelineMetadata pmd = store.timeline(parentTl);
-            long lsn;
-            if (lsnText != null) {
-                try {
-                    lsn = Lsn.parse(lsnText);
-                } catch (IllegalArgumentException e) {
-                    throw ApiException.badRequest(e.getMessage());
-                }
-                lsn = checkReachable(tenant, parentName, parentTl, pmd, lsn);
-            } else if (atText != null) {
-                lsn = lsnForTimestamp(tenant, parentName, parentTl, pmd, atText);
-            } else {
-                lsn = store.lastRecordLsn(parentTl);
+            TimelineMetadata smd = store.timeline(source);
+            if (smd == null || !smd.tenant().name().equals(tenant)) {
+                throw ApiException.notFound("timeline " + source + " does not exist in tenant '" + tenant + "'");
             }
+            long last = store.lastRecordLsn(source);
+            if (Long.compareUnsigned(lsn, smd.startLsn()) < 0 || Long.compareUnsigned(lsn, last) > 0) {
+                throw ApiException.badRequest("LSN " + Lsn.format(lsn) + " is outside timeline " + source + ": valid LSNs are "
+                        + Lsn.format(smd.startLsn()) + " to " + Lsn.format(last));
+            }
+            io.forkline.pageserver.retention.EarliestRestorable.check(store, source, lsn, "timeline " + source);
             TimelineId tl = TimelineId.generate();
             Instant now = clock.instant();
-            store.createTimeline(new TimelineMetadata(tl, new TenantId(tenant), parentTl, lsn, lsn, pmd.pgVersion(), now));
-            BranchInfo info = new BranchInfo(ref, tl.toString(), parentName, Lsn.format(lsn),
+            try {
+                store.createTimeline(new TimelineMetadata(tl, new TenantId(tenant), source, lsn, lsn, smd.pgVersion(), now));
+            } catch (IllegalArgumentException e) {
+                throw ApiException.conflict("cannot branch timeline " + source + " at " + Lsn.format(lsn) + ": " + e.getMessage());
+            }
+            BranchInfo info = new BranchInfo(ref, tl.toString(), parentRef, Lsn.format(lsn),
                     now.truncatedTo(ChronoUnit.MILLIS).toString());
             putJson(branchKey(tenant, ref), info);
-            log.info("branch {}/{} created from {} at {}", tenant, ref, parentName, Lsn.format(lsn));
+            log.info("branch {}/{} created from timeline {} at {}", tenant, ref, source, Lsn.format(lsn));
             return info;
         }
     }
 
-    private long checkReachable(String tenant, String parentName, TimelineId parentTl, TimelineMetadata pmd, long lsn) {
-        long start = pmd.startLsn();
-        if (Long.compareUnsigned(lsn, start) < 0) {
-            throw ApiException.badRequest("LSN " + Lsn.format(lsn) + " is below the start of branch '" + parentName
-                    + "': valid LSNs are " + Lsn.format(start) + " to " + Lsn.format(store.lastRecordLsn(parentTl)));
-        }
-        EndpointManager.Endpoint running = endpoints.get(tenant, parentName);
-        WalReceiver r = running == null ? null : running.receiver();
-        if (r != null) {
-            long insert = computeInsertLsn(running);
-            if (insert != 0 && Long.compareUnsigned(lsn, insert) > 0) {
-                // beyond what the compute has written: refuse now rather than wait for WAL that may never come
-                throw ApiException.badRequest("LSN " + Lsn.format(lsn) + " is beyond the end of WAL of branch '" + parentName
-                        + "', whose endpoint is at " + Lsn.format(insert) + ": valid LSNs are " + Lsn.format(start)
-                        + " to " + Lsn.format(insert));
-            }
-            if (awaitIngest(r, lsn)) {
-                return lsn;
-            }
-            throw ApiException.badRequest("LSN " + Lsn.format(lsn) + " was not reached by branch '" + parentName
-                    + "' within " + INGEST_WAIT.toSeconds() + " s: valid LSNs are " + Lsn.format(start) + " to "
-                    + Lsn.format(r.receivedLsn()));
-        }
-        long last = store.lastRecordLsn(parentTl);
-        if (Long.compareUnsigned(lsn, last) <= 0 || Long.compareUnsigned(lsn, afterPageHeader(last)) <= 0) {
-            return lsn;
-        }
-        throw ApiException.badRequest("LSN " + Lsn.format(lsn) + " is beyond the end of branch '" + parentName
-                + "', which has no running endpoint: valid LSNs are " + Lsn.format(start) + " to " + Lsn.format(last));
-    }
-
-    /** A record ending exactly on a WAL page boundary: the next insert position is after the page header. */
-    private static long afterPageHeader(long lsn) {
-        if (lsn % Lsn.WAL_PAGE_SIZE != 0) {
-            return lsn;
-        }
-        return lsn + (lsn % Lsn.WAL_SEGMENT_SIZE == 0 ? 40 : 24);
-    }
-
-    private long lsnForTimestamp(String tenant, String parentName, TimelineId parentTl, TimelineMetadata pmd, String atText) {
-        Instant at;
-        try {
-            // RFC 3339 section 5.6 lets applications separate date and time with a space instead of 'T'
-            String iso = atText.length() > 10 && atText.charAt(10) == ' '
-                    ? atText.substring(0, 10) + 'T' + atText.substring(11) : atText;
-            at = OffsetDateTime.parse(iso).toInstant();
-        } catch (DateTimeParseException e) {
-            throw ApiException.badRequest("invalid timestamp '" + atText + "': expected RFC 3339, e.g. 2026-11-21T10:15:30Z");
-        }
-        if (at.isAfter(clock.instant())) {
-            throw ApiException.badRequest("timestamp " + atText + " is in the future");
-        }
-        long micros = at.getEpochSecond() * 1_000_000L + at.getNano() / 1000;
-        long lsn = store.lsnForTimestamp(parentTl, micros);
-        if (lsn == 0 || Long.compareUnsigned(lsn, pmd.startLsn()) < 0) {
-            throw ApiException.badRequest("no commit at or before " + atText + " on branch '" + parentName
-                    + "' after its start at " + Lsn.format(pmd.startLsn()) + " (created " + pmd.createdAt() + ")");
-        }
-        return lsn;
-    }
-
     /**
-     * The running compute's WAL insert position ({@code pg_current_wal_insert_lsn()}), the highest LSN
-     * a branch of it can name right now; 0 when it cannot be asked (then the caller waits for ingest).
+     * Adds a pin: a predicate that says a timeline must be kept (e.g. a backup holds an LSN of it).
+     * {@link #deleteBranch} then removes only the ref of a pinned timeline and keeps its data; the
+     * pin's owner deletes the timeline when it lets go. The predicate must not block or call back
+     * into this service.
      */
-    private static long computeInsertLsn(EndpointManager.Endpoint e) {
-        ComputeProcess c = e.compute();
-        if (c == null) {
-            return 0;
-        }
-        String url = "jdbc:postgresql://127.0.0.1:" + c.port() + "/postgres?user=postgres&connectTimeout=5&socketTimeout=10";
-        try (Connection conn = DriverManager.getConnection(url); Statement st = conn.createStatement();
-             ResultSet rs = st.executeQuery("SELECT pg_current_wal_insert_lsn()")) {
-            return rs.next() ? Lsn.parse(rs.getString(1)) : 0;
-        } catch (SQLException ex) {
-            log.warn("cannot read the WAL insert LSN of the compute on port {}: {}", c.port(), ex.getMessage());
-            return 0;
-        }
+    public void addTimelinePin(java.util.function.Predicate<TimelineId> pinned) {
+        timelinePins.add(pinned);
     }
 
-    private static boolean awaitIngest(WalReceiver r, long lsn) {
-        return r.awaitLsn(lsn, INGEST_WAIT);
+    private boolean pinned(TimelineId tl) {
+        for (java.util.function.Predicate<TimelineId> p : timelinePins) {
+            if (p.test(tl)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Branches of a tenant with live state, sorted by creation time. */
     public List<BranchView> listBranches(String tenant) {
-        tenant(tenant);
-        List<BranchView> out = new ArrayList<>();
-        for (byte[] v : store.listMetadata("branch/" + tenant + "/").values()) {
-            BranchInfo b = readJson(v, BranchInfo.class);
-            TimelineId tl = TimelineId.parse(b.timelineId());
-            EndpointManager.Endpoint e = endpoints.get(tenant, b.ref());
-            out.add(new BranchView(b, store.lastRecordLsn(tl),
-                    e == null ? "stopped" : e.state().apiName(), e == null ? null : e.uri()));
-        }
-        // by instant, not by text: Instant.toString() drops ".000", and "...:18Z" sorts after "...:18.5Z" as text
-        out.sort(Comparator.comparing((BranchView v) -> Instant.parse(v.info().createdAt())).thenComparing(v -> v.info().ref()));
-        return out;
+        return branches.list(tenant);
     }
 
     /** One branch's record. @throws ApiException 400 for an invalid tenant name, 404 when the tenant or branch is unknown */
@@ -300,50 +281,37 @@ public final class TenantService implements AutoCloseable {
     }
 
     /**
-     * Deletes a branch: stops its endpoint, removes its timeline and every version it wrote.
+     * Deletes a branch: stops its endpoint, removes its timeline and every version it wrote; a timeline
+     * pinned by a backup ({@link #addTimelinePin}) keeps its data, only the ref goes.
      *
-     * @throws ApiException 409 for {@code main} or a branch with children, 404 when unknown
+     * A timeline that other timelines descend from is retired instead and deleted with its last
+     * descendant ({@link BranchService#delete}, which also deletes recursively).
+     *
+     * @throws ApiException 409 for {@code main}, a protected branch or a branch with children, 404 when unknown
      */
     public void deleteBranch(String tenant, String ref) {
-        tenant(tenant);
-        synchronized (lock(tenant)) {
-            BranchInfo b = branchRecord(tenant, ref);
-            if (b.parent() == null) {
-                throw ApiException.conflict("branch '" + ref + "' is the tenant's root branch and cannot be deleted");
-            }
-            List<String> children = new ArrayList<>();
-            for (byte[] v : store.listMetadata("branch/" + tenant + "/").values()) {
-                BranchInfo c = readJson(v, BranchInfo.class);
-                if (ref.equals(c.parent())) {
-                    children.add(c.ref());
-                }
-            }
-            if (!children.isEmpty()) {
-                throw ApiException.conflict("branch '" + ref + "' has child branches " + children + "; delete them first");
-            }
-            endpoints.stop(tenant, ref);
-            store.deleteMetadata(branchKey(tenant, ref));
-            store.deleteTimeline(TimelineId.parse(b.timelineId()));
-        }
+        branches.delete(tenant, ref, false);
     }
 
     // ------------------------------------------------------------------ endpoints
 
     /** Starts (or returns) the branch's endpoint; returns its libpq URI. */
     public String startEndpoint(String tenant, String ref) {
-        BranchInfo b = branch(tenant, ref);
-        return endpoints.start(tenant, ref, TimelineId.parse(b.timelineId()));
+        return branches.startEndpoint(tenant, ref, null);
     }
 
     /** Stops the branch's endpoint; no-op when stopped. */
     public void stopEndpoint(String tenant, String ref) {
-        branch(tenant, ref);
-        endpoints.stop(tenant, ref);
+        branches.stopEndpoint(tenant, ref);
     }
 
     @Override
     public void close() {
-        endpoints.close();
+        try {
+            reaper.close();
+        } finally {
+            endpoints.close();
+        }
     }
 
     // ------------------------------------------------------------------ helpers
@@ -357,10 +325,7 @@ public final class TenantService implements AutoCloseable {
     }
 
     static void validateRef(String ref) {
-        if (ref == null || !REF.matcher(ref).matches()) {
-            throw ApiException.badRequest("invalid branch ref '" + ref
-                    + "': 1-64 characters, a letter or digit first, then A-Z a-z 0-9 . _ - /");
-        }
+        BranchService.validateRef(ref);
     }
 
     private static String tenantKey(String name) {

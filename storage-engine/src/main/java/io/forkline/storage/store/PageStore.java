@@ -451,6 +451,37 @@ public final class PageStore implements AutoCloseable {
         return Long.compareUnsigned(a, md.ancestorLsn()) < 0 ? a : md.ancestorLsn();
     }
 
+    /**
+     * The earliest commit time on {@code timeline}'s own commit-timestamp index (not its ancestors')
+     * of a commit whose end LSN is at or above {@code lsn}: the earliest time {@code t} for which a
+     * branch "at {@code t}" lands at or above {@code lsn} (when commit times grow with LSN, as they do
+     * on one cluster). Used to report the earliest restorable time above a GC cutoff. Scans the
+     * timeline's index in time order: linear in its number of commits, meant for error messages and
+     * status, not hot paths.
+     *
+     * @param lsn WAL byte position
+     * @return microseconds since the Unix epoch, or empty when no commit of this timeline ends at or
+     *         above {@code lsn}
+     * @throws IllegalArgumentException when the timeline does not exist
+     */
+    public java.util.OptionalLong commitTimestampAtOrAfter(TimelineId timeline, long lsn) {
+        state(timeline);
+        byte[] prefix = new byte[TimelineId.LENGTH];
+        timeline.writeTo(prefix, 0);
+        try (ReadOptions ro = new ReadOptions().setFillCache(false); RocksIterator it = db.newIterator(commitTs, ro)) {
+            for (it.seek(prefix); it.isValid(); it.next()) {
+                byte[] k = it.key();
+                if (k.length != TimelineId.LENGTH + 16 || !Arrays.equals(k, 0, TimelineId.LENGTH, prefix, 0, TimelineId.LENGTH)) {
+                    break;
+                }
+                if (Long.compareUnsigned(bytesToLong(k, TimelineId.LENGTH + 8), lsn) >= 0) {
+                    return java.util.OptionalLong.of(bytesToLong(k, TimelineId.LENGTH) ^ Long.MIN_VALUE);
+                }
+            }
+        }
+        return java.util.OptionalLong.empty();
+    }
+
     // ---------------------------------------------------------------- maintenance (GC)
 
     /** Receives stored versions from {@link #forEachVersion}. */

@@ -1,0 +1,52 @@
+package io.forkline.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * {@code forkline branch put REF --tenant T [--parent REF] [--ttl D] [--size S] [--schema-only] [--start]}:
+ * creates the branch the first time, resets it to its parent's current state every later time
+ * ({@code PUT /v1/tenants/T/branches/REF}). Prints {@code branch REF created|reset from PARENT at LSN}
+ * and, with {@code --start}, the endpoint URI on a second line.
+ */
+@Command(name = "put", description = "Create the branch, or reset it to its parent's latest state when it exists (idempotent, for CI).")
+final class BranchPutCommand implements Runnable {
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(paramLabel = "REF")
+    String ref;
+
+    @Option(names = "--tenant", required = true, paramLabel = "NAME")
+    String tenant;
+
+    @Option(names = "--parent", paramLabel = "REF", description = "parent branch (default: the branch's parent, main for a new one)")
+    String parent;
+
+    @ArgGroup(exclusive = false, multiplicity = "0..1")
+    BranchCommand.Shape shape;
+
+    @Override
+    public void run() {
+        Map<String, Object> body = new LinkedHashMap<>();
+        if (parent != null) {
+            body.put("parent", parent);
+        }
+        if (shape != null) {
+            shape.into(body);
+        }
+        JsonNode b = Main.client(spec).put(BranchCommand.path(tenant, ref), body);
+        Main.out(spec).println("branch " + b.path("ref").asText() + (b.path("created").asBoolean() ? " created" : " reset")
+                + " from " + b.path("parent").asText() + " at " + b.path("ancestor_lsn").asText()
+                + " (timeline " + b.path("timeline_id").asText() + ")");
+        BranchCommand.printUri(Main.out(spec), b);
+    }
+}

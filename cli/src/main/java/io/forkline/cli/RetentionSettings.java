@@ -1,0 +1,44 @@
+package io.forkline.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.util.Iterator;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The retention keys of {@code forkline tenant config T pitr_interval=7d gc_horizon=64MB}: they are
+ * served by {@code GET/POST /v1/tenants/{t}/retention}, the other keys by {@code /config}.
+ */
+final class RetentionSettings {
+    /** Keys that belong to retention. */
+    static final Set<String> KEYS = Set.of("pitr_interval", "gc_horizon");
+
+    private RetentionSettings() {
+    }
+
+    /** Moves the retention keys of {@code all} into {@code retention}. */
+    static void split(Map<String, Object> all, Map<String, Object> retention) {
+        for (Iterator<Map.Entry<String, Object>> it = all.entrySet().iterator(); it.hasNext(); ) {
+            Map.Entry<String, Object> e = it.next();
+            if (KEYS.contains(e.getKey())) {
+                retention.put(e.getKey(), e.getValue());
+                it.remove();
+            }
+        }
+    }
+
+    /** Sets the given retention keys (none: only reads) and returns the tenant's retention settings. */
+    static JsonNode apply(CommandSpec spec, String tenant, Map<String, Object> retention) {
+        String path = "/v1/tenants/" + AdminClient.seg(tenant) + "/retention";
+        return retention.isEmpty() ? Main.client(spec).get(path) : Main.client(spec).post(path, retention);
+    }
+
+    /** Prints the rows {@code pitr_interval} and {@code gc_horizon} in the config table's columns. */
+    static void print(CommandSpec spec, JsonNode r) {
+        for (String k : new String[] {"pitr_interval", "gc_horizon"}) {
+            Main.out(spec).printf("%-24s %-8s %-8s %s%n", k, r.path(k).asText(), "-", r.path("source").path(k).asText("default"));
+        }
+    }
+}

@@ -1,0 +1,70 @@
+package io.forkline.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code forkline tenant config NAME [KEY=VALUE ...] [--json]}: shows a tenant's limits and usage,
+ * after setting the given keys ({@code max_branches}, {@code max_running_endpoints}; an empty value,
+ * {@code KEY=}, returns a key to the server default).
+ */
+@Command(name = "config", description = "Show or set a tenant's settings: max_branches=N max_running_endpoints=M.")
+final class TenantConfigCommand implements Runnable {
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "NAME")
+    String name;
+
+    @Parameters(index = "1..*", paramLabel = "KEY=VALUE", arity = "0..*")
+    List<String> settings;
+
+    @Option(names = "--json")
+    boolean json;
+
+    @Override
+    public void run() {
+        String path = "/v1/tenants/" + AdminClient.seg(name) + "/config";
+        JsonNode r;
+        Map<String, Object> retention = new LinkedHashMap<>(); // pitr_interval, gc_horizon: /retention
+        if (settings == null || settings.isEmpty()) {
+            r = Main.client(spec).get(path);
+        } else {
+            Map<String, Object> body = new LinkedHashMap<>();
+            for (String kv : settings) {
+                int eq = kv.indexOf('=');
+                if (eq <= 0) {
+                    throw new CliException("invalid setting '" + kv + "': expected KEY=VALUE, e.g. max_branches=20");
+                }
+                String v = kv.substring(eq + 1).strip();
+                body.put(kv.substring(0, eq).strip(), v.isEmpty() ? null : v);
+            }
+            RetentionSettings.split(body, retention);
+            r = body.isEmpty() ? Main.client(spec).get(path) : Main.client(spec).post(path, body);
+        }
+        JsonNode ret = RetentionSettings.apply(spec, name, retention);
+        if (r instanceof com.fasterxml.jackson.databind.node.ObjectNode o) {
+            o.set("retention", ret);
+        }
+        if (json) {
+            Main.out(spec).println(r.toPrettyString());
+            return;
+        }
+        JsonNode limits = r.path("limits");
+        JsonNode usage = r.path("usage");
+        Main.out(spec).printf("%-24s %-8s %-8s %s%n", "SETTING", "LIMIT", "USED", "SOURCE");
+        Main.out(spec).printf("%-24s %-8s %-8s %s%n", "max_branches", limits.path("max_branches").asText(),
+                usage.path("branches").asText(), r.path("config").has("max_branches") ? "tenant" : "default");
+        Main.out(spec).printf("%-24s %-8s %-8s %s%n", "max_running_endpoints", limits.path("max_running_endpoints").asText(),
+                usage.path("running_endpoints").asText(), r.path("config").has("max_running_endpoints") ? "tenant" : "default");
+        RetentionSettings.print(spec, ret);
+    }
+}

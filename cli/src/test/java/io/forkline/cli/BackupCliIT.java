@@ -1,0 +1,122 @@
+package io.forkline.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.forkline.pageserver.server.PageServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * {@code forkline backup ...} and {@code tenant import} against a real server (no computes): the
+ * output, {@code --json} shapes, filters, one-line errors, and an export imported as a new tenant.
+ */
+class BackupCliIT {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static PageServer server;
+    private static Path dir;
+    private static Map<String, String> env;
+
+    private record Result(int code, String out, String err) {
+        Result ok() {
+            assertThat(code).as("exit code; stderr: %s", err).isZero();
+            assertThat(err).isEmpty();
+            return this;
+        }
+
+        String errorLine() {
+            assertThat(code).isEqualTo(1);
+            assertThat(out).isEmpty();
+            assertThat(err.lines().toList()).hasSize(1);
+            return err.strip();
+        }
+    }
+
+    private static Result cli(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = Main.run(env, new PrintWriter(out), new PrintWriter(err), args);
+        return new Result(code, out.toString(), err.toString());
+    }
+
+    @BeforeAll
+    static void start() throws Exception {
+        dir = Path.of("target", "it", "backup-cli-" + System.nanoTime()).toAbsolutePath();
+        server = PageServer.start(dir, 0, Clock.systemUTC());
+        env = Map.of("FORKLINE_URL", "http://127.0.0.1:" + server.port());
+        cli("tenant", "create", "bk").ok();
+        cli("branch", "create", "dev", "--tenant", "bk").ok();
+    }
+
+    @AfterAll
+    static void stop() {
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    @Test
+    void backupsSchedulesExportAndImport() throws Exception {
+        Result c = cli("backup", "create", "--tenant", "bk", "--label", "first").ok();
+        assertThat(c.out()).matches("backup bk-[0-9a-f]{8} of main at [0-9A-F]+/[0-9A-F]+ completed \\([0-9.]+ MiB\\)\\R");
+        String id = c.out().split(" ")[1];
+        cli("backup", "create", "--tenant", "bk", "--branch", "dev").ok();
+
+        JsonNode all = JSON.readTree(cli("backup", "list", "--tenant", "bk", "--json").ok().out());
+        assertThat(all).hasSize(2);
+        JsonNode dev = JSON.readTree(cli("backup", "list", "--tenant", "bk", "--branch", "dev", "--json").ok().out());
+        assertThat(dev).hasSize(1);
+        assertThat(dev.get(0).path("branch").asText()).isEqualTo("dev");
+        assertThat(dev.get(0).path("status").asText()).isEqualTo("completed");
+        assertThat(cli("backup", "list", "--tenant", "bk").ok().out()).contains(id).contains("first").contains("manual");
+
+        Result s = cli("backup", "schedule", "create", "--tenant", "bk", "--frequency", "0 3 * * *",
+                "--start", "2099-01-01T00:00:00Z", "--retention", "14d", "--name", "nightly").ok();
+        assertThat(s.out()).contains("next run 2099-01-01T03:00:00Z");
+        String sid = s.out().split(" ")[1];
+        JsonNode sl = JSON.readTree(cli("backup", "schedule", "list", "--tenant", "bk", "--json").ok().out());
+        assertThat(sl).hasSize(1);
+        assertThat(sl.get(0).path("name").asText()).isEqualTo("nightly");
+        assertThat(sl.get(0).path("retention").asText()).isEqualTo("14d");
+        assertThat(cli("backup", "schedule", "create", "--tenant", "bk", "--frequency", "daily", "--retention", "3x")
+                .errorLine()).isEqualTo("forkline: invalid retention '3x': a count and a unit h, d, w, mo or y, e.g. 36h, 14d, 8w, 12mo, 2y");
+        cli("backup", "schedule", "delete", sid, "--tenant", "bk").ok();
+        assertThat(cli("backup", "schedule", "delete", sid, "--tenant", "bk").errorLine()).contains("'" + sid + "'");
+        assertThat(cli("backup", "restore", "bk-00000000", "--tenant", "bk", "--branch", "x").errorLine())
+                .isEqualTo("forkline: backup 'bk-00000000' does not exist in tenant 'bk'");
+
+        Result r = cli("backup", "restore", id, "--tenant", "bk", "--branch", "from-backup").ok();
+        assertThat(r.out()).startsWith("branch from-backup restored from backup " + id + " at ");
+
+        Path tar = dir.resolve("bk.tar");
+        assertThat(cli("backup", "export", id, "--tenant", "bk", "--out", tar.toString()).ok().out())
+                .startsWith("backup " + id + " exported to " + tar);
+        assertThat(Files.size(tar)).isGreaterThan(16L << 20);
+        assertThat(dir.resolve("bk.tar.part")).doesNotExist();
+        assertThat(cli("backup", "export", "bk-00000000", "--tenant", "bk", "--out", dir.resolve("no.tar").toString())
+                .errorLine()).contains("'bk-00000000'");
+        assertThat(dir.resolve("no.tar")).doesNotExist();
+        assertThat(dir.resolve("no.tar.part")).doesNotExist();
+
+        Result imp = cli("tenant", "import", "bk-copy", "--from", tar.toString()).ok();
+        assertThat(imp.out()).startsWith("tenant bk-copy imported from " + tar);
+        assertThat(cli("tenant", "list").ok().out()).contains("bk-copy");
+        assertThat(cli("branch", "list", "--tenant", "bk-copy").ok().out()).contains("main");
+        assertThat(cli("tenant", "import", "bk-copy", "--from", tar.toString()).errorLine()).contains("already exists");
+        Files.writeString(dir.resolve("junk.tar"), "junk".repeat(300));
+        assertThat(cli("tenant", "import", "junk", "--from", dir.resolve("junk.tar").toString()).errorLine())
+                .contains("not a tar archive");
+
+        cli("backup", "delete", id, "--tenant", "bk").ok();
+        assertThat(JSON.readTree(cli("backup", "list", "--tenant", "bk", "--json").ok().out())).hasSize(1);
+    }
+}

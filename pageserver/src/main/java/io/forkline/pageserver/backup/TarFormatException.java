@@ -1,0 +1,8 @@
+package io.forkline.pageserver.backup;
+
+/** A tar archive that {@link TarExtractor} cannot extract; the message names the entry and byte offset. */
+public final class TarFormatException extends RuntimeException {
+    public TarFormatException(String message) {
+        super(message);
+    }
+}

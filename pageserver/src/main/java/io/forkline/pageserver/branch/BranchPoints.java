@@ -1,0 +1,166 @@
+package io.forkline.pageserver.branch;
+
+import io.forkline.compute.endpoint.ComputeProcess;
+import io.forkline.pageserver.api.ApiException;
+import io.forkline.pageserver.endpoint.EndpointManager;
+import io.forkline.storage.id.TimelineId;
+import io.forkline.storage.lsn.Lsn;
+import io.forkline.storage.store.PageStore;
+import io.forkline.storage.timeline.TimelineMetadata;
+import io.forkline.wal.replication.WalReceiver;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
+
+/**
+ * Turns a branch point as the user names it (an LSN {@code X/Y}, an RFC 3339 time, or nothing) into
+ * an LSN on a branch's timeline, refusing points outside the range the timeline can serve with the
+ * range in the message.
+ *
+ * <p>When the branch's endpoint is running, an LSN beyond its compute's WAL insert position is
+ * refused at once; one at or below it waits up to {@link #INGEST_WAIT} for ingest to reach it.
+ * A time becomes the end LSN of the last commit at or before it (the commit-timestamp index,
+ * {@link PageStore#lsnForTimestamp}).
+ *
+ * <p>Thread-safe (stateless apart from its collaborators).
+ */
+public final class BranchPoints {
+    private static final Logger log = LoggerFactory.getLogger(BranchPoints.class);
+    /** How long branch creation waits for ingest to reach the requested LSN. */
+    public static final Duration INGEST_WAIT = Duration.ofSeconds(30);
+
+    private final PageStore store;
+    private final EndpointManager endpoints;
+    private final Clock clock;
+
+    public BranchPoints(PageStore store, EndpointManager endpoints, Clock clock) {
+        this.store = store;
+        this.endpoints = endpoints;
+        this.clock = clock;
+    }
+
+    /**
+     * The LSN on branch {@code ref} (timeline {@code tl}) that {@code lsnText} or {@code atText}
+     * names, or its last record LSN when both are null.
+     *
+     * @throws ApiException 400 for both given, a malformed value, a future time, or a point outside
+     *                      the branch's range (the message gives the range)
+     */
+    public long resolve(String tenant, String ref, TimelineId tl, String lsnText, String atText) {
+        if (lsnText != null && atText != null) {
+            throw ApiException.badRequest("give either an LSN or a timestamp, not both (lsn '" + lsnText + "', at '" + atText + "')");
+        }
+        TimelineMetadata md = store.timeline(tl);
+        if (lsnText != null) {
+            long lsn;
+            try {
+                lsn = Lsn.parse(lsnText);
+            } catch (IllegalArgumentException e) {
+                throw ApiException.badRequest(e.getMessage());
+            }
+            return checkReachable(tenant, ref, tl, md, lsn);
+        }
+        if (atText != null) {
+            return forTimestamp(ref, tl, md, atText);
+        }
+        return store.lastRecordLsn(tl);
+    }
+
+    private long checkReachable(String tenant, String ref, TimelineId tl, TimelineMetadata md, long lsn) {
+        long start = md.startLsn();
+        if (Long.compareUnsigned(lsn, start) < 0) {
+            throw ApiException.badRequest("LSN " + Lsn.format(lsn) + " is below the start of branch '" + ref
+                    + "': valid LSNs are " + Lsn.format(start) + " to " + Lsn.format(store.lastRecordLsn(tl)));
+        }
+        EndpointManager.Endpoint running = endpoints.get(tenant, ref);
+        WalReceiver r = running == null ? null : running.receiver();
+        if (r != null && tl.equals(running.timeline())) {
+            long insert = computeInsertLsn(running);
+            if (insert != 0 && Long.compareUnsigned(lsn, insert) > 0) {
+                // beyond what the compute has written: refuse now rather than wait for WAL that may never come
+                throw ApiException.badRequest("LSN " + Lsn.format(lsn) + " is beyond the end of WAL of branch '" + ref
+                        + "', whose endpoint is at " + Lsn.format(insert) + ": valid LSNs are " + Lsn.format(start)
+                        + " to " + Lsn.format(insert));
+            }
+            if (r.awaitLsn(lsn, INGEST_WAIT)) {
+                return lsn;
+            }
+            throw ApiException.badRequest("LSN " + Lsn.format(lsn) + " was not reached by branch '" + ref
+                    + "' within " + INGEST_WAIT.toSeconds() + " s: valid LSNs are " + Lsn.format(start) + " to "
+                    + Lsn.format(r.receivedLsn()));
+        }
+        long last = store.lastRecordLsn(tl);
+        if (Long.compareUnsigned(lsn, last) <= 0 || Long.compareUnsigned(lsn, afterPageHeader(last)) <= 0) {
+            return lsn;
+        }
+        throw ApiException.badRequest("LSN " + Lsn.format(lsn) + " is beyond the end of branch '" + ref
+                + "', which has no running endpoint: valid LSNs are " + Lsn.format(start) + " to " + Lsn.format(last));
+    }
+
+    /** A record ending exactly on a WAL page boundary: the next insert position is after the page header. */
+    private static long afterPageHeader(long lsn) {
+        if (lsn % Lsn.WAL_PAGE_SIZE != 0) {
+            return lsn;
+        }
+        return lsn + (lsn % Lsn.WAL_SEGMENT_SIZE == 0 ? 40 : 24);
+    }
+
+    private long forTimestamp(String ref, TimelineId tl, TimelineMetadata md, String atText) {
+        Instant at = parseTime(atText);
+        if (at.isAfter(clock.instant())) {
+            throw ApiException.badRequest("timestamp " + atText + " is in the future");
+        }
+        long micros = at.getEpochSecond() * 1_000_000L + at.getNano() / 1000;
+        long lsn = store.lsnForTimestamp(tl, micros);
+        if (lsn == 0 || Long.compareUnsigned(lsn, md.startLsn()) < 0) {
+            throw ApiException.badRequest("no commit at or before " + atText + " on branch '" + ref
+                    + "' after its start at " + Lsn.format(md.startLsn()) + " (created " + md.createdAt() + ")");
+        }
+        return lsn;
+    }
+
+    /**
+     * Parses an RFC 3339 time; section 5.6 lets applications separate date and time with a space
+     * instead of {@code T}.
+     *
+     * @throws ApiException 400 naming the value when it does not parse
+     */
+    public static Instant parseTime(String atText) {
+        try {
+            String iso = atText.length() > 10 && atText.charAt(10) == ' '
+                    ? atText.substring(0, 10) + 'T' + atText.substring(11) : atText;
+            return OffsetDateTime.parse(iso).toInstant();
+        } catch (DateTimeParseException e) {
+            throw ApiException.badRequest("invalid timestamp '" + atText + "': expected RFC 3339, e.g. 2026-11-21T10:15:30Z");
+        }
+    }
+
+    /**
+     * The running compute's WAL insert position ({@code pg_current_wal_insert_lsn()}), the highest LSN
+     * a branch of it can name right now; 0 when it cannot be asked (then the caller waits for ingest).
+     */
+    private static long computeInsertLsn(EndpointManager.Endpoint e) {
+        ComputeProcess c = e.compute();
+        if (c == null) {
+            return 0;
+        }
+        String url = "jdbc:postgresql://127.0.0.1:" + c.port() + "/postgres?user=postgres&connectTimeout=5&socketTimeout=10";
+        try (Connection conn = DriverManager.getConnection(url); Statement st = conn.createStatement();
+             ResultSet rs = st.executeQuery("SELECT pg_current_wal_insert_lsn()")) {
+            return rs.next() ? Lsn.parse(rs.getString(1)) : 0;
+        } catch (SQLException ex) {
+            log.warn("cannot read the WAL insert LSN of the compute on port {}: {}", c.port(), ex.getMessage());
+            return 0;
+        }
+    }
+}

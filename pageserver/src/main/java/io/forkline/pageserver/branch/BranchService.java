@@ -1,0 +1,763 @@
+package io.forkline.pageserver.branch;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.forkline.compute.endpoint.ComputeSize;
+import io.forkline.pageserver.api.ApiException;
+import io.forkline.pageserver.endpoint.EndpointManager;
+import io.forkline.pageserver.tenant.BranchInfo;
+import io.forkline.pageserver.tenant.TenantService;
+import io.forkline.storage.id.TenantId;
+import io.forkline.storage.id.TimelineId;
+import io.forkline.storage.lsn.Lsn;
+import io.forkline.storage.store.PageStore;
+import io.forkline.storage.timeline.TimelineMetadata;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Deque;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.function.Predicate;
+import java.util.regex.Pattern;
+
+/**
+ * Branches by ref: create, put (create or reset), reset, restore, protect, delete (optionally
+ * recursive), TTL expiry, quotas, and the branch's endpoint (start with a size, resize, stop).
+ *
+ * <h2>Refs and timelines</h2>
+ * A ref ({@code branch/<tenant>/<ref>}, {@link BranchInfo}) points at one timeline. A <b>reset</b>
+ * creates a new timeline at the parent's last record LSN and points the ref at it; a <b>restore</b>
+ * creates a new timeline branched from the ref's own timeline at a past LSN, and hands the old
+ * timeline to a new ref ({@code <ref>-before-restore-<time>} or the caller's name), so nothing is
+ * lost. A timeline that loses its ref is deleted at once, unless other timelines descend from it
+ * (children of a reset branch, the restored branch after its keep-as ref is deleted) or a pin
+ * ({@code TenantService.addTimelinePin}, e.g. a backup) holds it: then it is <i>retired</i>
+ * ({@code retired-timeline/<tenant>/<id>}) and deleted by the first later delete, reset or reap
+ * after its last descendant and pin are gone.
+ *
+ * <h2>Rules</h2>
+ * <ul>
+ *   <li>{@code main} (the root) cannot be deleted or reset; a {@code protected} branch cannot be
+ *       deleted, reset (put of an existing one included) or expire: 409 with the reason.</li>
+ *   <li>A branch with children (branches whose {@code parent} is its ref) is deleted only with
+ *       {@code recursive}: children first; a protected branch anywhere in the tree refuses it all.</li>
+ *   <li>Quotas ({@link Quotas}, per tenant {@link TenantConfig}): branches (main included) and
+ *       endpoints running or provisioning at once; beyond them, 403 {@code quota_exceeded} with the
+ *       usage.</li>
+ *   <li>TTL: {@code expires_at = now + ttl}, renewed by every put; {@link #reapExpired} deletes
+ *       expired branches (and their endpoints) that are not protected and have no children.</li>
+ *   <li>Schema-only: after the branch's timeline is created (and after every reset), its compute is
+ *       started and every user table of every database is truncated ({@link SchemaOnly}); then the
+ *       compute is stopped unless the caller wants it running.</li>
+ * </ul>
+ *
+ * <p>Thread-safe: every operation that reads and writes a tenant's records runs under the tenant's
+ * lock (the one {@link TenantService} uses), endpoint starts included, so a reset and a start never
+ * interleave. Two concurrent puts of one ref therefore converge: the first creates, the second resets
+ * (or, when nothing changed since, leaves the branch as it is).
+ */
+public final class BranchService {
+    private static final Logger log = LoggerFactory.getLogger(BranchService.class);
+    private static final Pattern REF = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._/-]{0,63}");
+    private static final DateTimeFormatter KEEP_AS_TIME = DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'")
+            .withZone(ZoneOffset.UTC);
+
+    private final PageStore store;
+    private final EndpointManager endpoints;
+    private final Clock clock;
+    private final Function<String, Object> lockOf;
+    private final Consumer<String> requireTenant;
+    private final Predicate<TimelineId> pinned;
+    private final Quotas defaults;
+    private final BranchRecords records;
+    private final BranchPoints points;
+
+    /** What a put did. @param created whether the branch was new @param uri the endpoint's URI when running, else null */
+    public record PutResult(BranchInfo branch, boolean created, String uri) {
+    }
+
+    /**
+     * What a restore did.
+     *
+     * @param branch the restored branch (same ref, new timeline)
+     * @param keptAs the branch that holds the state before the restore
+     * @param lsn    the restore point on the branch's former timeline, {@code X/Y}
+     * @param uri    the endpoint's URI when it was running (restarted on the restored state), else null
+     */
+    public record RestoreResult(BranchInfo branch, BranchInfo keptAs, String lsn, String uri) {
+    }
+
+    /**
+     * A tenant's limits and what it uses of them.
+     *
+     * @param config           the tenant's own settings (nulls: server default)
+     * @param limits           the effective limits
+     * @param branches         branches now, main included
+     * @param runningEndpoints endpoints running or provisioning now
+     */
+    public record Usage(TenantConfig config, Quotas limits, int branches, int runningEndpoints) {
+    }
+
+    /**
+     * @param lockOf        the tenant's lock (shared with {@link TenantService})
+     * @param requireTenant throws {@link ApiException} 400/404 for an invalid or unknown tenant
+     * @param pinned        whether something outside branches (a backup) holds a timeline
+     * @param defaults      server-wide limits
+     */
+    public BranchService(PageStore store, EndpointManager endpoints, Clock clock, Function<String, Object> lockOf,
+                         Consumer<String> requireTenant, Predicate<TimelineId> pinned, Quotas defaults) {
+        this.store = store;
+        this.endpoints = endpoints;
+        this.clock = clock;
+        this.lockOf = lockOf;
+        this.requireTenant = requireTenant;
+        this.pinned = pinned;
+        this.defaults = defaults;
+        this.records = new BranchRecords(store);
+        this.points = new BranchPoints(store, endpoints, clock);
+    }
+
+    /**
+     * Checks a branch ref: 1-64 characters, a letter or digit first, then {@code A-Z a-z 0-9 . _ - /}.
+     *
+     * @throws ApiException 400 naming the ref and the rule
+     */
+    public static void validateRef(String ref) {
+        if (ref == null || !REF.matcher(ref).matches()) {
+            throw ApiException.badRequest("invalid branch ref '" + ref
+                    + "': 1-64 characters, a letter or digit first, then A-Z a-z 0-9 . _ - /");
+        }
+    }
+
+    /**
+     * Parses a compute size ({@code xs}, {@code s}, {@code m}, {@code l}); {@code null} stays null.
+     *
+     * @throws ApiException 400 naming the value and the valid sizes
+     */
+    public static ComputeSize parseSize(String text) {
+        if (text == null) {
+            return null;
+        }
+        try {
+            return ComputeSize.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw ApiException.badRequest(e.getMessage());
+        }
+    }
+
+    private Object lock(String tenant) {
+        return lockOf.apply(tenant);
+    }
+
+    // ------------------------------------------------------------------ create, put, reset
+
+    /**
+     * Creates branch {@code ref} from {@code parentRef} (default {@code main}) at an LSN, a time or
+     * the parent's last record LSN (see {@link BranchPoints#resolve}).
+     *
+     * @throws ApiException 400 for bad values or a point outside the parent's range, 403 at the branch
+     *                      quota (or the endpoint quota with {@code start}), 404 for an unknown tenant or
+     *                      parent, 409 when the ref exists, 503 when a schema-only branch's compute fails
+     */
+    public BranchInfo create(String tenant, String ref, String parentRef, String lsnText, String atText, BranchOptions o) {
+        requireTenant.accept(tenant);
+        validateRef(ref);
+        String parentName = parentRef == null || parentRef.isBlank() ? "main" : parentRef;
+        if (lsnText != null && atText != null) {
+            throw ApiException.badRequest("give either an LSN or a timestamp, not both (lsn '" + lsnText + "', at '" + atText + "')");
+        }
+        synchronized (lock(tenant)) {
+            if (records.find(tenant, ref) != null) {
+                throw ApiException.conflict("branch '" + ref + "' already exists in tenant '" + tenant + "'");
+            }
+            return createLocked(tenant, ref, parentName, lsnText, atText, o).branch();
+        }
+    }
+
+    private PutResult createLocked(String tenant, String ref, String parentName, String lsnText, String atText,
+                                   BranchOptions o) {
+        BranchInfo parent = records.require(tenant, parentName);
+        checkBranchQuota(tenant, 1);
+        TimelineId parentTl = TimelineId.parse(parent.timelineId());
+        long lsn = points.resolve(tenant, parentName, parentTl, lsnText, atText);
+        TimelineId tl = newTimeline(tenant, parentTl, lsn);
+        Instant now = clock.instant();
+        BranchInfo info = new BranchInfo(ref, tl.toString(), parentName, Lsn.format(lsn), iso(now), false, null, null,
+                o.size() == null ? null : o.size().apiName(), o.schemaOnly());
+        info = withTtl(info, o, now);
+        records.put(tenant, info);
+        log.info("branch {}/{} created from {} at {}", tenant, ref, parentName, Lsn.format(lsn));
+        try {
+            String uri = afterNewTimeline(tenant, info, o.start(), false);
+            return new PutResult(info, true, uri);
+        } catch (RuntimeException e) {
+            // a schema-only branch that could not be emptied must not stay with its parent's rows
+            endpoints.remove(tenant, ref);
+            records.delete(tenant, ref);
+            store.deleteTimeline(tl);
+            throw e;
+        }
+    }
+
+    /**
+     * Creates the branch the first time and resets it to its parent's current state every later
+     * time (one idempotent call for CI). The options state the branch as wanted: {@code ttl} sets
+     * (or, absent, clears) the expiry; {@code size}, when given, becomes the default size;
+     * {@code schemaOnly} is set or cleared; {@code start} leaves the endpoint running. A running
+     * endpoint is restarted on the new state with the same URI. When neither the parent nor the
+     * branch changed since the last put and the endpoint is stopped, the branch keeps its timeline.
+     *
+     * @param parentRef parent ref; {@code null}: the branch's current parent, or {@code main} for a new one
+     * @throws ApiException 400 for an invalid ref or a parent that is the branch or one of its
+     *                      descendants, 403 at a quota, 404 for an unknown tenant or parent, 409 for
+     *                      {@code main} or a protected branch
+     */
+    public PutResult put(String tenant, String ref, String parentRef, BranchOptions o) {
+        requireTenant.accept(tenant);
+        validateRef(ref);
+        synchronized (lock(tenant)) {
+            BranchInfo existing = records.find(tenant, ref);
+            if (existing == null) {
+                return createLocked(tenant, ref, parentRef == null || parentRef.isBlank() ? "main" : parentRef, null, null, o);
+            }
+            refuseReset(existing, "reset by a put");
+            String parentName = parentRef == null || parentRef.isBlank() ? existing.parent() : parentRef;
+            if (!parentName.equals(existing.parent())) {
+                checkNewParent(tenant, ref, parentName);
+            }
+            BranchInfo wanted = withTtl(existing, o, clock.instant())
+                    .withSize(o.size() != null ? o.size().apiName() : existing.size())
+                    .withSchemaOnly(o.schemaOnly());
+            return resetLocked(tenant, wanted, parentName, o.start());
+        }
+    }
+
+    /**
+     * Moves a branch to its parent's latest state (a new timeline at the parent's last record LSN).
+     * The ref, settings and endpoint URI stay; a running endpoint is restarted on the new state.
+     *
+     * @throws ApiException 404 when unknown, 409 for {@code main} or a protected branch
+     */
+    public BranchInfo reset(String tenant, String ref) {
+        requireTenant.accept(tenant);
+        synchronized (lock(tenant)) {
+            BranchInfo b = records.require(tenant, ref);
+            refuseReset(b, "reset");
+            return resetLocked(tenant, b, b.parent(), false).branch();
+        }
+    }
+
+    private void refuseReset(BranchInfo b, String what) {
+        if (b.parent() == null) {
+            throw ApiException.conflict("branch '" + b.ref() + "' is the tenant's root branch: it has no parent and cannot be "
+                    + what);
+        }
+        if (b.isProtected()) {
+            throw ApiException.conflict("branch '" + b.ref() + "' is protected and cannot be " + what
+                    + "; unprotect it first (forkline branch protect " + b.ref() + " --off)");
+        }
+    }
+
+    private void checkNewParent(String tenant, String ref, String parentName) {
+        validateRef(parentName);
+        records.require(tenant, parentName);
+        String p = parentName;
+        Set<String> seen = new HashSet<>();
+        while (p != null && seen.add(p)) {
+            if (p.equals(ref)) {
+                throw ApiException.badRequest("parent '" + parentName + "' of branch '" + ref
+                        + "' is the branch itself or one of its descendants");
+            }
+            BranchInfo pb = records.find(tenant, p);
+            p = pb == null ? null : pb.parent();
+        }
+    }
+
+    private PutResult resetLocked(String tenant, BranchInfo b, String parentName, boolean start) {
+        String ref = b.ref();
+        BranchInfo parent = records.require(tenant, parentName);
+        TimelineId parentTl = TimelineId.parse(parent.timelineId());
+        long lsn = store.lastRecordLsn(parentTl);
+        TimelineId oldTl = TimelineId.parse(b.timelineId());
+        TimelineMetadata md = store.timeline(oldTl);
+        EndpointManager.Endpoint e = endpoints.get(tenant, ref);
+        boolean wasRunning = e != null && e.active();
+        boolean unchanged = !wasRunning && md != null && parentTl.equals(md.ancestor()) && md.ancestorLsn() == lsn
+                && store.lastRecordLsn(oldTl) == md.startLsn();
+        if (unchanged) {
+            BranchInfo info = b.withTimeline(b.timelineId(), parentName, Lsn.format(lsn));
+            records.put(tenant, info);
+            String uri = start ? startLocked(tenant, info, null) : null;
+            log.info("branch {}/{} already at {} of {}: kept", tenant, ref, Lsn.format(lsn), parentName);
+            return new PutResult(info, false, uri);
+        }
+        if (wasRunning) {
+            endpoints.stop(tenant, ref);
+        }
+        TimelineId tl = newTimeline(tenant, parentTl, lsn);
+        BranchInfo info = b.withTimeline(tl.toString(), parentName, Lsn.format(lsn));
+        records.put(tenant, info);
+        releaseTimeline(tenant, oldTl, ref);
+        sweepRetired(tenant);
+        log.info("branch {}/{} reset to {} of {} (timeline {} -> {})", tenant, ref, Lsn.format(lsn), parentName, oldTl, tl);
+        String uri = afterNewTimeline(tenant, info, start || wasRunning, wasRunning);
+        return new PutResult(info, false, uri);
+    }
+
+    /**
+     * After a branch got a new timeline: empties its tables when schema-only, and leaves its endpoint
+     * running when {@code run}.
+     *
+     * @param wasRunning the endpoint ran before (so it does not count as a new one for the quota)
+     * @return the endpoint's URI when left running, else null
+     */
+    private String afterNewTimeline(String tenant, BranchInfo info, boolean run, boolean wasRunning) {
+        if (!info.schemaOnly() && !run) {
+            return null;
+        }
+        if (run && !wasRunning) {
+            checkEndpointQuota(tenant, info.ref());
+        }
+        String uri = endpoints.start(tenant, info.ref(), TimelineId.parse(info.timelineId()), sizeOf(info));
+        if (info.schemaOnly()) {
+            int tables = SchemaOnly.truncateAll(endpoints.get(tenant, info.ref()).port());
+            log.info("branch {}/{} is schema-only: {} tables emptied", tenant, info.ref(), tables);
+        }
+        if (!run) {
+            endpoints.stop(tenant, info.ref());
+            return null;
+        }
+        return uri;
+    }
+
+    private TimelineId newTimeline(String tenant, TimelineId parentTl, long lsn) {
+        TimelineMetadata pmd = store.timeline(parentTl);
+        io.forkline.pageserver.retention.EarliestRestorable.check(store, parentTl, lsn, "parent timeline " + parentTl);
+        TimelineId tl = TimelineId.generate();
+        try {
+            store.createTimeline(new TimelineMetadata(tl, new TenantId(tenant), parentTl, lsn, lsn, pmd.pgVersion(),
+                    clock.instant()));
+        } catch (IllegalArgumentException e) {
+            throw ApiException.badRequest("cannot branch at " + Lsn.format(lsn) + ": " + e.getMessage());
+        }
+        return tl;
+    }
+
+    // ------------------------------------------------------------------ restore
+
+    /**
+     * Restores a branch in place to a past point of its own history: its ref moves to a new timeline
+     * branched from its current one at the point ({@code lsnText} or {@code atText}), and the state
+     * it had is kept as branch {@code keepAs} (default {@code <ref>-before-restore-<yyyyMMddTHHmmssZ>}),
+     * a child of the restored branch at the restore point. A running endpoint is restarted on the
+     * restored state with the same URI. Works on {@code main} too.
+     *
+     * @throws ApiException 400 for no point, both, a bad value, a point outside the branch's range, or
+     *                      an invalid keep-as name, 403 at the branch quota, 404 when unknown, 409 when
+     *                      {@code keepAs} exists
+     */
+    public RestoreResult restore(String tenant, String ref, String lsnText, String atText, String keepAs) {
+        requireTenant.accept(tenant);
+        if (lsnText == null && atText == null) {
+            throw ApiException.badRequest("restore of branch '" + ref + "' needs a point: an LSN (X/Y) or a timestamp");
+        }
+        if (keepAs != null) {
+            validateRef(keepAs);
+        }
+        synchronized (lock(tenant)) {
+            BranchInfo b = records.require(tenant, ref);
+            Instant now = clock.instant();
+            String keep = keepAs != null ? keepAs : freeKeepAsName(tenant, ref, now);
+            if (records.find(tenant, keep) != null) {
+                throw ApiException.conflict("branch '" + keep + "' already exists in tenant '" + tenant
+                        + "'; choose another name for the pre-restore state (--keep-as)");
+            }
+            checkBranchQuota(tenant, 1);
+            TimelineId oldTl = TimelineId.parse(b.timelineId());
+            long lsn = points.resolve(tenant, ref, oldTl, lsnText, atText);
+            boolean wasRunning = endpoints.get(tenant, ref) != null && endpoints.get(tenant, ref).active();
+            if (wasRunning) {
+                endpoints.stop(tenant, ref);
+            }
+            TimelineId tl = newTimeline(tenant, oldTl, lsn);
+            BranchInfo kept = new BranchInfo(keep, oldTl.toString(), ref, Lsn.format(lsn), iso(now), false, null, null,
+                    b.size(), b.schemaOnly());
+            BranchInfo restored = b.withTimeline(tl.toString(), b.parent(), b.ancestorLsn());
+            records.put(tenant, kept);
+            records.put(tenant, restored);
+            log.info("branch {}/{} restored to {} (timeline {}); its former state is branch {}", tenant, ref,
+                    Lsn.format(lsn), tl, keep);
+            String uri = wasRunning ? endpoints.start(tenant, ref, tl, sizeOf(restored)) : null;
+            return new RestoreResult(restored, kept, Lsn.format(lsn), uri);
+        }
+    }
+
+    private String freeKeepAsName(String tenant, String ref, Instant now) {
+        String base = ref + "-before-restore-" + KEEP_AS_TIME.format(now);
+        String name = base;
+        for (int i = 2; records.find(tenant, name) != null; i++) {
+            name = base + "-" + i;
+        }
+        if (!REF.matcher(name).matches()) {
+            throw ApiException.badRequest("the pre-restore branch name '" + name
+                    + "' is longer than 64 characters; name it with --keep-as");
+        }
+        return name;
+    }
+
+    // ------------------------------------------------------------------ protect, delete, expiry
+
+    /**
+     * Turns protection on or off: a protected branch cannot be deleted, reset or expire.
+     *
+     * @throws ApiException 404 when unknown
+     */
+    public BranchInfo protect(String tenant, String ref, boolean on) {
+        requireTenant.accept(tenant);
+        synchronized (lock(tenant)) {
+            BranchInfo b = records.require(tenant, ref).withProtected(on);
+            records.put(tenant, b);
+            log.info("branch {}/{} protection {}", tenant, ref, on ? "on" : "off");
+            return b;
+        }
+    }
+
+    /**
+     * Deletes a branch: stops its endpoint, removes its ref and its timeline (or retires the timeline
+     * while others descend from it or a pin holds it). With {@code recursive}, its descendants go
+     * first; without, a branch with children is refused.
+     *
+     * @return the deleted refs, children before parents
+     * @throws ApiException 404 when unknown, 409 for {@code main}, a protected branch in the tree, or
+     *                      children without {@code recursive} (the message names them)
+     */
+    public List<String> delete(String tenant, String ref, boolean recursive) {
+        requireTenant.accept(tenant);
+        synchronized (lock(tenant)) {
+            BranchInfo b = records.require(tenant, ref);
+            if (b.parent() == null) {
+                throw ApiException.conflict("branch '" + ref + "' is the tenant's root branch and cannot be deleted");
+            }
+            List<BranchInfo> all = records.all(tenant);
+            List<String> children = all.stream().filter(c -> ref.equals(c.parent())).map(BranchInfo::ref).sorted().toList();
+            if (!children.isEmpty() && !recursive) {
+                throw ApiException.conflict("branch '" + ref + "' has child branches " + children
+                        + "; delete them first, or delete with --recursive (?recursive=true)");
+            }
+            List<BranchInfo> order = subtreeChildrenFirst(all, b);
+            List<String> guarded = order.stream().filter(BranchInfo::isProtected).map(BranchInfo::ref).toList();
+            if (!guarded.isEmpty()) {
+                throw ApiException.conflict((guarded.size() == 1 && guarded.get(0).equals(ref)
+                        ? "branch '" + ref + "' is protected"
+                        : "branch '" + ref + "' has protected branches in its tree " + guarded)
+                        + " and cannot be deleted; unprotect first (forkline branch protect REF --off)");
+            }
+            List<String> deleted = new ArrayList<>();
+            for (BranchInfo d : order) {
+                deleteLocked(tenant, d);
+                deleted.add(d.ref());
+            }
+            sweepRetired(tenant);
+            return deleted;
+        }
+    }
+
+    private static List<BranchInfo> subtreeChildrenFirst(List<BranchInfo> all, BranchInfo root) {
+        List<BranchInfo> pre = new ArrayList<>();
+        Deque<BranchInfo> todo = new ArrayDeque<>();
+        todo.push(root);
+        Set<String> seen = new HashSet<>();
+        while (!todo.isEmpty()) {
+            BranchInfo x = todo.pop();
+            if (!seen.add(x.ref())) {
+                continue;
+            }
+            pre.add(x);
+            for (BranchInfo c : all) {
+                if (x.ref().equals(c.parent())) {
+                    todo.push(c);
+                }
+            }
+        }
+        List<BranchInfo> out = new ArrayList<>(pre);
+        java.util.Collections.reverse(out);
+        return out;
+    }
+
+    private void deleteLocked(String tenant, BranchInfo b) {
+        endpoints.remove(tenant, b.ref());
+        records.delete(tenant, b.ref());
+        releaseTimeline(tenant, TimelineId.parse(b.timelineId()), b.ref());
+        log.info("branch {}/{} deleted", tenant, b.ref());
+    }
+
+    /**
+     * Deletes every expired branch (expires_at at or before the clock's now) that is not protected and
+     * has no children, with its endpoint. Called by {@link BranchReaper}; tests call it after moving
+     * their clock.
+     *
+     * @return the deleted branches as {@code tenant/ref}
+     */
+    public List<String> reapExpired() {
+        List<String> out = new ArrayList<>();
+        for (String tenant : records.tenantsWithBranches()) {
+            for (BranchInfo candidate : records.all(tenant)) {
+                if (!expired(candidate, clock.instant())) {
+                    continue;
+                }
+                synchronized (lock(tenant)) {
+                    BranchInfo b = records.find(tenant, candidate.ref());
+                    Instant now = clock.instant();
+                    if (b == null || !expired(b, now)) {
+                        continue; // deleted or renewed meanwhile
+                    }
+                    List<String> children = records.all(tenant).stream().filter(c -> b.ref().equals(c.parent()))
+                            .map(BranchInfo::ref).toList();
+                    if (!children.isEmpty()) {
+                        log.info("branch {}/{} expired at {} but has child branches {}: kept", tenant, b.ref(),
+                                b.expiresAt(), children);
+                        continue;
+                    }
+                    deleteLocked(tenant, b);
+                    sweepRetired(tenant);
+                    log.info("branch {}/{} expired at {} (ttl {}) and was deleted", tenant, b.ref(), b.expiresAt(), b.ttl());
+                    out.add(tenant + "/" + b.ref());
+                }
+            }
+        }
+        return out;
+    }
+
+    private static boolean expired(BranchInfo b, Instant now) {
+        return b.expiresAt() != null && b.parent() != null && !b.isProtected() && !Instant.parse(b.expiresAt()).isAfter(now);
+    }
+
+    // ------------------------------------------------------------------ timelines without refs
+
+    /** Deletes a timeline that lost its ref, or retires it while it has children or is pinned. */
+    private void releaseTimeline(String tenant, TimelineId tl, String formerRef) {
+        if (store.timeline(tl) == null) {
+            return;
+        }
+        if (hasChildren(tenant, tl) || pinned.test(tl) || referenced(tenant, tl)) {
+            records.putRetired(tenant, new BranchRecords.Retired(tl.toString(), formerRef, iso(clock.instant())));
+            log.info("timeline {} of {}/{} retired: still needed by descendants or a pin", tl, tenant, formerRef);
+        } else {
+            store.deleteTimeline(tl);
+        }
+    }
+
+    /** Deletes retired timelines that nothing needs any more, up their ancestor chains. */
+    private void sweepRetired(String tenant) {
+        boolean changed = true;
+        while (changed) {
+            changed = false;
+            for (BranchRecords.Retired r : records.retired(tenant)) {
+                TimelineId tl = TimelineId.parse(r.timelineId());
+                if (store.timeline(tl) == null) {
+                    records.deleteRetired(tenant, r.timelineId());
+                } else if (referenced(tenant, tl)) {
+                    records.deleteRetired(tenant, r.timelineId()); // a ref took it over (restore's keep-as)
+                } else if (!hasChildren(tenant, tl) && !pinned.test(tl)) {
+                    store.deleteTimeline(tl);
+                    records.deleteRetired(tenant, r.timelineId());
+                    log.info("retired timeline {} of tenant {} deleted: nothing descends from it any more", tl, tenant);
+                    changed = true;
+                }
+            }
+        }
+    }
+
+    private boolean hasChildren(String tenant, TimelineId tl) {
+        for (TimelineMetadata md : store.timelines(new TenantId(tenant))) {
+            if (tl.equals(md.ancestor())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private boolean referenced(String tenant, TimelineId tl) {
+        String id = tl.toString();
+        return records.all(tenant).stream().anyMatch(b -> id.equals(b.timelineId()));
+    }
+
+    // ------------------------------------------------------------------ listing
+
+    /** Branches of a tenant with live endpoint state, by creation time (then ref). */
+    public List<TenantService.BranchView> list(String tenant) {
+        requireTenant.accept(tenant);
+        List<TenantService.BranchView> out = new ArrayList<>();
+        for (BranchInfo b : records.all(tenant)) {
+            EndpointManager.Endpoint e = endpoints.get(tenant, b.ref());
+            boolean active = e != null && e.active();
+            out.add(new TenantService.BranchView(b, store.lastRecordLsn(TimelineId.parse(b.timelineId())),
+                    e == null ? "stopped" : e.state().apiName(), e == null ? null : e.uri(),
+                    active ? e.size().apiName() : sizeOf(b).apiName()));
+        }
+        // by instant, not by text: Instant.toString() drops ".000", and "...:18Z" sorts after "...:18.5Z" as text
+        out.sort(Comparator.comparing((TenantService.BranchView v) -> Instant.parse(v.info().createdAt()))
+                .thenComparing(v -> v.info().ref()));
+        return out;
+    }
+
+    /** One branch's record. @throws ApiException 400/404 for an invalid or unknown tenant, 404 for an unknown branch */
+    public BranchInfo get(String tenant, String ref) {
+        requireTenant.accept(tenant);
+        return records.require(tenant, ref);
+    }
+
+    // ------------------------------------------------------------------ endpoints
+
+    /**
+     * Starts (or returns) the branch's endpoint with {@code sizeText} or the branch's default size.
+     *
+     * @return the libpq URI
+     * @throws ApiException 400 for a bad size, 403 at the running-endpoint quota, 404 when unknown, 409
+     *                      when it runs with another size (use {@link #resize}), 503 when it cannot start
+     */
+    public String startEndpoint(String tenant, String ref, String sizeText) {
+        requireTenant.accept(tenant);
+        ComputeSize size = parseSize(sizeText);
+        synchronized (lock(tenant)) {
+            return startLocked(tenant, records.require(tenant, ref), size);
+        }
+    }
+
+    private String startLocked(String tenant, BranchInfo b, ComputeSize requested) {
+        ComputeSize size = requested != null ? requested : sizeOf(b);
+        EndpointManager.Endpoint e = endpoints.get(tenant, b.ref());
+        if (e != null && e.active()) {
+            if (requested != null && e.size() != requested) {
+                throw ApiException.conflict("the endpoint of branch '" + b.ref() + "' is running with size "
+                        + e.size().apiName() + ", not " + requested.apiName() + "; use endpoint resize");
+            }
+            size = e.size();
+        } else {
+            checkEndpointQuota(tenant, b.ref());
+        }
+        return endpoints.start(tenant, b.ref(), TimelineId.parse(b.timelineId()), size);
+    }
+
+    /**
+     * Makes {@code sizeText} the branch's default compute size and, when its endpoint runs, restarts
+     * it with that size on the same port (same URI).
+     *
+     * @return the URI when running, else null
+     * @throws ApiException 400 for a missing or bad size, 404 when unknown, 503 when it cannot restart
+     */
+    public String resize(String tenant, String ref, String sizeText) {
+        requireTenant.accept(tenant);
+        if (sizeText == null) {
+            throw ApiException.badRequest("resize of branch '" + ref + "' needs a size: xs, s, m or l");
+        }
+        ComputeSize size = parseSize(sizeText);
+        synchronized (lock(tenant)) {
+            BranchInfo b = records.require(tenant, ref).withSize(size.apiName());
+            records.put(tenant, b);
+            return endpoints.restart(tenant, ref, TimelineId.parse(b.timelineId()), size);
+        }
+    }
+
+    /** Stops the branch's endpoint; no-op when stopped. @throws ApiException 404 when unknown */
+    public void stopEndpoint(String tenant, String ref) {
+        requireTenant.accept(tenant);
+        records.require(tenant, ref);
+        endpoints.stop(tenant, ref);
+    }
+
+    private static ComputeSize sizeOf(BranchInfo b) {
+        return b.size() == null ? ComputeSize.DEFAULT : ComputeSize.parse(b.size());
+    }
+
+    // ------------------------------------------------------------------ config and quotas
+
+    /** The tenant's settings and usage. @throws ApiException 400/404 for an invalid or unknown tenant */
+    public Usage usage(String tenant) {
+        requireTenant.accept(tenant);
+        TenantConfig c = records.config(tenant);
+        return new Usage(c, defaults.apply(c), records.all(tenant).size(), endpoints.active(tenant).size());
+    }
+
+    /**
+     * Applies settings ({@code {"max_branches":N,"max_running_endpoints":M}}, null clears one) and
+     * returns the new usage. Lowering a limit below the current usage is allowed; it refuses new
+     * branches or endpoints until usage drops.
+     *
+     * @throws ApiException 400 naming an unknown key or a bad value, 404 for an unknown tenant
+     */
+    public Usage configure(String tenant, JsonNode update) {
+        requireTenant.accept(tenant);
+        synchronized (lock(tenant)) {
+            records.putConfig(tenant, records.config(tenant).with(update));
+            return usage(tenant);
+        }
+    }
+
+    /**
+     * Refuses one more branch of {@code tenant} beyond its {@code max_branches}. For other code that
+     * creates branch records (e.g. a backup restore); call it under the tenant's lock.
+     *
+     * @throws ApiException 403 {@code quota_exceeded} with the usage
+     */
+    public void checkBranchQuota(String tenant) {
+        checkBranchQuota(tenant, 1);
+    }
+
+    private void checkBranchQuota(String tenant, int adding) {
+        int max = defaults.apply(records.config(tenant)).maxBranches();
+        int used = records.all(tenant).size();
+        if (used + adding > max) {
+            throw ApiException.forbidden("tenant '" + tenant + "' has " + used + " of at most " + max
+                    + " branches (max_branches); delete a branch or raise the limit: forkline tenant config " + tenant
+                    + " max_branches=N");
+        }
+    }
+
+    private void checkEndpointQuota(String tenant, String ref) {
+        int max = defaults.apply(records.config(tenant)).maxRunningEndpoints();
+        Map<String, EndpointManager.Endpoint> active = endpoints.active(tenant);
+        active.remove(ref);
+        if (active.size() + 1 > max) {
+            throw ApiException.forbidden("tenant '" + tenant + "' has " + active.size() + " of at most " + max
+                    + " endpoints running (max_running_endpoints) " + active.keySet() + "; stop one or raise the limit: "
+                    + "forkline tenant config " + tenant + " max_running_endpoints=N");
+        }
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private static BranchInfo withTtl(BranchInfo b, BranchOptions o, Instant now) {
+        if (o.ttl() == null) {
+            return b.withExpiry(null, null);
+        }
+        return b.withExpiry(iso(now.plus(o.ttl())), formatTtl(o.ttl()));
+    }
+
+    private static String formatTtl(java.time.Duration d) {
+        long m = d.toMinutes();
+        if (m % (24 * 60) == 0) {
+            return m / (24 * 60) + "d";
+        }
+        if (m % 60 == 0) {
+            return m / 60 + "h";
+        }
+        return m + "m";
+    }
+
+    private static String iso(Instant t) {
+        return t.truncatedTo(ChronoUnit.MILLIS).toString();
+    }
+}

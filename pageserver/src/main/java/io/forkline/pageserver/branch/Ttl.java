@@ -1,0 +1,52 @@
+package io.forkline.pageserver.branch;
+
+import io.forkline.pageserver.api.ApiException;
+
+import java.time.Duration;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A branch's time to live as the API and CLI take it: a positive whole number and a unit,
+ * {@code m} (minutes), {@code h} (hours) or {@code d} (days), e.g. {@code 30m}, {@code 4h},
+ * {@code 7d}; at most {@link #MAX} (30 days). {@code 0} (or no value) means no expiry.
+ */
+public final class Ttl {
+    /** The longest TTL a branch may have. */
+    public static final Duration MAX = Duration.ofDays(30);
+    private static final Pattern FORM = Pattern.compile("([0-9]{1,9})([mhd])");
+
+    private Ttl() {
+    }
+
+    /**
+     * Parses a TTL.
+     *
+     * @param text e.g. {@code 4h}; {@code null}, blank or {@code 0} for no expiry
+     * @return the duration, or {@code null} for no expiry
+     * @throws ApiException 400 naming the value when it is malformed, zero with a unit, or above 30 days
+     */
+    public static Duration parse(String text) {
+        if (text == null || text.isBlank() || text.strip().equals("0")) {
+            return null;
+        }
+        Matcher m = FORM.matcher(text.strip());
+        if (!m.matches()) {
+            throw ApiException.badRequest("invalid ttl '" + text + "': expected a number and a unit m, h or d "
+                    + "(e.g. 30m, 4h, 7d), at most 30d; 0 for no expiry");
+        }
+        long n = Long.parseLong(m.group(1));
+        Duration d = switch (m.group(2)) {
+            case "m" -> Duration.ofMinutes(n);
+            case "h" -> Duration.ofHours(n);
+            default -> Duration.ofDays(n);
+        };
+        if (d.isZero()) {
+            return null;
+        }
+        if (d.compareTo(MAX) > 0) {
+            throw ApiException.badRequest("invalid ttl '" + text + "': at most 30 days (30d, 720h)");
+        }
+        return d;
+    }
+}

@@ -1,0 +1,122 @@
+package io.forkline.pageserver.backup;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.forkline.compute.postgres.PostgresInstallation;
+import io.forkline.pageserver.basebackup.PgTestCluster;
+import io.forkline.pageserver.server.PageServer;
+import io.forkline.pageserver.tenant.BranchInfo;
+import io.forkline.pageserver.tenant.TenantService;
+import io.forkline.pageserver.testing.Sql;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Backups against real PostgreSQL 15: a backup taken before a data change restores as a branch
+ * holding the old data; its export is a plain base backup that stock {@code postgres} starts
+ * without Forkline; and importing that tar gives a tenant whose {@code main} holds the same data.
+ */
+class BackupRestoreIT {
+    private static final String CHECK = "SELECT count(*) || ':' || sum(id) || ':' || md5(string_agg(v, ',' ORDER BY id)) FROM items";
+    private static final ObjectMapper json = new ObjectMapper();
+    private static PageServer server;
+    private static TenantService tenants;
+    private static BackupService backups;
+    private static Path dir;
+
+    @BeforeAll
+    static void start() throws Exception {
+        dir = Path.of("target", "it", "backup-restore-" + System.nanoTime()).toAbsolutePath();
+        server = PageServer.start(dir, 0, Clock.systemUTC());
+        tenants = server.tenants();
+        backups = server.backups();
+    }
+
+    @AfterAll
+    static void stop() {
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    @Test
+    void restoreExportAndImportHoldTheDataOfTheBackup() throws Exception {
+        tenants.createTenant("shop");
+        String main = tenants.startEndpoint("shop", "main");
+        Sql.exec(main, "postgres", "CREATE TABLE items (id int PRIMARY KEY, v text NOT NULL)",
+                "INSERT INTO items SELECT g, md5(g::text) FROM generate_series(1, 1000) g");
+        String atBackup = Sql.queryString(main, "postgres", CHECK);
+        BackupInfo b = backups.createBackup("shop", "main", "before cleanup");
+        assertThat(b.status()).isEqualTo(BackupInfo.COMPLETED);
+
+        Sql.exec(main, "postgres", "DELETE FROM items WHERE id <= 100", "UPDATE items SET v = 'changed' WHERE id % 7 = 0",
+                "INSERT INTO items SELECT g, 'late' FROM generate_series(1001, 1500) g");
+        String changed = Sql.queryString(main, "postgres", CHECK);
+        assertThat(changed).isNotEqualTo(atBackup);
+        BackupInfo later = backups.createBackup("shop", "main", null);
+        assertThat(later.sizeBytes()).isGreaterThanOrEqualTo(b.sizeBytes());
+        assertThat(backups.listBackups("shop", "main")).extracting(BackupInfo::id).containsExactly(b.id(), later.id());
+
+        // restore: a new branch at the backup's (timeline, LSN); the source is untouched
+        BranchInfo restored = backups.restore("shop", b.id(), "before-cleanup");
+        assertThat(restored.ancestorLsn()).isEqualTo(b.lsn());
+        String r = tenants.startEndpoint("shop", "before-cleanup");
+        assertThat(Sql.queryString(r, "postgres", CHECK)).isEqualTo(atBackup);
+        tenants.stopEndpoint("shop", "before-cleanup");
+        assertThat(Sql.queryString(main, "postgres", CHECK)).isEqualTo(changed);
+        tenants.stopEndpoint("shop", "main");
+
+        // export over HTTP: a plain base backup tar
+        Path tar = dir.resolve("export.tar");
+        HttpResponse<Path> resp = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                + server.port() + "/v1/tenants/shop/backups/" + b.id() + "/export")).GET().build(), HttpResponse.BodyHandlers.ofFile(tar));
+        assertThat(resp.statusCode()).isEqualTo(200);
+        assertThat(resp.headers().firstValue("Content-Type")).hasValue("application/x-tar");
+        assertThat(Files.size(tar)).isGreaterThan(16L << 20); // the WAL segment alone is 16 MiB
+
+        // stock PostgreSQL 15 starts from it with GNU tar's extraction, no Forkline involved
+        PgTestCluster pgc = new PgTestCluster("backup-export");
+        try {
+            Path data = pgc.root.resolve("data");
+            Files.createDirectories(data);
+            PostgresInstallation.runCommand(Duration.ofMinutes(1), List.of("tar", "-xf", tar.toString(), "-C", data.toString()));
+            pgc.pg.prepareDirectory(data);
+            pgc.start(data, pgc.root.resolve("postgres.log"));
+            try (Connection c = pgc.connect(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(CHECK)) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getString(1)).isEqualTo(atBackup);
+            }
+        } finally {
+            pgc.stop();
+        }
+
+        // import the tar as a new tenant (over HTTP, by path): its main holds the same data
+        HttpResponse<String> imp = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
+                        + server.port() + "/v1/tenants/import")).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(json.writeValueAsString(Map.of("name", "shop-copy", "path", tar.toString()))))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(imp.statusCode()).as(imp.body()).isEqualTo(201);
+        String copy = tenants.startEndpoint("shop-copy", "main");
+        assertThat(Sql.queryString(copy, "postgres", CHECK)).isEqualTo(atBackup);
+        Sql.exec(copy, "postgres", "INSERT INTO items VALUES (5000, 'imported tenant writes')");
+        assertThat(Sql.queryLong(copy, "postgres", "SELECT count(*) FROM items")).isEqualTo(1001);
+        tenants.stopEndpoint("shop-copy", "main");
+        assertThat(tenants.listTenants()).extracting(t -> t.name()).contains("shop", "shop-copy");
+    }
+}

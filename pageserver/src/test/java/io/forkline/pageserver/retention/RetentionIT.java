@@ -1,0 +1,266 @@
+package io.forkline.pageserver.retention;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.forkline.compute.postgres.PostgresInstallation;
+import io.forkline.pageserver.api.ApiException;
+import io.forkline.pageserver.server.PageServer;
+import io.forkline.pageserver.tenant.TenantService;
+import io.forkline.pageserver.testing.Digest;
+import io.forkline.pageserver.testing.Sql;
+import io.forkline.storage.id.TimelineId;
+import io.forkline.storage.lsn.Lsn;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.ZoneOffset;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Retention end to end against real PostgreSQL 15 computes, through the admin API: GC removes
+ * history beyond the PITR window and horizon, and nothing that a branch, a lease or the window still
+ * needs; what it removed cannot be branched any more, with a message naming the earliest
+ * restorable point. The server's clock is injected: the test moves it forward to expire a lease.
+ * Background GC is off ({@code forkline.gc.intervalSeconds=0}) so every run is one the test asked for.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class RetentionIT {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    /** Added to the system clock: the server's "now". */
+    private static final AtomicReference<Duration> OFFSET = new AtomicReference<>(Duration.ZERO);
+    private static final Clock CLOCK = new Clock() {
+        @Override
+        public ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(ZoneId zone) {
+            throw new UnsupportedOperationException();
+        }
+
+        @Override
+        public Instant instant() {
+            return Instant.now().plus(OFFSET.get());
+        }
+    };
+
+    private static PostgresInstallation pg;
+    private static PageServer server;
+    private static TenantService tenants;
+    private static String base;
+
+    private record Response(int status, JsonNode body) {
+    }
+
+    @BeforeAll
+    static void start() throws Exception {
+        System.setProperty(GcSettings.INTERVAL_PROPERTY, "0");
+        pg = PostgresInstallation.detect();
+        Path dir = Path.of("target", "it", "retention-" + System.nanoTime()).toAbsolutePath();
+        server = PageServer.start(dir, 0, CLOCK);
+        tenants = server.tenants();
+        base = "http://127.0.0.1:" + server.port();
+    }
+
+    @AfterAll
+    static void stop() {
+        System.clearProperty(GcSettings.INTERVAL_PROPERTY);
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    private static Response call(String method, String path, String body) throws IOException, InterruptedException {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofMinutes(2))
+                .header("Content-Type", "application/json")
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        HttpResponse<byte[]> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+        return new Response(r.statusCode(), r.body().length == 0 ? null : JSON.readTree(r.body()));
+    }
+
+    private static JsonNode ok(Response r) {
+        assertThat(r.status()).as("%s", r.body()).isBetween(200, 201);
+        return r.body();
+    }
+
+    /** The insert LSN of the compute once everything up to it is ingested. */
+    private static long quiescentLsn(String uri, TimelineId tl) throws Exception {
+        long lsn = Lsn.parse(Sql.queryString(uri, "postgres", "SELECT pg_current_wal_insert_lsn()"));
+        await().atMost(Duration.ofSeconds(20)).until(() -> Long.compareUnsigned(server.store().lastRecordLsn(tl), lsn) >= 0);
+        return lsn;
+    }
+
+    private static void updateAll(String uri, int times) throws Exception {
+        for (int i = 0; i < times; i++) {
+            Sql.exec(uri, "postgres", "UPDATE t SET v = md5(v), n = n + 1");
+        }
+    }
+
+    private static JsonNode gc(String tenant) throws Exception {
+        return ok(call("POST", "/v1/tenants/" + tenant + "/gc", "{}"));
+    }
+
+    private static JsonNode report(JsonNode gc, TimelineId tl) {
+        for (JsonNode t : gc.path("timelines")) {
+            if (t.path("timeline_id").asText().equals(tl.toString())) {
+                return t;
+            }
+        }
+        throw new AssertionError("no report of timeline " + tl + " in " + gc.toPrettyString());
+    }
+
+    @Test
+    @Order(1)
+    void gcRemovesOnlyWhatNoBranchLeaseOrWindowNeeds() throws Exception {
+        String tenant = "ret";
+        ok(call("POST", "/v1/tenants", "{\"name\":\"" + tenant + "\"}"));
+        String main = tenants.startEndpoint(tenant, "main");
+        TimelineId mainTl = TimelineId.parse(tenants.branch(tenant, "main").timelineId());
+        Sql.exec(main, "postgres", "CREATE TABLE t (id int PRIMARY KEY, v text NOT NULL, n int NOT NULL)",
+                "INSERT INTO t SELECT g, md5(g::text), 0 FROM generate_series(1, 1000) g");
+
+        long lsn0 = quiescentLsn(main, mainTl);
+        String digest0 = Digest.ofDatabase(pg, main, "postgres");
+        tenants.createBranch(tenant, "early", "main", Lsn.format(lsn0), null);
+
+        updateAll(main, 2);
+        long lsnTwo = quiescentLsn(main, mainTl);
+        updateAll(main, 3);
+        long lsnMid = quiescentLsn(main, mainTl);
+        String digestMid = Digest.ofDatabase(pg, main, "postgres");
+        JsonNode lease = ok(call("POST", "/v1/tenants/" + tenant + "/branches/main/lsn_lease",
+                "{\"lsn\":\"" + Lsn.format(lsnMid) + "\",\"ttl\":\"1h\"}"));
+        assertThat(lease.path("lsn").asText()).isEqualTo(Lsn.format(lsnMid));
+        assertThat(Instant.parse(lease.path("expires_at").asText()))
+                .isBetween(CLOCK.instant().plus(Duration.ofMinutes(59)), CLOCK.instant().plus(Duration.ofMinutes(61)));
+        updateAll(main, 5);
+        quiescentLsn(main, mainTl);
+        String digestMain = Digest.ofDatabase(pg, main, "postgres");
+
+        // before any GC: defaults, and everything restorable from the start
+        JsonNode status = ok(call("GET", "/v1/tenants/" + tenant + "/retention", null));
+        assertThat(status.path("pitr_interval").asText()).isEqualTo("7d");
+        assertThat(status.path("gc_horizon").asText()).isEqualTo("64MB");
+        JsonNode first = gc(tenant);
+        assertThat(report(first, mainTl).path("versions_removed").asLong()).as("7d window: nothing is old enough").isZero();
+
+        JsonNode cfg = ok(call("POST", "/v1/tenants/" + tenant + "/retention", "{\"pitr_interval\":\"0\",\"gc_horizon\":\"0\"}"));
+        assertThat(cfg.path("pitr_interval_seconds").asLong()).isZero();
+        assertThat(cfg.path("gc_horizon_bytes").asLong()).isZero();
+        assertThat(cfg.path("source").path("gc_horizon").asText()).isEqualTo("tenant");
+
+        JsonNode run = gc(tenant);
+        JsonNode mainRun = report(run, mainTl);
+        System.out.println("GC of main: " + mainRun.toPrettyString());
+        assertThat(mainRun.path("versions_removed").asLong()).isGreaterThan(0);
+        assertThat(mainRun.path("bytes_removed").asLong()).isGreaterThan(mainRun.path("versions_removed").asLong() * 8000);
+        assertThat(mainRun.path("cutoff").asText()).as("the lease holds the cutoff").isEqualTo(Lsn.format(lsnMid));
+        assertThat(mainRun.path("retained_lsns").toString()).contains(Lsn.format(lsn0));
+
+        // below the applied cutoff: refused with the earliest restorable LSN
+        assertThatThrownBy(() -> tenants.createBranch(tenant, "two", "main", Lsn.format(lsnTwo), null))
+                .isInstanceOfSatisfying(ApiException.class, e -> {
+                    assertThat(e.status()).isEqualTo(409);
+                    assertThat(e.code()).isEqualTo(EarliestRestorable.CODE);
+                    assertThat(e.getMessage()).contains(Lsn.format(lsnTwo)).contains("earliest restorable LSN is "
+                            + Lsn.format(lsnMid)).contains("earliest restorable time is ");
+                });
+        Response refused = call("POST", "/v1/tenants/" + tenant + "/branches",
+                "{\"ref\":\"two\",\"parent\":\"main\",\"lsn\":\"" + Lsn.format(lsnTwo) + "\"}");
+        assertThat(refused.status()).isEqualTo(409);
+        assertThat(refused.body().path("error").path("message").asText()).contains(Lsn.format(lsnMid));
+
+        // main after an endpoint restart, and the branch from before GC, read exactly what they held
+        tenants.stopEndpoint(tenant, "main");
+        main = tenants.startEndpoint(tenant, "main");
+        assertThat(Digest.ofDatabase(pg, main, "postgres")).isEqualTo(digestMain);
+        tenants.stopEndpoint(tenant, "main");
+        String early = tenants.startEndpoint(tenant, "early");
+        assertThat(Digest.ofDatabase(pg, early, "postgres")).isEqualTo(digest0);
+        tenants.stopEndpoint(tenant, "early");
+
+        // the leased point is still branchable, with the right data
+        assertThat(ok(call("GET", "/v1/tenants/" + tenant + "/branches/main/lsn_lease", null)).size()).isEqualTo(1);
+        tenants.createBranch(tenant, "leased", "main", Lsn.format(lsnMid), null);
+        String leased = tenants.startEndpoint(tenant, "leased");
+        assertThat(Digest.ofDatabase(pg, leased, "postgres")).isEqualTo(digestMid);
+        tenants.stopEndpoint(tenant, "leased");
+
+        // the lease expires: the next GC moves the cutoff past it, and the point is refused
+        OFFSET.set(Duration.ofHours(2));
+        assertThat(ok(call("GET", "/v1/tenants/" + tenant + "/branches/main/lsn_lease", null)).size()).isZero();
+        JsonNode after = report(gc(tenant), mainTl);
+        assertThat(Lsn.parse(after.path("applied_cutoff").asText())).isGreaterThan(lsnMid);
+        assertThat(after.path("versions_removed").asLong()).isGreaterThan(0);
+        assertThatThrownBy(() -> tenants.createBranch(tenant, "leased-again", "main", Lsn.format(lsnMid), null))
+                .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.code()).isEqualTo(EarliestRestorable.CODE));
+        // ... while the branch made at that point keeps reading it (its branch point is retained)
+        leased = tenants.startEndpoint(tenant, "leased");
+        assertThat(Digest.ofDatabase(pg, leased, "postgres")).isEqualTo(digestMid);
+        tenants.stopEndpoint(tenant, "leased");
+        JsonNode status2 = ok(call("GET", "/v1/tenants/" + tenant + "/retention", null));
+        assertThat(status2.path("branches").toString()).contains(after.path("applied_cutoff").asText());
+        OFFSET.set(Duration.ZERO);
+    }
+
+    @Test
+    @Order(2)
+    void droppedTableComesBackFromABranchBeforeTheDropWithinThePitrWindow() throws Exception {
+        OFFSET.set(Duration.ZERO);
+        String tenant = "pitr";
+        tenants.createTenant(tenant);
+        ok(call("POST", "/v1/tenants/" + tenant + "/retention", "{\"pitr_interval\":\"1h\",\"gc_horizon\":\"0\"}"));
+        String main = tenants.startEndpoint(tenant, "main");
+        TimelineId mainTl = TimelineId.parse(tenants.branch(tenant, "main").timelineId());
+        Sql.exec(main, "postgres", "CREATE TABLE precious (id int PRIMARY KEY, v text)",
+                "INSERT INTO precious SELECT g, 'row ' || g FROM generate_series(1, 500) g");
+        Sql.exec(main, "postgres", "UPDATE precious SET v = v || '!' WHERE id % 2 = 0");
+        quiescentLsn(main, mainTl);
+        String digestBefore = Digest.ofDatabase(pg, main, "postgres");
+        Thread.sleep(100);
+        Instant beforeDrop = Instant.now();
+        Thread.sleep(100);
+        Sql.exec(main, "postgres", "DROP TABLE precious");
+        Sql.exec(main, "postgres", "CREATE TABLE other (x int)", "INSERT INTO other SELECT generate_series(1, 100)");
+        quiescentLsn(main, mainTl);
+
+        JsonNode run = report(gc(tenant), mainTl);
+        assertThat(run.path("pitr_cutoff").asText()).as("no commit is an hour old").isEqualTo(run.path("cutoff").asText());
+        assertThat(run.path("versions_removed").asLong()).isZero();
+
+        tenants.createBranch(tenant, "undo-drop", "main", null, beforeDrop.toString());
+        String restored = tenants.startEndpoint(tenant, "undo-drop");
+        assertThat(Sql.queryLong(restored, "postgres", "SELECT count(*) FROM precious")).isEqualTo(500);
+        assertThat(Sql.queryLong(restored, "postgres", "SELECT count(*) FROM precious WHERE v LIKE '%!'")).isEqualTo(250);
+        assertThat(Digest.ofDatabase(pg, restored, "postgres")).isEqualTo(digestBefore);
+        tenants.stopEndpoint(tenant, "undo-drop");
+        tenants.stopEndpoint(tenant, "main");
+    }
+
+    @SuppressWarnings("unused")
+    private static String seg(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8);
+    }
+}
