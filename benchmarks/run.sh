@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the benchmarks module and runs the three Forkline benchmarks; prints each one's RESULT block.
 #   benchmarks/run.sh                  all three: jmh, branch, ingest
-#   benchmarks/run.sh jmh|branch|ingest|gc [more args passed to that benchmark]
+#   benchmarks/run.sh jmh|branch|ingest|gc|cost [more args passed to that benchmark]
 # Environment: MVN_ARGS (default "-o": offline; the other modules must be installed in ~/.m2, e.g. by
 # `mvn -B install -DskipTests` from the repository root), SKIP_BUILD=1 to reuse benchmarks/target/benchmarks.jar.
 # Logs and JMH JSON go to benchmarks/target/bench/results/.
@@ -59,6 +59,11 @@ run_gc() {
   "${java[@]}" -cp "$jar" io.forkline.pageserver.retention.GcMeasurement "$@" 2> "$out/gc-$stamp.err" \
     | tee "$out/gc-$stamp.log"
 }
+run_cost() {
+  echo "== BranchCostMeasurement =="
+  "${java[@]}" -cp "$jar" io.forkline.pageserver.size.BranchCostMeasurement "$@" 2> "$out/cost-$stamp.err" \
+    | tee "$out/cost-$stamp.log"
+}
 run_ingest() {
   echo "== WalIngestThroughput =="
   "${java[@]}" -cp "$jar" io.forkline.wal.WalIngestThroughput "$@" 2> "$out/ingest-$stamp.err" \
@@ -70,6 +75,7 @@ case "$what" in
   branch) run_branch "$@" ;;
   ingest) run_ingest "$@" ;;
   gc) run_gc "$@" ;;
+  cost) run_cost "$@" ;;
   all) run_jmh; run_branch; run_ingest ;;
-  *) echo "usage: benchmarks/run.sh [all|jmh|branch|ingest|gc] [args]" >&2; exit 2 ;;
+  *) echo "usage: benchmarks/run.sh [all|jmh|branch|ingest|gc|cost] [args]" >&2; exit 2 ;;
 esac

@@ -117,7 +117,7 @@ final class BranchCommand {
 
     @Command(name = "list", description = "List the branches of a tenant with their endpoints.")
     static final class List implements Runnable {
-        private static final String FORMAT = "%-24s %-12s %-12s %-12s %-12s %-4s %-4s %-10s %s%n";
+        private static final String FORMAT = "%-24s %-12s %-12s %-12s %-10s %-10s %-12s %-4s %-4s %-10s %s%n";
 
         @Spec
         CommandSpec spec;
@@ -136,19 +136,25 @@ final class BranchCommand {
                 return;
             }
             Instant now = Instant.now();
-            Main.out(spec).printf(FORMAT, "REF", "PARENT", "ANCESTOR LSN", "LAST LSN", "ENDPOINT", "SIZE", "PROT",
-                    "EXPIRES", "URI");
+            Main.out(spec).printf(FORMAT, "REF", "PARENT", "ANCESTOR LSN", "LAST LSN", "LOGICAL", "PHYSICAL",
+                    "ENDPOINT", "SIZE", "PROT", "EXPIRES", "URI");
             for (JsonNode b : arr) {
                 JsonNode e = b.path("endpoint");
                 Main.out(spec).printf(FORMAT, b.path("ref").asText(),
                         b.path("parent").isNull() ? "-" : b.path("parent").asText(),
                         b.path("ancestor_lsn").isNull() ? "-" : b.path("ancestor_lsn").asText(),
-                        b.path("last_record_lsn").asText(), e.path("state").asText(),
+                        b.path("last_record_lsn").asText(), bytes(b.path("logical_size_bytes")),
+                        bytes(b.path("physical_size_bytes")), e.path("state").asText(),
                         e.path("size").asText(b.path("size").asText("s")),
                         b.path("protected").asBoolean() ? "yes" : "no",
                         expires(b.path("expires_at"), now),
                         e.path("uri").isTextual() ? e.path("uri").asText() : "");
             }
+        }
+
+        /** "12.3 MB" / "1.5 GB", or "-" when the server did not report it. */
+        static String bytes(JsonNode n) {
+            return n.isNumber() ? io.forkline.pageserver.size.SizeText.human(n.asLong()) : "-";
         }
 
         /** "-" for never, "in 3h59m", or "expired". */

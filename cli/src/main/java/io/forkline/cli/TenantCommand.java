@@ -66,10 +66,13 @@ final class TenantCommand {
                 Main.out(spec).println(arr.toPrettyString());
                 return;
             }
-            Main.out(spec).printf("%-24s %-26s %s%n", "NAME", "CREATED", "INIT LSN");
+            String format = "%-24s %-26s %-12s %-10s %-10s %s%n";
+            Main.out(spec).printf(format, "NAME", "CREATED", "INIT LSN", "LOGICAL", "PHYSICAL", "HISTORY");
             for (JsonNode t : arr) {
-                Main.out(spec).printf("%-24s %-26s %s%n", t.path("name").asText(), t.path("created_at").asText(),
-                        t.path("init_lsn").asText());
+                Main.out(spec).printf(format, t.path("name").asText(), t.path("created_at").asText(),
+                        t.path("init_lsn").asText(), BranchCommand.List.bytes(t.path("logical_size_bytes")),
+                        BranchCommand.List.bytes(t.path("total_physical_size_bytes")),
+                        BranchCommand.List.bytes(t.path("history_size_bytes")));
             }
         }
     }

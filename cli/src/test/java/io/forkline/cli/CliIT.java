@@ -145,6 +145,10 @@ class CliIT {
         assertThat(t).as("tenant %s in %s", TENANT, arr).isNotNull();
         assertThat(Instant.parse(t.path("created_at").asText())).isBefore(Instant.now().plusSeconds(1));
         assertThat(t.path("init_lsn").asText()).matches(LSN);
+        assertThat(t.path("logical_size_bytes").asLong()).isGreaterThan(5_000_000L);
+        assertThat(t.path("total_physical_size_bytes").asLong()).isPositive();
+        assertThat(t.path("history_size_bytes").asLong()).isGreaterThan(5_000_000L);
+        assertThat(text.out().lines().findFirst().orElseThrow()).contains("LOGICAL").contains("PHYSICAL").contains("HISTORY");
     }
 
     @Test
@@ -293,6 +297,11 @@ class CliIT {
             }
             assertThat(b.path("timeline_id").asText()).matches("[0-9a-f]{32}");
             assertThat(b.path("last_record_lsn").asText()).matches(LSN);
+            // sizes: the cluster initdb made (three databases) is several MB; a fresh branch wrote (almost) nothing
+            assertThat(b.path("logical_size_bytes").asLong()).as("%s", b).isGreaterThan(5_000_000L);
+            assertThat(b.path("logical_size_bytes").asLong() % 8192).isZero();
+            assertThat(b.path("physical_size_bytes").isIntegralNumber()).as("%s", b).isTrue();
+            assertThat(b.path("stored_bytes").isIntegralNumber()).as("%s", b).isTrue();
             assertThat(Instant.parse(b.path("created_at").asText())).isNotNull();
             if (b.path("ref").asText().equals("main")) {
                 assertThat(b.path("parent").isNull()).isTrue();
@@ -304,6 +313,8 @@ class CliIT {
         }
         Result text = cli("branch", "list", "--tenant", TENANT).ok();
         assertThat(text.out().lines()).anyMatch(l -> l.startsWith("listed "));
+        assertThat(text.out().lines().findFirst().orElseThrow()).contains("LOGICAL").contains("PHYSICAL");
+        assertThat(text.out().lines()).anyMatch(l -> l.startsWith("main ") && l.matches(".* \\d+\\.\\d MB .*"));
     }
 
     // ------------------------------------------------------------------ endpoints

@@ -15,8 +15,10 @@ import io.forkline.storage.lsn.Lsn;
  *
  * <pre>
  *   GET    /v1/status
- *   GET    /v1/tenants                                       -> [{name, created_at, init_lsn}]
+ *   GET    /v1/tenants                                       -> [{name, created_at, init_lsn, logical_size_bytes,
+ *                                                                 total_physical_size_bytes, history_size_bytes}]
  *   POST   /v1/tenants                {"name"}               -> tenant (201)
+ *   GET    /v1/tenants/{t}/size                              -> {@link io.forkline.pageserver.size.TenantSize}
  *   GET    /v1/tenants/{t}/config                            -> {config, limits, usage}
  *   POST   /v1/tenants/{t}/config     {"max_branches"?,"max_running_endpoints"?} -> {config, limits, usage}
  *   GET    /v1/tenants/{t}/branches                          -> [branch]
@@ -35,7 +37,9 @@ import io.forkline.storage.lsn.Lsn;
  * </pre>
  *
  * A branch is {@code {ref, timeline_id, parent, ancestor_lsn, last_record_lsn, created_at, protected,
- * expires_at, ttl, size, schema_only, endpoint: {state, uri, size}}}. Quota refusals are 403
+ * expires_at, ttl, size, schema_only, logical_size_bytes, physical_size_bytes, stored_bytes,
+ * endpoint: {state, uri, size}}} (sizes: {@link io.forkline.pageserver.size.SizeService}; {@code null}
+ * when the branch's timeline is gone). Quota refusals are 403
  * {@code quota_exceeded}; protection and root-branch refusals 409.
  */
 public final class TenantRoutes implements Router.Module {
@@ -55,7 +59,8 @@ public final class TenantRoutes implements Router.Module {
     @Override
     public void register(Router r) {
         r.add("GET", "/v1/status", q -> json.createObjectNode().put("status", "ok"));
-        r.add("GET", "/v1/tenants", q -> tenants.listTenants());
+        r.add("GET", "/v1/tenants", q -> tenantList());
+        r.add("GET", TENANT + "/size", q -> tenants.tenantSize(q.param("tenant")));
         r.add("POST", "/v1/tenants", q -> ApiResponse.created(tenants.createTenant(q.text("name", true))));
         r.add("GET", TENANT + "/config", q -> usage(branches.usage(q.param("tenant"))));
         r.add("POST", TENANT + "/config", q -> usage(branches.configure(q.param("tenant"), q.body())));
@@ -140,6 +145,23 @@ public final class TenantRoutes implements Router.Module {
         return n;
     }
 
+    private ArrayNode tenantList() {
+        ArrayNode arr = json.createArrayNode();
+        for (io.forkline.pageserver.tenant.TenantInfo t : tenants.listTenants()) {
+            ObjectNode n = json.valueToTree(t);
+            try {
+                io.forkline.pageserver.size.TenantSize size = tenants.tenantSize(t.name());
+                n.put("logical_size_bytes", size.logicalSizeBytes());
+                n.put("total_physical_size_bytes", size.totalPhysicalSizeBytes());
+                n.put("history_size_bytes", size.historySizeBytes());
+            } catch (ApiException deletedMeanwhile) {
+                continue;
+            }
+            arr.add(n);
+        }
+        return arr;
+    }
+
     private ArrayNode branchList(String tenant) {
         ArrayNode arr = json.createArrayNode();
         for (TenantService.BranchView v : tenants.listBranches(tenant)) {
@@ -163,6 +185,20 @@ public final class TenantRoutes implements Router.Module {
         return e.deepCopy();
     }
 
+    private void sizes(ObjectNode n, BranchInfo b) {
+        io.forkline.storage.id.TimelineId tl = io.forkline.storage.id.TimelineId.parse(b.timelineId());
+        io.forkline.pageserver.size.TimelineSize size = tenants.sizes().find(tl, java.util.List.of(b.ref()));
+        if (size == null) { // the branch's timeline is gone (deleted meanwhile)
+            n.putNull("logical_size_bytes");
+            n.putNull("physical_size_bytes");
+            n.putNull("stored_bytes");
+        } else {
+            n.put("logical_size_bytes", size.logicalSizeBytes());
+            n.put("physical_size_bytes", size.physicalSizeBytes());
+            n.put("stored_bytes", size.storedBytes());
+        }
+    }
+
     private ObjectNode render(TenantService.BranchView v) {
         BranchInfo b = v.info();
         ObjectNode n = json.createObjectNode();
@@ -177,6 +213,7 @@ public final class TenantRoutes implements Router.Module {
         n.put("ttl", b.ttl());
         n.put("size", b.size() == null ? "s" : b.size());
         n.put("schema_only", b.schemaOnly());
+        sizes(n, b);
         ObjectNode e = n.putObject("endpoint");
         e.put("state", v.endpointState());
         e.put("uri", v.uri());

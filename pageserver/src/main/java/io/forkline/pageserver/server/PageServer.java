@@ -3,9 +3,11 @@ package io.forkline.pageserver.server;
 import io.forkline.compute.postgres.PostgresInstallation;
 import io.forkline.pageserver.api.AdminHttpServer;
 import io.forkline.pageserver.api.BackupRoutes;
+import io.forkline.pageserver.api.MetricsRoutes;
 import io.forkline.pageserver.api.RetentionRoutes;
 import io.forkline.pageserver.api.TenantRoutes;
 import io.forkline.pageserver.backup.BackupService;
+import io.forkline.pageserver.metrics.ServerMetrics;
 import io.forkline.pageserver.retention.GcSettings;
 import io.forkline.pageserver.retention.RetainedLsn;
 import io.forkline.pageserver.retention.RetentionService;
@@ -21,8 +23,8 @@ import java.time.Duration;
 
 /**
  * One Forkline server: the page store under {@code <dataDir>/store} (RocksDB), the tenants and
- * their endpoints, and the admin HTTP API on {@code 127.0.0.1:port}. {@link #close()} stops every
- * endpoint, then the API, then the store.
+ * their endpoints, and the admin HTTP API on {@code 127.0.0.1:port} (with {@code GET /metrics},
+ * {@link ServerMetrics}). {@link #close()} stops the API, then every endpoint, then the store.
  */
 public final class PageServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(PageServer.class);
@@ -31,14 +33,16 @@ public final class PageServer implements AutoCloseable {
     private final TenantService tenants;
     private final BackupService backups;
     private final RetentionService retention;
+    private final ServerMetrics metrics;
     private final AdminHttpServer api;
 
     private PageServer(PageStore store, TenantService tenants, BackupService backups, RetentionService retention,
-                       AdminHttpServer api) {
+                       ServerMetrics metrics, AdminHttpServer api) {
         this.store = store;
         this.tenants = tenants;
         this.backups = backups;
         this.retention = retention;
+        this.metrics = metrics;
         this.api = api;
     }
 
@@ -57,19 +61,24 @@ public final class PageServer implements AutoCloseable {
         TenantService tenants = null;
         BackupService backups = null;
         RetentionService retention = null;
+        ServerMetrics metrics = null;
         try {
             tenants = new TenantService(store, pg, dataDir, clock);
             backups = new BackupService(store, tenants, dataDir, clock);
             retention = new RetentionService(store, tenants, clock, GcSettings.fromSystem());
             BackupService backupSource = backups;
             retention.addSource(t -> RetainedLsn.fromMap(backupSource.retainedLsns(t), "backup"));
+            metrics = new ServerMetrics(store, tenants, retention);
             AdminHttpServer api = AdminHttpServer.start(port, new TenantRoutes(tenants), new BackupRoutes(backups),
-                    new RetentionRoutes(retention, tenants, store));
+                    new RetentionRoutes(retention, tenants, store), new MetricsRoutes(metrics));
             retention.startBackground();
             backups.start(Duration.ofSeconds(1));
             log.info("forkline server on http://127.0.0.1:{} data {}", api.port(), dataDir.toAbsolutePath());
-            return new PageServer(store, tenants, backups, retention, api);
+            return new PageServer(store, tenants, backups, retention, metrics, api);
         } catch (IOException | RuntimeException e) {
+            if (metrics != null) {
+                metrics.close();
+            }
             if (retention != null) {
                 retention.close();
             }
@@ -106,12 +115,18 @@ public final class PageServer implements AutoCloseable {
         return store;
     }
 
+    /** The metrics behind {@code GET /metrics}. */
+    public ServerMetrics metrics() {
+        return metrics;
+    }
+
     @Override
     public void close() {
         try {
             api.close();
         } finally {
             try {
+                metrics.close();
                 retention.close();
                 backups.close();
                 tenants.close();

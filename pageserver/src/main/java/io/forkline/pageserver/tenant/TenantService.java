@@ -54,6 +54,7 @@ public final class TenantService implements AutoCloseable {
     private final List<java.util.function.Predicate<TimelineId>> timelinePins = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final BranchService branches;
     private final BranchReaper reaper;
+    private final io.forkline.pageserver.size.SizeService sizes;
 
     /** A service with the default quotas ({@link Quotas#DEFAULT}) and a reaper pass every 5 s. */
     public TenantService(PageStore store, PostgresInstallation pg, Path dataDir, Clock clock) {
@@ -73,6 +74,33 @@ public final class TenantService implements AutoCloseable {
         this.endpoints = new EndpointManager(store, pg, dataDir);
         this.branches = new BranchService(store, endpoints, clock, this::lock, this::tenant, this::pinned, quotas);
         this.reaper = new BranchReaper(branches, reaperInterval);
+        this.sizes = new io.forkline.pageserver.size.SizeService(store);
+    }
+
+    /** Logical, physical and stored sizes of timelines (cached logical sizes). */
+    public io.forkline.pageserver.size.SizeService sizes() {
+        return sizes;
+    }
+
+    /**
+     * The tenant's sizes: {@code main}'s logical size, the physical ({@code total_physical_size_bytes})
+     * and stored ({@code history_size_bytes}) bytes of every timeline it holds, per timeline with
+     * the refs pointing at it.
+     *
+     * @throws ApiException 400 for an invalid name, 404 for an unknown tenant
+     */
+    public io.forkline.pageserver.size.TenantSize tenantSize(String name) {
+        tenant(name);
+        Map<TimelineId, List<String>> refs = new java.util.HashMap<>();
+        TimelineId main = null;
+        for (BranchView v : listBranches(name)) {
+            TimelineId tl = TimelineId.parse(v.info().timelineId());
+            refs.computeIfAbsent(tl, k -> new ArrayList<>()).add(v.info().ref());
+            if (v.info().parent() == null && v.info().ref().equals("main")) {
+                main = tl;
+            }
+        }
+        return sizes.tenant(name, main, refs);
     }
 
     /** Branch operations beyond create/list/delete: put, reset, restore, protect, quotas, sizes, TTL. */

@@ -172,7 +172,7 @@ public final class GarbageCollector {
             }
             for (int i = 0; i < history.size(); i++) {
                 if (history.removed(i)) {
-                    pending.add(new PageStore.VersionRef(key, history.lsn(i)));
+                    pending.add(new PageStore.VersionRef(key, history.lsn(i), history.valueLength(i)));
                     removed++;
                     bytesRemoved += STORED_KEY_BYTES + history.valueLength(i);
                     if (history.tombstone(i)) {

@@ -13,10 +13,13 @@ import org.rocksdb.ColumnFamilyOptions;
 import org.rocksdb.CompressionType;
 import org.rocksdb.DBOptions;
 import org.rocksdb.LRUCache;
+import org.rocksdb.Range;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
+import org.rocksdb.SizeApproximationFlag;
+import org.rocksdb.Slice;
 import org.rocksdb.WriteBatch;
 import org.rocksdb.WriteOptions;
 
@@ -43,6 +46,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *   timelines  timelineId(16) | 0x01                    -> {@link TimelineMetadata#encode()}
  *              timelineId(16) | 0x02                    -> lastRecordLsn(8)
  *              timelineId(16) | 0x03                    -> applied GC cutoff LSN(8) (absent = 0)
+ *              timelineId(16) | 0x04                    -> stored bytes(8) (absent = not counted yet)
  *   committs   timelineId(16) | commitTime+2^63(8) | lsn(8) -> empty   (commit timestamp index)
  *   meta       UTF-8 name                               -> bytes       (pageserver's own records)
  * </pre>
@@ -58,6 +62,15 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@link #deleteVersionsBelowGcCutoff}. Once a timeline's applied GC cutoff is above 0,
  * {@link #createTimeline} refuses branch points below it; the check and the cutoff update are
  * serialized, so a GC that advances the cutoff and then lists the children never misses a branch.
+ *
+ * <p>Sizes: {@link #storedBytes} is an exact counter of the timeline's own versions (key 42 B +
+ * value, before compression), kept in the same atomic batch as every commit and GC delete;
+ * {@link #physicalSize} is RocksDB's approximation of the bytes the timeline's own key range takes
+ * (compressed files plus memtables).
+ *
+ * <p>Reads: a {@link ReadListener} set with {@link #setReadListener} sees every {@link #get} and
+ * {@link #getVersion} (page reads: basebackups, GC's ancestor checks; not a {@link TimelineWriter}'s
+ * own read-modify-write reads).
  *
  * <p>Thread-safe. Directory layout: {@code dir/} is a RocksDB database.
  */
@@ -78,9 +91,28 @@ public final class PageStore implements AutoCloseable {
     private final Map<TimelineId, TimelineState> timelines = new ConcurrentHashMap<>();
     /** Serializes branch creation against GC cutoff advances (see {@link #advanceGcCutoff}). */
     private final Object branchLock = new Object();
+    private volatile ReadListener readListener;
 
-    /** Cached timeline: immutable metadata plus the durable last record LSN and applied GC cutoff. */
-    private record TimelineState(TimelineMetadata metadata, AtomicLong lastRecordLsn, AtomicLong gcCutoff) {
+    /**
+     * Cached timeline: immutable metadata plus the durable last record LSN, applied GC cutoff and
+     * stored bytes ({@code -1}: not counted yet, a timeline written before the counter existed;
+     * updates hold the state's monitor).
+     */
+    private record TimelineState(TimelineMetadata metadata, AtomicLong lastRecordLsn, AtomicLong gcCutoff,
+                                 AtomicLong storedBytes) {
+    }
+
+    /** Observes page reads ({@link #get}, {@link #getVersion}); see {@link #setReadListener}. */
+    @FunctionalInterface
+    public interface ReadListener {
+        /**
+         * Called on the reading thread after each read, also when it found nothing. Must be fast and
+         * must not throw.
+         *
+         * @param timeline the timeline asked for (not the ancestor that held the version)
+         * @param nanos    wall time of the read, nanoseconds
+         */
+        void pageRead(TimelineId timeline, long nanos);
     }
 
     private PageStore(RocksDB db, List<ColumnFamilyHandle> handles, List<AutoCloseable> owned) {
@@ -151,7 +183,10 @@ public final class PageStore implements AutoCloseable {
                     long lastLsn = last == null ? md.startLsn() : bytesToLong(last, 0);
                     byte[] cutoff = getRaw(timelinesCf, timelineKey(md.id(), (byte) 3));
                     long gcCutoff = cutoff == null ? 0L : bytesToLong(cutoff, 0);
-                    timelines.put(md.id(), new TimelineState(md, new AtomicLong(lastLsn), new AtomicLong(gcCutoff)));
+                    byte[] stored = getRaw(timelinesCf, timelineKey(md.id(), (byte) 4));
+                    long storedBytes = stored == null ? -1L : bytesToLong(stored, 0);
+                    timelines.put(md.id(), new TimelineState(md, new AtomicLong(lastLsn), new AtomicLong(gcCutoff),
+                            new AtomicLong(storedBytes)));
                 }
             }
         }
@@ -186,12 +221,13 @@ public final class PageStore implements AutoCloseable {
             try (WriteBatch batch = new WriteBatch()) {
                 batch.put(timelinesCf, timelineKey(metadata.id(), (byte) 1), metadata.encode());
                 batch.put(timelinesCf, timelineKey(metadata.id(), (byte) 2), longToBytes(metadata.startLsn()));
+                batch.put(timelinesCf, timelineKey(metadata.id(), (byte) 4), longToBytes(0L));
                 db.write(syncWrite, batch);
             } catch (RocksDBException e) {
                 throw new StorageException("cannot create timeline " + metadata.id(), e);
             }
-            timelines.put(metadata.id(),
-                    new TimelineState(metadata, new AtomicLong(metadata.startLsn()), new AtomicLong(0L)));
+            timelines.put(metadata.id(), new TimelineState(metadata, new AtomicLong(metadata.startLsn()),
+                    new AtomicLong(0L), new AtomicLong(0L)));
         }
     }
 
@@ -302,6 +338,7 @@ public final class PageStore implements AutoCloseable {
             batch.delete(timelinesCf, timelineKey(id, (byte) 1));
             batch.delete(timelinesCf, timelineKey(id, (byte) 2));
             batch.delete(timelinesCf, timelineKey(id, (byte) 3));
+            batch.delete(timelinesCf, timelineKey(id, (byte) 4));
             db.write(syncWrite, batch);
             // Range tombstones stay in memtables and are processed by every new iterator until
             // compacted away; compacting the deleted range keeps point reads fast after many deletes.
@@ -311,6 +348,106 @@ public final class PageStore implements AutoCloseable {
             throw new StorageException("cannot delete timeline " + id, e);
         }
         timelines.remove(id);
+    }
+
+    // ---------------------------------------------------------------- sizes
+
+    /**
+     * The bytes of the timeline's own stored versions (not its ancestors'): for every version, its
+     * 42-byte key plus its value, before compression. Exact: every {@link TimelineWriter#commit}
+     * adds what it wrote (a version staged twice at the same key and LSN in one batch counts once),
+     * every {@link #deleteVersionsBelowGcCutoff} subtracts what it removed, in the same atomic
+     * RocksDB batch as the change itself. A timeline written before this counter existed is counted
+     * once by a scan of its versions (O(its versions)) on first use, then kept.
+     *
+     * @return bytes, at least 0
+     * @throws IllegalArgumentException when the timeline does not exist
+     */
+    public long storedBytes(TimelineId id) {
+        TimelineState s = state(id);
+        long v = s.storedBytes().get();
+        if (v >= 0) {
+            return v;
+        }
+        synchronized (s) {
+            return countedStoredBytes(id, s);
+        }
+    }
+
+    /** The counter of {@code s}, counting it by a scan first when absent; caller holds {@code s}'s monitor. */
+    private long countedStoredBytes(TimelineId id, TimelineState s) {
+        long v = s.storedBytes().get();
+        if (v >= 0) {
+            return v;
+        }
+        long[] sum = new long[1];
+        forEachVersion(id, null, (key, lsn, valueLength) -> {
+            sum[0] += VKEY_LENGTH + valueLength;
+            return true;
+        });
+        try {
+            db.put(timelinesCf, syncWrite, timelineKey(id, (byte) 4), longToBytes(sum[0]));
+        } catch (RocksDBException e) {
+            throw new StorageException("cannot store the byte count of timeline " + id + ": " + e.getMessage(), e);
+        }
+        s.storedBytes().set(sum[0]);
+        return sum[0];
+    }
+
+    /**
+     * RocksDB's estimate of the bytes the timeline's own versions and commit-timestamp entries take
+     * (its key prefix range in the {@code versions} and {@code committs} column families): SST file
+     * bytes on disk (LZ4-compressed, estimated from the files' index blocks, so at block
+     * granularity: 16 KiB) plus the memtables' estimate of their entries (uncompressed). Deleted
+     * versions (GC, tombstones) keep counting until compaction drops them. Cheap: no data is read.
+     *
+     * @return bytes, at least 0; approximate
+     * @throws IllegalArgumentException when the timeline does not exist
+     */
+    public long physicalSize(TimelineId id) {
+        state(id);
+        byte[] from = new byte[TimelineId.LENGTH];
+        id.writeTo(from, 0);
+        byte[] to = increment(from);
+        long total = 0;
+        for (ColumnFamilyHandle cf : List.of(versions, commitTs)) {
+            try (Slice a = new Slice(from); Slice b = new Slice(to)) {
+                long[] sizes = db.getApproximateSizes(cf, List.of(new Range(a, b)),
+                        SizeApproximationFlag.INCLUDE_MEMTABLES, SizeApproximationFlag.INCLUDE_FILES);
+                total += Math.max(0, sizes[0]);
+            }
+        }
+        return total;
+    }
+
+    /**
+     * Compacts the timeline's own key range (versions and commit-timestamp entries), so that the
+     * disk space of versions GC deleted is given back now rather than at RocksDB's next background
+     * compaction of those files; {@link #physicalSize} then reflects the deletes. Blocks until done;
+     * costs a rewrite of the range's SST files (O(its size)). Reads and writes go on meanwhile.
+     *
+     * @throws IllegalArgumentException when the timeline does not exist
+     * @throws StorageException         when RocksDB fails
+     */
+    public void compactTimeline(TimelineId id) {
+        state(id);
+        byte[] from = new byte[TimelineId.LENGTH];
+        id.writeTo(from, 0);
+        byte[] to = increment(from);
+        try {
+            db.compactRange(versions, from, to);
+            db.compactRange(commitTs, from, to);
+        } catch (RocksDBException e) {
+            throw new StorageException("cannot compact timeline " + id + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Sets (or with {@code null} removes) the listener of page reads. One listener per store; the
+     * last call wins.
+     */
+    public void setReadListener(ReadListener listener) {
+        this.readListener = listener;
     }
 
     private TimelineState state(TimelineId id) {
@@ -335,6 +472,12 @@ public final class PageStore implements AutoCloseable {
         return v == null || v.value().length == 0 ? null : v.value();
     }
 
+    /** {@link #get} without telling the {@link ReadListener}: a writer's own read-modify-write reads. */
+    byte[] getUnobserved(TimelineId timeline, Key key, long lsn) {
+        Version v = lookup(timeline, key, lsn);
+        return v == null || v.value().length == 0 ? null : v.value();
+    }
+
     /** A stored version: its LSN and value (empty for a tombstone). */
     public record Version(long lsn, byte[] value) {
     }
@@ -345,6 +488,17 @@ public final class PageStore implements AutoCloseable {
      * @return {@code null} when no version exists at or below {@code lsn} on the timeline or its ancestors
      */
     public Version getVersion(TimelineId timeline, Key key, long lsn) {
+        ReadListener l = readListener;
+        if (l == null) {
+            return lookup(timeline, key, lsn);
+        }
+        long t0 = System.nanoTime();
+        Version v = lookup(timeline, key, lsn);
+        l.pageRead(timeline, System.nanoTime() - t0);
+        return v;
+    }
+
+    private Version lookup(TimelineId timeline, Key key, long lsn) {
         byte[] seek = new byte[VKEY_LENGTH];
         key.writeTo(seek, TimelineId.LENGTH);
         TimelineId tl = timeline;
@@ -496,8 +650,17 @@ public final class PageStore implements AutoCloseable {
         boolean visit(Key key, long lsn, int valueLength);
     }
 
-    /** The coordinates of one stored version of a timeline. */
-    public record VersionRef(Key key, long lsn) {
+    /**
+     * The coordinates of one stored version of a timeline.
+     *
+     * @param valueLength its value's length in bytes (0 for a tombstone), or {@code -1} when the
+     *                    caller does not know it (the store then reads it, for {@link #storedBytes})
+     */
+    public record VersionRef(Key key, long lsn, int valueLength) {
+        /** A version whose value length the store looks up itself. */
+        public VersionRef(Key key, long lsn) {
+            this(key, lsn, -1);
+        }
     }
 
     /**
@@ -549,10 +712,13 @@ public final class PageStore implements AutoCloseable {
      * @throws StorageException         when the write fails; then none of the batch is applied
      */
     public void deleteVersionsBelowGcCutoff(TimelineId timeline, List<VersionRef> refs) {
-        long cutoff = state(timeline).gcCutoff().get();
+        TimelineState s = state(timeline);
+        long cutoff = s.gcCutoff().get();
         try (WriteBatch batch = new WriteBatch(); WriteOptions wo = new WriteOptions()) {
             byte[] k = new byte[VKEY_LENGTH];
             timeline.writeTo(k, 0);
+            long removedBytes = 0;
+            byte[] noCopy = new byte[0];
             for (VersionRef r : refs) {
                 if (Long.compareUnsigned(r.lsn(), cutoff) >= 0) {
                     throw new IllegalArgumentException("cannot delete version of " + r.key() + " at "
@@ -561,9 +727,22 @@ public final class PageStore implements AutoCloseable {
                 }
                 r.key().writeTo(k, TimelineId.LENGTH);
                 putLong(k, TimelineId.LENGTH + Key.LENGTH, r.lsn());
+                int length = r.valueLength();
+                if (length < 0) {
+                    length = db.get(versions, k, noCopy);
+                }
+                if (length >= 0) {
+                    removedBytes += VKEY_LENGTH + length;
+                }
                 batch.delete(versions, k);
             }
-            db.write(wo, batch);
+            synchronized (s) {
+                long stored = countedStoredBytes(timeline, s);
+                long after = Math.max(0, stored - removedBytes);
+                batch.put(timelinesCf, timelineKey(timeline, (byte) 4), longToBytes(after));
+                db.write(wo, batch);
+                s.storedBytes().set(after);
+            }
         } catch (RocksDBException e) {
             throw new StorageException("cannot delete " + refs.size() + " versions of timeline " + timeline + ": "
                     + e.getMessage(), e);
@@ -582,13 +761,23 @@ public final class PageStore implements AutoCloseable {
         return new TimelineWriter(this, timeline);
     }
 
-    void commit(TimelineId timeline, WriteBatch batch, long lastRecordLsn) {
+    /**
+     * Writes a writer's batch with the new last record LSN and stored-bytes counter.
+     *
+     * @param addedBytes key + value bytes of the versions the batch adds
+     */
+    void commit(TimelineId timeline, WriteBatch batch, long lastRecordLsn, long addedBytes) {
         TimelineState s = state(timeline);
-        try {
-            batch.put(timelinesCf, timelineKey(timeline, (byte) 2), longToBytes(lastRecordLsn));
-            db.write(syncWrite, batch);
-        } catch (RocksDBException e) {
-            throw new StorageException("cannot commit versions of timeline " + timeline + ": " + e.getMessage(), e);
+        synchronized (s) {
+            long stored = countedStoredBytes(timeline, s) + addedBytes;
+            try {
+                batch.put(timelinesCf, timelineKey(timeline, (byte) 2), longToBytes(lastRecordLsn));
+                batch.put(timelinesCf, timelineKey(timeline, (byte) 4), longToBytes(stored));
+                db.write(syncWrite, batch);
+            } catch (RocksDBException e) {
+                throw new StorageException("cannot commit versions of timeline " + timeline + ": " + e.getMessage(), e);
+            }
+            s.storedBytes().set(stored);
         }
         s.lastRecordLsn().accumulateAndGet(lastRecordLsn, (a, b) -> Long.compareUnsigned(a, b) >= 0 ? a : b);
     }

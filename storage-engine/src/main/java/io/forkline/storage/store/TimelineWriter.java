@@ -21,7 +21,11 @@ public final class TimelineWriter implements AutoCloseable {
     private final TimelineId timeline;
     private WriteBatch batch = new WriteBatch();
     private final TreeMap<Key, byte[]> staged = new TreeMap<>();
+    /** LSN of each key's version in {@link #staged}. */
+    private final java.util.HashMap<Key, Long> stagedLsn = new java.util.HashMap<>();
     private int stagedBytes;
+    /** Key (42 B) + value bytes the batch adds to the store; a re-staged (key, LSN) counts once. */
+    private long addedBytes;
 
     TimelineWriter(PageStore store, TimelineId timeline) {
         this.store = store;
@@ -38,7 +42,12 @@ public final class TimelineWriter implements AutoCloseable {
      */
     public void put(Key key, long lsn, byte[] value) {
         store.putVersion(batch, timeline, key, lsn, value);
-        staged.put(key, value);
+        byte[] previous = staged.put(key, value);
+        Long previousLsn = stagedLsn.put(key, lsn);
+        if (previous != null && previousLsn == lsn) {
+            addedBytes -= previous.length + 42;
+        }
+        addedBytes += value.length + 42;
         stagedBytes += value.length + 42;
     }
 
@@ -61,7 +70,7 @@ public final class TimelineWriter implements AutoCloseable {
         if (v != null) {
             return v.length == 0 ? null : v;
         }
-        return store.get(timeline, key, lsn);
+        return store.getUnobserved(timeline, key, lsn);
     }
 
     /** Like {@link PageStore#scan}, with staged versions merged on top. */
@@ -90,11 +99,13 @@ public final class TimelineWriter implements AutoCloseable {
      * @throws StorageException when the write fails; nothing of the batch is then visible
      */
     public void commit(long lastRecordLsn) {
-        store.commit(timeline, batch, lastRecordLsn);
+        store.commit(timeline, batch, lastRecordLsn, addedBytes);
         batch.close();
         batch = new WriteBatch();
         staged.clear();
+        stagedLsn.clear();
         stagedBytes = 0;
+        addedBytes = 0;
     }
 
     /** Drops anything staged and not committed. */
@@ -102,5 +113,6 @@ public final class TimelineWriter implements AutoCloseable {
     public void close() {
         batch.close();
         staged.clear();
+        stagedLsn.clear();
     }
 }

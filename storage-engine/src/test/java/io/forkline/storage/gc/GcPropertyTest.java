@@ -247,6 +247,8 @@ class GcPropertyTest {
         assertThat(r.versionsExamined()).as(ctx).isEqualTo(before);
         assertThat(countVersions(store, t.id)).as(ctx + ": versions on disk after GC")
                 .isEqualTo(before - r.versionsRemoved());
+        assertThat(store.storedBytes(t.id)).as(ctx + ": stored-bytes counter after GC")
+                .isEqualTo(scannedBytes(store, t.id));
         assertNothingShadowedLeft(store, t, cutoff, ctx);
         verifySubtree(store, t, historyLsns, ctx + " after GC of " + t.id + " at " + cutoff);
     }
@@ -317,6 +319,16 @@ class GcPropertyTest {
             out.add(at);
             addBranchPoints(c, at, out);
         }
+    }
+
+    /** Key (42 B) + value bytes of the timeline's versions, by a scan: what {@link PageStore#storedBytes} counts. */
+    private static long scannedBytes(PageStore store, TimelineId id) {
+        long[] n = new long[1];
+        store.forEachVersion(id, null, (k, lsn, len) -> {
+            n[0] += 42 + len;
+            return true;
+        });
+        return n[0];
     }
 
     private static long countVersions(PageStore store, TimelineId id) {

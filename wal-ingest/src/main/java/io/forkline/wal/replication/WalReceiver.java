@@ -79,6 +79,15 @@ public final class WalReceiver implements AutoCloseable {
     private volatile long receivedLsn;
     private volatile long recordsIngested;
     private volatile int connects;
+    /** End of the last WAL chunk received from the compute, bytes (0 before the first). */
+    private volatile long receivedEnd;
+    /**
+     * Arrival times of received WAL not yet durable, oldest first: {@code {chunkEnd, System.nanoTime()}}
+     * per chunk (PostgreSQL's {@code LagTracker} idea, walsender.c). Bounded: when full, the newest
+     * sample's end moves forward, so the reported lag errs on the high side. Guarded by itself.
+     */
+    private final java.util.ArrayDeque<long[]> arrivals = new java.util.ArrayDeque<>();
+    private static final int MAX_ARRIVALS = 1024;
 
     private WalReceiver(PageStore store, TimelineId timeline, long startLsn, WalReceiverConfig config,
                         Consumer<WalRecord> observer) {
@@ -167,6 +176,35 @@ public final class WalReceiver implements AutoCloseable {
      */
     public long receivedLsn() {
         return receivedLsn;
+    }
+
+    /**
+     * Ingest lag in bytes: how much WAL this receiver has received from its compute that is not
+     * durable yet ({@code end of the last chunk received - receivedLsn()}), 0 when caught up. The
+     * compute's walsender sends WAL as soon as the compute flushed it, so this is the compute's
+     * flushed WAL that Forkline does not hold durably yet, minus what is still on the wire.
+     */
+    public long lagBytes() {
+        long end = receivedEnd;
+        long durable = receivedLsn;
+        return Long.compareUnsigned(end, durable) > 0 ? end - durable : 0;
+    }
+
+    /**
+     * Ingest lag in seconds: the age of the oldest received WAL byte that is not durable yet (now
+     * minus when its chunk arrived), 0 when everything received is durable. Like PostgreSQL's
+     * {@code flush_lag} of {@code pg_stat_replication}, seen from this side.
+     */
+    public double lagSeconds() {
+        long durable = receivedLsn;
+        synchronized (arrivals) {
+            for (long[] a : arrivals) {
+                if (Long.compareUnsigned(a[0], durable) > 0) {
+                    return Math.max(0, System.nanoTime() - a[1]) / 1e9;
+                }
+            }
+        }
+        return 0;
     }
 
     /** Records ingested (committed or about to be) by this receiver. */
@@ -434,10 +472,26 @@ public final class WalReceiver implements AutoCloseable {
             }
             int len = buf.remaining();
             long chunkEnd = stream.getLastReceiveLSN().asLong();
+            noteArrival(chunkEnd);
             sink.accept(chunkEnd - len, buf.array(), buf.arrayOffset() + buf.position(), len);
             if (sink.bytesSinceCommit() >= config.commitIntervalBytes()
                     || System.nanoTime() - batchStartNanos >= maxDelayNanos) {
                 acked = commitAndAcknowledge(sink, stream, acked);
+            }
+        }
+    }
+
+    private void noteArrival(long chunkEnd) {
+        if (Long.compareUnsigned(chunkEnd, receivedEnd) <= 0) {
+            return;
+        }
+        receivedEnd = chunkEnd;
+        synchronized (arrivals) {
+            long[] last = arrivals.peekLast();
+            if (arrivals.size() >= MAX_ARRIVALS && last != null) {
+                last[0] = chunkEnd;
+            } else {
+                arrivals.addLast(new long[]{chunkEnd, System.nanoTime()});
             }
         }
     }
@@ -487,6 +541,11 @@ public final class WalReceiver implements AutoCloseable {
                 receivedLsn = r;
             }
             progress.notifyAll();
+        }
+        synchronized (arrivals) {
+            while (!arrivals.isEmpty() && Long.compareUnsigned(arrivals.peekFirst()[0], r) <= 0) {
+                arrivals.pollFirst();
+            }
         }
     }
 

@@ -1,0 +1,251 @@
+package io.forkline.pageserver.metrics;
+
+import io.forkline.pageserver.endpoint.EndpointManager;
+import io.forkline.pageserver.endpoint.EndpointState;
+import io.forkline.pageserver.retention.RetentionService;
+import io.forkline.pageserver.size.TenantSize;
+import io.forkline.pageserver.size.TimelineSize;
+import io.forkline.pageserver.tenant.TenantInfo;
+import io.forkline.pageserver.tenant.TenantService;
+import io.forkline.storage.id.TimelineId;
+import io.forkline.storage.lsn.Lsn;
+import io.forkline.storage.store.PageStore;
+import io.forkline.storage.timeline.TimelineMetadata;
+import io.forkline.wal.replication.WalReceiver;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.MultiGauge;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The server's metrics in Prometheus text format 0.0.4 (Micrometer's {@link PrometheusMeterRegistry}),
+ * served by {@code GET /metrics}. Labels: {@code tenant}, {@code branch} (the ref; empty for a
+ * timeline no ref points at), {@code timeline_id}.
+ *
+ * <pre>
+ *   forkline_timeline_last_record_lsn{tenant,branch,timeline_id}       gauge: durable last record LSN, bytes
+ *   forkline_ingest_lag_bytes{tenant,branch,timeline_id}               gauge: WAL received from the running
+ *                                                                      compute and not durable yet
+ *   forkline_ingest_lag_seconds{tenant,branch,timeline_id}             gauge: age of the oldest such byte
+ *                                                                      (WalReceiver#lagSeconds); both only
+ *                                                                      for running endpoints
+ *   forkline_getpage_seconds_{count,sum,bucket,max}{tenant,branch,timeline_id}
+ *                                                                      timer: page reads (PageStore.get /
+ *                                                                      getVersion: basebackup pages, GC's
+ *                                                                      ancestor checks; not ingest's own reads)
+ *   forkline_gc_runs_total, forkline_gc_versions_removed_total,
+ *   forkline_gc_removed_bytes_total                                    counters since start (timelines collected;
+ *                                                                      key + value bytes, uncompressed)
+ *   forkline_branch_logical_size_bytes / _physical_size_bytes / _stored_bytes{tenant,branch,timeline_id}
+ *   forkline_tenant_logical_size_bytes / _physical_size_bytes / _history_size_bytes{tenant}
+ *   forkline_endpoint_state{tenant,branch,timeline_id,state}           1 for the endpoint's state, 0 for the others
+ *                                                                      (provisioning, running, stopped)
+ * </pre>
+ *
+ * Gauges are recomputed at each scrape (sizes: {@link io.forkline.pageserver.size.SizeService}, the
+ * logical size cached per timeline and LSN); the GetPage timer is fed by a
+ * {@link PageStore.ReadListener} installed on construction and removed by {@link #close()}.
+ * Thread-safe; scrapes are serialized.
+ */
+public final class ServerMetrics implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ServerMetrics.class);
+
+    /** Media type of {@link #scrape()}. */
+    public static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
+    private static final Duration[] GETPAGE_BUCKETS = {Duration.ofNanos(10_000), Duration.ofNanos(50_000),
+            Duration.ofNanos(100_000), Duration.ofNanos(500_000), Duration.ofMillis(1), Duration.ofMillis(5),
+            Duration.ofMillis(10), Duration.ofMillis(50), Duration.ofMillis(100), Duration.ofSeconds(1)};
+
+    private final PageStore store;
+    private final TenantService tenants;
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final Map<TimelineId, Timer> getPage = new ConcurrentHashMap<>();
+    private final MultiGauge lastRecordLsn;
+    private final MultiGauge lagBytes;
+    private final MultiGauge lagSeconds;
+    private final MultiGauge branchLogical;
+    private final MultiGauge branchPhysical;
+    private final MultiGauge branchStored;
+    private final MultiGauge tenantLogical;
+    private final MultiGauge tenantPhysical;
+    private final MultiGauge tenantHistory;
+    private final MultiGauge endpointState;
+
+    /**
+     * Registers the meters and installs the GetPage listener on {@code store} (replacing any other).
+     */
+    public ServerMetrics(PageStore store, TenantService tenants, RetentionService retention) {
+        this.store = store;
+        this.tenants = tenants;
+        FunctionCounter.builder("forkline.gc.runs", retention, r -> r.totals().runs())
+                .description("GC runs (timelines collected) since the server started").register(registry);
+        FunctionCounter.builder("forkline.gc.versions.removed", retention, r -> r.totals().versionsRemoved())
+                .description("page versions GC removed since the server started").register(registry);
+        FunctionCounter.builder("forkline.gc.removed", retention, r -> r.totals().bytesRemoved()).baseUnit("bytes")
+                .description("key + value bytes (uncompressed) of the versions GC removed since the server started")
+                .register(registry);
+        lastRecordLsn = gauge("forkline.timeline.last.record.lsn", null,
+                "durable last record LSN of the timeline (WAL byte position)");
+        lagBytes = gauge("forkline.ingest.lag.bytes", "bytes",
+                "WAL received from the running compute that is not durable yet");
+        lagSeconds = gauge("forkline.ingest.lag.seconds", "seconds",
+                "age of the oldest received WAL byte that is not durable yet; 0 when caught up");
+        branchLogical = gauge("forkline.branch.logical.size.bytes", "bytes",
+                "logical size (relation blocks x 8192) at the timeline's last record LSN");
+        branchPhysical = gauge("forkline.branch.physical.size.bytes", "bytes",
+                "approximate on-disk bytes (compressed) of the timeline's own versions");
+        branchStored = gauge("forkline.branch.stored.bytes", "bytes",
+                "exact key + value bytes (uncompressed) of the timeline's own versions");
+        tenantLogical = gauge("forkline.tenant.logical.size.bytes", "bytes", "logical size of the tenant's main");
+        tenantPhysical = gauge("forkline.tenant.physical.size.bytes", "bytes",
+                "approximate on-disk bytes of every timeline of the tenant");
+        tenantHistory = gauge("forkline.tenant.history.size.bytes", "bytes",
+                "exact uncompressed bytes of every version the tenant keeps");
+        endpointState = gauge("forkline.endpoint.state", null,
+                "1 for the branch endpoint's current state, 0 for the other states");
+        store.setReadListener(this::pageRead);
+    }
+
+    private MultiGauge gauge(String name, String unit, String description) {
+        MultiGauge.Builder b = MultiGauge.builder(name).description(description);
+        if (unit != null) {
+            b.baseUnit(unit);
+        }
+        return b.register(registry);
+    }
+
+    private void pageRead(TimelineId timeline, long nanos) {
+        Timer t = getPage.get(timeline);
+        if (t == null) {
+            t = getPage.computeIfAbsent(timeline, this::newGetPageTimer);
+        }
+        t.record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    private Timer newGetPageTimer(TimelineId timeline) {
+        TimelineMetadata md = store.timeline(timeline);
+        String tenant = md == null ? "" : md.tenant().name();
+        String ref = "";
+        if (md != null) {
+            try {
+                for (TenantService.BranchView v : tenants.listBranches(tenant)) {
+                    if (v.info().timelineId().equals(timeline.toString())) {
+                        ref = v.info().ref();
+                        break;
+                    }
+                }
+            } catch (RuntimeException e) {
+                // the read itself must not fail for its metric: label the timer without the branch
+                log.warn("cannot find the branch of timeline {} for its GetPage metric: {}", timeline, e.toString());
+            }
+        }
+        return Timer.builder("forkline.getpage")
+                .description("page reads (GetPage@LSN): basebackup pages, GC's ancestor checks")
+                .tags(labels(tenant, ref, timeline.toString()))
+                .serviceLevelObjectives(GETPAGE_BUCKETS)
+                .register(registry);
+    }
+
+    private static Tags labels(String tenant, String ref, String timelineId) {
+        return Tags.of("tenant", tenant, "branch", ref, "timeline_id", timelineId);
+    }
+
+    /**
+     * Recomputes the gauges and renders every meter.
+     *
+     * @return Prometheus text exposition format 0.0.4 ({@link #CONTENT_TYPE})
+     */
+    public synchronized String scrape() {
+        refresh();
+        return registry.scrape();
+    }
+
+    private void refresh() {
+        List<MultiGauge.Row<?>> lsn = new ArrayList<>();
+        List<MultiGauge.Row<?>> lagB = new ArrayList<>();
+        List<MultiGauge.Row<?>> lagS = new ArrayList<>();
+        List<MultiGauge.Row<?>> logical = new ArrayList<>();
+        List<MultiGauge.Row<?>> physical = new ArrayList<>();
+        List<MultiGauge.Row<?>> stored = new ArrayList<>();
+        List<MultiGauge.Row<?>> tLogical = new ArrayList<>();
+        List<MultiGauge.Row<?>> tPhysical = new ArrayList<>();
+        List<MultiGauge.Row<?>> tHistory = new ArrayList<>();
+        List<MultiGauge.Row<?>> states = new ArrayList<>();
+        for (TenantInfo t : tenants.listTenants()) {
+            String tenant = t.name();
+            TenantSize size;
+            List<TenantService.BranchView> branches;
+            try {
+                branches = tenants.listBranches(tenant);
+                size = tenants.tenantSize(tenant);
+            } catch (io.forkline.pageserver.api.ApiException deletedMeanwhile) {
+                continue;
+            }
+            Tags tenantTags = Tags.of("tenant", tenant);
+            tLogical.add(MultiGauge.Row.of(tenantTags, size.logicalSizeBytes()));
+            tPhysical.add(MultiGauge.Row.of(tenantTags, size.totalPhysicalSizeBytes()));
+            tHistory.add(MultiGauge.Row.of(tenantTags, size.historySizeBytes()));
+            for (TimelineSize s : size.timelines()) {
+                List<String> refs = s.refs().isEmpty() ? List.of("") : s.refs();
+                for (String ref : refs) {
+                    Tags tags = labels(tenant, ref, s.timelineId());
+                    lsn.add(MultiGauge.Row.of(tags, (double) Lsn.parse(s.lastRecordLsn())));
+                    logical.add(MultiGauge.Row.of(tags, s.logicalSizeBytes()));
+                    physical.add(MultiGauge.Row.of(tags, s.physicalSizeBytes()));
+                    stored.add(MultiGauge.Row.of(tags, s.storedBytes()));
+                }
+            }
+            for (TenantService.BranchView v : branches) {
+                String ref = v.info().ref();
+                Tags tags = labels(tenant, ref, v.info().timelineId());
+                for (EndpointState st : EndpointState.values()) {
+                    states.add(MultiGauge.Row.of(tags.and("state", st.apiName()),
+                            st.apiName().equals(v.endpointState()) ? 1 : 0));
+                }
+                EndpointManager.Endpoint e = tenants.endpoints().get(tenant, ref);
+                WalReceiver r = e == null ? null : e.receiver();
+                if (r != null && e.active()) {
+                    Tags rt = labels(tenant, ref, r.timeline().toString());
+                    lagB.add(MultiGauge.Row.of(rt, r.lagBytes()));
+                    lagS.add(MultiGauge.Row.of(rt, r.lagSeconds()));
+                }
+            }
+        }
+        lastRecordLsn.register(lsn, true);
+        lagBytes.register(lagB, true);
+        lagSeconds.register(lagS, true);
+        branchLogical.register(logical, true);
+        branchPhysical.register(physical, true);
+        branchStored.register(stored, true);
+        tenantLogical.register(tLogical, true);
+        tenantPhysical.register(tPhysical, true);
+        tenantHistory.register(tHistory, true);
+        endpointState.register(states, true);
+        getPage.entrySet().removeIf(en -> {
+            if (store.timeline(en.getKey()) == null) {
+                registry.remove(en.getValue());
+                return true;
+            }
+            return false;
+        });
+    }
+
+    /** Removes the GetPage listener from the store and closes the registry. */
+    @Override
+    public void close() {
+        store.setReadListener(null);
+        registry.close();
+    }
+}

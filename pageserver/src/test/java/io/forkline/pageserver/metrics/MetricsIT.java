@@ -1,0 +1,174 @@
+package io.forkline.pageserver.metrics;
+
+import io.forkline.pageserver.retention.GcSettings;
+import io.forkline.pageserver.server.PageServer;
+import io.forkline.pageserver.tenant.TenantService;
+import io.forkline.pageserver.testing.Sql;
+import io.forkline.storage.id.TimelineId;
+import io.forkline.storage.lsn.Lsn;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * {@code GET /metrics} of a server whose {@code main} endpoint (real PostgreSQL 15) ingested some
+ * writes: every metric family is there with plausible values, and GC runs show after an on-demand
+ * GC. Background GC is off so the GC counter only moves when the test asks.
+ */
+class MetricsIT {
+    private static final String TENANT = "met";
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    /** {@code name{labels} value}; Micrometer writes no timestamps. */
+    private static final Pattern SAMPLE = Pattern.compile("^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\\{(.*)})? (\\S+)$");
+    private static final Pattern LABEL = Pattern.compile("([a-zA-Z_][a-zA-Z0-9_]*)=\"((?:[^\"\\\\]|\\\\.)*)\"");
+
+    private static PageServer server;
+    private static TenantService tenants;
+    private static String base;
+
+    private record Sample(String name, Map<String, String> labels, double value) {
+    }
+
+    @BeforeAll
+    static void start() throws Exception {
+        System.setProperty(GcSettings.INTERVAL_PROPERTY, "0");
+        Path dir = Path.of("target", "it", "metrics-" + System.nanoTime()).toAbsolutePath();
+        server = PageServer.start(dir, 0, Clock.systemUTC());
+        tenants = server.tenants();
+        base = "http://127.0.0.1:" + server.port();
+    }
+
+    @AfterAll
+    static void stop() {
+        System.clearProperty(GcSettings.INTERVAL_PROPERTY);
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    private static HttpResponse<String> get(String path) throws Exception {
+        return HTTP.send(HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofMinutes(1)).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static List<Sample> scrape() throws Exception {
+        HttpResponse<String> r = get("/metrics");
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        assertThat(r.headers().firstValue("Content-Type")).hasValue(ServerMetrics.CONTENT_TYPE);
+        List<Sample> out = new ArrayList<>();
+        for (String line : r.body().split("\n")) {
+            if (line.isBlank() || line.startsWith("#")) {
+                continue;
+            }
+            Matcher m = SAMPLE.matcher(line);
+            assertThat(m.matches()).as("exposition line '%s'", line).isTrue();
+            Map<String, String> labels = new TreeMap<>();
+            if (m.group(2) != null) {
+                Matcher l = LABEL.matcher(m.group(2));
+                while (l.find()) {
+                    labels.put(l.group(1), l.group(2));
+                }
+            }
+            out.add(new Sample(m.group(1), labels, Double.parseDouble(m.group(3))));
+        }
+        return out;
+    }
+
+    /** The one sample of {@code name} whose labels include {@code match}. */
+    private static double value(List<Sample> samples, String name, Map<String, String> match) {
+        List<Sample> hits = samples.stream().filter(s -> s.name().equals(name)
+                && s.labels().entrySet().containsAll(match.entrySet())).toList();
+        assertThat(hits).as("samples of %s with %s", name, match).hasSize(1);
+        return hits.get(0).value();
+    }
+
+    @Test
+    void everyFamilyIsScrapedWithPlausibleValues() throws Exception {
+        tenants.createTenant(TENANT);
+        String uri = tenants.startEndpoint(TENANT, "main");
+        TimelineId tl = TimelineId.parse(tenants.branch(TENANT, "main").timelineId());
+        Sql.exec(uri, "postgres", "CREATE TABLE t (id int PRIMARY KEY, v text)",
+                "INSERT INTO t SELECT g, md5(g::text) FROM generate_series(1, 20000) g");
+        long lsn = Lsn.parse(Sql.queryString(uri, "postgres", "SELECT pg_current_wal_insert_lsn()"));
+        await().atMost(Duration.ofSeconds(20)).until(() -> Long.compareUnsigned(server.store().lastRecordLsn(tl), lsn) >= 0);
+        Map<String, String> main = Map.of("tenant", TENANT, "branch", "main", "timeline_id", tl.toString());
+
+        // caught up: no lag once the last write is durable (the receiver published it)
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+                assertThat(value(scrape(), "forkline_ingest_lag_bytes", main)).isZero());
+        List<Sample> s = scrape();
+        assertThat(value(s, "forkline_ingest_lag_seconds", main)).isZero();
+
+        double last = value(s, "forkline_timeline_last_record_lsn", main);
+        assertThat(last).isGreaterThanOrEqualTo((double) lsn);
+        assertThat(last).isLessThanOrEqualTo((double) server.store().lastRecordLsn(tl));
+
+        // the endpoint start's basebackup read every page of the cluster
+        assertThat(value(s, "forkline_getpage_seconds_count", main)).isGreaterThan(100);
+        assertThat(value(s, "forkline_getpage_seconds_sum", main)).isPositive();
+        assertThat(s).anyMatch(x -> x.name().equals("forkline_getpage_seconds_bucket")
+                && x.labels().get("le") != null && x.labels().get("branch").equals("main"));
+
+        assertThat(value(s, "forkline_endpoint_state", with(main, "state", "running"))).isEqualTo(1);
+        assertThat(value(s, "forkline_endpoint_state", with(main, "state", "stopped"))).isZero();
+        assertThat(value(s, "forkline_endpoint_state", with(main, "state", "provisioning"))).isZero();
+
+        double logical = value(s, "forkline_branch_logical_size_bytes", main);
+        assertThat(logical).isEqualTo((double) tenants.sizes().logicalSize(tl)).isGreaterThan(5e6);
+        assertThat(value(s, "forkline_branch_physical_size_bytes", main)).isPositive();
+        assertThat(value(s, "forkline_branch_stored_bytes", main)).isGreaterThan(5e6);
+        Map<String, String> tenant = Map.of("tenant", TENANT);
+        assertThat(value(s, "forkline_tenant_logical_size_bytes", tenant)).isEqualTo(logical);
+        assertThat(value(s, "forkline_tenant_physical_size_bytes", tenant)).isPositive();
+        assertThat(value(s, "forkline_tenant_history_size_bytes", tenant))
+                .isEqualTo(value(s, "forkline_branch_stored_bytes", main));
+
+        assertThat(value(s, "forkline_gc_runs_total", Map.of())).isZero();
+        HttpResponse<String> gc = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/v1/tenants/" + TENANT + "/gc"))
+                .POST(HttpRequest.BodyPublishers.ofString("{}")).header("Content-Type", "application/json").build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(gc.statusCode()).as(gc.body()).isEqualTo(200);
+        List<Sample> after = scrape();
+        assertThat(value(after, "forkline_gc_runs_total", Map.of())).isGreaterThanOrEqualTo(1);
+        assertThat(value(after, "forkline_gc_versions_removed_total", Map.of())).isGreaterThanOrEqualTo(0);
+        assertThat(value(after, "forkline_gc_removed_bytes_total", Map.of())).isGreaterThanOrEqualTo(0);
+
+        // a stopped endpoint: state gauge moves, ingest lag series go away
+        tenants.stopEndpoint(TENANT, "main");
+        List<Sample> stopped = scrape();
+        assertThat(value(stopped, "forkline_endpoint_state", with(main, "state", "stopped"))).isEqualTo(1);
+        assertThat(value(stopped, "forkline_endpoint_state", with(main, "state", "running"))).isZero();
+        assertThat(stopped).noneMatch(x -> x.name().equals("forkline_ingest_lag_bytes"));
+    }
+
+    @Test
+    void unknownPathsStillAnswer404AndMetricsIsGetOnly() throws Exception {
+        assertThat(get("/metricsx").statusCode()).isEqualTo(404);
+        HttpResponse<String> post = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/metrics"))
+                .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(post.statusCode()).isEqualTo(405);
+    }
+
+    private static Map<String, String> with(Map<String, String> labels, String k, String v) {
+        Map<String, String> m = new TreeMap<>(labels);
+        m.put(k, v);
+        return m;
+    }
+}

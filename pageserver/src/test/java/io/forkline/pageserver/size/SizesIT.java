@@ -1,0 +1,176 @@
+package io.forkline.pageserver.size;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.forkline.pageserver.retention.GcSettings;
+import io.forkline.pageserver.server.PageServer;
+import io.forkline.pageserver.tenant.TenantService;
+import io.forkline.pageserver.testing.Sql;
+import io.forkline.storage.id.TimelineId;
+import io.forkline.storage.lsn.Lsn;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.postgresql.PGConnection;
+
+import java.io.StringReader;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.Random;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * Branch and tenant sizes against a real PostgreSQL 15 compute, through the admin API: a branch
+ * that writes ~8 MB (incompressible, COPY: about one page image per heap page) grows its own
+ * physical and stored bytes by about that, its logical size by the table's size, and its parent's
+ * sizes do not move; the tenant's totals are the sums over its timelines.
+ */
+class SizesIT {
+    private static final String TENANT = "sz";
+    private static final int ROWS = 8000;
+    private static final int ROW_HEX_CHARS = 1000;
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    private static PageServer server;
+    private static TenantService tenants;
+    private static String base;
+
+    @BeforeAll
+    static void start() throws Exception {
+        System.setProperty(GcSettings.INTERVAL_PROPERTY, "0");
+        Path dir = Path.of("target", "it", "sizes-" + System.nanoTime()).toAbsolutePath();
+        server = PageServer.start(dir, 0, Clock.systemUTC());
+        tenants = server.tenants();
+        base = "http://127.0.0.1:" + server.port();
+    }
+
+    @AfterAll
+    static void stop() {
+        System.clearProperty(GcSettings.INTERVAL_PROPERTY);
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    private static JsonNode get(String path) throws Exception {
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(base + path)).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        return JSON.readTree(r.body());
+    }
+
+    private static JsonNode branch(String ref) throws Exception {
+        for (JsonNode b : get("/v1/tenants/" + TENANT + "/branches")) {
+            if (b.path("ref").asText().equals(ref)) {
+                return b;
+            }
+        }
+        throw new AssertionError("no branch " + ref);
+    }
+
+    @Test
+    void aBranchPaysForWhatItWritesAndItsParentDoesNot() throws Exception {
+        tenants.createTenant(TENANT);
+        tenants.createBranch(TENANT, "dev", "main", null, null);
+        JsonNode main0 = branch("main");
+        JsonNode dev0 = branch("dev");
+        for (JsonNode b : new JsonNode[]{main0, dev0}) {
+            for (String f : new String[]{"logical_size_bytes", "physical_size_bytes", "stored_bytes"}) {
+                assertThat(b.path(f).isIntegralNumber()).as("%s in %s", f, b).isTrue();
+            }
+        }
+        // a fresh branch shares everything: same logical size, (almost) nothing of its own
+        assertThat(dev0.path("logical_size_bytes").asLong()).isEqualTo(main0.path("logical_size_bytes").asLong())
+                .isGreaterThan(5_000_000L);
+        assertThat(dev0.path("stored_bytes").asLong()).isZero();
+        assertThat(dev0.path("physical_size_bytes").asLong()).isLessThan(100_000L);
+        assertThat(main0.path("stored_bytes").asLong()).isGreaterThan(5_000_000L);
+
+        String uri = tenants.startEndpoint(TENANT, "dev");
+        TimelineId devTl = TimelineId.parse(dev0.path("timeline_id").asText());
+        long tableBytes;
+        try (Connection c = Sql.connect(uri, "postgres")) {
+            c.createStatement().execute("CREATE TABLE big (id int, pad text)");
+            StringBuilder rows = new StringBuilder();
+            Random rnd = new Random(7);
+            byte[] pad = new byte[ROW_HEX_CHARS / 2];
+            for (int i = 0; i < ROWS; i++) {
+                rnd.nextBytes(pad);
+                rows.append(i).append('\t').append(HexFormat.of().formatHex(pad)).append('\n');
+            }
+            c.unwrap(PGConnection.class).getCopyAPI().copyIn("COPY big FROM STDIN", new StringReader(rows.toString()));
+            var rs = c.createStatement().executeQuery("SELECT pg_relation_size('big'), pg_current_wal_insert_lsn()");
+            rs.next();
+            tableBytes = rs.getLong(1);
+            long lsn = Lsn.parse(rs.getString(2));
+            await().atMost(Duration.ofSeconds(30))
+                    .until(() -> Long.compareUnsigned(server.store().lastRecordLsn(devTl), lsn) >= 0);
+        }
+        assertThat(tableBytes).isGreaterThan(7_000_000L); // ~8 MB of rows, incompressible
+
+        JsonNode main1 = branch("main");
+        JsonNode dev1 = branch("dev");
+        long devLogical = dev1.path("logical_size_bytes").asLong() - dev0.path("logical_size_bytes").asLong();
+        long devStored = dev1.path("stored_bytes").asLong() - dev0.path("stored_bytes").asLong();
+        long devPhysical = dev1.path("physical_size_bytes").asLong() - dev0.path("physical_size_bytes").asLong();
+        long mainPhysical = main1.path("physical_size_bytes").asLong() - main0.path("physical_size_bytes").asLong();
+        System.out.printf("SizesIT: table %d B; dev grew logical %d, stored %d, physical %d B; main physical moved %d B%n",
+                tableBytes, devLogical, devStored, devPhysical, mainPhysical);
+        // logical: the table plus a little catalog growth
+        assertThat(devLogical).isBetween(tableBytes, tableBytes + 2_000_000L);
+        // stored/physical: about one image per written page (COPY writes a record per page), WAL-image overhead
+        // of catalogs and the endpoint's start checkpoint on top, but the same order as what was written
+        assertThat(devStored).isBetween(tableBytes, 4 * tableBytes);
+        assertThat(devPhysical).isBetween(tableBytes / 2, 4 * tableBytes);
+        // the parent did not pay: its own versions are exactly the same, and on disk about the same
+        assertThat(main1.path("stored_bytes").asLong()).isEqualTo(main0.path("stored_bytes").asLong());
+        assertThat(Math.abs(mainPhysical)).isLessThan(devPhysical / 4);
+        assertThat(main1.path("logical_size_bytes").asLong()).isEqualTo(main0.path("logical_size_bytes").asLong());
+
+        // tenant: sums over its timelines, main's logical size
+        JsonNode size = get("/v1/tenants/" + TENANT + "/size");
+        assertThat(size.path("tenant").asText()).isEqualTo(TENANT);
+        assertThat(size.path("logical_size_bytes").asLong()).isEqualTo(main1.path("logical_size_bytes").asLong());
+        long physical = 0;
+        long stored = 0;
+        for (JsonNode t : size.path("timelines")) {
+            physical += t.path("physical_size_bytes").asLong();
+            stored += t.path("stored_bytes").asLong();
+        }
+        assertThat(size.path("timelines")).hasSize(2);
+        assertThat(size.path("total_physical_size_bytes").asLong()).isEqualTo(physical);
+        assertThat(size.path("history_size_bytes").asLong()).isEqualTo(stored)
+                .isEqualTo(main1.path("stored_bytes").asLong() + dev1.path("stored_bytes").asLong());
+        JsonNode listed = null;
+        for (JsonNode t : get("/v1/tenants")) {
+            if (t.path("name").asText().equals(TENANT)) {
+                listed = t;
+            }
+        }
+        assertThat(listed).isNotNull();
+        assertThat(listed.path("history_size_bytes").asLong()).isEqualTo(stored);
+        assertThat(listed.path("logical_size_bytes").asLong()).isEqualTo(main1.path("logical_size_bytes").asLong());
+        assertThat(listed.path("total_physical_size_bytes").asLong()).isPositive();
+
+        // the logical size is cached per (timeline, last record LSN) and follows new writes
+        long cached = tenants.sizes().logicalSize(devTl);
+        assertThat(tenants.sizes().logicalSize(devTl)).isEqualTo(cached);
+        Sql.exec(uri, "postgres", "CREATE TABLE more AS SELECT g FROM generate_series(1, 100000) g");
+        long lsn = Lsn.parse(Sql.queryString(uri, "postgres", "SELECT pg_current_wal_insert_lsn()"));
+        await().atMost(Duration.ofSeconds(30))
+                .until(() -> Long.compareUnsigned(server.store().lastRecordLsn(devTl), lsn) >= 0);
+        long moreBytes = Sql.queryLong(uri, "postgres", "SELECT pg_relation_size('more')");
+        assertThat(tenants.sizes().logicalSize(devTl)).isGreaterThanOrEqualTo(cached + moreBytes);
+        tenants.stopEndpoint(TENANT, "dev");
+    }
+}
