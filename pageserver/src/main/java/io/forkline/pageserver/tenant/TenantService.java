@@ -245,6 +245,7 @@ public final class TenantService implements AutoCloseable {
             if (store.getMetadata(branchKey(tenant, ref)) != null) {
                 throw ApiException.conflict("branch '" + ref + "' already exists in tenant '" + tenant + "'");
             }
+            branches().checkBranchQuota(tenant);
             TimelineMetadata smd = store.timeline(source);
             if (smd == null || !smd.tenant().name().equals(tenant)) {
                 throw ApiException.notFound("timeline " + source + " does not exist in tenant '" + tenant + "'");
