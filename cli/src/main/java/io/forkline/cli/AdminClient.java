@@ -54,8 +54,24 @@ final class AdminClient {
         return url;
     }
 
+    /** One path segment, percent-encoded (a ref {@code feature/x} becomes {@code feature%2Fx}). */
     static String seg(String s) {
         return URLEncoder.encode(s, StandardCharsets.UTF_8);
+    }
+
+    /** {@code /v1/tenants/TENANT}, the name percent-encoded. */
+    static String tenantPath(String tenant) {
+        return "/v1/tenants/" + seg(tenant);
+    }
+
+    /** {@code /v1/tenants/TENANT/branches}. */
+    static String branchesPath(String tenant) {
+        return tenantPath(tenant) + "/branches";
+    }
+
+    /** {@code /v1/tenants/TENANT/branches/REF}, both percent-encoded. */
+    static String branchPath(String tenant, String ref) {
+        return branchesPath(tenant) + "/" + seg(ref);
     }
 
     JsonNode get(String path) {
@@ -63,23 +79,11 @@ final class AdminClient {
     }
 
     JsonNode post(String path, Object body) {
-        try {
-            return send(HttpRequest.newBuilder(uri(path))
-                    .header("Content-Type", "application/json")
-                    .POST(HttpRequest.BodyPublishers.ofByteArray(json.writeValueAsBytes(body))));
-        } catch (IOException e) {
-            throw new CliException("cannot encode request: " + e.getMessage());
-        }
+        return sendJson("POST", path, body);
     }
 
     JsonNode put(String path, Object body) {
-        try {
-            return send(HttpRequest.newBuilder(uri(path))
-                    .header("Content-Type", "application/json")
-                    .PUT(HttpRequest.BodyPublishers.ofByteArray(json.writeValueAsBytes(body))));
-        } catch (IOException e) {
-            throw new CliException("cannot encode request: " + e.getMessage());
-        }
+        return sendJson("PUT", path, body);
     }
 
     JsonNode delete(String path) {
@@ -101,8 +105,7 @@ final class AdminClient {
             try {
                 resp = http.send(r, HttpResponse.BodyHandlers.ofFile(part));
             } catch (ConnectException e) {
-                throw new CliException("cannot reach the forkline server at " + base
-                        + " (start it with ./forkline server, or set FORKLINE_URL)");
+                throw unreachable();
             }
             if (resp.statusCode() >= 400) {
                 String message;
@@ -139,14 +142,30 @@ final class AdminClient {
         }
     }
 
+    /** {@code method} with {@code body} encoded as a JSON request body. */
+    private JsonNode sendJson(String method, String path, Object body) {
+        HttpRequest.Builder req = HttpRequest.newBuilder(uri(path)).header("Content-Type", "application/json");
+        byte[] bytes;
+        try {
+            bytes = json.writeValueAsBytes(body);
+        } catch (IOException e) {
+            throw new CliException("cannot encode request: " + e.getMessage());
+        }
+        return send(req.method(method, HttpRequest.BodyPublishers.ofByteArray(bytes)));
+    }
+
+    private CliException unreachable() {
+        return new CliException("cannot reach the forkline server at " + base
+                + " (start it with ./forkline server, or set FORKLINE_URL)");
+    }
+
     private JsonNode send(HttpRequest.Builder req) {
         HttpRequest r = req.timeout(Duration.ofMinutes(10)).build();
         HttpResponse<byte[]> resp;
         try {
             resp = http.send(r, HttpResponse.BodyHandlers.ofByteArray());
         } catch (ConnectException e) {
-            throw new CliException("cannot reach the forkline server at " + base
-                    + " (start it with ./forkline server, or set FORKLINE_URL)");
+            throw unreachable();
         } catch (IOException e) {
             throw new CliException("request to " + r.uri() + " failed: " + e.getMessage());
         } catch (InterruptedException e) {

@@ -4,13 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.forkline.pageserver.backup.TarExtractor;
 import io.forkline.pageserver.backup.TarFormatException;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 import java.io.IOException;
-import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -24,12 +21,19 @@ import java.util.Map;
         subcommands = {BackupCommand.Create.class, BackupCommand.List.class, BackupCommand.Delete.class,
                 BackupCommand.Restore.class, BackupCommand.Export.class, BackupCommand.Schedule.class})
 final class BackupCommand {
-    private static String backups(String tenant) {
-        return "/v1/tenants/" + AdminClient.seg(tenant) + "/backups";
+    /** {@code /v1/tenants/T/backups}. */
+    private static String backups(TenantOption tenant) {
+        return tenant.path() + "/backups";
     }
 
-    private static String schedules(String tenant) {
-        return "/v1/tenants/" + AdminClient.seg(tenant) + "/backup-schedules";
+    /** {@code /v1/tenants/T/backups/ID}. */
+    private static String backupPath(IdArgs backup) {
+        return backups(backup.tenant) + "/" + AdminClient.seg(backup.id);
+    }
+
+    /** {@code /v1/tenants/T/backup-schedules}. */
+    private static String schedules(TenantOption tenant) {
+        return tenant.path() + "/backup-schedules";
     }
 
     /** 1536 → "1.5 KiB". */
@@ -44,18 +48,10 @@ final class BackupCommand {
         return u == 0 ? bytes + " B" : String.format("%.1f %s", v, units[u]);
     }
 
-    private static String text(JsonNode n, String field) {
-        JsonNode v = n.path(field);
-        return v.isMissingNode() || v.isNull() ? "-" : v.asText();
-    }
-
     @Command(name = "create", description = "Take a manual backup of a branch at its last record LSN (at most 10 active per tenant).")
-    static final class Create implements Runnable {
-        @Spec
-        CommandSpec spec;
-
-        @Option(names = "--tenant", required = true, paramLabel = "NAME")
-        String tenant;
+    static final class Create extends ApiCommand {
+        @Mixin
+        TenantOption tenant;
 
         @Option(names = "--branch", paramLabel = "REF", defaultValue = "main")
         String branch;
@@ -70,106 +66,82 @@ final class BackupCommand {
             if (label != null) {
                 body.put("label", label);
             }
-            JsonNode b = Main.client(spec).post(backups(tenant), body);
-            Main.out(spec).println("backup " + b.path("id").asText() + " of " + b.path("branch").asText() + " at "
+            JsonNode b = client().post(backups(tenant), body);
+            out().println("backup " + b.path("id").asText() + " of " + b.path("branch").asText() + " at "
                     + b.path("lsn").asText() + " " + b.path("status").asText() + " (" + human(b.path("size_bytes").asLong()) + ")");
         }
     }
 
     @Command(name = "list", description = "List a tenant's backups, oldest first.")
-    static final class List implements Runnable {
-        @Spec
-        CommandSpec spec;
-
-        @Option(names = "--tenant", required = true, paramLabel = "NAME")
-        String tenant;
+    static final class List extends ApiCommand {
+        @Mixin
+        TenantOption tenant;
 
         @Option(names = "--branch", paramLabel = "REF", description = "only backups of this branch")
         String branch;
 
-        @Option(names = "--json")
-        boolean json;
+        @Mixin
+        JsonOption json;
 
         @Override
         public void run() {
             String path = backups(tenant) + (branch == null ? "" : "?branch=" + AdminClient.seg(branch));
-            JsonNode arr = Main.client(spec).get(path);
-            PrintWriter out = Main.out(spec);
-            if (json) {
-                out.println(arr.toPrettyString());
+            JsonNode arr = client().get(path);
+            if (json.print(out(), arr)) {
                 return;
             }
-            out.printf("%-12s %-16s %-14s %-11s %-9s %-10s %-24s %-24s %s%n", "ID", "BRANCH", "LSN", "STATUS", "KIND", "SIZE",
-                    "CREATED", "EXPIRES", "LABEL");
+            Table table = new Table(out(), "%-12s %-16s %-14s %-11s %-9s %-10s %-24s %-24s %s%n", "ID", "BRANCH", "LSN", "STATUS",
+                    "KIND", "SIZE", "CREATED", "EXPIRES", "LABEL");
             for (JsonNode b : arr) {
-                out.printf("%-12s %-16s %-14s %-11s %-9s %-10s %-24s %-24s %s%n", b.path("id").asText(), text(b, "branch"),
-                        text(b, "lsn"), b.path("status").asText(), b.path("kind").asText(),
-                        b.path("size_bytes").isNumber() ? human(b.path("size_bytes").asLong()) : "-", text(b, "created_at"),
-                        text(b, "expires_at"), b.path("error").isTextual() ? "error: " + b.path("error").asText() : text(b, "label"));
+                table.row(b.path("id").asText(), Table.text(b, "branch"), Table.text(b, "lsn"), b.path("status").asText(),
+                        b.path("kind").asText(), b.path("size_bytes").isNumber() ? human(b.path("size_bytes").asLong()) : "-",
+                        Table.text(b, "created_at"), Table.text(b, "expires_at"),
+                        b.path("error").isTextual() ? "error: " + b.path("error").asText() : Table.text(b, "label"));
             }
         }
     }
 
     @Command(name = "delete", description = "Delete a backup (frees its quota slot and lets GC reclaim its point).")
-    static final class Delete implements Runnable {
-        @Spec
-        CommandSpec spec;
-
-        @Parameters(paramLabel = "ID")
-        String id;
-
-        @Option(names = "--tenant", required = true, paramLabel = "NAME")
-        String tenant;
+    static final class Delete extends ApiCommand {
+        @Mixin
+        IdArgs backup;
 
         @Override
         public void run() {
-            Main.client(spec).delete(backups(tenant) + "/" + AdminClient.seg(id));
-            Main.out(spec).println("backup " + id + " deleted");
+            client().delete(backupPath(backup));
+            out().println("backup " + backup.id + " deleted");
         }
     }
 
     @Command(name = "restore", description = "Create a new branch at a backup's point; the source is not modified.")
-    static final class Restore implements Runnable {
-        @Spec
-        CommandSpec spec;
-
-        @Parameters(paramLabel = "ID")
-        String id;
-
-        @Option(names = "--tenant", required = true, paramLabel = "NAME")
-        String tenant;
+    static final class Restore extends ApiCommand {
+        @Mixin
+        IdArgs backup;
 
         @Option(names = "--branch", required = true, paramLabel = "NEWREF")
         String branch;
 
         @Override
         public void run() {
-            JsonNode b = Main.client(spec).post(backups(tenant) + "/" + AdminClient.seg(id) + "/restore", Map.of("branch", branch));
-            Main.out(spec).println("branch " + b.path("ref").asText() + " restored from backup " + id + " at "
-                    + b.path("ancestor_lsn").asText() + " (timeline " + b.path("timeline_id").asText() + ")");
+            JsonNode b = client().post(backupPath(backup) + "/restore", Map.of("branch", branch));
+            out().println("branch " + b.path("ref").asText() + " restored from backup " + backup.id + BranchCommand.atTimeline(b));
         }
     }
 
     @Command(name = "export", description = "Write a backup as a plain PostgreSQL 15 base backup tar (starts without Forkline).")
-    static final class Export implements Runnable {
-        @Spec
-        CommandSpec spec;
-
-        @Parameters(paramLabel = "ID")
-        String id;
-
-        @Option(names = "--tenant", required = true, paramLabel = "NAME")
-        String tenant;
+    static final class Export extends ApiCommand {
+        @Mixin
+        IdArgs backup;
 
         @Option(names = "--out", required = true, paramLabel = "FILE.tar")
         Path out;
 
         @Override
         public void run() {
-            long size = Main.client(spec).download(backups(tenant) + "/" + AdminClient.seg(id) + "/export", out);
+            long size = client().download(backupPath(backup) + "/export", out);
             try {
                 TarExtractor.Result r = TarExtractor.verify(out);
-                Main.out(spec).println("backup " + id + " exported to " + out + " (" + human(size) + ", " + r.files()
+                out().println("backup " + backup.id + " exported to " + out + " (" + human(size) + ", " + r.files()
                         + " files; start it with: mkdir D && tar -xf " + out + " -C D && chmod 700 D && postgres -D D)");
             } catch (TarFormatException | IOException e) {
                 try {
@@ -177,7 +149,7 @@ final class BackupCommand {
                 } catch (IOException cleanup) {
                     e.addSuppressed(cleanup);
                 }
-                throw new CliException("export of backup " + id + " is incomplete, removed " + out + ": " + e.getMessage());
+                throw new CliException("export of backup " + backup.id + " is incomplete, removed " + out + ": " + e.getMessage());
             }
         }
     }
@@ -188,12 +160,9 @@ final class BackupCommand {
     }
 
     @Command(name = "create", description = "Create a schedule: backups at each run, each kept for the retention.")
-    static final class ScheduleCreate implements Runnable {
-        @Spec
-        CommandSpec spec;
-
-        @Option(names = "--tenant", required = true, paramLabel = "NAME")
-        String tenant;
+    static final class ScheduleCreate extends ApiCommand {
+        @Mixin
+        TenantOption tenant;
 
         @Option(names = "--frequency", required = true, paramLabel = "F",
                 description = "hourly, daily, weekly, monthly, or a UNIX cron expression in UTC, e.g. '0 3 * * *'")
@@ -223,57 +192,46 @@ final class BackupCommand {
             if (name != null) {
                 body.put("name", name);
             }
-            JsonNode s = Main.client(spec).post(schedules(tenant), body);
-            Main.out(spec).println("schedule " + s.path("id").asText() + " created: " + s.path("frequency").asText() + " backups of "
+            JsonNode s = client().post(schedules(tenant), body);
+            out().println("schedule " + s.path("id").asText() + " created: " + s.path("frequency").asText() + " backups of "
                     + s.path("branch").asText() + ", kept " + s.path("retention").asText() + ", next run "
                     + s.path("next_run_at").asText());
         }
     }
 
     @Command(name = "list", description = "List a tenant's backup schedules.")
-    static final class ScheduleList implements Runnable {
-        @Spec
-        CommandSpec spec;
+    static final class ScheduleList extends ApiCommand {
+        @Mixin
+        TenantOption tenant;
 
-        @Option(names = "--tenant", required = true, paramLabel = "NAME")
-        String tenant;
-
-        @Option(names = "--json")
-        boolean json;
+        @Mixin
+        JsonOption json;
 
         @Override
         public void run() {
-            JsonNode arr = Main.client(spec).get(schedules(tenant));
-            PrintWriter out = Main.out(spec);
-            if (json) {
-                out.println(arr.toPrettyString());
+            JsonNode arr = client().get(schedules(tenant));
+            if (json.print(out(), arr)) {
                 return;
             }
-            out.printf("%-13s %-16s %-16s %-16s %-9s %-24s %-10s %s%n", "ID", "NAME", "BRANCH", "FREQUENCY", "RETENTION",
-                    "NEXT RUN", "LAST", "LAST BACKUP");
+            Table table = new Table(out(), "%-13s %-16s %-16s %-16s %-9s %-24s %-10s %s%n", "ID", "NAME", "BRANCH", "FREQUENCY",
+                    "RETENTION", "NEXT RUN", "LAST", "LAST BACKUP");
             for (JsonNode s : arr) {
-                out.printf("%-13s %-16s %-16s %-16s %-9s %-24s %-10s %s%n", s.path("id").asText(), text(s, "name"),
-                        s.path("branch").asText(), s.path("frequency").asText(), s.path("retention").asText(),
-                        s.path("next_run_at").asText(), text(s, "last_status"), text(s, "last_backup_id"));
+                table.row(s.path("id").asText(), Table.text(s, "name"), s.path("branch").asText(), s.path("frequency").asText(),
+                        s.path("retention").asText(), s.path("next_run_at").asText(), Table.text(s, "last_status"),
+                        Table.text(s, "last_backup_id"));
             }
         }
     }
 
     @Command(name = "delete", description = "Delete a schedule; the backups it took stay until they expire.")
-    static final class ScheduleDelete implements Runnable {
-        @Spec
-        CommandSpec spec;
-
-        @Parameters(paramLabel = "ID")
-        String id;
-
-        @Option(names = "--tenant", required = true, paramLabel = "NAME")
-        String tenant;
+    static final class ScheduleDelete extends ApiCommand {
+        @Mixin
+        IdArgs schedule;
 
         @Override
         public void run() {
-            Main.client(spec).delete(schedules(tenant) + "/" + AdminClient.seg(id));
-            Main.out(spec).println("schedule " + id + " deleted (its backups stay until they expire)");
+            client().delete(schedules(schedule.tenant) + "/" + AdminClient.seg(schedule.id));
+            out().println("schedule " + schedule.id + " deleted (its backups stay until they expire)");
         }
     }
 }

@@ -3,10 +3,8 @@ package io.forkline.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 import java.time.Duration;
@@ -25,6 +23,16 @@ final class BranchCommand {
 
         @Option(names = "--at", paramLabel = "TIMESTAMP", description = "RFC 3339 time: the LSN just after the last commit at or before it")
         String at;
+
+        /** Puts {@code lsn} and/or {@code at} into a request body, when given. */
+        void into(Map<String, Object> body) {
+            if (lsn != null) {
+                body.put("lsn", lsn);
+            }
+            if (at != null) {
+                body.put("at", at);
+            }
+        }
     }
 
     /** Options a create and a put share: expiry, compute size, schema-only, start. */
@@ -58,12 +66,9 @@ final class BranchCommand {
         }
     }
 
-    static String path(String tenant) {
-        return "/v1/tenants/" + AdminClient.seg(tenant) + "/branches";
-    }
-
-    static String path(String tenant, String ref) {
-        return path(tenant) + "/" + AdminClient.seg(ref);
+    /** {@code " at ANCESTOR_LSN (timeline ID)"}: how the branch lines of create, put, reset and backup restore end. */
+    static String atTimeline(JsonNode b) {
+        return " at " + b.path("ancestor_lsn").asText() + " (timeline " + b.path("timeline_id").asText() + ")";
     }
 
     /** Prints the endpoint URI when the branch's endpoint runs (the {@code --start} contract: the URI on its own line). */
@@ -75,15 +80,9 @@ final class BranchCommand {
     }
 
     @Command(name = "create", description = "Create a branch (a new timeline) from a parent at an LSN or time.")
-    static final class Create implements Runnable {
-        @Spec
-        CommandSpec spec;
-
-        @Parameters(paramLabel = "REF")
-        String ref;
-
-        @Option(names = "--tenant", required = true, paramLabel = "NAME")
-        String tenant;
+    static final class Create extends ApiCommand {
+        @Mixin
+        BranchArgs branch;
 
         @Option(names = "--parent", paramLabel = "REF", defaultValue = "main")
         String parent;
@@ -97,64 +96,51 @@ final class BranchCommand {
         @Override
         public void run() {
             Map<String, Object> body = new LinkedHashMap<>();
-            body.put("ref", ref);
+            body.put("ref", branch.ref);
             body.put("parent", parent);
-            if (point != null && point.lsn != null) {
-                body.put("lsn", point.lsn);
-            }
-            if (point != null && point.at != null) {
-                body.put("at", point.at);
+            if (point != null) {
+                point.into(body);
             }
             if (shape != null) {
                 shape.into(body);
             }
-            JsonNode b = Main.client(spec).post(path(tenant), body);
-            Main.out(spec).println("branch " + b.path("ref").asText() + " created from " + b.path("parent").asText()
-                    + " at " + b.path("ancestor_lsn").asText() + " (timeline " + b.path("timeline_id").asText() + ")");
-            printUri(Main.out(spec), b);
+            JsonNode b = client().post(AdminClient.branchesPath(branch.tenant.name), body);
+            out().println("branch " + b.path("ref").asText() + " created from " + b.path("parent").asText() + atTimeline(b));
+            printUri(out(), b);
         }
     }
 
     @Command(name = "list", description = "List the branches of a tenant with their endpoints.")
-    static final class List implements Runnable {
+    static final class List extends ApiCommand {
         private static final String FORMAT = "%-24s %-12s %-12s %-12s %-10s %-10s %-12s %-4s %-4s %-10s %s%n";
 
-        @Spec
-        CommandSpec spec;
+        @Mixin
+        TenantOption tenant;
 
-        @Option(names = "--tenant", required = true, paramLabel = "NAME")
-        String tenant;
-
-        @Option(names = "--json")
-        boolean json;
+        @Mixin
+        JsonOption json;
 
         @Override
         public void run() {
-            JsonNode arr = Main.client(spec).get(path(tenant));
-            if (json) {
-                Main.out(spec).println(arr.toPrettyString());
+            JsonNode arr = client().get(AdminClient.branchesPath(tenant.name));
+            if (json.print(out(), arr)) {
                 return;
             }
             Instant now = Instant.now();
-            Main.out(spec).printf(FORMAT, "REF", "PARENT", "ANCESTOR LSN", "LAST LSN", "LOGICAL", "PHYSICAL",
+            Table table = new Table(out(), FORMAT, "REF", "PARENT", "ANCESTOR LSN", "LAST LSN", "LOGICAL", "PHYSICAL",
                     "ENDPOINT", "SIZE", "PROT", "EXPIRES", "URI");
             for (JsonNode b : arr) {
                 JsonNode e = b.path("endpoint");
-                Main.out(spec).printf(FORMAT, b.path("ref").asText(),
+                table.row(b.path("ref").asText(),
                         b.path("parent").isNull() ? "-" : b.path("parent").asText(),
                         b.path("ancestor_lsn").isNull() ? "-" : b.path("ancestor_lsn").asText(),
-                        b.path("last_record_lsn").asText(), bytes(b.path("logical_size_bytes")),
-                        bytes(b.path("physical_size_bytes")), e.path("state").asText(),
+                        b.path("last_record_lsn").asText(), Table.bytes(b.path("logical_size_bytes")),
+                        Table.bytes(b.path("physical_size_bytes")), e.path("state").asText(),
                         e.path("size").asText(b.path("size").asText("s")),
                         b.path("protected").asBoolean() ? "yes" : "no",
                         expires(b.path("expires_at"), now),
                         e.path("uri").isTextual() ? e.path("uri").asText() : "");
             }
-        }
-
-        /** "12.3 MB" / "1.5 GB", or "-" when the server did not report it. */
-        static String bytes(JsonNode n) {
-            return n.isNumber() ? io.forkline.pageserver.size.SizeText.human(n.asLong()) : "-";
         }
 
         /** "-" for never, "in 3h59m", or "expired". */
@@ -178,29 +164,23 @@ final class BranchCommand {
     }
 
     @Command(name = "delete", description = "Delete a branch and everything it wrote.")
-    static final class Delete implements Runnable {
-        @Spec
-        CommandSpec spec;
-
-        @Parameters(paramLabel = "REF")
-        String ref;
-
-        @Option(names = "--tenant", required = true, paramLabel = "NAME")
-        String tenant;
+    static final class Delete extends ApiCommand {
+        @Mixin
+        BranchArgs branch;
 
         @Option(names = "--recursive", description = "delete its child branches (and theirs) first")
         boolean recursive;
 
         @Override
         public void run() {
-            JsonNode r = Main.client(spec).delete(path(tenant, ref) + (recursive ? "?recursive=true" : ""));
+            JsonNode r = client().delete(branch.path() + (recursive ? "?recursive=true" : ""));
             JsonNode deleted = r.path("deleted");
             if (deleted.isArray() && deleted.size() > 1) {
                 for (JsonNode d : deleted) {
-                    Main.out(spec).println("branch " + d.asText() + " deleted");
+                    out().println("branch " + d.asText() + " deleted");
                 }
             } else {
-                Main.out(spec).println("branch " + ref + " deleted");
+                out().println("branch " + branch.ref + " deleted");
             }
         }
     }

@@ -3,10 +3,8 @@ package io.forkline.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -18,15 +16,9 @@ import java.util.Map;
  * and, with {@code --start}, the endpoint URI on a second line.
  */
 @Command(name = "put", description = "Create the branch, or reset it to its parent's latest state when it exists (idempotent, for CI).")
-final class BranchPutCommand implements Runnable {
-    @Spec
-    CommandSpec spec;
-
-    @Parameters(paramLabel = "REF")
-    String ref;
-
-    @Option(names = "--tenant", required = true, paramLabel = "NAME")
-    String tenant;
+final class BranchPutCommand extends ApiCommand {
+    @Mixin
+    BranchArgs branch;
 
     @Option(names = "--parent", paramLabel = "REF", description = "parent branch (default: the branch's parent, main for a new one)")
     String parent;
@@ -43,10 +35,9 @@ final class BranchPutCommand implements Runnable {
         if (shape != null) {
             shape.into(body);
         }
-        JsonNode b = Main.client(spec).put(BranchCommand.path(tenant, ref), body);
-        Main.out(spec).println("branch " + b.path("ref").asText() + (b.path("created").asBoolean() ? " created" : " reset")
-                + " from " + b.path("parent").asText() + " at " + b.path("ancestor_lsn").asText()
-                + " (timeline " + b.path("timeline_id").asText() + ")");
-        BranchCommand.printUri(Main.out(spec), b);
+        JsonNode b = client().put(branch.path(), body);
+        out().println("branch " + b.path("ref").asText() + (b.path("created").asBoolean() ? " created" : " reset")
+                + " from " + b.path("parent").asText() + BranchCommand.atTimeline(b));
+        BranchCommand.printUri(out(), b);
     }
 }

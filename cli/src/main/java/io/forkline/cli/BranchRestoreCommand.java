@@ -3,10 +3,8 @@ package io.forkline.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -17,15 +15,9 @@ import java.util.Map;
  * {@code NAME} (default {@code REF-before-restore-<time>}).
  */
 @Command(name = "restore", description = "Restore a branch in place to a past point; its current state is kept as a new branch.")
-final class BranchRestoreCommand implements Runnable {
-    @Spec
-    CommandSpec spec;
-
-    @Parameters(paramLabel = "REF")
-    String ref;
-
-    @Option(names = "--tenant", required = true, paramLabel = "NAME")
-    String tenant;
+final class BranchRestoreCommand extends ApiCommand {
+    @Mixin
+    BranchArgs branch;
 
     @ArgGroup(exclusive = true, multiplicity = "1")
     BranchCommand.Point point;
@@ -36,17 +28,12 @@ final class BranchRestoreCommand implements Runnable {
     @Override
     public void run() {
         Map<String, Object> body = new LinkedHashMap<>();
-        if (point.lsn != null) {
-            body.put("lsn", point.lsn);
-        }
-        if (point.at != null) {
-            body.put("at", point.at);
-        }
+        point.into(body);
         if (keepAs != null) {
             body.put("keep_as", keepAs);
         }
-        JsonNode r = Main.client(spec).post(BranchCommand.path(tenant, ref) + "/restore", body);
-        Main.out(spec).println("branch " + r.path("branch").path("ref").asText() + " restored to " + r.path("lsn").asText()
+        JsonNode r = client().post(branch.path() + "/restore", body);
+        out().println("branch " + r.path("branch").path("ref").asText() + " restored to " + r.path("lsn").asText()
                 + "; its previous state is branch " + r.path("kept_as").path("ref").asText());
     }
 }

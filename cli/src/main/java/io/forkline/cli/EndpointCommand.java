@@ -2,10 +2,8 @@ package io.forkline.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -18,20 +16,15 @@ import java.util.Map;
 @Command(name = "endpoint", description = "Start, stop and resize a branch's compute.",
         subcommands = {EndpointCommand.Start.class, EndpointCommand.Stop.class, EndpointCommand.Resize.class})
 final class EndpointCommand {
-    private static String path(String tenant, String ref, String action) {
-        return BranchCommand.path(tenant, ref) + "/endpoint/" + action;
+    /** {@code /v1/tenants/T/branches/REF/endpoint/ACTION}. */
+    private static String path(BranchArgs branch, String action) {
+        return branch.path() + "/endpoint/" + action;
     }
 
     @Command(name = "start", description = "Start the branch's compute; prints its libpq URI.")
-    static final class Start implements Runnable {
-        @Spec
-        CommandSpec spec;
-
-        @Parameters(paramLabel = "REF")
-        String ref;
-
-        @Option(names = "--tenant", required = true, paramLabel = "NAME")
-        String tenant;
+    static final class Start extends ApiCommand {
+        @Mixin
+        BranchArgs branch;
 
         @Option(names = "--size", paramLabel = "SIZE", description = "xs, s, m or l (default: the branch's size)")
         String size;
@@ -42,46 +35,34 @@ final class EndpointCommand {
             if (size != null) {
                 body.put("size", size);
             }
-            Main.out(spec).println(Main.client(spec).post(path(tenant, ref, "start"), body).path("uri").asText());
+            out().println(client().post(path(branch, "start"), body).path("uri").asText());
         }
     }
 
     @Command(name = "stop", description = "Stop the branch's compute.")
-    static final class Stop implements Runnable {
-        @Spec
-        CommandSpec spec;
-
-        @Parameters(paramLabel = "REF")
-        String ref;
-
-        @Option(names = "--tenant", required = true, paramLabel = "NAME")
-        String tenant;
+    static final class Stop extends ApiCommand {
+        @Mixin
+        BranchArgs branch;
 
         @Override
         public void run() {
-            Main.client(spec).post(path(tenant, ref, "stop"), Map.of());
-            Main.out(spec).println("endpoint " + ref + " stopped");
+            client().post(path(branch, "stop"), Map.of());
+            out().println("endpoint " + branch.ref + " stopped");
         }
     }
 
     @Command(name = "resize", description = "Set the branch's compute size; a running compute restarts with it (same URI).")
-    static final class Resize implements Runnable {
-        @Spec
-        CommandSpec spec;
-
-        @Parameters(paramLabel = "REF")
-        String ref;
-
-        @Option(names = "--tenant", required = true, paramLabel = "NAME")
-        String tenant;
+    static final class Resize extends ApiCommand {
+        @Mixin
+        BranchArgs branch;
 
         @Option(names = "--size", required = true, paramLabel = "SIZE", description = "xs, s, m or l")
         String size;
 
         @Override
         public void run() {
-            JsonNode e = Main.client(spec).post(path(tenant, ref, "resize"), Map.of("size", size));
-            Main.out(spec).println("endpoint " + ref + " size " + e.path("size").asText() + " (" + e.path("state").asText() + ")"
+            JsonNode e = client().post(path(branch, "resize"), Map.of("size", size));
+            out().println("endpoint " + branch.ref + " size " + e.path("size").asText() + " (" + e.path("state").asText() + ")"
                     + (e.path("uri").isTextual() ? " " + e.path("uri").asText() : ""));
         }
     }

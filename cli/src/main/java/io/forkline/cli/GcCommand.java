@@ -2,9 +2,8 @@ package io.forkline.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -19,18 +18,15 @@ import java.util.Map;
         subcommands = {GcCommand.Run.class})
 final class GcCommand {
     @Command(name = "run", description = "Run GC on a tenant now (all timelines, or one branch's).")
-    static final class Run implements Runnable {
-        @Spec
-        CommandSpec spec;
-
-        @Option(names = "--tenant", required = true, paramLabel = "NAME")
-        String tenant;
+    static final class Run extends ApiCommand {
+        @Mixin
+        TenantOption tenant;
 
         @Option(names = "--branch", paramLabel = "REF", description = "collect only this branch's timeline")
         String branch;
 
-        @Option(names = "--json")
-        boolean json;
+        @Mixin
+        JsonOption json;
 
         @Override
         public void run() {
@@ -38,12 +34,11 @@ final class GcCommand {
             if (branch != null) {
                 body.put("branch", branch);
             }
-            JsonNode r = Main.client(spec).post("/v1/tenants/" + AdminClient.seg(tenant) + "/gc", body);
-            if (json) {
-                Main.out(spec).println(r.toPrettyString());
+            JsonNode r = client().post(tenant.path() + "/gc", body);
+            if (json.print(out(), r)) {
                 return;
             }
-            Main.out(spec).printf("%-24s %-14s %-14s %10s %10s %14s %8s%n", "BRANCH", "CUTOFF", "LAST LSN", "EXAMINED",
+            Table table = new Table(out(), "%-24s %-14s %-14s %10s %10s %14s %8s%n", "BRANCH", "CUTOFF", "LAST LSN", "EXAMINED",
                     "REMOVED", "BYTES REMOVED", "MS");
             long removed = 0;
             long bytes = 0;
@@ -51,16 +46,16 @@ final class GcCommand {
                 String refs = t.path("refs").isEmpty() ? "(timeline " + t.path("timeline_id").asText().substring(0, 8) + ")"
                         : joined(t.path("refs"));
                 if (!t.path("skipped").isNull() && !t.path("skipped").isMissingNode()) {
-                    Main.out(spec).printf("%-24s skipped: %s%n", refs, t.path("skipped").asText());
+                    out().printf("%-24s skipped: %s%n", refs, t.path("skipped").asText());
                     continue;
                 }
-                Main.out(spec).printf("%-24s %-14s %-14s %10d %10d %14d %8d%n", refs, t.path("cutoff").asText(),
+                table.row(refs, t.path("cutoff").asText(),
                         t.path("last_record_lsn").asText(), t.path("versions_examined").asLong(),
                         t.path("versions_removed").asLong(), t.path("bytes_removed").asLong(), t.path("duration_ms").asLong());
                 removed += t.path("versions_removed").asLong();
                 bytes += t.path("bytes_removed").asLong();
             }
-            Main.out(spec).println("removed " + removed + " versions, " + bytes + " bytes");
+            out().println("removed " + removed + " versions, " + bytes + " bytes");
         }
 
         private static String joined(JsonNode arr) {

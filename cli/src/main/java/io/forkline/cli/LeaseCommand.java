@@ -2,10 +2,8 @@ package io.forkline.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -18,20 +16,15 @@ import java.util.Map;
 @Command(name = "lease", description = "Keep an LSN of a branch restorable for a while.",
         subcommands = {LeaseCommand.Create.class, LeaseCommand.List.class, LeaseCommand.Delete.class})
 final class LeaseCommand {
-    static String path(String tenant, String ref) {
-        return "/v1/tenants/" + AdminClient.seg(tenant) + "/branches/" + AdminClient.seg(ref) + "/lsn_lease";
+    /** {@code /v1/tenants/T/branches/REF/lsn_lease}. */
+    static String path(BranchArgs branch) {
+        return branch.path() + "/lsn_lease";
     }
 
     @Command(name = "create", description = "Take (or renew) a lease on an LSN of a branch; prints its expiry.")
-    static final class Create implements Runnable {
-        @Spec
-        CommandSpec spec;
-
-        @Parameters(paramLabel = "REF")
-        String ref;
-
-        @Option(names = "--tenant", required = true, paramLabel = "NAME")
-        String tenant;
+    static final class Create extends ApiCommand {
+        @Mixin
+        BranchArgs branch;
 
         @Option(names = "--lsn", required = true, paramLabel = "X/Y")
         String lsn;
@@ -46,58 +39,44 @@ final class LeaseCommand {
             if (ttl != null) {
                 body.put("ttl", ttl);
             }
-            JsonNode l = Main.client(spec).post(path(tenant, ref), body);
-            Main.out(spec).println("lease on " + ref + " at " + l.path("lsn").asText() + " until " + l.path("expires_at").asText());
+            JsonNode l = client().post(path(branch), body);
+            out().println("lease on " + branch.ref + " at " + l.path("lsn").asText() + " until " + l.path("expires_at").asText());
         }
     }
 
     @Command(name = "list", description = "List the active leases of a branch.")
-    static final class List implements Runnable {
-        @Spec
-        CommandSpec spec;
+    static final class List extends ApiCommand {
+        @Mixin
+        BranchArgs branch;
 
-        @Parameters(paramLabel = "REF")
-        String ref;
-
-        @Option(names = "--tenant", required = true, paramLabel = "NAME")
-        String tenant;
-
-        @Option(names = "--json")
-        boolean json;
+        @Mixin
+        JsonOption json;
 
         @Override
         public void run() {
-            JsonNode arr = Main.client(spec).get(path(tenant, ref));
-            if (json) {
-                Main.out(spec).println(arr.toPrettyString());
+            JsonNode arr = client().get(path(branch));
+            if (json.print(out(), arr)) {
                 return;
             }
-            Main.out(spec).printf("%-16s %-26s %s%n", "LSN", "EXPIRES", "TAKEN");
+            Table table = new Table(out(), "%-16s %-26s %s%n", "LSN", "EXPIRES", "TAKEN");
             for (JsonNode l : arr) {
-                Main.out(spec).printf("%-16s %-26s %s%n", l.path("lsn").asText(), l.path("expires_at").asText(),
-                        l.path("created_at").asText());
+                table.row(l.path("lsn").asText(), l.path("expires_at").asText(), l.path("created_at").asText());
             }
         }
     }
 
     @Command(name = "delete", description = "Release a lease.")
-    static final class Delete implements Runnable {
-        @Spec
-        CommandSpec spec;
-
-        @Parameters(paramLabel = "REF")
-        String ref;
-
-        @Option(names = "--tenant", required = true, paramLabel = "NAME")
-        String tenant;
+    static final class Delete extends ApiCommand {
+        @Mixin
+        BranchArgs branch;
 
         @Option(names = "--lsn", required = true, paramLabel = "X/Y")
         String lsn;
 
         @Override
         public void run() {
-            Main.client(spec).delete(path(tenant, ref) + "/" + AdminClient.seg(lsn));
-            Main.out(spec).println("lease on " + ref + " at " + lsn + " released");
+            client().delete(path(branch) + "/" + AdminClient.seg(lsn));
+            out().println("lease on " + branch.ref + " at " + lsn + " released");
         }
     }
 }

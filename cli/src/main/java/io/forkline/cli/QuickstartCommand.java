@@ -77,7 +77,7 @@ final class QuickstartCommand implements Callable<Integer> {
             System.out.println("      T = " + t + "; pgbench_accounts has " + before + " rows");
             step("the accident: DELETE half of pgbench_accounts", () -> execute(mainUri,
                     "DELETE FROM pgbench_accounts WHERE aid % 2 = 0"));
-            step("create branch before-accident --at " + t, () -> api.post("/v1/tenants/demo/branches",
+            step("create branch before-accident --at " + t, () -> api.post(AdminClient.branchesPath("demo"),
                     Map.of("ref", "before-accident", "parent", "main", "at", t.toString())));
             String branchUri = step("start endpoint before-accident", () -> startEndpoint(api, "before-accident"));
             long mainCount = step("count rows on main", () -> count(mainUri));
@@ -134,7 +134,7 @@ final class QuickstartCommand implements Callable<Integer> {
     }
 
     private static String startEndpoint(AdminClient api, String ref) {
-        JsonNode r = api.post("/v1/tenants/demo/branches/" + AdminClient.seg(ref) + "/endpoint/start", Map.of());
+        JsonNode r = api.post(AdminClient.branchPath("demo", ref) + "/endpoint/start", Map.of());
         return r.path("uri").asText();
     }
 

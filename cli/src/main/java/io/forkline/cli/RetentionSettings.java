@@ -1,7 +1,6 @@
 package io.forkline.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import picocli.CommandLine.Model.CommandSpec;
 
 import java.util.Iterator;
 import java.util.Map;
@@ -30,15 +29,15 @@ final class RetentionSettings {
     }
 
     /** Sets the given retention keys (none: only reads) and returns the tenant's retention settings. */
-    static JsonNode apply(CommandSpec spec, String tenant, Map<String, Object> retention) {
-        String path = "/v1/tenants/" + AdminClient.seg(tenant) + "/retention";
-        return retention.isEmpty() ? Main.client(spec).get(path) : Main.client(spec).post(path, retention);
+    static JsonNode apply(AdminClient client, String tenant, Map<String, Object> retention) {
+        String path = AdminClient.tenantPath(tenant) + "/retention";
+        return retention.isEmpty() ? client.get(path) : client.post(path, retention);
     }
 
-    /** Prints the rows {@code pitr_interval} and {@code gc_horizon} in the config table's columns. */
-    static void print(CommandSpec spec, JsonNode r) {
+    /** Prints the rows {@code pitr_interval} and {@code gc_horizon} into the config table. */
+    static void print(Table table, JsonNode r) {
         for (String k : new String[] {"pitr_interval", "gc_horizon"}) {
-            Main.out(spec).printf("%-24s %-8s %-8s %s%n", k, r.path(k).asText(), "-", r.path("source").path(k).asText("default"));
+            table.row(k, r.path(k).asText(), "-", r.path("source").path(k).asText("default"));
         }
     }
 }

@@ -2,10 +2,9 @@ package io.forkline.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 import java.util.Map;
 
@@ -14,25 +13,19 @@ import java.util.Map;
         TenantCommand.Import.class})
 final class TenantCommand {
     @Command(name = "create", description = "Create a tenant from initdb, with its main branch.")
-    static final class Create implements Runnable {
-        @Spec
-        CommandSpec spec;
-
+    static final class Create extends ApiCommand {
         @Parameters(paramLabel = "NAME")
         String name;
 
         @Override
         public void run() {
-            JsonNode t = Main.client(spec).post("/v1/tenants", Map.of("name", name));
-            Main.out(spec).println("tenant " + t.path("name").asText() + " created (initdb at " + t.path("init_lsn").asText() + ")");
+            JsonNode t = client().post("/v1/tenants", Map.of("name", name));
+            out().println("tenant " + t.path("name").asText() + " created (initdb at " + t.path("init_lsn").asText() + ")");
         }
     }
 
     @Command(name = "import", description = "Create a tenant from a plain PostgreSQL 15 base backup tar (e.g. a backup export).")
-    static final class Import implements Runnable {
-        @Spec
-        CommandSpec spec;
-
+    static final class Import extends ApiCommand {
         @Parameters(paramLabel = "NAME")
         String name;
 
@@ -46,33 +39,28 @@ final class TenantCommand {
                 throw new CliException("--from '" + from + "' is not a file");
             }
             // the server runs on this machine: it reads the tar at this path
-            JsonNode t = Main.client(spec).post("/v1/tenants/import", Map.of("name", name, "path", abs.toString()));
-            Main.out(spec).println("tenant " + t.path("name").asText() + " imported from " + abs + " (at " + t.path("init_lsn").asText() + ")");
+            JsonNode t = client().post("/v1/tenants/import", Map.of("name", name, "path", abs.toString()));
+            out().println("tenant " + t.path("name").asText() + " imported from " + abs + " (at " + t.path("init_lsn").asText() + ")");
         }
     }
 
     @Command(name = "list", description = "List tenants.")
-    static final class List implements Runnable {
-        @Spec
-        CommandSpec spec;
-
-        @Option(names = "--json")
-        boolean json;
+    static final class List extends ApiCommand {
+        @Mixin
+        JsonOption json;
 
         @Override
         public void run() {
-            JsonNode arr = Main.client(spec).get("/v1/tenants");
-            if (json) {
-                Main.out(spec).println(arr.toPrettyString());
+            JsonNode arr = client().get("/v1/tenants");
+            if (json.print(out(), arr)) {
                 return;
             }
-            String format = "%-24s %-26s %-12s %-10s %-10s %s%n";
-            Main.out(spec).printf(format, "NAME", "CREATED", "INIT LSN", "LOGICAL", "PHYSICAL", "HISTORY");
+            Table table = new Table(out(), "%-24s %-26s %-12s %-10s %-10s %s%n", "NAME", "CREATED", "INIT LSN", "LOGICAL",
+                    "PHYSICAL", "HISTORY");
             for (JsonNode t : arr) {
-                Main.out(spec).printf(format, t.path("name").asText(), t.path("created_at").asText(),
-                        t.path("init_lsn").asText(), BranchCommand.List.bytes(t.path("logical_size_bytes")),
-                        BranchCommand.List.bytes(t.path("total_physical_size_bytes")),
-                        BranchCommand.List.bytes(t.path("history_size_bytes")));
+                table.row(t.path("name").asText(), t.path("created_at").asText(), t.path("init_lsn").asText(),
+                        Table.bytes(t.path("logical_size_bytes")), Table.bytes(t.path("total_physical_size_bytes")),
+                        Table.bytes(t.path("history_size_bytes")));
             }
         }
     }

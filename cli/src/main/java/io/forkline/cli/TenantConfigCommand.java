@@ -2,10 +2,8 @@ package io.forkline.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -17,9 +15,9 @@ import java.util.Map;
  * {@code KEY=}, returns a key to the server default).
  */
 @Command(name = "config", description = "Show or set a tenant's settings: max_branches=N max_running_endpoints=M.")
-final class TenantConfigCommand implements Runnable {
-    @Spec
-    CommandSpec spec;
+final class TenantConfigCommand extends ApiCommand {
+    /** The columns of the settings table; {@link RetentionSettings#print} adds its rows in the same. */
+    static final String FORMAT = "%-24s %-8s %-8s %s%n";
 
     @Parameters(index = "0", paramLabel = "NAME")
     String name;
@@ -27,16 +25,16 @@ final class TenantConfigCommand implements Runnable {
     @Parameters(index = "1..*", paramLabel = "KEY=VALUE", arity = "0..*")
     List<String> settings;
 
-    @Option(names = "--json")
-    boolean json;
+    @Mixin
+    JsonOption json;
 
     @Override
     public void run() {
-        String path = "/v1/tenants/" + AdminClient.seg(name) + "/config";
+        String path = AdminClient.tenantPath(name) + "/config";
         JsonNode r;
         Map<String, Object> retention = new LinkedHashMap<>(); // pitr_interval, gc_horizon: /retention
         if (settings == null || settings.isEmpty()) {
-            r = Main.client(spec).get(path);
+            r = client().get(path);
         } else {
             Map<String, Object> body = new LinkedHashMap<>();
             for (String kv : settings) {
@@ -48,23 +46,22 @@ final class TenantConfigCommand implements Runnable {
                 body.put(kv.substring(0, eq).strip(), v.isEmpty() ? null : v);
             }
             RetentionSettings.split(body, retention);
-            r = body.isEmpty() ? Main.client(spec).get(path) : Main.client(spec).post(path, body);
+            r = body.isEmpty() ? client().get(path) : client().post(path, body);
         }
-        JsonNode ret = RetentionSettings.apply(spec, name, retention);
+        JsonNode ret = RetentionSettings.apply(client(), name, retention);
         if (r instanceof com.fasterxml.jackson.databind.node.ObjectNode o) {
             o.set("retention", ret);
         }
-        if (json) {
-            Main.out(spec).println(r.toPrettyString());
+        if (json.print(out(), r)) {
             return;
         }
         JsonNode limits = r.path("limits");
         JsonNode usage = r.path("usage");
-        Main.out(spec).printf("%-24s %-8s %-8s %s%n", "SETTING", "LIMIT", "USED", "SOURCE");
-        Main.out(spec).printf("%-24s %-8s %-8s %s%n", "max_branches", limits.path("max_branches").asText(),
+        Table table = new Table(out(), FORMAT, "SETTING", "LIMIT", "USED", "SOURCE");
+        table.row("max_branches", limits.path("max_branches").asText(),
                 usage.path("branches").asText(), r.path("config").has("max_branches") ? "tenant" : "default");
-        Main.out(spec).printf("%-24s %-8s %-8s %s%n", "max_running_endpoints", limits.path("max_running_endpoints").asText(),
+        table.row("max_running_endpoints", limits.path("max_running_endpoints").asText(),
                 usage.path("running_endpoints").asText(), r.path("config").has("max_running_endpoints") ? "tenant" : "default");
-        RetentionSettings.print(spec, ret);
+        RetentionSettings.print(table, ret);
     }
 }

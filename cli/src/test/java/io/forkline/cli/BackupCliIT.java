@@ -2,16 +2,13 @@ package io.forkline.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.forkline.pageserver.server.PageServer;
+import io.forkline.pageserver.testing.TestServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -22,37 +19,19 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class BackupCliIT {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static PageServer server;
+    private static TestServer server;
     private static Path dir;
     private static Map<String, String> env;
 
-    private record Result(int code, String out, String err) {
-        Result ok() {
-            assertThat(code).as("exit code; stderr: %s", err).isZero();
-            assertThat(err).isEmpty();
-            return this;
-        }
-
-        String errorLine() {
-            assertThat(code).isEqualTo(1);
-            assertThat(out).isEmpty();
-            assertThat(err.lines().toList()).hasSize(1);
-            return err.strip();
-        }
-    }
-
-    private static Result cli(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = Main.run(env, new PrintWriter(out), new PrintWriter(err), args);
-        return new Result(code, out.toString(), err.toString());
+    private static CliResult cli(String... args) {
+        return CliResult.run(env, args);
     }
 
     @BeforeAll
     static void start() throws Exception {
-        dir = Path.of("target", "it", "backup-cli-" + System.nanoTime()).toAbsolutePath();
-        server = PageServer.start(dir, 0, Clock.systemUTC());
-        env = Map.of("FORKLINE_URL", "http://127.0.0.1:" + server.port());
+        server = TestServer.start("backup-cli");
+        dir = server.dir();
+        env = Map.of("FORKLINE_URL", server.url());
         cli("tenant", "create", "bk").ok();
         cli("branch", "create", "dev", "--tenant", "bk").ok();
     }
@@ -66,7 +45,7 @@ class BackupCliIT {
 
     @Test
     void backupsSchedulesExportAndImport() throws Exception {
-        Result c = cli("backup", "create", "--tenant", "bk", "--label", "first").ok();
+        CliResult c = cli("backup", "create", "--tenant", "bk", "--label", "first").ok();
         assertThat(c.out()).matches("backup bk-[0-9a-f]{8} of main at [0-9A-F]+/[0-9A-F]+ completed \\([0-9.]+ MiB\\)\\R");
         String id = c.out().split(" ")[1];
         cli("backup", "create", "--tenant", "bk", "--branch", "dev").ok();
@@ -79,7 +58,7 @@ class BackupCliIT {
         assertThat(dev.get(0).path("status").asText()).isEqualTo("completed");
         assertThat(cli("backup", "list", "--tenant", "bk").ok().out()).contains(id).contains("first").contains("manual");
 
-        Result s = cli("backup", "schedule", "create", "--tenant", "bk", "--frequency", "0 3 * * *",
+        CliResult s = cli("backup", "schedule", "create", "--tenant", "bk", "--frequency", "0 3 * * *",
                 "--start", "2099-01-01T00:00:00Z", "--retention", "14d", "--name", "nightly").ok();
         assertThat(s.out()).contains("next run 2099-01-01T03:00:00Z");
         String sid = s.out().split(" ")[1];
@@ -88,13 +67,13 @@ class BackupCliIT {
         assertThat(sl.get(0).path("name").asText()).isEqualTo("nightly");
         assertThat(sl.get(0).path("retention").asText()).isEqualTo("14d");
         assertThat(cli("backup", "schedule", "create", "--tenant", "bk", "--frequency", "daily", "--retention", "3x")
-                .errorLine()).isEqualTo("forkline: invalid retention '3x': a count and a unit h, d, w, mo or y, e.g. 36h, 14d, 8w, 12mo, 2y");
+                .errorLine(1)).isEqualTo("forkline: invalid retention '3x': a count and a unit h, d, w, mo or y, e.g. 36h, 14d, 8w, 12mo, 2y");
         cli("backup", "schedule", "delete", sid, "--tenant", "bk").ok();
-        assertThat(cli("backup", "schedule", "delete", sid, "--tenant", "bk").errorLine()).contains("'" + sid + "'");
-        assertThat(cli("backup", "restore", "bk-00000000", "--tenant", "bk", "--branch", "x").errorLine())
+        assertThat(cli("backup", "schedule", "delete", sid, "--tenant", "bk").errorLine(1)).contains("'" + sid + "'");
+        assertThat(cli("backup", "restore", "bk-00000000", "--tenant", "bk", "--branch", "x").errorLine(1))
                 .isEqualTo("forkline: backup 'bk-00000000' does not exist in tenant 'bk'");
 
-        Result r = cli("backup", "restore", id, "--tenant", "bk", "--branch", "from-backup").ok();
+        CliResult r = cli("backup", "restore", id, "--tenant", "bk", "--branch", "from-backup").ok();
         assertThat(r.out()).startsWith("branch from-backup restored from backup " + id + " at ");
 
         Path tar = dir.resolve("bk.tar");
@@ -103,17 +82,17 @@ class BackupCliIT {
         assertThat(Files.size(tar)).isGreaterThan(16L << 20);
         assertThat(dir.resolve("bk.tar.part")).doesNotExist();
         assertThat(cli("backup", "export", "bk-00000000", "--tenant", "bk", "--out", dir.resolve("no.tar").toString())
-                .errorLine()).contains("'bk-00000000'");
+                .errorLine(1)).contains("'bk-00000000'");
         assertThat(dir.resolve("no.tar")).doesNotExist();
         assertThat(dir.resolve("no.tar.part")).doesNotExist();
 
-        Result imp = cli("tenant", "import", "bk-copy", "--from", tar.toString()).ok();
+        CliResult imp = cli("tenant", "import", "bk-copy", "--from", tar.toString()).ok();
         assertThat(imp.out()).startsWith("tenant bk-copy imported from " + tar);
         assertThat(cli("tenant", "list").ok().out()).contains("bk-copy");
         assertThat(cli("branch", "list", "--tenant", "bk-copy").ok().out()).contains("main");
-        assertThat(cli("tenant", "import", "bk-copy", "--from", tar.toString()).errorLine()).contains("already exists");
+        assertThat(cli("tenant", "import", "bk-copy", "--from", tar.toString()).errorLine(1)).contains("already exists");
         Files.writeString(dir.resolve("junk.tar"), "junk".repeat(300));
-        assertThat(cli("tenant", "import", "junk", "--from", dir.resolve("junk.tar").toString()).errorLine())
+        assertThat(cli("tenant", "import", "junk", "--from", dir.resolve("junk.tar").toString()).errorLine(1))
                 .contains("not a tar archive");
 
         cli("backup", "delete", id, "--tenant", "bk").ok();

@@ -2,29 +2,22 @@ package io.forkline.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.forkline.pageserver.server.PageServer;
+import io.forkline.pageserver.testing.Sql;
+import io.forkline.pageserver.testing.TestServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.ServerSocket;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
-import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -41,63 +34,30 @@ class CliIT {
     private static final String LSN = "[0-9A-F]{1,8}/[0-9A-F]{1,8}";
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private static PageServer server;
-    private static Path dir;
+    private static TestServer server;
     private static Map<String, String> env;
-
-    /** What one CLI invocation did. */
-    private record Result(int code, String out, String err) {
-        List<String> errLines() {
-            return err.lines().toList();
-        }
-
-        /** The single stderr line of a failure (asserts there is exactly one and no stdout). */
-        String errorLine() {
-            assertThat(errLines()).as("stderr of a failure: %s", err).hasSize(1);
-            assertThat(out).as("stdout of a failure").isEmpty();
-            assertThat(errLines().get(0)).startsWith("forkline: ");
-            return errLines().get(0);
-        }
-
-        Result ok() {
-            assertThat(code).as("exit code; stderr: %s", err).isZero();
-            assertThat(err).as("stderr of a success").isEmpty();
-            return this;
-        }
-    }
 
     @BeforeAll
     static void start() throws Exception {
-        dir = Path.of("target", "it", "cli-" + System.nanoTime()).toAbsolutePath();
-        server = PageServer.start(dir, 0, Clock.systemUTC());
-        env = Map.of("FORKLINE_URL", "http://127.0.0.1:" + server.port());
-        Result r = cli("tenant", "create", TENANT).ok();
+        server = TestServer.start("cli", TestServer.Option.DELETE_ON_CLOSE);
+        env = Map.of("FORKLINE_URL", server.url());
+        CliResult r = cli("tenant", "create", TENANT).ok();
         assertThat(r.out()).matches("tenant cli created \\(initdb at " + LSN + "\\)\\R");
     }
 
     @AfterAll
-    static void stop() throws IOException {
+    static void stop() {
         if (server != null) {
             server.close();
         }
-        if (dir != null && Files.isDirectory(dir)) {
-            try (Stream<Path> s = Files.walk(dir)) {
-                for (Path p : (Iterable<Path>) s.sorted(Comparator.reverseOrder())::iterator) {
-                    Files.deleteIfExists(p);
-                }
-            }
-        }
     }
 
-    private static Result cli(String... args) {
-        return cli(env, args);
+    private static CliResult cli(String... args) {
+        return CliResult.run(env, args);
     }
 
-    private static Result cli(Map<String, String> environment, String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = Main.run(environment, new PrintWriter(out), new PrintWriter(err), args);
-        return new Result(code, out.toString(), err.toString());
+    private static CliResult cli(Map<String, String> environment, String... args) {
+        return CliResult.run(environment, args);
     }
 
     private static JsonNode branches() throws IOException {
@@ -121,16 +81,11 @@ class CliIT {
         return out;
     }
 
-    private static String jdbc(String uri) {
-        String rest = uri.substring("postgresql://".length());
-        return "jdbc:postgresql://" + rest.substring(rest.indexOf('@') + 1) + "?user=" + rest.substring(0, rest.indexOf('@'));
-    }
-
     // ------------------------------------------------------------------ tenants
 
     @Test
     void tenantListShowsTheTenantAsTextAndJson() throws IOException {
-        Result text = cli("tenant", "list").ok();
+        CliResult text = cli("tenant", "list").ok();
         assertThat(text.out().lines()).first().asString().startsWith("NAME");
         assertThat(text.out().lines()).anyMatch(l -> l.startsWith(TENANT + " "));
 
@@ -153,39 +108,28 @@ class CliIT {
 
     @Test
     void duplicateTenantIsRefusedNamingIt() {
-        Result r = cli("tenant", "create", TENANT);
-        assertThat(r.code()).isEqualTo(1);
-        assertThat(r.errorLine()).contains("'" + TENANT + "'").contains("already exists");
+        assertThat(cli("tenant", "create", TENANT).errorLine(1)).contains("'" + TENANT + "'").contains("already exists");
     }
 
     @Test
     void invalidTenantNameIsRefusedNamingIt() {
-        Result r = cli("tenant", "create", "Bad Name!");
-        assertThat(r.code()).isEqualTo(1);
-        assertThat(r.errorLine()).contains("'Bad Name!'").contains("invalid tenant name");
+        assertThat(cli("tenant", "create", "Bad Name!").errorLine(1))
+                .contains("'Bad Name!'").contains("invalid tenant name");
 
-        Result list = cli("branch", "list", "--tenant", "UPPER");
-        assertThat(list.code()).isEqualTo(1);
-        assertThat(list.errorLine()).contains("'UPPER'");
+        assertThat(cli("branch", "list", "--tenant", "UPPER").errorLine(1)).contains("'UPPER'");
     }
 
     @Test
     void unknownTenantAndBranchAreNamed() {
-        Result t = cli("branch", "list", "--tenant", "nosuch");
-        assertThat(t.code()).isEqualTo(1);
-        assertThat(t.errorLine()).contains("tenant 'nosuch' does not exist");
+        assertThat(cli("branch", "list", "--tenant", "nosuch").errorLine(1)).contains("tenant 'nosuch' does not exist");
 
-        Result b = cli("endpoint", "start", "nosuch-branch", "--tenant", TENANT);
-        assertThat(b.code()).isEqualTo(1);
-        assertThat(b.errorLine()).contains("branch 'nosuch-branch' does not exist");
+        assertThat(cli("endpoint", "start", "nosuch-branch", "--tenant", TENANT).errorLine(1))
+                .contains("branch 'nosuch-branch' does not exist");
 
-        Result p = cli("branch", "create", "orphan", "--tenant", TENANT, "--parent", "nosuch-parent");
-        assertThat(p.code()).isEqualTo(1);
-        assertThat(p.errorLine()).contains("'nosuch-parent'");
+        assertThat(cli("branch", "create", "orphan", "--tenant", TENANT, "--parent", "nosuch-parent").errorLine(1))
+                .contains("'nosuch-parent'");
 
-        Result d = cli("branch", "delete", "nosuch-branch", "--tenant", TENANT);
-        assertThat(d.code()).isEqualTo(1);
-        assertThat(d.errorLine()).contains("'nosuch-branch'");
+        assertThat(cli("branch", "delete", "nosuch-branch", "--tenant", TENANT).errorLine(1)).contains("'nosuch-branch'");
     }
 
     // ------------------------------------------------------------------ branch create
@@ -193,16 +137,15 @@ class CliIT {
     @Test
     void branchDefaultsToMainAtItsLastRecordLsn() throws IOException {
         JsonNode main = branch("main");
-        Result r = cli("branch", "create", "defaults", "--tenant", TENANT).ok();
+        CliResult r = cli("branch", "create", "defaults", "--tenant", TENANT).ok();
         assertThat(r.out()).startsWith("branch defaults created from main at " + main.path("last_record_lsn").asText());
         JsonNode b = branch("defaults");
         assertThat(b.path("parent").asText()).isEqualTo("main");
         assertThat(b.path("ancestor_lsn").asText()).isEqualTo(main.path("last_record_lsn").asText());
         assertThat(b.path("last_record_lsn").asText()).isEqualTo(main.path("last_record_lsn").asText());
 
-        Result again = cli("branch", "create", "defaults", "--tenant", TENANT);
-        assertThat(again.code()).isEqualTo(1);
-        assertThat(again.errorLine()).contains("'defaults'").contains("already exists");
+        assertThat(cli("branch", "create", "defaults", "--tenant", TENANT).errorLine(1))
+                .contains("'defaults'").contains("already exists");
     }
 
     @Test
@@ -214,75 +157,58 @@ class CliIT {
 
     @Test
     void malformedLsnIsNamed() {
-        Result r = cli("branch", "create", "bad-lsn", "--tenant", TENANT, "--lsn", "x/y");
-        assertThat(r.code()).isEqualTo(1);
-        assertThat(r.errorLine()).contains("'x/y'").contains("X/Y");
+        assertThat(cli("branch", "create", "bad-lsn", "--tenant", TENANT, "--lsn", "x/y").errorLine(1))
+                .contains("'x/y'").contains("X/Y");
     }
 
     @Test
     void lsnBelowTheParentsStartIsRefusedWithTheValidRange() throws IOException {
         String last = branch("main").path("last_record_lsn").asText();
-        Result r = cli("branch", "create", "too-early", "--tenant", TENANT, "--lsn", "0/1");
-        assertThat(r.code()).isEqualTo(1);
-        assertThat(r.errorLine()).contains("LSN 0/1 ").containsPattern("valid LSNs are " + LSN + " to " + last + "$");
+        assertThat(cli("branch", "create", "too-early", "--tenant", TENANT, "--lsn", "0/1").errorLine(1))
+                .contains("LSN 0/1 ").containsPattern("valid LSNs are " + LSN + " to " + last + "$");
         assertThat(refs()).doesNotContain("too-early");
     }
 
     @Test
     void lsnBeyondAStoppedParentsEndIsRefusedWithTheValidRange() throws IOException {
         String last = branch("main").path("last_record_lsn").asText();
-        Result r = cli("branch", "create", "too-late", "--tenant", TENANT, "--lsn", "1/0");
-        assertThat(r.code()).isEqualTo(1);
-        assertThat(r.errorLine()).contains("LSN 1/0 ").containsPattern("valid LSNs are " + LSN + " to " + last + "$");
+        assertThat(cli("branch", "create", "too-late", "--tenant", TENANT, "--lsn", "1/0").errorLine(1))
+                .contains("LSN 1/0 ").containsPattern("valid LSNs are " + LSN + " to " + last + "$");
         assertThat(refs()).doesNotContain("too-late");
     }
 
     @Test
     void malformedTimestampIsNamed() {
-        Result r = cli("branch", "create", "bad-at", "--tenant", TENANT, "--at", "yesterday");
-        assertThat(r.code()).isEqualTo(1);
-        assertThat(r.errorLine()).contains("'yesterday'").contains("RFC 3339");
+        assertThat(cli("branch", "create", "bad-at", "--tenant", TENANT, "--at", "yesterday").errorLine(1))
+                .contains("'yesterday'").contains("RFC 3339");
 
-        Result future = cli("branch", "create", "future-at", "--tenant", TENANT, "--at", "2999-01-01T00:00:00Z");
-        assertThat(future.code()).isEqualTo(1);
-        assertThat(future.errorLine()).contains("2999-01-01T00:00:00Z").contains("future");
+        assertThat(cli("branch", "create", "future-at", "--tenant", TENANT, "--at", "2999-01-01T00:00:00Z").errorLine(1))
+                .contains("2999-01-01T00:00:00Z").contains("future");
     }
 
     @Test
     void lsnAndAtTogetherIsAUsageError() {
-        Result r = cli("branch", "create", "both", "--tenant", TENANT, "--lsn", "0/1", "--at", "2020-01-01T00:00:00Z");
-        assertThat(r.code()).isEqualTo(2);
-        assertThat(r.errorLine()).contains("--lsn").contains("--at").contains("mutually exclusive");
+        assertThat(cli("branch", "create", "both", "--tenant", TENANT, "--lsn", "0/1", "--at", "2020-01-01T00:00:00Z")
+                .errorLine(2)).contains("--lsn").contains("--at").contains("mutually exclusive");
     }
 
     @Test
     void missingOptionsAndUnknownCommandsAreUsageErrors() {
-        Result noTenant = cli("branch", "create", "x");
-        assertThat(noTenant.code()).isEqualTo(2);
-        assertThat(noTenant.errorLine()).contains("--tenant");
+        assertThat(cli("branch", "create", "x").errorLine(2)).contains("--tenant");
 
-        Result help = cli("branch", "create", "--help").ok();
+        CliResult help = cli("branch", "create", "--help").ok();
         assertThat(help.out()).contains("Usage: forkline branch create").contains("--lsn").contains("--at");
 
-        Result noSubcommand = cli("branch");
-        assertThat(noSubcommand.code()).isEqualTo(2);
-        assertThat(noSubcommand.errorLine()).contains("'forkline branch'").contains("create, list, delete");
+        assertThat(cli("branch").errorLine(2)).contains("'forkline branch'").contains("create, list, delete");
 
-        Result unknown = cli("branch", "frobnicate");
-        assertThat(unknown.code()).isEqualTo(2);
-        assertThat(unknown.errorLine()).contains("'frobnicate'");
+        assertThat(cli("branch", "frobnicate").errorLine(2)).contains("'frobnicate'");
 
-        Result typo = cli("branch", "create", "x", "--tenant", TENANT, "--lsm", "0/1");
-        assertThat(typo.code()).isEqualTo(2);
-        assertThat(typo.errorLine()).contains("'--lsm'");
+        assertThat(cli("branch", "create", "x", "--tenant", TENANT, "--lsm", "0/1").errorLine(2)).contains("'--lsm'");
 
-        Result dashRef = cli("branch", "create", "-bad", "--tenant", TENANT);
-        assertThat(dashRef.code()).isEqualTo(1);
-        assertThat(dashRef.errorLine()).contains("'-bad'").contains("invalid branch ref");
+        assertThat(cli("branch", "create", "-bad", "--tenant", TENANT).errorLine(1))
+                .contains("'-bad'").contains("invalid branch ref");
 
-        Result badRef = cli("branch", "create", "bad ref", "--tenant", TENANT);
-        assertThat(badRef.code()).isEqualTo(1);
-        assertThat(badRef.errorLine()).contains("'bad ref'");
+        assertThat(cli("branch", "create", "bad ref", "--tenant", TENANT).errorLine(1)).contains("'bad ref'");
     }
 
     @Test
@@ -311,7 +237,7 @@ class CliIT {
                 assertThat(b.path("ancestor_lsn").asText()).matches(LSN);
             }
         }
-        Result text = cli("branch", "list", "--tenant", TENANT).ok();
+        CliResult text = cli("branch", "list", "--tenant", TENANT).ok();
         assertThat(text.out().lines()).anyMatch(l -> l.startsWith("listed "));
         assertThat(text.out().lines().findFirst().orElseThrow()).contains("LOGICAL").contains("PHYSICAL");
         assertThat(text.out().lines()).anyMatch(l -> l.startsWith("main ") && l.matches(".* \\d+\\.\\d MB .*"));
@@ -323,16 +249,16 @@ class CliIT {
     void endpointStartPrintsOneUriIsIdempotentAndStops() throws Exception {
         cli("branch", "create", "ep", "--tenant", TENANT).ok();
         try {
-            Result first = cli("endpoint", "start", "ep", "--tenant", TENANT).ok();
+            CliResult first = cli("endpoint", "start", "ep", "--tenant", TENANT).ok();
             assertThat(first.out().lines().toList()).hasSize(1);
             String uri = first.out().lines().findFirst().orElseThrow();
             assertThat(uri).matches("^postgresql://\\S+$");
 
-            Result second = cli("endpoint", "start", "ep", "--tenant", TENANT).ok();
+            CliResult second = cli("endpoint", "start", "ep", "--tenant", TENANT).ok();
             assertThat(second.out().lines().toList()).containsExactly(uri);
 
             Instant beforeCommit;
-            try (Connection c = DriverManager.getConnection(jdbc(uri)); Statement st = c.createStatement()) {
+            try (Connection c = Sql.connect(uri, "postgres"); Statement st = c.createStatement()) {
                 st.execute("CREATE TABLE t (x int)");
                 st.execute("INSERT INTO t VALUES (1)");
                 Thread.sleep(20);
@@ -356,18 +282,17 @@ class CliIT {
 
             // an LSN far beyond a running parent's WAL is refused promptly, with the range
             long t0 = System.nanoTime();
-            Result beyond = cli("branch", "create", "ep-beyond", "--tenant", TENANT, "--parent", "ep", "--lsn", "FF/0");
-            assertThat(beyond.code()).isEqualTo(1);
-            assertThat(beyond.errorLine()).contains("LSN FF/0 ").containsPattern("valid LSNs are " + LSN + " to " + LSN);
+            assertThat(cli("branch", "create", "ep-beyond", "--tenant", TENANT, "--parent", "ep", "--lsn", "FF/0").errorLine(1))
+                    .contains("LSN FF/0 ").containsPattern("valid LSNs are " + LSN + " to " + LSN);
             assertThat((System.nanoTime() - t0) / 1_000_000).as("ms to refuse").isLessThan(10_000);
 
-            Result stop = cli("endpoint", "stop", "ep", "--tenant", TENANT).ok();
+            CliResult stop = cli("endpoint", "stop", "ep", "--tenant", TENANT).ok();
             assertThat(stop.out()).isEqualTo("endpoint ep stopped" + System.lineSeparator());
             assertThat(branch("ep").path("endpoint").path("state").asText()).isEqualTo("stopped");
             cli("endpoint", "stop", "ep", "--tenant", TENANT).ok();
 
             String atUri = cli("endpoint", "start", "ep-at", "--tenant", TENANT).ok().out().strip();
-            try (Connection c = DriverManager.getConnection(jdbc(atUri)); Statement st = c.createStatement();
+            try (Connection c = Sql.connect(atUri, "postgres"); Statement st = c.createStatement();
                  ResultSet rs = st.executeQuery("SELECT array_agg(x ORDER BY x)::text FROM t")) {
                 rs.next();
                 assertThat(rs.getString(1)).isEqualTo("{1}");
@@ -387,9 +312,7 @@ class CliIT {
 
     @Test
     void mainCannotBeDeleted() throws IOException {
-        Result r = cli("branch", "delete", "main", "--tenant", TENANT);
-        assertThat(r.code()).isEqualTo(1);
-        assertThat(r.errorLine()).contains("'main'");
+        assertThat(cli("branch", "delete", "main", "--tenant", TENANT).errorLine(1)).contains("'main'");
         assertThat(refs()).contains("main");
     }
 
@@ -400,9 +323,8 @@ class CliIT {
         cli("branch", "create", "feature/child-c", "--tenant", TENANT, "--parent", "parent-b").ok();
         assertThat(branch("child-b").path("ancestor_lsn").asText()).isEqualTo(branch("parent-b").path("last_record_lsn").asText());
 
-        Result r = cli("branch", "delete", "parent-b", "--tenant", TENANT);
-        assertThat(r.code()).isEqualTo(1);
-        assertThat(r.errorLine()).contains("'parent-b'").contains("child-b").contains("feature/child-c");
+        assertThat(cli("branch", "delete", "parent-b", "--tenant", TENANT).errorLine(1))
+                .contains("'parent-b'").contains("child-b").contains("feature/child-c");
         assertThat(refs()).contains("parent-b", "child-b", "feature/child-c");
 
         assertThat(cli("branch", "delete", "child-b", "--tenant", TENANT).ok().out()).contains("child-b");
@@ -415,9 +337,9 @@ class CliIT {
 
     @Test
     void branchPutProtectTtlSizeAndQuotaFromTheCommandLine() throws IOException {
-        Result created = cli("branch", "put", "ci-cli", "--tenant", TENANT, "--ttl", "4h", "--size", "xs").ok();
+        CliResult created = cli("branch", "put", "ci-cli", "--tenant", TENANT, "--ttl", "4h", "--size", "xs").ok();
         assertThat(created.out()).startsWith("branch ci-cli created from main at ");
-        Result again = cli("branch", "put", "ci-cli", "--tenant", TENANT, "--ttl", "4h").ok();
+        CliResult again = cli("branch", "put", "ci-cli", "--tenant", TENANT, "--ttl", "4h").ok();
         assertThat(again.out()).startsWith("branch ci-cli reset from main at ");
 
         JsonNode b = branch("ci-cli");
@@ -431,50 +353,39 @@ class CliIT {
                 .anyMatch(l -> l.startsWith("ci-cli ") && l.contains(" xs ") && l.contains(" in 4h") && l.contains(" no "));
 
         assertThat(cli("branch", "protect", "ci-cli", "--tenant", TENANT).ok().out()).contains("ci-cli is protected");
-        Result refused = cli("branch", "delete", "ci-cli", "--tenant", TENANT);
-        assertThat(refused.code()).isEqualTo(1);
-        assertThat(refused.errorLine()).contains("'ci-cli'").contains("protected");
-        Result resetRefused = cli("branch", "reset", "ci-cli", "--tenant", TENANT);
-        assertThat(resetRefused.code()).isEqualTo(1);
-        assertThat(resetRefused.errorLine()).contains("protected");
+        assertThat(cli("branch", "delete", "ci-cli", "--tenant", TENANT).errorLine(1))
+                .contains("'ci-cli'").contains("protected");
+        assertThat(cli("branch", "reset", "ci-cli", "--tenant", TENANT).errorLine(1)).contains("protected");
         assertThat(cli("branch", "protect", "ci-cli", "--tenant", TENANT, "--off").ok().out()).contains("is not protected");
         assertThat(cli("branch", "reset", "ci-cli", "--tenant", TENANT).ok().out()).startsWith("branch ci-cli reset to main at ");
 
-        Result resized = cli("endpoint", "resize", "ci-cli", "--tenant", TENANT, "--size", "m").ok();
+        CliResult resized = cli("endpoint", "resize", "ci-cli", "--tenant", TENANT, "--size", "m").ok();
         assertThat(resized.out()).isEqualTo("endpoint ci-cli size m (stopped)" + System.lineSeparator());
         assertThat(branch("ci-cli").path("size").asText()).isEqualTo("m");
 
-        Result badTtl = cli("branch", "put", "ttl-bad", "--tenant", TENANT, "--ttl", "45d");
-        assertThat(badTtl.code()).isEqualTo(1);
-        assertThat(badTtl.errorLine()).contains("'45d'").contains("30 days");
-        Result badSize = cli("endpoint", "start", "ci-cli", "--tenant", TENANT, "--size", "huge");
-        assertThat(badSize.code()).isEqualTo(1);
-        assertThat(badSize.errorLine()).contains("'huge'").contains("xs, s, m, l");
-        Result noPoint = cli("branch", "restore", "ci-cli", "--tenant", TENANT);
-        assertThat(noPoint.code()).isEqualTo(2);
-        assertThat(noPoint.errorLine()).contains("--lsn").contains("--at");
+        assertThat(cli("branch", "put", "ttl-bad", "--tenant", TENANT, "--ttl", "45d").errorLine(1))
+                .contains("'45d'").contains("30 days");
+        assertThat(cli("endpoint", "start", "ci-cli", "--tenant", TENANT, "--size", "huge").errorLine(1))
+                .contains("'huge'").contains("xs, s, m, l");
+        assertThat(cli("branch", "restore", "ci-cli", "--tenant", TENANT).errorLine(2)).contains("--lsn").contains("--at");
         assertThat(refs()).doesNotContain("ttl-bad");
 
         int count = refs().size();
         try {
-            Result cfg = cli("tenant", "config", TENANT, "max_branches=" + count).ok();
+            CliResult cfg = cli("tenant", "config", TENANT, "max_branches=" + count).ok();
             assertThat(cfg.out().lines()).anyMatch(l -> l.matches("max_branches\\s+" + count + "\\s+" + count + "\\s+tenant"));
-            Result over = cli("branch", "create", "over-quota", "--tenant", TENANT);
-            assertThat(over.code()).isEqualTo(1);
-            assertThat(over.errorLine()).contains(count + " of at most " + count).contains("max_branches");
-            Result unknownKey = cli("tenant", "config", TENANT, "max_brnaches=3");
-            assertThat(unknownKey.code()).isEqualTo(1);
-            assertThat(unknownKey.errorLine()).contains("'max_brnaches'");
+            assertThat(cli("branch", "create", "over-quota", "--tenant", TENANT).errorLine(1))
+                    .contains(count + " of at most " + count).contains("max_branches");
+            assertThat(cli("tenant", "config", TENANT, "max_brnaches=3").errorLine(1)).contains("'max_brnaches'");
         } finally {
             cli("tenant", "config", TENANT, "max_branches=").ok();
         }
         assertThat(cli("tenant", "config", TENANT, "--json").ok().out()).contains("\"max_branches\" : 50");
 
         cli("branch", "put", "ci-cli/child", "--tenant", TENANT, "--parent", "ci-cli").ok();
-        Result withChild = cli("branch", "delete", "ci-cli", "--tenant", TENANT);
-        assertThat(withChild.code()).isEqualTo(1);
-        assertThat(withChild.errorLine()).contains("ci-cli/child").contains("--recursive");
-        Result recursive = cli("branch", "delete", "ci-cli", "--tenant", TENANT, "--recursive").ok();
+        assertThat(cli("branch", "delete", "ci-cli", "--tenant", TENANT).errorLine(1))
+                .contains("ci-cli/child").contains("--recursive");
+        CliResult recursive = cli("branch", "delete", "ci-cli", "--tenant", TENANT, "--recursive").ok();
         assertThat(recursive.out().lines().toList()).containsExactly("branch ci-cli/child deleted", "branch ci-cli deleted");
         assertThat(refs()).doesNotContain("ci-cli", "ci-cli/child");
     }
@@ -488,15 +399,13 @@ class CliIT {
             port = s.getLocalPort();
         }
         String url = "http://127.0.0.1:" + port;
-        Result r = cli(Map.of("FORKLINE_URL", url), "tenant", "list");
-        assertThat(r.code()).isEqualTo(1);
-        assertThat(r.errorLine()).contains("cannot reach").contains(url);
+        assertThat(cli(Map.of("FORKLINE_URL", url), "tenant", "list").errorLine(1)).contains("cannot reach").contains(url);
     }
 
     @Test
     void malformedServerUrlIsNamed() {
         for (String url : List.of("localhost:9898", "ftp://127.0.0.1:9898", "http://bad host:1")) {
-            Result r = cli(Map.of("FORKLINE_URL", url), "tenant", "list");
+            CliResult r = cli(Map.of("FORKLINE_URL", url), "tenant", "list");
             assertThat(r.code()).as(url).isEqualTo(1);
             assertThat(r.errorLine()).contains("FORKLINE_URL").contains("'" + url + "'");
         }

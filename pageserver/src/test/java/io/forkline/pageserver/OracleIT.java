@@ -1,18 +1,16 @@
 package io.forkline.pageserver;
 
 import io.forkline.compute.postgres.PostgresInstallation;
-import io.forkline.pageserver.server.PageServer;
 import io.forkline.pageserver.tenant.TenantService;
 import io.forkline.pageserver.testing.Digest;
 import io.forkline.pageserver.testing.Sql;
+import io.forkline.pageserver.testing.TestServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.Statement;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -31,14 +29,13 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class OracleIT {
     private static PostgresInstallation pg;
-    private static PageServer server;
+    private static TestServer server;
     private static TenantService tenants;
 
     @BeforeAll
     static void start() throws Exception {
         pg = PostgresInstallation.detect();
-        Path dir = Path.of("target", "it", "oracle-" + System.nanoTime()).toAbsolutePath();
-        server = PageServer.start(dir, 0, Clock.systemUTC());
+        server = TestServer.start("oracle");
         tenants = server.tenants();
     }
 

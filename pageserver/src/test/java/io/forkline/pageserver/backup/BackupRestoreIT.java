@@ -3,24 +3,20 @@ package io.forkline.pageserver.backup;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.forkline.compute.postgres.PostgresInstallation;
 import io.forkline.pageserver.basebackup.PgTestCluster;
-import io.forkline.pageserver.server.PageServer;
 import io.forkline.pageserver.tenant.BranchInfo;
 import io.forkline.pageserver.tenant.TenantService;
 import io.forkline.pageserver.testing.Sql;
+import io.forkline.pageserver.testing.TestServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -35,15 +31,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 class BackupRestoreIT {
     private static final String CHECK = "SELECT count(*) || ':' || sum(id) || ':' || md5(string_agg(v, ',' ORDER BY id)) FROM items";
     private static final ObjectMapper json = new ObjectMapper();
-    private static PageServer server;
+    private static TestServer server;
     private static TenantService tenants;
     private static BackupService backups;
-    private static Path dir;
 
     @BeforeAll
     static void start() throws Exception {
-        dir = Path.of("target", "it", "backup-restore-" + System.nanoTime()).toAbsolutePath();
-        server = PageServer.start(dir, 0, Clock.systemUTC());
+        server = TestServer.start("backup-restore");
         tenants = server.tenants();
         backups = server.backups();
     }
@@ -83,9 +77,8 @@ class BackupRestoreIT {
         tenants.stopEndpoint("shop", "main");
 
         // export over HTTP: a plain base backup tar
-        Path tar = dir.resolve("export.tar");
-        HttpResponse<Path> resp = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
-                + server.port() + "/v1/tenants/shop/backups/" + b.id() + "/export")).GET().build(), HttpResponse.BodyHandlers.ofFile(tar));
+        Path tar = server.dir().resolve("export.tar");
+        HttpResponse<Path> resp = server.download("/v1/tenants/shop/backups/" + b.id() + "/export", tar);
         assertThat(resp.statusCode()).isEqualTo(200);
         assertThat(resp.headers().firstValue("Content-Type")).hasValue("application/x-tar");
         assertThat(Files.size(tar)).isGreaterThan(16L << 20); // the WAL segment alone is 16 MiB
@@ -107,11 +100,8 @@ class BackupRestoreIT {
         }
 
         // import the tar as a new tenant (over HTTP, by path): its main holds the same data
-        HttpResponse<String> imp = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:"
-                        + server.port() + "/v1/tenants/import")).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(json.writeValueAsString(Map.of("name", "shop-copy", "path", tar.toString()))))
-                .build(), HttpResponse.BodyHandlers.ofString());
-        assertThat(imp.statusCode()).as(imp.body()).isEqualTo(201);
+        server.post("/v1/tenants/import", json.writeValueAsString(Map.of("name", "shop-copy", "path", tar.toString())))
+                .expect(201);
         String copy = tenants.startEndpoint("shop-copy", "main");
         assertThat(Sql.queryString(copy, "postgres", CHECK)).isEqualTo(atBackup);
         Sql.exec(copy, "postgres", "INSERT INTO items VALUES (5000, 'imported tenant writes')");

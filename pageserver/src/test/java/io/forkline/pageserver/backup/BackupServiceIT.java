@@ -3,8 +3,10 @@ package io.forkline.pageserver.backup;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.forkline.pageserver.api.ApiException;
-import io.forkline.pageserver.server.PageServer;
 import io.forkline.pageserver.tenant.BranchInfo;
+import io.forkline.pageserver.testing.TestClock;
+import io.forkline.pageserver.testing.TestServer;
+import io.forkline.pageserver.testing.TestServer.Response;
 import io.forkline.storage.id.TimelineId;
 import io.forkline.storage.lsn.Lsn;
 import org.awaitility.Awaitility;
@@ -12,11 +14,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -32,16 +29,16 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  */
 class BackupServiceIT {
     private static final Instant T0 = Instant.parse("2030-01-01T00:00:00Z");
-    private static final MutableClock clock = new MutableClock(T0);
+    /** The server's clock, fixed at an instant each test sets. */
+    private static final TestClock clock = new TestClock();
     private static final ObjectMapper json = new ObjectMapper();
-    private static final HttpClient http = HttpClient.newHttpClient();
-    private static PageServer server;
+    private static TestServer server;
     private static BackupService backups;
 
     @BeforeAll
     static void start() throws Exception {
-        Path dir = Path.of("target", "it", "backup-service-" + System.nanoTime()).toAbsolutePath();
-        server = PageServer.start(dir, 0, clock);
+        clock.setFixed(T0);
+        server = TestServer.start("backup-service", clock);
         backups = server.backups();
     }
 
@@ -52,23 +49,19 @@ class BackupServiceIT {
         }
     }
 
-    private static HttpResponse<String> post(String path, Map<String, String> body) throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path))
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(json.writeValueAsString(body))).build(), HttpResponse.BodyHandlers.ofString());
+    private static Response post(String path, Map<String, String> body) throws Exception {
+        return server.post(path, json.writeValueAsString(body));
     }
 
     @Test
     void manualBackupsAndSchedulesHaveQuotas() throws Exception {
-        clock.set(T0);
+        clock.setFixed(T0);
         server.tenants().createTenant("quota");
         long initLsn = Lsn.parse(server.tenants().listTenants().stream().filter(t -> t.name().equals("quota")).findFirst()
                 .orElseThrow().initLsn());
         String first = null;
         for (int i = 0; i < BackupService.MAX_MANUAL_BACKUPS; i++) {
-            HttpResponse<String> r = post("/v1/tenants/quota/backups", Map.of("label", "b" + i));
-            assertThat(r.statusCode()).as(r.body()).isEqualTo(201);
-            JsonNode b = json.readTree(r.body());
+            JsonNode b = post("/v1/tenants/quota/backups", Map.of("label", "b" + i)).expect(201);
             assertThat(b.path("status").asText()).isEqualTo("completed");
             assertThat(b.path("branch").asText()).isEqualTo("main");
             assertThat(b.path("kind").asText()).isEqualTo("manual");
@@ -77,29 +70,27 @@ class BackupServiceIT {
             assertThat(b.path("expires_at").isNull()).isTrue();
             first = first == null ? b.path("id").asText() : first;
         }
-        HttpResponse<String> over = post("/v1/tenants/quota/backups", Map.of());
-        assertThat(over.statusCode()).isEqualTo(403);
-        JsonNode err = json.readTree(over.body()).path("error");
+        Response over = post("/v1/tenants/quota/backups", Map.of());
+        assertThat(over.status()).isEqualTo(403);
+        JsonNode err = over.body().path("error");
         assertThat(err.path("code").asText()).isEqualTo("quota_exceeded");
         assertThat(err.path("message").asText()).contains("10 of 10");
 
         // deleting one frees the quota
-        HttpResponse<String> del = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port()
-                + "/v1/tenants/quota/backups/" + first)).DELETE().build(), HttpResponse.BodyHandlers.ofString());
-        assertThat(del.statusCode()).isEqualTo(200);
-        assertThat(post("/v1/tenants/quota/backups", Map.of()).statusCode()).isEqualTo(201);
+        assertThat(server.delete("/v1/tenants/quota/backups/" + first).status()).isEqualTo(200);
+        assertThat(post("/v1/tenants/quota/backups", Map.of()).status()).isEqualTo(201);
         assertThat(backups.listBackups("quota", null)).hasSize(10);
 
         for (int i = 0; i < BackupService.MAX_SCHEDULES; i++) {
             backups.createSchedule("quota", null, "daily", null, "7d", "s" + i);
         }
-        HttpResponse<String> sched = post("/v1/tenants/quota/backup-schedules", Map.of("frequency", "hourly", "retention", "1d"));
-        assertThat(sched.statusCode()).isEqualTo(403);
-        assertThat(json.readTree(sched.body()).path("error").path("code").asText()).isEqualTo("quota_exceeded");
+        Response sched = post("/v1/tenants/quota/backup-schedules", Map.of("frequency", "hourly", "retention", "1d"));
+        assertThat(sched.status()).isEqualTo(403);
+        assertThat(sched.body().path("error").path("code").asText()).isEqualTo("quota_exceeded");
 
-        HttpResponse<String> bad = post("/v1/tenants/quota/backup-schedules", Map.of("frequency", "sometimes", "retention", "1d"));
-        assertThat(bad.statusCode()).isEqualTo(400);
-        assertThat(bad.body()).contains("'sometimes'");
+        Response bad = post("/v1/tenants/quota/backup-schedules", Map.of("frequency", "sometimes", "retention", "1d"));
+        assertThat(bad.status()).isEqualTo(400);
+        assertThat(bad.text()).contains("'sometimes'");
         for (ScheduleInfo s : backups.listSchedules("quota")) {
             backups.deleteSchedule("quota", s.id());
         }
@@ -107,18 +98,18 @@ class BackupServiceIT {
 
     @Test
     void schedulesTakeBackupsThatExpireByTheirRetentionEvenAfterTheScheduleIsDeleted() {
-        clock.set(T0);
+        clock.setFixed(T0);
         server.tenants().createTenant("sched");
         ScheduleInfo s = backups.createSchedule("sched", "main", "hourly", "2030-01-01T00:30:00Z", "2h", "hourly-2h");
         assertThat(s.nextRunAt()).isEqualTo("2030-01-01T00:30:00Z");
         assertThat(backups.listSchedules("sched")).extracting(ScheduleInfo::id).containsExactly(s.id());
 
-        clock.set(T0.plus(Duration.ofMinutes(29)));
+        clock.setFixed(T0.plus(Duration.ofMinutes(29)));
         backups.tick();
         assertThat(backups.listBackups("sched", null)).isEmpty();
 
         // the server's own scheduler thread takes the due backup
-        clock.set(T0.plus(Duration.ofMinutes(30)));
+        clock.setFixed(T0.plus(Duration.ofMinutes(30)));
         Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> backups.listBackups("sched", null).size() == 1);
         BackupInfo b1 = backups.listBackups("sched", null).get(0);
         assertThat(b1.kind()).isEqualTo(BackupInfo.SCHEDULED);
@@ -133,13 +124,13 @@ class BackupServiceIT {
         assertThat(after.lastBackupId()).isEqualTo(b1.id());
         assertThat(after.lastStatus()).isEqualTo("completed");
 
-        clock.set(T0.plus(Duration.ofMinutes(90)));
+        clock.setFixed(T0.plus(Duration.ofMinutes(90)));
         backups.tick();
         assertThat(backups.listBackups("sched", null)).hasSize(2);
         assertThat(backups.retainedLsns("sched")).hasSize(1);
 
         // down for hours: the missed runs collapse into one; the first two have expired
-        clock.set(T0.plus(Duration.ofHours(5)));
+        clock.setFixed(T0.plus(Duration.ofHours(5)));
         backups.tick();
         List<BackupInfo> now = backups.listBackups("sched", null);
         assertThat(now).extracting(BackupInfo::createdAt).containsExactly("2030-01-01T05:00:00Z");
@@ -147,10 +138,10 @@ class BackupServiceIT {
 
         // deleting the schedule keeps its backup until the backup's own expiry
         backups.deleteSchedule("sched", s.id());
-        clock.set(T0.plus(Duration.ofHours(6).plusMinutes(59)));
+        clock.setFixed(T0.plus(Duration.ofHours(6).plusMinutes(59)));
         backups.tick();
         assertThat(backups.listBackups("sched", null)).hasSize(1);
-        clock.set(T0.plus(Duration.ofHours(7)));
+        clock.setFixed(T0.plus(Duration.ofHours(7)));
         backups.tick();
         assertThat(backups.listBackups("sched", null)).isEmpty();
         assertThat(backups.retainedLsns("sched")).isEmpty();
@@ -158,14 +149,14 @@ class BackupServiceIT {
 
     @Test
     void aFailingScheduleLeavesAFailedEntryAndRetriesAtItsNextRun() {
-        clock.set(T0);
+        clock.setFixed(T0);
         server.tenants().createTenant("flaky");
         server.tenants().createBranch("flaky", "dev", "main", null, null);
         ScheduleInfo s = backups.createSchedule("flaky", "dev", "0 * * * *", "2030-01-01T00:30:00Z", "36h", null);
         assertThat(s.nextRunAt()).isEqualTo("2030-01-01T01:00:00Z");
         server.tenants().deleteBranch("flaky", "dev");
 
-        clock.set(T0.plus(Duration.ofHours(1)));
+        clock.setFixed(T0.plus(Duration.ofHours(1)));
         backups.tick();
         List<BackupInfo> l = backups.listBackups("flaky", null);
         assertThat(l).hasSize(1);
@@ -178,7 +169,7 @@ class BackupServiceIT {
         assertThat(backups.retainedLsns("flaky")).isEmpty();
 
         server.tenants().createBranch("flaky", "dev", "main", null, null);
-        clock.set(T0.plus(Duration.ofHours(2)));
+        clock.setFixed(T0.plus(Duration.ofHours(2)));
         backups.tick();
         assertThat(backups.listBackups("flaky", "dev")).extracting(BackupInfo::status)
                 .containsExactly(BackupInfo.FAILED, BackupInfo.COMPLETED);
@@ -188,7 +179,7 @@ class BackupServiceIT {
 
     @Test
     void aBackupKeepsTheTimelineOfADeletedBranchUntilItIsGone() {
-        clock.set(T0);
+        clock.setFixed(T0);
         server.tenants().createTenant("pin");
         BranchInfo feature = server.tenants().createBranch("pin", "feature", "main", null, null);
         TimelineId tl = TimelineId.parse(feature.timelineId());

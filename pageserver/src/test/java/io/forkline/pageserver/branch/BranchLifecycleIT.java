@@ -1,39 +1,27 @@
 package io.forkline.pageserver.branch;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import io.forkline.pageserver.server.PageServer;
 import io.forkline.pageserver.testing.Sql;
+import io.forkline.pageserver.testing.TestClock;
+import io.forkline.pageserver.testing.TestServer;
+import io.forkline.pageserver.testing.TestServer.Response;
 import io.forkline.storage.id.TimelineId;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.sql.SQLException;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicReference;
-import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -48,101 +36,50 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  */
 class BranchLifecycleIT {
     private static final String TENANT = "refs";
-    private static final ObjectMapper JSON = new ObjectMapper();
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    /** The paths of the helpers below are relative to this one. */
+    private static final String TENANT_PATH = "/v1/tenants/" + TENANT;
 
-    /** The server's clock: the system clock moved forward by this much. */
-    private static final AtomicReference<Duration> CLOCK_OFFSET = new AtomicReference<>(Duration.ZERO);
-    private static final Clock CLOCK = new Clock() {
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
+    /** The server's clock: the test moves it forward to expire branches. */
+    private static final TestClock CLOCK = new TestClock();
 
-        @Override
-        public Clock withZone(ZoneId zone) {
-            throw new UnsupportedOperationException();
-        }
-
-        @Override
-        public Instant instant() {
-            return Instant.now().plus(CLOCK_OFFSET.get());
-        }
-    };
-
-    private static PageServer server;
-    private static Path dir;
-    private static String base;
+    private static TestServer server;
     private static String mainUri;
-
-    private record Response(int status, JsonNode body) {
-        JsonNode ok() {
-            assertThat(status).as("status of %s", body).isBetween(200, 201);
-            return body;
-        }
-
-        /** Asserts a JSON error with this status and code; returns its message. */
-        String error(int expected, String code) {
-            assertThat(status).as("status of %s", body).isEqualTo(expected);
-            assertThat(body.path("error").path("code").asText()).isEqualTo(code);
-            return body.path("error").path("message").asText();
-        }
-    }
 
     @BeforeAll
     static void start() throws Exception {
-        dir = Path.of("target", "it", "branch-lifecycle-" + System.nanoTime()).toAbsolutePath();
-        server = PageServer.start(dir, 0, CLOCK);
-        base = "http://127.0.0.1:" + server.port() + "/v1/tenants/" + TENANT;
-        assertThat(send("POST", "http://127.0.0.1:" + server.port() + "/v1/tenants", "{\"name\":\"" + TENANT + "\"}").status())
-                .isEqualTo(201);
+        server = TestServer.start("branch-lifecycle", CLOCK, TestServer.Option.DELETE_ON_CLOSE);
+        assertThat(server.post("/v1/tenants", "{\"name\":\"" + TENANT + "\"}").status()).isEqualTo(201);
         mainUri = post("/branches/main/endpoint/start", "{\"size\":\"xs\"}").ok().path("uri").asText();
         Sql.exec(mainUri, "postgres", "CREATE TABLE t (x int)", "INSERT INTO t VALUES (1)");
     }
 
     @AfterAll
-    static void stop() throws IOException {
+    static void stop() {
         if (server != null) {
             server.close();
         }
-        if (dir != null && Files.isDirectory(dir)) {
-            try (Stream<Path> s = Files.walk(dir)) {
-                for (Path p : (Iterable<Path>) s.sorted(Comparator.reverseOrder())::iterator) {
-                    Files.deleteIfExists(p);
-                }
-            }
-        }
     }
 
-    // ------------------------------------------------------------------ HTTP
-
-    private static Response send(String method, String url, String body) throws IOException, InterruptedException {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(120))
-                .header("Content-Type", "application/json")
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
-                        : HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8));
-        HttpResponse<byte[]> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
-        return new Response(r.statusCode(), r.body().length == 0 ? null : JSON.readTree(r.body()));
-    }
+    // ------------------------------------------------------------------ HTTP, relative to the tenant
 
     private static Response get(String path) throws IOException, InterruptedException {
-        return send("GET", base + path, null);
+        return server.get(TENANT_PATH + path);
     }
 
     private static Response post(String path, String body) throws IOException, InterruptedException {
-        return send("POST", base + path, body);
+        return server.post(TENANT_PATH + path, body);
     }
 
     private static Response put(String ref, String body) throws IOException, InterruptedException {
-        return send("PUT", base + "/branches/" + ref, body);
+        return server.put(TENANT_PATH + "/branches/" + ref, body);
     }
 
     private static Response delete(String path) throws IOException, InterruptedException {
-        return send("DELETE", base + path, null);
+        return server.delete(TENANT_PATH + path);
     }
 
     private static List<String> refs() throws IOException, InterruptedException {
-        return get("/branches").ok().findValuesAsText("ref");
+        return server.refs(TENANT);
     }
 
     private static JsonNode branch(String ref) throws IOException, InterruptedException {
@@ -320,13 +257,13 @@ class BranchLifecycleIT {
             server.tenants().reaper().runOnce();
             assertThat(refs()).contains("tmp-ttl", "kept-ttl");
 
-            CLOCK_OFFSET.set(Duration.ofHours(2));
+            CLOCK.setOffset(Duration.ofHours(2));
             server.tenants().reaper().runOnce();
             assertThat(refs()).doesNotContain("tmp-ttl").contains("kept-ttl", "main");
             assertThat(server.tenants().endpoints().get(TENANT, "tmp-ttl")).isNull();
             assertThatThrownBy(() -> Sql.queryLong(uri, "postgres", "SELECT 1")).isInstanceOf(SQLException.class);
         } finally {
-            CLOCK_OFFSET.set(Duration.ZERO);
+            CLOCK.setOffset(Duration.ZERO);
         }
         post("/branches/kept-ttl/protect", "{\"protected\":false}").ok();
         delete("/branches/kept-ttl").ok();

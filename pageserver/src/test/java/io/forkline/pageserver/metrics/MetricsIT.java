@@ -1,21 +1,15 @@
 package io.forkline.pageserver.metrics;
 
-import io.forkline.pageserver.retention.GcSettings;
-import io.forkline.pageserver.server.PageServer;
 import io.forkline.pageserver.tenant.TenantService;
 import io.forkline.pageserver.testing.Sql;
+import io.forkline.pageserver.testing.TestServer;
+import io.forkline.pageserver.testing.TestServer.Response;
 import io.forkline.storage.id.TimelineId;
 import io.forkline.storage.lsn.Lsn;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,46 +28,35 @@ import static org.awaitility.Awaitility.await;
  */
 class MetricsIT {
     private static final String TENANT = "met";
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     /** {@code name{labels} value}; Micrometer writes no timestamps. */
     private static final Pattern SAMPLE = Pattern.compile("^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\\{(.*)})? (\\S+)$");
     private static final Pattern LABEL = Pattern.compile("([a-zA-Z_][a-zA-Z0-9_]*)=\"((?:[^\"\\\\]|\\\\.)*)\"");
 
-    private static PageServer server;
+    private static TestServer server;
     private static TenantService tenants;
-    private static String base;
 
     private record Sample(String name, Map<String, String> labels, double value) {
     }
 
     @BeforeAll
     static void start() throws Exception {
-        System.setProperty(GcSettings.INTERVAL_PROPERTY, "0");
-        Path dir = Path.of("target", "it", "metrics-" + System.nanoTime()).toAbsolutePath();
-        server = PageServer.start(dir, 0, Clock.systemUTC());
+        server = TestServer.start("metrics", TestServer.Option.NO_BACKGROUND_GC);
         tenants = server.tenants();
-        base = "http://127.0.0.1:" + server.port();
     }
 
     @AfterAll
     static void stop() {
-        System.clearProperty(GcSettings.INTERVAL_PROPERTY);
         if (server != null) {
             server.close();
         }
     }
 
-    private static HttpResponse<String> get(String path) throws Exception {
-        return HTTP.send(HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofMinutes(1)).GET().build(),
-                HttpResponse.BodyHandlers.ofString());
-    }
-
     private static List<Sample> scrape() throws Exception {
-        HttpResponse<String> r = get("/metrics");
-        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        Response r = server.get("/metrics");
+        assertThat(r.status()).as(r.text()).isEqualTo(200);
         assertThat(r.headers().firstValue("Content-Type")).hasValue(ServerMetrics.CONTENT_TYPE);
         List<Sample> out = new ArrayList<>();
-        for (String line : r.body().split("\n")) {
+        for (String line : r.text().split("\n")) {
             if (line.isBlank() || line.startsWith("#")) {
                 continue;
             }
@@ -141,10 +124,7 @@ class MetricsIT {
                 .isEqualTo(value(s, "forkline_branch_stored_bytes", main));
 
         assertThat(value(s, "forkline_gc_runs_total", Map.of())).isZero();
-        HttpResponse<String> gc = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/v1/tenants/" + TENANT + "/gc"))
-                .POST(HttpRequest.BodyPublishers.ofString("{}")).header("Content-Type", "application/json").build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertThat(gc.statusCode()).as(gc.body()).isEqualTo(200);
+        server.post("/v1/tenants/" + TENANT + "/gc", "{}").expect(200);
         List<Sample> after = scrape();
         assertThat(value(after, "forkline_gc_runs_total", Map.of())).isGreaterThanOrEqualTo(1);
         assertThat(value(after, "forkline_gc_versions_removed_total", Map.of())).isGreaterThanOrEqualTo(0);
@@ -160,10 +140,8 @@ class MetricsIT {
 
     @Test
     void unknownPathsStillAnswer404AndMetricsIsGetOnly() throws Exception {
-        assertThat(get("/metricsx").statusCode()).isEqualTo(404);
-        HttpResponse<String> post = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/metrics"))
-                .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
-        assertThat(post.statusCode()).isEqualTo(405);
+        assertThat(server.get("/metricsx").status()).isEqualTo(404);
+        assertThat(server.http("POST", "/metrics").status()).isEqualTo(405);
     }
 
     private static Map<String, String> with(Map<String, String> labels, String k, String v) {

@@ -1,11 +1,9 @@
 package io.forkline.pageserver.size;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import io.forkline.pageserver.retention.GcSettings;
-import io.forkline.pageserver.server.PageServer;
 import io.forkline.pageserver.tenant.TenantService;
 import io.forkline.pageserver.testing.Sql;
+import io.forkline.pageserver.testing.TestServer;
 import io.forkline.storage.id.TimelineId;
 import io.forkline.storage.lsn.Lsn;
 import org.junit.jupiter.api.AfterAll;
@@ -14,13 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.postgresql.PGConnection;
 
 import java.io.StringReader;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.sql.Connection;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.Random;
@@ -38,35 +30,25 @@ class SizesIT {
     private static final String TENANT = "sz";
     private static final int ROWS = 8000;
     private static final int ROW_HEX_CHARS = 1000;
-    private static final ObjectMapper JSON = new ObjectMapper();
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-    private static PageServer server;
+    private static TestServer server;
     private static TenantService tenants;
-    private static String base;
 
     @BeforeAll
     static void start() throws Exception {
-        System.setProperty(GcSettings.INTERVAL_PROPERTY, "0");
-        Path dir = Path.of("target", "it", "sizes-" + System.nanoTime()).toAbsolutePath();
-        server = PageServer.start(dir, 0, Clock.systemUTC());
+        server = TestServer.start("sizes", TestServer.Option.NO_BACKGROUND_GC);
         tenants = server.tenants();
-        base = "http://127.0.0.1:" + server.port();
     }
 
     @AfterAll
     static void stop() {
-        System.clearProperty(GcSettings.INTERVAL_PROPERTY);
         if (server != null) {
             server.close();
         }
     }
 
     private static JsonNode get(String path) throws Exception {
-        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(base + path)).GET().build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
-        return JSON.readTree(r.body());
+        return server.get(path).expect(200);
     }
 
     private static JsonNode branch(String ref) throws Exception {

@@ -1,0 +1,25 @@
+package io.forkline.cli;
+
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+
+/**
+ * A command that talks to the admin API: gives it the {@link AdminClient} of the command line's
+ * {@code FORKLINE_URL} and the writer its results go to. Not thread-safe (one run per instance).
+ */
+abstract class ApiCommand implements Runnable {
+    @Spec
+    CommandSpec spec;
+
+    /** The admin API client ({@code FORKLINE_URL} of the command line's environment). */
+    final AdminClient client() {
+        return Main.client(spec);
+    }
+
+    /** Where the command prints its results (stdout, or what a test injected). */
+    final PrintWriter out() {
+        return Main.out(spec);
+    }
+}

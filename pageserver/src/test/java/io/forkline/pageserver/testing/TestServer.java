@@ -1,0 +1,304 @@
+package io.forkline.pageserver.testing;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.forkline.pageserver.backup.BackupService;
+import io.forkline.pageserver.retention.GcSettings;
+import io.forkline.pageserver.server.PageServer;
+import io.forkline.pageserver.tenant.TenantService;
+import io.forkline.storage.store.PageStore;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpHeaders;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * A real {@link PageServer} for one integration test class, and an HTTP client of its admin API.
+ *
+ * <p>The data directory is {@code target/it/<name>-<nanoTime>} under the module (the
+ * {@code postgres} user can traverse it; see {@code PostgresInstallation.prepareDirectory}); the
+ * admin API listens on a free port of 127.0.0.1. A test class starts one in its {@code BeforeAll}
+ * ({@code server = TestServer.start("sizes", Option.NO_BACKGROUND_GC)}), closes it in its
+ * {@code AfterAll}, and talks to it with {@link #get}, {@link #post} etc., e.g.
+ * {@code server.post("/v1/tenants", "{\"name\":\"t\"}").expect(201)}.
+ *
+ * <p>Thread-safe for requests; start and close from one thread.
+ */
+public final class TestServer implements AutoCloseable {
+    /** How the server is set up and torn down. */
+    public enum Option {
+        /**
+         * Background GC off ({@link GcSettings#INTERVAL_PROPERTY} = 0 while the server starts, cleared
+         * on close): GC runs only when the test asks for it.
+         */
+        NO_BACKGROUND_GC,
+        /** {@link #close()} deletes the data directory once the server has stopped. */
+        DELETE_ON_CLOSE
+    }
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    /** Long enough for an endpoint start or a reset of a running one on the 2-core machine. */
+    private static final Duration REQUEST_TIMEOUT = Duration.ofMinutes(2);
+
+    private final PageServer server;
+    private final Path dir;
+    private final EnumSet<Option> options;
+    private final String url;
+
+    private TestServer(PageServer server, Path dir, EnumSet<Option> options) {
+        this.server = server;
+        this.dir = dir;
+        this.options = options;
+        this.url = "http://127.0.0.1:" + server.port();
+    }
+
+    /** A server on the system UTC clock; see {@link #start(String, Clock, Option...)}. */
+    public static TestServer start(String name, Option... options) throws IOException {
+        return start(name, Clock.systemUTC(), options);
+    }
+
+    /**
+     * Starts a server on data directory {@code target/it/<name>-<nanoTime>} (absolute) and a free port.
+     *
+     * @param name  the directory's prefix, e.g. the test's name in kebab case
+     * @param clock the server's clock (e.g. a {@link TestClock} the test moves)
+     * @throws IOException when the server cannot start (see {@link PageServer#start})
+     */
+    public static TestServer start(String name, Clock clock, Option... options) throws IOException {
+        EnumSet<Option> set = EnumSet.noneOf(Option.class);
+        set.addAll(List.of(options));
+        Path dir = Path.of("target", "it", name + "-" + System.nanoTime()).toAbsolutePath();
+        if (set.contains(Option.NO_BACKGROUND_GC)) {
+            System.setProperty(GcSettings.INTERVAL_PROPERTY, "0");
+        }
+        try {
+            return new TestServer(PageServer.start(dir, 0, clock), dir, set);
+        } catch (IOException | RuntimeException e) {
+            if (set.contains(Option.NO_BACKGROUND_GC)) {
+                System.clearProperty(GcSettings.INTERVAL_PROPERTY);
+            }
+            throw e;
+        }
+    }
+
+    /** The server itself. */
+    public PageServer server() {
+        return server;
+    }
+
+    /** The server's tenants, branches and endpoints (to act without HTTP). */
+    public TenantService tenants() {
+        return server.tenants();
+    }
+
+    /** The server's backups and schedules. */
+    public BackupService backups() {
+        return server.backups();
+    }
+
+    /** The server's page store. */
+    public PageStore store() {
+        return server.store();
+    }
+
+    /** The data directory (absolute). */
+    public Path dir() {
+        return dir;
+    }
+
+    /** The admin API's port on 127.0.0.1. */
+    public int port() {
+        return server.port();
+    }
+
+    /** {@code http://127.0.0.1:PORT}, the admin API's base URL (also what {@code FORKLINE_URL} takes). */
+    public String url() {
+        return url;
+    }
+
+    // ------------------------------------------------------------------ HTTP
+
+    /**
+     * Sends {@code method path} with a UTF-8 body ({@code Content-Type: application/json}), or none
+     * when {@code body} is null; waits up to 2 minutes for the answer.
+     *
+     * @param path the path and query from the root, e.g. {@code /v1/tenants/t/branches?x=1}
+     */
+    public Response http(String method, String path, String body) throws IOException, InterruptedException {
+        return http(method, path, body == null ? null : body.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** {@link #http(String, String, String)} with a body of raw bytes (e.g. not UTF-8 on purpose). */
+    public Response http(String method, String path, byte[] body) throws IOException, InterruptedException {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url + path)).timeout(REQUEST_TIMEOUT);
+        if (body == null) {
+            b.method(method, HttpRequest.BodyPublishers.noBody());
+        } else {
+            b.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofByteArray(body));
+        }
+        HttpResponse<byte[]> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+        return new Response(r.statusCode(), r.headers(), r.body());
+    }
+
+    /** {@code method path} with no body and no {@code Content-Type}. */
+    public Response http(String method, String path) throws IOException, InterruptedException {
+        return http(method, path, (byte[]) null);
+    }
+
+    /** {@code GET path}. */
+    public Response get(String path) throws IOException, InterruptedException {
+        return http("GET", path);
+    }
+
+    /** {@code POST path} with a JSON body ({@code ""} for an empty one). */
+    public Response post(String path, String body) throws IOException, InterruptedException {
+        return http("POST", path, body);
+    }
+
+    /** {@code POST path} with a body of raw bytes. */
+    public Response post(String path, byte[] body) throws IOException, InterruptedException {
+        return http("POST", path, body);
+    }
+
+    /** {@code PUT path} with a JSON body. */
+    public Response put(String path, String body) throws IOException, InterruptedException {
+        return http("PUT", path, body);
+    }
+
+    /** {@code DELETE path}, no body. */
+    public Response delete(String path) throws IOException, InterruptedException {
+        return http("DELETE", path);
+    }
+
+    /** GETs a streamed body (e.g. a backup export) into {@code file}; the caller checks the status. */
+    public HttpResponse<Path> download(String path, Path file) throws IOException, InterruptedException {
+        return HTTP.send(HttpRequest.newBuilder(URI.create(url + path)).timeout(REQUEST_TIMEOUT).GET().build(),
+                HttpResponse.BodyHandlers.ofFile(file));
+    }
+
+    /** The refs of a tenant's branches in list order ({@code GET .../branches}, asserted 200). */
+    public List<String> refs(String tenant) throws IOException, InterruptedException {
+        return get("/v1/tenants/" + tenant + "/branches").expect(200).findValuesAsText("ref");
+    }
+
+    /**
+     * Stops the server; then, with {@link Option#DELETE_ON_CLOSE}, deletes its data directory, and
+     * with {@link Option#NO_BACKGROUND_GC}, clears the GC interval property.
+     *
+     * @throws UncheckedIOException when the directory cannot be deleted
+     */
+    @Override
+    public void close() {
+        try {
+            server.close();
+        } finally {
+            if (options.contains(Option.NO_BACKGROUND_GC)) {
+                System.clearProperty(GcSettings.INTERVAL_PROPERTY);
+            }
+        }
+        if (options.contains(Option.DELETE_ON_CLOSE) && Files.isDirectory(dir)) {
+            try (Stream<Path> s = Files.walk(dir)) {
+                for (Path p : (Iterable<Path>) s.sorted(Comparator.reverseOrder())::iterator) {
+                    Files.deleteIfExists(p);
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot delete " + dir, e);
+            }
+        }
+    }
+
+    /**
+     * One answer of the admin API: status, headers and the raw body; {@link #body()} reads it as JSON.
+     */
+    public static final class Response {
+        private final int status;
+        private final HttpHeaders headers;
+        private final byte[] bytes;
+        private JsonNode json;
+
+        Response(int status, HttpHeaders headers, byte[] bytes) {
+            this.status = status;
+            this.headers = headers;
+            this.bytes = bytes;
+        }
+
+        /** The HTTP status code. */
+        public int status() {
+            return status;
+        }
+
+        /** The response headers (e.g. {@code Content-Type}, {@code Allow}). */
+        public HttpHeaders headers() {
+            return headers;
+        }
+
+        /** The body as UTF-8 text (e.g. the Prometheus exposition of {@code /metrics}). */
+        public String text() {
+            return new String(bytes, StandardCharsets.UTF_8);
+        }
+
+        /**
+         * The body as JSON, or {@code null} when it is empty.
+         *
+         * @throws UncheckedIOException when the body is not JSON
+         */
+        public synchronized JsonNode body() {
+            if (json == null && bytes.length > 0) {
+                try {
+                    json = JSON.readTree(bytes);
+                } catch (IOException e) {
+                    throw new UncheckedIOException("status " + status + " body is not JSON: " + text(), e);
+                }
+            }
+            return json;
+        }
+
+        /** Asserts a success (200 or 201) and returns the body. */
+        public JsonNode ok() {
+            assertThat(status).as("status of %s", text()).isBetween(200, 201);
+            return body();
+        }
+
+        /** Asserts exactly this status and returns the body. */
+        public JsonNode expect(int expected) {
+            assertThat(status).as("status of %s", text()).isEqualTo(expected);
+            return body();
+        }
+
+        /**
+         * Asserts the API's error shape: this status, {@code Content-Type: application/json}, a body
+         * that is only {@code {"error": {"code": code, "message": "..."}}}; returns the message.
+         */
+        public String error(int expected, String code) {
+            assertThat(status).as("status of %s", text()).isEqualTo(expected);
+            assertThat(headers.firstValue("Content-Type")).hasValue("application/json");
+            assertThat(body()).as("error body").isNotNull();
+            assertThat(body().size()).as("only 'error' in %s", body()).isEqualTo(1);
+            JsonNode e = body().path("error");
+            assertThat(e.path("code").asText()).isEqualTo(code);
+            assertThat(e.path("message").isTextual()).isTrue();
+            return e.path("message").asText();
+        }
+
+        @Override
+        public String toString() {
+            return status + " " + text();
+        }
+    }
+}
