@@ -62,6 +62,14 @@ public class GetPageBenchmark {
     @Param({"0", "1"})
     int depth;
 
+    /**
+     * Bytes each version changes in its page (system property {@code forkline.bench.changedBytes},
+     * pass it with {@code -jvmArgs -Dforkline.bench.changedBytes=200}); 8192 (default): every
+     * version is a new random page, stored in full; less: versions after the first are small
+     * changes, stored as page deltas (a read of one costs a second point read, for its base).
+     */
+    private static final int CHANGED_BYTES = Integer.getInteger("forkline.bench.changedBytes", 8192);
+
     private Path dir;
     private PageStore store;
     private TimelineId readTimeline;
@@ -77,10 +85,20 @@ public class GetPageBenchmark {
         TenantId t = new TenantId("bench");
         store.createTimeline(new TimelineMetadata(root, t, null, 0, 1, 15, Instant.now()));
         byte[] page = new byte[8192];
+        byte[][] previous = new byte[pages][];
         try (TimelineWriter w = store.writer(root)) {
             for (int v = 1; v <= versionsPerPage; v++) {
                 for (int b = 0; b < pages; b++) {
-                    random.nextBytes(page);
+                    if (CHANGED_BYTES >= 8192 || previous[b] == null) {
+                        random.nextBytes(page);
+                    } else { // a small change of the previous version: stored as a delta
+                        page = previous[b].clone();
+                        int at = random.nextInt(8192 - CHANGED_BYTES);
+                        for (int i = at; i < at + CHANGED_BYTES; i++) {
+                            page[i] = (byte) random.nextInt();
+                        }
+                    }
+                    previous[b] = CHANGED_BYTES >= 8192 ? null : page.clone();
                     w.put(Key.relBlock(REL, b), v * 1000L, page.clone());
                     if (w.stagedBytes() > 32 << 20) {
                         w.commit(v * 1000L);

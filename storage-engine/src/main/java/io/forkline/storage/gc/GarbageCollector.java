@@ -144,7 +144,7 @@ public final class GarbageCollector {
             Key[] resume = new Key[1];
             history.reset(null);
             flushedInScan = false;
-            store.forEachVersion(md.id(), from, (key, lsn, valueLength) -> {
+            store.forEachStoredVersion(md.id(), from, (key, lsn, valueLength, baseLsn) -> {
                 if (!key.equals(history.key())) {
                     if (history.key() != null) {
                         decideKey();
@@ -155,7 +155,7 @@ public final class GarbageCollector {
                     }
                     history.reset(key);
                 }
-                history.add(lsn, valueLength);
+                history.add(lsn, valueLength, baseLsn);
                 examined++;
                 return true;
             });

@@ -1,6 +1,7 @@
 package io.forkline.storage.gc;
 
 import io.forkline.storage.key.Key;
+import io.forkline.storage.store.PageStore;
 
 import java.util.Arrays;
 import java.util.function.BooleanSupplier;
@@ -14,6 +15,7 @@ final class KeyHistory {
     private Key key;
     private long[] lsns = new long[16];
     private int[] valueLengths = new int[16];
+    private long[] baseLsns = new long[16];
     private boolean[] removed = new boolean[16];
     private int size;
 
@@ -39,6 +41,11 @@ final class KeyHistory {
         return valueLengths[i];
     }
 
+    /** The delta base LSN of version {@code i}, or {@link PageStore#NO_BASE} when it is not a delta. */
+    long baseLsn(int i) {
+        return baseLsns[i];
+    }
+
     boolean tombstone(int i) {
         return valueLengths[i] == 0;
     }
@@ -47,12 +54,19 @@ final class KeyHistory {
         return removed[i];
     }
 
+    /** Appends a version that is not a delta. */
+    void add(long lsn, int valueLength) {
+        add(lsn, valueLength, PageStore.NO_BASE);
+    }
+
     /**
      * Appends a version.
      *
+     * @param baseLsn for a delta, the LSN of its base (a full image of this key on this timeline);
+     *                {@link PageStore#NO_BASE} otherwise
      * @throws IllegalArgumentException when {@code lsn} is not above the previous version's LSN
      */
-    void add(long lsn, int valueLength) {
+    void add(long lsn, int valueLength, long baseLsn) {
         if (size > 0 && Long.compareUnsigned(lsn, lsns[size - 1]) <= 0) {
             throw new IllegalArgumentException("versions of " + key + " out of order: " + Long.toUnsignedString(lsn)
                     + " after " + Long.toUnsignedString(lsns[size - 1]));
@@ -60,10 +74,12 @@ final class KeyHistory {
         if (size == lsns.length) {
             lsns = Arrays.copyOf(lsns, size * 2);
             valueLengths = Arrays.copyOf(valueLengths, size * 2);
+            baseLsns = Arrays.copyOf(baseLsns, size * 2);
             removed = Arrays.copyOf(removed, size * 2);
         }
         lsns[size] = lsn;
         valueLengths[size] = valueLength;
+        baseLsns[size] = baseLsn;
         removed[size] = false;
         size++;
     }
@@ -88,6 +104,16 @@ final class KeyHistory {
                 count++;
             }
         }
+        // 3 (before 2, which then stops at a kept base). the base of every kept delta stays
+        for (int i = 0; i < size; i++) {
+            if (!removed[i] && baseLsns[i] != PageStore.NO_BASE) {
+                int b = indexOf(baseLsns[i], i);
+                if (b >= 0 && removed[b]) {
+                    removed[b] = false;
+                    count--;
+                }
+            }
+        }
         // 2. leading tombstones below the cutoff, when nothing can show through them
         Boolean empty = null;
         for (int i = 0; i < size; i++) {
@@ -107,5 +133,24 @@ final class KeyHistory {
             count++;
         }
         return count;
+    }
+
+    /** Index of the version at {@code lsn} among the first {@code before} versions, or -1. */
+    private int indexOf(long lsn, int before) {
+        int lo = 0;
+        int hi = before - 1;
+        while (lo <= hi) {
+            int mid = (lo + hi) >>> 1;
+            int c = Long.compareUnsigned(lsns[mid], lsn);
+            if (c == 0) {
+                return mid;
+            }
+            if (c < 0) {
+                lo = mid + 1;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        return -1;
     }
 }

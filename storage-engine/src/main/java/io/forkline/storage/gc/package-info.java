@@ -34,6 +34,17 @@
  *       {@code null} for every protected read either way. {@code getVersion} then returns
  *       {@code null} (or the ancestor's tombstone) instead of this timeline's tombstone: both mean
  *       "absent". In every other case tombstones are kept.</li>
+ *   <li><b>Delta bases</b> (applied before step 2). A kept version stored as a page delta
+ *       ({@code io.forkline.storage.store.PageDelta}) is rebuilt from its base, a full image of the
+ *       same key on the same timeline: when step 1 marked that base, it is kept after all. Kept
+ *       bases answer no protected read they did not answer before: a base removed by step 1 has
+ *       no retained LSN and no cutoff between it and the next kept version. The writer's
+ *       invariant makes this safe beside ingest: a delta's base is always the newest full image
+ *       of its key on the timeline with only deltas on it after it, so while the writer may still
+ *       write deltas on a base, step 1 keeps the newest version at or below the cutoff, which is
+ *       that base or a delta on it, and step 3 keeps the base. A delta whose base lies on an
+ *       ancestor needs nothing from this timeline's GC: the base is the full image behind the
+ *       ancestor's answer at the branch point, a retained LSN of the ancestor.</li>
  * </ol>
  * Nothing at or above the cutoff is ever removed.
  *

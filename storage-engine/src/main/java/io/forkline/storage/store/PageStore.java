@@ -42,7 +42,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Column families and their record layouts (all big-endian):
  * <pre>
- *   versions   timelineId(16) | key(18) | lsn(8)        -> value (empty = tombstone)
+ *   versions   timelineId(16) | key(18) | lsn(8)        -> value (empty = tombstone; relation
+ *                                                          blocks and SLRU pages: 8192-byte full
+ *                                                          image or a {@link PageDelta})
  *   timelines  timelineId(16) | 0x01                    -> {@link TimelineMetadata#encode()}
  *              timelineId(16) | 0x02                    -> lastRecordLsn(8)
  *              timelineId(16) | 0x03                    -> applied GC cutoff LSN(8) (absent = 0)
@@ -53,6 +55,18 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Reads: {@code get(timeline, key, lsn)} returns the newest version with version LSN
  * {@code <= lsn} on the timeline, else the ancestor's at {@code min(lsn, ancestorLsn)}, recursively.
+ *
+ * <p><b>Page deltas.</b> Most versions of relation blocks and SLRU pages are stored as a
+ * {@link PageDelta}: the bytes that differ from a <em>base</em>, a full 8192-byte image of the same
+ * key at an older LSN, on the same timeline or (for a branch's first writes of a page) on the
+ * ancestor the branch point reads it from. {@link TimelineWriter} decides (full image when there
+ * is no base, the delta would exceed half a page, or the deltas on one base would exceed four
+ * pages in sum). Values of exactly 8192 bytes are full images, as in stores written before deltas existed,
+ * which therefore read unchanged. Every read ({@link #get}, {@link #getVersion}, {@link #scan})
+ * returns full pages: a delta costs one extra point read of its base, never a chain.
+ * {@link #storedBytes} counts the stored (encoded) sizes. GC keeps every base a kept delta of the
+ * same timeline needs (package {@code io.forkline.storage.gc}); a base on an ancestor is the full
+ * image behind the ancestor's answer at the branch point, which the ancestor's GC keeps.
  * Writes go through a {@link TimelineWriter}, one per timeline at a time, whose {@code commit}
  * makes a batch of versions and the new last record LSN durable atomically (fsync'd RocksDB WAL):
  * a last record LSN is only ever reported for versions that survive a crash.
@@ -395,11 +409,15 @@ public final class PageStore implements AutoCloseable {
     }
 
     /**
-     * RocksDB's estimate of the bytes the timeline's own versions and commit-timestamp entries take
-     * (its key prefix range in the {@code versions} and {@code committs} column families): SST file
-     * bytes on disk (LZ4-compressed, estimated from the files' index blocks, so at block
-     * granularity: 16 KiB) plus the memtables' estimate of their entries (uncompressed). Deleted
-     * versions (GC, tombstones) keep counting until compaction drops them. Cheap: no data is read.
+     * The bytes the timeline's own versions and commit-timestamp entries take (its key prefix range
+     * in the {@code versions} and {@code committs} column families): RocksDB's estimate of the SST
+     * file bytes on disk (LZ4-compressed, estimated from the files' index blocks, so at block
+     * granularity: 16 KiB) plus the key and value bytes of the range's entries still in memtables
+     * (uncompressed), summed by a memtable-only iterator. (RocksDB's own memtable estimate
+     * multiplies the range's entry count by the average entry size of the whole memtable, which
+     * with page deltas of a few hundred bytes next to 8 KiB images moves a timeline's size whenever
+     * another timeline writes.) Deleted versions (GC, tombstones) keep counting until compaction
+     * drops them. Reads no SST data; the memtable part costs O(the range's memtable entries).
      *
      * @return bytes, at least 0; approximate
      * @throws IllegalArgumentException when the timeline does not exist
@@ -410,11 +428,23 @@ public final class PageStore implements AutoCloseable {
         id.writeTo(from, 0);
         byte[] to = increment(from);
         long total = 0;
+        byte[] noCopy = new byte[0];
         for (ColumnFamilyHandle cf : List.of(versions, commitTs)) {
             try (Slice a = new Slice(from); Slice b = new Slice(to)) {
-                long[] sizes = db.getApproximateSizes(cf, List.of(new Range(a, b)),
-                        SizeApproximationFlag.INCLUDE_MEMTABLES, SizeApproximationFlag.INCLUDE_FILES);
+                long[] sizes = db.getApproximateSizes(cf, List.of(new Range(a, b)), SizeApproximationFlag.INCLUDE_FILES);
                 total += Math.max(0, sizes[0]);
+            }
+            try (Slice upper = new Slice(to);
+                 ReadOptions ro = new ReadOptions().setReadTier(org.rocksdb.ReadTier.MEMTABLE_TIER)
+                         .setIterateUpperBound(upper).setFillCache(false);
+                 RocksIterator it = db.newIterator(cf, ro)) {
+                for (it.seek(from); it.isValid(); it.next()) {
+                    total += it.key(noCopy) + it.value(noCopy);
+                }
+                it.status();
+            } catch (RocksDBException e) {
+                throw new StorageException("cannot size the memtable entries of timeline " + id + ": "
+                        + e.getMessage(), e);
             }
         }
         return total;
@@ -512,7 +542,8 @@ public final class PageStore implements AutoCloseable {
                 if (it.isValid()) {
                     byte[] k = it.key();
                     if (Arrays.equals(k, 0, TimelineId.LENGTH + Key.LENGTH, seek, 0, TimelineId.LENGTH + Key.LENGTH)) {
-                        return new Version(bytesToLong(k, TimelineId.LENGTH + Key.LENGTH), it.value());
+                        long vLsn = bytesToLong(k, TimelineId.LENGTH + Key.LENGTH);
+                        return new Version(vLsn, materialize(tl, key, vLsn, it.value()));
                     }
                 }
                 TimelineMetadata md = s.metadata();
@@ -524,6 +555,70 @@ public final class PageStore implements AutoCloseable {
             }
             return null;
         }
+    }
+
+    /**
+     * The full value of a stored version: the stored bytes, or for a delta the page rebuilt from
+     * its base (one point read of {@code timeline | key | baseLsn}).
+     *
+     * @throws StorageException when the delta's base is missing or not a full image, or the delta
+     *                          is malformed (the message names the key and both LSNs)
+     */
+    private byte[] materialize(TimelineId timeline, Key key, long lsn, byte[] stored) {
+        if (!PageDelta.isCandidate(key) || !PageDelta.isDelta(stored)) {
+            return stored;
+        }
+        long baseLsn = PageDelta.baseLsn(stored);
+        TimelineId baseTimeline = PageDelta.baseTimeline(stored);
+        byte[] base = getRaw(versions, versionKey(baseTimeline == null ? timeline : baseTimeline, key, baseLsn));
+        if (base == null || base.length != PageDelta.PAGE_SIZE) {
+            throw new StorageException("delta of " + key + " at " + Lsn.format(lsn) + " on timeline " + timeline
+                    + " needs the full image at " + Lsn.format(baseLsn)
+                    + (baseTimeline == null ? "" : " on ancestor timeline " + baseTimeline) + ", which is "
+                    + (base == null ? "missing" : base.length + " bytes long"));
+        }
+        return decodeDelta(timeline, key, lsn, base, stored);
+    }
+
+    private static byte[] decodeDelta(TimelineId timeline, Key key, long lsn, byte[] base, byte[] delta) {
+        try {
+            return PageDelta.decode(base, delta);
+        } catch (IllegalArgumentException e) {
+            throw new StorageException("cannot decode the version of " + key + " at " + Lsn.format(lsn)
+                    + " on timeline " + timeline + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The newest version of {@code key} at or below {@code lsn} stored on {@code timeline} itself
+     * (not its ancestors), as stored (a delta stays a delta), or {@code null}. For the writer's
+     * delta bases.
+     */
+    Version ownStoredVersion(TimelineId timeline, Key key, long lsn) {
+        byte[] seek = versionKey(timeline, key, lsn);
+        try (RocksIterator it = db.newIterator(versions)) {
+            it.seekForPrev(seek);
+            if (it.isValid()) {
+                byte[] k = it.key();
+                if (Arrays.equals(k, 0, TimelineId.LENGTH + Key.LENGTH, seek, 0, TimelineId.LENGTH + Key.LENGTH)) {
+                    return new Version(bytesToLong(k, TimelineId.LENGTH + Key.LENGTH), it.value());
+                }
+            }
+            return null;
+        }
+    }
+
+    /** The stored value of exactly {@code timeline | key | lsn}, or {@code null}. */
+    byte[] ownStoredValue(TimelineId timeline, Key key, long lsn) {
+        return getRaw(versions, versionKey(timeline, key, lsn));
+    }
+
+    private static byte[] versionKey(TimelineId timeline, Key key, long lsn) {
+        byte[] k = new byte[VKEY_LENGTH];
+        timeline.writeTo(k, 0);
+        key.writeTo(k, TimelineId.LENGTH);
+        putLong(k, TimelineId.LENGTH + Key.LENGTH, lsn);
+        return k;
     }
 
     /**
@@ -554,6 +649,8 @@ public final class PageStore implements AutoCloseable {
         try (RocksIterator it = db.newIterator(versions)) {
             Key current = null;
             byte[] best = null;
+            byte[] full = null; // newest full image of `current` seen so far (a delta's base, normally)
+            long fullLsn = 0;
             for (it.seek(start); it.isValid(); it.next()) {
                 byte[] k = it.key();
                 if (Arrays.compareUnsigned(k, end) >= 0) {
@@ -566,11 +663,22 @@ public final class PageStore implements AutoCloseable {
                     }
                     current = key;
                     best = null;
+                    full = null;
                 }
                 long vLsn = bytesToLong(k, TimelineId.LENGTH + Key.LENGTH);
-                if (Long.compareUnsigned(vLsn, lsn) <= 0) {
-                    best = it.value();
+                if (Long.compareUnsigned(vLsn, lsn) > 0) {
+                    continue;
                 }
+                byte[] v = it.value();
+                if (PageDelta.isCandidate(key) && PageDelta.isDelta(v)) {
+                    long baseLsn = PageDelta.baseLsn(v);
+                    v = full != null && fullLsn == baseLsn && PageDelta.baseTimeline(v) == null
+                            ? decodeDelta(timeline, key, vLsn, full, v) : materialize(timeline, key, vLsn, v);
+                } else if (v.length == PageDelta.PAGE_SIZE && PageDelta.isCandidate(key)) {
+                    full = v;
+                    fullLsn = vLsn;
+                }
+                best = v;
             }
             if (current != null && best != null) {
                 out.put(current, best);
@@ -663,6 +771,25 @@ public final class PageStore implements AutoCloseable {
         }
     }
 
+    /** Receives stored versions with their delta base from {@link #forEachStoredVersion}. */
+    @FunctionalInterface
+    public interface StoredVersionVisitor {
+        /**
+         * @param key         the version's key
+         * @param lsn         the version LSN (WAL byte position)
+         * @param valueLength stored value size in bytes (a delta's encoded size); 0 for a tombstone
+         * @param baseLsn     for a delta ({@link PageDelta}) whose base is on the same timeline, the
+         *                    LSN of the full image of the same key it is rebuilt from;
+         *                    {@link #NO_BASE} otherwise (also for a delta whose base is on an
+         *                    ancestor: the ancestor's GC keeps that one)
+         * @return {@code true} to continue, {@code false} to stop the scan
+         */
+        boolean visit(Key key, long lsn, int valueLength, long baseLsn);
+    }
+
+    /** {@link StoredVersionVisitor}'s base LSN of a version that is not a delta. */
+    public static final long NO_BASE = -1L;
+
     /**
      * Visits the timeline's own stored versions (not its ancestors'), in key order and ascending LSN
      * within a key, starting at the first version of {@code fromKey} (inclusive), until the visitor
@@ -673,6 +800,18 @@ public final class PageStore implements AutoCloseable {
      * @throws IllegalArgumentException when the timeline does not exist
      */
     public void forEachVersion(TimelineId timeline, Key fromKey, VersionVisitor visitor) {
+        forEachStoredVersion(timeline, fromKey, (key, lsn, valueLength, baseLsn) -> visitor.visit(key, lsn, valueLength));
+    }
+
+    /**
+     * Like {@link #forEachVersion}, also telling which versions are deltas and their base: reads
+     * the value of every version of a {@link PageDelta#isCandidate candidate} key whose length is
+     * neither 0 nor 8192 (deltas, at most 4 KiB), only the length of the others.
+     *
+     * @param fromKey first key to visit, or {@code null} for the timeline's first key
+     * @throws IllegalArgumentException when the timeline does not exist
+     */
+    public void forEachStoredVersion(TimelineId timeline, Key fromKey, StoredVersionVisitor visitor) {
         state(timeline);
         byte[] start = new byte[VKEY_LENGTH];
         timeline.writeTo(start, 0);
@@ -687,8 +826,16 @@ public final class PageStore implements AutoCloseable {
                     break;
                 }
                 int valueLength = it.value(noCopy);
-                if (!visitor.visit(Key.fromBytes(k, TimelineId.LENGTH), bytesToLong(k, TimelineId.LENGTH + Key.LENGTH),
-                        valueLength)) {
+                Key key = Key.fromBytes(k, TimelineId.LENGTH);
+                long baseLsn = NO_BASE;
+                if (valueLength >= PageDelta.HEADER_LENGTH && valueLength != PageDelta.PAGE_SIZE
+                        && PageDelta.isCandidate(key)) {
+                    byte[] v = it.value();
+                    if (PageDelta.isDelta(v) && PageDelta.baseTimeline(v) == null) {
+                        baseLsn = PageDelta.baseLsn(v);
+                    }
+                }
+                if (!visitor.visit(key, bytesToLong(k, TimelineId.LENGTH + Key.LENGTH), valueLength, baseLsn)) {
                     return;
                 }
             }

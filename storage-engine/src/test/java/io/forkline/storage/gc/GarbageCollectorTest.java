@@ -399,4 +399,113 @@ class GarbageCollectorTest {
             }
         }
     }
+
+    /** An 8192-byte page of zeros with {@code x} at offset {@code at}. */
+    private static byte[] page(int at, int x) {
+        byte[] p = new byte[8192];
+        p[at] = (byte) x;
+        return p;
+    }
+
+    @Test
+    void keepsTheBaseOfEveryKeptDelta() throws Exception {
+        try (PageStore s = PageStore.open(dir)) {
+            TimelineId tl = root(s, 5);
+            byte[] p10 = page(0, 1);
+            byte[] p20 = p10.clone();
+            p20[100] = 2;
+            byte[] p30 = p20.clone();
+            p30[200] = 3;
+            byte[] p40 = p30.clone();
+            p40[300] = 4;
+            try (TimelineWriter w = s.writer(tl)) {
+                w.put(A, 10, p10);
+                w.put(A, 20, p20);
+                w.put(A, 30, p30);
+                w.put(A, 40, p40);
+                w.commit(60);
+                assertThat(w.deltasWritten()).isEqualTo(3);
+            }
+            List<Long> bases = new ArrayList<>();
+            s.forEachStoredVersion(tl, null, (k, lsn, len, base) -> bases.add(base));
+            assertThat(bases).containsExactly(PageStore.NO_BASE, 10L, 10L, 10L);
+
+            // 20 is shadowed; 10 is too, but the kept delta at 30 is rebuilt from it
+            GcResult r = GC.collect(s, tl, 35, List.of());
+            assertThat(stored(s, tl, A)).containsExactly(10L, 30L, 40L);
+            assertThat(r.versionsRemoved()).isEqualTo(1);
+            assertThat(s.get(tl, A, 35)).isEqualTo(p30);
+            assertThat(s.get(tl, A, 45)).isEqualTo(p40);
+
+            GcResult r2 = GC.collect(s, tl, 40, List.of());
+            assertThat(r2.versionsRemoved()).isEqualTo(1);
+            assertThat(stored(s, tl, A)).containsExactly(10L, 40L);
+            assertThat(s.get(tl, A, 40)).isEqualTo(p40);
+            assertThat(s.storedBytes(tl)).isEqualTo(2 * 42 + 8192 + (12 + 3 * 3));
+
+            // a new full image (a page unlike the base) frees the old base and delta
+            byte[] p50 = new byte[8192];
+            java.util.Arrays.fill(p50, (byte) 7);
+            try (TimelineWriter w = s.writer(tl)) {
+                w.put(A, 70, p50);
+                w.commit(70);
+                assertThat(w.fullImagesWritten()).isEqualTo(1);
+            }
+            GC.collect(s, tl, 70, List.of());
+            assertThat(stored(s, tl, A)).containsExactly(70L);
+            assertThat(s.get(tl, A, 70)).isEqualTo(p50);
+        }
+    }
+
+    @Test
+    void gcBesideAWriterOfDeltasNeverLosesABase() throws Exception {
+        try (PageStore s = PageStore.open(dir)) {
+            TimelineId tl = root(s, 5);
+            int keys = 3;
+            int last = 600;
+            byte[][][] expected = new byte[keys][last + 1][];
+            byte[][] current = new byte[keys][];
+            for (int k = 0; k < keys; k++) {
+                current[k] = page(0, k);
+            }
+            for (int lsn = 10; lsn <= last; lsn++) { // one version per LSN, round robin, small changes
+                int k = lsn % keys;
+                current[k] = current[k].clone();
+                current[k][8 + (lsn * 37) % 8000] ^= (byte) lsn;
+                expected[k][lsn] = current[k];
+            }
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            Thread writer = new Thread(() -> {
+                try (TimelineWriter w = s.writer(tl)) {
+                    for (int lsn = 10; lsn <= last; lsn++) {
+                        w.put(Key.relBlock(REL, lsn % keys), lsn, expected[lsn % keys][lsn]);
+                        if (lsn % 2 == 0) {
+                            w.commit(lsn);
+                        }
+                    }
+                    w.commit(last);
+                } catch (Throwable t) {
+                    failure.set(t);
+                }
+            });
+            writer.start();
+            int runs = 0;
+            while (writer.isAlive()) {
+                GC.collect(s, tl, Math.max(5, s.lastRecordLsn(tl) - 20), List.of());
+                runs++;
+            }
+            writer.join();
+            assertThat(failure.get()).isNull();
+            GC.collect(s, tl, last - 20, List.of());
+            assertThat(runs).isPositive();
+            assertThat(s.gcCutoff(tl)).isEqualTo(last - 20);
+            for (int k = 0; k < keys; k++) {
+                Key key = Key.relBlock(REL, k);
+                for (int lsn = last - 20; lsn <= last + 10; lsn++) {
+                    int newest = Math.min(lsn, last) - Math.floorMod(Math.min(lsn, last) - k, keys);
+                    assertThat(s.get(tl, key, lsn)).as("%s at %d", key, lsn).isEqualTo(expected[k][newest]);
+                }
+            }
+        }
+    }
 }

@@ -96,6 +96,8 @@ class GcPropertyTest {
         long totalTombstonesRemoved = 0;
         long totalRefusedBranches = 0;
         long gcRuns = 0;
+        long totalDeltas = 0;
+        long totalBasesKept = 0;
         {
             for (int seed = 1; seed <= SEEDS; seed++) {
                 // one store per seed: range tombstones of deleteTimeline piling up in one memtable
@@ -105,6 +107,8 @@ class GcPropertyTest {
                 totalTombstonesRemoved += st.tombstonesRemoved;
                 totalRefusedBranches += st.refusedBranches;
                 gcRuns += st.gcRuns;
+                totalDeltas += st.deltas;
+                totalBasesKept += st.basesKept;
                 if (st.removed > 0) {
                     seedsThatRemoved++;
                 }
@@ -114,10 +118,31 @@ class GcPropertyTest {
         assertThat(totalTombstonesRemoved).isPositive();
         assertThat(totalRefusedBranches).as("branches refused below an applied cutoff").isPositive();
         assertThat(totalRemoved).isPositive();
+        assertThat(totalDeltas).as("page versions stored as deltas").isGreaterThan(SEEDS * 5L);
+        assertThat(totalBasesKept).as("full images GC kept only as the base of a kept delta").isPositive();
         assertThat(gcRuns).isGreaterThan(SEEDS * 12L);
     }
 
+    /**
+     * An 8192-byte page: {@code current} (when it is one) with 1-3 small runs changed, so that the
+     * writer stores it as a delta; else a new page of zeros with a few random bytes.
+     */
+    private static byte[] page(Random rnd, byte[] current) {
+        byte[] p = current != null && current.length == 8192 ? current.clone() : new byte[8192];
+        int runs = 1 + rnd.nextInt(3);
+        for (int r = 0; r < runs; r++) {
+            int len = 1 + rnd.nextInt(50);
+            int at = rnd.nextInt(8192 - len);
+            for (int i = at; i < at + len; i++) {
+                p[i] = (byte) (p[i] + 1 + rnd.nextInt(255));
+            }
+        }
+        return p;
+    }
+
     private static final class SeedStats {
+        long deltas;
+        long basesKept;
         long removed;
         long tombstonesRemoved;
         long refusedBranches;
@@ -168,12 +193,15 @@ class GcPropertyTest {
                     int n = 1 + rnd.nextInt(3);
                     for (int i = 0; i < n; i++) {
                         Key key = KEY_SPACE[rnd.nextInt(KEYS)];
-                        byte[] value = rnd.nextInt(5) == 0 ? new byte[0]
-                                : ByteBuffer.allocate(8).putInt(seed).putInt(++counter).array();
+                        int kind = rnd.nextInt(5);
+                        byte[] value = kind == 0 ? new byte[0]
+                                : kind <= 2 ? ByteBuffer.allocate(8).putInt(seed).putInt(++counter).array()
+                                : page(rnd, model(t, key, lsn));
                         w.put(key, lsn, value);
                         t.versions.computeIfAbsent(key, k -> new TreeMap<>()).put(lsn, value);
                     }
                     w.commit(lsn);
+                    st.deltas += w.deltasWritten();
                 }
                 t.last = lsn;
                 historyLsns.add(lsn);
@@ -249,7 +277,7 @@ class GcPropertyTest {
                 .isEqualTo(before - r.versionsRemoved());
         assertThat(store.storedBytes(t.id)).as(ctx + ": stored-bytes counter after GC")
                 .isEqualTo(scannedBytes(store, t.id));
-        assertNothingShadowedLeft(store, t, cutoff, ctx);
+        st.basesKept += assertNothingShadowedLeft(store, t, cutoff, ctx);
         verifySubtree(store, t, historyLsns, ctx + " after GC of " + t.id + " at " + cutoff);
     }
 
@@ -290,27 +318,43 @@ class GcPropertyTest {
 
     /**
      * Completeness: after collecting {@code t} at {@code cutoff}, no stored version may have its
-     * successor at or below the cutoff unless some retained LSN lies in {@code [lsn, successor)}.
+     * successor at or below the cutoff unless some retained LSN lies in {@code [lsn, successor)}
+     * or it is the base of a stored delta (which GC must keep).
+     *
+     * @return how many versions were kept only as a delta's base
      */
-    private static void assertNothingShadowedLeft(PageStore store, ModelTimeline t, long cutoff, String ctx) {
+    private static int assertNothingShadowedLeft(PageStore store, ModelTimeline t, long cutoff, String ctx) {
         TreeSet<Long> retained = new TreeSet<>(t.leases);
         addBranchPoints(t, Long.MAX_VALUE, retained);
         Map<Key, List<Long>> stored = new TreeMap<>();
-        store.forEachVersion(t.id, null, (k, lsn, len) -> {
+        Map<Key, TreeSet<Long>> bases = new HashMap<>();
+        store.forEachStoredVersion(t.id, null, (k, lsn, len, base) -> {
             stored.computeIfAbsent(k, x -> new ArrayList<>()).add(lsn);
+            if (base != PageStore.NO_BASE) {
+                bases.computeIfAbsent(k, x -> new TreeSet<>()).add(base);
+            }
             return true;
         });
+        int basesKept = 0;
         for (Map.Entry<Key, List<Long>> e : stored.entrySet()) {
             List<Long> lsns = e.getValue();
+            TreeSet<Long> keyBases = bases.getOrDefault(e.getKey(), new TreeSet<>());
+            assertThat(lsns).as("%s: every base of a stored delta of %s is stored", ctx, e.getKey())
+                    .containsAll(keyBases);
             for (int i = 0; i + 1 < lsns.size(); i++) {
                 long lsn = lsns.get(i);
                 long next = lsns.get(i + 1);
                 Long r = retained.ceiling(lsn);
                 boolean needed = next > cutoff || (r != null && r < next);
+                if (!needed && keyBases.contains(lsn)) {
+                    basesKept++;
+                    continue;
+                }
                 assertThat(needed).as("%s: %s at %d (next %d) survived GC at %d with retained %s", ctx, e.getKey(),
                         lsn, next, cutoff, retained).isTrue();
             }
         }
+        return basesKept;
     }
 
     private static void addBranchPoints(ModelTimeline t, long bound, TreeSet<Long> out) {

@@ -1,0 +1,300 @@
+package io.forkline.storage.store;
+
+import io.forkline.storage.id.TenantId;
+import io.forkline.storage.id.TimelineId;
+import io.forkline.storage.key.Key;
+import io.forkline.storage.key.RelTag;
+import io.forkline.storage.timeline.TimelineMetadata;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.Random;
+import java.util.TreeMap;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Delta-encoded page versions ({@link PageDelta}) written by {@link TimelineWriter}, read by {@link PageStore}. */
+class PageStoreDeltaTest {
+    private static final TenantId T = new TenantId("t");
+    private static final RelTag REL = new RelTag(1663, 5, 16384, 0);
+    private static final Key A = Key.relBlock(REL, 0);
+    private static final Key B = Key.relBlock(REL, 1);
+    private static final Key CLOG = Key.slruPage(Key.SLRU_CLOG, 0);
+
+    @TempDir
+    Path dir;
+
+    private static TimelineId root(PageStore s) {
+        TimelineId id = TimelineId.generate();
+        s.createTimeline(new TimelineMetadata(id, T, null, 0, 100, 15, Instant.now()));
+        return id;
+    }
+
+    /** A page like a heap page: half zeros (free space), half data. */
+    private static byte[] firstPage(Random rnd) {
+        byte[] p = new byte[PageDelta.PAGE_SIZE];
+        byte[] data = new byte[4096];
+        rnd.nextBytes(data);
+        System.arraycopy(data, 0, p, 4096, 4096);
+        return p;
+    }
+
+    /** {@code prev} with a new ~100-byte "tuple" and a few header bytes changed. */
+    private static byte[] next(Random rnd, byte[] prev) {
+        byte[] p = prev.clone();
+        int at = rnd.nextInt(PageDelta.PAGE_SIZE - 100);
+        for (int i = at; i < at + 100; i++) {
+            p[i] = (byte) rnd.nextInt();
+        }
+        p[rnd.nextInt(24)]++;
+        return p;
+    }
+
+    /** (lsn, baseLsn) of the timeline's own versions of {@code key}. */
+    private static List<long[]> stored(PageStore s, TimelineId tl, Key key) {
+        List<long[]> out = new ArrayList<>();
+        s.forEachStoredVersion(tl, key, (k, lsn, len, base) -> {
+            if (!k.equals(key)) {
+                return false;
+            }
+            out.add(new long[]{lsn, base, len});
+            return true;
+        });
+        return out;
+    }
+
+    @Test
+    void everyLsnReadsTheFullImageWrittenAlsoAfterReopen() {
+        Random rnd = new Random(7);
+        TreeMap<Long, byte[]> written = new TreeMap<>();
+        TimelineId tl;
+        long deltas;
+        long fulls;
+        try (PageStore s = PageStore.open(dir)) {
+            tl = root(s);
+            byte[] page = firstPage(rnd);
+            try (TimelineWriter w = s.writer(tl)) {
+                for (int i = 0; i < 200; i++) {
+                    long lsn = 1000 + 10L * i;
+                    w.put(A, lsn, page);
+                    written.put(lsn, page);
+                    if (i % 3 == 2) { // several versions per commit, and across commits
+                        w.commit(lsn);
+                    }
+                    page = next(rnd, page);
+                }
+                w.commit(3000);
+                deltas = w.deltasWritten();
+                fulls = w.fullImagesWritten();
+            }
+            assertThat(deltas + fulls).isEqualTo(200);
+            assertThat(deltas).as("deltas").isGreaterThan(150);
+            assertThat(fulls).as("full images (budget of deltas per base)").isGreaterThan(2);
+            verify(s, tl, written);
+            // deltas reference an older full image of the same key on the same timeline
+            Map<Long, Long> lengths = new TreeMap<>();
+            for (long[] v : stored(s, tl, A)) {
+                lengths.put(v[0], v[2]);
+                if (v[1] != PageStore.NO_BASE) {
+                    assertThat(v[1]).isLessThan(v[0]);
+                    assertThat(lengths.get(v[1])).isEqualTo((long) PageDelta.PAGE_SIZE);
+                }
+            }
+            assertThat(s.storedBytes(tl)).as("stored bytes vs 200 full images")
+                    .isLessThan(200L * (42 + 8192) / 4);
+            NavigableMap<Key, byte[]> scan = s.scan(tl, Key.relBlocksStart(REL), Key.relBlocksEnd(REL), 1555);
+            assertThat(scan.get(A)).isEqualTo(written.floorEntry(1555L).getValue());
+        }
+        try (PageStore s = PageStore.open(dir)) {
+            verify(s, tl, written);
+            // a new writer (empty base cache) continues with deltas against the stored base
+            byte[] page = next(rnd, written.lastEntry().getValue());
+            try (TimelineWriter w = s.writer(tl)) {
+                w.put(A, 4000, page);
+                w.commit(4000);
+                assertThat(w.deltasWritten()).isEqualTo(1);
+            }
+            written.put(4000L, page);
+            verify(s, tl, written);
+        }
+    }
+
+    private static void verify(PageStore s, TimelineId tl, TreeMap<Long, byte[]> written) {
+        for (Map.Entry<Long, byte[]> e : written.entrySet()) {
+            assertThat(s.get(tl, A, e.getKey())).as("at %d", e.getKey()).isEqualTo(e.getValue());
+            assertThat(s.get(tl, A, e.getKey() + 5)).as("at %d", e.getKey() + 5).isEqualTo(e.getValue());
+            PageStore.Version v = s.getVersion(tl, A, e.getKey() + 5);
+            assertThat(v.lsn()).isEqualTo(e.getKey());
+        }
+        assertThat(s.get(tl, A, 999)).isNull();
+    }
+
+    @Test
+    void aChildsFirstWriteIsADeltaAgainstTheAncestorsImageAtTheBranchPoint() throws Exception {
+        Random rnd = new Random(8);
+        try (PageStore s = PageStore.open(dir)) {
+            TimelineId parent = root(s);
+            byte[] p1 = firstPage(rnd);
+            byte[] p2 = next(rnd, p1);
+            try (TimelineWriter w = s.writer(parent)) {
+                w.put(A, 200, p1);
+                w.put(A, 300, p2);
+                w.commit(300);
+            }
+            TimelineId child = TimelineId.generate();
+            s.createTimeline(new TimelineMetadata(child, T, parent, 300, 300, 15, Instant.now()));
+            byte[] c1 = next(rnd, p2);
+            byte[] c2 = next(rnd, c1);
+            try (TimelineWriter w = s.writer(child)) {
+                w.put(A, 400, c1);
+                w.commit(400);
+                w.put(A, 500, c2);
+                w.commit(500);
+                assertThat(w.deltasWritten()).isEqualTo(2);
+            }
+            // the child's deltas are rebuilt from the parent's full image at 200 (the base of the
+            // parent's delta at 300, which the branch point sees); GC of the child keeps nothing for them
+            byte[] raw = s.ownStoredValue(child, A, 400);
+            assertThat(PageDelta.isDelta(raw)).isTrue();
+            assertThat(PageDelta.baseTimeline(raw)).isEqualTo(parent);
+            assertThat(PageDelta.baseLsn(raw)).isEqualTo(200);
+            assertThat(stored(s, child, A)).extracting(v -> v[1]).containsExactly(PageStore.NO_BASE, PageStore.NO_BASE);
+            assertThat(stored(s, parent, A).get(1)[1]).isEqualTo(200);
+            assertThat(s.get(child, A, 350)).isEqualTo(p2); // falls through to the parent's delta
+            assertThat(s.get(child, A, 450)).isEqualTo(c1);
+            assertThat(s.get(child, A, 550)).isEqualTo(c2);
+            assertThat(s.get(parent, A, 550)).isEqualTo(p2);
+
+            // a grandchild: its base is found through the child (nothing of its own yet) on the parent
+            TimelineId grandchild = TimelineId.generate();
+            s.createTimeline(new TimelineMetadata(grandchild, T, child, 450, 450, 15, Instant.now()));
+            byte[] g1 = next(rnd, c1);
+            try (TimelineWriter w = s.writer(grandchild)) {
+                w.put(A, 600, g1);
+                w.commit(600);
+            }
+            byte[] graw = s.ownStoredValue(grandchild, A, 600);
+            assertThat(PageDelta.baseTimeline(graw)).isEqualTo(parent);
+            assertThat(s.get(grandchild, A, 600)).isEqualTo(g1);
+            assertThat(s.get(grandchild, A, 500)).isEqualTo(c1);
+
+            // the parent's GC at its last LSN keeps what the branch point reads, and that one's base
+            s.writer(parent).commit(700);
+            io.forkline.storage.gc.GcResult r = new io.forkline.storage.gc.GarbageCollector()
+                    .collect(s, parent, 700, List.of());
+            assertThat(r.versionsRemoved()).isZero();
+            assertThat(s.get(child, A, 550)).isEqualTo(c2);
+            assertThat(s.get(grandchild, A, 600)).isEqualTo(g1);
+        }
+    }
+
+    @Test
+    void aBranchAheadOfItsAncestorWritesFullImages() {
+        Random rnd = new Random(11);
+        try (PageStore s = PageStore.open(dir)) {
+            TimelineId parent = root(s);
+            byte[] p1 = firstPage(rnd);
+            try (TimelineWriter w = s.writer(parent)) {
+                w.put(A, 200, p1);
+                w.commit(200);
+            }
+            // the branch point is above what the parent ingested: its answer there may still change
+            TimelineId child = TimelineId.generate();
+            s.createTimeline(new TimelineMetadata(child, T, parent, 250, 250, 15, Instant.now()));
+            try (TimelineWriter w = s.writer(child)) {
+                w.put(A, 300, next(rnd, p1));
+                w.commit(300);
+                assertThat(w.fullImagesWritten()).isEqualTo(1);
+            }
+            assertThat(s.ownStoredValue(child, A, 300)).hasSize(PageDelta.PAGE_SIZE);
+        }
+    }
+
+    @Test
+    void otherValuesEndTheBaseAndSlruPagesAreDeltasToo() {
+        Random rnd = new Random(9);
+        try (PageStore s = PageStore.open(dir)) {
+            TimelineId tl = root(s);
+            byte[] p1 = firstPage(rnd);
+            byte[] p2 = next(rnd, p1);
+            byte[] p3 = next(rnd, p2);
+            byte[] clog1 = new byte[PageDelta.PAGE_SIZE];
+            byte[] clog2 = clog1.clone();
+            clog2[17] = 0x55;
+            try (TimelineWriter w = s.writer(tl)) {
+                w.put(A, 200, p1);
+                w.put(A, 300, p2);
+                w.delete(A, 400);
+                w.put(A, 500, p3);
+                w.put(B, 200, p1);
+                w.put(B, 300, new byte[100]);
+                w.put(B, 400, p2);
+                w.put(CLOG, 200, clog1);
+                w.put(CLOG, 300, clog2);
+                w.put(CLOG, 300, clog2.clone()); // same (key, LSN) again: replaces, never its own base
+                w.commit(500);
+            }
+            assertThat(stored(s, tl, A)).extracting(v -> v[1]).containsExactly(PageStore.NO_BASE, 200L,
+                    PageStore.NO_BASE, PageStore.NO_BASE);
+            assertThat(stored(s, tl, B)).extracting(v -> v[1]).containsExactly(PageStore.NO_BASE, PageStore.NO_BASE,
+                    PageStore.NO_BASE);
+            assertThat(stored(s, tl, CLOG)).extracting(v -> v[1]).containsExactly(PageStore.NO_BASE, 200L);
+            assertThat(stored(s, tl, CLOG).get(1)[2]).isEqualTo(PageDelta.HEADER_LENGTH + 3);
+            assertThat(s.get(tl, A, 350)).isEqualTo(p2);
+            assertThat(s.get(tl, A, 450)).isNull();
+            assertThat(s.get(tl, A, 550)).isEqualTo(p3);
+            assertThat(s.get(tl, B, 350)).hasSize(100);
+            assertThat(s.get(tl, CLOG, 300)).isEqualTo(clog2);
+            assertThat(s.storedBytes(tl)).isEqualTo(scanned(s, tl));
+        }
+    }
+
+    @Test
+    void putRefusesOtherValuesThatLookLikeDeltas() {
+        try (PageStore s = PageStore.open(dir)) {
+            TimelineId tl = root(s);
+            byte[] lookalike = PageDelta.encode(new byte[8192], 5, new byte[8192], 100);
+            try (TimelineWriter w = s.writer(tl)) {
+                assertThatThrownBy(() -> w.put(A, 200, lookalike)).isInstanceOf(IllegalArgumentException.class)
+                        .hasMessageContaining("12-byte value").hasMessageContaining("page-delta magic");
+                w.put(Key.twoPhase(7), 200, lookalike); // other key kinds store anything
+                w.commit(200);
+            }
+            assertThat(s.get(tl, Key.twoPhase(7), 200)).isEqualTo(lookalike);
+        }
+    }
+
+    @Test
+    void aDeltaWithoutItsBaseIsAnErrorNamingBothLsns() {
+        Random rnd = new Random(10);
+        try (PageStore s = PageStore.open(dir)) {
+            TimelineId tl = root(s);
+            byte[] p1 = firstPage(rnd);
+            try (TimelineWriter w = s.writer(tl)) {
+                w.put(A, 200, p1);
+                w.put(A, 300, next(rnd, p1));
+                w.commit(300);
+            }
+            s.advanceGcCutoff(tl, 250);
+            s.deleteVersionsBelowGcCutoff(tl, List.of(new PageStore.VersionRef(A, 200)));
+            assertThatThrownBy(() -> s.get(tl, A, 300)).isInstanceOf(StorageException.class)
+                    .hasMessageContaining("0/12C").hasMessageContaining("0/C8").hasMessageContaining("missing");
+        }
+    }
+
+    private static long scanned(PageStore s, TimelineId tl) {
+        long[] n = new long[1];
+        s.forEachVersion(tl, null, (k, lsn, len) -> {
+            n[0] += 42 + len;
+            return true;
+        });
+        return n[0];
+    }
+}
