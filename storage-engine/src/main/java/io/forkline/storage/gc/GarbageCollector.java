@@ -32,8 +32,6 @@ import java.util.Objects;
 public final class GarbageCollector {
     /** Default upper bound of deletes per RocksDB write batch. */
     public static final int DEFAULT_MAX_DELETES_PER_BATCH = 10_000;
-    /** Bytes of one stored version key: timeline(16) | key(18) | lsn(8). */
-    static final int STORED_KEY_BYTES = TimelineId.LENGTH + Key.LENGTH + 8;
 
     private final int maxDeletesPerBatch;
     private final Duration pauseBetweenBatches;
@@ -174,7 +172,7 @@ public final class GarbageCollector {
                 if (history.removed(i)) {
                     pending.add(new PageStore.VersionRef(key, history.lsn(i), history.valueLength(i)));
                     removed++;
-                    bytesRemoved += STORED_KEY_BYTES + history.valueLength(i);
+                    bytesRemoved += PageStore.VERSION_KEY_BYTES + history.valueLength(i);
                     if (history.tombstone(i)) {
                         tombstonesRemoved++;
                     }

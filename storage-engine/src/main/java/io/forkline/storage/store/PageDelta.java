@@ -41,10 +41,12 @@ import java.util.Arrays;
  * long: the encoder gives up above {@code maxBytes}, which is below the page size. Writers refuse
  * other values of those keys that start with the magic ({@link TimelineWriter#put}).
  *
+ * <p>Package-private: only {@link TimelineWriter} writes and {@link PageStore} reads deltas.
+ *
  * <p>Not from Postgres. The idea is Neon's delta layers (a page's WAL records on top of an older
  * image), with a byte diff instead of WAL records because ingest only has post-images.
  */
-public final class PageDelta {
+final class PageDelta {
     /** Size of every delta-encodable value: a PostgreSQL page (BLCKSZ). */
     public static final int PAGE_SIZE = 8192;
     /** Offset of the magic. */
@@ -80,6 +82,26 @@ public final class PageDelta {
         return stored.length != PAGE_SIZE && hasMagic(stored, stored.length);
     }
 
+    /**
+     * Like {@link #isDelta(byte[])} from the first bytes of a stored value only.
+     *
+     * @param prefix the value's first {@code min(length, prefix.length)} bytes; at least
+     *               {@link #HEADER_LENGTH} long (enough for {@link #baseLsn} and
+     *               {@link #hasAncestorBase} too)
+     * @param length the value's full length in bytes
+     */
+    static boolean isDelta(byte[] prefix, int length) {
+        return length != PAGE_SIZE && hasMagic(prefix, length);
+    }
+
+    /**
+     * Whether a delta's base is on an ancestor timeline (caller checked {@link #isDelta}); reads
+     * only the magic, so a {@link #HEADER_LENGTH}-byte prefix will do.
+     */
+    static boolean hasAncestorBase(byte[] delta) {
+        return delta[MAGIC_OFFSET + 3] == ANCESTOR_MAGIC_LAST;
+    }
+
     private static boolean hasMagic(byte[] b, int length) {
         if (length < HEADER_LENGTH || !Arrays.equals(b, MAGIC_OFFSET, MAGIC_OFFSET + 3, MAGIC, 0, 3)) {
             return false;
@@ -93,7 +115,7 @@ public final class PageDelta {
      * the delta's own timeline (caller checked {@link #isDelta}).
      */
     public static TimelineId baseTimeline(byte[] delta) {
-        if (delta[MAGIC_OFFSET + 3] != ANCESTOR_MAGIC_LAST) {
+        if (!hasAncestorBase(delta)) {
             return null;
         }
         return new TimelineId(Arrays.copyOfRange(delta, BASE_TIMELINE_OFFSET, ANCESTOR_HEADER_LENGTH));
@@ -131,6 +153,20 @@ public final class PageDelta {
      * carries ({@link #ANCESTOR_HEADER_LENGTH}-byte header).
      */
     public static byte[] encode(byte[] base, long baseLsn, TimelineId baseTimeline, byte[] page, int maxBytes) {
+        return encode(base, baseLsn, baseTimeline, page, maxBytes, null);
+    }
+
+    /**
+     * Like {@link #encode(byte[], long, TimelineId, byte[], int)}, building the delta in
+     * {@code scratch} (a buffer its single-threaded owner reuses across calls) and returning an
+     * exact-length copy: one allocation per delta instead of two.
+     *
+     * @param scratch a work buffer of at least {@code maxBytes} bytes, overwritten; {@code null}
+     *                (or a shorter one) to allocate one
+     * @return a new array (never {@code scratch}), or {@code null} as there
+     */
+    static byte[] encode(byte[] base, long baseLsn, TimelineId baseTimeline, byte[] page, int maxBytes,
+                         byte[] scratch) {
         if (base.length != PAGE_SIZE || page.length != PAGE_SIZE) {
             throw new IllegalArgumentException("delta pages must be " + PAGE_SIZE + " bytes, got base "
                     + base.length + " and page " + page.length);
@@ -143,7 +179,8 @@ public final class PageDelta {
         if (maxBytes < header) {
             return null;
         }
-        byte[] out = new byte[maxBytes];
+        boolean scratched = scratch != null && scratch.length >= maxBytes;
+        byte[] out = scratched ? scratch : new byte[maxBytes];
         System.arraycopy(MAGIC, 0, out, MAGIC_OFFSET, MAGIC.length);
         PageStore.putLong(out, BASE_LSN_OFFSET, baseLsn);
         if (baseTimeline != null) {
@@ -182,7 +219,7 @@ public final class PageDelta {
             o += count;
             pos = end;
         }
-        return o == out.length ? out : Arrays.copyOf(out, o);
+        return o == out.length && !scratched ? out : Arrays.copyOf(out, o);
     }
 
     /**
@@ -195,10 +232,23 @@ public final class PageDelta {
      *                                  the value ends inside an op); the message names the offset
      */
     public static byte[] decode(byte[] base, byte[] delta) {
-        if (base.length != PAGE_SIZE) {
-            throw new IllegalArgumentException("delta base must be " + PAGE_SIZE + " bytes, got " + base.length);
-        }
-        byte[] page = base.clone();
+        checkBase(base);
+        return decodeInto(base.clone(), delta);
+    }
+
+    /**
+     * Rebuilds the full image from a delta in place of its base: {@link #decode} without the copy,
+     * for a base the caller owns and no longer needs (one 8 KiB copy less per delta read).
+     *
+     * @param base  the base's full image ({@link #PAGE_SIZE} bytes), overwritten with the page; its
+     *              contents are undefined after an exception
+     * @param delta the stored delta
+     * @return {@code base}, now holding the page
+     * @throws IllegalArgumentException as {@link #decode}
+     */
+    static byte[] decodeInto(byte[] base, byte[] delta) {
+        checkBase(base);
+        byte[] page = base;
         int i = headerLength(delta);
         int pos = 0;
         while (i < delta.length) {
@@ -218,6 +268,12 @@ public final class PageDelta {
             i += c;
         }
         return page;
+    }
+
+    private static void checkBase(byte[] base) {
+        if (base.length != PAGE_SIZE) {
+            throw new IllegalArgumentException("delta base must be " + PAGE_SIZE + " bytes, got " + base.length);
+        }
     }
 
     private static int varintLength(int v) {

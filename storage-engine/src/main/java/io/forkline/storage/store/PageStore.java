@@ -20,6 +20,7 @@ import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
 import org.rocksdb.SizeApproximationFlag;
 import org.rocksdb.Slice;
+import org.rocksdb.Snapshot;
 import org.rocksdb.WriteBatch;
 import org.rocksdb.WriteOptions;
 
@@ -72,13 +73,16 @@ import java.util.concurrent.atomic.AtomicLong;
  * a last record LSN is only ever reported for versions that survive a crash.
  *
  * <p>Garbage collection ({@code io.forkline.storage.gc}) uses the maintenance methods
- * {@link #advanceGcCutoff}, {@link #children}, {@link #forEachVersion} and
+ * {@link #advanceGcCutoff}, {@link #children}, {@link #forEachStoredVersion} and
  * {@link #deleteVersionsBelowGcCutoff}. Once a timeline's applied GC cutoff is above 0,
  * {@link #createTimeline} refuses branch points below it; the check and the cutoff update are
  * serialized, so a GC that advances the cutoff and then lists the children never misses a branch.
+ * Branch points below the parent's start LSN are refused too (nothing of the parent is readable
+ * there, and GC's retained LSNs assume every branch point lies in the parent's own history), and
+ * {@link #deleteTimeline} refuses a timeline that still has children.
  *
- * <p>Sizes: {@link #storedBytes} is an exact counter of the timeline's own versions (key 42 B +
- * value, before compression), kept in the same atomic batch as every commit and GC delete;
+ * <p>Sizes: {@link #storedBytes} is an exact counter of the timeline's own versions (key
+ * {@link #VERSION_KEY_BYTES} = 42 B + value, before compression), kept in the same atomic batch as every commit and GC delete;
  * {@link #physicalSize} is RocksDB's approximation of the bytes the timeline's own key range takes
  * (compressed files plus memtables).
  *
@@ -93,7 +97,11 @@ public final class PageStore implements AutoCloseable {
         RocksDB.loadLibrary();
     }
 
-    private static final int VKEY_LENGTH = TimelineId.LENGTH + Key.LENGTH + 8;
+    /**
+     * Bytes of one stored version key, {@code timelineId(16) | key(18) | lsn(8)} = 42: what
+     * {@link #storedBytes} counts per version on top of its value.
+     */
+    public static final int VERSION_KEY_BYTES = TimelineId.LENGTH + Key.LENGTH + 8;
 
     private final RocksDB db;
     private final List<AutoCloseable> resources = new ArrayList<>();
@@ -213,7 +221,8 @@ public final class PageStore implements AutoCloseable {
      *
      * @throws IllegalArgumentException when the id exists, the ancestor does not, or the branch
      *                                  point ({@code metadata.ancestorLsn()}) is below the ancestor's
-     *                                  applied GC cutoff (versions needed there may be gone)
+     *                                  start LSN or its applied GC cutoff (versions needed there may
+     *                                  be gone); the message names both LSNs and the ancestor
      */
     public void createTimeline(TimelineMetadata metadata) {
         synchronized (branchLock) {
@@ -224,6 +233,12 @@ public final class PageStore implements AutoCloseable {
                 TimelineState parent = timelines.get(metadata.ancestor());
                 if (parent == null) {
                     throw new IllegalArgumentException("ancestor timeline " + metadata.ancestor() + " does not exist");
+                }
+                long parentStart = parent.metadata().startLsn();
+                if (Long.compareUnsigned(metadata.ancestorLsn(), parentStart) < 0) {
+                    throw new IllegalArgumentException("branch point " + Lsn.format(metadata.ancestorLsn())
+                            + " is below the start LSN " + Lsn.format(parentStart) + " of ancestor timeline "
+                            + metadata.ancestor());
                 }
                 long cutoff = parent.gcCutoff().get();
                 if (Long.compareUnsigned(metadata.ancestorLsn(), cutoff) < 0) {
@@ -336,39 +351,79 @@ public final class PageStore implements AutoCloseable {
     }
 
     /**
-     * Deletes a timeline and every version it wrote. The caller makes sure no other timeline has
-     * it as ancestor.
+     * Deletes a timeline and every version it wrote, durably (fsync). The timeline is gone for every
+     * other call from the moment this starts removing it: a concurrent GC or writer of it then fails
+     * with "does not exist" instead of writing its GC cutoff, byte counter or versions back.
      *
-     * @throws IllegalArgumentException when the timeline does not exist
+     * @throws IllegalArgumentException when the timeline does not exist or still has child
+     *                                  timelines (the message names them)
+     * @throws StorageException         when the write fails; the timeline then stays
      */
     public void deleteTimeline(TimelineId id) {
-        state(id);
+        TimelineState s;
+        synchronized (branchLock) { // no branch of it can appear meanwhile (createTimeline holds it too)
+            s = state(id);
+            List<TimelineId> kids = new ArrayList<>();
+            for (TimelineMetadata md : children(id)) {
+                kids.add(md.id());
+            }
+            if (!kids.isEmpty()) {
+                throw new IllegalArgumentException("timeline " + id + " still has child timelines " + kids
+                        + "; delete them first");
+            }
+            timelines.remove(id);
+        }
         byte[] from = new byte[TimelineId.LENGTH];
         id.writeTo(from, 0);
         byte[] to = increment(from);
-        try (WriteBatch batch = new WriteBatch()) {
-            batch.deleteRange(versions, from, to);
-            batch.deleteRange(commitTs, from, to);
-            batch.delete(timelinesCf, timelineKey(id, (byte) 1));
-            batch.delete(timelinesCf, timelineKey(id, (byte) 2));
-            batch.delete(timelinesCf, timelineKey(id, (byte) 3));
-            batch.delete(timelinesCf, timelineKey(id, (byte) 4));
-            db.write(syncWrite, batch);
+        // Writers of the timeline's records (commit, GC deletes, the byte counter) hold s's monitor
+        // and re-check the map entry under it, so none of them writes after this batch.
+        RocksDBException failed = null;
+        synchronized (s) {
+            try (WriteBatch batch = new WriteBatch()) {
+                batch.deleteRange(versions, from, to);
+                batch.deleteRange(commitTs, from, to);
+                batch.delete(timelinesCf, timelineKey(id, (byte) 1));
+                batch.delete(timelinesCf, timelineKey(id, (byte) 2));
+                batch.delete(timelinesCf, timelineKey(id, (byte) 3));
+                batch.delete(timelinesCf, timelineKey(id, (byte) 4));
+                db.write(syncWrite, batch);
+            } catch (RocksDBException e) {
+                failed = e;
+            }
+        }
+        if (failed != null) {
+            synchronized (branchLock) {
+                timelines.putIfAbsent(id, s); // nothing was deleted: the timeline is back
+            }
+            throw new StorageException("cannot delete timeline " + id + ": " + failed.getMessage(), failed);
+        }
+        try {
             // Range tombstones stay in memtables and are processed by every new iterator until
             // compacted away; compacting the deleted range keeps point reads fast after many deletes.
             db.compactRange(versions, from, to);
             db.compactRange(commitTs, from, to);
         } catch (RocksDBException e) {
-            throw new StorageException("cannot delete timeline " + id, e);
+            throw new StorageException("timeline " + id + " was deleted, but compacting its key range failed: "
+                    + e.getMessage(), e);
         }
-        timelines.remove(id);
+    }
+
+    /**
+     * Throws when {@code s} is no longer the map entry of {@code id} (deleted meanwhile); the
+     * caller holds {@code s}'s monitor and is about to write records of the timeline.
+     */
+    private void requireLive(TimelineId id, TimelineState s) {
+        if (timelines.get(id) != s) {
+            throw new IllegalArgumentException("timeline " + id + " does not exist (deleted)");
+        }
     }
 
     // ---------------------------------------------------------------- sizes
 
     /**
      * The bytes of the timeline's own stored versions (not its ancestors'): for every version, its
-     * 42-byte key plus its value, before compression. Exact: every {@link TimelineWriter#commit}
+     * {@link #VERSION_KEY_BYTES}-byte key plus its value, before compression. Exact: every {@link TimelineWriter#commit}
      * adds what it wrote (a version staged twice at the same key and LSN in one batch counts once),
      * every {@link #deleteVersionsBelowGcCutoff} subtracts what it removed, in the same atomic
      * RocksDB batch as the change itself. A timeline written before this counter existed is counted
@@ -396,9 +451,10 @@ public final class PageStore implements AutoCloseable {
         }
         long[] sum = new long[1];
         forEachVersion(id, null, (key, lsn, valueLength) -> {
-            sum[0] += VKEY_LENGTH + valueLength;
+            sum[0] += VERSION_KEY_BYTES + valueLength;
             return true;
         });
+        requireLive(id, s);
         try {
             db.put(timelinesCf, syncWrite, timelineKey(id, (byte) 4), longToBytes(sum[0]));
         } catch (RocksDBException e) {
@@ -529,11 +585,11 @@ public final class PageStore implements AutoCloseable {
     }
 
     private Version lookup(TimelineId timeline, Key key, long lsn) {
-        byte[] seek = new byte[VKEY_LENGTH];
+        byte[] seek = new byte[VERSION_KEY_BYTES];
         key.writeTo(seek, TimelineId.LENGTH);
         TimelineId tl = timeline;
         long at = lsn;
-        try (ReadOptions ro = new ReadOptions(); RocksIterator it = db.newIterator(versions, ro)) {
+        try (RocksIterator it = db.newIterator(versions)) {
             while (tl != null) {
                 TimelineState s = state(tl);
                 tl.writeTo(seek, 0);
@@ -543,7 +599,7 @@ public final class PageStore implements AutoCloseable {
                     byte[] k = it.key();
                     if (Arrays.equals(k, 0, TimelineId.LENGTH + Key.LENGTH, seek, 0, TimelineId.LENGTH + Key.LENGTH)) {
                         long vLsn = bytesToLong(k, TimelineId.LENGTH + Key.LENGTH);
-                        return new Version(vLsn, materialize(tl, key, vLsn, it.value()));
+                        return new Version(vLsn, materialize(it, tl, key, vLsn, at, it.value()));
                     }
                 }
                 TimelineMetadata md = s.metadata();
@@ -559,30 +615,51 @@ public final class PageStore implements AutoCloseable {
 
     /**
      * The full value of a stored version: the stored bytes, or for a delta the page rebuilt from
-     * its base (one point read of {@code timeline | key | baseLsn}).
+     * its base, read through {@code it} ({@code it.seek} to {@code timeline | key | baseLsn}, so from
+     * the same RocksDB snapshot as the delta: a GC that removes both meanwhile cannot make the
+     * base disappear under the reader). Moves {@code it}.
      *
+     * @param lsn     the version LSN of {@code stored}
+     * @param readLsn the LSN the read asked {@code timeline} for (names the GC cutoff in the error
+     *                when below it)
      * @throws StorageException when the delta's base is missing or not a full image, or the delta
      *                          is malformed (the message names the key and both LSNs)
      */
-    private byte[] materialize(TimelineId timeline, Key key, long lsn, byte[] stored) {
+    private byte[] materialize(RocksIterator it, TimelineId timeline, Key key, long lsn, long readLsn, byte[] stored) {
         if (!PageDelta.isCandidate(key) || !PageDelta.isDelta(stored)) {
             return stored;
         }
         long baseLsn = PageDelta.baseLsn(stored);
         TimelineId baseTimeline = PageDelta.baseTimeline(stored);
-        byte[] base = getRaw(versions, versionKey(baseTimeline == null ? timeline : baseTimeline, key, baseLsn));
+        byte[] baseKey = versionKey(baseTimeline == null ? timeline : baseTimeline, key, baseLsn);
+        it.seek(baseKey);
+        byte[] base = it.isValid() && Arrays.equals(it.key(), baseKey) ? it.value() : null;
+        if (base == null) {
+            try {
+                it.status();
+            } catch (RocksDBException e) {
+                throw new StorageException("cannot read the base at " + Lsn.format(baseLsn) + " of the delta of "
+                        + key + " at " + Lsn.format(lsn) + " on timeline " + timeline + ": " + e.getMessage(), e);
+            }
+        }
         if (base == null || base.length != PageDelta.PAGE_SIZE) {
+            TimelineState s = timelines.get(timeline);
+            long cutoff = s == null ? 0L : s.gcCutoff().get();
             throw new StorageException("delta of " + key + " at " + Lsn.format(lsn) + " on timeline " + timeline
                     + " needs the full image at " + Lsn.format(baseLsn)
                     + (baseTimeline == null ? "" : " on ancestor timeline " + baseTimeline) + ", which is "
-                    + (base == null ? "missing" : base.length + " bytes long"));
+                    + (base == null ? "missing" : base.length + " bytes long")
+                    + (Long.compareUnsigned(readLsn, cutoff) < 0 ? "; the read at " + Lsn.format(readLsn)
+                    + " is below the applied GC cutoff " + Lsn.format(cutoff) + " of timeline " + timeline
+                    + ", whose versions GC may have removed" : ""));
         }
         return decodeDelta(timeline, key, lsn, base, stored);
     }
 
+    /** Decodes {@code delta} in place of {@code base} (which the caller owns and gives up). */
     private static byte[] decodeDelta(TimelineId timeline, Key key, long lsn, byte[] base, byte[] delta) {
         try {
-            return PageDelta.decode(base, delta);
+            return PageDelta.decodeInto(base, delta);
         } catch (IllegalArgumentException e) {
             throw new StorageException("cannot decode the version of " + key + " at " + Lsn.format(lsn)
                     + " on timeline " + timeline + ": " + e.getMessage(), e);
@@ -614,7 +691,7 @@ public final class PageStore implements AutoCloseable {
     }
 
     private static byte[] versionKey(TimelineId timeline, Key key, long lsn) {
-        byte[] k = new byte[VKEY_LENGTH];
+        byte[] k = new byte[VERSION_KEY_BYTES];
         timeline.writeTo(k, 0);
         key.writeTo(k, TimelineId.LENGTH);
         putLong(k, TimelineId.LENGTH + Key.LENGTH, lsn);
@@ -634,55 +711,116 @@ public final class PageStore implements AutoCloseable {
         return out;
     }
 
+    /**
+     * Puts the newest version at or below {@code lsn} of every key in {@code [from, to)} of
+     * {@code timeline} and its ancestors into {@code out} (ancestors first, so the timeline's own
+     * versions and tombstones replace theirs). Per key it keeps only the stored bytes of the newest
+     * version seen and of the newest full image (a same-timeline delta's base, normally) and
+     * rebuilds the page once, when the key ends: CLOG pages have thousands of versions.
+     */
     private void scanInto(TimelineId timeline, Key from, Key to, long lsn, NavigableMap<Key, byte[]> out) {
         TimelineMetadata md = state(timeline).metadata();
         if (md.ancestor() != null) {
             long at = Long.compareUnsigned(lsn, md.ancestorLsn()) < 0 ? lsn : md.ancestorLsn();
             scanInto(md.ancestor(), from, to, at, out);
         }
-        byte[] start = new byte[VKEY_LENGTH];
+        byte[] start = new byte[VERSION_KEY_BYTES];
         timeline.writeTo(start, 0);
         from.writeTo(start, TimelineId.LENGTH);
-        byte[] end = new byte[VKEY_LENGTH];
+        byte[] end = new byte[VERSION_KEY_BYTES];
         timeline.writeTo(end, 0);
         to.writeTo(end, TimelineId.LENGTH);
-        try (RocksIterator it = db.newIterator(versions)) {
-            Key current = null;
-            byte[] best = null;
-            byte[] full = null; // newest full image of `current` seen so far (a delta's base, normally)
-            long fullLsn = 0;
+        int keyEnd = TimelineId.LENGTH + Key.LENGTH;
+        Snapshot snapshot = db.getSnapshot();
+        try (ReadOptions ro = new ReadOptions().setSnapshot(snapshot);
+             RocksIterator it = db.newIterator(versions, ro);
+             RocksIterator baseIt = db.newIterator(versions, ro)) {
+            KeyScan scan = new KeyScan(timeline, lsn, baseIt);
+            byte[] scratch = new byte[PageDelta.PAGE_SIZE]; // the next full image is read into this
             for (it.seek(start); it.isValid(); it.next()) {
                 byte[] k = it.key();
                 if (Arrays.compareUnsigned(k, end) >= 0) {
                     break;
                 }
-                Key key = Key.fromBytes(k, TimelineId.LENGTH);
-                if (!key.equals(current)) {
-                    if (current != null && best != null) {
-                        out.put(current, best);
-                    }
-                    current = key;
-                    best = null;
-                    full = null;
+                if (scan.keyBytes == null || !Arrays.equals(k, TimelineId.LENGTH, keyEnd, scan.keyBytes, TimelineId.LENGTH, keyEnd)) {
+                    scan.emit(out);
+                    scan.start(k);
                 }
-                long vLsn = bytesToLong(k, TimelineId.LENGTH + Key.LENGTH);
+                long vLsn = bytesToLong(k, keyEnd);
                 if (Long.compareUnsigned(vLsn, lsn) > 0) {
                     continue;
                 }
-                byte[] v = it.value();
-                if (PageDelta.isCandidate(key) && PageDelta.isDelta(v)) {
-                    long baseLsn = PageDelta.baseLsn(v);
-                    v = full != null && fullLsn == baseLsn && PageDelta.baseTimeline(v) == null
-                            ? decodeDelta(timeline, key, vLsn, full, v) : materialize(timeline, key, vLsn, v);
-                } else if (v.length == PageDelta.PAGE_SIZE && PageDelta.isCandidate(key)) {
-                    full = v;
-                    fullLsn = vLsn;
+                scan.bestLsn = vLsn;
+                if (!scan.candidate) {
+                    scan.best = it.value();
+                    continue;
                 }
-                best = v;
+                int length = it.value(scratch);
+                if (length == PageDelta.PAGE_SIZE) { // a full image: the base of the deltas after it
+                    byte[] spare = scan.full;
+                    scan.full = scratch;
+                    scan.fullLsn = vLsn;
+                    scan.best = scratch;
+                    scratch = spare != null ? spare : new byte[PageDelta.PAGE_SIZE];
+                } else {
+                    scan.best = length < scratch.length ? Arrays.copyOf(scratch, length) : it.value();
+                }
             }
-            if (current != null && best != null) {
-                out.put(current, best);
+            try {
+                it.status();
+            } catch (RocksDBException e) {
+                throw new StorageException("cannot scan versions of timeline " + timeline + ": " + e.getMessage(), e);
             }
+            scan.emit(out);
+        } finally {
+            db.releaseSnapshot(snapshot);
+        }
+    }
+
+    /** The state of {@link #scanInto} within one key. */
+    private final class KeyScan {
+        final TimelineId timeline;
+        final long lsn;
+        final RocksIterator baseIt;
+        /** Version key bytes of the first version of the current key; {@code null} before the first. */
+        byte[] keyBytes;
+        Key key;
+        boolean candidate;
+        /** Stored bytes of the newest version at or below {@code lsn} seen, or {@code null}. */
+        byte[] best;
+        long bestLsn;
+        /** Newest full image at or below {@code lsn} seen (may be {@code best}), or {@code null}. */
+        byte[] full;
+        long fullLsn;
+
+        KeyScan(TimelineId timeline, long lsn, RocksIterator baseIt) {
+            this.timeline = timeline;
+            this.lsn = lsn;
+            this.baseIt = baseIt;
+        }
+
+        void start(byte[] k) {
+            keyBytes = k;
+            key = Key.fromBytes(k, TimelineId.LENGTH);
+            candidate = PageDelta.isCandidate(key);
+            best = null;
+            full = null;
+        }
+
+        /** Rebuilds the current key's newest version (once) into {@code out}; gives up {@code full}. */
+        void emit(NavigableMap<Key, byte[]> out) {
+            if (best == null) {
+                return;
+            }
+            byte[] v = best;
+            if (candidate && PageDelta.isDelta(v)) {
+                v = full != null && !PageDelta.hasAncestorBase(v) && PageDelta.baseLsn(v) == fullLsn
+                        ? decodeDelta(timeline, key, bestLsn, full, v)
+                        : materialize(baseIt, timeline, key, bestLsn, lsn, v);
+            }
+            out.put(key, v);
+            best = null;
+            full = null;
         }
     }
 
@@ -805,35 +943,31 @@ public final class PageStore implements AutoCloseable {
 
     /**
      * Like {@link #forEachVersion}, also telling which versions are deltas and their base: reads
-     * the value of every version of a {@link PageDelta#isCandidate candidate} key whose length is
-     * neither 0 nor 8192 (deltas, at most 4 KiB), only the length of the others.
+     * the length and the first 12 bytes (a delta's header) of every value, never a whole value.
      *
      * @param fromKey first key to visit, or {@code null} for the timeline's first key
      * @throws IllegalArgumentException when the timeline does not exist
      */
     public void forEachStoredVersion(TimelineId timeline, Key fromKey, StoredVersionVisitor visitor) {
         state(timeline);
-        byte[] start = new byte[VKEY_LENGTH];
+        byte[] start = new byte[VERSION_KEY_BYTES];
         timeline.writeTo(start, 0);
         if (fromKey != null) {
             fromKey.writeTo(start, TimelineId.LENGTH);
         }
-        byte[] noCopy = new byte[0];
+        byte[] header = new byte[PageDelta.HEADER_LENGTH]; // a value's first bytes; it.value tells the full length
         try (ReadOptions ro = new ReadOptions().setFillCache(false); RocksIterator it = db.newIterator(versions, ro)) {
             for (it.seek(start); it.isValid(); it.next()) {
                 byte[] k = it.key();
-                if (k.length != VKEY_LENGTH || !Arrays.equals(k, 0, TimelineId.LENGTH, start, 0, TimelineId.LENGTH)) {
+                if (k.length != VERSION_KEY_BYTES || !Arrays.equals(k, 0, TimelineId.LENGTH, start, 0, TimelineId.LENGTH)) {
                     break;
                 }
-                int valueLength = it.value(noCopy);
+                int valueLength = it.value(header);
                 Key key = Key.fromBytes(k, TimelineId.LENGTH);
                 long baseLsn = NO_BASE;
-                if (valueLength >= PageDelta.HEADER_LENGTH && valueLength != PageDelta.PAGE_SIZE
-                        && PageDelta.isCandidate(key)) {
-                    byte[] v = it.value();
-                    if (PageDelta.isDelta(v) && PageDelta.baseTimeline(v) == null) {
-                        baseLsn = PageDelta.baseLsn(v);
-                    }
+                if (valueLength >= PageDelta.HEADER_LENGTH && PageDelta.isCandidate(key)
+                        && PageDelta.isDelta(header, valueLength) && !PageDelta.hasAncestorBase(header)) {
+                    baseLsn = PageDelta.baseLsn(header);
                 }
                 if (!visitor.visit(key, bytesToLong(k, TimelineId.LENGTH + Key.LENGTH), valueLength, baseLsn)) {
                     return;
@@ -862,7 +996,7 @@ public final class PageStore implements AutoCloseable {
         TimelineState s = state(timeline);
         long cutoff = s.gcCutoff().get();
         try (WriteBatch batch = new WriteBatch(); WriteOptions wo = new WriteOptions()) {
-            byte[] k = new byte[VKEY_LENGTH];
+            byte[] k = new byte[VERSION_KEY_BYTES];
             timeline.writeTo(k, 0);
             long removedBytes = 0;
             byte[] noCopy = new byte[0];
@@ -879,11 +1013,12 @@ public final class PageStore implements AutoCloseable {
                     length = db.get(versions, k, noCopy);
                 }
                 if (length >= 0) {
-                    removedBytes += VKEY_LENGTH + length;
+                    removedBytes += VERSION_KEY_BYTES + length;
                 }
                 batch.delete(versions, k);
             }
             synchronized (s) {
+                requireLive(timeline, s);
                 long stored = countedStoredBytes(timeline, s);
                 long after = Math.max(0, stored - removedBytes);
                 batch.put(timelinesCf, timelineKey(timeline, (byte) 4), longToBytes(after));
@@ -911,11 +1046,20 @@ public final class PageStore implements AutoCloseable {
     /**
      * Writes a writer's batch with the new last record LSN and stored-bytes counter.
      *
-     * @param addedBytes key + value bytes of the versions the batch adds
+     * @param lastRecordLsn the new durable last record LSN; at least the current one
+     * @param addedBytes    key + value bytes of the versions the batch adds
+     * @throws IllegalArgumentException when the timeline does not exist (also: was deleted) or
+     *                                  {@code lastRecordLsn} is below the durable one (names both)
      */
     void commit(TimelineId timeline, WriteBatch batch, long lastRecordLsn, long addedBytes) {
         TimelineState s = state(timeline);
         synchronized (s) {
+            requireLive(timeline, s);
+            long durable = s.lastRecordLsn().get();
+            if (Long.compareUnsigned(lastRecordLsn, durable) < 0) {
+                throw new IllegalArgumentException("cannot commit timeline " + timeline + " at "
+                        + Lsn.format(lastRecordLsn) + ": below its durable last record LSN " + Lsn.format(durable));
+            }
             long stored = countedStoredBytes(timeline, s) + addedBytes;
             try {
                 batch.put(timelinesCf, timelineKey(timeline, (byte) 2), longToBytes(lastRecordLsn));
@@ -925,17 +1069,13 @@ public final class PageStore implements AutoCloseable {
                 throw new StorageException("cannot commit versions of timeline " + timeline + ": " + e.getMessage(), e);
             }
             s.storedBytes().set(stored);
+            s.lastRecordLsn().set(lastRecordLsn);
         }
-        s.lastRecordLsn().accumulateAndGet(lastRecordLsn, (a, b) -> Long.compareUnsigned(a, b) >= 0 ? a : b);
     }
 
     void putVersion(WriteBatch batch, TimelineId timeline, Key key, long lsn, byte[] value) {
-        byte[] k = new byte[VKEY_LENGTH];
-        timeline.writeTo(k, 0);
-        key.writeTo(k, TimelineId.LENGTH);
-        putLong(k, TimelineId.LENGTH + Key.LENGTH, lsn);
         try {
-            batch.put(versions, k, value);
+            batch.put(versions, versionKey(timeline, key, lsn), value);
         } catch (RocksDBException e) {
             throw new StorageException("cannot stage version of " + key, e);
         }

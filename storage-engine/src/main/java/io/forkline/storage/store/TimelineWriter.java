@@ -48,8 +48,11 @@ import java.util.TreeMap;
  * each). On a miss the writer reads the key's newest version on this timeline and, when that is a
  * delta, its base (two point reads at most).
  *
- * <p>Versions must be staged in non-decreasing LSN order per key. Not thread-safe: one ingest
- * thread owns a writer, and only one writer may be active per timeline.
+ * <p>Versions must be staged in non-decreasing LSN order per key ({@link #put} refuses a version
+ * below the key's newest staged one), and every commit's last record LSN is at least the durable
+ * one. Arrays passed to {@link #put} belong to the writer from then on and must not be modified;
+ * arrays {@link #get} and {@link #scan} return from the staged batch must not be modified either.
+ * Not thread-safe: one ingest thread owns a writer, and only one writer may be active per timeline.
  */
 public final class TimelineWriter implements AutoCloseable {
     /** A delta longer than this many bytes is stored as the full image instead. */
@@ -64,12 +67,13 @@ public final class TimelineWriter implements AutoCloseable {
     /** Staged commit-timestamp entries: time, LSN, time, LSN, ... */
     private long[] commitTimestamps = new long[16];
     private int commitTimestampCount;
-    private final TreeMap<Key, byte[]> staged = new TreeMap<>();
-    /** Staged versions in put order; a re-put of the same (key, LSN) replaces its entry. */
+    /** Each key's newest staged version (also an element of {@link #entries}). */
+    private final TreeMap<Key, Staged> newest = new TreeMap<>();
+    /** Staged versions in put order; a re-put of the same (key, LSN) replaces its entry's value. */
     private final ArrayList<Staged> entries = new ArrayList<>();
-    /** Index in {@link #entries} of each key's newest staged version. */
-    private final HashMap<Key, Integer> newestEntry = new HashMap<>();
     private int stagedBytes;
+    /** {@link PageDelta#encode}'s work buffer. */
+    private final byte[] encodeScratch = new byte[MAX_DELTA_BYTES];
     /** Committed delta bases by key, least recently used first. */
     private final LinkedHashMap<Key, Base> bases = new LinkedHashMap<>(256, 0.75f, true) {
         @Override
@@ -106,19 +110,25 @@ public final class TimelineWriter implements AutoCloseable {
         this.timeline = timeline;
     }
 
+    /** The timeline this writer stages and commits versions of (fixed at creation). */
     public TimelineId timeline() {
         return timeline;
     }
 
     /**
      * Stages {@code value} as the version of {@code key} at {@code lsn} (a record's end LSN).
-     * An 8192-byte page of a relation block or SLRU page key is copied (it may become a long-lived
-     * delta base); other arrays are not copied and must not be changed afterwards. Staging the same key at the same
-     * LSN again replaces the earlier value.
+     * Staging the same key at the same LSN again replaces the earlier value.
      *
+     * <p>The array is owned by the writer after {@code put}: callers must not modify it (it is
+     * not copied; an 8192-byte page of a relation block or SLRU page key may become a long-lived
+     * delta base in the writer's cache). Handing the same unmodified array to several keys is fine.
+     *
+     * @param lsn version LSN (WAL byte position); at least the key's newest staged LSN
      * @throws IllegalArgumentException when {@code key} is a relation block or SLRU page and the
      *                                  value, not 8192 bytes long, starts like a {@link PageDelta}
-     *                                  (it would be read back as one)
+     *                                  (it would be read back as one); or when {@code lsn} is below
+     *                                  the LSN of the key's newest staged version (the message names
+     *                                  the key and both LSNs). Nothing is staged then.
      */
     public void put(Key key, long lsn, byte[] value) {
         if (PageDelta.isCandidate(key) && PageDelta.isDelta(value)) {
@@ -126,18 +136,21 @@ public final class TimelineWriter implements AutoCloseable {
                     + Lsn.format(lsn) + " starts with the page-delta magic; only 8192-byte pages and other "
                     + "values are stored for this key kind");
         }
-        if (value.length == PageDelta.PAGE_SIZE && PageDelta.isCandidate(key)) {
-            value = value.clone();
+        Staged last = newest.get(key);
+        int order = last == null ? 1 : Long.compareUnsigned(lsn, last.lsn);
+        if (order < 0) {
+            throw new IllegalArgumentException("version of " + key + " at " + Lsn.format(lsn)
+                    + " is below its newest staged version at " + Lsn.format(last.lsn)
+                    + "; versions of a key must be staged in non-decreasing LSN order");
         }
-        Integer at = newestEntry.get(key);
-        if (at != null && entries.get(at).lsn == lsn) {
-            entries.get(at).value = value;
+        if (order == 0) {
+            last.value = value;
         } else {
-            newestEntry.put(key, entries.size());
-            entries.add(new Staged(key, lsn, value));
+            Staged e = new Staged(key, lsn, value);
+            entries.add(e);
+            newest.put(key, e);
         }
-        staged.put(key, value);
-        stagedBytes += value.length + 42;
+        stagedBytes += value.length + PageStore.VERSION_KEY_BYTES;
     }
 
     /** Stages a tombstone: {@code key} does not exist from {@code lsn} on. */
@@ -157,25 +170,29 @@ public final class TimelineWriter implements AutoCloseable {
     /**
      * The newest value of {@code key} at {@code lsn} (which must be at least every staged LSN),
      * staged versions first; {@code null} when absent or tombstoned. Always a full value (deltas are
-     * rebuilt).
+     * rebuilt). A staged value is returned as staged, not copied: callers must not modify it
+     * (copy it to change it, then {@link #put} the copy).
      */
     public byte[] get(Key key, long lsn) {
-        byte[] v = staged.get(key);
-        if (v != null) {
-            return v.length == 0 ? null : v;
+        Staged e = newest.get(key);
+        if (e != null) {
+            return e.value.length == 0 ? null : e.value;
         }
         return store.getUnobserved(timeline, key, lsn);
     }
 
-    /** Like {@link PageStore#scan}, with staged versions merged on top. */
+    /**
+     * Like {@link PageStore#scan}, with staged versions merged on top. Staged values are returned
+     * as staged (see {@link #get}): callers must not modify them.
+     */
     public NavigableMap<Key, byte[]> scan(Key from, Key to, long lsn) {
         NavigableMap<Key, byte[]> out = new TreeMap<>();
         out.putAll(store.scan(timeline, from, to, lsn));
-        for (Map.Entry<Key, byte[]> e : staged.subMap(from, true, to, false).entrySet()) {
-            if (e.getValue().length == 0) {
-                out.remove(e.getKey());
+        for (Staged e : newest.subMap(from, true, to, false).values()) {
+            if (e.value.length == 0) {
+                out.remove(e.key);
             } else {
-                out.put(e.getKey(), e.getValue());
+                out.put(e.key, e.value);
             }
         }
         return out;
@@ -200,8 +217,13 @@ public final class TimelineWriter implements AutoCloseable {
      * Encodes the staged versions (deltas where possible) and makes them durable (fsync) together
      * with {@code lastRecordLsn}, then starts a new batch.
      *
-     * @throws StorageException when the write fails; nothing of the batch is then visible, and
-     *                          the staged versions stay staged
+     * @param lastRecordLsn the timeline's new last record LSN (WAL byte position): at least the
+     *                      durable one (equal is fine: an import commits at its start LSN)
+     * @throws IllegalArgumentException when {@code lastRecordLsn} is below the timeline's durable
+     *                                  last record LSN (names both), or the timeline was deleted;
+     *                                  nothing is written and the staged versions stay staged
+     * @throws StorageException         when the write fails; nothing of the batch is then visible, and
+     *                                  the staged versions stay staged
      */
     public void commit(long lastRecordLsn) {
         HashMap<Key, Base> pending = new HashMap<>();
@@ -217,7 +239,7 @@ public final class TimelineWriter implements AutoCloseable {
                     full++;
                 }
                 store.putVersion(batch, timeline, e.key, e.lsn, stored);
-                addedBytes += stored.length + 42;
+                addedBytes += stored.length + PageStore.VERSION_KEY_BYTES;
             }
             for (int i = 0; i < commitTimestampCount; i += 2) {
                 store.putCommitTimestamp(batch, timeline, commitTimestamps[i], commitTimestamps[i + 1]);
@@ -227,9 +249,8 @@ public final class TimelineWriter implements AutoCloseable {
         bases.putAll(pending);
         fullImages += full;
         deltas += delta;
-        staged.clear();
+        newest.clear();
         entries.clear();
-        newestEntry.clear();
         commitTimestampCount = 0;
         stagedBytes = 0;
     }
@@ -253,7 +274,7 @@ public final class TimelineWriter implements AutoCloseable {
         if (base != Base.NONE && Long.compareUnsigned(base.lsn(), e.lsn) < 0) {
             int max = Math.min(MAX_DELTA_BYTES, DELTA_BUDGET_BYTES - base.deltaBytes());
             if (max >= PageDelta.HEADER_LENGTH) {
-                byte[] d = PageDelta.encode(base.image(), base.lsn(), base.timeline(), e.value, max);
+                byte[] d = PageDelta.encode(base.image(), base.lsn(), base.timeline(), e.value, max, encodeScratch);
                 if (d != null) {
                     pending.put(e.key, new Base(base.timeline(), base.lsn(), base.image(),
                             base.deltaBytes() + d.length, base.deltaCount() + 1));
@@ -325,10 +346,10 @@ public final class TimelineWriter implements AutoCloseable {
     /** Drops anything staged and not committed. */
     @Override
     public void close() {
-        staged.clear();
+        newest.clear();
         commitTimestampCount = 0;
         entries.clear();
-        newestEntry.clear();
+        stagedBytes = 0;
         bases.clear();
     }
 }

@@ -145,10 +145,12 @@ class GarbageCollectorTest {
             commitTo(s, parent, 100);
             TimelineId child = branch(s, parent, 35);
             commitTo(s, child, 80);
-            branch(s, child, 60);
-            branch(s, child, 30); // below the child's start: reads reach the parent at 30
-            assertThat(RetainedLsns.of(s, parent, List.of(70L, 35L))).containsExactly(30, 35, 70);
-            assertThat(RetainedLsns.of(s, child, List.of())).containsExactly(30, 60);
+            branch(s, child, 60); // its reads reach the parent at min(60, 35)
+            // below the child's start LSN: refused, so no descendant's read reaches below a branch point
+            assertThatThrownBy(() -> branch(s, child, 30)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("0/1E").hasMessageContaining("0/23").hasMessageContaining("start LSN");
+            assertThat(RetainedLsns.of(s, parent, List.of(70L))).containsExactly(35, 70);
+            assertThat(RetainedLsns.of(s, child, List.of())).containsExactly(60);
         }
     }
 

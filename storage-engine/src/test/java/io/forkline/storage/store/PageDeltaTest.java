@@ -1,5 +1,6 @@
 package io.forkline.storage.store;
 
+import io.forkline.storage.id.TimelineId;
 import io.forkline.storage.key.Key;
 import io.forkline.storage.key.RelTag;
 import org.junit.jupiter.api.Test;
@@ -131,5 +132,37 @@ class PageDeltaTest {
         pastPage[d.length + 2] = 0;
         assertThatThrownBy(() -> PageDelta.decode(base, pastPage))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("skip 16383");
+    }
+
+    @Test
+    void decodeIntoRebuildsInPlaceAndAScratchBufferGivesTheSameDelta() {
+        Random rnd = new Random(3);
+        byte[] scratch = new byte[TimelineWriter.MAX_DELTA_BYTES];
+        for (int n = 0; n < 200; n++) {
+            byte[] base = randomPage(rnd);
+            byte[] page = changed(rnd, base, 1 + rnd.nextInt(10), 1 + rnd.nextInt(60));
+            TimelineId ancestor = rnd.nextBoolean() ? null : TimelineId.generate();
+            byte[] d = PageDelta.encode(base, 40 + n, ancestor, page, TimelineWriter.MAX_DELTA_BYTES);
+            byte[] viaScratch = PageDelta.encode(base, 40 + n, ancestor, page, TimelineWriter.MAX_DELTA_BYTES, scratch);
+            assertThat(viaScratch).isEqualTo(d).isNotSameAs(scratch);
+            assertThat(PageDelta.hasAncestorBase(viaScratch)).isEqualTo(ancestor != null);
+            byte[] own = base.clone();
+            assertThat(PageDelta.decodeInto(own, viaScratch)).isSameAs(own).isEqualTo(page);
+            assertThat(PageDelta.decode(base, d)).isEqualTo(page).isNotSameAs(base);
+        }
+    }
+
+    @Test
+    void isDeltaFromAHeaderPrefix() {
+        byte[] base = new byte[PageDelta.PAGE_SIZE];
+        byte[] page = base.clone();
+        page[100] = 1;
+        byte[] d = PageDelta.encode(base, 0x1234, page, 100);
+        byte[] prefix = Arrays.copyOf(d, PageDelta.HEADER_LENGTH);
+        assertThat(PageDelta.isDelta(prefix, d.length)).isTrue();
+        assertThat(PageDelta.baseLsn(prefix)).isEqualTo(0x1234);
+        assertThat(PageDelta.hasAncestorBase(prefix)).isFalse();
+        assertThat(PageDelta.isDelta(prefix, PageDelta.PAGE_SIZE)).as("an 8192-byte value is a full image").isFalse();
+        assertThat(PageDelta.isDelta(new byte[PageDelta.HEADER_LENGTH], d.length)).isFalse();
     }
 }

@@ -289,10 +289,130 @@ class PageStoreDeltaTest {
         }
     }
 
+    @Test
+    void aReadBelowTheGcCutoffThatMissesADeltasBaseSaysSo() {
+        Random rnd = new Random(12);
+        try (PageStore s = PageStore.open(dir)) {
+            TimelineId tl = root(s);
+            byte[] p1 = firstPage(rnd);
+            try (TimelineWriter w = s.writer(tl)) {
+                w.put(A, 200, p1);
+                w.put(A, 300, next(rnd, p1));
+                w.commit(400);
+            }
+            s.advanceGcCutoff(tl, 350);
+            s.deleteVersionsBelowGcCutoff(tl, List.of(new PageStore.VersionRef(A, 200)));
+            assertThatThrownBy(() -> s.get(tl, A, 320)).isInstanceOf(StorageException.class)
+                    .hasMessageContaining("missing").hasMessageContaining("0/140") // read at 320
+                    .hasMessageContaining("below the applied GC cutoff 0/15E"); // 350
+            assertThatThrownBy(() -> s.scan(tl, Key.relBlocksStart(REL), Key.relBlocksEnd(REL), 320))
+                    .isInstanceOf(StorageException.class).hasMessageContaining("below the applied GC cutoff");
+            assertThatThrownBy(() -> s.get(tl, A, 400)).isInstanceOf(StorageException.class)
+                    .hasMessageContaining("missing").hasMessageNotContaining("GC cutoff");
+        }
+    }
+
+    @Test
+    void putKeepsTheCallersArrayWithoutCopying() {
+        Random rnd = new Random(13);
+        try (PageStore s = PageStore.open(dir)) {
+            TimelineId tl = root(s);
+            byte[] p1 = firstPage(rnd);
+            byte[] p2 = next(rnd, p1);
+            try (TimelineWriter w = s.writer(tl)) {
+                w.put(A, 200, p1);
+                assertThat(w.get(A, 200)).as("the staged array is the caller's").isSameAs(p1);
+                w.put(B, 200, p1); // one unmodified array under two keys
+                w.commit(200);
+                w.put(A, 300, p2);
+                w.commit(300);
+                assertThat(w.deltasWritten()).as("against the cached base p1").isEqualTo(1);
+            }
+            assertThat(s.get(tl, A, 300)).isEqualTo(p2);
+            assertThat(s.get(tl, A, 250)).isEqualTo(p1);
+            assertThat(s.get(tl, B, 300)).isEqualTo(p1);
+        }
+    }
+
+    @Test
+    void scanRebuildsTheNewestVersionOfEveryKeyAtEveryLsn() {
+        Random rnd = new Random(14);
+        Key clogKey = CLOG;
+        Map<Key, TreeMap<Long, byte[]>> written = new TreeMap<>();
+        try (PageStore s = PageStore.open(dir)) {
+            TimelineId parent = root(s);
+            Map<Key, byte[]> current = new TreeMap<>();
+            List<Key> keys = List.of(A, B, Key.relBlock(REL, 2), clogKey);
+            try (TimelineWriter w = s.writer(parent)) {
+                for (int i = 0; i < 300; i++) {
+                    long lsn = 1000 + 10L * i;
+                    Key key = keys.get(rnd.nextInt(keys.size()));
+                    byte[] prev = current.get(key);
+                    byte[] value;
+                    int dice = rnd.nextInt(40);
+                    if (dice == 0) {
+                        value = new byte[0]; // tombstone
+                    } else if (dice == 1) {
+                        value = new byte[100 + rnd.nextInt(50)]; // another length ends the base
+                    } else {
+                        value = prev == null || prev.length != PageDelta.PAGE_SIZE ? firstPage(rnd) : next(rnd, prev);
+                    }
+                    w.put(key, lsn, value);
+                    current.put(key, value);
+                    written.computeIfAbsent(key, k -> new TreeMap<>()).put(lsn, value);
+                    if (i % 7 == 6) {
+                        w.commit(lsn);
+                    }
+                }
+                w.commit(4000);
+                assertThat(w.deltasWritten()).isGreaterThan(150);
+            }
+            for (long at = 990; at <= 4000; at += 45) {
+                assertScan(s, parent, written, at);
+            }
+            // a child whose first writes are deltas against the parent's images (another timeline)
+            TimelineId child = TimelineId.generate();
+            s.createTimeline(new TimelineMetadata(child, T, parent, 4000, 4000, 15, Instant.now()));
+            Map<Key, TreeMap<Long, byte[]>> childView = new TreeMap<>();
+            for (Map.Entry<Key, TreeMap<Long, byte[]>> e : written.entrySet()) {
+                childView.put(e.getKey(), new TreeMap<>(e.getValue().headMap(4000L, true)));
+            }
+            try (TimelineWriter w = s.writer(child)) {
+                for (Key key : keys) {
+                    byte[] prev = current.get(key);
+                    if (prev.length == PageDelta.PAGE_SIZE) {
+                        byte[] value = next(rnd, prev);
+                        w.put(key, 5000, value);
+                        childView.get(key).put(5000L, value);
+                    }
+                }
+                w.commit(5000);
+            }
+            assertScan(s, child, childView, 4500);
+            assertScan(s, child, childView, 5000);
+        }
+    }
+
+    private static void assertScan(PageStore s, TimelineId tl, Map<Key, TreeMap<Long, byte[]>> written, long at) {
+        NavigableMap<Key, byte[]> scan = s.scan(tl, Key.kindStart(Key.REL_BLOCK), Key.kindEnd(Key.SLRU_PAGE), at);
+        Map<Key, byte[]> expected = new TreeMap<>();
+        for (Map.Entry<Key, TreeMap<Long, byte[]>> e : written.entrySet()) {
+            Map.Entry<Long, byte[]> v = e.getValue().floorEntry(at);
+            if (v != null && v.getValue().length > 0) {
+                expected.put(e.getKey(), v.getValue());
+            }
+        }
+        assertThat(scan.keySet()).as("keys at %d", at).containsExactlyElementsOf(expected.keySet());
+        for (Map.Entry<Key, byte[]> e : expected.entrySet()) {
+            assertThat(scan.get(e.getKey())).as("%s at %d", e.getKey(), at).isEqualTo(e.getValue());
+            assertThat(s.get(tl, e.getKey(), at)).as("get %s at %d", e.getKey(), at).isEqualTo(e.getValue());
+        }
+    }
+
     private static long scanned(PageStore s, TimelineId tl) {
         long[] n = new long[1];
         s.forEachVersion(tl, null, (k, lsn, len) -> {
-            n[0] += 42 + len;
+            n[0] += PageStore.VERSION_KEY_BYTES + len;
             return true;
         });
         return n[0];

@@ -174,4 +174,99 @@ class PageStoreTest {
                     Instant.now()))).hasMessageContaining(ghost.toString());
         }
     }
+
+    @Test
+    void branchPointBelowTheParentsStartLsnIsRefusedNamingBothLsns() {
+        try (PageStore s = PageStore.open(dir)) {
+            TimelineId parent = TimelineId.generate();
+            s.createTimeline(root(parent, 0x200));
+            TimelineId child = TimelineId.generate();
+            assertThatThrownBy(() -> s.createTimeline(new TimelineMetadata(child, T, parent, 0x1FF, 0x1FF, 15,
+                    Instant.now()))).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("0/1FF").hasMessageContaining("0/200").hasMessageContaining(parent.toString())
+                    .hasMessageContaining("start LSN");
+            assertThat(s.timeline(child)).isNull();
+            s.createTimeline(new TimelineMetadata(child, T, parent, 0x200, 0x200, 15, Instant.now()));
+            assertThat(s.children(parent)).extracting(TimelineMetadata::id).containsExactly(child);
+        }
+    }
+
+    @Test
+    void deleteTimelineRefusesATimelineWithChildrenNamingThem() {
+        try (PageStore s = PageStore.open(dir)) {
+            TimelineId parent = TimelineId.generate();
+            s.createTimeline(root(parent, 100));
+            try (TimelineWriter w = s.writer(parent)) {
+                w.put(Key.relBlock(REL, 0), 200, v(1));
+                w.commit(200);
+            }
+            TimelineId child = TimelineId.generate();
+            s.createTimeline(new TimelineMetadata(child, T, parent, 200, 200, 15, Instant.now()));
+            assertThatThrownBy(() -> s.deleteTimeline(parent)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining(parent.toString()).hasMessageContaining(child.toString());
+            assertThat(s.get(child, Key.relBlock(REL, 0), 300)).containsExactly(1);
+            s.deleteTimeline(child);
+            s.deleteTimeline(parent);
+            assertThat(s.timeline(parent)).isNull();
+        }
+    }
+
+    @Test
+    void aWriterOfADeletedTimelineCannotCommitIntoIt() {
+        TimelineId tl = TimelineId.generate();
+        try (PageStore s = PageStore.open(dir)) {
+            s.createTimeline(root(tl, 100));
+            TimelineWriter w = s.writer(tl);
+            w.put(Key.relBlock(REL, 0), 200, v(1));
+            s.deleteTimeline(tl);
+            assertThatThrownBy(() -> w.commit(200)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining(tl.toString());
+            assertThatThrownBy(() -> s.advanceGcCutoff(tl, 100)).isInstanceOf(IllegalArgumentException.class);
+            s.createTimeline(root(tl, 100)); // the id is free again, with nothing of the old one
+            assertThat(s.get(tl, Key.relBlock(REL, 0), 300)).isNull();
+            assertThat(s.storedBytes(tl)).isZero();
+            assertThat(s.gcCutoff(tl)).isZero();
+        }
+    }
+
+    @Test
+    void putRefusesAVersionBelowTheKeysNewestStagedOne() {
+        try (PageStore s = PageStore.open(dir)) {
+            TimelineId tl = TimelineId.generate();
+            s.createTimeline(root(tl, 100));
+            try (TimelineWriter w = s.writer(tl)) {
+                w.put(Key.relBlock(REL, 0), 0x300, v(1));
+                assertThatThrownBy(() -> w.put(Key.relBlock(REL, 0), 0x2FF, v(2)))
+                        .isInstanceOf(IllegalArgumentException.class)
+                        .hasMessageContaining(Key.relBlock(REL, 0).toString())
+                        .hasMessageContaining("0/2FF").hasMessageContaining("0/300");
+                w.put(Key.relBlock(REL, 1), 0x200, v(3)); // other keys are independent
+                w.put(Key.relBlock(REL, 0), 0x300, v(4)); // same LSN: replaces
+                w.commit(0x300);
+            }
+            assertThat(s.get(tl, Key.relBlock(REL, 0), 0x300)).containsExactly(4);
+            assertThat(s.get(tl, Key.relBlock(REL, 1), 0x300)).containsExactly(3);
+        }
+    }
+
+    @Test
+    void commitRefusesALastRecordLsnBelowTheDurableOneAndKeepsTheBatchStaged() {
+        try (PageStore s = PageStore.open(dir)) {
+            TimelineId tl = TimelineId.generate();
+            s.createTimeline(root(tl, 0x100));
+            try (TimelineWriter w = s.writer(tl)) {
+                w.commit(0x100); // at the start LSN: allowed (an import commits there)
+                w.put(Key.relBlock(REL, 0), 0x300, v(1));
+                w.commit(0x300);
+                w.put(Key.relBlock(REL, 1), 0x400, v(2));
+                assertThatThrownBy(() -> w.commit(0x2FF)).isInstanceOf(IllegalArgumentException.class)
+                        .hasMessageContaining("0/2FF").hasMessageContaining("0/300").hasMessageContaining(tl.toString());
+                assertThat(s.lastRecordLsn(tl)).isEqualTo(0x300);
+                assertThat(s.get(tl, Key.relBlock(REL, 1), 0x400)).isNull();
+                w.commit(0x400);
+            }
+            assertThat(s.get(tl, Key.relBlock(REL, 1), 0x400)).containsExactly(2);
+            assertThat(s.lastRecordLsn(tl)).isEqualTo(0x400);
+        }
+    }
 }
