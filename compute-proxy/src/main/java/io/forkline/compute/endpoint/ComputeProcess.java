@@ -49,7 +49,9 @@ public final class ComputeProcess {
      * @param dataDir a complete data directory (basebackup output)
      * @param port    a free TCP port on 127.0.0.1
      * @param timeout how long to wait for readiness
-     * @throws PostgresException when postgres exits or is not ready in time (the log tail is in the message)
+     * @throws PostgresException when postgres exits or is not ready in time (the log tail is in the
+     *                           message), or the calling thread is interrupted while waiting (its
+     *                           interrupt flag stays set); a postgres that was started is killed first
      */
     public static ComputeProcess start(PostgresInstallation pg, Path dataDir, int port, Duration timeout) {
         return start(pg, dataDir, port, ComputeSize.DEFAULT, timeout);
@@ -59,7 +61,9 @@ public final class ComputeProcess {
      * As {@link #start(PostgresInstallation, Path, int, Duration)}, with the memory and connection
      * settings of {@code size}.
      *
-     * @throws PostgresException when postgres exits or is not ready in time (the log tail is in the message)
+     * @throws PostgresException when postgres exits or is not ready in time (the log tail is in the
+     *                           message), or the calling thread is interrupted while waiting (its
+     *                           interrupt flag stays set); a postgres that was started is killed first
      */
     public static ComputeProcess start(PostgresInstallation pg, Path dataDir, int port, ComputeSize size, Duration timeout) {
         Path logFile = dataDir.resolveSibling("postgres.log");
@@ -74,7 +78,12 @@ public final class ComputeProcess {
                     .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
                     .start();
             ComputeProcess cp = new ComputeProcess(pg, dataDir, port, p);
-            cp.awaitReady(timeout, logFile);
+            try {
+                cp.awaitReady(timeout, logFile);
+            } catch (RuntimeException | Error e) {
+                cp.killAfterFailedStart(e);
+                throw e;
+            }
             return cp;
         } catch (IOException e) {
             throw new PostgresException("cannot start postgres on " + dataDir + ": " + e.getMessage(), e);
@@ -97,15 +106,43 @@ public final class ComputeProcess {
         throw new PostgresException("postgres on " + dataDir + " was not ready within " + timeout + ": " + tail(logFile));
     }
 
+    /**
+     * Kills a postgres whose start failed (e.g. interrupted while waiting for readiness) so that
+     * none is left running; problems doing so are added to {@code cause} as suppressed. The
+     * interrupt flag is cleared while killing (the kill waits for the process) and set again.
+     */
+    private void killAfterFailedStart(Throwable cause) {
+        if (!process.isAlive()) {
+            return; // exited by itself; postmaster.pid may belong to another postmaster: leave it
+        }
+        boolean interrupted = Thread.interrupted();
+        try {
+            // The postmaster may not have written postmaster.pid yet: kill what the started process spawned too.
+            process.descendants().forEach(ProcessHandle::destroyForcibly);
+            stopNow();
+        } catch (RuntimeException e) {
+            cause.addSuppressed(e);
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
     /** The TCP port on 127.0.0.1. */
     public int port() {
         return port;
     }
 
+    /** The compute's data directory ({@code PGDATA}), as given to {@code start}. */
     public Path dataDir() {
         return dataDir;
     }
 
+    /**
+     * Whether the started process (the postmaster, or the {@code runuser} wrapper that waits for it
+     * when this JVM is root) is still running.
+     */
     public boolean isAlive() {
         return process.isAlive();
     }

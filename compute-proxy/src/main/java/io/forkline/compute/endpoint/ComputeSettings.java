@@ -20,7 +20,11 @@ import java.util.Map;
  * </ul>
  */
 public final class ComputeSettings {
-    /** {@code application_name} of the ingest connection, listed in {@code synchronous_standby_names}. */
+    /**
+     * {@code application_name} of the ingest connection, listed in {@code synchronous_standby_names}.
+     * Must equal wal-ingest's {@code WalReceiverConfig.DEFAULT_STANDBY_NAME} (compute-proxy cannot
+     * refer to it: wal-ingest is not a dependency of this module; a wal-ingest test checks the two agree).
+     */
     public static final String INGEST_STANDBY_NAME = "forkline_ingest";
 
     private ComputeSettings() {

@@ -22,6 +22,7 @@ import io.forkline.wal.ingest.xact.TwoPhaseStateFile;
 import io.forkline.wal.ingest.xact.XactCompletionRecord;
 import io.forkline.wal.record.BlockReference;
 import io.forkline.wal.record.WalRecord;
+import io.forkline.wal.record.XLogRecordDescriptor;
 import io.forkline.wal.xlog.CheckPoint;
 
 import java.util.HashMap;
@@ -180,7 +181,8 @@ public final class WalIngest {
                     + ", wal_consistency_checking must be 'all'", null);
         }
         if (page.length != PageHeaderDescriptor.PAGE_SIZE) {
-            throw fail("block " + b.blockId() + " image is " + page.length + " bytes, expected 8192", null);
+            throw fail("block " + b.blockId() + " image is " + page.length + " bytes, expected "
+                    + PageHeaderDescriptor.PAGE_SIZE, null);
         }
         boolean keepLsn = !dataChecksums && rec.rmid() == ResourceManagers.HEAP2
                 && (rec.info() & HeapRecordDescriptor.OPMASK) == HeapRecordDescriptor.XLOG_HEAP2_VISIBLE
@@ -239,7 +241,7 @@ public final class WalIngest {
         int type = rec.type();
         byte[] d = rec.mainData();
         switch (type) {
-            case 0x00, 0x10 -> { // XLOG_CHECKPOINT_SHUTDOWN, XLOG_CHECKPOINT_ONLINE
+            case XLogRecordDescriptor.XLOG_CHECKPOINT_SHUTDOWN, XLogRecordDescriptor.XLOG_CHECKPOINT_ONLINE -> {
                 if (d.length < CheckPoint.SIZE) {
                     throw fail("checkpoint record has " + d.length + " bytes of main data, expected " + CheckPoint.SIZE,
                             null);
@@ -249,13 +251,13 @@ public final class WalIngest {
                 if (c == null) {
                     control = new ControlState(cp);
                     control.applyShutdownCheckpoint(cp);
-                } else if (type == 0x00) {
+                } else if (type == XLogRecordDescriptor.XLOG_CHECKPOINT_SHUTDOWN) {
                     c.applyShutdownCheckpoint(cp);
                 } else {
                     c.applyOnlineCheckpoint(cp);
                 }
             }
-            case 0x30 -> { // XLOG_NEXTOID
+            case XLogRecordDescriptor.XLOG_NEXTOID -> {
                 ControlState c = control();
                 if (c != null) {
                     c.setNextOid(LittleEndianReader.i32(d, 0));
@@ -281,13 +283,13 @@ public final class WalIngest {
     // ------------------------------------------------------------------ transactions
 
     private void xact() {
-        int op = rec.info() & 0x70; // XLOG_XACT_OPMASK
+        int op = rec.info() & XactCompletionRecord.XLOG_XACT_OPMASK;
         switch (op) {
-            case 0x00 -> completion(true, false);  // COMMIT
-            case 0x20 -> completion(false, false); // ABORT
-            case 0x30 -> completion(true, true);   // COMMIT_PREPARED
-            case 0x40 -> completion(false, true);  // ABORT_PREPARED
-            case 0x10 -> {                         // PREPARE
+            case XactCompletionRecord.XLOG_XACT_COMMIT -> completion(true, false);
+            case XactCompletionRecord.XLOG_XACT_ABORT -> completion(false, false);
+            case XactCompletionRecord.XLOG_XACT_COMMIT_PREPARED -> completion(true, true);
+            case XactCompletionRecord.XLOG_XACT_ABORT_PREPARED -> completion(false, true);
+            case XactCompletionRecord.XLOG_XACT_PREPARE -> {
                 byte[] d = rec.mainData();
                 writer.put(Key.twoPhase(TwoPhaseStateFile.xid(d)), lsn, TwoPhaseStateFile.fileContent(d));
             }

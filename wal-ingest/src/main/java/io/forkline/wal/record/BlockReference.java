@@ -19,9 +19,7 @@ package io.forkline.wal.record;
  */
 public record BlockReference(int blockId, int spcOid, int dbOid, int relNumber, int forkNum, int blockNo, int flags,
                              byte[] image, boolean applyImage, byte[] data) {
-    /** {@code BKPBLOCK_WILL_INIT}: redo reinitializes the page. */
-    public static final int BKPBLOCK_WILL_INIT = 0x40;
-
+    /** Whether the reference carries a full page image ({@code BKPBLOCK_HAS_IMAGE}): {@link #image()} is not null. */
     public boolean hasImage() {
         return image != null;
     }
@@ -31,7 +29,11 @@ public record BlockReference(int blockId, int spcOid, int dbOid, int relNumber, 
         return new io.forkline.storage.key.RelTag(spcOid, dbOid, relNumber, forkNum);
     }
 
+    /**
+     * {@code BKPBLOCK_WILL_INIT} ({@link XLogRecordBlockDescriptor#BKPBLOCK_WILL_INIT}) in {@link #flags()}:
+     * redo reinitializes the page instead of reading it first (e.g. the first insert into a new page).
+     */
     public boolean willInit() {
-        return (flags & BKPBLOCK_WILL_INIT) != 0;
+        return (flags & XLogRecordBlockDescriptor.BKPBLOCK_WILL_INIT) != 0;
     }
 }

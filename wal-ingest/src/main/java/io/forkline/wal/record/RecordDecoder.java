@@ -18,6 +18,8 @@ import static io.forkline.wal.record.XLogRecordBlockDescriptor.XLR_MAX_BLOCK_ID;
 import static io.forkline.wal.record.XLogRecordBlockDescriptor.isCompressed;
 
 import com.github.luben.zstd.Zstd;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import net.jpountz.lz4.LZ4Exception;
 import net.jpountz.lz4.LZ4Factory;
@@ -203,8 +205,9 @@ final class RecordDecoder {
         int xid = XLogRecordDescriptor.xid(b, off);
         int rmid = XLogRecordDescriptor.rmid(b, off);
         int info = XLogRecordDescriptor.info(b, off);
+        // refs is private to this record: wrap it instead of copying it (List.of copies the array).
         return new WalRecord(startLsn, endLsn, xid, topXid, rmid, info, mainData,
-                refs == null ? List.of() : List.of(refs));
+                refs == null ? List.of() : Collections.unmodifiableList(Arrays.asList(refs)));
     }
 
     private static long need(long remaining, int bytes, long lsn) {
@@ -281,7 +284,7 @@ final class RecordDecoder {
             if (got != rawLen) {
                 throw new WalDecodeException(lsn, "could not decompress " + method + " image of block " + id + ": "
                         + (got < 0 ? "corrupt compressed data" : "got " + got + " bytes") + ", expected " + rawLen
-                        + " (8192 - hole length " + hLen + ") from " + bimgLen + " compressed bytes");
+                        + " (" + BLCKSZ + " - hole length " + hLen + ") from " + bimgLen + " compressed bytes");
             }
             if (hLen > 0) {
                 System.arraycopy(page, hOff, page, hOff + hLen, rawLen - hOff);

@@ -85,6 +85,8 @@ public final class WalDecoder {
     private int state;
     private int afterSkip;
     private long skipTo;
+    /** Skipping the continuation of a record begun before the start LSN ({@code XLP_FIRST_IS_CONTRECORD}). */
+    private boolean skippingContinuation;
 
     // Last page header read.
     private int pageInfo;
@@ -199,6 +201,43 @@ public final class WalDecoder {
     }
 
     /**
+     * Whether the bytes fed so far hold part of a record that {@link #next()} has not returned, so
+     * that {@link #position()} is not a point every complete record before which was returned. Meant
+     * to be asked after {@code next()} returned {@code null}. True:
+     * <ul>
+     *   <li>while a record has been started but not completed: at least one byte of its header or
+     *       body was fed (including the page headers inside it);</li>
+     *   <li>while skipping the continuation of a record begun before the start LSN
+     *       ({@code XLP_FIRST_IS_CONTRECORD} at a page-aligned start), from its page header on;</li>
+     *   <li>after the end of written WAL (a zero {@code xl_tot_len}), since the bytes fed then are
+     *       dropped, not decoded.</li>
+     * </ul>
+     * False when everything fed after the last returned record is alignment padding, the unused rest
+     * of a segment after {@code XLOG_SWITCH}, or (part of) the page header before the next record.
+     *
+     * @throws IllegalStateException when the decoder failed earlier (its state says nothing then)
+     */
+    public boolean hasPartialRecord() {
+        checkUsable();
+        return switch (state) {
+            // At a page boundary: only (part of) the page header was fed, unless continuation pages
+            // were skipped to get here.
+            case ST_FIRST_PAGE -> skippingContinuation || beyondPageHeader();
+            // Padding after a record, or a switch's segment tail, hold no record.
+            case ST_SKIP -> skippingContinuation || Long.compareUnsigned(fedEnd, skipTo) > 0;
+            case ST_RECORD_START -> Long.remainderUnsigned(pos, WAL_PAGE_SIZE) == 0 ? beyondPageHeader() : available() > 0;
+            case ST_RECORD_BODY, ST_END -> true;
+            default -> throw new IllegalStateException("unknown decoder state " + state);
+        };
+    }
+
+    /** At a page boundary: whether more than the page's header is in the input (some record bytes). */
+    private boolean beyondPageHeader() {
+        int hdrLen = Long.remainderUnsigned(pos, WAL_SEGMENT_SIZE) == 0 ? LONG_HEADER_LENGTH : SHORT_HEADER_LENGTH;
+        return available() > hdrLen;
+    }
+
+    /**
      * Decodes the next record.
      *
      * @return the next complete record, or {@code null} when more bytes must be fed first (or the
@@ -254,8 +293,10 @@ public final class WalDecoder {
                             skipTo = pos + maxAlign(pageRemLen);
                             afterSkip = ST_RECORD_START;
                         }
+                        skippingContinuation = true;
                         state = ST_SKIP;
                     } else {
+                        skippingContinuation = false;
                         state = ST_RECORD_START;
                     }
                 }
@@ -268,6 +309,7 @@ public final class WalDecoder {
                     }
                     if (afterSkip == ST_RECORD_START) {
                         nextRecPtr = skipTo;
+                        skippingContinuation = false;
                     }
                     state = afterSkip;
                 }

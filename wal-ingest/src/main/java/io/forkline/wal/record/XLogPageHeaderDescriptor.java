@@ -1,5 +1,7 @@
 package io.forkline.wal.record;
 
+import io.forkline.storage.lsn.Lsn;
+
 /**
  * Layout of the header at the start of every WAL page: {@code XLogPageHeaderData} and, on the first
  * page of each segment, {@code XLogLongPageHeaderData} (PostgreSQL 15
@@ -34,10 +36,10 @@ package io.forkline.wal.record;
 public final class XLogPageHeaderDescriptor {
     /** {@code XLOG_PAGE_MAGIC} of PostgreSQL 15. */
     public static final int XLOG_PAGE_MAGIC = 0xD110;
-    /** {@code XLOG_BLCKSZ}: WAL page size, bytes. */
-    public static final int WAL_PAGE_SIZE = 8192;
-    /** WAL segment size, bytes (initdb's default, 16 MiB). */
-    public static final int WAL_SEGMENT_SIZE = 16 * 1024 * 1024;
+    /** {@code XLOG_BLCKSZ}: WAL page size, bytes; the same value as {@link Lsn#WAL_PAGE_SIZE}. */
+    public static final int WAL_PAGE_SIZE = Lsn.WAL_PAGE_SIZE;
+    /** WAL segment size, bytes (initdb's default, 16 MiB); the same value as {@link Lsn#WAL_SEGMENT_SIZE}. */
+    public static final int WAL_SEGMENT_SIZE = Lsn.WAL_SEGMENT_SIZE;
 
     /** {@code XLP_FIRST_IS_CONTRECORD}: the page begins with the continuation of a record. */
     public static final int XLP_FIRST_IS_CONTRECORD = 0x0001;

@@ -96,7 +96,11 @@ public final class XLogRecordBlockDescriptor {
     public static final int ORIGIN_LENGTH = 2;
     /** {@code sizeof(TransactionId)}. */
     public static final int XID_LENGTH = 4;
-    /** {@code BLCKSZ}: size of a restored page image, bytes. */
+    /**
+     * {@code BLCKSZ}: size of a data page (a restored page image, a relation or SLRU page), bytes.
+     * The one source of this value in wal-ingest; {@code PageHeaderDescriptor.PAGE_SIZE},
+     * {@code ClogDescriptor.PAGE_SIZE} and {@code MultiXactDescriptor.PAGE_SIZE} refer to it.
+     */
     public static final int BLCKSZ = 8192;
 
     private XLogRecordBlockDescriptor() {

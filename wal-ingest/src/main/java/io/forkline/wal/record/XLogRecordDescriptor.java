@@ -114,8 +114,12 @@ public final class XLogRecordDescriptor {
         return (lsn + (MAXALIGN - 1)) & ~(long) (MAXALIGN - 1);
     }
 
-    /** {@code XLOG_CHECKPOINT_SHUTDOWN}: info of a shutdown checkpoint record (rmgr XLOG). */
+    /** {@code XLOG_CHECKPOINT_SHUTDOWN}: info of a shutdown checkpoint record (rmgr XLOG, {@code pg_control.h}). */
     public static final int XLOG_CHECKPOINT_SHUTDOWN = 0x00;
+    /** {@code XLOG_CHECKPOINT_ONLINE}: info of an online checkpoint record (rmgr XLOG, {@code pg_control.h}). */
+    public static final int XLOG_CHECKPOINT_ONLINE = 0x10;
+    /** {@code XLOG_NEXTOID}: info of a next-OID record, main data the new {@code nextOid} (rmgr XLOG, {@code pg_control.h}). */
+    public static final int XLOG_NEXTOID = 0x30;
     /** {@code SizeOfXLogRecordDataHeaderShort}: block id 255 plus a 1-byte main data length. */
     public static final int DATA_HEADER_SHORT_LENGTH = 2;
 

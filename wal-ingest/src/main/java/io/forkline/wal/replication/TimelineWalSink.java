@@ -47,17 +47,14 @@ import java.util.function.Consumer;
 public final class TimelineWalSink implements AutoCloseable {
     private final TimelineId timeline;
     private final TimelineWriter writer;
-    private final WalIngest ingest;
+    private final Consumer<WalRecord> ingest;
     private final WalDecoder decoder;
     private final Consumer<WalRecord> observer;
-    private final long streamStartLsn;
 
     private long lastIngestedLsn;
     private long lastRecordLsn;
     private long receivedLsn;
     private long bytesSinceCommit;
-    private long recordsIngested;
-    private long recordsSkipped;
     private boolean broken;
     private boolean decodeFailed;
 
@@ -75,19 +72,32 @@ public final class TimelineWalSink implements AutoCloseable {
      */
     public TimelineWalSink(PageStore store, TimelineId timeline, long streamStartLsn, boolean dataChecksums,
                            Consumer<WalRecord> observer) {
+        this(store, timeline, streamStartLsn, observer, writer -> new WalIngest(writer, dataChecksums)::ingest);
+    }
+
+    /**
+     * As the public constructor, with the ingest step built by {@code ingestFactory} from the sink's
+     * writer (tests inject failures here).
+     */
+    TimelineWalSink(PageStore store, TimelineId timeline, long streamStartLsn, Consumer<WalRecord> observer,
+                    java.util.function.Function<TimelineWriter, Consumer<WalRecord>> ingestFactory) {
         if (Lsn.pageStart(streamStartLsn) != streamStartLsn || streamStartLsn == Lsn.INVALID) {
             throw new IllegalArgumentException("WAL stream for timeline " + timeline + " must start at a WAL page boundary, not "
                     + Lsn.format(streamStartLsn));
         }
         this.timeline = timeline;
-        this.streamStartLsn = streamStartLsn;
         this.lastRecordLsn = store.lastRecordLsn(timeline);
         this.lastIngestedLsn = lastRecordLsn;
         this.receivedLsn = lastRecordLsn;
         this.observer = observer;
         this.decoder = new WalDecoder(streamStartLsn);
         this.writer = store.writer(timeline);
-        this.ingest = new WalIngest(writer, dataChecksums);
+        try {
+            this.ingest = ingestFactory.apply(writer);
+        } catch (RuntimeException | Error e) {
+            writer.close();
+            throw e;
+        }
     }
 
     /**
@@ -105,16 +115,6 @@ public final class TimelineWalSink implements AutoCloseable {
         return Lsn.pageStart(later);
     }
 
-    /** The timeline written. */
-    public TimelineId timeline() {
-        return timeline;
-    }
-
-    /** The page-aligned LSN of the first byte of the stream. */
-    public long streamStartLsn() {
-        return streamStartLsn;
-    }
-
     /** The LSN the next fed byte must be at (end of the bytes fed so far). */
     public long expectedLsn() {
         return decoder.position();
@@ -129,6 +129,10 @@ public final class TimelineWalSink implements AutoCloseable {
      *                               in the message), or a record cannot be ingested
      *                               ({@link WalIngestException} as cause)
      * @throws IllegalStateException when the sink failed before
+     * @throws Error                 rethrown as is (e.g. {@link OutOfMemoryError}); an Error while
+     *                               ingesting a record leaves the sink {@link #isBroken() broken}, one
+     *                               while decoding leaves it refusing input (records before stay
+     *                               committable)
      */
     public void accept(long chunkStartLsn, byte[] buf, int off, int len) {
         checkUsable();
@@ -147,16 +151,19 @@ public final class TimelineWalSink implements AutoCloseable {
             } catch (WalDecodeException e) {
                 decodeFailed = true;
                 throw new WalReceiverException(timeline, e.lsn(), "corrupt WAL: " + e.getMessage(), e);
+            } catch (RuntimeException | Error e) {
+                // The decoder's state is unknown; records staged before are complete and may be committed.
+                decodeFailed = true;
+                throw e;
             }
             if (rec == null) {
                 return;
             }
             if (Long.compareUnsigned(rec.endLsn(), lastIngestedLsn) <= 0) {
-                recordsSkipped++;
-                continue;
+                continue; // already durable in the timeline
             }
             try {
-                ingest.ingest(rec);
+                ingest.accept(rec);
             } catch (WalIngestException e) {
                 broken = true;
                 throw new WalReceiverException(timeline, rec.startLsn(), e.getMessage(), e);
@@ -164,9 +171,12 @@ public final class TimelineWalSink implements AutoCloseable {
                 broken = true;
                 throw new WalReceiverException(timeline, rec.startLsn(), "ingest of record ending at "
                         + Lsn.format(rec.endLsn()) + " failed: " + e, e);
+            } catch (Throwable t) {
+                // An Error (e.g. OutOfMemoryError) may have left the record half staged: never commit it.
+                broken = true;
+                throw t;
             }
             lastIngestedLsn = rec.endLsn();
-            recordsIngested++;
             if (observer != null) {
                 observer.accept(rec);
             }
@@ -210,33 +220,18 @@ public final class TimelineWalSink implements AutoCloseable {
             } catch (StorageException e) {
                 broken = true;
                 throw new WalReceiverException(timeline, lastIngestedLsn, "cannot commit ingested WAL: " + e.getMessage(), e);
+            } catch (Throwable t) {
+                broken = true;
+                throw t;
             }
             lastRecordLsn = lastIngestedLsn;
         }
         bytesSinceCommit = 0;
-        long reached = partialRecordPending() ? lastRecordLsn : max(lastRecordLsn, decoder.position());
+        // After a decode failure the decoder's state says nothing about the bytes fed: stay at the last record.
+        boolean partial = decodeFailed || decoder.hasPartialRecord();
+        long reached = partial ? lastRecordLsn : max(lastRecordLsn, decoder.position());
         receivedLsn = max(receivedLsn, reached);
         return lastRecordLsn;
-    }
-
-    /**
-     * Whether fed bytes after the last decoded record hold part of a record (more than the page
-     * header that follows a record ending at a page boundary).
-     */
-    private boolean partialRecordPending() {
-        if (decodeFailed) {
-            return true;
-        }
-        long next = decoder.nextRecordLsn();
-        long fed = decoder.position();
-        if (Long.compareUnsigned(fed, next) <= 0) {
-            return false;
-        }
-        long headerEnd = next;
-        if (Lsn.pageStart(next) == next) {
-            headerEnd += Lsn.segmentStart(next) == next ? 40 : 24;
-        }
-        return Long.compareUnsigned(fed, headerEnd) > 0;
     }
 
     private static long max(long a, long b) {
@@ -248,24 +243,9 @@ public final class TimelineWalSink implements AutoCloseable {
         return lastRecordLsn;
     }
 
-    /** End LSN of the last ingested record, committed or not. */
-    public long lastIngestedLsn() {
-        return lastIngestedLsn;
-    }
-
     /** Stream position through which every complete record is durable; see the class comment. */
     public long receivedLsn() {
         return receivedLsn;
-    }
-
-    /** Records ingested by this sink. */
-    public long recordsIngested() {
-        return recordsIngested;
-    }
-
-    /** Records decoded and skipped because the timeline already held them. */
-    public long recordsSkipped() {
-        return recordsSkipped;
     }
 
     /** Whether an ingest or storage failure left a batch that must not be committed. */

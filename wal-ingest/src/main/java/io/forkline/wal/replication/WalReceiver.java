@@ -77,7 +77,6 @@ public final class WalReceiver implements AutoCloseable {
     private volatile WalReceiverException failure;
     private volatile long lastRecordLsn;
     private volatile long receivedLsn;
-    private volatile long recordsIngested;
     private volatile int connects;
     /** End of the last WAL chunk received from the compute, bytes (0 before the first). */
     private volatile long receivedEnd;
@@ -106,6 +105,12 @@ public final class WalReceiver implements AutoCloseable {
      * Starts streaming with {@link WalReceiverConfig#of(String, int, String)} defaults, the given
      * standby name, and slot {@value WalReceiverConfig#DEFAULT_STANDBY_NAME}.
      *
+     * <p><b>Not for production use:</b> this convenience overload always ingests as if the cluster had
+     * no data checksums ({@link WalReceiverConfig#dataChecksums()} {@code false}), so pages of a
+     * checksummed cluster would be stored with stale {@code pd_checksum}s. Production callers use
+     * {@link #start(PageStore, TimelineId, long, WalReceiverConfig)} with
+     * {@link WalReceiverConfig#withDataChecksums(boolean)} taken from the compute's {@code pg_control}.
+     *
      * @see #start(PageStore, TimelineId, long, WalReceiverConfig)
      */
     public static WalReceiver start(PageStore store, TimelineId timeline, String host, int port, String user,
@@ -121,7 +126,9 @@ public final class WalReceiver implements AutoCloseable {
      * @param startLsn where the compute's WAL begins, bytes: for a fresh compute the start of its
      *                 first WAL segment (the synthesized checkpoint's segment); on resume anything
      *                 up to the timeline's durable last record LSN (the later of the two is used)
-     * @param config   connection, batching and retry settings
+     * @param config   connection, batching and retry settings; {@link WalReceiverConfig#dataChecksums()}
+     *                 is handed to ingest ({@link io.forkline.wal.ingest.WalIngest}), which then
+     *                 recomputes {@code pd_checksum} of every stored page
      * @return the running receiver
      * @throws IllegalArgumentException when the timeline does not exist or {@code startLsn} is 0
      */
@@ -205,11 +212,6 @@ public final class WalReceiver implements AutoCloseable {
             }
         }
         return 0;
-    }
-
-    /** Records ingested (committed or about to be) by this receiver. */
-    public long recordsIngested() {
-        return recordsIngested;
     }
 
     /** How many times {@code START_REPLICATION} succeeded (1 + reconnects). */
@@ -403,7 +405,7 @@ public final class WalReceiver implements AutoCloseable {
         long durable = store.lastRecordLsn(timeline);
         long streamStart = TimelineWalSink.streamStart(startLsn, durable);
         try (TimelineWalSink sink = new TimelineWalSink(store, timeline, streamStart, config.dataChecksums(),
-                this::observe)) {
+                observer)) {
             try {
                 streamInto(sink, durable, streamStart);
             } finally {
@@ -493,13 +495,6 @@ public final class WalReceiver implements AutoCloseable {
             } else {
                 arrivals.addLast(new long[]{chunkEnd, System.nanoTime()});
             }
-        }
-    }
-
-    private void observe(WalRecord rec) {
-        recordsIngested++;
-        if (observer != null) {
-            observer.accept(rec);
         }
     }
 

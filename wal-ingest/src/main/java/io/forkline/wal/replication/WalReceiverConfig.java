@@ -32,7 +32,12 @@ public record WalReceiverConfig(String host, int port, String user, String passw
                                 String slotName, Duration statusInterval, long commitIntervalBytes,
                                 Duration maxCommitDelay, Duration connectTimeout, Duration initialBackoff,
                                 Duration maxBackoff, boolean dataChecksums) {
-    /** Default standby and slot name, as written into a compute's {@code synchronous_standby_names}. */
+    /**
+     * Default standby and slot name, as written into a compute's {@code synchronous_standby_names}.
+     * Must equal compute-proxy's {@code ComputeSettings.INGEST_STANDBY_NAME}, which writes that setting
+     * (wal-ingest's main code does not depend on compute-proxy; {@code WalReceiverConfigTest} checks
+     * the two agree).
+     */
     public static final String DEFAULT_STANDBY_NAME = "forkline_ingest";
     /** Default batch size of a commit: 8 MiB of WAL. */
     public static final long DEFAULT_COMMIT_INTERVAL_BYTES = 8L * 1024 * 1024;

@@ -1,6 +1,5 @@
 package io.forkline.wal.ingest;
 
-import io.forkline.compute.postgres.PostgresInstallation;
 import io.forkline.storage.id.TenantId;
 import io.forkline.storage.id.TimelineId;
 import io.forkline.storage.key.Key;
@@ -14,14 +13,15 @@ import io.forkline.wal.ingest.page.PageChecksum;
 import io.forkline.wal.ingest.page.PageHeaderDescriptor;
 import io.forkline.wal.ingest.slru.ClogDescriptor;
 import io.forkline.wal.ingest.slru.MultiXactDescriptor;
+import io.forkline.wal.ingest.xact.XactCompletionRecord;
 import io.forkline.wal.record.WalDecoder;
 import io.forkline.wal.record.WalRecord;
+import io.forkline.wal.testing.TestCluster;
 import io.forkline.wal.xlog.CheckPoint;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.net.ServerSocket;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
@@ -38,8 +38,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
 import java.util.TreeMap;
-import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -54,11 +52,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * fresh {@link PageStore} and compares the store with what Postgres has on disk after a shutdown.
  */
 class WalIngestIT {
-    private static final int SEG = 16 * 1024 * 1024;
-    private static PostgresInstallation pg;
-    private static Path dir;
+    private static final int SEG = Lsn.WAL_SEGMENT_SIZE;
+    private static TestCluster cluster;
     private static Path data;
-    private static Process server;
     private static int port;
     private static PageStore store;
     private static TimelineId tl;
@@ -69,45 +65,36 @@ class WalIngestIT {
 
     @BeforeAll
     static void runWorkloadAndIngest() throws Exception {
-        pg = PostgresInstallation.detect();
-        dir = Path.of("target", "it", "WalIngestIT-" + UUID.randomUUID().toString().substring(0, 8)).toAbsolutePath();
-        pg.prepareDirectory(dir);
-        data = dir.resolve("data");
-        Path sock = dir.resolve("sock");
-        pg.prepareDirectory(sock);
-        pg.run(Duration.ofSeconds(120), "initdb", "-D", data.toString(), "-U", "postgres", "--no-sync", "-k");
-        String control = pg.run(Duration.ofSeconds(30), "pg_controldata", "-D", data.toString());
+        cluster = TestCluster.create("WalIngestIT");
+        data = cluster.data();
+        port = cluster.port();
+        cluster.initdb("-k");
+        String control = cluster.pg().run(Duration.ofSeconds(30), "pg_controldata", "-D", data.toString());
         Matcher m = Pattern.compile("Latest checkpoint location:\\s+([0-9A-F]+/[0-9A-F]+)").matcher(control);
         assertThat(m.find()).as(control).isTrue();
         long startLsn = Lsn.parse(m.group(1));
-        try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort();
-        }
-        server = new ProcessBuilder(pg.command("postgres", "-D", data.toString(), "-p", Integer.toString(port),
-                "-k", sock.toString(), "-c", "listen_addresses=127.0.0.1", "-c", "wal_consistency_checking=all",
-                "-c", "wal_compression=lz4", "-c", "wal_level=replica", "-c", "fsync=off",
-                "-c", "max_wal_size=4GB", "-c", "wal_keep_size=2GB", "-c", "checkpoint_timeout=3600",
-                "-c", "autovacuum=off", "-c", "max_prepared_transactions=5"))
-                .redirectErrorStream(true).redirectOutput(dir.resolve("postgres.log").toFile()).start();
-        waitReady();
+        cluster.start("wal_consistency_checking=all", "wal_compression=lz4", "wal_level=replica", "fsync=off",
+                "max_wal_size=4GB", "wal_keep_size=2GB", "checkpoint_timeout=3600", "autovacuum=off",
+                "max_prepared_transactions=5");
         workload();
-        stopServer();
+        cluster.stop();
         ingestWal(startLsn);
     }
 
     @AfterAll
     static void cleanUp() throws Exception {
         try {
-            stopServer();
-        } finally {
-            if (store != null) {
-                store.close();
+            if (cluster != null) {
+                cluster.stop();
             }
-            if (dir != null && !Boolean.getBoolean("forkline.keepTestData")) {
-                try (var paths = Files.walk(dir)) {
-                    for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                        Files.deleteIfExists(p);
-                    }
+        } finally {
+            try {
+                if (store != null) {
+                    store.close();
+                }
+            } finally {
+                if (cluster != null) {
+                    cluster.close();
                 }
             }
         }
@@ -217,16 +204,8 @@ class WalIngestIT {
     }
 
     private static void ingestWal(long startLsn) throws Exception {
-        TreeMap<Long, Path> segs = new TreeMap<>();
-        try (var files = Files.list(data.resolve("pg_wal"))) {
-            for (Path f : files.filter(p -> p.getFileName().toString().matches("[0-9A-F]{24}")).toList()) {
-                String name = f.getFileName().toString();
-                long segNo = Long.parseLong(name.substring(8, 16), 16) * (0x100000000L / SEG)
-                        + Long.parseLong(name.substring(16), 16);
-                segs.put(segNo, f);
-            }
-        }
-        store = PageStore.open(dir.resolve("store"));
+        TreeMap<Long, Path> segs = cluster.walSegments();
+        store = PageStore.open(cluster.dir().resolve("store"));
         tl = TimelineId.generate();
         store.createTimeline(new TimelineMetadata(tl, new TenantId("it"), null, 0, startLsn, 15, Instant.now()));
         WalDecoder decoder = new WalDecoder(startLsn);
@@ -242,7 +221,8 @@ class WalIngestIT {
                     ingest.ingest(r);
                     recordCount++;
                     lastLsn = r.endLsn();
-                    if (r.rmid() == ResourceManagers.XACT && ((r.info() & 0x70) == 0x00)) {
+                    if (r.rmid() == ResourceManagers.XACT && (r.info() & XactCompletionRecord.XLOG_XACT_OPMASK)
+                            == XactCompletionRecord.XLOG_XACT_COMMIT) {
                         commitEndByXid.put(r.xid(), r.endLsn());
                     }
                     if (writer.stagedBytes() > 32 << 20) {
@@ -251,32 +231,6 @@ class WalIngestIT {
                 }
             }
             writer.commit(lastLsn);
-        }
-    }
-
-    private static void stopServer() throws Exception {
-        if (server != null && server.isAlive()) {
-            try {
-                pg.run(Duration.ofSeconds(60), "pg_ctl", "-D", data.toString(), "stop", "-m", "fast", "-w");
-            } finally {
-                if (!server.waitFor(30, TimeUnit.SECONDS)) {
-                    server.destroyForcibly();
-                }
-            }
-        }
-    }
-
-    private static void waitReady() throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (true) {
-            try (Connection c = connect("postgres")) {
-                return;
-            } catch (SQLException e) {
-                if (!server.isAlive() || System.nanoTime() > deadline) {
-                    throw new IllegalStateException("postgres did not start, see " + dir.resolve("postgres.log"), e);
-                }
-                Thread.sleep(100);
-            }
         }
     }
 

@@ -3,48 +3,20 @@ package io.forkline.wal.record;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
+import io.forkline.wal.testing.WalPages;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.zip.CRC32C;
 import org.junit.jupiter.api.Test;
 
 /** A hand-built first WAL page (long header, two records), decoded without PostgreSQL. */
 class WalDecoderTest {
-    private static final long SEG_START = 0x1000000L;
-    private static final long REC1 = SEG_START + 40;
-    private static final long REC2 = REC1 + 32;
+    private static final long SEG_START = WalPages.SEG_START;
+    private static final long REC1 = WalPages.REC1;
+    private static final long REC2 = WalPages.REC2;
 
-    /** A page with records {@code [rmid 21, 5 bytes main data]} and {@code [1 block with data, 2 bytes main]}. */
     private static byte[] page(int firstRmid, long secondPrev) {
-        ByteBuffer b = ByteBuffer.allocate(8192).order(ByteOrder.LITTLE_ENDIAN);
-        b.putShort((short) 0xD110).putShort((short) XLogPageHeaderDescriptor.XLP_LONG_HEADER).putInt(1)
-                .putLong(SEG_START).putInt(0).putInt(0).putLong(123456789L).putInt(16 * 1024 * 1024).putInt(8192);
-        // record 1: header + DATA_SHORT(5) + "hello"
-        record(b, (int) (REC1 - SEG_START), 7, 0x0FFFFF0L, 0x10, firstRmid,
-                new byte[] {(byte) 255, 5, 'h', 'e', 'l', 'l', 'o'});
-        ByteBuffer frag = ByteBuffer.allocate(64).order(ByteOrder.LITTLE_ENDIAN);
-        frag.put((byte) 0).put((byte) XLogRecordBlockDescriptor.BKPBLOCK_HAS_DATA).putShort((short) 3)
-                .putInt(1663).putInt(5).putInt(16384).putInt(7)
-                .put((byte) 255).put((byte) 2).put("abc".getBytes(StandardCharsets.US_ASCII))
-                .put("xy".getBytes(StandardCharsets.US_ASCII));
-        byte[] f = new byte[frag.position()];
-        frag.flip().get(f);
-        record(b, (int) (REC2 - SEG_START), 8, secondPrev, 0x00, 10, f);
-        return b.array();
-    }
-
-    private static void record(ByteBuffer b, int off, int xid, long prev, int info, int rmid, byte[] payload) {
-        int tot = 24 + payload.length;
-        b.position(off);
-        b.putInt(tot).putInt(xid).putLong(prev).put((byte) info).put((byte) rmid).putShort((short) 0).putInt(0);
-        b.put(payload);
-        CRC32C crc = new CRC32C();
-        crc.update(b.array(), off + 24, payload.length);
-        crc.update(b.array(), off, 20);
-        b.putInt(off + 20, (int) crc.getValue());
+        return WalPages.page(firstRmid, secondPrev);
     }
 
     private static List<WalRecord> decodeByteByByte(WalDecoder d, byte[] page) {
@@ -84,6 +56,53 @@ class WalDecoderTest {
         assertThat(d.nextRecordLsn()).isEqualTo(REC2 + 56);
         assertThat(d.position()).isEqualTo(SEG_START + 8192);
         assertThat(d.next()).isNull(); // zero-filled rest of the page: no record written yet
+    }
+
+    /**
+     * Fed one byte at a time, {@link WalDecoder#hasPartialRecord()} is true exactly while a record's
+     * bytes are fed but the record is not complete, false over the page header and the alignment
+     * padding, and true again once bytes past the last record (the zero tail) were fed.
+     */
+    @Test
+    void hasPartialRecordExactlyWhileARecordIsIncomplete() {
+        byte[] page = page(21, REC1);
+        WalDecoder d = new WalDecoder(SEG_START);
+        assertThat(d.hasPartialRecord()).as("nothing fed").isFalse();
+        long rec1End = REC1 + WalPages.REC1_LENGTH;
+        long rec2RawEnd = REC2 + WalPages.REC2_LENGTH;
+        int records = 0;
+        for (int i = 0; i < page.length; i++) {
+            d.feed(page, i, 1);
+            while (d.next() != null) {
+                records++;
+            }
+            long fed = d.position();
+            boolean expected = (fed > REC1 && fed < rec1End) || (fed > REC2 && fed < rec2RawEnd)
+                    || fed > WalPages.REC2_END;
+            assertThat(d.hasPartialRecord()).as("partial record after feeding up to 0x%s", Long.toHexString(fed))
+                    .isEqualTo(expected);
+        }
+        assertThat(records).isEqualTo(2);
+    }
+
+    @Test
+    void hasPartialRecordAtARecordStartInsideAPage() {
+        byte[] page = page(21, REC1);
+        WalDecoder d = new WalDecoder(REC2);
+        assertThat(d.hasPartialRecord()).isFalse();
+        d.feed(page, (int) (REC2 - SEG_START), 3);
+        assertThat(d.next()).isNull();
+        assertThat(d.hasPartialRecord()).as("3 bytes of a record header").isTrue();
+        d.feed(page, (int) (REC2 - SEG_START) + 3, WalPages.REC2_LENGTH - 3);
+        assertThat(d.next()).isNotNull();
+        assertThat(d.hasPartialRecord()).as("record complete, padding not fed yet").isFalse();
+    }
+
+    @Test
+    void hasPartialRecordIsRefusedAfterAFailure() {
+        WalDecoder d = new WalDecoder(SEG_START);
+        assertThatThrownBy(() -> decodeByteByByte(d, page(99, REC1))).isInstanceOf(WalDecodeException.class);
+        assertThatThrownBy(d::hasPartialRecord).isInstanceOf(IllegalStateException.class);
     }
 
     @Test

@@ -9,6 +9,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class WalReceiverConfigTest {
+    /** The compute lists {@code ComputeSettings.INGEST_STANDBY_NAME} as its synchronous standby: the receiver must use that name. */
+    @Test
+    void defaultStandbyNameIsTheOneComputesWaitFor() {
+        assertThat(WalReceiverConfig.DEFAULT_STANDBY_NAME)
+                .isEqualTo(io.forkline.compute.endpoint.ComputeSettings.INGEST_STANDBY_NAME);
+    }
+
     @Test
     void defaultsNameTheIngestStandbyAndSlot() {
         WalReceiverConfig c = WalReceiverConfig.of("127.0.0.1", 5432, "postgres");

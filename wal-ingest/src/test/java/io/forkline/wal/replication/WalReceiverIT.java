@@ -7,7 +7,14 @@ import io.forkline.storage.key.Key;
 import io.forkline.storage.lsn.Lsn;
 import io.forkline.storage.store.PageStore;
 import io.forkline.storage.timeline.TimelineMetadata;
+import io.forkline.storage.key.RelTag;
+import io.forkline.wal.ingest.ResourceManagers;
+import io.forkline.wal.ingest.page.PageChecksum;
+import io.forkline.wal.ingest.page.PageHeaderDescriptor;
+import io.forkline.wal.ingest.xact.XactCompletionRecord;
 import io.forkline.wal.record.WalDecodeException;
+import io.forkline.wal.testing.TestCluster;
+import org.awaitility.Awaitility;
 import io.forkline.wal.record.WalRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -16,8 +23,6 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
-import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -48,13 +53,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class WalReceiverIT {
-    private static final String STANDBY = "forkline_ingest";
-    private static final int XACT_RMID = 1;
-    private static final int XLOG_XACT_COMMIT = 0x00;
-    private static final int XLOG_XACT_OPMASK = 0x70;
+    private static final String STANDBY = WalReceiverConfig.DEFAULT_STANDBY_NAME;
+    private static final int XACT_RMID = ResourceManagers.XACT;
+    private static final int XLOG_XACT_COMMIT = XactCompletionRecord.XLOG_XACT_COMMIT;
+    private static final int XLOG_XACT_OPMASK = XactCompletionRecord.XLOG_XACT_OPMASK;
 
+    private static TestCluster cluster;
     private static PostgresInstallation pg;
-    private static Path base;
     private static Path pgdata;
     private static int port;
     private static PageStore store;
@@ -66,44 +71,35 @@ class WalReceiverIT {
 
     @BeforeAll
     static void startPostgres() throws Exception {
-        pg = PostgresInstallation.detect();
-        base = Path.of("target", "it", "walreceiver-" + System.nanoTime()).toAbsolutePath();
-        pgdata = base.resolve("pgdata");
-        Path sock = base.resolve("sock");
-        pg.prepareDirectory(base);
-        pg.prepareDirectory(pgdata);
-        pg.prepareDirectory(sock);
-        pg.run(Duration.ofSeconds(120), "initdb", "-D", pgdata.toString(), "-A", "trust", "-U", "postgres",
-                "--no-sync", "-E", "UTF8", "--locale=C");
+        cluster = TestCluster.create("WalReceiverIT");
+        pg = cluster.pg();
+        pgdata = cluster.data();
+        port = cluster.port();
+        cluster.initdb("-A", "trust", "-E", "UTF8", "--locale=C");
         String hba = Files.readString(pgdata.resolve("pg_hba.conf"));
         assertThat(hba).as("initdb -A trust allows replication over 127.0.0.1")
                 .containsPattern("host\\s+replication\\s+all\\s+127\\.0\\.0\\.1/32\\s+trust");
-        port = freePort();
-        String opts = "-p " + port + " -k " + sock + " -c listen_addresses=127.0.0.1 -c wal_level=replica"
-                + " -c wal_consistency_checking=all -c wal_compression=lz4 -c max_wal_senders=4"
-                + " -c max_replication_slots=4 -c synchronous_standby_names=" + STANDBY + " -c fsync=off"
-                + " -c autovacuum=off";
-        pg.run(Duration.ofSeconds(60), "pg_ctl", "-D", pgdata.toString(), "-l", base.resolve("postgres.log").toString(),
-                "-w", "-t", "50", "-o", opts, "start");
-        store = PageStore.open(base.resolve("store"));
+        cluster.start("wal_level=replica", "wal_consistency_checking=all", "wal_compression=lz4", "max_wal_senders=4",
+                "max_replication_slots=4", "synchronous_standby_names=" + STANDBY, "fsync=off", "autovacuum=off");
+        store = PageStore.open(cluster.dir().resolve("store"));
     }
 
     @AfterAll
-    static void stopPostgres() {
+    static void stopPostgres() throws Exception {
         try {
-            if (pg != null && pgdata != null && Files.exists(pgdata.resolve("postmaster.pid"))) {
-                pg.run(Duration.ofSeconds(60), "pg_ctl", "-D", pgdata.toString(), "-m", "immediate", "-w", "stop");
+            if (cluster != null) {
+                cluster.stop();
             }
         } finally {
-            if (store != null) {
-                store.close();
+            try {
+                if (store != null) {
+                    store.close();
+                }
+            } finally {
+                if (cluster != null) {
+                    cluster.close();
+                }
             }
-        }
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
         }
     }
 
@@ -364,12 +360,47 @@ class WalReceiverIT {
     }
 
     /**
+     * {@link WalReceiverConfig#withDataChecksums(boolean)} given to the four-argument
+     * {@link WalReceiver#start(PageStore, TimelineId, long, WalReceiverConfig)} reaches ingest: the
+     * heap page of a row inserted with synchronous commit is stored with a valid {@code pd_checksum}
+     * (this cluster has no data checksums, so the compute's own images carry 0 there).
+     */
+    @Test
+    @Order(4)
+    void dataChecksumsOfTheConfigReachIngest() throws Exception {
+        long startLsn;
+        int relNode;
+        int dbOid;
+        try (Connection c = sql(); Statement st = c.createStatement()) {
+            st.execute("SET synchronous_commit = local"); // no receiver runs yet to acknowledge this commit
+            st.execute("CREATE TABLE checksummed (n int)");
+            relNode = Integer.parseInt(queryString(c, "SELECT pg_relation_filenode('checksummed')"));
+            dbOid = Integer.parseInt(queryString(c, "SELECT oid FROM pg_database WHERE datname = current_database()"));
+            queryString(c, "SELECT pg_switch_wal()");
+            startLsn = Lsn.segmentStart(Lsn.parse(queryString(c, "SELECT pg_current_wal_lsn()")));
+        }
+        TimelineId tl = newTimeline(startLsn);
+        WalReceiverConfig cfg = config("forkline_checksums", STANDBY).withDataChecksums(true);
+        assertThat(cfg.dataChecksums()).isTrue();
+        RelTag rel = new RelTag(RelTag.DEFAULT_TABLESPACE_OID, dbOid, relNode, RelTag.MAIN_FORK);
+        try (WalReceiver r = WalReceiver.start(store, tl, startLsn, cfg)) {
+            try (Connection c = sql(); Statement st = c.createStatement()) {
+                st.executeUpdate("INSERT INTO checksummed VALUES (1)"); // returns after r acknowledged it
+            }
+            byte[] page = store.get(tl, Key.relBlock(rel, 0), store.lastRecordLsn(tl));
+            assertThat(page).as("heap block 0 of %s ingested", rel).isNotNull().hasSize(8192);
+            int stored = PageHeaderDescriptor.checksum(page);
+            assertThat(stored).as("pd_checksum set by ingest").isNotZero().isEqualTo(PageChecksum.compute(page, 0));
+        }
+    }
+
+    /**
      * A fast shutdown of the compute: the walsender sends the shutdown checkpoint and waits for our
      * flush acknowledgement before it exits; the checkpoint record becomes durable, the receiver
      * keeps reconnecting (not FAILED) until closed.
      */
     @Test
-    @Order(4)
+    @Order(5)
     void fastShutdownCheckpointIsIngested() throws Exception {
         assertThat(streamedTimeline).as("streaming test ran first").isNotNull();
         try (WalReceiver r = WalReceiver.start(store, streamedTimeline, streamedStart, config(STANDBY, STANDBY))) {
@@ -390,8 +421,9 @@ class WalReceiverIT {
                             Lsn.format(r.lastRecordLsn()))
                     .isTrue();
             assertThat(store.lastRecordLsn(streamedTimeline)).isGreaterThan(checkpoint);
-            Thread.sleep(200);
-            assertThat(r.state()).as("compute gone: reconnecting").isEqualTo(ReceiverState.CONNECTING);
+            Awaitility.await("compute gone: reconnecting").atMost(Duration.ofSeconds(10))
+                    .pollInterval(Duration.ofMillis(20))
+                    .until(r::state, state -> state == ReceiverState.CONNECTING);
             assertThat(r.failure()).isNull();
         }
     }

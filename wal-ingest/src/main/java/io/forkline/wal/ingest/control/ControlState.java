@@ -167,22 +167,27 @@ public final class ControlState {
         return nextFullXid;
     }
 
+    /** {@code nextOid}: the next OID to assign (unsigned 32-bit), as {@code XLOG_NEXTOID} and checkpoints set it. */
     public int nextOid() {
         return nextOid;
     }
 
+    /** {@code nextMulti}: the next MultiXactId to assign (unsigned 32-bit). */
     public int nextMulti() {
         return nextMulti;
     }
 
+    /** {@code nextMultiOffset}: the next member offset in {@code pg_multixact/members} (unsigned 32-bit). */
     public int nextMultiOffset() {
         return nextMultiOffset;
     }
 
+    /** {@code oldestXid}: the oldest xid not yet frozen in any database (unsigned 32-bit). */
     public int oldestXid() {
         return oldestXid;
     }
 
+    /** {@code oldestMulti}: the oldest MultiXactId still referenced in any database (unsigned 32-bit). */
     public int oldestMulti() {
         return oldestMulti;
     }

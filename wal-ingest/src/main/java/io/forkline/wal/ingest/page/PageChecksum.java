@@ -28,30 +28,31 @@ public final class PageChecksum {
      */
     public static int compute(byte[] page, int blkno) {
         if (page.length != PageHeaderDescriptor.PAGE_SIZE) {
-            throw new IllegalArgumentException("page must be 8192 bytes, got " + page.length);
+            throw new IllegalArgumentException("page must be " + PageHeaderDescriptor.PAGE_SIZE + " bytes, got "
+                    + page.length);
         }
-        int[] sums = BASE_OFFSETS.clone();
-        int words = PageHeaderDescriptor.PAGE_SIZE / 4;
-        for (int w = 0; w < words; w++) {
-            int off = w * 4;
-            int value = (page[off] & 0xFF) | (page[off + 1] & 0xFF) << 8 | (page[off + 2] & 0xFF) << 16
-                    | (page[off + 3] & 0xFF) << 24;
-            if (w == 2) {
-                value &= 0xFFFF0000; // pd_checksum (bytes 8..9) counts as zero
-            }
-            int j = w & (N_SUMS - 1);
-            int tmp = sums[j] ^ value;
-            sums[j] = tmp * FNV_PRIME ^ (tmp >>> 17);
-        }
-        for (int round = 0; round < 2; round++) {
-            for (int j = 0; j < N_SUMS; j++) {
-                int tmp = sums[j];
-                sums[j] = tmp * FNV_PRIME ^ (tmp >>> 17);
-            }
-        }
+        // Sum j only ever reads words j, j + 32, j + 64, ... of the page, so the 32 sums are computed
+        // one after the other in a local (no per-page array), which gives the same result as
+        // checksum_impl.h's interleaved loop.
+        int rows = PageHeaderDescriptor.PAGE_SIZE / (4 * N_SUMS);
         int result = 0;
-        for (int s : sums) {
-            result ^= s;
+        for (int j = 0; j < N_SUMS; j++) {
+            int sum = BASE_OFFSETS[j];
+            for (int row = 0; row < rows; row++) {
+                int w = row * N_SUMS + j;
+                int off = w * 4;
+                int value = (page[off] & 0xFF) | (page[off + 1] & 0xFF) << 8 | (page[off + 2] & 0xFF) << 16
+                        | (page[off + 3] & 0xFF) << 24;
+                if (w == 2) {
+                    value &= 0xFFFF0000; // pd_checksum (bytes 8..9) counts as zero
+                }
+                int tmp = sum ^ value;
+                sum = tmp * FNV_PRIME ^ (tmp >>> 17);
+            }
+            for (int round = 0; round < 2; round++) { // two rounds of zeros
+                sum = sum * FNV_PRIME ^ (sum >>> 17);
+            }
+            result ^= sum;
         }
         result ^= blkno;
         return (int) (Integer.toUnsignedLong(result) % 65535) + 1;

@@ -1,6 +1,7 @@
 package io.forkline.wal.ingest.page;
 
 import io.forkline.wal.ingest.rmgr.LittleEndianReader;
+import io.forkline.wal.record.XLogRecordBlockDescriptor;
 
 /**
  * {@code PageHeaderData} of an 8192-byte page ({@code src/include/storage/bufpage.h}),
@@ -16,8 +17,8 @@ import io.forkline.wal.ingest.rmgr.LittleEndianReader;
  * {@code pd_lsn} is stored as two uint32 halves (high word first), each little-endian.
  */
 public final class PageHeaderDescriptor {
-    /** {@code BLCKSZ}. */
-    public static final int PAGE_SIZE = 8192;
+    /** {@code BLCKSZ}: page size, bytes ({@link XLogRecordBlockDescriptor#BLCKSZ}). */
+    public static final int PAGE_SIZE = XLogRecordBlockDescriptor.BLCKSZ;
     /** {@code SizeOfPageHeaderData}. */
     public static final int SIZE = 24;
     public static final int LSN_OFFSET = 0;

@@ -20,20 +20,33 @@ public final class HeapRecordDescriptor {
     /** {@code XLOG_HEAP_OPMASK}: record type bits of heap and heap2 records. */
     public static final int OPMASK = 0x70;
 
+    /** {@code XLOG_HEAP_INSERT} (rmgr Heap). */
     public static final int XLOG_HEAP_INSERT = 0x00;
+    /** {@code XLOG_HEAP_DELETE} (rmgr Heap). */
     public static final int XLOG_HEAP_DELETE = 0x10;
+    /** {@code XLOG_HEAP_UPDATE} (rmgr Heap). */
     public static final int XLOG_HEAP_UPDATE = 0x20;
+    /** {@code XLOG_HEAP_HOT_UPDATE} (rmgr Heap). */
     public static final int XLOG_HEAP_HOT_UPDATE = 0x40;
+    /** {@code XLOG_HEAP_LOCK} (rmgr Heap). */
     public static final int XLOG_HEAP_LOCK = 0x60;
 
+    /** {@code XLOG_HEAP2_VISIBLE} (rmgr Heap2): sets visibility map bits; block 0 is the VM page. */
     public static final int XLOG_HEAP2_VISIBLE = 0x40;
+    /** {@code XLOG_HEAP2_MULTI_INSERT} (rmgr Heap2). */
     public static final int XLOG_HEAP2_MULTI_INSERT = 0x50;
+    /** {@code XLOG_HEAP2_LOCK_UPDATED} (rmgr Heap2). */
     public static final int XLOG_HEAP2_LOCK_UPDATED = 0x60;
 
+    /** Offset of {@code xl_heap_insert.flags} in the main data, bytes. */
     public static final int INSERT_FLAGS_OFFSET = 2;
+    /** Offset of {@code xl_heap_multi_insert.flags} in the main data, bytes. */
     public static final int MULTI_INSERT_FLAGS_OFFSET = 0;
+    /** Offset of {@code xl_heap_delete.flags} in the main data, bytes. */
     public static final int DELETE_FLAGS_OFFSET = 7;
+    /** Offset of {@code xl_heap_update.flags} in the main data, bytes. */
     public static final int UPDATE_FLAGS_OFFSET = 7;
+    /** Offset of {@code xl_heap_lock.flags} / {@code xl_heap_lock_updated.flags} in the main data, bytes. */
     public static final int LOCK_FLAGS_OFFSET = 7;
 
     /** {@code XLH_INSERT_ALL_VISIBLE_CLEARED} (also multi-insert). */

@@ -9,8 +9,24 @@ public final class LittleEndianReader {
     private LittleEndianReader() {
     }
 
-    /** Throws unless {@code need} bytes are available at {@code off}. */
+    /**
+     * Throws unless {@code need} bytes are available at {@code off}.
+     *
+     * @throws RecordFormatException naming {@code what}, {@code need}, {@code off} and the data length
+     *                               when {@code b[off, off + need)} does not fit, or either is negative
+     */
     public static void require(byte[] b, int off, int need, String what) {
+        require(b, off, (long) need, what);
+    }
+
+    /**
+     * As {@link #require(byte[], int, int, String)} for a length computed as {@code count * elementSize}
+     * in {@code long}, so that a huge count read from WAL cannot wrap around to a small length.
+     *
+     * @throws RecordFormatException naming {@code what}, {@code need}, {@code off} and the data length
+     *                               when {@code b[off, off + need)} does not fit, or either is negative
+     */
+    public static void require(byte[] b, int off, long need, String what) {
         if (off < 0 || need < 0 || off > b.length - need) {
             throw new RecordFormatException(what + " needs " + need + " bytes at offset " + off + ", record has "
                     + b.length);

@@ -10,6 +10,7 @@ package io.forkline.wal.ingest.rmgr;
  * {@code dbid} 0 with {@code tsid} 1664 is the shared map in {@code global/}.
  */
 public final class RelmapRecordDescriptor {
+    /** {@code XLOG_RELMAP_UPDATE}: the only relmap record type. */
     public static final int XLOG_RELMAP_UPDATE = 0x00;
     /** {@code sizeof(RelMapFile)}. */
     public static final int RELMAP_FILE_SIZE = 512;
@@ -17,10 +18,20 @@ public final class RelmapRecordDescriptor {
     private RelmapRecordDescriptor() {
     }
 
+    /**
+     * {@code xl_relmap_update.dbid}: the database OID, 0 for the shared map.
+     *
+     * @throws RecordFormatException when the data is shorter than 4 bytes
+     */
     public static int dbId(byte[] d) {
         return LittleEndianReader.i32(d, 0);
     }
 
+    /**
+     * {@code xl_relmap_update.tsid}: the tablespace OID (1664 {@code pg_global} for the shared map).
+     *
+     * @throws RecordFormatException when the data is shorter than 8 bytes
+     */
     public static int tsId(byte[] d) {
         return LittleEndianReader.i32(d, 4);
     }

@@ -16,11 +16,17 @@ package io.forkline.wal.ingest.rmgr;
  * </pre>
  */
 public final class SlruRecordDescriptor {
+    /** {@code CLOG_ZEROPAGE} (rmgr CLOG). */
     public static final int CLOG_ZEROPAGE = 0x00;
+    /** {@code CLOG_TRUNCATE} (rmgr CLOG). */
     public static final int CLOG_TRUNCATE = 0x10;
+    /** {@code XLOG_MULTIXACT_ZERO_OFF_PAGE} (rmgr MultiXact). */
     public static final int XLOG_MULTIXACT_ZERO_OFF_PAGE = 0x00;
+    /** {@code XLOG_MULTIXACT_ZERO_MEM_PAGE} (rmgr MultiXact). */
     public static final int XLOG_MULTIXACT_ZERO_MEM_PAGE = 0x10;
+    /** {@code XLOG_MULTIXACT_CREATE_ID} (rmgr MultiXact). */
     public static final int XLOG_MULTIXACT_CREATE_ID = 0x20;
+    /** {@code XLOG_MULTIXACT_TRUNCATE_ID} (rmgr MultiXact). */
     public static final int XLOG_MULTIXACT_TRUNCATE_ID = 0x30;
 
     /** {@code SizeOfMultiXactCreate}. */
@@ -50,13 +56,19 @@ public final class SlruRecordDescriptor {
         return LittleEndianReader.i32(d, 8);
     }
 
-    /** {@code nmembers} of a CREATE_ID record, validated against the data length. */
+    /**
+     * {@code nmembers} of a CREATE_ID record, validated against the data length.
+     *
+     * @throws RecordFormatException naming the count when it is not positive or the data is shorter
+     *                               than {@code 12 + 8 * nmembers} bytes
+     */
     public static int createMembers(byte[] d) {
         int n = LittleEndianReader.i32(d, 8);
         if (n <= 0) {
             throw new RecordFormatException("xl_multixact_create nmembers is " + n + ", expected > 0");
         }
-        LittleEndianReader.require(d, MULTIXACT_CREATE_HEADER, n * MULTIXACT_MEMBER_SIZE, "xl_multixact_create members");
+        LittleEndianReader.require(d, MULTIXACT_CREATE_HEADER, (long) n * MULTIXACT_MEMBER_SIZE,
+                "xl_multixact_create members[" + n + "]");
         return n;
     }
 

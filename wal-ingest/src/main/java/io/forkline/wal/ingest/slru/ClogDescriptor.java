@@ -1,5 +1,7 @@
 package io.forkline.wal.ingest.slru;
 
+import io.forkline.wal.record.XLogRecordBlockDescriptor;
+
 /**
  * Layout of CLOG ({@code pg_xact}) SLRU pages ({@code src/backend/access/transam/clog.c}): 8192-byte
  * pages without a header, 2 status bits per transaction, 4 transactions per byte, the lowest xid in
@@ -13,7 +15,9 @@ package io.forkline.wal.ingest.slru;
  * Xids are unsigned 32-bit values carried in {@code int}. 32 pages form one segment file.
  */
 public final class ClogDescriptor {
-    public static final int PAGE_SIZE = 8192;
+    /** SLRU page size, bytes ({@code BLCKSZ}, {@link XLogRecordBlockDescriptor#BLCKSZ}). */
+    public static final int PAGE_SIZE = XLogRecordBlockDescriptor.BLCKSZ;
+    /** {@code CLOG_BITS_PER_XACT}. */
     public static final int BITS_PER_XACT = 2;
     public static final int XACTS_PER_BYTE = 4;
     /** {@code CLOG_XACTS_PER_PAGE}. */

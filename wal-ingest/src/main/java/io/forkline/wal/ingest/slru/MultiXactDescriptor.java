@@ -1,5 +1,7 @@
 package io.forkline.wal.ingest.slru;
 
+import io.forkline.wal.record.XLogRecordBlockDescriptor;
+
 /**
  * Layout of the multixact SLRUs ({@code src/backend/access/transam/multixact.c}, PostgreSQL 15,
  * 32-bit offsets). Pages are 8192 bytes without header; values are little-endian.
@@ -18,7 +20,8 @@ package io.forkline.wal.ingest.slru;
  * Member offsets and MultiXactIds are unsigned 32-bit values carried in {@code int}.
  */
 public final class MultiXactDescriptor {
-    public static final int PAGE_SIZE = 8192;
+    /** SLRU page size, bytes ({@code BLCKSZ}, {@link XLogRecordBlockDescriptor#BLCKSZ}). */
+    public static final int PAGE_SIZE = XLogRecordBlockDescriptor.BLCKSZ;
     /** {@code MULTIXACT_OFFSETS_PER_PAGE}. */
     public static final int OFFSETS_PER_PAGE = PAGE_SIZE / 4;
     /** {@code MULTIXACT_FLAGBYTES_PER_GROUP}. */

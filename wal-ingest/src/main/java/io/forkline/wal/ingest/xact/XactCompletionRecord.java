@@ -33,6 +33,18 @@ public record XactCompletionRecord(long xactTime, int xinfo, int[] subxacts, Rel
                                    int twophaseXid) {
     /** {@code XLOG_XACT_HAS_INFO}. */
     public static final int XLOG_XACT_HAS_INFO = 0x80;
+    /** {@code XLOG_XACT_OPMASK}: the bits of {@code xl_info} naming the xact record type. */
+    public static final int XLOG_XACT_OPMASK = 0x70;
+    /** {@code XLOG_XACT_COMMIT}. */
+    public static final int XLOG_XACT_COMMIT = 0x00;
+    /** {@code XLOG_XACT_PREPARE}: main data is the two-phase state file. */
+    public static final int XLOG_XACT_PREPARE = 0x10;
+    /** {@code XLOG_XACT_ABORT}. */
+    public static final int XLOG_XACT_ABORT = 0x20;
+    /** {@code XLOG_XACT_COMMIT_PREPARED}. */
+    public static final int XLOG_XACT_COMMIT_PREPARED = 0x30;
+    /** {@code XLOG_XACT_ABORT_PREPARED}. */
+    public static final int XLOG_XACT_ABORT_PREPARED = 0x40;
     public static final int XINFO_HAS_DBINFO = 1;
     public static final int XINFO_HAS_SUBXACTS = 1 << 1;
     public static final int XINFO_HAS_RELFILENODES = 1 << 2;
@@ -45,6 +57,10 @@ public record XactCompletionRecord(long xactTime, int xinfo, int[] subxacts, Rel
 
     /** {@code sizeof(RelFileNode)}. */
     private static final int REL_FILE_NODE_SIZE = 12;
+    /** Shared by every record without subtransactions (never written to). */
+    private static final int[] NO_SUBXACTS = new int[0];
+    /** Shared by every record that drops no relation (never written to). */
+    private static final RelTag[] NO_RELS = new RelTag[0];
     /** {@code sizeof(xl_xact_stats_item)}. */
     private static final int STATS_ITEM_SIZE = 12;
     /** {@code sizeof(SharedInvalidationMessage)}. */
@@ -77,7 +93,7 @@ public record XactCompletionRecord(long xactTime, int xinfo, int[] subxacts, Rel
             LittleEndianReader.require(data, p, 8, "xl_xact_dbinfo");
             p += 8;
         }
-        int[] subxacts = new int[0];
+        int[] subxacts = NO_SUBXACTS;
         if ((xinfo & XINFO_HAS_SUBXACTS) != 0) {
             int n = count(data, p, 4, "nsubxacts");
             p += 4;
@@ -87,7 +103,7 @@ public record XactCompletionRecord(long xactTime, int xinfo, int[] subxacts, Rel
                 p += 4;
             }
         }
-        RelTag[] rels = new RelTag[0];
+        RelTag[] rels = NO_RELS;
         if ((xinfo & XINFO_HAS_RELFILENODES) != 0) {
             int n = count(data, p, REL_FILE_NODE_SIZE, "nrels");
             p += 4;
@@ -132,7 +148,7 @@ public record XactCompletionRecord(long xactTime, int xinfo, int[] subxacts, Rel
         if (n < 0) {
             throw new RecordFormatException(what + " is negative: " + n);
         }
-        LittleEndianReader.require(data, p + 4, (int) Math.min(Integer.MAX_VALUE, (long) n * elementSize), what);
+        LittleEndianReader.require(data, p + 4, (long) n * elementSize, what + " (" + n + ")");
         return n;
     }
 }

@@ -52,6 +52,18 @@ class XactCompletionRecordTest {
         assertThat(r.subxacts()).isEmpty();
     }
 
+    /** {@code nsubxacts = 2^30 + 1}: its byte length, 4 GiB + 4, is computed without wrapping and rejected. */
+    @Test
+    void hugeSubxactCountIsRejected() {
+        int huge = (1 << 30) + 1;
+        byte[] d = ByteBuffer.allocate(24).order(ByteOrder.LITTLE_ENDIAN).putLong(42)
+                .putInt(XactCompletionRecord.XINFO_HAS_SUBXACTS).putInt(huge).putInt(801).array();
+        assertThatThrownBy(() -> XactCompletionRecord.parse(XactCompletionRecord.XLOG_XACT_HAS_INFO, d, true))
+                .isInstanceOf(RecordFormatException.class)
+                .hasMessageContaining("nsubxacts")
+                .hasMessageContaining(Long.toString(4L * huge));
+    }
+
     @Test
     void truncatedDataIsRejectedWithOffset() {
         byte[] d = Arrays.copyOf(fullCommit(), 30);
