@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
-import io.forkline.pageserver.tenant.TenantService;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,15 +44,6 @@ public final class AdminHttpServer implements AutoCloseable {
         this.server = server;
         this.executor = executor;
         this.router = router;
-    }
-
-    /**
-     * Binds {@code 127.0.0.1:port} and starts serving.
-     *
-     * @throws IOException when the port is in use (the message names it)
-     */
-    public static AdminHttpServer start(int port, TenantService tenants) throws IOException {
-        return start(port, new TenantRoutes(tenants));
     }
 
     /**

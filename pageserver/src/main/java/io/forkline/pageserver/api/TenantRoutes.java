@@ -51,6 +51,7 @@ public final class TenantRoutes implements Router.Module {
     private final BranchService branches;
     private final ObjectMapper json = new ObjectMapper();
 
+    /** Routes over {@code tenants} and its {@link TenantService#branches()}. */
     public TenantRoutes(TenantService tenants) {
         this.tenants = tenants;
         this.branches = tenants.branches();
@@ -149,14 +150,18 @@ public final class TenantRoutes implements Router.Module {
         ArrayNode arr = json.createArrayNode();
         for (io.forkline.pageserver.tenant.TenantInfo t : tenants.listTenants()) {
             ObjectNode n = json.valueToTree(t);
+            io.forkline.pageserver.size.TenantSize size;
             try {
-                io.forkline.pageserver.size.TenantSize size = tenants.tenantSize(t.name());
-                n.put("logical_size_bytes", size.logicalSizeBytes());
-                n.put("total_physical_size_bytes", size.totalPhysicalSizeBytes());
-                n.put("history_size_bytes", size.historySizeBytes());
-            } catch (ApiException deletedMeanwhile) {
-                continue;
+                size = tenants.tenantSize(t.name());
+            } catch (ApiException e) {
+                if (e.status() != 404) {
+                    throw e;
+                }
+                continue; // the tenant's record went after it was listed (no API deletes tenants yet)
             }
+            n.put("logical_size_bytes", size.logicalSizeBytes());
+            n.put("total_physical_size_bytes", size.totalPhysicalSizeBytes());
+            n.put("history_size_bytes", size.historySizeBytes());
             arr.add(n);
         }
         return arr;
@@ -171,13 +176,7 @@ public final class TenantRoutes implements Router.Module {
     }
 
     private ObjectNode branchJson(String tenant, String ref) {
-        for (TenantService.BranchView v : tenants.listBranches(tenant)) {
-            if (v.info().ref().equals(ref)) {
-                return render(v);
-            }
-        }
-        // deleted meanwhile (e.g. by the reaper): the record as the service knows it, or its 404
-        return render(new TenantService.BranchView(branches.get(tenant, ref), 0, "stopped", null));
+        return render(branches.view(tenant, ref));
     }
 
     private ObjectNode endpointJson(String tenant, String ref) {

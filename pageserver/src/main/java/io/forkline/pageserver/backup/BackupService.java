@@ -1,11 +1,12 @@
 package io.forkline.pageserver.backup;
 
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.forkline.pageserver.api.ApiException;
 import io.forkline.pageserver.basebackup.BasebackupBuilder;
 import io.forkline.pageserver.basebackup.BasebackupSummary;
 import io.forkline.pageserver.basebackup.TarSink;
+import io.forkline.pageserver.branch.BranchPoints;
+import io.forkline.pageserver.metadata.MetadataRecords;
+import io.forkline.pageserver.server.Directories;
 import io.forkline.pageserver.size.LogicalSize;
 import io.forkline.pageserver.tenant.BranchInfo;
 import io.forkline.pageserver.tenant.TenantInfo;
@@ -27,16 +28,12 @@ import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.OffsetDateTime;
-import java.time.format.DateTimeParseException;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -44,7 +41,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * Backups: named, retained {@code (timeline, LSN)} pairs of a tenant. Taking one copies nothing; it
  * records the branch's timeline and last record LSN, and keeps that point readable: GC asks
- * {@link #retainedLsns}, and branch deletion keeps a pinned timeline ({@link #pins}, registered with
+ * {@link #retainedLsns}, and branch deletion keeps a pinned timeline ({@link #pins}); the server
+ * registers both ({@code PageServer}: a {@code RetainedLsnSource} and
  * {@link TenantService#addTimelinePin}). When the last backup of a timeline no ref points at goes,
  * the timeline is deleted (or, while restored branches still descend from it, marked and deleted
  * by a later {@link #tick} once they are gone).
@@ -63,7 +61,9 @@ import java.util.concurrent.TimeUnit;
  * </ul>
  * Records are JSON in the page store's metadata: {@code backup/<tenant>/<id>},
  * {@code schedule/<tenant>/<id>}, {@code backup-orphan/<tenant>/<timeline>}. Times come from the
- * injected clock (UTC). Thread-safe: operations on one tenant are serialized.
+ * injected clock (UTC). Thread-safe: operations on one tenant are serialized on the tenant's lock
+ * ({@link TenantService#tenantLock}), the one branch operations hold, so taking or releasing a
+ * backup never interleaves with a branch delete, reset or restore.
  */
 public final class BackupService implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(BackupService.class);
@@ -78,8 +78,7 @@ public final class BackupService implements AutoCloseable {
     private final TenantService tenants;
     private final Path dataDir;
     private final Clock clock;
-    private final ObjectMapper json = new ObjectMapper().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
-    private final Map<String, Object> locks = new ConcurrentHashMap<>();
+    private final MetadataRecords records;
     private ScheduledExecutorService scheduler;
 
     /**
@@ -91,7 +90,7 @@ public final class BackupService implements AutoCloseable {
         this.tenants = tenants;
         this.dataDir = dataDir;
         this.clock = clock;
-        tenants.addTimelinePin(this::pins);
+        this.records = new MetadataRecords(store);
     }
 
     /** Starts the scheduler thread: {@link #tick} every {@code interval}. Idempotent. */
@@ -131,8 +130,9 @@ public final class BackupService implements AutoCloseable {
         scheduler = null;
     }
 
+    /** The tenant's lock, shared with branch operations. @throws ApiException 400/404 for an invalid/unknown tenant */
     private Object lock(String tenant) {
-        return locks.computeIfAbsent(tenant, t -> new Object());
+        return tenants.tenantLock(tenant);
     }
 
     // ------------------------------------------------------------------ backups
@@ -200,7 +200,7 @@ public final class BackupService implements AutoCloseable {
      * @throws ApiException 400 / 404 for an invalid / unknown tenant
      */
     public List<BackupInfo> listBackups(String tenant, String branchRef) {
-        requireTenant(tenant);
+        tenants.requireTenant(tenant);
         List<BackupInfo> out = new ArrayList<>();
         for (BackupInfo b : backups(tenant)) {
             if (branchRef == null || branchRef.isBlank() || branchRef.equals(b.branch())) {
@@ -216,12 +216,12 @@ public final class BackupService implements AutoCloseable {
      * @throws ApiException 404 when the tenant or backup is unknown
      */
     public BackupInfo backup(String tenant, String id) {
-        requireTenant(tenant);
-        byte[] v = store.getMetadata(backupKey(tenant, id));
-        if (v == null) {
+        tenants.requireTenant(tenant);
+        BackupInfo b = records.get(backupKey(tenant, id), BackupInfo.class);
+        if (b == null) {
             throw ApiException.notFound("backup '" + id + "' does not exist in tenant '" + tenant + "'");
         }
-        return read(v, BackupInfo.class);
+        return b;
     }
 
     /**
@@ -238,7 +238,7 @@ public final class BackupService implements AutoCloseable {
     }
 
     private void remove(BackupInfo b) {
-        store.deleteMetadata(backupKey(b.tenant(), b.id()));
+        records.delete(backupKey(b.tenant(), b.id()));
         log.info("backup {} of {}/{} removed", b.id(), b.tenant(), b.branch());
         if (b.timelineId() != null) {
             releaseIfOrphan(b.tenant(), TimelineId.parse(b.timelineId()));
@@ -255,8 +255,8 @@ public final class BackupService implements AutoCloseable {
     public BranchInfo restore(String tenant, String id, String newRef) {
         synchronized (lock(tenant)) {
             BackupInfo b = completedBackup(tenant, id);
-            return tenants.createBranchFromTimeline(tenant, newRef, TimelineId.parse(b.timelineId()), Lsn.parse(b.lsn()),
-                    b.branch());
+            return tenants.branches().createFromTimeline(tenant, newRef, TimelineId.parse(b.timelineId()),
+                    Lsn.parse(b.lsn()), b.branch());
         }
     }
 
@@ -318,7 +318,7 @@ public final class BackupService implements AutoCloseable {
         if (!tar.isAbsolute() || !Files.isRegularFile(tar)) {
             throw ApiException.badRequest("'" + tar + "' is not an absolute path of a readable file on the server");
         }
-        if (tenants.listTenants().stream().anyMatch(t -> t.name().equals(name))) {
+        if (tenantExists(name)) {
             throw ApiException.conflict("tenant '" + name + "' already exists");
         }
         Path scratch = dataDir.resolve("tmp").resolve("import-" + name + "-" + System.nanoTime());
@@ -361,7 +361,7 @@ public final class BackupService implements AutoCloseable {
             throw ApiException.badRequest(e.getMessage());
         }
         Instant now = clock.instant();
-        Instant start = startText == null || startText.isBlank() ? now : parseTime(startText);
+        Instant start = startText == null || startText.isBlank() ? now : BranchPoints.parseTime(startText, "start time");
         synchronized (lock(tenant)) {
             tenants.branch(tenant, ref);
             List<ScheduleInfo> existing = schedules(tenant);
@@ -387,7 +387,7 @@ public final class BackupService implements AutoCloseable {
 
     /** The tenant's schedules, oldest first. @throws ApiException 400 / 404 for an invalid / unknown tenant */
     public List<ScheduleInfo> listSchedules(String tenant) {
-        requireTenant(tenant);
+        tenants.requireTenant(tenant);
         return schedules(tenant);
     }
 
@@ -397,12 +397,11 @@ public final class BackupService implements AutoCloseable {
      * @throws ApiException 404 when the tenant or schedule is unknown
      */
     public void deleteSchedule(String tenant, String id) {
-        requireTenant(tenant);
         synchronized (lock(tenant)) {
-            if (store.getMetadata(scheduleKey(tenant, id)) == null) {
+            if (!records.exists(scheduleKey(tenant, id))) {
                 throw ApiException.notFound("backup schedule '" + id + "' does not exist in tenant '" + tenant + "'");
             }
-            store.deleteMetadata(scheduleKey(tenant, id));
+            records.delete(scheduleKey(tenant, id));
             log.info("backup schedule {} of {} deleted", id, tenant);
         }
     }
@@ -482,8 +481,7 @@ public final class BackupService implements AutoCloseable {
      */
     public boolean pins(TimelineId timeline) {
         String tl = timeline.toString();
-        for (byte[] v : store.listMetadata("backup/").values()) {
-            BackupInfo b = read(v, BackupInfo.class);
+        for (BackupInfo b : records.list("backup/", BackupInfo.class)) {
             if (b.pinning() && tl.equals(b.timelineId())) {
                 return true;
             }
@@ -491,14 +489,17 @@ public final class BackupService implements AutoCloseable {
         return false;
     }
 
-    /** Deletes a timeline that no backup pins, no ref points at and nothing descends from; marks it while descendants remain. */
+    /**
+     * Deletes a timeline that no pin holds (a backup, an active lease: {@link TenantService#isPinned}),
+     * no ref points at and nothing descends from; marks it while descendants remain.
+     */
     private void releaseIfOrphan(String tenant, TimelineId tl) {
         String marker = orphanPrefix(tenant) + tl;
         if (store.timeline(tl) == null) {
             store.deleteMetadata(marker);
             return;
         }
-        if (pins(tl)) {
+        if (tenants.isPinned(tl)) {
             return;
         }
         for (TenantService.BranchView v : tenants.listBranches(tenant)) {
@@ -532,31 +533,26 @@ public final class BackupService implements AutoCloseable {
     // ------------------------------------------------------------------ helpers
 
     private List<BackupInfo> backups(String tenant) {
-        List<BackupInfo> out = new ArrayList<>();
-        for (byte[] v : store.listMetadata("backup/" + tenant + "/").values()) {
-            out.add(read(v, BackupInfo.class));
-        }
+        List<BackupInfo> out = records.list("backup/" + tenant + "/", BackupInfo.class);
         out.sort(Comparator.comparing((BackupInfo b) -> Instant.parse(b.createdAt())).thenComparing(BackupInfo::id));
         return out;
     }
 
     private List<ScheduleInfo> schedules(String tenant) {
-        List<ScheduleInfo> out = new ArrayList<>();
-        for (byte[] v : store.listMetadata("schedule/" + tenant + "/").values()) {
-            out.add(read(v, ScheduleInfo.class));
-        }
+        List<ScheduleInfo> out = records.list("schedule/" + tenant + "/", ScheduleInfo.class);
         out.sort(Comparator.comparing((ScheduleInfo s) -> Instant.parse(s.createdAt())).thenComparing(ScheduleInfo::id));
         return out;
     }
 
-    private void requireTenant(String tenant) {
+    private boolean tenantExists(String name) {
         try {
-            new TenantId(tenant);
-        } catch (IllegalArgumentException e) {
-            throw ApiException.badRequest(e.getMessage());
-        }
-        if (tenants.listTenants().stream().noneMatch(t -> t.name().equals(tenant))) {
-            throw ApiException.notFound("tenant '" + tenant + "' does not exist");
+            tenants.requireTenant(name);
+            return true;
+        } catch (ApiException e) {
+            if (e.status() == 404) {
+                return false;
+            }
+            throw e;
         }
     }
 
@@ -572,23 +568,14 @@ public final class BackupService implements AutoCloseable {
             byte[] b = new byte[4];
             RANDOM.nextBytes(b);
             String id = prefix + HexFormat.of().formatHex(b);
-            if (store.getMetadata(keyPrefix + tenant + "/" + id) == null) {
+            if (!records.exists(keyPrefix + tenant + "/" + id)) {
                 return id;
             }
         }
     }
 
-    private static Instant parseTime(String text) {
-        try {
-            String iso = text.length() > 10 && text.charAt(10) == ' ' ? text.substring(0, 10) + 'T' + text.substring(11) : text;
-            return OffsetDateTime.parse(iso).toInstant();
-        } catch (DateTimeParseException e) {
-            throw ApiException.badRequest("invalid start time '" + text + "': expected RFC 3339, e.g. 2026-11-21T03:00:00Z");
-        }
-    }
-
     private static String time(Instant t) {
-        return t.truncatedTo(ChronoUnit.MILLIS).toString();
+        return MetadataRecords.timestamp(t);
     }
 
     private static String backupKey(String tenant, String id) {
@@ -604,29 +591,12 @@ public final class BackupService implements AutoCloseable {
     }
 
     private void put(String key, Object value) {
-        try {
-            store.putMetadata(key, json.writeValueAsBytes(value));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    private <T> T read(byte[] bytes, Class<T> type) {
-        try {
-            return json.readValue(bytes, type);
-        } catch (IOException e) {
-            throw new UncheckedIOException("corrupt metadata record", e);
-        }
+        records.put(key, value);
     }
 
     private static void deleteRecursively(Path dir) {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (var s = Files.walk(dir)) {
-            for (Path p : (Iterable<Path>) s.sorted(Comparator.reverseOrder())::iterator) {
-                Files.deleteIfExists(p);
-            }
+        try {
+            Directories.deleteRecursively(dir);
         } catch (IOException e) {
             log.warn("cannot remove scratch directory {}: {}", dir, e.toString());
         }

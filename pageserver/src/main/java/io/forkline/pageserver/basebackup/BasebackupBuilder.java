@@ -95,26 +95,13 @@ public final class BasebackupBuilder {
     }
 
     /**
-     * Writes the data directory for {@code (timeline, lsn)} into {@code targetDir}.
+     * Writes the data directory for {@code (timeline, lsn)} into {@code targetDir}, with this
+     * builder's clock.
      *
      * @param targetDir must not exist or be empty; created with mode 0700 (owner is this process's user)
      * @throws BasebackupException when the timeline/LSN is not servable, state is missing or
      *                             malformed, or writing fails (the directory is then incomplete)
      */
-    public static BasebackupSummary build(PageStore store, TimelineId timeline, long lsn, Path targetDir) {
-        return new BasebackupBuilder(store).writeDirectory(timeline, lsn, targetDir);
-    }
-
-    /**
-     * Instance form of {@link #build(PageStore, TimelineId, long, Path)} with this builder's clock.
-     *
-     * @throws BasebackupException as the static form
-     */
-    public BasebackupSummary build(TimelineId timeline, long lsn, Path targetDir) {
-        return writeDirectory(timeline, lsn, targetDir);
-    }
-
-    /** Like {@link #build}, with this builder's clock. */
     public BasebackupSummary writeDirectory(TimelineId timeline, long lsn, Path targetDir) {
         try (DirectorySink sink = new DirectorySink(targetDir)) {
             return write(timeline, lsn, sink);
@@ -128,7 +115,7 @@ public final class BasebackupBuilder {
      * Writes the data directory for {@code (timeline, lsn)} as a ustar stream to {@code out}
      * (not closed; flushed at the end). Same contents as {@link #writeDirectory}.
      *
-     * @throws BasebackupException as {@link #build}
+     * @throws BasebackupException as {@link #writeDirectory}
      */
     public BasebackupSummary writeTar(TimelineId timeline, long lsn, OutputStream out) {
         try (TarSink sink = new TarSink(out, clock)) {
@@ -142,7 +129,7 @@ public final class BasebackupBuilder {
     /**
      * Writes the data directory for {@code (timeline, lsn)} to any sink (not closed).
      *
-     * @throws BasebackupException as {@link #build}
+     * @throws BasebackupException as {@link #writeDirectory}
      * @throws IOException         when the sink fails
      */
     public BasebackupSummary write(TimelineId timeline, long lsn, BasebackupSink sink) throws IOException {

@@ -43,6 +43,10 @@ public final class BranchPoints {
     private final EndpointManager endpoints;
     private final Clock clock;
 
+    /**
+     * @param endpoints the running computes (a branch point on a running branch waits for its ingest)
+     * @param clock     the server's clock: a time in its future is refused
+     */
     public BranchPoints(PageStore store, EndpointManager endpoints, Clock clock) {
         this.store = store;
         this.endpoints = endpoints;
@@ -62,13 +66,7 @@ public final class BranchPoints {
         }
         TimelineMetadata md = store.timeline(tl);
         if (lsnText != null) {
-            long lsn;
-            try {
-                lsn = Lsn.parse(lsnText);
-            } catch (IllegalArgumentException e) {
-                throw ApiException.badRequest(e.getMessage());
-            }
-            return checkReachable(tenant, ref, tl, md, lsn);
+            return checkReachable(tenant, ref, tl, md, parseLsn(lsnText));
         }
         if (atText != null) {
             return forTimestamp(ref, tl, md, atText);
@@ -100,7 +98,7 @@ public final class BranchPoints {
                     + Lsn.format(r.receivedLsn()));
         }
         long last = store.lastRecordLsn(tl);
-        if (Long.compareUnsigned(lsn, last) <= 0 || Long.compareUnsigned(lsn, afterPageHeader(last)) <= 0) {
+        if (Long.compareUnsigned(lsn, afterPageHeader(last)) <= 0) { // afterPageHeader(last) >= last
             return lsn;
         }
         throw ApiException.badRequest("LSN " + Lsn.format(lsn) + " is beyond the end of branch '" + ref
@@ -136,12 +134,36 @@ public final class BranchPoints {
      * @throws ApiException 400 naming the value when it does not parse
      */
     public static Instant parseTime(String atText) {
+        return parseTime(atText, "timestamp");
+    }
+
+    /**
+     * Like {@link #parseTime(String)}, naming the value in the error as {@code what} (e.g.
+     * {@code start time}: "invalid start time '...': expected RFC 3339").
+     *
+     * @throws ApiException 400 naming {@code what} and the value when it does not parse
+     */
+    public static Instant parseTime(String text, String what) {
         try {
-            String iso = atText.length() > 10 && atText.charAt(10) == ' '
-                    ? atText.substring(0, 10) + 'T' + atText.substring(11) : atText;
+            String iso = text.length() > 10 && text.charAt(10) == ' '
+                    ? text.substring(0, 10) + 'T' + text.substring(11) : text;
             return OffsetDateTime.parse(iso).toInstant();
         } catch (DateTimeParseException e) {
-            throw ApiException.badRequest("invalid timestamp '" + atText + "': expected RFC 3339, e.g. 2026-11-21T10:15:30Z");
+            throw ApiException.badRequest("invalid " + what + " '" + text + "': expected RFC 3339, e.g. 2026-11-21T10:15:30Z");
+        }
+    }
+
+    /**
+     * Parses an LSN as the API takes it, {@code X/Y} (hex, as PostgreSQL prints it).
+     *
+     * @return the WAL position, bytes
+     * @throws ApiException 400 naming the value when it is not an LSN
+     */
+    public static long parseLsn(String text) {
+        try {
+            return Lsn.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw ApiException.badRequest(e.getMessage());
         }
     }
 

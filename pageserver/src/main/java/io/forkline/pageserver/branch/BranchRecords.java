@@ -1,17 +1,12 @@
 package io.forkline.pageserver.branch;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.forkline.pageserver.api.ApiException;
+import io.forkline.pageserver.metadata.MetadataRecords;
 import io.forkline.pageserver.tenant.BranchInfo;
-import io.forkline.storage.store.PageStore;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 /**
  * The JSON metadata records of branches, kept in the page store's {@code meta} column family:
@@ -27,8 +22,7 @@ import java.util.Map;
  * on the tenant's lock.
  */
 final class BranchRecords {
-    private final PageStore store;
-    private final ObjectMapper json = new ObjectMapper().disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+    private final MetadataRecords records;
 
     /**
      * A timeline that lost its ref (reset, restore's keep-as deleted, branch deleted) but could not
@@ -42,8 +36,8 @@ final class BranchRecords {
                    @JsonProperty("retired_at") String retiredAt) {
     }
 
-    BranchRecords(PageStore store) {
-        this.store = store;
+    BranchRecords(MetadataRecords records) {
+        this.records = records;
     }
 
     static String branchKey(String tenant, String ref) {
@@ -52,8 +46,7 @@ final class BranchRecords {
 
     /** The branch's record, or {@code null}. */
     BranchInfo find(String tenant, String ref) {
-        byte[] v = store.getMetadata(branchKey(tenant, ref));
-        return v == null ? null : read(v, BranchInfo.class);
+        return records.get(branchKey(tenant, ref), BranchInfo.class);
     }
 
     /** @throws ApiException 404 naming the branch and tenant when there is no such branch */
@@ -67,18 +60,23 @@ final class BranchRecords {
 
     /** All branches of a tenant, by ref. */
     List<BranchInfo> all(String tenant) {
-        List<BranchInfo> out = new ArrayList<>();
-        for (byte[] v : store.listMetadata("branch/" + tenant + "/").values()) {
-            out.add(read(v, BranchInfo.class));
-        }
-        return out;
+        return records.list("branch/" + tenant + "/", BranchInfo.class);
     }
 
     /** The names of tenants that have branch records. */
     List<String> tenantsWithBranches() {
+        return tenantsUnder("branch/");
+    }
+
+    /** The names of tenants that have retired timelines. */
+    List<String> tenantsWithRetired() {
+        return tenantsUnder("retired-timeline/");
+    }
+
+    private List<String> tenantsUnder(String prefix) {
         List<String> out = new ArrayList<>();
-        for (String k : store.listMetadata("branch/").keySet()) {
-            String rest = k.substring("branch/".length());
+        for (String k : records.store().listMetadata(prefix).keySet()) {
+            String rest = k.substring(prefix.length());
             int slash = rest.indexOf('/');
             String t = slash < 0 ? rest : rest.substring(0, slash);
             if (out.isEmpty() || !out.get(out.size() - 1).equals(t)) {
@@ -89,51 +87,31 @@ final class BranchRecords {
     }
 
     void put(String tenant, BranchInfo b) {
-        store.putMetadata(branchKey(tenant, b.ref()), write(b));
+        records.put(branchKey(tenant, b.ref()), b);
     }
 
     void delete(String tenant, String ref) {
-        store.deleteMetadata(branchKey(tenant, ref));
+        records.delete(branchKey(tenant, ref));
     }
 
     TenantConfig config(String tenant) {
-        byte[] v = store.getMetadata("tenant-config/" + tenant);
-        return v == null ? TenantConfig.EMPTY : read(v, TenantConfig.class);
+        TenantConfig c = records.get("tenant-config/" + tenant, TenantConfig.class);
+        return c == null ? TenantConfig.EMPTY : c;
     }
 
     void putConfig(String tenant, TenantConfig c) {
-        store.putMetadata("tenant-config/" + tenant, write(c));
+        records.put("tenant-config/" + tenant, c);
     }
 
     List<Retired> retired(String tenant) {
-        List<Retired> out = new ArrayList<>();
-        for (Map.Entry<String, byte[]> e : store.listMetadata("retired-timeline/" + tenant + "/").entrySet()) {
-            out.add(read(e.getValue(), Retired.class));
-        }
-        return out;
+        return records.list("retired-timeline/" + tenant + "/", Retired.class);
     }
 
     void putRetired(String tenant, Retired r) {
-        store.putMetadata("retired-timeline/" + tenant + "/" + r.timelineId(), write(r));
+        records.put("retired-timeline/" + tenant + "/" + r.timelineId(), r);
     }
 
     void deleteRetired(String tenant, String timelineId) {
-        store.deleteMetadata("retired-timeline/" + tenant + "/" + timelineId);
-    }
-
-    private byte[] write(Object value) {
-        try {
-            return json.writeValueAsBytes(value);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    private <T> T read(byte[] bytes, Class<T> type) {
-        try {
-            return json.readValue(bytes, type);
-        } catch (IOException e) {
-            throw new UncheckedIOException("corrupt metadata record (" + type.getSimpleName() + ")", e);
-        }
+        records.delete("retired-timeline/" + tenant + "/" + timelineId);
     }
 }

@@ -4,6 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.forkline.compute.endpoint.ComputeSize;
 import io.forkline.pageserver.api.ApiException;
 import io.forkline.pageserver.endpoint.EndpointManager;
+import io.forkline.pageserver.metadata.MetadataRecords;
+import io.forkline.pageserver.retention.EarliestRestorable;
+import io.forkline.pageserver.retention.IntervalText;
 import io.forkline.pageserver.tenant.BranchInfo;
 import io.forkline.pageserver.tenant.TenantService;
 import io.forkline.storage.id.TenantId;
@@ -18,7 +21,6 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -125,7 +127,7 @@ public final class BranchService {
         this.requireTenant = requireTenant;
         this.pinned = pinned;
         this.defaults = defaults;
-        this.records = new BranchRecords(store);
+        this.records = new BranchRecords(new MetadataRecords(store));
         this.points = new BranchPoints(store, endpoints, clock);
     }
 
@@ -194,21 +196,13 @@ public final class BranchService {
         long lsn = points.resolve(tenant, parentName, parentTl, lsnText, atText);
         TimelineId tl = newTimeline(tenant, parentTl, lsn);
         Instant now = clock.instant();
-        BranchInfo info = new BranchInfo(ref, tl.toString(), parentName, Lsn.format(lsn), iso(now), false, null, null,
-                o.size() == null ? null : o.size().apiName(), o.schemaOnly());
-        info = withTtl(info, o, now);
-        records.put(tenant, info);
+        BranchInfo info = withTtl(new BranchInfo(ref, tl.toString(), parentName, Lsn.format(lsn), iso(now), false, null,
+                null, o.size() == null ? null : o.size().apiName(), o.schemaOnly()), o, now);
+        // on a failure (a schema-only branch that could not be emptied) the branch is not created at all
+        String uri = adoptTimeline(tenant, info, o.start(), false, () -> records.put(tenant, info),
+                () -> endpoints.remove(tenant, ref));
         log.info("branch {}/{} created from {} at {}", tenant, ref, parentName, Lsn.format(lsn));
-        try {
-            String uri = afterNewTimeline(tenant, info, o.start(), false);
-            return new PutResult(info, true, uri);
-        } catch (RuntimeException e) {
-            // a schema-only branch that could not be emptied must not stay with its parent's rows
-            endpoints.remove(tenant, ref);
-            records.delete(tenant, ref);
-            store.deleteTimeline(tl);
-            throw e;
-        }
+        return new PutResult(info, true, uri);
     }
 
     /**
@@ -303,48 +297,109 @@ public final class BranchService {
             log.info("branch {}/{} already at {} of {}: kept", tenant, ref, Lsn.format(lsn), parentName);
             return new PutResult(info, false, uri);
         }
-        if (wasRunning) {
-            endpoints.stop(tenant, ref);
-        }
+        // the new timeline first: a point GC already removed is refused before the endpoint stops
         TimelineId tl = newTimeline(tenant, parentTl, lsn);
+        ComputeSize sizeBefore = wasRunning ? e.size() : null;
+        if (wasRunning) {
+            try {
+                endpoints.stop(tenant, ref);
+            } catch (RuntimeException ex) {
+                deleteNewTimeline(tl, ex);
+                throw ex;
+            }
+        }
         BranchInfo info = b.withTimeline(tl.toString(), parentName, Lsn.format(lsn));
-        records.put(tenant, info);
-        releaseTimeline(tenant, oldTl, ref);
-        sweepRetired(tenant);
+        String uri = adoptTimeline(tenant, info, start || wasRunning, wasRunning, () -> {
+            records.put(tenant, info);
+            releaseTimeline(tenant, oldTl, ref);
+            sweepRetired(tenant);
+        }, () -> {
+            if (wasRunning) { // back to where it was: the branch still points at its former timeline
+                endpoints.start(tenant, ref, oldTl, sizeBefore);
+            }
+        });
         log.info("branch {}/{} reset to {} of {} (timeline {} -> {})", tenant, ref, Lsn.format(lsn), parentName, oldTl, tl);
-        String uri = afterNewTimeline(tenant, info, start || wasRunning, wasRunning);
         return new PutResult(info, false, uri);
     }
 
     /**
-     * After a branch got a new timeline: empties its tables when schema-only, and leaves its endpoint
-     * running when {@code run}.
+     * Makes the new timeline that {@code info} names the branch's: when schema-only, starts the
+     * branch's endpoint on it and empties every user table ({@link SchemaOnly}); starts the endpoint
+     * when {@code run}; then {@code commit} writes the record (and lets go of a former timeline);
+     * last, stops the endpoint unless {@code run}. A failure before {@code commit} stops the
+     * endpoint, deletes the new timeline, runs {@code undoEndpoint} and rethrows: the branch keeps
+     * its former state (it never points at its parent's rows when schema-only). Call under the
+     * tenant's lock.
      *
-     * @param wasRunning the endpoint ran before (so it does not count as a new one for the quota)
+     * @param run          leave the endpoint running
+     * @param wasRunning   the endpoint ran before (so it does not count as a new one for the quota)
+     * @param commit       switches the branch to the new timeline; runs only after the preparation succeeded
+     * @param undoEndpoint after a failure: puts the endpoint back as it was (forget it for a new
+     *                     branch, restart it on the former timeline for a reset)
      * @return the endpoint's URI when left running, else null
+     * @throws ApiException 403 at the endpoint quota, 503 when the compute cannot start or the
+     *                      tables cannot be emptied
      */
-    private String afterNewTimeline(String tenant, BranchInfo info, boolean run, boolean wasRunning) {
-        if (!info.schemaOnly() && !run) {
-            return null;
+    private String adoptTimeline(String tenant, BranchInfo info, boolean run, boolean wasRunning, Runnable commit,
+                                 Runnable undoEndpoint) {
+        String ref = info.ref();
+        TimelineId tl = TimelineId.parse(info.timelineId());
+        String uri = null;
+        try {
+            if (run && !wasRunning) {
+                checkEndpointQuota(tenant, ref);
+            }
+            if (info.schemaOnly() || run) {
+                uri = endpoints.start(tenant, ref, tl, sizeOf(info));
+            }
+            if (info.schemaOnly()) {
+                int tables = SchemaOnly.truncateAll(endpoints.get(tenant, ref).port());
+                log.info("branch {}/{} is schema-only: {} tables emptied", tenant, ref, tables);
+            }
+        } catch (RuntimeException ex) {
+            try {
+                endpoints.stop(tenant, ref);
+            } catch (RuntimeException cleanup) {
+                ex.addSuppressed(cleanup);
+            }
+            deleteNewTimeline(tl, ex);
+            try {
+                undoEndpoint.run();
+            } catch (RuntimeException cleanup) {
+                ex.addSuppressed(cleanup);
+            }
+            throw ex;
         }
-        if (run && !wasRunning) {
-            checkEndpointQuota(tenant, info.ref());
-        }
-        String uri = endpoints.start(tenant, info.ref(), TimelineId.parse(info.timelineId()), sizeOf(info));
-        if (info.schemaOnly()) {
-            int tables = SchemaOnly.truncateAll(endpoints.get(tenant, info.ref()).port());
-            log.info("branch {}/{} is schema-only: {} tables emptied", tenant, info.ref(), tables);
-        }
-        if (!run) {
-            endpoints.stop(tenant, info.ref());
+        commit.run();
+        if (!run && uri != null) {
+            endpoints.stop(tenant, ref);
             return null;
         }
         return uri;
     }
 
+    /** Rolls back a timeline created for a branch that did not take it; a failure is added to {@code cause}. */
+    private void deleteNewTimeline(TimelineId tl, RuntimeException cause) {
+        try {
+            store.deleteTimeline(tl);
+        } catch (RuntimeException cleanup) {
+            cause.addSuppressed(cleanup);
+        }
+    }
+
+    /**
+     * A new timeline of {@code tenant} branched from {@code parentTl} at {@code lsn}.
+     *
+     * @throws ApiException 404 when {@code parentTl} is gone or belongs to another tenant, 409
+     *                      {@value EarliestRestorable#CODE} when GC removed history at {@code lsn},
+     *                      400 when the store refuses the branch point
+     */
     private TimelineId newTimeline(String tenant, TimelineId parentTl, long lsn) {
         TimelineMetadata pmd = store.timeline(parentTl);
-        io.forkline.pageserver.retention.EarliestRestorable.check(store, parentTl, lsn, "parent timeline " + parentTl);
+        if (pmd == null || !pmd.tenant().name().equals(tenant)) {
+            throw ApiException.notFound("timeline " + parentTl + " does not exist in tenant '" + tenant + "'");
+        }
+        EarliestRestorable.check(store, parentTl, lsn, "parent timeline " + parentTl);
         TimelineId tl = TimelineId.generate();
         try {
             store.createTimeline(new TimelineMetadata(tl, new TenantId(tenant), parentTl, lsn, lsn, pmd.pgVersion(),
@@ -387,11 +442,18 @@ public final class BranchService {
             checkBranchQuota(tenant, 1);
             TimelineId oldTl = TimelineId.parse(b.timelineId());
             long lsn = points.resolve(tenant, ref, oldTl, lsnText, atText);
-            boolean wasRunning = endpoints.get(tenant, ref) != null && endpoints.get(tenant, ref).active();
-            if (wasRunning) {
-                endpoints.stop(tenant, ref);
-            }
+            // the new timeline first: a point GC already removed is refused while the endpoint still runs
             TimelineId tl = newTimeline(tenant, oldTl, lsn);
+            EndpointManager.Endpoint e = endpoints.get(tenant, ref);
+            boolean wasRunning = e != null && e.active();
+            if (wasRunning) {
+                try {
+                    endpoints.stop(tenant, ref);
+                } catch (RuntimeException ex) {
+                    deleteNewTimeline(tl, ex);
+                    throw ex;
+                }
+            }
             BranchInfo kept = new BranchInfo(keep, oldTl.toString(), ref, Lsn.format(lsn), iso(now), false, null, null,
                     b.size(), b.schemaOnly());
             BranchInfo restored = b.withTimeline(tl.toString(), b.parent(), b.ancestorLsn());
@@ -415,6 +477,45 @@ public final class BranchService {
                     + "' is longer than 64 characters; name it with --keep-as");
         }
         return name;
+    }
+
+    // ------------------------------------------------------------------ from a timeline (backup restore)
+
+    /**
+     * Creates branch {@code ref} as a child of timeline {@code source} at {@code lsn}, whichever ref
+     * (if any) points at that timeline now: a restore of a backup, which pins (timeline, LSN) rather
+     * than a ref. Writes metadata only; the source is not modified. Counts against the branch quota.
+     *
+     * @param parentRef the ref recorded as parent (the backup's branch); {@code null} for none
+     * @param lsn       WAL position, bytes, within {@code [start, last record LSN]} of {@code source}
+     * @throws ApiException 400 for an invalid ref or an LSN outside the source's range, 403 at the
+     *                      branch quota, 404 for an unknown tenant or a timeline that is gone or
+     *                      belongs to another tenant, 409 when the ref exists or GC removed history
+     *                      at {@code lsn} ({@value EarliestRestorable#CODE})
+     */
+    public BranchInfo createFromTimeline(String tenant, String ref, TimelineId source, long lsn, String parentRef) {
+        requireTenant.accept(tenant);
+        validateRef(ref);
+        synchronized (lock(tenant)) {
+            if (records.find(tenant, ref) != null) {
+                throw ApiException.conflict("branch '" + ref + "' already exists in tenant '" + tenant + "'");
+            }
+            checkBranchQuota(tenant, 1);
+            TimelineMetadata smd = store.timeline(source);
+            if (smd == null || !smd.tenant().name().equals(tenant)) {
+                throw ApiException.notFound("timeline " + source + " does not exist in tenant '" + tenant + "'");
+            }
+            long last = store.lastRecordLsn(source);
+            if (Long.compareUnsigned(lsn, smd.startLsn()) < 0 || Long.compareUnsigned(lsn, last) > 0) {
+                throw ApiException.badRequest("LSN " + Lsn.format(lsn) + " is outside timeline " + source + ": valid LSNs are "
+                        + Lsn.format(smd.startLsn()) + " to " + Lsn.format(last));
+            }
+            TimelineId tl = newTimeline(tenant, source, lsn);
+            BranchInfo info = new BranchInfo(ref, tl.toString(), parentRef, Lsn.format(lsn), iso(clock.instant()));
+            records.put(tenant, info);
+            log.info("branch {}/{} created from timeline {} at {}", tenant, ref, source, Lsn.format(lsn));
+            return info;
+        }
     }
 
     // ------------------------------------------------------------------ protect, delete, expiry
@@ -505,12 +606,23 @@ public final class BranchService {
 
     /**
      * Deletes every expired branch (expires_at at or before the clock's now) that is not protected and
-     * has no children, with its endpoint. Called by {@link BranchReaper}; tests call it after moving
+     * has no children, with its endpoint; then deletes the retired timelines nothing needs any more
+     * (e.g. a pin such as a lease expired). Called by {@link BranchReaper}; tests call it after moving
      * their clock.
      *
      * @return the deleted branches as {@code tenant/ref}
      */
     public List<String> reapExpired() {
+        List<String> out = reapExpiredBranches();
+        for (String tenant : records.tenantsWithRetired()) {
+            synchronized (lock(tenant)) {
+                sweepRetired(tenant);
+            }
+        }
+        return out;
+    }
+
+    private List<String> reapExpiredBranches() {
         List<String> out = new ArrayList<>();
         for (String tenant : records.tenantsWithBranches()) {
             for (BranchInfo candidate : records.all(tenant)) {
@@ -555,7 +667,18 @@ public final class BranchService {
             records.putRetired(tenant, new BranchRecords.Retired(tl.toString(), formerRef, iso(clock.instant())));
             log.info("timeline {} of {}/{} retired: still needed by descendants or a pin", tl, tenant, formerRef);
         } else {
+            deleteTimelineIfPresent(tl);
+        }
+    }
+
+    /** Deletes a timeline; one deleted meanwhile (by a backup's release of an orphan) is the same outcome. */
+    private void deleteTimelineIfPresent(TimelineId tl) {
+        try {
             store.deleteTimeline(tl);
+        } catch (IllegalArgumentException e) {
+            if (store.timeline(tl) != null) {
+                throw e;
+            }
         }
     }
 
@@ -571,7 +694,7 @@ public final class BranchService {
                 } else if (referenced(tenant, tl)) {
                     records.deleteRetired(tenant, r.timelineId()); // a ref took it over (restore's keep-as)
                 } else if (!hasChildren(tenant, tl) && !pinned.test(tl)) {
-                    store.deleteTimeline(tl);
+                    deleteTimelineIfPresent(tl);
                     records.deleteRetired(tenant, r.timelineId());
                     log.info("retired timeline {} of tenant {} deleted: nothing descends from it any more", tl, tenant);
                     changed = true;
@@ -596,21 +719,77 @@ public final class BranchService {
 
     // ------------------------------------------------------------------ listing
 
-    /** Branches of a tenant with live endpoint state, by creation time (then ref). */
+    /**
+     * Branches of a tenant with live endpoint state, by creation time (then ref). Reads without the
+     * tenant's lock: a branch whose timeline a concurrent reset, restore or delete replaced is read
+     * again, and left out when it is gone by then (deleted meanwhile).
+     *
+     * @throws ApiException 400/404 for an invalid or unknown tenant
+     */
     public List<TenantService.BranchView> list(String tenant) {
         requireTenant.accept(tenant);
         List<TenantService.BranchView> out = new ArrayList<>();
         for (BranchInfo b : records.all(tenant)) {
-            EndpointManager.Endpoint e = endpoints.get(tenant, b.ref());
-            boolean active = e != null && e.active();
-            out.add(new TenantService.BranchView(b, store.lastRecordLsn(TimelineId.parse(b.timelineId())),
-                    e == null ? "stopped" : e.state().apiName(), e == null ? null : e.uri(),
-                    active ? e.size().apiName() : sizeOf(b).apiName()));
+            TenantService.BranchView v = viewOf(tenant, b);
+            if (v != null) {
+                out.add(v);
+            }
         }
         // by instant, not by text: Instant.toString() drops ".000", and "...:18Z" sorts after "...:18.5Z" as text
         out.sort(Comparator.comparing((TenantService.BranchView v) -> Instant.parse(v.info().createdAt()))
                 .thenComparing(v -> v.info().ref()));
         return out;
+    }
+
+    /**
+     * One branch with its live endpoint state, as {@link #list} shows it. When its timeline is gone
+     * even after reading the record again (never in a consistent store), the view has last record
+     * LSN 0.
+     *
+     * @throws ApiException 400/404 for an invalid or unknown tenant, 404 for an unknown (or meanwhile
+     *                      deleted) branch
+     */
+    public TenantService.BranchView view(String tenant, String ref) {
+        requireTenant.accept(tenant);
+        BranchInfo b = records.require(tenant, ref);
+        TenantService.BranchView v = viewOf(tenant, b);
+        if (v != null) {
+            return v;
+        }
+        return render(tenant, records.require(tenant, ref), 0);
+    }
+
+    /** The view of {@code b}, read again when its timeline vanished; {@code null} when still gone. */
+    private TenantService.BranchView viewOf(String tenant, BranchInfo b) {
+        Long lsn = lastRecordLsnIfPresent(b);
+        if (lsn == null) {
+            // a reset, restore or delete replaced the timeline after the record was read
+            b = records.find(tenant, b.ref());
+            lsn = b == null ? null : lastRecordLsnIfPresent(b);
+            if (lsn == null) {
+                return null;
+            }
+        }
+        return render(tenant, b, lsn);
+    }
+
+    private Long lastRecordLsnIfPresent(BranchInfo b) {
+        TimelineId tl = TimelineId.parse(b.timelineId());
+        try {
+            return store.timeline(tl) == null ? null : store.lastRecordLsn(tl);
+        } catch (IllegalArgumentException e) {
+            if (store.timeline(tl) == null) {
+                return null; // deleted between the two calls
+            }
+            throw e;
+        }
+    }
+
+    private TenantService.BranchView render(String tenant, BranchInfo b, long lastRecordLsn) {
+        EndpointManager.Endpoint e = endpoints.get(tenant, b.ref());
+        boolean active = e != null && e.active();
+        return new TenantService.BranchView(b, lastRecordLsn, e == null ? "stopped" : e.state().apiName(),
+                e == null ? null : e.uri(), active ? e.size().apiName() : sizeOf(b).apiName());
     }
 
     /** One branch's record. @throws ApiException 400/404 for an invalid or unknown tenant, 404 for an unknown branch */
@@ -671,11 +850,18 @@ public final class BranchService {
         }
     }
 
-    /** Stops the branch's endpoint; no-op when stopped. @throws ApiException 404 when unknown */
+    /**
+     * Stops the branch's endpoint (waiting for its shutdown checkpoint to be ingested); no-op when
+     * stopped. Runs under the tenant's lock, so it never interleaves with a reset, restore or start.
+     *
+     * @throws ApiException 400/404 for an invalid or unknown tenant, 404 for an unknown branch
+     */
     public void stopEndpoint(String tenant, String ref) {
         requireTenant.accept(tenant);
-        records.require(tenant, ref);
-        endpoints.stop(tenant, ref);
+        synchronized (lock(tenant)) {
+            records.require(tenant, ref);
+            endpoints.stop(tenant, ref);
+        }
     }
 
     private static ComputeSize sizeOf(BranchInfo b) {
@@ -743,21 +929,11 @@ public final class BranchService {
         if (o.ttl() == null) {
             return b.withExpiry(null, null);
         }
-        return b.withExpiry(iso(now.plus(o.ttl())), formatTtl(o.ttl()));
-    }
-
-    private static String formatTtl(java.time.Duration d) {
-        long m = d.toMinutes();
-        if (m % (24 * 60) == 0) {
-            return m / (24 * 60) + "d";
-        }
-        if (m % 60 == 0) {
-            return m / 60 + "h";
-        }
-        return m + "m";
+        // a TTL is whole minutes (Ttl.parse), so this is 30m, 4h or 7d
+        return b.withExpiry(iso(now.plus(o.ttl())), IntervalText.format(o.ttl()));
     }
 
     private static String iso(Instant t) {
-        return t.truncatedTo(ChronoUnit.MILLIS).toString();
+        return MetadataRecords.timestamp(t);
     }
 }

@@ -1,6 +1,7 @@
 package io.forkline.pageserver.branch;
 
 import io.forkline.pageserver.api.ApiException;
+import io.forkline.pageserver.retention.IntervalText;
 
 import java.time.Duration;
 import java.util.regex.Matcher;
@@ -9,7 +10,8 @@ import java.util.regex.Pattern;
 /**
  * A branch's time to live as the API and CLI take it: a positive whole number and a unit,
  * {@code m} (minutes), {@code h} (hours) or {@code d} (days), e.g. {@code 30m}, {@code 4h},
- * {@code 7d}; at most {@link #MAX} (30 days). {@code 0} (or no value) means no expiry.
+ * {@code 7d}; at most {@link #MAX} (30 days). {@code 0} (or no value) means no expiry. A subset of
+ * {@link IntervalText}'s forms, which does the conversion.
  */
 public final class Ttl {
     /** The longest TTL a branch may have. */
@@ -22,9 +24,9 @@ public final class Ttl {
     /**
      * Parses a TTL.
      *
-     * @param text e.g. {@code 4h}; {@code null}, blank or {@code 0} for no expiry
+     * @param text e.g. {@code 4h}; {@code null}, blank, {@code 0} or zero with a unit ({@code 0h}) for no expiry
      * @return the duration, or {@code null} for no expiry
-     * @throws ApiException 400 naming the value when it is malformed, zero with a unit, or above 30 days
+     * @throws ApiException 400 naming the value when it is malformed or above 30 days
      */
     public static Duration parse(String text) {
         if (text == null || text.isBlank() || text.strip().equals("0")) {
@@ -35,12 +37,12 @@ public final class Ttl {
             throw ApiException.badRequest("invalid ttl '" + text + "': expected a number and a unit m, h or d "
                     + "(e.g. 30m, 4h, 7d), at most 30d; 0 for no expiry");
         }
-        long n = Long.parseLong(m.group(1));
-        Duration d = switch (m.group(2)) {
-            case "m" -> Duration.ofMinutes(n);
-            case "h" -> Duration.ofHours(n);
-            default -> Duration.ofDays(n);
-        };
+        Duration d;
+        try {
+            d = IntervalText.parse(m.group());
+        } catch (IllegalArgumentException e) { // beyond IntervalText's own bound: far beyond ours
+            throw ApiException.badRequest("invalid ttl '" + text + "': at most 30 days (30d, 720h)");
+        }
         if (d.isZero()) {
             return null;
         }

@@ -7,11 +7,14 @@ import io.forkline.compute.postgres.PostgresException;
 import io.forkline.compute.postgres.PostgresInstallation;
 import io.forkline.pageserver.api.ApiException;
 import io.forkline.pageserver.basebackup.BasebackupBuilder;
+import io.forkline.pageserver.basebackup.TenantBootstrapFiles;
+import io.forkline.pageserver.server.Directories;
 import io.forkline.storage.id.TimelineId;
 import io.forkline.storage.lsn.Lsn;
 import io.forkline.storage.store.PageStore;
 import io.forkline.wal.replication.ReceiverState;
 import io.forkline.wal.replication.WalReceiver;
+import io.forkline.wal.replication.WalReceiverConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,7 +22,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -33,8 +35,11 @@ import java.util.stream.Stream;
  * {@link WalReceiver} (synchronous replication: commits wait for Forkline's flush).
  *
  * <p>Directory layout: {@code <dataDir>/endpoints/<tenant>/<ref-with-slashes-escaped>/pgdata} plus
- * {@code postgres.log} beside it. On construction, postmasters left behind by a killed server
- * are killed (they would otherwise hold ports and accept writes nobody ingests).
+ * {@code postgres.log} beside it. {@code pgdata} (a full basebackup) exists only while the compute
+ * runs: a stop deletes it once the shutdown checkpoint is read and ingested, keeping
+ * {@code postgres.log}; {@link #remove} (a deleted branch) deletes the endpoint's whole directory.
+ * On construction, postmasters left behind by a killed server are killed (they would otherwise
+ * hold ports and accept writes nobody ingests).
  *
  * <p>An endpoint remembers the port it last ran on and starts there again when that port is free,
  * so a restart (branch reset, restore, resize, stop + start) keeps the branch's libpq URI.
@@ -45,6 +50,7 @@ public final class EndpointManager implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(EndpointManager.class);
     private static final Duration START_TIMEOUT = Duration.ofSeconds(120);
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(60);
+    private static final Duration SHUTDOWN_CHECKPOINT_WAIT = Duration.ofSeconds(30);
     private static final Pattern CHECKPOINT_LINE = Pattern.compile("Latest checkpoint location:\\s+([0-9A-Fa-f]+/[0-9A-Fa-f]+)");
 
     private final PageStore store;
@@ -67,6 +73,7 @@ public final class EndpointManager implements AutoCloseable {
             this.key = key;
         }
 
+        /** Current state: {@code provisioning} while a start runs, {@code running}, or {@code stopped}. */
         public EndpointState state() {
             return state;
         }
@@ -98,10 +105,15 @@ public final class EndpointManager implements AutoCloseable {
             return state == EndpointState.RUNNING && c != null ? uriFor(c.port()) : null;
         }
 
+        /**
+         * The WAL receiver streaming the running compute's WAL into {@link #timeline()}, or
+         * {@code null} when stopped (and briefly while provisioning, before the compute is up).
+         */
         public WalReceiver receiver() {
             return receiver;
         }
 
+        /** The running compute process (port, data directory), or {@code null} when stopped. */
         public ComputeProcess compute() {
             return compute;
         }
@@ -133,24 +145,6 @@ public final class EndpointManager implements AutoCloseable {
     /** The endpoint of a branch, or {@code null} when it was never started in this server. */
     public Endpoint get(String tenant, String ref) {
         return endpoints.get(key(tenant, ref));
-    }
-
-    /** State of a branch's endpoint. */
-    public EndpointState state(String tenant, String ref) {
-        Endpoint e = get(tenant, ref);
-        return e == null ? EndpointState.STOPPED : e.state();
-    }
-
-    /**
-     * Starts the branch's compute at its timeline's last record LSN with the default size, or
-     * returns the running one's URI.
-     *
-     * @return the libpq URI {@code postgresql://postgres@127.0.0.1:PORT/postgres}
-     * @throws ApiException 503 when postgres cannot be started (the log tail is in the message)
-     */
-    public String start(String tenant, String ref, TimelineId timeline) {
-        Endpoint e = get(tenant, ref);
-        return start(tenant, ref, timeline, e == null ? ComputeSize.DEFAULT : e.size);
     }
 
     /**
@@ -208,17 +202,29 @@ public final class EndpointManager implements AutoCloseable {
     }
 
     /**
-     * Stops the branch's compute and forgets the endpoint (its remembered port and size): for a
-     * deleted branch, so a later branch with the same ref starts afresh.
+     * Stops the branch's compute, forgets the endpoint (its remembered port and size) and deletes its
+     * directory {@code <dataDir>/endpoints/<tenant>/<ref>} (log included, also one left by an earlier
+     * server run): for a deleted branch, so a later branch with the same ref starts afresh and no
+     * basebackup stays on disk. Callers serialize it with starts of the same ref (the tenant's lock).
+     *
+     * @throws java.io.UncheckedIOException when the directory cannot be deleted (the compute is
+     *                                      stopped and forgotten by then)
      */
     public void remove(String tenant, String ref) {
         Endpoint e = get(tenant, ref);
-        if (e == null) {
-            return;
+        if (e != null) {
+            synchronized (e) {
+                stopLocked(e);
+                endpoints.remove(key(tenant, ref), e);
+            }
         }
-        synchronized (e) {
-            stopLocked(e);
-            endpoints.remove(key(tenant, ref), e);
+        Path dir = dirOf(tenant, ref);
+        try {
+            ComputeProcess.killPostmaster(dir.resolve("pgdata"));
+            Directories.deleteRecursively(dir);
+        } catch (IOException ex) {
+            throw new java.io.UncheckedIOException("cannot delete the directory " + dir + " of the endpoint of deleted branch '"
+                    + ref + "' of tenant '" + tenant + "'", ex);
         }
     }
 
@@ -235,11 +241,11 @@ public final class EndpointManager implements AutoCloseable {
         Path pgdata = dir.resolve("pgdata");
         try {
             ComputeProcess.killPostmaster(pgdata);
-            deleteRecursively(pgdata);
+            Directories.deleteRecursively(pgdata);
             Files.createDirectories(dir);
             long lsn = store.lastRecordLsn(timeline);
             long t0 = System.nanoTime();
-            new BasebackupBuilder(store).build(timeline, lsn, pgdata);
+            new BasebackupBuilder(store).writeDirectory(timeline, lsn, pgdata);
             log.info("basebackup of {} at {} built in {} ms", key(tenant, ref), Lsn.format(lsn),
                     (System.nanoTime() - t0) / 1_000_000);
             int port = e.lastPort;
@@ -253,8 +259,7 @@ public final class EndpointManager implements AutoCloseable {
             e.compute = compute;
             e.lastPort = port;
             long walStart = Lsn.nextSegmentStart(lsn);
-            e.receiver = WalReceiver.start(store, timeline, "127.0.0.1", port, "postgres",
-                    ComputeSettings.INGEST_STANDBY_NAME, walStart);
+            e.receiver = WalReceiver.start(store, timeline, walStart, receiverConfig(timeline, port));
             e.state = EndpointState.RUNNING;
             log.info("endpoint {} ({}) running on port {}, WAL from {}", key(tenant, ref), size.apiName(), port,
                     Lsn.format(walStart));
@@ -269,8 +274,26 @@ public final class EndpointManager implements AutoCloseable {
     }
 
     /**
+     * How the receiver of a compute of {@code timeline} on {@code port} connects: as user
+     * {@code postgres} on 127.0.0.1, named {@link ComputeSettings#INGEST_STANDBY_NAME} (the compute's
+     * {@code synchronous_standby_names}), recomputing page checksums when the tenant's cluster has
+     * data checksums (its original pg_control's {@code data_checksum_version} is not 0).
+     */
+    private WalReceiverConfig receiverConfig(TimelineId timeline, int port) {
+        var md = store.timeline(timeline);
+        if (md == null) {
+            throw new IllegalArgumentException("timeline " + timeline + " does not exist");
+        }
+        boolean checksums = TenantBootstrapFiles.controlFile(store, md.tenant()).dataChecksumVersion() != 0;
+        return WalReceiverConfig.of("127.0.0.1", port, "postgres")
+                .withStandbyName(ComputeSettings.INGEST_STANDBY_NAME)
+                .withDataChecksums(checksums);
+    }
+
+    /**
      * Stops the branch's compute with a fast shutdown and waits until its shutdown checkpoint is
-     * ingested, so the next start continues from exactly where this one ended. No-op when stopped.
+     * ingested, so the next start continues from exactly where this one ended; then deletes its
+     * {@code pgdata} (the next start builds a fresh one). No-op when stopped.
      */
     public void stop(String tenant, String ref) {
         Endpoint e = get(tenant, ref);
@@ -293,10 +316,11 @@ public final class EndpointManager implements AutoCloseable {
                 c.stop(STOP_TIMEOUT);
                 if (r != null && r.state() != ReceiverState.FAILED) {
                     long ckpt = finalCheckpointLsn(c.dataDir());
-                    if (ckpt != 0 && !awaitDurable(r, ckpt + 1, Duration.ofSeconds(30))) {
+                    if (ckpt != 0 && !r.awaitLastRecordLsn(ckpt + 1, SHUTDOWN_CHECKPOINT_WAIT)) {
                         log.warn("endpoint {}: shutdown checkpoint {} not ingested in time", e.key, Lsn.format(ckpt));
                     }
                 }
+                deletePgdata(e, c);
             }
         } finally {
             if (r != null) {
@@ -308,21 +332,21 @@ public final class EndpointManager implements AutoCloseable {
         }
     }
 
-    /** Waits until the receiver's durable last record LSN reaches {@code lsn}. */
-    private static boolean awaitDurable(WalReceiver r, long lsn, Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (Long.compareUnsigned(r.lastRecordLsn(), lsn) < 0) {
-            if (System.nanoTime() > deadline || r.state() == ReceiverState.FAILED) {
-                return false;
-            }
-            try {
-                Thread.sleep(10);
-            } catch (InterruptedException ex) {
-                Thread.currentThread().interrupt();
-                return false;
-            }
+    /**
+     * Deletes a stopped compute's data directory (a full basebackup, rebuilt by every start); keeps
+     * {@code postgres.log} beside it. A compute still alive keeps its directory.
+     */
+    private static void deletePgdata(Endpoint e, ComputeProcess c) {
+        if (c.isAlive()) {
+            log.warn("endpoint {}: compute on {} is still alive after stop; its data directory is kept", e.key, c.dataDir());
+            return;
         }
-        return true;
+        try {
+            Directories.deleteRecursively(c.dataDir());
+        } catch (IOException ex) {
+            // the next start of this endpoint deletes it again before building a new one
+            log.warn("endpoint {}: cannot delete {} after stop: {}", e.key, c.dataDir(), ex.toString());
+        }
     }
 
     private long finalCheckpointLsn(Path pgdata) {
@@ -363,17 +387,6 @@ public final class EndpointManager implements AutoCloseable {
             });
         } catch (IOException e) {
             log.warn("cannot scan {} for orphan computes: {}", root, e.toString());
-        }
-    }
-
-    static void deleteRecursively(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(dir)) {
-            for (Path p : (Iterable<Path>) s.sorted(Comparator.reverseOrder())::iterator) {
-                Files.deleteIfExists(p);
-            }
         }
     }
 }

@@ -189,9 +189,12 @@ public final class ServerMetrics implements AutoCloseable {
             List<TenantService.BranchView> branches;
             try {
                 branches = tenants.listBranches(tenant);
-                size = tenants.tenantSize(tenant);
-            } catch (io.forkline.pageserver.api.ApiException deletedMeanwhile) {
-                continue;
+                size = tenants.tenantSize(tenant, branches);
+            } catch (io.forkline.pageserver.api.ApiException e) {
+                if (e.status() != 404) {
+                    throw e;
+                }
+                continue; // the tenant's record went after it was listed (no API deletes tenants yet)
             }
             Tags tenantTags = Tags.of("tenant", tenant);
             tLogical.add(MultiGauge.Row.of(tenantTags, size.logicalSizeBytes()));

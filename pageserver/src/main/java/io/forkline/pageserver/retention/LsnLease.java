@@ -10,7 +10,8 @@ import java.time.Instant;
  * {@code lease/<tenant>/<timeline_id>/<lsn as 16 hex digits>} show it (JSON, snake_case): until
  * {@code expiresAt}, GC keeps {@code (timeline, lsn)} readable and branchable. A lease pins the
  * timeline the ref pointed at when it was taken, not the ref (a later reset of the ref does not move
- * it). One lease per (timeline, LSN): taking it again renews it. Neon's
+ * it): a reset or delete of the branch keeps that timeline, retired, until the lease expires
+ * ({@link RetentionService#pins}). One lease per (timeline, LSN): taking it again renews it. Neon's
  * {@code POST /v1/tenant/{t}/timeline/{tl}/lsn_lease} is the model.
  *
  * @param tenant     tenant name

@@ -1,9 +1,11 @@
 package io.forkline.pageserver.retention;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.forkline.pageserver.api.ApiException;
+import io.forkline.pageserver.branch.BranchPoints;
+import io.forkline.pageserver.metadata.MetadataRecords;
 import io.forkline.pageserver.tenant.BranchInfo;
 import io.forkline.pageserver.tenant.TenantService;
 import io.forkline.storage.gc.GarbageCollector;
@@ -16,8 +18,6 @@ import io.forkline.storage.timeline.TimelineMetadata;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -76,7 +76,7 @@ public final class RetentionService implements AutoCloseable {
     private final GcSettings settings;
     private final GarbageCollector onDemand;
     private final GarbageCollector background;
-    private final ObjectMapper json = new ObjectMapper();
+    private final MetadataRecords records;
     private final List<RetainedLsnSource> sources = new CopyOnWriteArrayList<>();
     private final Map<String, Object> gcLocks = new ConcurrentHashMap<>();
     private final Map<String, Object> cutoffLocks = new ConcurrentHashMap<>();
@@ -95,6 +95,7 @@ public final class RetentionService implements AutoCloseable {
         this.tenants = tenants;
         this.clock = clock;
         this.settings = settings;
+        this.records = new MetadataRecords(store);
         this.onDemand = new GarbageCollector(settings.maxDeletesPerBatch(), Duration.ZERO);
         this.background = new GarbageCollector(settings.maxDeletesPerBatch(), settings.pauseBetweenBatches());
     }
@@ -123,7 +124,7 @@ public final class RetentionService implements AutoCloseable {
      * @throws ApiException 400 for an invalid tenant name, 404 for an unknown tenant
      */
     public RetentionConfig config(String tenant) {
-        tenants.listBranches(tenant);
+        tenants.requireTenant(tenant);
         return storedConfig(tenant);
     }
 
@@ -136,8 +137,8 @@ public final class RetentionService implements AutoCloseable {
     }
 
     private JsonNode storedSettings(String tenant) {
-        byte[] v = store.getMetadata(configKey(tenant));
-        return v == null ? json.createObjectNode() : readTree(v);
+        JsonNode n = records.get(configKey(tenant), JsonNode.class);
+        return n == null ? JsonNodeFactory.instance.objectNode() : n;
     }
 
     /**
@@ -147,7 +148,7 @@ public final class RetentionService implements AutoCloseable {
      * @throws ApiException 404 for an unknown tenant
      */
     public java.util.Set<String> configuredKeys(String tenant) {
-        tenants.listBranches(tenant);
+        tenants.requireTenant(tenant);
         JsonNode n = storedSettings(tenant);
         java.util.Set<String> out = new java.util.TreeSet<>();
         if (n.has("pitr_interval_seconds")) {
@@ -171,7 +172,7 @@ public final class RetentionService implements AutoCloseable {
      *                      for an unknown tenant
      */
     public RetentionConfig configure(String tenant, Map<String, String> settings) {
-        tenants.listBranches(tenant);
+        tenants.requireTenant(tenant);
         synchronized (cutoffLock(tenant)) {
             ObjectNode n = (ObjectNode) storedSettings(tenant).deepCopy();
             for (Map.Entry<String, String> e : settings.entrySet()) {
@@ -197,7 +198,7 @@ public final class RetentionService implements AutoCloseable {
                     n.put(field, parsed.gcHorizonBytes());
                 }
             }
-            store.putMetadata(configKey(tenant), writeBytes(n));
+            records.put(configKey(tenant), n);
             RetentionConfig next = storedConfig(tenant);
             log.info("tenant {} retention: {}", tenant, next.asSettings());
             return next;
@@ -232,10 +233,9 @@ public final class RetentionService implements AutoCloseable {
             Instant now = clock.instant();
             Instant expires = now.plus(ttl).truncatedTo(ChronoUnit.MILLIS);
             String key = leaseKey(tenant, tl, lsn);
-            byte[] old = store.getMetadata(key);
-            String created = now.truncatedTo(ChronoUnit.MILLIS).toString();
-            if (old != null) {
-                LsnLease prev = readLease(old);
+            LsnLease prev = records.get(key, LsnLease.class);
+            String created = MetadataRecords.timestamp(now);
+            if (prev != null) {
                 if (prev.activeAt(now)) {
                     created = prev.createdAt();
                     Instant prevExpiry = Instant.parse(prev.expiresAt());
@@ -245,7 +245,7 @@ public final class RetentionService implements AutoCloseable {
                 }
             }
             LsnLease lease = new LsnLease(tenant, ref, tl.toString(), Lsn.format(lsn), created, expires.toString());
-            store.putMetadata(key, writeBytes(lease));
+            records.put(key, lease);
             log.info("lease on {}/{} ({}) at {} until {}", tenant, ref, tl, Lsn.format(lsn), expires);
             return lease;
         }
@@ -283,7 +283,7 @@ public final class RetentionService implements AutoCloseable {
         synchronized (cutoffLock(tenant)) {
             for (LsnLease l : allLeases(tenant)) {
                 if (l.ref().equals(ref) && Lsn.parse(l.lsn()) == lsn) {
-                    store.deleteMetadata(leaseKey(tenant, TimelineId.parse(l.timelineId()), lsn));
+                    records.delete(leaseKey(tenant, TimelineId.parse(l.timelineId()), lsn));
                     found |= l.activeAt(now);
                 }
             }
@@ -294,11 +294,28 @@ public final class RetentionService implements AutoCloseable {
     }
 
     private List<LsnLease> allLeases(String tenant) {
-        List<LsnLease> out = new ArrayList<>();
-        for (byte[] v : store.listMetadata("lease/" + tenant + "/").values()) {
-            out.add(readLease(v));
+        return records.list("lease/" + tenant + "/", LsnLease.class);
+    }
+
+    /**
+     * Whether an active lease (at the clock's now) holds an LSN of {@code timeline}. The server
+     * registers it as a pin ({@link TenantService#addTimelinePin}): a delete or reset of the branch
+     * whose timeline it is then retires the timeline instead of deleting it, and the reaper deletes
+     * it once the lease has expired, as {@link LsnLease} promises. Reads the metadata only; takes no
+     * lock.
+     */
+    public boolean pins(TimelineId timeline) {
+        TimelineMetadata md = store.timeline(timeline);
+        if (md == null) {
+            return false;
         }
-        return out;
+        Instant now = clock.instant();
+        for (LsnLease l : records.list("lease/" + md.tenant().name() + "/" + timeline + "/", LsnLease.class)) {
+            if (l.activeAt(now)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**
@@ -475,10 +492,10 @@ public final class RetentionService implements AutoCloseable {
     private void purgeExpiredLeases(String tenant) {
         Instant now = clock.instant();
         synchronized (cutoffLock(tenant)) {
-            for (Map.Entry<String, byte[]> e : store.listMetadata("lease/" + tenant + "/").entrySet()) {
-                LsnLease l = readLease(e.getValue());
+            for (Map.Entry<String, LsnLease> e : records.listWithKeys("lease/" + tenant + "/", LsnLease.class).entrySet()) {
+                LsnLease l = e.getValue();
                 if (!l.activeAt(now)) {
-                    store.deleteMetadata(e.getKey());
+                    records.delete(e.getKey());
                     log.info("lease on {}/{} at {} expired at {}", tenant, l.ref(), l.lsn(), l.expiresAt());
                 }
             }
@@ -521,11 +538,7 @@ public final class RetentionService implements AutoCloseable {
         if (text == null) {
             throw ApiException.badRequest("missing field 'lsn'");
         }
-        try {
-            return Lsn.parse(text);
-        } catch (IllegalArgumentException e) {
-            throw ApiException.badRequest(e.getMessage());
-        }
+        return BranchPoints.parseLsn(text);
     }
 
     private static Duration parseTtl(String text) {
@@ -550,29 +563,5 @@ public final class RetentionService implements AutoCloseable {
 
     private static String leaseKey(String tenant, TimelineId tl, long lsn) {
         return "lease/" + tenant + "/" + tl + "/" + String.format("%016X", lsn);
-    }
-
-    private LsnLease readLease(byte[] v) {
-        try {
-            return json.readValue(v, LsnLease.class);
-        } catch (IOException e) {
-            throw new UncheckedIOException("corrupt lease record", e);
-        }
-    }
-
-    private JsonNode readTree(byte[] v) {
-        try {
-            return json.readTree(v);
-        } catch (IOException e) {
-            throw new UncheckedIOException("corrupt retention record", e);
-        }
-    }
-
-    private byte[] writeBytes(Object o) {
-        try {
-            return json.writeValueAsBytes(o);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 }

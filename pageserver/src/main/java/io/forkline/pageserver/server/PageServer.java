@@ -66,8 +66,7 @@ public final class PageServer implements AutoCloseable {
             tenants = new TenantService(store, pg, dataDir, clock);
             backups = new BackupService(store, tenants, dataDir, clock);
             retention = new RetentionService(store, tenants, clock, GcSettings.fromSystem());
-            BackupService backupSource = backups;
-            retention.addSource(t -> RetainedLsn.fromMap(backupSource.retainedLsns(t), "backup"));
+            registerRetention(tenants, backups, retention);
             metrics = new ServerMetrics(store, tenants, retention);
             AdminHttpServer api = AdminHttpServer.start(port, new TenantRoutes(tenants), new BackupRoutes(backups),
                     new RetentionRoutes(retention, tenants, store), new MetricsRoutes(metrics));
@@ -93,10 +92,24 @@ public final class PageServer implements AutoCloseable {
         }
     }
 
+    /**
+     * What keeps history and timelines alive, registered in one place: backups and active LSN leases
+     * pin their timelines against branch delete and reset ({@link TenantService#addTimelinePin}),
+     * and their LSNs hold GC's cutoff (leases: by the retention service itself; backups: a
+     * {@link io.forkline.pageserver.retention.RetainedLsnSource}).
+     */
+    private static void registerRetention(TenantService tenants, BackupService backups, RetentionService retention) {
+        tenants.addTimelinePin(backups::pins);
+        tenants.addTimelinePin(retention::pins);
+        retention.addSource(t -> RetainedLsn.fromMap(backups.retainedLsns(t), "backup"));
+    }
+
+    /** The admin API's TCP port on 127.0.0.1 (the one bound when {@link #start} was given 0). */
     public int port() {
         return api.port();
     }
 
+    /** Tenants, branches and their endpoints: the operations behind the admin API. */
     public TenantService tenants() {
         return tenants;
     }
@@ -111,6 +124,7 @@ public final class PageServer implements AutoCloseable {
         return retention;
     }
 
+    /** The page store under {@code <dataDir>/store}; closed by {@link #close()}. */
     public PageStore store() {
         return store;
     }

@@ -64,10 +64,4 @@ public record BranchInfo(@JsonProperty("ref") String ref,
     public BranchInfo withSchemaOnly(boolean on) {
         return new BranchInfo(ref, timelineId, parent, ancestorLsn, createdAt, isProtected, expiresAt, ttl, size, on);
     }
-
-    /** This branch under another name, created at {@code newCreatedAt}. */
-    public BranchInfo renamed(String newRef, String newCreatedAt) {
-        return new BranchInfo(newRef, timelineId, parent, ancestorLsn, newCreatedAt, isProtected, expiresAt, ttl, size,
-                schemaOnly);
-    }
 }

@@ -1,6 +1,5 @@
 package io.forkline.pageserver.tenant;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.forkline.compute.postgres.PostgresInstallation;
 import io.forkline.pageserver.api.ApiException;
 import io.forkline.pageserver.branch.BranchOptions;
@@ -9,24 +8,21 @@ import io.forkline.pageserver.branch.BranchService;
 import io.forkline.pageserver.branch.Quotas;
 import io.forkline.pageserver.endpoint.EndpointManager;
 import io.forkline.pageserver.importer.InitdbImporter;
+import io.forkline.pageserver.metadata.MetadataRecords;
+import io.forkline.pageserver.server.Directories;
 import io.forkline.storage.id.TenantId;
 import io.forkline.storage.id.TimelineId;
 import io.forkline.storage.lsn.Lsn;
 import io.forkline.storage.store.PageStore;
-import io.forkline.storage.timeline.TimelineMetadata;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -39,7 +35,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * creating one writes metadata only. Tenants and branches are kept as JSON records in the page
  * store's metadata ({@code tenant/<name>}, {@code branch/<tenant>/<ref>}).
  *
- * <p>Thread-safe: operations on one tenant are serialized.
+ * <p>Thread-safe: operations on one tenant are serialized on the tenant's lock
+ * ({@link #tenantLock}), which {@link BranchService} and the backup service share.
  */
 public final class TenantService implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(TenantService.class);
@@ -49,7 +46,7 @@ public final class TenantService implements AutoCloseable {
     private final Path dataDir;
     private final EndpointManager endpoints;
     private final Clock clock;
-    private final ObjectMapper json = new ObjectMapper();
+    private final MetadataRecords records;
     private final Map<String, Object> locks = new ConcurrentHashMap<>();
     private final List<java.util.function.Predicate<TimelineId>> timelinePins = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final BranchService branches;
@@ -71,8 +68,9 @@ public final class TenantService implements AutoCloseable {
         this.pg = pg;
         this.dataDir = dataDir;
         this.clock = clock;
+        this.records = new MetadataRecords(store);
         this.endpoints = new EndpointManager(store, pg, dataDir);
-        this.branches = new BranchService(store, endpoints, clock, this::lock, this::tenant, this::pinned, quotas);
+        this.branches = new BranchService(store, endpoints, clock, this::lock, this::requireTenant, this::isPinned, quotas);
         this.reaper = new BranchReaper(branches, reaperInterval);
         this.sizes = new io.forkline.pageserver.size.SizeService(store);
     }
@@ -90,10 +88,20 @@ public final class TenantService implements AutoCloseable {
      * @throws ApiException 400 for an invalid name, 404 for an unknown tenant
      */
     public io.forkline.pageserver.size.TenantSize tenantSize(String name) {
-        tenant(name);
+        return tenantSize(name, listBranches(name));
+    }
+
+    /**
+     * Like {@link #tenantSize(String)}, with the tenant's branches already listed
+     * ({@link #listBranches}), so a caller that needs both lists them once.
+     *
+     * @throws ApiException 400 for an invalid name, 404 for an unknown tenant
+     */
+    public io.forkline.pageserver.size.TenantSize tenantSize(String name, List<BranchView> branches) {
+        requireTenant(name);
         Map<TimelineId, List<String>> refs = new java.util.HashMap<>();
         TimelineId main = null;
-        for (BranchView v : listBranches(name)) {
+        for (BranchView v : branches) {
             TimelineId tl = TimelineId.parse(v.info().timelineId());
             refs.computeIfAbsent(tl, k -> new ArrayList<>()).add(v.info().ref());
             if (v.info().parent() == null && v.info().ref().equals("main")) {
@@ -113,12 +121,29 @@ public final class TenantService implements AutoCloseable {
         return reaper;
     }
 
+    /**
+     * The computes of every branch (one per {@code tenant/ref}): their state, ports and WAL
+     * receivers. Start, stop and delete them through {@link #branches()}, which applies quotas and
+     * the tenant's lock; use this for reading.
+     */
     public EndpointManager endpoints() {
         return endpoints;
     }
 
     private Object lock(String tenant) {
         return locks.computeIfAbsent(tenant, t -> new Object());
+    }
+
+    /**
+     * The monitor that serializes every operation that reads and writes {@code tenant}'s records
+     * (branches, endpoints, backups): hold it with {@code synchronized} for such a sequence. The
+     * tenant is checked first, so unknown names create no lock.
+     *
+     * @throws ApiException 400 for an invalid name, 404 for an unknown tenant
+     */
+    public Object tenantLock(String tenant) {
+        requireTenant(tenant);
+        return lock(tenant);
     }
 
     // ------------------------------------------------------------------ tenants
@@ -132,7 +157,7 @@ public final class TenantService implements AutoCloseable {
     public TenantInfo createTenant(String name) {
         TenantId id = tenantId(name);
         synchronized (lock(name)) {
-            if (store.getMetadata(tenantKey(name)) != null) {
+            if (records.exists(tenantKey(name))) {
                 throw ApiException.conflict("tenant '" + name + "' already exists");
             }
             Path initdbDir = dataDir.resolve("tmp").resolve("initdb-" + name + "-" + System.nanoTime());
@@ -144,7 +169,7 @@ public final class TenantService implements AutoCloseable {
                 return registerTenant(name, id, initdbDir);
             } finally {
                 try {
-                    deleteRecursively(initdbDir);
+                    Directories.deleteRecursively(initdbDir);
                 } catch (IOException e) {
                     log.warn("cannot remove {}: {}", initdbDir, e.toString());
                 }
@@ -157,10 +182,10 @@ public final class TenantService implements AutoCloseable {
         TimelineId tl = TimelineId.generate();
         long initLsn = InitdbImporter.importCluster(store, id, tl, clusterDir);
         Instant now = clock.instant();
-        TenantInfo info = new TenantInfo(name, now.truncatedTo(ChronoUnit.MILLIS).toString(), Lsn.format(initLsn));
-        putJson(tenantKey(name), info);
-        putJson(branchKey(name, "main"), new BranchInfo("main", tl.toString(), null, null,
-                now.truncatedTo(ChronoUnit.MILLIS).toString()));
+        TenantInfo info = new TenantInfo(name, MetadataRecords.timestamp(now), Lsn.format(initLsn));
+        records.put(tenantKey(name), info);
+        records.put(branchKey(name, "main"), new BranchInfo("main", tl.toString(), null, null,
+                MetadataRecords.timestamp(now)));
         log.info("tenant {} created: main timeline {} at {}", name, tl, Lsn.format(initLsn));
         return info;
     }
@@ -177,7 +202,7 @@ public final class TenantService implements AutoCloseable {
     public TenantInfo importTenant(String name, Path clusterDir) {
         TenantId id = tenantId(name);
         synchronized (lock(name)) {
-            if (store.getMetadata(tenantKey(name)) != null) {
+            if (records.exists(tenantKey(name))) {
                 throw ApiException.conflict("tenant '" + name + "' already exists");
             }
             try {
@@ -190,18 +215,21 @@ public final class TenantService implements AutoCloseable {
 
     /** All tenants, by name. */
     public List<TenantInfo> listTenants() {
-        List<TenantInfo> out = new ArrayList<>();
-        store.listMetadata("tenant/").values().forEach(v -> out.add(readJson(v, TenantInfo.class)));
-        return out;
+        return records.list("tenant/", TenantInfo.class);
     }
 
-    private TenantInfo tenant(String name) {
+    /**
+     * The tenant's record: the one check that a tenant exists, for every service.
+     *
+     * @throws ApiException 400 naming an invalid name, 404 for an unknown tenant
+     */
+    public TenantInfo requireTenant(String name) {
         tenantId(name);
-        byte[] v = store.getMetadata(tenantKey(name));
-        if (v == null) {
+        TenantInfo t = records.get(tenantKey(name), TenantInfo.class);
+        if (t == null) {
             throw ApiException.notFound("tenant '" + name + "' does not exist");
         }
-        return readJson(v, TenantInfo.class);
+        return t;
     }
 
     // ------------------------------------------------------------------ branches
@@ -228,60 +256,18 @@ public final class TenantService implements AutoCloseable {
     }
 
     /**
-     * Creates branch {@code ref} of {@code tenant} as a child of timeline {@code source} at
-     * {@code lsn}, whichever ref (if any) points at that timeline now: a restore of a backup, which
-     * pins (timeline, LSN) rather than a ref. Writes metadata only; the source is not modified.
-     *
-     * @param parentRef the ref recorded as parent (the backup's branch); {@code null} for none
-     * @param lsn       WAL position, bytes, within {@code [start, last record LSN]} of {@code source}
-     * @throws ApiException 400 for an invalid ref or an LSN outside the source's range, 404 for an
-     *                      unknown tenant or a timeline that is gone or belongs to another tenant,
-     *                      409 when the ref exists
-     */
-    public BranchInfo createBranchFromTimeline(String tenant, String ref, TimelineId source, long lsn, String parentRef) {
-        tenant(tenant);
-        validateRef(ref);
-        synchronized (lock(tenant)) {
-            if (store.getMetadata(branchKey(tenant, ref)) != null) {
-                throw ApiException.conflict("branch '" + ref + "' already exists in tenant '" + tenant + "'");
-            }
-            branches().checkBranchQuota(tenant);
-            TimelineMetadata smd = store.timeline(source);
-            if (smd == null || !smd.tenant().name().equals(tenant)) {
-                throw ApiException.notFound("timeline " + source + " does not exist in tenant '" + tenant + "'");
-            }
-            long last = store.lastRecordLsn(source);
-            if (Long.compareUnsigned(lsn, smd.startLsn()) < 0 || Long.compareUnsigned(lsn, last) > 0) {
-                throw ApiException.badRequest("LSN " + Lsn.format(lsn) + " is outside timeline " + source + ": valid LSNs are "
-                        + Lsn.format(smd.startLsn()) + " to " + Lsn.format(last));
-            }
-            io.forkline.pageserver.retention.EarliestRestorable.check(store, source, lsn, "timeline " + source);
-            TimelineId tl = TimelineId.generate();
-            Instant now = clock.instant();
-            try {
-                store.createTimeline(new TimelineMetadata(tl, new TenantId(tenant), source, lsn, lsn, smd.pgVersion(), now));
-            } catch (IllegalArgumentException e) {
-                throw ApiException.conflict("cannot branch timeline " + source + " at " + Lsn.format(lsn) + ": " + e.getMessage());
-            }
-            BranchInfo info = new BranchInfo(ref, tl.toString(), parentRef, Lsn.format(lsn),
-                    now.truncatedTo(ChronoUnit.MILLIS).toString());
-            putJson(branchKey(tenant, ref), info);
-            log.info("branch {}/{} created from timeline {} at {}", tenant, ref, source, Lsn.format(lsn));
-            return info;
-        }
-    }
-
-    /**
-     * Adds a pin: a predicate that says a timeline must be kept (e.g. a backup holds an LSN of it).
-     * {@link #deleteBranch} then removes only the ref of a pinned timeline and keeps its data; the
-     * pin's owner deletes the timeline when it lets go. The predicate must not block or call back
-     * into this service.
+     * Adds a pin: a predicate that says a timeline must be kept (a backup or an active LSN lease
+     * holds an LSN of it). {@link #deleteBranch} and resets then remove only the ref of a pinned
+     * timeline and keep it as a retired timeline, deleted by a later delete, reset or reaper pass
+     * once no pin holds it. The predicate is called under a tenant's lock: it must not block or call
+     * back into this service.
      */
     public void addTimelinePin(java.util.function.Predicate<TimelineId> pinned) {
         timelinePins.add(pinned);
     }
 
-    private boolean pinned(TimelineId tl) {
+    /** Whether any pin ({@link #addTimelinePin}) holds {@code tl} now. */
+    public boolean isPinned(TimelineId tl) {
         for (java.util.function.Predicate<TimelineId> p : timelinePins) {
             if (p.test(tl)) {
                 return true;
@@ -297,16 +283,7 @@ public final class TenantService implements AutoCloseable {
 
     /** One branch's record. @throws ApiException 400 for an invalid tenant name, 404 when the tenant or branch is unknown */
     public BranchInfo branch(String tenant, String ref) {
-        tenant(tenant);
-        return branchRecord(tenant, ref);
-    }
-
-    private BranchInfo branchRecord(String tenant, String ref) {
-        byte[] v = store.getMetadata(branchKey(tenant, ref));
-        if (v == null) {
-            throw ApiException.notFound("branch '" + ref + "' does not exist in tenant '" + tenant + "'");
-        }
-        return readJson(v, BranchInfo.class);
+        return branches.get(tenant, ref);
     }
 
     /**
@@ -353,42 +330,11 @@ public final class TenantService implements AutoCloseable {
         }
     }
 
-    static void validateRef(String ref) {
-        BranchService.validateRef(ref);
-    }
-
     private static String tenantKey(String name) {
         return "tenant/" + name;
     }
 
     private static String branchKey(String tenant, String ref) {
         return "branch/" + tenant + "/" + ref;
-    }
-
-    private void putJson(String key, Object value) {
-        try {
-            store.putMetadata(key, json.writeValueAsBytes(value));
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    private <T> T readJson(byte[] bytes, Class<T> type) {
-        try {
-            return json.readValue(bytes, type);
-        } catch (IOException e) {
-            throw new UncheckedIOException("corrupt metadata record", e);
-        }
-    }
-
-    private static void deleteRecursively(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (var s = Files.walk(dir)) {
-            for (Path p : (Iterable<Path>) s.sorted(Comparator.reverseOrder())::iterator) {
-                Files.deleteIfExists(p);
-            }
-        }
     }
 }

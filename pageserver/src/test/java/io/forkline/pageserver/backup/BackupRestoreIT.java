@@ -96,7 +96,7 @@ class BackupRestoreIT {
                 assertThat(rs.getString(1)).isEqualTo(atBackup);
             }
         } finally {
-            pgc.stop();
+            pgc.close();
         }
 
         // import the tar as a new tenant (over HTTP, by path): its main holds the same data

@@ -207,4 +207,30 @@ class BackupServiceIT {
         backups.tick();
         assertThat(server.store().timeline(tl)).isNull();
     }
+
+    @Test
+    void anActiveLeaseKeepsTheTimelineOfADeletedBranchUntilItExpires() {
+        clock.setFixed(T0);
+        server.tenants().createTenant("lease");
+        BranchInfo plain = server.tenants().createBranch("lease", "plain", "main", null, null);
+        BranchInfo backed = server.tenants().createBranch("lease", "backed", "main", null, null);
+        TimelineId plainTl = TimelineId.parse(plain.timelineId());
+        TimelineId backedTl = TimelineId.parse(backed.timelineId());
+        server.server().retention().createLease("lease", "plain", plain.ancestorLsn(), "1h");
+        server.server().retention().createLease("lease", "backed", backed.ancestorLsn(), "1h");
+        BackupInfo b = backups.createBackup("lease", "backed", null);
+
+        server.tenants().deleteBranch("lease", "plain");
+        server.tenants().deleteBranch("lease", "backed");
+        backups.deleteBackup("lease", b.id()); // the backup lets go; the lease still holds the timeline
+        server.tenants().reaper().runOnce();
+        assertThat(server.store().timeline(plainTl)).as("leased timeline of a deleted branch kept").isNotNull();
+        assertThat(server.store().timeline(backedTl)).as("leased timeline kept after its backup went").isNotNull();
+
+        clock.setFixed(T0.plus(Duration.ofHours(1)));
+        server.tenants().reaper().runOnce();
+        assertThat(server.store().timeline(plainTl)).as("deleted once the lease expired").isNull();
+        assertThat(server.store().timeline(backedTl)).as("deleted once the lease expired").isNull();
+        assertThat(server.store().listMetadata("retired-timeline/lease/")).isEmpty();
+    }
 }

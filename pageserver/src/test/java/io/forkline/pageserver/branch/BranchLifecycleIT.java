@@ -1,6 +1,7 @@
 package io.forkline.pageserver.branch;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.forkline.compute.postgres.PostgresInstallation;
 import io.forkline.pageserver.testing.Sql;
 import io.forkline.pageserver.testing.TestClock;
 import io.forkline.pageserver.testing.TestServer;
@@ -11,6 +12,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
+import java.nio.file.Path;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
@@ -47,7 +49,7 @@ class BranchLifecycleIT {
 
     @BeforeAll
     static void start() throws Exception {
-        server = TestServer.start("branch-lifecycle", CLOCK, TestServer.Option.DELETE_ON_CLOSE);
+        server = TestServer.start("branch-lifecycle", CLOCK);
         assertThat(server.post("/v1/tenants", "{\"name\":\"" + TENANT + "\"}").status()).isEqualTo(201);
         mainUri = post("/branches/main/endpoint/start", "{\"size\":\"xs\"}").ok().path("uri").asText();
         Sql.exec(mainUri, "postgres", "CREATE TABLE t (x int)", "INSERT INTO t VALUES (1)");
@@ -96,6 +98,11 @@ class BranchLifecycleIT {
 
     private static void stopEndpoint(String ref) throws IOException, InterruptedException {
         post("/branches/" + ref + "/endpoint/stop", "");
+    }
+
+    /** {@code <data>/endpoints/<tenant>/<ref>}: the endpoint's directory (pgdata and postgres.log). */
+    private static Path endpointDir(String ref) {
+        return server.dir().resolve("endpoints").resolve(TENANT).resolve(ref.replace("/", "%2F"));
     }
 
     // ------------------------------------------------------------------ put, reset
@@ -162,9 +169,24 @@ class BranchLifecycleIT {
         } finally {
             stopEndpoint("pr-42");
         }
+        assertThat(endpointDir("pr-42").resolve("pgdata")).as("a stopped compute's basebackup is deleted").doesNotExist();
+        assertThat(endpointDir("pr-42").resolve("postgres.log")).as("its log stays").exists();
         // main (the root) has no parent to reset to
         assertThat(post("/branches/main/reset", "").error(409, "conflict")).contains("'main'").contains("root");
         delete("/branches/pr-42").ok();
+        assertThat(endpointDir("pr-42")).as("a deleted branch leaves no endpoint directory").doesNotExist();
+    }
+
+    @Test
+    void aBranchWhoseTimelineVanishedIsLeftOutOfListingsAndStillDeletes() throws Exception {
+        TimelineId tl = TimelineId.parse(put("vanish", "{}").ok().path("timeline_id").asText());
+        // what a concurrent delete does between the listing's read of the record and of its timeline
+        server.store().deleteTimeline(tl);
+        assertThat(refs()).doesNotContain("vanish").contains("main");
+        assertThat(server.get("/v1/tenants").ok().findValuesAsText("name")).contains(TENANT);
+        assertThat(server.get("/metrics").status()).isEqualTo(200);
+        delete("/branches/vanish").ok();
+        assertThatThrownBy(() -> server.tenants().branch(TENANT, "vanish")).hasMessageContaining("'vanish'");
     }
 
     @Test
@@ -261,6 +283,7 @@ class BranchLifecycleIT {
             server.tenants().reaper().runOnce();
             assertThat(refs()).doesNotContain("tmp-ttl").contains("kept-ttl", "main");
             assertThat(server.tenants().endpoints().get(TENANT, "tmp-ttl")).isNull();
+            assertThat(endpointDir("tmp-ttl")).as("an expired branch leaves no endpoint directory").doesNotExist();
             assertThatThrownBy(() -> Sql.queryLong(uri, "postgres", "SELECT 1")).isInstanceOf(SQLException.class);
         } finally {
             CLOCK.setOffset(Duration.ZERO);
@@ -392,5 +415,28 @@ class BranchLifecycleIT {
             stopEndpoint("sized");
         }
         delete("/branches/sized").ok();
+    }
+
+    // ------------------------------------------------------------------ data checksums
+
+    @Test
+    void aTenantWithDataChecksumsReadsWhatItsComputeWroteAfterARestart() throws Exception {
+        PostgresInstallation pg = PostgresInstallation.detect();
+        Path cluster = server.dir().resolve("checksummed-initdb");
+        pg.prepareDirectory(cluster);
+        pg.run(Duration.ofMinutes(2), "initdb", "-D", cluster.toString(), "-U", "postgres", "-A", "trust", "-E", "UTF8",
+                "--locale=C", "--no-sync", "--data-checksums");
+        server.tenants().importTenant("sums", cluster);
+        String uri = server.tenants().startEndpoint("sums", "main");
+        try {
+            assertThat(Sql.queryString(uri, "postgres", "SHOW data_checksums")).isEqualTo("on");
+            Sql.exec(uri, "postgres", "CREATE TABLE c (x int)", "INSERT INTO c SELECT generate_series(1, 1000)");
+            server.tenants().stopEndpoint("sums", "main");
+            uri = server.tenants().startEndpoint("sums", "main");
+            // every page of c now comes from ingest: a stale pd_checksum fails this read
+            assertThat(Sql.queryLong(uri, "postgres", "SELECT sum(x) FROM c")).isEqualTo(500500);
+        } finally {
+            server.tenants().stopEndpoint("sums", "main");
+        }
     }
 }

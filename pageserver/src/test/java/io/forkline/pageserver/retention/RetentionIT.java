@@ -209,4 +209,37 @@ class RetentionIT {
         tenants.stopEndpoint(tenant, "undo-drop");
         tenants.stopEndpoint(tenant, "main");
     }
+
+    @Test
+    @Order(3)
+    void aRestoreBelowTheGcCutoffIsRefusedWhileTheEndpointKeepsRunning() throws Exception {
+        CLOCK.setOffset(Duration.ZERO);
+        String tenant = "restore-gc";
+        tenants.createTenant(tenant);
+        server.post("/v1/tenants/" + tenant + "/retention", "{\"pitr_interval\":\"0\",\"gc_horizon\":\"0\"}").ok();
+        String main = tenants.startEndpoint(tenant, "main");
+        try {
+            TimelineId mainTl = TimelineId.parse(tenants.branch(tenant, "main").timelineId());
+            Sql.exec(main, "postgres", "CREATE TABLE t (id int PRIMARY KEY, v text NOT NULL, n int NOT NULL)",
+                    "INSERT INTO t SELECT g, md5(g::text), 0 FROM generate_series(1, 200) g");
+            long early = quiescentLsn(main, mainTl);
+            updateAll(main, 2);
+            quiescentLsn(main, mainTl);
+            JsonNode run = report(gc(tenant), mainTl);
+            assertThat(Lsn.parse(run.path("applied_cutoff").asText())).isGreaterThan(early);
+
+            Response refused = server.post("/v1/tenants/" + tenant + "/branches/main/restore",
+                    "{\"lsn\":\"" + Lsn.format(early) + "\"}");
+            assertThat(refused.status()).isEqualTo(409);
+            assertThat(refused.body().path("error").path("code").asText()).isEqualTo(EarliestRestorable.CODE);
+            JsonNode after = server.get("/v1/tenants/" + tenant + "/branches/main").ok();
+            assertThat(after.path("endpoint").path("state").asText()).as("refused before the endpoint stops")
+                    .isEqualTo("running");
+            assertThat(after.path("endpoint").path("uri").asText()).isEqualTo(main);
+            assertThat(Sql.queryLong(main, "postgres", "SELECT count(*) FROM t")).isEqualTo(200);
+            assertThat(server.refs(tenant)).containsExactly("main");
+        } finally {
+            tenants.stopEndpoint(tenant, "main");
+        }
+    }
 }
