@@ -9,7 +9,9 @@ import io.forkline.compute.postgres.PostgresInstallation;
 import io.forkline.compute.postgres.StockCluster;
 import io.forkline.pageserver.server.PageServer;
 import io.forkline.pageserver.tenant.TenantService;
+import io.forkline.storage.id.TimelineId;
 import io.forkline.storage.lsn.Lsn;
+import io.forkline.storage.store.PageStore;
 
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -22,8 +24,8 @@ import java.time.Duration;
  *
  * <ul>
  *   <li><b>forkline</b>: WAL bytes = {@code pg_current_wal_lsn()} after − before pgbench; time =
- *       from the start of pgbench until the branch's durable last record LSN
- *       ({@link TenantService#listBranches}) reaches the after-LSN. The compute commits
+ *       from the start of pgbench until the timeline's durable last record LSN
+ *       ({@link PageStore#lastRecordLsn}) covers the after-LSN ({@link Lsn#covers}). The compute commits
  *       synchronously (each commit waits for Forkline's fsync'd ingest).</li>
  *   <li><b>stock-fpi</b>: a plain cluster with the compute's settings minus Forkline
  *       ({@code wal_consistency_checking=all}, {@code wal_compression=lz4}, {@code fsync=off}, no
@@ -77,11 +79,12 @@ public final class WalIngestThroughput {
             TenantService tenants = server.tenants();
             tenants.createTenant("ingest");
             String main = tenants.startEndpoint("ingest", "main");
+            TimelineId mainTl = TimelineId.parse(tenants.branch("ingest", "main").timelineId());
             fpi = StockCluster.start(pg, dir.resolve("stock-fpi"), StockCluster::computeSettingsWithoutForkline);
             def = StockCluster.start(pg, dir.resolve("stock-default"), StockCluster::defaultWalSettings);
 
             for (int round = 1; round <= runs; round++) {
-                Load f = loadForkline(pg, tenants, main, scale);
+                Load f = loadForkline(pg, server.store(), mainTl, main, scale);
                 report(round, "forkline", f);
                 fSec.add(f.seconds());
                 fMbs.add(f.walMegabytesPerSecond());
@@ -135,11 +138,13 @@ public final class WalIngestThroughput {
     }
 
     /**
-     * Loads on the Forkline endpoint and waits until ingest has made the end LSN durable.
+     * Loads on the Forkline endpoint and waits until ingest has made the end LSN durable: polls
+     * {@code store.lastRecordLsn(timeline)} (the endpoint's timeline, resolved once) every 2 ms.
      *
      * @throws IllegalStateException when ingest does not reach the end LSN within 5 minutes
      */
-    static Load loadForkline(PostgresInstallation pg, TenantService tenants, String mainUri, int scale) throws Exception {
+    static Load loadForkline(PostgresInstallation pg, PageStore store, TimelineId timeline, String mainUri, int scale)
+            throws Exception {
         try (Connection c = BenchSql.connect(mainUri, "postgres")) {
             long before = BenchSql.currentWalLsn(c);
             long t0 = System.nanoTime();
@@ -147,7 +152,7 @@ public final class WalIngestThroughput {
             long after = BenchSql.currentWalLsn(c);
             long deadline = System.nanoTime() + INGEST_TIMEOUT.toNanos();
             long durable;
-            while (!reached(durable = durableLsn(tenants), after)) {
+            while (!Lsn.covers(durable = store.lastRecordLsn(timeline), after)) {
                 if (System.nanoTime() > deadline) {
                     throw new IllegalStateException("ingest reached only " + Lsn.format(durable) + " of " + Lsn.format(after)
                             + " within " + INGEST_TIMEOUT);
@@ -157,25 +162,6 @@ public final class WalIngestThroughput {
             long elapsed = System.nanoTime() - t0;
             return new Load(after - before, elapsed / 1e9, pgbenchNanos / 1e9);
         }
-    }
-
-    private static long durableLsn(TenantService tenants) {
-        return tenants.listBranches("ingest").stream().filter(b -> b.info().ref().equals("main")).findFirst()
-                .orElseThrow().lastRecordLsn();
-    }
-
-    /**
-     * Whether a durable last record LSN (a record's end) covers {@code target}, a write position:
-     * a record ending exactly on a page boundary puts the next position after that page's header
-     * (24 bytes, 40 at a segment start).
-     */
-    static boolean reached(long lastRecordLsn, long target) {
-        if (Long.compareUnsigned(lastRecordLsn, target) >= 0) {
-            return true;
-        }
-        long inPage = target % Lsn.WAL_PAGE_SIZE;
-        long header = target % Lsn.WAL_SEGMENT_SIZE == 40 ? 40 : 24;
-        return inPage == header && Long.compareUnsigned(lastRecordLsn, target - header) >= 0;
     }
 
     /** Loads on a stock cluster: seconds until pgbench exits. */

@@ -13,9 +13,20 @@ abstract class ApiCommand implements Runnable {
     @Spec
     CommandSpec spec;
 
-    /** The admin API client ({@code FORKLINE_URL} of the command line's environment). */
+    /** Made on first use, then reused: one HTTP client (and its connections) per command run. */
+    private AdminClient client;
+
+    /**
+     * The admin API client ({@code FORKLINE_URL} of the command line's environment); the same
+     * instance on every call of one run.
+     *
+     * @throws CliException when {@code FORKLINE_URL} is not an {@code http(s)://HOST[:PORT]} URL
+     */
     final AdminClient client() {
-        return Main.client(spec);
+        if (client == null) {
+            client = Main.client(spec);
+        }
+        return client;
     }
 
     /** Where the command prints its results (stdout, or what a test injected). */

@@ -3,6 +3,7 @@ package io.forkline.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.forkline.pageserver.backup.TarExtractor;
 import io.forkline.pageserver.backup.TarFormatException;
+import io.forkline.pageserver.size.SizeText;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -36,18 +37,6 @@ final class BackupCommand {
         return tenant.path() + "/backup-schedules";
     }
 
-    /** 1536 → "1.5 KiB". */
-    static String human(long bytes) {
-        String[] units = {"B", "KiB", "MiB", "GiB", "TiB"};
-        double v = bytes;
-        int u = 0;
-        while (v >= 1024 && u < units.length - 1) {
-            v /= 1024;
-            u++;
-        }
-        return u == 0 ? bytes + " B" : String.format("%.1f %s", v, units[u]);
-    }
-
     @Command(name = "create", description = "Take a manual backup of a branch at its last record LSN (at most 10 active per tenant).")
     static final class Create extends ApiCommand {
         @Mixin
@@ -68,7 +57,7 @@ final class BackupCommand {
             }
             JsonNode b = client().post(backups(tenant), body);
             out().println("backup " + b.path("id").asText() + " of " + b.path("branch").asText() + " at "
-                    + b.path("lsn").asText() + " " + b.path("status").asText() + " (" + human(b.path("size_bytes").asLong()) + ")");
+                    + b.path("lsn").asText() + " " + b.path("status").asText() + " (" + Table.bytes(b.path("size_bytes")) + ")");
         }
     }
 
@@ -94,7 +83,7 @@ final class BackupCommand {
                     "KIND", "SIZE", "CREATED", "EXPIRES", "LABEL");
             for (JsonNode b : arr) {
                 table.row(b.path("id").asText(), Table.text(b, "branch"), Table.text(b, "lsn"), b.path("status").asText(),
-                        b.path("kind").asText(), b.path("size_bytes").isNumber() ? human(b.path("size_bytes").asLong()) : "-",
+                        b.path("kind").asText(), Table.bytes(b.path("size_bytes")),
                         Table.text(b, "created_at"), Table.text(b, "expires_at"),
                         b.path("error").isTextual() ? "error: " + b.path("error").asText() : Table.text(b, "label"));
             }
@@ -141,7 +130,7 @@ final class BackupCommand {
             long size = client().download(backupPath(backup) + "/export", out);
             try {
                 TarExtractor.Result r = TarExtractor.verify(out);
-                out().println("backup " + backup.id + " exported to " + out + " (" + human(size) + ", " + r.files()
+                out().println("backup " + backup.id + " exported to " + out + " (" + SizeText.human(size) + ", " + r.files()
                         + " files; start it with: mkdir D && tar -xf " + out + " -C D && chmod 700 D && postgres -D D)");
             } catch (TarFormatException | IOException e) {
                 try {

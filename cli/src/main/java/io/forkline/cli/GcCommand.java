@@ -43,7 +43,7 @@ final class GcCommand {
             long removed = 0;
             long bytes = 0;
             for (JsonNode t : r.path("timelines")) {
-                String refs = t.path("refs").isEmpty() ? "(timeline " + t.path("timeline_id").asText().substring(0, 8) + ")"
+                String refs = t.path("refs").isEmpty() ? "(timeline " + shortId(t.path("timeline_id").asText("?")) + ")"
                         : joined(t.path("refs"));
                 if (!t.path("skipped").isNull() && !t.path("skipped").isMissingNode()) {
                     out().printf("%-24s skipped: %s%n", refs, t.path("skipped").asText());
@@ -56,6 +56,11 @@ final class GcCommand {
                 bytes += t.path("bytes_removed").asLong();
             }
             out().println("removed " + removed + " versions, " + bytes + " bytes");
+        }
+
+        /** The first 8 characters of a timeline id, or all of it when shorter (e.g. missing: "?"). */
+        static String shortId(String timelineId) {
+            return timelineId.length() > 8 ? timelineId.substring(0, 8) : timelineId;
         }
 
         private static String joined(JsonNode arr) {

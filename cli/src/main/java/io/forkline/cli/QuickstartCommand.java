@@ -3,9 +3,12 @@ package io.forkline.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.forkline.compute.postgres.PostgresInstallation;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 import java.io.IOException;
+import java.io.PrintWriter;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
@@ -46,13 +49,22 @@ final class QuickstartCommand implements Callable<Integer> {
     @Option(names = "--data-dir", description = "data directory, emptied first (default: ${DEFAULT-VALUE})", defaultValue = ".forkline/quickstart")
     Path dataDir;
 
+    @Spec
+    CommandSpec spec;
+
     private int step;
     private static final int STEPS = 10;
+    /** Progress and results: the command line's writer (stdout, or what a test injected). */
+    private PrintWriter out;
 
     @Override
     public Integer call() throws Exception {
+        out = Main.out(spec);
         if (scale < 1) {
             throw new CliException("invalid --scale " + scale + ": expected at least 1");
+        }
+        if (port < 1 || port > 65535) {
+            throw new CliException("invalid --port " + port + ": expected 1..65535");
         }
         PostgresInstallation pg = PostgresInstallation.detect();
         portFree(port);
@@ -74,7 +86,7 @@ final class QuickstartCommand implements Callable<Integer> {
             Thread.sleep(20);
             Instant t = Instant.now().truncatedTo(ChronoUnit.MILLIS);
             Thread.sleep(20);
-            System.out.println("      T = " + t + "; pgbench_accounts has " + before + " rows");
+            out.println("      T = " + t + "; pgbench_accounts has " + before + " rows");
             step("the accident: DELETE half of pgbench_accounts", () -> execute(mainUri,
                     "DELETE FROM pgbench_accounts WHERE aid % 2 = 0"));
             step("create branch before-accident --at " + t, () -> api.post(AdminClient.branchesPath("demo"),
@@ -82,15 +94,15 @@ final class QuickstartCommand implements Callable<Integer> {
             String branchUri = step("start endpoint before-accident", () -> startEndpoint(api, "before-accident"));
             long mainCount = step("count rows on main", () -> count(mainUri));
             long branchCount = step("count rows on before-accident", () -> count(branchUri));
-            System.out.println();
-            System.out.printf("main             %,10d rows  %s%n", mainCount, mainUri);
-            System.out.printf("before-accident  %,10d rows  %s%n", branchCount, branchUri);
+            out.println();
+            out.printf("main             %,10d rows  %s%n", mainCount, mainUri);
+            out.printf("before-accident  %,10d rows  %s%n", branchCount, branchUri);
             long expectedAfter = before - before / 2;
             ok = branchCount == before && mainCount == expectedAfter;
-            System.out.println(ok ? "OK: the branch holds the data as of T, main holds the data after the accident"
+            out.println(ok ? "OK: the branch holds the data as of T, main holds the data after the accident"
                     : "FAILED: expected " + before + " rows on before-accident and " + expectedAfter + " on main");
             if (keep) {
-                System.out.println("kept running: server pid " + server.pid() + " (FORKLINE_URL=http://127.0.0.1:" + port
+                out.println("kept running: server pid " + server.pid() + " (FORKLINE_URL=http://127.0.0.1:" + port
                         + "); stop it with: kill " + server.pid());
             }
             return ok ? 0 : 1;
@@ -166,16 +178,16 @@ final class QuickstartCommand implements Callable<Integer> {
 
     private <T> T step(String what, Step<T> body) throws Exception {
         step++;
-        System.out.printf("[%2d/%d] %s ...%n", step, STEPS, what);
-        System.out.flush();
+        out.printf("[%2d/%d] %s ...%n", step, STEPS, what);
+        out.flush();
         long t0 = System.nanoTime();
         T result = body.run();
-        System.out.printf("       done in %.1f s%n", (System.nanoTime() - t0) / 1e9);
+        out.printf("       done in %.1f s%n", (System.nanoTime() - t0) / 1e9);
         return result;
     }
 
     private void stepQuiet(String what, Process server) {
-        System.out.printf("[--] %s ...%n", what);
+        out.printf("[--] %s ...%n", what);
         server.destroy();
         try {
             if (!server.waitFor(90, java.util.concurrent.TimeUnit.SECONDS)) {

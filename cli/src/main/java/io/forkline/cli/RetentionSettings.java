@@ -1,6 +1,8 @@
 package io.forkline.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.forkline.pageserver.retention.ByteSizeText;
+import io.forkline.pageserver.retention.IntervalText;
 
 import java.util.Iterator;
 import java.util.Map;
@@ -15,6 +17,32 @@ final class RetentionSettings {
     static final Set<String> KEYS = Set.of("pitr_interval", "gc_horizon");
 
     private RetentionSettings() {
+    }
+
+    /**
+     * Checks the retention values as the server will ({@link IntervalText#parse} for
+     * {@code pitr_interval}, {@link ByteSizeText#parse} for {@code gc_horizon}; {@code null}, a reset
+     * to the default, is always valid), so that a bad value is refused before any setting is sent.
+     *
+     * @param retention retention key → text value or {@code null}, as {@link #split} left them
+     * @throws CliException naming the key and the bad value
+     */
+    static void validate(Map<String, Object> retention) {
+        for (Map.Entry<String, Object> e : retention.entrySet()) {
+            if (e.getValue() == null) {
+                continue;
+            }
+            String v = e.getValue().toString();
+            try {
+                if (e.getKey().equals("pitr_interval")) {
+                    IntervalText.parse(v);
+                } else {
+                    ByteSizeText.parse(v);
+                }
+            } catch (IllegalArgumentException ex) {
+                throw new CliException(e.getKey() + ": " + ex.getMessage());
+            }
+        }
     }
 
     /** Moves the retention keys of {@code all} into {@code retention}. */

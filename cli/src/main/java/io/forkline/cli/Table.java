@@ -1,6 +1,7 @@
 package io.forkline.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.forkline.pageserver.size.SizeText;
 
 import java.io.PrintWriter;
 
@@ -30,8 +31,14 @@ final class Table {
         return v.isMissingNode() || v.isNull() ? "-" : v.asText();
     }
 
-    /** "12.3 MB" / "1.5 GB", or "-" when the server did not report it. */
+    /**
+     * A byte count for people ({@link SizeText#human}: "12.3 MB" / "1.5 GB", MB = 2^20 bytes,
+     * locale-independent), or "-" when the server did not report it ({@code n} missing, null or not a
+     * number).
+     *
+     * @throws IllegalArgumentException when the number is negative
+     */
     static String bytes(JsonNode n) {
-        return n.isNumber() ? io.forkline.pageserver.size.SizeText.human(n.asLong()) : "-";
+        return n.isNumber() ? SizeText.human(n.asLong()) : "-";
     }
 }

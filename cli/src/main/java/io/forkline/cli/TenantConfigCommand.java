@@ -11,10 +11,13 @@ import java.util.Map;
 
 /**
  * {@code forkline tenant config NAME [KEY=VALUE ...] [--json]}: shows a tenant's limits and usage,
- * after setting the given keys ({@code max_branches}, {@code max_running_endpoints}; an empty value,
- * {@code KEY=}, returns a key to the server default).
+ * after setting the given keys ({@code max_branches}, {@code max_running_endpoints} through
+ * {@code /config}; {@code pitr_interval}, {@code gc_horizon} through {@code /retention}; an empty
+ * value, {@code KEY=}, returns a key to the server default). Retention values are checked before
+ * anything is sent, so a bad one changes nothing; the limits are posted first, so a limit the server
+ * refuses leaves retention unchanged too.
  */
-@Command(name = "config", description = "Show or set a tenant's settings: max_branches=N max_running_endpoints=M.")
+@Command(name = "config", description = "Show or set a tenant's settings: max_branches=N max_running_endpoints=M pitr_interval=7d gc_horizon=64MB.")
 final class TenantConfigCommand extends ApiCommand {
     /** The columns of the settings table; {@link RetentionSettings#print} adds its rows in the same. */
     static final String FORMAT = "%-24s %-8s %-8s %s%n";
@@ -46,6 +49,8 @@ final class TenantConfigCommand extends ApiCommand {
                 body.put(kv.substring(0, eq).strip(), v.isEmpty() ? null : v);
             }
             RetentionSettings.split(body, retention);
+            // a bad retention value must change nothing: refuse it before the limits are posted
+            RetentionSettings.validate(retention);
             r = body.isEmpty() ? client().get(path) : client().post(path, body);
         }
         JsonNode ret = RetentionSettings.apply(client(), name, retention);

@@ -9,6 +9,7 @@ import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -45,8 +46,16 @@ class BackupCliIT {
 
     @Test
     void backupsSchedulesExportAndImport() throws Exception {
-        CliResult c = cli("backup", "create", "--tenant", "bk", "--label", "first").ok();
-        assertThat(c.out()).matches("backup bk-[0-9a-f]{8} of main at [0-9A-F]+/[0-9A-F]+ completed \\([0-9.]+ MiB\\)\\R");
+        // sizes print the same whatever the locale (SizeText: MB = 2^20 bytes, a '.' decimal point)
+        Locale locale = Locale.getDefault();
+        CliResult c;
+        try {
+            Locale.setDefault(Locale.GERMANY);
+            c = cli("backup", "create", "--tenant", "bk", "--label", "first").ok();
+        } finally {
+            Locale.setDefault(locale);
+        }
+        assertThat(c.out()).matches("backup bk-[0-9a-f]{8} of main at [0-9A-F]+/[0-9A-F]+ completed \\([0-9]+\\.[0-9] MB\\)\\R");
         String id = c.out().split(" ")[1];
         cli("backup", "create", "--tenant", "bk", "--branch", "dev").ok();
 

@@ -2,6 +2,7 @@ package io.forkline.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.forkline.compute.endpoint.ComputeProcess;
 import io.forkline.pageserver.testing.Sql;
 import io.forkline.pageserver.testing.TestServer;
 import org.junit.jupiter.api.AfterAll;
@@ -9,7 +10,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
@@ -39,7 +39,7 @@ class CliIT {
 
     @BeforeAll
     static void start() throws Exception {
-        server = TestServer.start("cli", TestServer.Option.DELETE_ON_CLOSE);
+        server = TestServer.start("cli");
         env = Map.of("FORKLINE_URL", server.url());
         CliResult r = cli("tenant", "create", TENANT).ok();
         assertThat(r.out()).matches("tenant cli created \\(initdb at " + LSN + "\\)\\R");
@@ -390,14 +390,109 @@ class CliIT {
         assertThat(refs()).doesNotContain("ci-cli", "ci-cli/child");
     }
 
+    // ------------------------------------------------------------------ retention, GC, leases
+
+    @Test
+    void retentionSettingsAreSetShownAndResetAndABadValueChangesNothing() throws IOException {
+        try {
+            CliResult set = cli("tenant", "config", TENANT, "pitr_interval=1h", "gc_horizon=0").ok();
+            assertThat(set.out().lines()).anyMatch(l -> l.matches("pitr_interval\\s+1h\\s+-\\s+tenant"))
+                    .anyMatch(l -> l.matches("gc_horizon\\s+0\\s+-\\s+tenant"));
+            JsonNode cfg = JSON.readTree(cli("tenant", "config", TENANT, "--json").ok().out());
+            assertThat(cfg.path("retention").path("pitr_interval_seconds").asLong()).isEqualTo(3600);
+            assertThat(cfg.path("retention").path("gc_horizon_bytes").asLong()).isZero();
+
+            // a bad retention value is refused before anything is sent: the limit beside it stays unset
+            assertThat(cli("tenant", "config", TENANT, "max_branches=7", "pitr_interval=3x").errorLine(1))
+                    .contains("pitr_interval").contains("'3x'");
+            assertThat(cli("tenant", "config", TENANT, "max_branches=7", "gc_horizon=64XB").errorLine(1))
+                    .contains("gc_horizon").contains("'64XB'");
+            JsonNode unchanged = JSON.readTree(cli("tenant", "config", TENANT, "--json").ok().out());
+            assertThat(unchanged.path("config").has("max_branches")).as("%s", unchanged).isFalse();
+            assertThat(unchanged.path("limits").path("max_branches").asInt()).isEqualTo(50);
+            assertThat(unchanged.path("retention").path("pitr_interval_seconds").asLong()).isEqualTo(3600);
+        } finally {
+            cli("tenant", "config", TENANT, "pitr_interval=", "gc_horizon=").ok();
+        }
+        JsonNode reset = JSON.readTree(cli("tenant", "config", TENANT, "--json").ok().out()).path("retention");
+        assertThat(reset.path("source").path("pitr_interval").asText()).isEqualTo("default");
+        assertThat(reset.path("source").path("gc_horizon").asText()).isEqualTo("default");
+    }
+
+    @Test
+    void gcRunReportsEveryTimelineAndOneBranch() throws IOException {
+        // default retention keeps all of this tenant's recent history: GC examines, removes nothing
+        CliResult text = cli("gc", "run", "--tenant", TENANT).ok();
+        List<String> lines = text.out().lines().toList();
+        assertThat(lines.get(0)).startsWith("BRANCH").contains("CUTOFF").contains("REMOVED");
+        assertThat(lines).anyMatch(l -> l.startsWith("main ") && l.matches("main\\s+" + LSN + "\\s+" + LSN + "\\s+\\d+\\s+0\\s+0\\s+\\d+"));
+        assertThat(lines.get(lines.size() - 1)).isEqualTo("removed 0 versions, 0 bytes");
+
+        JsonNode one = JSON.readTree(cli("gc", "run", "--tenant", TENANT, "--branch", "main", "--json").ok().out());
+        assertThat(one.path("tenant").asText()).isEqualTo(TENANT);
+        assertThat(one.path("timelines")).hasSize(1);
+        JsonNode t = one.path("timelines").get(0);
+        assertThat(t.path("refs").get(0).asText()).isEqualTo("main");
+        assertThat(t.path("timeline_id").asText()).isEqualTo(branch("main").path("timeline_id").asText());
+        assertThat(t.path("versions_examined").asLong()).isPositive();
+        assertThat(t.path("versions_removed").asLong()).isZero();
+
+        assertThat(cli("gc", "run", "--tenant", TENANT, "--branch", "nosuch-gc").errorLine(1)).contains("'nosuch-gc'");
+        assertThat(GcCommand.Run.shortId("0123456789abcdef")).isEqualTo("01234567");
+        assertThat(GcCommand.Run.shortId("?")).isEqualTo("?");
+    }
+
+    @Test
+    void leasesAreCreatedListedAndReleasedByTheirPercentEncodedLsn() throws IOException {
+        cli("branch", "create", "leased", "--tenant", TENANT).ok();
+        String lsn = branch("leased").path("last_record_lsn").asText();
+        assertThat(lsn).contains("/"); // the DELETE route carries it percent-encoded: 0%2F16B3748
+        try {
+            CliResult created = cli("lease", "create", "leased", "--tenant", TENANT, "--lsn", lsn, "--ttl", "30m").ok();
+            assertThat(created.out()).startsWith("lease on leased at " + lsn + " until ");
+            String[] words = created.out().strip().split(" ");
+            String expires = words[words.length - 1];
+            assertThat(Instant.parse(expires)).isBetween(Instant.now().plusSeconds(25 * 60), Instant.now().plusSeconds(31 * 60));
+
+            JsonNode leases = JSON.readTree(cli("lease", "list", "leased", "--tenant", TENANT, "--json").ok().out());
+            assertThat(leases).hasSize(1);
+            assertThat(leases.get(0).path("lsn").asText()).isEqualTo(lsn);
+            assertThat(leases.get(0).path("expires_at").asText()).isEqualTo(expires);
+            List<String> table = cli("lease", "list", "leased", "--tenant", TENANT).ok().out().lines().toList();
+            assertThat(table).hasSize(2);
+            assertThat(table.get(0)).startsWith("LSN").contains("EXPIRES");
+            assertThat(table.get(1)).startsWith(lsn + " ");
+
+            assertThat(cli("lease", "create", "leased", "--tenant", TENANT, "--lsn", "x/y").errorLine(1)).contains("'x/y'");
+            assertThat(cli("lease", "create", "leased", "--tenant", TENANT, "--lsn", lsn, "--ttl", "31d").errorLine(1))
+                    .contains("31d");
+
+            assertThat(cli("lease", "delete", "leased", "--tenant", TENANT, "--lsn", lsn).ok().out())
+                    .isEqualTo("lease on leased at " + lsn + " released" + System.lineSeparator());
+            assertThat(JSON.readTree(cli("lease", "list", "leased", "--tenant", TENANT, "--json").ok().out())).isEmpty();
+            assertThat(cli("lease", "delete", "leased", "--tenant", TENANT, "--lsn", lsn).errorLine(1))
+                    .contains("no active lease").contains(lsn);
+        } finally {
+            cli("lease", "delete", "leased", "--tenant", TENANT, "--lsn", lsn);
+            cli("branch", "delete", "leased", "--tenant", TENANT).ok();
+        }
+    }
+
+    // ------------------------------------------------------------------ quickstart
+
+    @Test
+    void quickstartRefusesAPortOutOfRangeBeforeDoingAnything() {
+        for (String port : List.of("0", "65536", "-1")) {
+            assertThat(cli("quickstart", "--port", port).errorLine(1))
+                    .isEqualTo("forkline: invalid --port " + port + ": expected 1..65535");
+        }
+    }
+
     // ------------------------------------------------------------------ the server URL
 
     @Test
     void unreachableServerIsOneClearLine() throws IOException {
-        int port;
-        try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort();
-        }
+        int port = ComputeProcess.freePort();
         String url = "http://127.0.0.1:" + port;
         assertThat(cli(Map.of("FORKLINE_URL", url), "tenant", "list").errorLine(1)).contains("cannot reach").contains(url);
     }

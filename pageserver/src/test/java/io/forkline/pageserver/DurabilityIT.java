@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.forkline.compute.endpoint.ComputeProcess;
 import io.forkline.pageserver.server.PageServerMain;
 import io.forkline.pageserver.testing.Sql;
+import io.forkline.pageserver.testing.TestData;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -36,13 +37,24 @@ class DurabilityIT {
     private final ObjectMapper json = new ObjectMapper();
     private Process server;
     private int port;
+    /** The server's data directory; its log is the sibling {@code <dir>.log}. */
+    private Path dir;
 
+    /** Stops the server (SIGTERM: it stops its computes), then deletes its data and log (see {@link TestData}). */
     @AfterEach
     void tearDown() throws Exception {
         if (server != null && server.isAlive()) {
             server.destroy();
             server.waitFor();
         }
+        if (dir != null) {
+            TestData.deleteUnlessKept(dir);
+            TestData.deleteUnlessKept(log(dir));
+        }
+    }
+
+    private static Path log(Path dir) {
+        return dir.resolveSibling(dir.getFileName() + ".log");
     }
 
     private Process startServer(Path dir) throws Exception {
@@ -50,7 +62,7 @@ class DurabilityIT {
                 "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
                 PageServerMain.class.getName(), dir.toString(), Integer.toString(port)));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolveSibling(dir.getFileName() + ".log").toFile()))
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log(dir).toFile()))
                 .start();
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         while (System.nanoTime() < deadline) {
@@ -76,7 +88,7 @@ class DurabilityIT {
 
     @Test
     void everyAcknowledgedCommitSurvivesKill9() throws Exception {
-        Path dir = Path.of("target", "it", "durability-" + System.nanoTime()).toAbsolutePath();
+        dir = TestData.newDirectory("durability");
         java.nio.file.Files.createDirectories(dir.getParent());
         port = ComputeProcess.freePort();
         server = startServer(dir);

@@ -58,6 +58,10 @@ public final class BranchCostMeasurement {
     private record Own(long physical, long stored, long versions, long keys) {
     }
 
+    /** What one variant's update did, before GC: rows, WAL bytes, seconds, the branch's logical size (bytes). */
+    private record Update(long rows, long walBytes, double seconds, long logical) {
+    }
+
     /** One variant's numbers. */
     private record Variant(String name, String where, long rowsUpdated, long walBytes, double seconds, Own before,
                            Own afterGc, long logical) {
@@ -94,7 +98,7 @@ public final class BranchCostMeasurement {
             Map<String, String> where = new LinkedHashMap<>();
             where.put("scattered", "aid % 100 = 0");
             where.put("clustered", "aid <= " + accounts / 100);
-            Map<String, long[]> raw = new LinkedHashMap<>();
+            Map<String, Update> updates = new LinkedHashMap<>();
             Map<String, Own> before = new LinkedHashMap<>();
             for (Map.Entry<String, String> w : where.entrySet()) {
                 String ref = w.getKey();
@@ -116,8 +120,7 @@ public final class BranchCostMeasurement {
                 tenants.stopEndpoint(TENANT, ref);
                 store.compactTimeline(tl);
                 before.put(ref, own(store, tl));
-                raw.put(ref, new long[]{rows, walEnd - walStart, Double.doubleToLongBits(seconds),
-                        sizes.logicalSize(tl)});
+                updates.put(ref, new Update(rows, walEnd - walStart, seconds, sizes.logicalSize(tl)));
                 System.out.printf("%s: %d rows updated in %.1f s, %.1f MB of WAL%n", ref, rows, seconds,
                         (walEnd - walStart) / 1e6);
             }
@@ -130,9 +133,9 @@ public final class BranchCostMeasurement {
                 TimelineId tl = TimelineId.parse(tenants.branch(TENANT, ref).timelineId());
                 List<TimelineGcReport> gc = retention.collect(TENANT, ref);
                 store.compactTimeline(tl);
-                long[] r = raw.get(ref);
-                variants.add(new Variant(ref, w.getValue(), r[0], r[1], Double.longBitsToDouble(r[2]), before.get(ref),
-                        own(store, tl), r[3]));
+                Update u = updates.get(ref);
+                variants.add(new Variant(ref, w.getValue(), u.rows(), u.walBytes(), u.seconds(), before.get(ref),
+                        own(store, tl), u.logical()));
                 System.out.printf("%s: GC removed %d versions (%.1f MB)%n", ref, gc.get(0).versionsRemoved(),
                         gc.get(0).bytesRemoved() / 1e6);
             }
@@ -164,6 +167,12 @@ public final class BranchCostMeasurement {
         }
     }
 
+    /**
+     * Waits until {@code tl}'s last record LSN covers the compute's {@code pg_current_wal_insert_lsn()}
+     * ({@link Lsn#covers}: reached, or only a WAL page header short of it).
+     *
+     * @throws IllegalStateException when ingest does not get there within 10 minutes
+     */
     private static void awaitIngested(String uri, PageStore store, TimelineId tl) throws Exception {
         long lsn;
         try (Connection c = BenchSql.connect(uri, "postgres")) {
@@ -172,7 +181,7 @@ public final class BranchCostMeasurement {
             lsn = Lsn.parse(rs.getString(1));
         }
         long deadline = System.nanoTime() + INGEST_TIMEOUT.toNanos();
-        while (Long.compareUnsigned(store.lastRecordLsn(tl), lsn) < 0) {
+        while (!Lsn.covers(store.lastRecordLsn(tl), lsn)) {
             if (System.nanoTime() > deadline) {
                 throw new IllegalStateException("timeline " + tl + " did not ingest up to " + Lsn.format(lsn) + " within "
                         + INGEST_TIMEOUT + " (at " + Lsn.format(store.lastRecordLsn(tl)) + ")");

@@ -1,5 +1,6 @@
 package io.forkline.storage.store;
 
+import io.forkline.bench.BenchDirectory;
 import io.forkline.storage.id.TenantId;
 import io.forkline.storage.id.TimelineId;
 import io.forkline.storage.key.Key;
@@ -24,10 +25,8 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
-import java.util.Comparator;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 /**
  * GetPage@LSN on the page store ({@link PageStore#get}), one thread, warm cache. Score: pages read
@@ -125,11 +124,10 @@ public class GetPageBenchmark {
     /** Closes the store and deletes its directory. */
     @TearDown(Level.Trial)
     public void tearDown() throws IOException {
-        store.close();
-        try (Stream<Path> s = Files.walk(dir)) {
-            for (Path p : (Iterable<Path>) s.sorted(Comparator.reverseOrder())::iterator) {
-                Files.deleteIfExists(p);
-            }
+        try {
+            store.close();
+        } finally {
+            BenchDirectory.delete(dir);
         }
     }
 

@@ -42,7 +42,7 @@ class AdminApiIT {
 
     @BeforeAll
     static void start() throws Exception {
-        server = TestServer.start("admin-api", CLOCK, TestServer.Option.DELETE_ON_CLOSE);
+        server = TestServer.start("admin-api", CLOCK);
         assertThat(server.post("/v1/tenants", "{\"name\":\"" + TENANT + "\"}").status()).isEqualTo(201);
         Response ep = server.post(BRANCHES + "/main/endpoint/start", "");
         assertThat(ep.status()).isEqualTo(200);

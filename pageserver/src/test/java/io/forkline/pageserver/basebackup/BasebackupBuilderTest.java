@@ -13,6 +13,7 @@ import io.forkline.wal.xlog.CheckPoint;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -22,7 +23,6 @@ import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.Arrays;
-import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -36,14 +36,14 @@ class BasebackupBuilderTest {
     private static final TenantId TENANT = new TenantId("synthetic");
     private static final int DB = 16384;
 
-    private Path dir;
+    /** The store and the written directories; JUnit deletes it after each test. */
+    @TempDir
+    Path dir;
     private PageStore store;
     private TimelineId tl;
 
     @BeforeEach
     void setUp() throws Exception {
-        dir = Path.of("target", "it", "bbsynthetic-" + UUID.randomUUID().toString().substring(0, 8)).toAbsolutePath();
-        Files.createDirectories(dir);
         store = PageStore.open(dir.resolve("store"));
         tl = TimelineId.generate();
         store.createTimeline(new TimelineMetadata(tl, TENANT, null, 0, 100, 15, Instant.EPOCH));

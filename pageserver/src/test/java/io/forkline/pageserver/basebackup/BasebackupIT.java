@@ -34,9 +34,9 @@ class BasebackupIT {
     private PgTestCluster cluster;
 
     @AfterEach
-    void stopPostgres() {
+    void stopPostgresAndDeleteData() {
         if (cluster != null) {
-            cluster.stop();
+            cluster.close();
         }
     }
 

@@ -2,6 +2,7 @@ package io.forkline.pageserver.basebackup;
 
 import io.forkline.storage.lsn.Lsn;
 import io.forkline.wal.xlog.CheckPoint;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
@@ -14,10 +15,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /** Parses a real initdb pg_control and compares every field with what {@code pg_controldata} prints. */
 class ControlFileDataIT {
+    /** initdb's scratch directory; closed (postgres stopped, directory deleted) after each test. */
+    private PgTestCluster cluster;
+
+    @AfterEach
+    void deleteData() {
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
 
     @Test
     void parsesRealPgControlLikePgControldataAndWritesItBackIdentically() throws Exception {
-        PgTestCluster cluster = new PgTestCluster("controlfile");
+        cluster = new PgTestCluster("controlfile");
         Path dir = cluster.initdb("data");
         byte[] raw = Files.readAllBytes(dir.resolve("global/pg_control"));
         Map<String, String> pd = controldata(cluster.run("pg_controldata", dir.toString()));

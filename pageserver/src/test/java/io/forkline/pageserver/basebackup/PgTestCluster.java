@@ -1,10 +1,11 @@
 package io.forkline.pageserver.basebackup;
 
+import io.forkline.compute.endpoint.ComputeProcess;
 import io.forkline.compute.postgres.PostgresInstallation;
+import io.forkline.pageserver.testing.TestData;
 import org.awaitility.Awaitility;
 
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -12,14 +13,15 @@ import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
-import java.util.UUID;
 
 /**
  * Test helper: a scratch directory under {@code pageserver/target/it}, {@code initdb}, and a stock
  * {@code postgres} started on a free port with its socket inside the scratch directory. Always
- * {@link #stop()} (idempotent) in a finally / AfterAll.
+ * {@link #close()} it (try-with-resources, or a finally / AfterEach): that stops postgres and deletes
+ * the scratch directory (kept with {@code -Dforkline.keepTestData=true}, see {@link TestData}).
+ * {@link #stop()} only stops postgres, so the test can start it again on the same data.
  */
-public final class PgTestCluster {
+public final class PgTestCluster implements AutoCloseable {
     public final PostgresInstallation pg = PostgresInstallation.detect();
     public final Path root;
     private Process postgres;
@@ -27,7 +29,7 @@ public final class PgTestCluster {
     private int port;
 
     public PgTestCluster(String name) {
-        root = Path.of("target", "it", name + "-" + UUID.randomUUID().toString().substring(0, 8)).toAbsolutePath();
+        root = TestData.newDirectory(name);
         pg.prepareDirectory(root);
     }
 
@@ -48,7 +50,7 @@ public final class PgTestCluster {
         if (postgres != null) {
             throw new IllegalStateException("already running on " + runningDir);
         }
-        port = freePort();
+        port = ComputeProcess.freePort();
         Path sock = root.resolve("sock");
         pg.prepareDirectory(sock);
         List<String> cmd = pg.command("postgres", "-D", dataDir.toString(), "-p", Integer.toString(port), "-k",
@@ -95,9 +97,15 @@ public final class PgTestCluster {
         }
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
+    /**
+     * Stops postgres ({@link #stop()}), then deletes {@link #root} and everything under it unless
+     * {@link TestData#keep()}. Idempotent.
+     *
+     * @throws java.io.UncheckedIOException when the directory cannot be deleted
+     */
+    @Override
+    public void close() {
+        stop();
+        TestData.deleteUnlessKept(root);
     }
 }

@@ -11,6 +11,7 @@ import io.forkline.storage.key.RelTag;
 import io.forkline.storage.lsn.Lsn;
 import io.forkline.storage.store.PageStore;
 import io.forkline.storage.timeline.TimelineMetadata;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
@@ -24,10 +25,19 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /** Imports a real initdb directory and checks the stored keys against the files and pg_waldump. */
 class InitdbImporterIT {
+    /** initdb's scratch directory; closed (postgres stopped, directory deleted) after each test. */
+    private PgTestCluster cluster;
+
+    @AfterEach
+    void deleteData() {
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
 
     @Test
     void importsInitdbDirectoryAtTheEndOfItsShutdownCheckpoint() throws Exception {
-        PgTestCluster cluster = new PgTestCluster("importer");
+        cluster = new PgTestCluster("importer");
         Path data = cluster.initdb("data");
         ControlFileData control = ControlFileData.parse(Files.readAllBytes(data.resolve("global/pg_control")));
 
@@ -95,7 +105,7 @@ class InitdbImporterIT {
 
     @Test
     void refusesADirectoryThatIsNotShutDown() throws Exception {
-        PgTestCluster cluster = new PgTestCluster("importer-bad");
+        cluster = new PgTestCluster("importer-bad");
         Path data = cluster.initdb("data");
         byte[] raw = Files.readAllBytes(data.resolve("global/pg_control"));
         raw[100] ^= 1; // inside checkPointCopy: CRC no longer matches

@@ -9,6 +9,7 @@ import io.forkline.storage.timeline.TimelineMetadata;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -23,12 +24,14 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class CutoffTest {
     private static final long START = 0x1000;
+    @TempDir
+    Path dir;
     private PageStore store;
     private TimelineMetadata md;
 
     @BeforeEach
     void open() {
-        store = PageStore.open(Path.of("target", "it", "cutoff-" + System.nanoTime()).toAbsolutePath());
+        store = PageStore.open(dir.resolve("store"));
         TimelineId tl = TimelineId.generate();
         md = new TimelineMetadata(tl, new TenantId("t"), null, 0, START, 15, Instant.EPOCH);
         store.createTimeline(md);

@@ -6,7 +6,10 @@ import io.forkline.pageserver.backup.BackupService;
 import io.forkline.pageserver.retention.GcSettings;
 import io.forkline.pageserver.server.PageServer;
 import io.forkline.pageserver.tenant.TenantService;
+import io.forkline.storage.id.TimelineId;
+import io.forkline.storage.lsn.Lsn;
 import io.forkline.storage.store.PageStore;
+import org.awaitility.Awaitility;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -16,14 +19,12 @@ import java.net.http.HttpHeaders;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.EnumSet;
 import java.util.List;
-import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -32,7 +33,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  *
  * <p>The data directory is {@code target/it/<name>-<nanoTime>} under the module (the
  * {@code postgres} user can traverse it; see {@code PostgresInstallation.prepareDirectory}); the
- * admin API listens on a free port of 127.0.0.1. A test class starts one in its {@code BeforeAll}
+ * admin API listens on a free port of 127.0.0.1. {@link #close()} deletes the data directory unless
+ * the test asked for {@link Option#KEEP_DATA} or the run sets {@code -Dforkline.keepTestData=true}
+ * ({@link TestData#KEEP_PROPERTY}). A test class starts one in its {@code BeforeAll}
  * ({@code server = TestServer.start("sizes", Option.NO_BACKGROUND_GC)}), closes it in its
  * {@code AfterAll}, and talks to it with {@link #get}, {@link #post} etc., e.g.
  * {@code server.post("/v1/tenants", "{\"name\":\"t\"}").expect(201)}.
@@ -47,14 +50,19 @@ public final class TestServer implements AutoCloseable {
          * on close): GC runs only when the test asks for it.
          */
         NO_BACKGROUND_GC,
-        /** {@link #close()} deletes the data directory once the server has stopped. */
-        DELETE_ON_CLOSE
+        /**
+         * {@link #close()} keeps the data directory (by default it deletes it unless
+         * {@link TestData#keep()}); for a test that inspects the files after the server stopped.
+         */
+        KEEP_DATA
     }
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     /** Long enough for an endpoint start or a reset of a running one on the 2-core machine. */
     private static final Duration REQUEST_TIMEOUT = Duration.ofMinutes(2);
+    /** How long {@link #awaitIngested} waits; ingest of a few MB takes well under a second. */
+    private static final Duration INGEST_TIMEOUT = Duration.ofSeconds(30);
 
     private final PageServer server;
     private final Path dir;
@@ -83,7 +91,7 @@ public final class TestServer implements AutoCloseable {
     public static TestServer start(String name, Clock clock, Option... options) throws IOException {
         EnumSet<Option> set = EnumSet.noneOf(Option.class);
         set.addAll(List.of(options));
-        Path dir = Path.of("target", "it", name + "-" + System.nanoTime()).toAbsolutePath();
+        Path dir = TestData.newDirectory(name);
         if (set.contains(Option.NO_BACKGROUND_GC)) {
             System.setProperty(GcSettings.INTERVAL_PROPERTY, "0");
         }
@@ -130,6 +138,27 @@ public final class TestServer implements AutoCloseable {
     /** {@code http://127.0.0.1:PORT}, the admin API's base URL (also what {@code FORKLINE_URL} takes). */
     public String url() {
         return url;
+    }
+
+    /**
+     * Waits until this server's store has ingested everything the compute at {@code uri} wrote so
+     * far: reads the compute's {@code pg_current_wal_insert_lsn()} once, then polls
+     * {@link PageStore#lastRecordLsn} of {@code timeline} every 10 ms until it covers that position
+     * ({@link Lsn#covers}: when the last record ends exactly on a WAL page boundary, the insert
+     * position lies after the next page's header, which no ingested record end ever reaches).
+     *
+     * @param timeline the compute's timeline
+     * @param uri      the compute's libpq URI, e.g. {@code postgresql://postgres@127.0.0.1:PORT/postgres}
+     * @return the insert position waited for (WAL byte position)
+     * @throws SQLException when the compute cannot be queried
+     * @throws org.awaitility.core.ConditionTimeoutException when ingest does not cover it within 30 s
+     */
+    public long awaitIngested(TimelineId timeline, String uri) throws SQLException {
+        long insert = Lsn.parse(Sql.queryString(uri, "postgres", "SELECT pg_current_wal_insert_lsn()"));
+        Awaitility.await("ingest of " + timeline + " up to " + Lsn.format(insert)).atMost(INGEST_TIMEOUT)
+                .pollInterval(Duration.ofMillis(10))
+                .until(() -> Lsn.covers(server.store().lastRecordLsn(timeline), insert));
+        return insert;
     }
 
     // ------------------------------------------------------------------ HTTP
@@ -198,8 +227,8 @@ public final class TestServer implements AutoCloseable {
     }
 
     /**
-     * Stops the server; then, with {@link Option#DELETE_ON_CLOSE}, deletes its data directory, and
-     * with {@link Option#NO_BACKGROUND_GC}, clears the GC interval property.
+     * Stops the server; with {@link Option#NO_BACKGROUND_GC}, clears the GC interval property; then
+     * deletes the data directory unless {@link Option#KEEP_DATA} or {@link TestData#keep()}.
      *
      * @throws UncheckedIOException when the directory cannot be deleted
      */
@@ -212,14 +241,8 @@ public final class TestServer implements AutoCloseable {
                 System.clearProperty(GcSettings.INTERVAL_PROPERTY);
             }
         }
-        if (options.contains(Option.DELETE_ON_CLOSE) && Files.isDirectory(dir)) {
-            try (Stream<Path> s = Files.walk(dir)) {
-                for (Path p : (Iterable<Path>) s.sorted(Comparator.reverseOrder())::iterator) {
-                    Files.deleteIfExists(p);
-                }
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot delete " + dir, e);
-            }
+        if (!options.contains(Option.KEEP_DATA)) {
+            TestData.deleteUnlessKept(dir);
         }
     }
 

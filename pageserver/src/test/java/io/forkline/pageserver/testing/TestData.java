@@ -1,0 +1,69 @@
+package io.forkline.pageserver.testing;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.stream.Stream;
+
+/**
+ * Where integration tests keep their data, and when it goes away. A test's directory is
+ * {@code target/it/<name>-<nanoTime>} under the module (absolute; the {@code postgres} user can
+ * traverse it once {@code PostgresInstallation.prepareDirectory} fixed its permissions). Tests
+ * delete it when they are done ({@link #deleteUnlessKept}); run with
+ * {@code -Dforkline.keepTestData=true} to keep every test's data for debugging (a failed run's data
+ * directories, compute logs and RocksDB files).
+ */
+public final class TestData {
+    /** System property: {@code true} keeps every test data directory ({@value}). */
+    public static final String KEEP_PROPERTY = "forkline.keepTestData";
+
+    private TestData() {
+    }
+
+    /** Whether test data is kept: {@link #KEEP_PROPERTY} is {@code true} (case-insensitive). */
+    public static boolean keep() {
+        return Boolean.getBoolean(KEEP_PROPERTY);
+    }
+
+    /**
+     * A fresh, not yet created directory {@code target/it/<name>-<nanoTime>}, absolute.
+     *
+     * @param name the directory's prefix, e.g. the test's name in kebab case
+     */
+    public static Path newDirectory(String name) {
+        return Path.of("target", "it", name + "-" + System.nanoTime()).toAbsolutePath();
+    }
+
+    /**
+     * Deletes {@code dir} and everything under it, unless {@link #keep()}; no-op when it does not
+     * exist. Symbolic links are deleted, not followed.
+     *
+     * @throws UncheckedIOException when a file cannot be deleted (names the directory)
+     */
+    public static void deleteUnlessKept(Path dir) {
+        if (!keep()) {
+            delete(dir);
+        }
+    }
+
+    /**
+     * Deletes {@code dir} and everything under it, whatever {@link #keep()} says; no-op when it does
+     * not exist.
+     *
+     * @throws UncheckedIOException when a file cannot be deleted (names the directory)
+     */
+    public static void delete(Path dir) {
+        if (!Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : (Iterable<Path>) s.sorted(Comparator.reverseOrder())::iterator) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot delete test data " + dir, e);
+        }
+    }
+}
