@@ -114,6 +114,15 @@ public final class PageStore implements AutoCloseable {
     /** Serializes branch creation against GC cutoff advances (see {@link #advanceGcCutoff}). */
     private final Object branchLock = new Object();
     private volatile ReadListener readListener;
+    private final List<CommitListener> commitListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final PageCache pageCache;
+
+    /**
+     * Default bound of the cache of materialized versions, bytes (system property
+     * {@code forkline.pageCache.bytes} or environment variable {@code FORKLINE_PAGE_CACHE_BYTES}
+     * override it; 0 turns the cache off).
+     */
+    public static final long DEFAULT_PAGE_CACHE_BYTES = 128L << 20;
 
     /**
      * Cached timeline: immutable metadata plus the durable last record LSN, applied GC cutoff and
@@ -121,7 +130,23 @@ public final class PageStore implements AutoCloseable {
      * updates hold the state's monitor).
      */
     private record TimelineState(TimelineMetadata metadata, AtomicLong lastRecordLsn, AtomicLong gcCutoff,
-                                 AtomicLong storedBytes) {
+                                 AtomicLong storedBytes, AtomicLong commits) {
+        TimelineState(TimelineMetadata metadata, AtomicLong lastRecordLsn, AtomicLong gcCutoff, AtomicLong storedBytes) {
+            this(metadata, lastRecordLsn, gcCutoff, storedBytes, new AtomicLong());
+        }
+    }
+
+    /** Observes commits ({@link #addCommitListener}): what waits for ingest uses it. */
+    @FunctionalInterface
+    public interface CommitListener {
+        /**
+         * Called on the committing thread after a commit is durable and visible to reads. Must be
+         * fast and must not throw.
+         *
+         * @param timeline      the timeline committed
+         * @param lastRecordLsn its new durable last record LSN
+         */
+        void committed(TimelineId timeline, long lastRecordLsn);
     }
 
     /** Observes page reads ({@link #get}, {@link #getVersion}); see {@link #setReadListener}. */
@@ -137,8 +162,9 @@ public final class PageStore implements AutoCloseable {
         void pageRead(TimelineId timeline, long nanos);
     }
 
-    private PageStore(RocksDB db, List<ColumnFamilyHandle> handles, List<AutoCloseable> owned) {
+    private PageStore(RocksDB db, List<ColumnFamilyHandle> handles, List<AutoCloseable> owned, long pageCacheBytes) {
         this.db = db;
+        this.pageCache = new PageCache(pageCacheBytes);
         this.versions = handles.get(1);
         this.timelinesCf = handles.get(2);
         this.commitTs = handles.get(3);
@@ -156,6 +182,39 @@ public final class PageStore implements AutoCloseable {
      * @throws StorageException when RocksDB cannot open it (locked by another process, corrupt)
      */
     public static PageStore open(Path dir) {
+        return open(dir, configuredPageCacheBytes());
+    }
+
+    /**
+     * The page cache bound from system property {@code forkline.pageCache.bytes}, else environment
+     * variable {@code FORKLINE_PAGE_CACHE_BYTES}, else {@link #DEFAULT_PAGE_CACHE_BYTES}.
+     *
+     * @throws IllegalArgumentException when the value set is not a non-negative integer (names it)
+     */
+    public static long configuredPageCacheBytes() {
+        String v = System.getProperty("forkline.pageCache.bytes", System.getenv("FORKLINE_PAGE_CACHE_BYTES"));
+        if (v == null || v.isBlank()) {
+            return DEFAULT_PAGE_CACHE_BYTES;
+        }
+        try {
+            long bytes = Long.parseLong(v.strip());
+            if (bytes >= 0) {
+                return bytes;
+            }
+        } catch (NumberFormatException e) {
+            // fall through to the error below
+        }
+        throw new IllegalArgumentException("invalid page cache size '" + v
+                + "' (forkline.pageCache.bytes / FORKLINE_PAGE_CACHE_BYTES): expected a number of bytes >= 0");
+    }
+
+    /**
+     * Opens (creating if missing) the store in {@code dir} with a cache of materialized versions of
+     * at most {@code pageCacheBytes} bytes (0: no cache).
+     *
+     * @throws StorageException when RocksDB cannot open it (locked by another process, corrupt)
+     */
+    public static PageStore open(Path dir, long pageCacheBytes) {
         try {
             Files.createDirectories(dir);
         } catch (IOException e) {
@@ -186,7 +245,7 @@ public final class PageStore implements AutoCloseable {
         List<ColumnFamilyHandle> handles = new ArrayList<>();
         try {
             RocksDB db = RocksDB.open(dbOpts, dir.toString(), cfs, handles);
-            PageStore store = new PageStore(db, handles, owned);
+            PageStore store = new PageStore(db, handles, owned, pageCacheBytes);
             store.resources.add(0, db);
             return store;
         } catch (RocksDBException e) {
@@ -398,6 +457,7 @@ public final class PageStore implements AutoCloseable {
             }
             throw new StorageException("cannot delete timeline " + id + ": " + failed.getMessage(), failed);
         }
+        pageCache.invalidate(id);
         try {
             // Range tombstones stay in memtables and are processed by every new iterator until
             // compacted away; compacting the deleted range keeps point reads fast after many deletes.
@@ -558,10 +618,12 @@ public final class PageStore implements AutoCloseable {
         return v == null || v.value().length == 0 ? null : v.value();
     }
 
-    /** {@link #get} without telling the {@link ReadListener}: a writer's own read-modify-write reads. */
+    /** {@link #get} without telling the {@link ReadListener} nor using the page cache: a writer's own reads. */
     byte[] getUnobserved(TimelineId timeline, Key key, long lsn) {
-        Version v = lookup(timeline, key, lsn);
-        return v == null || v.value().length == 0 ? null : v.value();
+        try (ReadContext ctx = new ReadContext(false)) {
+            Version v = lookup(ctx, timeline, key, lsn);
+            return v == null || v.value().length == 0 ? null : v.value();
+        }
     }
 
     /** A stored version: its LSN and value (empty for a tombstone). */
@@ -575,42 +637,155 @@ public final class PageStore implements AutoCloseable {
      */
     public Version getVersion(TimelineId timeline, Key key, long lsn) {
         ReadListener l = readListener;
-        if (l == null) {
-            return lookup(timeline, key, lsn);
+        long t0 = l == null ? 0L : System.nanoTime();
+        Version v;
+        try (ReadContext ctx = new ReadContext(true)) {
+            v = lookup(ctx, timeline, key, lsn);
         }
-        long t0 = System.nanoTime();
-        Version v = lookup(timeline, key, lsn);
-        l.pageRead(timeline, System.nanoTime() - t0);
+        if (l != null) {
+            l.pageRead(timeline, System.nanoTime() - t0);
+        }
         return v;
     }
 
-    private Version lookup(TimelineId timeline, Key key, long lsn) {
-        byte[] seek = new byte[VERSION_KEY_BYTES];
-        key.writeTo(seek, TimelineId.LENGTH);
+    /**
+     * {@link #getVersion} of several keys at one LSN, as one batch: cache hits first, then one
+     * RocksDB iterator for all misses. The {@link ReadListener} sees one read per key, each with
+     * the batch's average time.
+     *
+     * @param keys the keys, in any order
+     * @return one element per key, in order; {@code null} where no version exists
+     * @throws IllegalArgumentException when the timeline does not exist
+     */
+    public Version[] getVersions(TimelineId timeline, Key[] keys, long lsn) {
+        ReadListener l = readListener;
+        long t0 = l == null ? 0L : System.nanoTime();
+        Version[] out = new Version[keys.length];
+        try (ReadContext ctx = new ReadContext(true)) {
+            for (int i = 0; i < keys.length; i++) {
+                out[i] = lookup(ctx, timeline, keys[i], lsn);
+            }
+        }
+        if (l != null && keys.length > 0) {
+            long each = (System.nanoTime() - t0) / keys.length;
+            for (int i = 0; i < keys.length; i++) {
+                l.pageRead(timeline, each);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * One read or batch of reads: whether it uses the page cache, and the RocksDB iterator its cache
+     * misses share (created on the first miss, so a batch of hits opens none).
+     */
+    private final class ReadContext implements AutoCloseable {
+        final boolean cached;
+        private RocksIterator it;
+        final byte[] seek = new byte[VERSION_KEY_BYTES];
+
+        ReadContext(boolean cached) {
+            this.cached = cached && pageCache.enabled();
+        }
+
+        RocksIterator iterator() {
+            if (it == null) {
+                it = db.newIterator(versions);
+            }
+            return it;
+        }
+
+        @Override
+        public void close() {
+            if (it != null) {
+                it.close();
+            }
+        }
+    }
+
+    /** The lookup behind {@link #getVersion}: per timeline on the way, the page cache, else RocksDB. */
+    private Version lookup(ReadContext ctx, TimelineId timeline, Key key, long lsn) {
         TimelineId tl = timeline;
         long at = lsn;
-        try (RocksIterator it = db.newIterator(versions)) {
-            while (tl != null) {
-                TimelineState s = state(tl);
-                tl.writeTo(seek, 0);
-                putLong(seek, TimelineId.LENGTH + Key.LENGTH, at);
-                it.seekForPrev(seek);
+        while (tl != null) {
+            TimelineState s = state(tl);
+            Version own = ownLookup(ctx, tl, s, key, at);
+            if (own != null) {
+                return own;
+            }
+            TimelineMetadata md = s.metadata();
+            if (md.ancestor() == null) {
+                return null;
+            }
+            at = Long.compareUnsigned(at, md.ancestorLsn()) < 0 ? at : md.ancestorLsn();
+            tl = md.ancestor();
+        }
+        return null;
+    }
+
+    /**
+     * The newest version of {@code key} at or below {@code at} on {@code tl} itself (materialized;
+     * a tombstone as an empty value), or {@code null} when the timeline holds none there. Through
+     * the page cache when {@code ctx} uses it (see {@link PageCache} for when an entry answers).
+     */
+    private Version ownLookup(ReadContext ctx, TimelineId tl, TimelineState s, Key key, long at) {
+        PageCache.CacheKey ck = null;
+        if (ctx.cached) {
+            ck = new PageCache.CacheKey(tl, key);
+            PageCache.Entry e = pageCache.get(ck);
+            if (e != null && e.answers(at, s.commits().get())) {
+                if (e.versionLsn() == PageCache.NO_VERSION) {
+                    return null;
+                }
+                return new Version(e.versionLsn(), e.value().length == 0 ? e.value() : e.value().clone());
+            }
+        }
+        // read before the lookup: whatever is committed later lies above them (see PageCache)
+        long generation = s.commits().get();
+        long durable = s.lastRecordLsn().get();
+        byte[] seek = ctx.seek;
+        key.writeTo(seek, TimelineId.LENGTH);
+        tl.writeTo(seek, 0);
+        putLong(seek, TimelineId.LENGTH + Key.LENGTH, at);
+        RocksIterator it = ctx.iterator();
+        it.seekForPrev(seek);
+        Version found = null;
+        if (it.isValid()) {
+            byte[] k = it.key();
+            if (Arrays.equals(k, 0, TimelineId.LENGTH + Key.LENGTH, seek, 0, TimelineId.LENGTH + Key.LENGTH)) {
+                long vLsn = bytesToLong(k, TimelineId.LENGTH + Key.LENGTH);
+                found = new Version(vLsn, materialize(it, tl, key, vLsn, at, it.value()));
+            }
+        }
+        if (ck != null) {
+            long next = -1L;
+            if (at != -1L) { // the key's next own version above the LSN read, if one is stored
+                putLong(seek, TimelineId.LENGTH + Key.LENGTH, at + 1);
+                it.seek(seek);
                 if (it.isValid()) {
                     byte[] k = it.key();
                     if (Arrays.equals(k, 0, TimelineId.LENGTH + Key.LENGTH, seek, 0, TimelineId.LENGTH + Key.LENGTH)) {
-                        long vLsn = bytesToLong(k, TimelineId.LENGTH + Key.LENGTH);
-                        return new Version(vLsn, materialize(it, tl, key, vLsn, at, it.value()));
+                        next = bytesToLong(k, TimelineId.LENGTH + Key.LENGTH);
                     }
                 }
-                TimelineMetadata md = s.metadata();
-                if (md.ancestor() == null) {
-                    return null;
-                }
-                at = Long.compareUnsigned(at, md.ancestorLsn()) < 0 ? at : md.ancestorLsn();
-                tl = md.ancestor();
             }
-            return null;
+            boolean open = next == -1L;
+            long validTo = open ? durable : next - 1;
+            byte[] value = found == null ? EMPTY : found.value();
+            pageCache.put(ck, new PageCache.Entry(found == null ? PageCache.NO_VERSION : found.lsn(), value,
+                    validTo, open, generation));
+            if (found != null && value.length > 0) {
+                found = new Version(found.lsn(), value.clone());
+            }
         }
+        return found;
+    }
+
+    private static final byte[] EMPTY = new byte[0];
+
+    /** The page cache's bound, size and hit counts now. */
+    public PageCacheStats pageCacheStats() {
+        return pageCache.stats();
     }
 
     /**
@@ -1070,7 +1245,21 @@ public final class PageStore implements AutoCloseable {
             }
             s.storedBytes().set(stored);
             s.lastRecordLsn().set(lastRecordLsn);
+            s.commits().incrementAndGet();
         }
+        for (CommitListener l : commitListeners) {
+            l.committed(timeline, lastRecordLsn);
+        }
+    }
+
+    /** Adds a listener told of every commit of every timeline (see {@link CommitListener}). */
+    public void addCommitListener(CommitListener listener) {
+        commitListeners.add(listener);
+    }
+
+    /** Removes a listener added with {@link #addCommitListener}. */
+    public void removeCommitListener(CommitListener listener) {
+        commitListeners.remove(listener);
     }
 
     void putVersion(WriteBatch batch, TimelineId timeline, Key key, long lsn, byte[] value) {

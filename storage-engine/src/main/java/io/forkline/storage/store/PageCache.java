@@ -1,0 +1,103 @@
+package io.forkline.storage.store;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import io.forkline.storage.id.TimelineId;
+import io.forkline.storage.key.Key;
+
+/**
+ * Materialized versions of one timeline's own keys, so a warm GetPage@LSN costs a hash lookup and a
+ * copy instead of a RocksDB iterator, a {@code seekForPrev} and a delta decode.
+ *
+ * <p>An entry for {@code (timeline, key)} records what one lookup on that timeline alone found: the
+ * newest own version at or below the LSN asked ({@link Entry#versionLsn}, or {@link #NO_VERSION}
+ * when the timeline holds none and reads fall through to its ancestor) and the range of read LSNs
+ * for which that stays the answer:
+ * <ul>
+ *   <li>up to {@code validToLsn}: the LSN just below the key's next own version when one was
+ *       already stored, else the timeline's durable last record LSN read before the lookup (later
+ *       commits only add versions above it);</li>
+ *   <li>above it only while the timeline has committed nothing since the lookup
+ *       ({@code commitGeneration}; {@link PageStore} counts commits per timeline).</li>
+ * </ul>
+ * GC only removes versions whose whole validity lies below the applied GC cutoff, where callers
+ * refuse reads; a deleted timeline's entries are dropped ({@link #invalidate}).
+ *
+ * <p>Bounded in bytes (each entry weighs its value plus {@value #ENTRY_OVERHEAD_BYTES}); evicts by
+ * Caffeine's W-TinyLFU. Values handed out are copies: callers may modify them. Thread-safe.
+ */
+final class PageCache {
+    /** {@link Entry#versionLsn} of an entry that says the timeline itself holds no version. */
+    static final long NO_VERSION = -1L;
+    /** Bytes counted per entry beyond its value (key objects, entry, map node). */
+    static final int ENTRY_OVERHEAD_BYTES = 160;
+
+    private final Cache<CacheKey, Entry> cache;
+    private final long maxBytes;
+
+    /** The (timeline, key) an entry belongs to. */
+    record CacheKey(TimelineId timeline, Key key) {
+    }
+
+    /**
+     * What a lookup on one timeline found.
+     *
+     * @param versionLsn       LSN of the newest own version at or below the lookup LSN, or {@link #NO_VERSION}
+     * @param value            the full (materialized) value; empty for a tombstone or {@link #NO_VERSION}
+     * @param validToLsn       the answer holds for read LSNs from {@code versionLsn} up to here (inclusive)
+     * @param open             no newer own version was stored at lookup time: the answer also holds
+     *                         above {@code validToLsn} while the timeline's commit generation is unchanged
+     * @param commitGeneration the timeline's commit count read before the lookup
+     */
+    record Entry(long versionLsn, byte[] value, long validToLsn, boolean open, long commitGeneration) {
+        boolean answers(long lsn, long currentGeneration) {
+            if (versionLsn != NO_VERSION && Long.compareUnsigned(lsn, versionLsn) < 0) {
+                return false;
+            }
+            return Long.compareUnsigned(lsn, validToLsn) <= 0 || (open && currentGeneration == commitGeneration);
+        }
+    }
+
+    /**
+     * @param maxBytes bound of the weighed size; 0 disables caching
+     */
+    PageCache(long maxBytes) {
+        this.maxBytes = maxBytes;
+        this.cache = maxBytes <= 0 ? null : Caffeine.newBuilder()
+                .maximumWeight(maxBytes)
+                .weigher((CacheKey k, Entry e) -> e.value().length + ENTRY_OVERHEAD_BYTES)
+                .executor(Runnable::run)
+                .recordStats()
+                .build();
+    }
+
+    boolean enabled() {
+        return cache != null;
+    }
+
+    Entry get(CacheKey key) {
+        return cache == null ? null : cache.getIfPresent(key);
+    }
+
+    void put(CacheKey key, Entry entry) {
+        if (cache != null) {
+            cache.put(key, entry);
+        }
+    }
+
+    /** Drops every entry of a timeline (O(entries); timelines are deleted rarely). */
+    void invalidate(TimelineId timeline) {
+        if (cache != null) {
+            cache.asMap().keySet().removeIf(k -> k.timeline().equals(timeline));
+        }
+    }
+
+    PageCacheStats stats() {
+        if (cache == null) {
+            return new PageCacheStats(0, 0, 0, 0, 0);
+        }
+        var s = cache.stats();
+        long bytes = cache.policy().eviction().map(e -> e.weightedSize().orElse(0L)).orElse(0L);
+        return new PageCacheStats(maxBytes, bytes, cache.estimatedSize(), s.hitCount(), s.missCount());
+    }
+}

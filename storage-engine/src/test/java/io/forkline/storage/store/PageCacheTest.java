@@ -1,0 +1,125 @@
+package io.forkline.storage.store;
+
+import io.forkline.storage.id.TenantId;
+import io.forkline.storage.id.TimelineId;
+import io.forkline.storage.key.Key;
+import io.forkline.storage.key.RelTag;
+import io.forkline.storage.timeline.TimelineMetadata;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The page cache never changes an answer: a store with the cache and one without it get the same
+ * writes, branches and reads (interleaved; reads at random LSNs below, at and above what is
+ * committed, on timelines up to three ancestors deep), and every read must agree.
+ */
+class PageCacheTest {
+    private static final TenantId T = new TenantId("t");
+    private static final RelTag REL = new RelTag(1663, 5, 16384, 0);
+    private static final int KEYS = 12;
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void cachedReadsEqualUncachedReadsUnderInterleavedWritesAndBranches() {
+        for (int seed = 0; seed < 40; seed++) {
+            runSeed(seed);
+        }
+    }
+
+    private void runSeed(int seed) {
+        SplittableRandom rnd = new SplittableRandom(seed);
+        try (PageStore cached = PageStore.open(dir.resolve("c" + seed), 64L << 20);
+             PageStore plain = PageStore.open(dir.resolve("p" + seed), 0)) {
+            List<TimelineId> tls = new ArrayList<>();
+            List<Long> lastLsn = new ArrayList<>();
+            TimelineId root = TimelineId.generate();
+            for (PageStore s : List.of(cached, plain)) {
+                s.createTimeline(new TimelineMetadata(root, T, null, 0, 100, 15, Instant.now()));
+            }
+            tls.add(root);
+            lastLsn.add(100L);
+            byte[][] pages = new byte[KEYS][];
+            for (int op = 0; op < 400; op++) {
+                int which = rnd.nextInt(tls.size());
+                TimelineId tl = tls.get(which);
+                int r = rnd.nextInt(10);
+                if (r < 3) { // commit a few versions (small changes: stored as deltas), or a tombstone
+                    long lsn = lastLsn.get(which) + 1 + rnd.nextInt(50);
+                    int n = 1 + rnd.nextInt(3);
+                    List<Integer> keys = new ArrayList<>();
+                    List<byte[]> values = new ArrayList<>();
+                    for (int i = 0; i < n; i++) {
+                        int k = rnd.nextInt(KEYS);
+                        byte[] page;
+                        if (rnd.nextInt(12) == 0) {
+                            page = new byte[0];
+                        } else {
+                            page = pages[k] == null ? new byte[8192] : pages[k].clone();
+                            for (int j = 0; j < 20; j++) {
+                                page[rnd.nextInt(8192)] = (byte) rnd.nextInt();
+                            }
+                            pages[k] = page;
+                        }
+                        keys.add(k);
+                        values.add(page);
+                    }
+                    for (PageStore s : List.of(cached, plain)) {
+                        try (TimelineWriter w = s.writer(tl)) {
+                            for (int i = 0; i < keys.size(); i++) {
+                                w.put(Key.relBlock(REL, keys.get(i)), lsn, values.get(i).clone());
+                            }
+                            w.commit(lsn);
+                        }
+                    }
+                    lastLsn.set(which, lsn);
+                } else if (r == 3 && tls.size() < 8) { // branch at a random committed point
+                    long start = cached.timeline(tl).startLsn();
+                    long at = start + rnd.nextLong(lastLsn.get(which) - start + 1);
+                    TimelineId child = TimelineId.generate();
+                    for (PageStore s : List.of(cached, plain)) {
+                        s.createTimeline(new TimelineMetadata(child, T, tl, at, at, 15, Instant.now()));
+                    }
+                    tls.add(child);
+                    lastLsn.add(at);
+                } else { // read: single and batched
+                    long lsn = rnd.nextLong(lastLsn.get(which) + 80);
+                    int k = rnd.nextInt(KEYS);
+                    PageStore.Version a = cached.getVersion(tl, Key.relBlock(REL, k), lsn);
+                    PageStore.Version b = plain.getVersion(tl, Key.relBlock(REL, k), lsn);
+                    assertSame(a, b, "seed " + seed + " op " + op + " key " + k + " at " + lsn);
+                    Key[] batch = {Key.relBlock(REL, k), Key.relBlock(REL, (k + 1) % KEYS), Key.relBlock(REL, k)};
+                    PageStore.Version[] va = cached.getVersions(tl, batch, lsn);
+                    for (int i = 0; i < batch.length; i++) {
+                        assertSame(va[i], plain.getVersion(tl, batch[i], lsn), "seed " + seed + " batch " + i);
+                    }
+                    if (a != null && a.value().length > 0) { // callers own what they get
+                        a.value()[0] ^= 1;
+                        assertSame(cached.getVersion(tl, Key.relBlock(REL, k), lsn), b, "after modifying a copy");
+                    }
+                }
+            }
+            assertThat(cached.pageCacheStats().hits()).isPositive();
+            assertThat(plain.pageCacheStats().entries()).isZero();
+        }
+    }
+
+    private static void assertSame(PageStore.Version a, PageStore.Version b, String what) {
+        if (b == null) {
+            assertThat(a).as(what).isNull();
+            return;
+        }
+        assertThat(a).as(what).isNotNull();
+        assertThat(a.lsn()).as(what).isEqualTo(b.lsn());
+        assertThat(a.value()).as(what).isEqualTo(b.value());
+    }
+}
