@@ -7,7 +7,7 @@ import picocli.CommandLine.Option;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
-/** {@code forkline server [--data-dir DIR] [--port PORT]}: runs the server in the foreground until SIGTERM/SIGINT. */
+/** {@code forkline server [--data-dir DIR] [--port PORT] [--page-port PORT]}: runs the server in the foreground until SIGTERM/SIGINT. */
 @Command(name = "server", description = "Run the Forkline server in the foreground.")
 final class ServerCommand implements Callable<Integer> {
     @Option(names = "--data-dir", description = "data directory (default: ${DEFAULT-VALUE})", defaultValue = ".forkline/data")
@@ -16,13 +16,20 @@ final class ServerCommand implements Callable<Integer> {
     @Option(names = "--port", description = "admin API port on 127.0.0.1 (default: ${DEFAULT-VALUE})", defaultValue = "9898")
     int port;
 
+    @Option(names = "--page-port", description = "page service port on 127.0.0.1 (default: ${DEFAULT-VALUE})",
+            defaultValue = "6400")
+    int pagePort;
+
     @Override
     public Integer call() throws Exception {
         if (port < 0 || port > 65535) {
             throw new CliException("invalid --port " + port + ": expected 0..65535");
         }
+        if (pagePort < 0 || pagePort > 65535) {
+            throw new CliException("invalid --page-port " + pagePort + ": expected 0..65535");
+        }
         try {
-            PageServerMain.runUntilShutdown(dataDir, port);
+            PageServerMain.runUntilShutdown(dataDir, port, pagePort);
         } catch (java.io.IOException e) {
             throw new CliException(e.getMessage());
         }

@@ -43,8 +43,22 @@ public final class TarExtractor {
      * @throws IOException        when reading or writing fails
      */
     public static Result extract(Path tar, Path target) throws IOException {
+        try (InputStream in = Files.newInputStream(tar)) {
+            return extract(in, tar.toString(), target);
+        }
+    }
+
+    /**
+     * Extracts a tar stream into {@code target} (created if missing), reading {@code in} up to the
+     * end-of-archive blocks (not closed).
+     *
+     * @param source names the stream in errors (e.g. {@code basebackup of timeline ...})
+     * @throws TarFormatException as {@link #extract(Path, Path)}
+     * @throws IOException        when reading or writing fails
+     */
+    public static Result extract(InputStream in, String source, Path target) throws IOException {
         Files.createDirectories(target);
-        return walk(tar, target.toAbsolutePath().normalize());
+        return walk(new BufferedInputStream(in, 1 << 16), source, target.toAbsolutePath().normalize());
     }
 
     /**
@@ -56,13 +70,15 @@ public final class TarExtractor {
      * @throws IOException        when reading fails
      */
     public static Result verify(Path tar) throws IOException {
-        return walk(tar, null);
+        try (InputStream in = new BufferedInputStream(Files.newInputStream(tar), 1 << 16)) {
+            return walk(in, tar.toString(), null);
+        }
     }
 
     /** Walks the archive; writes entries under {@code root} unless it is null. */
-    private static Result walk(Path tar, Path root) throws IOException {
+    private static Result walk(InputStream in, String tar, Path root) throws IOException {
         Path check = Path.of("/nonexistent-tar-root");
-        try (InputStream in = new BufferedInputStream(Files.newInputStream(tar), 1 << 16)) {
+        {
             byte[] h = new byte[BLOCK];
             long offset = 0;
             String longName = null;
@@ -134,7 +150,7 @@ public final class TarExtractor {
         }
     }
 
-    private static Path resolve(Path tar, Path root, String name, long at) {
+    private static Path resolve(String tar, Path root, String name, long at) {
         String n = name.endsWith("/") ? name.substring(0, name.length() - 1) : name;
         while (n.startsWith("./")) {
             n = n.substring(2);
@@ -165,7 +181,7 @@ public final class TarExtractor {
     }
 
     /** An octal field (NUL/space terminated) or a GNU base-256 number (high bit of the first byte set). */
-    private static long number(Path tar, byte[] h, int off, int len, long at) {
+    private static long number(String tar, byte[] h, int off, int len, long at) {
         if ((h[off] & 0x80) != 0) {
             long v = h[off] & 0x7F;
             for (int i = 1; i < len; i++) {
@@ -188,7 +204,7 @@ public final class TarExtractor {
         return v;
     }
 
-    private static void checkChecksum(Path tar, byte[] h, long at) {
+    private static void checkChecksum(String tar, byte[] h, long at) {
         long stored;
         try {
             stored = number(tar, h, 148, 8, at);
@@ -207,7 +223,7 @@ public final class TarExtractor {
     }
 
     /** {@code [path, size]} of a pax extended header ("LEN key=value\n" records); absent ones are null. */
-    private static String[] pax(Path tar, byte[] data, long at) {
+    private static String[] pax(String tar, byte[] data, long at) {
         String[] out = new String[2];
         int i = 0;
         while (i < data.length) {
@@ -249,7 +265,7 @@ public final class TarExtractor {
         return true;
     }
 
-    private static byte[] readExactly(InputStream in, Path tar, long size, long at) throws IOException {
+    private static byte[] readExactly(InputStream in, String tar, long size, long at) throws IOException {
         if (size > (1 << 20)) {
             throw new TarFormatException("tar " + tar + " extended header at byte " + at + " is " + size + " bytes");
         }
@@ -260,7 +276,7 @@ public final class TarExtractor {
         return b;
     }
 
-    private static void copy(InputStream in, OutputStream out, long size, Path tar, String name, long at) throws IOException {
+    private static void copy(InputStream in, OutputStream out, long size, String tar, String name, long at) throws IOException {
         byte[] buf = new byte[1 << 16];
         long left = size;
         while (left > 0) {
@@ -274,7 +290,7 @@ public final class TarExtractor {
         }
     }
 
-    private static void skip(InputStream in, long n, Path tar, long at) throws IOException {
+    private static void skip(InputStream in, long n, String tar, long at) throws IOException {
         long left = n;
         while (left > 0) {
             long s = in.skip(left);

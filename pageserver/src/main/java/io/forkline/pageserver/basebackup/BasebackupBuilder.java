@@ -118,8 +118,21 @@ public final class BasebackupBuilder {
      * @throws BasebackupException as {@link #writeDirectory}
      */
     public BasebackupSummary writeTar(TimelineId timeline, long lsn, OutputStream out) {
+        return writeTar(timeline, lsn, out, false);
+    }
+
+    /**
+     * {@link #writeTar(TimelineId, long, OutputStream)}, optionally without relation files: with
+     * {@code omitRelationPages} the stream holds everything but the relation forks' segment files
+     * (database directories, relmaps, SLRUs, two-phase files, config, WAL, pg_control), which is what
+     * a lazy data directory writes eagerly; it lists relations with the page service's
+     * {@code ListRelations} and reads their pages on demand.
+     *
+     * @throws BasebackupException as {@link #writeDirectory}
+     */
+    public BasebackupSummary writeTar(TimelineId timeline, long lsn, OutputStream out, boolean omitRelationPages) {
         try (TarSink sink = new TarSink(out, clock)) {
-            return write(timeline, lsn, sink);
+            return write(timeline, lsn, sink, omitRelationPages);
         } catch (IOException e) {
             throw new BasebackupException("cannot stream basebackup of timeline " + timeline + " at "
                     + Lsn.format(lsn) + ": " + e.getMessage(), e);
@@ -133,6 +146,18 @@ public final class BasebackupBuilder {
      * @throws IOException         when the sink fails
      */
     public BasebackupSummary write(TimelineId timeline, long lsn, BasebackupSink sink) throws IOException {
+        return write(timeline, lsn, sink, false);
+    }
+
+    /**
+     * {@link #write(TimelineId, long, BasebackupSink)}, optionally without relation files (see
+     * {@link #writeTar(TimelineId, long, OutputStream, boolean)}).
+     *
+     * @throws BasebackupException as {@link #writeDirectory}
+     * @throws IOException         when the sink fails
+     */
+    public BasebackupSummary write(TimelineId timeline, long lsn, BasebackupSink sink, boolean omitRelationPages)
+            throws IOException {
         TimelineMetadata md = store.timeline(timeline);
         if (md == null) {
             throw new BasebackupException("timeline " + timeline + " does not exist");
@@ -143,7 +168,7 @@ public final class BasebackupBuilder {
                     + "'s servable range [" + Lsn.format(md.startLsn()) + ", " + Lsn.format(last) + "]");
         }
         return new Run(timeline, lsn, sink, TenantBootstrapFiles.controlFile(store, md.tenant()),
-                TenantBootstrapFiles.config(store, md.tenant())).execute();
+                TenantBootstrapFiles.config(store, md.tenant()), omitRelationPages).execute();
     }
 
     /** The state of one build. */
@@ -153,12 +178,15 @@ public final class BasebackupBuilder {
         private final BasebackupSink sink;
         private final ControlFileData control;
         private final String initdbConfig;
+        private final boolean omitRelationPages;
         private final Set<String> directories = new HashSet<>();
         private int relationForks;
         private long relationPages;
         private int skippedForks;
 
-        Run(TimelineId timeline, long lsn, BasebackupSink sink, ControlFileData control, String initdbConfig) {
+        Run(TimelineId timeline, long lsn, BasebackupSink sink, ControlFileData control, String initdbConfig,
+            boolean omitRelationPages) {
+            this.omitRelationPages = omitRelationPages;
             this.timeline = timeline;
             this.lsn = lsn;
             this.sink = sink;
@@ -185,7 +213,9 @@ public final class BasebackupBuilder {
             }
             Set<Long> databases = writeDatabaseDirectories();
             writeRelmaps(databases);
-            writeRelations(databases);
+            if (!omitRelationPages) {
+                writeRelations(databases);
+            }
             writeSlrus(stored);
             writeTwoPhaseFiles();
             writeConfigFiles();

@@ -6,7 +6,6 @@ import io.forkline.compute.endpoint.ComputeSize;
 import io.forkline.compute.postgres.PostgresException;
 import io.forkline.compute.postgres.PostgresInstallation;
 import io.forkline.pageserver.api.ApiException;
-import io.forkline.pageserver.basebackup.BasebackupBuilder;
 import io.forkline.pageserver.basebackup.TenantBootstrapFiles;
 import io.forkline.pageserver.server.Directories;
 import io.forkline.storage.id.TimelineId;
@@ -129,6 +128,29 @@ public final class EndpointManager implements AutoCloseable {
         killOrphans();
     }
 
+    /**
+     * Where computes get their data directory from: the page service at {@code host:port}, with a
+     * token from {@code tokenForTenant} (called per start with the tenant name). The server sets it
+     * once its page service listens; starts fail until then.
+     */
+    public void usePageService(String host, int port, java.util.function.Function<String, String> tokenForTenant) {
+        this.pageService = new PageServiceAddress(host, port, tokenForTenant);
+    }
+
+    private record PageServiceAddress(String host, int port, java.util.function.Function<String, String> token) {
+    }
+
+    private volatile PageServiceAddress pageService;
+
+    private io.forkline.page.client.PageClientConfig pageServiceClient(String tenant, TimelineId timeline) {
+        PageServiceAddress a = pageService;
+        if (a == null) {
+            throw ApiException.unavailable("the page service is not running yet");
+        }
+        return io.forkline.page.client.PageClientConfig.of(a.host(), a.port(), tenant, timeline.toString(), null,
+                a.token().apply(tenant));
+    }
+
     /** The libpq URI of a compute on {@code port}. */
     public static String uriFor(int port) {
         return "postgresql://postgres@127.0.0.1:" + port + "/postgres";
@@ -243,11 +265,10 @@ public final class EndpointManager implements AutoCloseable {
             ComputeProcess.killPostmaster(pgdata);
             Directories.deleteRecursively(pgdata);
             Files.createDirectories(dir);
-            long lsn = store.lastRecordLsn(timeline);
             long t0 = System.nanoTime();
-            new BasebackupBuilder(store).writeDirectory(timeline, lsn, pgdata);
-            log.info("basebackup of {} at {} built in {} ms", key(tenant, ref), Lsn.format(lsn),
-                    (System.nanoTime() - t0) / 1_000_000);
+            long lsn = PageServiceBasebackup.fetch(pageServiceClient(tenant, timeline), pgdata);
+            log.info("basebackup of {} at {} fetched from the page service in {} ms", key(tenant, ref),
+                    Lsn.format(lsn), (System.nanoTime() - t0) / 1_000_000);
             int port = e.lastPort;
             if (port == 0 || !ComputeProcess.isPortFree(port)) {
                 if (port != 0) {

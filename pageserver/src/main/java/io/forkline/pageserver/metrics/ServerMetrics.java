@@ -12,7 +12,11 @@ import io.forkline.storage.lsn.Lsn;
 import io.forkline.storage.store.PageStore;
 import io.forkline.storage.timeline.TimelineMetadata;
 import io.forkline.wal.replication.WalReceiver;
+import io.forkline.page.protocol.proto.ErrorCode;
+import io.forkline.pageserver.pageservice.PageService;
+import io.forkline.pageserver.pageservice.PageServiceMetrics;
 import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MultiGauge;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
@@ -51,6 +55,14 @@ import java.util.concurrent.TimeUnit;
  *   forkline_tenant_logical_size_bytes / _physical_size_bytes / _history_size_bytes{tenant}
  *   forkline_endpoint_state{tenant,branch,timeline_id,state}           1 for the endpoint's state, 0 for the others
  *                                                                      (provisioning, running, stopped)
+ *   forkline_page_cache_bytes / _max_bytes / _entries                  gauges: the store's cache of materialized
+ *                                                                      versions (bounded in bytes)
+ *   forkline_page_cache_hits_total / _misses_total                     counters since start
+ *   forkline_pageservice_connections                                   gauge: open page service connections
+ *   forkline_pageservice_pages_served_total                            counter: pages sent in GetPage answers
+ *   forkline_pageservice_errors_total{code}                            counter: error answers by protocol code
+ *   forkline_pageservice_backpressure_pauses_total                     counter: times a connection was not
+ *                                                                      read because of back-pressure
  * </pre>
  *
  * Gauges are recomputed at each scrape (sizes: {@link io.forkline.pageserver.size.SizeService}, the
@@ -86,9 +98,33 @@ public final class ServerMetrics implements AutoCloseable {
     /**
      * Registers the meters and installs the GetPage listener on {@code store} (replacing any other).
      */
-    public ServerMetrics(PageStore store, TenantService tenants, RetentionService retention) {
+    public ServerMetrics(PageStore store, TenantService tenants, RetentionService retention, PageService pages) {
         this.store = store;
         this.tenants = tenants;
+        Gauge.builder("forkline.page.cache", store, s -> s.pageCacheStats().bytes()).baseUnit("bytes")
+                .description("weighed size of the cache of materialized page versions").register(registry);
+        Gauge.builder("forkline.page.cache.max", store, s -> s.pageCacheStats().maxBytes()).baseUnit("bytes")
+                .description("bound of the cache of materialized page versions (0: off)").register(registry);
+        Gauge.builder("forkline.page.cache.entries", store, s -> s.pageCacheStats().entries())
+                .description("entries in the cache of materialized page versions").register(registry);
+        FunctionCounter.builder("forkline.page.cache.hits", store, s -> s.pageCacheStats().hits())
+                .description("page reads answered from the cache since the server started").register(registry);
+        FunctionCounter.builder("forkline.page.cache.misses", store, s -> s.pageCacheStats().misses())
+                .description("page reads that went to RocksDB since the server started").register(registry);
+        PageServiceMetrics pm = pages.metrics();
+        Gauge.builder("forkline.pageservice.connections", pm, PageServiceMetrics::connections)
+                .description("open page service connections").register(registry);
+        FunctionCounter.builder("forkline.pageservice.pages.served", pm, PageServiceMetrics::pagesServed)
+                .description("pages sent in GetPage answers since the server started").register(registry);
+        FunctionCounter.builder("forkline.pageservice.backpressure.pauses", pm, PageServiceMetrics::backPressurePauses)
+                .description("times a page service connection stopped being read because of back-pressure")
+                .register(registry);
+        for (ErrorCode c : ErrorCode.values()) {
+            if (c != ErrorCode.UNRECOGNIZED && c != ErrorCode.ERROR_CODE_UNSPECIFIED) {
+                FunctionCounter.builder("forkline.pageservice.errors", pm, m -> m.errors(c)).tag("code", c.name())
+                        .description("page service error answers by code since the server started").register(registry);
+            }
+        }
         FunctionCounter.builder("forkline.gc.runs", retention, r -> r.totals().runs())
                 .description("GC runs (timelines collected) since the server started").register(registry);
         FunctionCounter.builder("forkline.gc.versions.removed", retention, r -> r.totals().versionsRemoved())

@@ -8,6 +8,8 @@ import io.forkline.pageserver.api.RetentionRoutes;
 import io.forkline.pageserver.api.TenantRoutes;
 import io.forkline.pageserver.backup.BackupService;
 import io.forkline.pageserver.metrics.ServerMetrics;
+import io.forkline.pageserver.pageservice.PageService;
+import io.forkline.pageserver.pageservice.PageServiceConfig;
 import io.forkline.pageserver.retention.GcSettings;
 import io.forkline.pageserver.retention.RetainedLsn;
 import io.forkline.pageserver.retention.RetentionService;
@@ -35,9 +37,11 @@ public final class PageServer implements AutoCloseable {
     private final RetentionService retention;
     private final ServerMetrics metrics;
     private final AdminHttpServer api;
+    private final PageService pageService;
 
     private PageServer(PageStore store, TenantService tenants, BackupService backups, RetentionService retention,
-                       ServerMetrics metrics, AdminHttpServer api) {
+                       ServerMetrics metrics, AdminHttpServer api, PageService pageService) {
+        this.pageService = pageService;
         this.store = store;
         this.tenants = tenants;
         this.backups = backups;
@@ -56,25 +60,45 @@ public final class PageServer implements AutoCloseable {
      * @throws io.forkline.compute.postgres.PostgresException when PostgreSQL 15 is missing
      */
     public static PageServer start(Path dataDir, int port, Clock clock) throws IOException {
+        return start(dataDir, port, PageServiceConfig.defaults(0), clock);
+    }
+
+    /**
+     * Opens the data directory and starts serving: the admin API on {@code 127.0.0.1:port} and the
+     * page service as {@code pageConfig} says (its port 0 picks a free one).
+     *
+     * @throws IOException when a port is in use (the message names it)
+     * @throws io.forkline.storage.store.StorageException when the store cannot be opened
+     * @throws io.forkline.compute.postgres.PostgresException when PostgreSQL 15 is missing
+     */
+    public static PageServer start(Path dataDir, int port, PageServiceConfig pageConfig, Clock clock)
+            throws IOException {
         PostgresInstallation pg = PostgresInstallation.detect();
         PageStore store = PageStore.open(dataDir.resolve("store"));
         TenantService tenants = null;
         BackupService backups = null;
         RetentionService retention = null;
         ServerMetrics metrics = null;
+        PageService pages = null;
         try {
             tenants = new TenantService(store, pg, dataDir, clock);
             backups = new BackupService(store, tenants, dataDir, clock);
             retention = new RetentionService(store, tenants, clock, GcSettings.fromSystem());
             registerRetention(tenants, backups, retention);
-            metrics = new ServerMetrics(store, tenants, retention);
+            pages = PageService.start(store, tenants, (token, tenant) -> { }, pageConfig);
+            tenants.endpoints().usePageService(pageConfig.bindHost(), pages.port(), tenant -> "");
+            metrics = new ServerMetrics(store, tenants, retention, pages);
             AdminHttpServer api = AdminHttpServer.start(port, new TenantRoutes(tenants), new BackupRoutes(backups),
                     new RetentionRoutes(retention, tenants, store), new MetricsRoutes(metrics));
             retention.startBackground();
             backups.start(Duration.ofSeconds(1));
-            log.info("forkline server on http://127.0.0.1:{} data {}", api.port(), dataDir.toAbsolutePath());
-            return new PageServer(store, tenants, backups, retention, metrics, api);
+            log.info("forkline server on http://127.0.0.1:{} (page service {}:{}) data {}", api.port(),
+                    pageConfig.bindHost(), pages.port(), dataDir.toAbsolutePath());
+            return new PageServer(store, tenants, backups, retention, metrics, api, pages);
         } catch (IOException | RuntimeException e) {
+            if (pages != null) {
+                pages.close();
+            }
             if (metrics != null) {
                 metrics.close();
             }
@@ -124,6 +148,16 @@ public final class PageServer implements AutoCloseable {
         return retention;
     }
 
+    /** The page service (Netty, page protocol): its port and counters. */
+    public PageService pageService() {
+        return pageService;
+    }
+
+    /** The page service's TCP port. */
+    public int pagePort() {
+        return pageService.port();
+    }
+
     /** The page store under {@code <dataDir>/store}; closed by {@link #close()}. */
     public PageStore store() {
         return store;
@@ -143,7 +177,8 @@ public final class PageServer implements AutoCloseable {
                 metrics.close();
                 retention.close();
                 backups.close();
-                tenants.close();
+                tenants.close(); // stops computes first: their ingest may still be in flight
+                pageService.close();
             } finally {
                 store.close();
             }

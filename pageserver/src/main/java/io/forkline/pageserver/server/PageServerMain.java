@@ -1,5 +1,7 @@
 package io.forkline.pageserver.server;
 
+import io.forkline.pageserver.pageservice.PageServiceConfig;
+
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.concurrent.CountDownLatch;
@@ -14,16 +16,19 @@ public final class PageServerMain {
     }
 
     public static void main(String[] args) throws Exception {
-        if (args.length != 2) {
-            System.err.println("usage: PageServerMain DATA_DIR PORT");
+        if (args.length != 2 && args.length != 3) {
+            System.err.println("usage: PageServerMain DATA_DIR PORT [PAGE_PORT]");
             System.exit(2);
         }
-        runUntilShutdown(Path.of(args[0]), Integer.parseInt(args[1]));
+        runUntilShutdown(Path.of(args[0]), Integer.parseInt(args[1]), args.length == 3 ? Integer.parseInt(args[2]) : 0);
     }
 
-    /** Starts the server and blocks until the JVM shuts down. */
-    public static void runUntilShutdown(Path dataDir, int port) throws Exception {
-        PageServer server = PageServer.start(dataDir, port, Clock.systemUTC());
+    /**
+     * Starts the server (admin API on {@code port}, page service on {@code pagePort}; 0 picks a
+     * free one) and blocks until the JVM shuts down.
+     */
+    public static void runUntilShutdown(Path dataDir, int port, int pagePort) throws Exception {
+        PageServer server = PageServer.start(dataDir, port, PageServiceConfig.defaults(pagePort), Clock.systemUTC());
         CountDownLatch done = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
@@ -32,8 +37,8 @@ public final class PageServerMain {
                 done.countDown();
             }
         }, "forkline-shutdown"));
-        System.err.println("forkline server listening on http://127.0.0.1:" + server.port() + " (data "
-                + dataDir.toAbsolutePath() + ")");
+        System.err.println("forkline server listening on http://127.0.0.1:" + server.port() + ", page service on "
+                + server.pageService().host() + ":" + server.pagePort() + " (data " + dataDir.toAbsolutePath() + ")");
         done.await();
     }
 }

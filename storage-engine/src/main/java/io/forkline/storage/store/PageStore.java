@@ -658,34 +658,63 @@ public final class PageStore implements AutoCloseable {
      * @throws IllegalArgumentException when the timeline does not exist
      */
     public Version[] getVersions(TimelineId timeline, Key[] keys, long lsn) {
-        ReadListener l = readListener;
-        long t0 = l == null ? 0L : System.nanoTime();
-        Version[] out = new Version[keys.length];
-        try (ReadContext ctx = new ReadContext(true)) {
-            for (int i = 0; i < keys.length; i++) {
-                out[i] = lookup(ctx, timeline, keys[i], lsn);
-            }
+        try (Reader r = reader()) {
+            return r.getVersions(timeline, keys, lsn);
         }
-        if (l != null && keys.length > 0) {
-            long each = (System.nanoTime() - t0) / keys.length;
-            for (int i = 0; i < keys.length; i++) {
-                l.pageRead(timeline, each);
-            }
-        }
-        return out;
+    }
+
+    /**
+     * A reader for a batch of reads (e.g. the GetPage requests that arrived together on one
+     * connection): its cache misses share one RocksDB iterator. Close it after the batch. Not
+     * thread-safe.
+     */
+    public Reader reader() {
+        return new ReadContext(true);
+    }
+
+    /** Batched reads; see {@link #reader()}. */
+    public sealed interface Reader extends AutoCloseable permits ReadContext {
+        /**
+         * {@link PageStore#getVersion} of several keys at one LSN. The {@link ReadListener} sees one
+         * read per key, each with the call's average time.
+         *
+         * @return one element per key, in order; {@code null} where no version exists
+         * @throws IllegalArgumentException when the timeline does not exist
+         */
+        Version[] getVersions(TimelineId timeline, Key[] keys, long lsn);
+
+        @Override
+        void close();
     }
 
     /**
      * One read or batch of reads: whether it uses the page cache, and the RocksDB iterator its cache
      * misses share (created on the first miss, so a batch of hits opens none).
      */
-    private final class ReadContext implements AutoCloseable {
+    private final class ReadContext implements Reader {
         final boolean cached;
         private RocksIterator it;
         final byte[] seek = new byte[VERSION_KEY_BYTES];
 
         ReadContext(boolean cached) {
             this.cached = cached && pageCache.enabled();
+        }
+
+        @Override
+        public Version[] getVersions(TimelineId timeline, Key[] keys, long lsn) {
+            ReadListener l = readListener;
+            long t0 = l == null ? 0L : System.nanoTime();
+            Version[] out = new Version[keys.length];
+            for (int i = 0; i < keys.length; i++) {
+                out[i] = lookup(this, timeline, keys[i], lsn);
+            }
+            if (l != null && keys.length > 0) {
+                long each = (System.nanoTime() - t0) / keys.length;
+                for (int i = 0; i < keys.length; i++) {
+                    l.pageRead(timeline, each);
+                }
+            }
+            return out;
         }
 
         RocksIterator iterator() {

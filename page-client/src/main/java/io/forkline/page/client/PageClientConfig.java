@@ -1,0 +1,66 @@
+package io.forkline.page.client;
+
+import io.forkline.page.protocol.FrameDescriptor;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Where and as whom a {@link PageServiceClient} connects.
+ *
+ * @param host             page service host name or address
+ * @param port             page service TCP port (1..65535)
+ * @param tenant           tenant name
+ * @param timelineId       32 hex digits, or {@code null} when {@code branch} names the timeline
+ * @param branch           a branch ref of the tenant, or {@code null} when {@code timelineId} is given;
+ *                         resolved once, at the first handshake (reconnects keep that timeline)
+ * @param token            JWT bearer token (scope {@code admin} or {@code tenant:<tenant>}); may be
+ *                         empty when the server runs with authentication off
+ * @param connectTimeout   bound of one TCP connect + handshake
+ * @param defaultDeadline  deadline of a request when the call names none
+ * @param reconnectFor     how long a lost connection is retried before pending requests fail
+ *                         (each request still fails at its own deadline)
+ * @param maxFrameBytes    largest response frame accepted, bytes
+ */
+public record PageClientConfig(String host, int port, String tenant, String timelineId, String branch, String token,
+                               Duration connectTimeout, Duration defaultDeadline, Duration reconnectFor,
+                               int maxFrameBytes) {
+    /**
+     * @throws IllegalArgumentException when a value is out of range or both/neither of
+     *                                  {@code timelineId} and {@code branch} are given (names it)
+     */
+    public PageClientConfig {
+        Objects.requireNonNull(host, "host");
+        Objects.requireNonNull(tenant, "tenant");
+        if (port < 1 || port > 65535) {
+            throw new IllegalArgumentException("invalid page service port " + port + ": expected 1..65535");
+        }
+        if ((timelineId == null) == (branch == null)) {
+            throw new IllegalArgumentException("name exactly one of timeline id and branch (got " + timelineId
+                    + " and " + branch + ")");
+        }
+        token = token == null ? "" : token;
+        if (maxFrameBytes < 1) {
+            throw new IllegalArgumentException("maxFrameBytes must be at least 1, got " + maxFrameBytes);
+        }
+    }
+
+    /** Defaults: 5 s connect, 30 s per request, 60 s of reconnecting, 16 MiB frames. */
+    public static PageClientConfig of(String host, int port, String tenant, String timelineId, String branch,
+                                      String token) {
+        return new PageClientConfig(host, port, tenant, timelineId, branch, token, Duration.ofSeconds(5),
+                Duration.ofSeconds(30), Duration.ofSeconds(60), FrameDescriptor.DEFAULT_MAX_FRAME_BYTES);
+    }
+
+    /** The same with another default deadline. */
+    public PageClientConfig withDefaultDeadline(Duration d) {
+        return new PageClientConfig(host, port, tenant, timelineId, branch, token, connectTimeout, d, reconnectFor,
+                maxFrameBytes);
+    }
+
+    /** The same with another reconnect window. */
+    public PageClientConfig withReconnectFor(Duration d) {
+        return new PageClientConfig(host, port, tenant, timelineId, branch, token, connectTimeout, defaultDeadline, d,
+                maxFrameBytes);
+    }
+}

@@ -1,0 +1,519 @@
+package io.forkline.page.client;
+
+import com.google.protobuf.ByteString;
+import io.forkline.page.protocol.PageCodecs;
+import io.forkline.page.protocol.PageProtocol;
+import io.forkline.page.protocol.proto.BasebackupChunk;
+import io.forkline.page.protocol.proto.ClientMessage;
+import io.forkline.page.protocol.proto.DbSizeRequest;
+import io.forkline.page.protocol.proto.ErrorCode;
+import io.forkline.page.protocol.proto.GetBasebackupRequest;
+import io.forkline.page.protocol.proto.GetPageRequest;
+import io.forkline.page.protocol.proto.GetSlruSegmentRequest;
+import io.forkline.page.protocol.proto.Handshake;
+import io.forkline.page.protocol.proto.HandshakeResponse;
+import io.forkline.page.protocol.proto.ListRelationsRequest;
+import io.forkline.page.protocol.proto.PingRequest;
+import io.forkline.page.protocol.proto.RelExistsRequest;
+import io.forkline.page.protocol.proto.RelSizeRequest;
+import io.forkline.page.protocol.proto.RelTag;
+import io.forkline.page.protocol.proto.RelationEntry;
+import io.forkline.page.protocol.proto.Request;
+import io.forkline.page.protocol.proto.Response;
+import io.forkline.page.protocol.proto.ServerMessage;
+import io.forkline.page.protocol.proto.SlruKind;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+
+/**
+ * Asynchronous, pipelined client of the page service (protocol in
+ * {@code forkline/page/v1/page_service.proto}): one TCP connection to one timeline, any number of
+ * requests in flight, answers matched by request id, each request bounded by its own deadline.
+ *
+ * <p><b>Lost connections.</b> When the connection drops, the client reconnects with exponential
+ * backoff (50 ms to 1 s) for up to {@link PageClientConfig#reconnectFor()}, re-handshakes on the
+ * timeline of the first handshake, and re-sends every request still in flight and not past its
+ * deadline (all requests are reads, so a re-send is safe); a basebackup stream already under way
+ * fails instead. Requests made while disconnected wait for the new connection within their
+ * deadline. A request whose deadline passes fails with {@link ErrorCode#LSN_TIMEOUT}.
+ *
+ * <p>Thread-safe. Futures complete on the client's event-loop thread: callbacks must not block
+ * (use the {@code ...Async} variants or {@link CompletableFuture#join()} from another thread).
+ * {@link #close()} fails whatever is still pending.
+ */
+public final class PageServiceClient implements AutoCloseable {
+    private final PageClientConfig config;
+    private final EventLoopGroup group;
+    private final boolean ownGroup;
+    private final Bootstrap bootstrap;
+    private final AtomicLong nextId = new AtomicLong(1);
+    private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
+    private final Object lock = new Object();
+    private volatile Channel channel;
+    private volatile HandshakeResponse session;
+    private volatile boolean closed;
+    /** While reconnecting: when the current outage started, nanoTime. */
+    private long downSinceNanos;
+    private long backoffMillis;
+
+    /** One request waiting for its answer (or, for a basebackup, for its last chunk). */
+    private static final class Pending {
+        final Request request;
+        final CompletableFuture<Response> future = new CompletableFuture<>();
+        final long deadlineNanos;
+        final Consumer<ByteString> chunks;
+        volatile boolean started;
+
+        Pending(Request request, long deadlineNanos, Consumer<ByteString> chunks) {
+            this.request = request;
+            this.deadlineNanos = deadlineNanos;
+            this.chunks = chunks;
+        }
+    }
+
+    private PageServiceClient(PageClientConfig config, EventLoopGroup group, boolean ownGroup) {
+        this.config = config;
+        this.group = group;
+        this.ownGroup = ownGroup;
+        this.bootstrap = new Bootstrap().group(group).channel(NioSocketChannel.class)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) config.connectTimeout().toMillis())
+                .handler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        PageCodecs.addClientCodec(ch.pipeline(), config.maxFrameBytes());
+                        ch.pipeline().addLast("client", new Handler());
+                    }
+                });
+    }
+
+    /**
+     * Connects and handshakes, on an event loop of its own (one thread).
+     *
+     * @throws PageServiceException when the server refuses the handshake (bad token: UNAUTHORIZED,
+     *                              another tenant: FORBIDDEN, unknown timeline/branch: NOT_FOUND,
+     *                              unsupported version: INVALID_REQUEST), or INTERNAL when the
+     *                              connection cannot be made within the connect timeout (names host:port)
+     */
+    public static PageServiceClient connect(PageClientConfig config) {
+        return connect(config, new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory()), true);
+    }
+
+    /**
+     * Connects on a shared event loop group (not closed by {@link #close()}): many clients, few threads.
+     *
+     * @throws PageServiceException as {@link #connect(PageClientConfig)}
+     */
+    public static PageServiceClient connect(PageClientConfig config, EventLoopGroup group) {
+        return connect(config, group, false);
+    }
+
+    private static PageServiceClient connect(PageClientConfig config, EventLoopGroup group, boolean own) {
+        PageServiceClient c = new PageServiceClient(config, group, own);
+        try {
+            c.openSession(config.timelineId(), config.branch());
+            return c;
+        } catch (RuntimeException e) {
+            c.close();
+            throw e;
+        }
+    }
+
+    /** The first handshake's answer: the timeline id, its last record LSN and earliest readable LSN then. */
+    public HandshakeResponse session() {
+        return session;
+    }
+
+    /** The timeline this client reads (32 hex digits). */
+    public String timelineId() {
+        return session.getTimelineId();
+    }
+
+    // ------------------------------------------------------------------ connection
+
+    /** Connects, sends the handshake, waits for its answer; sets {@link #channel} on success. */
+    private void openSession(String timelineId, String branch) {
+        ChannelFuture cf = bootstrap.connect(config.host(), config.port());
+        long timeoutMs = config.connectTimeout().toMillis();
+        if (!cf.awaitUninterruptibly(timeoutMs + 1000) || !cf.isSuccess()) {
+            Throwable cause = cf.cause();
+            cf.channel().close();
+            throw new PageServiceException(ErrorCode.INTERNAL, "cannot connect to the page service at "
+                    + config.host() + ":" + config.port() + ": " + (cause == null ? "timed out" : cause.getMessage()),
+                    cause);
+        }
+        Channel ch = cf.channel();
+        Handler h = ch.pipeline().get(Handler.class);
+        Handshake.Builder hs = Handshake.newBuilder().setProtocolVersion(PageProtocol.VERSION)
+                .setTenant(config.tenant()).setToken(config.token());
+        if (timelineId != null) {
+            hs.setTimelineId(timelineId);
+        } else {
+            hs.setBranch(branch);
+        }
+        ch.writeAndFlush(ClientMessage.newBuilder().setHandshake(hs).build());
+        HandshakeResponse r;
+        try {
+            r = h.handshake.get(timeoutMs, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            ch.close();
+            throw new PageServiceException(ErrorCode.INTERNAL, "no handshake answer from " + config.host() + ":"
+                    + config.port() + " within " + timeoutMs + " ms", e);
+        } catch (ExecutionException e) {
+            ch.close();
+            throw new PageServiceException(ErrorCode.INTERNAL, "connection to " + config.host() + ":" + config.port()
+                    + " closed during the handshake: " + e.getCause().getMessage(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            ch.close();
+            throw new PageServiceException(ErrorCode.INTERNAL, "interrupted during the handshake", e);
+        }
+        if (r.hasError()) {
+            ch.close();
+            throw new PageServiceException(r.getError().getCode(), r.getError().getMessage(),
+                    r.getError().getEarliestLsn());
+        }
+        if (session == null) {
+            session = r;
+        }
+        synchronized (lock) {
+            if (closed) {
+                ch.close();
+                return;
+            }
+            channel = ch;
+            downSinceNanos = 0;
+            backoffMillis = 0;
+            for (Pending p : pending.values()) {
+                if (!p.started || p.chunks == null) {
+                    p.started = true;
+                    ch.write(ClientMessage.newBuilder().setRequest(p.request).build());
+                }
+            }
+            ch.flush();
+        }
+    }
+
+    /** Called on the event loop when a session's channel closes. */
+    private void lost(Channel ch, Throwable cause) {
+        synchronized (lock) {
+            if (channel != ch) {
+                return; // a channel that never became the session's, or an old one
+            }
+            channel = null;
+            if (closed) {
+                return;
+            }
+            if (downSinceNanos == 0) {
+                downSinceNanos = System.nanoTime();
+            }
+        }
+        String why = cause == null ? "connection closed" : cause.getMessage();
+        for (Pending p : pending.values()) {
+            if (p.chunks != null && p.started) { // a half-received stream cannot be resumed
+                fail(p, new PageServiceException(ErrorCode.INTERNAL, "connection to the page service lost during a "
+                        + "basebackup stream: " + why, cause));
+            }
+        }
+        scheduleReconnect();
+    }
+
+    private void scheduleReconnect() {
+        long delay;
+        synchronized (lock) {
+            if (closed) {
+                return;
+            }
+            backoffMillis = backoffMillis == 0 ? 50 : Math.min(1000, backoffMillis * 2);
+            delay = backoffMillis;
+        }
+        group.schedule(() -> group.execute(this::reconnectOnce), delay, TimeUnit.MILLISECONDS);
+    }
+
+    private void reconnectOnce() {
+        if (closed || channel != null) {
+            return;
+        }
+        // openSession blocks: run it off the event loop
+        Thread.ofVirtual().name("page-client-reconnect").start(() -> {
+            try {
+                openSession(session.getTimelineId(), null);
+            } catch (PageServiceException e) {
+                long downFor;
+                synchronized (lock) {
+                    downFor = System.nanoTime() - downSinceNanos;
+                }
+                if (downFor > config.reconnectFor().toNanos()) {
+                    for (Pending p : pending.values()) {
+                        fail(p, new PageServiceException(ErrorCode.INTERNAL, "page service at " + config.host() + ":"
+                                + config.port() + " unreachable for " + config.reconnectFor().toMillis() + " ms: "
+                                + e.getMessage(), e));
+                    }
+                    synchronized (lock) {
+                        downSinceNanos = System.nanoTime(); // keep trying for later requests
+                    }
+                }
+                scheduleReconnect();
+            }
+        });
+    }
+
+    private void fail(Pending p, Throwable t) {
+        if (pending.remove(p.request.getRequestId(), p)) {
+            p.future.completeExceptionally(t);
+        }
+    }
+
+    /** Whether a session is connected now. */
+    public boolean connected() {
+        Channel ch = channel;
+        return ch != null && ch.isActive();
+    }
+
+    // ------------------------------------------------------------------ requests
+
+    /**
+     * Sends a request (its id is set here) and returns its answer.
+     *
+     * @param body     the request without id; LSN fields as given
+     * @param deadline bound of the whole request, including waits for ingest and reconnects
+     * @return completes with the response, or exceptionally with a {@link PageServiceException}
+     *         (the server's error, or LSN_TIMEOUT at the deadline, or INTERNAL when closed)
+     */
+    public CompletableFuture<Response> send(Request.Builder body, Duration deadline) {
+        return send(body, deadline, null);
+    }
+
+    private CompletableFuture<Response> send(Request.Builder body, Duration deadline, Consumer<ByteString> chunks) {
+        long id = nextId.getAndIncrement();
+        Request req = body.setRequestId(id).build();
+        Pending p = new Pending(req, System.nanoTime() + deadline.toNanos(), chunks);
+        if (closed) {
+            p.future.completeExceptionally(new PageServiceException(ErrorCode.INTERNAL, "client is closed", 0));
+            return p.future;
+        }
+        pending.put(id, p);
+        group.schedule(() -> fail(p, new PageServiceException(ErrorCode.LSN_TIMEOUT, "request " + id + " ("
+                + req.getBodyCase() + ") got no answer within " + deadline.toMillis() + " ms", 0)),
+                deadline.toNanos(), TimeUnit.NANOSECONDS);
+        Channel ch;
+        synchronized (lock) {
+            ch = channel;
+            if (ch != null) {
+                p.started = true;
+            }
+        }
+        if (ch != null) {
+            ch.writeAndFlush(ClientMessage.newBuilder().setRequest(req).build());
+        }
+        return p.future;
+    }
+
+    private static Request.Builder at(ReadLsn lsn) {
+        return Request.newBuilder().setRequestLsn(lsn.requestLsn()).setLatest(lsn.atLatest())
+                .setNotModifiedSinceLsn(lsn.notModifiedSinceLsn());
+    }
+
+    /** One 8192-byte page of a relation fork. Errors as {@link #send}; NOT_FOUND past the fork's end. */
+    public CompletableFuture<byte[]> getPage(RelTag rel, int block, ReadLsn lsn) {
+        return send(at(lsn).setGetPage(GetPageRequest.newBuilder().setRel(rel).addBlocks(block)),
+                config.defaultDeadline()).thenApply(r -> r.getGetPage().getPages(0).toByteArray());
+    }
+
+    /**
+     * Several pages of one relation fork in one request (at most
+     * {@link io.forkline.page.protocol.FrameDescriptor#MAX_BLOCKS_PER_GET_PAGE}).
+     *
+     * @return the pages in the order of {@code blocks}
+     */
+    public CompletableFuture<List<byte[]>> getPages(RelTag rel, int[] blocks, ReadLsn lsn) {
+        GetPageRequest.Builder g = GetPageRequest.newBuilder().setRel(rel);
+        for (int b : blocks) {
+            g.addBlocks(b);
+        }
+        return send(at(lsn).setGetPage(g), config.defaultDeadline()).thenApply(r -> {
+            List<byte[]> out = new ArrayList<>(blocks.length);
+            for (ByteString page : r.getGetPage().getPagesList()) {
+                out.add(page.toByteArray());
+            }
+            return out;
+        });
+    }
+
+    /** The fork's size in 8192-byte blocks; NOT_FOUND when it does not exist at that LSN. */
+    public CompletableFuture<Integer> relSize(RelTag rel, ReadLsn lsn) {
+        return send(at(lsn).setRelSize(RelSizeRequest.newBuilder().setRel(rel)), config.defaultDeadline())
+                .thenApply(r -> r.getRelSize().getNblocks());
+    }
+
+    /** Whether the fork exists at that LSN. */
+    public CompletableFuture<Boolean> relExists(RelTag rel, ReadLsn lsn) {
+        return send(at(lsn).setRelExists(RelExistsRequest.newBuilder().setRel(rel)), config.defaultDeadline())
+                .thenApply(r -> r.getRelExists().getExists());
+    }
+
+    /** Bytes of a database's relation forks (sum of blocks x 8192). */
+    public CompletableFuture<Long> dbSize(int spcOid, int dbOid, ReadLsn lsn) {
+        return send(at(lsn).setDbSize(DbSizeRequest.newBuilder().setSpcOid(spcOid).setDbOid(dbOid)),
+                config.defaultDeadline()).thenApply(r -> r.getDbSize().getBytes());
+    }
+
+    /** Every relation fork (or those of one database) with its size in blocks. */
+    public CompletableFuture<List<RelationEntry>> listRelations(int spcOid, int dbOid, ReadLsn lsn) {
+        return send(at(lsn).setListRelations(ListRelationsRequest.newBuilder().setSpcOid(spcOid).setDbOid(dbOid)),
+                config.defaultDeadline()).thenApply(r -> r.getListRelations().getRelationsList());
+    }
+
+    /** One SLRU segment file's bytes (up to 32 x 8192). */
+    public CompletableFuture<byte[]> getSlruSegment(SlruKind kind, int segno, ReadLsn lsn) {
+        return send(at(lsn).setGetSlruSegment(GetSlruSegmentRequest.newBuilder().setKind(kind).setSegno(segno)),
+                config.defaultDeadline()).thenApply(r -> r.getGetSlruSegment().getSegment().toByteArray());
+    }
+
+    /** A round trip; returns the payload echoed. */
+    public CompletableFuture<byte[]> ping(byte[] payload) {
+        return send(Request.newBuilder().setLatest(true).setPing(PingRequest.newBuilder()
+                .setPayload(ByteString.copyFrom(payload))), config.defaultDeadline())
+                .thenApply(r -> r.getPong().getPayload().toByteArray());
+    }
+
+    /**
+     * Streams a basebackup (a ustar stream of a PostgreSQL 15 data directory that stock postgres
+     * starts from without replay) into {@code out}, which is written on the client's event loop
+     * and not closed.
+     *
+     * @param omitRelationPages leave relation files out (for a lazy data directory)
+     * @param deadline          bound of the whole stream
+     * @return completes with the LSN the basebackup is as of
+     * @throws PageServiceException (through the future) as {@link #send}, or INTERNAL when the
+     *                              connection is lost mid-stream or {@code out} fails
+     */
+    public CompletableFuture<Long> basebackup(ReadLsn lsn, boolean omitRelationPages, OutputStream out,
+                                              Duration deadline) {
+        return send(at(lsn).setGetBasebackup(GetBasebackupRequest.newBuilder().setOmitRelationPages(omitRelationPages)),
+                deadline, chunk -> {
+                    try {
+                        chunk.writeTo(out);
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                }).thenApply(Response::getLsn);
+    }
+
+    /** Waits for a future of this client, unwrapping its {@link PageServiceException}. */
+    public static <T> T await(CompletableFuture<T> f) {
+        try {
+            return f.join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof PageServiceException p) {
+                throw p;
+            }
+            throw e;
+        }
+    }
+
+    // ------------------------------------------------------------------ inbound
+
+    private final class Handler extends SimpleChannelInboundHandler<ServerMessage> {
+        final CompletableFuture<HandshakeResponse> handshake = new CompletableFuture<>();
+
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, ServerMessage msg) {
+            if (msg.hasHandshake()) {
+                handshake.complete(msg.getHandshake());
+                return;
+            }
+            Response r = msg.getResponse();
+            if (r.getRequestId() == 0 && r.hasError()) { // connection-level error: the server closes
+                handshake.complete(HandshakeResponse.newBuilder().setError(r.getError()).build());
+                return;
+            }
+            Pending p = pending.get(r.getRequestId());
+            if (p == null) {
+                return; // timed out meanwhile
+            }
+            if (r.hasError()) {
+                fail(p, new PageServiceException(r.getError().getCode(), r.getError().getMessage(),
+                        r.getError().getEarliestLsn()));
+            } else if (r.hasBasebackupChunk() && p.chunks != null) {
+                BasebackupChunk c = r.getBasebackupChunk();
+                try {
+                    p.chunks.accept(c.getData());
+                } catch (RuntimeException e) {
+                    fail(p, new PageServiceException(ErrorCode.INTERNAL, "cannot write basebackup data: "
+                            + e.getMessage(), e));
+                    ctx.close(); // the rest of the stream has nowhere to go
+                    return;
+                }
+                if (c.getLast() && pending.remove(r.getRequestId(), p)) {
+                    p.future.complete(r);
+                }
+            } else if (pending.remove(r.getRequestId(), p)) {
+                p.future.complete(r);
+            }
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            handshake.completeExceptionally(new IOException("connection closed"));
+            lost(ctx.channel(), null);
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            handshake.completeExceptionally(cause);
+            ctx.close();
+        }
+    }
+
+    /** Closes the connection; pending requests fail with INTERNAL "client closed". */
+    @Override
+    public void close() {
+        Channel ch;
+        synchronized (lock) {
+            closed = true;
+            ch = channel;
+            channel = null;
+        }
+        if (ch != null) {
+            ch.close().awaitUninterruptibly(1000);
+        }
+        for (Pending p : pending.values()) {
+            fail(p, new PageServiceException(ErrorCode.INTERNAL, "client closed", 0));
+        }
+        if (ownGroup) {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(2000);
+        }
+    }
+
+    /** Builds a proto {@link RelTag}. */
+    public static RelTag rel(int spcOid, int dbOid, int relNumber, int fork) {
+        return RelTag.newBuilder().setSpcOid(spcOid).setDbOid(dbOid).setRelNumber(relNumber).setFork(fork).build();
+    }
+}
