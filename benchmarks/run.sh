@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the benchmarks module and runs the three Forkline benchmarks; prints each one's RESULT block.
 #   benchmarks/run.sh                  all three: jmh, branch, ingest
-#   benchmarks/run.sh jmh|branch|ingest|gc|cost [more args passed to that benchmark]
+#   benchmarks/run.sh jmh|branch|ingest|gc|cost|pagebench [more args passed to that benchmark]
+#   benchmarks/run.sh pagebench --json   last line: one JSON object (page service latency/throughput)
 # Environment: MVN_ARGS (default "-o": offline; the other modules must be installed in ~/.m2, e.g. by
 # `mvn -B install -DskipTests` from the repository root), SKIP_BUILD=1 to reuse benchmarks/target/benchmarks.jar.
 # Logs and JMH JSON go to benchmarks/target/bench/results/.
@@ -64,6 +65,19 @@ run_cost() {
   "${java[@]}" -cp "$jar" io.forkline.pageserver.size.BranchCostMeasurement "$@" 2> "$out/cost-$stamp.err" \
     | tee "$out/cost-$stamp.log"
 }
+run_pagebench() {
+  echo "== PageBench (page service over loopback, with the echo and in-process floors) =="
+  local json=0 a=()
+  for x in "$@"; do if [ "$x" = "--json" ]; then json=1; else a+=("$x"); fi; done
+  "${java[@]}" -cp "$jar" io.forkline.pageserver.pageservice.PageBench "${a[@]}" 2> "$out/pagebench-$stamp.err" \
+    > "$out/pagebench-$stamp.log"
+  if [ "$json" = 1 ]; then
+    grep -v '^{' "$out/pagebench-$stamp.log" >&2
+    grep '^{' "$out/pagebench-$stamp.log" | tail -n1
+  else
+    cat "$out/pagebench-$stamp.log"
+  fi
+}
 run_ingest() {
   echo "== WalIngestThroughput =="
   "${java[@]}" -cp "$jar" io.forkline.wal.WalIngestThroughput "$@" 2> "$out/ingest-$stamp.err" \
@@ -76,6 +90,7 @@ case "$what" in
   ingest) run_ingest "$@" ;;
   gc) run_gc "$@" ;;
   cost) run_cost "$@" ;;
+  pagebench) run_pagebench "$@" ;;
   all) run_jmh; run_branch; run_ingest ;;
-  *) echo "usage: benchmarks/run.sh [all|jmh|branch|ingest|gc|cost] [args]" >&2; exit 2 ;;
+  *) echo "usage: benchmarks/run.sh [all|jmh|branch|ingest|gc|cost|pagebench] [args]" >&2; exit 2 ;;
 esac

@@ -36,8 +36,10 @@ import java.util.concurrent.TimeUnit;
  * versions each (at LSNs 1000, 2000, ...), committed in batches of 32 MiB. Each call reads a random
  * page at a random LSN in {@code [1000, 1000 * versionsPerPage + 999)}, so it resolves to any of the
  * versions. With {@code depth} = 0 the reads go to the timeline that holds the versions; with
- * {@code depth} = 1 they go to a child timeline branched at the last LSN that holds no versions of
- * its own, so every read misses on the child and falls through to the parent (two seeks).
+ * {@code depth} = 1 or 3 they go to the last of a chain of that many child timelines, each branched
+ * at the last LSN and holding no versions of its own, so every read falls through to the root.
+ * Warm reads are answered by the store's page cache (one lookup per timeline on the way); with
+ * {@code -jvmArgs -Dforkline.pageCache.bytes=0} they measure RocksDB alone.
  *
  * <p>Warm: the defaults (5000 pages x 4 versions = 160 MiB) fit the store's 256 MiB block cache,
  * and the setup reads every version once before the warm-up iterations.
@@ -58,7 +60,7 @@ public class GetPageBenchmark {
     @Param({"4"})
     int versionsPerPage;
 
-    @Param({"0", "1"})
+    @Param({"0", "1", "3"})
     int depth;
 
     /**
@@ -107,10 +109,11 @@ public class GetPageBenchmark {
             }
         }
         readTimeline = root;
-        if (depth == 1) {
-            readTimeline = TimelineId.generate();
-            store.createTimeline(new TimelineMetadata(readTimeline, t, root, versionsPerPage * 1000L,
+        for (int d = 0; d < depth; d++) { // a chain of children that write nothing: reads fall through all
+            TimelineId child = TimelineId.generate();
+            store.createTimeline(new TimelineMetadata(child, t, readTimeline, versionsPerPage * 1000L,
                     versionsPerPage * 1000L, 15, Instant.now()));
+            readTimeline = child;
         }
         for (int v = 1; v <= versionsPerPage; v++) {
             for (int b = 0; b < pages; b++) {

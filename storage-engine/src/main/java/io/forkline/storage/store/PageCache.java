@@ -9,7 +9,9 @@ import io.forkline.storage.key.Key;
  * Materialized versions of one timeline's own keys, so a warm GetPage@LSN costs a hash lookup and a
  * copy instead of a RocksDB iterator, a {@code seekForPrev} and a delta decode.
  *
- * <p>An entry for {@code (timeline, key)} records what one lookup on that timeline alone found: the
+ * <p>An entry for {@code (timeline, key)} holds up to {@value #VERSIONS_PER_KEY} answers, each what one
+ * lookup on that timeline alone found (reads at several LSNs of one page, as PITR branches and
+ * replicas make, each find theirs): the
  * newest own version at or below the LSN asked ({@link Entry#versionLsn}, or {@link #NO_VERSION}
  * when the timeline holds none and reads fall through to its ancestor) and the range of read LSNs
  * for which that stays the answer:
@@ -32,7 +34,10 @@ final class PageCache {
     /** Bytes counted per entry beyond its value (key objects, entry, map node). */
     static final int ENTRY_OVERHEAD_BYTES = 160;
 
-    private final Cache<CacheKey, Entry> cache;
+    /** Answers kept per (timeline, key); the most recently added win. */
+    static final int VERSIONS_PER_KEY = 4;
+
+    private final Cache<CacheKey, Entry[]> cache;
     private final long maxBytes;
 
     /** The (timeline, key) an entry belongs to. */
@@ -65,7 +70,13 @@ final class PageCache {
         this.maxBytes = maxBytes;
         this.cache = maxBytes <= 0 ? null : Caffeine.newBuilder()
                 .maximumWeight(maxBytes)
-                .weigher((CacheKey k, Entry e) -> e.value().length + ENTRY_OVERHEAD_BYTES)
+                .weigher((CacheKey k, Entry[] es) -> {
+                    int w = 0;
+                    for (Entry e : es) {
+                        w += e.value().length + ENTRY_OVERHEAD_BYTES;
+                    }
+                    return w;
+                })
                 .executor(Runnable::run)
                 .recordStats()
                 .build();
@@ -75,14 +86,37 @@ final class PageCache {
         return cache != null;
     }
 
-    Entry get(CacheKey key) {
-        return cache == null ? null : cache.getIfPresent(key);
+    /** The cached answer for a read of {@code key} at {@code lsn}, or {@code null}. */
+    Entry find(CacheKey key, long lsn, long currentGeneration) {
+        Entry[] es = cache == null ? null : cache.getIfPresent(key);
+        if (es != null) {
+            for (Entry e : es) {
+                if (e.answers(lsn, currentGeneration)) {
+                    return e;
+                }
+            }
+        }
+        return null;
     }
 
+    /** Adds an answer to the key's entries (replacing one for the same version; dropping the oldest beyond the bound). */
     void put(CacheKey key, Entry entry) {
-        if (cache != null) {
-            cache.put(key, entry);
+        if (cache == null) {
+            return;
         }
+        cache.asMap().compute(key, (k, old) -> {
+            if (old == null) {
+                return new Entry[]{entry};
+            }
+            java.util.ArrayList<Entry> list = new java.util.ArrayList<>(old.length + 1);
+            list.add(entry);
+            for (Entry e : old) {
+                if (e.versionLsn() != entry.versionLsn() && list.size() < VERSIONS_PER_KEY) {
+                    list.add(e);
+                }
+            }
+            return list.toArray(new Entry[0]);
+        });
     }
 
     /** Drops every entry of a timeline (O(entries); timelines are deleted rarely). */

@@ -761,8 +761,8 @@ public final class PageStore implements AutoCloseable {
         PageCache.CacheKey ck = null;
         if (ctx.cached) {
             ck = new PageCache.CacheKey(tl, key);
-            PageCache.Entry e = pageCache.get(ck);
-            if (e != null && e.answers(at, s.commits().get())) {
+            PageCache.Entry e = pageCache.find(ck, at, s.commits().get());
+            if (e != null) {
                 if (e.versionLsn() == PageCache.NO_VERSION) {
                     return null;
                 }

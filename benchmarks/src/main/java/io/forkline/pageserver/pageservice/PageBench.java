@@ -1,0 +1,315 @@
+package io.forkline.pageserver.pageservice;
+
+import io.forkline.bench.Args;
+import io.forkline.bench.BenchDirectory;
+import io.forkline.page.client.PageClientConfig;
+import io.forkline.page.client.PageServiceClient;
+import io.forkline.page.client.ReadLsn;
+import io.forkline.page.protocol.proto.RelTag;
+import io.forkline.storage.id.TenantId;
+import io.forkline.storage.id.TimelineId;
+import io.forkline.storage.key.Key;
+import io.forkline.storage.key.RelSizeValue;
+import io.forkline.storage.store.PageStore;
+import io.forkline.storage.store.TimelineWriter;
+import io.forkline.storage.timeline.TimelineMetadata;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A load generator for the page service over loopback, like Neon's {@code pagebench}: GetPage@LSN
+ * latency at 1 request in flight (p50 / p99 / p99.9, warm and cold) and throughput with 64 requests
+ * in flight on one connection and on each of 8 connections; beside them, in the same run, the
+ * floors: the round trip of a bare Netty echo over the same loopback, and GetPage in process on
+ * one thread (the store's own speed, warm).
+ *
+ * <p>Data: one relation of {@code --pages} random 8 KiB pages (default 20,000 = 160 MiB) on a
+ * timeline of a fresh store; reads pick uniformly random blocks at the last LSN. Warm: every page
+ * read once first (the page cache holds them). Cold: the store reopened with the page cache off
+ * and an empty RocksDB block cache, and the OS page cache dropped when this process may
+ * ({@code /proc/sys/vm/drop_caches}; the output says whether it could).
+ *
+ * <p>Run: {@code benchmarks/run.sh pagebench [--json] [--pages N] [--seconds S]}; the last line of
+ * output is one JSON object with {@code inprocess_pages_per_s}, {@code p50_us}, {@code p99_us},
+ * {@code p999_us}, {@code pipelined_pages_per_s}, {@code pipelined_8conn_pages_per_s},
+ * {@code echo_rtt_us}, {@code cold_p50_us}, {@code cold_p99_us}.
+ */
+public final class PageBench {
+    private static final String TENANT = "bench";
+    private static final RelTag REL = PageServiceClient.rel(1663, 5, 16384, 0);
+
+    private PageBench() {
+    }
+
+    public static void main(String[] argv) throws Exception {
+        Args args = new Args(argv);
+        int pages = args.intValue("--pages", 20_000);
+        int seconds = args.intValue("--seconds", 5);
+        int latencySamples = args.intValue("--samples", 20_000);
+        Path dir = Files.createTempDirectory("pagebench");
+        try {
+            run(dir, pages, seconds, latencySamples);
+        } finally {
+            BenchDirectory.delete(dir);
+        }
+    }
+
+    private static void run(Path dir, int pages, int seconds, int samples) throws Exception {
+        TimelineId tl = TimelineId.generate();
+        long lsn;
+        try (PageStore store = PageStore.open(dir.resolve("store"), 0)) {
+            lsn = populate(store, tl, pages);
+        }
+        double echoUs = echoRoundTripMicros(samples);
+        System.out.printf(Locale.ROOT, "echo round trip (bare Netty, loopback, 1 in flight): p50 %.1f us%n", echoUs);
+
+        double inProcess;
+        double[] warm;
+        double pipelined1;
+        double pipelined8;
+        try (PageStore store = PageStore.open(dir.resolve("store"), 512L << 20);
+             PageService service = PageService.start(store, null, (token, tenant) -> { },
+                     PageServiceConfig.defaults(0))) {
+            SplittableRandom rnd = new SplittableRandom(1);
+            for (int b = 0; b < pages; b++) { // warm: every page in the page cache
+                store.get(tl, Key.relBlock(rel(), b), lsn);
+            }
+            inProcess = inProcessPagesPerSecond(store, tl, lsn, pages, seconds);
+            System.out.printf(Locale.ROOT, "in process, warm, 1 thread: %.0f pages/s%n", inProcess);
+            PageClientConfig cfg = PageClientConfig.of("127.0.0.1", service.port(), TENANT, tl.toString(), null, "")
+                    .withDefaultDeadline(Duration.ofSeconds(60));
+            try (PageServiceClient c = PageServiceClient.connect(cfg)) {
+                latency(c, lsn, pages, 2000, rnd); // warm-up of the connection and JIT
+                warm = latency(c, lsn, pages, samples, rnd);
+                System.out.printf(Locale.ROOT, "warm GetPage, 1 in flight: p50 %.1f us  p99 %.1f us  p99.9 %.1f us%n",
+                        warm[0], warm[1], warm[2]);
+                pipelined(List.of(c), lsn, pages, 64, 1);
+                pipelined1 = pipelined(List.of(c), lsn, pages, 64, seconds);
+                System.out.printf(Locale.ROOT, "warm GetPage, 64 in flight, 1 connection: %.0f pages/s%n", pipelined1);
+            }
+            List<PageServiceClient> clients = new ArrayList<>();
+            try {
+                for (int i = 0; i < 8; i++) {
+                    clients.add(PageServiceClient.connect(cfg));
+                }
+                pipelined(clients, lsn, pages, 64, 1);
+                pipelined8 = pipelined(clients, lsn, pages, 64, seconds);
+                System.out.printf(Locale.ROOT, "warm GetPage, 64 in flight on each of 8 connections: %.0f pages/s%n",
+                        pipelined8);
+            } finally {
+                clients.forEach(PageServiceClient::close);
+            }
+        }
+
+        boolean dropped = dropOsPageCache();
+        double[] cold;
+        try (PageStore store = PageStore.open(dir.resolve("store"), 0);
+             PageService service = PageService.start(store, null, (token, tenant) -> { },
+                     PageServiceConfig.defaults(0))) {
+            PageClientConfig cfg = PageClientConfig.of("127.0.0.1", service.port(), TENANT, tl.toString(), null, "");
+            try (PageServiceClient c = PageServiceClient.connect(cfg)) {
+                cold = latency(c, lsn, pages, Math.min(samples, pages / 2), new SplittableRandom(7));
+            }
+        }
+        System.out.printf(Locale.ROOT, "cold GetPage (no page cache, empty block cache, OS cache %s), 1 in flight: "
+                + "p50 %.1f us  p99 %.1f us  p99.9 %.1f us%n", dropped ? "dropped" : "NOT dropped (no permission)",
+                cold[0], cold[1], cold[2]);
+        System.out.printf(Locale.ROOT, "ratios: warm p50 / echo = %.2f; pipelined (1 conn) / in process = %.3f%n",
+                warm[0] / echoUs, pipelined1 / inProcess);
+        System.out.printf(Locale.ROOT, "{\"inprocess_pages_per_s\":%.0f,\"p50_us\":%.1f,\"p99_us\":%.1f,\"p999_us\":%.1f,"
+                        + "\"pipelined_pages_per_s\":%.0f,\"pipelined_8conn_pages_per_s\":%.0f,\"echo_rtt_us\":%.1f,"
+                        + "\"cold_p50_us\":%.1f,\"cold_p99_us\":%.1f,\"cold_p999_us\":%.1f,\"os_cache_dropped\":%b,"
+                        + "\"pages\":%d}%n",
+                inProcess, warm[0], warm[1], warm[2], pipelined1, pipelined8, echoUs, cold[0], cold[1], cold[2],
+                dropped, pages);
+    }
+
+    private static io.forkline.storage.key.RelTag rel() {
+        return new io.forkline.storage.key.RelTag(REL.getSpcOid(), REL.getDbOid(), REL.getRelNumber(), REL.getFork());
+    }
+
+    /** Writes {@code pages} random pages and the relation's size at LSN 1000; returns that LSN. */
+    private static long populate(PageStore store, TimelineId tl, int pages) {
+        long lsn = 1000;
+        store.createTimeline(new TimelineMetadata(tl, new TenantId(TENANT), null, 0, 1, 15, Instant.now()));
+        SplittableRandom rnd = new SplittableRandom(42);
+        try (TimelineWriter w = store.writer(tl)) {
+            for (int b = 0; b < pages; b++) {
+                byte[] page = new byte[8192];
+                rnd.nextBytes(page);
+                w.put(Key.relBlock(rel(), b), lsn, page);
+                if (w.stagedBytes() > 32 << 20) {
+                    w.commit(lsn);
+                }
+            }
+            w.put(Key.relSize(rel()), lsn, new RelSizeValue(pages, lsn).encode());
+            w.commit(lsn);
+        }
+        return lsn;
+    }
+
+    private static double inProcessPagesPerSecond(PageStore store, TimelineId tl, long lsn, int pages, int seconds) {
+        SplittableRandom rnd = new SplittableRandom(3);
+        long sink = 0;
+        long end = System.nanoTime() + 1_000_000_000L; // warm-up second
+        while (System.nanoTime() < end) {
+            sink += store.get(tl, Key.relBlock(rel(), rnd.nextInt(pages)), lsn)[0];
+        }
+        long n = 0;
+        long t0 = System.nanoTime();
+        end = t0 + seconds * 1_000_000_000L;
+        while (true) {
+            for (int i = 0; i < 1024; i++) {
+                sink += store.get(tl, Key.relBlock(rel(), rnd.nextInt(pages)), lsn)[0];
+            }
+            n += 1024;
+            long now = System.nanoTime();
+            if (now >= end) {
+                if (sink == 42) {
+                    System.out.print("");
+                }
+                return n * 1e9 / (now - t0);
+            }
+        }
+    }
+
+    /** p50, p99, p99.9 in microseconds of {@code samples} sequential GetPage calls. */
+    private static double[] latency(PageServiceClient c, long lsn, int pages, int samples, SplittableRandom rnd) {
+        long[] ns = new long[samples];
+        for (int i = 0; i < samples; i++) {
+            long t0 = System.nanoTime();
+            c.getPage(REL, rnd.nextInt(pages), ReadLsn.at(lsn)).join();
+            ns[i] = System.nanoTime() - t0;
+        }
+        Arrays.sort(ns);
+        return new double[]{ns[samples / 2] / 1e3, ns[(int) (samples * 0.99)] / 1e3,
+                ns[Math.min(samples - 1, (int) (samples * 0.999))] / 1e3};
+    }
+
+    /** Pages per second with {@code inFlight} requests outstanding on each client, for {@code seconds}. */
+    private static double pipelined(List<PageServiceClient> clients, long lsn, int pages, int inFlight, int seconds)
+            throws InterruptedException {
+        AtomicLong done = new AtomicLong();
+        long end = System.nanoTime() + seconds * 1_000_000_000L;
+        CountDownLatch finished = new CountDownLatch(clients.size() * inFlight);
+        long t0 = System.nanoTime();
+        for (PageServiceClient c : clients) {
+            SplittableRandom rnd = new SplittableRandom(c.hashCode());
+            for (int i = 0; i < inFlight; i++) {
+                issue(c, lsn, pages, rnd.split(), end, done, finished);
+            }
+        }
+        finished.await();
+        return done.get() * 1e9 / (System.nanoTime() - t0);
+    }
+
+    private static void issue(PageServiceClient c, long lsn, int pages, SplittableRandom rnd, long end, AtomicLong done,
+                              CountDownLatch finished) {
+        CompletableFuture<byte[]> f = c.getPage(REL, rnd.nextInt(pages), ReadLsn.at(lsn));
+        f.whenComplete((p, err) -> {
+            if (err != null) {
+                throw new IllegalStateException("GetPage failed", err);
+            }
+            done.incrementAndGet();
+            if (System.nanoTime() < end) {
+                issue(c, lsn, pages, rnd, end, done, finished);
+            } else {
+                finished.countDown();
+            }
+        });
+    }
+
+    /** Median round trip of 8-byte messages through a bare Netty echo server on loopback, microseconds. */
+    private static double echoRoundTripMicros(int samples) throws Exception {
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
+        try {
+            Channel server = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+                    .childOption(ChannelOption.TCP_NODELAY, true)
+                    .childHandler(new ChannelInitializer<SocketChannel>() {
+                        @Override
+                        protected void initChannel(SocketChannel ch) {
+                            ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+                                @Override
+                                public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                                    ctx.writeAndFlush(msg);
+                                }
+                            });
+                        }
+                    }).bind("127.0.0.1", 0).sync().channel();
+            SynchronousQueue<Boolean> answers = new SynchronousQueue<>();
+            int port = ((java.net.InetSocketAddress) server.localAddress()).getPort();
+            Channel client = new Bootstrap().group(group).channel(NioSocketChannel.class)
+                    .option(ChannelOption.TCP_NODELAY, true)
+                    .handler(new ChannelInitializer<SocketChannel>() {
+                        @Override
+                        protected void initChannel(SocketChannel ch) {
+                            ch.pipeline().addLast(new SimpleChannelInboundHandler<ByteBuf>() {
+                                private int got;
+
+                                @Override
+                                protected void channelRead0(ChannelHandlerContext ctx, ByteBuf msg) throws Exception {
+                                    got += msg.readableBytes();
+                                    if (got >= 8) {
+                                        got -= 8;
+                                        answers.put(Boolean.TRUE);
+                                    }
+                                }
+                            });
+                        }
+                    }).connect("127.0.0.1", port).sync().channel();
+            long[] ns = new long[samples];
+            for (int i = -2000; i < samples; i++) {
+                long t0 = System.nanoTime();
+                client.writeAndFlush(Unpooled.copyLong(i));
+                answers.poll(10, TimeUnit.SECONDS);
+                if (i >= 0) {
+                    ns[i] = System.nanoTime() - t0;
+                }
+            }
+            client.close().sync();
+            server.close().sync();
+            Arrays.sort(ns);
+            return ns[samples / 2] / 1e3;
+        } finally {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        }
+    }
+
+    private static boolean dropOsPageCache() {
+        try {
+            Files.writeString(Path.of("/proc/sys/vm/drop_caches"), "3\n");
+            return true;
+        } catch (Exception e) {
+            return false;
+        }
+    }
+}
