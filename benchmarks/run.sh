@@ -3,8 +3,8 @@
 #   benchmarks/run.sh                  all three: jmh, branch, ingest
 #   benchmarks/run.sh jmh|branch|ingest|gc|cost|pagebench [more args passed to that benchmark]
 #   benchmarks/run.sh pagebench --json   last line: one JSON object (page service latency/throughput)
-# Environment: MVN_ARGS (default "-o": offline; the other modules must be installed in ~/.m2, e.g. by
-# `mvn -B install -DskipTests` from the repository root), SKIP_BUILD=1 to reuse benchmarks/target/benchmarks.jar.
+# Environment: MVN_ARGS (default "-o": offline; the modules are built in the reactor, nothing is installed),
+# SKIP_BUILD=1 to reuse benchmarks/target/benchmarks.jar.
 # Logs and JMH JSON go to benchmarks/target/bench/results/.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -31,7 +31,7 @@ jar="$here/target/benchmarks.jar"
 out="$here/target/bench/results"
 
 if [ "${SKIP_BUILD:-0}" != 1 ]; then
-  mvn -q -B ${MVN_ARGS:--o} -pl benchmarks package
+  mvn -q -B ${MVN_ARGS:--o} -pl benchmarks -am package -DskipTests
 fi
 mkdir -p "$out"
 
