@@ -5,6 +5,8 @@ import io.forkline.pageserver.api.AdminHttpServer;
 import io.forkline.pageserver.api.BackupRoutes;
 import io.forkline.pageserver.api.MetricsRoutes;
 import io.forkline.pageserver.api.RetentionRoutes;
+import io.forkline.pageserver.api.StatusRoutes;
+import io.forkline.pageserver.api.TokenRoutes;
 import io.forkline.pageserver.api.TenantRoutes;
 import io.forkline.pageserver.auth.AuthMode;
 import io.forkline.pageserver.auth.TokenAuthority;
@@ -107,7 +109,8 @@ public final class PageServer implements AutoCloseable {
             pages = PageService.start(store, tenants, (token, tenant) -> { }, pageConfig);
             tenants.endpoints().usePageService(pageConfig.bindHost(), pages.port(), tenant -> "");
             metrics = new ServerMetrics(store, tenants, retention, pages);
-            AdminHttpServer api = AdminHttpServer.start(port, new TenantRoutes(tenants), new BackupRoutes(backups),
+            AdminHttpServer api = AdminHttpServer.start(port, auth.verifier(), new StatusRoutes(clock, auth.verifier()),
+                    new TokenRoutes(auth.issuer(), tenants), new TenantRoutes(tenants), new BackupRoutes(backups),
                     new RetentionRoutes(retention, tenants, store), new MetricsRoutes(metrics));
             retention.startBackground();
             backups.start(Duration.ofSeconds(1));
