@@ -230,6 +230,13 @@ public final class TestServer implements AutoCloseable {
         return new Response(r.statusCode(), r.headers(), r.body());
     }
 
+    /** {@code GET path} with {@code Authorization: authorization} sent as is (e.g. another scheme than Bearer). */
+    public Response rawGet(String path, String authorization) throws IOException, InterruptedException {
+        HttpResponse<byte[]> r = HTTP.send(HttpRequest.newBuilder(URI.create(url + path)).timeout(REQUEST_TIMEOUT)
+                .header("Authorization", authorization).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+        return new Response(r.statusCode(), r.headers(), r.body());
+    }
+
     /** {@code method path} with no body and no {@code Content-Type}. */
     public Response http(String method, String path) throws IOException, InterruptedException {
         return http(method, path, (byte[]) null);
