@@ -15,6 +15,7 @@ import io.forkline.pageserver.backup.BackupService;
 import io.forkline.pageserver.metrics.ServerMetrics;
 import io.forkline.pageserver.pageservice.PageService;
 import io.forkline.pageserver.pageservice.PageServiceConfig;
+import io.forkline.pageserver.pageservice.TokenSessionAuthorizer;
 import io.forkline.pageserver.retention.GcSettings;
 import io.forkline.pageserver.retention.RetainedLsn;
 import io.forkline.pageserver.retention.RetentionService;
@@ -106,8 +107,10 @@ public final class PageServer implements AutoCloseable {
             backups = new BackupService(store, tenants, dataDir, clock);
             retention = new RetentionService(store, tenants, clock, GcSettings.fromSystem());
             registerRetention(tenants, backups, retention);
-            pages = PageService.start(store, tenants, (token, tenant) -> { }, pageConfig);
-            tenants.endpoints().usePageService(pageConfig.bindHost(), pages.port(), tenant -> "");
+            pages = PageService.start(store, tenants, new TokenSessionAuthorizer(auth.verifier()), pageConfig);
+            // computes' basebackup fetches: a token of their own tenant only, made per fetch, never written anywhere
+            tenants.endpoints().usePageService(pageConfig.bindHost(), pages.port(),
+                    tenant -> auth.issuer().tenantToken(tenant, java.util.Optional.empty()).token());
             metrics = new ServerMetrics(store, tenants, retention, pages);
             AdminHttpServer api = AdminHttpServer.start(port, auth.verifier(), new StatusRoutes(clock, auth.verifier()),
                     new TokenRoutes(auth.issuer(), tenants), new TenantRoutes(tenants), new BackupRoutes(backups),
