@@ -16,24 +16,35 @@ import java.time.Duration;
 
 /**
  * A small client of the admin HTTP API ({@code io.forkline.pageserver.api.AdminHttpServer}) at
- * {@code $FORKLINE_URL} (default {@code http://127.0.0.1:9898}). Failures become {@link CliException}
- * with the server's error message.
+ * {@code $FORKLINE_URL} (default {@code http://127.0.0.1:9898}), sending the token that
+ * {@link TokenDiscovery} found as {@code Authorization: Bearer}. Failures become {@link CliException}
+ * with the server's error message; a 401 also says where the token came from or where none was found.
  */
 final class AdminClient {
     static final String DEFAULT_URL = "http://127.0.0.1:9898";
 
     private final String base;
+    private final TokenDiscovery.Credentials credentials;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final ObjectMapper json = new ObjectMapper();
 
-    AdminClient(String base) {
+    /**
+     * @param base        {@code http(s)://HOST[:PORT]}
+     * @param credentials the token to send (none: no {@code Authorization} header)
+     */
+    AdminClient(String base, TokenDiscovery.Credentials credentials) {
         this.base = base.replaceAll("/+$", "");
+        this.credentials = java.util.Objects.requireNonNull(credentials, "credentials");
     }
 
-    /** A client of {@code env.get("FORKLINE_URL")}, or of {@link #DEFAULT_URL} when it is unset or blank. */
+    /**
+     * A client of {@code env.get("FORKLINE_URL")}, or of {@link #DEFAULT_URL} when it is unset or
+     * blank, with the token {@link TokenDiscovery#discover} finds for it.
+     */
     static AdminClient fromEnvironment(java.util.Map<String, String> env) {
         String url = env.get("FORKLINE_URL");
-        return new AdminClient(url == null || url.isBlank() ? DEFAULT_URL : checkUrl(url.strip()));
+        String base = url == null || url.isBlank() ? DEFAULT_URL : checkUrl(url.strip());
+        return new AdminClient(base, TokenDiscovery.discover(env, base));
     }
 
     /**
@@ -75,7 +86,7 @@ final class AdminClient {
     }
 
     JsonNode get(String path) {
-        return send(HttpRequest.newBuilder(uri(path)).GET());
+        return send(request(path).GET());
     }
 
     JsonNode post(String path, Object body) {
@@ -87,7 +98,7 @@ final class AdminClient {
     }
 
     JsonNode delete(String path) {
-        return send(HttpRequest.newBuilder(uri(path)).DELETE());
+        return send(request(path).DELETE());
     }
 
     /**
@@ -99,7 +110,7 @@ final class AdminClient {
      */
     long download(String path, java.nio.file.Path out) {
         java.nio.file.Path part = out.resolveSibling(out.getFileName() + ".part");
-        HttpRequest r = HttpRequest.newBuilder(uri(path)).timeout(Duration.ofHours(12)).GET().build();
+        HttpRequest r = request(path).timeout(Duration.ofHours(12)).GET().build();
         try {
             HttpResponse<java.nio.file.Path> resp;
             try {
@@ -116,7 +127,7 @@ final class AdminClient {
                     message = "HTTP " + resp.statusCode();
                 }
                 java.nio.file.Files.deleteIfExists(part);
-                throw new CliException(message);
+                throw new CliException(refusal(resp.statusCode(), message));
             }
             long size = java.nio.file.Files.size(part);
             java.nio.file.Files.move(part, out, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
@@ -134,6 +145,27 @@ final class AdminClient {
         }
     }
 
+    /** A request of {@code path} with the token, if there is one. */
+    private HttpRequest.Builder request(String path) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(uri(path));
+        if (credentials.token() != null) {
+            b.header("Authorization", "Bearer " + credentials.token());
+        }
+        return b;
+    }
+
+    /** The server's error message; for 401 with where the token came from (or where none was found). */
+    private String refusal(int status, String message) {
+        if (status == 401) {
+            return credentials.token() == null ? credentials.unauthorizedHint(base)
+                    : credentials.unauthorizedHint(base) + ": " + message;
+        }
+        if (status == 403 && credentials.source() != null) {
+            return message + " (token from " + credentials.source() + ")";
+        }
+        return message;
+    }
+
     private URI uri(String path) {
         try {
             return URI.create(base + path);
@@ -144,7 +176,7 @@ final class AdminClient {
 
     /** {@code method} with {@code body} encoded as a JSON request body. */
     private JsonNode sendJson(String method, String path, Object body) {
-        HttpRequest.Builder req = HttpRequest.newBuilder(uri(path)).header("Content-Type", "application/json");
+        HttpRequest.Builder req = request(path).header("Content-Type", "application/json");
         byte[] bytes;
         try {
             bytes = json.writeValueAsBytes(body);
@@ -180,7 +212,7 @@ final class AdminClient {
         }
         if (resp.statusCode() >= 400) {
             JsonNode err = body.path("error");
-            throw new CliException(err.path("message").asText("HTTP " + resp.statusCode()));
+            throw new CliException(refusal(resp.statusCode(), err.path("message").asText("HTTP " + resp.statusCode())));
         }
         return body;
     }

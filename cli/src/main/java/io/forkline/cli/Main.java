@@ -11,15 +11,16 @@ import java.util.Objects;
 /**
  * {@code forkline}: the command line. {@code server} and {@code quickstart} run locally; every
  * other command talks to the admin API at {@code $FORKLINE_URL} (default
- * {@code http://127.0.0.1:9898}). Exit code 0 on success; on failure 1 (2 for bad usage) and one
+ * {@code http://127.0.0.1:9898}) with the token of {@code $FORKLINE_TOKEN} or of the token file of
+ * that URL ({@link TokenDiscovery}). Exit code 0 on success; on failure 1 (2 for bad usage) and one
  * line on stderr that names the bad value.
  */
 @Command(name = "forkline", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT, version = "forkline 0.1.0",
         description = "Copy-on-write branches and point-in-time recovery for PostgreSQL 15.",
         subcommands = {ServerCommand.class, TenantCommand.class, BranchCommand.class, EndpointCommand.class,
-                BackupCommand.class, GcCommand.class, LeaseCommand.class, QuickstartCommand.class})
+                BackupCommand.class, GcCommand.class, LeaseCommand.class, TokenCommand.class, QuickstartCommand.class})
 public final class Main {
-    /** The environment the commands read ({@code FORKLINE_URL}): the process's, or one a test injects. */
+    /** The environment the commands read ({@code FORKLINE_URL}, {@code FORKLINE_TOKEN}, ...): the process's, or one a test injects. */
     private final Map<String, String> env;
 
     private Main(Map<String, String> env) {

@@ -71,11 +71,16 @@ final class QuickstartCommand implements Callable<Integer> {
         killLeftoverComputes(dataDir);
         deleteRecursively(dataDir);
         Files.createDirectories(dataDir);
-        AdminClient api = new AdminClient("http://127.0.0.1:" + port);
+        String url = "http://127.0.0.1:" + port;
         Process server = null;
         boolean ok = false;
         try {
-            server = step("start server on 127.0.0.1:" + port, () -> startServer(api));
+            server = step("start server on 127.0.0.1:" + port, () -> startServer(new AdminClient(url,
+                    TokenDiscovery.Credentials.none())));
+            // the admin token the server created at its first start (it also wrote it to the client token file)
+            Path tokenFile = dataDir.resolve("data").resolve("auth").resolve("admin.token");
+            AdminClient api = new AdminClient(url, new TokenDiscovery.Credentials(TokenDiscovery.read(tokenFile),
+                    tokenFile.toString(), List.of(tokenFile)));
             step("create tenant demo (initdb)", () -> api.post("/v1/tenants", Map.of("name", "demo")));
             String mainUri = step("start endpoint main", () -> startEndpoint(api, "main"));
             step("pgbench -i -s " + scale, () -> PostgresInstallation.runCommand(Duration.ofMinutes(30),
@@ -113,11 +118,16 @@ final class QuickstartCommand implements Callable<Integer> {
         }
     }
 
+    /** Starts the server process and waits until {@code GET /v1/status} (no token needed) answers. */
     private Process startServer(AdminClient api) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>();
         cmd.add(ProcessHandle.current().info().command().orElse("java"));
         cmd.add("--enable-native-access=ALL-UNNAMED");
         cmd.add("-Dforkline.log.level=INFO");
+        String configHome = System.getProperty(TokenDiscovery.CONFIG_HOME_PROPERTY);
+        if (configHome != null) { // a test's config home: the server writes its client token file there too
+            cmd.add("-D" + TokenDiscovery.CONFIG_HOME_PROPERTY + "=" + configHome);
+        }
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
         cmd.add(Main.class.getName());

@@ -1,5 +1,6 @@
 package io.forkline.cli;
 
+import io.forkline.pageserver.auth.AuthMode;
 import io.forkline.pageserver.server.PageServerMain;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -7,7 +8,12 @@ import picocli.CommandLine.Option;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
-/** {@code forkline server [--data-dir DIR] [--port PORT] [--page-port PORT]}: runs the server in the foreground until SIGTERM/SIGINT. */
+/**
+ * {@code forkline server [--data-dir DIR] [--port PORT] [--page-port PORT] [--auth on|off]}: runs the
+ * server in the foreground until SIGTERM/SIGINT. With {@code --auth on} (the default) every admin API
+ * request but {@code GET /v1/status} needs a token; the admin token is in {@code DIR/auth/admin.token}
+ * and in the client token file of the port ({@code ~/.config/forkline/tokens/127.0.0.1_PORT}).
+ */
 @Command(name = "server", description = "Run the Forkline server in the foreground.")
 final class ServerCommand implements Callable<Integer> {
     @Option(names = "--data-dir", description = "data directory (default: ${DEFAULT-VALUE})", defaultValue = ".forkline/data")
@@ -20,6 +26,10 @@ final class ServerCommand implements Callable<Integer> {
             defaultValue = "6400")
     int pagePort;
 
+    @Option(names = "--auth", paramLabel = "on|off", description = "check tokens (default: ${DEFAULT-VALUE}); off: "
+            + "every client is admin, for local experiments only", defaultValue = "on")
+    String auth;
+
     @Override
     public Integer call() throws Exception {
         if (port < 0 || port > 65535) {
@@ -28,8 +38,14 @@ final class ServerCommand implements Callable<Integer> {
         if (pagePort < 0 || pagePort > 65535) {
             throw new CliException("invalid --page-port " + pagePort + ": expected 0..65535");
         }
+        AuthMode mode;
         try {
-            PageServerMain.runUntilShutdown(dataDir, port, pagePort);
+            mode = AuthMode.parse(auth);
+        } catch (IllegalArgumentException e) {
+            throw new CliException("invalid --auth '" + auth + "': expected on or off");
+        }
+        try {
+            PageServerMain.runUntilShutdown(dataDir, port, pagePort, mode);
         } catch (java.io.IOException e) {
             throw new CliException(e.getMessage());
         }

@@ -47,6 +47,9 @@ class DurabilityIT {
             server.destroy();
             server.waitFor();
         }
+        if (port != 0) {
+            java.nio.file.Files.deleteIfExists(io.forkline.pageserver.auth.ClientTokenFiles.forLocalPort(TestData.configHome(), port));
+        }
         if (dir != null) {
             TestData.deleteUnlessKept(dir);
             TestData.deleteUnlessKept(log(dir));
@@ -59,7 +62,8 @@ class DurabilityIT {
 
     private Process startServer(Path dir) throws Exception {
         List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
-                "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"),
+                "--enable-native-access=ALL-UNNAMED", "-D" + TestData.CONFIG_HOME_PROPERTY + "=" + TestData.configHome(),
+                "-cp", System.getProperty("java.class.path"),
                 PageServerMain.class.getName(), dir.toString(), Integer.toString(port)));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log(dir).toFile()))
@@ -80,6 +84,10 @@ class DurabilityIT {
     private JsonNode call(String method, String path, String body) throws Exception {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
                 .timeout(Duration.ofMinutes(5));
+        java.nio.file.Path token = dir.resolve("auth").resolve("admin.token"); // the server made it at its first start
+        if (java.nio.file.Files.exists(token)) {
+            b.header("Authorization", "Bearer " + java.nio.file.Files.readString(token).strip());
+        }
         b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
         HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).as("%s %s -> %s", method, path, r.body()).isLessThan(300);

@@ -7,6 +7,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import io.forkline.pageserver.auth.AuthException;
+import io.forkline.pageserver.auth.AuthScope;
+import io.forkline.pageserver.auth.TokenVerifier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,8 +27,15 @@ import java.util.concurrent.Executors;
 /**
  * The admin HTTP API behind the CLI, on {@code 127.0.0.1:PORT} (JDK {@code com.sun.net.httpserver}):
  * the transport. Routes come from {@link Router.Module}s ({@link TenantRoutes}, ...). JSON in and
- * out; every error is {@code {"error":{"code","message"}}} with status 400, 404, 405 (with
- * {@code Allow}), 409, 500 or 503. A body must be one JSON object of at most 1 MiB (trailing
+ * out; every error is {@code {"error":{"code","message"}}} with status 400, 401, 403, 404, 405 (with
+ * {@code Allow}), 409, 500 or 503.
+ *
+ * <p>Authentication: every route but the {@link Router.Access#PUBLIC} ones needs
+ * {@code Authorization: Bearer <token>} that the {@link TokenVerifier} accepts; a missing, malformed,
+ * wrongly signed or expired token gets 401 {@code unauthorized} (with
+ * {@code WWW-Authenticate: Bearer}), checked before the route is looked up, so an unauthenticated
+ * caller learns nothing but that. A valid token whose scope does not cover the route
+ * ({@link Router.Access}) gets 403 {@code forbidden}. A body must be one JSON object of at most 1 MiB (trailing
  * content is malformed). Request lines the JDK server cannot parse (e.g. a bad {@code %} escape)
  * are refused by it with a plain 400 before they reach this handler. Branch refs may contain
  * {@code /}; in paths they are percent-encoded ({@code %2F}).
@@ -37,21 +47,24 @@ public final class AdminHttpServer implements AutoCloseable {
     private final HttpServer server;
     private final ExecutorService executor;
     private final Router router;
+    private final TokenVerifier verifier;
     /** Strict: {@code {"ref":"a"} {"ref":"b"}} is malformed, not the first object. */
     private final ObjectMapper json = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
-    private AdminHttpServer(HttpServer server, ExecutorService executor, Router router) {
+    private AdminHttpServer(HttpServer server, ExecutorService executor, Router router, TokenVerifier verifier) {
         this.server = server;
         this.executor = executor;
         this.router = router;
+        this.verifier = verifier;
     }
 
     /**
      * Binds {@code 127.0.0.1:port} and serves the routes of {@code modules}.
      *
+     * @param verifier checks the bearer token of every non-public request ({@link TokenVerifier#disabled()}: none)
      * @throws IOException when the port is in use (the message names it)
      */
-    public static AdminHttpServer start(int port, Router.Module... modules) throws IOException {
+    public static AdminHttpServer start(int port, TokenVerifier verifier, Router.Module... modules) throws IOException {
         Router router = new Router();
         for (Router.Module m : modules) {
             m.register(router);
@@ -64,7 +77,7 @@ public final class AdminHttpServer implements AutoCloseable {
         }
         ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor();
         server.setExecutor(ex);
-        AdminHttpServer api = new AdminHttpServer(server, ex, router);
+        AdminHttpServer api = new AdminHttpServer(server, ex, router, java.util.Objects.requireNonNull(verifier, "verifier"));
         server.createContext("/", api::handle);
         server.start();
         return api;
@@ -79,9 +92,23 @@ public final class AdminHttpServer implements AutoCloseable {
         try (x) {
             try {
                 String method = x.getRequestMethod();
-                Router.Match m = router.match(method, x.getRequestURI().getRawPath());
+                Router.Match m = null;
+                ApiException noRoute = null;
+                try {
+                    m = router.match(method, x.getRequestURI().getRawPath());
+                } catch (ApiException e) {
+                    noRoute = e; // reported only to an authenticated caller
+                }
+                AuthScope scope = null;
+                if (m == null || m.access() != Router.Access.PUBLIC) {
+                    scope = verifier.verify(bearerToken(x));
+                }
+                if (noRoute != null) {
+                    throw noRoute;
+                }
+                authorize(m, scope, method, x.getRequestURI().getPath());
                 ApiRequest req = new ApiRequest(method, x.getRequestURI().getPath(), m.params(),
-                        query(x.getRequestURI().getRawQuery()), body(x));
+                        query(x.getRequestURI().getRawQuery()), body(x), scope);
                 Object result = m.handler().handle(req);
                 if (result instanceof ApiResponse r) {
                     if (r.body() instanceof byte[] raw) {
@@ -99,12 +126,55 @@ public final class AdminHttpServer implements AutoCloseable {
                 sendError(x, e.status(), e.code(), e.getMessage());
             } catch (ApiException e) {
                 sendError(x, e.status(), e.code(), e.getMessage());
+            } catch (AuthException e) {
+                log.info("{} {} refused ({}): {}", x.getRequestMethod(), x.getRequestURI().getPath(), e.code(), e.getMessage());
+                if (e.code() == AuthException.Code.UNAUTHORIZED) {
+                    x.getResponseHeaders().set("WWW-Authenticate", "Bearer realm=\"forkline\", error=\"invalid_token\"");
+                    sendError(x, 401, "unauthorized", e.getMessage());
+                } else {
+                    sendError(x, 403, "forbidden", e.getMessage());
+                }
             } catch (JsonProcessingException e) {
                 sendError(x, 400, "bad_request", "request body is not valid JSON: " + e.getOriginalMessage());
             } catch (Exception e) {
                 log.error("{} {} failed", x.getRequestMethod(), x.getRequestURI(), e);
                 sendError(x, 500, "internal", e.toString());
             }
+        }
+    }
+
+    /**
+     * The token of an {@code Authorization: Bearer <token>} header (scheme case-insensitive, RFC 6750
+     * section 2.1); null when there is no such header (the verifier then says a token is missing).
+     *
+     * @throws AuthException 401 when the header uses another scheme
+     */
+    private String bearerToken(HttpExchange x) throws AuthException {
+        String h = x.getRequestHeaders().getFirst("Authorization");
+        if (h == null || !verifier.enabled()) {
+            return null;
+        }
+        String v = h.strip();
+        int sp = v.indexOf(' ');
+        String scheme = sp < 0 ? v : v.substring(0, sp);
+        if (!scheme.equalsIgnoreCase("Bearer")) {
+            throw AuthException.unauthorized("the Authorization header must be 'Bearer <token>', not scheme '"
+                    + (scheme.length() > 20 ? scheme.substring(0, 20) + "..." : scheme) + "'");
+        }
+        return sp < 0 ? "" : v.substring(sp + 1).strip();
+    }
+
+    /**
+     * Checks the route's {@link Router.Access} against the caller's scope.
+     *
+     * @throws AuthException 403 when the scope does not cover the route
+     */
+    private static void authorize(Router.Match m, AuthScope scope, String method, String path) throws AuthException {
+        switch (m.access()) {
+            case PUBLIC, AUTHENTICATED -> {
+            }
+            case TENANT -> scope.requireTenant(m.params().get("tenant"));
+            case ADMIN -> scope.requireAdmin(method + " " + path);
         }
     }
 

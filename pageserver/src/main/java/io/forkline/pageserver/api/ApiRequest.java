@@ -1,6 +1,7 @@
 package io.forkline.pageserver.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.forkline.pageserver.auth.AuthScope;
 
 import java.util.Map;
 
@@ -13,9 +14,11 @@ import java.util.Map;
  * @param query  query parameters, percent-decoded (last value wins)
  * @param body   the JSON object body ({@code {}} when empty); reading it happened before dispatch only
  *               for methods that carry one
+ * @param scope  what the caller's token allows (already checked against the route's
+ *               {@link Router.Access}); {@code null} on a {@link Router.Access#PUBLIC} route
  */
 public record ApiRequest(String method, String path, Map<String, String> params, Map<String, String> query,
-                         JsonNode body) {
+                         JsonNode body, AuthScope scope) {
 
     /** A path parameter that the route pattern guarantees. */
     public String param(String name) {

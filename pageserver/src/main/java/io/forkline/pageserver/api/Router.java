@@ -13,7 +13,9 @@ import java.util.Set;
  * Maps {@code METHOD /path/{param}/...} patterns to handlers. Matching is by path segments of the
  * raw (still percent-encoded) path, so an encoded {@code %2F} stays inside one parameter; literal
  * segments win over parameters. A path that matches with another method gives 405 with the allowed
- * methods; no match gives 404. Thread-safe once built.
+ * methods; no match gives 404. Every route has an {@link Access}: by default {@link Access#TENANT}
+ * when its pattern has a {@code {tenant}} parameter, else {@link Access#ADMIN}, so a new route is
+ * never public by accident. Thread-safe once built.
  */
 public final class Router {
     /** A route handler: returns the response body (serialized as JSON) or an {@link ApiResponse}. */
@@ -27,23 +29,48 @@ public final class Router {
         void register(Router router);
     }
 
-    private record Route(String method, String[] segments, Handler handler) {
+    /** Which tokens a route accepts (checked by the transport before the handler runs). */
+    public enum Access {
+        /** No token needed ({@code GET /v1/status}). */
+        PUBLIC,
+        /** Any valid token; the handler narrows what it shows to {@link ApiRequest#scope()} (the tenant list). */
+        AUTHENTICATED,
+        /** An admin token, or a token of the tenant named by the route's {@code {tenant}} parameter. */
+        TENANT,
+        /** An admin token only (tenant create/import, quotas, tokens, metrics). */
+        ADMIN
     }
 
-    /** A match: the handler and the decoded path parameters. */
-    public record Match(Handler handler, Map<String, String> params) {
+    private record Route(String method, String[] segments, Access access, Handler handler) {
+    }
+
+    /** A match: the handler, who may call it, and the decoded path parameters. */
+    public record Match(Handler handler, Access access, Map<String, String> params) {
     }
 
     private final List<Route> routes = new ArrayList<>();
 
     /**
-     * Adds a route.
+     * Adds a route with the default access: {@link Access#TENANT} when {@code pattern} has a
+     * {@code {tenant}} parameter, else {@link Access#ADMIN}.
      *
      * @param method  GET, POST, PUT, DELETE
      * @param pattern e.g. {@code /v1/tenants/{tenant}/branches/{ref}}
      */
     public Router add(String method, String pattern, Handler handler) {
-        routes.add(new Route(method, split(pattern), handler));
+        return add(method, pattern, pattern.contains("{tenant}") ? Access.TENANT : Access.ADMIN, handler);
+    }
+
+    /**
+     * Adds a route with an explicit access.
+     *
+     * @throws IllegalArgumentException when {@code access} is {@link Access#TENANT} and the pattern has no {@code {tenant}}
+     */
+    public Router add(String method, String pattern, Access access, Handler handler) {
+        if (access == Access.TENANT && !pattern.contains("{tenant}")) {
+            throw new IllegalArgumentException("route " + method + " " + pattern + " has no {tenant} for TENANT access");
+        }
+        routes.add(new Route(method, split(pattern), access, handler));
         return this;
     }
 
@@ -74,7 +101,7 @@ public final class Router {
                 }
             }
             if (literals > bestLiterals) {
-                best = new Match(r.handler(), params);
+                best = new Match(r.handler(), r.access(), params);
                 bestLiterals = literals;
             }
         }

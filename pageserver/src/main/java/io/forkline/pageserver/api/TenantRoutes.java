@@ -14,7 +14,6 @@ import io.forkline.storage.lsn.Lsn;
  * Tenants, branches and endpoints:
  *
  * <pre>
- *   GET    /v1/status
  *   GET    /v1/tenants                                       -> [{name, created_at, init_lsn, logical_size_bytes,
  *                                                                 total_physical_size_bytes, history_size_bytes}]
  *   POST   /v1/tenants                {"name"}               -> tenant (201)
@@ -59,12 +58,13 @@ public final class TenantRoutes implements Router.Module {
 
     @Override
     public void register(Router r) {
-        r.add("GET", "/v1/status", q -> json.createObjectNode().put("status", "ok"));
-        r.add("GET", "/v1/tenants", q -> tenantList());
+        // any token; a tenant token sees only its own tenant
+        r.add("GET", "/v1/tenants", Router.Access.AUTHENTICATED, q -> tenantList(q.scope()));
         r.add("GET", TENANT + "/size", q -> tenants.tenantSize(q.param("tenant")));
         r.add("POST", "/v1/tenants", q -> ApiResponse.created(tenants.createTenant(q.text("name", true))));
         r.add("GET", TENANT + "/config", q -> usage(branches.usage(q.param("tenant"))));
-        r.add("POST", TENANT + "/config", q -> usage(branches.configure(q.param("tenant"), q.body())));
+        // quotas are the operator's limits: a tenant token may read them, not raise them
+        r.add("POST", TENANT + "/config", Router.Access.ADMIN, q -> usage(branches.configure(q.param("tenant"), q.body())));
         r.add("GET", BRANCHES, q -> branchList(q.param("tenant")));
         r.add("POST", BRANCHES, q -> {
             String tenant = q.param("tenant");
@@ -146,9 +146,12 @@ public final class TenantRoutes implements Router.Module {
         return n;
     }
 
-    private ArrayNode tenantList() {
+    private ArrayNode tenantList(io.forkline.pageserver.auth.AuthScope scope) {
         ArrayNode arr = json.createArrayNode();
         for (io.forkline.pageserver.tenant.TenantInfo t : tenants.listTenants()) {
+            if (!scope.allowsTenant(t.name())) {
+                continue;
+            }
             ObjectNode n = json.valueToTree(t);
             io.forkline.pageserver.size.TenantSize size;
             try {

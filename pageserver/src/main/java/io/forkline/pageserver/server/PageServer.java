@@ -5,11 +5,17 @@ import io.forkline.pageserver.api.AdminHttpServer;
 import io.forkline.pageserver.api.BackupRoutes;
 import io.forkline.pageserver.api.MetricsRoutes;
 import io.forkline.pageserver.api.RetentionRoutes;
+import io.forkline.pageserver.api.StatusRoutes;
+import io.forkline.pageserver.api.TokenRoutes;
 import io.forkline.pageserver.api.TenantRoutes;
+import io.forkline.pageserver.auth.AuthMode;
+import io.forkline.pageserver.auth.TokenAuthority;
+import io.forkline.pageserver.auth.TokenVerifier;
 import io.forkline.pageserver.backup.BackupService;
 import io.forkline.pageserver.metrics.ServerMetrics;
 import io.forkline.pageserver.pageservice.PageService;
 import io.forkline.pageserver.pageservice.PageServiceConfig;
+import io.forkline.pageserver.pageservice.TokenSessionAuthorizer;
 import io.forkline.pageserver.retention.GcSettings;
 import io.forkline.pageserver.retention.RetainedLsn;
 import io.forkline.pageserver.retention.RetentionService;
@@ -38,10 +44,12 @@ public final class PageServer implements AutoCloseable {
     private final ServerMetrics metrics;
     private final AdminHttpServer api;
     private final PageService pageService;
+    private final TokenAuthority auth;
 
     private PageServer(PageStore store, TenantService tenants, BackupService backups, RetentionService retention,
-                       ServerMetrics metrics, AdminHttpServer api, PageService pageService) {
+                       ServerMetrics metrics, AdminHttpServer api, PageService pageService, TokenAuthority auth) {
         this.pageService = pageService;
+        this.auth = auth;
         this.store = store;
         this.tenants = tenants;
         this.backups = backups;
@@ -73,6 +81,19 @@ public final class PageServer implements AutoCloseable {
      */
     public static PageServer start(Path dataDir, int port, PageServiceConfig pageConfig, Clock clock)
             throws IOException {
+        return start(dataDir, port, pageConfig, clock, AuthMode.ON);
+    }
+
+    /**
+     * {@link #start(Path, int, PageServiceConfig, Clock)} with authentication on or off.
+     *
+     * @param authMode whether tokens are checked; the signing key and admin token under
+     *                 {@code <dataDir>/auth/} are created at the first start either way
+     *                 ({@link TokenAuthority}), and the admin token is written to the client token
+     *                 file of the admin port
+     */
+    public static PageServer start(Path dataDir, int port, PageServiceConfig pageConfig, Clock clock, AuthMode authMode)
+            throws IOException {
         PostgresInstallation pg = PostgresInstallation.detect();
         PageStore store = PageStore.open(dataDir.resolve("store"));
         TenantService tenants = null;
@@ -81,20 +102,26 @@ public final class PageServer implements AutoCloseable {
         ServerMetrics metrics = null;
         PageService pages = null;
         try {
+            TokenAuthority auth = TokenAuthority.open(dataDir, authMode, clock); // after the store: its lock is ours
             tenants = new TenantService(store, pg, dataDir, clock);
             backups = new BackupService(store, tenants, dataDir, clock);
             retention = new RetentionService(store, tenants, clock, GcSettings.fromSystem());
             registerRetention(tenants, backups, retention);
-            pages = PageService.start(store, tenants, (token, tenant) -> { }, pageConfig);
-            tenants.endpoints().usePageService(pageConfig.bindHost(), pages.port(), tenant -> "");
+            pages = PageService.start(store, tenants, new TokenSessionAuthorizer(auth.verifier()), pageConfig);
+            // computes' basebackup fetches: a token of their own tenant only, made per fetch, never written anywhere
+            tenants.endpoints().usePageService(pageConfig.bindHost(), pages.port(),
+                    tenant -> auth.issuer().tenantToken(tenant, java.util.Optional.empty()).token());
             metrics = new ServerMetrics(store, tenants, retention, pages);
-            AdminHttpServer api = AdminHttpServer.start(port, new TenantRoutes(tenants), new BackupRoutes(backups),
+            AdminHttpServer api = AdminHttpServer.start(port, auth.verifier(), new StatusRoutes(clock, auth.verifier()),
+                    new TokenRoutes(auth.issuer(), tenants), new TenantRoutes(tenants), new BackupRoutes(backups),
                     new RetentionRoutes(retention, tenants, store), new MetricsRoutes(metrics));
             retention.startBackground();
             backups.start(Duration.ofSeconds(1));
-            log.info("forkline server on http://127.0.0.1:{} (page service {}:{}) data {}", api.port(),
-                    pageConfig.bindHost(), pages.port(), dataDir.toAbsolutePath());
-            return new PageServer(store, tenants, backups, retention, metrics, api, pages);
+            auth.publishAdminToken(api.port(), System.getenv());
+            log.info("forkline server on http://127.0.0.1:{} (page service {}:{}) data {} auth {}", api.port(),
+                    pageConfig.bindHost(), pages.port(), dataDir.toAbsolutePath(),
+                    authMode.name().toLowerCase(java.util.Locale.ROOT));
+            return new PageServer(store, tenants, backups, retention, metrics, api, pages, auth);
         } catch (IOException | RuntimeException e) {
             if (pages != null) {
                 pages.close();
@@ -161,6 +188,20 @@ public final class PageServer implements AutoCloseable {
     /** The page store under {@code <dataDir>/store}; closed by {@link #close()}. */
     public PageStore store() {
         return store;
+    }
+
+    /**
+     * The gate of the admin API and the page service: {@link TokenVerifier#verify} turns a bearer
+     * token into its {@link io.forkline.pageserver.auth.AuthScope}, or accepts anything as admin
+     * when the server runs with {@code --auth off}.
+     */
+    public TokenVerifier tokenVerifier() {
+        return auth.verifier();
+    }
+
+    /** The signing key's issuer, the admin token and its file ({@code <dataDir>/auth/}). */
+    public TokenAuthority auth() {
+        return auth;
     }
 
     /** The metrics behind {@code GET /metrics}. */

@@ -91,7 +91,7 @@ class PageServiceIT {
     }
 
     private static PageServiceClient client(String branch) {
-        return PageServiceClient.connect(PageClientConfig.of("127.0.0.1", server.server().pagePort(), T, null, branch, ""));
+        return PageServiceClient.connect(PageClientConfig.of("127.0.0.1", server.server().pagePort(), T, null, branch, server.adminToken()));
     }
 
     /**
@@ -225,11 +225,11 @@ class PageServiceIT {
 
             // handshakes that fail
             int port = server.server().pagePort();
-            assertThatThrownBy(() -> PageServiceClient.connect(PageClientConfig.of("127.0.0.1", port, T, null, "nope", "")))
+            assertThatThrownBy(() -> PageServiceClient.connect(PageClientConfig.of("127.0.0.1", port, T, null, "nope", server.adminToken())))
                     .hasMessageContaining("nope").satisfies(e -> assertThat(((PageServiceException) e).code())
                             .isEqualTo(ErrorCode.NOT_FOUND));
             assertThatThrownBy(() -> PageServiceClient.connect(PageClientConfig.of("127.0.0.1", port, "other-tenant",
-                    mainTl.toString(), null, ""))).hasMessageContaining("does not exist");
+                    mainTl.toString(), null, server.adminToken()))).hasMessageContaining("does not exist");
             try (RawConnection raw = new RawConnection(port)) {
                 raw.send(ClientMessage.newBuilder().setHandshake(Handshake.newBuilder().setProtocolVersion(99)
                         .setTenant(T).setBranch("main")).build().toByteArray());
@@ -279,7 +279,7 @@ class PageServiceIT {
     @Order(5)
     void aClientReconnectsAfterThePageServiceConnectionIsLost() throws Exception {
         try (PageServiceClient c = PageServiceClient.connect(PageClientConfig.of("127.0.0.1",
-                server.server().pagePort(), T, null, "main", "").withDefaultDeadline(Duration.ofSeconds(20)))) {
+                server.server().pagePort(), T, null, "main", server.adminToken()).withDefaultDeadline(Duration.ofSeconds(20)))) {
             RelTag pgClass = PageServiceClient.rel(1663, 5, 1259, 0);
             byte[] before = PageServiceClient.await(c.getPage(pgClass, 0, ReadLsn.latest()));
             // drop every connection of the server (as a restart of the page service would)

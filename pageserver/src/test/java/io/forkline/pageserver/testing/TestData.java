@@ -22,6 +22,28 @@ public final class TestData {
     private TestData() {
     }
 
+    /**
+     * System property that points the client token files ({@code <config-home>/tokens/<host>_<port>},
+     * see {@code io.forkline.pageserver.auth.ClientTokenFiles}) away from the user's real
+     * {@code ~/.config/forkline} ({@value}).
+     */
+    public static final String CONFIG_HOME_PROPERTY = io.forkline.pageserver.auth.ClientTokenFiles.CONFIG_HOME_PROPERTY;
+
+    /**
+     * The config home of this test JVM: {@value #CONFIG_HOME_PROPERTY} when set, else it sets it to
+     * {@code target/config-home} (absolute) first, so servers and in-process CLI runs of the tests
+     * write and read their token files there, never in {@code ~/.config}. A developer's
+     * {@code FORKLINE_CONFIG_HOME} environment variable still wins (it is explicit).
+     */
+    public static synchronized Path configHome() {
+        String v = System.getProperty(CONFIG_HOME_PROPERTY);
+        if (v == null || v.isBlank()) {
+            v = Path.of("target", "config-home").toAbsolutePath().toString();
+            System.setProperty(CONFIG_HOME_PROPERTY, v);
+        }
+        return Path.of(v);
+    }
+
     /** Whether test data is kept: {@link #KEEP_PROPERTY} is {@code true} (case-insensitive). */
     public static boolean keep() {
         return Boolean.getBoolean(KEEP_PROPERTY);

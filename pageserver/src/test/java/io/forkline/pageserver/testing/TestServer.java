@@ -2,7 +2,10 @@ package io.forkline.pageserver.testing;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.forkline.pageserver.auth.AuthMode;
+import io.forkline.pageserver.auth.ClientTokenFiles;
 import io.forkline.pageserver.backup.BackupService;
+import io.forkline.pageserver.pageservice.PageServiceConfig;
 import io.forkline.pageserver.retention.GcSettings;
 import io.forkline.pageserver.server.PageServer;
 import io.forkline.pageserver.tenant.TenantService;
@@ -38,7 +41,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  * ({@link TestData#KEEP_PROPERTY}). A test class starts one in its {@code BeforeAll}
  * ({@code server = TestServer.start("sizes", Option.NO_BACKGROUND_GC)}), closes it in its
  * {@code AfterAll}, and talks to it with {@link #get}, {@link #post} etc., e.g.
- * {@code server.post("/v1/tenants", "{\"name\":\"t\"}").expect(201)}.
+ * {@code server.post("/v1/tenants", "{\"name\":\"t\"}").expect(201)}. Those helpers send the
+ * server's admin token ({@code Authorization: Bearer}); {@link #httpAs} sends another one or none.
+ * The server writes its client token file under {@link TestData#configHome()} (inside
+ * {@code target/}), which {@link #close()} deletes again.
  *
  * <p>Thread-safe for requests; start and close from one thread.
  */
@@ -54,7 +60,9 @@ public final class TestServer implements AutoCloseable {
          * {@link #close()} keeps the data directory (by default it deletes it unless
          * {@link TestData#keep()}); for a test that inspects the files after the server stopped.
          */
-        KEEP_DATA
+        KEEP_DATA,
+        /** The server runs with {@code --auth off}: no token is checked, every caller is admin. */
+        AUTH_OFF
     }
 
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -92,11 +100,14 @@ public final class TestServer implements AutoCloseable {
         EnumSet<Option> set = EnumSet.noneOf(Option.class);
         set.addAll(List.of(options));
         Path dir = TestData.newDirectory(name);
+        TestData.configHome();
         if (set.contains(Option.NO_BACKGROUND_GC)) {
             System.setProperty(GcSettings.INTERVAL_PROPERTY, "0");
         }
         try {
-            return new TestServer(PageServer.start(dir, 0, clock), dir, set);
+            return new TestServer(PageServer.start(dir, 0, PageServiceConfig.defaults(0), clock,
+                    set.contains(Option.AUTH_OFF) ? AuthMode.OFF : AuthMode.ON),
+                    dir, set);
         } catch (IOException | RuntimeException e) {
             if (set.contains(Option.NO_BACKGROUND_GC)) {
                 System.clearProperty(GcSettings.INTERVAL_PROPERTY);
@@ -133,6 +144,25 @@ public final class TestServer implements AutoCloseable {
     /** The admin API's port on 127.0.0.1. */
     public int port() {
         return server.port();
+    }
+
+    /** The server's admin token (what {@code <dir>/auth/admin.token} holds); {@link #http} sends it. */
+    public String adminToken() {
+        return server.auth().adminToken();
+    }
+
+    /**
+     * A new token for {@code tenant} signed by this server.
+     *
+     * @param ttl empty for never expiring
+     */
+    public String tenantToken(String tenant, java.util.Optional<Duration> ttl) {
+        return server.auth().issuer().tenantToken(tenant, ttl).token();
+    }
+
+    /** The client token file this server wrote: {@code <config-home>/tokens/127.0.0.1_<port>}. */
+    public Path clientTokenFile() {
+        return ClientTokenFiles.forLocalPort(TestData.configHome(), port());
     }
 
     /** {@code http://127.0.0.1:PORT}, the admin API's base URL (also what {@code FORKLINE_URL} takes). */
@@ -175,13 +205,35 @@ public final class TestServer implements AutoCloseable {
 
     /** {@link #http(String, String, String)} with a body of raw bytes (e.g. not UTF-8 on purpose). */
     public Response http(String method, String path, byte[] body) throws IOException, InterruptedException {
+        return send(adminToken(), method, path, body);
+    }
+
+    /**
+     * {@link #http(String, String, String)} with {@code Authorization: Bearer token}, or with no
+     * {@code Authorization} header when {@code token} is null.
+     */
+    public Response httpAs(String token, String method, String path, String body) throws IOException, InterruptedException {
+        return send(token, method, path, body == null ? null : body.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private Response send(String token, String method, String path, byte[] body) throws IOException, InterruptedException {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url + path)).timeout(REQUEST_TIMEOUT);
+        if (token != null) {
+            b.header("Authorization", "Bearer " + token);
+        }
         if (body == null) {
             b.method(method, HttpRequest.BodyPublishers.noBody());
         } else {
             b.header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofByteArray(body));
         }
         HttpResponse<byte[]> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+        return new Response(r.statusCode(), r.headers(), r.body());
+    }
+
+    /** {@code GET path} with {@code Authorization: authorization} sent as is (e.g. another scheme than Bearer). */
+    public Response rawGet(String path, String authorization) throws IOException, InterruptedException {
+        HttpResponse<byte[]> r = HTTP.send(HttpRequest.newBuilder(URI.create(url + path)).timeout(REQUEST_TIMEOUT)
+                .header("Authorization", authorization).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
         return new Response(r.statusCode(), r.headers(), r.body());
     }
 
@@ -217,7 +269,8 @@ public final class TestServer implements AutoCloseable {
 
     /** GETs a streamed body (e.g. a backup export) into {@code file}; the caller checks the status. */
     public HttpResponse<Path> download(String path, Path file) throws IOException, InterruptedException {
-        return HTTP.send(HttpRequest.newBuilder(URI.create(url + path)).timeout(REQUEST_TIMEOUT).GET().build(),
+        return HTTP.send(HttpRequest.newBuilder(URI.create(url + path)).timeout(REQUEST_TIMEOUT)
+                        .header("Authorization", "Bearer " + adminToken()).GET().build(),
                 HttpResponse.BodyHandlers.ofFile(file));
     }
 
@@ -227,19 +280,26 @@ public final class TestServer implements AutoCloseable {
     }
 
     /**
-     * Stops the server; with {@link Option#NO_BACKGROUND_GC}, clears the GC interval property; then
-     * deletes the data directory unless {@link Option#KEEP_DATA} or {@link TestData#keep()}.
+     * Stops the server; with {@link Option#NO_BACKGROUND_GC}, clears the GC interval property; deletes
+     * its client token file; then deletes the data directory unless {@link Option#KEEP_DATA} or
+     * {@link TestData#keep()}.
      *
-     * @throws UncheckedIOException when the directory cannot be deleted
+     * @throws UncheckedIOException when the directory or the token file cannot be deleted
      */
     @Override
     public void close() {
+        Path tokenFile = clientTokenFile();
         try {
             server.close();
         } finally {
             if (options.contains(Option.NO_BACKGROUND_GC)) {
                 System.clearProperty(GcSettings.INTERVAL_PROPERTY);
             }
+        }
+        try {
+            java.nio.file.Files.deleteIfExists(tokenFile);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
         if (!options.contains(Option.KEEP_DATA)) {
             TestData.deleteUnlessKept(dir);
