@@ -37,6 +37,16 @@ final class AdminClient {
         this.credentials = java.util.Objects.requireNonNull(credentials, "credentials");
     }
 
+    /** The server's base URL, {@code http(s)://HOST[:PORT]}. */
+    String base() {
+        return base;
+    }
+
+    /** The bearer token sent, or {@code null} when none was found. */
+    String token() {
+        return credentials.token();
+    }
+
     /**
      * A client of {@code env.get("FORKLINE_URL")}, or of {@link #DEFAULT_URL} when it is unset or
      * blank, with the token {@link TokenDiscovery#discover} finds for it.

@@ -18,7 +18,8 @@ import java.util.Objects;
 @Command(name = "forkline", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT, version = "forkline 0.1.0",
         description = "Copy-on-write branches and point-in-time recovery for PostgreSQL 15.",
         subcommands = {ServerCommand.class, TenantCommand.class, BranchCommand.class, EndpointCommand.class,
-                BackupCommand.class, GcCommand.class, LeaseCommand.class, TokenCommand.class, QuickstartCommand.class})
+                BackupCommand.class, GcCommand.class, LeaseCommand.class, TokenCommand.class, PageCommand.class,
+                QuickstartCommand.class})
 public final class Main {
     /** The environment the commands read ({@code FORKLINE_URL}, {@code FORKLINE_TOKEN}, ...): the process's, or one a test injects. */
     private final Map<String, String> env;
@@ -83,6 +84,11 @@ public final class Main {
     static AdminClient client(CommandSpec spec) {
         Main root = (Main) spec.root().userObject();
         return AdminClient.fromEnvironment(root.env);
+    }
+
+    /** The environment of a command of this command line (the process's, or what a test injected). */
+    static Map<String, String> env(CommandSpec spec) {
+        return ((Main) spec.root().userObject()).env;
     }
 
     /** Where a command prints its results. */

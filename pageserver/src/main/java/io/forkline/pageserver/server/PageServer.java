@@ -112,7 +112,7 @@ public final class PageServer implements AutoCloseable {
             tenants.endpoints().usePageService(pageConfig.bindHost(), pages.port(),
                     tenant -> auth.issuer().tenantToken(tenant, java.util.Optional.empty()).token());
             metrics = new ServerMetrics(store, tenants, retention, pages);
-            AdminHttpServer api = AdminHttpServer.start(port, auth.verifier(), new StatusRoutes(clock, auth.verifier()),
+            AdminHttpServer api = AdminHttpServer.start(port, auth.verifier(), new StatusRoutes(clock, auth.verifier(), pages.port()),
                     new TokenRoutes(auth.issuer(), tenants), new TenantRoutes(tenants), new BackupRoutes(backups),
                     new RetentionRoutes(retention, tenants, store), new MetricsRoutes(metrics));
             retention.startBackground();

@@ -189,6 +189,8 @@ class PageServiceIT {
                         .isEqualTo(expected == null ? new byte[8192] : expected);
             }
             assertThat(waiting).isNotDone();
+            // 10,000 > 1,024 in flight: the server stopped reading this socket at least once
+            assertThat(server.server().pageService().metrics().backPressurePauses()).isPositive();
             Sql.exec(mainUri, "postgres", "INSERT INTO accounts VALUES (1, 1, 'wake')");
             assertThat(waiting.get(30, TimeUnit.SECONDS))
                     .isEqualTo(PageServiceClient.await(c.relSize(big.getRel(), ReadLsn.latest())));
