@@ -1,8 +1,8 @@
 package io.forkline.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.forkline.pageserver.backup.TarExtractor;
-import io.forkline.pageserver.backup.TarFormatException;
+import io.forkline.page.client.TarExtractor;
+import io.forkline.page.client.TarFormatException;
 import io.forkline.pageserver.size.SizeText;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;

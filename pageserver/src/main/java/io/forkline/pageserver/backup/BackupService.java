@@ -1,5 +1,7 @@
 package io.forkline.pageserver.backup;
 
+import io.forkline.page.client.TarExtractor;
+import io.forkline.page.client.TarFormatException;
 import io.forkline.pageserver.api.ApiException;
 import io.forkline.pageserver.basebackup.BasebackupBuilder;
 import io.forkline.pageserver.basebackup.BasebackupSummary;

@@ -1,6 +1,7 @@
 package io.forkline.pageserver.endpoint;
 
 import io.forkline.compute.endpoint.ComputeProcess;
+import io.forkline.compute.lazy.LazyDataDirectory;
 import io.forkline.compute.endpoint.ComputeSettings;
 import io.forkline.compute.endpoint.ComputeSize;
 import io.forkline.compute.postgres.PostgresException;
@@ -67,6 +68,19 @@ public final class EndpointManager implements AutoCloseable {
         private volatile ComputeSize size = ComputeSize.DEFAULT;
         /** The port of the last start, 0 before the first; preferred by the next start. */
         private volatile int lastPort;
+        /** The running compute's lazy data directory, or null for a full one. */
+        private volatile LazyDataDirectory lazy;
+
+        /** {@code lazy} or {@code full}: how the running compute's data directory is built. */
+        public String storage() {
+            return lazy != null ? "lazy" : "full";
+        }
+
+        /** The lazy data directory's fetch counters, or null for a full data directory. */
+        public io.forkline.compute.lazy.LazyStats lazyStats() {
+            LazyDataDirectory l = lazy;
+            return l == null ? null : l.stats();
+        }
 
         Endpoint(String key) {
             this.key = key;
@@ -141,6 +155,17 @@ public final class EndpointManager implements AutoCloseable {
     }
 
     private volatile PageServiceAddress pageService;
+    private volatile StorageMode defaultStorage = StorageMode.configured(StorageMode.FULL);
+
+    /** How the next starts build data directories (the server's default comes from {@link StorageMode#configured}). */
+    public void setDefaultStorage(StorageMode mode) {
+        this.defaultStorage = java.util.Objects.requireNonNull(mode, "mode");
+    }
+
+    /** How starts build data directories now. */
+    public StorageMode defaultStorage() {
+        return defaultStorage;
+    }
 
     private io.forkline.page.client.PageClientConfig pageServiceClient(String tenant, TimelineId timeline) {
         PageServiceAddress a = pageService;
@@ -242,6 +267,7 @@ public final class EndpointManager implements AutoCloseable {
         }
         Path dir = dirOf(tenant, ref);
         try {
+            LazyDataDirectory.unmountStale(dir.resolve("pgdata"));
             ComputeProcess.killPostmaster(dir.resolve("pgdata"));
             Directories.deleteRecursively(dir);
         } catch (IOException ex) {
@@ -251,6 +277,7 @@ public final class EndpointManager implements AutoCloseable {
     }
 
     private String startLocked(Endpoint e, String tenant, String ref, TimelineId timeline, ComputeSize size) {
+        StorageMode storage = defaultStorage;
         if (e.state != EndpointState.STOPPED) {
             // running on another timeline or size, or the compute or its ingest died:
             // stop (ingesting the shutdown checkpoint) and start over from what is durable
@@ -262,13 +289,33 @@ public final class EndpointManager implements AutoCloseable {
         Path dir = dirOf(tenant, ref);
         Path pgdata = dir.resolve("pgdata");
         try {
+            LazyDataDirectory.unmountStale(pgdata);
             ComputeProcess.killPostmaster(pgdata);
             Directories.deleteRecursively(pgdata);
             Files.createDirectories(dir);
             long t0 = System.nanoTime();
-            long lsn = PageServiceBasebackup.fetch(pageServiceClient(tenant, timeline), pgdata);
-            log.info("basebackup of {} at {} fetched from the page service in {} ms", key(tenant, ref),
-                    Lsn.format(lsn), (System.nanoTime() - t0) / 1_000_000);
+            long lsn;
+            String lazyRefused = storage == StorageMode.LAZY ? LazyDataDirectory.unavailableReason() : null;
+            if (storage == StorageMode.LAZY && lazyRefused == null) {
+                Path walDir = dir.resolve("pg_wal");
+                pg.prepareDirectory(walDir);
+                int uid = (Integer) Files.getAttribute(walDir, "unix:uid");
+                int gid = (Integer) Files.getAttribute(walDir, "unix:gid");
+                e.lazy = LazyDataDirectory.mount(pageServiceClient(tenant, timeline), dir.resolve("lazy"), pgdata, walDir,
+                        uid, gid);
+                pg.prepareDirectory(walDir);
+                lsn = e.lazy.lsn();
+                log.info("lazy data directory of {} at {} mounted in {} ms ({} relation files)", key(tenant, ref),
+                        Lsn.format(lsn), (System.nanoTime() - t0) / 1_000_000, e.lazy.relationFiles());
+            } else {
+                if (lazyRefused != null) {
+                    log.warn("endpoint {}: lazy data directory unavailable ({}); using a full one", key(tenant, ref),
+                            lazyRefused);
+                }
+                lsn = PageServiceBasebackup.fetch(pageServiceClient(tenant, timeline), pgdata);
+                log.info("basebackup of {} at {} fetched from the page service in {} ms", key(tenant, ref),
+                        Lsn.format(lsn), (System.nanoTime() - t0) / 1_000_000);
+            }
             int port = e.lastPort;
             if (port == 0 || !ComputeProcess.isPortFree(port)) {
                 if (port != 0) {
@@ -341,15 +388,30 @@ public final class EndpointManager implements AutoCloseable {
                         log.warn("endpoint {}: shutdown checkpoint {} not ingested in time", e.key, Lsn.format(ckpt));
                     }
                 }
+                unmountLazy(e);
                 deletePgdata(e, c);
             }
         } finally {
+            unmountLazy(e);
             if (r != null) {
                 r.close();
             }
             e.compute = null;
             e.receiver = null;
             e.state = EndpointState.STOPPED;
+        }
+    }
+
+    /** Unmounts the endpoint's lazy data directory, if it has one (after its compute stopped). */
+    private static void unmountLazy(Endpoint e) {
+        LazyDataDirectory l = e.lazy;
+        if (l != null) {
+            e.lazy = null;
+            try {
+                l.close();
+            } catch (RuntimeException ex) {
+                log.warn("endpoint {}: unmounting {} failed: {}", e.key, l.mountPoint(), ex.toString());
+            }
         }
     }
 

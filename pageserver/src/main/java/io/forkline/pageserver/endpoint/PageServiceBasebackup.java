@@ -3,7 +3,7 @@ package io.forkline.pageserver.endpoint;
 import io.forkline.page.client.PageClientConfig;
 import io.forkline.page.client.PageServiceClient;
 import io.forkline.page.client.ReadLsn;
-import io.forkline.pageserver.backup.TarExtractor;
+import io.forkline.page.client.TarExtractor;
 
 import java.io.IOException;
 import java.io.PipedInputStream;

@@ -1,6 +1,8 @@
 package io.forkline.pageserver.backup;
 
 import io.forkline.compute.postgres.PostgresInstallation;
+import io.forkline.page.client.TarExtractor;
+import io.forkline.page.client.TarFormatException;
 import io.forkline.pageserver.basebackup.TarSink;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

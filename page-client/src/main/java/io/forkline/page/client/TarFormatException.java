@@ -1,4 +1,4 @@
-package io.forkline.pageserver.backup;
+package io.forkline.page.client;
 
 /** A tar archive that {@link TarExtractor} cannot extract; the message names the entry and byte offset. */
 public final class TarFormatException extends RuntimeException {

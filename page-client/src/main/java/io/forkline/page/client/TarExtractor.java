@@ -1,4 +1,4 @@
-package io.forkline.pageserver.backup;
+package io.forkline.page.client;
 
 import java.io.BufferedInputStream;
 import java.io.IOException;

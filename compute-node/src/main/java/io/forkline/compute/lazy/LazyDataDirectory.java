@@ -1,0 +1,332 @@
+package io.forkline.compute.lazy;
+
+import io.forkline.page.client.PageClientConfig;
+import io.forkline.page.client.PageServiceClient;
+import io.forkline.page.client.ReadLsn;
+import io.forkline.page.client.TarExtractor;
+import io.forkline.page.protocol.proto.RelTag;
+import io.forkline.page.protocol.proto.RelationEntry;
+import org.cryptomator.jfuse.api.Fuse;
+import org.cryptomator.jfuse.api.FuseBuilder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.PipedInputStream;
+import java.io.PipedOutputStream;
+import java.io.RandomAccessFile;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * A lazy PostgreSQL 15 data directory: a FUSE mount whose relation files are listed at their exact
+ * sizes at start and whose blocks come from the page service on first read.
+ *
+ * <p>{@link #mount} does, in this order (the cost does not grow with the database's size, only with
+ * its number of relation files):
+ * <ol>
+ *   <li>unmounts a stale mount left at the mount point by a killed process ({@code fusermount3 -u -z});</li>
+ *   <li>fetches the basebackup without relation pages ({@code GetBasebackup}, {@code omit_relation_pages})
+ *       into {@code work/upper}: pg_control, SLRUs, relmaps, config, two-phase files, the WAL segment
+ *       with the synthesized shutdown checkpoint;</li>
+ *   <li>moves {@code pg_wal} to {@code walDir} on local disk and leaves a symlink: WAL never goes
+ *       through FUSE;</li>
+ *   <li>lists relations at that LSN ({@code ListRelations}) and creates each segment file as a sparse
+ *       file of its exact size (FSM forks are left out as in a full basebackup; an unlogged relation's
+ *       main fork reads its init fork's blocks);</li>
+ *   <li>mounts {@link LazyFileSystem} over {@code work/upper} at the mount point with jfuse
+ *       ({@code kernel_cache}; {@code allow_other} when root, so that PostgreSQL's user reaches it).</li>
+ * </ol>
+ *
+ * <p>{@link #close()} unmounts, closes the page-service connection and deletes nothing: the caller
+ * owns the directories.
+ */
+public final class LazyDataDirectory implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(LazyDataDirectory.class);
+    /** Blocks per segment file ({@code RELSEG_SIZE}, pg_config.h): 1 GiB. */
+    static final int RELSEG_BLOCKS = 131072;
+    private static final List<String> LIBFUSE = List.of("/lib/x86_64-linux-gnu/libfuse3.so.3",
+            "/usr/lib/x86_64-linux-gnu/libfuse3.so.3", "/lib/aarch64-linux-gnu/libfuse3.so.3",
+            "/usr/lib/aarch64-linux-gnu/libfuse3.so.3", "/usr/lib/libfuse3.so.3");
+
+    private final PageServiceClient client;
+    private final Fuse fuse;
+    private final LazyFileSystem fs;
+    private final LazyStats stats;
+    private final long lsn;
+    private final Path mountPoint;
+    private final int relationFiles;
+
+    private LazyDataDirectory(PageServiceClient client, Fuse fuse, LazyFileSystem fs, LazyStats stats, long lsn,
+                              Path mountPoint, int relationFiles) {
+        this.client = client;
+        this.fuse = fuse;
+        this.fs = fs;
+        this.stats = stats;
+        this.lsn = lsn;
+        this.mountPoint = mountPoint;
+        this.relationFiles = relationFiles;
+    }
+
+    /**
+     * Why lazy data directories cannot be used here, or {@code null} when they can: {@code /dev/fuse}
+     * and libfuse 3 must exist, and a non-root process needs {@code fusermount3}.
+     */
+    public static String unavailableReason() {
+        if (!Files.exists(Path.of("/dev/fuse"))) {
+            return "/dev/fuse does not exist";
+        }
+        if (libfuse() == null) {
+            return "libfuse3 is not installed (apt-get install fuse3)";
+        }
+        if (!Files.isExecutable(Path.of("/usr/bin/fusermount3")) && !Files.isExecutable(Path.of("/bin/fusermount3"))) {
+            return "fusermount3 is not installed (apt-get install fuse3)";
+        }
+        return null;
+    }
+
+    private static String libfuse() {
+        for (String p : LIBFUSE) {
+            if (Files.exists(Path.of(p))) {
+                return p;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Builds and mounts a lazy data directory for the client config's timeline at its last record LSN.
+     *
+     * @param config     page service, tenant, timeline, token
+     * @param work       a directory of the caller's; {@code work/upper} is (re)created
+     * @param mountPoint where PostgreSQL's data directory appears (created if missing)
+     * @param walDir     where {@code pg_wal} really lives (created if missing; must be PostgreSQL's user's)
+     * @param uid        owner reported for every file (PostgreSQL's OS user)
+     * @throws IOException when anything fails; nothing stays mounted
+     */
+    public static LazyDataDirectory mount(PageClientConfig config, Path work, Path mountPoint, Path walDir, int uid,
+                                          int gid) throws IOException {
+        String reason = unavailableReason();
+        if (reason != null) {
+            throw new IOException("cannot mount a lazy data directory: " + reason);
+        }
+        unmountStale(mountPoint);
+        Path upper = work.resolve("upper");
+        deleteRecursively(upper);
+        Files.createDirectories(upper);
+        Files.createDirectories(mountPoint);
+        PageServiceClient client = PageServiceClient.connect(config);
+        try {
+            long t0 = System.nanoTime();
+            long lsn = fetchBasebackup(client, upper);
+            relocateWal(upper, walDir);
+            Map<String, LazyRelationFile> lazy = new ConcurrentHashMap<>();
+            int files = createRelationFiles(client, lsn, upper, lazy);
+            LazyStats stats = new LazyStats();
+            FuseBuilder builder = Fuse.builder();
+            builder.setLibraryPath(libfuse());
+            LazyFileSystem fs = new LazyFileSystem(upper, builder.errno(), lazy,
+                    new PageServiceBlockSource(client, lsn), stats, uid, gid);
+            Fuse fuse = builder.build(fs);
+            String opts = "-okernel_cache,fsname=forkline,subtype=forkline" + (isRoot() ? ",allow_other" : "");
+            try {
+                fuse.mount("forkline", mountPoint, opts);
+            } catch (Exception e) {
+                fs.closeHandles();
+                closeQuietly(fuse);
+                throw new IOException("cannot mount the lazy data directory at " + mountPoint + ": " + e.getMessage(), e);
+            }
+            log.info("lazy data directory at {} (LSN {}): {} relation files listed, mounted in {} ms", mountPoint,
+                    Long.toHexString(lsn), files, (System.nanoTime() - t0) / 1_000_000);
+            return new LazyDataDirectory(client, fuse, fs, stats, lsn, mountPoint, files);
+        } catch (IOException | RuntimeException e) {
+            client.close();
+            throw e;
+        }
+    }
+
+    private static boolean isRoot() {
+        return "root".equals(System.getProperty("user.name"));
+    }
+
+    private static long fetchBasebackup(PageServiceClient client, Path upper) throws IOException {
+        try (PipedInputStream in = new PipedInputStream(1 << 20);
+             PipedOutputStream out = new PipedOutputStream(in)) {
+            CompletableFuture<Long> done = client.basebackup(ReadLsn.latest(), true, out, Duration.ofMinutes(5));
+            done.whenComplete((l, err) -> {
+                try {
+                    out.close();
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+            try {
+                TarExtractor.extract(in, "basebackup (no relation pages) of timeline " + client.timelineId(), upper);
+            } catch (IOException e) {
+                if (done.isCompletedExceptionally()) {
+                    PageServiceClient.await(done);
+                }
+                throw e;
+            }
+            return PageServiceClient.await(done);
+        }
+    }
+
+    /** Moves {@code upper/pg_wal}'s content to {@code walDir} and replaces it with a symlink there. */
+    private static void relocateWal(Path upper, Path walDir) throws IOException {
+        Path wal = upper.resolve("pg_wal");
+        deleteRecursively(walDir);
+        Files.createDirectories(walDir.getParent());
+        Files.move(wal, walDir);
+        Files.createSymbolicLink(wal, walDir.toAbsolutePath());
+    }
+
+    /** Creates every relation segment file as a sparse file of its exact size; returns how many. */
+    private static int createRelationFiles(PageServiceClient client, long lsn, Path upper,
+                                           Map<String, LazyRelationFile> lazy) throws IOException {
+        List<RelationEntry> rels = PageServiceClient.await(client.listRelations(0, 0, ReadLsn.at(lsn)));
+        Map<String, RelationEntry> initForks = new HashMap<>();
+        for (RelationEntry e : rels) {
+            if (e.getRel().getFork() == RelationPaths.INIT_FORK) {
+                initForks.put(RelationPaths.relationKey(e.getRel()), e);
+            }
+        }
+        // an unlogged relation's main fork is not WAL-logged: it may have no entry of its own, and
+        // starts as a copy of the init fork (as PostgreSQL's ResetUnloggedRelations would make it)
+        java.util.Set<String> listed = new java.util.HashSet<>();
+        for (RelationEntry e : rels) {
+            listed.add(RelationPaths.path(e.getRel()));
+        }
+        List<RelationEntry> all = new java.util.ArrayList<>(rels);
+        for (RelationEntry init : initForks.values()) {
+            RelTag main = init.getRel().toBuilder().setFork(RelationPaths.MAIN_FORK).build();
+            if (!listed.contains(RelationPaths.path(main))) {
+                all.add(RelationEntry.newBuilder().setRel(main).setNblocks(init.getNblocks()).build());
+            }
+        }
+        int files = 0;
+        for (RelationEntry e : all) {
+            RelTag rel = e.getRel();
+            if (rel.getFork() == RelationPaths.FSM_FORK) {
+                continue; // a hint PostgreSQL rebuilds; a full basebackup leaves it out too
+            }
+            RelTag source = rel;
+            long nblocks = Integer.toUnsignedLong(e.getNblocks());
+            RelationEntry init = initForks.get(RelationPaths.relationKey(rel));
+            if (rel.getFork() == RelationPaths.MAIN_FORK && init != null) {
+                source = init.getRel(); // unlogged: the main fork starts as a copy of the init fork
+                nblocks = Integer.toUnsignedLong(init.getNblocks());
+            }
+            String path = RelationPaths.path(rel);
+            long segments = Math.max(1, (nblocks + RELSEG_BLOCKS - 1) / RELSEG_BLOCKS);
+            for (long seg = 0; seg < segments; seg++) {
+                long first = seg * RELSEG_BLOCKS;
+                int count = (int) Math.min(RELSEG_BLOCKS, nblocks - first);
+                String segPath = seg == 0 ? path : path + "." + seg;
+                Path file = upper.resolve(segPath);
+                Files.createDirectories(file.getParent());
+                try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
+                    raf.setLength((long) count * LazyFileSystem.BLOCK);
+                }
+                if (count > 0) {
+                    lazy.put("/" + segPath, new LazyRelationFile(source, (int) first, count));
+                }
+                files++;
+            }
+        }
+        return files;
+    }
+
+    /** Unmounts what a killed process left mounted at {@code mountPoint}, if anything. */
+    public static void unmountStale(Path mountPoint) throws IOException {
+        String target = mountPoint.toAbsolutePath().normalize().toString();
+        boolean mounted;
+        try (Stream<String> lines = Files.lines(Path.of("/proc/self/mounts"))) {
+            mounted = lines.anyMatch(l -> {
+                String[] f = l.split(" ");
+                return f.length > 1 && f[1].equals(target);
+            });
+        }
+        if (!mounted) {
+            return;
+        }
+        log.warn("unmounting a stale mount at {}", target);
+        try {
+            Process p = new ProcessBuilder("fusermount3", "-u", "-z", target).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes());
+            if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                throw new IOException("cannot unmount the stale mount at " + target + ": " + out.strip());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while unmounting " + target, e);
+        }
+    }
+
+    static void deleteRecursively(Path dir) throws IOException {
+        if (!Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(dir)) {
+            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+
+    private static void closeQuietly(Fuse fuse) {
+        try {
+            fuse.close();
+        } catch (Exception e) {
+            log.warn("closing jfuse failed: {}", e.toString());
+        }
+    }
+
+    /** The LSN the directory is as of (its blocks are fetched at this LSN). */
+    public long lsn() {
+        return lsn;
+    }
+
+    /** Relation segment files listed at mount. */
+    public int relationFiles() {
+        return relationFiles;
+    }
+
+    /** Fetch counters. */
+    public LazyStats stats() {
+        return stats;
+    }
+
+    /** The mount point. */
+    public Path mountPoint() {
+        return mountPoint;
+    }
+
+    /** Unmounts (waits up to jfuse's timeout), then closes the page-service connection. */
+    @Override
+    public void close() {
+        try {
+            fuse.close();
+        } catch (Exception e) {
+            log.warn("unmounting {} failed: {}; unmounting lazily", mountPoint, e.toString());
+            try {
+                unmountStale(mountPoint);
+            } catch (IOException ex) {
+                log.warn("{}", ex.getMessage());
+            }
+        } finally {
+            fs.closeHandles();
+            client.close();
+        }
+    }
+}

@@ -1,0 +1,576 @@
+package io.forkline.compute.lazy;
+
+import org.cryptomator.jfuse.api.DirFiller;
+import org.cryptomator.jfuse.api.Errno;
+import org.cryptomator.jfuse.api.FileInfo;
+import org.cryptomator.jfuse.api.FuseOperations;
+import org.cryptomator.jfuse.api.Stat;
+import org.cryptomator.jfuse.api.Statvfs;
+import org.cryptomator.jfuse.api.TimeSpec;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileStore;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
+import java.nio.file.OpenOption;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermission;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The FUSE operations of a lazy data directory: a pass-through to a local <em>upper</em> directory,
+ * except that blocks of relation segment files listed in {@link #lazy} are fetched from the page
+ * service on first read ({@link BlockSource}) and written into the (sparse) local file, then read
+ * locally ever after; PostgreSQL's own writes go to the local file and mark their blocks local.
+ *
+ * <p>Rules from {@code LAZY-COMPUTE.md}: every callback catches {@code Throwable} (an exception
+ * escaping a jfuse callback kills the JVM) and answers an errno; fsync and fsyncdir answer 0
+ * (computes are stateless: what is committed is in the timeline); a read never returns short
+ * inside the file; a read whose blocks cannot be fetched fails with EIO after the source's deadline.
+ * Every file reports {@link #uid}/{@link #gid} as its owner (PostgreSQL's user) and the root mode
+ * 0700, as {@code checkDataDir} wants. Unlinked-while-open files are renamed by libfuse to
+ * {@code .fuse_hidden*} through {@link #rename}.
+ *
+ * <p>Thread-safe: libfuse calls it from several threads.
+ */
+final class LazyFileSystem implements FuseOperations {
+    private static final Logger log = LoggerFactory.getLogger(LazyFileSystem.class);
+    static final int BLOCK = 8192;
+
+    private final Path upper;
+    private final Errno errno;
+    private final Map<String, LazyRelationFile> lazy;
+    private final BlockSource source;
+    private final LazyStats stats;
+    private final int uid;
+    private final int gid;
+    private final Map<Long, FileChannel> handles = new ConcurrentHashMap<>();
+    private final AtomicLong nextHandle = new AtomicLong(1);
+
+    /**
+     * @param upper  the local directory everything is stored in
+     * @param lazy   relation segment files (by FUSE path, e.g. {@code /base/5/16384}) with blocks
+     *               still to fetch; entries are moved by renames and dropped by unlinks
+     * @param uid    owner reported for every file (PostgreSQL's OS user)
+     */
+    LazyFileSystem(Path upper, Errno errno, Map<String, LazyRelationFile> lazy, BlockSource source, LazyStats stats,
+                   int uid, int gid) {
+        this.upper = upper;
+        this.errno = errno;
+        this.lazy = lazy;
+        this.source = source;
+        this.stats = stats;
+        this.uid = uid;
+        this.gid = gid;
+    }
+
+    @Override
+    public Errno errno() {
+        return errno;
+    }
+
+    @Override
+    public Set<Operation> supportedOperations() {
+        return EnumSet.of(Operation.GET_ATTR, Operation.READLINK, Operation.MKDIR, Operation.UNLINK, Operation.RMDIR,
+                Operation.SYMLINK, Operation.RENAME, Operation.CHMOD, Operation.CHOWN, Operation.TRUNCATE,
+                Operation.OPEN, Operation.READ, Operation.WRITE, Operation.STATFS, Operation.FLUSH, Operation.RELEASE,
+                Operation.FSYNC, Operation.OPEN_DIR, Operation.READ_DIR, Operation.RELEASE_DIR, Operation.FSYNCDIR,
+                Operation.ACCESS, Operation.CREATE, Operation.UTIMENS);
+    }
+
+    private Path local(String path) {
+        if (path == null) {
+            throw new IllegalArgumentException("null path");
+        }
+        return path.equals("/") ? upper : upper.resolve(path.substring(1));
+    }
+
+    private int fail(String op, String path, Throwable t) {
+        if (t instanceof NoSuchFileException) {
+            return -errno.enoent();
+        }
+        if (t instanceof FileAlreadyExistsException) {
+            return -errno.eexist();
+        }
+        if (t instanceof DirectoryNotEmptyException) {
+            return -errno.enotempty();
+        }
+        if (t instanceof NotDirectoryException) {
+            return -errno.enotdir();
+        }
+        if (t instanceof AccessDeniedException) {
+            return -errno.eacces();
+        }
+        if (t instanceof BlockSource.FetchException) {
+            log.warn("{} {}: {}", op, path, t.getMessage());
+            return -errno.eio();
+        }
+        log.warn("{} {} failed", op, path, t);
+        return -errno.eio();
+    }
+
+    // ------------------------------------------------------------------ attributes
+
+    @Override
+    public int getattr(String path, Stat stat, FileInfo fi) {
+        try {
+            Map<String, Object> a = Files.readAttributes(local(path),
+                    "unix:mode,nlink,size,lastModifiedTime,lastAccessTime,ctime", LinkOption.NOFOLLOW_LINKS);
+            int mode = (Integer) a.get("mode");
+            if (path.equals("/")) {
+                mode = (mode & Stat.S_IFMT) | 0700;
+            }
+            stat.setMode(mode);
+            stat.setNLink((short) Math.min(Short.MAX_VALUE, (Integer) a.get("nlink")));
+            stat.setSize((Long) a.get("size"));
+            stat.setUid(uid);
+            stat.setGid(gid);
+            stat.mTime().set(((FileTime) a.get("lastModifiedTime")).toInstant());
+            stat.aTime().set(((FileTime) a.get("lastAccessTime")).toInstant());
+            stat.cTime().set(((FileTime) a.get("ctime")).toInstant());
+            return 0;
+        } catch (Throwable t) {
+            return t instanceof NoSuchFileException ? -errno.enoent() : fail("getattr", path, t);
+        }
+    }
+
+    @Override
+    public int access(String path, int mask) {
+        try {
+            return Files.exists(local(path), LinkOption.NOFOLLOW_LINKS) ? 0 : -errno.enoent();
+        } catch (Throwable t) {
+            return fail("access", path, t);
+        }
+    }
+
+    @Override
+    public int chmod(String path, int mode, FileInfo fi) {
+        try {
+            Files.setPosixFilePermissions(local(path), permissions(mode));
+            return 0;
+        } catch (Throwable t) {
+            return fail("chmod", path, t);
+        }
+    }
+
+    @Override
+    public int chown(String path, int uid, int gid, FileInfo fi) {
+        return 0; // every file reports PostgreSQL's user as owner anyway
+    }
+
+    @Override
+    public int utimens(String path, TimeSpec atime, TimeSpec mtime, FileInfo fi) {
+        try {
+            Path p = local(path);
+            if (!mtime.isUtimeOmit()) {
+                Files.setLastModifiedTime(p, FileTime.from(mtime.isUtimeNow() ? java.time.Instant.now() : mtime.get()));
+            }
+            return 0;
+        } catch (Throwable t) {
+            return fail("utimens", path, t);
+        }
+    }
+
+    @Override
+    public int statfs(String path, Statvfs statvfs) {
+        try {
+            FileStore fs = Files.getFileStore(upper);
+            long bsize = 4096;
+            statvfs.setBsize(bsize);
+            statvfs.setFrsize(bsize);
+            statvfs.setBlocks(fs.getTotalSpace() / bsize);
+            statvfs.setBfree(fs.getUnallocatedSpace() / bsize);
+            statvfs.setBavail(fs.getUsableSpace() / bsize);
+            statvfs.setNameMax(255);
+            return 0;
+        } catch (Throwable t) {
+            return fail("statfs", path, t);
+        }
+    }
+
+    // ------------------------------------------------------------------ directories and links
+
+    @Override
+    public int mkdir(String path, int mode) {
+        try {
+            Files.createDirectory(local(path));
+            return 0;
+        } catch (Throwable t) {
+            return fail("mkdir", path, t);
+        }
+    }
+
+    @Override
+    public int rmdir(String path) {
+        try {
+            Files.delete(local(path));
+            return 0;
+        } catch (Throwable t) {
+            return fail("rmdir", path, t);
+        }
+    }
+
+    @Override
+    public int opendir(String path, FileInfo fi) {
+        return 0;
+    }
+
+    @Override
+    public int releasedir(String path, FileInfo fi) {
+        return 0;
+    }
+
+    @Override
+    public int fsyncdir(String path, int datasync, FileInfo fi) {
+        return 0;
+    }
+
+    @Override
+    public int readdir(String path, DirFiller filler, long offset, FileInfo fi, int flags) {
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(local(path))) {
+            filler.fill(".", s -> { }, 0, 0);
+            filler.fill("..", s -> { }, 0, 0);
+            for (Path p : ds) {
+                if (filler.fill(p.getFileName().toString(), s -> { }, 0, 0) != 0) {
+                    break;
+                }
+            }
+            return 0;
+        } catch (Throwable t) {
+            return fail("readdir", path, t);
+        }
+    }
+
+    @Override
+    public int readlink(String path, ByteBuffer buf, long len) {
+        try {
+            byte[] target = Files.readSymbolicLink(local(path)).toString().getBytes(StandardCharsets.UTF_8);
+            int n = (int) Math.min(target.length, len - 1);
+            buf.put(target, 0, n);
+            buf.put((byte) 0);
+            return 0;
+        } catch (Throwable t) {
+            return fail("readlink", path, t);
+        }
+    }
+
+    @Override
+    public int symlink(String linkname, String target) {
+        try {
+            Files.createSymbolicLink(local(target), Path.of(linkname));
+            return 0;
+        } catch (Throwable t) {
+            return fail("symlink", target, t);
+        }
+    }
+
+    @Override
+    public int unlink(String path) {
+        try {
+            Files.delete(local(path));
+            lazy.remove(path);
+            return 0;
+        } catch (Throwable t) {
+            return fail("unlink", path, t);
+        }
+    }
+
+    @Override
+    public int rename(String oldpath, String newpath, int flags) {
+        try {
+            Files.move(local(oldpath), local(newpath), StandardCopyOption.REPLACE_EXISTING,
+                    StandardCopyOption.ATOMIC_MOVE);
+            lazy.remove(newpath);
+            LazyRelationFile f = lazy.remove(oldpath);
+            if (f != null) {
+                lazy.put(newpath, f);
+            }
+            return 0;
+        } catch (Throwable t) {
+            return fail("rename", oldpath + " -> " + newpath, t);
+        }
+    }
+
+    // ------------------------------------------------------------------ files
+
+    @Override
+    public int create(String path, int mode, FileInfo fi) {
+        try {
+            Set<OpenOption> opts = new HashSet<>(List.of(StandardOpenOption.READ, StandardOpenOption.WRITE));
+            Set<StandardOpenOption> flags = fi.getOpenFlags();
+            opts.add(flags.contains(StandardOpenOption.CREATE_NEW) ? StandardOpenOption.CREATE_NEW
+                    : StandardOpenOption.CREATE);
+            if (flags.contains(StandardOpenOption.TRUNCATE_EXISTING)) {
+                opts.add(StandardOpenOption.TRUNCATE_EXISTING);
+            }
+            FileChannel ch = FileChannel.open(local(path), opts);
+            try {
+                Files.setPosixFilePermissions(local(path), permissions(mode));
+            } catch (IOException e) {
+                // the file exists; its mode is cosmetic (every file reports PostgreSQL's user)
+            }
+            lazy.remove(path);
+            long h = nextHandle.getAndIncrement();
+            handles.put(h, ch);
+            fi.setFh(h);
+            return 0;
+        } catch (Throwable t) {
+            return fail("create", path, t);
+        }
+    }
+
+    @Override
+    public int open(String path, FileInfo fi) {
+        try {
+            Set<OpenOption> opts = new HashSet<>(List.of(StandardOpenOption.READ, StandardOpenOption.WRITE));
+            boolean truncate = fi.getOpenFlags().contains(StandardOpenOption.TRUNCATE_EXISTING);
+            if (truncate) {
+                opts.add(StandardOpenOption.TRUNCATE_EXISTING);
+            }
+            Path p = local(path);
+            if (Files.isDirectory(p)) {
+                return -errno.eisdir();
+            }
+            FileChannel ch = FileChannel.open(p, opts);
+            if (truncate) {
+                lazy.remove(path);
+            }
+            long h = nextHandle.getAndIncrement();
+            handles.put(h, ch);
+            fi.setFh(h);
+            return 0;
+        } catch (Throwable t) {
+            return fail("open", path, t);
+        }
+    }
+
+    private FileChannel channel(FileInfo fi) throws IOException {
+        FileChannel ch = fi == null ? null : handles.get(fi.getFh());
+        if (ch == null) {
+            throw new IOException("no open file for handle " + (fi == null ? "null" : fi.getFh()));
+        }
+        return ch;
+    }
+
+    @Override
+    public int read(String path, ByteBuffer buf, long count, long offset, FileInfo fi) {
+        try {
+            FileChannel ch = channel(fi);
+            LazyRelationFile f = path == null ? null : lazy.get(path);
+            if (f != null) {
+                long size = ch.size();
+                long end = Math.min(size, offset + count);
+                if (end > offset) {
+                    makeLocal(f, ch, (int) (offset / BLOCK), (int) ((end - 1) / BLOCK));
+                }
+            }
+            int want = (int) Math.min(count, buf.remaining());
+            ByteBuffer dst = buf.slice(buf.position(), want);
+            int total = 0;
+            while (dst.hasRemaining()) {
+                int n = ch.read(dst, offset + total);
+                if (n < 0) {
+                    break;
+                }
+                total += n;
+            }
+            return total;
+        } catch (Throwable t) {
+            return fail("read", path, t);
+        }
+    }
+
+    @Override
+    public int write(String path, ByteBuffer buf, long count, long offset, FileInfo fi) {
+        try {
+            FileChannel ch = channel(fi);
+            int len = (int) Math.min(count, buf.remaining());
+            ByteBuffer src = buf.slice(buf.position(), len);
+            LazyRelationFile f = path == null ? null : lazy.get(path);
+            if (f == null) {
+                return writeFully(ch, src, offset);
+            }
+            int first = (int) (offset / BLOCK);
+            int last = (int) ((offset + len - 1) / BLOCK);
+            f.lock.lock();
+            try {
+                // blocks only partly overwritten need their old content first
+                if (offset % BLOCK != 0 && !f.isLocal(first)) {
+                    makeLocalLocked(f, ch, first, first);
+                }
+                if ((offset + len) % BLOCK != 0 && !f.isLocal(last)) {
+                    makeLocalLocked(f, ch, last, last);
+                }
+                int n = writeFully(ch, src, offset);
+                for (int b = first; b <= last; b++) {
+                    f.markLocal(b);
+                }
+                return n;
+            } finally {
+                f.lock.unlock();
+            }
+        } catch (Throwable t) {
+            return fail("write", path, t);
+        }
+    }
+
+    private static int writeFully(FileChannel ch, ByteBuffer src, long offset) throws IOException {
+        int total = 0;
+        while (src.hasRemaining()) {
+            total += ch.write(src, offset + total);
+        }
+        return total;
+    }
+
+    @Override
+    public int truncate(String path, long size, FileInfo fi) {
+        try {
+            LazyRelationFile f = lazy.get(path);
+            if (f != null) {
+                f.lock.lock();
+            }
+            try {
+                FileChannel ch = fi == null ? null : handles.get(fi.getFh());
+                if (ch != null) {
+                    if (size < ch.size()) {
+                        ch.truncate(size);
+                    } else {
+                        ch.write(ByteBuffer.allocate(0), size); // no-op; growing via truncate is not used by postgres
+                    }
+                } else {
+                    try (FileChannel c = FileChannel.open(local(path), StandardOpenOption.WRITE)) {
+                        if (size < c.size()) {
+                            c.truncate(size);
+                        }
+                    }
+                }
+                if (f != null) {
+                    f.truncate((int) (size / BLOCK));
+                }
+                return 0;
+            } finally {
+                if (f != null) {
+                    f.lock.unlock();
+                }
+            }
+        } catch (Throwable t) {
+            return fail("truncate", path, t);
+        }
+    }
+
+    @Override
+    public int flush(String path, FileInfo fi) {
+        return 0;
+    }
+
+    @Override
+    public int fsync(String path, int datasync, FileInfo fi) {
+        return 0; // stateless compute: what is committed is in the timeline
+    }
+
+    @Override
+    public int release(String path, FileInfo fi) {
+        try {
+            FileChannel ch = handles.remove(fi.getFh());
+            if (ch != null) {
+                ch.close();
+            }
+            return 0;
+        } catch (Throwable t) {
+            return fail("release", path, t);
+        }
+    }
+
+    // ------------------------------------------------------------------ lazy blocks
+
+    /** Makes blocks {@code first..last} of the file local, fetching the missing ones in batches. */
+    private void makeLocal(LazyRelationFile f, FileChannel ch, int first, int last) throws IOException {
+        f.lock.lock();
+        try {
+            makeLocalLocked(f, ch, first, last);
+        } finally {
+            f.lock.unlock();
+        }
+    }
+
+    private void makeLocalLocked(LazyRelationFile f, FileChannel ch, int first, int last) throws IOException {
+        int limit = Math.min(last, f.sourceBlocks() - 1);
+        List<Integer> missing = new ArrayList<>();
+        for (int b = first; b <= limit; b++) {
+            if (!f.isLocal(b)) {
+                missing.add(b);
+            }
+        }
+        if (missing.isEmpty()) {
+            return;
+        }
+        for (int from = 0; from < missing.size(); from += BlockSource.MAX_BLOCKS) {
+            List<Integer> part = missing.subList(from, Math.min(missing.size(), from + BlockSource.MAX_BLOCKS));
+            int[] sourceBlocks = new int[part.size()];
+            for (int i = 0; i < sourceBlocks.length; i++) {
+                sourceBlocks[i] = f.firstBlock + part.get(i);
+            }
+            long t0 = System.nanoTime();
+            List<byte[]> pages;
+            try {
+                pages = source.fetch(f.source, sourceBlocks);
+            } catch (BlockSource.FetchException e) {
+                stats.failed();
+                throw e;
+            }
+            stats.fetched(pages.size(), System.nanoTime() - t0);
+            for (int i = 0; i < pages.size(); i++) {
+                int b = part.get(i);
+                writeFully(ch, ByteBuffer.wrap(pages.get(i)), (long) b * BLOCK);
+                f.markLocal(b);
+            }
+        }
+    }
+
+    private static Set<PosixFilePermission> permissions(int mode) {
+        Set<PosixFilePermission> s = EnumSet.noneOf(PosixFilePermission.class);
+        PosixFilePermission[] order = {PosixFilePermission.OTHERS_EXECUTE, PosixFilePermission.OTHERS_WRITE,
+                PosixFilePermission.OTHERS_READ, PosixFilePermission.GROUP_EXECUTE, PosixFilePermission.GROUP_WRITE,
+                PosixFilePermission.GROUP_READ, PosixFilePermission.OWNER_EXECUTE, PosixFilePermission.OWNER_WRITE,
+                PosixFilePermission.OWNER_READ};
+        for (int i = 0; i < order.length; i++) {
+            if ((mode & (1 << i)) != 0) {
+                s.add(order[i]);
+            }
+        }
+        return s;
+    }
+
+    /** Closes every handle still open (after the unmount). */
+    void closeHandles() {
+        for (FileChannel ch : handles.values()) {
+            try {
+                ch.close();
+            } catch (IOException e) {
+                // closing anyway
+            }
+        }
+        handles.clear();
+    }
+}

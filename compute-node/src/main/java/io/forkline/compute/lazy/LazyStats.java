@@ -1,0 +1,53 @@
+package io.forkline.compute.lazy;
+
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Counters of one lazy data directory: what the endpoint status and {@code /metrics} show.
+ * Thread-safe.
+ */
+public final class LazyStats {
+    private final LongAdder blocksFetched = new LongAdder();
+    private final LongAdder fetches = new LongAdder();
+    private final LongAdder fetchNanos = new LongAdder();
+    private final AtomicLong maxFetchNanos = new AtomicLong();
+    private final LongAdder failedFetches = new LongAdder();
+
+    void fetched(int blocks, long nanos) {
+        blocksFetched.add(blocks);
+        fetches.increment();
+        fetchNanos.add(nanos);
+        maxFetchNanos.accumulateAndGet(nanos, Math::max);
+    }
+
+    void failed() {
+        failedFetches.increment();
+    }
+
+    /** 8192-byte blocks fetched from the page service since the mount. */
+    public long blocksFetched() {
+        return blocksFetched.sum();
+    }
+
+    /** Fetch requests (each one GetPage of one or more consecutive blocks). */
+    public long fetches() {
+        return fetches.sum();
+    }
+
+    /** Mean time of a fetch request, microseconds (0 before the first). */
+    public double meanFetchMicros() {
+        long n = fetches.sum();
+        return n == 0 ? 0 : fetchNanos.sum() / 1e3 / n;
+    }
+
+    /** Slowest fetch request, microseconds. */
+    public double maxFetchMicros() {
+        return maxFetchNanos.get() / 1e3;
+    }
+
+    /** Reads that failed with EIO because the page service did not answer in time. */
+    public long failedFetches() {
+        return failedFetches.sum();
+    }
+}
