@@ -26,8 +26,9 @@ import java.util.UUID;
  * <p>Why ES256: an asymmetric key lets a future verifier that must not mint tokens (a proxy, a
  * safekeeper, a page-service client checking the server) get only the public half, as Neon does
  * with its EdDSA key; and nimbus-jose-jwt does ES256 with the JDK's own JCA provider, where its
- * Ed25519 support needs Google Tink as an extra dependency. Verification costs tens of
- * microseconds, paid per admin API request and per page-service connection, not per page.
+ * Ed25519 support needs Google Tink as an extra dependency. A verification costs 20-40 HMAC
+ * checks (benchmarks/README.md section 6), paid once per token: {@link TokenVerifier} remembers
+ * the tokens it verified.
  *
  * <p>Immutable, thread-safe.
  */

@@ -1,5 +1,7 @@
 package io.forkline.pageserver.auth;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
@@ -24,26 +26,46 @@ import java.util.Objects;
  * <p>With authentication off ({@link #disabled()}, {@code forkline server --auth off}) every call,
  * even with no token, returns {@link AuthScope#admin()}.
  *
- * <p>Thread-safe; a verification costs one ECDSA P-256 check (tens of microseconds).
+ * <p>An ECDSA P-256 check is expensive (20-40 HMAC-SHA256 checks; milliseconds on a loaded core:
+ * {@code TokenVerifyBenchmark}, benchmarks/README.md section 6), so tokens that passed are remembered (at most
+ * {@value #CACHE_TOKENS}, by their full text): a token seen again is checked for expiry only. That is
+ * as strict as checking it again: the key never changes while the server runs, and every other check
+ * depends on the token's bytes alone.
+ *
+ * <p>Thread-safe.
  */
 public final class TokenVerifier {
+    /** How many verified tokens are remembered. */
+    static final int CACHE_TOKENS = 4096;
     private static final TokenVerifier DISABLED = new TokenVerifier();
+
+    /** A token that passed every check but expiry: its scope and {@code exp} (null: never expires). */
+    private record Verified(AuthScope scope, Instant expiresAt) {
+    }
 
     private final SigningKey key;
     private final Clock clock;
+    private final Cache<String, Verified> verified;
 
     /**
      * @param key   the server's signing key
      * @param clock "now" for expiry
      */
     public TokenVerifier(SigningKey key, Clock clock) {
+        this(key, clock, CACHE_TOKENS);
+    }
+
+    /** With room for {@code cacheTokens} verified tokens (0: every call checks the signature; benchmarks). */
+    TokenVerifier(SigningKey key, Clock clock, int cacheTokens) {
         this.key = Objects.requireNonNull(key, "key");
         this.clock = Objects.requireNonNull(clock, "clock");
+        this.verified = cacheTokens > 0 ? Caffeine.newBuilder().maximumSize(cacheTokens).build() : null;
     }
 
     private TokenVerifier() {
         this.key = null;
         this.clock = null;
+        this.verified = null;
     }
 
     /** A verifier that accepts anything, even no token, as {@code admin} (authentication off). */
@@ -74,6 +96,25 @@ public final class TokenVerifier {
                     + " in <data-dir>/auth/admin.token; tenant tokens come from 'forkline token create')");
         }
         String t = token.strip();
+        Verified v = verified == null ? null : verified.getIfPresent(t);
+        if (v == null) {
+            v = check(t);
+            if (verified != null) {
+                verified.put(t, v);
+            }
+        }
+        if (v.expiresAt() != null) {
+            Instant now = clock.instant();
+            if (!now.isBefore(v.expiresAt())) {
+                throw AuthException.unauthorized("token expired at " + v.expiresAt() + " (now " + now
+                        + "); ask for a new one ('forkline token create')");
+            }
+        }
+        return v.scope();
+    }
+
+    /** Every check but expiry. */
+    private Verified check(String t) throws AuthException {
         SignedJWT jwt;
         JWTClaimsSet claims;
         try {
@@ -106,19 +147,12 @@ public final class TokenVerifier {
                     + TokenIssuer.ISSUER + "'");
         }
         Date exp = claims.getExpirationTime();
-        if (exp != null) {
-            Instant now = clock.instant();
-            if (!now.isBefore(exp.toInstant())) {
-                throw AuthException.unauthorized("token expired at " + exp.toInstant() + " (now " + now
-                        + "); ask for a new one ('forkline token create')");
-            }
-        }
         Object scope = claims.getClaim(TokenIssuer.SCOPE_CLAIM);
         if (!(scope instanceof String s)) {
             throw AuthException.unauthorized("token has no '" + TokenIssuer.SCOPE_CLAIM + "' claim of type string");
         }
         try {
-            return AuthScope.parse(s);
+            return new Verified(AuthScope.parse(s), exp == null ? null : exp.toInstant());
         } catch (IllegalArgumentException e) {
             throw AuthException.unauthorized(shorten(e.getMessage()));
         }

@@ -99,8 +99,10 @@ class TokenVerifierTest {
     }
 
     @Test
-    void aTamperedClaimBreaksTheSignature() {
+    void aTamperedClaimBreaksTheSignature() throws Exception {
         String token = issuer.tenantToken("acme", Optional.empty()).token();
+        verifier.verify(token); // the original is remembered as verified; the forgery is not
+
         String[] p = token.split("\\.");
         String claims = new String(Base64URL.from(p[1]).decode(), StandardCharsets.UTF_8);
         assertThat(claims).contains("\"scope\":\"tenant:acme\"");
@@ -143,8 +145,12 @@ class TokenVerifierTest {
         assertThat(t.expiresAt()).contains(t0.plus(Duration.ofHours(1)));
         clock.setFixed(t0.plus(Duration.ofHours(1)).minusMillis(1));
         assertThat(verifier.verify(t.token()).tenant()).contains("acme");
+        // now remembered as verified: its expiry still counts
         clock.setFixed(t0.plus(Duration.ofHours(1)));
         refused(t.token(), "token expired at 2030-01-01T01:00:00Z");
+        // and without the cache
+        assertThatThrownBy(() -> new TokenVerifier(key, clock, 0).verify(t.token()))
+                .hasMessageContaining("token expired at 2030-01-01T01:00:00Z");
         clock.setFixed(t0.plus(Duration.ofDays(400)));
         refused(t.token(), "expired");
         // a token without exp does not expire
