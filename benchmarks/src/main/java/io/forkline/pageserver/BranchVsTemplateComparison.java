@@ -60,7 +60,9 @@ public final class BranchVsTemplateComparison {
         System.out.printf("BranchVsTemplateComparison: pgbench -i -s %d into database bench, %d alternating rounds, data in %s%n",
                 scale, runs, dir);
 
-        Samples branch = new Samples("forkline branch+endpoint+first query", "s");
+        Samples lazyBranch = new Samples("forkline LAZY branch+endpoint+first query", "s");
+        Samples lazyStart = new Samples("  of which lazy endpoint start (basebackup without relations, list, mount, postgres)", "s");
+        Samples branch = new Samples("forkline FULL branch+endpoint+first query", "s");
         Samples branchCreate = new Samples("  of which createBranch", "s");
         Samples branchStart = new Samples("  of which endpoint start (basebackup, postgres, receiver)", "s");
         Samples branchQuery = new Samples("  of which first query", "s");
@@ -80,7 +82,30 @@ public final class BranchVsTemplateComparison {
 
             try (Connection admin = BenchSql.connect(main, "postgres")) {
                 for (int round = 1; round <= runs; round++) {
-                    // (a) Forkline branch
+                    // (a0) Forkline branch on a lazy data directory
+                    checkpoint(admin);
+                    tenants.endpoints().setDefaultStorage(io.forkline.pageserver.endpoint.StorageMode.LAZY);
+                    String lref = "lazy-" + round;
+                    long l0 = System.nanoTime();
+                    tenants.createBranch(TENANT, lref, "main", null, null);
+                    long l1 = System.nanoTime();
+                    String luri = tenants.startEndpoint(TENANT, lref);
+                    long l2 = System.nanoTime();
+                    check(firstQuery(luri, "bench"), scale, lref);
+                    long l3 = System.nanoTime();
+                    String storage = tenants.endpoints().get(TENANT, lref).storage();
+                    long fetched = tenants.endpoints().get(TENANT, lref).lazyStats() == null ? 0
+                            : tenants.endpoints().get(TENANT, lref).lazyStats().blocksFetched();
+                    tenants.stopEndpoint(TENANT, lref);
+                    tenants.deleteBranch(TENANT, lref);
+                    lazyBranch.add((l3 - l0) / 1e9);
+                    lazyStart.add((l2 - l1) / 1e9);
+                    System.out.printf("round %d forkline LAZY branch %7.2f s (endpoint start %.2f, first query %.3f; "
+                            + "storage %s, %d blocks fetched)%n", round, (l3 - l0) / 1e9, (l2 - l1) / 1e9,
+                            (l3 - l2) / 1e9, storage, fetched);
+                    tenants.endpoints().setDefaultStorage(io.forkline.pageserver.endpoint.StorageMode.FULL);
+
+                    // (a) Forkline branch on a full data directory
                     checkpoint(admin);
                     String ref = "copy-" + round;
                     long t0 = System.nanoTime();
@@ -133,11 +158,15 @@ public final class BranchVsTemplateComparison {
                 dbBytes / 1e6, runs);
         System.out.println("| copy | median s | ratio peer/forkline |");
         System.out.println("|---|---|---|");
-        System.out.printf("| Forkline branch + endpoint start + first query | %s | 1 |%n", Samples.fmt(branch.median()));
+        System.out.printf("| Forkline branch, LAZY data directory, + endpoint start + first query | %s | %s |%n",
+                Samples.fmt(lazyBranch.median()), Samples.fmt(lazyBranch.median() / branch.median()));
+        System.out.printf("| Forkline branch, FULL data directory, + endpoint start + first query | %s | 1 |%n", Samples.fmt(branch.median()));
         System.out.printf("| CREATE DATABASE TEMPLATE (wal_log) + first query | %s | %s |%n", Samples.fmt(walLog.median()),
                 Samples.fmt(walLog.median() / branch.median()));
         System.out.printf("| CREATE DATABASE TEMPLATE (file_copy) + first query | %s | %s |%n", Samples.fmt(fileCopy.median()),
                 Samples.fmt(fileCopy.median() / branch.median()));
+        System.out.println(lazyBranch);
+        System.out.println(lazyStart);
         System.out.println(branch);
         System.out.println(branchCreate);
         System.out.println(branchStart);

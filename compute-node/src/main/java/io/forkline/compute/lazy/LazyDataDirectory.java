@@ -247,6 +247,28 @@ public final class LazyDataDirectory implements AutoCloseable {
         return files;
     }
 
+    /**
+     * Unmounts every FUSE mount at or under {@code root} (left by a killed process): a dead mount
+     * makes every walk of the directory fail with "Transport endpoint is not connected".
+     *
+     * @return how many were unmounted
+     * @throws IOException when one cannot be unmounted (names it)
+     */
+    public static int unmountStaleUnder(Path root) throws IOException {
+        String prefix = root.toAbsolutePath().normalize().toString();
+        List<String> points;
+        try (Stream<String> lines = Files.lines(Path.of("/proc/self/mounts"))) {
+            points = lines.map(l -> l.split(" "))
+                    .filter(f -> f.length > 2 && f[2].startsWith("fuse")
+                            && (f[1].equals(prefix) || f[1].startsWith(prefix + "/")))
+                    .map(f -> f[1]).toList();
+        }
+        for (String p : points) {
+            unmountStale(Path.of(p));
+        }
+        return points.size();
+    }
+
     /** Unmounts what a killed process left mounted at {@code mountPoint}, if anything. */
     public static void unmountStale(Path mountPoint) throws IOException {
         String target = mountPoint.toAbsolutePath().normalize().toString();

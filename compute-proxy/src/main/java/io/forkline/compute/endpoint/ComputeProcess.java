@@ -205,6 +205,37 @@ public final class ComputeProcess {
      *
      * @return whether a live postmaster was found and killed
      */
+    /**
+     * Kills every postgres process started with {@code -D} a directory under {@code root} (found by
+     * command line, so it works when the data directory itself is unreadable, e.g. a lazy one whose
+     * FUSE daemon died with a killed server).
+     *
+     * @return how many postmasters were killed
+     */
+    public static int killPostmastersUnder(Path root) {
+        String prefix = root.toAbsolutePath().normalize().toString() + "/";
+        int killed = 0;
+        for (ProcessHandle h : ProcessHandle.allProcesses().toList()) {
+            ProcessHandle.Info info = h.info();
+            if (!info.command().map(c -> c.endsWith("/postgres")).orElse(false)) {
+                continue;
+            }
+            String[] args = info.arguments().orElse(new String[0]);
+            for (int i = 0; i + 1 < args.length; i++) {
+                if (args[i].equals("-D") && (args[i + 1] + "/").startsWith(prefix)) {
+                    h.descendants().forEach(ProcessHandle::destroyForcibly);
+                    h.destroyForcibly();
+                    killed++;
+                    break;
+                }
+            }
+        }
+        return killed;
+    }
+
+    /**
+     * Kills the postmaster whose {@code postmaster.pid} is in {@code dataDir}, if it runs.
+     */
     public static boolean killPostmaster(Path dataDir) {
         Optional<Long> pid = postmasterPid(dataDir);
         if (pid.isEmpty()) {

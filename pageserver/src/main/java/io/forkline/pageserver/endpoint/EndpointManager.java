@@ -462,6 +462,20 @@ public final class EndpointManager implements AutoCloseable {
         if (!Files.isDirectory(root)) {
             return;
         }
+        // lazy computes of a killed server: their FUSE mounts are dead, so their postmaster.pid cannot
+        // be read; find them by command line, then unmount
+        int killed = ComputeProcess.killPostmastersUnder(root);
+        if (killed > 0) {
+            log.warn("killed {} orphan postmaster(s) under {} left by a previous server", killed, root);
+        }
+        try {
+            int stale = LazyDataDirectory.unmountStaleUnder(root);
+            if (stale > 0) {
+                log.warn("unmounted {} stale lazy data director{} under {}", stale, stale == 1 ? "y" : "ies", root);
+            }
+        } catch (IOException e) {
+            log.warn("cannot unmount stale lazy data directories under {}: {}", root, e.toString());
+        }
         try (Stream<Path> s = Files.walk(root, 3)) {
             s.filter(p -> p.getFileName().toString().equals("pgdata")).forEach(p -> {
                 if (ComputeProcess.killPostmaster(p)) {

@@ -58,6 +58,8 @@ import java.util.concurrent.TimeUnit;
  *   forkline_page_cache_bytes / _max_bytes / _entries                  gauges: the store's cache of materialized
  *                                                                      versions (bounded in bytes)
  *   forkline_page_cache_hits_total / _misses_total                     counters since start
+ *   forkline_compute_blocks_fetched{tenant,branch,timeline_id}         gauge: blocks a running lazy compute fetched
+ *   forkline_compute_fetch_mean_micros{tenant,branch,timeline_id}      gauge: their mean fetch time
  *   forkline_pageservice_connections                                   gauge: open page service connections
  *   forkline_pageservice_pages_served_total                            counter: pages sent in GetPage answers
  *   forkline_pageservice_errors_total{code}                            counter: error answers by protocol code
@@ -94,6 +96,8 @@ public final class ServerMetrics implements AutoCloseable {
     private final MultiGauge tenantPhysical;
     private final MultiGauge tenantHistory;
     private final MultiGauge endpointState;
+    private final MultiGauge computeBlocksFetched;
+    private final MultiGauge computeFetchMicros;
 
     /**
      * Registers the meters and installs the GetPage listener on {@code store} (replacing any other).
@@ -149,6 +153,10 @@ public final class ServerMetrics implements AutoCloseable {
                 "approximate on-disk bytes of every timeline of the tenant");
         tenantHistory = gauge("forkline.tenant.history.size.bytes", "bytes",
                 "exact uncompressed bytes of every version the tenant keeps");
+        computeBlocksFetched = gauge("forkline.compute.blocks.fetched", null,
+                "blocks the running lazy compute fetched from the page service since it started");
+        computeFetchMicros = gauge("forkline.compute.fetch.mean.micros", null,
+                "mean time of the running lazy compute's page fetches, microseconds");
         endpointState = gauge("forkline.endpoint.state", null,
                 "1 for the branch endpoint's current state, 0 for the other states");
         store.setReadListener(this::pageRead);
@@ -219,6 +227,8 @@ public final class ServerMetrics implements AutoCloseable {
         List<MultiGauge.Row<?>> tPhysical = new ArrayList<>();
         List<MultiGauge.Row<?>> tHistory = new ArrayList<>();
         List<MultiGauge.Row<?>> states = new ArrayList<>();
+        List<MultiGauge.Row<?>> fetched = new ArrayList<>();
+        List<MultiGauge.Row<?>> fetchUs = new ArrayList<>();
         for (TenantInfo t : tenants.listTenants()) {
             String tenant = t.name();
             TenantSize size;
@@ -254,6 +264,11 @@ public final class ServerMetrics implements AutoCloseable {
                             st.apiName().equals(v.endpointState()) ? 1 : 0));
                 }
                 EndpointManager.Endpoint e = tenants.endpoints().get(tenant, ref);
+                io.forkline.compute.lazy.LazyStats ls = e == null ? null : e.lazyStats();
+                if (ls != null) {
+                    fetched.add(MultiGauge.Row.of(tags, ls.blocksFetched()));
+                    fetchUs.add(MultiGauge.Row.of(tags, ls.meanFetchMicros()));
+                }
                 WalReceiver r = e == null ? null : e.receiver();
                 if (r != null && e.active()) {
                     Tags rt = labels(tenant, ref, r.timeline().toString());
@@ -272,6 +287,8 @@ public final class ServerMetrics implements AutoCloseable {
         tenantPhysical.register(tPhysical, true);
         tenantHistory.register(tHistory, true);
         endpointState.register(states, true);
+        computeBlocksFetched.register(fetched, true);
+        computeFetchMicros.register(fetchUs, true);
         getPage.entrySet().removeIf(en -> {
             if (store.timeline(en.getKey()) == null) {
                 registry.remove(en.getValue());

@@ -173,9 +173,11 @@ class PageServiceIT {
             List<RelationEntry> rels = PageServiceClient.await(c.listRelations(0, 0, ReadLsn.at(lsn)));
             RelationEntry big = rels.stream().filter(e -> e.getRel().getFork() == 0)
                     .max((a, b) -> Integer.compare(a.getNblocks(), b.getNblocks())).orElseThrow();
-            // a request for an LSN not ingested yet waits for ingest ...
+            // a request for an LSN not ingested yet (64 MiB ahead: no background WAL of the compute
+            // gets there by itself) waits for ingest ...
             long last = server.store().lastRecordLsn(mainTl);
-            CompletableFuture<Integer> waiting = c.relSize(big.getRel(), ReadLsn.at(last + 1));
+            long ahead = last + (64L << 20);
+            CompletableFuture<Integer> waiting = c.relSize(big.getRel(), ReadLsn.at(ahead));
             // ... while 10,000 others are answered
             List<CompletableFuture<byte[]>> futures = new ArrayList<>();
             for (int i = 0; i < 10_000; i++) {
@@ -191,7 +193,11 @@ class PageServiceIT {
             assertThat(waiting).isNotDone();
             // 10,000 > 1,024 in flight: the server stopped reading this socket at least once
             assertThat(server.server().pageService().metrics().backPressurePauses()).isPositive();
-            Sql.exec(mainUri, "postgres", "INSERT INTO accounts VALUES (1, 1, 'wake')");
+            // ... until the compute's WAL gets there: five segment switches, each after a write
+            for (int i = 0; i < 5; i++) {
+                Sql.exec(mainUri, "postgres", "INSERT INTO accounts VALUES (" + (100 + i) + ", 1, 'wake')",
+                        "SELECT pg_switch_wal()");
+            }
             assertThat(waiting.get(30, TimeUnit.SECONDS))
                     .isEqualTo(PageServiceClient.await(c.relSize(big.getRel(), ReadLsn.latest())));
         }

@@ -80,6 +80,13 @@ public final class TestData {
         if (!Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
             return;
         }
+        try {
+            // a lazy compute of a killed server leaves its postmaster and a dead FUSE mount behind
+            io.forkline.compute.endpoint.ComputeProcess.killPostmastersUnder(dir);
+            io.forkline.compute.lazy.LazyDataDirectory.unmountStaleUnder(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot unmount what is mounted under test data " + dir, e);
+        }
         try (Stream<Path> s = Files.walk(dir)) {
             for (Path p : (Iterable<Path>) s.sorted(Comparator.reverseOrder())::iterator) {
                 Files.deleteIfExists(p);
