@@ -155,7 +155,7 @@ public final class EndpointManager implements AutoCloseable {
     }
 
     private volatile PageServiceAddress pageService;
-    private volatile StorageMode defaultStorage = StorageMode.configured(StorageMode.FULL);
+    private volatile StorageMode defaultStorage = StorageMode.configured(StorageMode.LAZY);
 
     /** How the next starts build data directories (the server's default comes from {@link StorageMode#configured}). */
     public void setDefaultStorage(StorageMode mode) {

@@ -30,12 +30,7 @@ class LazyComputeIT {
     @BeforeAll
     static void start() throws Exception {
         pg = PostgresInstallation.detect();
-        System.setProperty(StorageMode.PROPERTY, "lazy");
-        try {
-            server = TestServer.start("lazy-compute");
-        } finally {
-            System.clearProperty(StorageMode.PROPERTY);
-        }
+        server = TestServer.start("lazy-compute"); // lazy is the default
         tenants = server.tenants();
     }
 
