@@ -66,9 +66,13 @@ public final class LazyDataDirectory implements AutoCloseable {
     private final long lsn;
     private final Path mountPoint;
     private final int relationFiles;
+    private final Path prewarmFile;
+    private volatile boolean closing;
+    private final Thread prefetcher;
 
     private LazyDataDirectory(PageServiceClient client, Fuse fuse, LazyFileSystem fs, LazyStats stats, long lsn,
-                              Path mountPoint, int relationFiles) {
+                              Path mountPoint, int relationFiles, Path prewarmFile) {
+        this.prewarmFile = prewarmFile;
         this.client = client;
         this.fuse = fuse;
         this.fs = fs;
@@ -76,6 +80,7 @@ public final class LazyDataDirectory implements AutoCloseable {
         this.lsn = lsn;
         this.mountPoint = mountPoint;
         this.relationFiles = relationFiles;
+        this.prefetcher = Thread.ofVirtual().name("forkline-prefetch").unstarted(this::prefetch);
     }
 
     /**
@@ -116,6 +121,20 @@ public final class LazyDataDirectory implements AutoCloseable {
      */
     public static LazyDataDirectory mount(PageClientConfig config, Path work, Path mountPoint, Path walDir, int uid,
                                           int gid) throws IOException {
+        return mount(config, work, mountPoint, walDir, uid, gid, null);
+    }
+
+    /**
+     * {@link #mount(PageClientConfig, Path, Path, Path, int, int)}, then a background prefetch that
+     * never delays the start: first the blocks the previous run of this compute had local (read from
+     * {@code prewarmFile}, like Neon's prewarm), then every block of the visibility-map forks and of
+     * the system catalogs (relfilenodes below 16384). {@link #close()} writes the blocks local by then
+     * to {@code prewarmFile} for the next run.
+     *
+     * @param prewarmFile where the block list is kept between runs; null: no prewarm, no list
+     */
+    public static LazyDataDirectory mount(PageClientConfig config, Path work, Path mountPoint, Path walDir, int uid,
+                                          int gid, Path prewarmFile) throws IOException {
         String reason = unavailableReason();
         if (reason != null) {
             throw new IOException("cannot mount a lazy data directory: " + reason);
@@ -148,7 +167,9 @@ public final class LazyDataDirectory implements AutoCloseable {
             }
             log.info("lazy data directory at {} (LSN {}): {} relation files listed, mounted in {} ms", mountPoint,
                     Long.toHexString(lsn), files, (System.nanoTime() - t0) / 1_000_000);
-            return new LazyDataDirectory(client, fuse, fs, stats, lsn, mountPoint, files);
+            LazyDataDirectory d = new LazyDataDirectory(client, fuse, fs, stats, lsn, mountPoint, files, prewarmFile);
+            d.prefetcher.start();
+            return d;
         } catch (IOException | RuntimeException e) {
             client.close();
             throw e;
@@ -334,9 +355,117 @@ public final class LazyDataDirectory implements AutoCloseable {
         return mountPoint;
     }
 
-    /** Unmounts (waits up to jfuse's timeout), then closes the page-service connection. */
+    // ------------------------------------------------------------------ prefetch and prewarm
+
+    private void prefetch() {
+        long t0 = System.nanoTime();
+        long blocks = 0;
+        try {
+            Map<String, java.util.BitSet> previous = readPrewarm();
+            for (Map.Entry<String, java.util.BitSet> e : previous.entrySet()) {
+                if (closing) {
+                    return;
+                }
+                blocks += fs.prefetch(e.getKey(), e.getValue());
+            }
+            for (String path : fs.lazyPaths()) {
+                if (closing) {
+                    return;
+                }
+                if (isVisibilityMapOrCatalog(path)) {
+                    blocks += fs.prefetch(path, null);
+                }
+            }
+            stats.prefetched(blocks);
+            log.info("prefetch of {} done: {} blocks ({} from the previous run's list) in {} ms", mountPoint, blocks,
+                    previous.size() + " files", (System.nanoTime() - t0) / 1_000_000);
+        } catch (IOException | RuntimeException e) {
+            if (!closing) {
+                log.warn("prefetch of {} stopped after {} blocks: {}", mountPoint, blocks, e.getMessage());
+            }
+        }
+    }
+
+    /** {@code base/DB/REL_vm[.N]}, {@code global/...}, or a relation whose relfilenode is below 16384 (initdb's catalogs). */
+    static boolean isVisibilityMapOrCatalog(String path) {
+        String name = path.substring(path.lastIndexOf('/') + 1);
+        int dot = name.indexOf('.');
+        String base = dot < 0 ? name : name.substring(0, dot);
+        if (base.endsWith("_vm") || path.startsWith("/global/")) {
+            return true;
+        }
+        int us = base.indexOf('_');
+        String num = us < 0 ? base : base.substring(0, us);
+        try {
+            return Long.parseLong(num) < 16384;
+        } catch (NumberFormatException e) {
+            return false;
+        }
+    }
+
+    /** The previous run's list: {@code PATH<TAB>FROM-TO,FROM-TO,...} per line; empty when there is none. */
+    private Map<String, java.util.BitSet> readPrewarm() throws IOException {
+        Map<String, java.util.BitSet> out = new java.util.LinkedHashMap<>();
+        if (prewarmFile == null || !Files.exists(prewarmFile)) {
+            return out;
+        }
+        for (String line : Files.readAllLines(prewarmFile)) {
+            int tab = line.indexOf('\t');
+            if (tab <= 0) {
+                continue;
+            }
+            java.util.BitSet bs = new java.util.BitSet();
+            for (String range : line.substring(tab + 1).split(",")) {
+                String[] ft = range.split("-");
+                try {
+                    int from = Integer.parseInt(ft[0]);
+                    int to = ft.length > 1 ? Integer.parseInt(ft[1]) : from;
+                    bs.set(from, to + 1);
+                } catch (NumberFormatException e) {
+                    log.warn("ignoring malformed prewarm range '{}' in {}", range, prewarmFile);
+                }
+            }
+            out.put(line.substring(0, tab), bs);
+        }
+        return out;
+    }
+
+    private void writePrewarm() {
+        if (prewarmFile == null) {
+            return;
+        }
+        StringBuilder sb = new StringBuilder();
+        for (Map.Entry<String, java.util.BitSet> e : fs.localBlocks().entrySet()) {
+            sb.append(e.getKey()).append('\t');
+            java.util.BitSet bs = e.getValue();
+            boolean first = true;
+            for (int from = bs.nextSetBit(0); from >= 0; ) {
+                int to = bs.nextClearBit(from) - 1;
+                sb.append(first ? "" : ",").append(from).append('-').append(to);
+                first = false;
+                from = bs.nextSetBit(to + 1);
+            }
+            sb.append('\n');
+        }
+        try {
+            Path tmp = prewarmFile.resolveSibling(prewarmFile.getFileName() + ".tmp");
+            Files.writeString(tmp, sb);
+            Files.move(tmp, prewarmFile, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                    java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            log.warn("cannot write the prewarm list {}: {}", prewarmFile, e.toString());
+        }
+    }
+
+    /**
+     * Stops the prefetch, writes the prewarm list, unmounts (waits up to jfuse's timeout), then
+     * closes the page-service connection.
+     */
     @Override
     public void close() {
+        closing = true;
+        prefetcher.interrupt();
+        writePrewarm();
         try {
             fuse.close();
         } catch (Exception e) {

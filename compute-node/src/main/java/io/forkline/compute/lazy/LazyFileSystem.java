@@ -562,6 +562,71 @@ final class LazyFileSystem implements FuseOperations {
         return s;
     }
 
+    /**
+     * Fetches every missing block of one lazy file (background prefetch / prewarm), in batches of
+     * {@link BlockSource#MAX_BLOCKS}, holding the file's lock only per batch so PostgreSQL's reads
+     * interleave. Blocks PostgreSQL wrote meanwhile are skipped.
+     *
+     * @param wanted the blocks to fetch (e.g. what the previous run had local), or null for every block
+     * @return blocks fetched
+     * @throws IOException when a fetch fails (the caller logs and stops prefetching)
+     */
+    int prefetch(String path, java.util.BitSet wanted) throws IOException {
+        LazyRelationFile f = lazy.get(path);
+        if (f == null) {
+            return 0;
+        }
+        int fetched = 0;
+        try (FileChannel ch = FileChannel.open(local(path), StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            int b = 0;
+            while (true) {
+                f.lock.lock();
+                try {
+                    if (lazy.get(path) != f) {
+                        return fetched; // unlinked or renamed meanwhile
+                    }
+                    int limit = f.sourceBlocks();
+                    List<Integer> batch = new ArrayList<>();
+                    for (; b < limit && batch.size() < BlockSource.MAX_BLOCKS; b++) {
+                        if (!f.isLocal(b) && (wanted == null || wanted.get(b))) {
+                            batch.add(b);
+                        }
+                    }
+                    if (batch.isEmpty()) {
+                        return fetched;
+                    }
+                    makeLocalLocked(f, ch, batch.getFirst(), batch.getLast());
+                    fetched += batch.size();
+                } finally {
+                    f.lock.unlock();
+                }
+            }
+        }
+    }
+
+    /** The lazy files and, per file, which blocks are local now (for the next run's prewarm). */
+    Map<String, java.util.BitSet> localBlocks() {
+        Map<String, java.util.BitSet> out = new java.util.TreeMap<>();
+        for (Map.Entry<String, LazyRelationFile> e : lazy.entrySet()) {
+            LazyRelationFile f = e.getValue();
+            f.lock.lock();
+            try {
+                java.util.BitSet bs = f.localSet();
+                if (!bs.isEmpty()) {
+                    out.put(e.getKey(), bs);
+                }
+            } finally {
+                f.lock.unlock();
+            }
+        }
+        return out;
+    }
+
+    /** The paths of lazy files still listed. */
+    Set<String> lazyPaths() {
+        return new java.util.TreeSet<>(lazy.keySet());
+    }
+
     /** Closes every handle still open (after the unmount). */
     void closeHandles() {
         for (FileChannel ch : handles.values()) {

@@ -62,6 +62,11 @@ final class LazyRelationFile {
         return local.cardinality();
     }
 
+    /** A copy of the local blocks' bit set. Lock held. */
+    BitSet localSet() {
+        return (BitSet) local.clone();
+    }
+
     /** Whether every block that had a source is local: the file needs no more bookkeeping. Lock held. */
     boolean complete() {
         return local.cardinality() >= sourceBlocks;

@@ -21,6 +21,17 @@ public final class LazyStats {
         maxFetchNanos.accumulateAndGet(nanos, Math::max);
     }
 
+    private final LongAdder prefetched = new LongAdder();
+
+    void prefetched(long blocks) {
+        prefetched.add(blocks);
+    }
+
+    /** Blocks the background prefetch (prewarm list, visibility maps, catalogs) fetched. */
+    public long prefetchedBlocks() {
+        return prefetched.sum();
+    }
+
     void failed() {
         failedFetches.increment();
     }

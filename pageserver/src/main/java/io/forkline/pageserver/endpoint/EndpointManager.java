@@ -302,7 +302,7 @@ public final class EndpointManager implements AutoCloseable {
                 int uid = (Integer) Files.getAttribute(walDir, "unix:uid");
                 int gid = (Integer) Files.getAttribute(walDir, "unix:gid");
                 e.lazy = LazyDataDirectory.mount(pageServiceClient(tenant, timeline), dir.resolve("lazy"), pgdata, walDir,
-                        uid, gid);
+                        uid, gid, dir.resolve("prewarm.list"));
                 pg.prepareDirectory(walDir);
                 lsn = e.lazy.lsn();
                 log.info("lazy data directory of {} at {} mounted in {} ms ({} relation files)", key(tenant, ref),

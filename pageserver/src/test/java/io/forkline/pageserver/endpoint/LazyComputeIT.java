@@ -104,8 +104,12 @@ class LazyComputeIT {
                 pg.command("pg_amcheck", "--heapallindexed", "-d", "postgres", "-h", "127.0.0.1", "-p",
                         again.replaceAll(".*:(\\d+)/.*", "$1"), "-U", "postgres"));
         assertThat(amcheck).doesNotContain("corrupt");
-        // a lazy start fetches only what it reads
+        // the restart prewarmed what the previous run had read, in the background
         LazyStats fresh = tenants.endpoints().get("lz", "main").lazyStats();
+        org.awaitility.Awaitility.await("prewarm of the restarted compute").atMost(java.time.Duration.ofSeconds(60))
+                .until(() -> fresh.prefetchedBlocks() > 0);
+        assertThat(server.dir().resolve("endpoints/lz/main/prewarm.list")).exists();
+        // a lazy start fetches only what it reads (and prewarms)
         long clusterBlocks = Sql.queryLong(again, "postgres",
                 "SELECT (sum(pg_database_size(oid)) / 8192)::bigint FROM pg_database");
         assertThat(fresh.blocksFetched()).isLessThan(clusterBlocks);
