@@ -9,10 +9,12 @@ import java.util.List;
 import java.util.concurrent.CompletionException;
 
 /**
- * Blocks from the page service at a fixed LSN (the data directory's start LSN, also given as
- * {@code not_modified_since}: nothing PostgreSQL has not written itself changed since, so the page
- * service never waits for ingest). The client retries over lost connections until its request
- * deadline; then the fetch fails.
+ * Blocks from the page service, read at the timeline's latest LSN with {@code not_modified_since} =
+ * the data directory's start LSN (Neon's convention). A block the compute never wrote is not local
+ * and, since this compute is its timeline's only writer, has not changed since the start LSN, so
+ * any later LSN gives the same page; reading at the latest one (never waiting for ingest) keeps a
+ * long-running compute working after GC has moved its timeline's cutoff past the start LSN. The
+ * client retries over lost connections until its request deadline; then the fetch fails.
  */
 final class PageServiceBlockSource implements BlockSource {
     private final PageServiceClient client;
@@ -26,7 +28,7 @@ final class PageServiceBlockSource implements BlockSource {
     @Override
     public List<byte[]> fetch(RelTag rel, int[] blocks) throws FetchException {
         try {
-            return client.getPages(rel, blocks, ReadLsn.at(lsn, lsn)).join();
+            return client.getPages(rel, blocks, new ReadLsn(0, true, lsn)).join();
         } catch (CompletionException e) {
             Throwable c = e.getCause() == null ? e : e.getCause();
             throw new FetchException("cannot fetch " + blocks.length + " block(s) from " + blocks[0] + " of relation "
