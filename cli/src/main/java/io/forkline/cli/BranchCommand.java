@@ -6,7 +6,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-import java.io.PrintWriter;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -38,16 +37,19 @@ final class BranchCommand {
     /** Options a create and a put share: expiry, compute size, schema-only, start. */
     static final class Shape {
         @Option(names = "--ttl", paramLabel = "DURATION",
-                description = "delete the branch this long after the last create/put: e.g. 30m, 4h, 7d (at most 30d; 0 = never)")
+                description = "delete the branch this long after the last create/put: e.g. 30m, 4h, 7d (at most 30d; 0 = never); "
+                        + "a later put renews the branch's TTL unless given")
         String ttl;
 
         @Option(names = "--size", paramLabel = "SIZE", description = "default compute size: xs, s, m or l")
         String size;
 
-        @Option(names = "--schema-only", description = "the parent's schema with no rows in user tables")
-        boolean schemaOnly;
+        @Option(names = "--schema-only", negatable = true,
+                description = "the parent's schema with no rows in user tables (--no-schema-only: full data); "
+                        + "a later put keeps the branch's setting unless given")
+        Boolean schemaOnly;
 
-        @Option(names = "--start", description = "leave the branch's endpoint running and print its URI")
+        @Option(names = "--start", description = "leave the branch's endpoint running; stdout is then exactly its URI, status on stderr")
         boolean start;
 
         void into(Map<String, Object> body) {
@@ -57,8 +59,8 @@ final class BranchCommand {
             if (size != null) {
                 body.put("size", size);
             }
-            if (schemaOnly) {
-                body.put("schema_only", true);
+            if (schemaOnly != null) {
+                body.put("schema_only", schemaOnly);
             }
             if (start) {
                 body.put("start", true);
@@ -69,14 +71,6 @@ final class BranchCommand {
     /** {@code " at ANCESTOR_LSN (timeline ID)"}: how the branch lines of create, put, reset and backup restore end. */
     static String atTimeline(JsonNode b) {
         return " at " + b.path("ancestor_lsn").asText() + " (timeline " + b.path("timeline_id").asText() + ")";
-    }
-
-    /** Prints the endpoint URI when the branch's endpoint runs (the {@code --start} contract: the URI on its own line). */
-    static void printUri(PrintWriter out, JsonNode b) {
-        JsonNode uri = b.path("endpoint").path("uri");
-        if (uri.isTextual()) {
-            out.println(uri.asText());
-        }
     }
 
     @Command(name = "create", description = "Create a branch (a new timeline) from a parent at an LSN or time.")
@@ -105,8 +99,7 @@ final class BranchCommand {
                 shape.into(body);
             }
             JsonNode b = client().post(AdminClient.branchesPath(branch.tenant.name), body);
-            out().println("branch " + b.path("ref").asText() + " created from " + b.path("parent").asText() + atTimeline(b));
-            printUri(out(), b);
+            report("branch " + b.path("ref").asText() + " created from " + b.path("parent").asText() + atTimeline(b), b);
         }
     }
 

@@ -308,6 +308,35 @@ class CliIT {
         assertThat(refs()).doesNotContain("ep", "ep-at", "ep-at-spaced");
     }
 
+    @Test
+    void everyCommandThatStartsAComputePrintsExactlyTheUriOnStdout() throws Exception {
+        try {
+            CliResult put = cli("branch", "put", "uri-put", "--tenant", TENANT, "--start", "--size", "xs").succeeded();
+            assertThat(put.out().lines().toList()).hasSize(1).allMatch(l -> l.matches("postgresql://\\S+"));
+            assertThat(put.err()).startsWith("branch uri-put created from main at ");
+            String uri = put.out().strip();
+            assertThat(Sql.queryLong(uri, "postgres", "SELECT 1")).isEqualTo(1);
+
+            CliResult again = cli("branch", "put", "uri-put", "--tenant", TENANT, "--start").succeeded();
+            assertThat(again.out().lines().toList()).containsExactly(uri);
+            assertThat(again.err()).startsWith("branch uri-put reset from main at ");
+
+            CliResult create = cli("branch", "create", "uri-create", "--tenant", TENANT, "--start", "--size", "xs").succeeded();
+            assertThat(create.out().lines().toList()).hasSize(1).allMatch(l -> l.matches("postgresql://\\S+"));
+            assertThat(create.err()).startsWith("branch uri-create created from main at ");
+
+            // without --start the status line is the result, on stdout
+            CliResult plain = cli("branch", "put", "uri-plain", "--tenant", TENANT).ok();
+            assertThat(plain.out()).startsWith("branch uri-plain created from main at ");
+        } finally {
+            cli("endpoint", "stop", "uri-put", "--tenant", TENANT);
+            cli("endpoint", "stop", "uri-create", "--tenant", TENANT);
+        }
+        cli("branch", "delete", "uri-put", "--tenant", TENANT).ok();
+        cli("branch", "delete", "uri-create", "--tenant", TENANT).ok();
+        cli("branch", "delete", "uri-plain", "--tenant", TENANT).ok();
+    }
+
     // ------------------------------------------------------------------ branch delete
 
     @Test

@@ -119,8 +119,8 @@ public final class TenantRoutes implements Router.Module {
     }
 
     private static BranchOptions options(ApiRequest q) {
-        return new BranchOptions(Ttl.parse(q.text("ttl", false)), BranchService.parseSize(q.text("size", false)),
-                q.bool("schema_only", false), q.bool("start", false));
+        return new BranchOptions(Ttl.parseGiven(q.text("ttl", false)), BranchService.parseSize(q.text("size", false)),
+                q.has("schema_only") ? q.bool("schema_only", false) : null, q.bool("start", false));
     }
 
     private static boolean flag(ApiRequest q, String name) {

@@ -197,7 +197,7 @@ public final class BranchService {
         TimelineId tl = newTimeline(tenant, parentTl, lsn);
         Instant now = clock.instant();
         BranchInfo info = withTtl(new BranchInfo(ref, tl.toString(), parentName, Lsn.format(lsn), iso(now), false, null,
-                null, o.size() == null ? null : o.size().apiName(), o.schemaOnly()), o, now);
+                null, o.size() == null ? null : o.size().apiName(), o.schemaOnlyOrDefault()), o, now);
         // on a failure (a schema-only branch that could not be emptied) the branch is not created at all
         String uri = adoptTimeline(tenant, info, o.start(), false, () -> records.put(tenant, info),
                 () -> endpoints.remove(tenant, ref));
@@ -207,9 +207,10 @@ public final class BranchService {
 
     /**
      * Creates the branch the first time and resets it to its parent's current state every later
-     * time (one idempotent call for CI). The options state the branch as wanted: {@code ttl} sets
-     * (or, absent, clears) the expiry; {@code size}, when given, becomes the default size;
-     * {@code schemaOnly} is set or cleared; {@code start} leaves the endpoint running. A running
+     * time (one idempotent call for CI). A later put keeps what the branch was created with unless
+     * an option changes it: {@code ttl} given sets the expiry ({@code 0}: none), absent renews the
+     * branch's own TTL from now; {@code size} and {@code schemaOnly}, when given, replace the
+     * branch's; {@code start} leaves the endpoint running. A running
      * endpoint is restarted on the new state with the same URI. When neither the parent nor the
      * branch changed since the last put and the endpoint is stopped, the branch keeps its timeline.
      *
@@ -233,7 +234,7 @@ public final class BranchService {
             }
             BranchInfo wanted = withTtl(existing, o, clock.instant())
                     .withSize(o.size() != null ? o.size().apiName() : existing.size())
-                    .withSchemaOnly(o.schemaOnly());
+                    .withSchemaOnly(o.schemaOnly() != null ? o.schemaOnly() : existing.schemaOnly());
             return resetLocked(tenant, wanted, parentName, o.start());
         }
     }
@@ -925,12 +926,17 @@ public final class BranchService {
 
     // ------------------------------------------------------------------ helpers
 
+    /**
+     * {@code b} with the expiry {@code o} asks for: a given TTL from {@code now} ({@code 0}: none);
+     * none given: {@code b}'s own TTL renewed from {@code now} (none for a new branch, whose record has none).
+     */
     private static BranchInfo withTtl(BranchInfo b, BranchOptions o, Instant now) {
-        if (o.ttl() == null) {
+        java.time.Duration ttl = o.ttl() != null ? o.ttl() : b.ttl() == null ? null : Ttl.parse(b.ttl());
+        if (ttl == null || ttl.isZero()) {
             return b.withExpiry(null, null);
         }
         // a TTL is whole minutes (Ttl.parse), so this is 30m, 4h or 7d
-        return b.withExpiry(iso(now.plus(o.ttl())), IntervalText.format(o.ttl()));
+        return b.withExpiry(iso(now.plus(ttl)), IntervalText.format(ttl));
     }
 
     private static String iso(Instant t) {

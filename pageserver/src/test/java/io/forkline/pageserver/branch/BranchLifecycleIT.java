@@ -213,6 +213,41 @@ class BranchLifecycleIT {
         assertThat(server.store().timeline(TimelineId.parse(newTl))).isNull();
     }
 
+    @Test
+    void aLaterPutKeepsSchemaOnlyTtlAndSizeUnlessItChangesThem() throws Exception {
+        Sql.exec(mainUri, "postgres", "CREATE TABLE leak (x int)", "INSERT INTO leak VALUES (1), (2)");
+        JsonNode first = put("pr-schema", "{\"schema_only\":true,\"ttl\":\"2h\",\"size\":\"xs\"}").ok();
+        assertThat(first.path("schema_only").asBoolean()).isTrue();
+        Instant firstExpiry = Instant.parse(first.path("expires_at").asText());
+        try {
+            CLOCK.setOffset(Duration.ofMinutes(30));
+            JsonNode again = put("pr-schema", "{\"start\":true}").ok();
+            String uri = uriOf(again);
+            assertThat(again.path("schema_only").asBoolean()).as("schema-only kept by a put without flags").isTrue();
+            assertThat(again.path("ttl").asText()).isEqualTo("2h");
+            assertThat(Instant.parse(again.path("expires_at").asText())).as("TTL renewed from now")
+                    .isAfterOrEqualTo(firstExpiry.plus(Duration.ofMinutes(30)));
+            assertThat(again.path("size").asText()).isEqualTo("xs");
+            assertThat(rows(uri, "leak")).as("no parent rows leak into a schema-only branch").isEqualTo("{}");
+        } finally {
+            CLOCK.setOffset(Duration.ZERO);
+            stopEndpoint("pr-schema");
+        }
+        // options given on a later put change the branch
+        JsonNode changed = put("pr-schema", "{\"schema_only\":false,\"ttl\":\"0\",\"size\":\"s\"}").ok();
+        assertThat(changed.path("schema_only").asBoolean()).isFalse();
+        assertThat(changed.path("ttl").isNull()).isTrue();
+        assertThat(changed.path("expires_at").isNull()).isTrue();
+        assertThat(changed.path("size").asText()).isEqualTo("s");
+        String uri = post("/branches/pr-schema/endpoint/start", "{\"size\":\"xs\"}").ok().path("uri").asText();
+        try {
+            assertThat(rows(uri, "leak")).isEqualTo("{1,2}");
+        } finally {
+            stopEndpoint("pr-schema");
+        }
+        delete("/branches/pr-schema").ok();
+    }
+
     // ------------------------------------------------------------------ restore
 
     @Test
