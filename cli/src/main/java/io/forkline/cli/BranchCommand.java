@@ -164,9 +164,14 @@ final class BranchCommand {
         @Option(names = "--recursive", description = "delete its child branches (and theirs) first")
         boolean recursive;
 
+        @Option(names = "--force", description = "delete even when it is the only way to reach history inside the PITR window")
+        boolean force;
+
         @Override
         public void run() {
-            JsonNode r = client().delete(branch.path() + (recursive ? "?recursive=true" : ""));
+            String query = recursive && force ? "?recursive=true&force=true" : recursive ? "?recursive=true"
+                    : force ? "?force=true" : "";
+            JsonNode r = client().delete(branch.path() + query);
             JsonNode deleted = r.path("deleted");
             if (deleted.isArray() && deleted.size() > 1) {
                 for (JsonNode d : deleted) {

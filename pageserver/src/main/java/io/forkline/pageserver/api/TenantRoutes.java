@@ -5,10 +5,14 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.forkline.pageserver.branch.BranchOptions;
 import io.forkline.pageserver.branch.BranchService;
+import io.forkline.pageserver.branch.CommitTimes;
 import io.forkline.pageserver.branch.Ttl;
 import io.forkline.pageserver.tenant.BranchInfo;
 import io.forkline.pageserver.tenant.TenantService;
 import io.forkline.storage.lsn.Lsn;
+
+import java.util.List;
+import java.util.Map;
 
 /**
  * Tenants, branches and endpoints:
@@ -26,7 +30,9 @@ import io.forkline.storage.lsn.Lsn;
  *   GET    /v1/tenants/{t}/branches/{ref}                    -> branch
  *   PUT    /v1/tenants/{t}/branches/{ref}  {"parent"?,"ttl"?,"size"?,"schema_only"?,"start"?}
  *                                                            -> branch + "created" (201 created, 200 reset)
- *   DELETE /v1/tenants/{t}/branches/{ref}[?recursive=true]   -> {"deleted":[refs, children first]}
+ *   DELETE /v1/tenants/{t}/branches/{ref}[?recursive=true][&force=true] -> {"deleted":[refs, children first]}
+ *                                                            (409 history_would_be_lost without force, see
+ *                                                            {@link BranchService#delete(String, String, boolean, boolean)})
  *   POST   /v1/tenants/{t}/branches/{ref}/reset              -> branch
  *   POST   /v1/tenants/{t}/branches/{ref}/restore {"lsn"|"at","keep_as"?} -> {branch, kept_as, lsn}
  *   POST   /v1/tenants/{t}/branches/{ref}/protect {"protected"?: true} -> branch
@@ -36,8 +42,12 @@ import io.forkline.storage.lsn.Lsn;
  * </pre>
  *
  * A branch is {@code {ref, timeline_id, parent, ancestor_lsn, last_record_lsn, created_at, protected,
- * expires_at, ttl, size, schema_only, logical_size_bytes, physical_size_bytes, stored_bytes,
- * endpoint: {state, uri, size}}} (sizes: {@link io.forkline.pageserver.size.SizeService}; {@code null}
+ * expires_at, ttl, size, schema_only, ancestor_timeline_id, ancestor_ref, on_parent_timeline,
+ * logical_size_bytes, physical_size_bytes, stored_bytes, restorable: {earliest_lsn, earliest_time,
+ * latest_lsn, latest_time}, restores: [{at, lsn, from_timeline_id, kept_as}], endpoint: {state, uri,
+ * size}}} (times RFC 3339 UTC with microseconds; {@code ancestor_ref} is the ref that points at the
+ * timeline the branch really hangs from, which is not its parent's current one after the parent was
+ * reset or restored) (sizes: {@link io.forkline.pageserver.size.SizeService}; {@code null}
  * when the branch's timeline is gone). Quota refusals are 403
  * {@code quota_exceeded}; protection and root-branch refusals 409.
  */
@@ -83,7 +93,7 @@ public final class TenantRoutes implements Router.Module {
         r.add("DELETE", BRANCH, q -> {
             ObjectNode n = json.createObjectNode();
             ArrayNode deleted = n.putArray("deleted");
-            branches.delete(q.param("tenant"), q.param("ref"), flag(q, "recursive")).forEach(deleted::add);
+            branches.delete(q.param("tenant"), q.param("ref"), q.flag("recursive"), q.flag("force")).forEach(deleted::add);
             return n;
         });
         r.add("POST", BRANCH + "/reset", q -> {
@@ -121,17 +131,6 @@ public final class TenantRoutes implements Router.Module {
     private static BranchOptions options(ApiRequest q) {
         return new BranchOptions(Ttl.parseGiven(q.text("ttl", false)), BranchService.parseSize(q.text("size", false)),
                 q.has("schema_only") ? q.bool("schema_only", false) : null, q.bool("start", false));
-    }
-
-    private static boolean flag(ApiRequest q, String name) {
-        String v = q.query().get(name);
-        if (v == null || v.equals("false") || v.equals("0")) {
-            return false;
-        }
-        if (v.isEmpty() || v.equals("true") || v.equals("1")) {
-            return true;
-        }
-        throw ApiException.badRequest("invalid query parameter " + name + "='" + v + "': expected true or false");
     }
 
     private ObjectNode usage(BranchService.Usage u) {
@@ -172,14 +171,17 @@ public final class TenantRoutes implements Router.Module {
 
     private ArrayNode branchList(String tenant) {
         ArrayNode arr = json.createArrayNode();
-        for (TenantService.BranchView v : tenants.listBranches(tenant)) {
-            arr.add(render(v));
+        List<TenantService.BranchView> views = tenants.listBranches(tenant);
+        Map<String, String> refs = branches.refsByTimeline(tenant);
+        for (TenantService.BranchView v : views) {
+            arr.add(render(v, refs));
         }
         return arr;
     }
 
     private ObjectNode branchJson(String tenant, String ref) {
-        return render(branches.view(tenant, ref));
+        TenantService.BranchView v = branches.view(tenant, ref);
+        return render(v, branches.refsByTimeline(tenant));
     }
 
     private ObjectNode endpointJson(String tenant, String ref) {
@@ -201,7 +203,7 @@ public final class TenantRoutes implements Router.Module {
         }
     }
 
-    private ObjectNode render(TenantService.BranchView v) {
+    private ObjectNode render(TenantService.BranchView v, Map<String, String> refsByTimeline) {
         BranchInfo b = v.info();
         ObjectNode n = json.createObjectNode();
         n.put("ref", b.ref());
@@ -215,7 +217,25 @@ public final class TenantRoutes implements Router.Module {
         n.put("ttl", b.ttl());
         n.put("size", b.size() == null ? "s" : b.size());
         n.put("schema_only", b.schemaOnly());
+        BranchService.Lineage lineage = branches.lineage(b, refsByTimeline);
+        n.put("ancestor_timeline_id", lineage == null ? null : lineage.ancestorTimelineId());
+        n.put("ancestor_ref", lineage == null ? null : lineage.ancestorRef());
+        n.put("on_parent_timeline", lineage == null || lineage.onParentTimeline());
         sizes(n, b);
+        BranchService.Window w = branches.window(b);
+        if (w == null) {
+            n.putNull("restorable");
+        } else {
+            ObjectNode r = n.putObject("restorable");
+            r.put("earliest_lsn", Lsn.format(w.earliestLsn()));
+            r.put("earliest_time", CommitTimes.format(w.earliestTime()));
+            r.put("latest_lsn", Lsn.format(w.latestLsn()));
+            r.put("latest_time", CommitTimes.format(w.latestTime()));
+        }
+        ArrayNode restores = n.putArray("restores");
+        for (BranchInfo.Restore r : b.restoresDone()) {
+            restores.add(json.valueToTree(r));
+        }
         ObjectNode e = n.putObject("endpoint");
         e.put("state", v.endpointState());
         e.put("uri", v.uri());

@@ -83,6 +83,7 @@ public final class BranchService {
     private final Consumer<String> requireTenant;
     private final Predicate<TimelineId> pinned;
     private final Quotas defaults;
+    private final MetadataRecords meta;
     private final BranchRecords records;
     private final BranchPoints points;
 
@@ -127,7 +128,8 @@ public final class BranchService {
         this.requireTenant = requireTenant;
         this.pinned = pinned;
         this.defaults = defaults;
-        this.records = new BranchRecords(new MetadataRecords(store));
+        this.meta = new MetadataRecords(store);
+        this.records = new BranchRecords(meta);
         this.points = new BranchPoints(store, endpoints, clock);
     }
 
@@ -192,9 +194,10 @@ public final class BranchService {
                                    BranchOptions o) {
         BranchInfo parent = records.require(tenant, parentName);
         checkBranchQuota(tenant, 1);
-        TimelineId parentTl = TimelineId.parse(parent.timelineId());
-        long lsn = points.resolve(tenant, parentName, parentTl, lsnText, atText);
-        TimelineId tl = newTimeline(tenant, parentTl, lsn);
+        BranchPoints.Point point = points.resolve(tenant, parentName, TimelineId.parse(parent.timelineId()), lsnText, atText,
+                formerTimelines(parent));
+        long lsn = point.lsn();
+        TimelineId tl = newTimeline(tenant, point.timeline(), lsn);
         Instant now = clock.instant();
         BranchInfo info = withTtl(new BranchInfo(ref, tl.toString(), parentName, Lsn.format(lsn), iso(now), false, null,
                 null, o.size() == null ? null : o.size().apiName(), o.schemaOnlyOrDefault()), o, now);
@@ -442,9 +445,10 @@ public final class BranchService {
             }
             checkBranchQuota(tenant, 1);
             TimelineId oldTl = TimelineId.parse(b.timelineId());
-            long lsn = points.resolve(tenant, ref, oldTl, lsnText, atText);
+            BranchPoints.Point point = points.resolve(tenant, ref, oldTl, lsnText, atText, formerTimelines(b));
+            long lsn = point.lsn();
             // the new timeline first: a point GC already removed is refused while the endpoint still runs
-            TimelineId tl = newTimeline(tenant, oldTl, lsn);
+            TimelineId tl = newTimeline(tenant, point.timeline(), lsn);
             EndpointManager.Endpoint e = endpoints.get(tenant, ref);
             boolean wasRunning = e != null && e.active();
             if (wasRunning) {
@@ -457,7 +461,8 @@ public final class BranchService {
             }
             BranchInfo kept = new BranchInfo(keep, oldTl.toString(), ref, Lsn.format(lsn), iso(now), false, null, null,
                     b.size(), b.schemaOnly());
-            BranchInfo restored = b.withTimeline(tl.toString(), b.parent(), b.ancestorLsn());
+            BranchInfo restored = b.withTimeline(tl.toString(), b.parent(), b.ancestorLsn())
+                    .withRestore(new BranchInfo.Restore(iso(now), Lsn.format(lsn), oldTl.toString(), keep));
             records.put(tenant, kept);
             records.put(tenant, restored);
             log.info("branch {}/{} restored to {} (timeline {}); its former state is branch {}", tenant, ref,
@@ -465,6 +470,18 @@ public final class BranchService {
             String uri = wasRunning ? endpoints.start(tenant, ref, tl, sizeOf(restored)) : null;
             return new RestoreResult(restored, kept, Lsn.format(lsn), uri);
         }
+    }
+
+    /**
+     * The timelines {@code b} pointed at before its in-place restores: its history below its
+     * timeline's start (see {@link BranchPoints#resolve(String, String, TimelineId, String, String, Set)}).
+     */
+    static Set<TimelineId> formerTimelines(BranchInfo b) {
+        Set<TimelineId> out = new HashSet<>();
+        for (BranchInfo.Restore r : b.restoresDone()) {
+            out.add(TimelineId.parse(r.fromTimelineId()));
+        }
+        return out;
     }
 
     private String freeKeepAsName(String tenant, String ref, Instant now) {
@@ -546,17 +563,37 @@ public final class BranchService {
      *                      children without {@code recursive} (the message names them)
      */
     public List<String> delete(String tenant, String ref, boolean recursive) {
+        return delete(tenant, ref, recursive, false);
+    }
+
+    /**
+     * Deletes a branch as {@link #delete(String, String, boolean)} does; unless {@code force}, first
+     * refuses (409 {@value #HISTORY_CODE}) when a deleted branch is the only way to reach history
+     * inside the tenant's PITR window: its timeline stays (others descend from it, e.g. the branch a
+     * restore moved away from it) but commits it holds above the last point a remaining timeline
+     * hangs from, made within the PITR window, could no longer be branched from or restored. (That
+     * history is then released by GC as the PITR window passes over it.)
+     *
+     * @param force delete even when history inside the PITR window becomes unreachable
+     * @throws ApiException 409 {@value #HISTORY_CODE} naming the branch, the LSN range and the commit
+     *                      times that would become unreachable
+     */
+    public List<String> delete(String tenant, String ref, boolean recursive, boolean force) {
         requireTenant.accept(tenant);
         synchronized (lock(tenant)) {
             BranchInfo b = records.require(tenant, ref);
             if (b.parent() == null) {
                 throw ApiException.conflict("branch '" + ref + "' is the tenant's root branch and cannot be deleted");
             }
+            if (b.isProtected()) {
+                throw ApiException.conflict("branch '" + ref + "' is protected and cannot be deleted; unprotect it first "
+                        + "(forkline branch protect " + ref + " --off)");
+            }
             List<BranchInfo> all = records.all(tenant);
             List<String> children = all.stream().filter(c -> ref.equals(c.parent())).map(BranchInfo::ref).sorted().toList();
             if (!children.isEmpty() && !recursive) {
                 throw ApiException.conflict("branch '" + ref + "' has child branches " + children
-                        + "; delete them first, or delete with --recursive (?recursive=true)");
+                        + "; delete them first, or delete with --recursive");
             }
             List<BranchInfo> order = subtreeChildrenFirst(all, b);
             List<String> guarded = order.stream().filter(BranchInfo::isProtected).map(BranchInfo::ref).toList();
@@ -566,6 +603,9 @@ public final class BranchService {
                         : "branch '" + ref + "' has protected branches in its tree " + guarded)
                         + " and cannot be deleted; unprotect first (forkline branch protect REF --off)");
             }
+            if (!force) {
+                refuseHistoryLoss(tenant, order);
+            }
             List<String> deleted = new ArrayList<>();
             for (BranchInfo d : order) {
                 deleteLocked(tenant, d);
@@ -574,6 +614,97 @@ public final class BranchService {
             sweepRetired(tenant);
             return deleted;
         }
+    }
+
+    /** Error code of a delete refused because history inside the PITR window would become unreachable. */
+    public static final String HISTORY_CODE = "history_would_be_lost";
+
+    private void refuseHistoryLoss(String tenant, List<BranchInfo> order) {
+        Set<String> going = new HashSet<>();
+        order.forEach(d -> going.add(d.timelineId()));
+        java.time.Duration pitr = io.forkline.pageserver.retention.RetentionService.storedConfig(meta, tenant).pitrInterval();
+        Instant windowStart = clock.instant().minus(pitr);
+        long sinceMicros = windowStart.getEpochSecond() * 1_000_000L + windowStart.getNano() / 1000;
+        for (BranchInfo d : order) {
+            TimelineId tl = TimelineId.parse(d.timelineId());
+            if (store.timeline(tl) == null) {
+                continue;
+            }
+            long highestPoint = -1;
+            for (TimelineMetadata c : store.children(tl)) {
+                if (!going.contains(c.id().toString())
+                        && (highestPoint == -1 || Long.compareUnsigned(c.ancestorLsn(), highestPoint) > 0)) {
+                    highestPoint = c.ancestorLsn();
+                }
+            }
+            if (highestPoint == -1) {
+                continue; // the timeline goes with the branch: deleting a branch deletes its history, as asked
+            }
+            List<PageStore.Commit> newest = store.commits(tl, sinceMicros, -1L, 1);
+            if (newest.isEmpty() || Long.compareUnsigned(newest.get(0).lsn(), highestPoint) <= 0) {
+                continue;
+            }
+            List<PageStore.Commit> lost = new ArrayList<>();
+            for (PageStore.Commit c : store.commits(tl, sinceMicros, -1L, Integer.MAX_VALUE)) {
+                if (Long.compareUnsigned(c.lsn(), highestPoint) <= 0) {
+                    break;
+                }
+                lost.add(c);
+            }
+            PageStore.Commit first = lost.get(lost.size() - 1);
+            PageStore.Commit last = lost.get(0);
+            throw new ApiException(409, HISTORY_CODE, "branch '" + d.ref() + "' is the only way to reach " + lost.size()
+                    + " commit(s) from " + CommitTimes.format(first.timestampMicros()) + " to "
+                    + CommitTimes.format(last.timestampMicros()) + " (LSN " + Lsn.format(first.lsn()) + " to "
+                    + Lsn.format(last.lsn()) + ", after the point " + Lsn.format(highestPoint)
+                    + " other branches hang from), inside the PITR window of " + IntervalText.format(pitr)
+                    + "; deleted, that history can no longer be restored. Delete with --force to go ahead");
+        }
+    }
+
+    /**
+     * The restorable window of branch {@code b}: from the earliest point still restorable on its
+     * history (its timeline and, after in-place restores, the timelines it had before, down to where
+     * GC removed history) to its last record LSN.
+     *
+     * @param earliestLsn   WAL position of the earliest restorable point
+     * @param earliestTime  the first commit at or after it (the earliest time {@code --at} lands there), or null
+     * @param latestLsn     the branch's last record LSN
+     * @param latestTime    its newest commit's time, or null when it has none of its own
+     */
+    public record Window(long earliestLsn, Instant earliestTime, long latestLsn, Instant latestTime) {
+    }
+
+    /** The restorable window of {@code b} ({@link Window}); {@code null} when its timeline is gone. */
+    public Window window(BranchInfo b) {
+        TimelineId cur = TimelineId.parse(b.timelineId());
+        TimelineMetadata md = store.timeline(cur);
+        if (md == null) {
+            return null;
+        }
+        TimelineId top = cur;
+        long latest = store.lastRecordLsn(cur);
+        Set<TimelineId> former = formerTimelines(b);
+        long earliest;
+        while (true) {
+            long cutoff = store.gcCutoff(cur);
+            if (Long.compareUnsigned(cutoff, md.startLsn()) > 0) {
+                earliest = cutoff;
+                break;
+            }
+            earliest = md.startLsn();
+            TimelineId anc = md.ancestor();
+            if (anc == null || !former.contains(anc) || store.timeline(anc) == null
+                    || Long.compareUnsigned(store.gcCutoff(anc), md.ancestorLsn()) > 0) {
+                break;
+            }
+            cur = anc;
+            md = store.timeline(anc);
+        }
+        java.util.OptionalLong t = store.commitTimestampAtOrAfter(cur, earliest);
+        List<PageStore.Commit> newest = store.commits(top, Long.MIN_VALUE, -1L, 1);
+        return new Window(earliest, t.isEmpty() ? null : CommitTimes.instant(t.getAsLong()), latest,
+                newest.isEmpty() ? null : CommitTimes.instant(newest.get(0).timestampMicros()));
     }
 
     private static List<BranchInfo> subtreeChildrenFirst(List<BranchInfo> all, BranchInfo root) {
@@ -791,6 +922,42 @@ public final class BranchService {
         boolean active = e != null && e.active();
         return new TenantService.BranchView(b, lastRecordLsn, e == null ? "stopped" : e.state().apiName(),
                 e == null ? null : e.uri(), active ? e.size().apiName() : sizeOf(b).apiName());
+    }
+
+    /**
+     * Where a branch's timeline really hangs from, which can differ from its recorded parent: a reset
+     * or restore of the parent moves the parent to a new timeline while its children keep hanging
+     * from the old one.
+     *
+     * @param ancestorTimelineId the timeline the branch's timeline branches from ({@code null} for the root)
+     * @param ancestorRef        the ref that points at that timeline now, {@code null} when none does
+     *                           (a retired former timeline of the parent)
+     * @param onParentTimeline   whether that is the recorded parent's current timeline
+     */
+    public record Lineage(String ancestorTimelineId, String ancestorRef, boolean onParentTimeline) {
+    }
+
+    /** The current ref of every timeline of {@code tenant} that has one, timeline id → ref. */
+    public Map<String, String> refsByTimeline(String tenant) {
+        Map<String, String> out = new java.util.HashMap<>();
+        for (BranchInfo b : records.all(tenant)) {
+            out.put(b.timelineId(), b.ref());
+        }
+        return out;
+    }
+
+    /** {@link Lineage} of {@code b}, given {@link #refsByTimeline}; {@code null} when its timeline is gone. */
+    public Lineage lineage(BranchInfo b, Map<String, String> refsByTimeline) {
+        TimelineMetadata md = store.timeline(TimelineId.parse(b.timelineId()));
+        if (md == null) {
+            return null;
+        }
+        if (md.ancestor() == null) {
+            return new Lineage(null, null, b.parent() == null);
+        }
+        String anc = md.ancestor().toString();
+        String ref = refsByTimeline.get(anc);
+        return new Lineage(anc, ref, b.parent() != null && b.parent().equals(ref));
     }
 
     /** One branch's record. @throws ApiException 400/404 for an invalid or unknown tenant, 404 for an unknown branch */
