@@ -119,6 +119,47 @@ final class BackupCommand {
 
     @Command(name = "export", description = "Write a backup as a plain PostgreSQL 15 base backup tar (starts without Forkline).")
     static final class Export extends ApiCommand {
+        /**
+         * Refuses an output path whose directory is missing or not writable, or that is a directory,
+         * before anything is downloaded.
+         *
+         * @throws CliException naming the path and what is wrong with it
+         */
+        static void checkTarget(Path out) {
+            Path abs = out.toAbsolutePath().normalize();
+            Path dir = abs.getParent();
+            if (Files.isDirectory(abs)) {
+                throw new CliException("cannot export to " + out + ": it is a directory; name a file, e.g. " + abs.resolve("backup.tar"));
+            }
+            if (dir == null || !Files.isDirectory(dir)) {
+                throw new CliException("cannot export to " + out + ": directory " + dir + " does not exist");
+            }
+            if (!Files.isWritable(dir)) {
+                throw new CliException("cannot export to " + out + ": directory " + dir + " is not writable");
+            }
+        }
+
+        /**
+         * How to start stock PostgreSQL 15 on the exported tar: unpack, set a password in single-user
+         * mode (the export's pg_hba.conf asks for scram-sha-256 on TCP), start on port 5433 with the
+         * socket in the data directory (a system cluster on 5432 and /var/run/postgresql are left
+         * alone). As root, through user {@code postgres}: postgres refuses to run as root.
+         */
+        static String startHint(Path tar, String id) {
+            Path bin = Path.of("/usr/lib/postgresql/15/bin");
+            String b = Files.isDirectory(bin) ? bin + "/" : "";
+            String dir = "/var/tmp/forkline-" + id;
+            String password = "echo \"ALTER USER postgres PASSWORD 'CHANGE-ME'\" | " + b + "postgres --single -D " + dir + " postgres";
+            String start = b + "pg_ctl -D " + dir + " -o '-p 5433 -k " + dir + "' -l " + dir + "/postgres.log start";
+            boolean root = "root".equals(System.getProperty("user.name"));
+            String unpack = "mkdir -m 700 " + dir + " && tar -xf " + tar + " -C " + dir;
+            String steps = root
+                    ? unpack + " && chown -R postgres: " + dir + " && su postgres -c \"" + password.replace("\"", "\\\"")
+                            + "\" && su postgres -c \"" + start + "\""
+                    : unpack + " && " + password + " && " + start;
+            return "start it with: " + steps + "; connect with: psql postgresql://postgres@127.0.0.1:5433/postgres";
+        }
+
         @Mixin
         IdArgs backup;
 
@@ -127,11 +168,13 @@ final class BackupCommand {
 
         @Override
         public void run() {
+            checkTarget(out);
             long size = client().download(backupPath(backup) + "/export", out);
             try {
                 TarExtractor.Result r = TarExtractor.verify(out);
                 out().println("backup " + backup.id + " exported to " + out + " (" + SizeText.human(size) + ", " + r.files()
-                        + " files; start it with: mkdir D && tar -xf " + out + " -C D && chmod 700 D && postgres -D D)");
+                        + " files)");
+                out().println(startHint(out.toAbsolutePath(), backup.id));
             } catch (TarFormatException | IOException e) {
                 try {
                     Files.deleteIfExists(out);

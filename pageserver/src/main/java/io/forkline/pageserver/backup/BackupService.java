@@ -287,11 +287,52 @@ public final class BackupService implements AutoCloseable {
      * @throws io.forkline.pageserver.basebackup.BasebackupException when the state cannot be read
      */
     public BasebackupSummary writeExport(BackupInfo b, OutputStream out) throws IOException {
-        TarSink sink = new TarSink(out, clock);
+        TarSink tar = new TarSink(out, clock);
+        io.forkline.pageserver.basebackup.BasebackupSink sink = new io.forkline.pageserver.basebackup.BasebackupSink() {
+            @Override
+            public void directory(String path) throws IOException {
+                tar.directory(path);
+            }
+
+            @Override
+            public OutputStream file(String path, long sizeBytes) throws IOException {
+                return tar.file(path, sizeBytes);
+            }
+
+            @Override
+            public void file(String path, byte[] content) throws IOException {
+                tar.file(path, path.equals("pg_hba.conf") ? EXPORT_PG_HBA.getBytes(java.nio.charset.StandardCharsets.UTF_8)
+                        : content);
+            }
+
+            @Override
+            public void close() throws IOException {
+                tar.close();
+            }
+        };
         BasebackupSummary s = new BasebackupBuilder(store, clock).write(TimelineId.parse(b.timelineId()), Lsn.parse(b.lsn()), sink);
         sink.close();
         return s;
     }
+
+    /**
+     * The {@code pg_hba.conf} of an exported backup (a compute's trusts every local connection; an
+     * export leaves Forkline's machine): the operating-system user of the same name on the Unix
+     * socket ({@code peer}), a password ({@code scram-sha-256}) for everything else. Set one with
+     * {@code ALTER USER postgres PASSWORD '...'} over the socket first.
+     */
+    public static final String EXPORT_PG_HBA = """
+            # Written by Forkline's backup export.
+            # Unix socket: the operating-system user of the same name (peer); TCP: a password (scram-sha-256).
+            # Set one first over the socket, as user postgres: psql -c "ALTER USER postgres PASSWORD '...'"
+            # TYPE  DATABASE     USER  ADDRESS        METHOD
+            local   all          all                  peer
+            local   replication  all                  peer
+            host    all          all   127.0.0.1/32   scram-sha-256
+            host    replication  all   127.0.0.1/32   scram-sha-256
+            host    all          all   ::1/128        scram-sha-256
+            host    replication  all   ::1/128        scram-sha-256
+            """;
 
     private BackupInfo completedBackup(String tenant, String id) {
         BackupInfo b = backup(tenant, id);
