@@ -236,6 +236,21 @@ public final class EndpointManager implements AutoCloseable {
         }
     }
 
+    /**
+     * The ref of {@code tenant} whose endpoint serves (or last served) {@code timeline}, or
+     * {@code null}: names a timeline whose branch record is written only after its compute started
+     * (a put with start, a schema-only branch).
+     */
+    public String refServing(String tenant, TimelineId timeline) {
+        String prefix = tenant + "/";
+        for (Map.Entry<String, Endpoint> en : endpoints.entrySet()) {
+            if (en.getKey().startsWith(prefix) && timeline.equals(en.getValue().timeline)) {
+                return en.getKey().substring(prefix.length());
+            }
+        }
+        return null;
+    }
+
     /** Endpoints of {@code tenant} that are running or being provisioned, as {@code ref -> endpoint}. */
     public Map<String, Endpoint> active(String tenant) {
         Map<String, Endpoint> out = new java.util.TreeMap<>();
