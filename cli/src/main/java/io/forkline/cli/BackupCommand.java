@@ -87,6 +87,7 @@ final class BackupCommand {
                         Table.text(b, "created_at"), Table.text(b, "expires_at"),
                         b.path("error").isTextual() ? "error: " + b.path("error").asText() : Table.text(b, "label"));
             }
+            table.end();
         }
     }
 
@@ -252,6 +253,7 @@ final class BackupCommand {
                         s.path("retention").asText(), s.path("next_run_at").asText(), Table.text(s, "last_status"),
                         Table.text(s, "last_backup_id"));
             }
+            table.end();
         }
     }
 

@@ -73,6 +73,26 @@ final class BranchCommand {
         return " at " + b.path("ancestor_lsn").asText() + " (timeline " + b.path("timeline_id").asText() + ")";
     }
 
+    /**
+     * The parent as a listing shows it: the recorded parent ref, or, when the branch no longer hangs
+     * from the parent's current timeline (the parent was reset or restored since), the ref that holds
+     * the timeline it really hangs from, or {@code PARENT (former timeline ID8)} when no ref does.
+     */
+    static String parentText(JsonNode b) {
+        if (b.path("parent").isNull() || b.path("parent").isMissingNode()) {
+            return "-";
+        }
+        String parent = b.path("parent").asText();
+        if (!b.path("on_parent_timeline").isBoolean() || b.path("on_parent_timeline").asBoolean()) {
+            return parent;
+        }
+        if (b.path("ancestor_ref").isTextual()) {
+            return b.path("ancestor_ref").asText();
+        }
+        String tl = b.path("ancestor_timeline_id").asText("");
+        return parent + " (former timeline " + (tl.length() > 8 ? tl.substring(0, 8) : tl) + ")";
+    }
+
     @Command(name = "create", description = "Create a branch (a new timeline) from a parent at an LSN or time.")
     static final class Create extends ApiCommand {
         @Mixin
@@ -105,7 +125,7 @@ final class BranchCommand {
 
     @Command(name = "list", description = "List the branches of a tenant with their endpoints.")
     static final class List extends ApiCommand {
-        private static final String FORMAT = "%-24s %-12s %-12s %-12s %-10s %-10s %-12s %-4s %-4s %-10s %s%n";
+        private static final String FORMAT = "%-12s %-12s %-12s %-12s %-10s %-10s %-27s %-12s %-4s %-4s %-10s %s%n";
 
         @Mixin
         TenantOption tenant;
@@ -121,19 +141,28 @@ final class BranchCommand {
             }
             Instant now = Instant.now();
             Table table = new Table(out(), FORMAT, "REF", "PARENT", "ANCESTOR LSN", "LAST LSN", "LOGICAL", "PHYSICAL",
-                    "ENDPOINT", "SIZE", "PROT", "EXPIRES", "URI");
+                    "RESTORABLE FROM", "ENDPOINT", "SIZE", "PROT", "EXPIRES", "URI");
             for (JsonNode b : arr) {
                 JsonNode e = b.path("endpoint");
-                table.row(b.path("ref").asText(),
-                        b.path("parent").isNull() ? "-" : b.path("parent").asText(),
+                table.row(b.path("ref").asText(), parentText(b),
                         b.path("ancestor_lsn").isNull() ? "-" : b.path("ancestor_lsn").asText(),
                         b.path("last_record_lsn").asText(), Table.bytes(b.path("logical_size_bytes")),
-                        Table.bytes(b.path("physical_size_bytes")), e.path("state").asText(),
+                        Table.bytes(b.path("physical_size_bytes")), restorableFrom(b), e.path("state").asText(),
                         e.path("size").asText(b.path("size").asText("s")),
                         b.path("protected").asBoolean() ? "yes" : "no",
                         expires(b.path("expires_at"), now),
                         e.path("uri").isTextual() ? e.path("uri").asText() : "");
             }
+            table.end();
+        }
+
+        /** The earliest restorable time (or LSN when no commit marks it) of a branch, "-" when unknown. */
+        static String restorableFrom(JsonNode b) {
+            JsonNode r = b.path("restorable");
+            if (r.path("earliest_time").isTextual()) {
+                return r.path("earliest_time").asText();
+            }
+            return r.path("earliest_lsn").isTextual() ? r.path("earliest_lsn").asText() : "-";
         }
 
         /** "-" for never, "in 3h59m", or "expired". */

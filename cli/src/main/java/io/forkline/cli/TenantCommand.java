@@ -62,6 +62,7 @@ final class TenantCommand {
                         Table.bytes(t.path("logical_size_bytes")), Table.bytes(t.path("total_physical_size_bytes")),
                         Table.bytes(t.path("history_size_bytes")));
             }
+            table.end();
         }
     }
 }

@@ -68,5 +68,6 @@ final class TenantConfigCommand extends ApiCommand {
         table.row("max_running_endpoints", limits.path("max_running_endpoints").asText(),
                 usage.path("running_endpoints").asText(), r.path("config").has("max_running_endpoints") ? "tenant" : "default");
         RetentionSettings.print(table, ret);
+        table.end();
     }
 }

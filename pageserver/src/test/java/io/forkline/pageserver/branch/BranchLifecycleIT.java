@@ -198,6 +198,13 @@ class BranchLifecycleIT {
         assertThat(newTl).isNotEqualTo(oldTl);
         TimelineId old = TimelineId.parse(oldTl);
         assertThat(server.store().timeline(old)).as("kept: ret-child reads through it").isNotNull();
+        // the child is shown hanging from ret's former timeline, not from the point on ret's new one
+        JsonNode child = branch("ret-child");
+        assertThat(child.path("parent").asText()).isEqualTo("ret");
+        assertThat(child.path("ancestor_timeline_id").asText()).isEqualTo(oldTl);
+        assertThat(child.path("on_parent_timeline").asBoolean()).isFalse();
+        assertThat(child.path("ancestor_ref").isNull()).as("no ref points at the former timeline").isTrue();
+        assertThat(branch("ret").path("on_parent_timeline").asBoolean()).isTrue();
         assertThat(server.store().listMetadata("retired-timeline/" + TENANT + "/")).containsKey(
                 "retired-timeline/" + TENANT + "/" + oldTl);
         String childUri = post("/branches/ret-child/endpoint/start", "{\"size\":\"xs\"}").ok().path("uri").asText();
