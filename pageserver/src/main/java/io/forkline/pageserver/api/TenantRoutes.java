@@ -174,14 +174,14 @@ public final class TenantRoutes implements Router.Module {
         List<TenantService.BranchView> views = tenants.listBranches(tenant);
         Map<String, String> refs = branches.refsByTimeline(tenant);
         for (TenantService.BranchView v : views) {
-            arr.add(render(v, refs));
+            arr.add(render(tenant, v, refs));
         }
         return arr;
     }
 
     private ObjectNode branchJson(String tenant, String ref) {
         TenantService.BranchView v = branches.view(tenant, ref);
-        return render(v, branches.refsByTimeline(tenant));
+        return render(tenant, v, branches.refsByTimeline(tenant));
     }
 
     private ObjectNode endpointJson(String tenant, String ref) {
@@ -203,7 +203,7 @@ public final class TenantRoutes implements Router.Module {
         }
     }
 
-    private ObjectNode render(TenantService.BranchView v, Map<String, String> refsByTimeline) {
+    private ObjectNode render(String tenant, TenantService.BranchView v, Map<String, String> refsByTimeline) {
         BranchInfo b = v.info();
         ObjectNode n = json.createObjectNode();
         n.put("ref", b.ref());
@@ -240,6 +240,10 @@ public final class TenantRoutes implements Router.Module {
         e.put("state", v.endpointState());
         e.put("uri", v.uri());
         e.put("size", v.endpointSize());
+        io.forkline.pageserver.endpoint.EndpointManager.Endpoint ep = tenants.endpoints().get(tenant, b.ref());
+        if (ep != null && ep.note() != null) {
+            e.put("note", ep.note());
+        }
         return n;
     }
 }

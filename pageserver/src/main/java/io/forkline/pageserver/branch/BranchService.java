@@ -1032,6 +1032,45 @@ public final class BranchService {
         }
     }
 
+    /**
+     * Starts again every endpoint that ran when the server last went down, on the port it had, so
+     * stored connection strings keep working (called once by the server at start). An endpoint
+     * whose port another process took meanwhile stays stopped and says so ({@link
+     * EndpointManager.Endpoint#note()}, a WARN line); one that cannot start is logged and left
+     * stopped; one whose branch is gone is forgotten.
+     *
+     * @return the endpoints started, as {@code tenant/ref}
+     */
+    public List<String> resumeEndpoints() {
+        List<String> out = new ArrayList<>();
+        for (EndpointManager.Resume r : endpoints.toResume()) {
+            synchronized (lock(r.tenant())) {
+                BranchInfo b = records.find(r.tenant(), r.ref());
+                if (b == null) {
+                    endpoints.forgetRecord(r.tenant(), r.ref());
+                    continue;
+                }
+                if (r.port() != 0 && !io.forkline.compute.endpoint.ComputeProcess.isPortFree(r.port())) {
+                    String why = "port " + r.port() + " it ran on before the server restarted is taken by another process; "
+                            + "it stays stopped (endpoint start gives it a new port and URI)";
+                    log.warn("endpoint {}/{}: {}", r.tenant(), r.ref(), why);
+                    endpoints.notResumed(r.tenant(), r.ref(), why);
+                    continue;
+                }
+                try {
+                    String uri = startLocked(r.tenant(), b, r.size());
+                    log.info("endpoint {}/{} running again after the server restart: {}", r.tenant(), r.ref(), uri);
+                    out.add(r.tenant() + "/" + r.ref());
+                } catch (ApiException e) {
+                    log.warn("endpoint {}/{} did not come back after the server restart: {}", r.tenant(), r.ref(),
+                            e.getMessage());
+                    endpoints.notResumed(r.tenant(), r.ref(), "did not start after the server restart: " + e.getMessage());
+                }
+            }
+        }
+        return out;
+    }
+
     private static ComputeSize sizeOf(BranchInfo b) {
         return b.size() == null ? ComputeSize.DEFAULT : ComputeSize.parse(b.size());
     }

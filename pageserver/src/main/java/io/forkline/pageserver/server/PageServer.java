@@ -126,6 +126,8 @@ public final class PageServer implements AutoCloseable {
             AdminHttpServer api = AdminHttpServer.start(port, auth.verifier(), new StatusRoutes(clock, auth.verifier(), pages.port()),
                     new TokenRoutes(auth.issuer(), tenants), new TenantRoutes(tenants), new BackupRoutes(backups),
                     new RetentionRoutes(retention, tenants, store), new MetricsRoutes(metrics));
+            // computes that ran when the server went down come back on their ports
+            tenants.branches().resumeEndpoints();
             retention.startBackground();
             backups.start(Duration.ofSeconds(1));
             auth.publishAdminToken(api.port(), System.getenv());
