@@ -11,10 +11,11 @@ import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** {@code forkline branch create|list|delete|put|reset|restore|protect}. */
+/** {@code forkline branch create|list|show|tree|log|delete|rename|put|reset|restore|protect}. */
 @Command(name = "branch", description = "Manage branches.",
-        subcommands = {BranchCommand.Create.class, BranchCommand.List.class, BranchCommand.Delete.class,
-                BranchPutCommand.class, BranchResetCommand.class, BranchRestoreCommand.class, BranchProtectCommand.class})
+        subcommands = {BranchCommand.Create.class, BranchCommand.List.class, BranchShowCommand.class, BranchTreeCommand.class,
+                BranchLogCommand.class, BranchCommand.Delete.class, BranchRenameCommand.class, BranchPutCommand.class,
+                BranchResetCommand.class, BranchRestoreCommand.class, BranchProtectCommand.class})
 final class BranchCommand {
     static final class Point {
         @Option(names = "--lsn", paramLabel = "X/Y", description = "branch point LSN")
@@ -118,7 +119,7 @@ final class BranchCommand {
             if (shape != null) {
                 shape.into(body);
             }
-            JsonNode b = client().post(AdminClient.branchesPath(branch.tenant.name), body);
+            JsonNode b = client().post(AdminClient.branchesPath(branch.tenant.name()), body);
             report("branch " + b.path("ref").asText() + " created from " + b.path("parent").asText() + atTimeline(b), b);
         }
     }
@@ -135,7 +136,7 @@ final class BranchCommand {
 
         @Override
         public void run() {
-            JsonNode arr = client().get(AdminClient.branchesPath(tenant.name));
+            JsonNode arr = client().get(AdminClient.branchesPath(tenant.name()));
             if (json.print(out(), arr)) {
                 return;
             }

@@ -39,6 +39,13 @@ import java.util.Map;
  *   POST   /v1/tenants/{t}/branches/{ref}/endpoint/start {"size"?}  -> {"uri","size"}
  *   POST   /v1/tenants/{t}/branches/{ref}/endpoint/resize {"size"}  -> {"uri","size","state"}
  *   POST   /v1/tenants/{t}/branches/{ref}/endpoint/stop     -> {}
+ *   DELETE /v1/tenants/{t}[?force=true]                      -> {deleted, branches, timelines, freed_bytes}
+ *                                                            (409 while computes run, unless force)
+ *   POST   /v1/tenants/{t}/branches/{ref}/rename {"new_ref"} -> branch (409 while its endpoint runs)
+ *   GET    /v1/tenants/{t}/branches/{ref}/log[?since=T][&limit=N] -> {ref, restorable, commits: [{time, lsn, xid,
+ *                                                                    timeline_id}]} newest first (default 20)
+ *   GET    /v1/tenants/{t}/endpoints                         -> [{ref, state, uri, size, port, timeline_id, log, note}]
+ *   GET    /v1/tenants/{t}/branches/{ref}/endpoint/logs[?offset=B | ?tail=L] -> {path, size, offset, text}
  * </pre>
  *
  * A branch is {@code {ref, timeline_id, parent, ancestor_lsn, last_record_lsn, created_at, protected,
@@ -122,10 +129,145 @@ public final class TenantRoutes implements Router.Module {
             branches.resize(q.param("tenant"), q.param("ref"), q.text("size", true));
             return endpointJson(q.param("tenant"), q.param("ref"));
         });
+        r.add("DELETE", TENANT, q -> {
+            TenantService.TenantDeletion d = tenants.deleteTenant(q.param("tenant"), q.flag("force"));
+            ObjectNode n = json.createObjectNode();
+            n.put("deleted", d.name());
+            n.put("branches", d.branches());
+            n.put("timelines", d.timelines());
+            n.put("freed_bytes", d.storedBytes());
+            return n;
+        });
+        r.add("POST", BRANCH + "/rename", q -> {
+            BranchInfo b = branches.rename(q.param("tenant"), q.param("ref"), q.text("new_ref", true));
+            return branchJson(q.param("tenant"), b.ref());
+        });
+        r.add("GET", BRANCH + "/log", q -> branchLog(q));
+        r.add("GET", TENANT + "/endpoints", q -> endpointList(q.param("tenant")));
+        r.add("GET", BRANCH + "/endpoint/logs", q -> endpointLogs(q));
         r.add("POST", BRANCH + "/endpoint/stop", q -> {
             tenants.stopEndpoint(q.param("tenant"), q.param("ref"));
             return json.createObjectNode();
         });
+    }
+
+    /** A non-negative integer query parameter, {@code dflt} when absent. @throws ApiException 400 naming it */
+    private static long number(ApiRequest q, String name, long dflt, long max) {
+        String v = q.query().get(name);
+        if (v == null) {
+            return dflt;
+        }
+        try {
+            long n = Long.parseLong(v);
+            if (n >= 0 && n <= max) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // below
+        }
+        throw ApiException.badRequest("invalid query parameter " + name + "='" + v + "': expected 0 to " + max);
+    }
+
+    private ObjectNode branchLog(ApiRequest q) {
+        String tenant = q.param("tenant");
+        String ref = q.param("ref");
+        BranchService.Log log = branches.log(tenant, ref, q.query().get("since"), (int) number(q, "limit", 20, 10_000));
+        ObjectNode n = json.createObjectNode();
+        n.put("ref", ref);
+        putWindow(n, log.window());
+        ArrayNode commits = n.putArray("commits");
+        for (BranchService.LoggedCommit c : log.commits()) {
+            ObjectNode o = commits.addObject();
+            o.put("time", CommitTimes.format(c.timestampMicros()));
+            o.put("lsn", Lsn.format(c.lsn()));
+            if (c.xid() == 0) {
+                o.putNull("xid");
+            } else {
+                o.put("xid", c.xid());
+            }
+            o.put("timeline_id", c.timelineId());
+        }
+        return n;
+    }
+
+    private ArrayNode endpointList(String tenant) {
+        ArrayNode arr = json.createArrayNode();
+        for (TenantService.BranchView v : tenants.listBranches(tenant)) {
+            ObjectNode o = arr.addObject();
+            o.put("ref", v.info().ref());
+            o.put("state", v.endpointState());
+            o.put("uri", v.uri());
+            o.put("size", v.endpointSize());
+            io.forkline.pageserver.endpoint.EndpointManager.Endpoint e = tenants.endpoints().get(tenant, v.info().ref());
+            if (e != null && e.port() != 0) {
+                o.put("port", e.port());
+            } else {
+                o.putNull("port");
+            }
+            o.put("timeline_id", e != null && e.active() && e.timeline() != null ? e.timeline().toString() : v.info().timelineId());
+            o.put("log", tenants.endpoints().logFile(tenant, v.info().ref()).toAbsolutePath().toString());
+            o.put("note", e == null ? null : e.note());
+        }
+        return arr;
+    }
+
+    /**
+     * {@code {path, size, offset, text}}: the compute's log from byte {@code offset} (at most 1 MiB),
+     * or, without an offset, its last {@code tail} lines (default 100); {@code offset} in the answer
+     * is where the next read continues ({@code --follow}).
+     */
+    private ObjectNode endpointLogs(ApiRequest q) throws java.io.IOException {
+        String tenant = q.param("tenant");
+        String ref = q.param("ref");
+        branches.get(tenant, ref);
+        java.nio.file.Path file = tenants.endpoints().logFile(tenant, ref);
+        ObjectNode n = json.createObjectNode();
+        n.put("path", file.toAbsolutePath().toString());
+        long size = java.nio.file.Files.exists(file) ? java.nio.file.Files.size(file) : 0;
+        long offset;
+        int max = 1 << 20;
+        if (q.query().containsKey("offset")) {
+            offset = Math.min(number(q, "offset", 0, Long.MAX_VALUE), size);
+        } else {
+            offset = Math.max(0, size - max);
+        }
+        String text = "";
+        if (size > offset) {
+            try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file)) {
+                java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate((int) Math.min(max, size - offset));
+                while (buf.hasRemaining() && ch.read(buf, offset + buf.position()) > 0) {
+                    // fill
+                }
+                text = new String(buf.array(), 0, buf.position(), java.nio.charset.StandardCharsets.UTF_8);
+                offset += buf.position();
+            }
+        }
+        if (!q.query().containsKey("offset")) {
+            long tail = number(q, "tail", 100, 100_000);
+            String[] lines = text.split("\n", -1);
+            int keep = (int) Math.min(tail, Math.max(0, lines.length - 1));
+            StringBuilder b = new StringBuilder();
+            for (int i = lines.length - 1 - keep; i < lines.length - 1; i++) {
+                b.append(lines[i]).append('\n');
+            }
+            text = b.toString();
+        }
+        n.put("size", size);
+        n.put("offset", offset);
+        n.put("text", text);
+        return n;
+    }
+
+    private void putWindow(ObjectNode n, BranchService.Window w) {
+        if (w == null) {
+            n.putNull("restorable");
+            return;
+        }
+        ObjectNode r = n.putObject("restorable");
+        r.put("earliest_lsn", Lsn.format(w.earliestLsn()));
+        r.put("earliest_time", CommitTimes.format(w.earliestTime()));
+        r.put("latest_lsn", Lsn.format(w.latestLsn()));
+        r.put("latest_time", CommitTimes.format(w.latestTime()));
     }
 
     private static BranchOptions options(ApiRequest q) {
@@ -222,16 +364,7 @@ public final class TenantRoutes implements Router.Module {
         n.put("ancestor_ref", lineage == null ? null : lineage.ancestorRef());
         n.put("on_parent_timeline", lineage == null || lineage.onParentTimeline());
         sizes(n, b);
-        BranchService.Window w = branches.window(b);
-        if (w == null) {
-            n.putNull("restorable");
-        } else {
-            ObjectNode r = n.putObject("restorable");
-            r.put("earliest_lsn", Lsn.format(w.earliestLsn()));
-            r.put("earliest_time", CommitTimes.format(w.earliestTime()));
-            r.put("latest_lsn", Lsn.format(w.latestLsn()));
-            r.put("latest_time", CommitTimes.format(w.latestTime()));
-        }
+        putWindow(n, branches.window(b));
         ArrayNode restores = n.putArray("restores");
         for (BranchInfo.Restore r : b.restoresDone()) {
             restores.add(json.valueToTree(r));

@@ -606,6 +606,21 @@ public final class BackupService implements AutoCloseable {
         }
     }
 
+    /**
+     * Points the schedules of {@code tenant} that back up {@code oldRef} at {@code newRef} (a branch
+     * rename; registered with {@code BranchService.addRenameListener}). Backups already taken keep
+     * the name they were taken under.
+     */
+    public void branchRenamed(String tenant, String oldRef, String newRef) {
+        for (ScheduleInfo si : records.list("schedule/" + tenant + "/", ScheduleInfo.class)) {
+            if (oldRef.equals(si.branch())) {
+                records.put(scheduleKey(tenant, si.id()), new ScheduleInfo(si.id(), si.tenant(), si.name(), newRef, si.frequency(),
+                        si.startAt(), si.retention(), si.createdAt(), si.nextRunAt(), si.lastRunAt(), si.lastBackupId(),
+                        si.lastStatus()));
+            }
+        }
+    }
+
     private String newId(String tenant, String prefix, String keyPrefix) {
         while (true) {
             byte[] b = new byte[4];

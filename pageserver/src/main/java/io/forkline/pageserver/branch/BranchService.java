@@ -536,6 +536,126 @@ public final class BranchService {
         }
     }
 
+    // ------------------------------------------------------------------ rename, log
+
+    /** Called after a rename, under the tenant's lock: {@code (tenant, oldRef, newRef)}. */
+    public interface RenameListener {
+        void renamed(String tenant, String oldRef, String newRef);
+    }
+
+    private final List<RenameListener> renameListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    /** Adds a listener told of every rename (e.g. backup schedules that name the branch). */
+    public void addRenameListener(RenameListener l) {
+        renameListeners.add(l);
+    }
+
+    /**
+     * Renames a branch: same timeline, settings and history; its children name the new ref as
+     * parent. Its endpoint must be stopped (the endpoint's directory and log go with the old name).
+     *
+     * @return the renamed branch
+     * @throws ApiException 400 for an invalid new ref, 404 when unknown, 409 for the root branch, a
+     *                      new ref that exists, or a running endpoint
+     */
+    public BranchInfo rename(String tenant, String ref, String newRef) {
+        requireTenant.accept(tenant);
+        if (newRef == null) {
+            throw ApiException.badRequest("rename of branch '" + ref + "' needs the new name (new_ref)");
+        }
+        validateRef(newRef);
+        synchronized (lock(tenant)) {
+            BranchInfo b = records.require(tenant, ref);
+            if (b.parent() == null) {
+                throw ApiException.conflict("branch '" + ref + "' is the tenant's root branch and cannot be renamed");
+            }
+            if (records.find(tenant, newRef) != null) {
+                throw ApiException.conflict("branch '" + newRef + "' already exists in tenant '" + tenant + "'");
+            }
+            EndpointManager.Endpoint e = endpoints.get(tenant, ref);
+            if (e != null && e.active()) {
+                throw ApiException.conflict("the endpoint of branch '" + ref + "' is running; stop it first (forkline endpoint "
+                        + "stop " + ref + ")");
+            }
+            BranchInfo renamed = b.withRef(newRef);
+            records.put(tenant, renamed);
+            for (BranchInfo c : records.all(tenant)) {
+                if (ref.equals(c.parent())) {
+                    records.put(tenant, c.withParent(newRef));
+                }
+            }
+            records.delete(tenant, ref);
+            endpoints.remove(tenant, ref);
+            for (RenameListener l : renameListeners) {
+                l.renamed(tenant, ref, newRef);
+            }
+            log.info("branch {}/{} renamed to {}", tenant, ref, newRef);
+            return renamed;
+        }
+    }
+
+    /**
+     * What {@code branch log} shows: the branch's commits, newest first, and its restorable window.
+     *
+     * @param window  the restorable window ({@link #window})
+     * @param commits commits at or above the earliest restorable point, newest first
+     */
+    public record Log(Window window, List<LoggedCommit> commits) {
+    }
+
+    /**
+     * One commit of a branch's history.
+     *
+     * @param timelineId the timeline it was made on (the branch's, or one it had before a restore)
+     */
+    public record LoggedCommit(long timestampMicros, long lsn, long xid, String timelineId) {
+    }
+
+    /**
+     * The commits of a branch from the commit-time index, newest first: its timeline's and, below its
+     * start, those of the timelines it had before in-place restores (each up to the restore point),
+     * down to its earliest restorable point, like {@code git log}.
+     *
+     * @param sinceText RFC 3339 time; only commits at or after it ({@code null}: all)
+     * @param limit     at most this many, 1..10000
+     * @throws ApiException 400 for a bad time or limit, 404 when unknown
+     */
+    public Log log(String tenant, String ref, String sinceText, int limit) {
+        requireTenant.accept(tenant);
+        if (limit < 1 || limit > 10_000) {
+            throw ApiException.badRequest("invalid limit " + limit + ": expected 1 to 10000");
+        }
+        long since = Long.MIN_VALUE;
+        if (sinceText != null) {
+            Instant t = BranchPoints.parseTime(sinceText, "since time");
+            since = t.getEpochSecond() * 1_000_000L + t.getNano() / 1000;
+        }
+        BranchInfo b = records.require(tenant, ref);
+        Window w = window(b);
+        List<LoggedCommit> out = new ArrayList<>();
+        if (w == null) {
+            return new Log(null, out);
+        }
+        Set<TimelineId> former = formerTimelines(b);
+        TimelineId cur = TimelineId.parse(b.timelineId());
+        long maxLsn = -1L;
+        while (out.size() < limit) {
+            for (PageStore.Commit c : store.commits(cur, since, maxLsn, limit - out.size())) {
+                if (Long.compareUnsigned(c.lsn(), w.earliestLsn()) < 0) {
+                    return new Log(w, out); // below the earliest restorable point
+                }
+                out.add(new LoggedCommit(c.timestampMicros(), c.lsn(), c.xid(), cur.toString()));
+            }
+            TimelineMetadata md = store.timeline(cur);
+            if (md == null || md.ancestor() == null || !former.contains(md.ancestor()) || store.timeline(md.ancestor()) == null) {
+                break;
+            }
+            maxLsn = md.ancestorLsn();
+            cur = md.ancestor();
+        }
+        return new Log(w, out);
+    }
+
     // ------------------------------------------------------------------ protect, delete, expiry
 
     /**

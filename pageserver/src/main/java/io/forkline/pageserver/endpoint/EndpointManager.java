@@ -259,6 +259,15 @@ public final class EndpointManager implements AutoCloseable {
         return root.resolve(tenant).resolve(ref.replace("/", "%2F"));
     }
 
+    /**
+     * The PostgreSQL log of the branch's compute: {@code <dataDir>/endpoints/<tenant>/<ref>/postgres.log}
+     * ({@code /} in a ref written {@code %2F}); kept after a stop, deleted with the branch. It may not
+     * exist (never started).
+     */
+    public Path logFile(String tenant, String ref) {
+        return dirOf(tenant, ref).resolve("postgres.log");
+    }
+
     /** The endpoint of a branch, or {@code null} when it was never started in this server. */
     public Endpoint get(String tenant, String ref) {
         return endpoints.get(key(tenant, ref));

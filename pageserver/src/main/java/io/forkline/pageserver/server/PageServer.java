@@ -165,6 +165,7 @@ public final class PageServer implements AutoCloseable {
      */
     private static void registerRetention(TenantService tenants, BackupService backups, RetentionService retention) {
         tenants.addTimelinePin(backups::pins);
+        tenants.branches().addRenameListener(backups::branchRenamed);
         tenants.addTimelinePin(retention::pins);
         retention.addSource(t -> RetainedLsn.fromMap(backups.retainedLsns(t), "backup"));
     }
