@@ -201,7 +201,7 @@ final class BackupCommand {
                 description = "hourly, daily, weekly, monthly, or a UNIX cron expression in UTC, e.g. '0 3 * * *'")
         String frequency;
 
-        @Option(names = "--start", paramLabel = "TIME", description = "RFC 3339 time of the first run (default: now)")
+        @Option(names = "--start", paramLabel = "TIME", description = "time of day HH:MM (UTC) or RFC 3339 time the periods count from (default: 00:00 UTC today)")
         String start;
 
         @Option(names = "--retention", required = true, paramLabel = "R", description = "e.g. 36h, 14d, 8w, 12mo, 2y")

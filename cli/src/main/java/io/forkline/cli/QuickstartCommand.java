@@ -37,7 +37,8 @@ import java.util.stream.Stream;
  */
 @Command(name = "quickstart", description = "Run the end-to-end demo: load, accident, point-in-time branch.")
 final class QuickstartCommand implements Callable<Integer> {
-    @Option(names = "--keep", description = "leave the server and endpoints running")
+    @Option(names = "--keep", description = "leave the server and endpoints running and the data directory in place "
+            + "(without it the data directory is removed after a successful run)")
     boolean keep;
 
     @Option(names = "--scale", description = "pgbench scale factor (default: ${DEFAULT-VALUE})", defaultValue = "10")
@@ -114,6 +115,19 @@ final class QuickstartCommand implements Callable<Integer> {
         } finally {
             if (server != null && (!keep || !ok)) {
                 stepQuiet("stop endpoints and server", server);
+            }
+            if (!keep) {
+                if (ok) {
+                    // the demo leaves nothing behind: its store, computes' data and logs go
+                    try {
+                        deleteRecursively(dataDir);
+                        out.println("removed " + dataDir.toAbsolutePath() + " (keep it with --keep)");
+                    } catch (IOException e) {
+                        out.println("could not remove " + dataDir.toAbsolutePath() + ": " + e.getMessage());
+                    }
+                } else {
+                    out.println("kept " + dataDir.toAbsolutePath() + " for inspection (server.log); the next run empties it");
+                }
             }
         }
     }

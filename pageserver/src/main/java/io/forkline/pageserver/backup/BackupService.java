@@ -404,7 +404,8 @@ public final class BackupService implements AutoCloseable {
             throw ApiException.badRequest(e.getMessage());
         }
         Instant now = clock.instant();
-        Instant start = startText == null || startText.isBlank() ? now : BranchPoints.parseTime(startText, "start time");
+        Instant start = startTime(startText, now);
+        String label = name == null || name.isBlank() ? f.text() : name;
         synchronized (lock(tenant)) {
             tenants.branch(tenant, ref);
             List<ScheduleInfo> existing = schedules(tenant);
@@ -419,13 +420,36 @@ public final class BackupService implements AutoCloseable {
                 throw ApiException.badRequest(e.getMessage());
             }
             String id = newId(tenant, "sch-", "schedule/");
-            ScheduleInfo s = new ScheduleInfo(id, tenant, name, ref, f.text(), time(start), r.toString(), time(now),
+            ScheduleInfo s = new ScheduleInfo(id, tenant, label, ref, f.text(), time(start), r.toString(), time(now),
                     time(next), null, null, null);
             put(scheduleKey(tenant, id), s);
             log.info("backup schedule {} of {}/{}: {} from {}, retention {}, next run {}", id, tenant, ref, f, s.startAt(),
                     r, s.nextRunAt());
             return s;
         }
+    }
+
+    /**
+     * A schedule's start: {@code HH:MM} (a time of day, UTC, today), an RFC 3339 time, or, when not
+     * given, today at 00:00 UTC, so a daily schedule runs at midnight UTC, not at the time it was made.
+     *
+     * @throws ApiException 400 naming the value when it is neither form
+     */
+    static Instant startTime(String text, Instant now) {
+        java.time.LocalDate today = now.atZone(java.time.ZoneOffset.UTC).toLocalDate();
+        if (text == null || text.isBlank()) {
+            return today.atStartOfDay(java.time.ZoneOffset.UTC).toInstant();
+        }
+        String t = text.strip();
+        if (t.matches("\\d{1,2}:\\d{2}")) {
+            try {
+                return today.atTime(java.time.LocalTime.parse(t.length() == 4 ? "0" + t : t))
+                        .toInstant(java.time.ZoneOffset.UTC);
+            } catch (java.time.format.DateTimeParseException e) {
+                throw ApiException.badRequest("invalid start time '" + text + "': expected HH:MM (UTC) or RFC 3339");
+            }
+        }
+        return BranchPoints.parseTime(t, "start time");
     }
 
     /** The tenant's schedules, oldest first. @throws ApiException 400 / 404 for an invalid / unknown tenant */
@@ -480,19 +504,54 @@ public final class BackupService implements AutoCloseable {
         Frequency f = Frequency.parse(s.frequency());
         Retention r = Retention.parse(s.retention());
         BackupInfo b;
+        String label = s.name() == null ? s.frequency() : s.name();
         try {
             BranchInfo branch = tenants.branch(s.tenant(), s.branch());
-            b = take(s.tenant(), branch, s.name(), BackupInfo.SCHEDULED, s.id(), r.expiry(now));
+            BackupInfo same = unchangedSince(s, branch, now);
+            if (same != null) {
+                // nothing was written since the last run: that backup is this run's too, kept as long
+                BackupInfo extended = new BackupInfo(same.id(), same.tenant(), same.branch(), same.timelineId(), same.lsn(),
+                        same.label(), same.kind(), same.scheduleId(), same.status(), same.createdAt(), time(r.expiry(now)),
+                        same.sizeBytes(), same.error());
+                put(backupKey(s.tenant(), same.id()), extended);
+                Instant next = f.nextRun(Instant.parse(s.startAt()), now);
+                put(scheduleKey(s.tenant(), s.id()), new ScheduleInfo(s.id(), s.tenant(), s.name(), s.branch(), s.frequency(),
+                        s.startAt(), s.retention(), s.createdAt(), time(next), time(now), same.id(), UNCHANGED));
+                log.info("scheduled backup of {}/{}: unchanged since backup {} at {}; kept until {}", s.tenant(), s.branch(),
+                        same.id(), same.lsn(), extended.expiresAt());
+                return;
+            }
+            b = take(s.tenant(), branch, label, BackupInfo.SCHEDULED, s.id(), r.expiry(now));
         } catch (RuntimeException e) {
             // e.g. the branch was deleted: a failed entry, and the schedule tries again at its next run
             String id = newId(s.tenant(), "bk-", "backup/");
-            b = new BackupInfo(id, s.tenant(), s.branch(), null, null, s.name(), BackupInfo.SCHEDULED, s.id(),
+            b = new BackupInfo(id, s.tenant(), s.branch(), null, null, label, BackupInfo.SCHEDULED, s.id(),
                     BackupInfo.FAILED, time(now), time(r.expiry(now)), null, e.getMessage() == null ? e.toString() : e.getMessage());
             put(backupKey(s.tenant(), id), b);
             log.warn("scheduled backup {} of {}/{} failed: {}", id, s.tenant(), s.branch(), b.error());
         }
         Instant next = f.nextRun(Instant.parse(s.startAt()), now);
         put(scheduleKey(s.tenant(), s.id()), s.ran(time(now), time(next), b));
+    }
+
+    /** {@code last_status} of a schedule run that found nothing new to back up. */
+    public static final String UNCHANGED = "unchanged";
+
+    /**
+     * The schedule's last backup when the branch is still at its (timeline, LSN) and it has not
+     * expired: a run then takes no second backup of the same LSN.
+     */
+    private BackupInfo unchangedSince(ScheduleInfo s, BranchInfo branch, Instant now) {
+        if (s.lastBackupId() == null) {
+            return null;
+        }
+        BackupInfo last = records.get(backupKey(s.tenant(), s.lastBackupId()), BackupInfo.class);
+        if (last == null || !BackupInfo.COMPLETED.equals(last.status()) || !branch.timelineId().equals(last.timelineId())
+                || (last.expiresAt() != null && !now.isBefore(Instant.parse(last.expiresAt())))) {
+            return null;
+        }
+        TimelineId tl = TimelineId.parse(branch.timelineId());
+        return store.timeline(tl) != null && Lsn.format(store.lastRecordLsn(tl)).equals(last.lsn()) ? last : null;
     }
 
     // ------------------------------------------------------------------ retention for GC and branch deletion

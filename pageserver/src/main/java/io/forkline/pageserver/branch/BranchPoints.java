@@ -137,7 +137,7 @@ public final class BranchPoints {
             if (insert != 0 && Long.compareUnsigned(lsn, insert) > 0) {
                 // beyond what the compute has written: refuse now rather than wait for WAL that may never come
                 throw ApiException.badRequest("LSN " + Lsn.format(lsn) + " is beyond the end of WAL of branch '" + ref
-                        + "', whose endpoint is at " + Lsn.format(insert) + ": valid LSNs are " + Lsn.format(start)
+                        + "', whose running compute has written WAL up to " + Lsn.format(insert) + ": valid LSNs are " + Lsn.format(start)
                         + " to " + Lsn.format(insert));
             }
             if (r.awaitLsn(lsn, INGEST_WAIT)) {
