@@ -764,16 +764,22 @@ public final class BranchService {
             if (newest.isEmpty() || Long.compareUnsigned(newest.get(0).lsn(), highestPoint) <= 0) {
                 continue;
             }
+            int max = 10_000; // enough to say how much; a busy week is not read whole
             List<PageStore.Commit> lost = new ArrayList<>();
-            for (PageStore.Commit c : store.commits(tl, sinceMicros, -1L, Integer.MAX_VALUE)) {
+            for (PageStore.Commit c : store.commits(tl, sinceMicros, -1L, max + 1)) {
                 if (Long.compareUnsigned(c.lsn(), highestPoint) <= 0) {
                     break;
                 }
                 lost.add(c);
             }
+            boolean more = lost.size() > max;
+            if (more) {
+                lost = lost.subList(0, max);
+            }
             PageStore.Commit first = lost.get(lost.size() - 1);
             PageStore.Commit last = lost.get(0);
-            throw new ApiException(409, HISTORY_CODE, "branch '" + d.ref() + "' is the only way to reach " + lost.size()
+            throw new ApiException(409, HISTORY_CODE, "branch '" + d.ref() + "' is the only way to reach "
+                    + (more ? "more than " + max : Integer.toString(lost.size()))
                     + " commit(s) from " + CommitTimes.format(first.timestampMicros()) + " to "
                     + CommitTimes.format(last.timestampMicros()) + " (LSN " + Lsn.format(first.lsn()) + " to "
                     + Lsn.format(last.lsn()) + ", after the point " + Lsn.format(highestPoint)

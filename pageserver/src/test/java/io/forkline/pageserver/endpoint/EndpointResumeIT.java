@@ -33,7 +33,10 @@ class EndpointResumeIT {
             Sql.exec(mainUri, "postgres", "CREATE TABLE kept (x int)", "INSERT INTO kept VALUES (42)");
             devUri = first.put("/v1/tenants/r/branches/dev", "{\"start\":true,\"size\":\"xs\"}").ok().path("endpoint").path("uri").asText();
             takenUri = first.put("/v1/tenants/r/branches/taken", "{\"start\":true,\"size\":\"xs\"}").ok().path("endpoint").path("uri").asText();
-            first.put("/v1/tenants/r/branches/idle", "{\"start\":true,\"size\":\"xs\"}").ok();
+            String idleUri = first.put("/v1/tenants/r/branches/idle", "{\"start\":true,\"size\":\"xs\"}").ok()
+                    .path("endpoint").path("uri").asText();
+            // a synchronous commit: the receiver is connected, so the stop's shutdown checkpoint is ingested at once
+            Sql.exec(idleUri, "postgres", "CREATE TABLE idle (x int)");
             first.post("/v1/tenants/r/branches/idle/endpoint/stop", "").ok();
         }
         int takenPort = URI.create(takenUri).getPort();
@@ -48,11 +51,15 @@ class EndpointResumeIT {
             EndpointManager.Endpoint taken = endpoints.get("r", "taken");
             assertThat(taken.active()).isFalse();
             assertThat(taken.note()).contains("port " + takenPort).contains("taken");
-            squatter.close();
+            squatter.close(); // explicitly, before the restart below: the port is free again
             // the next explicit start takes the port back, and the note goes
             String again = second.tenants().startEndpoint("r", "taken");
             assertThat(again).isEqualTo(takenUri);
             assertThat(taken.note()).isNull();
+            Sql.exec(again, "postgres", "CREATE TABLE back (x int)"); // committed through its receiver
+            for (String uri : new String[]{mainUri, devUri}) {
+                Sql.exec(uri, "postgres", "CREATE TABLE IF NOT EXISTS after_restart (x int)");
+            }
         } finally {
             TestData.deleteUnlessKept(dir);
         }
