@@ -47,6 +47,9 @@ final class QuickstartCommand implements Callable<Integer> {
     @Option(names = "--port", description = "admin API port (default: ${DEFAULT-VALUE})", defaultValue = "9898")
     int port;
 
+    @Option(names = "--page-port", description = "page service port (default: ${DEFAULT-VALUE})", defaultValue = "6400")
+    int pagePort;
+
     @Option(names = "--data-dir", description = "data directory, emptied first (default: ${DEFAULT-VALUE})", defaultValue = ".forkline/quickstart")
     Path dataDir;
 
@@ -66,6 +69,9 @@ final class QuickstartCommand implements Callable<Integer> {
         }
         if (port < 1 || port > 65535) {
             throw new CliException("invalid --port " + port + ": expected 1..65535");
+        }
+        if (pagePort < 0 || pagePort > 65535) {
+            throw new CliException("invalid --page-port " + pagePort + ": expected 0..65535");
         }
         PostgresInstallation pg = PostgresInstallation.detect();
         portFree(port);
@@ -150,6 +156,8 @@ final class QuickstartCommand implements Callable<Integer> {
         cmd.add(dataDir.resolve("data").toString());
         cmd.add("--port");
         cmd.add(Integer.toString(port));
+        cmd.add("--page-port");
+        cmd.add(Integer.toString(pagePort));
         Path log = dataDir.resolve("server.log");
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
