@@ -78,7 +78,7 @@ final class PageCommand {
             }
             String token = client().token();
             try {
-                return PageServiceClient.connect(PageClientConfig.of(host, port, tenant.name, null, branch,
+                return PageServiceClient.connect(PageClientConfig.of(host, port, tenant.name(), null, branch,
                         token == null ? "" : token));
             } catch (PageServiceException | IllegalArgumentException e) {
                 throw new CliException(e.getMessage());

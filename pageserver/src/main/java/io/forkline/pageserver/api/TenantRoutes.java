@@ -40,7 +40,7 @@ import java.util.Map;
  *   POST   /v1/tenants/{t}/branches/{ref}/endpoint/resize {"size"}  -> {"uri","size","state"}
  *   POST   /v1/tenants/{t}/branches/{ref}/endpoint/stop     -> {}
  *   DELETE /v1/tenants/{t}[?force=true]                      -> {deleted, branches, timelines, freed_bytes}
- *                                                            (409 while computes run, unless force)
+ *                                                            (admin token; 409 while computes run, unless force)
  *   POST   /v1/tenants/{t}/branches/{ref}/rename {"new_ref"} -> branch (409 while its endpoint runs)
  *   GET    /v1/tenants/{t}/branches/{ref}/log[?since=T][&limit=N] -> {ref, restorable, commits: [{time, lsn, xid,
  *                                                                    timeline_id}]} newest first (default 20)
@@ -129,7 +129,8 @@ public final class TenantRoutes implements Router.Module {
             branches.resize(q.param("tenant"), q.param("ref"), q.text("size", true));
             return endpointJson(q.param("tenant"), q.param("ref"));
         });
-        r.add("DELETE", TENANT, q -> {
+        // like tenant create: an admin's act, not a tenant token's
+        r.add("DELETE", TENANT, Router.Access.ADMIN, q -> {
             TenantService.TenantDeletion d = tenants.deleteTenant(q.param("tenant"), q.flag("force"));
             ObjectNode n = json.createObjectNode();
             n.put("deleted", d.name());
