@@ -200,6 +200,7 @@ final class PageCommand {
                     t.row(n.path("rel").asText(), n.path("fork").asText(), n.path("nblocks").asLong(),
                             n.path("bytes").asLong());
                 }
+                t.end();
                 out().println(rels.size() + " relation forks at " + lsnText);
             }
         }
