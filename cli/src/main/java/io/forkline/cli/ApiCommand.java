@@ -33,4 +33,27 @@ abstract class ApiCommand implements Runnable {
     final PrintWriter out() {
         return Main.out(spec);
     }
+
+    /**
+     * Where a command that prints a URI as its result prints its status lines (stderr, or what a test
+     * injected), so {@code URI=$(forkline ...)} captures exactly the URI.
+     */
+    final PrintWriter err() {
+        return spec.commandLine().getErr();
+    }
+
+    /**
+     * Prints {@code status}, and the endpoint URI of branch {@code b} when its compute runs: then the
+     * URI is the only line on stdout and the status goes to stderr.
+     */
+    final void report(String status, com.fasterxml.jackson.databind.JsonNode b) {
+        com.fasterxml.jackson.databind.JsonNode uri = b.path("endpoint").path("uri");
+        if (uri.isTextual()) {
+            err().println(status);
+            err().flush();
+            out().println(uri.asText());
+        } else {
+            out().println(status);
+        }
+    }
 }

@@ -87,6 +87,7 @@ final class BackupCommand {
                         Table.text(b, "created_at"), Table.text(b, "expires_at"),
                         b.path("error").isTextual() ? "error: " + b.path("error").asText() : Table.text(b, "label"));
             }
+            table.end();
         }
     }
 
@@ -119,6 +120,47 @@ final class BackupCommand {
 
     @Command(name = "export", description = "Write a backup as a plain PostgreSQL 15 base backup tar (starts without Forkline).")
     static final class Export extends ApiCommand {
+        /**
+         * Refuses an output path whose directory is missing or not writable, or that is a directory,
+         * before anything is downloaded.
+         *
+         * @throws CliException naming the path and what is wrong with it
+         */
+        static void checkTarget(Path out) {
+            Path abs = out.toAbsolutePath().normalize();
+            Path dir = abs.getParent();
+            if (Files.isDirectory(abs)) {
+                throw new CliException("cannot export to " + out + ": it is a directory; name a file, e.g. " + abs.resolve("backup.tar"));
+            }
+            if (dir == null || !Files.isDirectory(dir)) {
+                throw new CliException("cannot export to " + out + ": directory " + dir + " does not exist");
+            }
+            if (!Files.isWritable(dir)) {
+                throw new CliException("cannot export to " + out + ": directory " + dir + " is not writable");
+            }
+        }
+
+        /**
+         * How to start stock PostgreSQL 15 on the exported tar: unpack, set a password in single-user
+         * mode (the export's pg_hba.conf asks for scram-sha-256 on TCP), start on port 5433 with the
+         * socket in the data directory (a system cluster on 5432 and /var/run/postgresql are left
+         * alone). As root, through user {@code postgres}: postgres refuses to run as root.
+         */
+        static String startHint(Path tar, String id) {
+            Path bin = Path.of("/usr/lib/postgresql/15/bin");
+            String b = Files.isDirectory(bin) ? bin + "/" : "";
+            String dir = "/var/tmp/forkline-" + id;
+            String password = "echo \"ALTER USER postgres PASSWORD 'CHANGE-ME'\" | " + b + "postgres --single -D " + dir + " postgres";
+            String start = b + "pg_ctl -D " + dir + " -o '-p 5433 -k " + dir + "' -l " + dir + "/postgres.log start";
+            boolean root = "root".equals(System.getProperty("user.name"));
+            String unpack = "mkdir -m 700 " + dir + " && tar -xf " + tar + " -C " + dir;
+            String steps = root
+                    ? unpack + " && chown -R postgres: " + dir + " && su postgres -c \"" + password.replace("\"", "\\\"")
+                            + "\" && su postgres -c \"" + start + "\""
+                    : unpack + " && " + password + " && " + start;
+            return "start it with: " + steps + "; connect with: psql postgresql://postgres@127.0.0.1:5433/postgres";
+        }
+
         @Mixin
         IdArgs backup;
 
@@ -127,11 +169,13 @@ final class BackupCommand {
 
         @Override
         public void run() {
+            checkTarget(out);
             long size = client().download(backupPath(backup) + "/export", out);
             try {
                 TarExtractor.Result r = TarExtractor.verify(out);
                 out().println("backup " + backup.id + " exported to " + out + " (" + SizeText.human(size) + ", " + r.files()
-                        + " files; start it with: mkdir D && tar -xf " + out + " -C D && chmod 700 D && postgres -D D)");
+                        + " files)");
+                out().println(startHint(out.toAbsolutePath(), backup.id));
             } catch (TarFormatException | IOException e) {
                 try {
                     Files.deleteIfExists(out);
@@ -157,7 +201,7 @@ final class BackupCommand {
                 description = "hourly, daily, weekly, monthly, or a UNIX cron expression in UTC, e.g. '0 3 * * *'")
         String frequency;
 
-        @Option(names = "--start", paramLabel = "TIME", description = "RFC 3339 time of the first run (default: now)")
+        @Option(names = "--start", paramLabel = "TIME", description = "time of day HH:MM (UTC) or RFC 3339 time the periods count from (default: 00:00 UTC today)")
         String start;
 
         @Option(names = "--retention", required = true, paramLabel = "R", description = "e.g. 36h, 14d, 8w, 12mo, 2y")
@@ -209,6 +253,7 @@ final class BackupCommand {
                         s.path("retention").asText(), s.path("next_run_at").asText(), Table.text(s, "last_status"),
                         Table.text(s, "last_backup_id"));
             }
+            table.end();
         }
     }
 

@@ -17,6 +17,6 @@ final class BranchArgs {
 
     /** {@code /v1/tenants/NAME/branches/REF}, both percent-encoded. */
     String path() {
-        return AdminClient.branchPath(tenant.name, ref);
+        return AdminClient.branchPath(tenant.name(), ref);
     }
 }

@@ -6,16 +6,16 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-import java.io.PrintWriter;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** {@code forkline branch create|list|delete|put|reset|restore|protect}. */
+/** {@code forkline branch create|list|show|tree|log|delete|rename|put|reset|restore|protect}. */
 @Command(name = "branch", description = "Manage branches.",
-        subcommands = {BranchCommand.Create.class, BranchCommand.List.class, BranchCommand.Delete.class,
-                BranchPutCommand.class, BranchResetCommand.class, BranchRestoreCommand.class, BranchProtectCommand.class})
+        subcommands = {BranchCommand.Create.class, BranchCommand.List.class, BranchShowCommand.class, BranchTreeCommand.class,
+                BranchLogCommand.class, BranchCommand.Delete.class, BranchRenameCommand.class, BranchPutCommand.class,
+                BranchResetCommand.class, BranchRestoreCommand.class, BranchProtectCommand.class})
 final class BranchCommand {
     static final class Point {
         @Option(names = "--lsn", paramLabel = "X/Y", description = "branch point LSN")
@@ -38,16 +38,19 @@ final class BranchCommand {
     /** Options a create and a put share: expiry, compute size, schema-only, start. */
     static final class Shape {
         @Option(names = "--ttl", paramLabel = "DURATION",
-                description = "delete the branch this long after the last create/put: e.g. 30m, 4h, 7d (at most 30d; 0 = never)")
+                description = "delete the branch this long after the last create/put: e.g. 30m, 4h, 7d (at most 30d; 0 = never); "
+                        + "a later put renews the branch's TTL unless given")
         String ttl;
 
         @Option(names = "--size", paramLabel = "SIZE", description = "default compute size: xs, s, m or l")
         String size;
 
-        @Option(names = "--schema-only", description = "the parent's schema with no rows in user tables")
-        boolean schemaOnly;
+        @Option(names = "--schema-only", negatable = true,
+                description = "the parent's schema with no rows in user tables (--no-schema-only: full data); "
+                        + "a later put keeps the branch's setting unless given")
+        Boolean schemaOnly;
 
-        @Option(names = "--start", description = "leave the branch's endpoint running and print its URI")
+        @Option(names = "--start", description = "leave the branch's endpoint running; stdout is then exactly its URI, status on stderr")
         boolean start;
 
         void into(Map<String, Object> body) {
@@ -57,8 +60,8 @@ final class BranchCommand {
             if (size != null) {
                 body.put("size", size);
             }
-            if (schemaOnly) {
-                body.put("schema_only", true);
+            if (schemaOnly != null) {
+                body.put("schema_only", schemaOnly);
             }
             if (start) {
                 body.put("start", true);
@@ -71,12 +74,24 @@ final class BranchCommand {
         return " at " + b.path("ancestor_lsn").asText() + " (timeline " + b.path("timeline_id").asText() + ")";
     }
 
-    /** Prints the endpoint URI when the branch's endpoint runs (the {@code --start} contract: the URI on its own line). */
-    static void printUri(PrintWriter out, JsonNode b) {
-        JsonNode uri = b.path("endpoint").path("uri");
-        if (uri.isTextual()) {
-            out.println(uri.asText());
+    /**
+     * The parent as a listing shows it: the recorded parent ref, or, when the branch no longer hangs
+     * from the parent's current timeline (the parent was reset or restored since), the ref that holds
+     * the timeline it really hangs from, or {@code PARENT (former timeline ID8)} when no ref does.
+     */
+    static String parentText(JsonNode b) {
+        if (b.path("parent").isNull() || b.path("parent").isMissingNode()) {
+            return "-";
         }
+        String parent = b.path("parent").asText();
+        if (!b.path("on_parent_timeline").isBoolean() || b.path("on_parent_timeline").asBoolean()) {
+            return parent;
+        }
+        if (b.path("ancestor_ref").isTextual()) {
+            return b.path("ancestor_ref").asText();
+        }
+        String tl = b.path("ancestor_timeline_id").asText("");
+        return parent + " (former timeline " + (tl.length() > 8 ? tl.substring(0, 8) : tl) + ")";
     }
 
     @Command(name = "create", description = "Create a branch (a new timeline) from a parent at an LSN or time.")
@@ -104,15 +119,14 @@ final class BranchCommand {
             if (shape != null) {
                 shape.into(body);
             }
-            JsonNode b = client().post(AdminClient.branchesPath(branch.tenant.name), body);
-            out().println("branch " + b.path("ref").asText() + " created from " + b.path("parent").asText() + atTimeline(b));
-            printUri(out(), b);
+            JsonNode b = client().post(AdminClient.branchesPath(branch.tenant.name()), body);
+            report("branch " + b.path("ref").asText() + " created from " + b.path("parent").asText() + atTimeline(b), b);
         }
     }
 
     @Command(name = "list", description = "List the branches of a tenant with their endpoints.")
     static final class List extends ApiCommand {
-        private static final String FORMAT = "%-24s %-12s %-12s %-12s %-10s %-10s %-12s %-4s %-4s %-10s %s%n";
+        private static final String FORMAT = "%-12s %-12s %-12s %-12s %-10s %-10s %-27s %-12s %-4s %-4s %-10s %s%n";
 
         @Mixin
         TenantOption tenant;
@@ -122,25 +136,34 @@ final class BranchCommand {
 
         @Override
         public void run() {
-            JsonNode arr = client().get(AdminClient.branchesPath(tenant.name));
+            JsonNode arr = client().get(AdminClient.branchesPath(tenant.name()));
             if (json.print(out(), arr)) {
                 return;
             }
             Instant now = Instant.now();
             Table table = new Table(out(), FORMAT, "REF", "PARENT", "ANCESTOR LSN", "LAST LSN", "LOGICAL", "PHYSICAL",
-                    "ENDPOINT", "SIZE", "PROT", "EXPIRES", "URI");
+                    "RESTORABLE FROM", "ENDPOINT", "SIZE", "PROT", "EXPIRES", "URI");
             for (JsonNode b : arr) {
                 JsonNode e = b.path("endpoint");
-                table.row(b.path("ref").asText(),
-                        b.path("parent").isNull() ? "-" : b.path("parent").asText(),
+                table.row(b.path("ref").asText(), parentText(b),
                         b.path("ancestor_lsn").isNull() ? "-" : b.path("ancestor_lsn").asText(),
                         b.path("last_record_lsn").asText(), Table.bytes(b.path("logical_size_bytes")),
-                        Table.bytes(b.path("physical_size_bytes")), e.path("state").asText(),
+                        Table.bytes(b.path("physical_size_bytes")), restorableFrom(b), e.path("state").asText(),
                         e.path("size").asText(b.path("size").asText("s")),
                         b.path("protected").asBoolean() ? "yes" : "no",
                         expires(b.path("expires_at"), now),
                         e.path("uri").isTextual() ? e.path("uri").asText() : "");
             }
+            table.end();
+        }
+
+        /** The earliest restorable time (or LSN when no commit marks it) of a branch, "-" when unknown. */
+        static String restorableFrom(JsonNode b) {
+            JsonNode r = b.path("restorable");
+            if (r.path("earliest_time").isTextual()) {
+                return r.path("earliest_time").asText();
+            }
+            return r.path("earliest_lsn").isTextual() ? r.path("earliest_lsn").asText() : "-";
         }
 
         /** "-" for never, "in 3h59m", or "expired". */
@@ -171,9 +194,14 @@ final class BranchCommand {
         @Option(names = "--recursive", description = "delete its child branches (and theirs) first")
         boolean recursive;
 
+        @Option(names = "--force", description = "delete even when it is the only way to reach history inside the PITR window")
+        boolean force;
+
         @Override
         public void run() {
-            JsonNode r = client().delete(branch.path() + (recursive ? "?recursive=true" : ""));
+            String query = recursive && force ? "?recursive=true&force=true" : recursive ? "?recursive=true"
+                    : force ? "?force=true" : "";
+            JsonNode r = client().delete(branch.path() + query);
             JsonNode deleted = r.path("deleted");
             if (deleted.isArray() && deleted.size() > 1) {
                 for (JsonNode d : deleted) {

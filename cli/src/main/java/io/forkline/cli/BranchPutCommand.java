@@ -12,8 +12,9 @@ import java.util.Map;
 /**
  * {@code forkline branch put REF --tenant T [--parent REF] [--ttl D] [--size S] [--schema-only] [--start]}:
  * creates the branch the first time, resets it to its parent's current state every later time
- * ({@code PUT /v1/tenants/T/branches/REF}). Prints {@code branch REF created|reset from PARENT at LSN}
- * and, with {@code --start}, the endpoint URI on a second line.
+ * ({@code PUT /v1/tenants/T/branches/REF}). Prints {@code branch REF created|reset from PARENT at LSN};
+ * with {@code --start} that line goes to stderr and stdout holds exactly the endpoint URI. A later put
+ * keeps the branch's schema-only setting, TTL (renewed from now) and size unless an option changes them.
  */
 @Command(name = "put", description = "Create the branch, or reset it to its parent's latest state when it exists (idempotent, for CI).")
 final class BranchPutCommand extends ApiCommand {
@@ -36,8 +37,7 @@ final class BranchPutCommand extends ApiCommand {
             shape.into(body);
         }
         JsonNode b = client().put(branch.path(), body);
-        out().println("branch " + b.path("ref").asText() + (b.path("created").asBoolean() ? " created" : " reset")
-                + " from " + b.path("parent").asText() + BranchCommand.atTimeline(b));
-        BranchCommand.printUri(out(), b);
+        report("branch " + b.path("ref").asText() + (b.path("created").asBoolean() ? " created" : " reset")
+                + " from " + b.path("parent").asText() + BranchCommand.atTimeline(b), b);
     }
 }

@@ -9,12 +9,15 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * {@code forkline endpoint start|stop|resize REF --tenant NAME}. Sizes ({@code --size}): xs =
+ * {@code forkline endpoint start|stop|resize|logs REF --tenant NAME}, {@code endpoint list --tenant NAME}.
+ * A compute's PostgreSQL log is {@code <data-dir>/endpoints/<tenant>/<ref>/postgres.log} on the
+ * server ({@code /} in a ref written {@code %2F}); {@code endpoint logs} prints it. Sizes ({@code --size}): xs =
  * shared_buffers 64MB, max_connections 20, work_mem 4MB; s = 128MB/100/4MB (default); m =
  * 512MB/200/8MB; l = 2GB/400/16MB.
  */
-@Command(name = "endpoint", description = "Start, stop and resize a branch's compute.",
-        subcommands = {EndpointCommand.Start.class, EndpointCommand.Stop.class, EndpointCommand.Resize.class})
+@Command(name = "endpoint", description = "Start, stop, resize and list computes; show their logs.",
+        subcommands = {EndpointCommand.Start.class, EndpointCommand.Stop.class, EndpointCommand.Resize.class,
+                EndpointCommand.List.class, EndpointCommand.Logs.class})
 final class EndpointCommand {
     /** {@code /v1/tenants/T/branches/REF/endpoint/ACTION}. */
     private static String path(BranchArgs branch, String action) {
@@ -64,6 +67,82 @@ final class EndpointCommand {
             JsonNode e = client().post(path(branch, "resize"), Map.of("size", size));
             out().println("endpoint " + branch.ref + " size " + e.path("size").asText() + " (" + e.path("state").asText() + ")"
                     + (e.path("uri").isTextual() ? " " + e.path("uri").asText() : ""));
+        }
+    }
+
+    @Command(name = "list", description = "List a tenant's computes: state, size, port, URI, log file.")
+    static final class List extends ApiCommand {
+        @Mixin
+        TenantOption tenant;
+
+        @Mixin
+        JsonOption json;
+
+        @Override
+        public void run() {
+            JsonNode arr = client().get(tenant.path() + "/endpoints");
+            if (json.print(out(), arr)) {
+                return;
+            }
+            Table table = new Table(out(), "%-12s %-12s %-4s %-6s %-46s %s%n", "REF", "STATE", "SIZE", "PORT", "URI", "LOG");
+            for (JsonNode e : arr) {
+                table.row(e.path("ref").asText(), e.path("state").asText(), e.path("size").asText(),
+                        e.path("port").isNumber() ? e.path("port").asText() : "-",
+                        e.path("uri").isTextual() ? e.path("uri").asText() : "-", e.path("log").asText());
+            }
+            table.end();
+            for (JsonNode e : arr) {
+                if (e.path("note").isTextual()) {
+                    out().println(e.path("ref").asText() + ": " + e.path("note").asText());
+                }
+            }
+        }
+    }
+
+    @Command(name = "logs", description = "Print the PostgreSQL log of a branch's compute (--follow: keep printing).")
+    static final class Logs extends ApiCommand {
+        @Mixin
+        BranchArgs branch;
+
+        @Option(names = "--tail", paramLabel = "N", defaultValue = "100", description = "the last N lines first (default ${DEFAULT-VALUE})")
+        int tail;
+
+        @Option(names = "--follow", description = "keep printing what is appended until interrupted (Ctrl-C)")
+        boolean follow;
+
+        /** For tests: stop following after this many seconds (0: never). */
+        @Option(names = "--follow-seconds", hidden = true, defaultValue = "0")
+        int followSeconds;
+
+        @Override
+        public void run() {
+            if (tail < 0 || tail > 100_000) {
+                throw new CliException("invalid --tail " + tail + ": expected 0 to 100000");
+            }
+            JsonNode r = client().get(path(branch, "logs") + "?tail=" + tail);
+            out().print(r.path("text").asText());
+            out().flush();
+            if (!follow) {
+                return;
+            }
+            long offset = r.path("offset").asLong();
+            long end = followSeconds > 0 ? System.nanoTime() + followSeconds * 1_000_000_000L : Long.MAX_VALUE;
+            while (System.nanoTime() < end) {
+                try {
+                    Thread.sleep(500);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+                JsonNode next = client().get(path(branch, "logs") + "?offset=" + offset);
+                if (next.path("size").asLong() < offset) {
+                    offset = 0; // the log was replaced (branch deleted and made again)
+                    continue;
+                }
+                out().print(next.path("text").asText());
+                out().flush();
+                offset = next.path("offset").asLong();
+            }
         }
     }
 }

@@ -42,11 +42,12 @@ final class GcCommand {
                     "REMOVED", "BYTES REMOVED", "MS");
             long removed = 0;
             long bytes = 0;
+            java.util.List<String> skipped = new java.util.ArrayList<>();
             for (JsonNode t : r.path("timelines")) {
                 String refs = t.path("refs").isEmpty() ? "(timeline " + shortId(t.path("timeline_id").asText("?")) + ")"
                         : joined(t.path("refs"));
                 if (!t.path("skipped").isNull() && !t.path("skipped").isMissingNode()) {
-                    out().printf("%-24s skipped: %s%n", refs, t.path("skipped").asText());
+                    skipped.add(refs + " skipped: " + t.path("skipped").asText());
                     continue;
                 }
                 table.row(refs, t.path("cutoff").asText(),
@@ -55,6 +56,8 @@ final class GcCommand {
                 removed += t.path("versions_removed").asLong();
                 bytes += t.path("bytes_removed").asLong();
             }
+            table.end();
+            skipped.forEach(out()::println);
             out().println("removed " + removed + " versions, " + bytes + " bytes");
         }
 

@@ -62,6 +62,7 @@ final class LeaseCommand {
             for (JsonNode l : arr) {
                 table.row(l.path("lsn").asText(), l.path("expires_at").asText(), l.path("created_at").asText());
             }
+            table.end();
         }
     }
 

@@ -86,9 +86,11 @@ public final class Main {
         return AdminClient.fromEnvironment(root.env);
     }
 
-    /** The environment of a command of this command line (the process's, or what a test injected). */
+    /** The environment of the command line a command runs in (the process's, or one a test injected). */
     static Map<String, String> env(CommandSpec spec) {
-        return ((Main) spec.root().userObject()).env;
+        // a mixin's spec (also one nested in another mixin) reaches the command line through commandLine()
+        CommandSpec root = spec.commandLine() != null ? spec.commandLine().getCommandSpec().root() : spec.root();
+        return ((Main) root.userObject()).env;
     }
 
     /** Where a command prints its results. */

@@ -78,7 +78,7 @@ final class PageCommand {
             }
             String token = client().token();
             try {
-                return PageServiceClient.connect(PageClientConfig.of(host, port, tenant.name, null, branch,
+                return PageServiceClient.connect(PageClientConfig.of(host, port, tenant.name(), null, branch,
                         token == null ? "" : token));
             } catch (PageServiceException | IllegalArgumentException e) {
                 throw new CliException(e.getMessage());
@@ -200,6 +200,7 @@ final class PageCommand {
                     t.row(n.path("rel").asText(), n.path("fork").asText(), n.path("nblocks").asLong(),
                             n.path("bytes").asLong());
                 }
+                t.end();
                 out().println(rels.size() + " relation forks at " + lsnText);
             }
         }

@@ -37,7 +37,8 @@ import java.util.stream.Stream;
  */
 @Command(name = "quickstart", description = "Run the end-to-end demo: load, accident, point-in-time branch.")
 final class QuickstartCommand implements Callable<Integer> {
-    @Option(names = "--keep", description = "leave the server and endpoints running")
+    @Option(names = "--keep", description = "leave the server and endpoints running and the data directory in place "
+            + "(without it the data directory is removed after a successful run)")
     boolean keep;
 
     @Option(names = "--scale", description = "pgbench scale factor (default: ${DEFAULT-VALUE})", defaultValue = "10")
@@ -45,6 +46,9 @@ final class QuickstartCommand implements Callable<Integer> {
 
     @Option(names = "--port", description = "admin API port (default: ${DEFAULT-VALUE})", defaultValue = "9898")
     int port;
+
+    @Option(names = "--page-port", description = "page service port (default: ${DEFAULT-VALUE})", defaultValue = "6400")
+    int pagePort;
 
     @Option(names = "--data-dir", description = "data directory, emptied first (default: ${DEFAULT-VALUE})", defaultValue = ".forkline/quickstart")
     Path dataDir;
@@ -65,6 +69,9 @@ final class QuickstartCommand implements Callable<Integer> {
         }
         if (port < 1 || port > 65535) {
             throw new CliException("invalid --port " + port + ": expected 1..65535");
+        }
+        if (pagePort < 0 || pagePort > 65535) {
+            throw new CliException("invalid --page-port " + pagePort + ": expected 0..65535");
         }
         PostgresInstallation pg = PostgresInstallation.detect();
         portFree(port);
@@ -115,6 +122,19 @@ final class QuickstartCommand implements Callable<Integer> {
             if (server != null && (!keep || !ok)) {
                 stepQuiet("stop endpoints and server", server);
             }
+            if (!keep) {
+                if (ok) {
+                    // the demo leaves nothing behind: its store, computes' data and logs go
+                    try {
+                        deleteRecursively(dataDir);
+                        out.println("removed " + dataDir.toAbsolutePath() + " (keep it with --keep)");
+                    } catch (IOException e) {
+                        out.println("could not remove " + dataDir.toAbsolutePath() + ": " + e.getMessage());
+                    }
+                } else {
+                    out.println("kept " + dataDir.toAbsolutePath() + " for inspection (server.log); the next run empties it");
+                }
+            }
         }
     }
 
@@ -136,6 +156,8 @@ final class QuickstartCommand implements Callable<Integer> {
         cmd.add(dataDir.resolve("data").toString());
         cmd.add("--port");
         cmd.add(Integer.toString(port));
+        cmd.add("--page-port");
+        cmd.add(Integer.toString(pagePort));
         Path log = dataDir.resolve("server.log");
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();

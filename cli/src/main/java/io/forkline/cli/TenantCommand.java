@@ -8,9 +8,12 @@ import picocli.CommandLine.Parameters;
 
 import java.util.Map;
 
-/** {@code forkline tenant create NAME | list [--json] | config NAME [KEY=VALUE ...] | import NAME --from FILE.tar}. */
+/**
+ * {@code forkline tenant create NAME | list [--json] | config NAME [KEY=VALUE ...] | import NAME --from FILE.tar
+ * | delete NAME [--force]}.
+ */
 @Command(name = "tenant", description = "Manage tenants.", subcommands = {TenantCommand.Create.class, TenantCommand.List.class, TenantConfigCommand.class,
-        TenantCommand.Import.class})
+        TenantCommand.Import.class, TenantCommand.Delete.class})
 final class TenantCommand {
     @Command(name = "create", description = "Create a tenant from initdb, with its main branch.")
     static final class Create extends ApiCommand {
@@ -21,6 +24,22 @@ final class TenantCommand {
         public void run() {
             JsonNode t = client().post("/v1/tenants", Map.of("name", name));
             out().println("tenant " + t.path("name").asText() + " created (initdb at " + t.path("init_lsn").asText() + ")");
+        }
+    }
+
+    @Command(name = "delete", description = "Delete a tenant with all its branches, backups and history (frees its storage).")
+    static final class Delete extends ApiCommand {
+        @Parameters(paramLabel = "NAME")
+        String name;
+
+        @Option(names = "--force", description = "stop its running computes instead of refusing")
+        boolean force;
+
+        @Override
+        public void run() {
+            JsonNode d = client().delete(AdminClient.tenantPath(name) + (force ? "?force=true" : ""));
+            out().println("tenant " + d.path("deleted").asText() + " deleted: " + d.path("branches").asLong() + " branches, "
+                    + d.path("timelines").asLong() + " timelines, " + Table.bytes(d.path("freed_bytes")) + " of history freed");
         }
     }
 
@@ -62,6 +81,7 @@ final class TenantCommand {
                         Table.bytes(t.path("logical_size_bytes")), Table.bytes(t.path("total_physical_size_bytes")),
                         Table.bytes(t.path("history_size_bytes")));
             }
+            table.end();
         }
     }
 }

@@ -21,6 +21,8 @@ import java.util.Map;
 final class TenantConfigCommand extends ApiCommand {
     /** The columns of the settings table; {@link RetentionSettings#print} adds its rows in the same. */
     static final String FORMAT = "%-24s %-8s %-8s %s%n";
+    /** Every key the command knows, in the order the table shows them. */
+    static final List<String> KNOWN = List.of("max_branches", "max_running_endpoints", "pitr_interval", "gc_horizon");
 
     @Parameters(index = "0", paramLabel = "NAME")
     String name;
@@ -46,7 +48,11 @@ final class TenantConfigCommand extends ApiCommand {
                     throw new CliException("invalid setting '" + kv + "': expected KEY=VALUE, e.g. max_branches=20");
                 }
                 String v = kv.substring(eq + 1).strip();
-                body.put(kv.substring(0, eq).strip(), v.isEmpty() ? null : v);
+                String key = kv.substring(0, eq).strip();
+                if (!KNOWN.contains(key)) {
+                    throw new CliException("unknown setting '" + key + "': known are " + String.join(", ", KNOWN));
+                }
+                body.put(key, v.isEmpty() ? null : v);
             }
             RetentionSettings.split(body, retention);
             // a bad retention value must change nothing: refuse it before the limits are posted
@@ -68,5 +74,6 @@ final class TenantConfigCommand extends ApiCommand {
         table.row("max_running_endpoints", limits.path("max_running_endpoints").asText(),
                 usage.path("running_endpoints").asText(), r.path("config").has("max_running_endpoints") ? "tenant" : "default");
         RetentionSettings.print(table, ret);
+        table.end();
     }
 }

@@ -29,7 +29,7 @@ final class TokenCommand {
         @Override
         public void run() {
             Map<String, Object> body = new LinkedHashMap<>();
-            body.put("tenant", tenant.name);
+            body.put("tenant", tenant.name());
             if (ttl != null) {
                 body.put("ttl", ttl);
             }

@@ -86,8 +86,15 @@ class BackupCliIT {
         assertThat(r.out()).startsWith("branch from-backup restored from backup " + id + " at ");
 
         Path tar = dir.resolve("bk.tar");
-        assertThat(cli("backup", "export", id, "--tenant", "bk", "--out", tar.toString()).ok().out())
-                .startsWith("backup " + id + " exported to " + tar);
+        // a missing or unwritable directory is named before anything is downloaded
+        assertThat(cli("backup", "export", id, "--tenant", "bk", "--out", "/nonexistent/dir/x.tar").errorLine(1))
+                .isEqualTo("forkline: cannot export to /nonexistent/dir/x.tar: directory /nonexistent/dir does not exist");
+        assertThat(cli("backup", "export", id, "--tenant", "bk", "--out", dir.toString()).errorLine(1))
+                .contains("is a directory");
+        CliResult exported = cli("backup", "export", id, "--tenant", "bk", "--out", tar.toString()).ok();
+        assertThat(exported.out()).startsWith("backup " + id + " exported to " + tar);
+        String hint = exported.out().lines().filter(l -> l.startsWith("start it with: ")).findFirst().orElseThrow();
+        runStartHint(hint, id);
         assertThat(Files.size(tar)).isGreaterThan(16L << 20);
         assertThat(dir.resolve("bk.tar.part")).doesNotExist();
         assertThat(cli("backup", "export", "bk-00000000", "--tenant", "bk", "--out", dir.resolve("no.tar").toString())
@@ -106,5 +113,37 @@ class BackupCliIT {
 
         cli("backup", "delete", id, "--tenant", "bk").ok();
         assertThat(JSON.readTree(cli("backup", "list", "--tenant", "bk", "--json").ok().out())).hasSize(1);
+    }
+
+    /**
+     * Runs the printed start hint as a user would (bash), with a free port and a test directory
+     * instead of 5433 and /var/tmp, then connects over TCP with the password the hint set: the
+     * export starts on stock PostgreSQL 15, as root too, and asks for a password.
+     */
+    private static void runStartHint(String hint, String id) throws Exception {
+        int port = io.forkline.compute.endpoint.ComputeProcess.freePort();
+        Path pgDir = dir.resolve("hint-" + id);
+        String cmd = hint.substring("start it with: ".length(), hint.indexOf("; connect with: "))
+                .replace("/var/tmp/forkline-" + id, pgDir.toString()).replace("5433", Integer.toString(port));
+        io.forkline.compute.postgres.PostgresInstallation.detect().prepareDirectory(dir);
+        Process p = new ProcessBuilder("bash", "-c", cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        try {
+            assertThat(p.waitFor()).as("%s%n%s", cmd, out).isZero();
+            String url = "jdbc:postgresql://127.0.0.1:" + port + "/postgres?user=postgres";
+            // pg_ctl start waits until the server accepts connections
+            try (var c = java.sql.DriverManager.getConnection(url + "&password=CHANGE-ME")) {
+                assertThat(c.isValid(5)).isTrue();
+            }
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> java.sql.DriverManager.getConnection(url))
+                    .hasMessageContaining("password");
+        } finally {
+            io.forkline.compute.postgres.PostgresInstallation pg = io.forkline.compute.postgres.PostgresInstallation.detect();
+            try {
+                pg.run(java.time.Duration.ofMinutes(1), "pg_ctl", "-D", pgDir.toString(), "-m", "fast", "stop");
+            } catch (RuntimeException e) {
+                // not running
+            }
+        }
     }
 }

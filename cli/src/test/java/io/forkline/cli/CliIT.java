@@ -199,7 +199,7 @@ class CliIT {
         CliResult help = cli("branch", "create", "--help").ok();
         assertThat(help.out()).contains("Usage: forkline branch create").contains("--lsn").contains("--at");
 
-        assertThat(cli("branch").errorLine(2)).contains("'forkline branch'").contains("create, list, delete");
+        assertThat(cli("branch").errorLine(2)).contains("'forkline branch'").contains("create, list, show, tree, log, delete");
 
         assertThat(cli("branch", "frobnicate").errorLine(2)).contains("'frobnicate'");
 
@@ -306,6 +306,121 @@ class CliIT {
         cli("branch", "delete", "ep-at-spaced", "--tenant", TENANT).ok();
         cli("branch", "delete", "ep", "--tenant", TENANT).ok();
         assertThat(refs()).doesNotContain("ep", "ep-at", "ep-at-spaced");
+    }
+
+    @Test
+    void everyCommandThatStartsAComputePrintsExactlyTheUriOnStdout() throws Exception {
+        try {
+            CliResult put = cli("branch", "put", "uri-put", "--tenant", TENANT, "--start", "--size", "xs").succeeded();
+            assertThat(put.out().lines().toList()).hasSize(1).allMatch(l -> l.matches("postgresql://\\S+"));
+            assertThat(put.err()).startsWith("branch uri-put created from main at ");
+            String uri = put.out().strip();
+            assertThat(Sql.queryLong(uri, "postgres", "SELECT 1")).isEqualTo(1);
+
+            CliResult again = cli("branch", "put", "uri-put", "--tenant", TENANT, "--start").succeeded();
+            assertThat(again.out().lines().toList()).containsExactly(uri);
+            assertThat(again.err()).startsWith("branch uri-put reset from main at ");
+
+            CliResult create = cli("branch", "create", "uri-create", "--tenant", TENANT, "--start", "--size", "xs").succeeded();
+            assertThat(create.out().lines().toList()).hasSize(1).allMatch(l -> l.matches("postgresql://\\S+"));
+            assertThat(create.err()).startsWith("branch uri-create created from main at ");
+
+            // without --start the status line is the result, on stdout
+            CliResult plain = cli("branch", "put", "uri-plain", "--tenant", TENANT).ok();
+            assertThat(plain.out()).startsWith("branch uri-plain created from main at ");
+        } finally {
+            cli("endpoint", "stop", "uri-put", "--tenant", TENANT);
+            cli("endpoint", "stop", "uri-create", "--tenant", TENANT);
+        }
+        cli("branch", "delete", "uri-put", "--tenant", TENANT).ok();
+        cli("branch", "delete", "uri-create", "--tenant", TENANT).ok();
+        cli("branch", "delete", "uri-plain", "--tenant", TENANT).ok();
+    }
+
+    @Test
+    void everydayCommandsShowTreeLogRenameEndpointsAndTenantDelete() throws Exception {
+        Map<String, String> env2 = Map.of("FORKLINE_URL", server.url(), "FORKLINE_TENANT", TENANT);
+        // FORKLINE_TENANT is the default for --tenant
+        String uri = cli(env2, "branch", "put", "day", "--start", "--size", "xs").succeeded().out().strip();
+        try {
+            Sql.exec(uri, "postgres", "CREATE TABLE d (x int)", "INSERT INTO d VALUES (1)", "INSERT INTO d VALUES (2)");
+            long xid = Sql.queryLong(uri, "postgres", "SELECT xmin::text::bigint FROM d WHERE x = 2");
+            // commits are synchronous: Forkline has indexed them before INSERT returned
+
+            List<String> log = cli(env2, "branch", "log", "day", "--limit", "2").ok().out().lines().toList();
+            assertThat(log.get(0)).matches("earliest restorable: \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{6}Z \\(" + LSN + "\\)");
+            assertThat(log.get(1)).startsWith("TIME").contains("LSN").contains("XID");
+            assertThat(log).hasSize(4);
+            assertThat(log.get(2)).matches("\\d{4}-\\S+\\.\\d{6}Z\\s+" + LSN + "\\s+" + xid);
+            assertThat(cli(env2, "branch", "log", "day", "--since", "2099-01-01T00:00:00Z").ok().out().lines()).hasSize(2);
+            assertThat(cli(env2, "branch", "log", "day", "--since", "yesterday").errorLine(1)).contains("'yesterday'");
+
+            List<String> eps = cli(env2, "endpoint", "list").ok().out().lines().toList();
+            assertThat(eps.get(0)).startsWith("REF").contains("LOG");
+            assertThat(eps).anyMatch(l -> l.startsWith("day ") && l.contains("running") && l.contains(uri)
+                    && l.contains("/endpoints/cli/day/postgres.log"));
+
+            List<String> tail = cli(env2, "endpoint", "logs", "day", "--tail", "3").ok().out().lines().toList();
+            assertThat(tail).hasSizeBetween(1, 3);
+            Thread marker = new Thread(() -> {
+                try {
+                    Thread.sleep(700);
+                    Sql.exec(uri, "postgres", "DO $$ BEGIN RAISE LOG 'forkline-follow-marker'; END $$");
+                } catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            marker.start();
+            CliResult follow = cli(env2, "endpoint", "logs", "day", "--tail", "0", "--follow", "--follow-seconds", "3").ok();
+            marker.join();
+            assertThat(follow.out()).contains("forkline-follow-marker");
+
+            List<String> show = cli(env2, "branch", "show", "day").ok().out().lines().toList();
+            assertThat(show.get(0)).isEqualTo("branch day (tenant cli)");
+            assertThat(show).anyMatch(l -> l.matches("  parent\\s+main at " + LSN))
+                    .anyMatch(l -> l.matches("  restorable\\s+from \\S+\\.\\d{6}Z \\(" + LSN + "\\) to .*"))
+                    .anyMatch(l -> l.matches("  compute\\s+running, size xs, " + java.util.regex.Pattern.quote(uri)))
+                    .anyMatch(l -> l.matches("  expires\\s+never"))
+                    .anyMatch(l -> l.matches("  protected\\s+no"))
+                    .anyMatch(l -> l.matches("  restores\\s+none"));
+
+            cli(env2, "branch", "put", "day-child", "--parent", "day").ok();
+            List<String> tree = cli(env2, "branch", "tree").ok().out().lines().toList();
+            assertThat(tree.get(0)).startsWith("main");
+            int day = tree.indexOf(tree.stream().filter(l -> l.matches("[├└]── day at " + LSN + " \\[running]")).findFirst().orElseThrow());
+            assertThat(tree.get(day + 1)).matches("[│ ]   └── day-child at " + LSN);
+
+            assertThat(cli(env2, "branch", "rename", "day", "day2").errorLine(1)).contains("'day'").contains("stop it first");
+        } finally {
+            cli(env2, "endpoint", "stop", "day");
+        }
+        assertThat(cli(env2, "branch", "rename", "day", "day2").ok().out()).isEqualTo("branch day renamed to day2" + System.lineSeparator());
+        assertThat(branch("day-child").path("parent").asText()).isEqualTo("day2");
+        assertThat(refs()).contains("day2").doesNotContain("day");
+
+        // messages: a protected branch with children says it is protected; a time without zone says so
+        cli(env2, "branch", "protect", "day2").ok();
+        assertThat(cli(env2, "branch", "delete", "day2").errorLine(1)).contains("'day2' is protected").doesNotContain("?");
+        cli(env2, "branch", "protect", "day2", "--off").ok();
+        assertThat(cli(env2, "branch", "delete", "day2").errorLine(1)).contains("--recursive").doesNotContain("?recursive");
+        cli(env2, "branch", "delete", "day2", "--recursive").ok();
+        assertThat(cli(env2, "branch", "create", "tz", "--at", "2026-12-05 06:39:40").errorLine(1))
+                .contains("'2026-12-05 06:39:40'").contains("time zone is missing").contains("2026-12-05T06:39:40Z");
+        assertThat(cli(env2, "tenant", "config", TENANT, "nope=1").errorLine(1))
+                .isEqualTo("forkline: unknown setting 'nope': known are max_branches, max_running_endpoints, pitr_interval, gc_horizon");
+
+        // tenant delete: refused while a compute runs, unless --force; frees everything
+        cli("tenant", "create", "gone").ok();
+        cli("endpoint", "start", "main", "--tenant", "gone").ok();
+        assertThat(cli("tenant", "delete", "gone").errorLine(1)).contains("'gone'").contains("[main]").contains("--force");
+        assertThat(cli("tenant", "delete", "gone", "--force").ok().out()).startsWith("tenant gone deleted: 1 branches, 1 timelines, ");
+        assertThat(cli("tenant", "list").ok().out()).doesNotContain("gone");
+        assertThat(cli("branch", "list", "--tenant", "gone").errorLine(1)).contains("tenant 'gone' does not exist");
+        assertThat(server.store().timelines(new io.forkline.storage.id.TenantId("gone"))).isEmpty();
+        assertThat(server.store().listMetadata("endpoint/gone/")).isEmpty();
+        assertThat(server.dir().resolve("endpoints").resolve("gone")).doesNotExist();
+        cli("tenant", "create", "gone").ok(); // the name is free again
+        cli("tenant", "delete", "gone").ok();
     }
 
     // ------------------------------------------------------------------ branch delete

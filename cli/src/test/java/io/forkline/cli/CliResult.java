@@ -44,4 +44,10 @@ record CliResult(int code, String out, String err) {
         assertThat(err).as("stderr of a success").isEmpty();
         return this;
     }
+
+    /** Asserts exit code 0 (stderr may hold status lines, as for commands whose stdout is a URI). */
+    CliResult succeeded() {
+        assertThat(code).as("exit code; stderr: %s", err).isZero();
+        return this;
+    }
 }

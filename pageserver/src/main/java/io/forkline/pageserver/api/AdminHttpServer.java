@@ -233,6 +233,10 @@ public final class AdminHttpServer implements AutoCloseable {
         x.sendResponseHeaders(status, 0);
         try (OutputStream out = new java.io.BufferedOutputStream(x.getResponseBody(), 1 << 16)) {
             w.writeTo(out);
+        } catch (IOException e) {
+            // the client went away (closed the connection, could not write its file): its problem, one line
+            log.warn("{} {}: the client stopped reading ({}); the body is truncated", x.getRequestMethod(),
+                    x.getRequestURI(), e.getMessage());
         } catch (Exception e) {
             log.error("{} {} failed after the response started; the body is truncated", x.getRequestMethod(),
                     x.getRequestURI(), e);

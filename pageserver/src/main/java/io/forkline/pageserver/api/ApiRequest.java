@@ -63,4 +63,27 @@ public record ApiRequest(String method, String path, Map<String, String> params,
         }
         return v.asBoolean();
     }
+
+    /** Whether the body has {@code field} with a non-null value. */
+    public boolean has(String field) {
+        JsonNode v = body.get(field);
+        return v != null && !v.isNull();
+    }
+
+    /**
+     * A query parameter read as a boolean: absent, {@code false} or {@code 0} is false; present with no
+     * value, {@code true} or {@code 1} is true.
+     *
+     * @throws ApiException 400 naming the parameter and the value otherwise
+     */
+    public boolean flag(String name) {
+        String v = query.get(name);
+        if (v == null || v.equals("false") || v.equals("0")) {
+            return false;
+        }
+        if (v.isEmpty() || v.equals("true") || v.equals("1")) {
+            return true;
+        }
+        throw ApiException.badRequest("invalid query parameter " + name + "='" + v + "': expected true or false");
+    }
 }

@@ -5,10 +5,14 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.forkline.pageserver.branch.BranchOptions;
 import io.forkline.pageserver.branch.BranchService;
+import io.forkline.pageserver.branch.CommitTimes;
 import io.forkline.pageserver.branch.Ttl;
 import io.forkline.pageserver.tenant.BranchInfo;
 import io.forkline.pageserver.tenant.TenantService;
 import io.forkline.storage.lsn.Lsn;
+
+import java.util.List;
+import java.util.Map;
 
 /**
  * Tenants, branches and endpoints:
@@ -26,18 +30,31 @@ import io.forkline.storage.lsn.Lsn;
  *   GET    /v1/tenants/{t}/branches/{ref}                    -> branch
  *   PUT    /v1/tenants/{t}/branches/{ref}  {"parent"?,"ttl"?,"size"?,"schema_only"?,"start"?}
  *                                                            -> branch + "created" (201 created, 200 reset)
- *   DELETE /v1/tenants/{t}/branches/{ref}[?recursive=true]   -> {"deleted":[refs, children first]}
+ *   DELETE /v1/tenants/{t}/branches/{ref}[?recursive=true][&force=true] -> {"deleted":[refs, children first]}
+ *                                                            (409 history_would_be_lost without force, see
+ *                                                            {@link BranchService#delete(String, String, boolean, boolean)})
  *   POST   /v1/tenants/{t}/branches/{ref}/reset              -> branch
  *   POST   /v1/tenants/{t}/branches/{ref}/restore {"lsn"|"at","keep_as"?} -> {branch, kept_as, lsn}
  *   POST   /v1/tenants/{t}/branches/{ref}/protect {"protected"?: true} -> branch
  *   POST   /v1/tenants/{t}/branches/{ref}/endpoint/start {"size"?}  -> {"uri","size"}
  *   POST   /v1/tenants/{t}/branches/{ref}/endpoint/resize {"size"}  -> {"uri","size","state"}
  *   POST   /v1/tenants/{t}/branches/{ref}/endpoint/stop     -> {}
+ *   DELETE /v1/tenants/{t}[?force=true]                      -> {deleted, branches, timelines, freed_bytes}
+ *                                                            (admin token; 409 while computes run, unless force)
+ *   POST   /v1/tenants/{t}/branches/{ref}/rename {"new_ref"} -> branch (409 while its endpoint runs)
+ *   GET    /v1/tenants/{t}/branches/{ref}/log[?since=T][&limit=N] -> {ref, restorable, commits: [{time, lsn, xid,
+ *                                                                    timeline_id}]} newest first (default 20)
+ *   GET    /v1/tenants/{t}/endpoints                         -> [{ref, state, uri, size, port, timeline_id, log, note}]
+ *   GET    /v1/tenants/{t}/branches/{ref}/endpoint/logs[?offset=B | ?tail=L] -> {path, size, offset, text}
  * </pre>
  *
  * A branch is {@code {ref, timeline_id, parent, ancestor_lsn, last_record_lsn, created_at, protected,
- * expires_at, ttl, size, schema_only, logical_size_bytes, physical_size_bytes, stored_bytes,
- * endpoint: {state, uri, size}}} (sizes: {@link io.forkline.pageserver.size.SizeService}; {@code null}
+ * expires_at, ttl, size, schema_only, ancestor_timeline_id, ancestor_ref, on_parent_timeline,
+ * logical_size_bytes, physical_size_bytes, stored_bytes, restorable: {earliest_lsn, earliest_time,
+ * latest_lsn, latest_time}, restores: [{at, lsn, from_timeline_id, kept_as}], endpoint: {state, uri,
+ * size}}} (times RFC 3339 UTC with microseconds; {@code ancestor_ref} is the ref that points at the
+ * timeline the branch really hangs from, which is not its parent's current one after the parent was
+ * reset or restored) (sizes: {@link io.forkline.pageserver.size.SizeService}; {@code null}
  * when the branch's timeline is gone). Quota refusals are 403
  * {@code quota_exceeded}; protection and root-branch refusals 409.
  */
@@ -83,7 +100,7 @@ public final class TenantRoutes implements Router.Module {
         r.add("DELETE", BRANCH, q -> {
             ObjectNode n = json.createObjectNode();
             ArrayNode deleted = n.putArray("deleted");
-            branches.delete(q.param("tenant"), q.param("ref"), flag(q, "recursive")).forEach(deleted::add);
+            branches.delete(q.param("tenant"), q.param("ref"), q.flag("recursive"), q.flag("force")).forEach(deleted::add);
             return n;
         });
         r.add("POST", BRANCH + "/reset", q -> {
@@ -112,26 +129,151 @@ public final class TenantRoutes implements Router.Module {
             branches.resize(q.param("tenant"), q.param("ref"), q.text("size", true));
             return endpointJson(q.param("tenant"), q.param("ref"));
         });
+        // like tenant create: an admin's act, not a tenant token's
+        r.add("DELETE", TENANT, Router.Access.ADMIN, q -> {
+            TenantService.TenantDeletion d = tenants.deleteTenant(q.param("tenant"), q.flag("force"));
+            ObjectNode n = json.createObjectNode();
+            n.put("deleted", d.name());
+            n.put("branches", d.branches());
+            n.put("timelines", d.timelines());
+            n.put("freed_bytes", d.storedBytes());
+            return n;
+        });
+        r.add("POST", BRANCH + "/rename", q -> {
+            BranchInfo b = branches.rename(q.param("tenant"), q.param("ref"), q.text("new_ref", true));
+            return branchJson(q.param("tenant"), b.ref());
+        });
+        r.add("GET", BRANCH + "/log", q -> branchLog(q));
+        r.add("GET", TENANT + "/endpoints", q -> endpointList(q.param("tenant")));
+        r.add("GET", BRANCH + "/endpoint/logs", q -> endpointLogs(q));
         r.add("POST", BRANCH + "/endpoint/stop", q -> {
             tenants.stopEndpoint(q.param("tenant"), q.param("ref"));
             return json.createObjectNode();
         });
     }
 
-    private static BranchOptions options(ApiRequest q) {
-        return new BranchOptions(Ttl.parse(q.text("ttl", false)), BranchService.parseSize(q.text("size", false)),
-                q.bool("schema_only", false), q.bool("start", false));
+    /** A non-negative integer query parameter, {@code dflt} when absent. @throws ApiException 400 naming it */
+    private static long number(ApiRequest q, String name, long dflt, long max) {
+        String v = q.query().get(name);
+        if (v == null) {
+            return dflt;
+        }
+        try {
+            long n = Long.parseLong(v);
+            if (n >= 0 && n <= max) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // below
+        }
+        throw ApiException.badRequest("invalid query parameter " + name + "='" + v + "': expected 0 to " + max);
     }
 
-    private static boolean flag(ApiRequest q, String name) {
-        String v = q.query().get(name);
-        if (v == null || v.equals("false") || v.equals("0")) {
-            return false;
+    private ObjectNode branchLog(ApiRequest q) {
+        String tenant = q.param("tenant");
+        String ref = q.param("ref");
+        BranchService.Log log = branches.log(tenant, ref, q.query().get("since"), (int) number(q, "limit", 20, 10_000));
+        ObjectNode n = json.createObjectNode();
+        n.put("ref", ref);
+        putWindow(n, log.window());
+        ArrayNode commits = n.putArray("commits");
+        for (BranchService.LoggedCommit c : log.commits()) {
+            ObjectNode o = commits.addObject();
+            o.put("time", CommitTimes.format(c.timestampMicros()));
+            o.put("lsn", Lsn.format(c.lsn()));
+            if (c.xid() == 0) {
+                o.putNull("xid");
+            } else {
+                o.put("xid", c.xid());
+            }
+            o.put("timeline_id", c.timelineId());
         }
-        if (v.isEmpty() || v.equals("true") || v.equals("1")) {
-            return true;
+        return n;
+    }
+
+    private ArrayNode endpointList(String tenant) {
+        ArrayNode arr = json.createArrayNode();
+        for (TenantService.BranchView v : tenants.listBranches(tenant)) {
+            ObjectNode o = arr.addObject();
+            o.put("ref", v.info().ref());
+            o.put("state", v.endpointState());
+            o.put("uri", v.uri());
+            o.put("size", v.endpointSize());
+            io.forkline.pageserver.endpoint.EndpointManager.Endpoint e = tenants.endpoints().get(tenant, v.info().ref());
+            if (e != null && e.port() != 0) {
+                o.put("port", e.port());
+            } else {
+                o.putNull("port");
+            }
+            o.put("timeline_id", e != null && e.active() && e.timeline() != null ? e.timeline().toString() : v.info().timelineId());
+            o.put("log", tenants.endpoints().logFile(tenant, v.info().ref()).toAbsolutePath().toString());
+            o.put("note", e == null ? null : e.note());
         }
-        throw ApiException.badRequest("invalid query parameter " + name + "='" + v + "': expected true or false");
+        return arr;
+    }
+
+    /**
+     * {@code {path, size, offset, text}}: the compute's log from byte {@code offset} (at most 1 MiB),
+     * or, without an offset, its last {@code tail} lines (default 100); {@code offset} in the answer
+     * is where the next read continues ({@code --follow}).
+     */
+    private ObjectNode endpointLogs(ApiRequest q) throws java.io.IOException {
+        String tenant = q.param("tenant");
+        String ref = q.param("ref");
+        branches.get(tenant, ref);
+        java.nio.file.Path file = tenants.endpoints().logFile(tenant, ref);
+        ObjectNode n = json.createObjectNode();
+        n.put("path", file.toAbsolutePath().toString());
+        long size = java.nio.file.Files.exists(file) ? java.nio.file.Files.size(file) : 0;
+        long offset;
+        int max = 1 << 20;
+        if (q.query().containsKey("offset")) {
+            offset = Math.min(number(q, "offset", 0, Long.MAX_VALUE), size);
+        } else {
+            offset = Math.max(0, size - max);
+        }
+        String text = "";
+        if (size > offset) {
+            try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file)) {
+                java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate((int) Math.min(max, size - offset));
+                while (buf.hasRemaining() && ch.read(buf, offset + buf.position()) > 0) {
+                    // fill
+                }
+                text = new String(buf.array(), 0, buf.position(), java.nio.charset.StandardCharsets.UTF_8);
+                offset += buf.position();
+            }
+        }
+        if (!q.query().containsKey("offset")) {
+            long tail = number(q, "tail", 100, 100_000);
+            String[] lines = text.split("\n", -1);
+            int keep = (int) Math.min(tail, Math.max(0, lines.length - 1));
+            StringBuilder b = new StringBuilder();
+            for (int i = lines.length - 1 - keep; i < lines.length - 1; i++) {
+                b.append(lines[i]).append('\n');
+            }
+            text = b.toString();
+        }
+        n.put("size", size);
+        n.put("offset", offset);
+        n.put("text", text);
+        return n;
+    }
+
+    private void putWindow(ObjectNode n, BranchService.Window w) {
+        if (w == null) {
+            n.putNull("restorable");
+            return;
+        }
+        ObjectNode r = n.putObject("restorable");
+        r.put("earliest_lsn", Lsn.format(w.earliestLsn()));
+        r.put("earliest_time", CommitTimes.format(w.earliestTime()));
+        r.put("latest_lsn", Lsn.format(w.latestLsn()));
+        r.put("latest_time", CommitTimes.format(w.latestTime()));
+    }
+
+    private static BranchOptions options(ApiRequest q) {
+        return new BranchOptions(Ttl.parseGiven(q.text("ttl", false)), BranchService.parseSize(q.text("size", false)),
+                q.has("schema_only") ? q.bool("schema_only", false) : null, q.bool("start", false));
     }
 
     private ObjectNode usage(BranchService.Usage u) {
@@ -172,14 +314,17 @@ public final class TenantRoutes implements Router.Module {
 
     private ArrayNode branchList(String tenant) {
         ArrayNode arr = json.createArrayNode();
-        for (TenantService.BranchView v : tenants.listBranches(tenant)) {
-            arr.add(render(v));
+        List<TenantService.BranchView> views = tenants.listBranches(tenant);
+        Map<String, String> refs = branches.refsByTimeline(tenant);
+        for (TenantService.BranchView v : views) {
+            arr.add(render(tenant, v, refs));
         }
         return arr;
     }
 
     private ObjectNode branchJson(String tenant, String ref) {
-        return render(branches.view(tenant, ref));
+        TenantService.BranchView v = branches.view(tenant, ref);
+        return render(tenant, v, branches.refsByTimeline(tenant));
     }
 
     private ObjectNode endpointJson(String tenant, String ref) {
@@ -201,7 +346,7 @@ public final class TenantRoutes implements Router.Module {
         }
     }
 
-    private ObjectNode render(TenantService.BranchView v) {
+    private ObjectNode render(String tenant, TenantService.BranchView v, Map<String, String> refsByTimeline) {
         BranchInfo b = v.info();
         ObjectNode n = json.createObjectNode();
         n.put("ref", b.ref());
@@ -215,11 +360,24 @@ public final class TenantRoutes implements Router.Module {
         n.put("ttl", b.ttl());
         n.put("size", b.size() == null ? "s" : b.size());
         n.put("schema_only", b.schemaOnly());
+        BranchService.Lineage lineage = branches.lineage(b, refsByTimeline);
+        n.put("ancestor_timeline_id", lineage == null ? null : lineage.ancestorTimelineId());
+        n.put("ancestor_ref", lineage == null ? null : lineage.ancestorRef());
+        n.put("on_parent_timeline", lineage == null || lineage.onParentTimeline());
         sizes(n, b);
+        putWindow(n, branches.window(b));
+        ArrayNode restores = n.putArray("restores");
+        for (BranchInfo.Restore r : b.restoresDone()) {
+            restores.add(json.valueToTree(r));
+        }
         ObjectNode e = n.putObject("endpoint");
         e.put("state", v.endpointState());
         e.put("uri", v.uri());
         e.put("size", v.endpointSize());
+        io.forkline.pageserver.endpoint.EndpointManager.Endpoint ep = tenants.endpoints().get(tenant, b.ref());
+        if (ep != null && ep.note() != null) {
+            e.put("note", ep.note());
+        }
         return n;
     }
 }

@@ -287,11 +287,52 @@ public final class BackupService implements AutoCloseable {
      * @throws io.forkline.pageserver.basebackup.BasebackupException when the state cannot be read
      */
     public BasebackupSummary writeExport(BackupInfo b, OutputStream out) throws IOException {
-        TarSink sink = new TarSink(out, clock);
+        TarSink tar = new TarSink(out, clock);
+        io.forkline.pageserver.basebackup.BasebackupSink sink = new io.forkline.pageserver.basebackup.BasebackupSink() {
+            @Override
+            public void directory(String path) throws IOException {
+                tar.directory(path);
+            }
+
+            @Override
+            public OutputStream file(String path, long sizeBytes) throws IOException {
+                return tar.file(path, sizeBytes);
+            }
+
+            @Override
+            public void file(String path, byte[] content) throws IOException {
+                tar.file(path, path.equals("pg_hba.conf") ? EXPORT_PG_HBA.getBytes(java.nio.charset.StandardCharsets.UTF_8)
+                        : content);
+            }
+
+            @Override
+            public void close() throws IOException {
+                tar.close();
+            }
+        };
         BasebackupSummary s = new BasebackupBuilder(store, clock).write(TimelineId.parse(b.timelineId()), Lsn.parse(b.lsn()), sink);
         sink.close();
         return s;
     }
+
+    /**
+     * The {@code pg_hba.conf} of an exported backup (a compute's trusts every local connection; an
+     * export leaves Forkline's machine): the operating-system user of the same name on the Unix
+     * socket ({@code peer}), a password ({@code scram-sha-256}) for everything else. Set one with
+     * {@code ALTER USER postgres PASSWORD '...'} over the socket first.
+     */
+    public static final String EXPORT_PG_HBA = """
+            # Written by Forkline's backup export.
+            # Unix socket: the operating-system user of the same name (peer); TCP: a password (scram-sha-256).
+            # Set one first over the socket, as user postgres: psql -c "ALTER USER postgres PASSWORD '...'"
+            # TYPE  DATABASE     USER  ADDRESS        METHOD
+            local   all          all                  peer
+            local   replication  all                  peer
+            host    all          all   127.0.0.1/32   scram-sha-256
+            host    replication  all   127.0.0.1/32   scram-sha-256
+            host    all          all   ::1/128        scram-sha-256
+            host    replication  all   ::1/128        scram-sha-256
+            """;
 
     private BackupInfo completedBackup(String tenant, String id) {
         BackupInfo b = backup(tenant, id);
@@ -363,7 +404,8 @@ public final class BackupService implements AutoCloseable {
             throw ApiException.badRequest(e.getMessage());
         }
         Instant now = clock.instant();
-        Instant start = startText == null || startText.isBlank() ? now : BranchPoints.parseTime(startText, "start time");
+        Instant start = startTime(startText, now);
+        String label = name == null || name.isBlank() ? f.text() : name;
         synchronized (lock(tenant)) {
             tenants.branch(tenant, ref);
             List<ScheduleInfo> existing = schedules(tenant);
@@ -378,13 +420,36 @@ public final class BackupService implements AutoCloseable {
                 throw ApiException.badRequest(e.getMessage());
             }
             String id = newId(tenant, "sch-", "schedule/");
-            ScheduleInfo s = new ScheduleInfo(id, tenant, name, ref, f.text(), time(start), r.toString(), time(now),
+            ScheduleInfo s = new ScheduleInfo(id, tenant, label, ref, f.text(), time(start), r.toString(), time(now),
                     time(next), null, null, null);
             put(scheduleKey(tenant, id), s);
             log.info("backup schedule {} of {}/{}: {} from {}, retention {}, next run {}", id, tenant, ref, f, s.startAt(),
                     r, s.nextRunAt());
             return s;
         }
+    }
+
+    /**
+     * A schedule's start: {@code HH:MM} (a time of day, UTC, today), an RFC 3339 time, or, when not
+     * given, today at 00:00 UTC, so a daily schedule runs at midnight UTC, not at the time it was made.
+     *
+     * @throws ApiException 400 naming the value when it is neither form
+     */
+    static Instant startTime(String text, Instant now) {
+        java.time.LocalDate today = now.atZone(java.time.ZoneOffset.UTC).toLocalDate();
+        if (text == null || text.isBlank()) {
+            return today.atStartOfDay(java.time.ZoneOffset.UTC).toInstant();
+        }
+        String t = text.strip();
+        if (t.matches("\\d{1,2}:\\d{2}")) {
+            try {
+                return today.atTime(java.time.LocalTime.parse(t.length() == 4 ? "0" + t : t))
+                        .toInstant(java.time.ZoneOffset.UTC);
+            } catch (java.time.format.DateTimeParseException e) {
+                throw ApiException.badRequest("invalid start time '" + text + "': expected HH:MM (UTC) or RFC 3339");
+            }
+        }
+        return BranchPoints.parseTime(t, "start time");
     }
 
     /** The tenant's schedules, oldest first. @throws ApiException 400 / 404 for an invalid / unknown tenant */
@@ -439,19 +504,54 @@ public final class BackupService implements AutoCloseable {
         Frequency f = Frequency.parse(s.frequency());
         Retention r = Retention.parse(s.retention());
         BackupInfo b;
+        String label = s.name() == null ? s.frequency() : s.name();
         try {
             BranchInfo branch = tenants.branch(s.tenant(), s.branch());
-            b = take(s.tenant(), branch, s.name(), BackupInfo.SCHEDULED, s.id(), r.expiry(now));
+            BackupInfo same = unchangedSince(s, branch, now);
+            if (same != null) {
+                // nothing was written since the last run: that backup is this run's too, kept as long
+                BackupInfo extended = new BackupInfo(same.id(), same.tenant(), same.branch(), same.timelineId(), same.lsn(),
+                        same.label(), same.kind(), same.scheduleId(), same.status(), same.createdAt(), time(r.expiry(now)),
+                        same.sizeBytes(), same.error());
+                put(backupKey(s.tenant(), same.id()), extended);
+                Instant next = f.nextRun(Instant.parse(s.startAt()), now);
+                put(scheduleKey(s.tenant(), s.id()), new ScheduleInfo(s.id(), s.tenant(), s.name(), s.branch(), s.frequency(),
+                        s.startAt(), s.retention(), s.createdAt(), time(next), time(now), same.id(), UNCHANGED));
+                log.info("scheduled backup of {}/{}: unchanged since backup {} at {}; kept until {}", s.tenant(), s.branch(),
+                        same.id(), same.lsn(), extended.expiresAt());
+                return;
+            }
+            b = take(s.tenant(), branch, label, BackupInfo.SCHEDULED, s.id(), r.expiry(now));
         } catch (RuntimeException e) {
             // e.g. the branch was deleted: a failed entry, and the schedule tries again at its next run
             String id = newId(s.tenant(), "bk-", "backup/");
-            b = new BackupInfo(id, s.tenant(), s.branch(), null, null, s.name(), BackupInfo.SCHEDULED, s.id(),
+            b = new BackupInfo(id, s.tenant(), s.branch(), null, null, label, BackupInfo.SCHEDULED, s.id(),
                     BackupInfo.FAILED, time(now), time(r.expiry(now)), null, e.getMessage() == null ? e.toString() : e.getMessage());
             put(backupKey(s.tenant(), id), b);
             log.warn("scheduled backup {} of {}/{} failed: {}", id, s.tenant(), s.branch(), b.error());
         }
         Instant next = f.nextRun(Instant.parse(s.startAt()), now);
         put(scheduleKey(s.tenant(), s.id()), s.ran(time(now), time(next), b));
+    }
+
+    /** {@code last_status} of a schedule run that found nothing new to back up. */
+    public static final String UNCHANGED = "unchanged";
+
+    /**
+     * The schedule's last backup when the branch is still at its (timeline, LSN) and it has not
+     * expired: a run then takes no second backup of the same LSN.
+     */
+    private BackupInfo unchangedSince(ScheduleInfo s, BranchInfo branch, Instant now) {
+        if (s.lastBackupId() == null) {
+            return null;
+        }
+        BackupInfo last = records.get(backupKey(s.tenant(), s.lastBackupId()), BackupInfo.class);
+        if (last == null || !BackupInfo.COMPLETED.equals(last.status()) || !branch.timelineId().equals(last.timelineId())
+                || (last.expiresAt() != null && !now.isBefore(Instant.parse(last.expiresAt())))) {
+            return null;
+        }
+        TimelineId tl = TimelineId.parse(branch.timelineId());
+        return store.timeline(tl) != null && Lsn.format(store.lastRecordLsn(tl)).equals(last.lsn()) ? last : null;
     }
 
     // ------------------------------------------------------------------ retention for GC and branch deletion
@@ -562,6 +662,21 @@ public final class BackupService implements AutoCloseable {
         if (label != null && (label.length() > MAX_LABEL || label.chars().anyMatch(Character::isISOControl))) {
             throw ApiException.badRequest("invalid label/name '" + label + "': at most " + MAX_LABEL
                     + " characters, no control characters");
+        }
+    }
+
+    /**
+     * Points the schedules of {@code tenant} that back up {@code oldRef} at {@code newRef} (a branch
+     * rename; registered with {@code BranchService.addRenameListener}). Backups already taken keep
+     * the name they were taken under.
+     */
+    public void branchRenamed(String tenant, String oldRef, String newRef) {
+        for (ScheduleInfo si : records.list("schedule/" + tenant + "/", ScheduleInfo.class)) {
+            if (oldRef.equals(si.branch())) {
+                records.put(scheduleKey(tenant, si.id()), new ScheduleInfo(si.id(), si.tenant(), si.name(), newRef, si.frequency(),
+                        si.startAt(), si.retention(), si.createdAt(), si.nextRunAt(), si.lastRunAt(), si.lastBackupId(),
+                        si.lastStatus()));
+            }
         }
     }
 

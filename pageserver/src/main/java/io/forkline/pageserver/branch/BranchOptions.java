@@ -5,14 +5,23 @@ import io.forkline.compute.endpoint.ComputeSize;
 import java.time.Duration;
 
 /**
- * What a branch create or put asks for beyond parent and point.
+ * What a branch create or put asks for beyond parent and point. Every setting may be left out
+ * ({@code null}): a new branch then gets the default, an existing one (a later put) keeps what it
+ * has.
  *
- * @param ttl        time to live from now; {@code null} = no expiry
+ * @param ttl        time to live from now; {@link Duration#ZERO} = no expiry; {@code null} = not given
+ *                   (a new branch: no expiry; a put: the branch's own TTL, renewed from now)
  * @param size       default compute size; {@code null} = keep the branch's (default {@code s} for a new one)
- * @param schemaOnly keep the parent's schema but no rows in user tables
+ * @param schemaOnly keep the parent's schema but no rows in user tables; {@code null} = keep the
+ *                   branch's setting (off for a new one)
  * @param start      leave the branch's endpoint running afterwards
  */
-public record BranchOptions(Duration ttl, ComputeSize size, boolean schemaOnly, boolean start) {
-    /** No expiry, default size, full data, endpoint not started. */
-    public static final BranchOptions NONE = new BranchOptions(null, null, false, false);
+public record BranchOptions(Duration ttl, ComputeSize size, Boolean schemaOnly, boolean start) {
+    /** Nothing given: a new branch has no expiry, the default size and full data; endpoint not started. */
+    public static final BranchOptions NONE = new BranchOptions(null, null, null, false);
+
+    /** Whether the (new) branch is schema-only: as given, else off. */
+    public boolean schemaOnlyOrDefault() {
+        return Boolean.TRUE.equals(schemaOnly);
+    }
 }

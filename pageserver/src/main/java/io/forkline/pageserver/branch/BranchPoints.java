@@ -21,6 +21,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
+import java.util.Set;
 
 /**
  * Turns a branch point as the user names it (an LSN {@code X/Y}, an RFC 3339 time, or nothing) into
@@ -54,31 +55,80 @@ public final class BranchPoints {
     }
 
     /**
+     * A branch point: the timeline a new branch hangs from and the LSN on it.
+     *
+     * @param timeline the branch's own timeline, or one it had before an in-place restore
+     * @param lsn      WAL byte position on {@code timeline}
+     */
+    public record Point(TimelineId timeline, long lsn) {
+    }
+
+    /**
      * The LSN on branch {@code ref} (timeline {@code tl}) that {@code lsnText} or {@code atText}
-     * names, or its last record LSN when both are null.
+     * names, or its last record LSN when both are null. Only {@code tl} itself is searched.
      *
      * @throws ApiException 400 for both given, a malformed value, a future time, or a point outside
      *                      the branch's range (the message gives the range)
      */
     public long resolve(String tenant, String ref, TimelineId tl, String lsnText, String atText) {
+        return resolve(tenant, ref, tl, lsnText, atText, Set.of()).lsn();
+    }
+
+    /**
+     * The point of branch {@code ref} that {@code lsnText} or {@code atText} names (its last record
+     * LSN when both are null), searching its history: its timeline {@code tl} and, below that
+     * timeline's start, the timelines it had before in-place restores ({@code former}), each up to
+     * the point the next one was restored from. So after {@code branch restore main --at T} a branch
+     * of main at a time before T still finds it, on main's former timeline.
+     *
+     * @param former the timelines {@code ref} pointed at before its restores ({@link io.forkline.pageserver.tenant.BranchInfo.Restore})
+     * @throws ApiException 400 for both given, a malformed value, a future time, or a point outside
+     *                      the branch's history (the message gives the range)
+     */
+    public Point resolve(String tenant, String ref, TimelineId tl, String lsnText, String atText, Set<TimelineId> former) {
         if (lsnText != null && atText != null) {
             throw ApiException.badRequest("give either an LSN or a timestamp, not both (lsn '" + lsnText + "', at '" + atText + "')");
         }
-        TimelineMetadata md = store.timeline(tl);
         if (lsnText != null) {
-            return checkReachable(tenant, ref, tl, md, parseLsn(lsnText));
+            long lsn = parseLsn(lsnText);
+            TimelineId on = timelineHolding(tl, lsn, former);
+            return new Point(on, checkReachable(tenant, ref, on, store.timeline(on), lsn, historyStart(tl, former),
+                    store.lastRecordLsn(tl)));
         }
         if (atText != null) {
-            return forTimestamp(ref, tl, md, atText);
+            long lsn = forTimestamp(ref, tl, atText, former);
+            return new Point(timelineHolding(tl, lsn, former), lsn);
         }
-        return store.lastRecordLsn(tl);
+        return new Point(tl, store.lastRecordLsn(tl));
     }
 
-    private long checkReachable(String tenant, String ref, TimelineId tl, TimelineMetadata md, long lsn) {
+    /**
+     * The timeline of {@code tl}'s restore history that holds {@code lsn}: {@code tl} when
+     * {@code lsn} is at or above its start, else (walking down) the first former timeline whose
+     * start is at or below it; {@code tl}'s oldest reachable timeline when none is.
+     */
+    private TimelineId timelineHolding(TimelineId tl, long lsn, Set<TimelineId> former) {
+        TimelineId cur = tl;
+        TimelineMetadata md = store.timeline(cur);
+        while (Long.compareUnsigned(lsn, md.startLsn()) < 0 && md.ancestor() != null && former.contains(md.ancestor())
+                && store.timeline(md.ancestor()) != null) {
+            cur = md.ancestor();
+            md = store.timeline(cur);
+        }
+        return cur;
+    }
+
+    /** The start LSN of the oldest timeline of {@code tl}'s restore history. */
+    private long historyStart(TimelineId tl, Set<TimelineId> former) {
+        return store.timeline(timelineHolding(tl, 0, former)).startLsn();
+    }
+
+    private long checkReachable(String tenant, String ref, TimelineId tl, TimelineMetadata md, long lsn, long first,
+                                long lastOfBranch) {
         long start = md.startLsn();
         if (Long.compareUnsigned(lsn, start) < 0) {
             throw ApiException.badRequest("LSN " + Lsn.format(lsn) + " is below the start of branch '" + ref
-                    + "': valid LSNs are " + Lsn.format(start) + " to " + Lsn.format(store.lastRecordLsn(tl)));
+                    + "': valid LSNs are " + Lsn.format(first) + " to " + Lsn.format(lastOfBranch));
         }
         EndpointManager.Endpoint running = endpoints.get(tenant, ref);
         WalReceiver r = running == null ? null : running.receiver();
@@ -87,7 +137,7 @@ public final class BranchPoints {
             if (insert != 0 && Long.compareUnsigned(lsn, insert) > 0) {
                 // beyond what the compute has written: refuse now rather than wait for WAL that may never come
                 throw ApiException.badRequest("LSN " + Lsn.format(lsn) + " is beyond the end of WAL of branch '" + ref
-                        + "', whose endpoint is at " + Lsn.format(insert) + ": valid LSNs are " + Lsn.format(start)
+                        + "', whose running compute has written WAL up to " + Lsn.format(insert) + ": valid LSNs are " + Lsn.format(start)
                         + " to " + Lsn.format(insert));
             }
             if (r.awaitLsn(lsn, INGEST_WAIT)) {
@@ -113,16 +163,19 @@ public final class BranchPoints {
         return lsn + (lsn % Lsn.WAL_SEGMENT_SIZE == 0 ? 40 : 24);
     }
 
-    private long forTimestamp(String ref, TimelineId tl, TimelineMetadata md, String atText) {
+    private long forTimestamp(String ref, TimelineId tl, String atText, Set<TimelineId> former) {
         Instant at = parseTime(atText);
         if (at.isAfter(clock.instant())) {
             throw ApiException.badRequest("timestamp " + atText + " is in the future");
         }
         long micros = at.getEpochSecond() * 1_000_000L + at.getNano() / 1000;
+        // the index falls through to ancestors up to each branch point; former timelines are ancestors
         long lsn = store.lsnForTimestamp(tl, micros);
-        if (lsn == 0 || Long.compareUnsigned(lsn, md.startLsn()) < 0) {
+        TimelineMetadata oldest = store.timeline(timelineHolding(tl, 0, former));
+        if (lsn == 0 || Long.compareUnsigned(lsn, oldest.startLsn()) < 0) {
             throw ApiException.badRequest("no commit at or before " + atText + " on branch '" + ref
-                    + "' after its start at " + Lsn.format(md.startLsn()) + " (created " + md.createdAt() + ")");
+                    + "' after the start of its history at " + Lsn.format(oldest.startLsn()) + " (created "
+                    + oldest.createdAt() + ")");
         }
         return lsn;
     }
@@ -149,7 +202,15 @@ public final class BranchPoints {
                     ? text.substring(0, 10) + 'T' + text.substring(11) : text;
             return OffsetDateTime.parse(iso).toInstant();
         } catch (DateTimeParseException e) {
-            throw ApiException.badRequest("invalid " + what + " '" + text + "': expected RFC 3339, e.g. 2026-11-21T10:15:30Z");
+            String iso = text.length() > 10 && text.charAt(10) == ' ' ? text.substring(0, 10) + 'T' + text.substring(11) : text;
+            try {
+                java.time.LocalDateTime local = java.time.LocalDateTime.parse(iso);
+                throw ApiException.badRequest("invalid " + what + " '" + text + "': the time zone is missing; add Z for UTC "
+                        + "or an offset, e.g. " + local.atOffset(java.time.ZoneOffset.UTC));
+            } catch (DateTimeParseException notLocal) {
+                throw ApiException.badRequest("invalid " + what + " '" + text
+                        + "': expected RFC 3339, e.g. 2026-11-21T10:15:30Z");
+            }
         }
     }
 

@@ -83,6 +83,7 @@ public final class BranchService {
     private final Consumer<String> requireTenant;
     private final Predicate<TimelineId> pinned;
     private final Quotas defaults;
+    private final MetadataRecords meta;
     private final BranchRecords records;
     private final BranchPoints points;
 
@@ -127,7 +128,8 @@ public final class BranchService {
         this.requireTenant = requireTenant;
         this.pinned = pinned;
         this.defaults = defaults;
-        this.records = new BranchRecords(new MetadataRecords(store));
+        this.meta = new MetadataRecords(store);
+        this.records = new BranchRecords(meta);
         this.points = new BranchPoints(store, endpoints, clock);
     }
 
@@ -192,12 +194,13 @@ public final class BranchService {
                                    BranchOptions o) {
         BranchInfo parent = records.require(tenant, parentName);
         checkBranchQuota(tenant, 1);
-        TimelineId parentTl = TimelineId.parse(parent.timelineId());
-        long lsn = points.resolve(tenant, parentName, parentTl, lsnText, atText);
-        TimelineId tl = newTimeline(tenant, parentTl, lsn);
+        BranchPoints.Point point = points.resolve(tenant, parentName, TimelineId.parse(parent.timelineId()), lsnText, atText,
+                formerTimelines(parent));
+        long lsn = point.lsn();
+        TimelineId tl = newTimeline(tenant, point.timeline(), lsn);
         Instant now = clock.instant();
         BranchInfo info = withTtl(new BranchInfo(ref, tl.toString(), parentName, Lsn.format(lsn), iso(now), false, null,
-                null, o.size() == null ? null : o.size().apiName(), o.schemaOnly()), o, now);
+                null, o.size() == null ? null : o.size().apiName(), o.schemaOnlyOrDefault()), o, now);
         // on a failure (a schema-only branch that could not be emptied) the branch is not created at all
         String uri = adoptTimeline(tenant, info, o.start(), false, () -> records.put(tenant, info),
                 () -> endpoints.remove(tenant, ref));
@@ -207,9 +210,10 @@ public final class BranchService {
 
     /**
      * Creates the branch the first time and resets it to its parent's current state every later
-     * time (one idempotent call for CI). The options state the branch as wanted: {@code ttl} sets
-     * (or, absent, clears) the expiry; {@code size}, when given, becomes the default size;
-     * {@code schemaOnly} is set or cleared; {@code start} leaves the endpoint running. A running
+     * time (one idempotent call for CI). A later put keeps what the branch was created with unless
+     * an option changes it: {@code ttl} given sets the expiry ({@code 0}: none), absent renews the
+     * branch's own TTL from now; {@code size} and {@code schemaOnly}, when given, replace the
+     * branch's; {@code start} leaves the endpoint running. A running
      * endpoint is restarted on the new state with the same URI. When neither the parent nor the
      * branch changed since the last put and the endpoint is stopped, the branch keeps its timeline.
      *
@@ -233,7 +237,7 @@ public final class BranchService {
             }
             BranchInfo wanted = withTtl(existing, o, clock.instant())
                     .withSize(o.size() != null ? o.size().apiName() : existing.size())
-                    .withSchemaOnly(o.schemaOnly());
+                    .withSchemaOnly(o.schemaOnly() != null ? o.schemaOnly() : existing.schemaOnly());
             return resetLocked(tenant, wanted, parentName, o.start());
         }
     }
@@ -441,9 +445,10 @@ public final class BranchService {
             }
             checkBranchQuota(tenant, 1);
             TimelineId oldTl = TimelineId.parse(b.timelineId());
-            long lsn = points.resolve(tenant, ref, oldTl, lsnText, atText);
+            BranchPoints.Point point = points.resolve(tenant, ref, oldTl, lsnText, atText, formerTimelines(b));
+            long lsn = point.lsn();
             // the new timeline first: a point GC already removed is refused while the endpoint still runs
-            TimelineId tl = newTimeline(tenant, oldTl, lsn);
+            TimelineId tl = newTimeline(tenant, point.timeline(), lsn);
             EndpointManager.Endpoint e = endpoints.get(tenant, ref);
             boolean wasRunning = e != null && e.active();
             if (wasRunning) {
@@ -456,7 +461,8 @@ public final class BranchService {
             }
             BranchInfo kept = new BranchInfo(keep, oldTl.toString(), ref, Lsn.format(lsn), iso(now), false, null, null,
                     b.size(), b.schemaOnly());
-            BranchInfo restored = b.withTimeline(tl.toString(), b.parent(), b.ancestorLsn());
+            BranchInfo restored = b.withTimeline(tl.toString(), b.parent(), b.ancestorLsn())
+                    .withRestore(new BranchInfo.Restore(iso(now), Lsn.format(lsn), oldTl.toString(), keep));
             records.put(tenant, kept);
             records.put(tenant, restored);
             log.info("branch {}/{} restored to {} (timeline {}); its former state is branch {}", tenant, ref,
@@ -464,6 +470,18 @@ public final class BranchService {
             String uri = wasRunning ? endpoints.start(tenant, ref, tl, sizeOf(restored)) : null;
             return new RestoreResult(restored, kept, Lsn.format(lsn), uri);
         }
+    }
+
+    /**
+     * The timelines {@code b} pointed at before its in-place restores: its history below its
+     * timeline's start (see {@link BranchPoints#resolve(String, String, TimelineId, String, String, Set)}).
+     */
+    static Set<TimelineId> formerTimelines(BranchInfo b) {
+        Set<TimelineId> out = new HashSet<>();
+        for (BranchInfo.Restore r : b.restoresDone()) {
+            out.add(TimelineId.parse(r.fromTimelineId()));
+        }
+        return out;
     }
 
     private String freeKeepAsName(String tenant, String ref, Instant now) {
@@ -518,6 +536,126 @@ public final class BranchService {
         }
     }
 
+    // ------------------------------------------------------------------ rename, log
+
+    /** Called after a rename, under the tenant's lock: {@code (tenant, oldRef, newRef)}. */
+    public interface RenameListener {
+        void renamed(String tenant, String oldRef, String newRef);
+    }
+
+    private final List<RenameListener> renameListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    /** Adds a listener told of every rename (e.g. backup schedules that name the branch). */
+    public void addRenameListener(RenameListener l) {
+        renameListeners.add(l);
+    }
+
+    /**
+     * Renames a branch: same timeline, settings and history; its children name the new ref as
+     * parent. Its endpoint must be stopped (the endpoint's directory and log go with the old name).
+     *
+     * @return the renamed branch
+     * @throws ApiException 400 for an invalid new ref, 404 when unknown, 409 for the root branch, a
+     *                      new ref that exists, or a running endpoint
+     */
+    public BranchInfo rename(String tenant, String ref, String newRef) {
+        requireTenant.accept(tenant);
+        if (newRef == null) {
+            throw ApiException.badRequest("rename of branch '" + ref + "' needs the new name (new_ref)");
+        }
+        validateRef(newRef);
+        synchronized (lock(tenant)) {
+            BranchInfo b = records.require(tenant, ref);
+            if (b.parent() == null) {
+                throw ApiException.conflict("branch '" + ref + "' is the tenant's root branch and cannot be renamed");
+            }
+            if (records.find(tenant, newRef) != null) {
+                throw ApiException.conflict("branch '" + newRef + "' already exists in tenant '" + tenant + "'");
+            }
+            EndpointManager.Endpoint e = endpoints.get(tenant, ref);
+            if (e != null && e.active()) {
+                throw ApiException.conflict("the endpoint of branch '" + ref + "' is running; stop it first (forkline endpoint "
+                        + "stop " + ref + ")");
+            }
+            BranchInfo renamed = b.withRef(newRef);
+            records.put(tenant, renamed);
+            for (BranchInfo c : records.all(tenant)) {
+                if (ref.equals(c.parent())) {
+                    records.put(tenant, c.withParent(newRef));
+                }
+            }
+            records.delete(tenant, ref);
+            endpoints.remove(tenant, ref);
+            for (RenameListener l : renameListeners) {
+                l.renamed(tenant, ref, newRef);
+            }
+            log.info("branch {}/{} renamed to {}", tenant, ref, newRef);
+            return renamed;
+        }
+    }
+
+    /**
+     * What {@code branch log} shows: the branch's commits, newest first, and its restorable window.
+     *
+     * @param window  the restorable window ({@link #window})
+     * @param commits commits at or above the earliest restorable point, newest first
+     */
+    public record Log(Window window, List<LoggedCommit> commits) {
+    }
+
+    /**
+     * One commit of a branch's history.
+     *
+     * @param timelineId the timeline it was made on (the branch's, or one it had before a restore)
+     */
+    public record LoggedCommit(long timestampMicros, long lsn, long xid, String timelineId) {
+    }
+
+    /**
+     * The commits of a branch from the commit-time index, newest first: its timeline's and, below its
+     * start, those of the timelines it had before in-place restores (each up to the restore point),
+     * down to its earliest restorable point, like {@code git log}.
+     *
+     * @param sinceText RFC 3339 time; only commits at or after it ({@code null}: all)
+     * @param limit     at most this many, 1..10000
+     * @throws ApiException 400 for a bad time or limit, 404 when unknown
+     */
+    public Log log(String tenant, String ref, String sinceText, int limit) {
+        requireTenant.accept(tenant);
+        if (limit < 1 || limit > 10_000) {
+            throw ApiException.badRequest("invalid limit " + limit + ": expected 1 to 10000");
+        }
+        long since = Long.MIN_VALUE;
+        if (sinceText != null) {
+            Instant t = BranchPoints.parseTime(sinceText, "since time");
+            since = t.getEpochSecond() * 1_000_000L + t.getNano() / 1000;
+        }
+        BranchInfo b = records.require(tenant, ref);
+        Window w = window(b);
+        List<LoggedCommit> out = new ArrayList<>();
+        if (w == null) {
+            return new Log(null, out);
+        }
+        Set<TimelineId> former = formerTimelines(b);
+        TimelineId cur = TimelineId.parse(b.timelineId());
+        long maxLsn = -1L;
+        while (out.size() < limit) {
+            for (PageStore.Commit c : store.commits(cur, since, maxLsn, limit - out.size())) {
+                if (Long.compareUnsigned(c.lsn(), w.earliestLsn()) < 0) {
+                    return new Log(w, out); // below the earliest restorable point
+                }
+                out.add(new LoggedCommit(c.timestampMicros(), c.lsn(), c.xid(), cur.toString()));
+            }
+            TimelineMetadata md = store.timeline(cur);
+            if (md == null || md.ancestor() == null || !former.contains(md.ancestor()) || store.timeline(md.ancestor()) == null) {
+                break;
+            }
+            maxLsn = md.ancestorLsn();
+            cur = md.ancestor();
+        }
+        return new Log(w, out);
+    }
+
     // ------------------------------------------------------------------ protect, delete, expiry
 
     /**
@@ -545,17 +683,37 @@ public final class BranchService {
      *                      children without {@code recursive} (the message names them)
      */
     public List<String> delete(String tenant, String ref, boolean recursive) {
+        return delete(tenant, ref, recursive, false);
+    }
+
+    /**
+     * Deletes a branch as {@link #delete(String, String, boolean)} does; unless {@code force}, first
+     * refuses (409 {@value #HISTORY_CODE}) when a deleted branch is the only way to reach history
+     * inside the tenant's PITR window: its timeline stays (others descend from it, e.g. the branch a
+     * restore moved away from it) but commits it holds above the last point a remaining timeline
+     * hangs from, made within the PITR window, could no longer be branched from or restored. (That
+     * history is then released by GC as the PITR window passes over it.)
+     *
+     * @param force delete even when history inside the PITR window becomes unreachable
+     * @throws ApiException 409 {@value #HISTORY_CODE} naming the branch, the LSN range and the commit
+     *                      times that would become unreachable
+     */
+    public List<String> delete(String tenant, String ref, boolean recursive, boolean force) {
         requireTenant.accept(tenant);
         synchronized (lock(tenant)) {
             BranchInfo b = records.require(tenant, ref);
             if (b.parent() == null) {
                 throw ApiException.conflict("branch '" + ref + "' is the tenant's root branch and cannot be deleted");
             }
+            if (b.isProtected()) {
+                throw ApiException.conflict("branch '" + ref + "' is protected and cannot be deleted; unprotect it first "
+                        + "(forkline branch protect " + ref + " --off)");
+            }
             List<BranchInfo> all = records.all(tenant);
             List<String> children = all.stream().filter(c -> ref.equals(c.parent())).map(BranchInfo::ref).sorted().toList();
             if (!children.isEmpty() && !recursive) {
                 throw ApiException.conflict("branch '" + ref + "' has child branches " + children
-                        + "; delete them first, or delete with --recursive (?recursive=true)");
+                        + "; delete them first, or delete with --recursive");
             }
             List<BranchInfo> order = subtreeChildrenFirst(all, b);
             List<String> guarded = order.stream().filter(BranchInfo::isProtected).map(BranchInfo::ref).toList();
@@ -565,6 +723,9 @@ public final class BranchService {
                         : "branch '" + ref + "' has protected branches in its tree " + guarded)
                         + " and cannot be deleted; unprotect first (forkline branch protect REF --off)");
             }
+            if (!force) {
+                refuseHistoryLoss(tenant, order);
+            }
             List<String> deleted = new ArrayList<>();
             for (BranchInfo d : order) {
                 deleteLocked(tenant, d);
@@ -573,6 +734,103 @@ public final class BranchService {
             sweepRetired(tenant);
             return deleted;
         }
+    }
+
+    /** Error code of a delete refused because history inside the PITR window would become unreachable. */
+    public static final String HISTORY_CODE = "history_would_be_lost";
+
+    private void refuseHistoryLoss(String tenant, List<BranchInfo> order) {
+        Set<String> going = new HashSet<>();
+        order.forEach(d -> going.add(d.timelineId()));
+        java.time.Duration pitr = io.forkline.pageserver.retention.RetentionService.storedConfig(meta, tenant).pitrInterval();
+        Instant windowStart = clock.instant().minus(pitr);
+        long sinceMicros = windowStart.getEpochSecond() * 1_000_000L + windowStart.getNano() / 1000;
+        for (BranchInfo d : order) {
+            TimelineId tl = TimelineId.parse(d.timelineId());
+            if (store.timeline(tl) == null) {
+                continue;
+            }
+            long highestPoint = -1;
+            for (TimelineMetadata c : store.children(tl)) {
+                if (!going.contains(c.id().toString())
+                        && (highestPoint == -1 || Long.compareUnsigned(c.ancestorLsn(), highestPoint) > 0)) {
+                    highestPoint = c.ancestorLsn();
+                }
+            }
+            if (highestPoint == -1) {
+                continue; // the timeline goes with the branch: deleting a branch deletes its history, as asked
+            }
+            List<PageStore.Commit> newest = store.commits(tl, sinceMicros, -1L, 1);
+            if (newest.isEmpty() || Long.compareUnsigned(newest.get(0).lsn(), highestPoint) <= 0) {
+                continue;
+            }
+            int max = 10_000; // enough to say how much; a busy week is not read whole
+            List<PageStore.Commit> lost = new ArrayList<>();
+            for (PageStore.Commit c : store.commits(tl, sinceMicros, -1L, max + 1)) {
+                if (Long.compareUnsigned(c.lsn(), highestPoint) <= 0) {
+                    break;
+                }
+                lost.add(c);
+            }
+            boolean more = lost.size() > max;
+            if (more) {
+                lost = lost.subList(0, max);
+            }
+            PageStore.Commit first = lost.get(lost.size() - 1);
+            PageStore.Commit last = lost.get(0);
+            throw new ApiException(409, HISTORY_CODE, "branch '" + d.ref() + "' is the only way to reach "
+                    + (more ? "more than " + max : Integer.toString(lost.size()))
+                    + " commit(s) from " + CommitTimes.format(first.timestampMicros()) + " to "
+                    + CommitTimes.format(last.timestampMicros()) + " (LSN " + Lsn.format(first.lsn()) + " to "
+                    + Lsn.format(last.lsn()) + ", after the point " + Lsn.format(highestPoint)
+                    + " other branches hang from), inside the PITR window of " + IntervalText.format(pitr)
+                    + "; deleted, that history can no longer be restored. Delete with --force to go ahead");
+        }
+    }
+
+    /**
+     * The restorable window of branch {@code b}: from the earliest point still restorable on its
+     * history (its timeline and, after in-place restores, the timelines it had before, down to where
+     * GC removed history) to its last record LSN.
+     *
+     * @param earliestLsn   WAL position of the earliest restorable point
+     * @param earliestTime  the first commit at or after it (the earliest time {@code --at} lands there), or null
+     * @param latestLsn     the branch's last record LSN
+     * @param latestTime    its newest commit's time, or null when it has none of its own
+     */
+    public record Window(long earliestLsn, Instant earliestTime, long latestLsn, Instant latestTime) {
+    }
+
+    /** The restorable window of {@code b} ({@link Window}); {@code null} when its timeline is gone. */
+    public Window window(BranchInfo b) {
+        TimelineId cur = TimelineId.parse(b.timelineId());
+        TimelineMetadata md = store.timeline(cur);
+        if (md == null) {
+            return null;
+        }
+        TimelineId top = cur;
+        long latest = store.lastRecordLsn(cur);
+        Set<TimelineId> former = formerTimelines(b);
+        long earliest;
+        while (true) {
+            long cutoff = store.gcCutoff(cur);
+            if (Long.compareUnsigned(cutoff, md.startLsn()) > 0) {
+                earliest = cutoff;
+                break;
+            }
+            earliest = md.startLsn();
+            TimelineId anc = md.ancestor();
+            if (anc == null || !former.contains(anc) || store.timeline(anc) == null
+                    || Long.compareUnsigned(store.gcCutoff(anc), md.ancestorLsn()) > 0) {
+                break;
+            }
+            cur = anc;
+            md = store.timeline(anc);
+        }
+        java.util.OptionalLong t = store.commitTimestampAtOrAfter(cur, earliest);
+        List<PageStore.Commit> newest = store.commits(top, Long.MIN_VALUE, -1L, 1);
+        return new Window(earliest, t.isEmpty() ? null : CommitTimes.instant(t.getAsLong()), latest,
+                newest.isEmpty() ? null : CommitTimes.instant(newest.get(0).timestampMicros()));
     }
 
     private static List<BranchInfo> subtreeChildrenFirst(List<BranchInfo> all, BranchInfo root) {
@@ -792,6 +1050,42 @@ public final class BranchService {
                 e == null ? null : e.uri(), active ? e.size().apiName() : sizeOf(b).apiName());
     }
 
+    /**
+     * Where a branch's timeline really hangs from, which can differ from its recorded parent: a reset
+     * or restore of the parent moves the parent to a new timeline while its children keep hanging
+     * from the old one.
+     *
+     * @param ancestorTimelineId the timeline the branch's timeline branches from ({@code null} for the root)
+     * @param ancestorRef        the ref that points at that timeline now, {@code null} when none does
+     *                           (a retired former timeline of the parent)
+     * @param onParentTimeline   whether that is the recorded parent's current timeline
+     */
+    public record Lineage(String ancestorTimelineId, String ancestorRef, boolean onParentTimeline) {
+    }
+
+    /** The current ref of every timeline of {@code tenant} that has one, timeline id → ref. */
+    public Map<String, String> refsByTimeline(String tenant) {
+        Map<String, String> out = new java.util.HashMap<>();
+        for (BranchInfo b : records.all(tenant)) {
+            out.put(b.timelineId(), b.ref());
+        }
+        return out;
+    }
+
+    /** {@link Lineage} of {@code b}, given {@link #refsByTimeline}; {@code null} when its timeline is gone. */
+    public Lineage lineage(BranchInfo b, Map<String, String> refsByTimeline) {
+        TimelineMetadata md = store.timeline(TimelineId.parse(b.timelineId()));
+        if (md == null) {
+            return null;
+        }
+        if (md.ancestor() == null) {
+            return new Lineage(null, null, b.parent() == null);
+        }
+        String anc = md.ancestor().toString();
+        String ref = refsByTimeline.get(anc);
+        return new Lineage(anc, ref, b.parent() != null && b.parent().equals(ref));
+    }
+
     /** One branch's record. @throws ApiException 400/404 for an invalid or unknown tenant, 404 for an unknown branch */
     public BranchInfo get(String tenant, String ref) {
         requireTenant.accept(tenant);
@@ -864,6 +1158,45 @@ public final class BranchService {
         }
     }
 
+    /**
+     * Starts again every endpoint that ran when the server last went down, on the port it had, so
+     * stored connection strings keep working (called once by the server at start). An endpoint
+     * whose port another process took meanwhile stays stopped and says so ({@link
+     * EndpointManager.Endpoint#note()}, a WARN line); one that cannot start is logged and left
+     * stopped; one whose branch is gone is forgotten.
+     *
+     * @return the endpoints started, as {@code tenant/ref}
+     */
+    public List<String> resumeEndpoints() {
+        List<String> out = new ArrayList<>();
+        for (EndpointManager.Resume r : endpoints.toResume()) {
+            synchronized (lock(r.tenant())) {
+                BranchInfo b = records.find(r.tenant(), r.ref());
+                if (b == null) {
+                    endpoints.forgetRecord(r.tenant(), r.ref());
+                    continue;
+                }
+                if (r.port() != 0 && !io.forkline.compute.endpoint.ComputeProcess.isPortFree(r.port())) {
+                    String why = "port " + r.port() + " it ran on before the server restarted is taken by another process; "
+                            + "it stays stopped (endpoint start gives it a new port and URI)";
+                    log.warn("endpoint {}/{}: {}", r.tenant(), r.ref(), why);
+                    endpoints.notResumed(r.tenant(), r.ref(), why);
+                    continue;
+                }
+                try {
+                    String uri = startLocked(r.tenant(), b, r.size());
+                    log.info("endpoint {}/{} running again after the server restart: {}", r.tenant(), r.ref(), uri);
+                    out.add(r.tenant() + "/" + r.ref());
+                } catch (ApiException e) {
+                    log.warn("endpoint {}/{} did not come back after the server restart: {}", r.tenant(), r.ref(),
+                            e.getMessage());
+                    endpoints.notResumed(r.tenant(), r.ref(), "did not start after the server restart: " + e.getMessage());
+                }
+            }
+        }
+        return out;
+    }
+
     private static ComputeSize sizeOf(BranchInfo b) {
         return b.size() == null ? ComputeSize.DEFAULT : ComputeSize.parse(b.size());
     }
@@ -925,12 +1258,17 @@ public final class BranchService {
 
     // ------------------------------------------------------------------ helpers
 
+    /**
+     * {@code b} with the expiry {@code o} asks for: a given TTL from {@code now} ({@code 0}: none);
+     * none given: {@code b}'s own TTL renewed from {@code now} (none for a new branch, whose record has none).
+     */
     private static BranchInfo withTtl(BranchInfo b, BranchOptions o, Instant now) {
-        if (o.ttl() == null) {
+        java.time.Duration ttl = o.ttl() != null ? o.ttl() : b.ttl() == null ? null : Ttl.parse(b.ttl());
+        if (ttl == null || ttl.isZero()) {
             return b.withExpiry(null, null);
         }
         // a TTL is whole minutes (Ttl.parse), so this is 30m, 4h or 7d
-        return b.withExpiry(iso(now.plus(o.ttl())), IntervalText.format(o.ttl()));
+        return b.withExpiry(iso(now.plus(ttl)), IntervalText.format(ttl));
     }
 
     private static String iso(Instant t) {

@@ -22,6 +22,21 @@ public final class Ttl {
     }
 
     /**
+     * Parses a TTL as a create or put gives it: absent stays absent, {@code 0} is an explicit "no expiry".
+     *
+     * @param text e.g. {@code 4h}; {@code null} when not given
+     * @return the duration; {@link Duration#ZERO} for {@code 0} (or {@code 0h}, blank); {@code null} when {@code text} is null
+     * @throws ApiException 400 naming the value when it is malformed or above 30 days
+     */
+    public static Duration parseGiven(String text) {
+        if (text == null) {
+            return null;
+        }
+        Duration d = parse(text);
+        return d == null ? Duration.ZERO : d;
+    }
+
+    /**
      * Parses a TTL.
      *
      * @param text e.g. {@code 4h}; {@code null}, blank, {@code 0} or zero with a unit ({@code 0h}) for no expiry

@@ -57,6 +57,7 @@ public final class EndpointManager implements AutoCloseable {
     private final PostgresInstallation pg;
     private final Path root;
     private final Map<String, Endpoint> endpoints = new ConcurrentHashMap<>();
+    private final io.forkline.pageserver.metadata.MetadataRecords records;
 
     /** A running (or starting) compute and its WAL receiver. */
     public static final class Endpoint {
@@ -82,6 +83,9 @@ public final class EndpointManager implements AutoCloseable {
             return l == null ? null : l.stats();
         }
 
+        /** Why it did not come back after the last server start, else null. */
+        private volatile String note;
+
         Endpoint(String key) {
             this.key = key;
         }
@@ -104,6 +108,11 @@ public final class EndpointManager implements AutoCloseable {
         /** TCP port of the running compute, or of the last one; 0 before the first start. */
         public int port() {
             return lastPort;
+        }
+
+        /** Why the endpoint did not come back after the last server start (its port was taken), else {@code null}. */
+        public String note() {
+            return note;
         }
 
         /** Whether a compute is running or being provisioned. */
@@ -139,7 +148,68 @@ public final class EndpointManager implements AutoCloseable {
         this.store = store;
         this.pg = pg;
         this.root = dataDir.resolve("endpoints");
+        this.records = new io.forkline.pageserver.metadata.MetadataRecords(store);
         killOrphans();
+        loadRecords();
+    }
+
+    /** The endpoints of an earlier server run: their last port and size, so the next start reuses them. */
+    private void loadRecords() {
+        records.listWithKeys("endpoint/", EndpointRecord.class).forEach((k, r) -> {
+            Endpoint e = endpoints.computeIfAbsent(k.substring("endpoint/".length()), Endpoint::new);
+            e.lastPort = r.port();
+            try {
+                e.size = ComputeSize.parse(r.size());
+            } catch (IllegalArgumentException ex) {
+                e.size = ComputeSize.DEFAULT;
+            }
+        });
+    }
+
+    /** An endpoint that ran when the server last went down. */
+    public record Resume(String tenant, String ref, int port, ComputeSize size) {
+    }
+
+    /**
+     * The endpoints that were running when the server last went down (stopped by the shutdown or
+     * lost in a crash), to start again on their ports ({@link #start} prefers the last port).
+     */
+    public List<Resume> toResume() {
+        List<Resume> out = new java.util.ArrayList<>();
+        records.listWithKeys("endpoint/", EndpointRecord.class).forEach((k, r) -> {
+            if (r.running()) {
+                String tr = k.substring("endpoint/".length());
+                int slash = tr.indexOf('/');
+                Endpoint e = endpoints.get(tr);
+                out.add(new Resume(tr.substring(0, slash), tr.substring(slash + 1), r.port(),
+                        e == null ? ComputeSize.DEFAULT : e.size));
+            }
+        });
+        return out;
+    }
+
+    /**
+     * Records that the endpoint of {@code tenant}/{@code ref} did not come back after a server start
+     * and why (shown with the branch, logged), and that it is stopped.
+     */
+    public void notResumed(String tenant, String ref, String why) {
+        Endpoint e = endpoints.computeIfAbsent(key(tenant, ref), Endpoint::new);
+        e.note = why;
+        EndpointRecord r = records.get(EndpointRecord.key(tenant, ref), EndpointRecord.class);
+        if (r != null) {
+            records.put(EndpointRecord.key(tenant, ref), new EndpointRecord(r.port(), r.size(), r.timelineId(), false, why));
+        }
+    }
+
+    /** Forgets the record of an endpoint whose branch is gone. */
+    public void forgetRecord(String tenant, String ref) {
+        records.delete(EndpointRecord.key(tenant, ref));
+    }
+
+    private void putRecord(Endpoint e, boolean running) {
+        TimelineId tl = e.timeline;
+        records.put("endpoint/" + e.key, new EndpointRecord(e.lastPort, e.size.apiName(), tl == null ? null : tl.toString(),
+                running, e.note));
     }
 
     /**
@@ -189,6 +259,15 @@ public final class EndpointManager implements AutoCloseable {
         return root.resolve(tenant).resolve(ref.replace("/", "%2F"));
     }
 
+    /**
+     * The PostgreSQL log of the branch's compute: {@code <dataDir>/endpoints/<tenant>/<ref>/postgres.log}
+     * ({@code /} in a ref written {@code %2F}); kept after a stop, deleted with the branch. It may not
+     * exist (never started).
+     */
+    public Path logFile(String tenant, String ref) {
+        return dirOf(tenant, ref).resolve("postgres.log");
+    }
+
     /** The endpoint of a branch, or {@code null} when it was never started in this server. */
     public Endpoint get(String tenant, String ref) {
         return endpoints.get(key(tenant, ref));
@@ -236,6 +315,21 @@ public final class EndpointManager implements AutoCloseable {
         }
     }
 
+    /**
+     * The ref of {@code tenant} whose endpoint serves (or last served) {@code timeline}, or
+     * {@code null}: names a timeline whose branch record is written only after its compute started
+     * (a put with start, a schema-only branch).
+     */
+    public String refServing(String tenant, TimelineId timeline) {
+        String prefix = tenant + "/";
+        for (Map.Entry<String, Endpoint> en : endpoints.entrySet()) {
+            if (en.getKey().startsWith(prefix) && timeline.equals(en.getValue().timeline)) {
+                return en.getKey().substring(prefix.length());
+            }
+        }
+        return null;
+    }
+
     /** Endpoints of {@code tenant} that are running or being provisioned, as {@code ref -> endpoint}. */
     public Map<String, Endpoint> active(String tenant) {
         Map<String, Endpoint> out = new java.util.TreeMap<>();
@@ -265,6 +359,7 @@ public final class EndpointManager implements AutoCloseable {
                 endpoints.remove(key(tenant, ref), e);
             }
         }
+        records.delete(EndpointRecord.key(tenant, ref));
         Path dir = dirOf(tenant, ref);
         try {
             LazyDataDirectory.unmountStale(dir.resolve("pgdata"));
@@ -329,6 +424,8 @@ public final class EndpointManager implements AutoCloseable {
             long walStart = Lsn.nextSegmentStart(lsn);
             e.receiver = WalReceiver.start(store, timeline, walStart, receiverConfig(timeline, port));
             e.state = EndpointState.RUNNING;
+            e.note = null;
+            putRecord(e, true);
             log.info("endpoint {} ({}) running on port {}, WAL from {}", key(tenant, ref), size.apiName(), port,
                     Lsn.format(walStart));
             return e.uri();
@@ -369,7 +466,11 @@ public final class EndpointManager implements AutoCloseable {
             return;
         }
         synchronized (e) {
+            boolean wasActive = e.active();
             stopLocked(e);
+            if (wasActive) {
+                putRecord(e, false); // stopped by request: it stays stopped over a server restart
+            }
         }
     }
 
@@ -444,7 +545,10 @@ public final class EndpointManager implements AutoCloseable {
         }
     }
 
-    /** Stops every endpoint (server shutdown). */
+    /**
+     * Stops every endpoint (server shutdown). Their records keep saying they ran, so the next server
+     * start brings them back on their ports ({@link #toResume}).
+     */
     @Override
     public void close() {
         for (Endpoint e : endpoints.values()) {

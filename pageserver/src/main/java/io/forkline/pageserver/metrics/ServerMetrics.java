@@ -190,6 +190,12 @@ public final class ServerMetrics implements AutoCloseable {
                         break;
                     }
                 }
+                if (ref.isEmpty()) {
+                    // a branch whose record follows its first compute start (put --start, schema-only):
+                    // the endpoint being started already names it
+                    String serving = tenants.endpoints().refServing(tenant, timeline);
+                    ref = serving == null ? "" : serving;
+                }
             } catch (RuntimeException e) {
                 // the read itself must not fail for its metric: label the timer without the branch
                 log.warn("cannot find the branch of timeline {} for its GetPage metric: {}", timeline, e.toString());

@@ -62,6 +62,7 @@ public record EarliestRestorable(long lsn, Instant time) {
                 + " is no longer restorable: garbage collection removed history below " + Lsn.format(cutoff)
                 + "; the earliest restorable LSN is " + Lsn.format(e.lsn())
                 + (e.time() == null ? " (no commit since then yet, so no restorable time)"
-                        : " and the earliest restorable time is " + e.time()));
+                        : " and the earliest restorable time is "
+                        + io.forkline.pageserver.branch.CommitTimes.format(e.time())));
     }
 }

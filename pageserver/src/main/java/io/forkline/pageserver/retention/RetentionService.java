@@ -129,7 +129,18 @@ public final class RetentionService implements AutoCloseable {
     }
 
     private RetentionConfig storedConfig(String tenant) {
-        JsonNode n = storedSettings(tenant);
+        return storedConfig(records, tenant);
+    }
+
+    /**
+     * The retention settings stored for {@code tenant} ({@link RetentionConfig#DEFAULT} where unset),
+     * read from its record without checking the tenant: for other services that need the PITR window.
+     */
+    public static RetentionConfig storedConfig(MetadataRecords records, String tenant) {
+        JsonNode n = records.get(configKey(tenant), JsonNode.class);
+        if (n == null) {
+            n = JsonNodeFactory.instance.objectNode();
+        }
         return new RetentionConfig(
                 n.has("pitr_interval_seconds") ? Duration.ofSeconds(n.get("pitr_interval_seconds").asLong())
                         : RetentionConfig.DEFAULT.pitrInterval(),

@@ -37,6 +37,7 @@ import java.time.Duration;
 public final class PageServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(PageServer.class);
 
+    private final DataDirectoryLock dirLock;
     private final PageStore store;
     private final TenantService tenants;
     private final BackupService backups;
@@ -46,8 +47,10 @@ public final class PageServer implements AutoCloseable {
     private final PageService pageService;
     private final TokenAuthority auth;
 
-    private PageServer(PageStore store, TenantService tenants, BackupService backups, RetentionService retention,
-                       ServerMetrics metrics, AdminHttpServer api, PageService pageService, TokenAuthority auth) {
+    private PageServer(DataDirectoryLock dirLock, PageStore store, TenantService tenants, BackupService backups,
+                       RetentionService retention, ServerMetrics metrics, AdminHttpServer api, PageService pageService,
+                       TokenAuthority auth) {
+        this.dirLock = dirLock;
         this.pageService = pageService;
         this.auth = auth;
         this.store = store;
@@ -62,7 +65,8 @@ public final class PageServer implements AutoCloseable {
      * Opens the data directory and starts serving.
      *
      * @param port admin API port; 0 picks a free one
-     * @throws IOException when the port is in use
+     * @throws IOException when the port is in use, or {@link DataDirectoryLock.InUseException} when
+     *                     another server holds {@code dataDir} (naming its PID)
      * @throws io.forkline.storage.store.StorageException when the store cannot be opened (e.g. another
      *                                                    server holds it)
      * @throws io.forkline.compute.postgres.PostgresException when PostgreSQL 15 is missing
@@ -95,7 +99,14 @@ public final class PageServer implements AutoCloseable {
     public static PageServer start(Path dataDir, int port, PageServiceConfig pageConfig, Clock clock, AuthMode authMode)
             throws IOException {
         PostgresInstallation pg = PostgresInstallation.detect();
-        PageStore store = PageStore.open(dataDir.resolve("store"));
+        DataDirectoryLock dirLock = DataDirectoryLock.acquire(dataDir);
+        PageStore store;
+        try {
+            store = PageStore.open(dataDir.resolve("store"));
+        } catch (RuntimeException e) {
+            dirLock.close();
+            throw e;
+        }
         TenantService tenants = null;
         BackupService backups = null;
         RetentionService retention = null;
@@ -115,13 +126,15 @@ public final class PageServer implements AutoCloseable {
             AdminHttpServer api = AdminHttpServer.start(port, auth.verifier(), new StatusRoutes(clock, auth.verifier(), pages.port()),
                     new TokenRoutes(auth.issuer(), tenants), new TenantRoutes(tenants), new BackupRoutes(backups),
                     new RetentionRoutes(retention, tenants, store), new MetricsRoutes(metrics));
+            // computes that ran when the server went down come back on their ports
+            tenants.branches().resumeEndpoints();
             retention.startBackground();
             backups.start(Duration.ofSeconds(1));
             auth.publishAdminToken(api.port(), System.getenv());
             log.info("forkline server on http://127.0.0.1:{} (page service {}:{}) data {} auth {}", api.port(),
                     pageConfig.bindHost(), pages.port(), dataDir.toAbsolutePath(),
                     authMode.name().toLowerCase(java.util.Locale.ROOT));
-            return new PageServer(store, tenants, backups, retention, metrics, api, pages, auth);
+            return new PageServer(dirLock, store, tenants, backups, retention, metrics, api, pages, auth);
         } catch (IOException | RuntimeException e) {
             if (pages != null) {
                 pages.close();
@@ -139,6 +152,7 @@ public final class PageServer implements AutoCloseable {
                 tenants.close();
             }
             store.close();
+            dirLock.close();
             throw e;
         }
     }
@@ -151,6 +165,7 @@ public final class PageServer implements AutoCloseable {
      */
     private static void registerRetention(TenantService tenants, BackupService backups, RetentionService retention) {
         tenants.addTimelinePin(backups::pins);
+        tenants.branches().addRenameListener(backups::branchRenamed);
         tenants.addTimelinePin(retention::pins);
         retention.addSource(t -> RetainedLsn.fromMap(backups.retainedLsns(t), "backup"));
     }
@@ -221,7 +236,11 @@ public final class PageServer implements AutoCloseable {
                 tenants.close(); // stops computes first: their ingest may still be in flight
                 pageService.close();
             } finally {
-                store.close();
+                try {
+                    store.close();
+                } finally {
+                    dirLock.close();
+                }
             }
         }
     }

@@ -19,6 +19,9 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  * @param ttl          the TTL that set {@code expiresAt}, as given ({@code 4h}, {@code 7d}); {@code null} = none
  * @param size         default compute size ({@code xs}, {@code s}, {@code m}, {@code l}); {@code null} = {@code s}
  * @param schemaOnly   the branch keeps its parent's schema without rows: every reset truncates again
+ * @param restores     the in-place restores done on this branch, oldest first ({@code null} or empty: none);
+ *                     each names the timeline the branch left, whose history up to the restore point
+ *                     stays reachable from the branch
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record BranchInfo(@JsonProperty("ref") String ref,
@@ -30,38 +33,83 @@ public record BranchInfo(@JsonProperty("ref") String ref,
                          @JsonProperty("expires_at") String expiresAt,
                          @JsonProperty("ttl") String ttl,
                          @JsonProperty("size") String size,
-                         @JsonProperty("schema_only") boolean schemaOnly) {
+                         @JsonProperty("schema_only") boolean schemaOnly,
+                         @JsonProperty("restores") java.util.List<Restore> restores) {
+
+    /**
+     * One in-place restore of a branch.
+     *
+     * @param at              RFC 3339 UTC time of the restore
+     * @param lsn             the restore point on {@code fromTimelineId}, {@code X/Y}
+     * @param fromTimelineId  the timeline the branch pointed at before (the restored timeline's ancestor)
+     * @param keptAs          the branch that was made to keep the state before the restore
+     */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record Restore(@JsonProperty("at") String at, @JsonProperty("lsn") String lsn,
+                          @JsonProperty("from_timeline_id") String fromTimelineId, @JsonProperty("kept_as") String keptAs) {
+    }
+
+    /** A branch without restores. */
+    public BranchInfo(String ref, String timelineId, String parent, String ancestorLsn, String createdAt, boolean isProtected,
+                      String expiresAt, String ttl, String size, boolean schemaOnly) {
+        this(ref, timelineId, parent, ancestorLsn, createdAt, isProtected, expiresAt, ttl, size, schemaOnly, null);
+    }
 
     /** A plain branch: not protected, no expiry, default size, full data. */
     public BranchInfo(String ref, String timelineId, String parent, String ancestorLsn, String createdAt) {
-        this(ref, timelineId, parent, ancestorLsn, createdAt, false, null, null, null, false);
+        this(ref, timelineId, parent, ancestorLsn, createdAt, false, null, null, null, false, null);
+    }
+
+    /** The restores done, oldest first (never null). */
+    public java.util.List<Restore> restoresDone() {
+        return restores == null ? java.util.List.of() : restores;
+    }
+
+    /** This branch with one more restore recorded. */
+    public BranchInfo withRestore(Restore r) {
+        java.util.List<Restore> all = new java.util.ArrayList<>(restoresDone());
+        all.add(r);
+        return new BranchInfo(ref, timelineId, parent, ancestorLsn, createdAt, isProtected, expiresAt, ttl, size, schemaOnly,
+                java.util.List.copyOf(all));
+    }
+
+    /** This branch under another name (a rename). */
+    public BranchInfo withRef(String newRef) {
+        return new BranchInfo(newRef, timelineId, parent, ancestorLsn, createdAt, isProtected, expiresAt, ttl, size, schemaOnly,
+                restores);
+    }
+
+    /** This branch with another parent ref (its parent was renamed); timeline and point unchanged. */
+    public BranchInfo withParent(String newParent) {
+        return new BranchInfo(ref, timelineId, newParent, ancestorLsn, createdAt, isProtected, expiresAt, ttl, size, schemaOnly,
+                restores);
     }
 
     /** This branch pointing at another timeline, branched from {@code parent} at {@code ancestorLsn}. */
     public BranchInfo withTimeline(String newTimelineId, String newParent, String newAncestorLsn) {
         return new BranchInfo(ref, newTimelineId, newParent, newAncestorLsn, createdAt, isProtected, expiresAt, ttl, size,
-                schemaOnly);
+                schemaOnly, restores);
     }
 
     /** This branch with protection on or off. */
     public BranchInfo withProtected(boolean on) {
-        return new BranchInfo(ref, timelineId, parent, ancestorLsn, createdAt, on, expiresAt, ttl, size, schemaOnly);
+        return new BranchInfo(ref, timelineId, parent, ancestorLsn, createdAt, on, expiresAt, ttl, size, schemaOnly, restores);
     }
 
     /** This branch with an expiry ({@code null}s: none). */
     public BranchInfo withExpiry(String newExpiresAt, String newTtl) {
         return new BranchInfo(ref, timelineId, parent, ancestorLsn, createdAt, isProtected, newExpiresAt, newTtl, size,
-                schemaOnly);
+                schemaOnly, restores);
     }
 
     /** This branch with another default compute size ({@code null}: the default). */
     public BranchInfo withSize(String newSize) {
         return new BranchInfo(ref, timelineId, parent, ancestorLsn, createdAt, isProtected, expiresAt, ttl, newSize,
-                schemaOnly);
+                schemaOnly, restores);
     }
 
     /** This branch with the schema-only flag set or cleared. */
     public BranchInfo withSchemaOnly(boolean on) {
-        return new BranchInfo(ref, timelineId, parent, ancestorLsn, createdAt, isProtected, expiresAt, ttl, size, on);
+        return new BranchInfo(ref, timelineId, parent, ancestorLsn, createdAt, isProtected, expiresAt, ttl, size, on, restores);
     }
 }

@@ -213,6 +213,88 @@ public final class TenantService implements AutoCloseable {
         }
     }
 
+    /**
+     * What a tenant delete freed.
+     *
+     * @param name        the tenant
+     * @param branches    branches deleted, main included
+     * @param timelines   timelines deleted (refs, retired ones, backups' and leases')
+     * @param storedBytes exact bytes of the page versions deleted ({@code history_size_bytes} before)
+     */
+    public record TenantDeletion(String name, int branches, int timelines, long storedBytes) {
+    }
+
+    /** Record prefixes {@code <prefix><tenant>/...} that belong to one tenant. */
+    private static final List<String> TENANT_RECORD_PREFIXES = List.of("branch/", "retired-timeline/", "lease/", "backup/",
+            "schedule/", "backup-orphan/", "endpoint/");
+    /** Records {@code <prefix><tenant>} of one tenant. */
+    private static final List<String> TENANT_RECORDS = List.of("retention/", "tenant-config/");
+
+    /**
+     * Deletes a tenant and frees its storage: stops and removes its endpoints (their directories and
+     * logs), deletes every timeline it has (branches, retired timelines, backups' and leases'), then
+     * its records (branches, backups, schedules, leases, settings), the tenant record last, so a
+     * delete that fails midway can be repeated. Refuses while computes run unless {@code force}.
+     *
+     * @throws ApiException 400/404 for an invalid or unknown tenant, 409 naming the running endpoints
+     *                      without {@code force}
+     */
+    public TenantDeletion deleteTenant(String name, boolean force) {
+        requireTenant(name);
+        synchronized (lock(name)) {
+            requireTenant(name);
+            Map<String, EndpointManager.Endpoint> running = endpoints.active(name);
+            if (!running.isEmpty() && !force) {
+                throw ApiException.conflict("tenant '" + name + "' has " + running.size() + " compute(s) running "
+                        + running.keySet() + "; stop them first, or delete with --force");
+            }
+            List<BranchInfo> refs = records.list(branchKey(name, ""), BranchInfo.class);
+            for (BranchInfo b : refs) {
+                endpoints.remove(name, b.ref());
+            }
+            for (String ref : endpoints.active(name).keySet()) {
+                endpoints.remove(name, ref);
+            }
+            try {
+                Directories.deleteRecursively(dataDir.resolve("endpoints").resolve(name));
+            } catch (IOException e) {
+                log.warn("cannot delete the endpoint directories of tenant {}: {}", name, e.toString());
+            }
+            List<io.forkline.storage.timeline.TimelineMetadata> left = new ArrayList<>(store.timelines(new TenantId(name)));
+            int timelines = 0;
+            long stored = 0;
+            while (!left.isEmpty()) {
+                boolean progress = false;
+                for (java.util.Iterator<io.forkline.storage.timeline.TimelineMetadata> it = left.iterator(); it.hasNext(); ) {
+                    io.forkline.storage.timeline.TimelineMetadata md = it.next();
+                    boolean hasChild = left.stream().anyMatch(o -> md.id().equals(o.ancestor()));
+                    if (!hasChild) {
+                        stored += store.storedBytes(md.id());
+                        store.deleteTimeline(md.id());
+                        timelines++;
+                        it.remove();
+                        progress = true;
+                    }
+                }
+                if (!progress) {
+                    throw new IllegalStateException("timelines of tenant " + name + " form a cycle: " + left);
+                }
+            }
+            for (String prefix : TENANT_RECORD_PREFIXES) {
+                for (String key : store.listMetadata(prefix + name + "/").keySet()) {
+                    store.deleteMetadata(key);
+                }
+            }
+            for (String prefix : TENANT_RECORDS) {
+                store.deleteMetadata(prefix + name);
+            }
+            store.deleteMetadata(tenantKey(name));
+            log.info("tenant {} deleted: {} branches, {} timelines, {} bytes of history freed", name, refs.size(), timelines,
+                    stored);
+            return new TenantDeletion(name, refs.size(), timelines, stored);
+        }
+    }
+
     /** All tenants, by name. */
     public List<TenantInfo> listTenants() {
         return records.list("tenant/", TenantInfo.class);

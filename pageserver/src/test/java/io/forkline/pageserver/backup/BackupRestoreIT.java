@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * Backups against real PostgreSQL 15: a backup taken before a data change restores as a branch
@@ -90,7 +91,20 @@ class BackupRestoreIT {
             Files.createDirectories(data);
             PostgresInstallation.runCommand(Duration.ofMinutes(1), List.of("tar", "-xf", tar.toString(), "-C", data.toString()));
             pgc.pg.prepareDirectory(data);
+            // an export leaves Forkline's machine: no trust, a password on TCP
+            String hba = Files.readString(data.resolve("pg_hba.conf"));
+            assertThat(hba).contains("scram-sha-256").doesNotContainPattern("(?m)^[^#\\n]*\\btrust\\b");
+            Process single = new ProcessBuilder(pgc.pg.command("postgres", "--single", "-D", data.toString(), "postgres"))
+                    .redirectErrorStream(true).start();
+            try (var in = single.getOutputStream()) {
+                in.write("ALTER USER postgres PASSWORD 'exported-secret'\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            }
+            String singleOut = new String(single.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            assertThat(single.waitFor()).as("single-user postgres: %s", singleOut).isZero();
+            pgc.password = "exported-secret";
             pgc.start(data, pgc.root.resolve("postgres.log"));
+            assertThatThrownBy(pgc::connectWithoutPassword).isInstanceOf(java.sql.SQLException.class)
+                    .hasMessageContaining("password");
             try (Connection c = pgc.connect(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(CHECK)) {
                 assertThat(rs.next()).isTrue();
                 assertThat(rs.getString(1)).isEqualTo(atBackup);

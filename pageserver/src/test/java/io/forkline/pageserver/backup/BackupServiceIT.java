@@ -126,7 +126,11 @@ class BackupServiceIT {
 
         clock.setFixed(T0.plus(Duration.ofMinutes(90)));
         backups.tick();
-        assertThat(backups.listBackups("sched", null)).hasSize(2);
+        // nothing was written since: no second backup of the same LSN; the first is kept as long as this run's would be
+        assertThat(backups.listBackups("sched", null)).extracting(BackupInfo::id).containsExactly(b1.id());
+        assertThat(backups.listBackups("sched", null).get(0).expiresAt()).isEqualTo("2030-01-01T03:30:00Z");
+        assertThat(backups.listSchedules("sched").get(0).lastStatus()).isEqualTo(BackupService.UNCHANGED);
+        assertThat(backups.listSchedules("sched").get(0).nextRunAt()).isEqualTo("2030-01-01T02:30:00Z");
         assertThat(backups.retainedLsns("sched")).hasSize(1);
 
         // down for hours: the missed runs collapse into one; the first two have expired
@@ -145,6 +149,38 @@ class BackupServiceIT {
         backups.tick();
         assertThat(backups.listBackups("sched", null)).isEmpty();
         assertThat(backups.retainedLsns("sched")).isEmpty();
+    }
+
+    @Test
+    void aDailyScheduleRunsAtItsTimeOfDayAndLabelsItsBackupsWithItsName() {
+        clock.setFixed(Instant.parse("2030-03-01T10:17:00Z"));
+        server.tenants().createTenant("tod");
+        ScheduleInfo midnight = backups.createSchedule("tod", null, "daily", null, "7d", null);
+        assertThat(midnight.nextRunAt()).as("not at creation: 00:00 UTC").isEqualTo("2030-03-02T00:00:00Z");
+        assertThat(midnight.name()).isEqualTo("daily");
+        ScheduleInfo early = backups.createSchedule("tod", null, "daily", "03:30", "7d", "nightly");
+        assertThat(early.nextRunAt()).isEqualTo("2030-03-02T03:30:00Z");
+        ScheduleInfo late = backups.createSchedule("tod", null, "daily", "23:05", "7d", "late");
+        assertThat(late.nextRunAt()).isEqualTo("2030-03-01T23:05:00Z");
+        assertThatThrownBy(() -> backups.createSchedule("tod", null, "daily", "25:00", "7d", null))
+                .isInstanceOf(ApiException.class).hasMessageContaining("'25:00'");
+
+        clock.setFixed(Instant.parse("2030-03-01T23:05:00Z"));
+        backups.tick();
+        clock.setFixed(Instant.parse("2030-03-02T00:00:00Z"));
+        backups.tick();
+        assertThat(backups.listBackups("tod", null)).extracting(BackupInfo::label).containsExactly("late", "daily");
+        assertThat(backups.listBackups("tod", null)).extracting(BackupInfo::createdAt)
+                .containsExactly("2030-03-01T23:05:00Z", "2030-03-02T00:00:00Z");
+        clock.setFixed(Instant.parse("2030-03-02T03:30:00Z"));
+        backups.tick();
+        assertThat(backups.listBackups("tod", null)).extracting(BackupInfo::label).containsExactly("late", "daily", "nightly");
+        for (ScheduleInfo s : backups.listSchedules("tod")) {
+            backups.deleteSchedule("tod", s.id());
+        }
+        for (BackupInfo b : backups.listBackups("tod", null)) {
+            backups.deleteBackup("tod", b.id());
+        }
     }
 
     @Test

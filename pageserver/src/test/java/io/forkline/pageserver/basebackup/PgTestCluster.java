@@ -72,7 +72,16 @@ public final class PgTestCluster implements AutoCloseable {
         return port;
     }
 
+    /** The password {@link #connect()} sends ({@code null}: none, for a trusting pg_hba.conf). */
+    public volatile String password;
+
     public Connection connect() throws SQLException {
+        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port + "/postgres?user=postgres"
+                + (password == null ? "" : "&password=" + password));
+    }
+
+    /** A connection without a password, for a test that checks the server asks for one. */
+    public Connection connectWithoutPassword() throws SQLException {
         return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port + "/postgres?user=postgres");
     }
 

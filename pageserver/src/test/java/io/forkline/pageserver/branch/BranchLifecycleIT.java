@@ -198,6 +198,13 @@ class BranchLifecycleIT {
         assertThat(newTl).isNotEqualTo(oldTl);
         TimelineId old = TimelineId.parse(oldTl);
         assertThat(server.store().timeline(old)).as("kept: ret-child reads through it").isNotNull();
+        // the child is shown hanging from ret's former timeline, not from the point on ret's new one
+        JsonNode child = branch("ret-child");
+        assertThat(child.path("parent").asText()).isEqualTo("ret");
+        assertThat(child.path("ancestor_timeline_id").asText()).isEqualTo(oldTl);
+        assertThat(child.path("on_parent_timeline").asBoolean()).isFalse();
+        assertThat(child.path("ancestor_ref").isNull()).as("no ref points at the former timeline").isTrue();
+        assertThat(branch("ret").path("on_parent_timeline").asBoolean()).isTrue();
         assertThat(server.store().listMetadata("retired-timeline/" + TENANT + "/")).containsKey(
                 "retired-timeline/" + TENANT + "/" + oldTl);
         String childUri = post("/branches/ret-child/endpoint/start", "{\"size\":\"xs\"}").ok().path("uri").asText();
@@ -211,6 +218,41 @@ class BranchLifecycleIT {
         assertThat(server.store().listMetadata("retired-timeline/" + TENANT + "/")).isEmpty();
         delete("/branches/ret").ok();
         assertThat(server.store().timeline(TimelineId.parse(newTl))).isNull();
+    }
+
+    @Test
+    void aLaterPutKeepsSchemaOnlyTtlAndSizeUnlessItChangesThem() throws Exception {
+        Sql.exec(mainUri, "postgres", "CREATE TABLE leak (x int)", "INSERT INTO leak VALUES (1), (2)");
+        JsonNode first = put("pr-schema", "{\"schema_only\":true,\"ttl\":\"2h\",\"size\":\"xs\"}").ok();
+        assertThat(first.path("schema_only").asBoolean()).isTrue();
+        Instant firstExpiry = Instant.parse(first.path("expires_at").asText());
+        try {
+            CLOCK.setOffset(Duration.ofMinutes(30));
+            JsonNode again = put("pr-schema", "{\"start\":true}").ok();
+            String uri = uriOf(again);
+            assertThat(again.path("schema_only").asBoolean()).as("schema-only kept by a put without flags").isTrue();
+            assertThat(again.path("ttl").asText()).isEqualTo("2h");
+            assertThat(Instant.parse(again.path("expires_at").asText())).as("TTL renewed from now")
+                    .isAfterOrEqualTo(firstExpiry.plus(Duration.ofMinutes(30)));
+            assertThat(again.path("size").asText()).isEqualTo("xs");
+            assertThat(rows(uri, "leak")).as("no parent rows leak into a schema-only branch").isEqualTo("{}");
+        } finally {
+            CLOCK.setOffset(Duration.ZERO);
+            stopEndpoint("pr-schema");
+        }
+        // options given on a later put change the branch
+        JsonNode changed = put("pr-schema", "{\"schema_only\":false,\"ttl\":\"0\",\"size\":\"s\"}").ok();
+        assertThat(changed.path("schema_only").asBoolean()).isFalse();
+        assertThat(changed.path("ttl").isNull()).isTrue();
+        assertThat(changed.path("expires_at").isNull()).isTrue();
+        assertThat(changed.path("size").asText()).isEqualTo("s");
+        String uri = post("/branches/pr-schema/endpoint/start", "{\"size\":\"xs\"}").ok().path("uri").asText();
+        try {
+            assertThat(rows(uri, "leak")).isEqualTo("{1,2}");
+        } finally {
+            stopEndpoint("pr-schema");
+        }
+        delete("/branches/pr-schema").ok();
     }
 
     // ------------------------------------------------------------------ restore
@@ -260,6 +302,61 @@ class BranchLifecycleIT {
         assertThat(deleted.size()).isEqualTo(2);
         assertThat(deleted.get(1).asText()).isEqualTo("rs");
         assertThat(refs()).noneMatch(r -> r.startsWith("rs"));
+    }
+
+    @Test
+    void historyBeforeARestoreStaysReachableAndDeletingItsOnlyPathIsRefusedUnlessForced() throws Exception {
+        JsonNode created = put("hist", "{\"start\":true,\"size\":\"xs\"}").ok();
+        String uri = uriOf(created);
+        String firstTl = created.path("timeline_id").asText();
+        try {
+            Sql.exec(uri, "postgres", "CREATE TABLE h (x int)", "INSERT INTO h VALUES (1)");
+            Thread.sleep(50);
+            Instant t1 = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+            Thread.sleep(50);
+            Sql.exec(uri, "postgres", "INSERT INTO h VALUES (2)");
+            Thread.sleep(50);
+            Instant t2 = Instant.now().truncatedTo(ChronoUnit.MILLIS);
+            Thread.sleep(50);
+            Sql.exec(uri, "postgres", "INSERT INTO h VALUES (3)");
+
+            JsonNode r = post("/branches/hist/restore", "{\"at\":\"" + t2 + "\"}").ok();
+            String kept = r.path("kept_as").path("ref").asText();
+            assertThat(rows(uri, "h")).isEqualTo("{1,2}");
+            JsonNode restores = r.path("branch").path("restores");
+            assertThat(restores.size()).isEqualTo(1);
+            assertThat(restores.get(0).path("from_timeline_id").asText()).isEqualTo(firstTl);
+            assertThat(restores.get(0).path("kept_as").asText()).isEqualTo(kept);
+
+            // the kept branch is the only way to the commit of row 3, inside the PITR window
+            String refused = delete("/branches/" + kept).error(409, "history_would_be_lost");
+            assertThat(refused).contains("'" + kept + "'").contains("1 commit(s)").contains("PITR window").contains("--force");
+            assertThat(refs()).contains(kept);
+            delete("/branches/" + kept + "?force=true").ok();
+
+            // history before the restore point is still the branch's history: a branch at t1 finds it
+            JsonNode atT1 = post("/branches", "{\"ref\":\"hist-t1\",\"parent\":\"hist\",\"at\":\"" + t1 + "\"}").expect(201);
+            assertThat(atT1.path("ancestor_timeline_id").asText()).as("hangs from hist's former timeline").isEqualTo(firstTl);
+            assertThat(atT1.path("on_parent_timeline").asBoolean()).isFalse();
+            String t1Uri = post("/branches/hist-t1/endpoint/start", "{\"size\":\"xs\"}").ok().path("uri").asText();
+            try {
+                assertThat(rows(t1Uri, "h")).isEqualTo("{1}");
+            } finally {
+                stopEndpoint("hist-t1");
+            }
+            // and so does a second restore, and the restorable window reaches back to the first timeline's start
+            JsonNode window = branch("hist").path("restorable");
+            assertThat(window.path("earliest_lsn").asText()).isEqualTo(created.path("ancestor_lsn").asText());
+            assertThat(window.path("earliest_time").asText()).matches(".*\\.[0-9]{6}Z");
+            post("/branches/hist/restore", "{\"at\":\"" + t1 + "\",\"keep_as\":\"hist-kept2\"}").ok();
+            assertThat(rows(uri, "h")).isEqualTo("{1}");
+            assertThat(branch("hist").path("restores").size()).isEqualTo(2);
+        } finally {
+            stopEndpoint("hist");
+        }
+        delete("/branches/hist?recursive=true").ok();
+        assertThat(refs()).noneMatch(x -> x.startsWith("hist"));
+        assertThat(server.store().timeline(TimelineId.parse(firstTl))).as("released with its last descendant").isNull();
     }
 
     // ------------------------------------------------------------------ TTL

@@ -155,6 +155,22 @@ class MetricsIT {
     }
 
     @Test
+    void getPageOfABranchMadeByPutWithStartIsLabelledWithItsRef() throws Exception {
+        tenants.createTenant("met-put");
+        JsonNode b = server.put("/v1/tenants/met-put/branches/pr-7", "{\"start\":true,\"size\":\"xs\"}").expect(201);
+        try {
+            String tl = b.path("timeline_id").asText();
+            List<Sample> getPage = scrape().stream()
+                    .filter(s -> s.name().equals("forkline_getpage_seconds_count") && tl.equals(s.labels().get("timeline_id")))
+                    .toList();
+            assertThat(getPage).as("the basebackup of its first start read its pages").isNotEmpty();
+            assertThat(getPage).allSatisfy(s -> assertThat(s.labels()).containsEntry("branch", "pr-7").containsEntry("tenant", "met-put"));
+        } finally {
+            server.post("/v1/tenants/met-put/branches/pr-7/endpoint/stop", "").expect(200);
+        }
+    }
+
+    @Test
     void unknownPathsStillAnswer404AndMetricsIsGetOnly() throws Exception {
         assertThat(server.get("/metricsx").status()).isEqualTo(404);
         assertThat(server.http("POST", "/metrics").status()).isEqualTo(405);

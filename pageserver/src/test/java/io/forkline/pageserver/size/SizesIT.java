@@ -58,6 +58,28 @@ class SizesIT {
     }
 
     @Test
+    void logicalSizeIsWhatTheComputesRelationFilesHoldAcrossAllDatabases() throws Exception {
+        tenants.createTenant("logical");
+        String uri = tenants.startEndpoint("logical", "main");
+        try {
+            Sql.exec(uri, "postgres", "CREATE TABLE l (x int, pad text)",
+                    "INSERT INTO l SELECT g, repeat('x', 200) FROM generate_series(1, 20000) g", "VACUUM l",
+                    "ALTER DATABASE template0 ALLOW_CONNECTIONS true", "CHECKPOINT");
+            long fromSql = 0;
+            for (String db : new String[]{"postgres", "template1", "template0"}) {
+                fromSql += Sql.queryLong(uri, db, "SELECT coalesce(sum(pg_relation_size(c.oid, f)), 0) FROM pg_class c, "
+                        + "unnest('{main,vm,init}'::text[]) f WHERE c.relkind IN ('r','i','t','m','S') AND "
+                        + (db.equals("postgres") ? "true" : "NOT c.relisshared"));
+            }
+            server.awaitIngested(TimelineId.parse(tenants.branch("logical", "main").timelineId()), uri);
+            long logical = server.get("/v1/tenants/logical/branches/main").expect(200).path("logical_size_bytes").asLong();
+            assertThat(logical).as("Σ pg_relation_size(main, vm, init) over every database").isEqualTo(fromSql);
+        } finally {
+            tenants.stopEndpoint("logical", "main");
+        }
+    }
+
+    @Test
     void aBranchPaysForWhatItWritesAndItsParentDoesNot() throws Exception {
         tenants.createTenant(TENANT);
         tenants.createBranch(TENANT, "dev", "main", null, null);

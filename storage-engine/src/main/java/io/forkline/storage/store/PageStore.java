@@ -1086,6 +1086,56 @@ public final class PageStore implements AutoCloseable {
         return java.util.OptionalLong.empty();
     }
 
+    /**
+     * One entry of the commit-timestamp index.
+     *
+     * @param timestampMicros commit time, microseconds since the Unix epoch
+     * @param lsn             end LSN of the commit record (a branch there includes the commit)
+     * @param xid             the transaction id (unsigned 32 bits), 0 when the entry was indexed without it
+     */
+    public record Commit(long timestampMicros, long lsn, long xid) {
+    }
+
+    /**
+     * The commits of {@code timeline}'s own index (not its ancestors'), newest first, with commit time
+     * at or after {@code sinceMicros} and end LSN at or below {@code maxLsn}, at most {@code limit}.
+     * Reads backwards from the newest: cost proportional to what it returns (plus skipped entries
+     * above {@code maxLsn}).
+     *
+     * @param sinceMicros microseconds since the Unix epoch ({@link Long#MIN_VALUE}: no bound)
+     * @param maxLsn      highest end LSN listed (unsigned; {@code -1L}: no bound)
+     * @param limit       at most this many, positive
+     * @throws IllegalArgumentException when the timeline does not exist
+     */
+    public List<Commit> commits(TimelineId timeline, long sinceMicros, long maxLsn, int limit) {
+        state(timeline);
+        List<Commit> out = new ArrayList<>();
+        byte[] seek = new byte[TimelineId.LENGTH + 16];
+        timeline.writeTo(seek, 0);
+        java.util.Arrays.fill(seek, TimelineId.LENGTH, seek.length, (byte) 0xFF);
+        try (ReadOptions ro = new ReadOptions().setFillCache(false); RocksIterator it = db.newIterator(commitTs, ro)) {
+            for (it.seekForPrev(seek); it.isValid() && out.size() < limit; it.prev()) {
+                byte[] k = it.key();
+                if (k.length != TimelineId.LENGTH + 16 || !Arrays.equals(k, 0, TimelineId.LENGTH, seek, 0, TimelineId.LENGTH)) {
+                    break;
+                }
+                long micros = bytesToLong(k, TimelineId.LENGTH) ^ Long.MIN_VALUE;
+                if (micros < sinceMicros) {
+                    break;
+                }
+                long lsn = bytesToLong(k, TimelineId.LENGTH + 8);
+                if (Long.compareUnsigned(lsn, maxLsn) > 0) {
+                    continue;
+                }
+                byte[] v = it.value();
+                long xid = v.length == 4 ? Integer.toUnsignedLong(((v[0] & 0xFF) << 24) | ((v[1] & 0xFF) << 16)
+                        | ((v[2] & 0xFF) << 8) | (v[3] & 0xFF)) : 0;
+                out.add(new Commit(micros, lsn, xid));
+            }
+        }
+        return out;
+    }
+
     // ---------------------------------------------------------------- maintenance (GC)
 
     /** Receives stored versions from {@link #forEachVersion}. */
@@ -1299,13 +1349,15 @@ public final class PageStore implements AutoCloseable {
         }
     }
 
-    void putCommitTimestamp(WriteBatch batch, TimelineId timeline, long timestampMicros, long lsn) {
+    void putCommitTimestamp(WriteBatch batch, TimelineId timeline, long timestampMicros, long lsn, int xid) {
         byte[] k = new byte[TimelineId.LENGTH + 16];
         timeline.writeTo(k, 0);
         putLong(k, TimelineId.LENGTH, timestampMicros ^ Long.MIN_VALUE);
         putLong(k, TimelineId.LENGTH + 8, lsn);
+        byte[] v = xid == 0 ? new byte[0]
+                : new byte[]{(byte) (xid >>> 24), (byte) (xid >>> 16), (byte) (xid >>> 8), (byte) xid};
         try {
-            batch.put(commitTs, k, new byte[0]);
+            batch.put(commitTs, k, v);
         } catch (RocksDBException e) {
             throw new StorageException("cannot stage commit timestamp", e);
         }

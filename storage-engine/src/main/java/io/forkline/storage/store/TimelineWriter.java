@@ -65,7 +65,7 @@ public final class TimelineWriter implements AutoCloseable {
     private final PageStore store;
     private final TimelineId timeline;
     /** Staged commit-timestamp entries: time, LSN, time, LSN, ... */
-    private long[] commitTimestamps = new long[16];
+    private long[] commitTimestamps = new long[18];
     private int commitTimestampCount;
     /** Each key's newest staged version (also an element of {@link #entries}). */
     private final TreeMap<Key, Staged> newest = new TreeMap<>();
@@ -160,11 +160,23 @@ public final class TimelineWriter implements AutoCloseable {
 
     /** Indexes a commit: commit time in microseconds since the Unix epoch, the commit record's end LSN. */
     public void putCommitTimestamp(long timestampMicros, long lsn) {
-        if (commitTimestampCount + 2 > commitTimestamps.length) {
+        putCommitTimestamp(timestampMicros, lsn, 0);
+    }
+
+    /**
+     * Indexes a commit with its transaction id (listed by {@link PageStore#commits}).
+     *
+     * @param timestampMicros commit time, microseconds since the Unix epoch
+     * @param lsn             the commit record's end LSN
+     * @param xid             the committed transaction's id (unsigned 32 bits); 0 when unknown
+     */
+    public void putCommitTimestamp(long timestampMicros, long lsn, int xid) {
+        if (commitTimestampCount + 3 > commitTimestamps.length) {
             commitTimestamps = java.util.Arrays.copyOf(commitTimestamps, commitTimestamps.length * 2);
         }
         commitTimestamps[commitTimestampCount++] = timestampMicros;
         commitTimestamps[commitTimestampCount++] = lsn;
+        commitTimestamps[commitTimestampCount++] = Integer.toUnsignedLong(xid);
     }
 
     /**
@@ -241,8 +253,9 @@ public final class TimelineWriter implements AutoCloseable {
                 store.putVersion(batch, timeline, e.key, e.lsn, stored);
                 addedBytes += stored.length + PageStore.VERSION_KEY_BYTES;
             }
-            for (int i = 0; i < commitTimestampCount; i += 2) {
-                store.putCommitTimestamp(batch, timeline, commitTimestamps[i], commitTimestamps[i + 1]);
+            for (int i = 0; i < commitTimestampCount; i += 3) {
+                store.putCommitTimestamp(batch, timeline, commitTimestamps[i], commitTimestamps[i + 1],
+                        (int) commitTimestamps[i + 2]);
             }
             store.commit(timeline, batch, lastRecordLsn, addedBytes);
         }

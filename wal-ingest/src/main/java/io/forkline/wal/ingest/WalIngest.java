@@ -319,7 +319,7 @@ public final class WalIngest {
             writer.delete(Key.twoPhase(xid), lsn);
         }
         if (commit) {
-            writer.putCommitTimestamp(x.unixMicros(), lsn);
+            writer.putCommitTimestamp(x.unixMicros(), lsn, xid);
         }
         ControlState c = control();
         if (c != null) {
