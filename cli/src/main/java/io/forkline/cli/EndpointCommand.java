@@ -32,11 +32,21 @@ final class EndpointCommand {
         @Option(names = "--size", paramLabel = "SIZE", description = "xs, s, m or l (default: the branch's size)")
         String size;
 
+        @Option(names = "--storage", paramLabel = "MODE",
+                description = "lazy (relation blocks fetched on first read; the default) or full (a complete basebackup)")
+        String storage;
+
         @Override
         public void run() {
             Map<String, Object> body = new LinkedHashMap<>();
             if (size != null) {
                 body.put("size", size);
+            }
+            if (storage != null) {
+                if (!storage.equals("lazy") && !storage.equals("full")) {
+                    throw new CliException("invalid --storage '" + storage + "': expected lazy or full");
+                }
+                body.put("storage", storage);
             }
             out().println(client().post(path(branch, "start"), body).path("uri").asText());
         }

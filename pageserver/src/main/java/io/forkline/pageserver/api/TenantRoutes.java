@@ -1,5 +1,6 @@
 package io.forkline.pageserver.api;
 
+import io.forkline.pageserver.endpoint.StorageMode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -36,7 +37,7 @@ import java.util.Map;
  *   POST   /v1/tenants/{t}/branches/{ref}/reset              -> branch
  *   POST   /v1/tenants/{t}/branches/{ref}/restore {"lsn"|"at","keep_as"?} -> {branch, kept_as, lsn}
  *   POST   /v1/tenants/{t}/branches/{ref}/protect {"protected"?: true} -> branch
- *   POST   /v1/tenants/{t}/branches/{ref}/endpoint/start {"size"?}  -> {"uri","size"}
+ *   POST   /v1/tenants/{t}/branches/{ref}/endpoint/start {"size"?,"storage"?: "lazy"|"full"}  -> {"uri","size","storage",...}
  *   POST   /v1/tenants/{t}/branches/{ref}/endpoint/resize {"size"}  -> {"uri","size","state"}
  *   POST   /v1/tenants/{t}/branches/{ref}/endpoint/stop     -> {}
  *   DELETE /v1/tenants/{t}[?force=true]                      -> {deleted, branches, timelines, freed_bytes}
@@ -122,6 +123,17 @@ public final class TenantRoutes implements Router.Module {
             return branchJson(q.param("tenant"), b.ref());
         });
         r.add("POST", BRANCH + "/endpoint/start", q -> {
+            String storage = q.text("storage", false);
+            if (storage != null) {
+                StorageMode mode;
+                try {
+                    mode = StorageMode.parse(storage);
+                } catch (IllegalArgumentException e) {
+                    throw ApiException.badRequest(e.getMessage());
+                }
+                branches.get(q.param("tenant"), q.param("ref")); // 404 before remembering anything
+                tenants.endpoints().preferStorage(q.param("tenant"), q.param("ref"), mode);
+            }
             String uri = branches.startEndpoint(q.param("tenant"), q.param("ref"), q.text("size", false));
             return endpointJson(q.param("tenant"), q.param("ref")).put("uri", uri);
         });
@@ -375,6 +387,15 @@ public final class TenantRoutes implements Router.Module {
         e.put("uri", v.uri());
         e.put("size", v.endpointSize());
         io.forkline.pageserver.endpoint.EndpointManager.Endpoint ep = tenants.endpoints().get(tenant, b.ref());
+        if (ep != null && ep.active()) {
+            e.put("storage", ep.storage());
+            io.forkline.compute.lazy.LazyStats ls = ep.lazyStats();
+            if (ls != null) {
+                e.put("blocks_fetched", ls.blocksFetched());
+                e.put("prefetched_blocks", ls.prefetchedBlocks());
+                e.put("fetch_mean_us", Math.round(ls.meanFetchMicros() * 10) / 10.0);
+            }
+        }
         if (ep != null && ep.note() != null) {
             e.put("note", ep.note());
         }

@@ -71,6 +71,8 @@ public final class EndpointManager implements AutoCloseable {
         private volatile int lastPort;
         /** The running compute's lazy data directory, or null for a full one. */
         private volatile LazyDataDirectory lazy;
+        /** How this endpoint's data directory is built from its next start on; null: the server's default. */
+        private volatile StorageMode preferredStorage;
 
         /** {@code lazy} or {@code full}: how the running compute's data directory is built. */
         public String storage() {
@@ -232,6 +234,14 @@ public final class EndpointManager implements AutoCloseable {
         this.defaultStorage = java.util.Objects.requireNonNull(mode, "mode");
     }
 
+    /**
+     * How the endpoint of {@code ref} builds its data directory from its next start on (a running
+     * compute built the other way restarts at the next {@link #start}, same URI).
+     */
+    public void preferStorage(String tenant, String ref, StorageMode mode) {
+        endpoints.computeIfAbsent(key(tenant, ref), Endpoint::new).preferredStorage = mode;
+    }
+
     /** How starts build data directories now. */
     public StorageMode defaultStorage() {
         return defaultStorage;
@@ -287,7 +297,8 @@ public final class EndpointManager implements AutoCloseable {
         synchronized (e) {
             if (e.state == EndpointState.RUNNING && e.compute != null && e.compute.isAlive()
                     && e.receiver != null && e.receiver.state() != ReceiverState.FAILED
-                    && timeline.equals(e.timeline)) {
+                    && timeline.equals(e.timeline)
+                    && (e.preferredStorage == null || e.preferredStorage.apiName().equals(e.storage()))) {
                 return e.uri();
             }
             return startLocked(e, tenant, ref, timeline, size);
@@ -372,7 +383,7 @@ public final class EndpointManager implements AutoCloseable {
     }
 
     private String startLocked(Endpoint e, String tenant, String ref, TimelineId timeline, ComputeSize size) {
-        StorageMode storage = defaultStorage;
+        StorageMode storage = e.preferredStorage != null ? e.preferredStorage : defaultStorage;
         if (e.state != EndpointState.STOPPED) {
             // running on another timeline or size, or the compute or its ingest died:
             // stop (ingesting the shutdown checkpoint) and start over from what is durable

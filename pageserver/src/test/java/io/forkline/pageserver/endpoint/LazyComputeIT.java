@@ -76,14 +76,14 @@ class LazyComputeIT {
 
         // a branch at that point on a full compute, and main restarted lazily: same data
         tenants.createBranch("lz", "full-copy", "main", Lsn.format(lsn), null);
-        tenants.endpoints().setDefaultStorage(StorageMode.FULL);
-        String fullUri;
-        try {
-            fullUri = tenants.startEndpoint("lz", "full-copy");
-            assertThat(tenants.endpoints().get("lz", "full-copy").storage()).isEqualTo("full");
-        } finally {
-            tenants.endpoints().setDefaultStorage(StorageMode.LAZY);
-        }
+        assertThat(server.post("/v1/tenants/lz/branches/full-copy/endpoint/start", "{\"storage\":\"fast\"}")
+                .error(400, "bad_request")).contains("invalid storage 'fast'");
+        var started = server.post("/v1/tenants/lz/branches/full-copy/endpoint/start", "{\"storage\":\"full\"}").ok();
+        String fullUri = started.path("uri").asText();
+        assertThat(started.path("storage").asText()).isEqualTo("full");
+        assertThat(tenants.endpoints().get("lz", "full-copy").storage()).isEqualTo("full");
+        assertThat(server.get("/v1/tenants/lz/branches/main").ok().path("endpoint").path("blocks_fetched").asLong())
+                .isPositive();
         Map<String, String> fullDigest = Digest.of(pg, fullUri);
         // the same, but for the unlogged table's rows, which no new compute has
         assertThat(fullDigest.get("postgres")).contains("-- data public.u 0:");
