@@ -3,6 +3,8 @@
 #   benchmarks/run.sh                  all three: jmh, branch, ingest
 #   benchmarks/run.sh jmh|branch|ingest|gc|cost|pagebench [more args passed to that benchmark]
 #   benchmarks/run.sh pagebench --json   last line: one JSON object (page service latency/throughput)
+#   benchmarks/run.sh cli [--runs N] [--scale S]   CLI and admin API latency beside java -version and psql (cli-latency.sh;
+#                                        builds through ./forkline, not part of "all")
 # Environment: MVN_ARGS (default "-o": offline; the modules are built in the reactor, nothing is installed),
 # SKIP_BUILD=1 to reuse benchmarks/target/benchmarks.jar.
 # Logs and JMH JSON go to benchmarks/target/bench/results/.
@@ -10,6 +12,11 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(dirname "$here")"
 cd "$root"
+
+if [ "${1:-}" = cli ]; then # a shell harness over the launcher: no benchmarks jar needed
+  shift
+  exec "$here/cli-latency.sh" "$@"
+fi
 
 java_major() { "$1" -version 2>&1 | sed -n 's/.*version "\([0-9]*\)[."].*/\1/p' | head -n1; }
 find_jdk() { # JAVA_HOME if it is 21+, else the newest JDK 21+ under /usr/lib/jvm
@@ -92,5 +99,5 @@ case "$what" in
   cost) run_cost "$@" ;;
   pagebench) run_pagebench "$@" ;;
   all) run_jmh; run_branch; run_ingest ;;
-  *) echo "usage: benchmarks/run.sh [all|jmh|branch|ingest|gc|cost|pagebench] [args]" >&2; exit 2 ;;
+  *) echo "usage: benchmarks/run.sh [all|jmh|branch|ingest|gc|cost|pagebench|cli] [args]" >&2; exit 2 ;;
 esac

@@ -4,14 +4,17 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.ConnectException;
+import java.net.HttpURLConnection;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 
 /**
@@ -19,13 +22,21 @@ import java.time.Duration;
  * {@code $FORKLINE_URL} (default {@code http://127.0.0.1:9898}), sending the token that
  * {@link TokenDiscovery} found as {@code Authorization: Bearer}. Failures become {@link CliException}
  * with the server's error message; a 401 also says where the token came from or where none was found.
+ *
+ * <p>Transport: the JDK's {@link HttpURLConnection} (keep-alive, no redirects followed). Not
+ * {@code java.net.http.HttpClient}: in a fresh JVM that one costs about a second before the first
+ * request (its selector thread, reactive plumbing and the default TLS context with the whole CA
+ * store), which was most of what every command took; {@code HttpURLConnection} touches TLS only for
+ * an {@code https} URL. Not thread-safe.
  */
 final class AdminClient {
     static final String DEFAULT_URL = "http://127.0.0.1:9898";
+    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(5);
+    private static final Duration REQUEST_TIMEOUT = Duration.ofMinutes(10);
+    private static final Duration DOWNLOAD_TIMEOUT = Duration.ofHours(12);
 
     private final String base;
     private final TokenDiscovery.Credentials credentials;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final ObjectMapper json = new ObjectMapper();
 
     /**
@@ -96,19 +107,19 @@ final class AdminClient {
     }
 
     JsonNode get(String path) {
-        return send(request(path).GET());
+        return send("GET", path, null);
     }
 
     JsonNode post(String path, Object body) {
-        return sendJson("POST", path, body);
+        return send("POST", path, encode(body));
     }
 
     JsonNode put(String path, Object body) {
-        return sendJson("PUT", path, body);
+        return send("PUT", path, encode(body));
     }
 
     JsonNode delete(String path) {
-        return send(request(path).DELETE());
+        return send("DELETE", path, null);
     }
 
     /**
@@ -118,50 +129,29 @@ final class AdminClient {
      * @throws CliException with the server's message for an error status (nothing is left behind),
      *                      or when the transfer fails
      */
-    long download(String path, java.nio.file.Path out) {
-        java.nio.file.Path part = out.resolveSibling(out.getFileName() + ".part");
-        HttpRequest r = request(path).timeout(Duration.ofHours(12)).GET().build();
+    long download(String path, Path out) {
+        Path part = out.resolveSibling(out.getFileName() + ".part");
+        URI u = uri(path);
+        HttpURLConnection c = open("GET", u, DOWNLOAD_TIMEOUT);
         try {
-            HttpResponse<java.nio.file.Path> resp;
-            try {
-                resp = http.send(r, HttpResponse.BodyHandlers.ofFile(part));
-            } catch (ConnectException e) {
-                throw unreachable();
+            int status = connect(c);
+            if (status >= 400) {
+                throw new CliException(refusal(status, errorMessage(status, readAll(c.getErrorStream()))));
             }
-            if (resp.statusCode() >= 400) {
-                String message;
-                try {
-                    message = json.readTree(java.nio.file.Files.readAllBytes(part)).path("error").path("message")
-                            .asText("HTTP " + resp.statusCode());
-                } catch (IOException e) {
-                    message = "HTTP " + resp.statusCode();
-                }
-                java.nio.file.Files.deleteIfExists(part);
-                throw new CliException(refusal(resp.statusCode(), message));
+            try (InputStream in = c.getInputStream()) {
+                Files.copy(in, part, StandardCopyOption.REPLACE_EXISTING);
             }
-            long size = java.nio.file.Files.size(part);
-            java.nio.file.Files.move(part, out, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            long size = Files.size(part);
+            Files.move(part, out, StandardCopyOption.REPLACE_EXISTING);
             return size;
         } catch (IOException e) {
             try {
-                java.nio.file.Files.deleteIfExists(part);
+                Files.deleteIfExists(part);
             } catch (IOException cleanup) {
                 e.addSuppressed(cleanup);
             }
-            throw new CliException("download of " + r.uri() + " to " + out + " failed: " + e.getMessage());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new CliException("interrupted");
+            throw new CliException("download of " + u + " to " + out + " failed: " + e.getMessage());
         }
-    }
-
-    /** A request of {@code path} with the token, if there is one. */
-    private HttpRequest.Builder request(String path) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(uri(path));
-        if (credentials.token() != null) {
-            b.header("Authorization", "Bearer " + credentials.token());
-        }
-        return b;
     }
 
     /** The server's error message; for 401 with where the token came from (or where none was found). */
@@ -184,16 +174,13 @@ final class AdminClient {
         }
     }
 
-    /** {@code method} with {@code body} encoded as a JSON request body. */
-    private JsonNode sendJson(String method, String path, Object body) {
-        HttpRequest.Builder req = request(path).header("Content-Type", "application/json");
-        byte[] bytes;
+    /** {@code body} as a JSON request body. */
+    private byte[] encode(Object body) {
         try {
-            bytes = json.writeValueAsBytes(body);
+            return json.writeValueAsBytes(body);
         } catch (IOException e) {
             throw new CliException("cannot encode request: " + e.getMessage());
         }
-        return send(req.method(method, HttpRequest.BodyPublishers.ofByteArray(bytes)));
     }
 
     private CliException unreachable() {
@@ -201,29 +188,88 @@ final class AdminClient {
                 + " (start it with ./forkline server, or set FORKLINE_URL)");
     }
 
-    private JsonNode send(HttpRequest.Builder req) {
-        HttpRequest r = req.timeout(Duration.ofMinutes(10)).build();
-        HttpResponse<byte[]> resp;
+    /** An unconnected request: method, timeouts, no redirects; headers every request carries go here. */
+    private HttpURLConnection open(String method, URI u, Duration timeout) {
         try {
-            resp = http.send(r, HttpResponse.BodyHandlers.ofByteArray());
+            HttpURLConnection c = (HttpURLConnection) u.toURL().openConnection();
+            c.setRequestMethod(method);
+            c.setInstanceFollowRedirects(false);
+            c.setConnectTimeout((int) CONNECT_TIMEOUT.toMillis());
+            c.setReadTimeout((int) timeout.toMillis());
+            c.setRequestProperty("Accept", "application/json");
+            if (credentials.token() != null) {
+                c.setRequestProperty("Authorization", "Bearer " + credentials.token());
+            }
+            return c;
+        } catch (IOException | IllegalArgumentException e) {
+            throw new CliException("invalid FORKLINE_URL '" + base + "': " + e.getMessage());
+        }
+    }
+
+    /** Sends the request (its body, if any, already written) and returns the status. */
+    private int connect(HttpURLConnection c) throws IOException {
+        try {
+            return c.getResponseCode();
         } catch (ConnectException e) {
             throw unreachable();
-        } catch (IOException e) {
-            throw new CliException("request to " + r.uri() + " failed: " + e.getMessage());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new CliException("interrupted");
         }
-        JsonNode body;
+    }
+
+    /**
+     * One request with an optional JSON body; the answer parsed as JSON ({@code {}} when empty).
+     *
+     * @throws CliException with the server's message for status 400 and above, when the server
+     *                      cannot be reached, or when the answer is not JSON
+     */
+    private JsonNode send(String method, String path, byte[] body) {
+        URI u = uri(path);
+        HttpURLConnection c = open(method, u, REQUEST_TIMEOUT);
+        int status;
+        byte[] answer;
         try {
-            body = resp.body().length == 0 ? json.createObjectNode() : json.readTree(resp.body());
+            if (body != null) {
+                c.setDoOutput(true);
+                c.setRequestProperty("Content-Type", "application/json");
+                // buffered, not streaming mode: in streaming mode a 401 loses its error body
+                try (OutputStream o = c.getOutputStream()) {
+                    o.write(body);
+                } catch (ConnectException e) {
+                    throw unreachable();
+                }
+            }
+            status = connect(c);
+            answer = readAll(status >= 400 ? c.getErrorStream() : c.getInputStream());
         } catch (IOException e) {
-            throw new CliException("server answered " + resp.statusCode() + " with a body that is not JSON");
+            throw new CliException("request to " + u + " failed: " + e.getMessage());
         }
-        if (resp.statusCode() >= 400) {
-            JsonNode err = body.path("error");
-            throw new CliException(refusal(resp.statusCode(), err.path("message").asText("HTTP " + resp.statusCode())));
+        JsonNode n;
+        try {
+            n = answer.length == 0 ? json.createObjectNode() : json.readTree(answer);
+        } catch (IOException e) {
+            throw new CliException("server answered " + status + " with a body that is not JSON");
         }
-        return body;
+        if (status >= 400) {
+            throw new CliException(refusal(status, n.path("error").path("message").asText("HTTP " + status)));
+        }
+        return n;
+    }
+
+    /** The server's error message in a JSON error body, else {@code HTTP status}. */
+    private String errorMessage(int status, byte[] body) {
+        try {
+            return json.readTree(body).path("error").path("message").asText("HTTP " + status);
+        } catch (IOException | RuntimeException e) {
+            return "HTTP " + status;
+        }
+    }
+
+    /** All bytes of a response stream, closed after; {@code null} (no body) reads as empty. */
+    private static byte[] readAll(InputStream in) throws IOException {
+        if (in == null) {
+            return new byte[0];
+        }
+        try (in) {
+            return in.readAllBytes();
+        }
     }
 }

@@ -1,9 +1,9 @@
 package io.forkline.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.forkline.format.size.SizeText;
 import io.forkline.page.client.TarExtractor;
 import io.forkline.page.client.TarFormatException;
-import io.forkline.pageserver.size.SizeText;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -18,9 +18,9 @@ import java.util.Map;
  * {@code forkline backup create|list|delete|restore|export|schedule}: backups are named, retained
  * (timeline, LSN) pairs; see {@code io.forkline.pageserver.backup.BackupService}.
  */
-@Command(name = "backup", description = "Manage backups (retained points of a branch) and their schedules.",
-        subcommands = {BackupCommand.Create.class, BackupCommand.List.class, BackupCommand.Delete.class,
-                BackupCommand.Restore.class, BackupCommand.Export.class, BackupCommand.Schedule.class})
+@Command(name = "backup", description = "Manage backups (retained points of a branch) and their schedules.")
+@Subcommands({BackupCommand.Create.class, BackupCommand.List.class, BackupCommand.Delete.class,
+        BackupCommand.Restore.class, BackupCommand.Export.class, BackupCommand.Schedule.class})
 final class BackupCommand {
     /** {@code /v1/tenants/T/backups}. */
     private static String backups(TenantOption tenant) {
@@ -187,8 +187,8 @@ final class BackupCommand {
         }
     }
 
-    @Command(name = "schedule", description = "Manage backup schedules (at most 5 per tenant).",
-            subcommands = {ScheduleCreate.class, ScheduleList.class, ScheduleDelete.class})
+    @Command(name = "schedule", description = "Manage backup schedules (at most 5 per tenant).")
+    @Subcommands({ScheduleCreate.class, ScheduleList.class, ScheduleDelete.class})
     static final class Schedule {
     }
 

@@ -12,10 +12,10 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /** {@code forkline branch create|list|show|tree|log|delete|rename|put|reset|restore|protect}. */
-@Command(name = "branch", description = "Manage branches.",
-        subcommands = {BranchCommand.Create.class, BranchCommand.List.class, BranchShowCommand.class, BranchTreeCommand.class,
-                BranchLogCommand.class, BranchCommand.Delete.class, BranchRenameCommand.class, BranchPutCommand.class,
-                BranchResetCommand.class, BranchRestoreCommand.class, BranchProtectCommand.class})
+@Command(name = "branch", description = "Manage branches.")
+@Subcommands({BranchCommand.Create.class, BranchCommand.List.class, BranchShowCommand.class, BranchTreeCommand.class,
+        BranchLogCommand.class, BranchCommand.Delete.class, BranchRenameCommand.class, BranchPutCommand.class,
+        BranchResetCommand.class, BranchRestoreCommand.class, BranchProtectCommand.class})
 final class BranchCommand {
     static final class Point {
         @Option(names = "--lsn", paramLabel = "X/Y", description = "branch point LSN")

@@ -15,9 +15,9 @@ import java.util.Map;
  * shared_buffers 64MB, max_connections 20, work_mem 4MB; s = 128MB/100/4MB (default); m =
  * 512MB/200/8MB; l = 2GB/400/16MB.
  */
-@Command(name = "endpoint", description = "Start, stop, resize and list computes; show their logs.",
-        subcommands = {EndpointCommand.Start.class, EndpointCommand.Stop.class, EndpointCommand.Resize.class,
-                EndpointCommand.List.class, EndpointCommand.Logs.class})
+@Command(name = "endpoint", description = "Start, stop, resize and list computes; show their logs.")
+@Subcommands({EndpointCommand.Start.class, EndpointCommand.Stop.class, EndpointCommand.Resize.class,
+        EndpointCommand.List.class, EndpointCommand.Logs.class})
 final class EndpointCommand {
     /** {@code /v1/tenants/T/branches/REF/endpoint/ACTION}. */
     private static String path(BranchArgs branch, String action) {

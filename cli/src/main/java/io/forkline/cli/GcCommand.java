@@ -14,8 +14,8 @@ import java.util.Map;
  * removed, bytes removed, the cutoff. The retention settings are {@code forkline tenant config T
  * pitr_interval=7d gc_horizon=64MB}.
  */
-@Command(name = "gc", description = "Garbage-collect page versions beyond the retention settings.",
-        subcommands = {GcCommand.Run.class})
+@Command(name = "gc", description = "Garbage-collect page versions beyond the retention settings.")
+@Subcommands({GcCommand.Run.class})
 final class GcCommand {
     @Command(name = "run", description = "Run GC on a tenant now (all timelines, or one branch's).")
     static final class Run extends ApiCommand {

@@ -13,8 +13,8 @@ import java.util.Map;
  * ({@code /v1/tenants/{t}/branches/{ref}/lsn_lease}). While a lease is active, GC keeps the point
  * readable and a branch there creatable (e.g. for a long test run that branches at a fixed LSN).
  */
-@Command(name = "lease", description = "Keep an LSN of a branch restorable for a while.",
-        subcommands = {LeaseCommand.Create.class, LeaseCommand.List.class, LeaseCommand.Delete.class})
+@Command(name = "lease", description = "Keep an LSN of a branch restorable for a while.")
+@Subcommands({LeaseCommand.Create.class, LeaseCommand.List.class, LeaseCommand.Delete.class})
 final class LeaseCommand {
     /** {@code /v1/tenants/T/branches/REF/lsn_lease}. */
     static String path(BranchArgs branch) {

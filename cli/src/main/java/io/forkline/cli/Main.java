@@ -9,17 +9,17 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * {@code forkline}: the command line. {@code server} and {@code quickstart} run locally; every
- * other command talks to the admin API at {@code $FORKLINE_URL} (default
- * {@code http://127.0.0.1:9898}) with the token of {@code $FORKLINE_TOKEN} or of the token file of
- * that URL ({@link TokenDiscovery}). Exit code 0 on success; on failure 1 (2 for bad usage) and one
- * line on stderr that names the bad value.
+ * {@code forkline}: the command line. {@code server} and {@code quickstart} run locally (through
+ * {@link LocalRuntime}), {@code completion} prints a script; every other command talks to the admin
+ * API at {@code $FORKLINE_URL} (default {@code http://127.0.0.1:9898}) with the token of
+ * {@code $FORKLINE_TOKEN} or of the token file of that URL ({@link TokenDiscovery}). Exit code 0 on
+ * success; on failure 1 (2 for bad usage) and one line on stderr that names the bad value.
  */
 @Command(name = "forkline", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT, version = "forkline 0.1.0",
-        description = "Copy-on-write branches and point-in-time recovery for PostgreSQL 15.",
-        subcommands = {ServerCommand.class, TenantCommand.class, BranchCommand.class, EndpointCommand.class,
-                BackupCommand.class, GcCommand.class, LeaseCommand.class, TokenCommand.class, PageCommand.class,
-                QuickstartCommand.class})
+        description = "Copy-on-write branches and point-in-time recovery for PostgreSQL 15.")
+@Subcommands({ServerCommand.class, TenantCommand.class, BranchCommand.class, EndpointCommand.class, BackupCommand.class,
+        GcCommand.class, LeaseCommand.class, TokenCommand.class, PageCommand.class, QuickstartCommand.class,
+        CompletionCommand.class})
 public final class Main {
     /** The environment the commands read ({@code FORKLINE_URL}, {@code FORKLINE_TOKEN}, ...): the process's, or one a test injects. */
     private final Map<String, String> env;
@@ -45,7 +45,7 @@ public final class Main {
      * @param env the environment to read {@code FORKLINE_URL} from (tests point it at their server)
      */
     static int run(Map<String, String> env, PrintWriter out, PrintWriter err, String... args) {
-        CommandLine cl = new CommandLine(new Main(Objects.requireNonNull(env, "env")));
+        CommandLine cl = commandLine(Objects.requireNonNull(env, "env"), args);
         cl.setOut(out);
         cl.setErr(err);
         // "branch create -x": report the invalid name '-x', not a missing REF
@@ -73,6 +73,43 @@ public final class Main {
         out.flush();
         err.flush();
         return code;
+    }
+
+    /**
+     * The command line for {@code args}, with the commands of {@link Subcommands} registered top
+     * down: at each level, when the next argument names one of them, only that one (parsing, help
+     * and errors of a command involve only it and its subcommands); otherwise all of them and
+     * everything below (root help, {@code --version}, a typo that gets a suggestion, a group
+     * without its subcommand). {@code completion} gets the whole tree, which its script covers.
+     */
+    static CommandLine commandLine(Map<String, String> env, String... args) {
+        CommandLine root = new CommandLine(new Main(env));
+        boolean all = args.length > 0 && args[0].equals("completion");
+        register(root, Main.class, args, all ? -1 : 0);
+        return root;
+    }
+
+    /** Registers the {@link Subcommands} of {@code type} under {@code parent}; {@code next < 0}: all of them, recursively. */
+    private static void register(CommandLine parent, Class<?> type, String[] args, int next) {
+        Subcommands subs = type.getAnnotation(Subcommands.class);
+        if (subs == null) {
+            return;
+        }
+        Class<?> named = null;
+        if (next >= 0 && next < args.length) {
+            for (Class<?> c : subs.value()) {
+                if (c.getAnnotation(Command.class).name().equals(args[next])) {
+                    named = c;
+                }
+            }
+        }
+        for (Class<?> c : subs.value()) {
+            if (named == null || c == named) {
+                CommandLine sub = new CommandLine(c);
+                parent.addSubcommand(sub);
+                register(sub, c, args, named == null ? -1 : next + 1);
+            }
+        }
     }
 
     /** Folds a multi-line message (e.g. a compute's log tail) into the single line the contract allows. */

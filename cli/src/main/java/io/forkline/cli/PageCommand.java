@@ -30,8 +30,8 @@ import java.util.Locale;
  * its {@code GET /v1/status} reports; the token is the admin API's ({@code FORKLINE_TOKEN} or the
  * token file of {@code FORKLINE_URL}).
  */
-@Command(name = "page", description = "Read pages over the page service (for operators).",
-        subcommands = {PageCommand.Get.class, PageCommand.Ls.class})
+@Command(name = "page", description = "Read pages over the page service (for operators).")
+@Subcommands({PageCommand.Get.class, PageCommand.Ls.class})
 final class PageCommand {
     private static final List<String> FORKS = List.of("main", "fsm", "vm", "init");
 

@@ -1,7 +1,6 @@
 package io.forkline.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.forkline.compute.postgres.PostgresInstallation;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -73,9 +72,10 @@ final class QuickstartCommand implements Callable<Integer> {
         if (pagePort < 0 || pagePort > 65535) {
             throw new CliException("invalid --page-port " + pagePort + ": expected 0..65535");
         }
-        PostgresInstallation pg = PostgresInstallation.detect();
+        LocalRuntime local = LocalRuntime.load();
+        String pgbench = local.postgresProgram("pgbench").toString();
         portFree(port);
-        killLeftoverComputes(dataDir);
+        killLeftoverComputes(local, dataDir);
         deleteRecursively(dataDir);
         Files.createDirectories(dataDir);
         String url = "http://127.0.0.1:" + port;
@@ -90,10 +90,10 @@ final class QuickstartCommand implements Callable<Integer> {
                     tokenFile.toString(), List.of(tokenFile)));
             step("create tenant demo (initdb)", () -> api.post("/v1/tenants", Map.of("name", "demo")));
             String mainUri = step("start endpoint main", () -> startEndpoint(api, "main"));
-            step("pgbench -i -s " + scale, () -> PostgresInstallation.runCommand(Duration.ofMinutes(30),
-                    List.of(pg.bin("pgbench").toString(), "-i", "-s", Integer.toString(scale), "-q", mainUri)));
-            step("pgbench for 5 s", () -> PostgresInstallation.runCommand(Duration.ofMinutes(5),
-                    List.of(pg.bin("pgbench").toString(), "-T", "5", "-c", "2", mainUri)));
+            step("pgbench -i -s " + scale, () -> local.runCommand(Duration.ofMinutes(30),
+                    List.of(pgbench, "-i", "-s", Integer.toString(scale), "-q", mainUri)));
+            step("pgbench for 5 s", () -> local.runCommand(Duration.ofMinutes(5),
+                    List.of(pgbench, "-T", "5", "-c", "2", mainUri)));
             long before = count(mainUri);
             Thread.sleep(20);
             Instant t = Instant.now().truncatedTo(ChronoUnit.MILLIS);
@@ -240,13 +240,13 @@ final class QuickstartCommand implements Callable<Integer> {
     }
 
     /** A previous {@code --keep} run may have left computes on this directory: stop them first. */
-    private static void killLeftoverComputes(Path dir) throws IOException {
+    private static void killLeftoverComputes(LocalRuntime local, Path dir) throws IOException {
         if (!Files.isDirectory(dir)) {
             return;
         }
         try (Stream<Path> s = Files.walk(dir)) {
             s.filter(p -> p.getFileName().toString().equals("postmaster.pid"))
-                    .forEach(p -> io.forkline.compute.endpoint.ComputeProcess.killPostmaster(p.getParent()));
+                    .forEach(p -> local.killPostmaster(p.getParent()));
         }
     }
 

@@ -1,8 +1,8 @@
 package io.forkline.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.forkline.pageserver.retention.ByteSizeText;
-import io.forkline.pageserver.retention.IntervalText;
+import io.forkline.format.size.ByteSizeText;
+import io.forkline.format.interval.IntervalText;
 
 import java.util.Iterator;
 import java.util.Map;

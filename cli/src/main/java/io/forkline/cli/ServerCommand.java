@@ -1,11 +1,10 @@
 package io.forkline.cli;
 
-import io.forkline.pageserver.auth.AuthMode;
-import io.forkline.pageserver.server.PageServerMain;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /**
@@ -38,14 +37,13 @@ final class ServerCommand implements Callable<Integer> {
         if (pagePort < 0 || pagePort > 65535) {
             throw new CliException("invalid --page-port " + pagePort + ": expected 0..65535");
         }
-        AuthMode mode;
+        boolean authOn = switch (auth == null ? "" : auth.strip().toLowerCase(Locale.ROOT)) {
+            case "on" -> true;
+            case "off" -> false;
+            default -> throw new CliException("invalid --auth '" + auth + "': expected on or off");
+        };
         try {
-            mode = AuthMode.parse(auth);
-        } catch (IllegalArgumentException e) {
-            throw new CliException("invalid --auth '" + auth + "': expected on or off");
-        }
-        try {
-            PageServerMain.runUntilShutdown(dataDir, port, pagePort, mode);
+            LocalRuntime.load().runServer(dataDir, port, pagePort, authOn);
         } catch (java.io.IOException e) {
             throw new CliException(e.getMessage());
         }

@@ -1,7 +1,7 @@
 package io.forkline.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.forkline.pageserver.size.SizeText;
+import io.forkline.format.size.SizeText;
 
 import java.io.PrintWriter;
 

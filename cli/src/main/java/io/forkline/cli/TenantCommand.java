@@ -12,7 +12,8 @@ import java.util.Map;
  * {@code forkline tenant create NAME | list [--json] | config NAME [KEY=VALUE ...] | import NAME --from FILE.tar
  * | delete NAME [--force]}.
  */
-@Command(name = "tenant", description = "Manage tenants.", subcommands = {TenantCommand.Create.class, TenantCommand.List.class, TenantConfigCommand.class,
+@Command(name = "tenant", description = "Manage tenants.")
+@Subcommands({TenantCommand.Create.class, TenantCommand.List.class, TenantConfigCommand.class,
         TenantCommand.Import.class, TenantCommand.Delete.class})
 final class TenantCommand {
     @Command(name = "create", description = "Create a tenant from initdb, with its main branch.")

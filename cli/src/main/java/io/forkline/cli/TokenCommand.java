@@ -13,7 +13,8 @@ import java.util.Map;
  * tenant ({@code POST /v1/tokens}; needs an admin token), one line, so that
  * {@code export FORKLINE_TOKEN=$(forkline token create --tenant t --ttl 1h)} works.
  */
-@Command(name = "token", description = "Issue access tokens.", subcommands = {TokenCommand.Create.class})
+@Command(name = "token", description = "Issue access tokens.")
+@Subcommands({TokenCommand.Create.class})
 final class TokenCommand {
     @Command(name = "create", description = "Print a token for one tenant (its branches, endpoints, backups, ...).")
     static final class Create extends ApiCommand {

@@ -1,5 +1,6 @@
 package io.forkline.cli;
 
+import io.forkline.format.size.SizeText;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.forkline.pageserver.testing.TestServer;

@@ -1,5 +1,6 @@
 package io.forkline.pageserver.size;
 
+import io.forkline.format.size.SizeText;
 import io.forkline.bench.Args;
 import io.forkline.bench.BenchDirectory;
 import io.forkline.compute.postgres.BenchSql;

@@ -42,6 +42,8 @@ import java.util.concurrent.Executors;
  */
 public final class AdminHttpServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(AdminHttpServer.class);
+    /** The JDK server's switch for {@code TCP_NODELAY} ({@code sun.net.httpserver.ServerConfig}). */
+    static final String NODELAY_PROPERTY = "sun.net.httpserver.nodelay";
     private static final int MAX_BODY_BYTES = 1 << 20;
 
     private final HttpServer server;
@@ -68,6 +70,12 @@ public final class AdminHttpServer implements AutoCloseable {
         Router router = new Router();
         for (Router.Module m : modules) {
             m.register(router);
+        }
+        // TCP_NODELAY on accepted connections: the JDK server writes the headers and the body of a
+        // response separately, and with Nagle's algorithm the body may wait for the client's
+        // (delayed, up to 40 ms) ACK of the headers. Read once, when the JDK server's config loads.
+        if (System.getProperty(NODELAY_PROPERTY) == null) {
+            System.setProperty(NODELAY_PROPERTY, "true");
         }
         HttpServer server;
         try {

@@ -51,11 +51,12 @@ import java.util.Map;
  *
  * A branch is {@code {ref, timeline_id, parent, ancestor_lsn, last_record_lsn, created_at, protected,
  * expires_at, ttl, size, schema_only, ancestor_timeline_id, ancestor_ref, on_parent_timeline,
- * logical_size_bytes, physical_size_bytes, stored_bytes, restorable: {earliest_lsn, earliest_time,
+ * logical_size_bytes, physical_size_bytes, stored_bytes, size_lsn, restorable: {earliest_lsn, earliest_time,
  * latest_lsn, latest_time}, restores: [{at, lsn, from_timeline_id, kept_as}], endpoint: {state, uri,
  * size}}} (times RFC 3339 UTC with microseconds; {@code ancestor_ref} is the ref that points at the
  * timeline the branch really hangs from, which is not its parent's current one after the parent was
- * reset or restored) (sizes: {@link io.forkline.pageserver.size.SizeService}; {@code null}
+ * reset or restored) (sizes: {@link io.forkline.pageserver.size.SizeService#listed}, from its cache: as of
+ * {@code size_lsn}, which lags {@code last_record_lsn} while a refresh runs; {@code null}
  * when the branch's timeline is gone). Quota refusals are 403
  * {@code quota_exceeded}; protection and root-branch refusals 409.
  */
@@ -309,7 +310,7 @@ public final class TenantRoutes implements Router.Module {
             ObjectNode n = json.valueToTree(t);
             io.forkline.pageserver.size.TenantSize size;
             try {
-                size = tenants.tenantSize(t.name());
+                size = tenants.listedTenantSize(t.name());
             } catch (ApiException e) {
                 if (e.status() != 404) {
                     throw e;
@@ -346,15 +347,18 @@ public final class TenantRoutes implements Router.Module {
 
     private void sizes(ObjectNode n, BranchInfo b) {
         io.forkline.storage.id.TimelineId tl = io.forkline.storage.id.TimelineId.parse(b.timelineId());
-        io.forkline.pageserver.size.TimelineSize size = tenants.sizes().find(tl, java.util.List.of(b.ref()));
+        // from the size cache: a listing never waits for a scan (size_lsn: the LSN the sizes are of)
+        io.forkline.pageserver.size.TimelineSize size = tenants.sizes().listed(tl, java.util.List.of(b.ref()));
         if (size == null) { // the branch's timeline is gone (deleted meanwhile)
             n.putNull("logical_size_bytes");
             n.putNull("physical_size_bytes");
             n.putNull("stored_bytes");
+            n.putNull("size_lsn");
         } else {
             n.put("logical_size_bytes", size.logicalSizeBytes());
             n.put("physical_size_bytes", size.physicalSizeBytes());
             n.put("stored_bytes", size.storedBytes());
+            n.put("size_lsn", size.lastRecordLsn());
         }
     }
 

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.forkline.pageserver.auth.IssuedToken;
 import io.forkline.pageserver.auth.TokenIssuer;
-import io.forkline.pageserver.retention.IntervalText;
+import io.forkline.format.interval.IntervalText;
 import io.forkline.pageserver.tenant.TenantService;
 
 import java.time.Duration;

@@ -6,7 +6,7 @@ import io.forkline.pageserver.api.ApiException;
 import io.forkline.pageserver.endpoint.EndpointManager;
 import io.forkline.pageserver.metadata.MetadataRecords;
 import io.forkline.pageserver.retention.EarliestRestorable;
-import io.forkline.pageserver.retention.IntervalText;
+import io.forkline.format.interval.IntervalText;
 import io.forkline.pageserver.tenant.BranchInfo;
 import io.forkline.pageserver.tenant.TenantService;
 import io.forkline.storage.id.TenantId;

@@ -1,7 +1,7 @@
 package io.forkline.pageserver.branch;
 
 import io.forkline.pageserver.api.ApiException;
-import io.forkline.pageserver.retention.IntervalText;
+import io.forkline.format.interval.IntervalText;
 
 import java.time.Duration;
 import java.util.regex.Matcher;

@@ -1,5 +1,7 @@
 package io.forkline.pageserver.retention;
 
+import io.forkline.format.interval.IntervalText;
+import io.forkline.format.size.ByteSizeText;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;

@@ -1,5 +1,7 @@
 package io.forkline.pageserver.retention;
 
+import io.forkline.format.interval.IntervalText;
+import io.forkline.format.size.ByteSizeText;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;

@@ -6,11 +6,19 @@ import io.forkline.storage.lsn.Lsn;
 import io.forkline.storage.store.PageStore;
 import io.forkline.storage.timeline.TimelineMetadata;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Sizes of branches (timelines) and tenants:
@@ -26,12 +34,35 @@ import java.util.concurrent.ConcurrentHashMap;
  *       timeline's own versions (reflects GC at once; physical only after compaction).</li>
  * </ul>
  * A tenant's totals sum over every timeline the store holds for it (refs, retired timelines kept
- * for their children, timelines only backups keep). Thread-safe.
+ * for their children, timelines only backups keep).
+ *
+ * <p>Two ways to ask: {@link #timeline}, {@link #find} and {@link #tenant} compute exact values now
+ * ({@code GET .../size}, metrics); {@link #listed} and {@link #tenantListed} answer listings from a
+ * cache and never wait for a scan: a cached entry whose timeline moved, or whose physical estimate
+ * is older than {@link #MAX_AGE_NANOS}, is answered as it is and refreshed by one background thread
+ * ({@code forkline-sizes}); {@link TimelineSize#lastRecordLsn} says which LSN the answer is of. A
+ * new branch that has written nothing takes its logical size from its ancestor's entry at the branch
+ * point when there is one (exact); only a timeline with neither is computed in the call (once).
+ * Thread-safe; {@link #close} stops the refresher (before the store closes).
  */
-public final class SizeService {
+public final class SizeService implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(SizeService.class);
+    /** A listed physical size older than this (5 s) is refreshed in the background. */
+    static final long MAX_AGE_NANOS = TimeUnit.SECONDS.toNanos(5);
+
     private final PageStore store;
-    /** timeline -> {last record LSN, logical bytes} */
-    private final Map<TimelineId, long[]> logicalCache = new ConcurrentHashMap<>();
+    /** Per timeline: sizes as of an LSN (exact for that LSN when computed, physical as of computedAtNanos). */
+    private final Map<TimelineId, Cached> cache = new ConcurrentHashMap<>();
+    private final Set<TimelineId> refreshing = ConcurrentHashMap.newKeySet();
+    private final ExecutorService refresher = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "forkline-sizes");
+        t.setDaemon(true);
+        return t;
+    });
+
+    /** Sizes of a timeline as of {@code lsn} (its last record LSN then). */
+    private record Cached(long lsn, long logical, long physical, long computedAtNanos) {
+    }
 
     public SizeService(PageStore store) {
         this.store = store;
@@ -44,16 +75,98 @@ public final class SizeService {
      */
     public long logicalSize(TimelineId timeline) {
         long lsn = store.lastRecordLsn(timeline);
-        long[] cached = logicalCache.get(timeline);
-        if (cached != null && cached[0] == lsn) {
-            return cached[1];
+        Cached cached = cache.get(timeline);
+        if (cached != null && cached.lsn() == lsn) {
+            return cached.logical();
         }
-        long bytes = LogicalSize.bytes(store, timeline, lsn);
-        logicalCache.put(timeline, new long[]{lsn, bytes});
-        if (logicalCache.size() > 256) {
-            logicalCache.keySet().removeIf(id -> store.timeline(id) == null);
+        return compute(timeline, lsn, cached).logical();
+    }
+
+    /** Computes logical (unless {@code previous} has it for {@code lsn}) and physical sizes, and caches them. */
+    private Cached compute(TimelineId timeline, long lsn, Cached previous) {
+        long logical = previous != null && previous.lsn() == lsn ? previous.logical()
+                : LogicalSize.bytes(store, timeline, lsn);
+        Cached c = new Cached(lsn, logical, store.physicalSize(timeline), System.nanoTime());
+        cache.merge(timeline, c, (old, neu) -> Long.compareUnsigned(old.lsn(), neu.lsn()) > 0 ? old : neu);
+        if (cache.size() > 256) {
+            cache.keySet().removeIf(id -> store.timeline(id) == null);
         }
-        return bytes;
+        return c;
+    }
+
+    /**
+     * The sizes of a timeline for a listing, without waiting for a scan (see the class comment):
+     * {@link TimelineSize#lastRecordLsn} is the LSN the logical size is of, which lags the
+     * timeline's while a refresh is pending; {@code storedBytes} is always current.
+     *
+     * @param refs the refs pointing at it (for the report only)
+     * @return {@code null} when the timeline does not exist (deleted meanwhile)
+     */
+    public TimelineSize listed(TimelineId timeline, List<String> refs) {
+        TimelineMetadata md = store.timeline(timeline);
+        if (md == null) {
+            return null;
+        }
+        try {
+            long lsn = store.lastRecordLsn(timeline);
+            Cached c = cache.get(timeline);
+            if (c == null) {
+                c = seed(timeline, md, lsn);
+            }
+            if (c == null) {
+                c = compute(timeline, lsn, null);
+            } else if (c.lsn() != lsn || System.nanoTime() - c.computedAtNanos() > MAX_AGE_NANOS) {
+                refreshLater(timeline);
+            }
+            return new TimelineSize(timeline.toString(), List.copyOf(refs), Lsn.format(c.lsn()), c.logical(), c.physical(),
+                    storedBytes(timeline));
+        } catch (IllegalArgumentException e) {
+            if (store.timeline(timeline) == null) {
+                return null;
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * A new timeline that has written nothing (last record LSN = branch point) holds what its
+     * ancestor held at the branch point: its logical size is the ancestor's cached one for exactly
+     * that LSN, its physical size its own (nearly empty) key range's. {@code null} without such an entry.
+     */
+    private Cached seed(TimelineId timeline, TimelineMetadata md, long lsn) {
+        if (md.ancestor() == null || lsn != md.ancestorLsn()) {
+            return null;
+        }
+        Cached parent = cache.get(md.ancestor());
+        if (parent == null || parent.lsn() != md.ancestorLsn()) {
+            return null;
+        }
+        Cached c = new Cached(lsn, parent.logical(), store.physicalSize(timeline), System.nanoTime());
+        cache.putIfAbsent(timeline, c);
+        return c;
+    }
+
+    /** Recomputes the timeline's entry on the refresher thread (once, however often asked meanwhile). */
+    private void refreshLater(TimelineId timeline) {
+        if (!refreshing.add(timeline)) {
+            return;
+        }
+        try {
+            refresher.execute(() -> {
+                refreshing.remove(timeline);
+                try {
+                    if (store.timeline(timeline) != null) {
+                        compute(timeline, store.lastRecordLsn(timeline), cache.get(timeline));
+                    }
+                } catch (IllegalArgumentException e) {
+                    // deleted meanwhile
+                } catch (RuntimeException e) {
+                    log.warn("cannot refresh the sizes of timeline {}", timeline, e);
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            refreshing.remove(timeline); // closing
+        }
     }
 
     /**
@@ -114,6 +227,16 @@ public final class SizeService {
      * @param refsByTimeline the refs of each timeline (absent: none)
      */
     public TenantSize tenant(String tenant, TimelineId mainTimeline, Map<TimelineId, List<String>> refsByTimeline) {
+        return tenant(tenant, mainTimeline, refsByTimeline, false);
+    }
+
+    /** Like {@link #tenant}, from the listing cache ({@link #listed}): never waits for a scan once warm. */
+    public TenantSize tenantListed(String tenant, TimelineId mainTimeline, Map<TimelineId, List<String>> refsByTimeline) {
+        return tenant(tenant, mainTimeline, refsByTimeline, true);
+    }
+
+    private TenantSize tenant(String tenant, TimelineId mainTimeline, Map<TimelineId, List<String>> refsByTimeline,
+                              boolean listed) {
         List<TimelineMetadata> all = new ArrayList<>(store.timelines(new TenantId(tenant)));
         all.sort(Comparator.comparing(TimelineMetadata::createdAt));
         List<TimelineSize> sizes = new ArrayList<>();
@@ -121,7 +244,8 @@ public final class SizeService {
         long stored = 0;
         long logical = 0;
         for (TimelineMetadata md : all) {
-            TimelineSize s = find(md.id(), refsByTimeline.getOrDefault(md.id(), List.of()));
+            List<String> refs = refsByTimeline.getOrDefault(md.id(), List.of());
+            TimelineSize s = listed ? listed(md.id(), refs) : find(md.id(), refs);
             if (s == null) {
                 continue; // deleted meanwhile
             }
@@ -133,5 +257,18 @@ public final class SizeService {
             }
         }
         return new TenantSize(tenant, logical, physical, stored, sizes);
+    }
+
+    /** Stops the refresher; a refresh in progress finishes first (it reads the store). */
+    @Override
+    public void close() {
+        refresher.shutdownNow();
+        try {
+            if (!refresher.awaitTermination(1, TimeUnit.MINUTES)) {
+                log.warn("a size refresh is still running after a minute");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

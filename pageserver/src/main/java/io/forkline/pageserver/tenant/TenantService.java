@@ -98,6 +98,20 @@ public final class TenantService implements AutoCloseable {
      * @throws ApiException 400 for an invalid name, 404 for an unknown tenant
      */
     public io.forkline.pageserver.size.TenantSize tenantSize(String name, List<BranchView> branches) {
+        return tenantSize(name, branches, false);
+    }
+
+    /**
+     * The tenant's sizes for a listing ({@code GET /v1/tenants}): from the size cache, never waiting
+     * for a scan ({@link io.forkline.pageserver.size.SizeService#tenantListed}).
+     *
+     * @throws ApiException 400 for an invalid name, 404 for an unknown tenant
+     */
+    public io.forkline.pageserver.size.TenantSize listedTenantSize(String name) {
+        return tenantSize(name, listBranches(name), true);
+    }
+
+    private io.forkline.pageserver.size.TenantSize tenantSize(String name, List<BranchView> branches, boolean listed) {
         requireTenant(name);
         Map<TimelineId, List<String>> refs = new java.util.HashMap<>();
         TimelineId main = null;
@@ -108,7 +122,7 @@ public final class TenantService implements AutoCloseable {
                 main = tl;
             }
         }
-        return sizes.tenant(name, main, refs);
+        return listed ? sizes.tenantListed(name, main, refs) : sizes.tenant(name, main, refs);
     }
 
     /** Branch operations beyond create/list/delete: put, reset, restore, protect, quotas, sizes, TTL. */
@@ -398,7 +412,11 @@ public final class TenantService implements AutoCloseable {
         try {
             reaper.close();
         } finally {
-            endpoints.close();
+            try {
+                endpoints.close();
+            } finally {
+                sizes.close();
+            }
         }
     }
 

@@ -1,5 +1,7 @@
 package io.forkline.pageserver.backup;
 
+import io.forkline.page.client.TarExtractor;
+import io.forkline.page.client.TarFormatException;
 import io.forkline.compute.postgres.PostgresInstallation;
 import io.forkline.page.client.TarExtractor;
 import io.forkline.page.client.TarFormatException;

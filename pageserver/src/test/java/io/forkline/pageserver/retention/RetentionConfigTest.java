@@ -1,5 +1,7 @@
 package io.forkline.pageserver.retention;
 
+import io.forkline.format.interval.IntervalText;
+import io.forkline.format.size.ByteSizeText;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;

@@ -5,6 +5,7 @@ import io.forkline.pageserver.tenant.TenantService;
 import io.forkline.pageserver.testing.Sql;
 import io.forkline.pageserver.testing.TestServer;
 import io.forkline.storage.id.TimelineId;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -12,6 +13,7 @@ import org.postgresql.PGConnection;
 
 import java.io.StringReader;
 import java.sql.Connection;
+import java.time.Duration;
 import java.util.HexFormat;
 import java.util.Random;
 
@@ -48,7 +50,22 @@ class SizesIT {
         return server.get(path).expect(200);
     }
 
-    private static JsonNode branch(String ref) throws Exception {
+    /**
+     * The branch as the listing shows it once its sizes are current: a listing answers from the
+     * size cache and refreshes it in the background, so right after writes the first answers may
+     * be of an older LSN ({@code size_lsn} behind {@code last_record_lsn}).
+     */
+    private static JsonNode branch(String ref) {
+        JsonNode[] found = new JsonNode[1];
+        Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50)).untilAsserted(() -> {
+            JsonNode b = listed(ref);
+            assertThat(b.path("size_lsn").asText()).as("size_lsn of %s", b).isEqualTo(b.path("last_record_lsn").asText());
+            found[0] = b;
+        });
+        return found[0];
+    }
+
+    private static JsonNode listed(String ref) throws Exception {
         for (JsonNode b : get("/v1/tenants/" + TENANT + "/branches")) {
             if (b.path("ref").asText().equals(ref)) {
                 return b;

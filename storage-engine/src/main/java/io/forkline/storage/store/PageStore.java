@@ -23,6 +23,8 @@ import org.rocksdb.Slice;
 import org.rocksdb.Snapshot;
 import org.rocksdb.WriteBatch;
 import org.rocksdb.WriteOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -35,6 +37,10 @@ import java.util.Map;
 import java.util.NavigableMap;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -103,8 +109,20 @@ public final class PageStore implements AutoCloseable {
      */
     public static final int VERSION_KEY_BYTES = TimelineId.LENGTH + Key.LENGTH + 8;
 
+    private static final Logger log = LoggerFactory.getLogger(PageStore.class);
+
     private final RocksDB db;
     private final List<AutoCloseable> resources = new ArrayList<>();
+    /**
+     * Compacts the key ranges of deleted timelines, one after the other, off the deleting thread:
+     * a manual compaction flushes the memtable first, tens of milliseconds that a branch delete
+     * (an admin API call) should not wait for.
+     */
+    private final ExecutorService rangeCompactions = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "forkline-compact-deleted");
+        t.setDaemon(true);
+        return t;
+    });
     private final ColumnFamilyHandle versions;
     private final ColumnFamilyHandle timelinesCf;
     private final ColumnFamilyHandle commitTs;
@@ -412,7 +430,8 @@ public final class PageStore implements AutoCloseable {
     /**
      * Deletes a timeline and every version it wrote, durably (fsync). The timeline is gone for every
      * other call from the moment this starts removing it: a concurrent GC or writer of it then fails
-     * with "does not exist" instead of writing its GC cutoff, byte counter or versions back.
+     * with "does not exist" instead of writing its GC cutoff, byte counter or versions back. Its key
+     * range is compacted afterwards in the background (the call does not wait for that).
      *
      * @throws IllegalArgumentException when the timeline does not exist or still has child
      *                                  timelines (the message names them)
@@ -458,14 +477,22 @@ public final class PageStore implements AutoCloseable {
             throw new StorageException("cannot delete timeline " + id + ": " + failed.getMessage(), failed);
         }
         pageCache.invalidate(id);
+        // Range tombstones stay in memtables and are processed by every new iterator until compacted
+        // away; compacting the deleted range (in the background) keeps reads fast after many deletes.
         try {
-            // Range tombstones stay in memtables and are processed by every new iterator until
-            // compacted away; compacting the deleted range keeps point reads fast after many deletes.
+            rangeCompactions.execute(() -> compactDeletedRange(id, from, to));
+        } catch (RejectedExecutionException e) {
+            // closing: RocksDB compacts the range by itself later
+        }
+    }
+
+    private void compactDeletedRange(TimelineId id, byte[] from, byte[] to) {
+        try {
             db.compactRange(versions, from, to);
             db.compactRange(commitTs, from, to);
         } catch (RocksDBException e) {
-            throw new StorageException("timeline " + id + " was deleted, but compacting its key range failed: "
-                    + e.getMessage(), e);
+            log.warn("timeline {} was deleted, but compacting its key range failed (RocksDB will compact it later): {}",
+                    id, e.getMessage());
         }
     }
 
@@ -1459,9 +1486,27 @@ public final class PageStore implements AutoCloseable {
         }
     }
 
-    /** Closes RocksDB and every native resource, even when one close fails. */
+    /**
+     * Closes RocksDB and every native resource, even when one close fails. A background compaction
+     * of a deleted timeline's range in progress finishes first; queued ones are dropped.
+     */
     @Override
     public void close() {
+        rangeCompactions.shutdownNow();
+        boolean interrupted = false;
+        while (true) { // a running compaction uses the database: it must end before the database closes
+            try {
+                if (rangeCompactions.awaitTermination(10, TimeUnit.SECONDS)) {
+                    break;
+                }
+                log.info("waiting for the compaction of a deleted timeline's range before closing the store");
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
         StorageException first = null;
         // handles before the db, options after it
         List<AutoCloseable> order = new ArrayList<>(resources);

@@ -1,4 +1,4 @@
-package io.forkline.pageserver.retention;
+package io.forkline.format.interval;
 
 import java.time.Duration;
 import java.util.regex.Matcher;

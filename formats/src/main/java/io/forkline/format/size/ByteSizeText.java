@@ -1,4 +1,4 @@
-package io.forkline.pageserver.retention;
+package io.forkline.format.size;
 
 import java.util.Locale;
 import java.util.regex.Matcher;

@@ -1,4 +1,4 @@
-package io.forkline.pageserver.size;
+package io.forkline.format.size;
 
 import java.util.Locale;
 

@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# CLI and admin API latency, end to end from the shell, beside its floors (benchmarks/README.md, section 6).
+#   benchmarks/run.sh cli [--runs N] [--scale S]      (default 50 rounds; S > 0: pgbench -i -s S on main first)
+# Starts a server of its own (ephemeral ports, data under benchmarks/target/bench/cli-*, deleted at
+# the end) with tenant "bench" and main's endpoint running, then, N rounds, in turn:
+#   floor  java -version                 (the JDK the launcher runs the CLI on)
+#   floor  psql -c 'select 1'            (against main's compute)
+#   cli    ./forkline branch list --tenant bench --json
+#   cli    ./forkline branch create bN --tenant bench
+#   cli    ./forkline branch delete bN --tenant bench
+#   api    curl GET/POST/DELETE of the same calls, and GET /v1/tenants/bench/config (curl's time_total)
+#   floor  curl GET /v1/status           (public: no token, no work; the HTTP round trip itself)
+# and prints p50 and p99 (nearest rank) of each in milliseconds. Wall times of whole processes are
+# taken with bash's $EPOCHREALTIME around them; "~cpu" rows are the same processes' CPU time (user +
+# sys, 10 ms ticks), which a busy machine inflates much less than wall time.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(dirname "$here")"
+runs=50
+scale=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --runs) runs="$2"; shift 2 ;;
+    --scale) scale="$2"; shift 2 ;;
+    *) echo "usage: benchmarks/run.sh cli [--runs N] [--scale S]" >&2; exit 2 ;;
+  esac
+done
+psql=/usr/lib/postgresql/15/bin/psql
+command -v curl >/dev/null || { echo "cli-latency: curl is missing" >&2; exit 1; }
+[ -x "$psql" ] || { echo "cli-latency: $psql is missing (postgresql-client-15)" >&2; exit 1; }
+
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+work="$here/target/bench/cli-$stamp"
+out="$here/target/bench/results"
+mkdir -p "$work" "$out"
+samples="$work/samples.txt"
+: > "$samples"
+
+fl="$root/forkline"
+# build (if needed) and warm: the first client run after a build records the AOT cache in the
+# background (JDK 25+); wait for it, as a user's later commands would find it
+"$fl" --version >/dev/null
+read -r _ jdk < <(sed -n 2p "$root/.forkline/cache/jdk")
+java="$jdk/bin/java"
+for _ in $(seq 120); do
+  [ -e "$root/.forkline/cache/client.aot.lock" ] || break
+  sleep 1
+done
+
+server_pid=""
+cleanup() {
+  if [ -n "$server_pid" ]; then
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
+  rm -rf "$work/data"
+}
+trap cleanup EXIT
+"$fl" server --data-dir "$work/data" --port 0 --page-port 0 > "$work/server.log" 2>&1 &
+server_pid=$!
+url=""
+for _ in $(seq 120); do
+  url=$(sed -n 's/.*listening on \(http:[^,]*\),.*/\1/p' "$work/server.log" | head -n1)
+  [ -n "$url" ] && break
+  kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.log" >&2; exit 1; }
+  sleep 0.5
+done
+[ -n "$url" ] || { echo "cli-latency: server did not start; see $work/server.log" >&2; exit 1; }
+export FORKLINE_URL="$url"
+FORKLINE_TOKEN="$(cat "$work/data/auth/admin.token")"
+export FORKLINE_TOKEN
+auth="Authorization: Bearer $FORKLINE_TOKEN"
+"$fl" tenant create bench >/dev/null
+uri=$("$fl" endpoint start main --tenant bench)
+if [ "$scale" -gt 0 ]; then # a loaded database: sizes and deletes then have real work behind them
+  /usr/lib/postgresql/15/bin/pgbench -i -q -s "$scale" "$uri" > "$work/pgbench.log" 2>&1
+fi
+
+# CPU time (user + sys, milliseconds) of all waited-for children so far -> $cpu (bash's `times`,
+# clock-tick resolution: 10 ms)
+children_cpu() {
+  local shell_line child_line u s
+  times > "$work/times"
+  { read -r shell_line; read -r child_line; } < "$work/times"
+  [[ $child_line =~ ^([0-9]+)m([0-9.]+)s\ ([0-9]+)m([0-9.]+)s$ ]] || { cpu=0; return; }
+  u=$(( BASH_REMATCH[1] * 60000 + 10#${BASH_REMATCH[2]/./} ))
+  s=$(( BASH_REMATCH[3] * 60000 + 10#${BASH_REMATCH[4]/./} ))
+  cpu=$(( u + s ))
+}
+# one sample: label, then the command; wall time in microseconds, and its CPU time as label~cpu
+timed() {
+  local label=$1; shift
+  local before
+  children_cpu; before=$cpu
+  local s=$EPOCHREALTIME
+  "$@" >/dev/null 2>>"$work/errors.log" || { echo "cli-latency: $label failed: $*" >&2; exit 1; }
+  local e=$EPOCHREALTIME
+  children_cpu
+  echo "$label $(( ${e/./} - ${s/./} ))" >> "$samples"
+  echo "$label~cpu $(( (cpu - before) * 1000 ))" >> "$samples"
+}
+# curl's own time_total of one request, microseconds
+api() {
+  local label=$1; shift
+  local t
+  t=$(curl -sS -o /dev/null -w '%{time_total}' -H "$auth" --fail-with-body "$@") \
+    || { echo "cli-latency: $label failed: $*" >&2; exit 1; }
+  echo "$label $(awk -v t="$t" 'BEGIN{printf "%d", t * 1000000}')" >> "$samples"
+}
+
+echo "== CLI and admin API latency: $runs rounds against $url (JDK $jdk, pgbench scale $scale on main) =="
+for i in $(seq "$runs"); do
+  timed "floor:java-version" "$java" -version
+  timed "floor:psql-select-1" "$psql" -X -q -t -c 'select 1' "$uri"
+  timed "cli:branch-list-json" "$fl" branch list --tenant bench --json
+  timed "cli:branch-create" "$fl" branch create "b$i" --tenant bench
+  timed "cli:branch-delete" "$fl" branch delete "b$i" --tenant bench
+  api "api:GET-branches" "$url/v1/tenants/bench/branches"
+  api "api:POST-branch" -X POST -H 'Content-Type: application/json' -d "{\"ref\":\"c$i\"}" "$url/v1/tenants/bench/branches"
+  api "api:DELETE-branch" -X DELETE "$url/v1/tenants/bench/branches/c$i"
+  api "api:GET-config" "$url/v1/tenants/bench/config"
+  api "floor:GET-status" "$url/v1/status"
+done
+"$fl" endpoint stop main --tenant bench >/dev/null
+
+{
+  echo "RESULT cli-latency $stamp runs=$runs scale=$scale (milliseconds; p99 = nearest rank)"
+  printf '%-28s %8s %8s %8s\n' what p50 p99 max
+  for label in floor:java-version floor:psql-select-1 cli:branch-list-json cli:branch-create cli:branch-delete \
+      floor:GET-status api:GET-branches api:POST-branch api:DELETE-branch api:GET-config \
+      floor:java-version~cpu floor:psql-select-1~cpu cli:branch-list-json~cpu cli:branch-create~cpu \
+      cli:branch-delete~cpu; do
+    grep "^$label " "$samples" | awk '{print $2}' | sort -n | awk -v l="$label" '
+      { a[NR] = $1 }
+      END { p50 = a[int((NR + 1) / 2)]; i = int(NR * 0.99); if (i < NR * 0.99) i++; if (i < 1) i = 1;
+            printf "%-28s %8.1f %8.1f %8.1f\n", l, p50 / 1000, a[i] / 1000, a[NR] / 1000 }'
+  done
+  echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+} | tee "$out/cli-$stamp.log"
+cp "$samples" "$out/cli-$stamp.samples"
