@@ -2,6 +2,9 @@ package io.forkline.pageserver.server;
 
 import io.forkline.compute.postgres.PostgresInstallation;
 import io.forkline.pageserver.api.AdminHttpServer;
+import io.forkline.pageserver.console.ConsoleAssets;
+import io.forkline.pageserver.console.ConsoleRoutes;
+import io.forkline.pageserver.console.ConsoleSessions;
 import io.forkline.pageserver.api.BackupRoutes;
 import io.forkline.pageserver.api.MetricsRoutes;
 import io.forkline.pageserver.api.RetentionRoutes;
@@ -123,9 +126,12 @@ public final class PageServer implements AutoCloseable {
             tenants.endpoints().usePageService(pageConfig.bindHost(), pages.port(),
                     tenant -> auth.issuer().tenantToken(tenant, java.util.Optional.empty()).token());
             metrics = new ServerMetrics(store, tenants, retention, pages);
-            AdminHttpServer api = AdminHttpServer.start(port, auth.verifier(), new StatusRoutes(clock, auth.verifier(), pages.port()),
+            ConsoleSessions sessions = new ConsoleSessions(auth.issuer(), clock);
+            AdminHttpServer api = AdminHttpServer.start(port, auth.verifier(), sessions,
+                    new StatusRoutes(clock, auth.verifier(), pages.port()),
                     new TokenRoutes(auth.issuer(), tenants), new TenantRoutes(tenants), new BackupRoutes(backups),
-                    new RetentionRoutes(retention, tenants, store), new MetricsRoutes(metrics));
+                    new RetentionRoutes(retention, tenants, store), new MetricsRoutes(metrics),
+                    new ConsoleRoutes(sessions, auth.verifier(), tenants, new ConsoleAssets()));
             // computes that ran when the server went down come back on their ports
             tenants.branches().resumeEndpoints();
             retention.startBackground();
