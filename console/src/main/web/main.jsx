@@ -54,11 +54,7 @@ function App() {
   if (error) return <div class="page"><p class="error" role="alert">{error.code}: {error.message}</p></div>;
   if (session === undefined) return <div class="page">Loading…</div>;
   if (session === null || route.parts[0] === 'signin') {
-    if (session && route.parts[0] === 'signin') {
-      window.location.hash = '#/';
-      return null;
-    }
-    return <SignIn error={route.query.get('error')} onSignedIn={(s) => {
+    return <SignIn error={route.query.get('error')} session={session} onSignedIn={(s) => {
       setCsrfToken(s.csrf_token);
       setSession(s);
       window.location.hash = s.tenant ? `#/t/${encodeURIComponent(s.tenant)}` : '#/';
