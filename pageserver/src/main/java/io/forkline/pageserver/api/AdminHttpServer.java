@@ -113,6 +113,11 @@ public final class AdminHttpServer implements AutoCloseable {
         return api;
     }
 
+    /** Every route this server answers (method, pattern, access). */
+    public java.util.List<Router.RouteInfo> routes() {
+        return router.routes();
+    }
+
     /** The bound port. */
     public int port() {
         return server.getAddress().getPort();

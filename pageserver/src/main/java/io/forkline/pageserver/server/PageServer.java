@@ -2,6 +2,7 @@ package io.forkline.pageserver.server;
 
 import io.forkline.compute.postgres.PostgresInstallation;
 import io.forkline.pageserver.api.AdminHttpServer;
+import io.forkline.pageserver.api.OpenApiRoutes;
 import io.forkline.pageserver.console.ConsoleAssets;
 import io.forkline.pageserver.console.ConsoleRoutes;
 import io.forkline.pageserver.console.ConsoleSessions;
@@ -131,7 +132,7 @@ public final class PageServer implements AutoCloseable {
                     new StatusRoutes(clock, auth.verifier(), pages.port()),
                     new TokenRoutes(auth.issuer(), tenants), new TenantRoutes(tenants), new BackupRoutes(backups),
                     new RetentionRoutes(retention, tenants, store), new MetricsRoutes(metrics),
-                    new ConsoleRoutes(sessions, auth.verifier(), tenants, new ConsoleAssets()));
+                    new ConsoleRoutes(sessions, auth.verifier(), tenants, new ConsoleAssets()), new OpenApiRoutes());
             // computes that ran when the server went down come back on their ports
             tenants.branches().resumeEndpoints();
             retention.startBackground();
@@ -174,6 +175,11 @@ public final class PageServer implements AutoCloseable {
         tenants.branches().addRenameListener(backups::branchRenamed);
         tenants.addTimelinePin(retention::pins);
         retention.addSource(t -> RetainedLsn.fromMap(backups.retainedLsns(t), "backup"));
+    }
+
+    /** Every route of the admin API (method, pattern, access): what {@code /v1/openapi.json} must describe. */
+    public java.util.List<io.forkline.pageserver.api.Router.RouteInfo> routes() {
+        return api.routes();
     }
 
     /** The admin API's TCP port on 127.0.0.1 (the one bound when {@link #start} was given 0). */
