@@ -3,6 +3,8 @@ package io.forkline.pageserver.server;
 import io.forkline.compute.postgres.PostgresInstallation;
 import io.forkline.pageserver.api.AdminHttpServer;
 import io.forkline.pageserver.api.OpenApiRoutes;
+import io.forkline.pageserver.api.DiffRoutes;
+import io.forkline.pageserver.diff.DiffService;
 import io.forkline.pageserver.console.ConsoleAssets;
 import io.forkline.pageserver.console.ConsoleRoutes;
 import io.forkline.pageserver.console.ConsoleSessions;
@@ -132,7 +134,8 @@ public final class PageServer implements AutoCloseable {
                     new StatusRoutes(clock, auth.verifier(), pages.port()),
                     new TokenRoutes(auth.issuer(), tenants), new TenantRoutes(tenants), new BackupRoutes(backups),
                     new RetentionRoutes(retention, tenants, store), new MetricsRoutes(metrics),
-                    new ConsoleRoutes(sessions, auth.verifier(), tenants, new ConsoleAssets()), new OpenApiRoutes());
+                    new ConsoleRoutes(sessions, auth.verifier(), tenants, new ConsoleAssets()), new OpenApiRoutes(),
+                    new DiffRoutes(new DiffService(tenants, pg)));
             // computes that ran when the server went down come back on their ports
             tenants.branches().resumeEndpoints();
             retention.startBackground();
