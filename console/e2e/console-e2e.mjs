@@ -165,8 +165,33 @@ try {
     await shot('tree.png');
   });
 
-  await step('an API refusal is shown as the API words it', async () => {
+  await step('open a schema diff between the state kept before the restore and main', async () => {
     await page.getByRole('tab', { name: 'Branches' }).click();
+    const kept = await page.getByTestId('branches').locator('tr[data-testid^="branch-main-before-restore-"]')
+      .getAttribute('data-testid');
+    const keptRef = kept.replace(/^branch-/, '');
+    await page.getByRole('tab', { name: 'Diff' }).click();
+    const form = page.getByTestId('diff-form');
+    await form.locator('input[name=from]').fill(keptRef);
+    await form.locator('input[name=to]').fill('main');
+    await form.getByRole('button', { name: 'Compare' }).click();
+    const result = page.getByTestId('diff-result');
+    await result.waitFor({ timeout: 180_000 });
+    const added = result.locator('pre.diff span.add').filter({ hasText: 'CREATE TABLE public.e2e_orders' });
+    if ((await added.count()) !== 1) throw new Error(`no '+CREATE TABLE public.e2e_orders' in ${await result.textContent()}`);
+    const row = page.getByTestId('diff-data').getByRole('row').filter({ hasText: 'public.e2e_orders' });
+    const text = await row.textContent();
+    const addedCell = (await row.locator('td').nth(2).textContent()).trim();
+    if (!text.includes('table only in TO') || addedCell !== '3') throw new Error(`data row '${text}'`);
+    await shot('diff.png');
+    // the temporary branch of the stopped side is gone again
+    await page.getByRole('tab', { name: 'Branches' }).click();
+    await branchRow('main').waitFor();
+    const tmp = await page.getByTestId('branches').locator('tr[data-testid^="branch-diff-tmp-"]').count();
+    if (tmp !== 0) throw new Error(`${tmp} temporary diff branches are left`);
+  });
+
+  await step('an API refusal is shown as the API words it', async () => {
     await branchRow('main').getByRole('button', { name: 'Delete' }).click();
     const dialog = page.getByRole('dialog');
     await dialog.locator('input[name=confirm]').fill('main');

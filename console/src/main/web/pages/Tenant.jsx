@@ -5,10 +5,11 @@ import { ErrorLine } from './common.jsx';
 import { Branches } from './Branches.jsx';
 import { Tree } from './Tree.jsx';
 import { Backups } from './Backups.jsx';
+import { Diff } from './Diff.jsx';
 
-const TABS = [['branches', 'Branches'], ['tree', 'Branch tree'], ['backups', 'Backups']];
+const TABS = [['branches', 'Branches'], ['tree', 'Branch tree'], ['backups', 'Backups'], ['diff', 'Diff']];
 
-export function Tenant({ name, tab }) {
+export function Tenant({ name, tab, query }) {
   const [branches, setBranches] = useState(null);
   const [retention, setRetention] = useState(null);
   const [error, setError] = useState(null);
@@ -42,6 +43,7 @@ export function Tenant({ name, tab }) {
       {branches !== null && tab === 'branches' && <Branches tenant={name} branches={branches} retention={retention} reload={reload} />}
       {branches !== null && tab === 'tree' && <Tree branches={branches} />}
       {branches !== null && tab === 'backups' && <Backups tenant={name} branches={branches} reload={reload} />}
+      {branches !== null && tab === 'diff' && <Diff tenant={name} branches={branches} query={query} />}
     </section>
   );
 }

@@ -20,8 +20,9 @@ import static org.assertj.core.api.Assertions.assertThat;
  * {@code forkline console} for the sign-in URL, then {@code console/e2e/console-e2e.mjs}
  * (playwright-core driving Debian's {@code /usr/bin/chromium}): sign in, tenants overview, start
  * main and write through the connection string it shows, restore main to a time before a
- * {@code DROP TABLE} and read the table again with psql, create a branch and see it in the tree, an
- * API refusal shown in the API's words, a backup created, completed and exported, a schedule.
+ * {@code DROP TABLE} and read the table again with psql, create a branch and see it in the tree, a
+ * schema and data diff between the state kept by the restore and main (a stopped side on a temporary
+ * branch), an API refusal shown in the API's words, a backup created, completed and exported, a schedule.
  * Screenshots go to {@code target/console-screenshots}, or to the folder named by system property
  * {@code forkline.console.screenshots} (the committed ones in {@code docs/console} are made with
  * {@code -Dforkline.console.screenshots=../docs/console}). Never skipped: a missing Chromium, node or
@@ -104,9 +105,9 @@ class ConsoleE2EIT {
         System.out.println(out);
         assertThat(done).as("the e2e script finished within 8 minutes:\n%s", out).isTrue();
         assertThat(p.exitValue()).as("e2e script exit code; its output:\n%s", out).isZero();
-        assertThat(out).contains("8 passed, 0 failed");
+        assertThat(out).contains("9 passed, 0 failed");
         for (String png : List.of("tenants.png", "branches.png", "restore.png", "create-branch.png", "tree.png", "error.png",
-                "backups.png")) {
+                "backups.png", "diff.png")) {
             assertThat(shots.resolve(png)).as("screenshot").isNotEmptyFile();
         }
     }
