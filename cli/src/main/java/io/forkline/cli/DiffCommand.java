@@ -76,6 +76,7 @@ final class DiffCommand extends ApiCommand {
                 t.row(d.path("database").asText(), d.path("table").asText(), num(d.path("added")), num(d.path("removed")),
                         num(d.path("changed")), sample.toString());
             }
+            t.end();
         }
     }
 

@@ -60,7 +60,7 @@ final class PointCompute implements AutoCloseable {
             log.info("diff: {} of tenant {} on temporary branch {} at {}", side.text(), tenant, ref, tmp.ancestorLsn());
             return new PointCompute(branches, tenant, ref, URI.create(uri).getPort(), tmp.ancestorLsn());
         } catch (RuntimeException e) {
-            branches.delete(tenant, ref, false);
+            branches.delete(tenant, ref, false, true);
             throw e;
         }
     }
@@ -86,7 +86,7 @@ final class PointCompute implements AutoCloseable {
     public void close() {
         if (temporaryRef != null) {
             try {
-                branches.delete(tenant, temporaryRef, false);
+                branches.delete(tenant, temporaryRef, false, true);
             } catch (RuntimeException e) {
                 log.warn("diff: cannot delete temporary branch {} of tenant {} (its TTL will): {}", temporaryRef, tenant,
                         e.getMessage());
