@@ -18,7 +18,7 @@ import java.util.Objects;
 @Command(name = "forkline", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT, version = "forkline 0.1.0",
         description = "Copy-on-write branches and point-in-time recovery for PostgreSQL 15.")
 @Subcommands({ServerCommand.class, TenantCommand.class, BranchCommand.class, EndpointCommand.class, BackupCommand.class,
-        GcCommand.class, LeaseCommand.class, TokenCommand.class, PageCommand.class, QuickstartCommand.class,
+        GcCommand.class, LeaseCommand.class, TokenCommand.class, PageCommand.class, ConsoleCommand.class, DiffCommand.class, QuickstartCommand.class,
         CompletionCommand.class})
 public final class Main {
     /** The environment the commands read ({@code FORKLINE_URL}, {@code FORKLINE_TOKEN}, ...): the process's, or one a test injects. */

@@ -10,6 +10,7 @@ import com.sun.net.httpserver.HttpServer;
 import io.forkline.pageserver.auth.AuthException;
 import io.forkline.pageserver.auth.AuthScope;
 import io.forkline.pageserver.auth.TokenVerifier;
+import io.forkline.pageserver.console.ConsoleSessions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,6 +40,11 @@ import java.util.concurrent.Executors;
  * content is malformed). Request lines the JDK server cannot parse (e.g. a bad {@code %} escape)
  * are refused by it with a plain 400 before they reach this handler. Branch refs may contain
  * {@code /}; in paths they are percent-encoded ({@code %2F}).
+ *
+ * <p>The web console's session cookie ({@link ConsoleSessions#COOKIE}) is accepted instead of the
+ * bearer header (the header wins when both are sent). A cookie-authenticated request other than
+ * GET/HEAD to a non-public route must carry {@link ConsoleSessions#CSRF_HEADER} (403 {@code forbidden}
+ * otherwise, before the handler runs).
  */
 public final class AdminHttpServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(AdminHttpServer.class);
@@ -50,10 +56,13 @@ public final class AdminHttpServer implements AutoCloseable {
     private final ExecutorService executor;
     private final Router router;
     private final TokenVerifier verifier;
+    private final ConsoleSessions sessions;
     /** Strict: {@code {"ref":"a"} {"ref":"b"}} is malformed, not the first object. */
     private final ObjectMapper json = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
-    private AdminHttpServer(HttpServer server, ExecutorService executor, Router router, TokenVerifier verifier) {
+    private AdminHttpServer(HttpServer server, ExecutorService executor, Router router, TokenVerifier verifier,
+                            ConsoleSessions sessions) {
+        this.sessions = sessions;
         this.server = server;
         this.executor = executor;
         this.router = router;
@@ -67,6 +76,18 @@ public final class AdminHttpServer implements AutoCloseable {
      * @throws IOException when the port is in use (the message names it)
      */
     public static AdminHttpServer start(int port, TokenVerifier verifier, Router.Module... modules) throws IOException {
+        return start(port, verifier, null, modules);
+    }
+
+    /**
+     * Binds {@code 127.0.0.1:port} and serves the routes of {@code modules}, accepting the console's
+     * session cookie as well as the bearer header.
+     *
+     * @param sessions the console's sessions (cookie name, CSRF check); {@code null}: bearer tokens only
+     * @throws IOException when the port is in use (the message names it)
+     */
+    public static AdminHttpServer start(int port, TokenVerifier verifier, ConsoleSessions sessions,
+                                        Router.Module... modules) throws IOException {
         Router router = new Router();
         for (Router.Module m : modules) {
             m.register(router);
@@ -85,10 +106,16 @@ public final class AdminHttpServer implements AutoCloseable {
         }
         ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor();
         server.setExecutor(ex);
-        AdminHttpServer api = new AdminHttpServer(server, ex, router, java.util.Objects.requireNonNull(verifier, "verifier"));
+        AdminHttpServer api = new AdminHttpServer(server, ex, router, java.util.Objects.requireNonNull(verifier, "verifier"),
+                sessions);
         server.createContext("/", api::handle);
         server.start();
         return api;
+    }
+
+    /** Every route this server answers (method, pattern, access). */
+    public java.util.List<Router.RouteInfo> routes() {
+        return router.routes();
     }
 
     /** The bound port. */
@@ -108,18 +135,34 @@ public final class AdminHttpServer implements AutoCloseable {
                     noRoute = e; // reported only to an authenticated caller
                 }
                 AuthScope scope = null;
+                String token = bearerToken(x);
+                String cookieSession = null;
+                if (token == null && sessions != null && verifier.enabled()) {
+                    cookieSession = ConsoleSessions.sessionFromCookieHeader(x.getRequestHeaders().getFirst("Cookie"));
+                    token = cookieSession;
+                }
                 if (m == null || m.access() != Router.Access.PUBLIC) {
-                    scope = verifier.verify(bearerToken(x));
+                    scope = verifier.verify(token);
+                    if (cookieSession != null && !method.equals("GET") && !method.equals("HEAD")) {
+                        sessions.checkCsrf(cookieSession, x.getRequestHeaders().getFirst(ConsoleSessions.CSRF_HEADER),
+                                method + " " + x.getRequestURI().getPath());
+                    }
                 }
                 if (noRoute != null) {
                     throw noRoute;
                 }
                 authorize(m, scope, method, x.getRequestURI().getPath());
                 ApiRequest req = new ApiRequest(method, x.getRequestURI().getPath(), m.params(),
-                        query(x.getRequestURI().getRawQuery()), body(x), scope);
+                        query(x.getRequestURI().getRawQuery()), body(x), scope, x.getRequestHeaders(),
+                        scope == null ? null : cookieSession);
                 Object result = m.handler().handle(req);
                 if (result instanceof ApiResponse r) {
-                    if (r.body() instanceof byte[] raw) {
+                    for (Map.Entry<String, String> h : r.headers()) {
+                        x.getResponseHeaders().add(h.getKey(), h.getValue());
+                    }
+                    if (r.body() == null) {
+                        x.sendResponseHeaders(r.status(), -1);
+                    } else if (r.body() instanceof byte[] raw) {
                         sendRaw(x, r.status(), r.contentType(), raw);
                     } else if (r.body() instanceof ApiResponse.BodyWriter w) {
                         sendStream(x, r.status(), r.contentType(), w);

@@ -16,9 +16,23 @@ import java.util.Map;
  *               for methods that carry one
  * @param scope  what the caller's token allows (already checked against the route's
  *               {@link Router.Access}); {@code null} on a {@link Router.Access#PUBLIC} route
+ * @param headers        the request headers (names case-insensitive); empty when made without a transport
+ * @param sessionCookie  the console session token when the caller was authenticated by the session
+ *                       cookie ({@link io.forkline.pageserver.console.ConsoleSessions}), else {@code null}
  */
 public record ApiRequest(String method, String path, Map<String, String> params, Map<String, String> query,
-                         JsonNode body, AuthScope scope) {
+                         JsonNode body, AuthScope scope, com.sun.net.httpserver.Headers headers, String sessionCookie) {
+
+    /** A request without headers, authenticated other than by the session cookie. */
+    public ApiRequest(String method, String path, Map<String, String> params, Map<String, String> query,
+                      JsonNode body, AuthScope scope) {
+        this(method, path, params, query, body, scope, new com.sun.net.httpserver.Headers(), null);
+    }
+
+    /** The first value of request header {@code name} (case-insensitive), or {@code null}. */
+    public String header(String name) {
+        return headers.getFirst(name);
+    }
 
     /** A path parameter that the route pattern guarantees. */
     public String param(String name) {

@@ -48,7 +48,20 @@ public final class Router {
     public record Match(Handler handler, Access access, Map<String, String> params) {
     }
 
+    /** A registered route as documentation and tests see it. */
+    public record RouteInfo(String method, String pattern, Access access) {
+    }
+
     private final List<Route> routes = new ArrayList<>();
+
+    /** Every registered route, in registration order. */
+    public List<RouteInfo> routes() {
+        List<RouteInfo> out = new ArrayList<>();
+        for (Route r : routes) {
+            out.add(new RouteInfo(r.method(), "/" + String.join("/", r.segments()), r.access()));
+        }
+        return out;
+    }
 
     /**
      * Adds a route with the default access: {@link Access#TENANT} when {@code pattern} has a

@@ -2,6 +2,12 @@ package io.forkline.pageserver.server;
 
 import io.forkline.compute.postgres.PostgresInstallation;
 import io.forkline.pageserver.api.AdminHttpServer;
+import io.forkline.pageserver.api.OpenApiRoutes;
+import io.forkline.pageserver.api.DiffRoutes;
+import io.forkline.pageserver.diff.DiffService;
+import io.forkline.pageserver.console.ConsoleAssets;
+import io.forkline.pageserver.console.ConsoleRoutes;
+import io.forkline.pageserver.console.ConsoleSessions;
 import io.forkline.pageserver.api.BackupRoutes;
 import io.forkline.pageserver.api.MetricsRoutes;
 import io.forkline.pageserver.api.RetentionRoutes;
@@ -123,9 +129,13 @@ public final class PageServer implements AutoCloseable {
             tenants.endpoints().usePageService(pageConfig.bindHost(), pages.port(),
                     tenant -> auth.issuer().tenantToken(tenant, java.util.Optional.empty()).token());
             metrics = new ServerMetrics(store, tenants, retention, pages);
-            AdminHttpServer api = AdminHttpServer.start(port, auth.verifier(), new StatusRoutes(clock, auth.verifier(), pages.port()),
+            ConsoleSessions sessions = new ConsoleSessions(auth.issuer(), clock);
+            AdminHttpServer api = AdminHttpServer.start(port, auth.verifier(), sessions,
+                    new StatusRoutes(clock, auth.verifier(), pages.port()),
                     new TokenRoutes(auth.issuer(), tenants), new TenantRoutes(tenants), new BackupRoutes(backups),
-                    new RetentionRoutes(retention, tenants, store), new MetricsRoutes(metrics));
+                    new RetentionRoutes(retention, tenants, store), new MetricsRoutes(metrics),
+                    new ConsoleRoutes(sessions, auth.verifier(), tenants, new ConsoleAssets()), new OpenApiRoutes(),
+                    new DiffRoutes(new DiffService(tenants, pg)));
             // computes that ran when the server went down come back on their ports
             tenants.branches().resumeEndpoints();
             retention.startBackground();
@@ -168,6 +178,11 @@ public final class PageServer implements AutoCloseable {
         tenants.branches().addRenameListener(backups::branchRenamed);
         tenants.addTimelinePin(retention::pins);
         retention.addSource(t -> RetainedLsn.fromMap(backups.retainedLsns(t), "backup"));
+    }
+
+    /** Every route of the admin API (method, pattern, access): what {@code /v1/openapi.json} must describe. */
+    public java.util.List<io.forkline.pageserver.api.Router.RouteInfo> routes() {
+        return api.routes();
     }
 
     /** The admin API's TCP port on 127.0.0.1 (the one bound when {@link #start} was given 0). */

@@ -118,7 +118,8 @@ class AdminApiIT {
     @Test
     @Order(6)
     void unknownPathsAre404() throws Exception {
-        for (String path : List.of("/", "/nope", "/v2/tenants", "/v1/nope", "/v1/tenants/" + TENANT + "/nope",
+        // "/" is the web console (ConsoleApiIT); everything else unknown is 404
+        for (String path : List.of("/nope", "/v2/tenants", "/assets", "/console", "/v1/nope", "/v1/tenants/" + TENANT + "/nope",
                 BRANCHES + "/main/nope", BRANCHES + "/main/endpoint/restart")) {
             String m = (path.endsWith("restart") ? server.post(path, "") : server.get(path)).error(404, "not_found");
             assertThat(m).as(path).contains(path);

@@ -1,0 +1,91 @@
+package io.forkline.pageserver.diff;
+
+import io.forkline.compute.postgres.PostgresInstallation;
+import io.forkline.pageserver.api.ApiException;
+import io.forkline.pageserver.tenant.TenantService;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.TreeSet;
+
+/**
+ * Differences between two points of a tenant's branches ({@link DiffSide}): per database the schema
+ * as a unified diff of schema dumps ({@link SchemaDiff}), and per table with a primary key the rows
+ * added, removed and changed ({@link DataDiff}). Each side runs on a compute: the branch's own when
+ * it shows that side and runs, else a temporary branch with a compute started on demand and deleted
+ * afterwards ({@link PointCompute}).
+ */
+public final class DiffService {
+    /** What to compare. */
+    public enum Mode {
+        SCHEMA, DATA, BOTH;
+
+        /**
+         * @throws ApiException 400 naming the value when it is not {@code schema}, {@code data} or {@code both}
+         */
+        public static Mode parse(String text) {
+            if (text == null || text.isEmpty()) {
+                return BOTH;
+            }
+            try {
+                return valueOf(text.toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw ApiException.badRequest("invalid mode '" + text + "': expected schema, data or both");
+            }
+        }
+    }
+
+    /** The resolved side: as given and the LSN it resolved to. */
+    public record Point(String side, String lsn) {
+    }
+
+    /** The whole answer; {@code schema} or {@code data} is {@code null} when not asked for. */
+    public record Result(Point from, Point to, List<SchemaDiff.Result> schema, List<DataDiff.Result> data) {
+    }
+
+    private final TenantService tenants;
+    private final PostgresInstallation pg;
+
+    public DiffService(TenantService tenants, PostgresInstallation pg) {
+        this.tenants = tenants;
+        this.pg = pg;
+    }
+
+    /**
+     * Compares {@code fromText} with {@code toText} in {@code tenant}.
+     *
+     * @throws ApiException 400 for malformed sides, 404 unknown tenant or ref, 409 a point outside the
+     *                      branch's restorable history, 403 quotas of the temporary branches, 503 when a
+     *                      compute cannot start or be read
+     */
+    public Result diff(String tenant, String fromText, String toText, Mode mode) {
+        tenants.requireTenant(tenant);
+        DiffSide from = DiffSide.parse("from", fromText);
+        DiffSide to = DiffSide.parse("to", toText);
+        try (PointCompute a = PointCompute.open(tenants, tenant, from); PointCompute b = PointCompute.open(tenants, tenant, to)) {
+            List<String> dbA = DataDiff.databases(a.port());
+            List<String> dbB = DataDiff.databases(b.port());
+            TreeSet<String> all = new TreeSet<>(dbA);
+            all.addAll(dbB);
+            List<SchemaDiff.Result> schema = null;
+            List<DataDiff.Result> data = null;
+            if (mode != Mode.DATA) {
+                schema = new ArrayList<>();
+                for (String db : all) {
+                    schema.add(SchemaDiff.of(pg, db, dbA.contains(db) ? a.port() : -1, dbB.contains(db) ? b.port() : -1,
+                            from.text(), to.text()));
+                }
+            }
+            if (mode != Mode.SCHEMA) {
+                data = new ArrayList<>();
+                for (String db : all) {
+                    if (dbA.contains(db) && dbB.contains(db)) {
+                        data.addAll(DataDiff.of(db, a.port(), b.port()));
+                    }
+                }
+            }
+            return new Result(new Point(from.text(), a.lsn()), new Point(to.text(), b.lsn()), schema, data);
+        }
+    }
+}

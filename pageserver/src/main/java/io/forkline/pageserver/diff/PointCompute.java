@@ -1,0 +1,96 @@
+package io.forkline.pageserver.diff;
+
+import io.forkline.pageserver.branch.BranchOptions;
+import io.forkline.pageserver.branch.BranchService;
+import io.forkline.pageserver.branch.Ttl;
+import io.forkline.pageserver.tenant.BranchInfo;
+import io.forkline.pageserver.tenant.TenantService;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.net.URI;
+import java.security.SecureRandom;
+import java.util.HexFormat;
+
+/**
+ * A running compute that shows one {@link DiffSide}. The present state of a branch whose endpoint
+ * runs is read from that endpoint; every other side (a past point, or a stopped branch) gets a
+ * temporary branch {@code diff-tmp-<hex>} at that point (TTL 1 h, so the reaper removes it should the
+ * server die meanwhile) with a compute started on demand, deleted with its compute on {@link #close()}.
+ */
+final class PointCompute implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(PointCompute.class);
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final BranchService branches;
+    private final String tenant;
+    private final String temporaryRef;
+    private final int port;
+    private final String lsn;
+
+    private PointCompute(BranchService branches, String tenant, String temporaryRef, int port, String lsn) {
+        this.branches = branches;
+        this.tenant = tenant;
+        this.temporaryRef = temporaryRef;
+        this.port = port;
+        this.lsn = lsn;
+    }
+
+    /**
+     * Finds or starts a compute for {@code side}.
+     *
+     * @throws io.forkline.pageserver.api.ApiException as branch creation and endpoint start do (404
+     *         unknown ref, 400/409 a point outside the branch's history, 403 quotas, 503 start failures)
+     */
+    static PointCompute open(TenantService tenants, String tenant, DiffSide side) {
+        BranchService branches = tenants.branches();
+        BranchInfo b = branches.get(tenant, side.ref());
+        if (side.latest()) {
+            TenantService.BranchView v = branches.view(tenant, b.ref());
+            if ("running".equals(v.endpointState()) && v.uri() != null) {
+                return new PointCompute(branches, tenant, null, URI.create(v.uri()).getPort(),
+                        io.forkline.storage.lsn.Lsn.format(v.lastRecordLsn()));
+            }
+        }
+        String ref = "diff-tmp-" + HexFormat.of().formatHex(bytes());
+        BranchInfo tmp = branches.create(tenant, ref, b.ref(), side.lsn(), side.at(),
+                new BranchOptions(Ttl.parse("1h"), null, false, false));
+        try {
+            String uri = branches.startEndpoint(tenant, ref, "xs");
+            log.info("diff: {} of tenant {} on temporary branch {} at {}", side.text(), tenant, ref, tmp.ancestorLsn());
+            return new PointCompute(branches, tenant, ref, URI.create(uri).getPort(), tmp.ancestorLsn());
+        } catch (RuntimeException e) {
+            branches.delete(tenant, ref, false, true);
+            throw e;
+        }
+    }
+
+    private static byte[] bytes() {
+        byte[] b = new byte[4];
+        RANDOM.nextBytes(b);
+        return b;
+    }
+
+    /** The compute's port on 127.0.0.1 (user {@code postgres}). */
+    int port() {
+        return port;
+    }
+
+    /** The LSN the side resolved to, {@code X/Y}. */
+    String lsn() {
+        return lsn;
+    }
+
+    /** Deletes the temporary branch and its compute, if one was made. */
+    @Override
+    public void close() {
+        if (temporaryRef != null) {
+            try {
+                branches.delete(tenant, temporaryRef, false, true);
+            } catch (RuntimeException e) {
+                log.warn("diff: cannot delete temporary branch {} of tenant {} (its TTL will): {}", temporaryRef, tenant,
+                        e.getMessage());
+            }
+        }
+    }
+}

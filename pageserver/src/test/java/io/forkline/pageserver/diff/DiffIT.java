@@ -1,0 +1,152 @@
+package io.forkline.pageserver.diff;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.forkline.pageserver.testing.Sql;
+import io.forkline.pageserver.testing.TestServer;
+import io.forkline.storage.id.TimelineId;
+import io.forkline.storage.lsn.Lsn;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Diffs on real computes: between main at an LSN before a migration (a column added, an index
+ * dropped, rows inserted, deleted and updated) and main now; a stopped branch and a timestamp side;
+ * temporary branches and their computes are gone afterwards; bad sides are 400 naming the value.
+ */
+class DiffIT {
+    private static final String T = "d";
+    private static TestServer server;
+    private static String mainUri;
+    private static String before;
+
+    @BeforeAll
+    static void start() throws Exception {
+        server = TestServer.start("diff", TestServer.Option.NO_BACKGROUND_GC);
+        server.post("/v1/tenants", "{\"name\":\"" + T + "\"}").expect(201);
+        mainUri = server.post("/v1/tenants/" + T + "/branches/main/endpoint/start", "{}").expect(200).path("uri").asText();
+        Sql.exec(mainUri, "postgres",
+                "CREATE TABLE orders (id int PRIMARY KEY, item text NOT NULL, qty int NOT NULL)",
+                "CREATE INDEX orders_item ON orders (item)",
+                "INSERT INTO orders SELECT g, 'item-' || g, g % 7 FROM generate_series(1, 5000) g",
+                "CREATE TABLE notes (body text)",
+                "CREATE TABLE pairs (a int, b int, v text, PRIMARY KEY (a, b))",
+                "INSERT INTO pairs SELECT g, g * 2, 'x' FROM generate_series(1, 50) g");
+        TimelineId tl = TimelineId.parse(server.get("/v1/tenants/" + T + "/branches/main").expect(200).path("timeline_id").asText());
+        server.awaitIngested(tl, mainUri);
+        before = Lsn.format(server.store().lastRecordLsn(tl));
+        Sql.exec(mainUri, "postgres",
+                "ALTER TABLE orders ADD COLUMN note text",
+                "DROP INDEX orders_item",
+                "INSERT INTO orders (id, item, qty) VALUES (6001, 'new-1', 1), (6002, 'new-2', 2), (6003, 'new-3', 3)",
+                "DELETE FROM orders WHERE id IN (10, 20)",
+                "UPDATE orders SET qty = qty + 100 WHERE id IN (1, 2, 3, 4)",
+                "UPDATE pairs SET v = 'y' WHERE a = 7");
+        server.awaitIngested(tl, mainUri);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    private static JsonNode diff(String from, String to, String mode) throws Exception {
+        return server.get("/v1/tenants/" + T + "/diff?from=" + enc(from) + "&to=" + enc(to) + (mode == null ? "" : "&mode=" + mode))
+                .expect(200);
+    }
+
+    private static String enc(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8);
+    }
+
+    private static JsonNode table(JsonNode data, String name) {
+        for (JsonNode t : data) {
+            if (t.path("database").asText().equals("postgres") && t.path("table").asText().equals(name)) {
+                return t;
+            }
+        }
+        throw new AssertionError("no table " + name + " in " + data.toPrettyString());
+    }
+
+    @Test
+    void aMigrationShowsInSchemaAndData() throws Exception {
+        JsonNode r = diff("main@" + before, "main", null);
+        assertThat(r.at("/from/lsn").asText()).isEqualTo(before);
+        JsonNode postgres = null;
+        for (JsonNode db : r.path("schema")) {
+            if (db.path("database").asText().equals("postgres")) {
+                postgres = db;
+            } else {
+                assertThat(db.path("changed").asBoolean()).as(db.toString()).isFalse();
+            }
+        }
+        assertThat(postgres).isNotNull();
+        assertThat(postgres.path("changed").asBoolean()).isTrue();
+        String diff = postgres.path("diff").asText();
+        assertThat(diff).startsWith("--- main@" + before + "/postgres\n+++ main/postgres\n");
+        assertThat(diff.lines()).anyMatch(l -> l.startsWith("+") && l.contains("note text"));
+        assertThat(diff.lines()).anyMatch(l -> l.startsWith("-CREATE INDEX orders_item ON public.orders"));
+        assertThat(diff.lines()).noneMatch(l -> l.startsWith("-") && l.contains("CREATE TABLE public.notes"));
+        assertThat(diff).doesNotContain("restrict"); // pg_dump's per-dump random guard lines are left out
+
+        JsonNode orders = table(r.path("data"), "public.orders");
+        assertThat(orders.path("added").asLong()).isEqualTo(3);
+        assertThat(orders.path("removed").asLong()).isEqualTo(2);
+        // the added column is a schema change: only the 4 updated rows count as changed
+        assertThat(orders.path("changed").asLong()).isEqualTo(4);
+        List<String> sample = new ArrayList<>();
+        orders.path("sample").forEach(s -> sample.add(s.path("change").asText() + ":" + s.path("key").asText()));
+        assertThat(sample).hasSize(9).contains("added:6001", "removed:10", "changed:1");
+        JsonNode pairs = table(r.path("data"), "public.pairs");
+        assertThat(pairs.path("changed").asLong()).isEqualTo(1);
+        assertThat(pairs.path("sample").get(0).path("key").asText()).isEqualTo("(7,14)");
+        assertThat(table(r.path("data"), "public.notes").path("note").asText()).isEqualTo("no primary key");
+
+        // the temporary branch and its compute are gone
+        assertThat(server.refs(T)).containsExactly("main");
+    }
+
+    @Test
+    void sidesCanBeStoppedBranchesAndTimes() throws Exception {
+        server.post("/v1/tenants/" + T + "/branches", "{\"ref\":\"feat/x\",\"parent\":\"main\"}").expect(201);
+        try {
+            // a stopped branch against itself at a time after its creation: nothing differs
+            String now = java.time.Instant.now().plusSeconds(1).toString();
+            Thread.sleep(1500);
+            JsonNode r = diff("feat/x", "main", "data");
+            assertThat(r.path("schema").isNull()).isTrue();
+            for (JsonNode t : r.path("data")) {
+                if (t.path("note").isNull()) {
+                    assertThat(t.path("added").asLong() + t.path("removed").asLong() + t.path("changed").asLong())
+                            .as(t.toString()).isZero();
+                }
+            }
+            JsonNode s = diff("main@" + now, "feat/x", "schema");
+            assertThat(s.path("data").isNull()).isTrue();
+            s.path("schema").forEach(db -> assertThat(db.path("changed").asBoolean()).as(db.toString()).isFalse());
+            assertThat(server.refs(T)).containsExactlyInAnyOrder("main", "feat/x");
+            assertThat(server.get("/v1/tenants/" + T + "/branches/feat%2Fx").expect(200).at("/endpoint/state").asText())
+                    .isEqualTo("stopped");
+        } finally {
+            server.delete("/v1/tenants/" + T + "/branches/feat%2Fx").expect(200);
+        }
+    }
+
+    @Test
+    void badSidesAreRefusedNamingTheValue() throws Exception {
+        assertThat(server.get("/v1/tenants/" + T + "/diff?to=main").error(400, "bad_request")).contains("from");
+        assertThat(server.get("/v1/tenants/" + T + "/diff?from=main@1/zz&to=main").error(400, "bad_request")).contains("1/zz");
+        assertThat(server.get("/v1/tenants/" + T + "/diff?from=main&to=main&mode=rows").error(400, "bad_request")).contains("rows");
+        assertThat(server.get("/v1/tenants/" + T + "/diff?from=nope&to=main").status()).isEqualTo(404);
+        assertThat(server.refs(T)).contains("main").noneMatch(r -> r.startsWith("diff-tmp-"));
+    }
+}
