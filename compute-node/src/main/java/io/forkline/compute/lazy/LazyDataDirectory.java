@@ -3,7 +3,6 @@ package io.forkline.compute.lazy;
 import io.forkline.page.client.PageClientConfig;
 import io.forkline.page.client.PageServiceClient;
 import io.forkline.page.client.ReadLsn;
-import io.forkline.page.client.TarExtractor;
 import io.forkline.page.protocol.proto.RelTag;
 import io.forkline.page.protocol.proto.RelationEntry;
 import org.cryptomator.jfuse.api.Fuse;
@@ -12,10 +11,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.io.PipedInputStream;
-import java.io.PipedOutputStream;
 import java.io.RandomAccessFile;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -23,7 +19,6 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -147,7 +142,7 @@ public final class LazyDataDirectory implements AutoCloseable {
         PageServiceClient client = PageServiceClient.connect(config);
         try {
             long t0 = System.nanoTime();
-            long lsn = fetchBasebackup(client, upper);
+            long lsn = client.basebackupInto(upper, true, Duration.ofMinutes(5));
             relocateWal(upper, walDir);
             Map<String, LazyRelationFile> lazy = new ConcurrentHashMap<>();
             int files = createRelationFiles(client, lsn, upper, lazy);
@@ -180,28 +175,6 @@ public final class LazyDataDirectory implements AutoCloseable {
         return "root".equals(System.getProperty("user.name"));
     }
 
-    private static long fetchBasebackup(PageServiceClient client, Path upper) throws IOException {
-        try (PipedInputStream in = new PipedInputStream(1 << 20);
-             PipedOutputStream out = new PipedOutputStream(in)) {
-            CompletableFuture<Long> done = client.basebackup(ReadLsn.latest(), true, out, Duration.ofMinutes(5));
-            done.whenComplete((l, err) -> {
-                try {
-                    out.close();
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            });
-            try {
-                TarExtractor.extract(in, "basebackup (no relation pages) of timeline " + client.timelineId(), upper);
-            } catch (IOException e) {
-                if (done.isCompletedExceptionally()) {
-                    PageServiceClient.await(done);
-                }
-                throw e;
-            }
-            return PageServiceClient.await(done);
-        }
-    }
 
     /** Moves {@code upper/pg_wal}'s content to {@code walDir} and replaces it with a symlink there. */
     private static void relocateWal(Path upper, Path walDir) throws IOException {

@@ -426,6 +426,41 @@ public final class PageServiceClient implements AutoCloseable {
                 }).thenApply(Response::getLsn);
     }
 
+    /**
+     * Streams a basebackup of the latest LSN and extracts it into {@code target} as it arrives
+     * (through a 1 MiB pipe: the tar is never held whole), blocking the calling thread.
+     *
+     * @param omitRelationPages leave relation files out (for a lazy data directory)
+     * @param deadline          bound of the whole stream
+     * @return the LSN the data directory is as of
+     * @throws PageServiceException when the page service refuses or fails (its error rather than
+     *                              the truncated tar it leaves)
+     * @throws IOException          when extracting fails (the directory is then incomplete)
+     */
+    public long basebackupInto(java.nio.file.Path target, boolean omitRelationPages, Duration deadline)
+            throws IOException {
+        try (java.io.PipedInputStream in = new java.io.PipedInputStream(1 << 20);
+             java.io.PipedOutputStream out = new java.io.PipedOutputStream(in)) {
+            CompletableFuture<Long> done = basebackup(ReadLsn.latest(), omitRelationPages, out, deadline);
+            done.whenComplete((lsn, err) -> {
+                try {
+                    out.close(); // end of stream for the extractor (after an error it sees a truncated tar)
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+            try {
+                TarExtractor.extract(in, "basebackup of timeline " + timelineId(), target);
+            } catch (IOException e) {
+                if (done.isCompletedExceptionally()) {
+                    await(done); // the page service's error says more than the truncated tar
+                }
+                throw e;
+            }
+            return await(done);
+        }
+    }
+
     /** Waits for a future of this client, unwrapping its {@link PageServiceException}. */
     public static <T> T await(CompletableFuture<T> f) {
         try {

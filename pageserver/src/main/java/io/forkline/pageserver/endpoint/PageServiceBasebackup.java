@@ -2,16 +2,10 @@ package io.forkline.pageserver.endpoint;
 
 import io.forkline.page.client.PageClientConfig;
 import io.forkline.page.client.PageServiceClient;
-import io.forkline.page.client.ReadLsn;
-import io.forkline.page.client.TarExtractor;
 
 import java.io.IOException;
-import java.io.PipedInputStream;
-import java.io.PipedOutputStream;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.concurrent.CompletableFuture;
 
 /**
  * A compute's data directory fetched over the page service ({@code GetBasebackup}), the way a
@@ -33,26 +27,8 @@ final class PageServiceBasebackup {
      * @throws IOException when extracting fails (the directory is then incomplete)
      */
     static long fetch(PageClientConfig config, Path pgdata) throws IOException {
-        try (PageServiceClient client = PageServiceClient.connect(config);
-             PipedInputStream in = new PipedInputStream(1 << 20);
-             PipedOutputStream out = new PipedOutputStream(in)) {
-            CompletableFuture<Long> done = client.basebackup(ReadLsn.latest(), false, out, DEADLINE);
-            done.whenComplete((lsn, err) -> {
-                try {
-                    out.close(); // end of stream for the extractor (also after an error: it then sees a truncated tar)
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            });
-            try {
-                TarExtractor.extract(in, "basebackup of timeline " + client.timelineId(), pgdata);
-            } catch (IOException e) {
-                if (done.isCompletedExceptionally()) {
-                    PageServiceClient.await(done); // the page service's error says more than the truncated tar
-                }
-                throw e;
-            }
-            return PageServiceClient.await(done);
+        try (PageServiceClient client = PageServiceClient.connect(config)) {
+            return client.basebackupInto(pgdata, false, DEADLINE);
         }
     }
 }
