@@ -23,6 +23,12 @@ import io.forkline.wal.ingest.xact.XactCompletionRecord;
 import io.forkline.wal.record.BlockReference;
 import io.forkline.wal.record.WalRecord;
 import io.forkline.wal.record.XLogRecordDescriptor;
+import io.forkline.wal.redo.NativeRedo;
+import io.forkline.wal.redo.RedoBuffers;
+import io.forkline.wal.redo.RedoException;
+import io.forkline.wal.redo.RedoFixture;
+import io.forkline.wal.redo.RedoMismatchException;
+import io.forkline.wal.redo.RedoVerifier;
 import io.forkline.wal.xlog.CheckPoint;
 
 import java.util.HashMap;
@@ -99,6 +105,7 @@ public final class WalIngest {
 
     private final TimelineWriter writer;
     private final boolean dataChecksums;
+    private final boolean verifyRedo;
     private final Map<RelTag, RelSizeValue> sizeCache = new HashMap<>();
     private ControlState control;
     private boolean controlLoaded;
@@ -117,8 +124,19 @@ public final class WalIngest {
      *                      every page written and the {@code Heap2/VISIBLE} heap page gets its LSN set
      */
     public WalIngest(TimelineWriter writer, boolean dataChecksums) {
+        this(writer, dataChecksums, RedoVerifier.verifyByDefault());
+    }
+
+    /**
+     * @param verifyRedo verify mode: every record Java redoes ({@link NativeRedo#handles}) is redone
+     *                   even when its blocks carry images, and each redone block is compared with
+     *                   its image ({@link RedoVerifier}); a mismatch throws {@link WalIngestException}
+     *                   caused by {@link RedoMismatchException}. The stored page is the image.
+     */
+    public WalIngest(TimelineWriter writer, boolean dataChecksums, boolean verifyRedo) {
         this.writer = writer;
         this.dataChecksums = dataChecksums;
+        this.verifyRedo = verifyRedo;
     }
 
     /**
@@ -134,9 +152,7 @@ public final class WalIngest {
         rec = record;
         lsn = record.endLsn();
         try {
-            for (BlockReference b : record.blocks()) {
-                storeImage(b);
-            }
+            blocks();
             if (record.xid() != 0 || record.topXid() != 0) {
                 ControlState c = control();
                 if (c != null) {
@@ -161,9 +177,89 @@ public final class WalIngest {
             if (control != null && control.dirty()) {
                 writer.put(Key.control(), lsn, control.snapshot().encode());
             }
-        } catch (RecordFormatException | IllegalArgumentException e) {
+        } catch (RecordFormatException | IllegalArgumentException | RedoException e) {
             throw fail(e.getMessage(), e);
         }
+    }
+
+    /**
+     * The pages of the record's block references: the image when the block has one (except in verify
+     * mode, which redoes and compares first), else Java redo from the stored page at this LSN.
+     */
+    private void blocks() {
+        if (rec.blocks().isEmpty()) {
+            return;
+        }
+        boolean redo = NativeRedo.handles(rec.rmid());
+        if (redo && !verifyRedo) {
+            redo = false;
+            for (BlockReference b : rec.blocks()) {
+                if (!b.hasImage()) {
+                    redo = true;
+                    break;
+                }
+            }
+        }
+        if (!redo) {
+            for (BlockReference b : rec.blocks()) {
+                storeImage(b);
+            }
+            return;
+        }
+        Map<Integer, byte[]> bases = verifyRedo ? new HashMap<>() : null;
+        RedoBuffers bufs = new RedoBuffers(rec, b -> {
+            byte[] base = readBase(b);
+            if (bases != null && base != null) {
+                bases.put(b.blockId(), base.clone());
+            }
+            return base;
+        });
+        try {
+            NativeRedo.redo(bufs);
+        } catch (RedoException e) {
+            if (verifyRedo) {
+                throw fail("redo failed: " + e.getMessage(), new RedoMismatchException(e.getMessage(),
+                        RedoVerifier.writeMismatchFixture(new RedoFixture("redo failed: " + e.getMessage(), rec, bases))));
+            }
+            throw e;
+        }
+        if (verifyRedo) {
+            RedoVerifier.Check check = RedoVerifier.compare(bufs, true);
+            RedoVerifier.Mismatch m = check.mismatch();
+            if (m != null) {
+                String msg = RedoVerifier.describe(rec, m);
+                RedoMismatchException e = new RedoMismatchException(msg,
+                        RedoVerifier.writeMismatchFixture(new RedoFixture(msg, rec, bases)));
+                throw fail(e.getMessage(), e);
+            }
+            if (check.compared() > 0) {
+                RedoVerifier.sample(new RedoFixture("sample", rec, bases));
+            }
+        }
+        for (BlockReference b : rec.blocks()) {
+            byte[] page = bufs.page(b.blockId());
+            if (b.hasImage()) {
+                storeImage(b);
+            } else if (page != null) {
+                storePage(b, page);
+            }
+            // else: restored without image cannot happen; not found: PostgreSQL leaves it alone too
+        }
+    }
+
+    /**
+     * The page a block reference's redo starts from: the stored version at this LSN, or {@code null}
+     * ({@code BLK_NOTFOUND}) beyond the fork's end or when the block was never written (PostgreSQL's
+     * redo never starts from a page no record wrote: new pages come with {@code BKPBLOCK_WILL_INIT} or
+     * an image).
+     */
+    private byte[] readBase(BlockReference b) {
+        RelSizeValue size = size(b.relTag());
+        if (size == null || Integer.compareUnsigned(b.blockNo(), size.nblocks()) >= 0) {
+            return null;
+        }
+        byte[] raw = writer.get(Key.relBlock(b.relTag(), b.blockNo()), lsn);
+        return raw == null ? null : raw.clone();
     }
 
     private WalIngestException fail(String reason, Throwable cause) {
@@ -178,12 +274,18 @@ public final class WalIngest {
             throw fail("block reference " + b.blockId() + " (" + b.relTag() + " blk "
                     + Integer.toUnsignedString(b.blockNo()) + ") without image at LSN "
                     + io.forkline.storage.lsn.Lsn.format(rec.startLsn())
-                    + ", wal_consistency_checking must be 'all'", null);
+                    + ", wal_consistency_checking must include its resource manager (only Heap, Heap2, Sequence and"
+                    + " Generic records are redone natively)", null);
         }
         if (page.length != PageHeaderDescriptor.PAGE_SIZE) {
             throw fail("block " + b.blockId() + " image is " + page.length + " bytes, expected "
                     + PageHeaderDescriptor.PAGE_SIZE, null);
         }
+        storePage(b, page);
+    }
+
+    /** Stores {@code page} as block {@code b}'s version at this LSN (pd_lsn set as redo sets it, checksum). */
+    private void storePage(BlockReference b, byte[] page) {
         boolean keepLsn = !dataChecksums && rec.rmid() == ResourceManagers.HEAP2
                 && (rec.info() & HeapRecordDescriptor.OPMASK) == HeapRecordDescriptor.XLOG_HEAP2_VISIBLE
                 && b.blockId() == HeapRecordDescriptor.VISIBLE_HEAP_BLOCK_ID;

@@ -1,0 +1,85 @@
+package io.forkline.wal.redo;
+
+/**
+ * Which records Forkline redoes in Java, and the per-rmgr entry points: {@code rm_redo} and
+ * {@code rm_mask} of PostgreSQL's resource manager table ({@code src/include/access/rmgrlist.h}).
+ * Redone: Heap (10), Heap2 (9), Btree (11), Sequence (15), Generic (20). XLOG FPI / FPI_FOR_HINT are images
+ * only ({@code BKPIMAGE_APPLY}), restored by the ingest as before.
+ */
+public final class NativeRedo {
+    public static final int RM_HEAP2 = 9;
+    public static final int RM_HEAP = 10;
+    public static final int RM_BTREE = 11;
+    public static final int RM_SEQ = 15;
+    public static final int RM_GENERIC = 20;
+
+    /**
+     * {@code wal_consistency_checking} value for computes whose WAL is redone natively: the resource
+     * managers with page images that Java does not redo.
+     */
+    public static final String CONSISTENCY_CHECKING_NOT_REDONE = "hash,gin,gist,spgist,brin";
+
+    private NativeRedo() {
+    }
+
+    /** Whether records of resource manager {@code rmid} are redone in Java. */
+    public static boolean handles(int rmid) {
+        return rmid == RM_HEAP || rmid == RM_HEAP2 || rmid == RM_SEQ || rmid == RM_GENERIC;
+    }
+
+    /**
+     * Redoes {@code bufs.record()} on the pages {@code bufs} hands out.
+     *
+     * @throws RedoException when the record is malformed or does not fit its page
+     * @throws IllegalArgumentException when {@link #handles} is false for the record's rmgr
+     */
+    public static void redo(RedoBuffers bufs) {
+        switch (bufs.record().rmid()) {
+            case RM_HEAP -> HeapRedo.redo(bufs);
+            case RM_HEAP2 -> Heap2Redo.redo(bufs);
+            case RM_BTREE -> BtreeRedo.redo(bufs);
+            case RM_SEQ -> SequenceRedo.redo(bufs);
+            case RM_GENERIC -> GenericRedo.redo(bufs);
+            default -> throw new IllegalArgumentException("no native redo for rmgr " + bufs.record().rmid());
+        }
+    }
+
+    /** {@code rm_mask} of the rmgr, in place. */
+    public static void mask(int rmid, byte[] page, int blkno) {
+        switch (rmid) {
+            case RM_HEAP, RM_HEAP2 -> PageMasks.heapMask(page, blkno);
+            case RM_BTREE -> PageMasks.btreeMask(page);
+            case RM_SEQ -> PageMasks.seqMask(page);
+            case RM_GENERIC -> PageMasks.genericMask(page);
+            default -> throw new IllegalArgumentException("no mask for rmgr " + rmid);
+        }
+    }
+
+    /** The strict check beyond the mask: first differing offset, or -1. */
+    public static int strictDifference(int rmid, byte[] actual, byte[] expected, int fork) {
+        return switch (rmid) {
+            case RM_HEAP, RM_HEAP2 -> PageMasks.strictHeapDifference(actual, expected, fork);
+            default -> -1;
+        };
+    }
+
+    /** {@code Heap/INSERT+INIT}-style name of a record type, as pg_waldump prints them. */
+    public static String recordName(int rmid, int info) {
+        return switch (rmid) {
+            case RM_HEAP -> "Heap/" + name(info & 0x70, "INSERT", "DELETE", "UPDATE", "TRUNCATE", "HOT_UPDATE",
+                    "CONFIRM", "LOCK", "INPLACE") + ((info & 0x80) != 0 ? "+INIT" : "");
+            case RM_HEAP2 -> "Heap2/" + name(info & 0x70, "REWRITE", "PRUNE", "VACUUM", "FREEZE_PAGE", "VISIBLE",
+                    "MULTI_INSERT", "LOCK_UPDATED", "NEW_CID") + ((info & 0x80) != 0 ? "+INIT" : "");
+            case RM_SEQ -> "Sequence/LOG";
+            case RM_GENERIC -> "Generic/GENERIC";
+            case RM_BTREE -> "Btree/" + name(info & 0xF0, "INSERT_LEAF", "INSERT_UPPER", "INSERT_META", "SPLIT_L",
+                    "SPLIT_R", "INSERT_POST", "DEDUP", "DELETE", "UNLINK_PAGE", "UNLINK_PAGE_META", "NEWROOT",
+                    "MARK_PAGE_HALFDEAD", "VACUUM", "REUSE_PAGE", "META_CLEANUP", "0xF0");
+            default -> "rmgr" + rmid + "/0x" + Integer.toHexString(info & 0xF0);
+        };
+    }
+
+    private static String name(int op, String... names) {
+        return names[op >> 4];
+    }
+}
