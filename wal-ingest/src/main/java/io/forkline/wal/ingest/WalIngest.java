@@ -87,13 +87,16 @@ import java.util.NavigableMap;
  * version of each source page; a version older than the source fork's {@code createdLsn} (from an
  * earlier relation with the same relfilenode on this timeline) would be copied too.
  *
- * <h2>Images</h2>
- * A block reference without an image throws: with {@code wal_consistency_checking = all},
- * {@code XLogRecordAssemble} ({@code src/backend/access/transam/xloginsert.c}) sets
- * {@code include_image = needs_backup || (info & XLR_CHECK_CONSISTENCY)}, so even
- * {@code REGBUF_NO_IMAGE} buffers carry one for every rmgr with a mask function, and the XLOG rmgr's
- * only block records ({@code FPI}, {@code FPI_FOR_HINT}) force images. This class takes ownership of
- * the image arrays of the records it is given (it patches them in place and stores them).
+ * <h2>Images and native redo</h2>
+ * A block reference with an image stores the image (the post-image with
+ * {@code wal_consistency_checking}, or a full-page write). A block reference without one is redone
+ * in Java ({@link io.forkline.wal.redo.NativeRedo}: Heap, Heap2, Btree, Sequence, Generic) on the
+ * stored version of the page at this LSN; a block the record does not find (beyond the fork's end,
+ * never written) is left alone, as PostgreSQL's {@code BLK_NOTFOUND}. Any other resource manager's
+ * block without an image throws. In verify mode every natively redone record is redone even when its
+ * blocks carry images, each redone block is compared with its image
+ * ({@link io.forkline.wal.redo.RedoVerifier}), and the image is stored. This class takes ownership
+ * of the image arrays of the records it is given (it patches them in place and stores them).
  *
  * <p>Not thread-safe: one ingest thread per timeline, like its {@link TimelineWriter}.
  */
@@ -274,7 +277,7 @@ public final class WalIngest {
             throw fail("block reference " + b.blockId() + " (" + b.relTag() + " blk "
                     + Integer.toUnsignedString(b.blockNo()) + ") without image at LSN "
                     + io.forkline.storage.lsn.Lsn.format(rec.startLsn())
-                    + ", wal_consistency_checking must include its resource manager (only Heap, Heap2, Sequence and"
+                    + ", wal_consistency_checking must include its resource manager (only Heap, Heap2, Btree, Sequence and"
                     + " Generic records are redone natively)", null);
         }
         if (page.length != PageHeaderDescriptor.PAGE_SIZE) {

@@ -24,7 +24,7 @@ public final class NativeRedo {
 
     /** Whether records of resource manager {@code rmid} are redone in Java. */
     public static boolean handles(int rmid) {
-        return rmid == RM_HEAP || rmid == RM_HEAP2 || rmid == RM_SEQ || rmid == RM_GENERIC;
+        return rmid == RM_HEAP || rmid == RM_HEAP2 || rmid == RM_BTREE || rmid == RM_SEQ || rmid == RM_GENERIC;
     }
 
     /**

@@ -76,7 +76,9 @@ class RedoVerifyIT {
             for (String type : List.of("Heap/INSERT", "Heap/INSERT+INIT", "Heap/HOT_UPDATE", "Heap/UPDATE",
                     "Heap/DELETE", "Heap/LOCK", "Heap/INPLACE", "Heap/CONFIRM", "Heap2/PRUNE", "Heap2/VACUUM",
                     "Heap2/FREEZE_PAGE", "Heap2/VISIBLE", "Heap2/MULTI_INSERT", "Heap2/MULTI_INSERT+INIT",
-                    "Sequence/LOG", "Generic/GENERIC")) {
+                    "Sequence/LOG", "Generic/GENERIC", "Btree/INSERT_LEAF", "Btree/INSERT_UPPER",
+                    "Btree/SPLIT_R", "Btree/SPLIT_L", "Btree/NEWROOT", "Btree/DEDUP", "Btree/VACUUM",
+                    "Btree/DELETE", "Btree/MARK_PAGE_HALFDEAD", "Btree/UNLINK_PAGE", "Btree/INSERT_POST")) {
                 assertThat(types.getOrDefault(type, 0L)).as("records of %s verified", type).isPositive();
             }
         }
@@ -172,6 +174,28 @@ class RedoVerifyIT {
             a.rollback();
         }
         try (Connection conn = connect(c); Statement st = conn.createStatement()) {
+            // btrees: splits up to new roots, deduplication, posting list splits, simple and bottom-up
+            // deletion, page deletion (half-dead, unlink) by VACUUM
+            st.execute("CREATE TABLE bt (id int, k int, t text)");
+            st.execute("CREATE INDEX bt_id ON bt (id)");
+            st.execute("CREATE INDEX bt_k ON bt (k)");
+            st.execute("CREATE INDEX bt_t ON bt (t)");
+            st.execute("INSERT INTO bt SELECT g, g % 10, md5(g::text) || repeat('x', 60) FROM generate_series(1, 30000) g");
+            st.execute("DELETE FROM bt WHERE id BETWEEN 5000 AND 20000");
+            st.execute("VACUUM bt");
+            st.execute("INSERT INTO bt SELECT g, g % 10, md5(g::text) FROM generate_series(30001, 42000) g");
+            st.execute("DELETE FROM bt WHERE id % 3 = 0 AND id > 30000");
+            st.execute("SET enable_seqscan = off");
+            st.execute("SET enable_bitmapscan = off");
+            st.execute("SELECT count(*) FROM bt WHERE id > 30000");
+            st.execute("SELECT count(*) FROM bt WHERE k >= 0");
+            st.execute("RESET enable_seqscan");
+            st.execute("RESET enable_bitmapscan");
+            st.execute("INSERT INTO bt SELECT g, g % 10, md5(g::text) FROM generate_series(42001, 50000) g");
+            for (int i = 0; i < 5; i++) {
+                st.execute("UPDATE bt SET k = k + 1 WHERE id % 11 = " + i);
+            }
+            st.execute("VACUUM bt");
             // bulk deletes, pruning and vacuum, then freeze
             st.execute("DELETE FROM oltp WHERE id % 3 = 0");
             st.execute("SELECT count(*) FROM oltp");
