@@ -7,8 +7,15 @@ import java.util.Map;
  * The {@code postgresql.conf} settings a compute runs with (ARCHITECTURE.md, "Compute endpoints").
  *
  * <ul>
- *   <li>{@code wal_consistency_checking = all}: every WAL record carries a post-image of every block
- *       it registers, which is how Forkline obtains page versions without redo;</li>
+ *   <li>{@code wal_consistency_checking = 'hash,gin,gist,spgist,brin'}
+ *       ({@link #CONSISTENCY_CHECKING_NATIVE_REDO}): records of those resource managers carry a
+ *       post-image of every block they register, which is how Forkline obtains their page versions
+ *       without redo; Heap, Heap2, Btree, Sequence and Generic records are redone in Java at ingest
+ *       (wal-ingest {@code io.forkline.wal.redo}) and carry only the images PostgreSQL needs itself.
+ *       In redo verify mode (system property {@code forkline.redo.verify=true} or env
+ *       {@code FORKLINE_REDO_VERIFY=1}, on in every test) it is {@code all}, so ingest can compare
+ *       its redo with PostgreSQL's post-images. A compute picks the setting up at its next start;
+ *       WAL written with either setting ingests the same way.</li>
  *   <li>{@code wal_compression = lz4}: the cheapest of the three here;</li>
  *   <li>{@code synchronous_standby_names} names the ingest client, so a commit returns only after
  *       Forkline has made it durable;</li>
@@ -27,7 +34,22 @@ public final class ComputeSettings {
      */
     public static final String INGEST_STANDBY_NAME = "forkline_ingest";
 
+    /**
+     * {@code wal_consistency_checking} outside verify mode: the resource managers with page masks
+     * whose records Forkline does not redo natively.
+     */
+    public static final String CONSISTENCY_CHECKING_NATIVE_REDO = "'hash,gin,gist,spgist,brin'";
+
     private ComputeSettings() {
+    }
+
+    /** Whether redo verify mode is on: system property {@code forkline.redo.verify} or env {@code FORKLINE_REDO_VERIFY}. */
+    public static boolean redoVerifyMode() {
+        String p = System.getProperty("forkline.redo.verify");
+        if (p == null) {
+            p = System.getenv("FORKLINE_REDO_VERIFY");
+        }
+        return p != null && (p.equalsIgnoreCase("true") || p.equals("1") || p.equalsIgnoreCase("on"));
     }
 
     /**
@@ -62,7 +84,7 @@ public final class ComputeSettings {
         s.put("shared_buffers", size.sharedBuffers());
         s.put("work_mem", size.workMem());
         s.put("wal_level", "replica");
-        s.put("wal_consistency_checking", "'all'");
+        s.put("wal_consistency_checking", redoVerifyMode() ? "'all'" : CONSISTENCY_CHECKING_NATIVE_REDO);
         s.put("wal_compression", "lz4");
         s.put("full_page_writes", "on");
         s.put("max_wal_senders", "10");
