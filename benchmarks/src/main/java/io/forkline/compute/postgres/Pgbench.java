@@ -28,4 +28,30 @@ public final class Pgbench {
         PostgresInstallation.runCommand(timeout, cmd);
         return System.nanoTime() - t0;
     }
+
+    /** What a {@code pgbench} run reports: transactions processed and TPS (without connection time). */
+    public record Run(long transactions, double tps) {
+    }
+
+    /**
+     * {@code pgbench -c clients -j jobs -T seconds URI} (TPC-B-like builtin script).
+     *
+     * @return transactions processed and TPS parsed from pgbench's summary
+     * @throws PostgresException when pgbench fails or runs longer than {@code timeout}
+     * @throws IllegalStateException when the summary lacks the two lines
+     */
+    public static Run tpcb(PostgresInstallation pg, String libpqUri, int clients, int jobs, int seconds,
+                           Duration timeout) {
+        List<String> cmd = new ArrayList<>(List.of(pg.bin("pgbench").toString(), "-c", Integer.toString(clients), "-j",
+                Integer.toString(jobs), "-T", Integer.toString(seconds), libpqUri));
+        String out = PostgresInstallation.runCommand(timeout, cmd);
+        java.util.regex.Matcher n = java.util.regex.Pattern
+                .compile("number of transactions actually processed: (\\d+)").matcher(out);
+        java.util.regex.Matcher t = java.util.regex.Pattern.compile("tps = ([0-9.]+) \\(without initial connection time\\)")
+                .matcher(out);
+        if (!n.find() || !t.find()) {
+            throw new IllegalStateException("pgbench output without a summary: " + out);
+        }
+        return new Run(Long.parseLong(n.group(1)), Double.parseDouble(t.group(1)));
+    }
 }

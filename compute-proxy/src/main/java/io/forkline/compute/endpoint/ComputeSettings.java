@@ -43,6 +43,20 @@ public final class ComputeSettings {
     private ComputeSettings() {
     }
 
+    /**
+     * The compute's {@code wal_consistency_checking}: system property
+     * {@code forkline.compute.walConsistencyChecking} when set (a benchmark knob to measure the
+     * image-only setup, e.g. {@code all}), else {@code 'all'} in redo verify mode, else
+     * {@link #CONSISTENCY_CHECKING_NATIVE_REDO}.
+     */
+    public static String walConsistencyChecking() {
+        String override = System.getProperty("forkline.compute.walConsistencyChecking");
+        if (override != null && !override.isBlank()) {
+            return "'" + override.replace("'", "") + "'";
+        }
+        return redoVerifyMode() ? "'all'" : CONSISTENCY_CHECKING_NATIVE_REDO;
+    }
+
     /** Whether redo verify mode is on: system property {@code forkline.redo.verify} or env {@code FORKLINE_REDO_VERIFY}. */
     public static boolean redoVerifyMode() {
         String p = System.getProperty("forkline.redo.verify");
@@ -84,7 +98,7 @@ public final class ComputeSettings {
         s.put("shared_buffers", size.sharedBuffers());
         s.put("work_mem", size.workMem());
         s.put("wal_level", "replica");
-        s.put("wal_consistency_checking", redoVerifyMode() ? "'all'" : CONSISTENCY_CHECKING_NATIVE_REDO);
+        s.put("wal_consistency_checking", walConsistencyChecking());
         s.put("wal_compression", "lz4");
         s.put("full_page_writes", "on");
         s.put("max_wal_senders", "10");

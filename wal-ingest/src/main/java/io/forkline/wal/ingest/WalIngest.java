@@ -103,6 +103,8 @@ import java.util.NavigableMap;
 public final class WalIngest {
     private static final byte[] DB_DIR_PRESENT = {1};
     private static final int SIZE_CACHE_LIMIT = 100_000;
+    /** Pages kept in {@link #recentPages}: 2048 x 8 KiB = 16 MiB per timeline being ingested. */
+    static final int PAGE_CACHE_ENTRIES = 2048;
     /** A cache entry meaning "no size key". */
     private static final RelSizeValue ABSENT = new RelSizeValue(-1, -1);
 
@@ -110,6 +112,18 @@ public final class WalIngest {
     private final boolean dataChecksums;
     private final boolean verifyRedo;
     private final Map<RelTag, RelSizeValue> sizeCache = new HashMap<>();
+    /**
+     * The newest version this ingest stored of recently written relation blocks (LRU, at most
+     * {@link #PAGE_CACHE_ENTRIES}): redo reads its base page here before asking the store. Every
+     * relation-block write of this class goes through {@link #putPage}, which refreshes it; this
+     * ingest is its timeline's only writer.
+     */
+    private final java.util.LinkedHashMap<Key, byte[]> recentPages = new java.util.LinkedHashMap<>(256, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Key, byte[]> eldest) {
+            return size() > PAGE_CACHE_ENTRIES;
+        }
+    };
     private ControlState control;
     private boolean controlLoaded;
     private WalRecord rec;
@@ -261,7 +275,11 @@ public final class WalIngest {
         if (size == null || Integer.compareUnsigned(b.blockNo(), size.nblocks()) >= 0) {
             return null;
         }
-        byte[] raw = writer.get(Key.relBlock(b.relTag(), b.blockNo()), lsn);
+        Key key = Key.relBlock(b.relTag(), b.blockNo());
+        byte[] raw = recentPages.get(key);
+        if (raw == null) {
+            raw = writer.get(key, lsn);
+        }
         return raw == null ? null : raw.clone();
     }
 
@@ -304,7 +322,9 @@ public final class WalIngest {
         if (dataChecksums) {
             PageChecksum.setInPlace(page, blkno);
         }
-        writer.put(Key.relBlock(rel, blkno), lsn, page);
+        Key key = Key.relBlock(rel, blkno);
+        writer.put(key, lsn, page);
+        recentPages.put(key, page);
     }
 
     /** Current size of a fork, or {@code null} when it does not exist. */
@@ -601,6 +621,7 @@ public final class WalIngest {
                     // the stored page already carries its pd_lsn / checksum; checksums include the block
                     // number, not the relation, so the page is valid in the new database unchanged
                     writer.put(Key.relBlock(dst, blk), lsn, p.getValue());
+                    recentPages.remove(Key.relBlock(dst, blk));
                 }
             }
             putSize(dst, new RelSizeValue(size.nblocks(), lsn));

@@ -1,0 +1,131 @@
+package io.forkline.wal;
+
+import io.forkline.bench.Args;
+import io.forkline.bench.BenchDirectory;
+import io.forkline.bench.Samples;
+import io.forkline.compute.postgres.BenchSql;
+import io.forkline.compute.postgres.Pgbench;
+import io.forkline.compute.postgres.PostgresInstallation;
+import io.forkline.compute.postgres.StockCluster;
+import io.forkline.pageserver.server.PageServer;
+import io.forkline.pageserver.tenant.TenantService;
+
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
+
+/**
+ * pgbench TPC-B side by side: a Forkline compute (main endpoint of an in-process {@code PageServer},
+ * commits waiting for Forkline's fsync'd ingest, {@code wal_consistency_checking} as
+ * {@code ComputeSettings} sets it: native redo), a second Forkline tenant whose compute runs with
+ * {@code wal_consistency_checking=all} (the image-only setup before native redo; ingest stores the
+ * images), and stock PostgreSQL 15 with its default WAL settings and {@code fsync=on}. Both are loaded with {@code pgbench -i -s SCALE}; then rounds alternate between
+ * the two, each run preceded by a {@code CHECKPOINT}: TPS and WAL bytes per transaction
+ * ({@code pg_current_wal_lsn()} after − before, divided by the transactions pgbench processed).
+ *
+ * <p>Usage: {@code java --enable-native-access=ALL-UNNAMED -cp benchmarks/target/benchmarks.jar
+ * io.forkline.wal.TpcbComparison [--scale 10] [--clients 4] [--seconds 20] [--runs 2]}.
+ */
+public final class TpcbComparison {
+    private static final Duration TIMEOUT = Duration.ofMinutes(30);
+
+    private TpcbComparison() {
+    }
+
+    public static void main(String[] argv) throws Exception {
+        Args args = new Args(argv);
+        int scale = args.intValue("scale", 10);
+        int clients = args.intValue("clients", 4);
+        int seconds = args.intValue("seconds", 20);
+        int runs = args.intValue("runs", 2);
+        Path dir = BenchDirectory.fresh(args.value("dir", null), "tpcb");
+        PostgresInstallation pg = PostgresInstallation.detect();
+        System.out.printf("TpcbComparison: scale %d, %d clients, %d s, %d alternating rounds, data in %s%n", scale,
+                clients, seconds, runs, dir);
+        Samples fTps = new Samples("forkline", "TPS");
+        Samples sTps = new Samples("stock fsync=on", "TPS");
+        Samples fWal = new Samples("forkline", "WAL B/txn");
+        Samples sWal = new Samples("stock fsync=on", "WAL B/txn");
+        Samples iTps = new Samples("forkline images (all)", "TPS");
+        Samples iWal = new Samples("forkline images (all)", "WAL B/txn");
+        PageServer server = null;
+        StockCluster stock = null;
+        try {
+            server = PageServer.start(dir.resolve("forkline"), 0, Clock.systemUTC());
+            TenantService tenants = server.tenants();
+            tenants.createTenant("tpcb");
+            String main = tenants.startEndpoint("tpcb", "main");
+            tenants.createTenant("images");
+            System.setProperty("forkline.compute.walConsistencyChecking", "all");
+            String images;
+            try {
+                images = tenants.startEndpoint("images", "main");
+            } finally {
+                System.clearProperty("forkline.compute.walConsistencyChecking");
+            }
+            stock = StockCluster.start(pg, dir.resolve("stock"), port -> {
+                Map<String, String> s = StockCluster.defaultWalSettings(port);
+                s.put("fsync", "on");
+                return s;
+            });
+            double fInit = Pgbench.initialize(pg, main, scale, TIMEOUT) / 1e9;
+            double iInit = Pgbench.initialize(pg, images, scale, TIMEOUT) / 1e9;
+            double sInit = Pgbench.initialize(pg, stock.uri(), scale, TIMEOUT) / 1e9;
+            System.out.printf("pgbench -i -s %d: forkline %.2f s, forkline images %.2f s, stock %.2f s;"
+                    + " ratio forkline/stock %s, images/stock %s%n", scale, fInit, iInit, sInit,
+                    Samples.fmt(fInit / sInit), Samples.fmt(iInit / sInit));
+            for (int round = 1; round <= runs; round++) {
+                double[] f = run(pg, main, clients, seconds);
+                double[] im = run(pg, images, clients, seconds);
+                double[] s = run(pg, stock.uri(), clients, seconds);
+                iTps.add(im[0]);
+                iWal.add(im[1]);
+                fTps.add(f[0]);
+                fWal.add(f[1]);
+                sTps.add(s[0]);
+                sWal.add(s[1]);
+                System.out.printf("round %d: forkline %.1f TPS %.0f B/txn | images %.1f TPS %.0f B/txn | stock %.1f TPS"
+                        + " %.0f B/txn | forkline/stock TPS %s WAL %s | images/stock TPS %s WAL %s%n", round, f[0], f[1],
+                        im[0], im[1], s[0], s[1], Samples.fmt(f[0] / s[0]), Samples.fmt(f[1] / s[1]),
+                        Samples.fmt(im[0] / s[0]), Samples.fmt(im[1] / s[1]));
+            }
+        } finally {
+            try {
+                if (server != null) {
+                    server.close();
+                }
+            } finally {
+                if (stock != null) {
+                    stock.close();
+                }
+            }
+        }
+        System.out.println();
+        System.out.printf("RESULT TpcbComparison (scale %d, %d clients, %d s, %d rounds)%n", scale, clients, seconds, runs);
+        System.out.println(fTps);
+        System.out.println(iTps);
+        System.out.println(sTps);
+        System.out.println(fWal);
+        System.out.println(iWal);
+        System.out.println(sWal);
+        System.out.printf("ratio TPS images / stock = %s%n", Samples.fmt(iTps.median() / sTps.median()));
+        System.out.printf("ratio WAL/txn images / stock = %s%n", Samples.fmt(iWal.median() / sWal.median()));
+        System.out.printf("ratio TPS forkline / stock = %s%n", Samples.fmt(fTps.median() / sTps.median()));
+        System.out.printf("ratio WAL/txn forkline / stock = %s%n", Samples.fmt(fWal.median() / sWal.median()));
+        BenchDirectory.delete(dir);
+    }
+
+    /** CHECKPOINT, then pgbench: {TPS, WAL bytes per transaction}. */
+    private static double[] run(PostgresInstallation pg, String uri, int clients, int seconds) throws Exception {
+        try (Connection c = BenchSql.connect(uri, "postgres"); Statement st = c.createStatement()) {
+            st.execute("CHECKPOINT");
+            long before = BenchSql.currentWalLsn(c);
+            Pgbench.Run r = Pgbench.tpcb(pg, uri, clients, Math.min(clients, 2), seconds, TIMEOUT);
+            long after = BenchSql.currentWalLsn(c);
+            return new double[] {r.tps(), (after - before) / (double) Math.max(1, r.transactions())};
+        }
+    }
+}
