@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the benchmarks module and runs the three Forkline benchmarks; prints each one's RESULT block.
 #   benchmarks/run.sh                  all three: jmh, branch, ingest
-#   benchmarks/run.sh jmh|branch|ingest|gc|cost|pagebench [more args passed to that benchmark]
+#   benchmarks/run.sh jmh|branch|ingest|gc|cost|pagebench|cli|tpcb [more args passed to that benchmark]
 #   benchmarks/run.sh pagebench --json   last line: one JSON object (page service latency/throughput)
 #   benchmarks/run.sh cli [--runs N] [--scale S]   CLI and admin API latency beside java -version and psql (cli-latency.sh;
 #                                        builds through ./forkline, not part of "all")
@@ -91,13 +91,20 @@ run_ingest() {
     | tee "$out/ingest-$stamp.log"
 }
 
+run_tpcb() {
+  echo "== TpcbComparison =="
+  "${java[@]}" -cp "$jar" io.forkline.wal.TpcbComparison "$@" 2> "$out/tpcb-$stamp.err" \
+    | tee "$out/tpcb-$stamp.log"
+}
+
 case "$what" in
   jmh) run_jmh "$@" ;;
+  tpcb) run_tpcb "$@" ;;
   branch) run_branch "$@" ;;
   ingest) run_ingest "$@" ;;
   gc) run_gc "$@" ;;
   cost) run_cost "$@" ;;
   pagebench) run_pagebench "$@" ;;
   all) run_jmh; run_branch; run_ingest ;;
-  *) echo "usage: benchmarks/run.sh [all|jmh|branch|ingest|gc|cost|pagebench|cli] [args]" >&2; exit 2 ;;
+  *) echo "usage: benchmarks/run.sh [all|jmh|branch|ingest|gc|cost|pagebench|cli|tpcb] [args]" >&2; exit 2 ;;
 esac

@@ -1,6 +1,5 @@
 package io.forkline.wal.redo;
 
-import io.forkline.wal.record.BlockReference;
 import io.forkline.wal.record.WalRecord;
 
 /**
@@ -578,10 +577,5 @@ public final class BtreeRedo {
             clearIncompleteSplit(bufs, 1);
         }
         restoreMeta(bufs, 2);
-    }
-
-    /** The block reference's data, for tests. */
-    static byte[] data(BlockReference b) {
-        return b.data();
     }
 }
