@@ -71,6 +71,10 @@ public final class TpcbComparison {
                 s.put("fsync", "on");
                 return s;
             });
+            // Warm both Forkline sides up (JIT of decode, redo and ingest; compute caches) before measuring.
+            Pgbench.initialize(pg, main, 1, TIMEOUT);
+            Pgbench.initialize(pg, images, 1, TIMEOUT);
+            Pgbench.initialize(pg, stock.uri(), 1, TIMEOUT);
             double fInit = Pgbench.initialize(pg, main, scale, TIMEOUT) / 1e9;
             double iInit = Pgbench.initialize(pg, images, scale, TIMEOUT) / 1e9;
             double sInit = Pgbench.initialize(pg, stock.uri(), scale, TIMEOUT) / 1e9;

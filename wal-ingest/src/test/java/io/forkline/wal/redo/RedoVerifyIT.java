@@ -78,7 +78,8 @@ class RedoVerifyIT {
                     "Heap2/FREEZE_PAGE", "Heap2/VISIBLE", "Heap2/MULTI_INSERT", "Heap2/MULTI_INSERT+INIT",
                     "Sequence/LOG", "Generic/GENERIC", "Btree/INSERT_LEAF", "Btree/INSERT_UPPER",
                     "Btree/SPLIT_R", "Btree/SPLIT_L", "Btree/NEWROOT", "Btree/DEDUP", "Btree/VACUUM",
-                    "Btree/DELETE", "Btree/MARK_PAGE_HALFDEAD", "Btree/UNLINK_PAGE", "Btree/INSERT_POST")) {
+                    "Btree/DELETE", "Btree/MARK_PAGE_HALFDEAD", "Btree/UNLINK_PAGE", "Btree/INSERT_POST",
+                    "Heap2/LOCK_UPDATED", "Btree/UNLINK_PAGE_META", "Btree/INSERT_META")) {
                 assertThat(types.getOrDefault(type, 0L)).as("records of %s verified", type).isPositive();
             }
         }
@@ -172,6 +173,39 @@ class RedoVerifyIT {
             b.commit();
             sa.executeQuery("SELECT * FROM oltp WHERE id BETWEEN 500 AND 520 FOR UPDATE").close();
             a.rollback();
+        }
+        // Heap2/LOCK_UPDATED: a FOR KEY SHARE locker follows the update chain of a row that another
+        // transaction updated (non-key column) and has not committed: heap_lock_updated_tuple_rec
+        // locks the newer version too.
+        try (Connection a = connect(c); Connection b = connect(c);
+             Statement sa = a.createStatement(); Statement sb = b.createStatement()) {
+            sa.execute("CREATE TABLE chain (id int PRIMARY KEY, v int)");
+            sa.execute("INSERT INTO chain SELECT g, 0 FROM generate_series(1, 50) g");
+            a.setAutoCommit(false);
+            b.setAutoCommit(false);
+            sa.executeUpdate("UPDATE chain SET v = v + 1 WHERE id BETWEEN 1 AND 20");
+            sb.executeQuery("SELECT * FROM chain WHERE id BETWEEN 1 AND 20 FOR KEY SHARE").close();
+            a.commit();
+            b.commit();
+        }
+        try (Connection conn = connect(c); Statement st = conn.createStatement()) {
+            // Heap/DELETE with XLH_DELETE_IS_PARTITION_MOVE: an UPDATE of the partition key moves rows.
+            st.execute("CREATE TABLE parted (id int, part int) PARTITION BY LIST (part)");
+            st.execute("CREATE TABLE parted_1 PARTITION OF parted FOR VALUES IN (1)");
+            st.execute("CREATE TABLE parted_2 PARTITION OF parted FOR VALUES IN (2)");
+            st.execute("INSERT INTO parted SELECT g, 1 FROM generate_series(1, 200) g");
+            st.execute("UPDATE parted SET part = 2 WHERE id % 2 = 0");
+            // Btree/UNLINK_PAGE_META then Btree/INSERT_META: an index of exactly two leaves under the
+            // root; VACUUM deletes the emptied leftmost leaf (its right sibling becomes the only page of
+            // the leaf level, so the metapage's fast root moves down to it); then that lone leaf splits
+            // and the insert into its parent updates the fast root again (_bt_insertonpg with
+            // split_only_page).
+            st.execute("CREATE TABLE fastroot (id int)");
+            st.execute("CREATE INDEX fastroot_id ON fastroot (id)");
+            st.execute("INSERT INTO fastroot SELECT g FROM generate_series(1, 600) g");
+            st.execute("DELETE FROM fastroot WHERE id <= 450");
+            st.execute("VACUUM fastroot");
+            st.execute("INSERT INTO fastroot SELECT g FROM generate_series(601, 3000) g");
         }
         try (Connection conn = connect(c); Statement st = conn.createStatement()) {
             // btrees: splits up to new roots, deduplication, posting list splits, simple and bottom-up
