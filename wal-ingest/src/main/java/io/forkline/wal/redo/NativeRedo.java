@@ -55,10 +55,16 @@ public final class NativeRedo {
         }
     }
 
-    /** The strict check beyond the mask: first differing offset, or -1. */
-    public static int strictDifference(int rmid, byte[] actual, byte[] expected, int fork) {
+    /**
+     * The strict check beyond the mask: first differing offset, or -1.
+     *
+     * @param blockNo   the compared page's block number
+     * @param heapBlock the heap block a {@code Heap2/VISIBLE} record sets in the visibility map, else -1
+     */
+    public static int strictDifference(int rmid, byte[] actual, byte[] expected, int fork, long blockNo,
+                                       long heapBlock) {
         return switch (rmid) {
-            case RM_HEAP, RM_HEAP2 -> PageMasks.strictHeapDifference(actual, expected, fork);
+            case RM_HEAP, RM_HEAP2 -> PageMasks.strictHeapDifference(actual, expected, fork, blockNo, heapBlock);
             default -> -1;
         };
     }

@@ -63,12 +63,17 @@ public final class RedoVerifier {
     public static Check compare(RedoBuffers bufs, boolean count) {
         WalRecord rec = bufs.record();
         int checked = 0;
+        long visibleHeapBlock = -1;
+        if (rec.rmid() == NativeRedo.RM_HEAP2 && (rec.info() & 0x70) == Heap2Redo.XLOG_HEAP2_VISIBLE
+                && rec.block(1) != null) {
+            visibleHeapBlock = Integer.toUnsignedLong(rec.block(1).blockNo());
+        }
         for (BlockReference b : rec.blocks()) {
             byte[] page = bufs.page(b.blockId());
             if (page == null || !b.hasImage() || b.applyImage()) {
                 continue;
             }
-            Mismatch m = compareBlock(rec.rmid(), b, page, b.image());
+            Mismatch m = compareBlock(rec.rmid(), b, page, b.image(), visibleHeapBlock);
             if (m != null) {
                 return new Check(m, checked);
             }
@@ -82,7 +87,7 @@ public final class RedoVerifier {
         return new Check(null, checked);
     }
 
-    static Mismatch compareBlock(int rmid, BlockReference b, byte[] actual, byte[] expected) {
+    static Mismatch compareBlock(int rmid, BlockReference b, byte[] actual, byte[] expected, long visibleHeapBlock) {
         byte[] a = actual.clone();
         byte[] e = expected.clone();
         NativeRedo.mask(rmid, a, b.blockNo());
@@ -91,7 +96,8 @@ public final class RedoVerifier {
         if (off >= 0) {
             return new Mismatch(b.blockId(), off, false, a[off], e[off]);
         }
-        off = NativeRedo.strictDifference(rmid, actual, expected, b.forkNum());
+        off = NativeRedo.strictDifference(rmid, actual, expected, b.forkNum(),
+                Integer.toUnsignedLong(b.blockNo()), visibleHeapBlock);
         if (off >= 0) {
             return new Mismatch(b.blockId(), off, true, actual[off], expected[off]);
         }

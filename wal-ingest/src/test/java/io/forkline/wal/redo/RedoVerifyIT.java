@@ -243,7 +243,7 @@ class RedoVerifyIT {
         pgbench(c, "-c", "2", "-T", "3");
     }
 
-    private static long ingest(TestCluster cluster, long startLsn, boolean checksums) throws Exception {
+    static long ingest(TestCluster cluster, long startLsn, boolean checksums) throws Exception {
         TreeMap<Long, Path> segs = cluster.walSegments();
         long count = 0;
         try (PageStore store = PageStore.open(cluster.dir().resolve("store"))) {
