@@ -51,8 +51,12 @@ public final class TpcbComparison {
         Samples sWal = new Samples("stock fsync=on", "WAL B/txn");
         Samples iTps = new Samples("forkline images (all)", "TPS");
         Samples iWal = new Samples("forkline images (all)", "WAL B/txn");
+        Samples yTps = new Samples("stock + sync standby", "TPS");
+        Samples yWal = new Samples("stock + sync standby", "WAL B/txn");
         PageServer server = null;
         StockCluster stock = null;
+        StockCluster syncPrimary = null;
+        StockCluster syncStandby = null;
         try {
             server = PageServer.start(dir.resolve("forkline"), 0, Clock.systemUTC());
             TenantService tenants = server.tenants();
@@ -75,16 +79,29 @@ public final class TpcbComparison {
             Pgbench.initialize(pg, main, 1, TIMEOUT);
             Pgbench.initialize(pg, images, 1, TIMEOUT);
             Pgbench.initialize(pg, stock.uri(), 1, TIMEOUT);
+            syncPrimary = StockCluster.start(pg, dir.resolve("sync-primary"), port -> {
+                Map<String, String> s = StockCluster.defaultWalSettings(port);
+                s.put("fsync", "on");
+                return s;
+            });
+            syncStandby = StockCluster.startSynchronousStandby(pg, dir.resolve("sync-standby"), syncPrimary,
+                    "tpcb_standby");
+            Pgbench.initialize(pg, syncPrimary.uri(), 1, TIMEOUT);
             double fInit = Pgbench.initialize(pg, main, scale, TIMEOUT) / 1e9;
             double iInit = Pgbench.initialize(pg, images, scale, TIMEOUT) / 1e9;
             double sInit = Pgbench.initialize(pg, stock.uri(), scale, TIMEOUT) / 1e9;
-            System.out.printf("pgbench -i -s %d: forkline %.2f s, forkline images %.2f s, stock %.2f s;"
-                    + " ratio forkline/stock %s, images/stock %s%n", scale, fInit, iInit, sInit,
-                    Samples.fmt(fInit / sInit), Samples.fmt(iInit / sInit));
+            double yInit = Pgbench.initialize(pg, syncPrimary.uri(), scale, TIMEOUT) / 1e9;
+            System.out.printf("pgbench -i -s %d: forkline %.2f s, forkline images %.2f s, stock %.2f s, stock + sync"
+                    + " standby %.2f s; ratio forkline/stock %s, images/stock %s, forkline/(stock + sync standby) %s%n",
+                    scale, fInit, iInit, sInit, yInit, Samples.fmt(fInit / sInit), Samples.fmt(iInit / sInit),
+                    Samples.fmt(fInit / yInit));
             for (int round = 1; round <= runs; round++) {
                 double[] f = run(pg, main, clients, seconds);
                 double[] im = run(pg, images, clients, seconds);
                 double[] s = run(pg, stock.uri(), clients, seconds);
+                double[] y = run(pg, syncPrimary.uri(), clients, seconds);
+                yTps.add(y[0]);
+                yWal.add(y[1]);
                 iTps.add(im[0]);
                 iWal.add(im[1]);
                 fTps.add(f[0]);
@@ -95,6 +112,8 @@ public final class TpcbComparison {
                         + " %.0f B/txn | forkline/stock TPS %s WAL %s | images/stock TPS %s WAL %s%n", round, f[0], f[1],
                         im[0], im[1], s[0], s[1], Samples.fmt(f[0] / s[0]), Samples.fmt(f[1] / s[1]),
                         Samples.fmt(im[0] / s[0]), Samples.fmt(im[1] / s[1]));
+                System.out.printf("round %d: stock + sync standby %.1f TPS %.0f B/txn | forkline/(stock + sync standby)"
+                        + " TPS %s%n", round, y[0], y[1], Samples.fmt(f[0] / y[0]));
             }
         } finally {
             try {
@@ -102,8 +121,10 @@ public final class TpcbComparison {
                     server.close();
                 }
             } finally {
-                if (stock != null) {
-                    stock.close();
+                for (StockCluster c : new StockCluster[] {stock, syncStandby, syncPrimary}) {
+                    if (c != null) {
+                        c.close();
+                    }
                 }
             }
         }
@@ -115,10 +136,14 @@ public final class TpcbComparison {
         System.out.println(fWal);
         System.out.println(iWal);
         System.out.println(sWal);
+        System.out.println(yTps);
+        System.out.println(yWal);
         System.out.printf("ratio TPS images / stock = %s%n", Samples.fmt(iTps.median() / sTps.median()));
         System.out.printf("ratio WAL/txn images / stock = %s%n", Samples.fmt(iWal.median() / sWal.median()));
         System.out.printf("ratio TPS forkline / stock = %s%n", Samples.fmt(fTps.median() / sTps.median()));
         System.out.printf("ratio WAL/txn forkline / stock = %s%n", Samples.fmt(fWal.median() / sWal.median()));
+        System.out.printf("ratio TPS forkline / (stock + sync standby) = %s%n",
+                Samples.fmt(fTps.median() / yTps.median()));
         BenchDirectory.delete(dir);
     }
 

@@ -78,6 +78,46 @@ public final class StockCluster implements AutoCloseable {
         return c;
     }
 
+    /**
+     * A streaming standby of {@code primary} ({@code pg_basebackup -X stream -R} into {@code dir/pgdata},
+     * {@code application_name} {@code standbyName}, {@code fsync=on}), started; then {@code primary}
+     * names it in {@code synchronous_standby_names}, so each commit there waits for the standby's flush
+     * ({@code synchronous_commit=on}): the peer of a Forkline compute, whose commits wait for Forkline's
+     * fsync'd ingest. Returns once {@code pg_stat_replication} reports it {@code sync}.
+     *
+     * @throws PostgresException when the base backup, the start or the switch to synchronous fail
+     * @throws IOException       when postgresql.conf cannot be written
+     */
+    public static StockCluster startSynchronousStandby(PostgresInstallation pg, Path dir, StockCluster primary,
+                                                       String standbyName) throws IOException, InterruptedException {
+        pg.prepareDirectory(dir);
+        Path pgdata = dir.resolve("pgdata");
+        pg.run(Duration.ofMinutes(10), "pg_basebackup", "-D", pgdata.toString(), "-X", "stream", "-R", "--no-sync",
+                "-d", "host=127.0.0.1 port=" + primary.port + " user=postgres application_name=" + standbyName);
+        int port = ComputeProcess.freePort();
+        Files.writeString(pgdata.resolve("postgresql.conf"), "\nport = " + port + "\nfsync = on\n"
+                + "synchronous_standby_names = ''\n", StandardCharsets.UTF_8, StandardOpenOption.APPEND);
+        StockCluster standby = new StockCluster(pg, pgdata, port);
+        pg.run(Duration.ofMinutes(2), "pg_ctl", "-D", pgdata.toString(), "-l", dir.resolve("postgres.log").toString(),
+                "-w", "-t", "120", "start");
+        standby.running = true;
+        primary.psql("ALTER SYSTEM SET synchronous_standby_names = '" + standbyName + "'");
+        primary.psql("SELECT pg_reload_conf()");
+        long deadline = System.nanoTime() + Duration.ofMinutes(1).toNanos();
+        while (!primary.psql("SELECT string_agg(sync_state, ',') FROM pg_stat_replication WHERE application_name = '"
+                + standbyName + "'").trim().equals("sync")) {
+            if (System.nanoTime() > deadline) {
+                throw new PostgresException("standby " + standbyName + " did not become synchronous within 1 minute");
+            }
+            Thread.sleep(100);
+        }
+        return standby;
+    }
+
+    private String psql(String sql) {
+        return pg.run(Duration.ofMinutes(1), "psql", "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", uri(), "-c", sql);
+    }
+
     /** libpq URI of database {@code postgres}. */
     public String uri() {
         return "postgresql://postgres@127.0.0.1:" + port + "/postgres";
