@@ -35,7 +35,7 @@ final class BranchCommand {
         }
     }
 
-    /** Options a create and a put share: expiry, compute size, schema-only, start. */
+    /** Options a create and a put share: expiry, compute size, schema-only, start, storage. */
     static final class Shape {
         @Option(names = "--ttl", paramLabel = "DURATION",
                 description = "delete the branch this long after the last create/put: e.g. 30m, 4h, 7d (at most 30d; 0 = never); "
@@ -53,7 +53,15 @@ final class BranchCommand {
         @Option(names = "--start", description = "leave the branch's endpoint running; stdout is then exactly its URI, status on stderr")
         boolean start;
 
+        @Option(names = "--storage", paramLabel = "MODE",
+                description = "how the endpoint's data directory is built from its next start on: lazy (relation blocks "
+                        + "fetched on first read; the default) or full (a complete basebackup)")
+        String storage;
+
         void into(Map<String, Object> body) {
+            if (storage != null) {
+                body.put("storage", EndpointCommand.storage(storage));
+            }
             if (ttl != null) {
                 body.put("ttl", ttl);
             }

@@ -24,6 +24,14 @@ final class EndpointCommand {
         return branch.path() + "/endpoint/" + action;
     }
 
+    /** {@code --storage}'s value, checked. @throws CliException naming it when neither lazy nor full */
+    static String storage(String value) {
+        if (!value.equals("lazy") && !value.equals("full")) {
+            throw new CliException("invalid --storage '" + value + "': expected lazy or full");
+        }
+        return value;
+    }
+
     @Command(name = "start", description = "Start the branch's compute; prints its libpq URI.")
     static final class Start extends ApiCommand {
         @Mixin
@@ -43,10 +51,7 @@ final class EndpointCommand {
                 body.put("size", size);
             }
             if (storage != null) {
-                if (!storage.equals("lazy") && !storage.equals("full")) {
-                    throw new CliException("invalid --storage '" + storage + "': expected lazy or full");
-                }
-                body.put("storage", storage);
+                body.put("storage", storage(storage));
             }
             out().println(client().post(path(branch, "start"), body).path("uri").asText());
         }

@@ -338,6 +338,41 @@ class CliIT {
     }
 
     @Test
+    void branchCreateAndPutStartWithTheStorageAsked() throws Exception {
+        assertThat(cli("branch", "create", "st-bad", "--tenant", TENANT, "--start", "--storage", "fast").errorLine(1))
+                .contains("'fast'").contains("lazy or full");
+        assertThat(refs()).doesNotContain("st-bad");
+        try {
+            String uri = cli("branch", "create", "st", "--tenant", TENANT, "--start", "--size", "xs", "--storage", "full")
+                    .succeeded().out().strip();
+            assertThat(uri).matches("postgresql://\\S+");
+            assertThat(branch("st").path("endpoint").path("storage").asText()).isEqualTo("full");
+            assertThat(branch("st").path("endpoint").has("blocks_fetched")).isFalse();
+            try (Connection c = Sql.connect(uri, "postgres"); Statement st = c.createStatement()) {
+                st.execute("CREATE TABLE s (x int)");
+                st.execute("INSERT INTO s VALUES (7)");
+            }
+
+            // a put keeps the URI and restarts the compute built the other way
+            CliResult put = cli("branch", "put", "st", "--tenant", TENANT, "--parent", "main", "--start", "--storage", "lazy")
+                    .succeeded();
+            assertThat(put.out().lines().toList()).containsExactly(uri);
+            assertThat(branch("st").path("endpoint").path("storage").asText()).isEqualTo("lazy");
+            assertThat(branch("st").path("endpoint").path("blocks_fetched").isNumber()).isTrue();
+            assertThat(Sql.queryLong(uri, "postgres", "SELECT count(*) FROM pg_class WHERE relname = 's'")).isZero();
+
+            // remembered: a plain put --start builds the same kind again
+            cli("branch", "put", "st", "--tenant", TENANT, "--start").succeeded();
+            assertThat(branch("st").path("endpoint").path("storage").asText()).isEqualTo("lazy");
+            assertThat(cli("branch", "put", "st", "--tenant", TENANT, "--storage", "Lazy!").errorLine(1))
+                    .contains("'Lazy!'");
+        } finally {
+            cli("endpoint", "stop", "st", "--tenant", TENANT);
+        }
+        cli("branch", "delete", "st", "--tenant", TENANT).ok();
+    }
+
+    @Test
     void everydayCommandsShowTreeLogRenameEndpointsAndTenantDelete() throws Exception {
         Map<String, String> env2 = Map.of("FORKLINE_URL", server.url(), "FORKLINE_TENANT", TENANT);
         // FORKLINE_TENANT is the default for --tenant

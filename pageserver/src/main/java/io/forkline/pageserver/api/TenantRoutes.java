@@ -26,10 +26,11 @@ import java.util.Map;
  *   GET    /v1/tenants/{t}/config                            -> {config, limits, usage}
  *   POST   /v1/tenants/{t}/config     {"max_branches"?,"max_running_endpoints"?} -> {config, limits, usage}
  *   GET    /v1/tenants/{t}/branches                          -> [branch]
- *   POST   /v1/tenants/{t}/branches   {"ref","parent"?,"lsn"?,"at"?,"ttl"?,"size"?,"schema_only"?,"start"?}
+ *   POST   /v1/tenants/{t}/branches   {"ref","parent"?,"lsn"?,"at"?,"ttl"?,"size"?,"schema_only"?,"start"?,
+ *                                              "storage"?: "lazy"|"full"}
  *                                                            -> branch (201)
  *   GET    /v1/tenants/{t}/branches/{ref}                    -> branch
- *   PUT    /v1/tenants/{t}/branches/{ref}  {"parent"?,"ttl"?,"size"?,"schema_only"?,"start"?}
+ *   PUT    /v1/tenants/{t}/branches/{ref}  {"parent"?,"ttl"?,"size"?,"schema_only"?,"start"?,"storage"?}
  *                                                            -> branch + "created" (201 created, 200 reset)
  *   DELETE /v1/tenants/{t}/branches/{ref}[?recursive=true][&force=true] -> {"deleted":[refs, children first]}
  *                                                            (409 history_would_be_lost without force, see
@@ -124,14 +125,8 @@ public final class TenantRoutes implements Router.Module {
             return branchJson(q.param("tenant"), b.ref());
         });
         r.add("POST", BRANCH + "/endpoint/start", q -> {
-            String storage = q.text("storage", false);
-            if (storage != null) {
-                StorageMode mode;
-                try {
-                    mode = StorageMode.parse(storage);
-                } catch (IllegalArgumentException e) {
-                    throw ApiException.badRequest(e.getMessage());
-                }
+            StorageMode mode = storage(q);
+            if (mode != null) {
                 branches.get(q.param("tenant"), q.param("ref")); // 404 before remembering anything
                 tenants.endpoints().preferStorage(q.param("tenant"), q.param("ref"), mode);
             }
@@ -286,7 +281,20 @@ public final class TenantRoutes implements Router.Module {
 
     private static BranchOptions options(ApiRequest q) {
         return new BranchOptions(Ttl.parseGiven(q.text("ttl", false)), BranchService.parseSize(q.text("size", false)),
-                q.has("schema_only") ? q.bool("schema_only", false) : null, q.bool("start", false));
+                q.has("schema_only") ? q.bool("schema_only", false) : null, q.bool("start", false), storage(q));
+    }
+
+    /** The body's {@code storage} ({@code lazy} or {@code full}), null when absent. @throws ApiException 400 naming it */
+    private static StorageMode storage(ApiRequest q) {
+        String storage = q.text("storage", false);
+        if (storage == null) {
+            return null;
+        }
+        try {
+            return StorageMode.parse(storage);
+        } catch (IllegalArgumentException e) {
+            throw ApiException.badRequest(e.getMessage());
+        }
     }
 
     private ObjectNode usage(BranchService.Usage u) {

@@ -1,6 +1,7 @@
 package io.forkline.pageserver.branch;
 
 import io.forkline.compute.endpoint.ComputeSize;
+import io.forkline.pageserver.endpoint.StorageMode;
 
 import java.time.Duration;
 
@@ -15,10 +16,18 @@ import java.time.Duration;
  * @param schemaOnly keep the parent's schema but no rows in user tables; {@code null} = keep the
  *                   branch's setting (off for a new one)
  * @param start      leave the branch's endpoint running afterwards
+ * @param storage    how the branch's endpoint builds its data directory from its next start on
+ *                   ({@code lazy} or {@code full}, see {@link StorageMode}); {@code null} = keep the
+ *                   endpoint's choice (the server's default for a new branch)
  */
-public record BranchOptions(Duration ttl, ComputeSize size, Boolean schemaOnly, boolean start) {
+public record BranchOptions(Duration ttl, ComputeSize size, Boolean schemaOnly, boolean start, StorageMode storage) {
     /** Nothing given: a new branch has no expiry, the default size and full data; endpoint not started. */
-    public static final BranchOptions NONE = new BranchOptions(null, null, null, false);
+    public static final BranchOptions NONE = new BranchOptions(null, null, null, false, null);
+
+    /** The options with no storage choice (the endpoint's, else the server's default). */
+    public BranchOptions(Duration ttl, ComputeSize size, Boolean schemaOnly, boolean start) {
+        this(ttl, size, schemaOnly, start, null);
+    }
 
     /** Whether the (new) branch is schema-only: as given, else off. */
     public boolean schemaOnlyOrDefault() {

@@ -201,6 +201,9 @@ public final class BranchService {
         Instant now = clock.instant();
         BranchInfo info = withTtl(new BranchInfo(ref, tl.toString(), parentName, Lsn.format(lsn), iso(now), false, null,
                 null, o.size() == null ? null : o.size().apiName(), o.schemaOnlyOrDefault()), o, now);
+        if (o.storage() != null) {
+            endpoints.preferStorage(tenant, ref, o.storage()); // forgotten with the endpoint if adopting fails
+        }
         // on a failure (a schema-only branch that could not be emptied) the branch is not created at all
         String uri = adoptTimeline(tenant, info, o.start(), false, () -> records.put(tenant, info),
                 () -> endpoints.remove(tenant, ref));
@@ -234,6 +237,9 @@ public final class BranchService {
             String parentName = parentRef == null || parentRef.isBlank() ? existing.parent() : parentRef;
             if (!parentName.equals(existing.parent())) {
                 checkNewParent(tenant, ref, parentName);
+            }
+            if (o.storage() != null) {
+                endpoints.preferStorage(tenant, ref, o.storage());
             }
             BranchInfo wanted = withTtl(existing, o, clock.instant())
                     .withSize(o.size() != null ? o.size().apiName() : existing.size())
