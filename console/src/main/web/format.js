@@ -20,6 +20,7 @@ export function status(branch) {
   const s = branch.endpoint && branch.endpoint.state;
   if (s === 'running') return 'Active';
   if (s === 'provisioning') return 'Provisioning';
+  if (s === 'failed') return 'Failed';
   if (s === 'suspended') return 'Suspended';
   return 'Stopped';
 }

@@ -29,8 +29,24 @@ final class ServerCommand implements Callable<Integer> {
             + "every client is admin, for local experiments only", defaultValue = "on")
     String auth;
 
+    @Option(names = "--compute-node", paramLabel = "URL", description = "run computes on the compute node at URL "
+            + "(http://HOST:PORT of `forkline compute-node`, started with this server's admin token) instead of in this process tree")
+    String computeNode;
+
     @Override
     public Integer call() throws Exception {
+        if (computeNode != null) {
+            java.net.URI u;
+            try {
+                u = java.net.URI.create(computeNode.strip());
+            } catch (IllegalArgumentException e) {
+                u = null;
+            }
+            if (u == null || !"http".equals(u.getScheme()) || u.getHost() == null || u.getPort() <= 0) {
+                throw new CliException("invalid --compute-node '" + computeNode + "': expected http://HOST:PORT");
+            }
+            System.setProperty("forkline.compute.node", computeNode.strip()); // RemoteComputeNode.PROPERTY
+        }
         if (port < 0 || port > 65535) {
             throw new CliException("invalid --port " + port + ": expected 0..65535");
         }

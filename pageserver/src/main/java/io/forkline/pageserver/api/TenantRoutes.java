@@ -401,6 +401,9 @@ public final class TenantRoutes implements Router.Module {
         io.forkline.pageserver.endpoint.EndpointManager.Endpoint ep = tenants.endpoints().get(tenant, b.ref());
         if (ep != null && ep.active()) {
             e.put("storage", ep.storage());
+            if (ep.computeNode() != null) {
+                e.put("compute_node", ep.computeNode());
+            }
             io.forkline.compute.lazy.LazyStats ls = ep.lazyStats();
             if (ls != null) {
                 e.put("blocks_fetched", ls.blocksFetched());

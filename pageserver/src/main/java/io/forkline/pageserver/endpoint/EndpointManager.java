@@ -1,10 +1,9 @@
 package io.forkline.pageserver.endpoint;
 
 import io.forkline.compute.endpoint.ComputeProcess;
-import io.forkline.compute.lazy.LazyDataDirectory;
+import io.forkline.compute.node.LaunchedCompute;
 import io.forkline.compute.endpoint.ComputeSettings;
 import io.forkline.compute.endpoint.ComputeSize;
-import io.forkline.compute.postgres.PostgresException;
 import io.forkline.compute.postgres.PostgresInstallation;
 import io.forkline.pageserver.api.ApiException;
 import io.forkline.pageserver.basebackup.TenantBootstrapFiles;
@@ -25,9 +24,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import java.util.stream.Stream;
 
 /**
  * Runs one compute per branch: builds the basebackup at the timeline's last record LSN, starts
@@ -51,7 +47,6 @@ public final class EndpointManager implements AutoCloseable {
     private static final Duration START_TIMEOUT = Duration.ofSeconds(120);
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(60);
     private static final Duration SHUTDOWN_CHECKPOINT_WAIT = Duration.ofSeconds(30);
-    private static final Pattern CHECKPOINT_LINE = Pattern.compile("Latest checkpoint location:\\s+([0-9A-Fa-f]+/[0-9A-Fa-f]+)");
 
     private final PageStore store;
     private final PostgresInstallation pg;
@@ -63,26 +58,64 @@ public final class EndpointManager implements AutoCloseable {
     public static final class Endpoint {
         private final String key;
         private volatile EndpointState state = EndpointState.STOPPED;
-        private volatile ComputeProcess compute;
+        /** The running compute when it runs in this server's process tree, else null. */
+        private volatile LaunchedCompute local;
+        /** The running compute when it runs on the compute node, else null. */
+        private volatile RemoteComputeNode.Compute remote;
+        /** The node {@link #remote} runs on. */
+        private volatile RemoteComputeNode node;
+        private volatile String tenant;
+        private volatile String ref;
         private volatile WalReceiver receiver;
         private volatile TimelineId timeline;
         private volatile ComputeSize size = ComputeSize.DEFAULT;
         /** The port of the last start, 0 before the first; preferred by the next start. */
         private volatile int lastPort;
-        /** The running compute's lazy data directory, or null for a full one. */
-        private volatile LazyDataDirectory lazy;
         /** How this endpoint's data directory is built from its next start on; null: the server's default. */
         private volatile StorageMode preferredStorage;
 
         /** {@code lazy} or {@code full}: how the running compute's data directory is built. */
         public String storage() {
-            return lazy != null ? "lazy" : "full";
+            LaunchedCompute l = local;
+            RemoteComputeNode.Compute r = remote;
+            return l != null ? l.storage() : r != null ? r.storage() : "full";
         }
 
-        /** The lazy data directory's fetch counters, or null for a full data directory. */
+        /** The lazy data directory's fetch counters, or null for a full or a remote data directory. */
         public io.forkline.compute.lazy.LazyStats lazyStats() {
-            LazyDataDirectory l = lazy;
-            return l == null ? null : l.stats();
+            LaunchedCompute l = local;
+            return l == null ? null : l.lazyStats();
+        }
+
+        /** The compute node's URL when the compute runs there, else null. */
+        public String computeNode() {
+            RemoteComputeNode n = node;
+            return remote != null && n != null ? n.url().toString() : null;
+        }
+
+        /**
+         * Whether the compute's PostgreSQL is up: the local process lives, or the compute node
+         * answers that it runs there.
+         */
+        boolean computeAlive() {
+            LaunchedCompute l = local;
+            if (l != null) {
+                return l.isAlive();
+            }
+            RemoteComputeNode.Compute r = remote;
+            RemoteComputeNode n = node;
+            return r != null && n != null && n.running(tenant, ref, r.port());
+        }
+
+        private int runningPort() {
+            LaunchedCompute l = local;
+            RemoteComputeNode.Compute r = remote;
+            return l != null ? l.port() : r != null ? r.port() : 0;
+        }
+
+        private String runningHost() {
+            RemoteComputeNode.Compute r = remote;
+            return r != null ? r.host() : "127.0.0.1";
         }
 
         /** Why it did not come back after the last server start, else null. */
@@ -92,9 +125,14 @@ public final class EndpointManager implements AutoCloseable {
             this.key = key;
         }
 
-        /** Current state: {@code provisioning} while a start runs, {@code running}, or {@code stopped}. */
+        /**
+         * Current state: {@code provisioning} while a start runs, {@code running}, {@code failed}
+         * when it should run but its PostgreSQL is gone (exited, or its compute node was killed or is
+         * unreachable; a start brings it back), or {@code stopped}.
+         */
         public EndpointState state() {
-            return state;
+            EndpointState s = state;
+            return s == EndpointState.RUNNING && !computeAlive() ? EndpointState.FAILED : s;
         }
 
         /** Size class of the running compute (of the last one when stopped). */
@@ -125,8 +163,8 @@ public final class EndpointManager implements AutoCloseable {
 
         /** libpq URI, or {@code null} when not running. */
         public String uri() {
-            ComputeProcess c = compute;
-            return state == EndpointState.RUNNING && c != null ? uriFor(c.port()) : null;
+            int port = runningPort();
+            return state == EndpointState.RUNNING && port != 0 ? uriFor(runningHost(), port) : null;
         }
 
         /**
@@ -137,9 +175,13 @@ public final class EndpointManager implements AutoCloseable {
             return receiver;
         }
 
-        /** The running compute process (port, data directory), or {@code null} when stopped. */
+        /**
+         * The running compute process (port, data directory) when it runs in this server's process
+         * tree, or {@code null} when stopped or on the compute node.
+         */
         public ComputeProcess compute() {
-            return compute;
+            LaunchedCompute l = local;
+            return l == null ? null : l.process();
         }
     }
 
@@ -256,9 +298,28 @@ public final class EndpointManager implements AutoCloseable {
                 a.token().apply(tenant));
     }
 
-    /** The libpq URI of a compute on {@code port}. */
+    /** The libpq URI of a compute on {@code port} of this machine. */
     public static String uriFor(int port) {
-        return "postgresql://postgres@127.0.0.1:" + port + "/postgres";
+        return uriFor("127.0.0.1", port);
+    }
+
+    /** The libpq URI of a compute on {@code host:port}. */
+    public static String uriFor(String host, int port) {
+        return "postgresql://postgres@" + host + ":" + port + "/postgres";
+    }
+
+    private volatile RemoteComputeNode computeNode;
+
+    /**
+     * Runs the computes of the next starts on the compute node at {@code url} (its API, see
+     * {@link RemoteComputeNode}), authenticated with {@code token}; null: in this server's process
+     * tree again. Running computes stay where they are until they restart.
+     */
+    public void useComputeNode(java.net.URI url, String token) {
+        this.computeNode = url == null ? null : new RemoteComputeNode(url, token);
+        if (url != null) {
+            log.info("computes run on the compute node {}", url);
+        }
     }
 
     private static String key(String tenant, String ref) {
@@ -295,7 +356,7 @@ public final class EndpointManager implements AutoCloseable {
     public String start(String tenant, String ref, TimelineId timeline, ComputeSize size) {
         Endpoint e = endpoints.computeIfAbsent(key(tenant, ref), Endpoint::new);
         synchronized (e) {
-            if (e.state == EndpointState.RUNNING && e.compute != null && e.compute.isAlive()
+            if (e.state == EndpointState.RUNNING && e.computeAlive()
                     && e.receiver != null && e.receiver.state() != ReceiverState.FAILED
                     && timeline.equals(e.timeline)
                     && (e.preferredStorage == null || e.preferredStorage.apiName().equals(e.storage()))) {
@@ -373,8 +434,7 @@ public final class EndpointManager implements AutoCloseable {
         records.delete(EndpointRecord.key(tenant, ref));
         Path dir = dirOf(tenant, ref);
         try {
-            LazyDataDirectory.unmountStale(dir.resolve("pgdata"));
-            ComputeProcess.killPostmaster(dir.resolve("pgdata"));
+            LaunchedCompute.cleanStale(dir);
             Directories.deleteRecursively(dir);
         } catch (IOException ex) {
             throw new java.io.UncheckedIOException("cannot delete the directory " + dir + " of the endpoint of deleted branch '"
@@ -392,53 +452,34 @@ public final class EndpointManager implements AutoCloseable {
         e.state = EndpointState.PROVISIONING;
         e.timeline = timeline;
         e.size = size;
-        Path dir = dirOf(tenant, ref);
-        Path pgdata = dir.resolve("pgdata");
+        e.tenant = tenant;
+        e.ref = ref;
         try {
-            LazyDataDirectory.unmountStale(pgdata);
-            ComputeProcess.killPostmaster(pgdata);
-            Directories.deleteRecursively(pgdata);
-            Files.createDirectories(dir);
-            long t0 = System.nanoTime();
             long lsn;
-            String lazyRefused = storage == StorageMode.LAZY ? LazyDataDirectory.unavailableReason() : null;
-            if (storage == StorageMode.LAZY && lazyRefused == null) {
-                Path walDir = dir.resolve("pg_wal");
-                pg.prepareDirectory(walDir);
-                int uid = (Integer) Files.getAttribute(walDir, "unix:uid");
-                int gid = (Integer) Files.getAttribute(walDir, "unix:gid");
-                e.lazy = LazyDataDirectory.mount(pageServiceClient(tenant, timeline), dir.resolve("lazy"), pgdata, walDir,
-                        uid, gid, dir.resolve("prewarm.list"));
-                pg.prepareDirectory(walDir);
-                lsn = e.lazy.lsn();
-                log.info("lazy data directory of {} at {} mounted in {} ms ({} relation files)", key(tenant, ref),
-                        Lsn.format(lsn), (System.nanoTime() - t0) / 1_000_000, e.lazy.relationFiles());
+            int port;
+            String host;
+            RemoteComputeNode node = computeNode;
+            if (node != null) {
+                e.node = node;
+                e.remote = node.start(tenant, ref, timeline.toString(), size, e.lastPort, storage);
+                lsn = e.remote.lsn();
+                port = e.remote.port();
+                host = e.remote.host();
             } else {
-                if (lazyRefused != null) {
-                    log.warn("endpoint {}: lazy data directory unavailable ({}); using a full one", key(tenant, ref),
-                            lazyRefused);
-                }
-                lsn = PageServiceBasebackup.fetch(pageServiceClient(tenant, timeline), pgdata);
-                log.info("basebackup of {} at {} fetched from the page service in {} ms", key(tenant, ref),
-                        Lsn.format(lsn), (System.nanoTime() - t0) / 1_000_000);
+                e.local = LaunchedCompute.launch(pg, pageServiceClient(tenant, timeline), dirOf(tenant, ref),
+                        storage == StorageMode.LAZY, e.lastPort, size, START_TIMEOUT, key(tenant, ref));
+                lsn = e.local.lsn();
+                port = e.local.port();
+                host = "127.0.0.1";
             }
-            int port = e.lastPort;
-            if (port == 0 || !ComputeProcess.isPortFree(port)) {
-                if (port != 0) {
-                    log.warn("endpoint {}: port {} is taken; its URI changes", key(tenant, ref), port);
-                }
-                port = ComputeProcess.freePort();
-            }
-            ComputeProcess compute = ComputeProcess.start(pg, pgdata, port, size, START_TIMEOUT);
-            e.compute = compute;
             e.lastPort = port;
             long walStart = Lsn.nextSegmentStart(lsn);
-            e.receiver = WalReceiver.start(store, timeline, walStart, receiverConfig(timeline, port));
+            e.receiver = WalReceiver.start(store, timeline, walStart, receiverConfig(timeline, host, port));
             e.state = EndpointState.RUNNING;
             e.note = null;
             putRecord(e, true);
-            log.info("endpoint {} ({}) running on port {}, WAL from {}", key(tenant, ref), size.apiName(), port,
-                    Lsn.format(walStart));
+            log.info("endpoint {} ({}, {}) running on {}:{}{}, WAL from {}", key(tenant, ref), size.apiName(), e.storage(),
+                    host, port, node != null ? " (compute node " + node.url() + ")" : "", Lsn.format(walStart));
             return e.uri();
         } catch (IOException | RuntimeException ex) {
             stopLocked(e);
@@ -455,13 +496,13 @@ public final class EndpointManager implements AutoCloseable {
      * {@code synchronous_standby_names}), recomputing page checksums when the tenant's cluster has
      * data checksums (its original pg_control's {@code data_checksum_version} is not 0).
      */
-    private WalReceiverConfig receiverConfig(TimelineId timeline, int port) {
+    private WalReceiverConfig receiverConfig(TimelineId timeline, String host, int port) {
         var md = store.timeline(timeline);
         if (md == null) {
             throw new IllegalArgumentException("timeline " + timeline + " does not exist");
         }
         boolean checksums = TenantBootstrapFiles.controlFile(store, md.tenant()).dataChecksumVersion() != 0;
-        return WalReceiverConfig.of("127.0.0.1", port, "postgres")
+        return WalReceiverConfig.of(host, port, "postgres")
                 .withStandbyName(ComputeSettings.INGEST_STANDBY_NAME)
                 .withDataChecksums(checksums);
     }
@@ -486,73 +527,42 @@ public final class EndpointManager implements AutoCloseable {
     }
 
     private void stopLocked(Endpoint e) {
-        ComputeProcess c = e.compute;
+        LaunchedCompute l = e.local;
+        RemoteComputeNode.Compute rc = e.remote;
+        RemoteComputeNode node = e.node;
         WalReceiver r = e.receiver;
         try {
-            if (c != null) {
+            if (l != null || rc != null) {
                 if (r != null) {
                     r.computeStopping();
                 }
-                c.stop(STOP_TIMEOUT);
-                if (r != null && r.state() != ReceiverState.FAILED) {
-                    long ckpt = finalCheckpointLsn(c.dataDir());
-                    if (ckpt != 0 && !r.awaitLastRecordLsn(ckpt + 1, SHUTDOWN_CHECKPOINT_WAIT)) {
-                        log.warn("endpoint {}: shutdown checkpoint {} not ingested in time", e.key, Lsn.format(ckpt));
+                long ckpt = 0;
+                if (l != null) {
+                    ckpt = l.stop(STOP_TIMEOUT, e.key);
+                } else {
+                    try {
+                        ckpt = node.stop(e.tenant, e.ref);
+                    } catch (IOException ex) {
+                        // a killed node: its start cleans what it left; what was committed is ingested
+                        log.warn("endpoint {}: cannot stop its compute on the compute node: {}", e.key, ex.getMessage());
                     }
                 }
-                unmountLazy(e);
-                deletePgdata(e, c);
+                if (r != null && r.state() != ReceiverState.FAILED && ckpt != 0
+                        && !r.awaitLastRecordLsn(ckpt + 1, SHUTDOWN_CHECKPOINT_WAIT)) {
+                    log.warn("endpoint {}: shutdown checkpoint {} not ingested in time", e.key, Lsn.format(ckpt));
+                }
             }
         } finally {
-            unmountLazy(e);
+            if (l != null && l.isAlive()) {
+                l.kill(e.key);
+            }
             if (r != null) {
                 r.close();
             }
-            e.compute = null;
+            e.local = null;
+            e.remote = null;
             e.receiver = null;
             e.state = EndpointState.STOPPED;
-        }
-    }
-
-    /** Unmounts the endpoint's lazy data directory, if it has one (after its compute stopped). */
-    private static void unmountLazy(Endpoint e) {
-        LazyDataDirectory l = e.lazy;
-        if (l != null) {
-            e.lazy = null;
-            try {
-                l.close();
-            } catch (RuntimeException ex) {
-                log.warn("endpoint {}: unmounting {} failed: {}", e.key, l.mountPoint(), ex.toString());
-            }
-        }
-    }
-
-    /**
-     * Deletes a stopped compute's data directory (a full basebackup, rebuilt by every start); keeps
-     * {@code postgres.log} beside it. A compute still alive keeps its directory.
-     */
-    private static void deletePgdata(Endpoint e, ComputeProcess c) {
-        if (c.isAlive()) {
-            log.warn("endpoint {}: compute on {} is still alive after stop; its data directory is kept", e.key, c.dataDir());
-            return;
-        }
-        try {
-            Directories.deleteRecursively(c.dataDir());
-        } catch (IOException ex) {
-            // the next start of this endpoint deletes it again before building a new one
-            log.warn("endpoint {}: cannot delete {} after stop: {}", e.key, c.dataDir(), ex.toString());
-        }
-    }
-
-    private long finalCheckpointLsn(Path pgdata) {
-        try {
-            String out = PostgresInstallation.runCommand(Duration.ofSeconds(30),
-                    List.of(pg.bin("pg_controldata").toString(), pgdata.toString()));
-            Matcher m = CHECKPOINT_LINE.matcher(out);
-            return m.find() ? Lsn.parse(m.group(1)) : 0;
-        } catch (PostgresException ex) {
-            log.warn("cannot read final checkpoint of {}: {}", pgdata, ex.getMessage());
-            return 0;
         }
     }
 
@@ -574,31 +584,10 @@ public final class EndpointManager implements AutoCloseable {
     }
 
     private void killOrphans() {
-        if (!Files.isDirectory(root)) {
-            return;
-        }
-        // lazy computes of a killed server: their FUSE mounts are dead, so their postmaster.pid cannot
-        // be read; find them by command line, then unmount
-        int killed = ComputeProcess.killPostmastersUnder(root);
-        if (killed > 0) {
-            log.warn("killed {} orphan postmaster(s) under {} left by a previous server", killed, root);
-        }
-        try {
-            int stale = LazyDataDirectory.unmountStaleUnder(root);
-            if (stale > 0) {
-                log.warn("unmounted {} stale lazy data director{} under {}", stale, stale == 1 ? "y" : "ies", root);
-            }
-        } catch (IOException e) {
-            log.warn("cannot unmount stale lazy data directories under {}: {}", root, e.toString());
-        }
-        try (Stream<Path> s = Files.walk(root, 3)) {
-            s.filter(p -> p.getFileName().toString().equals("pgdata")).forEach(p -> {
-                if (ComputeProcess.killPostmaster(p)) {
-                    log.warn("killed orphan postmaster on {} left by a previous server", p);
-                }
-            });
-        } catch (IOException e) {
-            log.warn("cannot scan {} for orphan computes: {}", root, e.toString());
+        // computes of a killed server: postmasters still running, dead FUSE mounts
+        int n = LaunchedCompute.cleanOrphansUnder(root);
+        if (n > 0) {
+            log.warn("cleaned {} orphan postmaster(s) and mount(s) under {} left by a previous server", n, root);
         }
     }
 }

@@ -6,6 +6,11 @@ public enum EndpointState {
     PROVISIONING,
     /** Accepting connections; its WAL streams into the branch's timeline. */
     RUNNING,
+    /**
+     * Should run, but its PostgreSQL is gone (it exited, or its compute node was killed or does not
+     * answer); the next start builds it again. What it committed is in the timeline.
+     */
+    FAILED,
     /** No compute process. */
     STOPPED;
 

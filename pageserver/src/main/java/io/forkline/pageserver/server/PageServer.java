@@ -128,6 +128,9 @@ public final class PageServer implements AutoCloseable {
             // computes' basebackup fetches: a token of their own tenant only, made per fetch, never written anywhere
             tenants.endpoints().usePageService(pageConfig.bindHost(), pages.port(),
                     tenant -> auth.issuer().tenantToken(tenant, java.util.Optional.empty()).token());
+            // computes on a compute node (forkline compute-node, started with this server's admin token)
+            tenants.endpoints().useComputeNode(io.forkline.pageserver.endpoint.RemoteComputeNode.configured(),
+                    auth.adminToken());
             metrics = new ServerMetrics(store, tenants, retention, pages);
             ConsoleSessions sessions = new ConsoleSessions(auth.issuer(), clock);
             AdminHttpServer api = AdminHttpServer.start(port, auth.verifier(), sessions,

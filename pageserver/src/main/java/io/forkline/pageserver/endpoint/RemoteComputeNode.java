@@ -1,0 +1,170 @@
+package io.forkline.pageserver.endpoint;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.forkline.compute.endpoint.ComputeSize;
+import io.forkline.compute.node.LaunchedCompute;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.Locale;
+
+/**
+ * The server's client of a compute node's control API ({@code forkline compute-node}, see
+ * {@code io.forkline.compute.node.ComputeNodeApi}): starts and stops the computes of branches
+ * there, authenticated with a bearer token the node was started with (the server's admin token).
+ * The compute's PostgreSQL listens on the node's host; the server's WAL receiver connects to it.
+ *
+ * <p>Thread-safe.
+ */
+public final class RemoteComputeNode {
+    /** System property naming the compute node's API URL ({@code forkline server --compute-node URL}). */
+    public static final String PROPERTY = "forkline.compute.node";
+    /** Environment variable naming it when the property is not set. */
+    public static final String ENV = "FORKLINE_COMPUTE_NODE";
+    /** A start fetches at most a basebackup without relation pages; a full one can take longer. */
+    private static final Duration START_TIMEOUT = Duration.ofMinutes(35);
+    private static final Duration STOP_TIMEOUT = Duration.ofSeconds(120);
+    private static final Duration STATUS_TIMEOUT = Duration.ofSeconds(3);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final URI base;
+    private final String token;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3))
+            .version(HttpClient.Version.HTTP_1_1).build();
+
+    /**
+     * @param base  the node's API, e.g. {@code http://10.0.0.7:9899}
+     * @param token what the node requires as bearer token
+     * @throws IllegalArgumentException naming the URL when it is not {@code http://HOST:PORT}
+     */
+    public RemoteComputeNode(URI base, String token) {
+        this.base = check(base);
+        this.token = token;
+    }
+
+    /**
+     * Parses a compute node URL.
+     *
+     * @throws IllegalArgumentException naming the text when it is not {@code http://HOST:PORT}
+     */
+    public static URI parseUrl(String text) {
+        try {
+            return check(URI.create(text.strip()));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("invalid compute node URL '" + text + "': expected http://HOST:PORT", e);
+        }
+    }
+
+    private static URI check(URI u) {
+        if (!"http".equals(u.getScheme()) || u.getHost() == null || u.getPort() <= 0
+                || (u.getPath() != null && !u.getPath().isEmpty() && !u.getPath().equals("/"))) {
+            throw new IllegalArgumentException("invalid compute node URL '" + u + "': expected http://HOST:PORT");
+        }
+        return URI.create("http://" + u.getHost() + ":" + u.getPort());
+    }
+
+    /** The configured compute node URL ({@link #PROPERTY}, else {@link #ENV}), or null for computes in the server. */
+    public static URI configured() {
+        String v = System.getProperty(PROPERTY, System.getenv(ENV));
+        return v == null || v.isBlank() ? null : parseUrl(v);
+    }
+
+    /** The node's API URL. */
+    public URI url() {
+        return base;
+    }
+
+    /** The host computes on this node listen on (the URL's host). */
+    public String host() {
+        return base.getHost();
+    }
+
+    /**
+     * A compute running on the node.
+     *
+     * @param lsn the LSN its data directory was built at
+     */
+    public record Compute(String host, int port, String storage, long lsn, long blocksFetched) {
+    }
+
+    /**
+     * Starts the compute of {@code tenant/ref} on {@code timelineId}'s last record LSN (one that
+     * runs there is stopped first).
+     *
+     * @throws IOException naming the node when it cannot be reached or refuses (its message)
+     */
+    public Compute start(String tenant, String ref, String timelineId, ComputeSize size, int port, StorageMode storage)
+            throws IOException {
+        ObjectNode b = JSON.createObjectNode();
+        b.put("tenant", tenant).put("ref", ref).put("timeline_id", timelineId).put("size", size.apiName())
+                .put("port", port).put("storage", storage.apiName());
+        return compute(call("POST", "/v1/computes/start", b, START_TIMEOUT));
+    }
+
+    /**
+     * Stops the compute of {@code tenant/ref} with a fast shutdown.
+     *
+     * @return its shutdown checkpoint LSN, 0 when unknown (it did not run there)
+     * @throws IOException naming the node when it cannot be reached or refuses
+     */
+    public long stop(String tenant, String ref) throws IOException {
+        ObjectNode b = JSON.createObjectNode().put("tenant", tenant).put("ref", ref);
+        JsonNode r = call("POST", "/v1/computes/stop", b, STOP_TIMEOUT);
+        return r.path("checkpoint_lsn").isTextual() ? LaunchedCompute.parseLsn(r.path("checkpoint_lsn").asText()) : 0;
+    }
+
+    /**
+     * Whether the compute of {@code tenant/ref} runs there on {@code port}: false when the node
+     * does not answer, does not know it or reports it failed.
+     */
+    public boolean running(String tenant, String ref, int port) {
+        try {
+            for (JsonNode c : call("GET", "/v1/computes", null, STATUS_TIMEOUT)) {
+                if (c.path("tenant").asText().equals(tenant) && c.path("ref").asText().equals(ref)
+                        && c.path("port").asInt() == port) {
+                    return "running".equals(c.path("state").asText());
+                }
+            }
+            return false;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private Compute compute(JsonNode c) {
+        return new Compute(host(), c.path("port").asInt(), c.path("storage").asText("lazy").toLowerCase(Locale.ROOT),
+                LaunchedCompute.parseLsn(c.path("lsn").asText()), c.path("blocks_fetched").asLong(-1));
+    }
+
+    private JsonNode call(String method, String path, JsonNode body, Duration timeout) throws IOException {
+        HttpRequest.Builder rb = HttpRequest.newBuilder(base.resolve(path)).timeout(timeout)
+                .header("Authorization", "Bearer " + token).header("Content-Type", "application/json");
+        rb.method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+                : HttpRequest.BodyPublishers.ofByteArray(JSON.writeValueAsBytes(body)));
+        HttpResponse<byte[]> resp;
+        try {
+            resp = http.send(rb.build(), HttpResponse.BodyHandlers.ofByteArray());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted calling the compute node " + base, e);
+        } catch (IOException e) {
+            throw new IOException("compute node " + base + " unreachable: " + e, e);
+        }
+        JsonNode n;
+        try {
+            n = JSON.readTree(resp.body());
+        } catch (IOException e) {
+            throw new IOException("compute node " + base + " answered " + resp.statusCode() + " with no JSON", e);
+        }
+        if (resp.statusCode() != 200) {
+            throw new IOException("compute node " + base + ": " + n.path("error").asText("HTTP " + resp.statusCode()));
+        }
+        return n;
+    }
+}
