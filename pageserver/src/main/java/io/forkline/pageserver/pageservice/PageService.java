@@ -53,7 +53,9 @@ public final class PageService implements AutoCloseable {
     private final EventLoopGroup boss;
     private final EventLoopGroup io;
     private final ChannelGroup channels = new DefaultChannelGroup("page-service", GlobalEventExecutor.INSTANCE);
-    private final Channel server;
+    private final ServerBootstrap bootstrap;
+    private final int boundPort;
+    private volatile Channel server;
 
     private PageService(PageStore store, TenantService tenants, SessionAuthorizer authorizer, PageServiceConfig config)
             throws IOException {
@@ -69,7 +71,7 @@ public final class PageService implements AutoCloseable {
                 threads("forkline-page-basebackup", true));
         this.boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         this.io = new MultiThreadIoEventLoopGroup(0, NioIoHandler.newFactory());
-        ServerBootstrap b = new ServerBootstrap().group(boss, io).channel(NioServerSocketChannel.class)
+        this.bootstrap = new ServerBootstrap().group(boss, io).channel(NioServerSocketChannel.class)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(1 << 20, 4 << 20))
@@ -84,7 +86,8 @@ public final class PageService implements AutoCloseable {
                     }
                 });
         try {
-            this.server = b.bind(new InetSocketAddress(config.bindHost(), config.port())).syncUninterruptibly().channel();
+            this.server = bootstrap.bind(new InetSocketAddress(config.bindHost(), config.port())).syncUninterruptibly()
+                    .channel();
         } catch (RuntimeException e) {
             ingestWaiter.close();
             shutdownThreads();
@@ -92,6 +95,41 @@ public final class PageService implements AutoCloseable {
                     + ": " + e.getMessage() + " (is another server using that port? choose one with --page-port)", e);
         }
         channels.add(server);
+        this.boundPort = ((InetSocketAddress) server.localAddress()).getPort();
+    }
+
+    /**
+     * Stops the page service as its clients see it: closes the listening socket and every client
+     * connection (new connections are refused) while the server keeps running; {@link #listenAgain}
+     * brings it back on the same port. For outage drills and tests.
+     */
+    public synchronized void stopListening() {
+        Channel s = server;
+        if (s != null) {
+            server = null;
+            s.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+        }
+        closeConnections();
+        log.warn("page service on {}:{} stopped listening", config.bindHost(), boundPort);
+    }
+
+    /**
+     * Listens again on the port of the first start, after {@link #stopListening}.
+     *
+     * @throws IOException when the port cannot be bound again (names it)
+     */
+    public synchronized void listenAgain() throws IOException {
+        if (server != null) {
+            return;
+        }
+        try {
+            server = bootstrap.bind(new InetSocketAddress(config.bindHost(), boundPort)).syncUninterruptibly().channel();
+        } catch (RuntimeException e) {
+            throw new IOException("cannot listen for the page service on " + config.bindHost() + ":" + boundPort + " again: "
+                    + e.getMessage(), e);
+        }
+        channels.add(server);
+        log.info("page service on {}:{} listening again", config.bindHost(), boundPort);
     }
 
     /**
@@ -109,7 +147,7 @@ public final class PageService implements AutoCloseable {
 
     /** The TCP port bound (the one chosen when the config said 0). */
     public int port() {
-        return ((InetSocketAddress) server.localAddress()).getPort();
+        return boundPort;
     }
 
     /** The address bound. */
