@@ -139,7 +139,7 @@ public final class LazyDataDirectory implements AutoCloseable {
         deleteRecursively(upper);
         Files.createDirectories(upper);
         Files.createDirectories(mountPoint);
-        PageServiceClient client = PageServiceClient.connect(config);
+        PageServiceClient client = PageServiceClient.connect(withReadDeadline(config));
         try {
             long t0 = System.nanoTime();
             long lsn = client.basebackupInto(upper, true, Duration.ofMinutes(5));
@@ -169,6 +169,30 @@ public final class LazyDataDirectory implements AutoCloseable {
             client.close();
             throw e;
         }
+    }
+
+    /**
+     * System property: how long a read of a block that is not local waits for the page service
+     * (retrying over lost connections) before it fails with EIO, in seconds; default: the client
+     * config's deadline (30 s).
+     */
+    public static final String READ_DEADLINE_PROPERTY = "forkline.lazy.readDeadlineSeconds";
+
+    private static PageClientConfig withReadDeadline(PageClientConfig config) {
+        String v = System.getProperty(READ_DEADLINE_PROPERTY);
+        if (v == null || v.isBlank()) {
+            return config;
+        }
+        try {
+            long seconds = Long.parseLong(v.strip());
+            if (seconds > 0) {
+                return config.withDefaultDeadline(Duration.ofSeconds(seconds));
+            }
+        } catch (NumberFormatException e) {
+            // below
+        }
+        log.warn("ignoring {}='{}': expected a positive number of seconds", READ_DEADLINE_PROPERTY, v);
+        return config;
     }
 
     private static boolean isRoot() {
