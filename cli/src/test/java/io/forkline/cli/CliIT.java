@@ -638,6 +638,14 @@ class CliIT {
         }
     }
 
+    @Test
+    void serverRefusesABadComputeNodeUrlBeforeDoingAnything() {
+        for (String url : List.of("ftp://h:1", "http://nohostport", "not a url")) {
+            assertThat(cli("server", "--compute-node", url).errorLine(1))
+                    .isEqualTo("forkline: invalid --compute-node '" + url + "': expected http://HOST:PORT");
+        }
+    }
+
     // ------------------------------------------------------------------ the server URL
 
     @Test
