@@ -413,22 +413,30 @@ final class LazyFileSystem implements FuseOperations {
             }
             int first = (int) (offset / BLOCK);
             int last = (int) ((offset + len - 1) / BLOCK);
-            f.lock.lock();
-            try {
-                // blocks only partly overwritten need their old content first
-                if (offset % BLOCK != 0 && !f.isLocal(first)) {
-                    makeLocalLocked(f, ch, first, first);
+            while (true) {
+                boolean needFirst;
+                boolean needLast;
+                f.lock.lock();
+                try {
+                    // blocks only partly overwritten need their old content first (fetched without the lock)
+                    needFirst = offset % BLOCK != 0 && !f.isLocal(first);
+                    needLast = (offset + len) % BLOCK != 0 && !f.isLocal(last);
+                    if (!needFirst && !needLast) {
+                        int n = writeFully(ch, src, offset);
+                        for (int b = first; b <= last; b++) {
+                            f.markLocal(b); // a fetch of b in flight now skips it
+                        }
+                        return n;
+                    }
+                } finally {
+                    f.lock.unlock();
                 }
-                if ((offset + len) % BLOCK != 0 && !f.isLocal(last)) {
-                    makeLocalLocked(f, ch, last, last);
+                if (needFirst) {
+                    makeLocal(f, ch, first, first);
                 }
-                int n = writeFully(ch, src, offset);
-                for (int b = first; b <= last; b++) {
-                    f.markLocal(b);
+                if (needLast) {
+                    makeLocal(f, ch, last, last);
                 }
-                return n;
-            } finally {
-                f.lock.unlock();
             }
         } catch (Throwable t) {
             return fail("write", path, t);
@@ -504,48 +512,106 @@ final class LazyFileSystem implements FuseOperations {
 
     // ------------------------------------------------------------------ lazy blocks
 
-    /** Makes blocks {@code first..last} of the file local, fetching the missing ones in batches. */
+    /**
+     * Makes blocks {@code first..last} of the file local: fetches the missing ones that no other
+     * read is fetching, in batches, without holding the file's lock; waits for the ones another read
+     * is fetching (and fetches them itself if that fetch failed). Call without the lock.
+     *
+     * @throws BlockSource.FetchException when a fetch fails (the page service's deadline passed)
+     */
     private void makeLocal(LazyRelationFile f, FileChannel ch, int first, int last) throws IOException {
-        f.lock.lock();
-        try {
-            makeLocalLocked(f, ch, first, last);
-        } finally {
-            f.lock.unlock();
+        while (true) {
+            List<List<Integer>> batches = new ArrayList<>();
+            List<java.util.concurrent.CompletableFuture<Void>> mine = new ArrayList<>();
+            Set<java.util.concurrent.CompletableFuture<Void>> theirs = new java.util.LinkedHashSet<>();
+            f.lock.lock();
+            try {
+                int limit = Math.min(last, f.sourceBlocks() - 1);
+                List<Integer> batch = null;
+                for (int b = first; b <= limit; b++) {
+                    if (f.isLocal(b)) {
+                        continue;
+                    }
+                    java.util.concurrent.CompletableFuture<Void> other = f.inFlight(b);
+                    if (other != null) {
+                        theirs.add(other);
+                        continue;
+                    }
+                    if (batch == null || batch.size() == BlockSource.MAX_BLOCKS) {
+                        batch = new ArrayList<>();
+                        batches.add(batch);
+                        mine.add(new java.util.concurrent.CompletableFuture<>());
+                    }
+                    batch.add(b);
+                    f.startFetch(b, mine.getLast());
+                }
+            } finally {
+                f.lock.unlock();
+            }
+            for (int i = 0; i < batches.size(); i++) {
+                try {
+                    fetchBatch(f, ch, batches.get(i), mine.get(i));
+                } catch (IOException | RuntimeException | Error e) {
+                    // this batch and the ones not fetched yet are nobody's now: waiting reads fetch them themselves
+                    f.lock.lock();
+                    try {
+                        for (int j = i; j < batches.size(); j++) {
+                            for (int b : batches.get(j)) {
+                                f.endFetch(b, mine.get(j));
+                            }
+                        }
+                    } finally {
+                        f.lock.unlock();
+                    }
+                    for (int j = i; j < batches.size(); j++) {
+                        mine.get(j).completeExceptionally(e);
+                    }
+                    throw e;
+                }
+            }
+            if (theirs.isEmpty()) {
+                return;
+            }
+            for (java.util.concurrent.CompletableFuture<Void> other : theirs) {
+                try {
+                    other.join();
+                } catch (java.util.concurrent.CompletionException | java.util.concurrent.CancellationException e) {
+                    // that read's fetch failed: the next round fetches what is still missing
+                }
+            }
         }
     }
 
-    private void makeLocalLocked(LazyRelationFile f, FileChannel ch, int first, int last) throws IOException {
-        int limit = Math.min(last, f.sourceBlocks() - 1);
-        List<Integer> missing = new ArrayList<>();
-        for (int b = first; b <= limit; b++) {
-            if (!f.isLocal(b)) {
-                missing.add(b);
-            }
+    /** Fetches one batch of blocks registered as in flight under {@code done}, writes and marks them, then completes it. */
+    private void fetchBatch(LazyRelationFile f, FileChannel ch, List<Integer> part,
+                            java.util.concurrent.CompletableFuture<Void> done) throws IOException {
+        int[] sourceBlocks = new int[part.size()];
+        for (int i = 0; i < sourceBlocks.length; i++) {
+            sourceBlocks[i] = f.firstBlock + part.get(i);
         }
-        if (missing.isEmpty()) {
-            return;
+        long t0 = System.nanoTime();
+        List<byte[]> pages;
+        try {
+            pages = source.fetch(f.source, sourceBlocks);
+        } catch (BlockSource.FetchException e) {
+            stats.failed();
+            throw e;
         }
-        for (int from = 0; from < missing.size(); from += BlockSource.MAX_BLOCKS) {
-            List<Integer> part = missing.subList(from, Math.min(missing.size(), from + BlockSource.MAX_BLOCKS));
-            int[] sourceBlocks = new int[part.size()];
-            for (int i = 0; i < sourceBlocks.length; i++) {
-                sourceBlocks[i] = f.firstBlock + part.get(i);
-            }
-            long t0 = System.nanoTime();
-            List<byte[]> pages;
-            try {
-                pages = source.fetch(f.source, sourceBlocks);
-            } catch (BlockSource.FetchException e) {
-                stats.failed();
-                throw e;
-            }
-            stats.fetched(pages.size(), System.nanoTime() - t0);
-            for (int i = 0; i < pages.size(); i++) {
+        stats.fetched(pages.size(), System.nanoTime() - t0);
+        f.lock.lock();
+        try {
+            for (int i = 0; i < part.size(); i++) {
                 int b = part.get(i);
-                writeFully(ch, ByteBuffer.wrap(pages.get(i)), (long) b * BLOCK);
-                f.markLocal(b);
+                if (!f.isLocal(b)) { // else PostgreSQL wrote it meanwhile, or it was truncated away
+                    writeFully(ch, ByteBuffer.wrap(pages.get(i)), (long) b * BLOCK);
+                    f.markLocal(b);
+                }
+                f.endFetch(b, done);
             }
+        } finally {
+            f.lock.unlock();
         }
+        done.complete(null);
     }
 
     private static Set<PosixFilePermission> permissions(int mode) {
@@ -564,8 +630,9 @@ final class LazyFileSystem implements FuseOperations {
 
     /**
      * Fetches every missing block of one lazy file (background prefetch / prewarm), in batches of
-     * {@link BlockSource#MAX_BLOCKS}, holding the file's lock only per batch so PostgreSQL's reads
-     * interleave. Blocks PostgreSQL wrote meanwhile are skipped.
+     * {@link BlockSource#MAX_BLOCKS}, never holding the file's lock across a fetch, so PostgreSQL's
+     * reads interleave (a read of a block being prefetched waits for that fetch). Blocks PostgreSQL
+     * wrote meanwhile are skipped.
      *
      * @param wanted the blocks to fetch (e.g. what the previous run had local), or null for every block
      * @return blocks fetched
@@ -580,26 +647,26 @@ final class LazyFileSystem implements FuseOperations {
         try (FileChannel ch = FileChannel.open(local(path), StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             int b = 0;
             while (true) {
+                List<Integer> batch = new ArrayList<>();
                 f.lock.lock();
                 try {
                     if (lazy.get(path) != f) {
                         return fetched; // unlinked or renamed meanwhile
                     }
                     int limit = f.sourceBlocks();
-                    List<Integer> batch = new ArrayList<>();
                     for (; b < limit && batch.size() < BlockSource.MAX_BLOCKS; b++) {
                         if (!f.isLocal(b) && (wanted == null || wanted.get(b))) {
                             batch.add(b);
                         }
                     }
-                    if (batch.isEmpty()) {
-                        return fetched;
-                    }
-                    makeLocalLocked(f, ch, batch.getFirst(), batch.getLast());
-                    fetched += batch.size();
                 } finally {
                     f.lock.unlock();
                 }
+                if (batch.isEmpty()) {
+                    return fetched;
+                }
+                makeLocal(f, ch, batch.getFirst(), batch.getLast());
+                fetched += batch.size();
             }
         }
     }

@@ -15,7 +15,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * as of the start LSN. Blocks at or past {@link #sourceBlocks()} never existed at the start LSN (or
  * were truncated away since): they are PostgreSQL's own.
  *
- * <p>Guarded by {@link #lock}: a fetch and PostgreSQL's own write of the same block never interleave.
+ * <p>Guarded by {@link #lock}, which is held only for bookkeeping and local file writes, never
+ * across a fetch: a fetch registers its blocks as in flight ({@link #startFetch}), fetches without
+ * the lock, then writes the pages under it, skipping blocks that became local meanwhile (PostgreSQL
+ * wrote them, or the file was truncated). A read of a block in flight waits for that fetch instead
+ * of fetching it again; reads of other blocks of the file go on.
  */
 final class LazyRelationFile {
     /** Where the blocks come from: the fork itself, or for an unlogged relation's main fork, its init fork. */
@@ -24,6 +28,7 @@ final class LazyRelationFile {
     final int firstBlock;
     final ReentrantLock lock = new ReentrantLock();
     private final BitSet local = new BitSet();
+    private final java.util.Map<Integer, java.util.concurrent.CompletableFuture<Void>> inFlight = new java.util.HashMap<>();
     private int sourceBlocks;
 
     LazyRelationFile(RelTag source, int firstBlock, int sourceBlocks) {
@@ -40,6 +45,21 @@ final class LazyRelationFile {
     /** Whether block {@code b} of the file is local (or needs no fetch). Lock held. */
     boolean isLocal(int b) {
         return b >= sourceBlocks || local.get(b);
+    }
+
+    /** The fetch bringing block {@code b} now, or null. Lock held. */
+    java.util.concurrent.CompletableFuture<Void> inFlight(int b) {
+        return inFlight.get(b);
+    }
+
+    /** Block {@code b} is being fetched by {@code fetch}. Lock held. */
+    void startFetch(int b, java.util.concurrent.CompletableFuture<Void> fetch) {
+        inFlight.put(b, fetch);
+    }
+
+    /** {@code fetch} is done with block {@code b} (written, skipped or failed). Lock held. */
+    void endFetch(int b, java.util.concurrent.CompletableFuture<Void> fetch) {
+        inFlight.remove(b, fetch);
     }
 
     /** Marks block {@code b} local. Lock held. */
