@@ -46,6 +46,7 @@ public final class LaunchedCompute {
     private final ComputeProcess process;
     private final LazyDataDirectory lazy;
     private final long lsn;
+    private boolean unmounted;
 
     private LaunchedCompute(PostgresInstallation pg, ComputeProcess process, LazyDataDirectory lazy, long lsn) {
         this.pg = pg;
@@ -206,9 +207,7 @@ public final class LaunchedCompute {
     public long stop(Duration timeout, String label) {
         process.stop(timeout);
         long ckpt = finalCheckpointLsn(process.dataDir());
-        if (lazy != null) {
-            closeQuietly(lazy, label);
-        }
+        unmount(label);
         if (process.isAlive()) {
             log.warn("endpoint {}: compute on {} is still alive after stop; its data directory is kept", label,
                     process.dataDir());
@@ -223,10 +222,20 @@ public final class LaunchedCompute {
         return ckpt;
     }
 
-    /** Kills PostgreSQL at once and unmounts (a start that failed half way, a process shutting down in a hurry). */
+    /**
+     * Kills PostgreSQL at once if it still runs and unmounts if not done yet (after a stop that
+     * failed half way); idempotent.
+     */
     public void kill(String label) {
-        process.stopNow();
-        if (lazy != null) {
+        if (process.isAlive()) {
+            process.stopNow();
+        }
+        unmount(label);
+    }
+
+    private void unmount(String label) {
+        if (lazy != null && !unmounted) {
+            unmounted = true;
             closeQuietly(lazy, label);
         }
     }

@@ -553,8 +553,8 @@ public final class EndpointManager implements AutoCloseable {
                 }
             }
         } finally {
-            if (l != null && l.isAlive()) {
-                l.kill(e.key);
+            if (l != null) {
+                l.kill(e.key); // no-op after a clean stop
             }
             if (r != null) {
                 r.close();
