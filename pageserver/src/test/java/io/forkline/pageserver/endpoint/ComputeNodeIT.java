@@ -66,6 +66,9 @@ class ComputeNodeIT {
                 node.waitFor(60, TimeUnit.SECONDS);
                 node.destroyForcibly();
             }
+            if (nodeDir != null) { // what a node killed by a failing test left behind
+                io.forkline.compute.node.LaunchedCompute.cleanOrphansUnder(nodeDir.resolve("computes"));
+            }
         }
     }
 
