@@ -17,7 +17,7 @@ import java.util.concurrent.CountDownLatch;
  * launcher runs it on {@code compute-node/target}; the server is pointed at it with
  * {@code forkline server --compute-node http://HOST:PORT}.
  */
-@Command(name = "compute-node", mixinStandardHelpOptions = true,
+@Command(name = "forkline compute-node", mixinStandardHelpOptions = true,
         description = "Run computes for a Forkline server: their data directories come from its page service.")
 public final class ComputeNodeMain implements Callable<Integer> {
     @Option(names = "--pageserver", required = true, paramLabel = "HOST:PORT", description = "the server's page service")
