@@ -42,6 +42,16 @@ final class PageCache {
 
     /** The (timeline, key) an entry belongs to. */
     record CacheKey(TimelineId timeline, Key key) {
+        // written out: the record's generated equals/hashCode go through a method handle per call
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof CacheKey c && key.equals(c.key) && timeline.equals(c.timeline);
+        }
+
+        @Override
+        public int hashCode() {
+            return 31 * timeline.hashCode() + key.hashCode();
+        }
     }
 
     /**
