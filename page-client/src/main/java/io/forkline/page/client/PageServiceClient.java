@@ -398,7 +398,7 @@ public final class PageServiceClient implements AutoCloseable {
     /** One 8192-byte page of a relation fork. Errors as {@link #send}; NOT_FOUND past the fork's end. */
     public CompletableFuture<byte[]> getPage(RelTag rel, int block, ReadLsn lsn) {
         return send(at(lsn).setGetPage(GetPageRequest.newBuilder().setRel(rel).addBlocks(block)),
-                config.defaultDeadline()).thenApply(r -> r.getGetPage().getPages(0).toByteArray());
+                config.defaultDeadline()).thenApply(r -> OwnedBytes.take(r.getGetPage().getPages(0)));
     }
 
     /**
@@ -415,7 +415,7 @@ public final class PageServiceClient implements AutoCloseable {
         return send(at(lsn).setGetPage(g), config.defaultDeadline()).thenApply(r -> {
             List<byte[]> out = new ArrayList<>(blocks.length);
             for (ByteString page : r.getGetPage().getPagesList()) {
-                out.add(page.toByteArray());
+                out.add(OwnedBytes.take(page));
             }
             return out;
         });
@@ -448,7 +448,7 @@ public final class PageServiceClient implements AutoCloseable {
     /** One SLRU segment file's bytes (up to 32 x 8192). */
     public CompletableFuture<byte[]> getSlruSegment(SlruKind kind, int segno, ReadLsn lsn) {
         return send(at(lsn).setGetSlruSegment(GetSlruSegmentRequest.newBuilder().setKind(kind).setSegno(segno)),
-                config.defaultDeadline()).thenApply(r -> r.getGetSlruSegment().getSegment().toByteArray());
+                config.defaultDeadline()).thenApply(r -> OwnedBytes.take(r.getGetSlruSegment().getSegment()));
     }
 
     /** A round trip; returns the payload echoed. */
