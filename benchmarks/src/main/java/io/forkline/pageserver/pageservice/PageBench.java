@@ -50,7 +50,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * ({@link Transport#chosen()}: epoll where it loads), and GetPage in process on one thread (the
  * store's own speed, warm: the page service's read without a copy, and {@code PageStore.get} with
  * its 8 KiB copy). Beside each pipelined rate, the process's CPU time per page (client and server
- * share the process): unlike the rates, it hardly depends on what else the machine runs.
+ * share the process): steadier than the rates on a shared machine, though heavy load raises it too.
  *
  * <p>Data: one relation of {@code --pages} random 8 KiB pages (default 20,000 = 160 MiB) on a
  * timeline of a fresh store; reads pick uniformly random blocks at the last LSN. Warm: every page
