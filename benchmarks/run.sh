@@ -51,7 +51,7 @@ run_jmh() {
   for i in 1 2 3; do
     "$JAVA_HOME/bin/java" -jar "$jar" GetPageBenchmark -rf json -rff "$out/jmh-$stamp-$i.json" "$@" \
       > "$out/jmh-$stamp-$i.log" 2>&1
-    grep -E '^GetPageBenchmark.getPage ' "$out/jmh-$stamp-$i.log" | sed "s/^/run $i: /"
+    grep -E '^GetPageBenchmark.getPage(Shared)? ' "$out/jmh-$stamp-$i.log" | sed "s/^/run $i: /"
     # columns: name depth pages versions mode cnt score ...; ratio = depth 1 / depth 0 of this run
     awk '/^GetPageBenchmark.getPage /{s[$2]=$7} END{if (s[0] > 0) printf "run %d: ratio depth1/depth0 = %.3f\n", '"$i"', s[1]/s[0]}' \
       "$out/jmh-$stamp-$i.log"

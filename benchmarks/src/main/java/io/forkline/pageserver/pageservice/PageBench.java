@@ -5,6 +5,7 @@ import io.forkline.bench.BenchDirectory;
 import io.forkline.page.client.PageClientConfig;
 import io.forkline.page.client.PageServiceClient;
 import io.forkline.page.client.ReadLsn;
+import io.forkline.page.transport.Transport;
 import io.forkline.page.protocol.proto.RelTag;
 import io.forkline.storage.id.TenantId;
 import io.forkline.storage.id.TimelineId;
@@ -23,12 +24,8 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -49,8 +46,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * A load generator for the page service over loopback, like Neon's {@code pagebench}: GetPage@LSN
  * latency at 1 request in flight (p50 / p99 / p99.9, warm and cold) and throughput with 64 requests
  * in flight on one connection and on each of 8 connections; beside them, in the same run, the
- * floors: the round trip of a bare Netty echo over the same loopback, and GetPage in process on
- * one thread (the store's own speed, warm).
+ * floors: the round trip of a bare Netty echo over the same loopback and the same transport
+ * ({@link Transport#chosen()}: epoll where it loads), and GetPage in process on one thread (the
+ * store's own speed, warm: the page service's read without a copy, and {@code PageStore.get} with
+ * its 8 KiB copy). Beside each pipelined rate, the process's CPU time per page (client and server
+ * share the process): steadier than the rates on a shared machine, though heavy load raises it too.
  *
  * <p>Data: one relation of {@code --pages} random 8 KiB pages (default 20,000 = 160 MiB) on a
  * timeline of a fresh store; reads pick uniformly random blocks at the last LSN. Warm: every page
@@ -59,9 +59,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * ({@code /proc/sys/vm/drop_caches}; the output says whether it could).
  *
  * <p>Run: {@code benchmarks/run.sh pagebench [--json] [--pages N] [--seconds S]}; the last line of
- * output is one JSON object with {@code inprocess_pages_per_s}, {@code p50_us}, {@code p99_us},
- * {@code p999_us}, {@code pipelined_pages_per_s}, {@code pipelined_8conn_pages_per_s},
- * {@code echo_rtt_us}, {@code cold_p50_us}, {@code cold_p99_us}.
+ * output is one JSON object with {@code inprocess_pages_per_s}, {@code inprocess_copy_pages_per_s},
+ * {@code p50_us}, {@code p99_us}, {@code p999_us}, {@code pipelined_pages_per_s},
+ * {@code pipelined_8conn_pages_per_s}, {@code pipelined_cpu_us_per_page},
+ * {@code pipelined_8conn_cpu_us_per_page}, {@code echo_rtt_us} (p50), {@code echo_p99_us},
+ * {@code echo_8k_rtt_us}, {@code cold_p50_us}, {@code cold_p99_us}, {@code cold_p999_us},
+ * {@code transport}.
  */
 public final class PageBench {
     private static final String TENANT = "bench";
@@ -89,13 +92,19 @@ public final class PageBench {
         try (PageStore store = PageStore.open(dir.resolve("store"), 0)) {
             lsn = populate(store, tl, pages);
         }
-        double echoUs = echoRoundTripMicros(samples);
-        System.out.printf(Locale.ROOT, "echo round trip (bare Netty, loopback, 1 in flight): p50 %.1f us%n", echoUs);
+        double[] echo = echoRoundTripMicros(samples, 8);
+        double echoUs = echo[0];
+        double echo8kUs = echoRoundTripMicros(samples, 8192)[0];
+        System.out.printf(Locale.ROOT, "echo round trip (bare Netty, %s, loopback, 1 in flight): p50 %.1f us, p99 %.1f us "
+                + "for 8 bytes (the floor); p50 %.1f us for 8 KiB each way%n", Transport.chosen(), echoUs, echo[1], echo8kUs);
 
         double inProcess;
+        double inProcessCopy;
         double[] warm;
         double pipelined1;
         double pipelined8;
+        double cpu1;
+        double cpu8;
         try (PageStore store = PageStore.open(dir.resolve("store"), 512L << 20);
              PageService service = PageService.start(store, null, (token, tenant) -> { },
                      PageServiceConfig.defaults(0))) {
@@ -103,8 +112,10 @@ public final class PageBench {
             for (int b = 0; b < pages; b++) { // warm: every page in the page cache
                 store.get(tl, Key.relBlock(rel(), b), lsn);
             }
-            inProcess = inProcessPagesPerSecond(store, tl, lsn, pages, seconds);
-            System.out.printf(Locale.ROOT, "in process, warm, 1 thread: %.0f pages/s%n", inProcess);
+            inProcess = inProcessPagesPerSecond(store, tl, lsn, pages, seconds, true);
+            inProcessCopy = inProcessPagesPerSecond(store, tl, lsn, pages, seconds, false);
+            System.out.printf(Locale.ROOT, "in process, warm, 1 thread: %.0f pages/s (the page service's read, no "
+                    + "copy); %.0f pages/s with PageStore.get (an 8 KiB copy per read)%n", inProcess, inProcessCopy);
             PageClientConfig cfg = PageClientConfig.of("127.0.0.1", service.port(), TENANT, tl.toString(), null, "")
                     .withDefaultDeadline(Duration.ofSeconds(60));
             try (PageServiceClient c = PageServiceClient.connect(cfg)) {
@@ -112,19 +123,24 @@ public final class PageBench {
                 warm = latency(c, lsn, pages, samples, rnd);
                 System.out.printf(Locale.ROOT, "warm GetPage, 1 in flight: p50 %.1f us  p99 %.1f us  p99.9 %.1f us%n",
                         warm[0], warm[1], warm[2]);
-                pipelined(List.of(c), lsn, pages, 64, 1);
-                pipelined1 = pipelined(List.of(c), lsn, pages, 64, seconds);
-                System.out.printf(Locale.ROOT, "warm GetPage, 64 in flight, 1 connection: %.0f pages/s%n", pipelined1);
+                pipelined(List.of(c), lsn, pages, 64, 3); // warm-up: the JIT settles on the pipelined path
+                double[] p1 = pipelined(List.of(c), lsn, pages, 64, seconds);
+                pipelined1 = p1[0];
+                cpu1 = p1[1];
+                System.out.printf(Locale.ROOT, "warm GetPage, 64 in flight, 1 connection: %.0f pages/s, %.1f us of CPU "
+                        + "per page (client + server process, all threads)%n", pipelined1, cpu1);
             }
             List<PageServiceClient> clients = new ArrayList<>();
             try {
                 for (int i = 0; i < 8; i++) {
                     clients.add(PageServiceClient.connect(cfg));
                 }
-                pipelined(clients, lsn, pages, 64, 1);
-                pipelined8 = pipelined(clients, lsn, pages, 64, seconds);
-                System.out.printf(Locale.ROOT, "warm GetPage, 64 in flight on each of 8 connections: %.0f pages/s%n",
-                        pipelined8);
+                pipelined(clients, lsn, pages, 64, 3);
+                double[] p8 = pipelined(clients, lsn, pages, 64, seconds);
+                pipelined8 = p8[0];
+                cpu8 = p8[1];
+                System.out.printf(Locale.ROOT, "warm GetPage, 64 in flight on each of 8 connections: %.0f pages/s, %.1f us "
+                        + "of CPU per page%n", pipelined8, cpu8);
             } finally {
                 clients.forEach(PageServiceClient::close);
             }
@@ -143,14 +159,14 @@ public final class PageBench {
         System.out.printf(Locale.ROOT, "cold GetPage (no page cache, empty block cache, OS cache %s), 1 in flight: "
                 + "p50 %.1f us  p99 %.1f us  p99.9 %.1f us%n", dropped ? "dropped" : "NOT dropped (no permission)",
                 cold[0], cold[1], cold[2]);
-        System.out.printf(Locale.ROOT, "ratios: warm p50 / echo = %.2f; pipelined (1 conn) / in process = %.3f%n",
-                warm[0] / echoUs, pipelined1 / inProcess);
-        System.out.printf(Locale.ROOT, "{\"inprocess_pages_per_s\":%.0f,\"p50_us\":%.1f,\"p99_us\":%.1f,\"p999_us\":%.1f,"
-                        + "\"pipelined_pages_per_s\":%.0f,\"pipelined_8conn_pages_per_s\":%.0f,\"echo_rtt_us\":%.1f,"
+        System.out.printf(Locale.ROOT, "ratios: warm p50 / echo p50 = %.2f, warm p99 / echo p99 = %.2f; pipelined "
+                + "(1 conn) / in process = %.3f%n", warm[0] / echoUs, warm[1] / echo[1], pipelined1 / inProcess);
+        System.out.printf(Locale.ROOT, "{\"inprocess_pages_per_s\":%.0f,\"inprocess_copy_pages_per_s\":%.0f,\"p50_us\":%.1f,\"p99_us\":%.1f,\"p999_us\":%.1f,"
+                        + "\"pipelined_pages_per_s\":%.0f,\"pipelined_8conn_pages_per_s\":%.0f,\"pipelined_cpu_us_per_page\":%.1f,\"pipelined_8conn_cpu_us_per_page\":%.1f,\"echo_rtt_us\":%.1f,\"echo_p99_us\":%.1f,\"echo_8k_rtt_us\":%.1f,"
                         + "\"cold_p50_us\":%.1f,\"cold_p99_us\":%.1f,\"cold_p999_us\":%.1f,\"os_cache_dropped\":%b,"
-                        + "\"pages\":%d}%n",
-                inProcess, warm[0], warm[1], warm[2], pipelined1, pipelined8, echoUs, cold[0], cold[1], cold[2],
-                dropped, pages);
+                        + "\"pages\":%d,\"transport\":\"%s\"}%n",
+                inProcess, inProcessCopy, warm[0], warm[1], warm[2], pipelined1, pipelined8, cpu1, cpu8, echoUs, echo[1], echo8kUs, cold[0], cold[1], cold[2],
+                dropped, pages, Transport.chosen());
     }
 
     private static io.forkline.storage.key.RelTag rel() {
@@ -177,19 +193,26 @@ public final class PageBench {
         return lsn;
     }
 
-    private static double inProcessPagesPerSecond(PageStore store, TimelineId tl, long lsn, int pages, int seconds) {
+    /**
+     * GetPage@LSN in process, one thread, random blocks: with {@code share}, what the page service
+     * does per page (a {@link PageStore#sharingReader()} per read, the cached page handed out
+     * without a copy); without, {@link PageStore#get} (the caller gets its own 8 KiB copy).
+     */
+    private static double inProcessPagesPerSecond(PageStore store, TimelineId tl, long lsn, int pages, int seconds,
+                                                  boolean share) {
         SplittableRandom rnd = new SplittableRandom(3);
+        io.forkline.storage.key.RelTag rel = rel();
         long sink = 0;
         long end = System.nanoTime() + 1_000_000_000L; // warm-up second
         while (System.nanoTime() < end) {
-            sink += store.get(tl, Key.relBlock(rel(), rnd.nextInt(pages)), lsn)[0];
+            sink += readOne(store, tl, Key.relBlock(rel, rnd.nextInt(pages)), lsn, share);
         }
         long n = 0;
         long t0 = System.nanoTime();
         end = t0 + seconds * 1_000_000_000L;
         while (true) {
             for (int i = 0; i < 1024; i++) {
-                sink += store.get(tl, Key.relBlock(rel(), rnd.nextInt(pages)), lsn)[0];
+                sink += readOne(store, tl, Key.relBlock(rel, rnd.nextInt(pages)), lsn, share);
             }
             n += 1024;
             long now = System.nanoTime();
@@ -199,6 +222,15 @@ public final class PageBench {
                 }
                 return n * 1e9 / (now - t0);
             }
+        }
+    }
+
+    private static int readOne(PageStore store, TimelineId tl, Key key, long lsn, boolean share) {
+        if (!share) {
+            return store.get(tl, key, lsn)[0];
+        }
+        try (PageStore.Reader r = store.sharingReader()) {
+            return r.getVersions(tl, new Key[]{key}, lsn)[0].value()[0];
         }
     }
 
@@ -215,9 +247,16 @@ public final class PageBench {
                 ns[Math.min(samples - 1, (int) (samples * 0.999))] / 1e3};
     }
 
-    /** Pages per second with {@code inFlight} requests outstanding on each client, for {@code seconds}. */
-    private static double pipelined(List<PageServiceClient> clients, long lsn, int pages, int inFlight, int seconds)
+    /**
+     * Pages per second with {@code inFlight} requests outstanding on each client, for {@code seconds},
+     * and the process's CPU time per page meanwhile (microseconds; client and server share the
+     * process, so this is the whole cost of a page on this machine, independent of other load).
+     */
+    private static double[] pipelined(List<PageServiceClient> clients, long lsn, int pages, int inFlight, int seconds)
             throws InterruptedException {
+        var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean();
+        long cpu0 = os.getProcessCpuTime();
         AtomicLong done = new AtomicLong();
         long end = System.nanoTime() + seconds * 1_000_000_000L;
         CountDownLatch finished = new CountDownLatch(clients.size() * inFlight);
@@ -229,7 +268,8 @@ public final class PageBench {
             }
         }
         finished.await();
-        return done.get() * 1e9 / (System.nanoTime() - t0);
+        long n = done.get();
+        return new double[]{n * 1e9 / (System.nanoTime() - t0), (os.getProcessCpuTime() - cpu0) / 1e3 / n};
     }
 
     private static void issue(PageServiceClient c, long lsn, int pages, SplittableRandom rnd, long end, AtomicLong done,
@@ -248,11 +288,12 @@ public final class PageBench {
         });
     }
 
-    /** Median round trip of 8-byte messages through a bare Netty echo server on loopback, microseconds. */
-    private static double echoRoundTripMicros(int samples) throws Exception {
-        EventLoopGroup group = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
+    /** p50 and p99 round trip of {@code bytes}-byte messages through a bare Netty echo server on loopback, microseconds. */
+    private static double[] echoRoundTripMicros(int samples, int bytes) throws Exception {
+        Transport transport = Transport.chosen(); // the page service's and client's: a fair floor
+        EventLoopGroup group = transport.newGroup(2);
         try {
-            Channel server = new ServerBootstrap().group(group).channel(NioServerSocketChannel.class)
+            Channel server = new ServerBootstrap().group(group).channel(transport.serverSocketChannel())
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childHandler(new ChannelInitializer<SocketChannel>() {
                         @Override
@@ -267,7 +308,7 @@ public final class PageBench {
                     }).bind("127.0.0.1", 0).sync().channel();
             SynchronousQueue<Boolean> answers = new SynchronousQueue<>();
             int port = ((java.net.InetSocketAddress) server.localAddress()).getPort();
-            Channel client = new Bootstrap().group(group).channel(NioSocketChannel.class)
+            Channel client = new Bootstrap().group(group).channel(transport.socketChannel())
                     .option(ChannelOption.TCP_NODELAY, true)
                     .handler(new ChannelInitializer<SocketChannel>() {
                         @Override
@@ -278,8 +319,8 @@ public final class PageBench {
                                 @Override
                                 protected void channelRead0(ChannelHandlerContext ctx, ByteBuf msg) throws Exception {
                                     got += msg.readableBytes();
-                                    if (got >= 8) {
-                                        got -= 8;
+                                    if (got >= bytes) {
+                                        got -= bytes;
                                         answers.put(Boolean.TRUE);
                                     }
                                 }
@@ -287,18 +328,20 @@ public final class PageBench {
                         }
                     }).connect("127.0.0.1", port).sync().channel();
             long[] ns = new long[samples];
+            ByteBuf payload = Unpooled.directBuffer(bytes).writeZero(bytes);
             for (int i = -2000; i < samples; i++) {
                 long t0 = System.nanoTime();
-                client.writeAndFlush(Unpooled.copyLong(i));
+                client.writeAndFlush(payload.retainedDuplicate());
                 answers.poll(10, TimeUnit.SECONDS);
                 if (i >= 0) {
                     ns[i] = System.nanoTime() - t0;
                 }
             }
+            payload.release();
             client.close().sync();
             server.close().sync();
             Arrays.sort(ns);
-            return ns[samples / 2] / 1e3;
+            return new double[]{ns[samples / 2] / 1e3, ns[(int) (samples * 0.99)] / 1e3};
         } finally {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
         }

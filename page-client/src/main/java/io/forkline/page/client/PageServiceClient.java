@@ -22,6 +22,7 @@ import io.forkline.page.protocol.proto.Request;
 import io.forkline.page.protocol.proto.Response;
 import io.forkline.page.protocol.proto.ServerMessage;
 import io.forkline.page.protocol.proto.SlruKind;
+import io.forkline.page.transport.Transport;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -29,11 +30,11 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.util.HashedWheelTimer;
+import io.netty.util.Timeout;
+import io.netty.util.Timer;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -45,9 +46,12 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
@@ -63,11 +67,25 @@ import java.util.function.Consumer;
  * fails instead. Requests made while disconnected wait for the new connection within their
  * deadline. A request whose deadline passes fails with {@link ErrorCode#LSN_TIMEOUT}.
  *
+ * <p><b>Writes</b> are coalesced: a request is queued on its connection and the queue is written
+ * and flushed once per event-loop turn, so the requests made together (by many threads, or by the
+ * callbacks of one burst of answers) leave in one {@code write} system call and arrive at the
+ * server in one read, where they are served as one batch. <b>Deadlines</b> live on one
+ * {@link HashedWheelTimer} shared by every client of the process (10 ms ticks: a deadline fires up
+ * to ~10 ms late) and are cancelled when the answer arrives.
+ *
  * <p>Thread-safe. Futures complete on the client's event-loop thread: callbacks must not block
  * (use the {@code ...Async} variants or {@link CompletableFuture#join()} from another thread).
  * {@link #close()} fails whatever is still pending.
  */
 public final class PageServiceClient implements AutoCloseable {
+    /** Deadlines of every client of the process: one daemon thread, 10 ms ticks. */
+    private static final Timer DEADLINES = new HashedWheelTimer(r -> {
+        Thread t = new Thread(r, "forkline-page-client-deadlines");
+        t.setDaemon(true);
+        return t;
+    }, 10, TimeUnit.MILLISECONDS, 512);
+
     private final PageClientConfig config;
     private final EventLoopGroup group;
     private final boolean ownGroup;
@@ -89,6 +107,8 @@ public final class PageServiceClient implements AutoCloseable {
         final long deadlineNanos;
         final Consumer<ByteString> chunks;
         volatile boolean started;
+        /** The deadline's timer entry; cancelled when the request completes. */
+        volatile Timeout timeout;
 
         Pending(Request request, long deadlineNanos, Consumer<ByteString> chunks) {
             this.request = request;
@@ -101,7 +121,7 @@ public final class PageServiceClient implements AutoCloseable {
         this.config = config;
         this.group = group;
         this.ownGroup = ownGroup;
-        this.bootstrap = new Bootstrap().group(group).channel(NioSocketChannel.class)
+        this.bootstrap = new Bootstrap().group(group).channel(Transport.chosen().socketChannel())
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) config.connectTimeout().toMillis())
                 .handler(new ChannelInitializer<SocketChannel>() {
@@ -114,7 +134,7 @@ public final class PageServiceClient implements AutoCloseable {
     }
 
     /**
-     * Connects and handshakes, on an event loop of its own (one thread).
+     * Connects and handshakes, on an event loop of its own (one thread, of {@link Transport#chosen()}).
      *
      * @throws PageServiceException when the server refuses the handshake (bad token: UNAUTHORIZED,
      *                              another tenant: FORBIDDEN, unknown timeline/branch: NOT_FOUND,
@@ -122,11 +142,12 @@ public final class PageServiceClient implements AutoCloseable {
      *                              connection cannot be made within the connect timeout (names host:port)
      */
     public static PageServiceClient connect(PageClientConfig config) {
-        return connect(config, new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory()), true);
+        return connect(config, Transport.chosen().newGroup(1), true);
     }
 
     /**
-     * Connects on a shared event loop group (not closed by {@link #close()}): many clients, few threads.
+     * Connects on a shared event loop group (not closed by {@link #close()}): many clients, few
+     * threads. The group must be of {@link Transport#chosen()} ({@code Transport.chosen().newGroup(n)}).
      *
      * @throws PageServiceException as {@link #connect(PageClientConfig)}
      */
@@ -213,10 +234,9 @@ public final class PageServiceClient implements AutoCloseable {
             for (Pending p : pending.values()) {
                 if (!p.started || p.chunks == null) {
                     p.started = true;
-                    ch.write(ClientMessage.newBuilder().setRequest(p.request).build());
+                    h.enqueue(p.request);
                 }
             }
-            ch.flush();
         }
     }
 
@@ -286,7 +306,37 @@ public final class PageServiceClient implements AutoCloseable {
 
     private void fail(Pending p, Throwable t) {
         if (pending.remove(p.request.getRequestId(), p)) {
+            cancelDeadline(p);
             p.future.completeExceptionally(t);
+        }
+    }
+
+    private void complete(Pending p, Response r) {
+        if (pending.remove(r.getRequestId(), p)) {
+            cancelDeadline(p);
+            p.future.complete(r);
+        }
+    }
+
+    private static void cancelDeadline(Pending p) {
+        Timeout t = p.timeout;
+        if (t != null) {
+            t.cancel();
+        }
+    }
+
+    /** At a request's deadline: fails it on the client's event loop (where futures complete). */
+    private void deadlinePassed(Pending p, Duration deadline) {
+        if (!pending.containsKey(p.request.getRequestId())) {
+            return;
+        }
+        PageServiceException e = new PageServiceException(ErrorCode.LSN_TIMEOUT, "request "
+                + p.request.getRequestId() + " (" + p.request.getBodyCase() + ") got no answer within "
+                + deadline.toMillis() + " ms", 0);
+        try {
+            group.execute(() -> fail(p, e));
+        } catch (RejectedExecutionException shutDown) { // closed meanwhile
+            fail(p, e);
         }
     }
 
@@ -319,9 +369,11 @@ public final class PageServiceClient implements AutoCloseable {
             return p.future;
         }
         pending.put(id, p);
-        group.schedule(() -> fail(p, new PageServiceException(ErrorCode.LSN_TIMEOUT, "request " + id + " ("
-                + req.getBodyCase() + ") got no answer within " + deadline.toMillis() + " ms", 0)),
-                deadline.toNanos(), TimeUnit.NANOSECONDS);
+        p.timeout = DEADLINES.newTimeout(t -> deadlinePassed(p, deadline), deadline.toNanos(), TimeUnit.NANOSECONDS);
+        if (!pending.containsKey(id)) { // answered (or failed) before the timeout was set
+            cancelDeadline(p);
+            return p.future;
+        }
         Channel ch;
         synchronized (lock) {
             ch = channel;
@@ -330,7 +382,10 @@ public final class PageServiceClient implements AutoCloseable {
             }
         }
         if (ch != null) {
-            ch.writeAndFlush(ClientMessage.newBuilder().setRequest(req).build());
+            Handler h = ch.pipeline().get(Handler.class);
+            if (h != null) {
+                h.enqueue(req);
+            }
         }
         return p.future;
     }
@@ -343,7 +398,7 @@ public final class PageServiceClient implements AutoCloseable {
     /** One 8192-byte page of a relation fork. Errors as {@link #send}; NOT_FOUND past the fork's end. */
     public CompletableFuture<byte[]> getPage(RelTag rel, int block, ReadLsn lsn) {
         return send(at(lsn).setGetPage(GetPageRequest.newBuilder().setRel(rel).addBlocks(block)),
-                config.defaultDeadline()).thenApply(r -> r.getGetPage().getPages(0).toByteArray());
+                config.defaultDeadline()).thenApply(r -> OwnedBytes.take(r.getGetPage().getPages(0)));
     }
 
     /**
@@ -360,7 +415,7 @@ public final class PageServiceClient implements AutoCloseable {
         return send(at(lsn).setGetPage(g), config.defaultDeadline()).thenApply(r -> {
             List<byte[]> out = new ArrayList<>(blocks.length);
             for (ByteString page : r.getGetPage().getPagesList()) {
-                out.add(page.toByteArray());
+                out.add(OwnedBytes.take(page));
             }
             return out;
         });
@@ -393,7 +448,7 @@ public final class PageServiceClient implements AutoCloseable {
     /** One SLRU segment file's bytes (up to 32 x 8192). */
     public CompletableFuture<byte[]> getSlruSegment(SlruKind kind, int segno, ReadLsn lsn) {
         return send(at(lsn).setGetSlruSegment(GetSlruSegmentRequest.newBuilder().setKind(kind).setSegno(segno)),
-                config.defaultDeadline()).thenApply(r -> r.getGetSlruSegment().getSegment().toByteArray());
+                config.defaultDeadline()).thenApply(r -> OwnedBytes.take(r.getGetSlruSegment().getSegment()));
     }
 
     /** A round trip; returns the payload echoed. */
@@ -477,6 +532,42 @@ public final class PageServiceClient implements AutoCloseable {
 
     private final class Handler extends SimpleChannelInboundHandler<ServerMessage> {
         final CompletableFuture<HandshakeResponse> handshake = new CompletableFuture<>();
+        /** Requests waiting to be written on this connection (filled by any thread, drained on its loop). */
+        private final ConcurrentLinkedQueue<Request> outbound = new ConcurrentLinkedQueue<>();
+        private final AtomicBoolean drainScheduled = new AtomicBoolean();
+        private final Runnable drain = this::drain;
+        private volatile ChannelHandlerContext ctx;
+
+        @Override
+        public void handlerAdded(ChannelHandlerContext ctx) {
+            this.ctx = ctx;
+        }
+
+        /** Queues a request; the first of a burst schedules one drain on the connection's event loop. */
+        void enqueue(Request r) {
+            outbound.add(r);
+            if (drainScheduled.compareAndSet(false, true)) {
+                try {
+                    ctx.executor().execute(drain);
+                } catch (RejectedExecutionException closed) {
+                    drainScheduled.set(false); // the client is closing: pending requests fail there
+                }
+            }
+        }
+
+        /** Writes every queued request, then flushes once. */
+        private void drain() {
+            drainScheduled.set(false);
+            boolean wrote = false;
+            Request r;
+            while ((r = outbound.poll()) != null) {
+                ctx.write(ClientMessage.newBuilder().setRequest(r).build(), ctx.voidPromise());
+                wrote = true;
+            }
+            if (wrote) {
+                ctx.flush();
+            }
+        }
 
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, ServerMessage msg) {
@@ -506,11 +597,11 @@ public final class PageServiceClient implements AutoCloseable {
                     ctx.close(); // the rest of the stream has nowhere to go
                     return;
                 }
-                if (c.getLast() && pending.remove(r.getRequestId(), p)) {
-                    p.future.complete(r);
+                if (c.getLast()) {
+                    complete(p, r);
                 }
-            } else if (pending.remove(r.getRequestId(), p)) {
-                p.future.complete(r);
+            } else {
+                complete(p, r);
             }
         }
 

@@ -3,6 +3,7 @@ package io.forkline.page.protocol;
 import io.forkline.page.protocol.proto.ClientMessage;
 import io.forkline.page.protocol.proto.ServerMessage;
 import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 
 /**
@@ -35,9 +36,16 @@ public final class PageCodecs {
         p.addLast(ENCODER_NAME, ENCODER);
     }
 
-    /** The client side: decodes {@link ServerMessage}s, encodes {@link ClientMessage}s. */
+    /**
+     * The client side: decodes {@link ServerMessage}s, encodes {@link ClientMessage}s. Its frame
+     * decoder gathers socket reads in a composite buffer: responses are 8 KiB pages, so nearly
+     * every read ends inside a frame, and the default (merging) cumulation would copy each read
+     * once more into a grown buffer.
+     */
     public static void addClientCodec(ChannelPipeline p, int maxFrameBytes) {
-        p.addLast(FRAME_DECODER, frameDecoder(maxFrameBytes));
+        LengthFieldBasedFrameDecoder frames = frameDecoder(maxFrameBytes);
+        frames.setCumulator(ByteToMessageDecoder.COMPOSITE_CUMULATOR);
+        p.addLast(FRAME_DECODER, frames);
         p.addLast(MESSAGE_DECODER, new ProtobufFrameDecoder<>(ServerMessage.parser(), "ServerMessage"));
         p.addLast(ENCODER_NAME, ENCODER);
     }

@@ -1,5 +1,6 @@
 package io.forkline.page.protocol;
 
+import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.MessageLite;
 import com.google.protobuf.Parser;
@@ -50,6 +51,11 @@ public final class ProtobufFrameDecoder<T extends MessageLite> extends MessageTo
             T msg;
             if (frame.hasArray()) {
                 msg = parser.parseFrom(frame.array(), frame.arrayOffset() + frame.readerIndex(), length);
+                frame.skipBytes(length);
+            } else if (frame.nioBufferCount() > 0) {
+                // a direct buffer: parsed in place (a frame spanning components of a composite
+                // cumulation is gathered into one buffer by nioBuffer), no stream copies
+                msg = parser.parseFrom(CodedInputStream.newInstance(frame.nioBuffer(frame.readerIndex(), length)));
                 frame.skipBytes(length);
             } else {
                 msg = parser.parseFrom(new ByteBufInputStream(frame));

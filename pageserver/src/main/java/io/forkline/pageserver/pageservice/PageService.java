@@ -1,6 +1,7 @@
 package io.forkline.pageserver.pageservice;
 
 import io.forkline.page.protocol.PageCodecs;
+import io.forkline.page.transport.Transport;
 import io.forkline.pageserver.tenant.TenantService;
 import io.forkline.storage.store.PageStore;
 import io.netty.bootstrap.ServerBootstrap;
@@ -8,13 +9,10 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.group.ChannelGroup;
 import io.netty.channel.group.DefaultChannelGroup;
-import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -69,9 +67,10 @@ public final class PageService implements AutoCloseable {
         this.workers = Executors.newFixedThreadPool(config.workerThreads(), threads("forkline-page-worker", true));
         this.basebackupWorkers = Executors.newFixedThreadPool(config.basebackupThreads(),
                 threads("forkline-page-basebackup", true));
-        this.boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-        this.io = new MultiThreadIoEventLoopGroup(0, NioIoHandler.newFactory());
-        this.bootstrap = new ServerBootstrap().group(boss, io).channel(NioServerSocketChannel.class)
+        Transport transport = Transport.chosen();
+        this.boss = transport.newGroup(1);
+        this.io = transport.newGroup(0);
+        this.bootstrap = new ServerBootstrap().group(boss, io).channel(transport.serverSocketChannel())
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(1 << 20, 4 << 20))
@@ -141,7 +140,7 @@ public final class PageService implements AutoCloseable {
     public static PageService start(PageStore store, TenantService tenants, SessionAuthorizer authorizer,
                                     PageServiceConfig config) throws IOException {
         PageService s = new PageService(store, tenants, authorizer, config);
-        log.info("page service on {}:{}", config.bindHost(), s.port());
+        log.info("page service on {}:{} ({} transport)", config.bindHost(), s.port(), Transport.chosen());
         return s;
     }
 

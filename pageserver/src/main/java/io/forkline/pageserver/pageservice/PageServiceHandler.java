@@ -39,9 +39,11 @@ import java.util.concurrent.CompletableFuture;
  *
  * <p><b>Requests.</b> Each request's read LSN is resolved first ({@link #resolveLsn}): requests
  * whose LSN is ingested run at once, others wait without a thread ({@link IngestWaiter}). The
- * {@code GetPage} requests that arrive in one socket read and need no wait are served as one batch
- * on a worker thread through one {@link PageStore.Reader}; other requests run on workers one by one;
- * basebackups stream on their own pool. Answers go out as they complete. A failing request gets an
+ * {@code GetPage} requests that arrive in one socket read and need no wait are answered on the event
+ * loop when the page cache holds everything they need ({@link PageStore.Reader#getCachedVersions}:
+ * no RocksDB, no blocking); the rest of them are served as one batch on a worker thread through one
+ * {@link PageStore#sharingReader()}. Other requests run on workers one by one; basebackups stream
+ * on their own pool. Pages are wrapped into the responses, never copied before the socket write. Answers go out as they complete. A failing request gets an
  * {@code Error} response with its id; the connection and its other requests go on.
  *
  * <p><b>Back-pressure.</b> When {@link PageServiceConfig#maxInFlight()} requests are unanswered, or
@@ -99,24 +101,43 @@ final class PageServiceHandler extends SimpleChannelInboundHandler<ClientMessage
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
         if (!batch.isEmpty()) {
-            List<Request> now = new ArrayList<>();
-            for (Request r : batch) {
-                CompletableFuture<Long> lsn;
-                try {
-                    lsn = resolveLsn(r);
-                } catch (PageServiceError e) {
-                    answer(ctx, List.of(error(r.getRequestId(), e)));
-                    continue;
-                }
-                if (lsn.isDone() && !lsn.isCompletedExceptionally()) {
-                    now.add(r.toBuilder().setRequestLsn(lsn.join()).setLatest(false).build());
-                } else {
-                    serveWhenIngested(ctx, r, lsn);
+            List<Request> misses = null;
+            int answered = 0;
+            try (PageStore.Reader cache = service.store().sharingReader()) {
+                for (Request r : batch) {
+                    CompletableFuture<Long> lsn;
+                    try {
+                        lsn = resolveLsn(r);
+                    } catch (PageServiceError e) {
+                        ctx.write(error(r.getRequestId(), e), ctx.voidPromise());
+                        answered++;
+                        continue;
+                    }
+                    if (!lsn.isDone() || lsn.isCompletedExceptionally()) {
+                        serveWhenIngested(ctx, r, lsn);
+                        continue;
+                    }
+                    long at = lsn.join();
+                    ServerMessage hit = serveCached(cache, r, at);
+                    if (hit != null) { // the page cache answered: no thread hand-off, no RocksDB
+                        ctx.write(hit, ctx.voidPromise());
+                        answered++;
+                    } else {
+                        if (misses == null) {
+                            misses = new ArrayList<>();
+                        }
+                        misses.add(r.toBuilder().setRequestLsn(at).setLatest(false).build());
+                    }
                 }
             }
             batch.clear();
-            if (!now.isEmpty()) {
+            if (misses != null) {
+                List<Request> now = misses;
                 service.workers().execute(() -> serveBatch(ctx, now));
+            }
+            if (answered > 0) {
+                inFlight -= answered;
+                updateReading(ctx);
             }
         }
         ctx.flush();
@@ -290,9 +311,29 @@ final class PageServiceHandler extends SimpleChannelInboundHandler<ClientMessage
         }, basebackup ? service.basebackupWorkers() : service.workers());
     }
 
+    /**
+     * A GetPage answered from the page cache alone (on the event loop: never touches RocksDB), its
+     * error when the request is invalid, or {@code null} when something it needs is not cached.
+     */
+    private ServerMessage serveCached(PageStore.Reader cache, Request r, long lsn) {
+        try {
+            var g = r.getGetPage();
+            var rel = TimelineReads.relTag(g.getRel(), g.hasRel());
+            var pages = service.reads().getPages(cache, timeline, rel, g.getBlocksList(), lsn, true);
+            if (pages == null) {
+                return null;
+            }
+            service.metrics().pagesServed(g.getBlocksCount());
+            return ServerMessage.newBuilder().setResponse(Response.newBuilder().setRequestId(r.getRequestId())
+                    .setLsn(lsn).setGetPage(pages)).build();
+        } catch (RuntimeException e) {
+            return error(r.getRequestId(), e);
+        }
+    }
+
     private void serveBatch(ChannelHandlerContext ctx, List<Request> requests) {
         List<ServerMessage> out = new ArrayList<>(requests.size());
-        try (PageStore.Reader reader = service.store().reader()) {
+        try (PageStore.Reader reader = service.store().sharingReader()) {
             for (Request r : requests) {
                 out.add(serveOne(reader, r, r.getRequestLsn()));
             }
@@ -311,11 +352,11 @@ final class PageServiceHandler extends SimpleChannelInboundHandler<ClientMessage
                     var g = r.getGetPage();
                     var rel = TimelineReads.relTag(g.getRel(), g.hasRel());
                     if (reader == null) {
-                        try (PageStore.Reader own = service.store().reader()) {
-                            b.setGetPage(reads.getPages(own, tl, rel, g.getBlocksList(), lsn));
+                        try (PageStore.Reader own = service.store().sharingReader()) {
+                            b.setGetPage(reads.getPages(own, tl, rel, g.getBlocksList(), lsn, false));
                         }
                     } else {
-                        b.setGetPage(reads.getPages(reader, tl, rel, g.getBlocksList(), lsn));
+                        b.setGetPage(reads.getPages(reader, tl, rel, g.getBlocksList(), lsn, false));
                     }
                     service.metrics().pagesServed(g.getBlocksCount());
                 }

@@ -65,7 +65,10 @@ final class TimelineReads {
 
     /** The fork's size record at {@code lsn}, or {@code null} when the fork does not exist. */
     RelSizeValue relSize(TimelineId tl, RelTag rel, long lsn) {
-        byte[] v = store.get(tl, Key.relSize(rel), lsn);
+        return decodeSize(tl, rel, lsn, store.get(tl, Key.relSize(rel), lsn));
+    }
+
+    private static RelSizeValue decodeSize(TimelineId tl, RelTag rel, long lsn, byte[] v) {
         if (v == null) {
             return null;
         }
@@ -80,10 +83,14 @@ final class TimelineReads {
     private RelSizeValue requireRelSize(TimelineId tl, RelTag rel, long lsn) {
         RelSizeValue size = relSize(tl, rel, lsn);
         if (size == null) {
-            throw new PageServiceError(ErrorCode.NOT_FOUND, "relation " + rel + " (" + rel.path()
-                    + ") does not exist at LSN " + Lsn.format(lsn) + " on timeline " + tl);
+            throw notFound(tl, rel, lsn);
         }
         return size;
+    }
+
+    private static PageServiceError notFound(TimelineId tl, RelTag rel, long lsn) {
+        return new PageServiceError(ErrorCode.NOT_FOUND, "relation " + rel + " (" + rel.path()
+                + ") does not exist at LSN " + Lsn.format(lsn) + " on timeline " + tl);
     }
 
     RelExistsResponse relExists(TimelineId tl, RelTag rel, long lsn) {
@@ -96,32 +103,47 @@ final class TimelineReads {
 
     /**
      * Pages of one fork, read through {@code reader} (whose cache misses share one iterator with the
-     * other requests of its batch).
+     * other requests of its batch), with the fork's size record in the same read.
      *
+     * @param reader    a {@link PageStore#sharingReader()}: the pages are wrapped, not copied
+     * @param cacheOnly answer from the page cache alone (never touching RocksDB, so it may run on
+     *                  an event loop), or return {@code null} when something is not cached
+     * @return the response, or {@code null} only when {@code cacheOnly} and something missed
      * @throws PageServiceError NOT_FOUND when the fork does not exist or a block is at or past its
      *                          end; INVALID_REQUEST for no blocks or more than
      *                          {@link FrameDescriptor#MAX_BLOCKS_PER_GET_PAGE}
      */
-    GetPageResponse getPages(PageStore.Reader reader, TimelineId tl, RelTag rel, java.util.List<Integer> blocks, long lsn) {
+    GetPageResponse getPages(PageStore.Reader reader, TimelineId tl, RelTag rel, java.util.List<Integer> blocks, long lsn,
+                             boolean cacheOnly) {
         if (blocks.isEmpty() || blocks.size() > FrameDescriptor.MAX_BLOCKS_PER_GET_PAGE) {
             throw new PageServiceError(ErrorCode.INVALID_REQUEST, "GetPage names " + blocks.size()
                     + " blocks: expected 1 to " + FrameDescriptor.MAX_BLOCKS_PER_GET_PAGE);
         }
-        RelSizeValue size = requireRelSize(tl, rel, lsn);
+        Key[] keys = new Key[blocks.size() + 1]; // the size record, then the blocks
+        keys[0] = Key.relSize(rel);
+        for (int i = 0; i < blocks.size(); i++) {
+            keys[i + 1] = Key.relBlock(rel, blocks.get(i));
+        }
+        PageStore.Version[] versions = cacheOnly ? reader.getCachedVersions(tl, keys, lsn)
+                : reader.getVersions(tl, keys, lsn);
+        if (versions == null) {
+            return null;
+        }
+        PageStore.Version sizeVersion = versions[0];
+        RelSizeValue size = decodeSize(tl, rel, lsn, sizeVersion == null || sizeVersion.value().length == 0 ? null
+                : sizeVersion.value());
+        if (size == null) {
+            throw notFound(tl, rel, lsn);
+        }
         long nblocks = Integer.toUnsignedLong(size.nblocks());
-        Key[] keys = new Key[blocks.size()];
-        for (int i = 0; i < keys.length; i++) {
+        GetPageResponse.Builder out = GetPageResponse.newBuilder();
+        for (int i = 0; i < blocks.size(); i++) {
             long b = Integer.toUnsignedLong(blocks.get(i));
             if (b >= nblocks) {
                 throw new PageServiceError(ErrorCode.NOT_FOUND, "block " + b + " of relation " + rel + " is past its end: "
                         + "it has " + nblocks + " blocks at LSN " + Lsn.format(lsn));
             }
-            keys[i] = Key.relBlock(rel, (int) b);
-        }
-        PageStore.Version[] versions = reader.getVersions(tl, keys, lsn);
-        GetPageResponse.Builder out = GetPageResponse.newBuilder();
-        for (int i = 0; i < keys.length; i++) {
-            out.addPages(pageBytes(tl, keys[i], versions[i], size.createdLsn()));
+            out.addPages(pageBytes(tl, keys[i + 1], versions[i + 1], size.createdLsn()));
         }
         return out.build();
     }
@@ -134,7 +156,7 @@ final class TimelineReads {
             throw new PageServiceError(ErrorCode.INTERNAL, key + " of timeline " + tl + " at version LSN "
                     + Lsn.format(v.lsn()) + " has " + v.value().length + " bytes, expected " + FrameDescriptor.PAGE_BYTES);
         }
-        // the store hands out a copy that nobody else holds: wrap it instead of copying again
+        // a sharing reader's value: read-only by contract, so wrapping it (no copy) is safe
         return UnsafeByteOperations.unsafeWrap(v.value());
     }
 

@@ -1,5 +1,8 @@
 package io.forkline.storage.key;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.util.Arrays;
 import java.util.HexFormat;
 
@@ -210,10 +213,21 @@ public final class Key implements Comparable<Key> {
         return o instanceof Key k && Arrays.equals(bytes, k.bytes);
     }
 
+    /**
+     * A well-mixed hash of the 18 bytes. Not {@code Arrays.hashCode}: its polynomial gives the
+     * blocks of one relation only ~2,700 distinct values per 20,000 blocks (the last two bytes
+     * weigh 31 and 1), so hash maps of keys (the page cache) degraded into tree bins.
+     */
     @Override
     public int hashCode() {
-        return Arrays.hashCode(bytes);
+        long h = (long) LONGS.get(bytes, 0) * 0x9E3779B97F4A7C15L + (long) LONGS.get(bytes, 8);
+        h = h * 0x9E3779B97F4A7C15L + (((bytes[16] & 0xFF) << 8) | (bytes[17] & 0xFF));
+        h = (h ^ (h >>> 30)) * 0xBF58476D1CE4E5B9L; // splitmix64's finalizer
+        h = (h ^ (h >>> 27)) * 0x94D049BB133111EBL;
+        return (int) (h ^ (h >>> 31) ^ (h >>> 32));
     }
+
+    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
 
     @Override
     public String toString() {

@@ -26,7 +26,9 @@ import io.forkline.storage.key.Key;
  * refuse reads; a deleted timeline's entries are dropped ({@link #invalidate}).
  *
  * <p>Bounded in bytes (each entry weighs its value plus {@value #ENTRY_OVERHEAD_BYTES}); evicts by
- * Caffeine's W-TinyLFU. Values handed out are copies: callers may modify them. Thread-safe.
+ * Caffeine's W-TinyLFU. Cached value arrays are never modified: {@link PageStore} hands out copies,
+ * or, to a {@link PageStore#sharingReader()}, the array itself under a read-only contract.
+ * Thread-safe.
  */
 final class PageCache {
     /** {@link Entry#versionLsn} of an entry that says the timeline itself holds no version. */
@@ -42,6 +44,16 @@ final class PageCache {
 
     /** The (timeline, key) an entry belongs to. */
     record CacheKey(TimelineId timeline, Key key) {
+        // written out: the record's generated equals/hashCode go through a method handle per call
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof CacheKey c && key.equals(c.key) && timeline.equals(c.timeline);
+        }
+
+        @Override
+        public int hashCode() {
+            return 31 * timeline.hashCode() + key.hashCode();
+        }
     }
 
     /**

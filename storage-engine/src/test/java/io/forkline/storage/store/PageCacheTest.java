@@ -102,6 +102,20 @@ class PageCacheTest {
                     for (int i = 0; i < batch.length; i++) {
                         assertSame(va[i], plain.getVersion(tl, batch[i], lsn), "seed " + seed + " batch " + i);
                     }
+                    try (PageStore.Reader sharing = cached.sharingReader()) { // no copies: same answers
+                        PageStore.Version[] cachedOnly = sharing.getCachedVersions(tl, batch, lsn);
+                        PageStore.Version[] shared = sharing.getVersions(tl, batch, lsn);
+                        PageStore.Version[] nowCached = sharing.getCachedVersions(tl, batch, lsn);
+                        assertThat(nowCached).as("seed " + seed + " op " + op + ": cached after a read").isNotNull();
+                        for (int i = 0; i < batch.length; i++) {
+                            PageStore.Version want = plain.getVersion(tl, batch[i], lsn);
+                            if (cachedOnly != null) {
+                                assertSame(cachedOnly[i], want, "seed " + seed + " cache-only " + i);
+                            }
+                            assertSame(shared[i], want, "seed " + seed + " sharing " + i);
+                            assertSame(nowCached[i], want, "seed " + seed + " cache-only after " + i);
+                        }
+                    }
                     if (a != null && a.value().length > 0) { // callers own what they get
                         a.value()[0] ^= 1;
                         assertSame(cached.getVersion(tl, Key.relBlock(REL, k), lsn), b, "after modifying a copy");
@@ -110,6 +124,40 @@ class PageCacheTest {
             }
             assertThat(cached.pageCacheStats().hits()).isPositive();
             assertThat(plain.pageCacheStats().entries()).isZero();
+        }
+    }
+
+    @Test
+    void cacheOnlyReadsAnswerNothingUntilTheCacheHoldsEveryKeyOnTheWay() {
+        try (PageStore store = PageStore.open(dir.resolve("only"), 64L << 20);
+             PageStore off = PageStore.open(dir.resolve("off"), 0)) {
+            TimelineId root = TimelineId.generate();
+            TimelineId child = TimelineId.generate();
+            byte[] page = new byte[8192];
+            page[7] = 7;
+            for (PageStore s : List.of(store, off)) {
+                s.createTimeline(new TimelineMetadata(root, T, null, 0, 100, 15, Instant.now()));
+                try (TimelineWriter w = s.writer(root)) {
+                    w.put(Key.relBlock(REL, 0), 200, page.clone());
+                    w.commit(200);
+                }
+                s.createTimeline(new TimelineMetadata(child, T, root, 200, 200, 15, Instant.now()));
+            }
+            Key[] keys = {Key.relBlock(REL, 0), Key.relBlock(REL, 1)};
+            try (PageStore.Reader r = store.sharingReader(); PageStore.Reader o = off.sharingReader()) {
+                assertThat(r.getCachedVersions(child, keys, 250)).isNull(); // nothing read yet
+                PageStore.Version[] read = r.getVersions(child, keys, 250); // falls through to root
+                assertThat(read[0].value()).isEqualTo(page);
+                assertThat(read[1]).isNull();
+                PageStore.Version[] hit = r.getCachedVersions(child, keys, 250);
+                assertThat(hit).isNotNull();
+                assertThat(hit[0].lsn()).isEqualTo(200);
+                assertThat(hit[0].value()).isEqualTo(page);
+                assertThat(hit[1]).isNull();
+                assertThat(r.getCachedVersions(child, new Key[]{Key.relBlock(REL, 2)}, 250)).isNull();
+                o.getVersions(child, keys, 250);
+                assertThat(o.getCachedVersions(child, keys, 250)).as("no cache: never answers").isNull();
+            }
         }
     }
 
