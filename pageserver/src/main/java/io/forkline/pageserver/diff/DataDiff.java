@@ -25,8 +25,10 @@ import java.util.TreeMap;
  * of two, about 64 rows a bucket from {@code pg_class.reltuples}, 16 to 65536). Each side answers one
  * aggregate scan: per bucket the row count and the XOR of {@code hashtextextended(row::text, 0)}
  * over the columns both sides have (by name). Only buckets whose count or XOR differ are read again,
- * as (key, row hash) pairs, and compared key by key. So a 1 GB table with 10 changed rows costs one
- * aggregate scan on each side and about 10 × 64 rows over the wire. A column added or dropped is a
+ * as (key, row hash) pairs (a second scan that hashes the key of every row but the whole row only in
+ * those buckets), and compared key by key. So a 1 GB table with 10 changed rows costs two scans on
+ * each side and about 10 × 64 rows over the wire. The two sides run each scan at the same time
+ * ({@link BothSides}). A column added or dropped is a
  * schema change and does not make every row "changed". Tables without a primary key, or whose
  * primary keys differ between the sides, are listed with a {@code note} and no counts.
  */
@@ -97,8 +99,10 @@ final class DataDiff {
         String keyExpr = ta.pk().size() == 1 ? "t." + quote(ta.pk().get(0)) + "::text" : rowExpr(ta.pk()) + "::text";
         String bucketExpr = "(hashtextextended(" + keyExpr + ", 1) & " + (buckets - 1) + ")";
         String rowHash = "hashtextextended(" + rowExpr(common) + "::text, 0)";
-        Map<Long, long[]> ha = bucketHashes(a, ta, bucketExpr, rowHash);
-        Map<Long, long[]> hb = bucketHashes(b, tb, bucketExpr, rowHash);
+        BothSides.Pair<Map<Long, long[]>> h = BothSides.run(() -> bucketHashes(a, ta, bucketExpr, rowHash),
+                () -> bucketHashes(b, tb, bucketExpr, rowHash), null);
+        Map<Long, long[]> ha = h.from();
+        Map<Long, long[]> hb = h.to();
         List<Long> differing = new ArrayList<>();
         for (long i = 0; i < buckets; i++) {
             long[] x = ha.get(i);
@@ -115,8 +119,10 @@ final class DataDiff {
         long changed = 0;
         List<Sample> sample = new ArrayList<>();
         if (!differing.isEmpty()) {
-            Map<String, Long> ra = rows(a, ta, keyExpr, bucketExpr, rowHash, differing);
-            Map<String, Long> rb = rows(b, tb, keyExpr, bucketExpr, rowHash, differing);
+            BothSides.Pair<Map<String, Long>> r = BothSides.run(() -> rows(a, ta, keyExpr, bucketExpr, rowHash, differing),
+                    () -> rows(b, tb, keyExpr, bucketExpr, rowHash, differing), null);
+            Map<String, Long> ra = r.from();
+            Map<String, Long> rb = r.to();
             for (Map.Entry<String, Long> e : ra.entrySet()) {
                 Long other = rb.get(e.getKey());
                 if (other == null) {
