@@ -37,7 +37,10 @@ import java.util.concurrent.TimeUnit;
  * ANALYZE}, {@code CHECKPOINT}; database {@code postgres} gets a 1000-row table {@code warmup}, diffed once,
  * untimed, before the measurements (JDBC driver loading, JIT), as a long-running server would have. Branch {@code changed} of main gets its own endpoint and exactly 10
  * row changes in one transaction: 6 {@code UPDATE}s (ids spread over the table), 2 {@code DELETE}s,
- * 2 {@code INSERT}s; its last record LSN before that transaction is {@code L}.
+ * 2 {@code INSERT}s; its last record LSN before that transaction is {@code L}. Main's and the branch's
+ * endpoints use {@code ENDPOINTS} data directories (default {@code full}: on a lazy one, building the
+ * primary key of the freshly loaded 1 GB read the table back through FUSE at about 12 MB/s on the
+ * loaded test machine); the temporary computes use the server's default, lazy, and full in a second pass.
  *
  * <p>Scenarios, each measured {@code RUNS} times, wall clock:
  * <ol>
@@ -56,7 +59,7 @@ import java.util.concurrent.TimeUnit;
  * exactly the 10 changes; a wrong answer stops the run.
  *
  * <p>Usage: {@code java --enable-native-access=ALL-UNNAMED -cp benchmarks/target/benchmarks.jar
- * io.forkline.pageserver.diff.DiffMeasurement [--rows 1000000] [--runs 1] [--full 1] [--dir benchmarks/target/bench]}.
+ * io.forkline.pageserver.diff.DiffMeasurement [--rows 1000000] [--runs 1] [--full 1] [--endpoints full|lazy] [--dir benchmarks/target/bench]}.
  */
 public final class DiffMeasurement {
     private static final String TENANT = "diff";
@@ -78,16 +81,17 @@ public final class DiffMeasurement {
         int rows = args.intValue("rows", 1_000_000);
         int runs = args.intValue("runs", 1);
         boolean full = args.intValue("full", 1) == 1;
+        StorageMode endpoints = StorageMode.parse(args.value("endpoints", "full"));
         Path dir = BenchDirectory.fresh(args.value("dir", null), "diff");
         PostgresInstallation pg = PostgresInstallation.detect();
-        System.out.printf("DiffMeasurement: %d rows into %s.%s, %d run(s) per scenario, full computes %s, data in %s%n",
-                rows, DB, TABLE, runs, full ? "too" : "not measured", dir);
+        System.out.printf("DiffMeasurement: %d rows into %s.%s, %d run(s) per scenario, main and branch on %s data directories, "
+                + "temporary FULL computes %s, data in %s%n", rows, DB, TABLE, runs, endpoints, full ? "too" : "not measured", dir);
         System.out.println("load average at start: " + loadAverage());
 
         List<Samples> all = new ArrayList<>();
         try (PageServer server = PageServer.start(dir.resolve("server"), 0, Clock.systemUTC())) {
             TenantService tenants = server.tenants();
-            tenants.endpoints().setDefaultStorage(StorageMode.LAZY);
+            tenants.endpoints().setDefaultStorage(endpoints);
             tenants.createTenant(TENANT);
             String main = tenants.startEndpoint(TENANT, "main");
             BenchSql.exec(main, "postgres", "CREATE DATABASE " + DB,
@@ -111,6 +115,7 @@ public final class DiffMeasurement {
             String changed = tenants.startEndpoint(TENANT, "changed");
             String before = Lsn.format(tenants.branches().view(TENANT, "changed").lastRecordLsn());
             Expected expected = change(changed, rows);
+            tenants.endpoints().setDefaultStorage(StorageMode.LAZY);
             System.out.println("branch 'changed': 10 rows changed in one transaction after " + before + ": " + expected.describe());
             System.out.println("load average before measuring: " + loadAverage());
 
@@ -158,8 +163,9 @@ public final class DiffMeasurement {
             }
 
             System.out.println();
-            System.out.printf("RESULT DiffMeasurement (table %s: %d rows, pg_relation_size %d B = %.3f GB; 10 changed rows: %s; %d run(s))%n",
-                    TABLE, rows, heap, heap / 1e9, expected.describe(), runs);
+            System.out.printf("RESULT DiffMeasurement (table %s: %d rows, pg_relation_size %d B = %.3f GB; 10 changed rows: %s; "
+                    + "main and branch on %s data directories; %d run(s))%n", TABLE, rows, heap, heap / 1e9, expected.describe(),
+                    endpoints, runs);
             System.out.println("| scenario | Forkline diff median s | peer (pg_dump x2 + diff) median s | ratio peer/forkline |");
             System.out.println("|---|---|---|---|");
             row("both computes running (main vs branch)", runE2e, runPeer);
