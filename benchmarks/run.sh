@@ -2,6 +2,8 @@
 # Builds the benchmarks module and runs the three Forkline benchmarks; prints each one's RESULT block.
 #   benchmarks/run.sh                  all three: jmh, branch, ingest
 #   benchmarks/run.sh jmh|branch|ingest|gc|cost|pagebench|cli|tpcb [more args passed to that benchmark]
+#   benchmarks/run.sh diff [--rows 1000000] [--runs 1] [--full 1]   data diff of a ~1 GB table with 10 changed rows
+#                                        beside pg_dump --data-only x2 + diff (DiffMeasurement)
 #   benchmarks/run.sh pagebench --json   last line: one JSON object (page service latency/throughput)
 #   benchmarks/run.sh cli [--runs N] [--scale S]   CLI and admin API latency beside java -version and psql (cli-latency.sh;
 #                                        builds through ./forkline, not part of "all")
@@ -85,6 +87,11 @@ run_pagebench() {
     cat "$out/pagebench-$stamp.log"
   fi
 }
+run_diff() {
+  echo "== DiffMeasurement (data diff of a ~1 GB table with 10 changed rows, beside pg_dump x2 + diff) =="
+  "${java[@]}" -cp "$jar" io.forkline.pageserver.diff.DiffMeasurement "$@" 2> "$out/diff-$stamp.err" \
+    | tee "$out/diff-$stamp.log"
+}
 run_ingest() {
   echo "== WalIngestThroughput =="
   "${java[@]}" -cp "$jar" io.forkline.wal.WalIngestThroughput "$@" 2> "$out/ingest-$stamp.err" \
@@ -105,6 +112,7 @@ case "$what" in
   gc) run_gc "$@" ;;
   cost) run_cost "$@" ;;
   pagebench) run_pagebench "$@" ;;
+  diff) run_diff "$@" ;;
   all) run_jmh; run_branch; run_ingest ;;
-  *) echo "usage: benchmarks/run.sh [all|jmh|branch|ingest|gc|cost|pagebench|cli|tpcb] [args]" >&2; exit 2 ;;
+  *) echo "usage: benchmarks/run.sh [all|jmh|branch|ingest|gc|cost|pagebench|diff|cli|tpcb] [args]" >&2; exit 2 ;;
 esac

@@ -14,7 +14,8 @@ import java.util.TreeSet;
  * as a unified diff of schema dumps ({@link SchemaDiff}), and per table with a primary key the rows
  * added, removed and changed ({@link DataDiff}). Each side runs on a compute: the branch's own when
  * it shows that side and runs, else a temporary branch with a compute started on demand and deleted
- * afterwards ({@link PointCompute}).
+ * afterwards ({@link PointCompute}). The two sides' computes start, and their tables are scanned, at
+ * the same time ({@link BothSides}).
  */
 public final class DiffService {
     /** What to compare. */
@@ -63,7 +64,8 @@ public final class DiffService {
         tenants.requireTenant(tenant);
         DiffSide from = DiffSide.parse("from", fromText);
         DiffSide to = DiffSide.parse("to", toText);
-        try (PointCompute a = PointCompute.open(tenants, tenant, from); PointCompute b = PointCompute.open(tenants, tenant, to)) {
+        BothSides.Pair<PointCompute> computes = open(tenant, from, to);
+        try (PointCompute a = computes.from(); PointCompute b = computes.to()) {
             List<String> dbA = DataDiff.databases(a.port());
             List<String> dbB = DataDiff.databases(b.port());
             TreeSet<String> all = new TreeSet<>(dbA);
@@ -86,6 +88,16 @@ public final class DiffService {
                 }
             }
             return new Result(new Point(from.text(), a.lsn()), new Point(to.text(), b.lsn()), schema, data);
+        }
+    }
+
+    /** Both sides' computes, started at the same time; when one side fails the other is closed. */
+    private BothSides.Pair<PointCompute> open(String tenant, DiffSide from, DiffSide to) {
+        try {
+            return BothSides.run(() -> PointCompute.open(tenants, tenant, from), () -> PointCompute.open(tenants, tenant, to),
+                    PointCompute::close);
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException(e); // PointCompute.open throws no SQLException
         }
     }
 }

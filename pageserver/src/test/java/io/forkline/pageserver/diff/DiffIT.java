@@ -38,7 +38,10 @@ class DiffIT {
                 "INSERT INTO orders SELECT g, 'item-' || g, g % 7 FROM generate_series(1, 5000) g",
                 "CREATE TABLE notes (body text)",
                 "CREATE TABLE pairs (a int, b int, v text, PRIMARY KEY (a, b))",
-                "INSERT INTO pairs SELECT g, g * 2, 'x' FROM generate_series(1, 50) g");
+                "INSERT INTO pairs SELECT g, g * 2, 'x' FROM generate_series(1, 50) g",
+                // json and point have no hash function: rows hash by their columns' text forms
+                "CREATE TABLE shapes (id int PRIMARY KEY, doc json, p point, note text)",
+                "INSERT INTO shapes SELECT g, json_build_object('n', g), point(g, g), NULL FROM generate_series(1, 20) g");
         TimelineId tl = TimelineId.parse(server.get("/v1/tenants/" + T + "/branches/main").expect(200).path("timeline_id").asText());
         server.awaitIngested(tl, mainUri);
         before = Lsn.format(server.store().lastRecordLsn(tl));
@@ -48,7 +51,11 @@ class DiffIT {
                 "INSERT INTO orders (id, item, qty) VALUES (6001, 'new-1', 1), (6002, 'new-2', 2), (6003, 'new-3', 3)",
                 "DELETE FROM orders WHERE id IN (10, 20)",
                 "UPDATE orders SET qty = qty + 100 WHERE id IN (1, 2, 3, 4)",
-                "UPDATE pairs SET v = 'y' WHERE a = 7");
+                "UPDATE pairs SET v = 'y' WHERE a = 7",
+                "UPDATE shapes SET doc = '{\"n\": 2}' WHERE id = 2", // same value as json_build_object's, other text
+                "UPDATE shapes SET p = NULL WHERE id = 3",
+                "UPDATE shapes SET note = '' WHERE id = 4", // NULL -> empty string is a change
+                "UPDATE shapes SET p = point(5, 5) WHERE id = 5"); // the same value: not a change
         server.awaitIngested(tl, mainUri);
     }
 
@@ -110,6 +117,11 @@ class DiffIT {
         assertThat(pairs.path("changed").asLong()).isEqualTo(1);
         assertThat(pairs.path("sample").get(0).path("key").asText()).isEqualTo("(7,14)");
         assertThat(table(r.path("data"), "public.notes").path("note").asText()).isEqualTo("no primary key");
+        JsonNode shapes = table(r.path("data"), "public.shapes");
+        assertThat(shapes.path("changed").asLong()).as(shapes.toString()).isEqualTo(3);
+        List<String> shapeKeys = new ArrayList<>();
+        shapes.path("sample").forEach(x -> shapeKeys.add(x.path("key").asText()));
+        assertThat(shapeKeys).containsExactlyInAnyOrder("2", "3", "4");
 
         // the temporary branch and its compute are gone
         assertThat(server.refs(T)).containsExactly("main");
