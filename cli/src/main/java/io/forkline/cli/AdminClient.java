@@ -1,7 +1,7 @@
 package io.forkline.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -37,7 +37,6 @@ final class AdminClient {
 
     private final String base;
     private final TokenDiscovery.Credentials credentials;
-    private final ObjectMapper json = new ObjectMapper();
 
     /**
      * @param base        {@code http(s)://HOST[:PORT]}
@@ -177,8 +176,8 @@ final class AdminClient {
     /** {@code body} as a JSON request body. */
     private byte[] encode(Object body) {
         try {
-            return json.writeValueAsBytes(body);
-        } catch (IOException e) {
+            return Json.encode(body);
+        } catch (IllegalArgumentException e) {
             throw new CliException("cannot encode request: " + e.getMessage());
         }
     }
@@ -244,7 +243,7 @@ final class AdminClient {
         }
         JsonNode n;
         try {
-            n = answer.length == 0 ? json.createObjectNode() : json.readTree(answer);
+            n = answer.length == 0 ? JsonNodeFactory.instance.objectNode() : Json.parse(answer);
         } catch (IOException e) {
             throw new CliException("server answered " + status + " with a body that is not JSON");
         }
@@ -257,7 +256,7 @@ final class AdminClient {
     /** The server's error message in a JSON error body, else {@code HTTP status}. */
     private String errorMessage(int status, byte[] body) {
         try {
-            return json.readTree(body).path("error").path("message").asText("HTTP " + status);
+            return Json.parse(body).path("error").path("message").asText("HTTP " + status);
         } catch (IOException | RuntimeException e) {
             return "HTTP " + status;
         }

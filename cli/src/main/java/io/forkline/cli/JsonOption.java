@@ -16,7 +16,7 @@ final class JsonOption {
      */
     boolean print(PrintWriter out, JsonNode answer) {
         if (enabled) {
-            out.println(answer.toPrettyString());
+            out.println(Json.pretty(answer));
         }
         return enabled;
     }

@@ -1,8 +1,8 @@
 package io.forkline.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.forkline.page.client.PageClientConfig;
 import io.forkline.page.client.PageHeader;
@@ -178,8 +178,8 @@ final class PageCommand {
                 var answer = c.listRelations(spc, dbOid, readLsn());
                 List<RelationEntry> rels = await(answer);
                 String lsnText = lsn != null ? lsn : formatLsn(c.session().getLastRecordLsn());
-                ObjectMapper m = new ObjectMapper();
-                ArrayNode arr = m.createArrayNode();
+                JsonNodeFactory m = JsonNodeFactory.instance;
+                ArrayNode arr = m.arrayNode();
                 for (RelationEntry e : rels) {
                     RelTag r = e.getRel();
                     ObjectNode n = arr.addObject();
@@ -189,7 +189,7 @@ final class PageCommand {
                     n.put("nblocks", Integer.toUnsignedLong(e.getNblocks()));
                     n.put("bytes", Integer.toUnsignedLong(e.getNblocks()) * 8192);
                 }
-                ObjectNode doc = m.createObjectNode();
+                ObjectNode doc = m.objectNode();
                 doc.put("lsn", lsnText);
                 doc.set("relations", arr);
                 if (json.print(out(), doc)) {
