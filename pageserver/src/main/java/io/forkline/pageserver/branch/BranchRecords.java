@@ -18,7 +18,8 @@ import java.util.List;
  *                                            kept while other timelines descend from it or a pin holds it
  * </pre>
  *
- * Each write is one durable RocksDB put. Thread-safe; callers serialize read-modify-write sequences
+ * Each write is one durable RocksDB put, or one atomic batch for the {@code *Change} methods' changes
+ * (written with a timeline change by {@code PageStore}). Thread-safe; callers serialize read-modify-write sequences
  * on the tenant's lock.
  */
 final class BranchRecords {
@@ -90,6 +91,30 @@ final class BranchRecords {
         records.put(branchKey(tenant, b.ref()), b);
     }
 
+    /** A change that writes the branch's record (to go with a timeline change in one batch). */
+    MetadataRecords.Changes putChange(String tenant, BranchInfo b) {
+        return new MetadataRecords.Changes().put(branchKey(tenant, b.ref()), b);
+    }
+
+    /** A change that deletes the branch's record. */
+    MetadataRecords.Changes deleteChange(String tenant, String ref) {
+        return new MetadataRecords.Changes().delete(branchKey(tenant, ref));
+    }
+
+    /** Adds the record of a retired timeline to {@code changes}. */
+    static MetadataRecords.Changes withRetired(MetadataRecords.Changes changes, String tenant, Retired r) {
+        return changes.put(retiredKey(tenant, r.timelineId()), r);
+    }
+
+    /** Applies {@code changes} in one atomic, durable write. */
+    void write(MetadataRecords.Changes changes) {
+        records.write(changes);
+    }
+
+    private static String retiredKey(String tenant, String timelineId) {
+        return "retired-timeline/" + tenant + "/" + timelineId;
+    }
+
     void delete(String tenant, String ref) {
         records.delete(branchKey(tenant, ref));
     }
@@ -108,10 +133,10 @@ final class BranchRecords {
     }
 
     void putRetired(String tenant, Retired r) {
-        records.put("retired-timeline/" + tenant + "/" + r.timelineId(), r);
+        records.put(retiredKey(tenant, r.timelineId()), r);
     }
 
     void deleteRetired(String tenant, String timelineId) {
-        records.delete("retired-timeline/" + tenant + "/" + timelineId);
+        records.delete(retiredKey(tenant, timelineId));
     }
 }

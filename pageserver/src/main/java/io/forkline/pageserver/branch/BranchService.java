@@ -197,16 +197,24 @@ public final class BranchService {
         BranchPoints.Point point = points.resolve(tenant, parentName, TimelineId.parse(parent.timelineId()), lsnText, atText,
                 formerTimelines(parent));
         long lsn = point.lsn();
-        TimelineId tl = newTimeline(tenant, point.timeline(), lsn);
+        TimelineId tl = TimelineId.generate();
         Instant now = clock.instant();
         BranchInfo info = withTtl(new BranchInfo(ref, tl.toString(), parentName, Lsn.format(lsn), iso(now), false, null,
                 null, o.size() == null ? null : o.size().apiName(), o.schemaOnlyOrDefault()), o, now);
+        // nothing to prepare on the timeline: it and the branch record in one atomic, fsync'd batch;
+        // else the compute needs the timeline first, and on a failure (a schema-only branch that could
+        // not be emptied) the timeline is deleted again and the branch is not created at all
+        boolean prepare = info.schemaOnly() || o.start();
+        newTimeline(tenant, point.timeline(), lsn, tl,
+                prepare ? new MetadataRecords.Changes() : records.putChange(tenant, info));
         if (o.storage() != null) {
             endpoints.preferStorage(tenant, ref, o.storage()); // forgotten with the endpoint if adopting fails
         }
-        // on a failure (a schema-only branch that could not be emptied) the branch is not created at all
-        String uri = adoptTimeline(tenant, info, o.start(), false, () -> records.put(tenant, info),
-                () -> endpoints.remove(tenant, ref));
+        String uri = null;
+        if (prepare) {
+            uri = adoptTimeline(tenant, info, o.start(), false, () -> records.put(tenant, info),
+                    () -> endpoints.remove(tenant, ref));
+        }
         log.info("branch {}/{} created from {} at {}", tenant, ref, parentName, Lsn.format(lsn));
         return new PutResult(info, true, uri);
     }
@@ -405,19 +413,27 @@ public final class BranchService {
      *                      400 when the store refuses the branch point
      */
     private TimelineId newTimeline(String tenant, TimelineId parentTl, long lsn) {
+        TimelineId tl = TimelineId.generate();
+        newTimeline(tenant, parentTl, lsn, tl, new MetadataRecords.Changes());
+        return tl;
+    }
+
+    /**
+     * Creates timeline {@code tl} as {@link #newTimeline(String, TimelineId, long)} does, with
+     * {@code withRecords} in the same atomic batch (nothing of either is written on a failure).
+     */
+    private void newTimeline(String tenant, TimelineId parentTl, long lsn, TimelineId tl, MetadataRecords.Changes withRecords) {
         TimelineMetadata pmd = store.timeline(parentTl);
         if (pmd == null || !pmd.tenant().name().equals(tenant)) {
             throw ApiException.notFound("timeline " + parentTl + " does not exist in tenant '" + tenant + "'");
         }
         EarliestRestorable.check(store, parentTl, lsn, "parent timeline " + parentTl);
-        TimelineId tl = TimelineId.generate();
         try {
             store.createTimeline(new TimelineMetadata(tl, new TenantId(tenant), parentTl, lsn, lsn, pmd.pgVersion(),
-                    clock.instant()));
+                    clock.instant()), withRecords.asMap());
         } catch (IllegalArgumentException e) {
             throw ApiException.badRequest("cannot branch at " + Lsn.format(lsn) + ": " + e.getMessage());
         }
-        return tl;
     }
 
     // ------------------------------------------------------------------ restore
@@ -863,8 +879,8 @@ public final class BranchService {
 
     private void deleteLocked(String tenant, BranchInfo b) {
         endpoints.remove(tenant, b.ref());
-        records.delete(tenant, b.ref());
-        releaseTimeline(tenant, TimelineId.parse(b.timelineId()), b.ref());
+        // the record goes in the same atomic batch as the timeline (or its retired record)
+        releaseTimeline(tenant, TimelineId.parse(b.timelineId()), b.ref(), records.deleteChange(tenant, b.ref()));
         log.info("branch {}/{} deleted", tenant, b.ref());
     }
 
@@ -924,25 +940,43 @@ public final class BranchService {
 
     /** Deletes a timeline that lost its ref, or retires it while it has children or is pinned. */
     private void releaseTimeline(String tenant, TimelineId tl, String formerRef) {
+        releaseTimeline(tenant, tl, formerRef, new MetadataRecords.Changes());
+    }
+
+    /**
+     * Releases {@code tl} as {@link #releaseTimeline(String, TimelineId, String)} does, writing
+     * {@code withRecords} in the same atomic batch as the timeline's deletion or its retired record
+     * (or alone when the timeline is gone already). A branch record being deleted in
+     * {@code withRecords} no longer counts as a reference to {@code tl}.
+     */
+    private void releaseTimeline(String tenant, TimelineId tl, String formerRef, MetadataRecords.Changes withRecords) {
         if (store.timeline(tl) == null) {
+            records.write(withRecords);
             return;
         }
-        if (hasChildren(tenant, tl) || pinned.test(tl) || referenced(tenant, tl)) {
-            records.putRetired(tenant, new BranchRecords.Retired(tl.toString(), formerRef, iso(clock.instant())));
+        if (hasChildren(tenant, tl) || pinned.test(tl) || referencedByOther(tenant, tl, formerRef)) {
+            records.write(BranchRecords.withRetired(withRecords, tenant,
+                    new BranchRecords.Retired(tl.toString(), formerRef, iso(clock.instant()))));
             log.info("timeline {} of {}/{} retired: still needed by descendants or a pin", tl, tenant, formerRef);
         } else {
-            deleteTimelineIfPresent(tl);
+            deleteTimelineIfPresent(tl, withRecords);
         }
     }
 
     /** Deletes a timeline; one deleted meanwhile (by a backup's release of an orphan) is the same outcome. */
     private void deleteTimelineIfPresent(TimelineId tl) {
+        deleteTimelineIfPresent(tl, new MetadataRecords.Changes());
+    }
+
+    /** Deletes a timeline with {@code withRecords} in the same batch; when it was deleted meanwhile, writes {@code withRecords} alone. */
+    private void deleteTimelineIfPresent(TimelineId tl, MetadataRecords.Changes withRecords) {
         try {
-            store.deleteTimeline(tl);
+            store.deleteTimeline(tl, withRecords.asMap());
         } catch (IllegalArgumentException e) {
             if (store.timeline(tl) != null) {
                 throw e;
             }
+            records.write(withRecords);
         }
     }
 
@@ -977,8 +1011,13 @@ public final class BranchService {
     }
 
     private boolean referenced(String tenant, TimelineId tl) {
+        return referencedByOther(tenant, tl, null);
+    }
+
+    /** Whether a branch other than {@code exceptRef} points at {@code tl}. */
+    private boolean referencedByOther(String tenant, TimelineId tl, String exceptRef) {
         String id = tl.toString();
-        return records.all(tenant).stream().anyMatch(b -> id.equals(b.timelineId()));
+        return records.all(tenant).stream().anyMatch(b -> id.equals(b.timelineId()) && !b.ref().equals(exceptRef));
     }
 
     // ------------------------------------------------------------------ listing

@@ -19,7 +19,8 @@ import java.util.Map;
  * record has and its Java type does not (written by a newer server) are ignored, so records still
  * load after an upgrade and a downgrade.
  *
- * <p>Each write is one durable RocksDB put; reads see the latest write. Thread-safe; callers
+ * <p>Each write is one durable RocksDB put (several records at once: {@link Changes}, one atomic
+ * batch); reads see the latest write. Thread-safe; callers
  * serialize read-modify-write sequences themselves (the tenant's lock).
  */
 public final class MetadataRecords {
@@ -55,16 +56,51 @@ public final class MetadataRecords {
 
     /** Writes {@code value} as JSON under {@code key}, durably, replacing any record there. */
     public void put(String key, Object value) {
-        try {
-            store.putMetadata(key, JSON.writeValueAsBytes(value));
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write metadata record " + key, e);
-        }
+        store.putMetadata(key, encode(key, value));
     }
 
     /** Deletes the record under {@code key}; no-op when there is none. */
     public void delete(String key) {
         store.deleteMetadata(key);
+    }
+
+    /**
+     * Record changes to be written together: by {@link #write}, or with a timeline change in the
+     * same atomic batch ({@link PageStore#createTimeline(io.forkline.storage.timeline.TimelineMetadata, Map)},
+     * {@link PageStore#deleteTimeline(io.forkline.storage.id.TimelineId, Map)}). Not thread-safe.
+     */
+    public static final class Changes {
+        private final Map<String, byte[]> changes = new LinkedHashMap<>();
+
+        /** Writes {@code value} as JSON under {@code key}, replacing any record there. */
+        public Changes put(String key, Object value) {
+            changes.put(key, encode(key, value));
+            return this;
+        }
+
+        /** Deletes the record under {@code key} (no-op when there is none). */
+        public Changes delete(String key) {
+            changes.put(key, null);
+            return this;
+        }
+
+        /** record name -> JSON bytes, or {@code null} for a delete; in the order given. */
+        public Map<String, byte[]> asMap() {
+            return java.util.Collections.unmodifiableMap(changes);
+        }
+    }
+
+    /** Applies {@code changes} in one atomic, durable write (all or none after a crash). */
+    public void write(Changes changes) {
+        store.writeMetadata(changes.asMap());
+    }
+
+    private static byte[] encode(String key, Object value) {
+        try {
+            return JSON.writeValueAsBytes(value);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write metadata record " + key, e);
+        }
     }
 
     /**

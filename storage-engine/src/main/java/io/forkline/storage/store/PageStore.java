@@ -302,6 +302,20 @@ public final class PageStore implements AutoCloseable {
      *                                  be gone); the message names both LSNs and the ancestor
      */
     public void createTimeline(TimelineMetadata metadata) {
+        createTimeline(metadata, Map.of());
+    }
+
+    /**
+     * Creates a timeline as {@link #createTimeline(TimelineMetadata)} does and applies
+     * {@code withMetadata} (see {@link #writeMetadata}) in the same atomic, fsync'd RocksDB batch:
+     * after a crash either the timeline and every change are there, or none of them (e.g. a branch
+     * record never points at a timeline that is missing, and one sync instead of two).
+     *
+     * @param withMetadata record name -> new value, or {@code null} to delete the record; applied in
+     *                     iteration order
+     * @throws IllegalArgumentException as {@link #createTimeline(TimelineMetadata)}; nothing is written then
+     */
+    public void createTimeline(TimelineMetadata metadata, Map<String, byte[]> withMetadata) {
         synchronized (branchLock) {
             if (timelines.containsKey(metadata.id())) {
                 throw new IllegalArgumentException("timeline " + metadata.id() + " already exists");
@@ -328,6 +342,7 @@ public final class PageStore implements AutoCloseable {
                 batch.put(timelinesCf, timelineKey(metadata.id(), (byte) 1), metadata.encode());
                 batch.put(timelinesCf, timelineKey(metadata.id(), (byte) 2), longToBytes(metadata.startLsn()));
                 batch.put(timelinesCf, timelineKey(metadata.id(), (byte) 4), longToBytes(0L));
+                stageMetadata(batch, withMetadata);
                 db.write(syncWrite, batch);
             } catch (RocksDBException e) {
                 throw new StorageException("cannot create timeline " + metadata.id(), e);
@@ -438,6 +453,19 @@ public final class PageStore implements AutoCloseable {
      * @throws StorageException         when the write fails; the timeline then stays
      */
     public void deleteTimeline(TimelineId id) {
+        deleteTimeline(id, Map.of());
+    }
+
+    /**
+     * Deletes a timeline as {@link #deleteTimeline(TimelineId)} does and applies {@code withMetadata}
+     * (see {@link #writeMetadata}) in the same atomic, fsync'd RocksDB batch (e.g. the branch record
+     * that pointed at it goes with it: one sync instead of two, and no crash leaves one without the other).
+     *
+     * @param withMetadata record name -> new value, or {@code null} to delete the record
+     * @throws IllegalArgumentException as {@link #deleteTimeline(TimelineId)}; nothing is written then
+     * @throws StorageException         when the write fails; the timeline and the records then stay as they were
+     */
+    public void deleteTimeline(TimelineId id, Map<String, byte[]> withMetadata) {
         TimelineState s;
         synchronized (branchLock) { // no branch of it can appear meanwhile (createTimeline holds it too)
             s = state(id);
@@ -465,6 +493,7 @@ public final class PageStore implements AutoCloseable {
                 batch.delete(timelinesCf, timelineKey(id, (byte) 2));
                 batch.delete(timelinesCf, timelineKey(id, (byte) 3));
                 batch.delete(timelinesCf, timelineKey(id, (byte) 4));
+                stageMetadata(batch, withMetadata);
                 db.write(syncWrite, batch);
             } catch (RocksDBException e) {
                 failed = e;
@@ -1458,6 +1487,36 @@ public final class PageStore implements AutoCloseable {
             db.put(meta, syncWrite, name.getBytes(StandardCharsets.UTF_8), value);
         } catch (RocksDBException e) {
             throw new StorageException("cannot write metadata " + name, e);
+        }
+    }
+
+    /**
+     * Applies several record changes in one atomic, fsync'd RocksDB batch (all or none after a crash).
+     *
+     * @param changes record name -> new value, or {@code null} to delete the record; applied in
+     *                iteration order (a name given twice: the last change wins)
+     * @throws StorageException when the write fails; no record changed then
+     */
+    public void writeMetadata(Map<String, byte[]> changes) {
+        if (changes.isEmpty()) {
+            return;
+        }
+        try (WriteBatch batch = new WriteBatch()) {
+            stageMetadata(batch, changes);
+            db.write(syncWrite, batch);
+        } catch (RocksDBException e) {
+            throw new StorageException("cannot write metadata " + changes.keySet(), e);
+        }
+    }
+
+    private void stageMetadata(WriteBatch batch, Map<String, byte[]> changes) throws RocksDBException {
+        for (Map.Entry<String, byte[]> e : changes.entrySet()) {
+            byte[] name = e.getKey().getBytes(StandardCharsets.UTF_8);
+            if (e.getValue() == null) {
+                batch.delete(meta, name);
+            } else {
+                batch.put(meta, name, e.getValue());
+            }
         }
     }
 

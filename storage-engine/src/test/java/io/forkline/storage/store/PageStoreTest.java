@@ -269,4 +269,52 @@ class PageStoreTest {
             assertThat(s.lastRecordLsn(tl)).isEqualTo(0x400);
         }
     }
+
+    @Test
+    void timelineCreateAndDeleteCarryMetadataChangesInTheSameBatch() {
+        TimelineId root = TimelineId.generate();
+        TimelineId child = TimelineId.generate();
+        try (PageStore s = PageStore.open(dir)) {
+            s.createTimeline(root(root, 100));
+            s.putMetadata("old", v(7));
+            java.util.Map<String, byte[]> withCreate = new java.util.LinkedHashMap<>();
+            withCreate.put("branch/t/dev", v(1));
+            withCreate.put("old", null); // a null value deletes
+            s.createTimeline(new TimelineMetadata(child, T, root, 100, 100, 15, Instant.now()), withCreate);
+            assertThat(s.getMetadata("branch/t/dev")).containsExactly(1);
+            assertThat(s.getMetadata("old")).isNull();
+        }
+        try (PageStore s = PageStore.open(dir)) { // durable
+            assertThat(s.timeline(child)).isNotNull();
+            assertThat(s.getMetadata("branch/t/dev")).containsExactly(1);
+            // refused: nothing of the batch is written
+            TimelineId ghost = TimelineId.generate();
+            assertThatThrownBy(() -> s.createTimeline(new TimelineMetadata(TimelineId.generate(), T, ghost, 1, 1, 15,
+                    Instant.now()), java.util.Map.of("branch/t/never", v(2)))).isInstanceOf(IllegalArgumentException.class);
+            assertThat(s.getMetadata("branch/t/never")).isNull();
+            assertThatThrownBy(() -> s.deleteTimeline(root, java.util.Map.of("branch/t/never", v(2))))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining(child.toString());
+            assertThat(s.getMetadata("branch/t/never")).isNull();
+            assertThat(s.timeline(root)).isNotNull();
+
+            java.util.Map<String, byte[]> withDelete = new java.util.LinkedHashMap<>();
+            withDelete.put("branch/t/dev", null);
+            withDelete.put("retired/t/x", v(3));
+            s.deleteTimeline(child, withDelete);
+            assertThat(s.timeline(child)).isNull();
+            assertThat(s.getMetadata("branch/t/dev")).isNull();
+            assertThat(s.getMetadata("retired/t/x")).containsExactly(3);
+        }
+        try (PageStore s = PageStore.open(dir)) {
+            assertThat(s.timeline(child)).isNull();
+            assertThat(s.getMetadata("branch/t/dev")).isNull();
+            s.writeMetadata(java.util.Map.of("a", v(4)));
+            java.util.Map<String, byte[]> two = new java.util.LinkedHashMap<>();
+            two.put("a", null);
+            two.put("b", v(5));
+            s.writeMetadata(two);
+            assertThat(s.getMetadata("a")).isNull();
+            assertThat(s.getMetadata("b")).containsExactly(5);
+        }
+    }
 }
