@@ -878,9 +878,10 @@ public final class BranchService {
     }
 
     private void deleteLocked(String tenant, BranchInfo b) {
-        endpoints.remove(tenant, b.ref());
-        // the record goes in the same atomic batch as the timeline (or its retired record)
-        releaseTimeline(tenant, TimelineId.parse(b.timelineId()), b.ref(), records.deleteChange(tenant, b.ref()));
+        // the branch's and its endpoint's records go in the same atomic batch as the timeline (or its retired record)
+        MetadataRecords.Changes changes = records.deleteChange(tenant, b.ref());
+        endpoints.remove(tenant, b.ref(), changes);
+        releaseTimeline(tenant, TimelineId.parse(b.timelineId()), b.ref(), changes);
         log.info("branch {}/{} deleted", tenant, b.ref());
     }
 

@@ -424,6 +424,18 @@ public final class EndpointManager implements AutoCloseable {
      *                                      stopped and forgotten by then)
      */
     public void remove(String tenant, String ref) {
+        io.forkline.pageserver.metadata.MetadataRecords.Changes changes = new io.forkline.pageserver.metadata.MetadataRecords.Changes();
+        remove(tenant, ref, changes);
+        records.write(changes);
+    }
+
+    /**
+     * Removes the endpoint as {@link #remove(String, String)} does, except that the deletion of its
+     * record (when there is one) is added to {@code withRecords} for the caller to write, e.g. in the
+     * same atomic batch as the branch record's deletion (a branch that never had an endpoint then
+     * costs no write at all).
+     */
+    public void remove(String tenant, String ref, io.forkline.pageserver.metadata.MetadataRecords.Changes withRecords) {
         Endpoint e = get(tenant, ref);
         if (e != null) {
             synchronized (e) {
@@ -431,7 +443,9 @@ public final class EndpointManager implements AutoCloseable {
                 endpoints.remove(key(tenant, ref), e);
             }
         }
-        records.delete(EndpointRecord.key(tenant, ref));
+        if (records.exists(EndpointRecord.key(tenant, ref))) {
+            withRecords.delete(EndpointRecord.key(tenant, ref));
+        }
         Path dir = dirOf(tenant, ref);
         try {
             LaunchedCompute.cleanStale(dir);
