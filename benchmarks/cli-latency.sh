@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# CLI and admin API latency, end to end from the shell, beside its floors (benchmarks/README.md, section 6).
+# CLI and admin API latency, end to end from the shell, beside its floors (benchmarks/README.md, section 8).
 #   benchmarks/run.sh cli [--runs N] [--scale S]      (default 50 rounds; S > 0: pgbench -i -s S on main first)
 # Starts a server of its own (ephemeral ports, data under benchmarks/target/bench/cli-*, deleted at
 # the end) with tenant "bench" and main's endpoint running, then, N rounds, in turn:
@@ -10,9 +10,11 @@
 #   cli    ./forkline branch delete bN --tenant bench
 #   api    curl GET/POST/DELETE of the same calls, and GET /v1/tenants/bench/config (curl's time_total)
 #   floor  curl GET /v1/status           (public: no token, no work; the HTTP round trip itself)
-# and prints p50 and p99 (nearest rank) of each in milliseconds. Wall times of whole processes are
-# taken with bash's $EPOCHREALTIME around them; "~cpu" rows are the same processes' CPU time (user +
-# sys, 10 ms ticks), which a busy machine inflates much less than wall time.
+# and prints p50 and p99 (nearest rank) of each in milliseconds, with each p50 over the p50 of the
+# floors of the same run (java -version, psql; GET /v1/status for the API calls) and the load
+# average. Wall times of whole processes are taken with bash's $EPOCHREALTIME around them; "~cpu"
+# rows are the same processes' CPU time (user + sys, 10 ms ticks), which a busy machine inflates
+# much less than wall time.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(dirname "$here")"
@@ -108,7 +110,8 @@ api() {
   echo "$label $(awk -v t="$t" 'BEGIN{printf "%d", t * 1000000}')" >> "$samples"
 }
 
-echo "== CLI and admin API latency: $runs rounds against $url (JDK $jdk, pgbench scale $scale on main) =="
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "== CLI and admin API latency: $runs rounds against $url (JDK $jdk, pgbench scale $scale on main; load average $load_start) =="
 for i in $(seq "$runs"); do
   timed "floor:java-version" "$java" -version
   timed "floor:psql-select-1" "$psql" -X -q -t -c 'select 1' "$uri"
@@ -123,18 +126,31 @@ for i in $(seq "$runs"); do
 done
 "$fl" endpoint stop main --tenant bench >/dev/null
 
+p50_of() { # label -> p50 in microseconds
+  grep "^$1 " "$samples" | awk '{print $2}' | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'
+}
 {
-  echo "RESULT cli-latency $stamp runs=$runs scale=$scale (milliseconds; p99 = nearest rank)"
-  printf '%-28s %8s %8s %8s\n' what p50 p99 max
+  echo "RESULT cli-latency $stamp runs=$runs scale=$scale (milliseconds; p99 = nearest rank;" \
+    "x java / x psql / x status: p50 over the p50 of that floor in this run)"
+  printf '%-28s %8s %8s %8s %8s %8s %8s\n' what p50 p99 max "x java" "x psql" "x status"
+  java_p50=$(p50_of floor:java-version) psql_p50=$(p50_of floor:psql-select-1) status_p50=$(p50_of floor:GET-status)
+  java_cpu=$(p50_of floor:java-version~cpu) psql_cpu=$(p50_of floor:psql-select-1~cpu)
   for label in floor:java-version floor:psql-select-1 cli:branch-list-json cli:branch-create cli:branch-delete \
       floor:GET-status api:GET-branches api:POST-branch api:DELETE-branch api:GET-config \
       floor:java-version~cpu floor:psql-select-1~cpu cli:branch-list-json~cpu cli:branch-create~cpu \
       cli:branch-delete~cpu; do
-    grep "^$label " "$samples" | awk '{print $2}' | sort -n | awk -v l="$label" '
+    case $label in
+      *~cpu) jf=$java_cpu pf=$psql_cpu sf="" ;;
+      api:*|floor:GET-status) jf=$java_p50 pf=$psql_p50 sf=$status_p50 ;;
+      *) jf=$java_p50 pf=$psql_p50 sf="" ;;
+    esac
+    grep "^$label " "$samples" | awk '{print $2}' | sort -n | awk -v l="$label" -v jf="$jf" -v pf="$pf" -v sf="$sf" '
+      function ratio(f) { return (f == "" || f == 0) ? "-" : sprintf("%.2f", p50 / f) }
       { a[NR] = $1 }
       END { p50 = a[int((NR + 1) / 2)]; i = int(NR * 0.99); if (i < NR * 0.99) i++; if (i < 1) i = 1;
-            printf "%-28s %8.1f %8.1f %8.1f\n", l, p50 / 1000, a[i] / 1000, a[NR] / 1000 }'
+            printf "%-28s %8.1f %8.1f %8.1f %8s %8s %8s\n", l, p50 / 1000, a[i] / 1000, a[NR] / 1000,
+              ratio(jf), ratio(pf), ratio(sf) }'
   done
-  echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "load average: at the start $load_start; at the end $(cut -d' ' -f1-3 /proc/loadavg)"
 } | tee "$out/cli-$stamp.log"
 cp "$samples" "$out/cli-$stamp.samples"
