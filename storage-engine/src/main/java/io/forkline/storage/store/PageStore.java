@@ -446,7 +446,8 @@ public final class PageStore implements AutoCloseable {
      * Deletes a timeline and every version it wrote, durably (fsync). The timeline is gone for every
      * other call from the moment this starts removing it: a concurrent GC or writer of it then fails
      * with "does not exist" instead of writing its GC cutoff, byte counter or versions back. Its key
-     * range is compacted afterwards in the background (the call does not wait for that).
+     * range is compacted afterwards in the background (the call does not wait for that); a timeline
+     * that never wrote a version or commit timestamp gets neither range tombstones nor a compaction.
      *
      * @throws IllegalArgumentException when the timeline does not exist or still has child
      *                                  timelines (the message names them)
@@ -485,10 +486,16 @@ public final class PageStore implements AutoCloseable {
         // Writers of the timeline's records (commit, GC deletes, the byte counter) hold s's monitor
         // and re-check the map entry under it, so none of them writes after this batch.
         RocksDBException failed = null;
+        boolean wroteVersions = true;
         synchronized (s) {
             try (WriteBatch batch = new WriteBatch()) {
-                batch.deleteRange(versions, from, to);
-                batch.deleteRange(commitTs, from, to);
+                // a timeline that never wrote (a branch created and deleted unused) needs no range
+                // tombstones, and then no compaction, whose memtable flush is real I/O
+                wroteVersions = !rangeEmpty(versions, from, to) || !rangeEmpty(commitTs, from, to);
+                if (wroteVersions) {
+                    batch.deleteRange(versions, from, to);
+                    batch.deleteRange(commitTs, from, to);
+                }
                 batch.delete(timelinesCf, timelineKey(id, (byte) 1));
                 batch.delete(timelinesCf, timelineKey(id, (byte) 2));
                 batch.delete(timelinesCf, timelineKey(id, (byte) 3));
@@ -506,12 +513,27 @@ public final class PageStore implements AutoCloseable {
             throw new StorageException("cannot delete timeline " + id + ": " + failed.getMessage(), failed);
         }
         pageCache.invalidate(id);
+        if (!wroteVersions) {
+            return;
+        }
         // Range tombstones stay in memtables and are processed by every new iterator until compacted
         // away; compacting the deleted range (in the background) keeps reads fast after many deletes.
         try {
             rangeCompactions.execute(() -> compactDeletedRange(id, from, to));
         } catch (RejectedExecutionException e) {
             // closing: RocksDB compacts the range by itself later
+        }
+    }
+
+    /** Whether column family {@code cf} holds no key in [{@code from}, {@code to}). */
+    private boolean rangeEmpty(ColumnFamilyHandle cf, byte[] from, byte[] to) throws RocksDBException {
+        try (Slice upper = new Slice(to);
+             ReadOptions ro = new ReadOptions().setIterateUpperBound(upper).setFillCache(false);
+             RocksIterator it = db.newIterator(cf, ro)) {
+            it.seek(from);
+            boolean empty = !it.isValid();
+            it.status();
+            return empty;
         }
     }
 

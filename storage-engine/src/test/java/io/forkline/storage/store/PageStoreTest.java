@@ -317,4 +317,33 @@ class PageStoreTest {
             assertThat(s.getMetadata("b")).containsExactly(5);
         }
     }
+
+    @Test
+    void deletingATimelineRemovesWhatItWroteAlsoWhenItWroteOnlyACommitTimestampOrNothing() {
+        try (PageStore s = PageStore.open(dir)) {
+            TimelineId unused = TimelineId.generate();
+            TimelineId commitOnly = TimelineId.generate();
+            TimelineId written = TimelineId.generate();
+            for (TimelineId tl : new TimelineId[] {unused, commitOnly, written}) {
+                s.createTimeline(root(tl, 100));
+            }
+            try (TimelineWriter w = s.writer(commitOnly)) {
+                w.putCommitTimestamp(1_000, 200); // a commit that changed no page
+                w.commit(200);
+            }
+            try (TimelineWriter w = s.writer(written)) {
+                w.put(Key.relBlock(REL, 0), 200, v(1));
+                w.putCommitTimestamp(1_000, 200);
+                w.commit(200);
+            }
+            for (TimelineId tl : new TimelineId[] {unused, commitOnly, written}) {
+                s.deleteTimeline(tl);
+                assertThat(s.timeline(tl)).isNull();
+                s.createTimeline(root(tl, 100)); // the same id again: nothing of the old one shows
+                assertThat(s.get(tl, Key.relBlock(REL, 0), 1000)).as(tl.toString()).isNull();
+                assertThat(s.lsnForTimestamp(tl, 9_999)).as(tl.toString()).isZero();
+                assertThat(s.storedBytes(tl)).isZero();
+            }
+        }
+    }
 }
