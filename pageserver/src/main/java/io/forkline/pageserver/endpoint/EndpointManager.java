@@ -447,6 +447,9 @@ public final class EndpointManager implements AutoCloseable {
             withRecords.delete(EndpointRecord.key(tenant, ref));
         }
         Path dir = dirOf(tenant, ref);
+        if (!Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            return; // never had an endpoint (nor a mount or postmaster under it): no scan of /proc/self/mounts
+        }
         try {
             LaunchedCompute.cleanStale(dir);
             Directories.deleteRecursively(dir);
