@@ -18,13 +18,13 @@ import java.util.Map;
  *
  * <p>The config home is the first of: {@code $FORKLINE_CONFIG_HOME}; system property
  * {@code forkline.configHome} (tests); {@code $XDG_CONFIG_HOME/forkline}; {@code $HOME/.config/forkline}.
- * The same rule as the server's {@code io.forkline.pageserver.auth.ClientTokenFiles}, kept here as its
- * own copy so that the CLI needs no server classes. Stateless, thread-safe.
+ * The rule lives in {@link io.forkline.format.config.ConfigHome}, shared with the server's
+ * {@code ClientTokenFiles} (module formats, so the CLI needs no server classes). Stateless, thread-safe.
  */
 final class TokenDiscovery {
     static final String TOKEN_ENV = "FORKLINE_TOKEN";
-    static final String CONFIG_HOME_ENV = "FORKLINE_CONFIG_HOME";
-    static final String CONFIG_HOME_PROPERTY = "forkline.configHome";
+    static final String CONFIG_HOME_ENV = io.forkline.format.config.ConfigHome.ENV;
+    static final String CONFIG_HOME_PROPERTY = io.forkline.format.config.ConfigHome.PROPERTY;
 
     private TokenDiscovery() {
     }
@@ -98,24 +98,9 @@ final class TokenDiscovery {
 
     /** The config home for {@code env} (see the class comment). */
     static Path configHome(Map<String, String> env) {
-        String v = env.get(CONFIG_HOME_ENV);
-        if (v != null && !v.isBlank()) {
-            return Path.of(v);
-        }
-        v = System.getProperty(CONFIG_HOME_PROPERTY);
-        if (v != null && !v.isBlank()) {
-            return Path.of(v);
-        }
-        v = env.get("XDG_CONFIG_HOME");
-        if (v != null && !v.isBlank()) {
-            return Path.of(v, "forkline");
-        }
-        String home = env.get("HOME");
-        if (home == null || home.isBlank()) {
-            home = System.getProperty("user.home");
-        }
-        return Path.of(home, ".config", "forkline");
+        return io.forkline.format.config.ConfigHome.of(env);
     }
+
 
     /**
      * The token file names of {@code url}: {@code <host>_<port>} (port 80/443 when the URL has none;

@@ -19,9 +19,9 @@ import java.util.Map;
  */
 public final class ClientTokenFiles {
     /** Environment variable that overrides the config home. */
-    public static final String CONFIG_HOME_ENV = "FORKLINE_CONFIG_HOME";
+    public static final String CONFIG_HOME_ENV = io.forkline.format.config.ConfigHome.ENV;
     /** System property that overrides the config home when {@link #CONFIG_HOME_ENV} is unset (tests). */
-    public static final String CONFIG_HOME_PROPERTY = "forkline.configHome";
+    public static final String CONFIG_HOME_PROPERTY = io.forkline.format.config.ConfigHome.PROPERTY;
 
     private ClientTokenFiles() {
     }
@@ -32,24 +32,9 @@ public final class ClientTokenFiles {
      * @param env the environment, e.g. {@code System.getenv()}
      */
     public static Path configHome(Map<String, String> env) {
-        String v = env.get(CONFIG_HOME_ENV);
-        if (v != null && !v.isBlank()) {
-            return Path.of(v);
-        }
-        v = System.getProperty(CONFIG_HOME_PROPERTY);
-        if (v != null && !v.isBlank()) {
-            return Path.of(v);
-        }
-        v = env.get("XDG_CONFIG_HOME");
-        if (v != null && !v.isBlank()) {
-            return Path.of(v, "forkline");
-        }
-        String home = env.get("HOME");
-        if (home == null || home.isBlank()) {
-            home = System.getProperty("user.home");
-        }
-        return Path.of(home, ".config", "forkline");
+        return io.forkline.format.config.ConfigHome.of(env);
     }
+
 
     /** {@code <config-home>/tokens/127.0.0.1_<port>}. */
     public static Path forLocalPort(Path configHome, int port) {
