@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the benchmarks module and runs the three Forkline benchmarks; prints each one's RESULT block.
 #   benchmarks/run.sh                  all three: jmh, branch, ingest
-#   benchmarks/run.sh jmh|branch|ingest|gc|cost|pagebench|cli|tpcb [more args passed to that benchmark]
+#   benchmarks/run.sh jmh|branch|ingest|gc|cost|pagebench|cli|tpcb|lazy [more args passed to that benchmark]
 #   benchmarks/run.sh diff [--rows 1000000] [--runs 1] [--full 1]   data diff of a ~1 GB table with 10 changed rows
 #                                        beside pg_dump --data-only x2 + diff (DiffMeasurement)
 #   benchmarks/run.sh pagebench --json   last line: one JSON object (page service latency/throughput)
@@ -98,6 +98,12 @@ run_ingest() {
     | tee "$out/ingest-$stamp.log"
 }
 
+run_lazy() {
+  echo "== LazyComputeMeasurement =="
+  "${java[@]}" -cp "$jar" io.forkline.pageserver.LazyComputeMeasurement "$@" 2> "$out/lazy-$stamp.err" \
+    | tee "$out/lazy-$stamp.log"
+}
+
 run_tpcb() {
   echo "== TpcbComparison =="
   "${java[@]}" -cp "$jar" io.forkline.wal.TpcbComparison "$@" 2> "$out/tpcb-$stamp.err" \
@@ -107,6 +113,7 @@ run_tpcb() {
 case "$what" in
   jmh) run_jmh "$@" ;;
   tpcb) run_tpcb "$@" ;;
+  lazy) run_lazy "$@" ;;
   branch) run_branch "$@" ;;
   ingest) run_ingest "$@" ;;
   gc) run_gc "$@" ;;
@@ -114,5 +121,5 @@ case "$what" in
   pagebench) run_pagebench "$@" ;;
   diff) run_diff "$@" ;;
   all) run_jmh; run_branch; run_ingest ;;
-  *) echo "usage: benchmarks/run.sh [all|jmh|branch|ingest|gc|cost|pagebench|diff|cli|tpcb] [args]" >&2; exit 2 ;;
+  *) echo "usage: benchmarks/run.sh [all|jmh|branch|ingest|gc|cost|pagebench|diff|cli|tpcb|lazy] [args]" >&2; exit 2 ;;
 esac

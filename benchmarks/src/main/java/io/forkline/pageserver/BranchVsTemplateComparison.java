@@ -20,7 +20,7 @@ import java.time.Duration;
  * TEMPLATE}, side by side on the same server, alternating, {@code RUNS} rounds.
  *
  * <p>Setup (not timed): an in-process {@link PageServer} (data under {@code benchmarks/target/bench}),
- * tenant {@code bench}, its {@code main} endpoint, database {@code bench} loaded with
+ * tenant {@code bench}, its {@code main} endpoint (FULL data directory), database {@code bench} loaded with
  * {@code pgbench -i -s SCALE} through synchronous ingest.
  *
  * <p>Each round measures, in wall-clock seconds:
@@ -74,6 +74,9 @@ public final class BranchVsTemplateComparison {
         try (PageServer server = PageServer.start(dir.resolve("server"), 0, Clock.systemUTC())) {
             TenantService tenants = server.tenants();
             tenants.createTenant(TENANT);
+            // main (the load and both template copies) runs on a full data directory, so the template
+            // copies write to local disk like stock PostgreSQL, not through FUSE
+            tenants.endpoints().setDefaultStorage(io.forkline.pageserver.endpoint.StorageMode.FULL);
             String main = tenants.startEndpoint(TENANT, "main");
             BenchSql.exec(main, "postgres", "CREATE DATABASE bench");
             long loadNanos = Pgbench.initialize(pg, BenchSql.withDatabase(main, "bench"), scale, LOAD_TIMEOUT);

@@ -48,8 +48,25 @@ public final class Pgbench {
      */
     public static Run tpcb(PostgresInstallation pg, String libpqUri, int clients, int jobs, int seconds,
                            Duration timeout) {
+        return run(pg, libpqUri, false, clients, jobs, seconds, timeout);
+    }
+
+    /**
+     * {@code pgbench [-S] -c clients -j jobs -T seconds URI}: the builtin select-only script when
+     * {@code selectOnly}, else TPC-B-like.
+     *
+     * @return transactions processed and TPS parsed from pgbench's summary
+     * @throws PostgresException when pgbench fails or runs longer than {@code timeout}
+     * @throws IllegalStateException when the summary lacks the two lines
+     */
+    public static Run run(PostgresInstallation pg, String libpqUri, boolean selectOnly, int clients, int jobs,
+                          int seconds, Duration timeout) {
         List<String> cmd = new ArrayList<>(List.of(pg.bin("pgbench").toString(), "-c", Integer.toString(clients), "-j",
-                Integer.toString(jobs), "-T", Integer.toString(seconds), libpqUri));
+                Integer.toString(jobs), "-T", Integer.toString(seconds)));
+        if (selectOnly) {
+            cmd.add("-S");
+        }
+        cmd.add(libpqUri);
         String out = PostgresInstallation.runCommand(timeout, cmd);
         java.util.regex.Matcher n = java.util.regex.Pattern
                 .compile("number of transactions actually processed: (\\d+)").matcher(out);
