@@ -96,28 +96,44 @@ class RedoRegressVerifyIT {
             return target;
         }
         Path tmp = Files.createTempDirectory("pg-regress");
-        String name = "postgresql-15_" + v.group(1) + ".orig.tar.bz2";
-        List<String> urls = List.of("https://deb.debian.org/debian/pool/main/p/postgresql-15/" + name,
-                "https://deb.debian.org/debian-security/pool/updates/main/p/postgresql-15/" + name);
-        String errors = "";
-        for (String url : urls) {
-            Process curl = new ProcessBuilder("curl", "-fsSL", "--retry", "3", "-o", tmp.resolve(name).toString(), url)
-                    .redirectErrorStream(true).start();
-            String out = new String(curl.getInputStream().readAllBytes());
-            if (curl.waitFor() == 0) {
-                errors = null;
+        // The installed minor release first; Debian's pool drops old ones, so then the nearest other 15.x
+        // (the regression SQL of any 15.x produces the same kinds of WAL records).
+        int minor = Integer.parseInt(v.group(1).substring(3));
+        List<Integer> minors = new ArrayList<>(List.of(minor));
+        for (int d = 1; d <= 15; d++) {
+            minors.add(minor + d);
+            if (minor - d >= 0) {
+                minors.add(minor - d);
+            }
+        }
+        String name = null;
+        String tried = "";
+        for (int m : minors) {
+            String candidate = "postgresql-15_15." + m + ".orig.tar.bz2";
+            for (String pool : List.of("https://deb.debian.org/debian/pool/main/p/postgresql-15/",
+                    "https://deb.debian.org/debian-security/pool/updates/main/p/postgresql-15/")) {
+                Process curl = new ProcessBuilder("curl", "-fsSL", "--retry", "2", "-o",
+                        tmp.resolve(candidate).toString(), pool + candidate).redirectErrorStream(true).start();
+                String out = new String(curl.getInputStream().readAllBytes());
+                if (curl.waitFor() == 0) {
+                    name = candidate;
+                    break;
+                }
+                tried += pool + candidate + ": " + out.trim() + "; ";
+            }
+            if (name != null) {
                 break;
             }
-            errors += url + ": " + out.trim() + "; ";
         }
-        assertThat(errors).as("downloading %s from Debian's archive", name).isNull();
+        assertThat(name).as("PostgreSQL 15 sources from Debian's archive (tried: %s)", tried).isNotNull();
+        String top = "postgresql-" + name.substring("postgresql-15_".length(), name.indexOf(".orig"));
         Process tar = new ProcessBuilder("tar", "-xjf", tmp.resolve(name).toString(), "-C", tmp.toString(),
-                "postgresql-" + v.group(1) + "/src/test/regress").redirectErrorStream(true).start();
+                top + "/src/test/regress").redirectErrorStream(true).start();
         String out = new String(tar.getInputStream().readAllBytes());
         assertThat(tar.waitFor()).as("tar: %s", out).isZero();
         Files.createDirectories(target.getParent());
         Process cp = new ProcessBuilder("sh", "-c", "rm -rf \"$2\" && cp -r \"$1\" \"$2\" && chmod -R a+rX \"$2\""
-                + " && rm -rf \"$3\"", "sh", tmp.resolve("postgresql-" + v.group(1) + "/src/test/regress").toString(),
+                + " && rm -rf \"$3\"", "sh", tmp.resolve(top + "/src/test/regress").toString(),
                 target.toString(), tmp.toString()).redirectErrorStream(true).start();
         out = new String(cp.getInputStream().readAllBytes());
         assertThat(cp.waitFor()).as("copying the regression sources: %s", out).isZero();
