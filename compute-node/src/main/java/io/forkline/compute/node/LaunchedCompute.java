@@ -106,7 +106,7 @@ public final class LaunchedCompute {
                 }
                 port = ComputeProcess.freePort();
             }
-            ComputeProcess process = ComputeProcess.start(pg, pgdata, port, size, startTimeout);
+            ComputeProcess process = ComputeProcess.start(pg, pgdata, port, size, startTimeout, mounted != null);
             return new LaunchedCompute(pg, process, mounted, lsn);
         } catch (RuntimeException e) {
             if (mounted != null) {

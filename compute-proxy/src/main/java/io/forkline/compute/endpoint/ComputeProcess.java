@@ -66,11 +66,26 @@ public final class ComputeProcess {
      *                           interrupt flag stays set); a postgres that was started is killed first
      */
     public static ComputeProcess start(PostgresInstallation pg, Path dataDir, int port, ComputeSize size, Duration timeout) {
+        return start(pg, dataDir, port, size, timeout, false);
+    }
+
+    /**
+     * As {@link #start(PostgresInstallation, Path, int, ComputeSize, Duration)}; {@code ownedByRunAsUser}
+     * says every file under {@code dataDir} already shows as the run-as user's (a lazy data directory's
+     * FUSE file system presents them so), so only the directory itself is prepared: walking a FUSE
+     * mount to hand its files over costs a round trip into the file system per file.
+     */
+    public static ComputeProcess start(PostgresInstallation pg, Path dataDir, int port, ComputeSize size, Duration timeout,
+                                       boolean ownedByRunAsUser) {
         Path logFile = dataDir.resolveSibling("postgres.log");
         try {
             Files.writeString(dataDir.resolve("postgresql.conf"), ComputeSettings.render(ComputeSettings.forPort(port, size)),
                     StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-            pg.prepareDirectory(dataDir);
+            if (ownedByRunAsUser) {
+                pg.prepareDirectoryShallow(dataDir);
+            } else {
+                pg.prepareDirectory(dataDir);
+            }
             Files.deleteIfExists(logFile);
             Process p = new ProcessBuilder(pg.command("postgres", "-D", dataDir.toAbsolutePath().toString()))
                     .redirectErrorStream(true)

@@ -1079,7 +1079,9 @@ public final class PageStore implements AutoCloseable {
              RocksIterator baseIt = db.newIterator(versions, ro)) {
             KeyScan scan = new KeyScan(timeline, lsn, baseIt);
             byte[] scratch = new byte[PageDelta.PAGE_SIZE]; // the next full image is read into this
-            for (it.seek(start); it.isValid(); it.next()) {
+            byte[] probe = new byte[VERSION_KEY_BYTES];
+            it.seek(start);
+            while (it.isValid()) {
                 byte[] k = it.key();
                 if (Arrays.compareUnsigned(k, end) >= 0) {
                     break;
@@ -1087,16 +1089,34 @@ public final class PageStore implements AutoCloseable {
                 if (scan.keyBytes == null || !Arrays.equals(k, TimelineId.LENGTH, keyEnd, scan.keyBytes, TimelineId.LENGTH, keyEnd)) {
                     scan.emit(out);
                     scan.start(k);
+                    if (!scan.candidate) {
+                        // Not a page: only the newest version at or below lsn counts, and such keys
+                        // (REL_SIZE above all: one version per relation extension) can have millions
+                        // of versions. Two seeks per key instead of a step per version.
+                        System.arraycopy(k, 0, probe, 0, keyEnd);
+                        putLong(probe, keyEnd, lsn);
+                        it.seekForPrev(probe);
+                        if (it.isValid()) {
+                            byte[] at = it.key();
+                            if (at.length == VERSION_KEY_BYTES && Arrays.equals(at, 0, keyEnd, k, 0, keyEnd)) {
+                                scan.bestLsn = bytesToLong(at, keyEnd);
+                                scan.best = it.value();
+                            }
+                        }
+                        putLong(probe, keyEnd, -1L); // the greatest possible version of the key
+                        it.seek(probe);
+                        if (it.isValid() && Arrays.equals(it.key(), probe)) {
+                            it.next();
+                        }
+                        continue;
+                    }
                 }
                 long vLsn = bytesToLong(k, keyEnd);
                 if (Long.compareUnsigned(vLsn, lsn) > 0) {
+                    it.next();
                     continue;
                 }
-                scan.bestLsn = vLsn;
-                if (!scan.candidate) {
-                    scan.best = it.value();
-                    continue;
-                }
+                scan.bestLsn = vLsn; // a page key (non-page keys took the seeks above)
                 int length = it.value(scratch);
                 if (length == PageDelta.PAGE_SIZE) { // a full image: the base of the deltas after it
                     byte[] spare = scan.full;
@@ -1107,6 +1127,7 @@ public final class PageStore implements AutoCloseable {
                 } else {
                     scan.best = length < scratch.length ? Arrays.copyOf(scratch, length) : it.value();
                 }
+                it.next();
             }
             try {
                 it.status();
