@@ -277,9 +277,13 @@ public final class EndpointManager implements AutoCloseable {
     }
 
     private void putRecord(Endpoint e, boolean running) {
+        putRecord(e, running, false);
+    }
+
+    private void putRecord(Endpoint e, boolean running, boolean suspended) {
         TimelineId tl = e.timeline;
         records.put("endpoint/" + e.key, new EndpointRecord(e.lastPort, e.size.apiName(), tl == null ? null : tl.toString(),
-                running, e.note, e.state == EndpointState.SUSPENDED));
+                running, e.note, suspended));
     }
 
     /**
@@ -523,7 +527,10 @@ public final class EndpointManager implements AutoCloseable {
             }
             e.lastPort = port;
             long walStart = Lsn.nextSegmentStart(lsn);
-            e.receiver = WalReceiver.start(store, timeline, walStart, receiverConfig(timeline, host, port));
+            // a compute of this process tree: over its private Unix-domain socket (libpq's '/dir' host form)
+            String receiverHost = e.local != null && e.local.socketDirectory() != null
+                    ? e.local.socketDirectory().toString() : host;
+            e.receiver = WalReceiver.start(store, timeline, walStart, receiverConfig(timeline, receiverHost, port));
             e.state = EndpointState.RUNNING;
             e.note = null;
             putRecord(e, true);
@@ -541,7 +548,7 @@ public final class EndpointManager implements AutoCloseable {
 
     /**
      * How the receiver of a compute of {@code timeline} on {@code port} connects: as user
-     * {@code postgres} on 127.0.0.1, named {@link ComputeSettings#INGEST_STANDBY_NAME} (the compute's
+     * {@code postgres} on {@code host} (a TCP host, or the directory of the compute's Unix-domain socket), named {@link ComputeSettings#INGEST_STANDBY_NAME} (the compute's
      * {@code synchronous_standby_names}), recomputing page checksums when the tenant's cluster has
      * data checksums (its original pg_control's {@code data_checksum_version} is not 0).
      */
@@ -573,8 +580,8 @@ public final class EndpointManager implements AutoCloseable {
                 return false;
             }
             stopLocked(e);
+            putRecord(e, false, true); // durable before anyone sees the state
             e.state = EndpointState.SUSPENDED;
-            putRecord(e, false);
             log.info("endpoint {} suspended (no client session for its suspend timeout)", e.key);
             return true;
         }
