@@ -383,7 +383,7 @@ public final class BranchService {
                 uri = endpoints.start(tenant, ref, tl, sizeOf(info));
             }
             if (info.schemaOnly()) {
-                int tables = SchemaOnly.truncateAll(endpoints.get(tenant, ref).port());
+                int tables = SchemaOnly.truncateAll(endpoints.get(tenant, ref).address());
                 log.info("branch {}/{} is schema-only: {} tables emptied", tenant, ref, tables);
             }
         } catch (RuntimeException ex) {
