@@ -134,7 +134,8 @@ public final class TenantRoutes implements Router.Module {
                 tenants.endpoints().preferStorage(q.param("tenant"), q.param("ref"), mode);
             }
             String uri = branches.startEndpoint(q.param("tenant"), q.param("ref"), q.text("size", false));
-            return endpointJson(q.param("tenant"), q.param("ref")).put("uri", uri);
+            return endpointJson(q.param("tenant"), q.param("ref"))
+                    .put("uri", branches.access().shownUri(branches.get(q.param("tenant"), q.param("ref")), uri));
         });
         r.add("POST", BRANCH + "/endpoint/config", q -> {
             BranchInfo b = branches.configureEndpoint(q.param("tenant"), q.param("ref"), suspendAfter(q));
@@ -218,7 +219,7 @@ public final class TenantRoutes implements Router.Module {
             o.put("state", v.endpointState());
             o.put("endpoint_id", v.info().endpointId());
             o.put("suspend_after", io.forkline.pageserver.access.SuspendAfter.shown(v.info().suspendAfter()));
-            o.put("uri", v.uri());
+            o.put("uri", branches.access().shownUri(v.info(), v.uri()));
             o.put("size", v.endpointSize());
             io.forkline.pageserver.endpoint.EndpointManager.Endpoint e = tenants.endpoints().get(tenant, v.info().ref());
             if (e != null && e.port() != 0) {
@@ -428,7 +429,7 @@ public final class TenantRoutes implements Router.Module {
         }
         ObjectNode e = n.putObject("endpoint");
         e.put("state", v.endpointState());
-        e.put("uri", v.uri());
+        e.put("uri", branches.access().shownUri(b, v.uri()));
         e.put("size", v.endpointSize());
         e.put("endpoint_id", b.endpointId());
         e.put("suspend_after", io.forkline.pageserver.access.SuspendAfter.shown(b.suspendAfter()));

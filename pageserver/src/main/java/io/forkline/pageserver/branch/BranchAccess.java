@@ -55,6 +55,28 @@ public final class BranchAccess {
         this.strings = java.util.Objects.requireNonNull(s, "s");
     }
 
+    private volatile boolean urisThroughProxy;
+
+    /**
+     * From now on the API's {@code uri} of a running endpoint (what {@code endpoint start},
+     * {@code branch list} and the console print) is the connection string through the proxy at
+     * {@code s} instead of the compute's own address: what the server calls once its Postgres proxy
+     * listens.
+     */
+    public void useProxy(ConnectionStrings s) {
+        useConnectionStrings(s);
+        urisThroughProxy = true;
+    }
+
+    /**
+     * The URI shown for branch {@code b} whose compute's own URI is {@code directUri} ({@code null}
+     * when not running): {@code directUri} until {@link #useProxy}, then the branch's connection
+     * string while it runs.
+     */
+    public String shownUri(BranchInfo b, String directUri) {
+        return urisThroughProxy && directUri != null && b.endpointId() != null ? connectionString(b) : directUri;
+    }
+
     /**
      * Gives the new branch {@code info} of {@code tenant} a fresh endpoint id (unique on this server)
      * and a password; the secret goes into {@code changes}, to be written with the branch record.
