@@ -11,11 +11,12 @@ import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** {@code forkline branch create|list|show|tree|log|delete|rename|put|reset|restore|protect}. */
+/** {@code forkline branch create|list|show|tree|log|delete|rename|put|reset|restore|protect|connection-string|password}. */
 @Command(name = "branch", description = "Manage branches.")
 @Subcommands({BranchCommand.Create.class, BranchCommand.List.class, BranchShowCommand.class, BranchTreeCommand.class,
         BranchLogCommand.class, BranchCommand.Delete.class, BranchRenameCommand.class, BranchPutCommand.class,
-        BranchResetCommand.class, BranchRestoreCommand.class, BranchProtectCommand.class})
+        BranchResetCommand.class, BranchRestoreCommand.class, BranchProtectCommand.class,
+        BranchAccessCommands.ConnectionString.class, BranchAccessCommands.Password.class})
 final class BranchCommand {
     static final class Point {
         @Option(names = "--lsn", paramLabel = "X/Y", description = "branch point LSN")
@@ -58,7 +59,15 @@ final class BranchCommand {
                         + "fetched on first read; the default) or full (a complete basebackup)")
         String storage;
 
+        @Option(names = "--suspend-after", paramLabel = "DURATION",
+                description = "suspend the compute after this long without a client connection: e.g. 30s, 5m, 1h "
+                        + "(0 = never; default 5m); a later put keeps the branch's setting unless given")
+        String suspendAfter;
+
         void into(Map<String, Object> body) {
+            if (suspendAfter != null) {
+                body.put("suspend_after", suspendAfter);
+            }
             if (storage != null) {
                 body.put("storage", EndpointCommand.storage(storage));
             }
@@ -134,7 +143,7 @@ final class BranchCommand {
 
     @Command(name = "list", description = "List the branches of a tenant with their endpoints.")
     static final class List extends ApiCommand {
-        private static final String FORMAT = "%-12s %-12s %-12s %-12s %-10s %-10s %-27s %-12s %-4s %-4s %-10s %s%n";
+        private static final String FORMAT = "%-12s %-11s %-12s %-12s %-12s %-10s %-10s %-27s %-12s %-4s %-4s %-10s %s%n";
 
         @Mixin
         TenantOption tenant;
@@ -149,11 +158,11 @@ final class BranchCommand {
                 return;
             }
             Instant now = Instant.now();
-            Table table = new Table(out(), FORMAT, "REF", "PARENT", "ANCESTOR LSN", "LAST LSN", "LOGICAL", "PHYSICAL",
+            Table table = new Table(out(), FORMAT, "REF", "ENDPOINT ID", "PARENT", "ANCESTOR LSN", "LAST LSN", "LOGICAL", "PHYSICAL",
                     "RESTORABLE FROM", "ENDPOINT", "SIZE", "PROT", "EXPIRES", "URI");
             for (JsonNode b : arr) {
                 JsonNode e = b.path("endpoint");
-                table.row(b.path("ref").asText(), parentText(b),
+                table.row(b.path("ref").asText(), b.path("endpoint_id").asText("-"), parentText(b),
                         b.path("ancestor_lsn").isNull() ? "-" : b.path("ancestor_lsn").asText(),
                         b.path("last_record_lsn").asText(), Table.bytes(b.path("logical_size_bytes")),
                         Table.bytes(b.path("physical_size_bytes")), restorableFrom(b), e.path("state").asText(),

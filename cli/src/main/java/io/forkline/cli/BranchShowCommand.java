@@ -52,6 +52,11 @@ final class BranchShowCommand extends ApiCommand {
         line(o, "compute", e.path("state").asText() + ", size " + e.path("size").asText()
                 + (e.path("uri").isTextual() ? ", " + e.path("uri").asText() : "")
                 + (e.path("note").isTextual() ? " (" + e.path("note").asText() + ")" : ""));
+        line(o, "endpoint id", b.path("endpoint_id").asText("-") + " (suspends after " + b.path("suspend_after").asText("5m")
+                + " without a connection" + (b.path("suspend_after").asText().equals("0") ? ": never" : "") + ")");
+        if (b.path("connection_string").isTextual()) {
+            line(o, "connect", b.path("connection_string").asText());
+        }
         line(o, "expires", b.path("expires_at").isTextual()
                 ? b.path("expires_at").asText() + " (" + BranchCommand.List.expires(b.path("expires_at"), Instant.now())
                 + ", ttl " + b.path("ttl").asText() + ", renewed by every put)" : "never");

@@ -15,9 +15,9 @@ import java.util.Map;
  * shared_buffers 64MB, max_connections 20, work_mem 4MB; s = 128MB/100/4MB (default); m =
  * 512MB/200/8MB; l = 2GB/400/16MB.
  */
-@Command(name = "endpoint", description = "Start, stop, resize and list computes; show their logs.")
+@Command(name = "endpoint", description = "Start, stop, resize, configure and list computes; show their logs.")
 @Subcommands({EndpointCommand.Start.class, EndpointCommand.Stop.class, EndpointCommand.Resize.class,
-        EndpointCommand.List.class, EndpointCommand.Logs.class})
+        EndpointCommand.Config.class, EndpointCommand.List.class, EndpointCommand.Logs.class})
 final class EndpointCommand {
     /** {@code /v1/tenants/T/branches/REF/endpoint/ACTION}. */
     private static String path(BranchArgs branch, String action) {
@@ -85,6 +85,24 @@ final class EndpointCommand {
         }
     }
 
+    @Command(name = "config", description = "Set when the branch's compute is suspended for want of client connections.")
+    static final class Config extends ApiCommand {
+        @Mixin
+        BranchArgs branch;
+
+        @Option(names = "--suspend-after", required = true, paramLabel = "DURATION",
+                description = "suspend after this long without a client connection: e.g. 30s, 5m, 1h (0 = never)")
+        String suspendAfter;
+
+        @Override
+        public void run() {
+            JsonNode e = client().post(path(branch, "config"), Map.of("suspend_after", suspendAfter));
+            String after = e.path("suspend_after").asText();
+            out().println("endpoint " + branch.ref + " (" + e.path("endpoint_id").asText() + ") suspends "
+                    + (after.equals("0") ? "never" : "after " + after + " without a client connection"));
+        }
+    }
+
     @Command(name = "list", description = "List a tenant's computes: state, size, port, URI, log file.")
     static final class List extends ApiCommand {
         @Mixin
@@ -99,9 +117,11 @@ final class EndpointCommand {
             if (json.print(out(), arr)) {
                 return;
             }
-            Table table = new Table(out(), "%-12s %-12s %-4s %-6s %-46s %s%n", "REF", "STATE", "SIZE", "PORT", "URI", "LOG");
+            Table table = new Table(out(), "%-12s %-11s %-12s %-4s %-7s %-6s %-46s %s%n", "REF", "ENDPOINT ID", "STATE", "SIZE",
+                    "SUSPEND", "PORT", "URI", "LOG");
             for (JsonNode e : arr) {
-                table.row(e.path("ref").asText(), e.path("state").asText(), e.path("size").asText(),
+                table.row(e.path("ref").asText(), e.path("endpoint_id").asText("-"), e.path("state").asText(),
+                        e.path("size").asText(), e.path("suspend_after").asText("-"),
                         e.path("port").isNumber() ? e.path("port").asText() : "-",
                         e.path("uri").isTextual() ? e.path("uri").asText() : "-", e.path("log").asText());
             }

@@ -25,6 +25,15 @@ final class ServerCommand implements Callable<Integer> {
             defaultValue = "6400")
     int pagePort;
 
+    @Option(names = "--pg-port", paramLabel = "PORT",
+            description = "port of the Postgres proxy that connection strings point at (default: ${DEFAULT-VALUE})",
+            defaultValue = "55432")
+    int pgPort;
+
+    @Option(names = "--pg-host", paramLabel = "HOST",
+            description = "host printed in connection strings (default: ${DEFAULT-VALUE})", defaultValue = "127.0.0.1")
+    String pgHost;
+
     @Option(names = "--auth", paramLabel = "on|off", description = "check tokens (default: ${DEFAULT-VALUE}); off: "
             + "every client is admin, for local experiments only", defaultValue = "on")
     String auth;
@@ -53,6 +62,14 @@ final class ServerCommand implements Callable<Integer> {
         if (pagePort < 0 || pagePort > 65535) {
             throw new CliException("invalid --page-port " + pagePort + ": expected 0..65535");
         }
+        if (pgPort < 0 || pgPort > 65535) {
+            throw new CliException("invalid --pg-port " + pgPort + ": expected 0..65535");
+        }
+        if (pgHost == null || pgHost.isBlank() || !pgHost.strip().matches("[A-Za-z0-9._:\\[\\]-]+")) {
+            throw new CliException("invalid --pg-host '" + pgHost + "': expected a host name or IP address");
+        }
+        System.setProperty("forkline.pg.port", Integer.toString(pgPort)); // ConnectionStrings.PORT_PROPERTY
+        System.setProperty("forkline.pg.host", pgHost.strip()); // ConnectionStrings.HOST_PROPERTY
         boolean authOn = switch (auth == null ? "" : auth.strip().toLowerCase(Locale.ROOT)) {
             case "on" -> true;
             case "off" -> false;

@@ -243,6 +243,52 @@ class CliIT {
         assertThat(text.out().lines()).anyMatch(l -> l.startsWith("main ") && l.matches(".* \\d+\\.\\d MB .*"));
     }
 
+    // ------------------------------------------------------------------ endpoint ids, passwords, suspend
+
+    @Test
+    void endpointIdsConnectionStringsPasswordResetAndSuspendAfter() throws Exception {
+        cli("branch", "create", "acc", "--tenant", TENANT, "--suspend-after", "30s").ok();
+        JsonNode b = JSON.readTree(cli("branch", "show", "acc", "--tenant", TENANT, "--json").ok().out());
+        String id = b.path("endpoint_id").asText();
+        assertThat(id).matches("ep-[a-z0-9]{8}");
+        assertThat(b.path("suspend_after").asText()).isEqualTo("30s");
+        String uriForm = "^postgresql://postgres:[A-Za-z0-9_-]{24}@127\\.0\\.0\\.1:55432/postgres\\?options=endpoint%3D" + id + "$";
+
+        CliResult cs = cli("branch", "connection-string", "acc", "--tenant", TENANT).ok();
+        assertThat(cs.out().lines().toList()).singleElement().asString().matches(uriForm);
+        String first = cs.out().strip();
+        CliResult reset = cli("branch", "password", "reset", "acc", "--tenant", TENANT).succeeded();
+        assertThat(reset.out().lines().toList()).singleElement().asString().matches(uriForm).isNotEqualTo(first);
+        assertThat(reset.err()).contains("password of branch acc (" + id + ") reset");
+        assertThat(cli("branch", "connection-string", "acc", "--tenant", TENANT).ok().out().strip())
+                .isEqualTo(reset.out().strip());
+
+        CliResult list = cli("branch", "list", "--tenant", TENANT).ok();
+        assertThat(list.out().lines().findFirst().orElseThrow()).contains("ENDPOINT ID");
+        assertThat(list.out().lines()).anyMatch(l -> l.startsWith("acc ") && l.contains(" " + id + " "));
+        JsonNode arr = JSON.readTree(cli("branch", "list", "--tenant", TENANT, "--json").ok().out());
+        for (JsonNode x : arr) {
+            assertThat(x.path("endpoint_id").asText()).as("%s", x.path("ref")).matches("ep-[a-z0-9]{8}");
+        }
+        assertThat(cli("branch", "show", "acc", "--tenant", TENANT).ok().out()).contains(id).contains("postgresql://postgres:");
+
+        assertThat(cli("endpoint", "config", "acc", "--tenant", TENANT, "--suspend-after", "0").ok().out())
+                .isEqualTo("endpoint acc (" + id + ") suspends never\n");
+        cli("branch", "put", "acc", "--tenant", TENANT, "--suspend-after", "1h").ok();
+        JsonNode after = JSON.readTree(cli("branch", "show", "acc", "--tenant", TENANT, "--json").ok().out());
+        assertThat(after.path("suspend_after").asText()).isEqualTo("1h");
+        assertThat(after.path("endpoint_id").asText()).as("a put keeps the id").isEqualTo(id);
+        assertThat(cli("endpoint", "list", "--tenant", TENANT).ok().out().lines())
+                .anyMatch(l -> l.startsWith("acc ") && l.contains(id) && l.contains(" 1h "));
+
+        assertThat(cli("branch", "create", "acc-bad", "--tenant", TENANT, "--suspend-after", "5x").errorLine(1))
+                .contains("'5x'").contains("30s");
+        assertThat(cli("endpoint", "config", "acc", "--tenant", TENANT, "--suspend-after", "10").errorLine(1)).contains("'10'");
+        assertThat(cli("branch", "connection-string", "nosuch", "--tenant", TENANT).errorLine(1)).contains("'nosuch'");
+        assertThat(cli("branch", "password", "reset", "nosuch", "--tenant", TENANT).errorLine(1)).contains("'nosuch'");
+        assertThat(cli("server", "--pg-port", "70000").errorLine(1)).contains("--pg-port 70000");
+    }
+
     // ------------------------------------------------------------------ endpoints
 
     @Test

@@ -71,6 +71,23 @@ public final class LaunchedCompute {
     public static LaunchedCompute launch(PostgresInstallation pg, PageClientConfig page, Path dir, boolean lazy,
                                          int preferredPort, ComputeSize size, Duration startTimeout, String label)
             throws IOException {
+        return launch(pg, page, dir, lazy, preferredPort, size, null, startTimeout, label);
+    }
+
+    /**
+     * As {@link #launch(PostgresInstallation, PageClientConfig, Path, boolean, int, ComputeSize, Duration, String)},
+     * the compute also listening on the Unix-domain socket {@code <socketDirectory>/.s.PGSQL.<port>}; the
+     * directory is created (or kept) with mode 0700, owned by the compute's OS user. Its path must be
+     * short enough for {@code sun_path} (107 bytes with the socket's file name).
+     *
+     * @param socketDirectory the socket's directory, {@code null} for TCP only
+     */
+    public static LaunchedCompute launch(PostgresInstallation pg, PageClientConfig page, Path dir, boolean lazy,
+                                         int preferredPort, ComputeSize size, Path socketDirectory, Duration startTimeout,
+                                         String label) throws IOException {
+        if (socketDirectory != null) {
+            pg.prepareDirectory(socketDirectory);
+        }
         Path pgdata = dir.resolve("pgdata");
         cleanStale(dir);
         Files.createDirectories(dir);
@@ -106,8 +123,11 @@ public final class LaunchedCompute {
                 }
                 port = ComputeProcess.freePort();
             }
-            ComputeProcess process = ComputeProcess.start(pg, pgdata, port, size, startTimeout, mounted != null);
-            return new LaunchedCompute(pg, process, mounted, lsn);
+            ComputeProcess process = ComputeProcess.start(pg, pgdata, port, size, socketDirectory, startTimeout,
+                    mounted != null);
+            LaunchedCompute lc = new LaunchedCompute(pg, process, mounted, lsn);
+            lc.socketDirectory = socketDirectory;
+            return lc;
         } catch (RuntimeException e) {
             if (mounted != null) {
                 closeQuietly(mounted, label);
@@ -165,6 +185,13 @@ public final class LaunchedCompute {
             log.warn("cannot scan {} for orphan computes: {}", root, e.toString());
         }
         return n;
+    }
+
+    private volatile Path socketDirectory;
+
+    /** The directory of the compute's Unix-domain socket, or {@code null} when it listens on TCP only. */
+    public Path socketDirectory() {
+        return socketDirectory;
     }
 
     /** The running PostgreSQL. */

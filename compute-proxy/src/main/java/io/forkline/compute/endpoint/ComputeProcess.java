@@ -77,9 +77,21 @@ public final class ComputeProcess {
      */
     public static ComputeProcess start(PostgresInstallation pg, Path dataDir, int port, ComputeSize size, Duration timeout,
                                        boolean ownedByRunAsUser) {
+        return start(pg, dataDir, port, size, null, timeout, ownedByRunAsUser);
+    }
+
+    /**
+     * As {@link #start(PostgresInstallation, Path, int, ComputeSize, Duration, boolean)}, also listening on a
+     * Unix-domain socket in {@code socketDirectory} ({@code null}: none), which the caller made private
+     * to the compute's OS user ({@link PostgresInstallation#prepareDirectory}).
+     *
+     * @throws PostgresException as the other overloads
+     */
+    public static ComputeProcess start(PostgresInstallation pg, Path dataDir, int port, ComputeSize size, Path socketDirectory,
+                                       Duration timeout, boolean ownedByRunAsUser) {
         Path logFile = dataDir.resolveSibling("postgres.log");
         try {
-            Files.writeString(dataDir.resolve("postgresql.conf"), ComputeSettings.render(ComputeSettings.forPort(port, size)),
+            Files.writeString(dataDir.resolve("postgresql.conf"), ComputeSettings.render(ComputeSettings.forPort(port, size, socketDirectory)),
                     StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
             if (ownedByRunAsUser) {
                 pg.prepareDirectoryShallow(dataDir);

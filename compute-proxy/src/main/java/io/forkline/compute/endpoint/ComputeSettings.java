@@ -87,13 +87,29 @@ public final class ComputeSettings {
      * @throws IllegalArgumentException when the port is out of range
      */
     public static Map<String, String> forPort(int port, ComputeSize size) {
+        return forPort(port, size, null);
+    }
+
+    /**
+     * Settings for a compute of {@code size} listening on 127.0.0.1:{@code port} and, when
+     * {@code socketDirectory} is given, on the Unix-domain socket {@code <socketDirectory>/.s.PGSQL.<port>}
+     * (a directory only the compute's OS user may enter, so only that user and root can connect).
+     *
+     * @param socketDirectory where the Unix-domain socket goes; {@code null}: none
+     * @throws IllegalArgumentException when the port is out of range or the directory name holds a quote
+     */
+    public static Map<String, String> forPort(int port, ComputeSize size, java.nio.file.Path socketDirectory) {
+        if (socketDirectory != null && socketDirectory.toString().contains("'")) {
+            throw new IllegalArgumentException("socket directory " + socketDirectory + " contains a quote");
+        }
         if (port <= 0 || port > 65535) {
             throw new IllegalArgumentException("invalid port " + port + ": expected 1..65535");
         }
         Map<String, String> s = new LinkedHashMap<>();
         s.put("listen_addresses", "'127.0.0.1'");
         s.put("port", Integer.toString(port));
-        s.put("unix_socket_directories", "''");
+        s.put("unix_socket_directories", socketDirectory == null ? "''" : "'" + socketDirectory.toAbsolutePath() + "'");
+        s.put("unix_socket_permissions", "0700");
         s.put("max_connections", Integer.toString(size.maxConnections()));
         s.put("shared_buffers", size.sharedBuffers());
         s.put("work_mem", size.workMem());

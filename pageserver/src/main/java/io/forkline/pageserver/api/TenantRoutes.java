@@ -41,6 +41,9 @@ import java.util.Map;
  *   POST   /v1/tenants/{t}/branches/{ref}/endpoint/start {"size"?,"storage"?: "lazy"|"full"}  -> {"uri","size","storage",...}
  *   POST   /v1/tenants/{t}/branches/{ref}/endpoint/resize {"size"}  -> {"uri","size","state"}
  *   POST   /v1/tenants/{t}/branches/{ref}/endpoint/stop     -> {}
+ *   POST   /v1/tenants/{t}/branches/{ref}/endpoint/config {"suspend_after": "30s"|"5m"|"1h"|"0"} -> endpoint
+ *   GET    /v1/tenants/{t}/branches/{ref}/connection-string -> {ref, endpoint_id, connection_string}
+ *   POST   /v1/tenants/{t}/branches/{ref}/password/reset    -> {ref, endpoint_id, connection_string} (new password)
  *   DELETE /v1/tenants/{t}[?force=true]                      -> {deleted, branches, timelines, freed_bytes}
  *                                                            (admin token; 409 while computes run, unless force)
  *   POST   /v1/tenants/{t}/branches/{ref}/rename {"new_ref"} -> branch (409 while its endpoint runs)
@@ -131,8 +134,17 @@ public final class TenantRoutes implements Router.Module {
                 tenants.endpoints().preferStorage(q.param("tenant"), q.param("ref"), mode);
             }
             String uri = branches.startEndpoint(q.param("tenant"), q.param("ref"), q.text("size", false));
-            return endpointJson(q.param("tenant"), q.param("ref")).put("uri", uri);
+            return endpointJson(q.param("tenant"), q.param("ref"))
+                    .put("uri", branches.access().shownUri(branches.get(q.param("tenant"), q.param("ref")), uri));
         });
+        r.add("POST", BRANCH + "/endpoint/config", q -> {
+            BranchInfo b = branches.configureEndpoint(q.param("tenant"), q.param("ref"), suspendAfter(q));
+            return endpointJson(q.param("tenant"), b.ref());
+        });
+        r.add("GET", BRANCH + "/connection-string", q -> access(q.param("tenant"), q.param("ref"),
+                branches.connectionString(q.param("tenant"), q.param("ref"))));
+        r.add("POST", BRANCH + "/password/reset", q -> access(q.param("tenant"), q.param("ref"),
+                branches.resetPassword(q.param("tenant"), q.param("ref"))));
         r.add("POST", BRANCH + "/endpoint/resize", q -> {
             branches.resize(q.param("tenant"), q.param("ref"), q.text("size", true));
             return endpointJson(q.param("tenant"), q.param("ref"));
@@ -205,7 +217,9 @@ public final class TenantRoutes implements Router.Module {
             ObjectNode o = arr.addObject();
             o.put("ref", v.info().ref());
             o.put("state", v.endpointState());
-            o.put("uri", v.uri());
+            o.put("endpoint_id", v.info().endpointId());
+            o.put("suspend_after", io.forkline.pageserver.access.SuspendAfter.shown(v.info().suspendAfter()));
+            o.put("uri", branches.access().shownUri(v.info(), v.uri()));
             o.put("size", v.endpointSize());
             io.forkline.pageserver.endpoint.EndpointManager.Endpoint e = tenants.endpoints().get(tenant, v.info().ref());
             if (e != null && e.port() != 0) {
@@ -281,7 +295,23 @@ public final class TenantRoutes implements Router.Module {
 
     private static BranchOptions options(ApiRequest q) {
         return new BranchOptions(Ttl.parseGiven(q.text("ttl", false)), BranchService.parseSize(q.text("size", false)),
-                q.has("schema_only") ? q.bool("schema_only", false) : null, q.bool("start", false), storage(q));
+                q.has("schema_only") ? q.bool("schema_only", false) : null, q.bool("start", false), storage(q),
+                io.forkline.pageserver.access.SuspendAfter.normalize(suspendAfter(q)));
+    }
+
+    /** The body's {@code suspend_after} as text ({@code "5m"}, or the number {@code 0}), null when absent. */
+    private static String suspendAfter(ApiRequest q) {
+        com.fasterxml.jackson.databind.JsonNode v = q.body().get("suspend_after");
+        return v != null && v.isIntegralNumber() ? v.asText() : q.text("suspend_after", false);
+    }
+
+    /** {@code {ref, endpoint_id, connection_string}}. */
+    private ObjectNode access(String tenant, String ref, String connectionString) {
+        ObjectNode n = json.createObjectNode();
+        n.put("ref", ref);
+        n.put("endpoint_id", branches.get(tenant, ref).endpointId());
+        n.put("connection_string", connectionString);
+        return n;
     }
 
     /** The body's {@code storage} ({@code lazy} or {@code full}), null when absent. @throws ApiException 400 naming it */
@@ -384,6 +414,9 @@ public final class TenantRoutes implements Router.Module {
         n.put("ttl", b.ttl());
         n.put("size", b.size() == null ? "s" : b.size());
         n.put("schema_only", b.schemaOnly());
+        n.put("endpoint_id", b.endpointId());
+        n.put("suspend_after", io.forkline.pageserver.access.SuspendAfter.shown(b.suspendAfter()));
+        n.put("connection_string", b.endpointId() == null ? null : branches.access().connectionString(b));
         BranchService.Lineage lineage = branches.lineage(b, refsByTimeline);
         n.put("ancestor_timeline_id", lineage == null ? null : lineage.ancestorTimelineId());
         n.put("ancestor_ref", lineage == null ? null : lineage.ancestorRef());
@@ -396,8 +429,11 @@ public final class TenantRoutes implements Router.Module {
         }
         ObjectNode e = n.putObject("endpoint");
         e.put("state", v.endpointState());
-        e.put("uri", v.uri());
+        e.put("uri", branches.access().shownUri(b, v.uri()));
         e.put("size", v.endpointSize());
+        e.put("endpoint_id", b.endpointId());
+        e.put("suspend_after", io.forkline.pageserver.access.SuspendAfter.shown(b.suspendAfter()));
+        e.put("connection_string", b.endpointId() == null ? null : branches.access().connectionString(b));
         io.forkline.pageserver.endpoint.EndpointManager.Endpoint ep = tenants.endpoints().get(tenant, b.ref());
         if (ep != null && ep.active()) {
             e.put("storage", ep.storage());

@@ -17,8 +17,8 @@ import java.util.Set;
  * fsync'd, then renamed over the target), so a reader never sees half a key and the secret is never
  * readable by others, not even for a moment. POSIX file systems only. Stateless, thread-safe.
  */
-final class PrivateFiles {
-    static final Set<PosixFilePermission> OWNER_RW = PosixFilePermissions.fromString("rw-------");
+public final class PrivateFiles {
+    public static final Set<PosixFilePermission> OWNER_RW = PosixFilePermissions.fromString("rw-------");
     static final Set<PosixFilePermission> OWNER_RWX = PosixFilePermissions.fromString("rwx------");
 
     private PrivateFiles() {
@@ -28,7 +28,7 @@ final class PrivateFiles {
      * Creates {@code dir} (and its parents) when missing; a directory it creates itself gets mode
      * {@code 0700} (parents that exist keep theirs).
      */
-    static void createDirectory(Path dir) throws IOException {
+    public static void createDirectory(Path dir) throws IOException {
         if (Files.isDirectory(dir)) {
             return;
         }
@@ -46,7 +46,7 @@ final class PrivateFiles {
     }
 
     /** Writes {@code bytes} to {@code file} atomically with mode {@code 0600} (replacing what was there). */
-    static void write(Path file, byte[] bytes) throws IOException {
+    public static void write(Path file, byte[] bytes) throws IOException {
         Path dir = file.toAbsolutePath().getParent();
         createDirectory(dir);
         Path tmp = Files.createTempFile(dir, "." + file.getFileName(), ".tmp", PosixFilePermissions.asFileAttribute(OWNER_RW));

@@ -12,7 +12,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -234,15 +233,19 @@ public final class BranchPoints {
      */
     private static long computeInsertLsn(EndpointManager.Endpoint e) {
         ComputeProcess c = e.compute();
-        if (c == null) {
+        io.forkline.compute.proxy.ComputeAddress a = e.address();
+        if (c == null || a == null) {
             return 0;
         }
-        String url = "jdbc:postgresql://127.0.0.1:" + c.port() + "/postgres?user=postgres&connectTimeout=5&socketTimeout=10";
-        try (Connection conn = DriverManager.getConnection(url); Statement st = conn.createStatement();
+        java.util.Properties p = new java.util.Properties();
+        p.setProperty("connectTimeout", "5");
+        p.setProperty("socketTimeout", "10");
+        try (Connection conn = io.forkline.pageserver.endpoint.ComputeConnections.connect(a, "postgres", p);
+             Statement st = conn.createStatement();
              ResultSet rs = st.executeQuery("SELECT pg_current_wal_insert_lsn()")) {
             return rs.next() ? Lsn.parse(rs.getString(1)) : 0;
         } catch (SQLException ex) {
-            log.warn("cannot read the WAL insert LSN of the compute on port {}: {}", c.port(), ex.getMessage());
+            log.warn("cannot read the WAL insert LSN of the compute at {}: {}", a, ex.getMessage());
             return 0;
         }
     }

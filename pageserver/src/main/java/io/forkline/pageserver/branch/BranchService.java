@@ -86,6 +86,7 @@ public final class BranchService {
     private final MetadataRecords meta;
     private final BranchRecords records;
     private final BranchPoints points;
+    private final BranchAccess access;
 
     /** What a put did. @param created whether the branch was new @param uri the endpoint's URI when running, else null */
     public record PutResult(BranchInfo branch, boolean created, String uri) {
@@ -120,7 +121,8 @@ public final class BranchService {
      * @param defaults      server-wide limits
      */
     public BranchService(PageStore store, EndpointManager endpoints, Clock clock, Function<String, Object> lockOf,
-                         Consumer<String> requireTenant, Predicate<TimelineId> pinned, Quotas defaults) {
+                         Consumer<String> requireTenant, Predicate<TimelineId> pinned, Quotas defaults,
+                         io.forkline.pageserver.access.Credentials credentials) {
         this.store = store;
         this.endpoints = endpoints;
         this.clock = clock;
@@ -131,6 +133,13 @@ public final class BranchService {
         this.meta = new MetadataRecords(store);
         this.records = new BranchRecords(meta);
         this.points = new BranchPoints(store, endpoints, clock);
+        this.access = new BranchAccess(records, credentials);
+        access.loadAndAssignMissing();
+    }
+
+    /** Endpoint ids, passwords and connection strings of the branches. */
+    public BranchAccess access() {
+        return access;
     }
 
     /**
@@ -199,14 +208,16 @@ public final class BranchService {
         long lsn = point.lsn();
         TimelineId tl = TimelineId.generate();
         Instant now = clock.instant();
-        BranchInfo info = withTtl(new BranchInfo(ref, tl.toString(), parentName, Lsn.format(lsn), iso(now), false, null,
-                null, o.size() == null ? null : o.size().apiName(), o.schemaOnlyOrDefault()), o, now);
+        MetadataRecords.Changes secret = new MetadataRecords.Changes();
+        BranchInfo info = access.assign(tenant, withTtl(new BranchInfo(ref, tl.toString(), parentName, Lsn.format(lsn), iso(now),
+                false, null, null, o.size() == null ? null : o.size().apiName(), o.schemaOnlyOrDefault()), o, now)
+                .withSuspendAfter(o.suspendAfter()), secret);
         // nothing to prepare on the timeline: it and the branch record in one atomic, fsync'd batch;
         // else the compute needs the timeline first, and on a failure (a schema-only branch that could
         // not be emptied) the timeline is deleted again and the branch is not created at all
         boolean prepare = info.schemaOnly() || o.start();
         newTimeline(tenant, point.timeline(), lsn, tl,
-                prepare ? new MetadataRecords.Changes() : records.putChange(tenant, info));
+                prepare ? secret : records.putChange(tenant, info).putAll(secret));
         if (o.storage() != null) {
             endpoints.preferStorage(tenant, ref, o.storage()); // forgotten with the endpoint if adopting fails
         }
@@ -251,7 +262,8 @@ public final class BranchService {
             }
             BranchInfo wanted = withTtl(existing, o, clock.instant())
                     .withSize(o.size() != null ? o.size().apiName() : existing.size())
-                    .withSchemaOnly(o.schemaOnly() != null ? o.schemaOnly() : existing.schemaOnly());
+                    .withSchemaOnly(o.schemaOnly() != null ? o.schemaOnly() : existing.schemaOnly())
+                    .withSuspendAfter(o.suspendAfter() != null ? o.suspendAfter() : existing.suspendAfter());
             return resetLocked(tenant, wanted, parentName, o.start());
         }
     }
@@ -371,7 +383,7 @@ public final class BranchService {
                 uri = endpoints.start(tenant, ref, tl, sizeOf(info));
             }
             if (info.schemaOnly()) {
-                int tables = SchemaOnly.truncateAll(endpoints.get(tenant, ref).port());
+                int tables = SchemaOnly.truncateAll(endpoints.get(tenant, ref).address());
                 log.info("branch {}/{} is schema-only: {} tables emptied", tenant, ref, tables);
             }
         } catch (RuntimeException ex) {
@@ -481,8 +493,8 @@ public final class BranchService {
                     throw ex;
                 }
             }
-            BranchInfo kept = new BranchInfo(keep, oldTl.toString(), ref, Lsn.format(lsn), iso(now), false, null, null,
-                    b.size(), b.schemaOnly());
+            BranchInfo kept = access.assign(tenant, new BranchInfo(keep, oldTl.toString(), ref, Lsn.format(lsn), iso(now), false,
+                    null, null, b.size(), b.schemaOnly()));
             BranchInfo restored = b.withTimeline(tl.toString(), b.parent(), b.ancestorLsn())
                     .withRestore(new BranchInfo.Restore(iso(now), Lsn.format(lsn), oldTl.toString(), keep));
             records.put(tenant, kept);
@@ -551,7 +563,8 @@ public final class BranchService {
                         + Lsn.format(smd.startLsn()) + " to " + Lsn.format(last));
             }
             TimelineId tl = newTimeline(tenant, source, lsn);
-            BranchInfo info = new BranchInfo(ref, tl.toString(), parentRef, Lsn.format(lsn), iso(clock.instant()));
+            BranchInfo info = access.assign(tenant, new BranchInfo(ref, tl.toString(), parentRef, Lsn.format(lsn),
+                    iso(clock.instant())));
             records.put(tenant, info);
             log.info("branch {}/{} created from timeline {} at {}", tenant, ref, source, Lsn.format(lsn));
             return info;
@@ -880,6 +893,9 @@ public final class BranchService {
     private void deleteLocked(String tenant, BranchInfo b) {
         // the branch's and its endpoint's records go in the same atomic batch as the timeline (or its retired record)
         MetadataRecords.Changes changes = records.deleteChange(tenant, b.ref());
+        if (b.endpointId() != null) {
+            io.forkline.pageserver.access.Credentials.delete(b.endpointId(), changes);
+        }
         endpoints.remove(tenant, b.ref(), changes);
         releaseTimeline(tenant, TimelineId.parse(b.timelineId()), b.ref(), changes);
         log.info("branch {}/{} deleted", tenant, b.ref());
@@ -1201,6 +1217,74 @@ public final class BranchService {
         synchronized (lock(tenant)) {
             records.require(tenant, ref);
             endpoints.stop(tenant, ref);
+        }
+    }
+
+    /**
+     * Suspends the branch's compute (scale to zero): stops it as {@link #stopEndpoint} does, its
+     * state then reads {@code suspended} and it stays so across a server restart until a connection
+     * wakes it. No-op unless it runs.
+     *
+     * @return whether it was running and is suspended now
+     * @throws ApiException 404 for an unknown tenant or branch
+     */
+    public boolean suspendEndpoint(String tenant, String ref) {
+        requireTenant.accept(tenant);
+        synchronized (lock(tenant)) {
+            records.require(tenant, ref);
+            return endpoints.suspend(tenant, ref);
+        }
+    }
+
+    /**
+     * The connection string of the branch through the Postgres proxy, with its password
+     * ({@link BranchAccess#connectionString}).
+     *
+     * @throws ApiException 400/404 for an invalid or unknown tenant or branch
+     */
+    public String connectionString(String tenant, String ref) {
+        requireTenant.accept(tenant);
+        return access.connectionString(records.require(tenant, ref));
+    }
+
+    /**
+     * Gives the branch a new random password (the old one stops working for new logins at once) and
+     * returns its new connection string. Endpoint id, compute and sessions stay.
+     *
+     * @throws ApiException 400/404 for an invalid or unknown tenant or branch
+     */
+    public String resetPassword(String tenant, String ref) {
+        requireTenant.accept(tenant);
+        synchronized (lock(tenant)) {
+            BranchInfo b = records.require(tenant, ref);
+            if (b.endpointId() == null) {
+                b = access.assign(tenant, b);
+                records.put(tenant, b);
+            } else {
+                access.credentials().reset(b.endpointId());
+            }
+            log.info("branch {}/{}: password reset", tenant, ref);
+            return access.connectionString(b);
+        }
+    }
+
+    /**
+     * Sets the branch's suspend timeout ({@code 30s}, {@code 5m}, {@code 1h}, {@code 0} = never); a
+     * pending suspend timer uses the new value from the next session end on.
+     *
+     * @return the branch
+     * @throws ApiException 400 naming a malformed value, 404 for an unknown tenant or branch
+     */
+    public BranchInfo configureEndpoint(String tenant, String ref, String suspendAfter) {
+        requireTenant.accept(tenant);
+        if (suspendAfter == null) {
+            throw ApiException.badRequest("endpoint config of branch '" + ref + "' needs a setting: suspend_after");
+        }
+        String normalized = io.forkline.pageserver.access.SuspendAfter.normalize(suspendAfter);
+        synchronized (lock(tenant)) {
+            BranchInfo b = records.require(tenant, ref).withSuspendAfter(normalized);
+            records.put(tenant, b);
+            return b;
         }
     }
 

@@ -5,7 +5,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -33,16 +32,16 @@ final class SchemaOnly {
     }
 
     /**
-     * Truncates every user table of every database of the compute at {@code port}.
+     * Truncates every user table of every database of the compute at {@code address} (its Unix-domain socket or TCP port).
      *
      * @return how many tables were truncated, over all databases
      * @throws ApiException 503 when a database cannot be reached or a TRUNCATE fails (the message
      *                      names the database and Postgres's error)
      */
-    static int truncateAll(int port) {
+    static int truncateAll(io.forkline.compute.proxy.ComputeAddress address) {
         int total = 0;
-        for (String db : databases(port)) {
-            try (Connection c = connect(port, db)) {
+        for (String db : databases(address)) {
+            try (Connection c = connect(address, db)) {
                 c.setAutoCommit(false);
                 List<String> tables = new ArrayList<>();
                 try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(USER_TABLES)) {
@@ -59,31 +58,29 @@ final class SchemaOnly {
                 total += tables.size();
                 log.info("schema-only: truncated {} tables in database {}", tables.size(), db);
             } catch (SQLException e) {
-                throw ApiException.unavailable("cannot empty the tables of database '" + db + "' on port " + port
+                throw ApiException.unavailable("cannot empty the tables of database '" + db + "' at " + address
                         + ": " + e.getMessage());
             }
         }
         return total;
     }
 
-    private static List<String> databases(int port) {
+    private static List<String> databases(io.forkline.compute.proxy.ComputeAddress address) {
         List<String> out = new ArrayList<>();
-        try (Connection c = connect(port, "postgres"); Statement st = c.createStatement();
+        try (Connection c = connect(address, "postgres"); Statement st = c.createStatement();
              ResultSet rs = st.executeQuery("SELECT datname FROM pg_database WHERE datallowconn ORDER BY datname")) {
             while (rs.next()) {
                 out.add(rs.getString(1));
             }
         } catch (SQLException e) {
-            throw ApiException.unavailable("cannot list the databases of the compute on port " + port + ": " + e.getMessage());
+            throw ApiException.unavailable("cannot list the databases of the compute at " + address + ": " + e.getMessage());
         }
         return out;
     }
 
-    private static Connection connect(int port, String db) throws SQLException {
+    private static Connection connect(io.forkline.compute.proxy.ComputeAddress address, String db) throws SQLException {
         java.util.Properties p = new java.util.Properties();
-        p.setProperty("user", "postgres");
         p.setProperty("connectTimeout", "10");
-        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port + "/"
-                + java.net.URLEncoder.encode(db, java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20"), p);
+        return io.forkline.pageserver.endpoint.ComputeConnections.connect(address, db, p);
     }
 }

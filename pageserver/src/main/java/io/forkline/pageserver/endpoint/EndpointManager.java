@@ -113,6 +113,24 @@ public final class EndpointManager implements AutoCloseable {
             return l != null ? l.port() : r != null ? r.port() : 0;
         }
 
+        /**
+         * Where the running compute accepts the proxy's and the server's connections: its private
+         * Unix-domain socket when it runs in this server's process tree, else its TCP host and port;
+         * {@code null} when not running.
+         */
+        public io.forkline.compute.proxy.ComputeAddress address() {
+            LaunchedCompute l = local;
+            RemoteComputeNode.Compute r = remote;
+            if (state != EndpointState.RUNNING) {
+                return null;
+            }
+            if (l != null) {
+                return l.socketDirectory() != null ? io.forkline.compute.proxy.ComputeAddress.unix(l.socketDirectory(), l.port())
+                        : io.forkline.compute.proxy.ComputeAddress.tcp("127.0.0.1", l.port());
+            }
+            return r != null ? io.forkline.compute.proxy.ComputeAddress.tcp(r.host(), r.port()) : null;
+        }
+
         private String runningHost() {
             RemoteComputeNode.Compute r = remote;
             return r != null ? r.host() : "127.0.0.1";
@@ -128,7 +146,8 @@ public final class EndpointManager implements AutoCloseable {
         /**
          * Current state: {@code provisioning} while a start runs, {@code running}, {@code failed}
          * when it should run but its PostgreSQL is gone (exited, or its compute node was killed or is
-         * unreachable; a start brings it back), or {@code stopped}.
+         * unreachable; a start brings it back), {@code stopped}, or {@code suspended} (stopped for
+         * want of client sessions; a connection through the proxy wakes it).
          */
         public EndpointState state() {
             EndpointState s = state;
@@ -200,8 +219,15 @@ public final class EndpointManager implements AutoCloseable {
     /** The endpoints of an earlier server run: their last port and size, so the next start reuses them. */
     private void loadRecords() {
         records.listWithKeys("endpoint/", EndpointRecord.class).forEach((k, r) -> {
-            Endpoint e = endpoints.computeIfAbsent(k.substring("endpoint/".length()), Endpoint::new);
+            String tr = k.substring("endpoint/".length());
+            Endpoint e = endpoints.computeIfAbsent(tr, Endpoint::new);
             e.lastPort = r.port();
+            int slash = tr.indexOf('/');
+            e.tenant = tr.substring(0, slash);
+            e.ref = tr.substring(slash + 1);
+            if (r.suspended() && !r.running()) {
+                e.state = EndpointState.SUSPENDED;
+            }
             try {
                 e.size = ComputeSize.parse(r.size());
             } catch (IllegalArgumentException ex) {
@@ -251,9 +277,13 @@ public final class EndpointManager implements AutoCloseable {
     }
 
     private void putRecord(Endpoint e, boolean running) {
+        putRecord(e, running, false);
+    }
+
+    private void putRecord(Endpoint e, boolean running, boolean suspended) {
         TimelineId tl = e.timeline;
         records.put("endpoint/" + e.key, new EndpointRecord(e.lastPort, e.size.apiName(), tl == null ? null : tl.toString(),
-                running, e.note));
+                running, e.note, suspended));
     }
 
     /**
@@ -446,6 +476,11 @@ public final class EndpointManager implements AutoCloseable {
         if (records.exists(EndpointRecord.key(tenant, ref))) {
             withRecords.delete(EndpointRecord.key(tenant, ref));
         }
+        try {
+            Directories.deleteRecursively(socketDirectory(tenant, ref));
+        } catch (IOException ex) {
+            log.warn("cannot delete the socket directory of the endpoint of deleted branch {}/{}: {}", tenant, ref, ex.toString());
+        }
         Path dir = dirOf(tenant, ref);
         if (!Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
             return; // never had an endpoint (nor a mount or postmaster under it): no scan of /proc/self/mounts
@@ -484,14 +519,18 @@ public final class EndpointManager implements AutoCloseable {
                 host = e.remote.host();
             } else {
                 e.local = LaunchedCompute.launch(pg, pageServiceClient(tenant, timeline), dirOf(tenant, ref),
-                        storage == StorageMode.LAZY, e.lastPort, size, START_TIMEOUT, key(tenant, ref));
+                        storage == StorageMode.LAZY, e.lastPort, size, socketDirectory(tenant, ref), START_TIMEOUT,
+                        key(tenant, ref));
                 lsn = e.local.lsn();
                 port = e.local.port();
                 host = "127.0.0.1";
             }
             e.lastPort = port;
             long walStart = Lsn.nextSegmentStart(lsn);
-            e.receiver = WalReceiver.start(store, timeline, walStart, receiverConfig(timeline, host, port));
+            // a compute of this process tree: over its private Unix-domain socket (libpq's '/dir' host form)
+            String receiverHost = e.local != null && e.local.socketDirectory() != null
+                    ? e.local.socketDirectory().toString() : host;
+            e.receiver = WalReceiver.start(store, timeline, walStart, receiverConfig(timeline, receiverHost, port));
             e.state = EndpointState.RUNNING;
             e.note = null;
             putRecord(e, true);
@@ -509,7 +548,7 @@ public final class EndpointManager implements AutoCloseable {
 
     /**
      * How the receiver of a compute of {@code timeline} on {@code port} connects: as user
-     * {@code postgres} on 127.0.0.1, named {@link ComputeSettings#INGEST_STANDBY_NAME} (the compute's
+     * {@code postgres} on {@code host} (a TCP host, or the directory of the compute's Unix-domain socket), named {@link ComputeSettings#INGEST_STANDBY_NAME} (the compute's
      * {@code synchronous_standby_names}), recomputing page checksums when the tenant's cluster has
      * data checksums (its original pg_control's {@code data_checksum_version} is not 0).
      */
@@ -525,6 +564,55 @@ public final class EndpointManager implements AutoCloseable {
     }
 
     /**
+     * Suspends the branch's compute: stops it as {@link #stop} does (its shutdown checkpoint
+     * ingested), with state {@link EndpointState#SUSPENDED}, which its record keeps across a server
+     * restart (it is not resumed at start). No-op when it does not run.
+     *
+     * @return whether it ran and is suspended now
+     */
+    public boolean suspend(String tenant, String ref) {
+        Endpoint e = get(tenant, ref);
+        if (e == null) {
+            return false;
+        }
+        synchronized (e) {
+            if (!e.active()) {
+                return false;
+            }
+            stopLocked(e);
+            putRecord(e, false, true); // durable before anyone sees the state
+            e.state = EndpointState.SUSPENDED;
+            log.info("endpoint {} suspended (no client session for its suspend timeout)", e.key);
+            return true;
+        }
+    }
+
+    /**
+     * The directory of the Unix-domain socket of the compute of {@code tenant}/{@code ref}:
+     * {@code <dataDir>/run/<12 hex digits of SHA-256(tenant/ref)>}, or, when that path is too long
+     * for {@code sun_path} (107 bytes with {@code /.s.PGSQL.NNNNN.lock}), {@code <java.io.tmpdir>/forkline-<16 hex
+     * digits of SHA-256(data directory, tenant/ref)>}. Mode 0700, owned by the compute's OS user.
+     */
+    public Path socketDirectory(String tenant, String ref) {
+        String k = key(tenant, ref);
+        Path dir = root.getParent().resolve("run").resolve(sha256Hex(k).substring(0, 12)).toAbsolutePath();
+        if (dir.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length + "/.s.PGSQL.65535.lock".length() > 107) {
+            dir = Path.of(System.getProperty("java.io.tmpdir"))
+                    .resolve("forkline-" + sha256Hex(root.toAbsolutePath() + "\0" + k).substring(0, 16)).toAbsolutePath();
+        }
+        return dir;
+    }
+
+    private static String sha256Hex(String s) {
+        try {
+            return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(s.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /**
      * Stops the branch's compute with a fast shutdown and waits until its shutdown checkpoint is
      * ingested, so the next start continues from exactly where this one ended; then deletes its
      * {@code pgdata} (the next start builds a fresh one). No-op when stopped.
@@ -535,7 +623,7 @@ public final class EndpointManager implements AutoCloseable {
             return;
         }
         synchronized (e) {
-            boolean wasActive = e.active();
+            boolean wasActive = e.active() || e.state == EndpointState.SUSPENDED; // suspended -> stopped: stays stopped
             stopLocked(e);
             if (wasActive) {
                 putRecord(e, false); // stopped by request: it stays stopped over a server restart

@@ -15,11 +15,18 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  * @param timelineId the timeline it served (32 hex digits)
  * @param running    it ran when the server went down (or still runs)
  * @param note       why it did not come back after the last server start, else {@code null}
+ * @param suspended  it was suspended for want of client sessions (not resumed at server start; the
+ *                   next connection wakes it)
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record EndpointRecord(@JsonProperty("port") int port, @JsonProperty("size") String size,
                              @JsonProperty("timeline_id") String timelineId, @JsonProperty("running") boolean running,
-                             @JsonProperty("note") String note) {
+                             @JsonProperty("note") String note, @JsonProperty("suspended") boolean suspended) {
+    /** A record of an endpoint that is not suspended. */
+    public EndpointRecord(int port, String size, String timelineId, boolean running, String note) {
+        this(port, size, timelineId, running, note, false);
+    }
+
     /** The record key of {@code tenant}/{@code ref}. */
     static String key(String tenant, String ref) {
         return "endpoint/" + tenant + "/" + ref;

@@ -12,7 +12,12 @@ public enum EndpointState {
      */
     FAILED,
     /** No compute process. */
-    STOPPED;
+    STOPPED,
+    /**
+     * No compute process: stopped after its branch's suspend timeout with no client session (scale
+     * to zero). Stays so across a server restart; the next connection through the proxy wakes it.
+     */
+    SUSPENDED;
 
     /** Lower-case API name. */
     public String apiName() {

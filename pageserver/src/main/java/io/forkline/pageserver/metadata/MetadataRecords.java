@@ -84,6 +84,12 @@ public final class MetadataRecords {
             return this;
         }
 
+        /** Adds all of {@code other}'s changes after these. */
+        public Changes putAll(Changes other) {
+            changes.putAll(other.changes);
+            return this;
+        }
+
         /** record name -> JSON bytes, or {@code null} for a delete; in the order given. */
         public Map<String, byte[]> asMap() {
             return java.util.Collections.unmodifiableMap(changes);

@@ -52,6 +52,7 @@ public final class PageServer implements AutoCloseable {
     private final AdminHttpServer api;
     private final PageService pageService;
     private final TokenAuthority auth;
+    private final io.forkline.pageserver.proxy.BranchComputeDirectory computeDirectory;
 
     private PageServer(DataDirectoryLock dirLock, PageStore store, TenantService tenants, BackupService backups,
                        RetentionService retention, ServerMetrics metrics, AdminHttpServer api, PageService pageService,
@@ -65,6 +66,15 @@ public final class PageServer implements AutoCloseable {
         this.retention = retention;
         this.metrics = metrics;
         this.api = api;
+        this.computeDirectory = new io.forkline.pageserver.proxy.BranchComputeDirectory(tenants.branches(), tenants.endpoints());
+    }
+
+    /**
+     * What the Postgres proxy asks about endpoints: ids, password verifiers, wake on connect and
+     * the sessions that drive scale to zero ({@link io.forkline.pageserver.proxy.BranchComputeDirectory}).
+     */
+    public io.forkline.pageserver.proxy.BranchComputeDirectory computeDirectory() {
+        return computeDirectory;
     }
 
     /**
@@ -248,6 +258,7 @@ public final class PageServer implements AutoCloseable {
             api.close();
         } finally {
             try {
+                computeDirectory.close();
                 metrics.close();
                 retention.close();
                 backups.close();

@@ -22,6 +22,11 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  * @param restores     the in-place restores done on this branch, oldest first ({@code null} or empty: none);
  *                     each names the timeline the branch left, whose history up to the restore point
  *                     stays reachable from the branch
+ * @param endpointId   the stable, DNS-label-safe id clients route to the branch's compute with
+ *                     ({@code ep-} and 8 of {@code [a-z0-9]}); kept across reset, restore, put and rename;
+ *                     {@code null} only in records of servers before endpoint ids (given one at load)
+ * @param suspendAfter how long the compute runs without a client session before it is suspended
+ *                     ({@code 30s}, {@code 5m}, {@code 1h}; {@code 0} = never); {@code null} = the default, 5m
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record BranchInfo(@JsonProperty("ref") String ref,
@@ -34,7 +39,9 @@ public record BranchInfo(@JsonProperty("ref") String ref,
                          @JsonProperty("ttl") String ttl,
                          @JsonProperty("size") String size,
                          @JsonProperty("schema_only") boolean schemaOnly,
-                         @JsonProperty("restores") java.util.List<Restore> restores) {
+                         @JsonProperty("restores") java.util.List<Restore> restores,
+                         @JsonProperty("endpoint_id") String endpointId,
+                         @JsonProperty("suspend_after") String suspendAfter) {
 
     /**
      * One in-place restore of a branch.
@@ -52,12 +59,12 @@ public record BranchInfo(@JsonProperty("ref") String ref,
     /** A branch without restores. */
     public BranchInfo(String ref, String timelineId, String parent, String ancestorLsn, String createdAt, boolean isProtected,
                       String expiresAt, String ttl, String size, boolean schemaOnly) {
-        this(ref, timelineId, parent, ancestorLsn, createdAt, isProtected, expiresAt, ttl, size, schemaOnly, null);
+        this(ref, timelineId, parent, ancestorLsn, createdAt, isProtected, expiresAt, ttl, size, schemaOnly, null, null, null);
     }
 
     /** A plain branch: not protected, no expiry, default size, full data. */
     public BranchInfo(String ref, String timelineId, String parent, String ancestorLsn, String createdAt) {
-        this(ref, timelineId, parent, ancestorLsn, createdAt, false, null, null, null, false, null);
+        this(ref, timelineId, parent, ancestorLsn, createdAt, false, null, null, null, false, null, null, null);
     }
 
     /** The restores done, oldest first (never null). */
@@ -70,46 +77,58 @@ public record BranchInfo(@JsonProperty("ref") String ref,
         java.util.List<Restore> all = new java.util.ArrayList<>(restoresDone());
         all.add(r);
         return new BranchInfo(ref, timelineId, parent, ancestorLsn, createdAt, isProtected, expiresAt, ttl, size, schemaOnly,
-                java.util.List.copyOf(all));
+                java.util.List.copyOf(all), endpointId, suspendAfter);
     }
 
     /** This branch under another name (a rename). */
     public BranchInfo withRef(String newRef) {
         return new BranchInfo(newRef, timelineId, parent, ancestorLsn, createdAt, isProtected, expiresAt, ttl, size, schemaOnly,
-                restores);
+                restores, endpointId, suspendAfter);
     }
 
     /** This branch with another parent ref (its parent was renamed); timeline and point unchanged. */
     public BranchInfo withParent(String newParent) {
         return new BranchInfo(ref, timelineId, newParent, ancestorLsn, createdAt, isProtected, expiresAt, ttl, size, schemaOnly,
-                restores);
+                restores, endpointId, suspendAfter);
     }
 
     /** This branch pointing at another timeline, branched from {@code parent} at {@code ancestorLsn}. */
     public BranchInfo withTimeline(String newTimelineId, String newParent, String newAncestorLsn) {
         return new BranchInfo(ref, newTimelineId, newParent, newAncestorLsn, createdAt, isProtected, expiresAt, ttl, size,
-                schemaOnly, restores);
+                schemaOnly, restores, endpointId, suspendAfter);
     }
 
     /** This branch with protection on or off. */
     public BranchInfo withProtected(boolean on) {
-        return new BranchInfo(ref, timelineId, parent, ancestorLsn, createdAt, on, expiresAt, ttl, size, schemaOnly, restores);
+        return new BranchInfo(ref, timelineId, parent, ancestorLsn, createdAt, on, expiresAt, ttl, size, schemaOnly, restores, endpointId, suspendAfter);
     }
 
     /** This branch with an expiry ({@code null}s: none). */
     public BranchInfo withExpiry(String newExpiresAt, String newTtl) {
         return new BranchInfo(ref, timelineId, parent, ancestorLsn, createdAt, isProtected, newExpiresAt, newTtl, size,
-                schemaOnly, restores);
+                schemaOnly, restores, endpointId, suspendAfter);
     }
 
     /** This branch with another default compute size ({@code null}: the default). */
     public BranchInfo withSize(String newSize) {
         return new BranchInfo(ref, timelineId, parent, ancestorLsn, createdAt, isProtected, expiresAt, ttl, newSize,
-                schemaOnly, restores);
+                schemaOnly, restores, endpointId, suspendAfter);
     }
 
     /** This branch with the schema-only flag set or cleared. */
     public BranchInfo withSchemaOnly(boolean on) {
-        return new BranchInfo(ref, timelineId, parent, ancestorLsn, createdAt, isProtected, expiresAt, ttl, size, on, restores);
+        return new BranchInfo(ref, timelineId, parent, ancestorLsn, createdAt, isProtected, expiresAt, ttl, size, on, restores, endpointId, suspendAfter);
+    }
+
+    /** This branch with endpoint id {@code id}. */
+    public BranchInfo withEndpointId(String id) {
+        return new BranchInfo(ref, timelineId, parent, ancestorLsn, createdAt, isProtected, expiresAt, ttl, size, schemaOnly,
+                restores, id, suspendAfter);
+    }
+
+    /** This branch with another suspend timeout ({@code null}: the default). */
+    public BranchInfo withSuspendAfter(String text) {
+        return new BranchInfo(ref, timelineId, parent, ancestorLsn, createdAt, isProtected, expiresAt, ttl, size, schemaOnly,
+                restores, endpointId, text);
     }
 }

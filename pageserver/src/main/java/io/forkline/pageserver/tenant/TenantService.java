@@ -70,7 +70,8 @@ public final class TenantService implements AutoCloseable {
         this.clock = clock;
         this.records = new MetadataRecords(store);
         this.endpoints = new EndpointManager(store, pg, dataDir);
-        this.branches = new BranchService(store, endpoints, clock, this::lock, this::requireTenant, this::isPinned, quotas);
+        this.branches = new BranchService(store, endpoints, clock, this::lock, this::requireTenant, this::isPinned, quotas,
+                new io.forkline.pageserver.access.Credentials(records, io.forkline.pageserver.access.SecretBox.open(dataDir)));
         this.reaper = new BranchReaper(branches, reaperInterval);
         this.sizes = new io.forkline.pageserver.size.SizeService(store);
     }
@@ -198,8 +199,8 @@ public final class TenantService implements AutoCloseable {
         Instant now = clock.instant();
         TenantInfo info = new TenantInfo(name, MetadataRecords.timestamp(now), Lsn.format(initLsn));
         records.put(tenantKey(name), info);
-        records.put(branchKey(name, "main"), new BranchInfo("main", tl.toString(), null, null,
-                MetadataRecords.timestamp(now)));
+        records.put(branchKey(name, "main"), branches.access().assignNew(name, new BranchInfo("main", tl.toString(), null, null,
+                MetadataRecords.timestamp(now))));
         log.info("tenant {} created: main timeline {} at {}", name, tl, Lsn.format(initLsn));
         return info;
     }
@@ -265,6 +266,9 @@ public final class TenantService implements AutoCloseable {
             List<BranchInfo> refs = records.list(branchKey(name, ""), BranchInfo.class);
             for (BranchInfo b : refs) {
                 endpoints.remove(name, b.ref());
+                if (b.endpointId() != null) {
+                    store.deleteMetadata(io.forkline.pageserver.access.Credentials.key(b.endpointId()));
+                }
             }
             for (String ref : endpoints.active(name).keySet()) {
                 endpoints.remove(name, ref);

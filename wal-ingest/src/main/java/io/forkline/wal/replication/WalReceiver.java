@@ -565,6 +565,13 @@ public final class WalReceiver implements AutoCloseable {
         PGProperty.LOGIN_TIMEOUT.set(p, (int) Math.max(1, config.connectTimeout().toSeconds()));
         PGProperty.TCP_KEEP_ALIVE.set(p, true);
         String host = config.host().indexOf(':') >= 0 ? "[" + config.host() + "]" : config.host();
+        if (config.host().startsWith("/")) {
+            // libpq's convention: a host that starts with '/' is the directory of the Unix-domain socket
+            PGProperty.SOCKET_FACTORY.set(p, "org.newsclub.net.unix.AFUNIXSocketFactory$FactoryArg");
+            PGProperty.SOCKET_FACTORY_ARG.set(p, config.host() + "/.s.PGSQL." + config.port());
+            PGProperty.TCP_KEEP_ALIVE.set(p, false);
+            host = "localhost";
+        }
         String url = "jdbc:postgresql://" + host + ":" + config.port() + "/postgres";
         Connection c = new org.postgresql.Driver().connect(url, p);
         if (c == null) {

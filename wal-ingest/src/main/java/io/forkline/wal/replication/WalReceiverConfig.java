@@ -6,7 +6,8 @@ import java.util.regex.Pattern;
 /**
  * How a {@link WalReceiver} reaches its compute and how it batches and retries.
  *
- * @param host                 compute host name or address (IPv6 literals without brackets)
+ * @param host                 compute host name or address (IPv6 literals without brackets), or, as in libpq,
+ *                             the directory of its Unix-domain socket ({@code <host>/.s.PGSQL.<port>}) when it starts with {@code /}
  * @param port                 compute TCP port, 1..65535
  * @param user                 role to connect as; needs the {@code REPLICATION} attribute (or superuser)
  * @param password             password, or {@code null} (computes use {@code trust} on loopback)
