@@ -121,7 +121,8 @@ public final class DiffMeasurement {
 
             DiffService diffs = new DiffService(tenants, pg);
             // untimed: loads the JDBC driver and JIT-compiles the diff code, as in a long-running server
-            DataDiff.of("postgres", java.net.URI.create(main).getPort(), java.net.URI.create(changed).getPort());
+            DataDiff.of("postgres", tenants.endpoints().get(TENANT, "main").address(),
+                    tenants.endpoints().get(TENANT, "changed").address());
             Samples runE2e = samples(all, "running (main vs changed, both computes up): DiffService.diff data");
             Samples runData = samples(all, "  parts: DataDiff.of (aggregate scans + differing buckets)");
             Samples runPeer = samples(all, "running: peer pg_dump --data-only x2 + diff");
@@ -248,7 +249,7 @@ public final class DiffMeasurement {
                 () -> PointCompute.open(tenants, TENANT, DiffSide.parse("to", to)), PointCompute::close);
         try (PointCompute a = computes.from(); PointCompute b = computes.to()) {
             long t1 = System.nanoTime();
-            List<DataDiff.Result> data = DataDiff.of(DB, a.port(), b.port());
+            List<DataDiff.Result> data = DataDiff.of(DB, a.address(), b.address());
             long t2 = System.nanoTime();
             verify(data, expected, label);
             if (start != null) {

@@ -1,10 +1,11 @@
 package io.forkline.pageserver.diff;
 
+import io.forkline.compute.proxy.ComputeAddress;
 import io.forkline.pageserver.api.ApiException;
+import io.forkline.pageserver.endpoint.ComputeConnections;
 
 import java.sql.Array;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -58,8 +59,8 @@ final class DataDiff {
     }
 
     /** Compares every user table of {@code database} on the two computes. */
-    static List<Result> of(String database, int fromPort, int toPort) {
-        try (Connection a = connect(fromPort, database); Connection b = connect(toPort, database)) {
+    static List<Result> of(String database, ComputeAddress from0, ComputeAddress to0) {
+        try (Connection a = connect(from0, database); Connection b = connect(to0, database)) {
             Map<String, Table> from = tables(a);
             Map<String, Table> to = tables(b);
             Map<String, Boolean> names = new TreeMap<>();
@@ -248,25 +249,23 @@ final class DataDiff {
         return "\"" + identifier.replace("\"", "\"\"") + "\"";
     }
 
-    static Connection connect(int port, String db) throws SQLException {
+    static Connection connect(ComputeAddress address, String db) throws SQLException {
         Properties p = new Properties();
-        p.setProperty("user", "postgres");
         p.setProperty("connectTimeout", "10");
         p.setProperty("ApplicationName", "forkline-diff");
-        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port + "/"
-                + java.net.URLEncoder.encode(db, java.nio.charset.StandardCharsets.UTF_8).replace("+", "%20"), p);
+        return ComputeConnections.connect(address, db, p);
     }
 
     /** The databases that accept connections, sorted. */
-    static List<String> databases(int port) {
+    static List<String> databases(ComputeAddress address) {
         List<String> out = new ArrayList<>();
-        try (Connection c = connect(port, "postgres"); Statement st = c.createStatement();
+        try (Connection c = connect(address, "postgres"); Statement st = c.createStatement();
              ResultSet rs = st.executeQuery("SELECT datname FROM pg_database WHERE datallowconn AND NOT datistemplate ORDER BY 1")) {
             while (rs.next()) {
                 out.add(rs.getString(1));
             }
         } catch (SQLException e) {
-            throw ApiException.unavailable("cannot list the databases of the compute on port " + port + ": " + e.getMessage());
+            throw ApiException.unavailable("cannot list the databases of the compute at " + address + ": " + e.getMessage());
         }
         return out;
     }

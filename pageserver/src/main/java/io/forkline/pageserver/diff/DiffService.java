@@ -66,8 +66,8 @@ public final class DiffService {
         DiffSide to = DiffSide.parse("to", toText);
         BothSides.Pair<PointCompute> computes = open(tenant, from, to);
         try (PointCompute a = computes.from(); PointCompute b = computes.to()) {
-            List<String> dbA = DataDiff.databases(a.port());
-            List<String> dbB = DataDiff.databases(b.port());
+            List<String> dbA = DataDiff.databases(a.address());
+            List<String> dbB = DataDiff.databases(b.address());
             TreeSet<String> all = new TreeSet<>(dbA);
             all.addAll(dbB);
             List<SchemaDiff.Result> schema = null;
@@ -75,7 +75,7 @@ public final class DiffService {
             if (mode != Mode.DATA) {
                 schema = new ArrayList<>();
                 for (String db : all) {
-                    schema.add(SchemaDiff.of(pg, db, dbA.contains(db) ? a.port() : -1, dbB.contains(db) ? b.port() : -1,
+                    schema.add(SchemaDiff.of(pg, db, dbA.contains(db) ? a.address() : null, dbB.contains(db) ? b.address() : null,
                             from.text(), to.text()));
                 }
             }
@@ -83,7 +83,7 @@ public final class DiffService {
                 data = new ArrayList<>();
                 for (String db : all) {
                     if (dbA.contains(db) && dbB.contains(db)) {
-                        data.addAll(DataDiff.of(db, a.port(), b.port()));
+                        data.addAll(DataDiff.of(db, a.address(), b.address()));
                     }
                 }
             }

@@ -8,7 +8,8 @@ import io.forkline.pageserver.tenant.TenantService;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.net.URI;
+import io.forkline.compute.proxy.ComputeAddress;
+import io.forkline.pageserver.endpoint.EndpointManager;
 import java.security.SecureRandom;
 import java.util.HexFormat;
 
@@ -25,14 +26,14 @@ final class PointCompute implements AutoCloseable {
     private final BranchService branches;
     private final String tenant;
     private final String temporaryRef;
-    private final int port;
+    private final ComputeAddress address;
     private final String lsn;
 
-    private PointCompute(BranchService branches, String tenant, String temporaryRef, int port, String lsn) {
+    private PointCompute(BranchService branches, String tenant, String temporaryRef, ComputeAddress address, String lsn) {
         this.branches = branches;
         this.tenant = tenant;
         this.temporaryRef = temporaryRef;
-        this.port = port;
+        this.address = address;
         this.lsn = lsn;
     }
 
@@ -47,8 +48,9 @@ final class PointCompute implements AutoCloseable {
         BranchInfo b = branches.get(tenant, side.ref());
         if (side.latest()) {
             TenantService.BranchView v = branches.view(tenant, b.ref());
-            if ("running".equals(v.endpointState()) && v.uri() != null) {
-                return new PointCompute(branches, tenant, null, URI.create(v.uri()).getPort(),
+            ComputeAddress running = addressOf(tenants, tenant, b.ref());
+            if ("running".equals(v.endpointState()) && running != null) {
+                return new PointCompute(branches, tenant, null, running,
                         io.forkline.storage.lsn.Lsn.format(v.lastRecordLsn()));
             }
         }
@@ -56,13 +58,27 @@ final class PointCompute implements AutoCloseable {
         BranchInfo tmp = branches.create(tenant, ref, b.ref(), side.lsn(), side.at(),
                 new BranchOptions(Ttl.parse("1h"), null, false, false));
         try {
-            String uri = branches.startEndpoint(tenant, ref, "xs");
+            branches.startEndpoint(tenant, ref, "xs");
+            ComputeAddress started = addressOf(tenants, tenant, ref);
+            if (started == null) {
+                throw io.forkline.pageserver.api.ApiException.unavailable("the compute of temporary branch '" + ref
+                        + "' stopped right after its start");
+            }
             log.info("diff: {} of tenant {} on temporary branch {} at {}", side.text(), tenant, ref, tmp.ancestorLsn());
-            return new PointCompute(branches, tenant, ref, URI.create(uri).getPort(), tmp.ancestorLsn());
+            return new PointCompute(branches, tenant, ref, started, tmp.ancestorLsn());
         } catch (RuntimeException e) {
             branches.delete(tenant, ref, false, true);
             throw e;
         }
+    }
+
+    /**
+     * Where the server itself reaches the running compute of {@code ref} (its private Unix socket;
+     * TCP on a compute node), never the proxy's connection string; null when it does not run.
+     */
+    private static ComputeAddress addressOf(TenantService tenants, String tenant, String ref) {
+        EndpointManager.Endpoint e = tenants.endpoints().get(tenant, ref);
+        return e == null || !e.active() ? null : e.address();
     }
 
     private static byte[] bytes() {
@@ -71,9 +87,9 @@ final class PointCompute implements AutoCloseable {
         return b;
     }
 
-    /** The compute's port on 127.0.0.1 (user {@code postgres}). */
-    int port() {
-        return port;
+    /** Where the server connects to the compute (user {@code postgres}). */
+    ComputeAddress address() {
+        return address;
     }
 
     /** The LSN the side resolved to, {@code X/Y}. */

@@ -4,6 +4,7 @@ import com.github.difflib.DiffUtils;
 import com.github.difflib.UnifiedDiffUtils;
 import com.github.difflib.patch.Patch;
 import io.forkline.compute.postgres.PostgresException;
+import io.forkline.compute.proxy.ComputeAddress;
 import io.forkline.compute.postgres.PostgresInstallation;
 import io.forkline.pageserver.api.ApiException;
 
@@ -26,12 +27,12 @@ final class SchemaDiff {
     }
 
     /**
-     * @param fromPort the FROM compute's port, or -1 when the database exists only on the TO side
-     * @param toPort   the TO compute's port, or -1 when the database exists only on the FROM side
+     * @param from the FROM compute, or null when the database exists only on the TO side
+     * @param to   the TO compute, or null when the database exists only on the FROM side
      */
-    static Result of(PostgresInstallation pg, String database, int fromPort, int toPort, String fromName, String toName) {
-        List<String> a = fromPort < 0 ? List.of() : lines(dump(pg, fromPort, database));
-        List<String> b = toPort < 0 ? List.of() : lines(dump(pg, toPort, database));
+    static Result of(PostgresInstallation pg, String database, ComputeAddress from, ComputeAddress to, String fromName, String toName) {
+        List<String> a = from == null ? List.of() : lines(dump(pg, from, database));
+        List<String> b = to == null ? List.of() : lines(dump(pg, to, database));
         Patch<String> patch = DiffUtils.diff(a, b);
         if (patch.getDeltas().isEmpty()) {
             return new Result(database, false, "");
@@ -48,13 +49,15 @@ final class SchemaDiff {
         return dump.lines().filter(l -> !l.startsWith("\\restrict ") && !l.startsWith("\\unrestrict ")).toList();
     }
 
-    static String dump(PostgresInstallation pg, int port, String database) {
+    /** pg_dump --schema-only of {@code database} (over the compute's Unix socket: libpq takes its directory as host). */
+    static String dump(PostgresInstallation pg, ComputeAddress address, String database) {
+        String host = address.isUnix() ? address.unixSocket().getParent().toString() : address.host();
         try {
             return PostgresInstallation.runCommand(DUMP_TIMEOUT, List.of(pg.bin("pg_dump").toString(), "--schema-only",
-                    "--no-owner", "--no-privileges", "--host=127.0.0.1", "--port=" + port, "--username=postgres",
+                    "--no-owner", "--no-privileges", "--host=" + host, "--port=" + address.port(), "--username=postgres",
                     "--dbname=" + database));
         } catch (PostgresException e) {
-            throw ApiException.unavailable("cannot dump the schema of database '" + database + "' on port " + port + ": "
+            throw ApiException.unavailable("cannot dump the schema of database '" + database + "' at " + address + ": "
                     + e.getMessage());
         }
     }
