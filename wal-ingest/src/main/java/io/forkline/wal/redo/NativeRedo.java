@@ -81,8 +81,30 @@ public final class NativeRedo {
             case RM_BTREE -> "Btree/" + name(info & 0xF0, "INSERT_LEAF", "INSERT_UPPER", "INSERT_META", "SPLIT_L",
                     "SPLIT_R", "INSERT_POST", "DEDUP", "DELETE", "UNLINK_PAGE", "UNLINK_PAGE_META", "NEWROOT",
                     "MARK_PAGE_HALFDEAD", "VACUUM", "REUSE_PAGE", "META_CLEANUP", "0xF0");
-            default -> "rmgr" + rmid + "/0x" + Integer.toHexString(info & 0xF0);
+            case 12 -> "Hash/" + name(info & 0xF0, "INIT_META_PAGE", "INIT_BITMAP_PAGE", "INSERT", "ADD_OVFL_PAGE",
+                    "SPLIT_ALLOCATE_PAGE", "SPLIT_PAGE", "SPLIT_COMPLETE", "MOVE_PAGE_CONTENTS", "SQUEEZE_PAGE", "DELETE",
+                    "SPLIT_CLEANUP", "UPDATE_META_PAGE", "VACUUM_ONE_PAGE", "0xD0", "0xE0", "0xF0");
+            case 13 -> "Gin/" + name(info & 0xF0, "CREATE_PTREE", "INSERT", "SPLIT", "VACUUM_PAGE",
+                    "VACUUM_DATA_LEAF_PAGE", "DELETE_PAGE", "UPDATE_META_PAGE", "INSERT_LISTPAGE", "DELETE_LISTPAGE",
+                    "0x90", "0xA0", "0xB0", "0xC0", "0xD0", "0xE0", "0xF0");
+            case 14 -> "Gist/" + name(info & 0xF0, "PAGE_UPDATE", "DELETE", "PAGE_REUSE", "PAGE_SPLIT", "PAGE_DELETE",
+                    "ASSIGN_LSN", "0x60", "0x70", "0x80", "0x90", "0xA0", "0xB0", "0xC0", "0xD0", "0xE0", "0xF0");
+            case 16 -> "SPGist/" + name(info & 0xF0, "ADD_LEAF", "MOVE_LEAFS", "ADD_NODE", "SPLIT_TUPLE", "PICKSPLIT",
+                    "VACUUM_LEAF", "VACUUM_ROOT", "VACUUM_REDIRECT", "0x80", "0x90", "0xA0", "0xB0", "0xC0", "0xD0",
+                    "0xE0", "0xF0");
+            case 17 -> "BRIN/" + name(info & 0x70, "CREATE_INDEX", "INSERT", "UPDATE", "SAMEPAGE_UPDATE",
+                    "REVMAP_EXTEND", "DESUMMARIZE", "0x60", "0x70") + ((info & 0x80) != 0 ? "+INIT" : "");
+            default -> rmgrName(rmid) + "/0x" + Integer.toHexString(info & 0xF0);
         };
+    }
+
+    private static final String[] RMGR_NAMES = {"XLOG", "Transaction", "Storage", "CLOG", "Database", "Tablespace",
+            "MultiXact", "RelMap", "Standby", "Heap2", "Heap", "Btree", "Hash", "Gin", "Gist", "Sequence", "SPGist",
+            "BRIN", "CommitTs", "ReplicationOrigin", "Generic", "LogicalMessage"};
+
+    /** PostgreSQL 15's name of resource manager {@code rmid} ({@code rmgrlist.h}), as pg_waldump prints it. */
+    public static String rmgrName(int rmid) {
+        return rmid >= 0 && rmid < RMGR_NAMES.length ? RMGR_NAMES[rmid] : "rmgr" + rmid;
     }
 
     private static String name(int op, String... names) {
