@@ -3,7 +3,7 @@ package io.forkline.wal.redo;
 /**
  * Which records Forkline redoes in Java, and the per-rmgr entry points: {@code rm_redo} and
  * {@code rm_mask} of PostgreSQL's resource manager table ({@code src/include/access/rmgrlist.h}).
- * Redone: Heap (10), Heap2 (9), Btree (11), Sequence (15), Generic (20). XLOG FPI / FPI_FOR_HINT are images
+ * Redone: Heap (10), Heap2 (9), Btree (11), Sequence (15), BRIN (17), Generic (20). XLOG FPI / FPI_FOR_HINT are images
  * only ({@code BKPIMAGE_APPLY}), restored by the ingest as before.
  */
 public final class NativeRedo {
@@ -11,20 +11,22 @@ public final class NativeRedo {
     public static final int RM_HEAP = 10;
     public static final int RM_BTREE = 11;
     public static final int RM_SEQ = 15;
+    public static final int RM_BRIN = 17;
     public static final int RM_GENERIC = 20;
 
     /**
      * {@code wal_consistency_checking} value for computes whose WAL is redone natively: the resource
      * managers with page images that Java does not redo.
      */
-    public static final String CONSISTENCY_CHECKING_NOT_REDONE = "hash,gin,gist,spgist,brin";
+    public static final String CONSISTENCY_CHECKING_NOT_REDONE = "hash,gin,gist,spgist";
 
     private NativeRedo() {
     }
 
     /** Whether records of resource manager {@code rmid} are redone in Java. */
     public static boolean handles(int rmid) {
-        return rmid == RM_HEAP || rmid == RM_HEAP2 || rmid == RM_BTREE || rmid == RM_SEQ || rmid == RM_GENERIC;
+        return rmid == RM_HEAP || rmid == RM_HEAP2 || rmid == RM_BTREE || rmid == RM_SEQ || rmid == RM_GENERIC
+                || rmid == RM_BRIN;
     }
 
     /**
@@ -40,6 +42,7 @@ public final class NativeRedo {
             case RM_BTREE -> BtreeRedo.redo(bufs);
             case RM_SEQ -> SequenceRedo.redo(bufs);
             case RM_GENERIC -> GenericRedo.redo(bufs);
+            case RM_BRIN -> BrinRedo.redo(bufs);
             default -> throw new IllegalArgumentException("no native redo for rmgr " + bufs.record().rmid());
         }
     }
@@ -51,6 +54,7 @@ public final class NativeRedo {
             case RM_BTREE -> PageMasks.btreeMask(page);
             case RM_SEQ -> PageMasks.seqMask(page);
             case RM_GENERIC -> PageMasks.genericMask(page);
+            case RM_BRIN -> BrinRedo.mask(page);
             default -> throw new IllegalArgumentException("no mask for rmgr " + rmid);
         }
     }
