@@ -57,8 +57,12 @@ class BackupCliIT {
             }
             CliResult imp = cli("tenant", "import", "pm", "--from-primary", primary.replicationUri()).ok();
             assertThat(imp.out()).startsWith("tenant pm imported from the primary; main is consistent from ");
-            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30)).until(() ->
-                    cli("tenant", "list").ok().out().lines().anyMatch(l -> l.startsWith("pm ") && l.contains("streaming, lag 0 B / 0.0 s")));
+            long deadline = System.nanoTime() + java.time.Duration.ofSeconds(30).toNanos();
+            while (cli("tenant", "list").ok().out().lines().noneMatch(l -> l.startsWith("pm ")
+                    && l.contains("streaming, lag 0 B / 0.0 s"))) {
+                assertThat(System.nanoTime()).as("mirror streaming and caught up within 30 s").isLessThan(deadline);
+                Thread.sleep(300);
+            }
             String line = cli("tenant", "list").ok().out().lines().filter(l -> l.startsWith("pm ")).findFirst().orElseThrow();
             assertThat(line).contains("postgresql://repl:***@127.0.0.1:" + primary.port + "/postgres").doesNotContain("secret");
             JsonNode m = null;
