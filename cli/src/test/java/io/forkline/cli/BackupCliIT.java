@@ -59,7 +59,7 @@ class BackupCliIT {
             assertThat(imp.out()).startsWith("tenant pm imported from the primary; main is consistent from ");
             long deadline = System.nanoTime() + java.time.Duration.ofSeconds(30).toNanos();
             while (cli("tenant", "list").ok().out().lines().noneMatch(l -> l.startsWith("pm ")
-                    && l.contains("streaming, lag 0 B / 0.0 s"))) {
+                    && l.contains("streaming, lag 0.0 MB / 0.0 s"))) {
                 assertThat(System.nanoTime()).as("mirror streaming and caught up within 30 s").isLessThan(deadline);
                 Thread.sleep(300);
             }

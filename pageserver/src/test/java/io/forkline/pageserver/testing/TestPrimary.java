@@ -2,7 +2,6 @@ package io.forkline.pageserver.testing;
 
 import io.forkline.compute.endpoint.ComputeProcess;
 import io.forkline.compute.postgres.PostgresInstallation;
-import org.awaitility.Awaitility;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -83,16 +82,26 @@ public final class TestPrimary implements AutoCloseable {
         List<String> cmd = pg.command("postgres", "-D", data.toString(), "-p", Integer.toString(port));
         postgres = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
-        Awaitility.await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(200)).until(() -> {
+        // (no Awaitility: the cli's tests use this class without it on their class path)
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (true) {
             if (!postgres.isAlive()) {
                 throw new IllegalStateException("postgres exited with " + postgres.exitValue() + ": " + Files.readString(log));
             }
             try (Connection c = connect()) {
-                return true;
+                return;
             } catch (SQLException e) {
-                return false;
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("postgres did not accept connections within 60 s: " + e.getMessage(), e);
+                }
             }
-        });
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for postgres", e);
+            }
+        }
     }
 
     /** Fast shutdown. Idempotent. */
