@@ -121,8 +121,8 @@ public final class TenantService implements AutoCloseable {
             try {
                 records.write(new MetadataRecords.Changes()
                         .put(tenantKey(name), info)
-                        .put(branchKey(name, "main"), new BranchInfo("main", p.timeline().toString(), null, null,
-                                MetadataRecords.timestamp(now)))
+                        .put(branchKey(name, "main"), branches.access().assignNew(name, new BranchInfo("main",
+                                p.timeline().toString(), null, null, MetadataRecords.timestamp(now))))
                         .put(io.forkline.pageserver.mirror.MirrorRecord.key(name), p.record()));
             } catch (RuntimeException e) {
                 mirrors.abort(p);
