@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Builds the benchmarks module and runs the three Forkline benchmarks; prints each one's RESULT block.
 #   benchmarks/run.sh                  all three: jmh, branch, ingest
-#   benchmarks/run.sh jmh|branch|ingest|gc|cost|pagebench|cli|tpcb|lazy [more args passed to that benchmark]
+#   benchmarks/run.sh jmh|branch|ingest|gc|cost|pagebench|cli|tpcb|lazy|import [more args passed to that benchmark]
 #   benchmarks/run.sh diff [--rows 1000000] [--runs 1] [--full 1]   data diff of a ~1 GB table with 10 changed rows
 #                                        beside pg_dump --data-only x2 + diff (DiffMeasurement)
+#   benchmarks/run.sh import [--scale 20] [--rounds 2] [--seconds 30] [--clients 4]   tenant import --from-primary
+#                                        beside pg_basebackup of the same primary, and mirror lag under pgbench
 #   benchmarks/run.sh pagebench --json   last line: one JSON object (page service latency/throughput)
 #   benchmarks/run.sh cli [--runs N] [--scale S]   CLI and admin API latency beside java -version and psql (cli-latency.sh;
 #                                        builds through ./forkline, not part of "all")
@@ -104,6 +106,12 @@ run_lazy() {
     | tee "$out/lazy-$stamp.log"
 }
 
+run_import() {
+  echo "== ImportMeasurement (import of a running primary beside pg_basebackup; mirror lag under pgbench) =="
+  "${java[@]}" -cp "$jar" io.forkline.pageserver.mirror.ImportMeasurement "$@" 2> "$out/import-$stamp.err" \
+    | tee "$out/import-$stamp.log"
+}
+
 run_tpcb() {
   echo "== TpcbComparison =="
   "${java[@]}" -cp "$jar" io.forkline.wal.TpcbComparison "$@" 2> "$out/tpcb-$stamp.err" \
@@ -113,6 +121,7 @@ run_tpcb() {
 case "$what" in
   jmh) run_jmh "$@" ;;
   tpcb) run_tpcb "$@" ;;
+  import) run_import "$@" ;;
   lazy) run_lazy "$@" ;;
   branch) run_branch "$@" ;;
   ingest) run_ingest "$@" ;;
@@ -121,5 +130,5 @@ case "$what" in
   pagebench) run_pagebench "$@" ;;
   diff) run_diff "$@" ;;
   all) run_jmh; run_branch; run_ingest ;;
-  *) echo "usage: benchmarks/run.sh [all|jmh|branch|ingest|gc|cost|pagebench|diff|cli|tpcb|lazy] [args]" >&2; exit 2 ;;
+  *) echo "usage: benchmarks/run.sh [all|jmh|branch|ingest|gc|cost|pagebench|diff|cli|tpcb|lazy|import] [args]" >&2; exit 2 ;;
 esac

@@ -10,7 +10,7 @@ import java.util.Map;
 
 /**
  * {@code forkline tenant create NAME | list [--json] | config NAME [KEY=VALUE ...] | import NAME --from FILE.tar
- * | delete NAME [--force]}.
+ * | import NAME --from-primary URI | delete NAME [--force]}.
  */
 @Command(name = "tenant", description = "Manage tenants.")
 @Subcommands({TenantCommand.Create.class, TenantCommand.List.class, TenantConfigCommand.class,
@@ -44,16 +44,32 @@ final class TenantCommand {
         }
     }
 
-    @Command(name = "import", description = "Create a tenant from a plain PostgreSQL 15 base backup tar (e.g. a backup export).")
+    @Command(name = "import", description = {"Create a tenant from a plain PostgreSQL 15 base backup tar (e.g. a backup"
+            + " export), or from a running PostgreSQL 15 primary whose main then mirrors it (--from-primary)."})
     static final class Import extends ApiCommand {
         @Parameters(paramLabel = "NAME")
         String name;
 
-        @Option(names = "--from", required = true, paramLabel = "FILE.tar")
+        @Option(names = "--from", paramLabel = "FILE.tar", description = "a plain PostgreSQL 15 base backup tar")
         java.nio.file.Path from;
+
+        @Option(names = "--from-primary", paramLabel = "URI", description = {"a running PostgreSQL 15 primary:"
+                + " postgresql://USER[:PASSWORD]@HOST[:PORT][/DB], USER with REPLICATION. Takes a base backup, creates"
+                + " slot forkline_NAME and streams the primary's WAL into main for as long as the server runs; main"
+                + " takes no writes, its branches do."})
+        String fromPrimary;
 
         @Override
         public void run() {
+            if ((from == null) == (fromPrimary == null)) {
+                throw new CliException("give exactly one of --from FILE.tar and --from-primary URI");
+            }
+            if (fromPrimary != null) {
+                JsonNode t = client().post("/v1/tenants/import", Map.of("name", name, "from_primary", fromPrimary));
+                out().println("tenant " + t.path("name").asText() + " imported from the primary; main is consistent from "
+                        + t.path("init_lsn").asText() + " and mirrors it (tenant list shows the lag)");
+                return;
+            }
             java.nio.file.Path abs = from.toAbsolutePath().normalize();
             if (!java.nio.file.Files.isRegularFile(abs)) {
                 throw new CliException("--from '" + from + "' is not a file");
@@ -62,6 +78,20 @@ final class TenantCommand {
             JsonNode t = client().post("/v1/tenants/import", Map.of("name", name, "path", abs.toString()));
             out().println("tenant " + t.path("name").asText() + " imported from " + abs + " (at " + t.path("init_lsn").asText() + ")");
         }
+    }
+
+    /** {@code -} for a tenant that mirrors nothing, else state, lag and the primary. */
+    static String mirror(JsonNode m) {
+        if (m.isMissingNode() || m.isNull()) {
+            return "-";
+        }
+        StringBuilder b = new StringBuilder(m.path("state").asText());
+        if (m.path("lag_bytes").isNumber()) {
+            b.append(", lag ").append(Table.bytes(m.path("lag_bytes"))).append(" / ")
+                    .append(String.format(java.util.Locale.ROOT, "%.1f s", m.path("lag_seconds").asDouble()));
+        }
+        b.append(", at ").append(m.path("last_record_lsn").asText()).append(" of ").append(m.path("primary").asText());
+        return b.toString();
     }
 
     @Command(name = "list", description = "List tenants.")
@@ -75,14 +105,21 @@ final class TenantCommand {
             if (json.print(out(), arr)) {
                 return;
             }
-            Table table = new Table(out(), "%-24s %-26s %-12s %-10s %-10s %s%n", "NAME", "CREATED", "INIT LSN", "LOGICAL",
-                    "PHYSICAL", "HISTORY");
+            Table table = new Table(out(), "%-24s %-26s %-12s %-10s %-10s %-10s %s%n", "NAME", "CREATED", "INIT LSN", "LOGICAL",
+                    "PHYSICAL", "HISTORY", "MIRROR");
+            java.util.List<String> errors = new java.util.ArrayList<>();
             for (JsonNode t : arr) {
                 table.row(t.path("name").asText(), t.path("created_at").asText(), t.path("init_lsn").asText(),
                         Table.bytes(t.path("logical_size_bytes")), Table.bytes(t.path("total_physical_size_bytes")),
-                        Table.bytes(t.path("history_size_bytes")));
+                        Table.bytes(t.path("history_size_bytes")), mirror(t.path("mirror")));
+                if (t.path("mirror").path("error").isTextual()) {
+                    errors.add(t.path("name").asText() + ": " + t.path("mirror").path("error").asText());
+                }
             }
             table.end();
+            for (String e : errors) {
+                out().println("mirror of " + e);
+            }
         }
     }
 }

@@ -46,6 +46,38 @@ class BackupCliIT {
     }
 
     @Test
+    void importFromARunningPrimary() throws Exception {
+        assertThat(cli("tenant", "import", "pm").errorLine(1))
+                .isEqualTo("forkline: give exactly one of --from FILE.tar and --from-primary URI");
+        assertThat(cli("tenant", "import", "pm", "--from-primary", "http://x:secret@h/").errorLine(1))
+                .contains("must start with postgresql://").doesNotContain("secret");
+        try (io.forkline.pageserver.testing.TestPrimary primary = new io.forkline.pageserver.testing.TestPrimary("cli-primary")) {
+            try (java.sql.Connection c = primary.connect(); java.sql.Statement st = c.createStatement()) {
+                st.execute("CREATE TABLE t AS SELECT generate_series(1, 1000) AS n");
+            }
+            CliResult imp = cli("tenant", "import", "pm", "--from-primary", primary.replicationUri()).ok();
+            assertThat(imp.out()).startsWith("tenant pm imported from the primary; main is consistent from ");
+            long deadline = System.nanoTime() + java.time.Duration.ofSeconds(30).toNanos();
+            while (cli("tenant", "list").ok().out().lines().noneMatch(l -> l.startsWith("pm ")
+                    && l.contains("streaming, lag 0.0 MB / 0.0 s"))) {
+                assertThat(System.nanoTime()).as("mirror streaming and caught up within 30 s").isLessThan(deadline);
+                Thread.sleep(300);
+            }
+            String line = cli("tenant", "list").ok().out().lines().filter(l -> l.startsWith("pm ")).findFirst().orElseThrow();
+            assertThat(line).contains("postgresql://repl:***@127.0.0.1:" + primary.port + "/postgres").doesNotContain("secret");
+            JsonNode m = null;
+            for (JsonNode t : JSON.readTree(cli("tenant", "list", "--json").ok().out())) {
+                if (t.path("name").asText().equals("pm")) {
+                    m = t.path("mirror");
+                }
+            }
+            assertThat(m.path("slot").asText()).isEqualTo("forkline_pm");
+            assertThat(cli("endpoint", "start", "main", "--tenant", "pm").errorLine(1)).contains("mirrors the primary");
+            cli("tenant", "delete", "pm", "--force").ok();
+        }
+    }
+
+    @Test
     void backupsSchedulesExportAndImport() throws Exception {
         // sizes print the same whatever the locale (SizeText: MB = 2^20 bytes, a '.' decimal point)
         Locale locale = Locale.getDefault();

@@ -22,6 +22,7 @@ import java.nio.file.Path;
  *                                                                  -> schedule (201); 403 quota_exceeded
  *   DELETE /v1/tenants/{t}/backup-schedules/{id}                   -> {}
  *   POST   /v1/tenants/import               {"name","path"}        -> tenant (201)
+ *   POST   /v1/tenants/import               {"name","from_primary"} -> tenant (201): main mirrors that primary
  * </pre>
  * A backup is {@code {id, tenant, branch, timeline_id, lsn, label, kind, schedule_id, status,
  * created_at, expires_at, size_bytes, error}} ({@link BackupInfo}). Import reads a tar at an
@@ -65,6 +66,13 @@ public final class BackupRoutes implements Router.Module {
         });
         r.add("POST", "/v1/tenants/import", q -> {
             String name = q.text("name", true);
+            if (q.has("from_primary")) {
+                if (q.has("path")) {
+                    throw ApiException.badRequest("give either path (a base backup tar) or from_primary (a running"
+                            + " primary's URI), not both");
+                }
+                return ApiResponse.created(backups.importFromPrimary(name, q.text("from_primary", true)));
+            }
             String path = q.text("path", true);
             Path tar;
             try {

@@ -358,6 +358,10 @@ public final class TenantRoutes implements Router.Module {
             n.put("logical_size_bytes", size.logicalSizeBytes());
             n.put("total_physical_size_bytes", size.totalPhysicalSizeBytes());
             n.put("history_size_bytes", size.historySizeBytes());
+            io.forkline.pageserver.mirror.MirrorStatus m = tenants.mirrors().status(t.name());
+            if (m != null) {
+                n.set("mirror", json.valueToTree(m));
+            }
             arr.add(n);
         }
         return arr;

@@ -378,6 +378,16 @@ public final class BackupService implements AutoCloseable {
         }
     }
 
+    /**
+     * Creates tenant {@code name} whose {@code main} mirrors the running primary at {@code primaryUri}:
+     * {@link TenantService#importFromPrimary}.
+     *
+     * @throws ApiException as there
+     */
+    public TenantInfo importFromPrimary(String name, String primaryUri) {
+        return tenants.importFromPrimary(name, primaryUri);
+    }
+
     // ------------------------------------------------------------------ schedules
 
     /**

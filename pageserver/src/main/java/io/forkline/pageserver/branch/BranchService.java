@@ -471,6 +471,7 @@ public final class BranchService {
         }
         synchronized (lock(tenant)) {
             BranchInfo b = records.require(tenant, ref);
+            guard(tenant, b, "restore");
             Instant now = clock.instant();
             String keep = keepAs != null ? keepAs : freeKeepAsName(tenant, ref, now);
             if (records.find(tenant, keep) != null) {
@@ -583,6 +584,29 @@ public final class BranchService {
     /** Adds a listener told of every rename (e.g. backup schedules that name the branch). */
     public void addRenameListener(RenameListener l) {
         renameListeners.add(l);
+    }
+
+    /** A check that may refuse a write to a ref's timeline (e.g. a mirror's: it takes no writes of its own). */
+    @FunctionalInterface
+    public interface TimelineGuard {
+        /**
+         * @param action what is about to happen, e.g. {@code start an endpoint on}
+         * @throws ApiException to refuse it
+         */
+        void check(String tenant, String ref, TimelineId timeline, String action);
+    }
+
+    private final List<TimelineGuard> timelineGuards = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    /** Adds a guard called before an endpoint starts on a ref's timeline and before a ref is restored or reset. */
+    public void addTimelineGuard(TimelineGuard g) {
+        timelineGuards.add(g);
+    }
+
+    private void guard(String tenant, BranchInfo b, String action) {
+        for (TimelineGuard g : timelineGuards) {
+            g.check(tenant, b.ref(), TimelineId.parse(b.timelineId()), action);
+        }
     }
 
     /**
@@ -1172,6 +1196,7 @@ public final class BranchService {
     }
 
     private String startLocked(String tenant, BranchInfo b, ComputeSize requested) {
+        guard(tenant, b, "start an endpoint on");
         ComputeSize size = requested != null ? requested : sizeOf(b);
         EndpointManager.Endpoint e = endpoints.get(tenant, b.ref());
         if (e != null && e.active()) {

@@ -34,6 +34,15 @@ final class CheckpointRecordReader {
      *                         {@code checkpointLsn} is not that shutdown checkpoint
      */
     static long recordEnd(Path walDir, int tli, long checkpointLsn, CheckPoint expected) {
+        return check(recordAt(walDir, tli, checkpointLsn), checkpointLsn, expected);
+    }
+
+    /**
+     * The WAL record that starts at {@code checkpointLsn}, read from {@code walDir}.
+     *
+     * @throws ImportException when a segment is missing or corrupt, or no record starts there
+     */
+    static WalRecord recordAt(Path walDir, int tli, long checkpointLsn) {
         long pageStart = Lsn.pageStart(checkpointLsn);
         WalDecoder decoder = new WalDecoder(pageStart);
         byte[] buf = new byte[Lsn.WAL_PAGE_SIZE];
@@ -43,7 +52,7 @@ final class CheckpointRecordReader {
                 WalRecord rec = decoder.next();
                 if (rec != null) {
                     if (rec.startLsn() == checkpointLsn) {
-                        return check(rec, checkpointLsn, expected);
+                        return rec;
                     }
                     if (Long.compareUnsigned(rec.startLsn(), checkpointLsn) > 0) {
                         throw new ImportException("no WAL record starts at the checkpoint location "

@@ -181,13 +181,19 @@ public final class InitdbImporter {
 
     /** The non-comment, non-blank lines of a postgresql.conf (comments after values removed). */
     static String effectiveSettings(Path conf) {
+        return effectiveSettings(conf, null);
+    }
+
+    /** As {@link #effectiveSettings(Path)}, keeping only the lines whose setting name is in {@code keep} (all when null). */
+    static String effectiveSettings(Path conf, java.util.Set<String> keep) {
         if (!Files.exists(conf)) {
             return "";
         }
         StringBuilder out = new StringBuilder();
         for (String line : readString(conf).split("\n")) {
             String s = stripComment(line).strip();
-            if (!s.isEmpty()) {
+            String name = s.split("[\\s=]", 2)[0].toLowerCase(java.util.Locale.ROOT);
+            if (!s.isEmpty() && (keep == null || keep.contains(name))) {
                 out.append(s).append('\n');
             }
         }
@@ -208,7 +214,7 @@ public final class InitdbImporter {
     }
 
     /** One import. */
-    private static final class Run {
+    static final class Run {
         private final Path dataDir;
         private final TimelineWriter writer;
         private final long lsn;
@@ -369,7 +375,7 @@ public final class InitdbImporter {
         }
     }
 
-    private static byte[] readBytes(Path f) {
+    static byte[] readBytes(Path f) {
         try {
             return Files.readAllBytes(f);
         } catch (NoSuchFileException e) {
@@ -379,7 +385,7 @@ public final class InitdbImporter {
         }
     }
 
-    private static String readString(Path f) {
+    static String readString(Path f) {
         return new String(readBytes(f), StandardCharsets.UTF_8);
     }
 }

@@ -44,6 +44,14 @@ import java.util.concurrent.TimeUnit;
  *   forkline_ingest_lag_seconds{tenant,branch,timeline_id}             gauge: age of the oldest such byte
  *                                                                      (WalReceiver#lagSeconds); both only
  *                                                                      for running endpoints
+ *   forkline_mirror_lag_bytes{tenant}                                  gauge: a mirrored primary's flush LSN minus
+ *                                                                      what is durable here (tenants imported
+ *                                                                      with --from-primary; absent until the
+ *                                                                      primary was polled)
+ *   forkline_mirror_lag_seconds{tenant}                                gauge: how long ago the primary had
+ *                                                                      flushed the oldest WAL not durable here
+ *   forkline_mirror_failed{tenant}                                     gauge: 1 when the mirror stopped on an
+ *                                                                      error (tenant list shows it), else 0
  *   forkline_getpage_seconds_{count,sum,bucket,max}{tenant,branch,timeline_id}
  *                                                                      timer: page reads (PageStore.get /
  *                                                                      getVersion: basebackup pages, GC's
@@ -89,6 +97,9 @@ public final class ServerMetrics implements AutoCloseable {
     private final MultiGauge lastRecordLsn;
     private final MultiGauge lagBytes;
     private final MultiGauge lagSeconds;
+    private final MultiGauge mirrorLagBytes;
+    private final MultiGauge mirrorLagSeconds;
+    private final MultiGauge mirrorFailed;
     private final MultiGauge branchLogical;
     private final MultiGauge branchPhysical;
     private final MultiGauge branchStored;
@@ -142,6 +153,11 @@ public final class ServerMetrics implements AutoCloseable {
                 "WAL received from the running compute that is not durable yet");
         lagSeconds = gauge("forkline.ingest.lag.seconds", "seconds",
                 "age of the oldest received WAL byte that is not durable yet; 0 when caught up");
+        mirrorLagBytes = gauge("forkline.mirror.lag.bytes", "bytes",
+                "the mirrored primary's flush LSN minus the WAL durable here");
+        mirrorLagSeconds = gauge("forkline.mirror.lag.seconds", "seconds",
+                "how long ago the primary had flushed the oldest WAL not durable here; 0 when caught up");
+        mirrorFailed = gauge("forkline.mirror.failed", null, "1 when the mirror stopped on an error, else 0");
         branchLogical = gauge("forkline.branch.logical.size.bytes", "bytes",
                 "logical size (relation blocks x 8192) at the timeline's last record LSN");
         branchPhysical = gauge("forkline.branch.physical.size.bytes", "bytes",
@@ -283,6 +299,20 @@ public final class ServerMetrics implements AutoCloseable {
                 }
             }
         }
+        List<MultiGauge.Row<?>> mB = new ArrayList<>();
+        List<MultiGauge.Row<?>> mS = new ArrayList<>();
+        List<MultiGauge.Row<?>> mF = new ArrayList<>();
+        for (Map.Entry<String, io.forkline.pageserver.mirror.MirrorStatus> m : tenants.mirrors().statuses().entrySet()) {
+            Tags tags = Tags.of("tenant", m.getKey());
+            if (m.getValue().lagBytes() != null) {
+                mB.add(MultiGauge.Row.of(tags, m.getValue().lagBytes()));
+                mS.add(MultiGauge.Row.of(tags, m.getValue().lagSeconds()));
+            }
+            mF.add(MultiGauge.Row.of(tags, "failed".equals(m.getValue().state()) ? 1 : 0));
+        }
+        mirrorLagBytes.register(mB, true);
+        mirrorLagSeconds.register(mS, true);
+        mirrorFailed.register(mF, true);
         lastRecordLsn.register(lsn, true);
         lagBytes.register(lagB, true);
         lagSeconds.register(lagS, true);

@@ -151,6 +151,8 @@ public final class PageServer implements AutoCloseable {
                     new DiffRoutes(new DiffService(tenants, pg)));
             // computes that ran when the server went down come back on their ports
             tenants.branches().resumeEndpoints();
+            // mirrors of running primaries stream again from their slots
+            tenants.resumeMirrors();
             retention.startBackground();
             backups.start(Duration.ofSeconds(1));
             auth.publishAdminToken(api.port(), System.getenv());

@@ -52,6 +52,7 @@ public final class TenantService implements AutoCloseable {
     private final BranchService branches;
     private final BranchReaper reaper;
     private final io.forkline.pageserver.size.SizeService sizes;
+    private final io.forkline.pageserver.mirror.MirrorService mirrors;
 
     /** A service with the default quotas ({@link Quotas#DEFAULT}) and a reaper pass every 5 s. */
     public TenantService(PageStore store, PostgresInstallation pg, Path dataDir, Clock clock) {
@@ -74,6 +75,64 @@ public final class TenantService implements AutoCloseable {
                 new io.forkline.pageserver.access.Credentials(records, io.forkline.pageserver.access.SecretBox.open(dataDir)));
         this.reaper = new BranchReaper(branches, reaperInterval);
         this.sizes = new io.forkline.pageserver.size.SizeService(store);
+        this.mirrors = new io.forkline.pageserver.mirror.MirrorService(store, pg, dataDir, clock);
+        this.branches.addTimelineGuard(this::refuseWritesToMirror);
+    }
+
+    /** The mirrors of running primaries ({@link #importFromPrimary}). */
+    public io.forkline.pageserver.mirror.MirrorService mirrors() {
+        return mirrors;
+    }
+
+    /** Starts the mirror of every tenant imported from a running primary (server start). */
+    public void resumeMirrors() {
+        mirrors.resumeAll(t -> records.exists(tenantKey(t)));
+    }
+
+    /** A mirror's timeline takes no writes of its own: no compute, no restore or reset of its ref. */
+    private void refuseWritesToMirror(String tenant, String ref, TimelineId tl, String action) {
+        io.forkline.pageserver.mirror.MirrorRecord m = mirrors.mirrorOf(tl);
+        if (m != null) {
+            throw ApiException.conflict("cannot " + action + " branch '" + ref + "' of tenant '" + tenant
+                    + "': it mirrors the primary " + io.forkline.pageserver.mirror.PrimaryUri.parse(m.primary())
+                    + " and takes no writes of its own; create a branch of it (at any LSN from " + m.consistentLsn()
+                    + " on) and use that");
+        }
+    }
+
+    /**
+     * Creates tenant {@code name} whose {@code main} mirrors the running PostgreSQL 15 primary at
+     * {@code primaryUri} (physical import, then streaming from a replication slot; see
+     * {@link io.forkline.pageserver.mirror.MirrorService}). Returns once {@code main} is consistent
+     * (the base backup's end LSN is durable); {@code init_lsn} is that LSN.
+     *
+     * @throws ApiException 400 for an invalid name or URI and for a primary that cannot be imported
+     *                      (the message says why), 409 when the tenant or the slot exists
+     */
+    public TenantInfo importFromPrimary(String name, String primaryUri) {
+        TenantId id = tenantId(name);
+        synchronized (lock(name)) {
+            if (records.exists(tenantKey(name))) {
+                throw ApiException.conflict("tenant '" + name + "' already exists");
+            }
+            io.forkline.pageserver.mirror.MirrorService.Prepared p = mirrors.prepare(name, id, primaryUri);
+            Instant now = clock.instant();
+            TenantInfo info = new TenantInfo(name, MetadataRecords.timestamp(now), Lsn.format(p.consistentLsn()));
+            try {
+                records.write(new MetadataRecords.Changes()
+                        .put(tenantKey(name), info)
+                        .put(branchKey(name, "main"), branches.access().assignNew(name, new BranchInfo("main",
+                                p.timeline().toString(), null, null, MetadataRecords.timestamp(now))))
+                        .put(io.forkline.pageserver.mirror.MirrorRecord.key(name), p.record()));
+            } catch (RuntimeException e) {
+                mirrors.abort(p);
+                throw e;
+            }
+            mirrors.activate(p);
+            log.info("tenant {} imported from a primary (slot {}): main timeline {} consistent at {}", name,
+                    p.record().slot(), p.timeline(), Lsn.format(p.consistentLsn()));
+            return info;
+        }
     }
 
     /** Logical, physical and stored sizes of timelines (cached logical sizes). */
@@ -243,7 +302,7 @@ public final class TenantService implements AutoCloseable {
     private static final List<String> TENANT_RECORD_PREFIXES = List.of("branch/", "retired-timeline/", "lease/", "backup/",
             "schedule/", "backup-orphan/", "endpoint/");
     /** Records {@code <prefix><tenant>} of one tenant. */
-    private static final List<String> TENANT_RECORDS = List.of("retention/", "tenant-config/");
+    private static final List<String> TENANT_RECORDS = List.of("retention/", "tenant-config/", "mirror/");
 
     /**
      * Deletes a tenant and frees its storage: stops and removes its endpoints (their directories and
@@ -263,6 +322,7 @@ public final class TenantService implements AutoCloseable {
                 throw ApiException.conflict("tenant '" + name + "' has " + running.size() + " compute(s) running "
                         + running.keySet() + "; stop them first, or delete with --force");
             }
+            mirrors.remove(name);
             List<BranchInfo> refs = records.list(branchKey(name, ""), BranchInfo.class);
             for (BranchInfo b : refs) {
                 endpoints.remove(name, b.ref());
@@ -417,9 +477,13 @@ public final class TenantService implements AutoCloseable {
             reaper.close();
         } finally {
             try {
-                endpoints.close();
+                mirrors.close();
             } finally {
-                sizes.close();
+                try {
+                    endpoints.close();
+                } finally {
+                    sizes.close();
+                }
             }
         }
     }

@@ -488,6 +488,45 @@ public final class BufPage {
         }
     }
 
+    /**
+     * {@code PageIndexTupleDeleteNoCompact}: removes the item's storage but keeps the line pointer
+     * array: the line pointer becomes unused (or, for the last one, goes), and the tuples before it in
+     * tuple space move up to close the gap. BRIN uses it so that other items keep their offsets.
+     */
+    public static void indexTupleDeleteNoCompact(byte[] p, int offnum) {
+        checkPointers(p);
+        int nline = maxOffset(p);
+        if (offnum <= 0 || offnum > nline) {
+            throw new RedoException("invalid index offnum: " + offnum);
+        }
+        int id = itemId(p, offnum);
+        int size = lpLen(id);
+        int offset = lpOff(id);
+        int upper = upper(p);
+        if (offset < upper || offset + size > special(p) || offset != maxAlign(offset)) {
+            throw new RedoException("corrupted line pointer: offset = " + offset + ", size = " + size);
+        }
+        size = maxAlign(size);
+        if (offnum < nline) {
+            setUnused(p, offnum);
+        } else {
+            setLower(p, lower(p) - ITEM_ID_SIZE);
+            nline--;
+        }
+        if (offset > upper) {
+            System.arraycopy(p, upper, p, upper + size, offset - upper);
+        }
+        setUpper(p, upper + size);
+        if (!isEmpty(p)) {
+            for (int i = 1; i <= nline; i++) {
+                int ii = itemId(p, i);
+                if (lpLen(ii) != 0 && lpOff(ii) <= offset) { // ItemIdHasStorage
+                    setItemId(p, i, makeItemId(lpOff(ii) + size, lpFlags(ii), lpLen(ii)));
+                }
+            }
+        }
+    }
+
     /** {@code PageIsEmpty}: no line pointers. */
     public static boolean isEmpty(byte[] p) {
         return lower(p) <= HEADER_SIZE;

@@ -3,7 +3,7 @@ package io.forkline.wal.redo;
 /**
  * Which records Forkline redoes in Java, and the per-rmgr entry points: {@code rm_redo} and
  * {@code rm_mask} of PostgreSQL's resource manager table ({@code src/include/access/rmgrlist.h}).
- * Redone: Heap (10), Heap2 (9), Btree (11), Sequence (15), Generic (20). XLOG FPI / FPI_FOR_HINT are images
+ * Redone: Heap (10), Heap2 (9), Btree (11), Sequence (15), BRIN (17), Generic (20). XLOG FPI / FPI_FOR_HINT are images
  * only ({@code BKPIMAGE_APPLY}), restored by the ingest as before.
  */
 public final class NativeRedo {
@@ -11,20 +11,22 @@ public final class NativeRedo {
     public static final int RM_HEAP = 10;
     public static final int RM_BTREE = 11;
     public static final int RM_SEQ = 15;
+    public static final int RM_BRIN = 17;
     public static final int RM_GENERIC = 20;
 
     /**
      * {@code wal_consistency_checking} value for computes whose WAL is redone natively: the resource
      * managers with page images that Java does not redo.
      */
-    public static final String CONSISTENCY_CHECKING_NOT_REDONE = "hash,gin,gist,spgist,brin";
+    public static final String CONSISTENCY_CHECKING_NOT_REDONE = "hash,gin,gist,spgist";
 
     private NativeRedo() {
     }
 
     /** Whether records of resource manager {@code rmid} are redone in Java. */
     public static boolean handles(int rmid) {
-        return rmid == RM_HEAP || rmid == RM_HEAP2 || rmid == RM_BTREE || rmid == RM_SEQ || rmid == RM_GENERIC;
+        return rmid == RM_HEAP || rmid == RM_HEAP2 || rmid == RM_BTREE || rmid == RM_SEQ || rmid == RM_GENERIC
+                || rmid == RM_BRIN;
     }
 
     /**
@@ -40,6 +42,7 @@ public final class NativeRedo {
             case RM_BTREE -> BtreeRedo.redo(bufs);
             case RM_SEQ -> SequenceRedo.redo(bufs);
             case RM_GENERIC -> GenericRedo.redo(bufs);
+            case RM_BRIN -> BrinRedo.redo(bufs);
             default -> throw new IllegalArgumentException("no native redo for rmgr " + bufs.record().rmid());
         }
     }
@@ -51,6 +54,7 @@ public final class NativeRedo {
             case RM_BTREE -> PageMasks.btreeMask(page);
             case RM_SEQ -> PageMasks.seqMask(page);
             case RM_GENERIC -> PageMasks.genericMask(page);
+            case RM_BRIN -> BrinRedo.mask(page);
             default -> throw new IllegalArgumentException("no mask for rmgr " + rmid);
         }
     }
@@ -81,8 +85,30 @@ public final class NativeRedo {
             case RM_BTREE -> "Btree/" + name(info & 0xF0, "INSERT_LEAF", "INSERT_UPPER", "INSERT_META", "SPLIT_L",
                     "SPLIT_R", "INSERT_POST", "DEDUP", "DELETE", "UNLINK_PAGE", "UNLINK_PAGE_META", "NEWROOT",
                     "MARK_PAGE_HALFDEAD", "VACUUM", "REUSE_PAGE", "META_CLEANUP", "0xF0");
-            default -> "rmgr" + rmid + "/0x" + Integer.toHexString(info & 0xF0);
+            case 12 -> "Hash/" + name(info & 0xF0, "INIT_META_PAGE", "INIT_BITMAP_PAGE", "INSERT", "ADD_OVFL_PAGE",
+                    "SPLIT_ALLOCATE_PAGE", "SPLIT_PAGE", "SPLIT_COMPLETE", "MOVE_PAGE_CONTENTS", "SQUEEZE_PAGE", "DELETE",
+                    "SPLIT_CLEANUP", "UPDATE_META_PAGE", "VACUUM_ONE_PAGE", "0xD0", "0xE0", "0xF0");
+            case 13 -> "Gin/" + name(info & 0xF0, "CREATE_PTREE", "INSERT", "SPLIT", "VACUUM_PAGE",
+                    "VACUUM_DATA_LEAF_PAGE", "DELETE_PAGE", "UPDATE_META_PAGE", "INSERT_LISTPAGE", "DELETE_LISTPAGE",
+                    "0x90", "0xA0", "0xB0", "0xC0", "0xD0", "0xE0", "0xF0");
+            case 14 -> "Gist/" + name(info & 0xF0, "PAGE_UPDATE", "DELETE", "PAGE_REUSE", "PAGE_SPLIT", "PAGE_DELETE",
+                    "ASSIGN_LSN", "0x60", "0x70", "0x80", "0x90", "0xA0", "0xB0", "0xC0", "0xD0", "0xE0", "0xF0");
+            case 16 -> "SPGist/" + name(info & 0xF0, "ADD_LEAF", "MOVE_LEAFS", "ADD_NODE", "SPLIT_TUPLE", "PICKSPLIT",
+                    "VACUUM_LEAF", "VACUUM_ROOT", "VACUUM_REDIRECT", "0x80", "0x90", "0xA0", "0xB0", "0xC0", "0xD0",
+                    "0xE0", "0xF0");
+            case 17 -> "BRIN/" + name(info & 0x70, "CREATE_INDEX", "INSERT", "UPDATE", "SAMEPAGE_UPDATE",
+                    "REVMAP_EXTEND", "DESUMMARIZE", "0x60", "0x70") + ((info & 0x80) != 0 ? "+INIT" : "");
+            default -> rmgrName(rmid) + "/0x" + Integer.toHexString(info & 0xF0);
         };
+    }
+
+    private static final String[] RMGR_NAMES = {"XLOG", "Transaction", "Storage", "CLOG", "Database", "Tablespace",
+            "MultiXact", "RelMap", "Standby", "Heap2", "Heap", "Btree", "Hash", "Gin", "Gist", "Sequence", "SPGist",
+            "BRIN", "CommitTs", "ReplicationOrigin", "Generic", "LogicalMessage"};
+
+    /** PostgreSQL 15's name of resource manager {@code rmid} ({@code rmgrlist.h}), as pg_waldump prints it. */
+    public static String rmgrName(int rmid) {
+        return rmid >= 0 && rmid < RMGR_NAMES.length ? RMGR_NAMES[rmid] : "rmgr" + rmid;
     }
 
     private static String name(int op, String... names) {

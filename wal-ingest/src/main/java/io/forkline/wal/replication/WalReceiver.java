@@ -345,6 +345,13 @@ public final class WalReceiver implements AutoCloseable {
                     if (closing) {
                         break;
                     }
+                    if (!config.createSlot() && "42704".equals(e.getSQLState())) {
+                        throw new WalReceiverException(timeline, receivedLsn, "replication slot " + config.slotName()
+                                + " does not exist on " + config.host() + ":" + config.port()
+                                + " (dropped?): the WAL after " + Lsn.format(receivedLsn)
+                                + " may be gone, so ingest stops here; import the primary again (SQLSTATE 42704: "
+                                + e.getMessage() + ")", e);
+                    }
                     if (!isRetryable(e)) {
                         throw new WalReceiverException(timeline, receivedLsn, "compute " + config.host() + ":"
                                 + config.port() + " refused replication (SQLSTATE " + e.getSQLState() + "): "
@@ -433,7 +440,10 @@ public final class WalReceiver implements AutoCloseable {
         if (closing) {
             return;
         }
-        ensureSlot(c);
+        checkServer(c);
+        if (config.createSlot()) {
+            ensureSlot(c);
+        }
         PGReplicationStream stream = c.unwrap(PGConnection.class).getReplicationAPI().replicationStream().physical()
                 .withSlotName(config.slotName())
                 .withStartPosition(LogSequenceNumber.valueOf(streamStart))
@@ -578,6 +588,59 @@ public final class WalReceiver implements AutoCloseable {
             throw new SQLException("pgjdbc does not accept URL " + url, "08001");
         }
         return c;
+    }
+
+    /**
+     * Checks the server before streaming: PostgreSQL {@value #SUPPORTED_MAJOR} (the WAL format Forkline
+     * decodes), and, when configured ({@link WalReceiverConfig#expectedSystemId()},
+     * {@link WalReceiverConfig#expectedTimeline()}), the system identifier and timeline that
+     * {@code IDENTIFY_SYSTEM} reports.
+     *
+     * @throws WalReceiverException naming the expected and the found value (ingest stops)
+     */
+    private void checkServer(Connection c) throws SQLException {
+        int versionNum = c.unwrap(org.postgresql.core.BaseConnection.class).getQueryExecutor().getServerVersionNum();
+        String problem = serverVersionProblem(versionNum);
+        if (problem != null) {
+            throw new WalReceiverException(timeline, receivedLsn, config.host() + ":" + config.port() + " " + problem, null);
+        }
+        if (config.expectedSystemId() == 0 && config.expectedTimeline() == 0) {
+            return;
+        }
+        try (Statement st = c.createStatement(); java.sql.ResultSet rs = st.executeQuery("IDENTIFY_SYSTEM")) {
+            if (!rs.next()) {
+                throw new SQLException("IDENTIFY_SYSTEM returned no row", "08P01");
+            }
+            long systemId = Long.parseUnsignedLong(rs.getString(1));
+            int tli = rs.getInt(2);
+            if (config.expectedSystemId() != 0 && systemId != config.expectedSystemId()) {
+                throw new WalReceiverException(timeline, receivedLsn, config.host() + ":" + config.port()
+                        + " is another cluster: system identifier " + Long.toUnsignedString(systemId) + ", the mirror was"
+                        + " imported from " + Long.toUnsignedString(config.expectedSystemId()) + "; ingest stops here", null);
+            }
+            if (config.expectedTimeline() != 0 && tli != config.expectedTimeline()) {
+                throw new WalReceiverException(timeline, receivedLsn, config.host() + ":" + config.port()
+                        + " switched from PostgreSQL timeline " + config.expectedTimeline() + " to " + tli
+                        + " (promoted or restored from a backup): the mirror keeps what it holds up to "
+                        + Lsn.format(receivedLsn) + " and stops; import the primary again", null);
+            }
+        }
+    }
+
+    /** The only PostgreSQL major version whose WAL Forkline decodes. */
+    public static final int SUPPORTED_MAJOR = 15;
+
+    /**
+     * Why a server of {@code server_version_num} {@code versionNum} (e.g. 150014) cannot be streamed
+     * from, or {@code null} when it can (PostgreSQL 15).
+     */
+    public static String serverVersionProblem(int versionNum) {
+        int major = versionNum / 10000;
+        if (major == SUPPORTED_MAJOR) {
+            return null;
+        }
+        return "runs PostgreSQL " + (major >= 10 ? Integer.toString(major) : (versionNum / 10000) + "." + (versionNum / 100 % 100))
+                + " (server_version_num " + versionNum + "); Forkline reads the WAL of PostgreSQL " + SUPPORTED_MAJOR + " only";
     }
 
     /** {@code CREATE_REPLICATION_SLOT slot PHYSICAL RESERVE_WAL}; an existing slot (42710) is fine. */

@@ -28,11 +28,19 @@ import java.util.regex.Pattern;
  * @param maxBackoff           the wait doubles up to this
  * @param dataChecksums        whether the compute's cluster has data checksums ({@code pg_control}'s
  *                             {@code data_checksum_version != 0}); ingest then recomputes {@code pd_checksum}
+ * @param createSlot           create the slot when it is missing (computes); {@code false} for a mirrored
+ *                             primary, whose slot was created at import: a missing slot then fails ingest
+ *                             (WAL may be gone), naming the slot
+ * @param expectedSystemId     the system identifier the server must report in {@code IDENTIFY_SYSTEM}
+ *                             (unsigned), or 0 for no check
+ * @param expectedTimeline     the PostgreSQL timeline the server must be on ({@code IDENTIFY_SYSTEM}), or 0
+ *                             for no check; a primary that switched timeline fails ingest, naming both
  */
 public record WalReceiverConfig(String host, int port, String user, String password, String standbyName,
                                 String slotName, Duration statusInterval, long commitIntervalBytes,
                                 Duration maxCommitDelay, Duration connectTimeout, Duration initialBackoff,
-                                Duration maxBackoff, boolean dataChecksums) {
+                                Duration maxBackoff, boolean dataChecksums, boolean createSlot,
+                                long expectedSystemId, int expectedTimeline) {
     /**
      * Default standby and slot name, as written into a compute's {@code synchronous_standby_names}.
      * Must equal compute-proxy's {@code ComputeSettings.INGEST_STANDBY_NAME}, which writes that setting
@@ -97,49 +105,62 @@ public record WalReceiverConfig(String host, int port, String user, String passw
     public static WalReceiverConfig of(String host, int port, String user) {
         return new WalReceiverConfig(host, port, user, null, DEFAULT_STANDBY_NAME, DEFAULT_STANDBY_NAME,
                 Duration.ofSeconds(10), DEFAULT_COMMIT_INTERVAL_BYTES, Duration.ofMillis(100),
-                Duration.ofSeconds(10), Duration.ofMillis(100), Duration.ofSeconds(5), false);
+                Duration.ofSeconds(10), Duration.ofMillis(100), Duration.ofSeconds(5), false, true, 0, 0);
     }
 
     /** A copy with another password ({@code null} for none). */
     public WalReceiverConfig withPassword(String newPassword) {
         return new WalReceiverConfig(host, port, user, newPassword, standbyName, slotName, statusInterval,
-                commitIntervalBytes, maxCommitDelay, connectTimeout, initialBackoff, maxBackoff, dataChecksums);
+                commitIntervalBytes, maxCommitDelay, connectTimeout, initialBackoff, maxBackoff, dataChecksums, createSlot, expectedSystemId, expectedTimeline);
     }
 
     /** A copy with another {@code application_name}. */
     public WalReceiverConfig withStandbyName(String newStandbyName) {
         return new WalReceiverConfig(host, port, user, password, newStandbyName, slotName, statusInterval,
-                commitIntervalBytes, maxCommitDelay, connectTimeout, initialBackoff, maxBackoff, dataChecksums);
+                commitIntervalBytes, maxCommitDelay, connectTimeout, initialBackoff, maxBackoff, dataChecksums, createSlot, expectedSystemId, expectedTimeline);
     }
 
     /** A copy with another replication slot. */
     public WalReceiverConfig withSlotName(String newSlotName) {
         return new WalReceiverConfig(host, port, user, password, standbyName, newSlotName, statusInterval,
-                commitIntervalBytes, maxCommitDelay, connectTimeout, initialBackoff, maxBackoff, dataChecksums);
+                commitIntervalBytes, maxCommitDelay, connectTimeout, initialBackoff, maxBackoff, dataChecksums, createSlot, expectedSystemId, expectedTimeline);
     }
 
     /** A copy with another batch size (bytes) and commit delay. */
     public WalReceiverConfig withCommitInterval(long newCommitIntervalBytes, Duration newMaxCommitDelay) {
         return new WalReceiverConfig(host, port, user, password, standbyName, slotName, statusInterval,
-                newCommitIntervalBytes, newMaxCommitDelay, connectTimeout, initialBackoff, maxBackoff, dataChecksums);
+                newCommitIntervalBytes, newMaxCommitDelay, connectTimeout, initialBackoff, maxBackoff, dataChecksums, createSlot, expectedSystemId, expectedTimeline);
     }
 
     /** A copy with another reconnect backoff range. */
     public WalReceiverConfig withBackoff(Duration newInitialBackoff, Duration newMaxBackoff) {
         return new WalReceiverConfig(host, port, user, password, standbyName, slotName, statusInterval,
-                commitIntervalBytes, maxCommitDelay, connectTimeout, newInitialBackoff, newMaxBackoff, dataChecksums);
+                commitIntervalBytes, maxCommitDelay, connectTimeout, newInitialBackoff, newMaxBackoff, dataChecksums, createSlot, expectedSystemId, expectedTimeline);
     }
 
     /** A copy with another status interval. */
     public WalReceiverConfig withStatusInterval(Duration newStatusInterval) {
         return new WalReceiverConfig(host, port, user, password, standbyName, slotName, newStatusInterval,
-                commitIntervalBytes, maxCommitDelay, connectTimeout, initialBackoff, maxBackoff, dataChecksums);
+                commitIntervalBytes, maxCommitDelay, connectTimeout, initialBackoff, maxBackoff, dataChecksums, createSlot, expectedSystemId, expectedTimeline);
     }
 
     /** A copy that says whether the cluster has data checksums. */
     public WalReceiverConfig withDataChecksums(boolean newDataChecksums) {
         return new WalReceiverConfig(host, port, user, password, standbyName, slotName, statusInterval,
-                commitIntervalBytes, maxCommitDelay, connectTimeout, initialBackoff, maxBackoff, newDataChecksums);
+                commitIntervalBytes, maxCommitDelay, connectTimeout, initialBackoff, maxBackoff, newDataChecksums, createSlot, expectedSystemId, expectedTimeline);
+    }
+
+    /**
+     * A copy for a mirrored primary: an existing slot only (never created), and the primary's system
+     * identifier and timeline checked at every connect.
+     *
+     * @param systemId the primary's system identifier (from the imported base backup's pg_control)
+     * @param timeline the primary's PostgreSQL timeline at import
+     */
+    public WalReceiverConfig forMirror(long systemId, int timeline) {
+        return new WalReceiverConfig(host, port, user, password, standbyName, slotName, statusInterval,
+                commitIntervalBytes, maxCommitDelay, connectTimeout, initialBackoff, maxBackoff, dataChecksums, false,
+                systemId, timeline);
     }
 
     /** Password is never printed. */
@@ -148,6 +169,8 @@ public record WalReceiverConfig(String host, int port, String user, String passw
         return "WalReceiverConfig[" + user + "@" + host + ":" + port + ", standby=" + standbyName + ", slot="
                 + slotName + ", statusInterval=" + statusInterval + ", commitIntervalBytes=" + commitIntervalBytes
                 + ", maxCommitDelay=" + maxCommitDelay + ", connectTimeout=" + connectTimeout + ", backoff="
-                + initialBackoff + ".." + maxBackoff + ", dataChecksums=" + dataChecksums + "]";
+                + initialBackoff + ".." + maxBackoff + ", dataChecksums=" + dataChecksums + (createSlot ? "" : ", existing slot only")
+                + (expectedSystemId == 0 ? "" : ", systemId=" + Long.toUnsignedString(expectedSystemId))
+                + (expectedTimeline == 0 ? "" : ", timeline=" + expectedTimeline) + "]";
     }
 }

@@ -79,7 +79,8 @@ class RedoVerifyIT {
                     "Sequence/LOG", "Generic/GENERIC", "Btree/INSERT_LEAF", "Btree/INSERT_UPPER",
                     "Btree/SPLIT_R", "Btree/SPLIT_L", "Btree/NEWROOT", "Btree/DEDUP", "Btree/VACUUM",
                     "Btree/DELETE", "Btree/MARK_PAGE_HALFDEAD", "Btree/UNLINK_PAGE", "Btree/INSERT_POST",
-                    "Heap2/LOCK_UPDATED", "Btree/UNLINK_PAGE_META", "Btree/INSERT_META")) {
+                    "Heap2/LOCK_UPDATED", "Btree/UNLINK_PAGE_META", "Btree/INSERT_META", "BRIN/CREATE_INDEX",
+                    "BRIN/REVMAP_EXTEND", "BRIN/SAMEPAGE_UPDATE", "BRIN/DESUMMARIZE")) {
                 assertThat(types.getOrDefault(type, 0L)).as("records of %s verified", type).isPositive();
             }
         }
@@ -160,6 +161,22 @@ class RedoVerifyIT {
             st.execute("INSERT INTO bl SELECT g, g * 7 FROM generate_series(1, 2000) g");
             st.execute("CREATE INDEX bl_idx ON bl USING bloom (a, b)");
             st.execute("INSERT INTO bl SELECT g, g FROM generate_series(1, 3000) g");
+            // BRIN: build (metapage, two revmap pages with pages_per_range 1), summaries of new ranges,
+            // widened ranges (same-page updates), grown minmax-multi summaries, desummarize/resummarize
+            // (rows come by COPY: one MULTI_INSERT per page, so its images stay small with wal_compression=off)
+            st.execute("CREATE TABLE br (id int, v int) WITH (fillfactor = 100, autovacuum_enabled = off)");
+            st.execute("COPY br FROM PROGRAM 'awk \"BEGIN { for (i = 1; i <= 60000; i++) print i \\\"\\t\\\" i % 1000 }\"'");
+            st.execute("CREATE INDEX br_mm ON br USING brin (id) WITH (pages_per_range = 1)");
+            st.execute("CREATE INDEX br_multi ON br USING brin (v int4_minmax_multi_ops) WITH (pages_per_range = 4)");
+            st.execute("COPY br FROM PROGRAM 'awk \"BEGIN { for (i = 60001; i <= 70000; i++) print i \\\"\\t\\\" i % 1000 }\"'");
+            st.execute("SELECT brin_summarize_new_values('br_mm')");
+            st.execute("SELECT brin_summarize_new_values('br_multi')");
+            st.execute("UPDATE br SET id = -id WHERE id % 5000 = 0");
+            st.execute("UPDATE br SET v = v + 100000 * (id % 7) WHERE id % 97 = 0");
+            st.execute("SELECT brin_desummarize_range('br_mm', 10)");
+            st.execute("SELECT brin_desummarize_range('br_mm', 20)");
+            st.execute("SELECT brin_summarize_range('br_mm', 10)");
+            st.execute("SELECT brin_desummarize_range('br_multi', 8)");
         }
         // row locks: two FOR SHARE lockers make multixacts; FOR UPDATE and FOR KEY SHARE too
         try (Connection a = connect(c); Connection b = connect(c);

@@ -1,0 +1,424 @@
+package io.forkline.pageserver.mirror;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.forkline.compute.endpoint.ComputeProcess;
+import io.forkline.compute.postgres.PostgresInstallation;
+import io.forkline.pageserver.server.PageServerMain;
+import io.forkline.pageserver.testing.Sql;
+import io.forkline.pageserver.testing.TestData;
+import io.forkline.pageserver.testing.TestPrimary;
+import io.forkline.storage.lsn.Lsn;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Collectors;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Physical import of a running primary ({@code tenant import --from-primary}) end to end: a stock
+ * PostgreSQL 15 primary with data checksums runs pgbench and a heap + btree workload while it is
+ * imported; at recorded points on the primary (LSN + pg_dump), branches of the mirror at those
+ * LSNs dump identically and pass pg_amcheck, across a kill -9 of the Forkline server and a restart
+ * of the primary. Then the refusals: a compute or a branch point below the consistent LSN on the
+ * mirror, a Hash record without image (the mirror stops at it, visibly), a dropped slot. The server
+ * runs in a child JVM so that it can really be killed.
+ */
+class MirrorIT {
+    private final HttpClient http = HttpClient.newHttpClient();
+    private final ObjectMapper json = new ObjectMapper();
+    private Process server;
+    private int port;
+    private Path dir;
+    private TestPrimary primary;
+
+    @AfterEach
+    void tearDown() throws Exception {
+        if (server != null && server.isAlive()) {
+            server.destroy();
+            server.waitFor();
+        }
+        if (primary != null) {
+            primary.close();
+        }
+        if (port != 0) {
+            Files.deleteIfExists(io.forkline.pageserver.auth.ClientTokenFiles.forLocalPort(TestData.configHome(), port));
+        }
+        if (dir != null) {
+            TestData.deleteUnlessKept(dir);
+            TestData.deleteUnlessKept(log(dir));
+        }
+    }
+
+    private static Path log(Path dir) {
+        return dir.resolveSibling(dir.getFileName() + ".log");
+    }
+
+    private Process startServer() throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
+                "--enable-native-access=ALL-UNNAMED", "-D" + TestData.CONFIG_HOME_PROPERTY + "=" + TestData.configHome(),
+                "-Dforkline.redo.verify=" + System.getProperty("forkline.redo.verify", "true"),
+                "-cp", System.getProperty("java.class.path"),
+                PageServerMain.class.getName(), dir.toString(), Integer.toString(port)));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(log(dir).toFile())).start();
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (System.nanoTime() < deadline) {
+            assertThat(p.isAlive()).as("server process alive").isTrue();
+            try {
+                call("GET", "/v1/status", null);
+                return p;
+            } catch (java.io.IOException e) {
+                Thread.sleep(100);
+            }
+        }
+        throw new AssertionError("server did not start");
+    }
+
+    private HttpResponse<String> send(String method, String path, String body) throws Exception {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .timeout(Duration.ofMinutes(10));
+        Path token = dir.resolve("auth").resolve("admin.token");
+        if (Files.exists(token)) {
+            b.header("Authorization", "Bearer " + Files.readString(token).strip());
+        }
+        b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private JsonNode call(String method, String path, String body) throws Exception {
+        HttpResponse<String> r = send(method, path, body);
+        assertThat(r.statusCode()).as("%s %s -> %s", method, path, r.body()).isLessThan(300);
+        return json.readTree(r.body());
+    }
+
+    private JsonNode mirror(String tenant) throws Exception {
+        for (JsonNode t : call("GET", "/v1/tenants", null)) {
+            if (t.path("name").asText().equals(tenant)) {
+                return t.path("mirror");
+            }
+        }
+        throw new AssertionError("no tenant " + tenant);
+    }
+
+    private void awaitMirror(String tenant, long lsn) {
+        Awaitility.await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(300)).until(() -> {
+            JsonNode m = mirror(tenant);
+            assertThat(m.path("state").asText()).as("mirror %s: %s", tenant, m).isNotEqualTo("failed");
+            return Long.compareUnsigned(Lsn.parse(m.path("last_record_lsn").asText()), lsn) >= 0;
+        });
+    }
+
+    /** A point recorded on the primary: the WAL insert LSN with no write running, and its dump. */
+    private record Point(String name, long lsn, String dump) {
+    }
+
+    private Point record(String name) throws Exception {
+        long lsn;
+        try (Connection c = primary.connect(); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT pg_current_wal_insert_lsn()")) {
+            rs.next();
+            lsn = Lsn.parse(rs.getString(1));
+        }
+        return new Point(name, lsn, dump(primary.uri()));
+    }
+
+    private String dump(String uri) {
+        String p = uri.substring(uri.lastIndexOf(':') + 1, uri.lastIndexOf('/'));
+        String out = PostgresInstallation.runCommand(Duration.ofMinutes(5), List.of(
+                PostgresInstallation.detect().bin("pg_dump").toString(), "-h", "127.0.0.1", "-p", p, "-U", "postgres",
+                "-d", "postgres"));
+        // pg_dump 15.14+ guards with a random key per dump
+        return out.lines().filter(l -> !l.startsWith("\\restrict") && !l.startsWith("\\unrestrict"))
+                .collect(Collectors.joining("\n"));
+    }
+
+    private static final java.util.regex.Pattern SETVAL = java.util.regex.Pattern.compile(
+            "SELECT pg_catalog\\.setval\\('([^']+)', ([0-9]+), (true|false)\\);");
+
+    /**
+     * The branch's dump equals the primary's, except that a sequence may be ahead: like any standby
+     * or crash recovery, a branch sees a sequence's WAL-logged value, which nextval logs up to 32
+     * values ahead of what it handed out ({@code SEQ_LOG_VALS}).
+     */
+    private static void assertSameDump(Point p, String branchDump) {
+        List<String> exp = p.dump().lines().toList();
+        List<String> act = branchDump.lines().toList();
+        assertThat(act).as("lines of the dump of branch %s", p.name()).hasSameSizeAs(exp);
+        for (int i = 0; i < exp.size(); i++) {
+            java.util.regex.Matcher e = SETVAL.matcher(exp.get(i));
+            java.util.regex.Matcher a = SETVAL.matcher(act.get(i));
+            if (e.matches() && a.matches() && e.group(1).equals(a.group(1))) {
+                long ev = Long.parseLong(e.group(2));
+                long av = Long.parseLong(a.group(2));
+                assertThat(av).as("sequence %s on branch %s", e.group(1), p.name()).isBetween(ev, ev + 32);
+                continue;
+            }
+            assertThat(act.get(i)).as("line %d of the dump of branch %s at %s", i + 1, p.name(), Lsn.format(p.lsn()))
+                    .isEqualTo(exp.get(i));
+        }
+    }
+
+    private static void amcheck(String uri) {
+        String p = uri.substring(uri.lastIndexOf(':') + 1, uri.lastIndexOf('/'));
+        PostgresInstallation.runCommand(Duration.ofMinutes(5), List.of(
+                PostgresInstallation.detect().bin("pg_amcheck").toString(), "-h", "127.0.0.1", "-p", p, "-U", "postgres",
+                "--all", "--install-missing", "--heapallindexed"));
+    }
+
+    /** Heap + btree workload beside pgbench: inserts, HOT and non-HOT updates, deletes, row locks, vacuum. */
+    private Thread mixed(AtomicBoolean stop, List<Throwable> errors) {
+        Thread t = new Thread(() -> {
+            Random rnd = new Random(7);
+            try (Connection c = primary.connect(); Statement st = c.createStatement()) {
+                int i = 0;
+                while (!stop.get()) {
+                    int k = rnd.nextInt(20_000);
+                    switch (i++ % 6) {
+                        case 0 -> st.execute("INSERT INTO items (k, v) SELECT " + k + " + g, repeat(md5(g::text), 3)"
+                                + " FROM generate_series(1, 50) g");
+                        case 1 -> st.execute("UPDATE items SET v = md5(v) WHERE k BETWEEN " + k + " AND " + (k + 10));
+                        case 2 -> st.execute("UPDATE items SET k = k + 1 WHERE id % 997 = " + (k % 997));
+                        case 3 -> st.execute("DELETE FROM items WHERE k BETWEEN " + k + " AND " + (k + 20));
+                        case 4 -> st.execute("SELECT id FROM items WHERE k < " + k + " LIMIT 20 FOR SHARE");
+                        default -> {
+                            if (i % 30 == 5) {
+                                st.execute("VACUUM items");
+                            }
+                        }
+                    }
+                    Thread.sleep(10);
+                }
+            } catch (SQLException | RuntimeException e) {
+                errors.add(e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "mixed-workload");
+        t.start();
+        return t;
+    }
+
+    private void pgbench(int seconds) throws Exception {
+        primary.tool(Duration.ofSeconds(seconds + 60), "pgbench", "-c", "2", "-R", "100", "-T", Integer.toString(seconds), "-n",
+                "postgres");
+    }
+
+    @Test
+    void mirrorFollowsThePrimaryAcrossKillsAndRestarts() throws Exception {
+        primary = new TestPrimary("mirror-primary");
+        primary.tool(Duration.ofMinutes(3), "pgbench", "-i", "-s", "2", "-q", "postgres");
+        try (Connection c = primary.connect(); Statement st = c.createStatement()) {
+            st.execute("CREATE TABLE items (id bigserial PRIMARY KEY, k int, v text)");
+            st.execute("CREATE INDEX items_k ON items (k)");
+            // BRIN is redone natively too: its records reach the mirror without images
+            st.execute("CREATE INDEX items_brin ON items USING brin ((id * 2)) WITH (pages_per_range = 2, autosummarize = on)");
+            st.execute("INSERT INTO items (k, v) SELECT g, repeat(md5(g::text), 3) FROM generate_series(1, 20000) g");
+        }
+        dir = TestData.newDirectory("mirror");
+        Files.createDirectories(dir.getParent());
+        port = ComputeProcess.freePort();
+        server = startServer();
+
+        // the import runs while pgbench and the mixed workload write
+        AtomicBoolean stop = new AtomicBoolean();
+        List<Throwable> errors = java.util.Collections.synchronizedList(new ArrayList<>());
+        Process bench = primary.background("pgbench", "-c", "2", "-R", "100", "-T", "600", "-n", "postgres");
+        Thread mixed = mixed(stop, errors);
+        JsonNode imported = call("POST", "/v1/tenants/import", json.createObjectNode().put("name", "m")
+                .put("from_primary", primary.replicationUri()).toString());
+        long consistent = Lsn.parse(imported.path("init_lsn").asText());
+        Thread.sleep(2000);
+        bench.destroy();
+        bench.waitFor();
+        stop.set(true);
+        mixed.join();
+        assertThat(errors).isEmpty();
+
+        List<Point> points = new ArrayList<>();
+        points.add(record("after-import"));
+
+        JsonNode m = mirror("m");
+        assertThat(m.path("slot").asText()).isEqualTo("forkline_m");
+        assertThat(m.path("primary").asText()).doesNotContain("secret").contains("repl:***@");
+        assertThat(m.path("consistent_lsn").asText()).isEqualTo(imported.path("init_lsn").asText());
+
+        // kill -9 of the server while the primary writes; the mirror resumes from its slot
+        stop.set(false);
+        mixed = mixed(stop, errors);
+        bench = primary.background("pgbench", "-c", "2", "-R", "100", "-T", "600", "-n", "postgres");
+        Thread.sleep(3000);
+        server.destroyForcibly().waitFor();
+        Thread.sleep(2000);
+        server = startServer();
+        Thread.sleep(2000);
+        bench.destroy();
+        bench.waitFor();
+        stop.set(true);
+        mixed.join();
+        assertThat(errors).isEmpty();
+        points.add(record("after-kill"));
+
+        // a restart of the primary while streaming: the receiver reconnects to the same slot
+        pgbench(3);
+        primary.stop();
+        primary.start();
+        pgbench(3);
+        points.add(record("after-primary-restart"));
+
+        for (Point p : points) {
+            awaitMirror("m", p.lsn());
+            call("POST", "/v1/tenants/m/branches", json.createObjectNode().put("ref", p.name())
+                    .put("parent", "main").put("lsn", Lsn.format(p.lsn())).toString());
+            String uri = call("POST", "/v1/tenants/m/branches/" + p.name() + "/endpoint/start", null).path("uri").asText();
+            assertSameDump(p, dump(uri));
+            amcheck(uri);
+            // the BRIN index answers what a sequential scan answers
+            try (Connection c = java.sql.DriverManager.getConnection(Sql.jdbc(uri, "postgres")); Statement st = c.createStatement()) {
+                st.execute("SELECT brin_summarize_new_values('items_brin')");
+                st.execute("SET enable_seqscan = off");
+                st.execute("SET enable_indexscan = off");
+                long viaBrin;
+                try (ResultSet rs = st.executeQuery("SELECT count(*) FROM items WHERE id % 3 = 0 AND id * 2 BETWEEN 10000 AND 60000")) {
+                    rs.next();
+                    viaBrin = rs.getLong(1);
+                }
+                st.execute("RESET enable_seqscan");
+                st.execute("SET enable_bitmapscan = off");
+                try (ResultSet rs = st.executeQuery("SELECT count(*) FROM items WHERE id % 3 = 0 AND id * 2 BETWEEN 10000 AND 60000")) {
+                    rs.next();
+                    assertThat(viaBrin).as("BRIN scan on branch %s", p.name()).isEqualTo(rs.getLong(1));
+                }
+            }
+            // an ordinary writable branch
+            Sql.exec(uri, "postgres", "UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid < 100");
+            call("POST", "/v1/tenants/m/branches/" + p.name() + "/endpoint/stop", null);
+        }
+
+        // lag is shown once the primary was polled; caught up now
+        Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> {
+            JsonNode s = mirror("m");
+            return s.path("state").asText().equals("streaming") && s.path("lag_bytes").isNumber()
+                    && s.path("lag_bytes").asLong() == 0 && s.path("lag_seconds").asDouble() == 0;
+        });
+        HttpResponse<String> metrics = send("GET", "/metrics", null);
+        assertThat(metrics.body()).contains("forkline_mirror_lag_bytes{tenant=\"m\"}")
+                .contains("forkline_mirror_lag_seconds{tenant=\"m\"}").contains("forkline_mirror_failed{tenant=\"m\"} 0.0");
+
+        // main is a mirror: no compute, no restore; no branch before the consistent point
+        HttpResponse<String> start = send("POST", "/v1/tenants/m/branches/main/endpoint/start", null);
+        assertThat(start.statusCode()).isEqualTo(409);
+        assertThat(start.body()).contains("mirrors the primary").contains("takes no writes");
+        HttpResponse<String> early = send("POST", "/v1/tenants/m/branches", json.createObjectNode().put("ref", "early")
+                .put("parent", "main").put("lsn", Lsn.format(consistent - 8)).toString());
+        assertThat(early.statusCode()).as(early.body()).isEqualTo(409);
+        assertThat(early.body()).contains(Lsn.format(consistent));
+
+        // a Hash record without image cannot be redone yet: the mirror stops there, intact and visible
+        long beforeHash;
+        try (Connection c = primary.connect(); Statement st = c.createStatement()) {
+            st.execute("INSERT INTO items (k, v) VALUES (-1, 'before the hash index')");
+            try (ResultSet rs = st.executeQuery("SELECT pg_current_wal_insert_lsn()")) {
+                rs.next();
+                beforeHash = Lsn.parse(rs.getString(1));
+            }
+            // its build already logs Hash/INIT_META_PAGE, whose block is initialized by redo (no image)
+            st.execute("CREATE INDEX items_hash ON items USING hash (k)");
+            st.execute("INSERT INTO items (k, v) VALUES (1, 'x')");
+        }
+        Awaitility.await().atMost(Duration.ofMinutes(1)).until(() -> mirror("m").path("state").asText().equals("failed"));
+        JsonNode failed = mirror("m");
+        assertThat(failed.path("error").asText()).contains("Hash/INIT_META_PAGE").contains("no native redo for Hash")
+                .contains("stopped at ");
+        long stoppedAt = Lsn.parse(failed.path("last_record_lsn").asText());
+        assertThat(Long.compareUnsigned(stoppedAt, beforeHash)).isGreaterThanOrEqualTo(0);
+        Thread.sleep(2000);
+        assertThat(mirror("m").path("last_record_lsn").asText()).as("stays where it stopped")
+                .isEqualTo(failed.path("last_record_lsn").asText());
+        assertThat(send("GET", "/metrics", null).body()).contains("forkline_mirror_failed{tenant=\"m\"} 1.0");
+        call("POST", "/v1/tenants/m/branches", json.createObjectNode().put("ref", "before-hash")
+                .put("parent", "main").put("lsn", Lsn.format(beforeHash)).toString());
+        String uri = call("POST", "/v1/tenants/m/branches/before-hash/endpoint/start", null).path("uri").asText();
+        assertThat(Sql.queryLong(uri, "postgres", "SELECT count(*) FROM items WHERE k = -1")).isEqualTo(1);
+        assertThat(Sql.queryLong(uri, "postgres", "SELECT count(*) FROM pg_indexes WHERE indexname = 'items_hash'"))
+                .isZero();
+        call("POST", "/v1/tenants/m/branches/before-hash/endpoint/stop", null);
+
+        // deleting the tenant drops its slot on the primary
+        call("DELETE", "/v1/tenants/m?force=true", null);
+        try (Connection c = primary.connect(); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT count(*) FROM pg_replication_slots")) {
+            rs.next();
+            assertThat(rs.getInt(1)).isZero();
+        }
+    }
+
+    @Test
+    void droppedSlotStopsTheMirrorWithAClearError() throws Exception {
+        primary = new TestPrimary("mirror-slot");
+        try (Connection c = primary.connect(); Statement st = c.createStatement()) {
+            st.execute("CREATE TABLE t (id int PRIMARY KEY)");
+            st.execute("INSERT INTO t SELECT generate_series(1, 1000)");
+        }
+        dir = TestData.newDirectory("mirror-slot");
+        Files.createDirectories(dir.getParent());
+        port = ComputeProcess.freePort();
+        server = startServer();
+        // bad input first: a clear 400 naming the value, the password never echoed
+        HttpResponse<String> bad = send("POST", "/v1/tenants/import", json.createObjectNode().put("name", "x")
+                .put("from_primary", "mysql://repl:hunter2@127.0.0.1/x").toString());
+        assertThat(bad.statusCode()).isEqualTo(400);
+        assertThat(bad.body()).contains("postgresql://").doesNotContain("hunter2");
+        HttpResponse<String> wrongPassword = send("POST", "/v1/tenants/import", json.createObjectNode().put("name", "x")
+                .put("from_primary", "postgresql://repl:wrong@127.0.0.1:" + primary.port + "/postgres").toString());
+        assertThat(wrongPassword.statusCode()).as(wrongPassword.body()).isEqualTo(400);
+        assertThat(wrongPassword.body()).contains("password authentication failed");
+
+        call("POST", "/v1/tenants/import", json.createObjectNode().put("name", "s")
+                .put("from_primary", primary.replicationUri()).toString());
+        assertThat(send("POST", "/v1/tenants/import", json.createObjectNode().put("name", "s")
+                .put("from_primary", primary.replicationUri()).toString()).statusCode()).isEqualTo(409);
+        Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> mirror("s").path("state").asText().equals("streaming"));
+        // drop the slot under the mirror (terminating its walsender, which reconnects at once)
+        Awaitility.await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(50)).until(() -> {
+            try (Connection c = primary.connect(); Statement st = c.createStatement()) {
+                st.execute("SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots"
+                        + " WHERE slot_name = 'forkline_s' AND active_pid IS NOT NULL");
+                st.execute("SELECT pg_drop_replication_slot('forkline_s')");
+                return true;
+            } catch (SQLException e) {
+                return false;
+            }
+        });
+        try (Connection c = primary.connect(); Statement st = c.createStatement()) {
+            st.execute("INSERT INTO t SELECT generate_series(1001, 2000)");
+        }
+        Awaitility.await().atMost(Duration.ofMinutes(1)).until(() -> mirror("s").path("state").asText().equals("failed"));
+        assertThat(mirror("s").path("error").asText()).contains("replication slot forkline_s does not exist");
+    }
+
+    @Test
+    void onlyPostgres15IsStreamed() {
+        assertThat(io.forkline.wal.replication.WalReceiver.serverVersionProblem(150014)).isNull();
+        assertThat(io.forkline.wal.replication.WalReceiver.serverVersionProblem(160002))
+                .contains("PostgreSQL 16").contains("PostgreSQL 15 only");
+        assertThat(io.forkline.wal.replication.WalReceiver.serverVersionProblem(140010)).contains("PostgreSQL 14");
+    }
+}
