@@ -8,8 +8,9 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  * {@code mirror/<tenant>} the server resumes streaming from after a restart.
  *
  * @param tenant        tenant name
- * @param primary       the primary's libpq URI as given (with its password: the record lives in the
- *                      server's data directory, beside its signing key; never shown by the API)
+ * @param primary       the primary's libpq URI as given, with its password, sealed with the server's
+ *                      secret key ({@code sealed:} + AES-GCM bound to the record key, opened by
+ *                      {@link MirrorService#primaryOf}); never shown by the API
  * @param slot          the physical replication slot on the primary
  * @param systemId      the primary's system identifier (unsigned decimal)
  * @param pgTimeline    the primary's PostgreSQL timeline at import

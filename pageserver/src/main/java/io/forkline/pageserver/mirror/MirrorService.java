@@ -63,7 +63,17 @@ public final class MirrorService implements AutoCloseable {
     private final Map<String, MirrorRecord> known = new ConcurrentHashMap<>();
     private final ScheduledExecutorService poller;
 
-    public MirrorService(PageStore store, PostgresInstallation pg, Path dataDir, Clock clock) {
+    /** Prefix of a {@link MirrorRecord#primary()} sealed with the server's secret key. */
+    private static final String SEALED = "sealed:";
+    private final io.forkline.pageserver.access.SecretBox box;
+
+    /**
+     * @param box the server's secret key: the primary's URI (with its password) is sealed with it in
+     *            the mirror record, never stored in clear
+     */
+    public MirrorService(PageStore store, PostgresInstallation pg, Path dataDir, Clock clock,
+                         io.forkline.pageserver.access.SecretBox box) {
+        this.box = java.util.Objects.requireNonNull(box, "box");
         this.store = store;
         this.pg = pg;
         this.dataDir = dataDir;
@@ -155,7 +165,7 @@ public final class MirrorService implements AutoCloseable {
                         + Long.toUnsignedString(systemId));
             }
             deleteQuietly(backupDir);
-            MirrorRecord rec = new MirrorRecord(tenant, uriText.strip(), slot, Long.toUnsignedString(systemId), tli,
+            MirrorRecord rec = new MirrorRecord(tenant, SEALED + box.seal(uriText.strip(), MirrorRecord.key(tenant)), slot, Long.toUnsignedString(systemId), tli,
                     tl.toString(), Lsn.format(in.startLsn()), Lsn.format(in.endLsn()), in.dataChecksums(),
                     MetadataRecords.timestamp(clock.instant()));
             receiver = startReceiver(rec, uri);
@@ -226,7 +236,7 @@ public final class MirrorService implements AutoCloseable {
                 continue;
             }
             try {
-                PrimaryUri uri = PrimaryUri.parse(r.primary());
+                PrimaryUri uri = PrimaryUri.parse(primaryOf(r));
                 running.computeIfAbsent(r.tenant(), t -> new PrimaryMirror(r, uri, startReceiver(r, uri)));
                 LOG.info("tenant {}: mirror of {} resumed at {}", r.tenant(), uri,
                         Lsn.format(store.lastRecordLsn(TimelineId.parse(r.timelineId()))));
@@ -255,7 +265,7 @@ public final class MirrorService implements AutoCloseable {
         }
         TimelineId tl = TimelineId.parse(r.timelineId());
         String last = store.timeline(tl) == null ? null : Lsn.format(store.lastRecordLsn(tl));
-        return new MirrorStatus(PrimaryUri.redact(r.primary()), r.slot(), "stopped", null, r.consistentLsn(), last,
+        return new MirrorStatus(PrimaryUri.redact(primaryOf(r)), r.slot(), "stopped", null, r.consistentLsn(), last,
                 null, null, null, false);
     }
 
@@ -295,7 +305,7 @@ public final class MirrorService implements AutoCloseable {
         }
         if (r != null) {
             try {
-                dropSlot(PrimaryUri.parse(r.primary()), r.slot());
+                dropSlot(PrimaryUri.parse(primaryOf(r)), r.slot());
             } catch (RuntimeException e) {
                 LOG.warn("tenant {}: cannot drop slot {}: {}", tenant, r.slot(), e.toString());
             }
@@ -390,5 +400,16 @@ public final class MirrorService implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             LOG.warn("cannot remove {}: {}", dir, e.toString());
         }
+    }
+
+    /**
+     * The primary's libpq URI of {@code r}, with its password: opened with the server's key (records
+     * written before sealing hold it as given).
+     *
+     * @throws IllegalArgumentException when the record was sealed by another server's key
+     */
+    public String primaryOf(MirrorRecord r) {
+        String p = r.primary();
+        return p.startsWith(SEALED) ? box.open(p.substring(SEALED.length()), MirrorRecord.key(r.tenant())) : p;
     }
 }

@@ -71,11 +71,12 @@ public final class TenantService implements AutoCloseable {
         this.clock = clock;
         this.records = new MetadataRecords(store);
         this.endpoints = new EndpointManager(store, pg, dataDir);
+        io.forkline.pageserver.access.SecretBox box = io.forkline.pageserver.access.SecretBox.open(dataDir);
         this.branches = new BranchService(store, endpoints, clock, this::lock, this::requireTenant, this::isPinned, quotas,
-                new io.forkline.pageserver.access.Credentials(records, io.forkline.pageserver.access.SecretBox.open(dataDir)));
+                new io.forkline.pageserver.access.Credentials(records, box));
         this.reaper = new BranchReaper(branches, reaperInterval);
         this.sizes = new io.forkline.pageserver.size.SizeService(store);
-        this.mirrors = new io.forkline.pageserver.mirror.MirrorService(store, pg, dataDir, clock);
+        this.mirrors = new io.forkline.pageserver.mirror.MirrorService(store, pg, dataDir, clock, box);
         this.branches.addTimelineGuard(this::refuseWritesToMirror);
     }
 
@@ -94,7 +95,7 @@ public final class TenantService implements AutoCloseable {
         io.forkline.pageserver.mirror.MirrorRecord m = mirrors.mirrorOf(tl);
         if (m != null) {
             throw ApiException.conflict("cannot " + action + " branch '" + ref + "' of tenant '" + tenant
-                    + "': it mirrors the primary " + io.forkline.pageserver.mirror.PrimaryUri.parse(m.primary())
+                    + "': it mirrors the primary " + io.forkline.pageserver.mirror.PrimaryUri.parse(mirrors.primaryOf(m))
                     + " and takes no writes of its own; create a branch of it (at any LSN from " + m.consistentLsn()
                     + " on) and use that");
         }

@@ -258,6 +258,7 @@ class MirrorIT {
         JsonNode m = mirror("m");
         assertThat(m.path("slot").asText()).isEqualTo("forkline_m");
         assertThat(m.path("primary").asText()).doesNotContain("secret").contains("repl:***@");
+        assertNoClearPassword(dir, TestPrimary.REPL_PASSWORD);
         assertThat(m.path("consistent_lsn").asText()).isEqualTo(imported.path("init_lsn").asText());
 
         // kill -9 of the server while the primary writes; the mirror resumes from its slot
@@ -420,5 +421,25 @@ class MirrorIT {
         assertThat(io.forkline.wal.replication.WalReceiver.serverVersionProblem(160002))
                 .contains("PostgreSQL 16").contains("PostgreSQL 15 only");
         assertThat(io.forkline.wal.replication.WalReceiver.serverVersionProblem(140010)).contains("PostgreSQL 14");
+    }
+
+    /** No file of the server's data directory (RocksDB SSTs and WAL, logs) holds the primary's password in clear. */
+    private static void assertNoClearPassword(Path dataDir, String password) throws Exception {
+        int files = 0;
+        try (java.util.stream.Stream<Path> all = java.nio.file.Files.walk(dataDir)) {
+            for (Path p : all.filter(java.nio.file.Files::isRegularFile).toList()) {
+                byte[] bytes;
+                try {
+                    bytes = java.nio.file.Files.readAllBytes(p);
+                } catch (java.io.IOException ex) {
+                    continue; // a socket, or a file that went meanwhile
+                }
+                files++;
+                String text = new String(bytes, java.nio.charset.StandardCharsets.ISO_8859_1);
+                assertThat(text.contains(password) || text.contains(password.replace(" ", "%20")))
+                        .as("the primary's password in clear in %s", p).isFalse();
+            }
+        }
+        assertThat(files).isGreaterThan(3);
     }
 }
