@@ -23,6 +23,9 @@ import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 import io.netty.handler.ssl.SniCompletionEvent;
 import io.netty.handler.ssl.SniHandler;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.util.concurrent.ScheduledFuture;
 import org.slf4j.Logger;
@@ -138,7 +141,15 @@ public final class ClientConnectionHandler extends ChannelInboundHandlerAdapter 
                 }
                 ctx.writeAndFlush(Unpooled.wrappedBuffer(new byte[]{'S'}));
                 tlsStarted = true;
-                ctx.pipeline().addFirst("tls", new SniHandler(host -> proxy.sslContext()));
+                long handshakeTimeoutMs = proxy.config().authenticationTimeout().toMillis();
+                ctx.pipeline().addFirst("tls", new SniHandler(host -> proxy.sslContext()) {
+                    @Override
+                    protected SslHandler newSslHandler(SslContext context, ByteBufAllocator allocator) {
+                        SslHandler h = super.newSslHandler(context, allocator);
+                        h.setHandshakeTimeoutMillis(handshakeTimeoutMs);
+                        return h;
+                    }
+                });
             }
             case StartupPacket.GssEncRequest r -> ctx.writeAndFlush(Unpooled.wrappedBuffer(new byte[]{'N'}));
             case StartupPacket.CancelRequest c -> {
@@ -380,6 +391,12 @@ public final class ClientConnectionHandler extends ChannelInboundHandlerAdapter 
 
     private Channel computeClient() {
         return clientChannel;
+    }
+
+    /** The compute answered the login with an ErrorResponse (relayed to the client as it is). */
+    void computeRefused() {
+        state = State.CLOSING;
+        proxy.stats().connectionsRefused.incrementAndGet();
     }
 
     /** The compute failed or refused before ReadyForQuery: tell the client, close both. */

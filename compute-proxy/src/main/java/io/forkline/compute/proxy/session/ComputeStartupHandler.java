@@ -62,6 +62,7 @@ final class ComputeStartupHandler extends ChannelInboundHandlerAdapter {
                 clientChannel.write(PgWire.backendKeyData(clientChannel.alloc(), key.pid(), key.secret()));
             }
             case 'E' -> {
+                client.computeRefused();
                 clientChannel.writeAndFlush(frame);
                 Splice.closeOnFlush(clientChannel);
                 ctx.close();

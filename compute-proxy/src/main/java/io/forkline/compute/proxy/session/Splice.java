@@ -24,8 +24,13 @@ public final class Splice extends ChannelInboundHandlerAdapter {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         peer.write(msg, peer.voidPromise());
         if (!peer.isWritable()) {
-            peer.flush();
+            // stop reading BEFORE flushing: a flush that drains the peer fires its writability event
+            // (which turns reading back on) synchronously
             ctx.channel().config().setAutoRead(false);
+            peer.flush();
+            if (peer.isWritable()) {
+                ctx.channel().config().setAutoRead(true);
+            }
         }
     }
 
