@@ -54,6 +54,12 @@ class PgProxyIT {
     static final String EP1 = "ep-one-1", EP2 = "ep-two-2";
     static final String PW1 = "pw-one s3cret", PW2 = "pw-two";
     static final Path BIN = Path.of("/usr/lib/postgresql/15/bin");
+    /** Readers of client processes' output: not the common pool, which PostgresInstallation.runCommand needs (1 thread on 2 cores). */
+    static final ExecutorService READERS = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "process-output");
+        t.setDaemon(true);
+        return t;
+    });
 
     UnixSocketPostgres pg;
     TestDirectory directory;
@@ -309,10 +315,15 @@ class PgProxyIT {
         pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
         Process p = pb.start();
         try {
-            CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> read(p.getInputStream()));
-            CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
-            await().atMost(Duration.ofSeconds(20)).failFast(() -> !p.isAlive()).until(() ->
-                    pg.psqlDirect("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'psql-cancel' AND state = 'active'").equals("1"));
+            CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> read(p.getInputStream()), READERS);
+            CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()), READERS);
+            try {
+                await().atMost(Duration.ofSeconds(20)).failFast(() -> !p.isAlive()).until(() ->
+                        pg.psqlDirect("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'psql-cancel' AND state = 'active'").equals("1"));
+            } catch (RuntimeException e) {
+                throw new AssertionError("psql alive " + p.isAlive() + ", sessions: "
+                        + pg.psqlDirect("SELECT string_agg(application_name || '/' || state || '/' || query, ' | ') FROM pg_stat_activity WHERE backend_type = 'client backend'"), e);
+            }
             long t0 = System.nanoTime();
             new ProcessBuilder("kill", "-INT", Long.toString(p.pid())).start().waitFor();
             assertThat(p.waitFor(10, TimeUnit.SECONDS)).isTrue();
@@ -441,8 +452,8 @@ class PgProxyIT {
         pb.environment().putAll(env);
         Process p = pb.start();
         p.getOutputStream().close();
-        CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> read(p.getInputStream()));
-        CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()));
+        CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> read(p.getInputStream()), READERS);
+        CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> read(p.getErrorStream()), READERS);
         if (!p.waitFor(120, TimeUnit.SECONDS)) {
             p.destroyForcibly();
             throw new AssertionError(String.join(" ", cmd) + " did not finish");
