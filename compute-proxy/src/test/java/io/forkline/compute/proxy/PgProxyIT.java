@@ -225,6 +225,16 @@ class PgProxyIT {
         assertStillServes();
     }
 
+    @Test
+    void aComputeThatAsksForAPasswordIsAClearError() throws Exception {
+        pg.psqlDirect("DO $$ BEGIN CREATE ROLE needs_password LOGIN PASSWORD 'x'; EXCEPTION WHEN duplicate_object THEN NULL; END $$");
+        ProcessResult r = run(env(PW1), BIN.resolve("psql").toString(), "-X", "-d",
+                "host=127.0.0.1 port=" + proxy.port() + " user=needs_password dbname=postgres options=endpoint=" + EP1, "-c", "SELECT 1");
+        assertThat(r.exit).isNotZero();
+        assertThat(r.err).contains("FATAL:  the compute at " + pg.address() + " asked for authentication (request code 10)");
+        assertStillServes();
+    }
+
     // ---------------------------------------------------------------- bad startup packets (raw sockets)
 
     @Test
@@ -259,6 +269,21 @@ class PgProxyIT {
             byte[] body = in.readNBytes(ByteBuffer.wrap(len).getInt() - 4);
             assertThat(ByteBuffer.wrap(body).getInt()).isEqualTo(10);
             assertThat(new String(body, 4, body.length - 4, StandardCharsets.US_ASCII)).isEqualTo("SCRAM-SHA-256\0\0");
+        }
+        assertStillServes();
+        // protocol 3.1 with a _pq_ option: NegotiateProtocolVersion (3.0, the option unrecognized), then authentication
+        try (Socket s = new Socket(InetAddress.getLoopbackAddress(), proxy.port())) {
+            s.setSoTimeout(5000);
+            byte[] p = startupPacket("user", "postgres", "options", "endpoint=" + EP1, "_pq_.future", "on");
+            ByteBuffer.wrap(p).putInt(4, 3 << 16 | 1);
+            s.getOutputStream().write(p);
+            InputStream in = s.getInputStream();
+            assertThat(in.read()).isEqualTo('v');
+            ByteBuffer v = ByteBuffer.wrap(in.readNBytes(ByteBuffer.wrap(in.readNBytes(4)).getInt() - 4));
+            assertThat(v.getInt()).isEqualTo(3 << 16);
+            assertThat(v.getInt()).isEqualTo(1);
+            assertThat(new String(v.array(), 8, v.remaining(), StandardCharsets.US_ASCII)).isEqualTo("_pq_.future\0");
+            assertThat(in.read()).isEqualTo('R');
         }
         assertStillServes();
         // an unknown cancel key is ignored silently (the connection just closes)
