@@ -25,9 +25,9 @@ class FrontendStartupDecoderTest {
             ch.writeInbound(all.readRetainedSlice(1));
         }
         all.release();
-        assertThat((Object) ch.readInbound()).isEqualTo(new StartupPacket.SslRequest());
-        assertThat((Object) ch.readInbound()).isEqualTo(new StartupPacket.GssEncRequest());
-        assertThat((Object) ch.readInbound()).isEqualTo(new StartupPacket.CancelRequest(42, -7));
+        assertThat(ch.<Object>readInbound()).isEqualTo(new StartupPacket.SslRequest());
+        assertThat(ch.<Object>readInbound()).isEqualTo(new StartupPacket.GssEncRequest());
+        assertThat(ch.<Object>readInbound()).isEqualTo(new StartupPacket.CancelRequest(42, -7));
         StartupPacket.Startup s = ch.readInbound();
         assertThat(s.majorVersion()).isEqualTo(3);
         assertThat(s.parameters()).containsExactly(java.util.Map.entry("user", "alice"), java.util.Map.entry("database", "db"),
@@ -68,7 +68,7 @@ class FrontendStartupDecoderTest {
         EmbeddedChannel ch = new EmbeddedChannel(new FrontendStartupDecoder());
         assertThatThrownBy(() -> ch.writeInbound(Unpooled.buffer().writeInt(3))).isInstanceOf(DecoderException.class);
         assertThat(ch.writeInbound(Unpooled.buffer().writeInt(8).writeInt(PgWire.SSL_REQUEST_CODE))).isFalse();
-        assertThat((Object) ch.readInbound()).isNull();
+        assertThat(ch.<Object>readInbound()).isNull();
         ch.finishAndReleaseAll();
     }
 
