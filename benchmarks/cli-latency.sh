@@ -58,7 +58,7 @@ cleanup() {
   rm -rf "$work/data"
 }
 trap cleanup EXIT
-"$fl" server --data-dir "$work/data" --port 0 --page-port 0 > "$work/server.log" 2>&1 &
+"$fl" server --data-dir "$work/data" --port 0 --page-port 0 --pg-port 0 > "$work/server.log" 2>&1 &
 server_pid=$!
 url=""
 for _ in $(seq 120); do

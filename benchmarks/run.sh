@@ -6,6 +6,8 @@
 #                                        beside pg_dump --data-only x2 + diff (DiffMeasurement)
 #   benchmarks/run.sh import [--scale 20] [--rounds 2] [--seconds 30] [--clients 4]   tenant import --from-primary
 #                                        beside pg_basebackup of the same primary, and mirror lag under pgbench
+#   benchmarks/run.sh proxy [--scale 10] [--clients 4] [--seconds 5] [--rounds 3]   pgbench -S through the
+#                                        Postgres proxy beside the same compute's Unix socket and TCP port (ProxyComparison)
 #   benchmarks/run.sh pagebench --json   last line: one JSON object (page service latency/throughput)
 #   benchmarks/run.sh cli [--runs N] [--scale S]   CLI and admin API latency beside java -version and psql (cli-latency.sh;
 #                                        builds through ./forkline, not part of "all")
@@ -112,6 +114,12 @@ run_import() {
     | tee "$out/import-$stamp.log"
 }
 
+run_proxy() {
+  echo "== ProxyComparison (pgbench -S through the Postgres proxy vs straight to the compute's Unix socket and TCP port) =="
+  "${java[@]}" -cp "$jar" io.forkline.compute.proxy.ProxyComparison "$@" 2> "$out/proxy-$stamp.err" \
+    | tee "$out/proxy-$stamp.log"
+}
+
 run_tpcb() {
   echo "== TpcbComparison =="
   "${java[@]}" -cp "$jar" io.forkline.wal.TpcbComparison "$@" 2> "$out/tpcb-$stamp.err" \
@@ -122,6 +130,7 @@ case "$what" in
   jmh) run_jmh "$@" ;;
   tpcb) run_tpcb "$@" ;;
   import) run_import "$@" ;;
+  proxy) run_proxy "$@" ;;
   lazy) run_lazy "$@" ;;
   branch) run_branch "$@" ;;
   ingest) run_ingest "$@" ;;
@@ -130,5 +139,5 @@ case "$what" in
   pagebench) run_pagebench "$@" ;;
   diff) run_diff "$@" ;;
   all) run_jmh; run_branch; run_ingest ;;
-  *) echo "usage: benchmarks/run.sh [all|jmh|branch|ingest|gc|cost|pagebench|diff|cli|tpcb|lazy|import] [args]" >&2; exit 2 ;;
+  *) echo "usage: benchmarks/run.sh [all|jmh|branch|ingest|gc|cost|pagebench|diff|cli|tpcb|lazy|import|proxy] [args]" >&2; exit 2 ;;
 esac

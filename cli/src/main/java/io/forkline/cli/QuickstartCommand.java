@@ -158,6 +158,8 @@ final class QuickstartCommand implements Callable<Integer> {
         cmd.add(Integer.toString(port));
         cmd.add("--page-port");
         cmd.add(Integer.toString(pagePort));
+        cmd.add("--pg-port"); // the Postgres proxy on any free port: a running `forkline server` may hold 55432
+        cmd.add("0");
         Path log = dataDir.resolve("server.log");
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
@@ -183,10 +185,14 @@ final class QuickstartCommand implements Callable<Integer> {
     }
 
     private static String jdbc(String uri) {
-        // postgresql://postgres@127.0.0.1:PORT/postgres -> jdbc:postgresql://127.0.0.1:PORT/postgres?user=postgres
-        String rest = uri.substring("postgresql://".length());
-        String user = rest.substring(0, rest.indexOf('@'));
-        return "jdbc:postgresql://" + rest.substring(rest.indexOf('@') + 1) + "?user=" + user;
+        // postgresql://postgres:PW@127.0.0.1:PORT/postgres?options=endpoint%3DID (through the Postgres proxy)
+        //   -> jdbc:postgresql://127.0.0.1:PORT/postgres?user=postgres&password=PW&options=endpoint%3DID
+        java.net.URI u = java.net.URI.create(uri);
+        String info = u.getRawUserInfo();
+        int colon = info.indexOf(':');
+        return "jdbc:postgresql://" + u.getHost() + ":" + u.getPort() + u.getRawPath() + "?user="
+                + (colon < 0 ? info : info.substring(0, colon) + "&password=" + info.substring(colon + 1))
+                + (u.getRawQuery() == null ? "" : "&" + u.getRawQuery());
     }
 
     private static long count(String uri) throws SQLException {

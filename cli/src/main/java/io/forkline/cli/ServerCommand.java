@@ -8,8 +8,10 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /**
- * {@code forkline server [--data-dir DIR] [--port PORT] [--page-port PORT] [--auth on|off]}: runs the
- * server in the foreground until SIGTERM/SIGINT. With {@code --auth on} (the default) every admin API
+ * {@code forkline server [--data-dir DIR] [--port PORT] [--page-port PORT] [--pg-port PORT] [--pg-host HOST]
+ * [--tls-cert FILE --tls-key FILE] [--auth on|off]}: runs the server in the foreground until
+ * SIGTERM/SIGINT, with its Postgres proxy on {@code --pg-port} (TLS from the given files, else a
+ * self-signed certificate in {@code DIR/tls}). With {@code --auth on} (the default) every admin API
  * request but {@code GET /v1/status} needs a token; the admin token is in {@code DIR/auth/admin.token}
  * and in the client token file of the port ({@code ~/.config/forkline/tokens/127.0.0.1_PORT}).
  */
@@ -26,13 +28,21 @@ final class ServerCommand implements Callable<Integer> {
     int pagePort;
 
     @Option(names = "--pg-port", paramLabel = "PORT",
-            description = "port of the Postgres proxy that connection strings point at (default: ${DEFAULT-VALUE})",
+            description = "port of the Postgres proxy (one port for every branch; connection strings point at it; "
+                    + "0 = any free port) (default: ${DEFAULT-VALUE})",
             defaultValue = "55432")
     int pgPort;
 
     @Option(names = "--pg-host", paramLabel = "HOST",
             description = "host printed in connection strings (default: ${DEFAULT-VALUE})", defaultValue = "127.0.0.1")
     String pgHost;
+
+    @Option(names = "--tls-cert", paramLabel = "FILE", description = "PEM certificate (chain) of the Postgres proxy's TLS "
+            + "(default: a self-signed one generated in DIR/tls at first start)")
+    Path tlsCert;
+
+    @Option(names = "--tls-key", paramLabel = "FILE", description = "PEM (PKCS#8) private key of --tls-cert")
+    Path tlsKey;
 
     @Option(names = "--auth", paramLabel = "on|off", description = "check tokens (default: ${DEFAULT-VALUE}); off: "
             + "every client is admin, for local experiments only", defaultValue = "on")
@@ -67,6 +77,19 @@ final class ServerCommand implements Callable<Integer> {
         }
         if (pgHost == null || pgHost.isBlank() || !pgHost.strip().matches("[A-Za-z0-9._:\\[\\]-]+")) {
             throw new CliException("invalid --pg-host '" + pgHost + "': expected a host name or IP address");
+        }
+        if ((tlsCert == null) != (tlsKey == null)) {
+            throw new CliException("--tls-cert and --tls-key go together, got only " + (tlsCert == null ? "--tls-key " + tlsKey
+                    : "--tls-cert " + tlsCert));
+        }
+        if (tlsCert != null) {
+            for (Path f : new Path[]{tlsCert, tlsKey}) {
+                if (!java.nio.file.Files.isReadable(f)) {
+                    throw new CliException("invalid TLS file " + f + ": it does not exist or is not readable");
+                }
+            }
+            System.setProperty("forkline.pg.tls.cert", tlsCert.toAbsolutePath().toString()); // PostgresProxySettings
+            System.setProperty("forkline.pg.tls.key", tlsKey.toAbsolutePath().toString());
         }
         System.setProperty("forkline.pg.port", Integer.toString(pgPort)); // ConnectionStrings.PORT_PROPERTY
         System.setProperty("forkline.pg.host", pgHost.strip()); // ConnectionStrings.HOST_PROPERTY

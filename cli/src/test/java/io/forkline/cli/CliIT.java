@@ -252,7 +252,8 @@ class CliIT {
         String id = b.path("endpoint_id").asText();
         assertThat(id).matches("ep-[a-z0-9]{8}");
         assertThat(b.path("suspend_after").asText()).isEqualTo("30s");
-        String uriForm = "^postgresql://postgres:[A-Za-z0-9_-]{24}@127\\.0\\.0\\.1:55432/postgres\\?options=endpoint%3D" + id + "$";
+        String uriForm = "^postgresql://postgres:[A-Za-z0-9_-]{24}@127\\.0\\.0\\.1:" + server.server().pgPort()
+                + "/postgres\\?options=endpoint%3D" + id + "$";
 
         CliResult cs = cli("branch", "connection-string", "acc", "--tenant", TENANT).ok();
         assertThat(cs.out().lines().toList()).singleElement().asString().matches(uriForm);

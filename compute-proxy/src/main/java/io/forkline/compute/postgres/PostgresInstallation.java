@@ -170,14 +170,21 @@ public final class PostgresInstallation {
         }
     }
 
+    /**
+     * Reads {@code in} to its end on a thread of its own: not the common fork-join pool, which has a
+     * single thread on a 2-core machine, so that one long-running command (a client waiting for a
+     * compute) would hold up every other command's output, including the compute's own start.
+     */
     private static CompletableFuture<String> drain(InputStream in) {
-        return CompletableFuture.supplyAsync(() -> {
+        CompletableFuture<String> out = new CompletableFuture<>();
+        Thread.ofPlatform().daemon().name("command-output").start(() -> {
             try (in) {
-                return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+                out.complete(new String(in.readAllBytes(), StandardCharsets.UTF_8));
             } catch (IOException e) {
-                return "";
+                out.complete("");
             }
         });
+        return out;
     }
 
     /**

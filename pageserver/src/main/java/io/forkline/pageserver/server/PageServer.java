@@ -1,6 +1,9 @@
 package io.forkline.pageserver.server;
 
 import io.forkline.compute.postgres.PostgresInstallation;
+import io.forkline.compute.proxy.PgProxy;
+import io.forkline.pageserver.access.ConnectionStrings;
+import io.forkline.pageserver.proxy.BranchComputeDirectory;
 import io.forkline.pageserver.api.AdminHttpServer;
 import io.forkline.pageserver.api.OpenApiRoutes;
 import io.forkline.pageserver.api.DiffRoutes;
@@ -52,11 +55,12 @@ public final class PageServer implements AutoCloseable {
     private final AdminHttpServer api;
     private final PageService pageService;
     private final TokenAuthority auth;
-    private final io.forkline.pageserver.proxy.BranchComputeDirectory computeDirectory;
+    private final BranchComputeDirectory computeDirectory;
+    private final PgProxy pgProxy;
 
     private PageServer(DataDirectoryLock dirLock, PageStore store, TenantService tenants, BackupService backups,
                        RetentionService retention, ServerMetrics metrics, AdminHttpServer api, PageService pageService,
-                       TokenAuthority auth) {
+                       TokenAuthority auth, BranchComputeDirectory computeDirectory, PgProxy pgProxy) {
         this.dirLock = dirLock;
         this.pageService = pageService;
         this.auth = auth;
@@ -66,15 +70,29 @@ public final class PageServer implements AutoCloseable {
         this.retention = retention;
         this.metrics = metrics;
         this.api = api;
-        this.computeDirectory = new io.forkline.pageserver.proxy.BranchComputeDirectory(tenants.branches(), tenants.endpoints());
+        this.computeDirectory = computeDirectory;
+        this.pgProxy = pgProxy;
     }
 
     /**
      * What the Postgres proxy asks about endpoints: ids, password verifiers, wake on connect and
      * the sessions that drive scale to zero ({@link io.forkline.pageserver.proxy.BranchComputeDirectory}).
      */
-    public io.forkline.pageserver.proxy.BranchComputeDirectory computeDirectory() {
+    public BranchComputeDirectory computeDirectory() {
         return computeDirectory;
+    }
+
+    /**
+     * The Postgres proxy: one port for every branch's compute, routing by endpoint id, checking the
+     * branch's password, waking suspended computes ({@link PostgresProxySettings}).
+     */
+    public PgProxy pgProxy() {
+        return pgProxy;
+    }
+
+    /** The Postgres proxy's TCP port (the one bound when configured with 0). */
+    public int pgPort() {
+        return pgProxy.port();
     }
 
     /**
@@ -128,6 +146,8 @@ public final class PageServer implements AutoCloseable {
         RetentionService retention = null;
         ServerMetrics metrics = null;
         PageService pages = null;
+        BranchComputeDirectory computeDirectory = null;
+        PgProxy pgProxy = null;
         try {
             TokenAuthority auth = TokenAuthority.open(dataDir, authMode, clock); // after the store: its lock is ours
             tenants = new TenantService(store, pg, dataDir, clock);
@@ -141,6 +161,11 @@ public final class PageServer implements AutoCloseable {
             // computes on a compute node (forkline compute-node, started with this server's admin token)
             tenants.endpoints().useComputeNode(io.forkline.pageserver.endpoint.RemoteComputeNode.configured(),
                     auth.adminToken());
+            // one Postgres port for every branch; printed connection strings point at it (set before the
+            // admin API starts printing them)
+            computeDirectory = new BranchComputeDirectory(tenants.branches(), tenants.endpoints());
+            pgProxy = PgProxy.start(PostgresProxySettings.fromSystem(dataDir), computeDirectory);
+            tenants.branches().access().useProxy(ConnectionStrings.configured().withPort(pgProxy.port()));
             metrics = new ServerMetrics(store, tenants, retention, pages);
             ConsoleSessions sessions = new ConsoleSessions(auth.issuer(), clock);
             AdminHttpServer api = AdminHttpServer.start(port, auth.verifier(), sessions,
@@ -156,11 +181,17 @@ public final class PageServer implements AutoCloseable {
             retention.startBackground();
             backups.start(Duration.ofSeconds(1));
             auth.publishAdminToken(api.port(), System.getenv());
-            log.info("forkline server on http://127.0.0.1:{} (page service {}:{}) data {} auth {}", api.port(),
-                    pageConfig.bindHost(), pages.port(), dataDir.toAbsolutePath(),
+            log.info("forkline server on http://127.0.0.1:{} (page service {}:{}, Postgres proxy port {}) data {} auth {}",
+                    api.port(), pageConfig.bindHost(), pages.port(), pgProxy.port(), dataDir.toAbsolutePath(),
                     authMode.name().toLowerCase(java.util.Locale.ROOT));
-            return new PageServer(dirLock, store, tenants, backups, retention, metrics, api, pages, auth);
+            return new PageServer(dirLock, store, tenants, backups, retention, metrics, api, pages, auth, computeDirectory, pgProxy);
         } catch (IOException | RuntimeException e) {
+            if (pgProxy != null) {
+                pgProxy.close();
+            }
+            if (computeDirectory != null) {
+                computeDirectory.close();
+            }
             if (pages != null) {
                 pages.close();
             }
@@ -260,6 +291,7 @@ public final class PageServer implements AutoCloseable {
             api.close();
         } finally {
             try {
+                pgProxy.close(); // no new client sessions while computes stop
                 computeDirectory.close();
                 metrics.close();
                 retention.close();

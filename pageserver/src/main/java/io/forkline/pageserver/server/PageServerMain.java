@@ -46,7 +46,8 @@ public final class PageServerMain {
             }
         }, "forkline-shutdown"));
         System.err.println("forkline server listening on http://127.0.0.1:" + server.port() + ", page service on "
-                + server.pageService().host() + ":" + server.pagePort() + " (data " + dataDir.toAbsolutePath() + ", auth "
+                + server.pageService().host() + ":" + server.pagePort() + ", Postgres proxy on port " + server.pgPort()
+                + " (data " + dataDir.toAbsolutePath() + ", auth "
                 + (authMode == AuthMode.ON ? "on, admin token in " + server.auth().adminTokenFile()
                 : "OFF: every client is admin") + ")");
         done.await();

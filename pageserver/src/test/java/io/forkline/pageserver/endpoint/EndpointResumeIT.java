@@ -33,6 +33,11 @@ class EndpointResumeIT {
             Sql.exec(mainUri, "postgres", "CREATE TABLE kept (x int)", "INSERT INTO kept VALUES (42)");
             devUri = first.put("/v1/tenants/r/branches/dev", "{\"start\":true,\"size\":\"xs\"}").ok().path("endpoint").path("uri").asText();
             takenUri = first.put("/v1/tenants/r/branches/taken", "{\"start\":true,\"size\":\"xs\"}").ok().path("endpoint").path("uri").asText();
+            // the API shows connection strings through the Postgres proxy; this test is about the computes' own ports
+            EndpointManager started = first.tenants().endpoints();
+            mainUri = started.get("r", "main").uri();
+            devUri = started.get("r", "dev").uri();
+            takenUri = started.get("r", "taken").uri();
             String idleUri = first.put("/v1/tenants/r/branches/idle", "{\"start\":true,\"size\":\"xs\"}").ok()
                     .path("endpoint").path("uri").asText();
             // a synchronous commit: the receiver is connected, so the stop's shutdown checkpoint is ingested at once

@@ -141,10 +141,9 @@ class MirrorIT {
     }
 
     private String dump(String uri) {
-        String p = uri.substring(uri.lastIndexOf(':') + 1, uri.lastIndexOf('/'));
+        // the primary's own URI, or a branch's connection string through the Postgres proxy
         String out = PostgresInstallation.runCommand(Duration.ofMinutes(5), List.of(
-                PostgresInstallation.detect().bin("pg_dump").toString(), "-h", "127.0.0.1", "-p", p, "-U", "postgres",
-                "-d", "postgres"));
+                PostgresInstallation.detect().bin("pg_dump").toString(), "-d", Sql.libpq(uri, "postgres")));
         // pg_dump 15.14+ guards with a random key per dump
         return out.lines().filter(l -> !l.startsWith("\\restrict") && !l.startsWith("\\unrestrict"))
                 .collect(Collectors.joining("\n"));
@@ -177,9 +176,8 @@ class MirrorIT {
     }
 
     private static void amcheck(String uri) {
-        String p = uri.substring(uri.lastIndexOf(':') + 1, uri.lastIndexOf('/'));
         PostgresInstallation.runCommand(Duration.ofMinutes(5), List.of(
-                PostgresInstallation.detect().bin("pg_amcheck").toString(), "-h", "127.0.0.1", "-p", p, "-U", "postgres",
+                PostgresInstallation.detect().bin("pg_amcheck").toString(), "--maintenance-db=" + Sql.libpq(uri, "postgres"),
                 "--all", "--install-missing", "--heapallindexed"));
     }
 

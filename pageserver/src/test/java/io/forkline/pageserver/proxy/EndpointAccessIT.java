@@ -71,7 +71,7 @@ class EndpointAccessIT {
             for (Map.Entry<String, String> e : strings.entrySet()) {
                 String id = ids.get(e.getKey());
                 assertThat(e.getValue()).startsWith("postgresql://postgres:")
-                        .endsWith("@127.0.0.1:55432/postgres?options=endpoint%3D" + id);
+                        .endsWith("@127.0.0.1:" + s.server().pgPort() + "/postgres?options=endpoint%3D" + id);
                 String pw = password(e.getValue());
                 assertThat(pw).hasSize(24).matches("[A-Za-z0-9_-]+");
                 passwords.add(pw);
@@ -142,8 +142,10 @@ class EndpointAccessIT {
             var branches = s.tenants().branches();
             assertThat(branches.get(T, "dev").endpointId()).as("stable across a restart").isEqualTo(ids.get("dev"));
             assertThat(branches.get(T, "kid").endpointId()).isEqualTo(ids.get("child"));
-            assertThat(branches.connectionString(T, "dev")).isEqualTo(strings.get("dev"));
-            assertThat(branches.connectionString(T, "kid")).isEqualTo(strings.get("child"));
+            // the same strings; only the proxy's port is new (an ephemeral one in tests)
+            String newPort = "@127.0.0.1:" + s.pgPort() + "/";
+            assertThat(branches.connectionString(T, "dev")).isEqualTo(strings.get("dev").replaceFirst("@127\\.0\\.0\\.1:\\d+/", newPort));
+            assertThat(branches.connectionString(T, "kid")).isEqualTo(strings.get("child").replaceFirst("@127\\.0\\.0\\.1:\\d+/", newPort));
             String oldId = branches.get(T, "old").endpointId();
             assertThat(oldId).as("given at load").matches("ep-[a-z0-9]{8}").isNotIn(ids.values());
             assertThat(s.computeDirectory().lookup(oldId).branch()).isEqualTo("old");

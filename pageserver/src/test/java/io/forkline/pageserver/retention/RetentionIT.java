@@ -235,7 +235,9 @@ class RetentionIT {
             JsonNode after = server.get("/v1/tenants/" + tenant + "/branches/main").ok();
             assertThat(after.path("endpoint").path("state").asText()).as("refused before the endpoint stops")
                     .isEqualTo("running");
-            assertThat(after.path("endpoint").path("uri").asText()).isEqualTo(main);
+            // the same compute: the API shows its connection string through the Postgres proxy
+            assertThat(after.path("endpoint").path("uri").asText()).isEqualTo(after.path("connection_string").asText());
+            assertThat(tenants.endpoints().get(tenant, "main").uri()).isEqualTo(main);
             assertThat(Sql.queryLong(main, "postgres", "SELECT count(*) FROM t")).isEqualTo(200);
             assertThat(server.refs(tenant)).containsExactly("main");
         } finally {

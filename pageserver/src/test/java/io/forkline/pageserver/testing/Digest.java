@@ -31,9 +31,8 @@ public final class Digest {
 
     public static String ofDatabase(PostgresInstallation pg, String uri, String db) throws SQLException {
         StringBuilder sb = new StringBuilder();
-        String port = uri.substring(uri.lastIndexOf(':') + 1, uri.lastIndexOf('/'));
         String schema = PostgresInstallation.runCommand(Duration.ofMinutes(2), List.of(pg.bin("pg_dump").toString(),
-                "--schema-only", "--no-comments", "-h", "127.0.0.1", "-p", port, "-U", "postgres", db));
+                "--schema-only", "--no-comments", "-d", Sql.libpq(uri, db)));
         // pg_dump 15.14+ wraps its output in restrict/unrestrict meta-commands with a random key
         schema = schema.replaceAll("(?m)^\\\\(un)?restrict .*$", "");
         sb.append("schema ").append(sha256(schema).substring(0, 16));

@@ -13,12 +13,32 @@ public final class Sql {
     private Sql() {
     }
 
-    /** {@code postgresql://user@host:port/db} → a JDBC URL for database {@code db}. */
+    /**
+     * {@code postgresql://user[:password]@host:port/db[?options=...]} (a compute's own URI, or a
+     * connection string through the Postgres proxy) → a JDBC URL for database {@code db} with the
+     * same user, password and options.
+     */
     public static String jdbc(String uri, String db) {
-        String rest = uri.substring("postgresql://".length());
-        String user = rest.substring(0, rest.indexOf('@'));
-        String hostPort = rest.substring(rest.indexOf('@') + 1, rest.lastIndexOf('/'));
-        return "jdbc:postgresql://" + hostPort + "/" + db + "?user=" + user;
+        java.net.URI u = java.net.URI.create(uri);
+        String info = u.getRawUserInfo();
+        int colon = info.indexOf(':');
+        String user = colon < 0 ? info : info.substring(0, colon);
+        StringBuilder url = new StringBuilder("jdbc:postgresql://").append(u.getHost()).append(':').append(u.getPort())
+                .append('/').append(db).append("?user=").append(user);
+        if (colon >= 0) {
+            url.append("&password=").append(info.substring(colon + 1));
+        }
+        if (u.getRawQuery() != null) {
+            url.append('&').append(u.getRawQuery());
+        }
+        return url.toString();
+    }
+
+    /** The libpq URI {@code uri} (a compute's own, or through the Postgres proxy) with database {@code db}. */
+    public static String libpq(String uri, String db) {
+        java.net.URI u = java.net.URI.create(uri);
+        return "postgresql://" + u.getRawUserInfo() + "@" + u.getHost() + ":" + u.getPort() + "/" + db
+                + (u.getRawQuery() == null ? "" : "?" + u.getRawQuery());
     }
 
     public static Connection connect(String uri, String db) throws SQLException {

@@ -1,0 +1,140 @@
+package io.forkline.compute.proxy;
+
+import io.forkline.bench.Args;
+import io.forkline.bench.Samples;
+import io.forkline.compute.postgres.Pgbench;
+import io.forkline.compute.postgres.PostgresInstallation;
+import io.forkline.compute.postgres.StockCluster;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * {@code pgbench -S} (select-only) TPS and average latency through the {@link PgProxy} beside the
+ * same stock PostgreSQL 15 reached straight over its Unix-domain socket and over its TCP port, in
+ * one run: rounds alternate the targets so machine noise hits all alike. The proxy reaches the
+ * compute over the Unix socket, as in the server. Targets: {@code unix} (direct), {@code tcp}
+ * (direct, 127.0.0.1), {@code proxy} (SCRAM, options route, no TLS), {@code proxy-tls}
+ * ({@code sslmode=require}).
+ *
+ * <p>Options: {@code --scale 10 --clients 4 --seconds 5 --rounds 3}. Prints one line per run and a
+ * RESULT block with medians and the ratios proxy/unix and proxy/tcp.
+ */
+public final class ProxyComparison {
+    private static final Pattern TPS = Pattern.compile("tps = ([0-9.]+) \\(without initial connection time\\)");
+    private static final Pattern LATENCY = Pattern.compile("latency average = ([0-9.]+) ms");
+
+    private ProxyComparison() {
+    }
+
+    public static void main(String[] argv) throws Exception {
+        Args args = new Args(argv);
+        int scale = args.intValue("scale", 10);
+        int clients = args.intValue("clients", 4);
+        int seconds = args.intValue("seconds", 5);
+        int rounds = args.intValue("rounds", 3);
+        PostgresInstallation pg = PostgresInstallation.detect();
+        Path dir = Files.createTempDirectory("fl-proxybench");
+        Path sock = dir.resolve("sock");
+        pg.prepareDirectory(dir);
+        pg.prepareDirectory(sock);
+        String password = "bench-password";
+        try (StockCluster cluster = StockCluster.start(pg, dir.resolve("pg"), port -> {
+            Map<String, String> s = new LinkedHashMap<>(StockCluster.defaultWalSettings(port));
+            s.put("unix_socket_directories", "'" + sock + "'");
+            s.put("max_connections", "100");
+            return s;
+        })) {
+            int port = Integer.parseInt(cluster.uri().replaceAll(".*:(\\d+)/.*", "$1"));
+            ComputeAddress address = ComputeAddress.unix(sock, port);
+            ComputeDirectory directory = new SingleEndpoint("ep-bench", ScramVerifier.create(password.toCharArray(), new SecureRandom()), address);
+            try (PgProxy proxy = PgProxy.start(PgProxyConfig.of("127.0.0.1", 0).withSelfSignedTls(dir.resolve("tls")), directory)) {
+                Map<String, String> targets = new LinkedHashMap<>();
+                targets.put("unix", "host=" + sock + " port=" + port + " user=postgres dbname=postgres");
+                targets.put("tcp", "host=127.0.0.1 port=" + port + " user=postgres dbname=postgres sslmode=disable");
+                String viaProxy = "host=127.0.0.1 port=" + proxy.port() + " user=postgres dbname=postgres options=endpoint=ep-bench";
+                targets.put("proxy", viaProxy + " sslmode=disable");
+                targets.put("proxy-tls", viaProxy + " sslmode=require");
+                System.out.printf(Locale.ROOT, "pgbench -i -s %d (through the proxy) ...%n", scale);
+                Pgbench.initialize(pg, uriWithPassword(targets.get("proxy"), password), scale, Duration.ofMinutes(30));
+                Map<String, Samples> tps = new LinkedHashMap<>();
+                Map<String, Samples> latency = new LinkedHashMap<>();
+                for (String t : targets.keySet()) {
+                    tps.put(t, new Samples(t, "tps"));
+                    latency.put(t, new Samples(t, "ms"));
+                }
+                for (int r = 1; r <= rounds; r++) {
+                    List<String> order = new ArrayList<>(targets.keySet());
+                    if (r % 2 == 0) {
+                        java.util.Collections.reverse(order);
+                    }
+                    for (String t : order) {
+                        double[] res = selectOnly(pg, targets.get(t), password, clients, seconds);
+                        tps.get(t).add(res[0]);
+                        latency.get(t).add(res[1]);
+                        System.out.printf(Locale.ROOT, "round %d %-9s tps %10.1f  latency %.3f ms%n", r, t, res[0], res[1]);
+                    }
+                }
+                System.out.println("RESULT proxy (pgbench -S, scale " + scale + ", " + clients + " clients, " + seconds + " s x "
+                        + rounds + " rounds, medians; proxy transport " + io.forkline.compute.proxy.session.ProxyTransport.chosen() + ")");
+                for (String t : targets.keySet()) {
+                    System.out.printf(Locale.ROOT, "  %-9s tps %10.1f  latency %.3f ms%n", t, tps.get(t).median(), latency.get(t).median());
+                }
+                System.out.printf(Locale.ROOT, "  ratio tps proxy/unix     %.3f%n", tps.get("proxy").median() / tps.get("unix").median());
+                System.out.printf(Locale.ROOT, "  ratio tps proxy/tcp      %.3f%n", tps.get("proxy").median() / tps.get("tcp").median());
+                System.out.printf(Locale.ROOT, "  ratio tps proxy-tls/tcp  %.3f%n", tps.get("proxy-tls").median() / tps.get("tcp").median());
+                System.out.println("END RESULT");
+            }
+        } finally {
+            PostgresInstallation.runCommand(Duration.ofMinutes(1), List.of("rm", "-rf", dir.toString()));
+        }
+    }
+
+    private static String uriWithPassword(String conninfo, String password) {
+        return conninfo + " password=" + password;
+    }
+
+    /** {@code pgbench -n -S -c clients -j clients -T seconds}: {tps, average latency ms}. */
+    private static double[] selectOnly(PostgresInstallation pg, String conninfo, String password, int clients, int seconds) {
+        List<String> cmd = List.of(pg.bin("pgbench").toString(), "-n", "-S", "-c", Integer.toString(clients), "-j",
+                Integer.toString(clients), "-T", Integer.toString(seconds), uriWithPassword(conninfo, password));
+        String out = PostgresInstallation.runCommand(Duration.ofSeconds(seconds + 120L), cmd);
+        Matcher t = TPS.matcher(out);
+        Matcher l = LATENCY.matcher(out);
+        if (!t.find() || !l.find()) {
+            throw new IllegalStateException("pgbench output without a summary: " + out);
+        }
+        return new double[]{Double.parseDouble(t.group(1)), Double.parseDouble(l.group(1))};
+    }
+
+    /** One endpoint, always running: the proxy's directory for this benchmark. */
+    private record SingleEndpoint(String id, ScramVerifier verifier, ComputeAddress address) implements ComputeDirectory {
+        @Override
+        public Endpoint lookup(String endpointId) {
+            return id.equals(endpointId) ? new Endpoint(id, "bench", "main", verifier) : null;
+        }
+
+        @Override
+        public CompletableFuture<ComputeAddress> wake(String endpointId) {
+            return CompletableFuture.completedFuture(address);
+        }
+
+        @Override
+        public void sessionOpened(String endpointId) {
+        }
+
+        @Override
+        public void sessionClosed(String endpointId) {
+        }
+    }
+}

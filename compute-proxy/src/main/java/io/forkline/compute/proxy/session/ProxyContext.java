@@ -1,0 +1,34 @@
+package io.forkline.compute.proxy.session;
+
+import io.forkline.compute.proxy.ComputeDirectory;
+import io.forkline.compute.proxy.PgProxyConfig;
+import io.forkline.compute.proxy.cancel.CancelKeys;
+import io.netty.handler.ssl.SslContext;
+
+import java.security.SecureRandom;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * What every connection of one proxy shares: the directory, the configuration, the TLS context
+ * ({@code null} without TLS), the cancel keys, the transport and counters. Thread-safe.
+ *
+ * @param directory  endpoints and computes
+ * @param config     the proxy's configuration
+ * @param sslContext TLS, or {@code null}
+ * @param cancelKeys proxy-issued cancel keys
+ * @param transport  epoll or NIO
+ * @param random     for SCRAM nonces
+ * @param stats      counters
+ */
+public record ProxyContext(ComputeDirectory directory, PgProxyConfig config, SslContext sslContext, CancelKeys cancelKeys,
+                           ProxyTransport transport, SecureRandom random, Stats stats) {
+    /** Counters since start. */
+    public static final class Stats {
+        /** Sessions spliced to a compute. */
+        public final AtomicLong sessionsStarted = new AtomicLong();
+        /** Connections refused with a FATAL error. */
+        public final AtomicLong connectionsRefused = new AtomicLong();
+        /** CancelRequests forwarded to a compute. */
+        public final AtomicLong cancelsForwarded = new AtomicLong();
+    }
+}
