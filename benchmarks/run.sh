@@ -9,6 +9,7 @@
 #   benchmarks/run.sh proxy [--scale 10] [--clients 4] [--seconds 5] [--rounds 3]   pgbench -S through the
 #                                        Postgres proxy beside the same compute's Unix socket and TCP port (ProxyComparison)
 #   benchmarks/run.sh pagebench --json   last line: one JSON object (page service latency/throughput)
+#   benchmarks/run.sh wake [--scale S] [--runs N]   wake on connect through the proxy (wake-latency.sh)
 #   benchmarks/run.sh cli [--runs N] [--scale S]   CLI and admin API latency beside java -version and psql (cli-latency.sh;
 #                                        builds through ./forkline, not part of "all")
 # Environment: MVN_ARGS (default "-o": offline; the modules are built in the reactor, nothing is installed),
@@ -22,6 +23,10 @@ cd "$root"
 if [ "${1:-}" = cli ]; then # a shell harness over the launcher: no benchmarks jar needed
   shift
   exec "$here/cli-latency.sh" "$@"
+fi
+if [ "${1:-}" = wake ]; then # likewise: wake on connect through the Postgres proxy (issue 8)
+  shift
+  exec "$here/wake-latency.sh" "$@"
 fi
 
 java_major() { "$1" -version 2>&1 | sed -n 's/.*version "\([0-9]*\)[."].*/\1/p' | head -n1; }
