@@ -49,28 +49,10 @@ for _ in $(seq 120); do
   sleep 1
 done
 
-server_pid=""
-cleanup() {
-  if [ -n "$server_pid" ]; then
-    kill "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-  fi
-  rm -rf "$work/data"
-}
-trap cleanup EXIT
-"$fl" server --data-dir "$work/data" --port 0 --page-port 0 --pg-port 0 > "$work/server.log" 2>&1 &
-server_pid=$!
-url=""
-for _ in $(seq 120); do
-  url=$(sed -n 's/.*listening on \(http:[^,]*\),.*/\1/p' "$work/server.log" | head -n1)
-  [ -n "$url" ] && break
-  kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.log" >&2; exit 1; }
-  sleep 0.5
-done
-[ -n "$url" ] || { echo "cli-latency: server did not start; see $work/server.log" >&2; exit 1; }
-export FORKLINE_URL="$url"
-FORKLINE_TOKEN="$(cat "$work/data/auth/admin.token")"
-export FORKLINE_TOKEN
+# shellcheck source=bench-server.sh
+. "$here/bench-server.sh"
+start_bench_server "$work"
+url="$FORKLINE_URL"
 auth="Authorization: Bearer $FORKLINE_TOKEN"
 "$fl" tenant create bench >/dev/null
 uri=$("$fl" endpoint start main --tenant bench)

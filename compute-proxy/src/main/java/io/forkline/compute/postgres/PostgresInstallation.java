@@ -194,17 +194,8 @@ public final class PostgresInstallation {
      * @throws PostgresException when ownership or permissions cannot be set
      */
     public void prepareDirectory(Path dir) {
-        try {
-            Files.createDirectories(dir);
-            Files.setPosixFilePermissions(dir, EnumSet.of(PosixFilePermission.OWNER_READ,
-                    PosixFilePermission.OWNER_WRITE, PosixFilePermission.OWNER_EXECUTE));
-            if (runAsUser != null) {
-                makeAncestorsTraversable(dir.toAbsolutePath());
-                chownRecursively(dir);
-            }
-        } catch (IOException e) {
-            throw new PostgresException("cannot prepare directory " + dir + " for user " + runAsUser + ": " + e, e);
-        }
+        prepareDirectoryShallow(dir);
+        chownRecursively(dir);
     }
 
     /**
