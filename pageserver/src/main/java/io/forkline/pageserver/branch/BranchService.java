@@ -1306,11 +1306,26 @@ public final class BranchService {
             throw ApiException.badRequest("endpoint config of branch '" + ref + "' needs a setting: suspend_after");
         }
         String normalized = io.forkline.pageserver.access.SuspendAfter.normalize(suspendAfter);
+        BranchInfo b;
         synchronized (lock(tenant)) {
-            BranchInfo b = records.require(tenant, ref).withSuspendAfter(normalized);
+            b = records.require(tenant, ref).withSuspendAfter(normalized);
             records.put(tenant, b);
-            return b;
         }
+        java.util.function.Consumer<String> l = suspendAfterListener;
+        if (l != null && b.endpointId() != null) {
+            l.accept(b.endpointId());
+        }
+        return b;
+    }
+
+    private volatile java.util.function.Consumer<String> suspendAfterListener;
+
+    /**
+     * Tells {@code listener} the endpoint id of a branch whose {@code suspend_after} was just changed
+     * ({@link #configureEndpoint}), so a pending suspend timer follows the new setting at once.
+     */
+    public void onSuspendAfterChanged(java.util.function.Consumer<String> listener) {
+        this.suspendAfterListener = listener;
     }
 
     /**

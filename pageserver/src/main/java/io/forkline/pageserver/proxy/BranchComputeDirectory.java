@@ -74,6 +74,26 @@ public final class BranchComputeDirectory implements ComputeDirectory, AutoClose
                 Thread.ofPlatform().name("endpoint-wake-", 0).daemon().factory());
         this.wakers.allowCoreThreadTimeOut(true);
         this.timers = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("endpoint-suspend").daemon().factory());
+        branches.onSuspendAfterChanged(this::suspendAfterChanged);
+    }
+
+    /**
+     * The branch of {@code endpointId} has a new {@code suspend_after}: when its running compute has
+     * no session, its suspend timer starts again with the new setting (an idle compute then suspends
+     * that long after the change; {@code 0} cancels the timer).
+     */
+    void suspendAfterChanged(String endpointId) {
+        EndpointManager.Endpoint e = null;
+        BranchAccess.Located l = branches.access().find(endpointId);
+        if (l != null) {
+            e = endpoints.get(l.tenant(), l.ref());
+        }
+        Sessions s = sessions.computeIfAbsent(endpointId, k -> new Sessions());
+        synchronized (s) {
+            if (s.open == 0 && e != null && e.active()) {
+                arm(endpointId, s);
+            }
+        }
     }
 
     @Override

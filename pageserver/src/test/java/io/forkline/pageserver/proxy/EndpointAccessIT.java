@@ -234,6 +234,17 @@ class EndpointAccessIT {
         directory.sessionClosed(id);
         await().atMost(Duration.ofSeconds(60)).until(() -> e.state() == EndpointState.SUSPENDED);
         assertThat(s.tenants().endpoints().toResume()).noneMatch(r -> r.ref().equals("dev"));
+
+        // a changed suspend_after applies at once to an idle compute: 0 keeps it up, then 1s suspends
+        // it with no session opening or closing meanwhile
+        branches.configureEndpoint(T, "dev", "0");
+        directory.sessionOpened(id);
+        directory.wake(id).get(60, TimeUnit.SECONDS);
+        directory.sessionClosed(id);
+        Thread.sleep(2500);
+        assertThat(e.state()).as("suspend_after 0: never suspended").isEqualTo(EndpointState.RUNNING);
+        branches.configureEndpoint(T, "dev", "1s");
+        await().atMost(Duration.ofSeconds(60)).until(() -> e.state() == EndpointState.SUSPENDED);
     }
 
     private static String scrape(PageServer s) throws Exception {
