@@ -454,38 +454,18 @@ public final class BufPage {
      * down one slot), closing the gap in tuple space.
      */
     public static void indexTupleDelete(byte[] p, int offnum) {
-        checkPointers(p);
         int nline = maxOffset(p);
-        if (offnum <= 0 || offnum > nline) {
-            throw new RedoException("invalid index offnum: " + offnum);
-        }
-        int id = itemId(p, offnum);
-        int size = lpLen(id);
+        int id = checkedIndexItem(p, offnum);
+        int size = maxAlign(lpLen(id));
         int offset = lpOff(id);
         int upper = upper(p);
-        if (offset < upper || offset + size > special(p) || offset != maxAlign(offset)) {
-            throw new RedoException("corrupted line pointer: offset = " + offset + ", size = " + size);
-        }
-        size = maxAlign(size);
         int pos = itemIdPos(offnum);
         int nbytes = lower(p) - (pos + ITEM_ID_SIZE);
         if (nbytes > 0) {
             System.arraycopy(p, pos + ITEM_ID_SIZE, p, pos, nbytes);
         }
-        if (offset > upper) {
-            System.arraycopy(p, upper, p, upper + size, offset - upper);
-        }
-        setUpper(p, upper + size);
         setLower(p, lower(p) - ITEM_ID_SIZE);
-        if (!isEmpty(p)) {
-            nline--;
-            for (int i = 1; i <= nline; i++) {
-                int ii = itemId(p, i);
-                if (lpOff(ii) <= offset) {
-                    setItemId(p, i, makeItemId(lpOff(ii) + size, lpFlags(ii), lpLen(ii)));
-                }
-            }
-        }
+        closeGap(p, upper, offset, size, nline - 1, false);
     }
 
     /**
@@ -494,35 +474,59 @@ public final class BufPage {
      * tuple space move up to close the gap. BRIN uses it so that other items keep their offsets.
      */
     public static void indexTupleDeleteNoCompact(byte[] p, int offnum) {
-        checkPointers(p);
         int nline = maxOffset(p);
-        if (offnum <= 0 || offnum > nline) {
-            throw new RedoException("invalid index offnum: " + offnum);
-        }
-        int id = itemId(p, offnum);
-        int size = lpLen(id);
+        int id = checkedIndexItem(p, offnum);
+        int size = maxAlign(lpLen(id));
         int offset = lpOff(id);
         int upper = upper(p);
-        if (offset < upper || offset + size > special(p) || offset != maxAlign(offset)) {
-            throw new RedoException("corrupted line pointer: offset = " + offset + ", size = " + size);
-        }
-        size = maxAlign(size);
         if (offnum < nline) {
             setUnused(p, offnum);
         } else {
             setLower(p, lower(p) - ITEM_ID_SIZE);
             nline--;
         }
+        closeGap(p, upper, offset, size, nline, true);
+    }
+
+    /**
+     * The checks both {@code PageIndexTupleDelete} variants make of {@code offnum}'s line pointer
+     * (bufpage.c): a valid offset number, storage inside the tuple space, MAXALIGNed.
+     *
+     * @return the line pointer
+     * @throws RedoException naming the offset number or the line pointer when the page disagrees
+     */
+    private static int checkedIndexItem(byte[] p, int offnum) {
+        checkPointers(p);
+        if (offnum <= 0 || offnum > maxOffset(p)) {
+            throw new RedoException("invalid index offnum: " + offnum);
+        }
+        int id = itemId(p, offnum);
+        int size = lpLen(id);
+        int offset = lpOff(id);
+        if (offset < upper(p) || offset + size > special(p) || offset != maxAlign(offset)) {
+            throw new RedoException("corrupted line pointer: offset = " + offset + ", size = " + size);
+        }
+        return id;
+    }
+
+    /**
+     * Closes the {@code size}-byte gap a deleted item left at {@code offset} (the tuples between
+     * {@code upper} and it move up, {@code pd_upper} follows) and moves the line pointers
+     * {@code 1..nline} of the tuples that moved; {@code onlyWithStorage}: skip pointers without storage
+     * ({@code ItemIdHasStorage}, as the NoCompact variant does).
+     */
+    private static void closeGap(byte[] p, int upper, int offset, int size, int nline, boolean onlyWithStorage) {
         if (offset > upper) {
             System.arraycopy(p, upper, p, upper + size, offset - upper);
         }
         setUpper(p, upper + size);
-        if (!isEmpty(p)) {
-            for (int i = 1; i <= nline; i++) {
-                int ii = itemId(p, i);
-                if (lpLen(ii) != 0 && lpOff(ii) <= offset) { // ItemIdHasStorage
-                    setItemId(p, i, makeItemId(lpOff(ii) + size, lpFlags(ii), lpLen(ii)));
-                }
+        if (isEmpty(p)) {
+            return;
+        }
+        for (int i = 1; i <= nline; i++) {
+            int ii = itemId(p, i);
+            if ((!onlyWithStorage || lpLen(ii) != 0) && lpOff(ii) <= offset) {
+                setItemId(p, i, makeItemId(lpOff(ii) + size, lpFlags(ii), lpLen(ii)));
             }
         }
     }

@@ -81,6 +81,46 @@ class BufPageTest {
     }
 
     @Test
+    void indexTupleDeleteClosesTheGapAndTheLinePointerArray() {
+        byte[] p = fourIndexItems(); // items 1..4 of 16 bytes at 8160, 8144, 8128, 8112
+        BufPage.indexTupleDelete(p, 2);
+        assertThat(BufPage.maxOffset(p)).isEqualTo(3);
+        assertThat(BufPage.lower(p)).isEqualTo(24 + 3 * 4);
+        assertThat(BufPage.upper(p)).isEqualTo(8128);
+        assertThat(BufPage.lpOff(BufPage.itemId(p, 1))).isEqualTo(8160);
+        assertThat(BufPage.lpOff(BufPage.itemId(p, 2))).isEqualTo(8144);
+        assertThat(BufPage.lpOff(BufPage.itemId(p, 3))).isEqualTo(8128);
+        assertThat(new byte[] {p[8160], p[8144], p[8128]}).containsExactly(1, 3, 4);
+    }
+
+    @Test
+    void indexTupleDeleteNoCompactKeepsOffsetsAndDropsOnlyATrailingPointer() {
+        byte[] p = fourIndexItems();
+        BufPage.indexTupleDeleteNoCompact(p, 2);
+        assertThat(BufPage.maxOffset(p)).isEqualTo(4);
+        assertThat(BufPage.lpLen(BufPage.itemId(p, 2))).isZero();
+        assertThat(BufPage.lpOff(BufPage.itemId(p, 2))).as("an unused pointer does not move").isZero();
+        assertThat(BufPage.upper(p)).isEqualTo(8128);
+        assertThat(BufPage.lpOff(BufPage.itemId(p, 3))).isEqualTo(8144);
+        assertThat(BufPage.lpOff(BufPage.itemId(p, 4))).isEqualTo(8128);
+        assertThat(new byte[] {p[8160], p[8144], p[8128]}).containsExactly(1, 3, 4);
+        BufPage.indexTupleDeleteNoCompact(p, 4); // the last pointer goes
+        assertThat(BufPage.maxOffset(p)).isEqualTo(3);
+        assertThat(BufPage.upper(p)).isEqualTo(8144);
+        assertThat(BufPage.lpOff(BufPage.itemId(p, 3))).isEqualTo(8144);
+        assertThat(p[8144]).isEqualTo((byte) 3);
+    }
+
+    private static byte[] fourIndexItems() {
+        byte[] p = new byte[BufPage.BLCKSZ];
+        BufPage.init(p, 16);
+        for (int i = 1; i <= 4; i++) {
+            BufPage.addItem(p, item(16, i), 0, 16, 0, 0);
+        }
+        return p;
+    }
+
+    @Test
     void truncateLinePointerArrayKeepsTheFirst() {
         byte[] p = new byte[BufPage.BLCKSZ];
         BufPage.init(p, 0);
