@@ -177,8 +177,7 @@ class OracleIT {
     }
 
     private static void amcheck(String uri) {
-        String port = uri.substring(uri.lastIndexOf(':') + 1, uri.lastIndexOf('/'));
-        PostgresInstallation.runCommand(Duration.ofMinutes(5), List.of(pg.bin("pg_amcheck").toString(), "-h", "127.0.0.1",
-                "-p", port, "-U", "postgres", "--all", "--install-missing", "--heapallindexed"));
+        PostgresInstallation.runCommand(Duration.ofMinutes(5), List.of(pg.bin("pg_amcheck").toString(),
+                "-h", Sql.host(uri), "-p", Sql.port(uri), "-U", "postgres", "--all", "--install-missing", "--heapallindexed"));
     }
 }

@@ -11,7 +11,9 @@ import java.sql.Statement;
 
 /**
  * Minimal pgjdbc access for the side-by-side benchmarks: a compute is addressed by the libpq URI
- * Forkline prints ({@code postgresql://postgres@127.0.0.1:PORT/postgres}) plus a database name.
+ * Forkline prints ({@code postgresql://postgres@127.0.0.1:PORT/postgres}, or with
+ * {@code ?host=/socket-directory} for a compute that listens only on its Unix-domain socket) plus a
+ * database name.
  * Not thread-safe state; every method opens its own connection unless one is passed in.
  */
 public final class BenchSql {
@@ -29,14 +31,34 @@ public final class BenchSql {
             throw new IllegalArgumentException("libpq URI '" + libpqUri + "' has no host:port");
         }
         String user = u.getUserInfo() == null ? "postgres" : u.getUserInfo();
-        return "jdbc:postgresql://" + u.getHost() + ":" + u.getPort() + "/" + db + "?user=" + user;
+        String url = "jdbc:postgresql://" + u.getHost() + ":" + u.getPort() + "/" + db + "?user=" + user;
+        String dir = socketDirectory(u);
+        return dir == null ? url : url + "&socketFactory=org.newsclub.net.unix.AFUNIXSocketFactory%24FactoryArg&socketFactoryArg="
+                + java.net.URLEncoder.encode(dir + "/.s.PGSQL." + u.getPort(), java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    /**
+     * The Unix-domain socket directory of a URI's {@code host=/directory} query parameter (a compute
+     * that listens only on its private socket), else {@code null}.
+     */
+    public static String socketDirectory(URI u) {
+        if (u.getRawQuery() == null) {
+            return null;
+        }
+        for (String param : u.getRawQuery().split("&")) {
+            if (param.startsWith("host=")) {
+                String dir = java.net.URLDecoder.decode(param.substring(5), java.nio.charset.StandardCharsets.UTF_8);
+                return dir.startsWith("/") ? dir : null;
+            }
+        }
+        return null;
     }
 
     /** The same server's libpq URI with database {@code db} instead of the one in {@code libpqUri}. */
     public static String withDatabase(String libpqUri, String db) {
         URI u = URI.create(libpqUri);
         return "postgresql://" + (u.getUserInfo() == null ? "postgres" : u.getUserInfo()) + "@" + u.getHost() + ":"
-                + u.getPort() + "/" + db;
+                + u.getPort() + "/" + db + (u.getRawQuery() == null ? "" : "?" + u.getRawQuery());
     }
 
     /** Opens a connection (autocommit) to database {@code db}. */

@@ -353,7 +353,9 @@ public final class DiffMeasurement {
 
     private static void dump(String uri, Path out) throws IOException, InterruptedException {
         java.net.URI u = java.net.URI.create(uri);
-        Process p = new ProcessBuilder("pg_dump", "--data-only", "--no-owner", "-t", "public." + TABLE, "-h", u.getHost(),
+        String socketDir = io.forkline.compute.postgres.BenchSql.socketDirectory(u);
+        Process p = new ProcessBuilder("pg_dump", "--data-only", "--no-owner", "-t", "public." + TABLE, "-h",
+                socketDir != null ? socketDir : u.getHost(),
                 "-p", Integer.toString(u.getPort()), "-U", "postgres", DB)
                 .redirectOutput(out.toFile()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         if (!p.waitFor(30, TimeUnit.MINUTES) || p.exitValue() != 0) {

@@ -117,7 +117,9 @@ public final class LaunchedCompute {
         }
         try {
             int port = preferredPort;
-            if (port == 0 || !ComputeProcess.isPortFree(port)) {
+            // a compute with a socket directory listens on no TCP port: its port only names the
+            // socket file in a directory of its own, so the one it had is always free
+            if (port == 0 || socketDirectory == null && !ComputeProcess.isPortFree(port)) {
                 if (port != 0) {
                     log.warn("endpoint {}: port {} is taken; its URI changes", label, port);
                 }

@@ -106,7 +106,7 @@ public final class ComputeProcess {
                     .start();
             ComputeProcess cp = new ComputeProcess(pg, dataDir, port, p);
             try {
-                cp.awaitReady(timeout, logFile);
+                cp.awaitReady(timeout, logFile, socketDirectory);
             } catch (RuntimeException | Error e) {
                 cp.killAfterFailedStart(e);
                 throw e;
@@ -117,14 +117,14 @@ public final class ComputeProcess {
         }
     }
 
-    private void awaitReady(Duration timeout, Path logFile) {
+    private void awaitReady(Duration timeout, Path logFile, Path socketDirectory) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (System.nanoTime() < deadline) {
             if (!process.isAlive()) {
                 throw new PostgresException("postgres on " + dataDir + " exited with code " + process.exitValue()
                         + ": " + tail(logFile));
             }
-            if (logContains(logFile, "database system is ready to accept connections") && canConnect(port)) {
+            if (logContains(logFile, "database system is ready to accept connections") && canConnect(socketDirectory, port)) {
                 return;
             }
             sleep(50);
@@ -313,7 +313,20 @@ public final class ComputeProcess {
         }
     }
 
-    private static boolean canConnect(int port) {
+    /**
+     * Whether postgres accepts connections: on {@code <socketDirectory>/.s.PGSQL.<port>} when it
+     * listens only there ({@link ComputeSettings#forPort(int, ComputeSize, Path)}), else on
+     * 127.0.0.1:{@code port}.
+     */
+    private static boolean canConnect(Path socketDirectory, int port) {
+        if (socketDirectory != null) {
+            try (java.nio.channels.SocketChannel ch = java.nio.channels.SocketChannel.open(
+                    java.net.UnixDomainSocketAddress.of(socketDirectory.resolve(".s.PGSQL." + port)))) {
+                return true;
+            } catch (IOException e) {
+                return false;
+            }
+        }
         try (Socket s = new Socket()) {
             s.connect(new InetSocketAddress("127.0.0.1", port), 200);
             return true;

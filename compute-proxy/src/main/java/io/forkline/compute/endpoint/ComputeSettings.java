@@ -91,9 +91,11 @@ public final class ComputeSettings {
     }
 
     /**
-     * Settings for a compute of {@code size} listening on 127.0.0.1:{@code port} and, when
-     * {@code socketDirectory} is given, on the Unix-domain socket {@code <socketDirectory>/.s.PGSQL.<port>}
-     * (a directory only the compute's OS user may enter, so only that user and root can connect).
+     * Settings for a compute of {@code size} listening, when {@code socketDirectory} is given, only on
+     * the Unix-domain socket {@code <socketDirectory>/.s.PGSQL.<port>} (a directory only the
+     * compute's OS user may enter, so only that user and root can connect: no TCP listener, so
+     * nobody else on the machine reaches its {@code trust} authentication), else on
+     * 127.0.0.1:{@code port}.
      *
      * @param socketDirectory where the Unix-domain socket goes; {@code null}: none
      * @throws IllegalArgumentException when the port is out of range or the directory name holds a quote
@@ -106,7 +108,10 @@ public final class ComputeSettings {
             throw new IllegalArgumentException("invalid port " + port + ": expected 1..65535");
         }
         Map<String, String> s = new LinkedHashMap<>();
-        s.put("listen_addresses", "'127.0.0.1'");
+        // a compute of the server's own process tree is reached only through its private socket
+        // (the proxy, the WAL receiver, the server's own clients); one without a socket (a compute
+        // node's) listens on loopback TCP
+        s.put("listen_addresses", socketDirectory == null ? "'127.0.0.1'" : "''");
         s.put("port", Integer.toString(port));
         s.put("unix_socket_directories", socketDirectory == null ? "''" : "'" + socketDirectory.toAbsolutePath() + "'");
         s.put("unix_socket_permissions", "0700");

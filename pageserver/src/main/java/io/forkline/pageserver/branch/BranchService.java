@@ -1330,8 +1330,8 @@ public final class BranchService {
 
     /**
      * Starts again every endpoint that ran when the server last went down, on the port it had, so
-     * stored connection strings keep working (called once by the server at start). An endpoint
-     * whose port another process took meanwhile stays stopped and says so ({@link
+     * stored connection strings keep working (called once by the server at start). An endpoint of
+     * a compute node whose port another process took meanwhile stays stopped and says so ({@link
      * EndpointManager.Endpoint#note()}, a WARN line); one that cannot start is logged and left
      * stopped; one whose branch is gone is forgotten.
      *
@@ -1346,7 +1346,8 @@ public final class BranchService {
                     endpoints.forgetRecord(r.tenant(), r.ref());
                     continue;
                 }
-                if (r.port() != 0 && !io.forkline.compute.endpoint.ComputeProcess.isPortFree(r.port())) {
+                if (r.port() != 0 && endpoints.computesListenOnTcp()
+                        && !io.forkline.compute.endpoint.ComputeProcess.isPortFree(r.port())) {
                     String why = "port " + r.port() + " it ran on before the server restarted is taken by another process; "
                             + "it stays stopped (endpoint start gives it a new port and URI)";
                     log.warn("endpoint {}/{}: {}", r.tenant(), r.ref(), why);

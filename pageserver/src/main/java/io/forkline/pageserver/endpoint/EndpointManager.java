@@ -180,10 +180,21 @@ public final class EndpointManager implements AutoCloseable {
             return s == EndpointState.RUNNING || s == EndpointState.PROVISIONING;
         }
 
-        /** libpq URI, or {@code null} when not running. */
+        /**
+         * The compute's own libpq URI, or {@code null} when not running: for a compute of this
+         * server's process tree, which listens only on its private Unix-domain socket,
+         * {@code postgresql://postgres@localhost:PORT/postgres?host=<socket directory>} (libpq's
+         * {@code host} parameter overrides the authority; only root and the compute's OS user can
+         * open it); for a compute on a compute node {@code postgresql://postgres@HOST:PORT/postgres}.
+         * Users get the connection string through the proxy instead ({@code BranchAccess#shownUri}).
+         */
         public String uri() {
             int port = runningPort();
-            return state == EndpointState.RUNNING && port != 0 ? uriFor(runningHost(), port) : null;
+            if (state != EndpointState.RUNNING || port == 0) {
+                return null;
+            }
+            LaunchedCompute l = local;
+            return l != null && l.socketDirectory() != null ? socketUriFor(l.socketDirectory(), port) : uriFor(runningHost(), port);
         }
 
         /**
@@ -338,7 +349,36 @@ public final class EndpointManager implements AutoCloseable {
         return "postgresql://postgres@" + host + ":" + port + "/postgres";
     }
 
+    /**
+     * The libpq URI of a compute listening on {@code <socketDirectory>/.s.PGSQL.<port>}:
+     * {@code postgresql://postgres@localhost:PORT/postgres?host=<directory, percent-encoded>}.
+     */
+    public static String socketUriFor(Path socketDirectory, int port) {
+        return uriFor("localhost", port) + "?host="
+                + java.net.URLEncoder.encode(socketDirectory.toAbsolutePath().toString(), java.nio.charset.StandardCharsets.UTF_8);
+    }
+
     private volatile RemoteComputeNode computeNode;
+
+    private volatile java.util.function.BiConsumer<String, String> runningListener;
+
+    /**
+     * Calls {@code listener} with (tenant, ref) each time a compute has started and is running
+     * (on the starting thread, holding the endpoint's lock: it must only hand work off), e.g. to arm
+     * its suspend timer; {@code null} removes it.
+     */
+    public void onRunning(java.util.function.BiConsumer<String, String> listener) {
+        this.runningListener = listener;
+    }
+
+    /**
+     * Whether the next computes listen on a TCP port (those of a compute node); a compute of this
+     * server's process tree listens only on its private Unix-domain socket, whose port number is a
+     * name inside its own directory that no other process can take.
+     */
+    public boolean computesListenOnTcp() {
+        return computeNode != null;
+    }
 
     /**
      * Runs the computes of the next starts on the compute node at {@code url} (its API, see
@@ -534,8 +574,12 @@ public final class EndpointManager implements AutoCloseable {
             e.state = EndpointState.RUNNING;
             e.note = null;
             putRecord(e, true);
-            log.info("endpoint {} ({}, {}) running on {}:{}{}, WAL from {}", key(tenant, ref), size.apiName(), e.storage(),
-                    host, port, node != null ? " (compute node " + node.url() + ")" : "", Lsn.format(walStart));
+            java.util.function.BiConsumer<String, String> listener = runningListener;
+            if (listener != null) {
+                listener.accept(tenant, ref);
+            }
+            log.info("endpoint {} ({}, {}) running on {}{}, WAL from {}", key(tenant, ref), size.apiName(), e.storage(),
+                    e.address(), node != null ? " (compute node " + node.url() + ")" : "", Lsn.format(walStart));
             return e.uri();
         } catch (IOException | RuntimeException ex) {
             stopLocked(e);

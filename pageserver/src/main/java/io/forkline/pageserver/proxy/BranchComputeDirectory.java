@@ -40,9 +40,15 @@ import java.util.concurrent.atomic.AtomicLong;
  *   {@code suspend_after} (default 5m, {@code 0} = never) starts; a new session cancels it; when it
  *   fires with still no session, the compute is suspended ({@link BranchService#suspendEndpoint}: the
  *   shutdown checkpoint ingested, state {@code suspended}, kept across a server restart).</li>
+ *   <li>Every compute gets its timer when it starts, however it was started ({@code endpoint start},
+ *   {@code branch create --start}, resumed at server start, a wake), so one nobody connects to
+ *   suspends too.</li>
+ *   <li>Before suspending, the compute itself is asked for client sessions that did not come
+ *   through the proxy (a connection of root or of the compute's OS user on its private socket,
+ *   {@code pg_stat_activity} rows of {@code backend_type = 'client backend'}): while there are any,
+ *   the timer starts again instead.</li>
  * </ul>
- * Computes started outside the proxy (e.g. {@code endpoint start}) get no timer until a session
- * through the proxy ends. Thread-safe; {@link #close} stops the pool and timers (computes keep running).
+ * Thread-safe; {@link #close} stops the pool and timers (computes keep running).
  */
 public final class BranchComputeDirectory implements ComputeDirectory, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(BranchComputeDirectory.class);
@@ -75,6 +81,25 @@ public final class BranchComputeDirectory implements ComputeDirectory, AutoClose
         this.wakers.allowCoreThreadTimeOut(true);
         this.timers = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("endpoint-suspend").daemon().factory());
         branches.onSuspendAfterChanged(this::suspendAfterChanged);
+        endpoints.onRunning(this::computeRunning);
+    }
+
+    /** A compute of (tenant, ref) is running: arm its suspend timer when it has no session (off the caller's thread). */
+    void computeRunning(String tenant, String ref) {
+        try {
+            timers.execute(() -> {
+                try {
+                    String id = branches.get(tenant, ref).endpointId();
+                    if (id != null) {
+                        armIfIdle(id);
+                    }
+                } catch (RuntimeException ex) {
+                    log.debug("endpoint {}/{}: no suspend timer armed: {}", tenant, ref, ex.toString());
+                }
+            });
+        } catch (RejectedExecutionException ex) {
+            // closed: the server is stopping
+        }
     }
 
     /**
@@ -261,6 +286,19 @@ public final class BranchComputeDirectory implements ComputeDirectory, AutoClose
         if (l == null) {
             return;
         }
+        EndpointManager.Endpoint e = endpoints.get(l.tenant(), l.ref());
+        ComputeAddress address = e == null ? null : e.address();
+        int direct = address == null ? 0 : clientSessions(address);
+        if (direct > 0) {
+            log.debug("endpoint {} ({}/{}): {} client session(s) on its socket; not suspended", endpointId, l.tenant(),
+                    l.ref(), direct);
+            synchronized (s) {
+                if (s.open == 0 && s.timer == null) {
+                    arm(endpointId, s);
+                }
+            }
+            return;
+        }
         try {
             if (branches.suspendEndpoint(l.tenant(), l.ref())) {
                 suspends.incrementAndGet();
@@ -270,8 +308,30 @@ public final class BranchComputeDirectory implements ComputeDirectory, AutoClose
         }
     }
 
+    /**
+     * Client backends of the compute at {@code address} other than this query's own (PostgreSQL's
+     * {@code pg_stat_activity}, {@code backend_type = 'client backend'}: walsenders and background
+     * workers are not counted); 0 when it cannot be asked (it is going away anyway).
+     */
+    static int clientSessions(ComputeAddress address) {
+        java.util.Properties p = new java.util.Properties();
+        p.setProperty("connectTimeout", "5");
+        p.setProperty("socketTimeout", "10");
+        p.setProperty("ApplicationName", "forkline_idle_check");
+        try (java.sql.Connection c = io.forkline.pageserver.endpoint.ComputeConnections.connect(address, "postgres", p);
+             java.sql.Statement st = c.createStatement();
+             java.sql.ResultSet rs = st.executeQuery("SELECT count(*) FROM pg_stat_activity "
+                     + "WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()")) {
+            return rs.next() ? rs.getInt(1) : 0;
+        } catch (java.sql.SQLException ex) {
+            log.debug("idle check of the compute at {} failed: {}", address, ex.toString());
+            return 0;
+        }
+    }
+
     @Override
     public void close() {
+        endpoints.onRunning(null);
         timers.shutdownNow();
         wakers.shutdownNow();
         for (CompletableFuture<ComputeAddress> f : waking.values()) {

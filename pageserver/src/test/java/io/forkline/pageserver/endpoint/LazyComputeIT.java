@@ -101,8 +101,8 @@ class LazyComputeIT {
         assertThat(Sql.queryLong(again, "postgres", "SELECT count(*) FROM u")).isZero(); // unlogged: empty after restart
         Sql.exec(again, "postgres", "CREATE EXTENSION IF NOT EXISTS amcheck");
         String amcheck = PostgresInstallation.runCommand(java.time.Duration.ofMinutes(2),
-                pg.command("pg_amcheck", "--heapallindexed", "-d", "postgres", "-h", "127.0.0.1", "-p",
-                        again.replaceAll(".*:(\\d+)/.*", "$1"), "-U", "postgres"));
+                pg.command("pg_amcheck", "--heapallindexed", "-d", "postgres", "-h", Sql.host(again), "-p", Sql.port(again),
+                        "-U", "postgres"));
         assertThat(amcheck).doesNotContain("corrupt");
         // the restart prewarmed what the previous run had read, in the background
         LazyStats fresh = tenants.endpoints().get("lz", "main").lazyStats();

@@ -191,6 +191,14 @@ class EndpointAccessIT {
                 .isEqualTo(PosixFilePermissions.fromString("rwx------"));
         var e = endpoints.get(T, "dev");
         Sql.exec(e.uri(), "postgres", "CREATE TABLE kept (x int)", "INSERT INTO kept VALUES (42)");
+        // the compute listens on no TCP port: its trust authentication is reachable only through the
+        // private socket (root and the compute's OS user), everyone else goes through the proxy
+        assertThat(Sql.queryString(e.uri(), "postgres", "SHOW listen_addresses")).isEmpty();
+        try (java.net.Socket tcp = new java.net.Socket()) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(
+                            () -> tcp.connect(new java.net.InetSocketAddress("127.0.0.1", a.port()), 2000))
+                    .as("TCP 127.0.0.1:%d of the compute", a.port()).isInstanceOf(java.net.ConnectException.class);
+        }
         Thread.sleep(1500);
         assertThat(e.state()).as("a session holds it awake past its timeout").isEqualTo(EndpointState.RUNNING);
 
@@ -245,6 +253,19 @@ class EndpointAccessIT {
         assertThat(e.state()).as("suspend_after 0: never suspended").isEqualTo(EndpointState.RUNNING);
         branches.configureEndpoint(T, "dev", "1s");
         await().atMost(Duration.ofSeconds(60)).until(() -> e.state() == EndpointState.SUSPENDED);
+
+        // started without the proxy (endpoint start): its timer runs from the start; a client on the
+        // compute's private socket holds it up as a proxied session does, and it suspends once that
+        // client is gone
+        long suspends0 = directory.suspends();
+        s.tenants().startEndpoint(T, "dev");
+        try (java.sql.Connection direct = Sql.connect(e.uri(), "postgres")) {
+            Thread.sleep(3000);
+            assertThat(e.state()).as("a client on its socket holds it awake").isEqualTo(EndpointState.RUNNING);
+            assertThat(Sql.queryLong(e.uri(), "postgres", "SELECT sum(x) FROM kept")).isEqualTo(42);
+        }
+        await().atMost(Duration.ofSeconds(60)).until(() -> e.state() == EndpointState.SUSPENDED);
+        assertThat(directory.suspends()).isEqualTo(suspends0 + 1);
     }
 
     private static String scrape(PageServer s) throws Exception {

@@ -16,7 +16,9 @@ public final class Sql {
     /**
      * {@code postgresql://user[:password]@host:port/db[?options=...]} (a compute's own URI, or a
      * connection string through the Postgres proxy) → a JDBC URL for database {@code db} with the
-     * same user, password and options.
+     * same user, password and options. A {@code host=/directory} query parameter (a compute that
+     * listens only on its Unix-domain socket, see {@code EndpointManager.Endpoint#uri}) becomes
+     * junixsocket's socket factory on {@code <directory>/.s.PGSQL.<port>}.
      */
     public static String jdbc(String uri, String db) {
         java.net.URI u = java.net.URI.create(uri);
@@ -29,9 +31,39 @@ public final class Sql {
             url.append("&password=").append(info.substring(colon + 1));
         }
         if (u.getRawQuery() != null) {
-            url.append('&').append(u.getRawQuery());
+            for (String param : u.getRawQuery().split("&")) {
+                if (param.startsWith("host=")) {
+                    String dir = java.net.URLDecoder.decode(param.substring(5), java.nio.charset.StandardCharsets.UTF_8);
+                    String socket = dir + "/.s.PGSQL." + u.getPort();
+                    url.append("&socketFactory=org.newsclub.net.unix.AFUNIXSocketFactory%24FactoryArg&socketFactoryArg=")
+                            .append(java.net.URLEncoder.encode(socket, java.nio.charset.StandardCharsets.UTF_8));
+                } else {
+                    url.append('&').append(param);
+                }
+            }
         }
         return url.toString();
+    }
+
+    /**
+     * The host to give libpq tools as {@code -h} for {@code uri}: the socket directory of a
+     * {@code host=/directory} query parameter, else the URI's host.
+     */
+    public static String host(String uri) {
+        java.net.URI u = java.net.URI.create(uri);
+        if (u.getRawQuery() != null) {
+            for (String param : u.getRawQuery().split("&")) {
+                if (param.startsWith("host=")) {
+                    return java.net.URLDecoder.decode(param.substring(5), java.nio.charset.StandardCharsets.UTF_8);
+                }
+            }
+        }
+        return u.getHost();
+    }
+
+    /** The port of {@code uri}, as libpq tools take it ({@code -p}). */
+    public static String port(String uri) {
+        return Integer.toString(java.net.URI.create(uri).getPort());
     }
 
     /** The libpq URI {@code uri} (a compute's own, or through the Postgres proxy) with database {@code db}. */
