@@ -45,7 +45,8 @@ final class TenantCommand {
     }
 
     @Command(name = "import", description = {"Create a tenant from a plain PostgreSQL 15 base backup tar (e.g. a backup"
-            + " export), or from a running PostgreSQL 15 primary whose main then mirrors it (--from-primary)."})
+            + " export), from a running PostgreSQL 15 primary whose main then mirrors it (--from-primary), or from a"
+            + " publication that main then subscribes to (--from-publication, --publication)."})
     static final class Import extends ApiCommand {
         @Parameters(paramLabel = "NAME")
         String name;
@@ -59,10 +60,32 @@ final class TenantCommand {
                 + " takes no writes, its branches do."})
         String fromPrimary;
 
+        @Option(names = "--from-publication", paramLabel = "URI", description = {"a database with wal_level=logical"
+                + " (e.g. a managed service): postgresql://USER[:PASSWORD]@HOST[:PORT][/DB], USER with REPLICATION and"
+                + " SELECT on the published tables. Copies the schema (pg_dump --schema-only) into main, then"
+                + " subscribes main to --publication: the tables are copied and followed. DDL on the source is not"
+                + " replicated: run it on main too (tenant list shows a disabled subscription otherwise)."})
+        String fromPublication;
+
+        @Option(names = "--publication", paramLabel = "PUB", description = "the publication to follow (with --from-publication)")
+        String publication;
+
         @Override
         public void run() {
-            if ((from == null) == (fromPrimary == null)) {
-                throw new CliException("give exactly one of --from FILE.tar and --from-primary URI");
+            int sources = (from == null ? 0 : 1) + (fromPrimary == null ? 0 : 1) + (fromPublication == null ? 0 : 1);
+            if (sources != 1) {
+                throw new CliException("give exactly one of --from FILE.tar, --from-primary URI and --from-publication URI");
+            }
+            if ((fromPublication == null) != (publication == null)) {
+                throw new CliException(fromPublication == null ? "--publication goes with --from-publication URI"
+                        : "--from-publication needs --publication PUB (the publication's name on the source)");
+            }
+            if (fromPublication != null) {
+                JsonNode t = client().post("/v1/tenants/import", Map.of("name", name, "from_publication", fromPublication,
+                        "publication", publication));
+                out().println("tenant " + t.path("name").asText() + " subscribes to publication " + publication
+                        + "; its tables are being copied into main (tenant list shows the progress and the lag)");
+                return;
             }
             if (fromPrimary != null) {
                 JsonNode t = client().post("/v1/tenants/import", Map.of("name", name, "from_primary", fromPrimary));
@@ -80,10 +103,22 @@ final class TenantCommand {
         }
     }
 
-    /** {@code -} for a tenant that mirrors nothing, else state, lag and the primary. */
+    /** {@code -} for a tenant that mirrors nothing, else state, lag and the primary (or the publication followed). */
     static String mirror(JsonNode m) {
         if (m.isMissingNode() || m.isNull()) {
             return "-";
+        }
+        if (m.has("publication")) {
+            StringBuilder b = new StringBuilder("logical ").append(m.path("state").asText());
+            if (m.path("tables_total").asLong() > 0 && m.path("tables_ready").asLong() < m.path("tables_total").asLong()) {
+                b.append(", ").append(m.path("tables_ready").asLong()).append('/').append(m.path("tables_total").asLong())
+                        .append(" tables copied");
+            }
+            if (m.path("lag_bytes").isNumber()) {
+                b.append(", lag ").append(Table.bytes(m.path("lag_bytes")));
+            }
+            return b.append(", ").append(m.path("publication").asText()).append(" of ").append(m.path("source").asText())
+                    .toString();
         }
         StringBuilder b = new StringBuilder(m.path("state").asText());
         if (m.path("lag_bytes").isNumber()) {
@@ -111,14 +146,19 @@ final class TenantCommand {
             for (JsonNode t : arr) {
                 table.row(t.path("name").asText(), t.path("created_at").asText(), t.path("init_lsn").asText(),
                         Table.bytes(t.path("logical_size_bytes")), Table.bytes(t.path("total_physical_size_bytes")),
-                        Table.bytes(t.path("history_size_bytes")), mirror(t.path("mirror")));
+                        Table.bytes(t.path("history_size_bytes")),
+                        mirror(t.has("subscription") ? t.path("subscription") : t.path("mirror")));
                 if (t.path("mirror").path("error").isTextual()) {
-                    errors.add(t.path("name").asText() + ": " + t.path("mirror").path("error").asText());
+                    errors.add("mirror of " + t.path("name").asText() + ": " + t.path("mirror").path("error").asText());
+                }
+                if (t.path("subscription").path("error").isTextual()) {
+                    errors.add("subscription of " + t.path("name").asText() + ": "
+                            + t.path("subscription").path("error").asText());
                 }
             }
             table.end();
             for (String e : errors) {
-                out().println("mirror of " + e);
+                out().println(e);
             }
         }
     }

@@ -40,6 +40,13 @@ public final class ComputeSettings {
      */
     public static final String CONSISTENCY_CHECKING_NATIVE_REDO = "'hash,gin,gist,spgist'";
 
+    /**
+     * File beside a compute's data directory ({@code <endpoint dir>/compute-extra.conf}) with settings
+     * the server adds for that endpoint; {@code postgresql.conf} ends with {@code include_if_exists}
+     * of it (a path relative to the data directory), so a missing file adds nothing.
+     */
+    public static final String EXTRA_SETTINGS_FILE = "compute-extra.conf";
+
     private ComputeSettings() {
     }
 
@@ -130,6 +137,8 @@ public final class ComputeSettings {
         s.put("max_wal_size", "1GB");
         s.put("max_prepared_transactions", "10");
         s.put("log_line_prefix", "'%m [%p] '");
+        // per-endpoint settings of the server, beside the data directory (later lines win)
+        s.put("include_if_exists", "'../" + EXTRA_SETTINGS_FILE + "'");
         return s;
     }
 

@@ -23,6 +23,8 @@ import java.nio.file.Path;
  *   DELETE /v1/tenants/{t}/backup-schedules/{id}                   -> {}
  *   POST   /v1/tenants/import               {"name","path"}        -> tenant (201)
  *   POST   /v1/tenants/import               {"name","from_primary"} -> tenant (201): main mirrors that primary
+ *   POST   /v1/tenants/import               {"name","from_publication","publication"} -> tenant (201): main
+ *                                            subscribes to that publication (logical import)
  * </pre>
  * A backup is {@code {id, tenant, branch, timeline_id, lsn, label, kind, schedule_id, status,
  * created_at, expires_at, size_bytes, error}} ({@link BackupInfo}). Import reads a tar at an
@@ -66,6 +68,17 @@ public final class BackupRoutes implements Router.Module {
         });
         r.add("POST", "/v1/tenants/import", q -> {
             String name = q.text("name", true);
+            if (q.has("from_publication")) {
+                if (q.has("path") || q.has("from_primary")) {
+                    throw ApiException.badRequest("give one of path (a base backup tar), from_primary (a running"
+                            + " primary's URI) or from_publication (with publication), not several");
+                }
+                return ApiResponse.created(backups.importFromPublication(name, q.text("from_publication", true),
+                        q.text("publication", true)));
+            }
+            if (q.has("publication")) {
+                throw ApiException.badRequest("publication goes with from_publication (the source's URI)");
+            }
             if (q.has("from_primary")) {
                 if (q.has("path")) {
                     throw ApiException.badRequest("give either path (a base backup tar) or from_primary (a running"

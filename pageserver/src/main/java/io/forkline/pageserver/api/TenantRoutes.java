@@ -362,6 +362,10 @@ public final class TenantRoutes implements Router.Module {
             if (m != null) {
                 n.set("mirror", json.valueToTree(m));
             }
+            io.forkline.pageserver.logical.LogicalImportStatus sub = tenants.logicalImports().status(t.name());
+            if (sub != null) {
+                n.set("subscription", json.valueToTree(sub));
+            }
             arr.add(n);
         }
         return arr;

@@ -388,6 +388,11 @@ public final class BackupService implements AutoCloseable {
         return tenants.importFromPrimary(name, primaryUri);
     }
 
+    /** {@link io.forkline.pageserver.tenant.TenantService#importFromPublication}. */
+    public TenantInfo importFromPublication(String name, String sourceUri, String publication) {
+        return tenants.importFromPublication(name, sourceUri, publication);
+    }
+
     // ------------------------------------------------------------------ schedules
 
     /**

@@ -362,6 +362,28 @@ public final class EndpointManager implements AutoCloseable {
 
     private volatile java.util.function.BiConsumer<String, String> runningListener;
 
+    private volatile java.util.function.BiFunction<String, String, Map<String, String>> extraSettings;
+
+    /**
+     * Settings added to the compute of (tenant, ref) at its next start (e.g. no logical replication
+     * workers on the branches of a logically imported tenant); {@code null} (or a function giving
+     * an empty map) adds none. Written to {@code <endpoint dir>/}{@value ComputeSettings#EXTRA_SETTINGS_FILE},
+     * which the compute's {@code postgresql.conf} includes; computes on a compute node get none.
+     */
+    public void extraSettings(java.util.function.BiFunction<String, String, Map<String, String>> settings) {
+        this.extraSettings = settings;
+    }
+
+    private void writeExtraSettings(String tenant, String ref) throws IOException {
+        var f = extraSettings;
+        Map<String, String> extra = f == null ? Map.of() : f.apply(tenant, ref);
+        Path dir = dirOf(tenant, ref);
+        Files.createDirectories(dir);
+        Path file = dir.resolve(ComputeSettings.EXTRA_SETTINGS_FILE);
+        Files.writeString(file, ComputeSettings.render(extra == null ? Map.of() : extra), java.nio.charset.StandardCharsets.UTF_8);
+        file.toFile().setReadable(true, false);
+    }
+
     /**
      * Calls {@code listener} with (tenant, ref) each time a compute has started and is running
      * (on the starting thread, holding the endpoint's lock: it must only hand work off), e.g. to arm
@@ -558,6 +580,7 @@ public final class EndpointManager implements AutoCloseable {
                 port = e.remote.port();
                 host = e.remote.host();
             } else {
+                writeExtraSettings(tenant, ref);
                 e.local = LaunchedCompute.launch(pg, pageServiceClient(tenant, timeline), dirOf(tenant, ref),
                         storage == StorageMode.LAZY, e.lastPort, size, socketDirectory(tenant, ref), START_TIMEOUT,
                         key(tenant, ref));

@@ -27,35 +27,45 @@ public record PrimaryUri(String host, int port, String user, String password, St
      * @throws ApiException 400 naming the value (password replaced by {@code ***}) and what is wrong
      */
     public static PrimaryUri parse(String text) {
+        return parse(text, "from_primary");
+    }
+
+    /**
+     * Parses {@code text}, naming it {@code field} when it is missing (e.g. {@code from_publication}).
+     *
+     * @throws ApiException 400 as {@link #parse(String)}
+     */
+    public static PrimaryUri parse(String text, String field) {
         if (text == null || text.isBlank()) {
-            throw ApiException.badRequest("from_primary is missing: give postgresql://USER[:PASSWORD]@HOST[:PORT][/DBNAME]");
+            throw ApiException.badRequest(field + " is missing: give postgresql://USER[:PASSWORD]@HOST[:PORT][/DBNAME]");
         }
+        String label = "from_primary".equals(field) ? "primary URI" : "source URI";
         URI u;
         try {
             u = new URI(text.strip());
         } catch (URISyntaxException e) {
-            throw ApiException.badRequest("primary URI '" + redact(text) + "' is invalid: " + e.getReason());
+            throw ApiException.badRequest(label + " '" + redact(text) + "' is invalid: " + e.getReason());
         }
         if (!"postgresql".equals(u.getScheme()) && !"postgres".equals(u.getScheme())) {
-            throw ApiException.badRequest("primary URI '" + redact(text)
+            throw ApiException.badRequest(label + " '" + redact(text)
                     + "' must start with postgresql:// (a libpq URI of the primary)");
         }
         String host = u.getHost();
         if (host == null || host.isEmpty()) {
-            throw ApiException.badRequest("primary URI '" + redact(text) + "' names no host");
+            throw ApiException.badRequest(label + " '" + redact(text) + "' names no host");
         }
         if (host.startsWith("[") && host.endsWith("]")) {
             host = host.substring(1, host.length() - 1);
         }
         String info = u.getRawUserInfo();
         if (info == null || info.isEmpty()) {
-            throw ApiException.badRequest("primary URI '" + redact(text) + "' names no user: give a role with REPLICATION");
+            throw ApiException.badRequest(label + " '" + redact(text) + "' names no user: give a role with REPLICATION");
         }
         int colon = info.indexOf(':');
         String user = decode(colon < 0 ? info : info.substring(0, colon));
         String password = colon < 0 ? null : decode(info.substring(colon + 1));
         if (u.getRawQuery() != null) {
-            throw ApiException.badRequest("primary URI '" + redact(text) + "' has parameters '" + u.getRawQuery()
+            throw ApiException.badRequest(label + " '" + redact(text) + "' has parameters '" + u.getRawQuery()
                     + "': none is supported");
         }
         String path = u.getRawPath();
@@ -80,7 +90,7 @@ public record PrimaryUri(String host, int port, String user, String password, St
     }
 
     /** The pgjdbc URL of {@link #dbname()} (user and password go as properties). */
-    String jdbcUrl() {
+    public String jdbcUrl() {
         String h = host.indexOf(':') >= 0 ? "[" + host + "]" : host;
         return "jdbc:postgresql://" + h + ":" + port + "/" + dbname;
     }

@@ -53,6 +53,7 @@ public final class TenantService implements AutoCloseable {
     private final BranchReaper reaper;
     private final io.forkline.pageserver.size.SizeService sizes;
     private final io.forkline.pageserver.mirror.MirrorService mirrors;
+    private final io.forkline.pageserver.logical.LogicalImports logicalImports;
 
     /** A service with the default quotas ({@link Quotas#DEFAULT}) and a reaper pass every 5 s. */
     public TenantService(PageStore store, PostgresInstallation pg, Path dataDir, Clock clock) {
@@ -78,6 +79,77 @@ public final class TenantService implements AutoCloseable {
         this.sizes = new io.forkline.pageserver.size.SizeService(store);
         this.mirrors = new io.forkline.pageserver.mirror.MirrorService(store, pg, dataDir, clock, box);
         this.branches.addTimelineGuard(this::refuseWritesToMirror);
+        this.logicalImports = new io.forkline.pageserver.logical.LogicalImports(records, box, pg, dataDir, t -> {
+            EndpointManager.Endpoint e = endpoints.get(t, "main");
+            return e == null ? null : e.address();
+        });
+        this.endpoints.extraSettings(logicalImports::computeSettings);
+    }
+
+    /** The logical imports ({@link #importFromPublication}). */
+    public io.forkline.pageserver.logical.LogicalImports logicalImports() {
+        return logicalImports;
+    }
+
+    /**
+     * Creates tenant {@code name} whose {@code main} follows publication {@code publication} of the
+     * database at {@code sourceUri} (a managed service, or any PostgreSQL 10+ with
+     * {@code wal_level = logical}): an {@code initdb} tenant, {@code main}'s compute started and never
+     * suspended, the source's schema copied, then a subscription on it (see
+     * {@link io.forkline.pageserver.logical.LogicalImports}). Returns once the subscription exists;
+     * the initial table copies go on in the background ({@code tenant list} shows them).
+     *
+     * @throws ApiException 400 for an invalid name, URI or publication, a source that cannot be
+     *                      imported or a step that failed (the message says which, with the tool's
+     *                      words); 409 when the tenant or the source's slot exists. A failed import
+     *                      leaves no tenant.
+     */
+    public TenantInfo importFromPublication(String name, String sourceUri, String publication) {
+        tenantId(name);
+        io.forkline.pageserver.logical.LogicalImports.Source source = logicalImports.check(name, sourceUri, publication);
+        TenantInfo info = createTenant(name);
+        try {
+            synchronized (lock(name)) {
+                branches.configureEndpoint(name, "main", "0");
+                startEndpoint(name, "main");
+                EndpointManager.Endpoint e = endpoints.get(name, "main");
+                io.forkline.compute.proxy.ComputeAddress main = e == null ? null : e.address();
+                if (main == null) {
+                    throw ApiException.unavailable("main's compute of tenant '" + name + "' stopped during the import");
+                }
+                logicalImports.copySchemaAndSubscribe(name, source, main);
+                io.forkline.pageserver.logical.LogicalImportRecord r = logicalImports.record(name, source, clock.instant());
+                records.put(io.forkline.pageserver.logical.LogicalImportRecord.key(name), r);
+                logicalImports.register(r);
+                log.info("tenant {} follows publication {} of {} (subscription {})", name, publication, r.display(),
+                        r.subscription());
+                return info;
+            }
+        } catch (RuntimeException ex) {
+            try {
+                EndpointManager.Endpoint e = endpoints.get(name, "main");
+                io.forkline.compute.proxy.ComputeAddress main = e == null ? null : e.address();
+                if (main != null) {
+                    dropSubscriptionQuietly(name, main, source);
+                }
+                deleteTenant(name, true);
+            } catch (RuntimeException cleanup) {
+                ex.addSuppressed(cleanup);
+            }
+            throw ex;
+        }
+    }
+
+    /** After a failed import: drops the subscription if it was made (its slot on the source goes with it). */
+    private void dropSubscriptionQuietly(String tenant, io.forkline.compute.proxy.ComputeAddress main,
+                                         io.forkline.pageserver.logical.LogicalImports.Source source) {
+        String sub = "\"" + io.forkline.pageserver.logical.LogicalImports.subscriptionName(tenant) + "\"";
+        try (java.sql.Connection c = io.forkline.pageserver.endpoint.ComputeConnections.connect(main, source.uri().dbname(),
+                new java.util.Properties()); java.sql.Statement st = c.createStatement()) {
+            st.execute("DROP SUBSCRIPTION IF EXISTS " + sub);
+        } catch (java.sql.SQLException e) {
+            log.debug("no subscription to drop after a failed import: {}", e.getMessage());
+        }
     }
 
     /** The mirrors of running primaries ({@link #importFromPrimary}). */
@@ -303,7 +375,8 @@ public final class TenantService implements AutoCloseable {
     private static final List<String> TENANT_RECORD_PREFIXES = List.of("branch/", "retired-timeline/", "lease/", "backup/",
             "schedule/", "backup-orphan/", "endpoint/");
     /** Records {@code <prefix><tenant>} of one tenant. */
-    private static final List<String> TENANT_RECORDS = List.of("retention/", "tenant-config/", "mirror/");
+    private static final List<String> TENANT_RECORDS = List.of("retention/", "tenant-config/", "mirror/",
+            io.forkline.pageserver.logical.LogicalImportRecord.PREFIX);
 
     /**
      * Deletes a tenant and frees its storage: stops and removes its endpoints (their directories and
@@ -324,6 +397,7 @@ public final class TenantService implements AutoCloseable {
                         + running.keySet() + "; stop them first, or delete with --force");
             }
             mirrors.remove(name);
+            logicalImports.forget(name);
             List<BranchInfo> refs = records.list(branchKey(name, ""), BranchInfo.class);
             for (BranchInfo b : refs) {
                 endpoints.remove(name, b.ref());
@@ -479,6 +553,7 @@ public final class TenantService implements AutoCloseable {
         } finally {
             try {
                 mirrors.close();
+                logicalImports.close();
             } finally {
                 try {
                     endpoints.close();
