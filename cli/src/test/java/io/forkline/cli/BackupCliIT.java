@@ -48,7 +48,11 @@ class BackupCliIT {
     @Test
     void importFromARunningPrimary() throws Exception {
         assertThat(cli("tenant", "import", "pm").errorLine(1))
-                .isEqualTo("forkline: give exactly one of --from FILE.tar and --from-primary URI");
+                .isEqualTo("forkline: give exactly one of --from FILE.tar, --from-primary URI and --from-publication URI");
+        assertThat(cli("tenant", "import", "pm", "--from-publication", "postgresql://u@h/db").errorLine(1))
+                .isEqualTo("forkline: --from-publication needs --publication PUB (the publication's name on the source)");
+        assertThat(cli("tenant", "import", "pm", "--from-primary", "postgresql://u@h/db", "--publication", "p").errorLine(1))
+                .isEqualTo("forkline: --publication goes with --from-publication URI");
         assertThat(cli("tenant", "import", "pm", "--from-primary", "http://x:secret@h/").errorLine(1))
                 .contains("must start with postgresql://").doesNotContain("secret");
         try (io.forkline.pageserver.testing.TestPrimary primary = new io.forkline.pageserver.testing.TestPrimary("cli-primary")) {
