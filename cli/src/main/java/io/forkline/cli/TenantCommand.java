@@ -70,6 +70,36 @@ final class TenantCommand {
         @Option(names = "--publication", paramLabel = "PUB", description = "the publication to follow (with --from-publication)")
         String publication;
 
+        /** Runs the import request on another thread, printing progress lines to stderr while it runs. */
+        private JsonNode withProgress(java.util.function.Supplier<JsonNode> call) {
+            java.util.concurrent.CompletableFuture<JsonNode> f = java.util.concurrent.CompletableFuture.supplyAsync(call,
+                    r -> Thread.ofPlatform().daemon().start(r));
+            while (true) {
+                try {
+                    return f.get(2, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (java.util.concurrent.TimeoutException e) {
+                    try {
+                        for (JsonNode v : client().get("/v1/imports")) {
+                            if (v.path("tenant").asText().equals(name)) {
+                                err().println(progressLine(v));
+                                err().flush();
+                            }
+                        }
+                    } catch (RuntimeException ignored) {
+                        // progress is best effort; the import's own answer decides
+                    }
+                } catch (java.util.concurrent.ExecutionException e) {
+                    if (e.getCause() instanceof RuntimeException re) {
+                        throw re;
+                    }
+                    throw new CliException(String.valueOf(e.getCause()));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new CliException("interrupted while the import ran (it goes on on the server)");
+                }
+            }
+        }
+
         @Override
         public void run() {
             int sources = (from == null ? 0 : 1) + (fromPrimary == null ? 0 : 1) + (fromPublication == null ? 0 : 1);
@@ -88,7 +118,8 @@ final class TenantCommand {
                 return;
             }
             if (fromPrimary != null) {
-                JsonNode t = client().post("/v1/tenants/import", Map.of("name", name, "from_primary", fromPrimary));
+                JsonNode t = withProgress(() -> client().post("/v1/tenants/import", Map.of("name", name, "from_primary",
+                        fromPrimary)));
                 out().println("tenant " + t.path("name").asText() + " imported from the primary; main is consistent from "
                         + t.path("init_lsn").asText() + " and mirrors it (tenant list shows the lag)");
                 return;
@@ -103,6 +134,33 @@ final class TenantCommand {
         }
     }
 
+    /**
+     * One progress line of an import ({@code GET /v1/imports}): phase, bytes of the phase done and
+     * expected, rate and the time left at that rate.
+     */
+    static String progressLine(JsonNode v) {
+        StringBuilder b = new StringBuilder("import of ").append(v.path("tenant").asText()).append(": ")
+                .append(v.path("phase").asText());
+        boolean known = v.path("bytes_total").isNumber();
+        if (known || v.path("bytes_done").asLong() > 0) {
+            b.append(' ').append(Table.bytes(v.path("bytes_done")));
+        }
+        if (known) {
+            b.append(" of ").append(Table.bytes(v.path("bytes_total")));
+        }
+        if (v.path("percent").isNumber()) {
+            b.append(String.format(java.util.Locale.ROOT, " (%.1f %%)", v.path("percent").asDouble()));
+        }
+        if (v.path("rate_bytes_per_second").asLong() > 0) {
+            b.append(", ").append(Table.bytes(v.path("rate_bytes_per_second"))).append("/s");
+        }
+        if (v.path("eta_seconds").isNumber()) {
+            b.append(", about ").append(v.path("eta_seconds").asLong()).append(" s left");
+        }
+        b.append(String.format(java.util.Locale.ROOT, " [%d s]", v.path("elapsed_seconds").asLong()));
+        return b.toString();
+    }
+
     /** {@code -} for a tenant that mirrors nothing, else state, lag and the primary (or the publication followed). */
     static String mirror(JsonNode m) {
         if (m.isMissingNode() || m.isNull()) {
@@ -113,6 +171,17 @@ final class TenantCommand {
             if (m.path("tables_total").asLong() > 0 && m.path("tables_ready").asLong() < m.path("tables_total").asLong()) {
                 b.append(", ").append(m.path("tables_ready").asLong()).append('/').append(m.path("tables_total").asLong())
                         .append(" tables copied");
+                JsonNode copy = m.path("copy");
+                if (copy.path("percent").isNumber()) {
+                    b.append(String.format(java.util.Locale.ROOT, " (%.1f %%", copy.path("percent").asDouble()));
+                    if (copy.path("rate_bytes_per_second").isNumber()) {
+                        b.append(", ").append(Table.bytes(copy.path("rate_bytes_per_second"))).append("/s");
+                    }
+                    if (copy.path("eta_seconds").isNumber()) {
+                        b.append(", about ").append(copy.path("eta_seconds").asLong()).append(" s left");
+                    }
+                    b.append(')');
+                }
             }
             if (m.path("lag_bytes").isNumber()) {
                 b.append(", lag ").append(Table.bytes(m.path("lag_bytes")));

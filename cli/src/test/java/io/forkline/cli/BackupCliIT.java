@@ -59,8 +59,11 @@ class BackupCliIT {
             try (java.sql.Connection c = primary.connect(); java.sql.Statement st = c.createStatement()) {
                 st.execute("CREATE TABLE t AS SELECT generate_series(1, 1000) AS n");
             }
-            CliResult imp = cli("tenant", "import", "pm", "--from-primary", primary.replicationUri()).ok();
+            CliResult imp = cli("tenant", "import", "pm", "--from-primary", primary.replicationUri()).succeeded();
             assertThat(imp.out()).startsWith("tenant pm imported from the primary; main is consistent from ");
+            // progress lines (every 2 s while the request runs) go to stderr, never the password
+            assertThat(imp.err().lines().toList()).allSatisfy(l -> assertThat(l).startsWith("import of pm: ")
+                    .doesNotContain(io.forkline.pageserver.testing.TestPrimary.REPL_PASSWORD));
             long deadline = System.nanoTime() + java.time.Duration.ofSeconds(30).toNanos();
             while (cli("tenant", "list").ok().out().lines().noneMatch(l -> l.startsWith("pm ")
                     && l.contains("streaming, lag 0.0 MB / 0.0 s"))) {

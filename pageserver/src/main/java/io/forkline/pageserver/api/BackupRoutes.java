@@ -22,6 +22,7 @@ import java.nio.file.Path;
  *                                                                  -> schedule (201); 403 quota_exceeded
  *   DELETE /v1/tenants/{t}/backup-schedules/{id}                   -> {}
  *   POST   /v1/tenants/import               {"name","path"}        -> tenant (201)
+ *   GET    /v1/imports                      -> [progress] of the imports from a primary running now
  *   POST   /v1/tenants/import               {"name","from_primary"} -> tenant (201): main mirrors that primary
  *   POST   /v1/tenants/import               {"name","from_publication","publication"} -> tenant (201): main
  *                                            subscribes to that publication (logical import)
@@ -66,6 +67,7 @@ public final class BackupRoutes implements Router.Module {
             backups.deleteSchedule(q.param("tenant"), q.param("id"));
             return json.createObjectNode();
         });
+        r.add("GET", "/v1/imports", q -> json.valueToTree(backups.importsRunning()));
         r.add("POST", "/v1/tenants/import", q -> {
             String name = q.text("name", true);
             if (q.has("from_publication")) {

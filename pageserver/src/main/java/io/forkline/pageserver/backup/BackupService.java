@@ -388,6 +388,11 @@ public final class BackupService implements AutoCloseable {
         return tenants.importFromPrimary(name, primaryUri);
     }
 
+    /** Progress of the imports from a primary running now (phase, bytes, rate, ETA). */
+    public java.util.List<io.forkline.pageserver.importer.ImportProgress.View> importsRunning() {
+        return tenants.imports().views();
+    }
+
     /** {@link io.forkline.pageserver.tenant.TenantService#importFromPublication}. */
     public TenantInfo importFromPublication(String name, String sourceUri, String publication) {
         return tenants.importFromPublication(name, sourceUri, publication);

@@ -19,6 +19,7 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  * @param tablesTotal  tables of the subscription
  * @param lagBytes     the source's current WAL position minus the slot's confirmed flush position,
  *                     bytes, or null when the source was not reachable
+ * @param copy         progress of the initial table copies while {@code copying}, else null
  */
 @JsonInclude(JsonInclude.Include.ALWAYS)
 public record LogicalImportStatus(@JsonProperty("source") String source,
@@ -28,5 +29,30 @@ public record LogicalImportStatus(@JsonProperty("source") String source,
                                   @JsonProperty("error") String error,
                                   @JsonProperty("tables_ready") long tablesReady,
                                   @JsonProperty("tables_total") long tablesTotal,
-                                  @JsonProperty("lag_bytes") Long lagBytes) {
+                                  @JsonProperty("lag_bytes") Long lagBytes,
+                                  @JsonProperty("copy") CopyProgress copy) {
+
+    /** A status without copy progress. */
+    public LogicalImportStatus(String source, String publication, String subscription, String state, String error,
+                               long tablesReady, long tablesTotal, Long lagBytes) {
+        this(source, publication, subscription, state, error, tablesReady, tablesTotal, lagBytes, null);
+    }
+
+    /**
+     * The initial copy of the publication's tables: the subscribed tables' size on {@code main}
+     * ({@code pg_table_size}) against the published tables' size on the source.
+     *
+     * @param bytesDone          bytes of the subscribed tables on {@code main}
+     * @param bytesTotal         bytes of the published tables on the source, or null when unknown
+     * @param percent            done / total in percent (capped at 100), or null
+     * @param rateBytesPerSecond bytes per second since the copy was first seen, or null
+     * @param etaSeconds         seconds left at that rate, or null
+     */
+    @JsonInclude(JsonInclude.Include.ALWAYS)
+    public record CopyProgress(@JsonProperty("bytes_done") long bytesDone,
+                               @JsonProperty("bytes_total") Long bytesTotal,
+                               @JsonProperty("percent") Double percent,
+                               @JsonProperty("rate_bytes_per_second") Long rateBytesPerSecond,
+                               @JsonProperty("eta_seconds") Long etaSeconds) {
+    }
 }

@@ -69,6 +69,7 @@ public final class LogicalImports implements AutoCloseable {
     private final Map<String, LogicalImportRecord> known = new ConcurrentHashMap<>();
     private final Map<String, LogicalImportStatus> statuses = new ConcurrentHashMap<>();
     private final Map<String, Map<String, Long>> syncedSequences = new ConcurrentHashMap<>();
+    private final Map<String, long[]> copyStarts = new ConcurrentHashMap<>();
     private final ScheduledExecutorService poller;
 
     /** A checked source: its parsed URI, the URI as given, and the publication. */
@@ -236,6 +237,7 @@ public final class LogicalImports implements AutoCloseable {
         LogicalImportRecord r = known.remove(tenant);
         statuses.remove(tenant);
         syncedSequences.remove(tenant);
+        copyStarts.remove(tenant);
         if (r == null) {
             return;
         }
@@ -290,6 +292,7 @@ public final class LogicalImports implements AutoCloseable {
 
     private LogicalImportStatus pollOne(LogicalImportRecord r) {
         Long lag = null;
+        Long sourceBytes = null;
         String sourceError = null;
         try (Connection c = connectSource(PrimaryUri.parse(box.open(r.source(), LogicalImportRecord.key(r.tenant())),
                 "from_publication"))) {
@@ -305,6 +308,15 @@ public final class LogicalImports implements AutoCloseable {
                                 + ": main no longer follows the source; import it again into a new tenant";
                     }
                 }
+            }
+            try (PreparedStatement ps = c.prepareStatement("SELECT coalesce(sum(pg_table_size(format('%I.%I', schemaname,"
+                    + " tablename)::regclass)), 0)::bigint FROM pg_publication_tables WHERE pubname = ?")) {
+                ps.setString(1, r.publication());
+                try (ResultSet rs = ps.executeQuery()) {
+                    sourceBytes = rs.next() ? rs.getLong(1) : null;
+                }
+            } catch (SQLException e) {
+                LOG.debug("tenant {}: sizes of the published tables not read: {}", r.tenant(), e.getMessage());
             }
         } catch (SQLException | RuntimeException e) {
             sourceError = "the source " + r.display() + " is not reachable: " + e.getMessage();
@@ -322,7 +334,9 @@ public final class LogicalImports implements AutoCloseable {
              PreparedStatement ps = c.prepareStatement("""
                      SELECT s.subenabled,
                        (SELECT count(*) FROM pg_subscription_rel x WHERE x.srsubid = s.oid),
-                       (SELECT count(*) FROM pg_subscription_rel x WHERE x.srsubid = s.oid AND x.srsubstate = 'r')
+                       (SELECT count(*) FROM pg_subscription_rel x WHERE x.srsubid = s.oid AND x.srsubstate = 'r'),
+                       (SELECT coalesce(sum(pg_table_size(x.srrelid)), 0)::bigint FROM pg_subscription_rel x
+                         WHERE x.srsubid = s.oid)
                      FROM pg_subscription s WHERE s.subname = ?""")) {
             ps.setString(1, r.subscription());
             try (ResultSet rs = ps.executeQuery()) {
@@ -344,14 +358,27 @@ public final class LogicalImports implements AutoCloseable {
                 }
                 if (ready == total && sourceError == null) {
                     syncSequences(r, c);
+                    copyStarts.remove(r.tenant());
                 }
+                LogicalImportStatus.CopyProgress copy = ready < total ? copyProgress(r.tenant(), rs.getLong(4), sourceBytes) : null;
                 return new LogicalImportStatus(r.display(), r.publication(), r.subscription(),
-                        ready < total ? "copying" : "streaming", sourceError, ready, total, lag);
+                        ready < total ? "copying" : "streaming", sourceError, ready, total, lag, copy);
             }
         } catch (SQLException e) {
             return new LogicalImportStatus(r.display(), r.publication(), r.subscription(), "unknown",
                     "cannot ask main's compute: " + e.getMessage(), 0, 0, lag);
         }
+    }
+
+    /** Copy progress from the bytes on main now, the source's total and when the copy was first seen. */
+    private LogicalImportStatus.CopyProgress copyProgress(String tenant, long done, Long total) {
+        long now = System.nanoTime();
+        long[] start = copyStarts.computeIfAbsent(tenant, k -> new long[]{now, done});
+        double seconds = (now - start[0]) / 1e9;
+        Long rate = seconds >= 1 ? Math.max(0, Math.round((done - start[1]) / seconds)) : null;
+        Double pct = total != null && total > 0 ? Math.round(Math.min(100.0, 100.0 * done / total) * 10) / 10.0 : null;
+        Long eta = total != null && rate != null && rate > 0 ? Math.max(0, (total - done) / rate) : null;
+        return new LogicalImportStatus.CopyProgress(done, total, pct, rate, eta);
     }
 
     /**

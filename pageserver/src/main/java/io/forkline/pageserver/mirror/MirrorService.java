@@ -111,6 +111,16 @@ public final class MirrorService implements AutoCloseable {
      *                      with the primary's words); 409 when the slot exists already
      */
     public Prepared prepare(String tenant, TenantId id, String uriText) {
+        return prepare(tenant, id, uriText, null);
+    }
+
+    /**
+     * {@link #prepare(String, TenantId, String)}, reporting its phases and bytes to {@code progress}
+     * ({@code null}: none): {@code base backup} (pg_basebackup's own {@code --progress} counts),
+     * {@code storing}, {@code catching up} (WAL bytes from the backup's start to its end LSN).
+     */
+    public Prepared prepare(String tenant, TenantId id, String uriText,
+                            io.forkline.pageserver.importer.ImportProgress.Tracker progress) {
         PrimaryUri uri = PrimaryUri.parse(uriText);
         String slot = slotName(tenant);
         long systemId;
@@ -149,8 +159,14 @@ public final class MirrorService implements AutoCloseable {
         boolean timelineCreated = false;
         try {
             long t0 = System.nanoTime();
-            baseBackup(uri, backupDir);
+            if (progress != null) {
+                progress.phase("base backup", -1);
+            }
+            baseBackup(uri, backupDir, progress);
             long t1 = System.nanoTime();
+            if (progress != null) {
+                progress.phase("storing", -1);
+            }
             BaseBackupImporter.Inspection in;
             try {
                 in = BaseBackupImporter.importBackup(store, id, tl, backupDir);
@@ -169,7 +185,7 @@ public final class MirrorService implements AutoCloseable {
                     tl.toString(), Lsn.format(in.startLsn()), Lsn.format(in.endLsn()), in.dataChecksums(),
                     MetadataRecords.timestamp(clock.instant()));
             receiver = startReceiver(rec, uri);
-            if (!receiver.awaitLastRecordLsn(in.endLsn(), CATCH_UP_TIMEOUT)) {
+            if (!awaitCatchUp(receiver, in.startLsn(), in.endLsn(), progress)) {
                 String why = receiver.isFailed() ? receiver.failure().getMessage()
                         : "not reached within " + CATCH_UP_TIMEOUT.toMinutes() + " min (at " + Lsn.format(receiver.lastRecordLsn()) + ")";
                 throw ApiException.badRequest("the WAL of the base backup of " + uri + " (" + Lsn.format(in.startLsn())
@@ -357,15 +373,38 @@ public final class MirrorService implements AutoCloseable {
         }
     }
 
+    /** Waits (bounded by {@link #CATCH_UP_TIMEOUT}) for {@code end} to be durable, reporting the WAL bytes from {@code start}. */
+    private static boolean awaitCatchUp(WalReceiver receiver, long start, long end,
+                                        io.forkline.pageserver.importer.ImportProgress.Tracker progress) {
+        if (progress != null) {
+            progress.phase("catching up", Math.max(0, end - start));
+        }
+        long deadline = System.nanoTime() + CATCH_UP_TIMEOUT.toNanos();
+        while (true) {
+            if (receiver.awaitLastRecordLsn(end, Duration.ofSeconds(1))) {
+                return true;
+            }
+            if (progress != null) {
+                progress.bytes(Math.max(0, receiver.lastRecordLsn() - start), -1);
+            }
+            if (receiver.isFailed() || System.nanoTime() > deadline) {
+                return false;
+            }
+        }
+    }
+
+    /** pg_basebackup's {@code --progress} line: {@code 12345/67890 kB (18%), 0/1 tablespace}. */
+    private static final java.util.regex.Pattern PROGRESS = java.util.regex.Pattern.compile("(\\d+)/(\\d+) kB");
+
     /**
-     * {@code pg_basebackup -D dir -X stream -c fast --no-sync -w} as the PostgreSQL user (password in
-     * {@code PGPASSWORD}, never on the command line).
+     * {@code pg_basebackup -D dir -X stream -c fast --no-sync -w -P} as the PostgreSQL user (password in
+     * {@code PGPASSWORD}, never on the command line); its progress lines go to {@code progress}.
      */
-    private void baseBackup(PrimaryUri uri, Path dir) {
+    private void baseBackup(PrimaryUri uri, Path dir, io.forkline.pageserver.importer.ImportProgress.Tracker progress) {
         pg.prepareDirectory(dir.getParent());
         List<String> cmd = pg.command("pg_basebackup", "-D", dir.toString(), "-h", uri.host(), "-p",
                 Integer.toString(uri.port()), "-U", uri.user(), "-X", "stream", "-c", "fast", "--no-sync", "-w",
-                "-F", "p");
+                "-F", "p", "-P");
         ProcessBuilder b = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
         b.environment().remove("PGPASSWORD");
         if (uri.password() != null) {
@@ -373,16 +412,36 @@ public final class MirrorService implements AutoCloseable {
         }
         b.environment().put("PGAPPNAME", "forkline_import");
         try {
-            Path err = dir.resolveSibling(dir.getFileName() + ".stderr");
-            b.redirectErrorStream(false).redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                    .redirectError(ProcessBuilder.Redirect.to(err.toFile()));
+            b.redirectErrorStream(false).redirectOutput(ProcessBuilder.Redirect.DISCARD);
             Process p = b.start();
+            // stderr: progress lines (one per line when it is not a terminal) and, on failure, the error
+            StringBuilder messages = new StringBuilder();
+            Thread reader = Thread.ofVirtual().start(() -> {
+                try (java.io.BufferedReader r = new java.io.BufferedReader(
+                        new java.io.InputStreamReader(p.getErrorStream(), StandardCharsets.UTF_8))) {
+                    String line;
+                    while ((line = r.readLine()) != null) {
+                        for (String part : line.split("\r")) {
+                            java.util.regex.Matcher m = PROGRESS.matcher(part);
+                            if (m.find()) {
+                                if (progress != null) {
+                                    progress.bytes(Long.parseLong(m.group(1)) * 1024, Long.parseLong(m.group(2)) * 1024);
+                                }
+                            } else if (!part.isBlank() && messages.length() < 8192) {
+                                messages.append(part.strip()).append('\n');
+                            }
+                        }
+                    }
+                } catch (IOException ignored) {
+                    // the process went away; its exit code says how
+                }
+            });
             if (!p.waitFor(BASEBACKUP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
                 p.destroyForcibly();
                 throw ApiException.badRequest("pg_basebackup of " + uri + " did not finish within " + BASEBACKUP_TIMEOUT);
             }
-            String stderr = java.nio.file.Files.exists(err) ? java.nio.file.Files.readString(err, StandardCharsets.UTF_8).strip() : "";
-            java.nio.file.Files.deleteIfExists(err);
+            reader.join(10_000);
+            String stderr = messages.toString().strip();
             if (p.exitValue() != 0) {
                 throw ApiException.badRequest("pg_basebackup of " + uri + " failed (exit " + p.exitValue() + "): " + stderr);
             }

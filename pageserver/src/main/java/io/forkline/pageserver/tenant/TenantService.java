@@ -54,6 +54,12 @@ public final class TenantService implements AutoCloseable {
     private final io.forkline.pageserver.size.SizeService sizes;
     private final io.forkline.pageserver.mirror.MirrorService mirrors;
     private final io.forkline.pageserver.logical.LogicalImports logicalImports;
+    private final io.forkline.pageserver.importer.ImportProgress imports = new io.forkline.pageserver.importer.ImportProgress();
+
+    /** Progress of the imports running now ({@code GET /v1/imports}). */
+    public io.forkline.pageserver.importer.ImportProgress imports() {
+        return imports;
+    }
 
     /** A service with the default quotas ({@link Quotas#DEFAULT}) and a reaper pass every 5 s. */
     public TenantService(PageStore store, PostgresInstallation pg, Path dataDir, Clock clock) {
@@ -188,7 +194,11 @@ public final class TenantService implements AutoCloseable {
             if (records.exists(tenantKey(name))) {
                 throw ApiException.conflict("tenant '" + name + "' already exists");
             }
-            io.forkline.pageserver.mirror.MirrorService.Prepared p = mirrors.prepare(name, id, primaryUri);
+            io.forkline.pageserver.mirror.MirrorService.Prepared p;
+            try (io.forkline.pageserver.importer.ImportProgress.Tracker progress =
+                         imports.start(name, io.forkline.pageserver.mirror.PrimaryUri.parse(primaryUri).display())) {
+                p = mirrors.prepare(name, id, primaryUri, progress);
+            }
             Instant now = clock.instant();
             TenantInfo info = new TenantInfo(name, MetadataRecords.timestamp(now), Lsn.format(p.consistentLsn()));
             try {

@@ -240,8 +240,32 @@ class MirrorIT {
         List<Throwable> errors = java.util.Collections.synchronizedList(new ArrayList<>());
         Process bench = primary.background("pgbench", "-c", "2", "-R", "100", "-T", "600", "-n", "postgres");
         Thread mixed = mixed(stop, errors);
+        // the import's progress, polled while it runs (GET /v1/imports)
+        List<JsonNode> progress = java.util.Collections.synchronizedList(new ArrayList<>());
+        AtomicBoolean importing = new AtomicBoolean(true);
+        Thread poller = Thread.ofPlatform().start(() -> {
+            while (importing.get()) {
+                try {
+                    call("GET", "/v1/imports", null).forEach(progress::add);
+                    Thread.sleep(20);
+                } catch (Exception e) {
+                    errors.add(e);
+                    return;
+                }
+            }
+        });
         JsonNode imported = call("POST", "/v1/tenants/import", json.createObjectNode().put("name", "m")
                 .put("from_primary", primary.replicationUri()).toString());
+        importing.set(false);
+        poller.join();
+        assertThat(progress).as("progress seen while the import ran").isNotEmpty()
+                .allSatisfy(v -> assertThat(v.path("tenant").asText()).isEqualTo("m"));
+        assertThat(progress).extracting(v -> v.path("phase").asText()).contains("base backup");
+        assertThat(progress).filteredOn(v -> v.path("phase").asText().equals("base backup") && v.path("bytes_total").isNumber())
+                .as("pg_basebackup's own byte counts")
+                .allSatisfy(v -> assertThat(v.path("bytes_done").asLong()).isBetween(0L, v.path("bytes_total").asLong()));
+        assertThat(progress.toString()).doesNotContain(TestPrimary.REPL_PASSWORD);
+        assertThat(call("GET", "/v1/imports", null)).as("nothing running after the import").isEmpty();
         long consistent = Lsn.parse(imported.path("init_lsn").asText());
         Thread.sleep(2000);
         bench.destroy();
