@@ -13,6 +13,9 @@ node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(
 # npm ci only when node_modules does not match package-lock.json (npm writes node_modules/.package-lock.json)
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "console: npm ci" >&2
+  # the e2e test drives Debian's chromium and firefox-esr; puppeteer-core downloads no browser, and
+  # this keeps any puppeteer package from trying
+  export PUPPETEER_SKIP_DOWNLOAD=true
   npm ci --no-audit --no-fund --loglevel=error
   touch node_modules/.package-lock.json
 fi

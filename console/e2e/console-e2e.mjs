@@ -1,13 +1,17 @@
-// End-to-end test of the web console in a real headless Chromium (Debian's /usr/bin/chromium),
-// driven by playwright-core. ConsoleE2EIT (module cli) starts a Forkline server with tenant
-// $FORKLINE_E2E_TENANT, prints a sign-in URL with `forkline console` and runs this script:
+// End-to-end test of the web console in a real headless browser: Debian's Chromium
+// (/usr/bin/chromium, over the DevTools protocol) or Debian's stock Firefox ESR (/usr/bin/firefox-esr,
+// over WebDriver BiDi), both driven by puppeteer-core through the Playwright-style locators of
+// e2e/driver.mjs; the same steps run in both. ConsoleE2EIT (module cli) starts a Forkline server with
+// tenant $FORKLINE_E2E_TENANT, prints a sign-in URL with `forkline console` and runs this script:
 //   node e2e/console-e2e.mjs
 // Environment: FORKLINE_E2E_SIGNIN_URL (required), FORKLINE_E2E_TENANT (required),
 //   FORKLINE_E2E_SCREENSHOTS (folder for the page screenshots, required),
-//   FORKLINE_E2E_CHROMIUM (default /usr/bin/chromium), FORKLINE_E2E_PSQL (default /usr/lib/postgresql/15/bin/psql).
+//   FORKLINE_E2E_BROWSER (chromium | firefox, default chromium),
+//   FORKLINE_E2E_BROWSER_PATH (default /usr/bin/chromium or /usr/bin/firefox-esr; FORKLINE_E2E_CHROMIUM
+//   is still read for Chromium), FORKLINE_E2E_PSQL (default /usr/lib/postgresql/15/bin/psql).
 // Prints one line per step and closes with "N passed, N failed"; exits 1 on the first failure
 // (after a screenshot failure-<step>.png).
-import { chromium } from 'playwright-core';
+import { launch } from './driver.mjs';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,7 +25,10 @@ const env = (name, dflt) => {
 const signinUrl = env('FORKLINE_E2E_SIGNIN_URL');
 const tenant = env('FORKLINE_E2E_TENANT');
 const shots = env('FORKLINE_E2E_SCREENSHOTS');
-const chromiumPath = env('FORKLINE_E2E_CHROMIUM', '/usr/bin/chromium');
+const browserName = env('FORKLINE_E2E_BROWSER', 'chromium');
+if (browserName !== 'chromium' && browserName !== 'firefox') throw new Error(`FORKLINE_E2E_BROWSER '${browserName}': expected chromium or firefox`);
+const browserPath = env('FORKLINE_E2E_BROWSER_PATH',
+  browserName === 'chromium' ? env('FORKLINE_E2E_CHROMIUM', '/usr/bin/chromium') : '/usr/bin/firefox-esr');
 const psqlPath = env('FORKLINE_E2E_PSQL', '/usr/lib/postgresql/15/bin/psql');
 mkdirSync(shots, { recursive: true });
 
@@ -31,7 +38,7 @@ const psql = (uri, sql) =>
   execFileSync(psqlPath, [uri, '-X', '-v', 'ON_ERROR_STOP=1', '-At', '-c', sql], { encoding: 'utf8', timeout: 60_000 }).trim();
 const utcSeconds = (d) => d.toISOString().slice(0, 19); // value of a datetime-local input with step=1
 
-const profile = mkdtempSync(join(tmpdir(), 'forkline-e2e-chromium-'));
+const profile = mkdtempSync(join(tmpdir(), `forkline-e2e-${browserName}-`));
 let passed = 0;
 let failed = 0;
 let context;
@@ -56,16 +63,12 @@ const branchRow = (ref) => page.getByTestId(`branch-${ref}`);
 const uriOf = async (ref) => (await branchRow(ref).getByTestId('uri').textContent()).trim();
 
 try {
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: chromiumPath,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    viewport: { width: 1400, height: 900 },
-    timezoneId: 'UTC',
-  });
+  const downloads = join(profile, 'downloads');
+  mkdirSync(downloads);
+  context = await launch(browserName, browserPath, join(profile, 'profile'), downloads);
+  console.log(`browser: ${browserName} ${await context.browser.version()} (${browserPath})`);
   context.setDefaultTimeout(60_000);
-  page = context.pages()[0] ?? (await context.newPage());
+  page = await context.firstPage();
   const pageErrors = [];
   page.on('pageerror', (e) => pageErrors.push(String(e)));
 
@@ -154,6 +157,7 @@ try {
     const dialog = page.getByRole('dialog');
     await dialog.locator('input[name=ref]').fill('feat/e2e');
     await dialog.locator('input[name=ttl]').fill('7d');
+    await dialog.locator('input[name=suspend_after]').fill('1s');
     await shot('create-branch.png');
     await dialog.getByRole('button', { name: 'Create' }).click();
     await branchRow('feat/e2e').waitFor();
@@ -163,6 +167,31 @@ try {
     const text = await node.textContent();
     if (!text.includes('from main at')) throw new Error(`tree node '${text}'`);
     await shot('tree.png');
+  });
+
+  await step('a compute suspended by scale to zero reads Suspended and its connection string wakes it', async () => {
+    await page.getByRole('tab', { name: 'Branches' }).click();
+    const row = branchRow('feat/e2e');
+    await row.waitFor();
+    if (!(await row.textContent()).includes('suspends after 1s')) throw new Error(`row '${await row.textContent()}'`);
+    await row.getByRole('button', { name: 'Start' }).click();
+    await row.getByTestId('uri').waitFor({ timeout: 120_000 });
+    const uri = await uriOf('feat/e2e');
+    // one session through the proxy; when it ends, the 1 s timer suspends the compute
+    if (psql(uri, 'SELECT 1') !== '1') throw new Error('SELECT 1 through the connection string');
+    let st;
+    for (let i = 0; ; i++) {
+      await page.getByRole('button', { name: 'Refresh' }).click();
+      await sleep(1000);
+      st = (await row.getByTestId('status').textContent()).trim();
+      if (st === 'Suspended') break;
+      if (i >= 60) throw new Error(`status '${st}' 60 s after the last session closed, expected Suspended`);
+    }
+    // the shown connection string (the proxy's) still works: a connection wakes the compute
+    if ((await uriOf('feat/e2e')) !== uri) throw new Error(`connection string '${await uriOf('feat/e2e')}' while suspended, expected '${uri}'`);
+    await row.getByRole('button', { name: 'Start' }).waitFor();
+    await shot('suspended.png');
+    if (psql(uri, 'SELECT 2') !== '2') throw new Error('SELECT 2 through the connection string of the suspended compute');
   });
 
   await step('open a schema diff between the state kept before the restore and main', async () => {

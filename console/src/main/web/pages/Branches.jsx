@@ -28,6 +28,7 @@ function CreateDialog({ tenant, branches, onClose, onDone }) {
   const [at, setAt] = useState('');
   const [lsn, setLsn] = useState('');
   const [ttl, setTtl] = useState('');
+  const [suspendAfter, setSuspendAfter] = useState('');
   const [size, setSize] = useState('s');
   const [schemaOnly, setSchemaOnly] = useState(false);
   const [start, setStart] = useState(false);
@@ -36,6 +37,7 @@ function CreateDialog({ tenant, branches, onClose, onDone }) {
     e.preventDefault();
     const body = { ref, parent, size, schema_only: schemaOnly, start };
     if (ttl) body.ttl = ttl;
+    if (suspendAfter) body.suspend_after = suspendAfter;
     if (point === 'time') body.at = utcInputToIso(at);
     if (point === 'lsn') body.lsn = lsn;
     const r = await run(() => api('POST', `${tenantPath(tenant)}/branches`, body));
@@ -59,6 +61,8 @@ function CreateDialog({ tenant, branches, onClose, onDone }) {
           {point === 'lsn' && <label>LSN <input name="lsn" value={lsn} onInput={(e) => setLsn(e.target.value)} placeholder="0/16B3748" required /></label>}
         </fieldset>
         <label>TTL <input name="ttl" value={ttl} onInput={(e) => setTtl(e.target.value)} placeholder="e.g. 4h, 7d (empty: never)" /></label>
+        <label>Suspend after <input name="suspend_after" value={suspendAfter} onInput={(e) => setSuspendAfter(e.target.value)}
+          placeholder="idle time before scale to zero, e.g. 30s, 1h; 0 = never (empty: 5m)" /></label>
         <label>Compute size
           <select name="size" value={size} onChange={(e) => setSize(e.target.value)}>
             {SIZES.map((s) => <option value={s}>{s}</option>)}
@@ -137,11 +141,16 @@ function DeleteDialog({ tenant, branch, onClose, onDone }) {
 
 function Row({ tenant, b, onDialog, act }) {
   const st = status(b);
-  const running = b.endpoint && b.endpoint.state !== 'stopped';
+  const state = b.endpoint && b.endpoint.state;
+  // a suspended compute (scale to zero) is down until a connection wakes it: Start wakes it now
+  const running = state && state !== 'stopped' && state !== 'suspended';
+  // while suspended there is no compute address, but the proxy's connection string wakes it
+  const uri = b.endpoint?.uri || (state === 'suspended' ? b.endpoint.connection_string : null);
   return (
     <tr data-testid={`branch-${b.ref}`}>
       <td><strong>{b.ref}</strong>{b.parent && <div class="muted">from {b.parent}</div>}</td>
-      <td><span class={`dot ${st.toLowerCase()}`} /> {st}</td>
+      <td><span class="nowrap"><span class={`dot ${st.toLowerCase()}`} /> <span data-testid="status">{st}</span></span>
+        {b.endpoint?.suspend_after && <div class="muted">suspends after {b.endpoint.suspend_after === '0' ? 'never' : b.endpoint.suspend_after}</div>}</td>
       <td>
         <select aria-label="Compute size" value={b.endpoint?.size || b.size}
           onChange={(e) => act(() => api('POST', `${branchPath(tenant, b.ref)}/endpoint/resize`, { size: e.target.value }))}>
@@ -153,7 +162,7 @@ function Row({ tenant, b, onDialog, act }) {
       <td>{b.protected ? 'yes' : 'no'}</td>
       <td>{bytes(b.logical_size_bytes)}</td>
       <td>{bytes(b.physical_size_bytes)}</td>
-      <td class="conn">{b.endpoint?.uri ? <><code data-testid="uri">{b.endpoint.uri}</code> <CopyButton text={b.endpoint.uri} /></> : '—'}</td>
+      <td class="conn">{uri ? <><code data-testid="uri">{uri}</code> <CopyButton text={uri} /></> : '—'}</td>
       <td class="actions">
         {running
           ? <button class="small" onClick={() => act(() => api('POST', `${branchPath(tenant, b.ref)}/endpoint/stop`))}>Stop</button>
