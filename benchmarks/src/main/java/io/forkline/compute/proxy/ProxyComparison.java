@@ -32,7 +32,9 @@ import java.util.regex.Pattern;
  * ratio this does not move with the load other processes put on the machine.
  *
  * <p>Options: {@code --scale 10 --clients 4 --seconds 5 --rounds 3 --threads 0} ({@code --threads}:
- * the proxy's event loop threads, 0 = its default) {@code --targets unix,tcp,proxy,proxy-tls}.
+ * the proxy's event loop threads, 0 = its default) {@code --targets unix,tcp,proxy,proxy-tls}
+ * {@code --also-threads 1,4} (more proxies in the same run, without TLS, with that many event loop
+ * threads: targets {@code proxy-1t}, {@code proxy-4t}).
  * Prints one line per run and a RESULT block with medians and the ratios proxy/unix and proxy/tcp.
  */
 public final class ProxyComparison {
@@ -50,6 +52,8 @@ public final class ProxyComparison {
         int seconds = args.intValue("seconds", 5);
         int rounds = args.intValue("rounds", 3);
         int threads = args.intValue("threads", 0);
+        String alsoThreads = args.value("also-threads", "");
+        List<PgProxy> extra = new ArrayList<>();
         List<String> only = List.of(args.value("targets", "unix,tcp,proxy,proxy-tls").split(","));
         PostgresInstallation pg = PostgresInstallation.detect();
         Path dir = Files.createTempDirectory("fl-proxybench");
@@ -73,7 +77,13 @@ public final class ProxyComparison {
                 String viaProxy = "host=127.0.0.1 port=" + proxy.port() + " user=postgres dbname=postgres options=endpoint=ep-bench";
                 targets.put("proxy", viaProxy + " sslmode=disable");
                 targets.put("proxy-tls", viaProxy + " sslmode=require");
-                targets.keySet().retainAll(only);
+                for (String n : alsoThreads.isBlank() ? new String[0] : alsoThreads.split(",")) {
+                    PgProxy p = PgProxy.start(PgProxyConfig.of("127.0.0.1", 0).withEventLoopThreads(Integer.parseInt(n.trim())), directory);
+                    extra.add(p);
+                    targets.put("proxy-" + n.trim() + "t", "host=127.0.0.1 port=" + p.port()
+                            + " user=postgres dbname=postgres options=endpoint=ep-bench sslmode=disable");
+                }
+                targets.keySet().removeIf(t -> !only.contains(t) && !t.matches("proxy-\\d+t"));
                 if (!targets.keySet().containsAll(List.of("tcp", "proxy"))) {
                     throw new IllegalArgumentException("--targets must name at least tcp and proxy, got " + only);
                 }
@@ -105,7 +115,7 @@ public final class ProxyComparison {
                 }
                 System.out.println("RESULT proxy (pgbench -S, scale " + scale + ", " + clients + " clients, " + seconds + " s x "
                         + rounds + " rounds, medians; proxy transport " + io.forkline.compute.proxy.session.ProxyTransport.chosen()
-                        + ", event loop threads " + (threads == 0 ? "default" : threads) + ")");
+                        + ", event loop threads " + (threads == 0 ? "default (Netty: 2 x processors)" : threads) + ")");
                 for (String t : targets.keySet()) {
                     System.out.printf(Locale.ROOT, "  %-9s tps %10.1f  latency %.3f ms  proxy JVM cpu %6.2f us/txn%n", t,
                             tps.get(t).median(), latency.get(t).median(), cpu.get(t).median());
@@ -117,6 +127,8 @@ public final class ProxyComparison {
                     }
                 }
                 System.out.println("END RESULT");
+            } finally {
+                extra.forEach(PgProxy::close);
             }
         } finally {
             PostgresInstallation.runCommand(Duration.ofMinutes(1), List.of("rm", "-rf", dir.toString()));
