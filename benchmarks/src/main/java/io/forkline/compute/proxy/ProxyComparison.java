@@ -27,12 +27,20 @@ import java.util.regex.Pattern;
  * (direct, 127.0.0.1), {@code proxy} (SCRAM, options route, no TLS), {@code proxy-tls}
  * ({@code sslmode=require}).
  *
- * <p>Options: {@code --scale 10 --clients 4 --seconds 5 --rounds 3}. Prints one line per run and a
- * RESULT block with medians and the ratios proxy/unix and proxy/tcp.
+ * <p>Besides TPS it reports the CPU time this JVM (that is, the proxy: pgbench and PostgreSQL are
+ * other processes) spent per transaction during each proxied run, in microseconds: unlike the TPS
+ * ratio this does not move with the load other processes put on the machine.
+ *
+ * <p>Options: {@code --scale 10 --clients 4 --seconds 5 --rounds 3 --threads 0} ({@code --threads}:
+ * the proxy's event loop threads, 0 = its default) {@code --targets unix,tcp,proxy,proxy-tls}
+ * {@code --also-threads 1,4} (more proxies in the same run, without TLS, with that many event loop
+ * threads: targets {@code proxy-1t}, {@code proxy-4t}).
+ * Prints one line per run and a RESULT block with medians and the ratios proxy/unix and proxy/tcp.
  */
 public final class ProxyComparison {
     private static final Pattern TPS = Pattern.compile("tps = ([0-9.]+) \\(without initial connection time\\)");
     private static final Pattern LATENCY = Pattern.compile("latency average = ([0-9.]+) ms");
+    private static final Pattern TRANSACTIONS = Pattern.compile("number of transactions actually processed: ([0-9]+)");
 
     private ProxyComparison() {
     }
@@ -43,6 +51,10 @@ public final class ProxyComparison {
         int clients = args.intValue("clients", 4);
         int seconds = args.intValue("seconds", 5);
         int rounds = args.intValue("rounds", 3);
+        int threads = args.intValue("threads", 0);
+        String alsoThreads = args.value("also-threads", "");
+        List<PgProxy> extra = new ArrayList<>();
+        List<String> only = List.of(args.value("targets", "unix,tcp,proxy,proxy-tls").split(","));
         PostgresInstallation pg = PostgresInstallation.detect();
         Path dir = Files.createTempDirectory("fl-proxybench");
         Path sock = dir.resolve("sock");
@@ -58,20 +70,32 @@ public final class ProxyComparison {
             int port = Integer.parseInt(cluster.uri().replaceAll(".*:(\\d+)/.*", "$1"));
             ComputeAddress address = ComputeAddress.unix(sock, port);
             ComputeDirectory directory = new SingleEndpoint("ep-bench", ScramVerifier.create(password.toCharArray(), new SecureRandom()), address);
-            try (PgProxy proxy = PgProxy.start(PgProxyConfig.of("127.0.0.1", 0).withSelfSignedTls(dir.resolve("tls")), directory)) {
+            try (PgProxy proxy = PgProxy.start(PgProxyConfig.of("127.0.0.1", 0).withSelfSignedTls(dir.resolve("tls")).withEventLoopThreads(threads), directory)) {
                 Map<String, String> targets = new LinkedHashMap<>();
                 targets.put("unix", "host=" + sock + " port=" + port + " user=postgres dbname=postgres");
                 targets.put("tcp", "host=127.0.0.1 port=" + port + " user=postgres dbname=postgres sslmode=disable");
                 String viaProxy = "host=127.0.0.1 port=" + proxy.port() + " user=postgres dbname=postgres options=endpoint=ep-bench";
                 targets.put("proxy", viaProxy + " sslmode=disable");
                 targets.put("proxy-tls", viaProxy + " sslmode=require");
+                for (String n : alsoThreads.isBlank() ? new String[0] : alsoThreads.split(",")) {
+                    PgProxy p = PgProxy.start(PgProxyConfig.of("127.0.0.1", 0).withEventLoopThreads(Integer.parseInt(n.trim())), directory);
+                    extra.add(p);
+                    targets.put("proxy-" + n.trim() + "t", "host=127.0.0.1 port=" + p.port()
+                            + " user=postgres dbname=postgres options=endpoint=ep-bench sslmode=disable");
+                }
+                targets.keySet().removeIf(t -> !only.contains(t) && !t.matches("proxy-\\d+t"));
+                if (!targets.keySet().containsAll(List.of("tcp", "proxy"))) {
+                    throw new IllegalArgumentException("--targets must name at least tcp and proxy, got " + only);
+                }
                 System.out.printf(Locale.ROOT, "pgbench -i -s %d (through the proxy) ...%n", scale);
-                Pgbench.initialize(pg, uriWithPassword(targets.get("proxy"), password), scale, Duration.ofMinutes(30));
+                Pgbench.initialize(pg, uriWithPassword(viaProxy + " sslmode=disable", password), scale, Duration.ofMinutes(30));
                 Map<String, Samples> tps = new LinkedHashMap<>();
                 Map<String, Samples> latency = new LinkedHashMap<>();
+                Map<String, Samples> cpu = new LinkedHashMap<>();
                 for (String t : targets.keySet()) {
                     tps.put(t, new Samples(t, "tps"));
                     latency.put(t, new Samples(t, "ms"));
+                    cpu.put(t, new Samples(t, "us/txn"));
                 }
                 for (int r = 1; r <= rounds; r++) {
                     List<String> order = new ArrayList<>(targets.keySet());
@@ -79,21 +103,32 @@ public final class ProxyComparison {
                         java.util.Collections.reverse(order);
                     }
                     for (String t : order) {
+                        long cpuBefore = processCpuNanos();
                         double[] res = selectOnly(pg, targets.get(t), password, clients, seconds);
+                        double cpuPerTxn = (processCpuNanos() - cpuBefore) / 1000.0 / res[2];
                         tps.get(t).add(res[0]);
                         latency.get(t).add(res[1]);
-                        System.out.printf(Locale.ROOT, "round %d %-9s tps %10.1f  latency %.3f ms%n", r, t, res[0], res[1]);
+                        cpu.get(t).add(cpuPerTxn);
+                        System.out.printf(Locale.ROOT, "round %d %-9s tps %10.1f  latency %.3f ms  proxy JVM cpu %6.2f us/txn%n",
+                                r, t, res[0], res[1], cpuPerTxn);
                     }
                 }
                 System.out.println("RESULT proxy (pgbench -S, scale " + scale + ", " + clients + " clients, " + seconds + " s x "
-                        + rounds + " rounds, medians; proxy transport " + io.forkline.compute.proxy.session.ProxyTransport.chosen() + ")");
+                        + rounds + " rounds, medians; proxy transport " + io.forkline.compute.proxy.session.ProxyTransport.chosen()
+                        + ", event loop threads " + (threads == 0 ? "default (Netty: 2 x processors)" : threads) + ")");
                 for (String t : targets.keySet()) {
-                    System.out.printf(Locale.ROOT, "  %-9s tps %10.1f  latency %.3f ms%n", t, tps.get(t).median(), latency.get(t).median());
+                    System.out.printf(Locale.ROOT, "  %-9s tps %10.1f  latency %.3f ms  proxy JVM cpu %6.2f us/txn%n", t,
+                            tps.get(t).median(), latency.get(t).median(), cpu.get(t).median());
                 }
-                System.out.printf(Locale.ROOT, "  ratio tps proxy/unix     %.3f%n", tps.get("proxy").median() / tps.get("unix").median());
-                System.out.printf(Locale.ROOT, "  ratio tps proxy/tcp      %.3f%n", tps.get("proxy").median() / tps.get("tcp").median());
-                System.out.printf(Locale.ROOT, "  ratio tps proxy-tls/tcp  %.3f%n", tps.get("proxy-tls").median() / tps.get("tcp").median());
+                for (String t : targets.keySet()) {
+                    if (!t.equals("tcp")) {
+                        System.out.printf(Locale.ROOT, "  ratio tps %s/tcp %s%.3f%n", t, " ".repeat(10 - t.length()),
+                                tps.get(t).median() / tps.get("tcp").median());
+                    }
+                }
                 System.out.println("END RESULT");
+            } finally {
+                extra.forEach(PgProxy::close);
             }
         } finally {
             PostgresInstallation.runCommand(Duration.ofMinutes(1), List.of("rm", "-rf", dir.toString()));
@@ -104,17 +139,24 @@ public final class ProxyComparison {
         return conninfo + " password=" + password;
     }
 
-    /** {@code pgbench -n -S -c clients -j clients -T seconds}: {tps, average latency ms}. */
+    /** CPU time of this process (all its threads) so far, in nanoseconds. */
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime();
+    }
+
+    /** {@code pgbench -n -S -c clients -j clients -T seconds}: {tps, average latency ms, transactions}. */
     private static double[] selectOnly(PostgresInstallation pg, String conninfo, String password, int clients, int seconds) {
         List<String> cmd = List.of(pg.bin("pgbench").toString(), "-n", "-S", "-c", Integer.toString(clients), "-j",
                 Integer.toString(clients), "-T", Integer.toString(seconds), uriWithPassword(conninfo, password));
         String out = PostgresInstallation.runCommand(Duration.ofSeconds(seconds + 120L), cmd);
         Matcher t = TPS.matcher(out);
         Matcher l = LATENCY.matcher(out);
-        if (!t.find() || !l.find()) {
+        Matcher n = TRANSACTIONS.matcher(out);
+        if (!t.find() || !l.find() || !n.find()) {
             throw new IllegalStateException("pgbench output without a summary: " + out);
         }
-        return new double[]{Double.parseDouble(t.group(1)), Double.parseDouble(l.group(1))};
+        return new double[]{Double.parseDouble(t.group(1)), Double.parseDouble(l.group(1)), Double.parseDouble(n.group(1))};
     }
 
     /** One endpoint, always running: the proxy's directory for this benchmark. */

@@ -1,0 +1,283 @@
+package io.forkline.compute.proxy;
+
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.util.ResourceLeakDetector;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.postgresql.PGConnection;
+import org.postgresql.copy.CopyManager;
+import org.postgresql.util.PSQLException;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.Properties;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * The relay after a session is spliced (bytes pass unchanged both ways, no message parsing), with
+ * Netty's leak detector on PARANOID: one pgjdbc session, with and without TLS, moves a 24 MB COPY
+ * in (the compute slower than the client: the client channel stops reading), the same rows out
+ * through a consumer that stalls (the client slower than the compute: the compute channel stops
+ * reading) and as one big result set, byte for byte; then a cancel on that same session still
+ * reaches its backend (the key in BackendKeyData is the proxy's, not the compute's), and a close
+ * on either side closes the other. No ByteBuf may leak.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class ProxyRelayIT {
+    static final String EP = "ep-relay-1";
+    static final String PW = "relay pw";
+    static final int ROWS = 200_000;
+
+    UnixSocketPostgres pg;
+    TestDirectory directory;
+    PgProxy proxy;
+    Path tlsDir;
+    ResourceLeakDetector.Level leakLevel;
+    ListAppender<ILoggingEvent> leaks;
+    Logger leakLogger;
+
+    @BeforeAll
+    void start() throws Exception {
+        leakLevel = ResourceLeakDetector.getLevel();
+        ResourceLeakDetector.setLevel(ResourceLeakDetector.Level.PARANOID);
+        leakLogger = (Logger) LoggerFactory.getLogger(ResourceLeakDetector.class);
+        leaks = new ListAppender<>();
+        leaks.start();
+        leakLogger.addAppender(leaks);
+        pg = UnixSocketPostgres.start(20);
+        directory = new TestDirectory();
+        directory.add(EP, PW, pg.address());
+        tlsDir = Files.createTempDirectory("fl-relay-tls");
+        proxy = PgProxy.start(PgProxyConfig.of("127.0.0.1", 0).withSelfSignedTls(tlsDir), directory);
+    }
+
+    @AfterAll
+    void stop() throws Exception {
+        try {
+            if (proxy != null) {
+                proxy.close();
+            }
+            // leaks are reported when the detector next tracks a buffer after the leaked one was collected
+            for (int i = 0; i < 5; i++) {
+                System.gc();
+                Thread.sleep(100);
+                for (int j = 0; j < 100; j++) {
+                    ByteBuf b = ByteBufAllocator.DEFAULT.directBuffer(64);
+                    b.release();
+                }
+            }
+            assertThat(leaks.list).as("Netty leak reports").extracting(ILoggingEvent::getFormattedMessage).isEmpty();
+        } finally {
+            leakLogger.detachAppender(leaks);
+            ResourceLeakDetector.setLevel(leakLevel);
+            if (pg != null) {
+                pg.close();
+            }
+            if (tlsDir != null) {
+                try (Stream<Path> files = Files.walk(tlsDir)) {
+                    for (Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                        Files.deleteIfExists(f);
+                    }
+                }
+            }
+        }
+    }
+
+    Connection connect(boolean tls, String applicationName) throws SQLException {
+        Properties p = new Properties();
+        p.setProperty("user", "postgres");
+        p.setProperty("password", PW);
+        p.setProperty("options", "endpoint=" + EP);
+        p.setProperty("sslmode", tls ? "require" : "disable");
+        p.setProperty("ApplicationName", applicationName);
+        p.setProperty("connectTimeout", "60");
+        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + proxy.port() + "/postgres", p);
+    }
+
+    @ParameterizedTest(name = "tls={0}")
+    @ValueSource(booleans = {false, true})
+    void bulkBothWaysThenCancelThenClose(boolean tls) throws Exception {
+        String app = "relay-" + tls;
+        String table = "relay_" + tls;
+        try (Connection c = connect(tls, app); Statement s = c.createStatement()) {
+            // the client holds the proxy's cancel key, not the backend's
+            int backendPid;
+            try (ResultSet rs = s.executeQuery("SELECT pg_backend_pid()")) {
+                assertThat(rs.next()).isTrue();
+                backendPid = rs.getInt(1);
+            }
+            assertThat(c.unwrap(PGConnection.class).getBackendPID()).isNotEqualTo(backendPid);
+
+            s.execute("CREATE TABLE " + table + " (id int PRIMARY KEY, payload text)");
+            CopyManager copy = c.unwrap(PGConnection.class).getCopyAPI();
+
+            // client -> compute: 24 MB of COPY data
+            MessageDigest in = MessageDigest.getInstance("SHA-256");
+            long copied = copy.copyIn("COPY " + table + " FROM STDIN", new RowsStream(ROWS, in));
+            assertThat(copied).isEqualTo(ROWS);
+            byte[] sent = in.digest();
+
+            // compute -> client, through a reader that stalls: the same bytes back
+            MessageDigest out = MessageDigest.getInstance("SHA-256");
+            long back = copy.copyOut("COPY (SELECT * FROM " + table + " ORDER BY id) TO STDOUT", new StallingDigest(out));
+            assertThat(back).isEqualTo(ROWS);
+            assertThat(HexFormat.of().formatHex(out.digest())).isEqualTo(HexFormat.of().formatHex(sent));
+
+            // compute -> client as one big result set
+            MessageDigest rows = MessageDigest.getInstance("SHA-256");
+            int n = 0;
+            try (ResultSet rs = s.executeQuery("SELECT id, payload FROM " + table + " ORDER BY id")) {
+                while (rs.next()) {
+                    rows.update(RowsStream.row(rs.getInt(1), rs.getString(2)));
+                    n++;
+                }
+            }
+            assertThat(n).isEqualTo(ROWS);
+            assertThat(HexFormat.of().formatHex(rows.digest())).isEqualTo(HexFormat.of().formatHex(sent));
+
+            // cancel still reaches this session's backend
+            ExecutorService ex = Executors.newSingleThreadExecutor();
+            try {
+                Future<?> sleeping = ex.submit(() -> s.execute("SELECT pg_sleep(60)"));
+                await().atMost(Duration.ofSeconds(20)).until(() -> pg.psqlDirect(
+                        "SELECT count(*) FROM pg_stat_activity WHERE application_name = '" + app + "' AND state = 'active'").equals("1"));
+                long t0 = System.nanoTime();
+                s.cancel();
+                assertThatThrownBy(() -> sleeping.get(10, TimeUnit.SECONDS)).hasRootCauseInstanceOf(PSQLException.class)
+                        .hasMessageContaining("canceling statement due to user request");
+                assertThat((System.nanoTime() - t0) / 1_000_000).isLessThan(2000);
+            } finally {
+                ex.shutdownNow();
+            }
+            try (ResultSet rs = s.executeQuery("SELECT count(*) FROM " + table)) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getInt(1)).isEqualTo(ROWS);
+            }
+            s.execute("DROP TABLE " + table);
+        }
+        // the client closed: its backend goes
+        await().atMost(Duration.ofSeconds(10)).until(() -> pg.psqlDirect(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = '" + app + "'").equals("0"));
+
+        // the backend goes: the client's connection closes
+        try (Connection c = connect(tls, app + "-k"); Statement s = c.createStatement()) {
+            try (ResultSet rs = s.executeQuery("SELECT 1")) {
+                assertThat(rs.next()).isTrue();
+            }
+            assertThat(pg.psqlDirect("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = '"
+                    + app + "-k'")).isEqualTo("1");
+            assertThatThrownBy(() -> {
+                for (int i = 0; i < 50; i++) { // the first statement may still be written before the close is seen
+                    s.executeQuery("SELECT 1").close();
+                    Thread.sleep(100);
+                }
+            }).isInstanceOf(SQLException.class);
+            assertThat(c.isValid(5)).isFalse();
+        }
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+                assertThat(directory.totalClosed()).isEqualTo(directory.totalOpened()));
+    }
+
+    /** COPY text rows {@code id \t payload \n} for ids 1..rows, fed to a digest as they are read. */
+    static final class RowsStream extends InputStream {
+        private final int rows;
+        private final MessageDigest digest;
+        private int next = 1;
+        private byte[] current = new byte[0];
+        private int pos;
+
+        RowsStream(int rows, MessageDigest digest) {
+            this.rows = rows;
+            this.digest = digest;
+        }
+
+        static byte[] row(int id, String payload) {
+            return (id + "\t" + payload + "\n").getBytes(StandardCharsets.UTF_8);
+        }
+
+        static String payload(int id) {
+            return ("row " + id + " ").repeat(1 + id % 23) + "x".repeat(id % 97);
+        }
+
+        @Override
+        public int read() {
+            byte[] one = new byte[1];
+            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) {
+            if (pos == current.length) {
+                if (next > rows) {
+                    return -1;
+                }
+                current = row(next, payload(next));
+                next++;
+                pos = 0;
+                digest.update(current);
+            }
+            int n = Math.min(len, current.length - pos);
+            System.arraycopy(current, pos, b, off, n);
+            pos += n;
+            return n;
+        }
+    }
+
+    /** Digests what it is given and sleeps 30 ms after every 2 MB, so the proxy's client side fills up. */
+    static final class StallingDigest extends OutputStream {
+        private final MessageDigest digest;
+        private long sinceStall;
+
+        StallingDigest(MessageDigest digest) {
+            this.digest = digest;
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            write(new byte[]{(byte) b}, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            digest.update(b, off, len);
+            sinceStall += len;
+            if (sinceStall >= 2 << 20) {
+                sinceStall = 0;
+                try {
+                    Thread.sleep(30);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException(e);
+                }
+            }
+        }
+    }
+}
