@@ -38,7 +38,7 @@ public final class ComputeSettings {
      * {@code wal_consistency_checking} outside verify mode: the resource managers with page masks
      * whose records Forkline does not redo natively.
      */
-    public static final String CONSISTENCY_CHECKING_NATIVE_REDO = "'hash,gin,gist,spgist'";
+    public static final String CONSISTENCY_CHECKING_NATIVE_REDO = "'gin,gist,spgist'";
 
     /**
      * File beside a compute's data directory ({@code <endpoint dir>/compute-extra.conf}) with settings

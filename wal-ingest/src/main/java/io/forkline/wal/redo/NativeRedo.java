@@ -3,13 +3,14 @@ package io.forkline.wal.redo;
 /**
  * Which records Forkline redoes in Java, and the per-rmgr entry points: {@code rm_redo} and
  * {@code rm_mask} of PostgreSQL's resource manager table ({@code src/include/access/rmgrlist.h}).
- * Redone: Heap (10), Heap2 (9), Btree (11), Sequence (15), BRIN (17), Generic (20). XLOG FPI / FPI_FOR_HINT are images
+ * Redone: Heap (10), Heap2 (9), Btree (11), Hash (12), Sequence (15), BRIN (17), Generic (20). XLOG FPI / FPI_FOR_HINT are images
  * only ({@code BKPIMAGE_APPLY}), restored by the ingest as before.
  */
 public final class NativeRedo {
     public static final int RM_HEAP2 = 9;
     public static final int RM_HEAP = 10;
     public static final int RM_BTREE = 11;
+    public static final int RM_HASH = 12;
     public static final int RM_SEQ = 15;
     public static final int RM_BRIN = 17;
     public static final int RM_GENERIC = 20;
@@ -18,7 +19,7 @@ public final class NativeRedo {
      * {@code wal_consistency_checking} value for computes whose WAL is redone natively: the resource
      * managers with page images that Java does not redo.
      */
-    public static final String CONSISTENCY_CHECKING_NOT_REDONE = "hash,gin,gist,spgist";
+    public static final String CONSISTENCY_CHECKING_NOT_REDONE = "gin,gist,spgist";
 
     private NativeRedo() {
     }
@@ -26,7 +27,7 @@ public final class NativeRedo {
     /** Whether records of resource manager {@code rmid} are redone in Java. */
     public static boolean handles(int rmid) {
         return rmid == RM_HEAP || rmid == RM_HEAP2 || rmid == RM_BTREE || rmid == RM_SEQ || rmid == RM_GENERIC
-                || rmid == RM_BRIN;
+                || rmid == RM_BRIN || rmid == RM_HASH;
     }
 
     /**
@@ -43,6 +44,7 @@ public final class NativeRedo {
             case RM_SEQ -> SequenceRedo.redo(bufs);
             case RM_GENERIC -> GenericRedo.redo(bufs);
             case RM_BRIN -> BrinRedo.redo(bufs);
+            case RM_HASH -> HashRedo.redo(bufs);
             default -> throw new IllegalArgumentException("no native redo for rmgr " + bufs.record().rmid());
         }
     }
@@ -55,6 +57,7 @@ public final class NativeRedo {
             case RM_SEQ -> PageMasks.seqMask(page);
             case RM_GENERIC -> PageMasks.genericMask(page);
             case RM_BRIN -> BrinRedo.mask(page);
+            case RM_HASH -> HashPage.mask(page);
             default -> throw new IllegalArgumentException("no mask for rmgr " + rmid);
         }
     }
@@ -85,7 +88,7 @@ public final class NativeRedo {
             case RM_BTREE -> "Btree/" + name(info & 0xF0, "INSERT_LEAF", "INSERT_UPPER", "INSERT_META", "SPLIT_L",
                     "SPLIT_R", "INSERT_POST", "DEDUP", "DELETE", "UNLINK_PAGE", "UNLINK_PAGE_META", "NEWROOT",
                     "MARK_PAGE_HALFDEAD", "VACUUM", "REUSE_PAGE", "META_CLEANUP", "0xF0");
-            case 12 -> "Hash/" + name(info & 0xF0, "INIT_META_PAGE", "INIT_BITMAP_PAGE", "INSERT", "ADD_OVFL_PAGE",
+            case RM_HASH -> "Hash/" + name(info & 0xF0, "INIT_META_PAGE", "INIT_BITMAP_PAGE", "INSERT", "ADD_OVFL_PAGE",
                     "SPLIT_ALLOCATE_PAGE", "SPLIT_PAGE", "SPLIT_COMPLETE", "MOVE_PAGE_CONTENTS", "SQUEEZE_PAGE", "DELETE",
                     "SPLIT_CLEANUP", "UPDATE_META_PAGE", "VACUUM_ONE_PAGE", "0xD0", "0xE0", "0xF0");
             case 13 -> "Gin/" + name(info & 0xF0, "CREATE_PTREE", "INSERT", "SPLIT", "VACUUM_PAGE",

@@ -145,10 +145,10 @@ class WalIngestTest {
 
     @Test
     void blockWithoutImageIsRejected() {
-        // Hash (12) is not redone natively: its block references must carry images
-        WalRecord r = record(5, 12, 0x00, new byte[3], block(0, REL, 0, null));
+        // Gin (13) is not redone natively: its block references must carry images
+        WalRecord r = record(5, 13, 0x00, new byte[3], block(0, REL, 0, null));
         assertThatThrownBy(() -> ingest.ingest(r)).isInstanceOf(WalIngestException.class)
-                .hasMessageContaining("without a page image").hasMessageContaining("Hash")
+                .hasMessageContaining("without a page image").hasMessageContaining("no native redo for Gin")
                 .hasMessageContaining("wal_consistency_checking must include");
     }
 

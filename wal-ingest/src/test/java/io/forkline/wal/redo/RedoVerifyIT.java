@@ -37,7 +37,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * runs pgbench (init and TPC-B), an OLTP mix on a table with two secondary indexes and TOASTed values,
  * updates that PostgreSQL logs with prefix/suffix compression, {@code INSERT ... ON CONFLICT} (speculative
  * insertions confirmed and super-deleted), row locks that create multixacts, sequences, a bloom index
- * (generic WAL), bulk deletes with VACUUM, and VACUUM FREEZE, with a CHECKPOINT in the middle so that
+ * (generic WAL), BRIN and hash indexes ({@link #hashWorkload}), bulk deletes with VACUUM, and VACUUM
+ * FREEZE, with a CHECKPOINT in the middle so that
  * real full-page images are mixed in. Its WAL is decoded and ingested into a fresh store with verify mode
  * on: every block Java redoes is compared with PostgreSQL's post-image (masked and strict); a mismatch
  * fails ingest (with a fixture file). Runs with data checksums on and off and every {@code wal_compression}.
@@ -66,7 +67,8 @@ class RedoVerifyIT {
                     "autovacuum=off");
             workload(cluster);
             cluster.stop();
-            long records = ingest(cluster, startLsn, checksums);
+            Map<String, Long> decoded = new TreeMap<>();
+            long records = ingest(cluster, startLsn, checksums, decoded);
             long verified = RedoVerifier.totalRecordsVerified() - before;
             Map<String, Long> types = new TreeMap<>(RedoVerifier.recordsVerified());
             typesBefore.forEach((k, v) -> types.merge(k, -v, Long::sum));
@@ -80,9 +82,16 @@ class RedoVerifyIT {
                     "Btree/SPLIT_R", "Btree/SPLIT_L", "Btree/NEWROOT", "Btree/DEDUP", "Btree/VACUUM",
                     "Btree/DELETE", "Btree/MARK_PAGE_HALFDEAD", "Btree/UNLINK_PAGE", "Btree/INSERT_POST",
                     "Heap2/LOCK_UPDATED", "Btree/UNLINK_PAGE_META", "Btree/INSERT_META", "BRIN/CREATE_INDEX",
-                    "BRIN/REVMAP_EXTEND", "BRIN/SAMEPAGE_UPDATE", "BRIN/DESUMMARIZE")) {
+                    "BRIN/REVMAP_EXTEND", "BRIN/SAMEPAGE_UPDATE", "BRIN/DESUMMARIZE", "Hash/INIT_META_PAGE",
+                    "Hash/INIT_BITMAP_PAGE", "Hash/INSERT", "Hash/ADD_OVFL_PAGE", "Hash/SPLIT_ALLOCATE_PAGE",
+                    "Hash/SPLIT_COMPLETE", "Hash/MOVE_PAGE_CONTENTS", "Hash/SQUEEZE_PAGE", "Hash/DELETE",
+                    "Hash/SPLIT_CLEANUP", "Hash/UPDATE_META_PAGE", "Hash/VACUUM_ONE_PAGE")) {
                 assertThat(types.getOrDefault(type, 0L)).as("records of %s verified", type).isPositive();
             }
+            // Hash/SPLIT_PAGE is a full-page image by construction (REGBUF_FORCE_IMAGE): restored, nothing to compare
+            System.out.printf("RedoVerifyIT checksums=%s wal_compression=%s: Hash/SPLIT_PAGE decoded %d (images)%n",
+                    checksums, compression, decoded.getOrDefault("Hash/SPLIT_PAGE", 0L));
+            assertThat(decoded.getOrDefault("Hash/SPLIT_PAGE", 0L)).as("Hash/SPLIT_PAGE records").isPositive();
         }
     }
 
@@ -178,6 +187,7 @@ class RedoVerifyIT {
             st.execute("SELECT brin_summarize_range('br_mm', 10)");
             st.execute("SELECT brin_desummarize_range('br_multi', 8)");
         }
+        hashWorkload(c);
         // row locks: two FOR SHARE lockers make multixacts; FOR UPDATE and FOR KEY SHARE too
         try (Connection a = connect(c); Connection b = connect(c);
              Statement sa = a.createStatement(); Statement sb = b.createStatement()) {
@@ -260,7 +270,60 @@ class RedoVerifyIT {
         pgbench(c, "-c", "2", "-T", "3");
     }
 
+    /**
+     * Hash index: a build on a populated table (metapage sized from the row estimate, bitmap page,
+     * inserts); inserts that split buckets (fillfactor 10: a split every ~40 tuples, each with
+     * SPLIT_ALLOCATE_PAGE, SPLIT_PAGE images, SPLIT_COMPLETE and the old bucket's cleanup, DELETE +
+     * SPLIT_CLEANUP); a duplicated key that grows an overflow chain (ADD_OVFL_PAGE), moved by a
+     * later split; deletes + VACUUM (DELETE on bucket and overflow pages, SQUEEZE_PAGE freeing
+     * overflow pages, MOVE_PAGE_CONTENTS when a write page fills, UPDATE_META_PAGE); inserts reusing
+     * freed overflow pages; and an insert into a full page whose tuples an index scan marked dead
+     * (VACUUM_ONE_PAGE).
+     */
+    static void hashWorkload(TestCluster c) throws SQLException {
+        try (Connection conn = connect(c); Statement st = conn.createStatement()) {
+            st.execute("CREATE TABLE hx (id int, k int) WITH (autovacuum_enabled = off)");
+            copyHx(st, 1, 300, "i", "i");
+            st.execute("CREATE INDEX hx_k ON hx USING hash (k) WITH (fillfactor = 10)");
+            copyHx(st, 301, 2000, "i", "i");
+            copyHx(st, 1, 2000, "100000 + i", "7");
+            copyHx(st, 2001, 3000, "i", "i");
+            st.execute("DELETE FROM hx WHERE k = 7 AND id % 2 = 0");
+            st.execute("DELETE FROM hx WHERE k BETWEEN 1000 AND 1500");
+            st.execute("VACUUM hx");
+            copyHx(st, 1, 800, "200000 + i", "7");
+            // VACUUM_ONE_PAGE: the index scan kills the deleted key's tuples (LP_DEAD,
+            // LH_PAGE_HAS_DEAD_TUPLES); the next insert into the full page removes them first
+            copyHx(st, 1, 1000, "300000 + i", "99");
+            st.execute("DELETE FROM hx WHERE k = 99");
+            st.execute("SET enable_seqscan = off");
+            st.execute("SET enable_bitmapscan = off");
+            st.execute("SELECT count(*) FROM hx WHERE k = 99");
+            st.execute("RESET enable_seqscan");
+            st.execute("RESET enable_bitmapscan");
+            st.execute("INSERT INTO hx SELECT 400000 + g, 99 FROM generate_series(1, 10) g");
+        }
+    }
+
+    /**
+     * Rows {@code (id, k)} for {@code i} in {@code [from, to]} into {@code hx} by COPY: one heap
+     * MULTI_INSERT per page, so the heap's images stay small; the hash index still gets one INSERT per row.
+     */
+    private static void copyHx(Statement st, int from, int to, String id, String k) throws SQLException {
+        st.execute("COPY hx FROM PROGRAM 'awk \"BEGIN { for (i = " + from + "; i <= " + to + "; i++) print " + id
+                + " \\\"\\t\\\" " + k + " }\"'");
+    }
+
     static long ingest(TestCluster cluster, long startLsn, boolean checksums) throws Exception {
+        return ingest(cluster, startLsn, checksums, new TreeMap<>());
+    }
+
+    /**
+     * Ingests the cluster's WAL from {@code startLsn} in verify mode; returns the records decoded and
+     * counts them per record type of the natively redone resource managers in {@code decoded}.
+     */
+    static long ingest(TestCluster cluster, long startLsn, boolean checksums, Map<String, Long> decoded)
+            throws Exception {
         TreeMap<Long, Path> segs = cluster.walSegments();
         long count = 0;
         try (PageStore store = PageStore.open(cluster.dir().resolve("store"))) {
@@ -279,6 +342,9 @@ class RedoVerifyIT {
                     while ((r = decoder.next()) != null) {
                         ingest.ingest(r);
                         count++;
+                        if (NativeRedo.handles(r.rmid())) {
+                            decoded.merge(NativeRedo.recordName(r.rmid(), r.info()), 1L, Long::sum);
+                        }
                         last = r.endLsn();
                         if (writer.stagedBytes() > 32 << 20) {
                             writer.commit(last);
