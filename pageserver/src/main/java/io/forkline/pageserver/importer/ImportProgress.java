@@ -78,12 +78,9 @@ public final class ImportProgress {
         /** The progress now. */
         public synchronized View view() {
             long now = System.nanoTime();
-            double phaseSeconds = (now - phaseStartNanos) / 1e9;
-            Long rate = phaseSeconds >= 1 ? Math.round(done / phaseSeconds) : null;
             Long tot = total >= 0 ? total : null;
-            Double pct = tot != null && tot > 0 ? Math.min(100.0, 100.0 * done / tot) : null;
-            Long eta = tot != null && rate != null && rate > 0 ? Math.max(0, (tot - done) / rate) : null;
-            return new View(tenant, source, phase, done, tot, pct == null ? null : Math.round(pct * 10) / 10.0, rate, eta,
+            Estimate e = estimate(done, 0, tot, (now - phaseStartNanos) / 1e9);
+            return new View(tenant, source, phase, done, tot, e.percent(), e.rateBytesPerSecond(), e.etaSeconds(),
                     (now - startNanos) / 1_000_000_000L);
         }
 
@@ -92,6 +89,27 @@ public final class ImportProgress {
         public void close() {
             running.remove(tenant, this);
         }
+    }
+
+    /**
+     * Percent (one decimal, capped at 100), rate and time left of a copy.
+     *
+     * @param percent            done / total in percent, or null when the total is unknown or 0
+     * @param rateBytesPerSecond bytes per second, or null before a second passed
+     * @param etaSeconds         seconds left at that rate, or null when unknown
+     */
+    public record Estimate(Double percent, Long rateBytesPerSecond, Long etaSeconds) {
+    }
+
+    /**
+     * The estimate of a copy at {@code done} bytes of {@code total} (null: unknown) that was at
+     * {@code doneAtStart} bytes {@code seconds} ago.
+     */
+    public static Estimate estimate(long done, long doneAtStart, Long total, double seconds) {
+        Long rate = seconds >= 1 ? Math.max(0, Math.round((done - doneAtStart) / seconds)) : null;
+        Double pct = total != null && total > 0 ? Math.round(Math.min(100.0, 100.0 * done / total) * 10) / 10.0 : null;
+        Long eta = total != null && rate != null && rate > 0 ? Math.max(0, (total - done) / rate) : null;
+        return new Estimate(pct, rate, eta);
     }
 
     /** Registers an import of {@code tenant} from {@code source}; close the tracker when it ends. */

@@ -374,11 +374,9 @@ public final class LogicalImports implements AutoCloseable {
     private LogicalImportStatus.CopyProgress copyProgress(String tenant, long done, Long total) {
         long now = System.nanoTime();
         long[] start = copyStarts.computeIfAbsent(tenant, k -> new long[]{now, done});
-        double seconds = (now - start[0]) / 1e9;
-        Long rate = seconds >= 1 ? Math.max(0, Math.round((done - start[1]) / seconds)) : null;
-        Double pct = total != null && total > 0 ? Math.round(Math.min(100.0, 100.0 * done / total) * 10) / 10.0 : null;
-        Long eta = total != null && rate != null && rate > 0 ? Math.max(0, (total - done) / rate) : null;
-        return new LogicalImportStatus.CopyProgress(done, total, pct, rate, eta);
+        io.forkline.pageserver.importer.ImportProgress.Estimate e =
+                io.forkline.pageserver.importer.ImportProgress.estimate(done, start[1], total, (now - start[0]) / 1e9);
+        return new LogicalImportStatus.CopyProgress(done, total, e.percent(), e.rateBytesPerSecond(), e.etaSeconds());
     }
 
     /**

@@ -33,4 +33,14 @@ class ImportProgressTest {
         assertThat(board.view("m")).isNull();
         assertThat(board.views()).isEmpty();
     }
+
+    @Test
+    void estimatesRateAndTimeLeft() {
+        ImportProgress.Estimate e = ImportProgress.estimate(300, 100, 1100L, 2.0);
+        assertThat(e.rateBytesPerSecond()).isEqualTo(100);
+        assertThat(e.percent()).isEqualTo(27.3);
+        assertThat(e.etaSeconds()).isEqualTo(8);
+        assertThat(ImportProgress.estimate(300, 100, null, 2.0).etaSeconds()).isNull();
+        assertThat(ImportProgress.estimate(300, 100, 1100L, 0.5).rateBytesPerSecond()).isNull();
+    }
 }
