@@ -100,6 +100,8 @@ public final class ServerMetrics implements AutoCloseable {
     private final MultiGauge mirrorLagBytes;
     private final MultiGauge mirrorLagSeconds;
     private final MultiGauge mirrorFailed;
+    private final MultiGauge subscriptionLagBytes;
+    private final MultiGauge subscriptionDisabled;
     private final MultiGauge branchLogical;
     private final MultiGauge branchPhysical;
     private final MultiGauge branchStored;
@@ -158,6 +160,10 @@ public final class ServerMetrics implements AutoCloseable {
         mirrorLagSeconds = gauge("forkline.mirror.lag.seconds", "seconds",
                 "how long ago the primary had flushed the oldest WAL not durable here; 0 when caught up");
         mirrorFailed = gauge("forkline.mirror.failed", null, "1 when the mirror stopped on an error, else 0");
+        subscriptionLagBytes = gauge("forkline.subscription.lag.bytes", "bytes",
+                "a logical import: the source's current WAL position minus its slot's confirmed flush position");
+        subscriptionDisabled = gauge("forkline.subscription.disabled", null,
+                "a logical import: 1 when an apply error disabled main's subscription, else 0");
         branchLogical = gauge("forkline.branch.logical.size.bytes", "bytes",
                 "logical size (relation blocks x 8192) at the timeline's last record LSN");
         branchPhysical = gauge("forkline.branch.physical.size.bytes", "bytes",
@@ -310,6 +316,21 @@ public final class ServerMetrics implements AutoCloseable {
             }
             mF.add(MultiGauge.Row.of(tags, "failed".equals(m.getValue().state()) ? 1 : 0));
         }
+        List<MultiGauge.Row<?>> sB = new ArrayList<>();
+        List<MultiGauge.Row<?>> sD = new ArrayList<>();
+        for (io.forkline.pageserver.tenant.TenantInfo t : tenants.listTenants()) {
+            io.forkline.pageserver.logical.LogicalImportStatus st = tenants.logicalImports().status(t.name());
+            if (st == null) {
+                continue;
+            }
+            Tags tags = Tags.of("tenant", t.name());
+            if (st.lagBytes() != null) {
+                sB.add(MultiGauge.Row.of(tags, st.lagBytes()));
+            }
+            sD.add(MultiGauge.Row.of(tags, "disabled".equals(st.state()) ? 1 : 0));
+        }
+        subscriptionLagBytes.register(sB, true);
+        subscriptionDisabled.register(sD, true);
         mirrorLagBytes.register(mB, true);
         mirrorLagSeconds.register(mS, true);
         mirrorFailed.register(mF, true);

@@ -99,6 +99,8 @@ class LogicalImportIT {
             await("apply error reported").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500))
                     .until(() -> "disabled".equals(subscription(server).path("state").asText()));
             assertThat(subscription(server).path("error").asText()).contains("ALTER SUBSCRIPTION \"forkline_shop\" ENABLE");
+            assertThat(server.get("/metrics").text().lines().filter(l -> l.startsWith("forkline_subscription_disabled{")
+                    && l.contains("tenant=\"shop\"")).toList()).singleElement().satisfies(l -> assertThat(l).endsWith(" 1.0"));
             // the documented way on: the same DDL on main, then enable
             Sql.exec(main, "shop", "ALTER TABLE items ADD COLUMN color text", "ALTER SUBSCRIPTION forkline_shop ENABLE");
             await("streaming again").atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500))
