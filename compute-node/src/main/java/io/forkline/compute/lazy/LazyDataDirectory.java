@@ -11,7 +11,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -36,9 +35,10 @@ import java.util.stream.Stream;
  *       with the synthesized shutdown checkpoint;</li>
  *   <li>moves {@code pg_wal} to {@code walDir} on local disk and leaves a symlink: WAL never goes
  *       through FUSE;</li>
- *   <li>lists relations at that LSN ({@code ListRelations}) and creates each segment file as a sparse
- *       file of its exact size (FSM forks are left out as in a full basebackup; an unlogged relation's
- *       main fork reads its init fork's blocks);</li>
+ *   <li>lists relations at that LSN ({@code ListRelations}); each segment file is listed at its exact
+ *       size ({@link PendingFiles}) and created as a sparse local file only when PostgreSQL first opens
+ *       or changes it, so the start does not create a file per relation (FSM forks are left out as in
+ *       a full basebackup; an unlogged relation's main fork reads its init fork's blocks);</li>
  *   <li>mounts {@link LazyFileSystem} over {@code work/upper} at the mount point with jfuse
  *       ({@code kernel_cache}; {@code allow_other} when root, so that PostgreSQL's user reaches it).</li>
  * </ol>
@@ -134,23 +134,31 @@ public final class LazyDataDirectory implements AutoCloseable {
         if (reason != null) {
             throw new IOException("cannot mount a lazy data directory: " + reason);
         }
+        long tStart = System.nanoTime();
         unmountStale(mountPoint);
         Path upper = work.resolve("upper");
         deleteRecursively(upper);
         Files.createDirectories(upper);
         Files.createDirectories(mountPoint);
+        long t0 = System.nanoTime();
         PageServiceClient client = PageServiceClient.connect(withReadDeadline(config));
         try {
-            long t0 = System.nanoTime();
+            long tConnected = System.nanoTime();
             long lsn = client.basebackupInto(upper, true, Duration.ofMinutes(5));
+            long tBasebackup = System.nanoTime();
             relocateWal(upper, walDir);
             Map<String, LazyRelationFile> lazy = new ConcurrentHashMap<>();
-            int files = createRelationFiles(client, lsn, upper, lazy);
+            List<RelationEntry> rels = PageServiceClient.await(client.listRelations(0, 0, ReadLsn.at(lsn)));
+            long tListed = System.nanoTime();
+            PendingFiles pending = new PendingFiles(upper);
+            int files = listRelationFiles(rels, pending, lazy);
+            pending.createDirectories();
+            long tFiles = System.nanoTime();
             LazyStats stats = new LazyStats();
             FuseBuilder builder = Fuse.builder();
             builder.setLibraryPath(libfuse());
             LazyFileSystem fs = new LazyFileSystem(upper, builder.errno(), lazy,
-                    new PageServiceBlockSource(client, lsn), stats, uid, gid);
+                    new PageServiceBlockSource(client, lsn), stats, uid, gid, pending);
             Fuse fuse = builder.build(fs);
             String opts = "-okernel_cache,fsname=forkline,subtype=forkline" + (isRoot() ? ",allow_other" : "");
             try {
@@ -160,8 +168,11 @@ public final class LazyDataDirectory implements AutoCloseable {
                 closeQuietly(fuse);
                 throw new IOException("cannot mount the lazy data directory at " + mountPoint + ": " + e.getMessage(), e);
             }
-            log.info("lazy data directory at {} (LSN {}): {} relation files listed, mounted in {} ms", mountPoint,
-                    Long.toHexString(lsn), files, (System.nanoTime() - t0) / 1_000_000);
+            long tMounted = System.nanoTime();
+            log.info("lazy data directory at {} (LSN {}): {} relation files listed, mounted in {} ms (clean {} ms, connect {} ms,"
+                            + " basebackup {} ms, ListRelations {} ms, relation files listed {} ms, FUSE mount {} ms)", mountPoint,
+                    Long.toHexString(lsn), files, ms(tMounted - tStart), ms(t0 - tStart), ms(tConnected - t0), ms(tBasebackup - tConnected),
+                    ms(tListed - tBasebackup), ms(tFiles - tListed), ms(tMounted - tFiles));
             LazyDataDirectory d = new LazyDataDirectory(client, fuse, fs, stats, lsn, mountPoint, files, prewarmFile);
             d.prefetcher.start();
             return d;
@@ -195,6 +206,10 @@ public final class LazyDataDirectory implements AutoCloseable {
         return config;
     }
 
+    private static long ms(long nanos) {
+        return nanos / 1_000_000;
+    }
+
     private static boolean isRoot() {
         return "root".equals(System.getProperty("user.name"));
     }
@@ -209,10 +224,12 @@ public final class LazyDataDirectory implements AutoCloseable {
         Files.createSymbolicLink(wal, walDir.toAbsolutePath());
     }
 
-    /** Creates every relation segment file as a sparse file of its exact size; returns how many. */
-    private static int createRelationFiles(PageServiceClient client, long lsn, Path upper,
-                                           Map<String, LazyRelationFile> lazy) throws IOException {
-        List<RelationEntry> rels = PageServiceClient.await(client.listRelations(0, 0, ReadLsn.at(lsn)));
+    /**
+     * Lists every relation segment file in {@code pending} with its exact size (created as a sparse
+     * file when first opened) and its blocks to fetch in {@code lazy}; returns how many.
+     */
+    private static int listRelationFiles(List<RelationEntry> rels, PendingFiles pending,
+                                         Map<String, LazyRelationFile> lazy) {
         Map<String, RelationEntry> initForks = new HashMap<>();
         for (RelationEntry e : rels) {
             if (e.getRel().getFork() == RelationPaths.INIT_FORK) {
@@ -251,11 +268,7 @@ public final class LazyDataDirectory implements AutoCloseable {
                 long first = seg * RELSEG_BLOCKS;
                 int count = (int) Math.min(RELSEG_BLOCKS, nblocks - first);
                 String segPath = seg == 0 ? path : path + "." + seg;
-                Path file = upper.resolve(segPath);
-                Files.createDirectories(file.getParent());
-                try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
-                    raf.setLength((long) count * LazyFileSystem.BLOCK);
-                }
+                pending.add("/" + segPath, (long) count * LazyFileSystem.BLOCK);
                 if (count > 0) {
                     lazy.put("/" + segPath, new LazyRelationFile(source, (int) first, count));
                 }
