@@ -18,6 +18,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -32,10 +33,13 @@ import java.util.stream.Stream;
  *   <li>unmounts a stale mount left at the mount point by a killed process ({@code fusermount3 -u -z});</li>
  *   <li>fetches the basebackup without relation pages ({@code GetBasebackup}, {@code omit_relation_pages})
  *       into {@code work/upper}: pg_control, SLRUs, relmaps, config, two-phase files, the WAL segment
- *       with the synthesized shutdown checkpoint;</li>
+ *       with the synthesized shutdown checkpoint (only its first page is sent,
+ *       {@code wal_first_page_only}; the file is extended to 16 MiB here, as a sparse file); the
+ *       relation list ({@code ListRelations}, next item) is asked for at the same time;</li>
  *   <li>moves {@code pg_wal} to {@code walDir} on local disk and leaves a symlink: WAL never goes
  *       through FUSE;</li>
- *   <li>lists relations at that LSN ({@code ListRelations}); each segment file is listed at its exact
+ *   <li>lists relations at that LSN ({@code ListRelations}, at the last record LSN; asked again at the
+ *       basebackup's LSN when WAL arrived in between); each segment file is listed at its exact
  *       size ({@link PendingFiles}) and created as a sparse local file only when PostgreSQL first opens
  *       or changes it, so the start does not create a file per relation (FSM forks are left out as in
  *       a full basebackup; an unlogged relation's main fork reads its init fork's blocks);</li>
@@ -144,11 +148,17 @@ public final class LazyDataDirectory implements AutoCloseable {
         PageServiceClient client = PageServiceClient.connect(withReadDeadline(config));
         try {
             long tConnected = System.nanoTime();
-            long lsn = client.basebackupInto(upper, true, Duration.ofMinutes(5));
+            // both at the timeline's last record LSN, in parallel; listed again at the basebackup's LSN
+            // in the rare case that WAL was ingested between the two (both answers carry their LSN)
+            CompletableFuture<PageServiceClient.Relations> listing = client.listRelationsWithLsn(0, 0, ReadLsn.latest());
+            long lsn = client.basebackupInto(upper, true, true, Duration.ofMinutes(5));
             long tBasebackup = System.nanoTime();
+            extendWalSegments(upper.resolve("pg_wal"));
             relocateWal(upper, walDir);
             Map<String, LazyRelationFile> lazy = new ConcurrentHashMap<>();
-            List<RelationEntry> rels = PageServiceClient.await(client.listRelations(0, 0, ReadLsn.at(lsn)));
+            PageServiceClient.Relations listed = PageServiceClient.await(listing);
+            List<RelationEntry> rels = listed.lsn() == lsn ? listed.relations()
+                    : PageServiceClient.await(client.listRelations(0, 0, ReadLsn.at(lsn)));
             long tListed = System.nanoTime();
             PendingFiles pending = new PendingFiles(upper);
             int files = listRelationFiles(rels, pending, lazy);
@@ -214,6 +224,28 @@ public final class LazyDataDirectory implements AutoCloseable {
         return "root".equals(System.getProperty("user.name"));
     }
 
+
+    /** PostgreSQL's WAL segment size (the only one Forkline supports): 16 MiB. */
+    static final long WAL_SEGMENT_SIZE = 16L << 20;
+
+    /**
+     * Extends each WAL segment file in {@code walDir} that is shorter than {@link #WAL_SEGMENT_SIZE}
+     * (the basebackup sent only its first page) to that size, as a sparse file: the rest reads as
+     * the zeros the full segment would have held.
+     */
+    static void extendWalSegments(Path walDir) throws IOException {
+        try (Stream<Path> s = Files.list(walDir)) {
+            for (Path p : s.toList()) {
+                String name = p.getFileName().toString();
+                if (name.length() == 24 && name.chars().allMatch(c -> Character.digit(c, 16) >= 0)
+                        && Files.isRegularFile(p) && Files.size(p) < WAL_SEGMENT_SIZE) {
+                    try (java.io.RandomAccessFile raf = new java.io.RandomAccessFile(p.toFile(), "rw")) {
+                        raf.setLength(WAL_SEGMENT_SIZE);
+                    }
+                }
+            }
+        }
+    }
 
     /** Moves {@code upper/pg_wal}'s content to {@code walDir} and replaces it with a symlink there. */
     private static void relocateWal(Path upper, Path walDir) throws IOException {
