@@ -126,7 +126,7 @@ public final class LazyDataDirectory implements AutoCloseable {
     /**
      * {@link #mount(PageClientConfig, Path, Path, Path, int, int)}, then a background prefetch that
      * never delays the start: first the blocks the previous run of this compute had local (read from
-     * {@code prewarmFile}, like Neon's prewarm), then every block of the visibility-map forks and of
+     * {@code prewarmFile}, like Neon's prewarm; system catalogs first), then every block of the visibility-map forks and of
      * the system catalogs (relfilenodes below 16384). {@link #close()} writes the blocks local by then
      * to {@code prewarmFile} for the next run.
      *
@@ -404,11 +404,15 @@ public final class LazyDataDirectory implements AutoCloseable {
         long blocks = 0;
         try {
             Map<String, java.util.BitSet> previous = readPrewarm();
-            for (Map.Entry<String, java.util.BitSet> e : previous.entrySet()) {
+            // the system catalogs first (shared ones before per-database ones): a new backend reads
+            // them before anything else, and the first connection after a wake is waiting for it
+            List<String> order = new java.util.ArrayList<>(previous.keySet());
+            order.sort(Comparator.comparingInt(LazyDataDirectory::prewarmRank));
+            for (String path : order) {
                 if (closing) {
                     return;
                 }
-                blocks += fs.prefetch(e.getKey(), e.getValue());
+                blocks += fs.prefetch(path, previous.get(path));
             }
             for (String path : fs.lazyPaths()) {
                 if (closing) {
@@ -426,6 +430,14 @@ public final class LazyDataDirectory implements AutoCloseable {
                 log.warn("prefetch of {} stopped after {} blocks: {}", mountPoint, blocks, e.getMessage());
             }
         }
+    }
+
+    /** Prewarm order: 0 shared catalogs ({@code /global/}), 1 other catalogs, 2 the rest (stable within a rank). */
+    static int prewarmRank(String path) {
+        if (path.startsWith("/global/")) {
+            return 0;
+        }
+        return isVisibilityMapOrCatalog(path) && !path.substring(path.lastIndexOf('/') + 1).contains("_vm") ? 1 : 2;
     }
 
     /** {@code base/DB/REL_vm[.N]}, {@code global/...}, or a relation whose relfilenode is below 16384 (initdb's catalogs). */
