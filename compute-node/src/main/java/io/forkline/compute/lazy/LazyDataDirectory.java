@@ -124,8 +124,8 @@ public final class LazyDataDirectory implements AutoCloseable {
     }
 
     /**
-     * {@link #mount(PageClientConfig, Path, Path, Path, int, int)}, then a background prefetch that
-     * never delays the start: first the blocks the previous run of this compute had local (read from
+     * {@link #mount(PageClientConfig, Path, Path, Path, int, int)}, with a background prefetch (begun by
+     * {@link #startPrefetch}) that never delays the start: first the blocks the previous run of this compute had local (read from
      * {@code prewarmFile}, like Neon's prewarm; system catalogs first), then every block of the visibility-map forks and of
      * the system catalogs (relfilenodes below 16384). {@link #close()} writes the blocks local by then
      * to {@code prewarmFile} for the next run.
@@ -183,9 +183,7 @@ public final class LazyDataDirectory implements AutoCloseable {
                             + " basebackup {} ms, ListRelations {} ms, relation files listed {} ms, FUSE mount {} ms)", mountPoint,
                     Long.toHexString(lsn), files, ms(tMounted - tStart), ms(t0 - tStart), ms(tConnected - t0), ms(tBasebackup - tConnected),
                     ms(tListed - tBasebackup), ms(tFiles - tListed), ms(tMounted - tFiles));
-            LazyDataDirectory d = new LazyDataDirectory(client, fuse, fs, stats, lsn, mountPoint, files, prewarmFile);
-            d.prefetcher.start();
-            return d;
+            return new LazyDataDirectory(client, fuse, fs, stats, lsn, mountPoint, files, prewarmFile);
         } catch (IOException | RuntimeException e) {
             client.close();
             throw e;
@@ -377,6 +375,22 @@ public final class LazyDataDirectory implements AutoCloseable {
         }
     }
 
+    /**
+     * Starts the background prefetch and prewarm after {@code delay} (once; later calls do nothing).
+     * The caller starts it once PostgreSQL accepts connections, with a delay that lets the first
+     * connection's catalog reads go first: the prewarm costs CPU (~0.3 ms per block fetched, in this
+     * JVM and the page service's) that a start and a first query on 2 cores would otherwise share.
+     */
+    public void startPrefetch(Duration delay) {
+        if (prefetchStarted.compareAndSet(false, true)) {
+            prefetchDelay = delay;
+            prefetcher.start();
+        }
+    }
+
+    private final java.util.concurrent.atomic.AtomicBoolean prefetchStarted = new java.util.concurrent.atomic.AtomicBoolean();
+    private volatile Duration prefetchDelay = Duration.ZERO;
+
     /** The LSN the directory is as of (its blocks are fetched at this LSN). */
     public long lsn() {
         return lsn;
@@ -400,8 +414,13 @@ public final class LazyDataDirectory implements AutoCloseable {
     // ------------------------------------------------------------------ prefetch and prewarm
 
     private void prefetch() {
-        long t0 = System.nanoTime();
         long blocks = 0;
+        try {
+            Thread.sleep(prefetchDelay);
+        } catch (InterruptedException e) {
+            return; // closing
+        }
+        long t0 = System.nanoTime();
         try {
             Map<String, java.util.BitSet> previous = readPrewarm();
             // the system catalogs first (shared ones before per-database ones): a new backend reads

@@ -40,6 +40,12 @@ public final class LaunchedCompute {
     private static final Logger log = LoggerFactory.getLogger(LaunchedCompute.class);
     /** Bound of one full basebackup transfer. */
     private static final Duration BASEBACKUP_DEADLINE = Duration.ofMinutes(30);
+    /**
+     * How long after PostgreSQL accepts connections the lazy prefetch and prewarm begin: the first
+     * connection (a woken client waits for it) fetches its catalog blocks on demand without sharing
+     * the CPU with the prewarm.
+     */
+    static final Duration PREWARM_DELAY = Duration.ofSeconds(1);
     private static final Pattern CHECKPOINT_LINE = Pattern.compile("Latest checkpoint location:\\s+([0-9A-Fa-f]+)/([0-9A-Fa-f]+)");
 
     private final PostgresInstallation pg;
@@ -131,6 +137,9 @@ public final class LaunchedCompute {
             ComputeProcess process = ComputeProcess.start(pg, pgdata, port, size, socketDirectory, startTimeout,
                     mounted != null);
             log.info("postgres of {} accepts connections {} ms after its start", label, (System.nanoTime() - tPg) / 1_000_000);
+            if (mounted != null) {
+                mounted.startPrefetch(PREWARM_DELAY);
+            }
             LaunchedCompute lc = new LaunchedCompute(pg, process, mounted, lsn);
             lc.socketDirectory = socketDirectory;
             return lc;
