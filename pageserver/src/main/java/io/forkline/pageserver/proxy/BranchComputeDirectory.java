@@ -293,7 +293,10 @@ public final class BranchComputeDirectory implements ComputeDirectory, AutoClose
             if (s.open > 0 || s.timer != null || waking.containsKey(endpointId)) {
                 return;
             }
-            suspending.add(endpointId); // before the lock is released: a session opened from now on wakes afresh
+        }
+        BranchAccess.Located l = branches.access().find(endpointId);
+        if (l == null) {
+            return;
         }
         EndpointManager.Endpoint e = endpoints.get(l.tenant(), l.ref());
         ComputeAddress address = e == null ? null : e.address();
@@ -308,18 +311,18 @@ public final class BranchComputeDirectory implements ComputeDirectory, AutoClose
             }
             return;
         }
+        synchronized (s) {
+            if (s.open > 0 || s.timer != null || waking.containsKey(endpointId)) {
+                return; // a session came meanwhile
+            }
+            suspending.add(endpointId); // before the lock is released: a session opened from now on wakes afresh
+        }
         try {
-            BranchAccess.Located l = branches.access().find(endpointId);
-            if (l == null) {
-                return;
+            if (branches.suspendEndpoint(l.tenant(), l.ref())) {
+                suspends.incrementAndGet();
             }
-            try {
-                if (branches.suspendEndpoint(l.tenant(), l.ref())) {
-                    suspends.incrementAndGet();
-                }
-            } catch (RuntimeException ex) {
-                log.warn("endpoint {} ({}/{}): suspend failed: {}", endpointId, l.tenant(), l.ref(), ex.toString());
-            }
+        } catch (RuntimeException ex) {
+            log.warn("endpoint {} ({}/{}): suspend failed: {}", endpointId, l.tenant(), l.ref(), ex.toString());
         } finally {
             suspending.remove(endpointId);
         }
