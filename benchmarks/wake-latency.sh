@@ -6,7 +6,9 @@
 #   benchmarks/wake-latency.sh [--scale 10] [--runs 20]
 # Starts a server of its own (ephemeral ports, data under benchmarks/target/bench/wake-*, deleted at
 # the end), loads pgbench -i -s SCALE on main, sets `endpoint config main --suspend-after 1s`.
-# Prints RESULT lines with p50 and p99 (nearest rank) in milliseconds and the load average.
+# Prints RESULT lines with p50 and p99 (nearest rank) in milliseconds and the load average; keeps
+# WORK/server.log and WORK/wakes.txt (per wake: run, psql start and end UTC, ms) to line the server's
+# phase log lines (FORKLINE_JAVA_OPTS=-Dforkline.log.level=INFO) up with the client's view.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(dirname "$here")"
@@ -40,6 +42,7 @@ for i in $(seq "$runs"); do
   for _ in $(seq 150); do state | grep -q suspended && break; sleep 0.2; done
   state | grep -q suspended || { echo "wake-latency: main did not suspend (run $i); see $work/server.log" >&2; exit 1; }
   s=$(date +%s%N); psql "$cs" -Atc "$q" >/dev/null; e=$(date +%s%N); wakes+=("$(ms "$s" "$e")")
+  echo "$i $(date -u -d "@${s:0:10}.${s:10:3}" +%H:%M:%S.%3N) $(date -u -d "@${e:0:10}.${e:10:3}" +%H:%M:%S.%3N) $(ms "$s" "$e")" >> "$work/wakes.txt"
   s=$(date +%s%N); psql "$cs" -Atc "$q" >/dev/null; e=$(date +%s%N); floor+=("$(ms "$s" "$e")")
 done
 pct() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {r50=int((NR*50+99)/100); r99=int((NR*99+99)/100); printf "p50 %d ms  p99 %d ms  (n=%d)", a[r50], a[r99], NR}'; }

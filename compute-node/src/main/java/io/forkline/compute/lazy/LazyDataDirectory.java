@@ -11,7 +11,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
-import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -19,6 +18,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -33,12 +33,16 @@ import java.util.stream.Stream;
  *   <li>unmounts a stale mount left at the mount point by a killed process ({@code fusermount3 -u -z});</li>
  *   <li>fetches the basebackup without relation pages ({@code GetBasebackup}, {@code omit_relation_pages})
  *       into {@code work/upper}: pg_control, SLRUs, relmaps, config, two-phase files, the WAL segment
- *       with the synthesized shutdown checkpoint;</li>
+ *       with the synthesized shutdown checkpoint (only its first page is sent,
+ *       {@code wal_first_page_only}; the file is extended to 16 MiB here, as a sparse file); the
+ *       relation list ({@code ListRelations}, next item) is asked for at the same time;</li>
  *   <li>moves {@code pg_wal} to {@code walDir} on local disk and leaves a symlink: WAL never goes
  *       through FUSE;</li>
- *   <li>lists relations at that LSN ({@code ListRelations}) and creates each segment file as a sparse
- *       file of its exact size (FSM forks are left out as in a full basebackup; an unlogged relation's
- *       main fork reads its init fork's blocks);</li>
+ *   <li>lists relations at that LSN ({@code ListRelations}, at the last record LSN; asked again at the
+ *       basebackup's LSN when WAL arrived in between); each segment file is listed at its exact
+ *       size ({@link PendingFiles}) and created as a sparse local file only when PostgreSQL first opens
+ *       or changes it, so the start does not create a file per relation (FSM forks are left out as in
+ *       a full basebackup; an unlogged relation's main fork reads its init fork's blocks);</li>
  *   <li>mounts {@link LazyFileSystem} over {@code work/upper} at the mount point with jfuse
  *       ({@code kernel_cache}; {@code allow_other} when root, so that PostgreSQL's user reaches it).</li>
  * </ol>
@@ -120,9 +124,9 @@ public final class LazyDataDirectory implements AutoCloseable {
     }
 
     /**
-     * {@link #mount(PageClientConfig, Path, Path, Path, int, int)}, then a background prefetch that
-     * never delays the start: first the blocks the previous run of this compute had local (read from
-     * {@code prewarmFile}, like Neon's prewarm), then every block of the visibility-map forks and of
+     * {@link #mount(PageClientConfig, Path, Path, Path, int, int)}, with a background prefetch (begun by
+     * {@link #startPrefetch}) that never delays the start: first the blocks the previous run of this compute had local (read from
+     * {@code prewarmFile}, like Neon's prewarm; system catalogs first), then every block of the visibility-map forks and of
      * the system catalogs (relfilenodes below 16384). {@link #close()} writes the blocks local by then
      * to {@code prewarmFile} for the next run.
      *
@@ -134,23 +138,37 @@ public final class LazyDataDirectory implements AutoCloseable {
         if (reason != null) {
             throw new IOException("cannot mount a lazy data directory: " + reason);
         }
+        long tStart = System.nanoTime();
         unmountStale(mountPoint);
         Path upper = work.resolve("upper");
         deleteRecursively(upper);
         Files.createDirectories(upper);
         Files.createDirectories(mountPoint);
+        long t0 = System.nanoTime();
         PageServiceClient client = PageServiceClient.connect(withReadDeadline(config));
         try {
-            long t0 = System.nanoTime();
-            long lsn = client.basebackupInto(upper, true, Duration.ofMinutes(5));
+            long tConnected = System.nanoTime();
+            // both at the timeline's last record LSN, in parallel; listed again at the basebackup's LSN
+            // in the rare case that WAL was ingested between the two (both answers carry their LSN)
+            CompletableFuture<PageServiceClient.Relations> listing = client.listRelationsWithLsn(0, 0, ReadLsn.latest());
+            long lsn = client.basebackupInto(upper, true, true, Duration.ofMinutes(5));
+            long tBasebackup = System.nanoTime();
+            extendWalSegments(upper.resolve("pg_wal"));
             relocateWal(upper, walDir);
             Map<String, LazyRelationFile> lazy = new ConcurrentHashMap<>();
-            int files = createRelationFiles(client, lsn, upper, lazy);
+            PageServiceClient.Relations listed = PageServiceClient.await(listing);
+            List<RelationEntry> rels = listed.lsn() == lsn ? listed.relations()
+                    : PageServiceClient.await(client.listRelations(0, 0, ReadLsn.at(lsn)));
+            long tListed = System.nanoTime();
+            PendingFiles pending = new PendingFiles(upper);
+            int files = listRelationFiles(rels, pending, lazy);
+            pending.createDirectories();
+            long tFiles = System.nanoTime();
             LazyStats stats = new LazyStats();
             FuseBuilder builder = Fuse.builder();
             builder.setLibraryPath(libfuse());
             LazyFileSystem fs = new LazyFileSystem(upper, builder.errno(), lazy,
-                    new PageServiceBlockSource(client, lsn), stats, uid, gid);
+                    new PageServiceBlockSource(client, lsn), stats, uid, gid, pending);
             Fuse fuse = builder.build(fs);
             String opts = "-okernel_cache,fsname=forkline,subtype=forkline" + (isRoot() ? ",allow_other" : "");
             try {
@@ -160,11 +178,12 @@ public final class LazyDataDirectory implements AutoCloseable {
                 closeQuietly(fuse);
                 throw new IOException("cannot mount the lazy data directory at " + mountPoint + ": " + e.getMessage(), e);
             }
-            log.info("lazy data directory at {} (LSN {}): {} relation files listed, mounted in {} ms", mountPoint,
-                    Long.toHexString(lsn), files, (System.nanoTime() - t0) / 1_000_000);
-            LazyDataDirectory d = new LazyDataDirectory(client, fuse, fs, stats, lsn, mountPoint, files, prewarmFile);
-            d.prefetcher.start();
-            return d;
+            long tMounted = System.nanoTime();
+            log.info("lazy data directory at {} (LSN {}): {} relation files listed, mounted in {} ms (clean {} ms, connect {} ms,"
+                            + " basebackup {} ms, ListRelations {} ms, relation files listed {} ms, FUSE mount {} ms)", mountPoint,
+                    Long.toHexString(lsn), files, ms(tMounted - tStart), ms(t0 - tStart), ms(tConnected - t0), ms(tBasebackup - tConnected),
+                    ms(tListed - tBasebackup), ms(tFiles - tListed), ms(tMounted - tFiles));
+            return new LazyDataDirectory(client, fuse, fs, stats, lsn, mountPoint, files, prewarmFile);
         } catch (IOException | RuntimeException e) {
             client.close();
             throw e;
@@ -195,10 +214,36 @@ public final class LazyDataDirectory implements AutoCloseable {
         return config;
     }
 
+    private static long ms(long nanos) {
+        return nanos / 1_000_000;
+    }
+
     private static boolean isRoot() {
         return "root".equals(System.getProperty("user.name"));
     }
 
+
+    /** PostgreSQL's WAL segment size (the only one Forkline supports): 16 MiB. */
+    static final long WAL_SEGMENT_SIZE = 16L << 20;
+
+    /**
+     * Extends each WAL segment file in {@code walDir} that is shorter than {@link #WAL_SEGMENT_SIZE}
+     * (the basebackup sent only its first page) to that size, as a sparse file: the rest reads as
+     * the zeros the full segment would have held.
+     */
+    static void extendWalSegments(Path walDir) throws IOException {
+        try (Stream<Path> s = Files.list(walDir)) {
+            for (Path p : s.toList()) {
+                String name = p.getFileName().toString();
+                if (name.length() == 24 && name.chars().allMatch(c -> Character.digit(c, 16) >= 0)
+                        && Files.isRegularFile(p) && Files.size(p) < WAL_SEGMENT_SIZE) {
+                    try (java.io.RandomAccessFile raf = new java.io.RandomAccessFile(p.toFile(), "rw")) {
+                        raf.setLength(WAL_SEGMENT_SIZE);
+                    }
+                }
+            }
+        }
+    }
 
     /** Moves {@code upper/pg_wal}'s content to {@code walDir} and replaces it with a symlink there. */
     private static void relocateWal(Path upper, Path walDir) throws IOException {
@@ -209,10 +254,12 @@ public final class LazyDataDirectory implements AutoCloseable {
         Files.createSymbolicLink(wal, walDir.toAbsolutePath());
     }
 
-    /** Creates every relation segment file as a sparse file of its exact size; returns how many. */
-    private static int createRelationFiles(PageServiceClient client, long lsn, Path upper,
-                                           Map<String, LazyRelationFile> lazy) throws IOException {
-        List<RelationEntry> rels = PageServiceClient.await(client.listRelations(0, 0, ReadLsn.at(lsn)));
+    /**
+     * Lists every relation segment file in {@code pending} with its exact size (created as a sparse
+     * file when first opened) and its blocks to fetch in {@code lazy}; returns how many.
+     */
+    private static int listRelationFiles(List<RelationEntry> rels, PendingFiles pending,
+                                         Map<String, LazyRelationFile> lazy) {
         Map<String, RelationEntry> initForks = new HashMap<>();
         for (RelationEntry e : rels) {
             if (e.getRel().getFork() == RelationPaths.INIT_FORK) {
@@ -251,11 +298,7 @@ public final class LazyDataDirectory implements AutoCloseable {
                 long first = seg * RELSEG_BLOCKS;
                 int count = (int) Math.min(RELSEG_BLOCKS, nblocks - first);
                 String segPath = seg == 0 ? path : path + "." + seg;
-                Path file = upper.resolve(segPath);
-                Files.createDirectories(file.getParent());
-                try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
-                    raf.setLength((long) count * LazyFileSystem.BLOCK);
-                }
+                pending.add("/" + segPath, (long) count * LazyFileSystem.BLOCK);
                 if (count > 0) {
                     lazy.put("/" + segPath, new LazyRelationFile(source, (int) first, count));
                 }
@@ -332,6 +375,22 @@ public final class LazyDataDirectory implements AutoCloseable {
         }
     }
 
+    /**
+     * Starts the background prefetch and prewarm after {@code delay} (once; later calls do nothing).
+     * The caller starts it once PostgreSQL accepts connections, with a delay that lets the first
+     * connection's catalog reads go first: the prewarm costs CPU (~0.3 ms per block fetched, in this
+     * JVM and the page service's) that a start and a first query on 2 cores would otherwise share.
+     */
+    public void startPrefetch(Duration delay) {
+        if (prefetchStarted.compareAndSet(false, true)) {
+            prefetchDelay = delay;
+            prefetcher.start();
+        }
+    }
+
+    private final java.util.concurrent.atomic.AtomicBoolean prefetchStarted = new java.util.concurrent.atomic.AtomicBoolean();
+    private volatile Duration prefetchDelay = Duration.ZERO;
+
     /** The LSN the directory is as of (its blocks are fetched at this LSN). */
     public long lsn() {
         return lsn;
@@ -355,15 +414,24 @@ public final class LazyDataDirectory implements AutoCloseable {
     // ------------------------------------------------------------------ prefetch and prewarm
 
     private void prefetch() {
-        long t0 = System.nanoTime();
         long blocks = 0;
         try {
+            Thread.sleep(prefetchDelay);
+        } catch (InterruptedException e) {
+            return; // closing
+        }
+        long t0 = System.nanoTime();
+        try {
             Map<String, java.util.BitSet> previous = readPrewarm();
-            for (Map.Entry<String, java.util.BitSet> e : previous.entrySet()) {
+            // the system catalogs first (shared ones before per-database ones): a new backend reads
+            // them before anything else, and the first connection after a wake is waiting for it
+            List<String> order = new java.util.ArrayList<>(previous.keySet());
+            order.sort(Comparator.comparingInt(LazyDataDirectory::prewarmRank));
+            for (String path : order) {
                 if (closing) {
                     return;
                 }
-                blocks += fs.prefetch(e.getKey(), e.getValue());
+                blocks += fs.prefetch(path, previous.get(path));
             }
             for (String path : fs.lazyPaths()) {
                 if (closing) {
@@ -381,6 +449,14 @@ public final class LazyDataDirectory implements AutoCloseable {
                 log.warn("prefetch of {} stopped after {} blocks: {}", mountPoint, blocks, e.getMessage());
             }
         }
+    }
+
+    /** Prewarm order: 0 shared catalogs ({@code /global/}), 1 other catalogs, 2 the rest (stable within a rank). */
+    static int prewarmRank(String path) {
+        if (path.startsWith("/global/")) {
+            return 0;
+        }
+        return isVisibilityMapOrCatalog(path) && !path.substring(path.lastIndexOf('/') + 1).contains("_vm") ? 1 : 2;
     }
 
     /** {@code base/DB/REL_vm[.N]}, {@code global/...}, or a relation whose relfilenode is below 16384 (initdb's catalogs). */

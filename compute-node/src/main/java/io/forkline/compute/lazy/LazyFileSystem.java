@@ -65,6 +65,7 @@ final class LazyFileSystem implements FuseOperations {
     private final LazyStats stats;
     private final int uid;
     private final int gid;
+    private final PendingFiles pending;
     private final Map<Long, FileChannel> handles = new ConcurrentHashMap<>();
     private final AtomicLong nextHandle = new AtomicLong(1);
 
@@ -76,6 +77,16 @@ final class LazyFileSystem implements FuseOperations {
      */
     LazyFileSystem(Path upper, Errno errno, Map<String, LazyRelationFile> lazy, BlockSource source, LazyStats stats,
                    int uid, int gid) {
+        this(upper, errno, lazy, source, stats, uid, gid, new PendingFiles(upper));
+    }
+
+    /**
+     * As the other constructor, with relation files listed in {@code pending} that exist in the
+     * upper directory only once something opens or changes them.
+     */
+    LazyFileSystem(Path upper, Errno errno, Map<String, LazyRelationFile> lazy, BlockSource source, LazyStats stats,
+                   int uid, int gid, PendingFiles pending) {
+        this.pending = pending;
         this.upper = upper;
         this.errno = errno;
         this.lazy = lazy;
@@ -135,6 +146,18 @@ final class LazyFileSystem implements FuseOperations {
     @Override
     public int getattr(String path, Stat stat, FileInfo fi) {
         try {
+            Long pendingSize = pending.size(path);
+            if (pendingSize != null) {
+                stat.setMode(PendingFiles.MODE);
+                stat.setNLink((short) 1);
+                stat.setSize(pendingSize);
+                stat.setUid(uid);
+                stat.setGid(gid);
+                stat.mTime().set(pending.listedAt().toInstant());
+                stat.aTime().set(pending.listedAt().toInstant());
+                stat.cTime().set(pending.listedAt().toInstant());
+                return 0;
+            }
             Map<String, Object> a = Files.readAttributes(local(path),
                     "unix:mode,nlink,size,lastModifiedTime,lastAccessTime,ctime", LinkOption.NOFOLLOW_LINKS);
             int mode = (Integer) a.get("mode");
@@ -158,7 +181,7 @@ final class LazyFileSystem implements FuseOperations {
     @Override
     public int access(String path, int mask) {
         try {
-            return Files.exists(local(path), LinkOption.NOFOLLOW_LINKS) ? 0 : -errno.enoent();
+            return pending.size(path) != null || Files.exists(local(path), LinkOption.NOFOLLOW_LINKS) ? 0 : -errno.enoent();
         } catch (Throwable t) {
             return fail("access", path, t);
         }
@@ -167,6 +190,7 @@ final class LazyFileSystem implements FuseOperations {
     @Override
     public int chmod(String path, int mode, FileInfo fi) {
         try {
+            pending.materialize(path);
             Files.setPosixFilePermissions(local(path), permissions(mode));
             return 0;
         } catch (Throwable t) {
@@ -182,6 +206,7 @@ final class LazyFileSystem implements FuseOperations {
     @Override
     public int utimens(String path, TimeSpec atime, TimeSpec mtime, FileInfo fi) {
         try {
+            pending.materialize(path);
             Path p = local(path);
             if (!mtime.isUtimeOmit()) {
                 Files.setLastModifiedTime(p, FileTime.from(mtime.isUtimeNow() ? java.time.Instant.now() : mtime.get()));
@@ -214,6 +239,9 @@ final class LazyFileSystem implements FuseOperations {
     @Override
     public int mkdir(String path, int mode) {
         try {
+            if (pending.size(path) != null) {
+                return -errno.eexist();
+            }
             Files.createDirectory(local(path));
             return 0;
         } catch (Throwable t) {
@@ -224,6 +252,12 @@ final class LazyFileSystem implements FuseOperations {
     @Override
     public int rmdir(String path) {
         try {
+            if (pending.size(path) != null) {
+                return -errno.enotdir();
+            }
+            if (pending.hasFilesIn(path)) {
+                return -errno.enotempty();
+            }
             Files.delete(local(path));
             return 0;
         } catch (Throwable t) {
@@ -251,8 +285,16 @@ final class LazyFileSystem implements FuseOperations {
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(local(path))) {
             filler.fill(".", s -> { }, 0, 0);
             filler.fill("..", s -> { }, 0, 0);
+            Set<String> seen = new HashSet<>();
             for (Path p : ds) {
-                if (filler.fill(p.getFileName().toString(), s -> { }, 0, 0) != 0) {
+                String name = p.getFileName().toString();
+                seen.add(name);
+                if (filler.fill(name, s -> { }, 0, 0) != 0) {
+                    return 0;
+                }
+            }
+            for (String name : pending.names(path)) {
+                if (!seen.contains(name) && filler.fill(name, s -> { }, 0, 0) != 0) {
                     break;
                 }
             }
@@ -278,6 +320,7 @@ final class LazyFileSystem implements FuseOperations {
     @Override
     public int symlink(String linkname, String target) {
         try {
+            pending.materialize(target);
             Files.createSymbolicLink(local(target), Path.of(linkname));
             return 0;
         } catch (Throwable t) {
@@ -288,6 +331,10 @@ final class LazyFileSystem implements FuseOperations {
     @Override
     public int unlink(String path) {
         try {
+            if (pending.forget(path)) {
+                lazy.remove(path);
+                return 0;
+            }
             Files.delete(local(path));
             lazy.remove(path);
             return 0;
@@ -299,6 +346,11 @@ final class LazyFileSystem implements FuseOperations {
     @Override
     public int rename(String oldpath, String newpath, int flags) {
         try {
+            pending.materialize(oldpath);
+            if (Files.isDirectory(local(oldpath), LinkOption.NOFOLLOW_LINKS)) {
+                pending.materializeUnder(oldpath);
+            }
+            pending.forget(newpath); // replaced
             Files.move(local(oldpath), local(newpath), StandardCopyOption.REPLACE_EXISTING,
                     StandardCopyOption.ATOMIC_MOVE);
             lazy.remove(newpath);
@@ -317,6 +369,7 @@ final class LazyFileSystem implements FuseOperations {
     @Override
     public int create(String path, int mode, FileInfo fi) {
         try {
+            pending.materialize(path); // an O_EXCL create of a listed file must fail
             Set<OpenOption> opts = new HashSet<>(List.of(StandardOpenOption.READ, StandardOpenOption.WRITE));
             Set<StandardOpenOption> flags = fi.getOpenFlags();
             opts.add(flags.contains(StandardOpenOption.CREATE_NEW) ? StandardOpenOption.CREATE_NEW
@@ -348,6 +401,7 @@ final class LazyFileSystem implements FuseOperations {
             if (truncate) {
                 opts.add(StandardOpenOption.TRUNCATE_EXISTING);
             }
+            pending.materialize(path);
             Path p = local(path);
             if (Files.isDirectory(p)) {
                 return -errno.eisdir();
@@ -454,6 +508,7 @@ final class LazyFileSystem implements FuseOperations {
     @Override
     public int truncate(String path, long size, FileInfo fi) {
         try {
+            pending.materialize(path);
             LazyRelationFile f = lazy.get(path);
             if (f != null) {
                 f.lock.lock();
@@ -644,6 +699,7 @@ final class LazyFileSystem implements FuseOperations {
             return 0;
         }
         int fetched = 0;
+        pending.materialize(path);
         try (FileChannel ch = FileChannel.open(local(path), StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             int b = 0;
             while (true) {

@@ -127,7 +127,7 @@ public final class ComputeProcess {
             if (logContains(logFile, "database system is ready to accept connections") && canConnect(socketDirectory, port)) {
                 return;
             }
-            sleep(50);
+            sleep(10); // a wake waits for this: poll often (a read of a small log and a connect)
         }
         stopNow();
         throw new PostgresException("postgres on " + dataDir + " was not ready within " + timeout + ": " + tail(logFile));

@@ -445,6 +445,16 @@ public final class PageServiceClient implements AutoCloseable {
                 config.defaultDeadline()).thenApply(r -> r.getListRelations().getRelationsList());
     }
 
+    /** A {@code ListRelations} answer with the LSN it was served at (what {@link ReadLsn#latest()} resolved to). */
+    public record Relations(long lsn, List<RelationEntry> relations) {
+    }
+
+    /** As {@link #listRelations}, with the LSN the page service served the list at. */
+    public CompletableFuture<Relations> listRelationsWithLsn(int spcOid, int dbOid, ReadLsn lsn) {
+        return send(at(lsn).setListRelations(ListRelationsRequest.newBuilder().setSpcOid(spcOid).setDbOid(dbOid)),
+                config.defaultDeadline()).thenApply(r -> new Relations(r.getLsn(), r.getListRelations().getRelationsList()));
+    }
+
     /** One SLRU segment file's bytes (up to 32 x 8192). */
     public CompletableFuture<byte[]> getSlruSegment(SlruKind kind, int segno, ReadLsn lsn) {
         return send(at(lsn).setGetSlruSegment(GetSlruSegmentRequest.newBuilder().setKind(kind).setSegno(segno)),
@@ -471,7 +481,18 @@ public final class PageServiceClient implements AutoCloseable {
      */
     public CompletableFuture<Long> basebackup(ReadLsn lsn, boolean omitRelationPages, OutputStream out,
                                               Duration deadline) {
-        return send(at(lsn).setGetBasebackup(GetBasebackupRequest.newBuilder().setOmitRelationPages(omitRelationPages)),
+        return basebackup(lsn, omitRelationPages, false, out, deadline);
+    }
+
+    /**
+     * As {@link #basebackup(ReadLsn, boolean, OutputStream, Duration)}; with {@code walFirstPageOnly}
+     * the WAL segment's entry holds only its first 8 KiB page (a server that predates the option sends
+     * all 16 MiB): the caller extends the file to the segment size before PostgreSQL starts on it.
+     */
+    public CompletableFuture<Long> basebackup(ReadLsn lsn, boolean omitRelationPages, boolean walFirstPageOnly,
+                                              OutputStream out, Duration deadline) {
+        return send(at(lsn).setGetBasebackup(GetBasebackupRequest.newBuilder().setOmitRelationPages(omitRelationPages)
+                        .setWalFirstPageOnly(walFirstPageOnly)),
                 deadline, chunk -> {
                     try {
                         chunk.writeTo(out);
@@ -494,9 +515,19 @@ public final class PageServiceClient implements AutoCloseable {
      */
     public long basebackupInto(java.nio.file.Path target, boolean omitRelationPages, Duration deadline)
             throws IOException {
+        return basebackupInto(target, omitRelationPages, false, deadline);
+    }
+
+    /**
+     * As {@link #basebackupInto(java.nio.file.Path, boolean, Duration)}, optionally with only the first
+     * page of the WAL segment (see {@link #basebackup(ReadLsn, boolean, boolean, OutputStream, Duration)}):
+     * the caller extends it to the segment size.
+     */
+    public long basebackupInto(java.nio.file.Path target, boolean omitRelationPages, boolean walFirstPageOnly,
+                               Duration deadline) throws IOException {
         try (java.io.PipedInputStream in = new java.io.PipedInputStream(1 << 20);
              java.io.PipedOutputStream out = new java.io.PipedOutputStream(in)) {
-            CompletableFuture<Long> done = basebackup(ReadLsn.latest(), omitRelationPages, out, deadline);
+            CompletableFuture<Long> done = basebackup(ReadLsn.latest(), omitRelationPages, walFirstPageOnly, out, deadline);
             done.whenComplete((lsn, err) -> {
                 try {
                     out.close(); // end of stream for the extractor (after an error it sees a truncated tar)

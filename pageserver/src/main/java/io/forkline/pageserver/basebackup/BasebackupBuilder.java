@@ -131,8 +131,21 @@ public final class BasebackupBuilder {
      * @throws BasebackupException as {@link #writeDirectory}
      */
     public BasebackupSummary writeTar(TimelineId timeline, long lsn, OutputStream out, boolean omitRelationPages) {
+        return writeTar(timeline, lsn, out, omitRelationPages, false);
+    }
+
+    /**
+     * {@link #writeTar(TimelineId, long, OutputStream, boolean)}; with {@code walFirstPageOnly} the WAL
+     * segment's entry holds only its first page (the synthesized shutdown checkpoint; the other
+     * 16 MiB - 8 KiB are zeros), and the reader must extend the file to {@code Lsn.WAL_SEGMENT_SIZE}
+     * before PostgreSQL starts on it.
+     *
+     * @throws BasebackupException as {@link #writeDirectory}
+     */
+    public BasebackupSummary writeTar(TimelineId timeline, long lsn, OutputStream out, boolean omitRelationPages,
+                                      boolean walFirstPageOnly) {
         try (TarSink sink = new TarSink(out, clock)) {
-            return write(timeline, lsn, sink, omitRelationPages);
+            return write(timeline, lsn, sink, omitRelationPages, walFirstPageOnly);
         } catch (IOException e) {
             throw new BasebackupException("cannot stream basebackup of timeline " + timeline + " at "
                     + Lsn.format(lsn) + ": " + e.getMessage(), e);
@@ -158,6 +171,11 @@ public final class BasebackupBuilder {
      */
     public BasebackupSummary write(TimelineId timeline, long lsn, BasebackupSink sink, boolean omitRelationPages)
             throws IOException {
+        return write(timeline, lsn, sink, omitRelationPages, false);
+    }
+
+    private BasebackupSummary write(TimelineId timeline, long lsn, BasebackupSink sink, boolean omitRelationPages,
+                                    boolean walFirstPageOnly) throws IOException {
         TimelineMetadata md = store.timeline(timeline);
         if (md == null) {
             throw new BasebackupException("timeline " + timeline + " does not exist");
@@ -168,7 +186,7 @@ public final class BasebackupBuilder {
                     + "'s servable range [" + Lsn.format(md.startLsn()) + ", " + Lsn.format(last) + "]");
         }
         return new Run(timeline, lsn, sink, TenantBootstrapFiles.controlFile(store, md.tenant()),
-                TenantBootstrapFiles.config(store, md.tenant()), omitRelationPages).execute();
+                TenantBootstrapFiles.config(store, md.tenant()), omitRelationPages, walFirstPageOnly).execute();
     }
 
     /** The state of one build. */
@@ -179,14 +197,16 @@ public final class BasebackupBuilder {
         private final ControlFileData control;
         private final String initdbConfig;
         private final boolean omitRelationPages;
+        private final boolean walFirstPageOnly;
         private final Set<String> directories = new HashSet<>();
         private int relationForks;
         private long relationPages;
         private int skippedForks;
 
         Run(TimelineId timeline, long lsn, BasebackupSink sink, ControlFileData control, String initdbConfig,
-            boolean omitRelationPages) {
+            boolean omitRelationPages, boolean walFirstPageOnly) {
             this.omitRelationPages = omitRelationPages;
+            this.walFirstPageOnly = walFirstPageOnly;
             this.timeline = timeline;
             this.lsn = lsn;
             this.sink = sink;
@@ -462,9 +482,10 @@ public final class BasebackupBuilder {
                     stored.oldestMulti(), stored.oldestMultiDb(), now, stored.oldestCommitTsXid(),
                     stored.newestCommitTsXid(), 0);
             String walName = Lsn.walFileName(PG_TIMELINE, Lsn.segmentNo(cpLsn));
-            try (OutputStream out = sink.file("pg_wal/" + walName, Lsn.WAL_SEGMENT_SIZE)) {
+            long walBytes = walFirstPageOnly ? Lsn.WAL_PAGE_SIZE : Lsn.WAL_SEGMENT_SIZE;
+            try (OutputStream out = sink.file("pg_wal/" + walName, walBytes)) {
                 out.write(ShutdownCheckpointWal.firstPage(cpLsn, PG_TIMELINE, control.systemIdentifier(), cp));
-                for (int off = Lsn.WAL_PAGE_SIZE; off < Lsn.WAL_SEGMENT_SIZE; off += ZERO_PAGE.length) {
+                for (long off = Lsn.WAL_PAGE_SIZE; off < walBytes; off += ZERO_PAGE.length) {
                     out.write(ZERO_PAGE);
                 }
             }

@@ -568,6 +568,7 @@ public final class EndpointManager implements AutoCloseable {
         e.size = size;
         e.tenant = tenant;
         e.ref = ref;
+        long t0 = System.nanoTime();
         try {
             long lsn;
             int port;
@@ -588,6 +589,7 @@ public final class EndpointManager implements AutoCloseable {
                 port = e.local.port();
                 host = "127.0.0.1";
             }
+            long tLaunched = System.nanoTime();
             e.lastPort = port;
             long walStart = Lsn.nextSegmentStart(lsn);
             // a compute of this process tree: over its private Unix-domain socket (libpq's '/dir' host form)
@@ -601,8 +603,11 @@ public final class EndpointManager implements AutoCloseable {
             if (listener != null) {
                 listener.accept(tenant, ref);
             }
-            log.info("endpoint {} ({}, {}) running on {}{}, WAL from {}", key(tenant, ref), size.apiName(), e.storage(),
-                    e.address(), node != null ? " (compute node " + node.url() + ")" : "", Lsn.format(walStart));
+            log.info("endpoint {} ({}, {}) running on {}{}, WAL from {}; started in {} ms (compute {} ms, receiver and"
+                            + " record {} ms)", key(tenant, ref), size.apiName(), e.storage(), e.address(),
+                    node != null ? " (compute node " + node.url() + ")" : "", Lsn.format(walStart),
+                    (System.nanoTime() - t0) / 1_000_000, (tLaunched - t0) / 1_000_000,
+                    (System.nanoTime() - tLaunched) / 1_000_000);
             return e.uri();
         } catch (IOException | RuntimeException ex) {
             stopLocked(e);

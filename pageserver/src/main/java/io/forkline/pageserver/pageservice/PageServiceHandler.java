@@ -386,7 +386,7 @@ final class PageServiceHandler extends SimpleChannelInboundHandler<ClientMessage
         ServerMessage last;
         try {
             new BasebackupBuilder(service.store()).writeTar(timeline, lsn, out,
-                    r.getGetBasebackup().getOmitRelationPages());
+                    r.getGetBasebackup().getOmitRelationPages(), r.getGetBasebackup().getWalFirstPageOnly());
             last = out.lastChunk();
         } catch (RuntimeException e) {
             last = error(r.getRequestId(), e instanceof BasebackupException be && be.getCause() instanceof IOException

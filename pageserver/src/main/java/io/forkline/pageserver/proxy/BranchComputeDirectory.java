@@ -33,7 +33,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>{@link #wake}: starts the branch's compute ({@link BranchService#startEndpoint}, quotas
  *   applied) on a bounded pool of {@value #WAKERS} threads (queue {@value #WAKE_QUEUE}), never on the
  *   caller's thread; concurrent wakes of one endpoint share one start; each wake is bounded at
- *   {@link #WAKE_BOUND} (60 s). A running compute answers at once. Suspended and explicitly stopped
+ *   {@link #WAKE_BOUND} (60 s). A running compute answers at once; one being suspended (still
+ *   reading RUNNING while it shuts down) is waited for and started again. Suspended and explicitly stopped
  *   endpoints both wake (Neon's behaviour).</li>
  *   <li>{@link #sessionOpened}/{@link #sessionClosed}: count client sessions per endpoint. When the
  *   count drops to 0 (or a wake completes with no session), a timer of the branch's
@@ -63,6 +64,8 @@ public final class BranchComputeDirectory implements ComputeDirectory, AutoClose
     private final ScheduledExecutorService timers;
     private final Map<String, CompletableFuture<ComputeAddress>> waking = new ConcurrentHashMap<>();
     private final Map<String, Sessions> sessions = new ConcurrentHashMap<>();
+    /** Endpoints whose suspend is under way: their compute still reads RUNNING but is shutting down. */
+    private final java.util.Set<String> suspending = ConcurrentHashMap.newKeySet();
     private final AtomicLong starts = new AtomicLong();
     private final AtomicLong suspends = new AtomicLong();
 
@@ -138,7 +141,10 @@ public final class BranchComputeDirectory implements ComputeDirectory, AutoClose
             return CompletableFuture.failedFuture(new WakeException("endpoint '" + endpointId + "' does not exist"));
         }
         EndpointManager.Endpoint e = endpoints.get(l.tenant(), l.ref());
-        ComputeAddress running = e != null && e.state() == EndpointState.RUNNING ? e.address() : null;
+        // a compute being suspended still reads RUNNING but refuses connections ("the database system
+        // is shutting down"): such a wake waits for the suspend (the start takes the same locks) and starts it again
+        ComputeAddress running = e != null && e.state() == EndpointState.RUNNING && !suspending.contains(endpointId)
+                ? e.address() : null;
         if (running != null) {
             armIfIdle(endpointId);
             return CompletableFuture.completedFuture(running);
@@ -167,6 +173,9 @@ public final class BranchComputeDirectory implements ComputeDirectory, AutoClose
         }
         try {
             long t0 = System.nanoTime();
+            while (suspending.contains(endpointId) && !f.isDone()) {
+                Thread.sleep(5); // let the suspend finish (else it could stop the compute this wake returns)
+            }
             branches.startEndpoint(l.tenant(), l.ref(), null);
             starts.incrementAndGet();
             EndpointManager.Endpoint e = endpoints.get(l.tenant(), l.ref());
@@ -181,6 +190,9 @@ public final class BranchComputeDirectory implements ComputeDirectory, AutoClose
             f.completeExceptionally(ex);
         } catch (ApiException ex) {
             f.completeExceptionally(new WakeException("cannot wake endpoint '" + endpointId + "': " + ex.getMessage(), ex));
+        } catch (InterruptedException ex) {
+            Thread.currentThread().interrupt();
+            f.completeExceptionally(new WakeException("the server is shutting down"));
         } catch (RuntimeException ex) {
             log.warn("endpoint {}: wake failed", endpointId, ex);
             f.completeExceptionally(new WakeException("cannot wake endpoint '" + endpointId + "': " + ex, ex));
@@ -299,12 +311,20 @@ public final class BranchComputeDirectory implements ComputeDirectory, AutoClose
             }
             return;
         }
+        synchronized (s) {
+            if (s.open > 0 || s.timer != null || waking.containsKey(endpointId)) {
+                return; // a session came meanwhile
+            }
+            suspending.add(endpointId); // before the lock is released: a session opened from now on wakes afresh
+        }
         try {
             if (branches.suspendEndpoint(l.tenant(), l.ref())) {
                 suspends.incrementAndGet();
             }
         } catch (RuntimeException ex) {
             log.warn("endpoint {} ({}/{}): suspend failed: {}", endpointId, l.tenant(), l.ref(), ex.toString());
+        } finally {
+            suspending.remove(endpointId);
         }
     }
 
