@@ -89,7 +89,9 @@ class MirrorIT {
                 Thread.sleep(100);
             }
         }
-        throw new AssertionError("server did not start");
+        p.destroyForcibly(); // not left running after the test gives up on it
+        p.waitFor();
+        throw new AssertionError("server did not answer GET /v1/status within 60 s (log: " + log(dir) + ")");
     }
 
     private HttpResponse<String> send(String method, String path, String body) throws Exception {
