@@ -7,7 +7,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.RandomAccessFile;
-import java.lang.reflect.Proxy;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -95,12 +94,7 @@ class InFlightFetchTest {
     }
 
     private static Errno errno() {
-        return (Errno) Proxy.newProxyInstance(Errno.class.getClassLoader(), new Class<?>[]{Errno.class},
-                (p, m, a) -> switch (m.getName()) {
-                    case "enoent" -> 2;
-                    case "eio" -> 5;
-                    default -> 22;
-                });
+        return TestErrno.linux();
     }
 
     private static byte firstByteRead(LazyFileSystem fs, FileInfo fi, int block) {

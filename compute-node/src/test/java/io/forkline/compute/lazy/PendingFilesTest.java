@@ -178,15 +178,6 @@ class PendingFilesTest {
     }
 
     private static Errno errno() {
-        return (Errno) Proxy.newProxyInstance(Errno.class.getClassLoader(), new Class<?>[]{Errno.class},
-                (p, m, a) -> switch (m.getName()) {
-                    case "enoent" -> 2;
-                    case "eio" -> 5;
-                    case "eexist" -> 17;
-                    case "enotdir" -> 20;
-                    case "enotempty" -> 39;
-                    case "eisdir" -> 21;
-                    default -> 22;
-                });
+        return TestErrno.linux();
     }
 }
