@@ -242,11 +242,9 @@ public final class LogicalImports implements AutoCloseable {
             return;
         }
         ComputeAddress main = mainCompute.apply(tenant);
-        String sub = SqlQuote.ident(r.subscription());
         if (main != null) {
-            try (Connection c = ComputeConnections.connect(main, r.database(), new Properties());
-                 Statement st = c.createStatement()) {
-                st.execute("DROP SUBSCRIPTION IF EXISTS " + sub);
+            try {
+                dropSubscription(tenant, r.database(), main);
                 LOG.info("tenant {}: subscription {} dropped with its slot on {}", tenant, r.subscription(), r.display());
                 return;
             } catch (SQLException e) {
@@ -255,6 +253,18 @@ public final class LogicalImports implements AutoCloseable {
         }
         LOG.warn("tenant {}: the logical replication slot {} stays on {}; drop it there with SELECT"
                 + " pg_drop_replication_slot('{}')", tenant, r.subscription(), r.display(), r.subscription());
+    }
+
+    /**
+     * {@code DROP SUBSCRIPTION IF EXISTS forkline_<tenant>} in {@code database} of the compute at
+     * {@code main}; PostgreSQL drops its slot on the source with it.
+     *
+     * @throws SQLException as PostgreSQL reports it (e.g. the source cannot be reached to drop the slot)
+     */
+    public static void dropSubscription(String tenant, String database, ComputeAddress main) throws SQLException {
+        try (Connection c = ComputeConnections.connect(main, database, new Properties()); Statement st = c.createStatement()) {
+            st.execute("DROP SUBSCRIPTION IF EXISTS " + SqlQuote.ident(subscriptionName(tenant)));
+        }
     }
 
     /** The last polled status of the tenant's import, or null when it has none. */
@@ -293,6 +303,7 @@ public final class LogicalImports implements AutoCloseable {
     private LogicalImportStatus pollOne(LogicalImportRecord r) {
         Long lag = null;
         Long sourceBytes = null;
+        Map<String, Long> sourceSequences = null;
         String sourceError = null;
         try (Connection c = connectSource(PrimaryUri.parse(box.open(r.source(), LogicalImportRecord.key(r.tenant())),
                 "from_publication"))) {
@@ -318,6 +329,7 @@ public final class LogicalImports implements AutoCloseable {
             } catch (SQLException e) {
                 LOG.debug("tenant {}: sizes of the published tables not read: {}", r.tenant(), e.getMessage());
             }
+            sourceSequences = sequences(r, c);
         } catch (SQLException | RuntimeException e) {
             sourceError = "the source " + r.display() + " is not reachable: " + e.getMessage();
         }
@@ -356,8 +368,8 @@ public final class LogicalImports implements AutoCloseable {
                                     + " run the same DDL on main, then ALTER SUBSCRIPTION " + ident + " ENABLE on main;"
                                     + " or import the source again into a new tenant", ready, total, lag);
                 }
-                if (ready == total && sourceError == null) {
-                    syncSequences(r, c);
+                if (ready == total && sourceError == null && sourceSequences != null) {
+                    syncSequences(r, sourceSequences, c);
                     copyStarts.remove(r.tenant());
                 }
                 LogicalImportStatus.CopyProgress copy = ready < total ? copyProgress(r.tenant(), rs.getLong(4), sourceBytes) : null;
@@ -386,20 +398,27 @@ public final class LogicalImports implements AutoCloseable {
      * keys the source already used. Sequences missing on either side, or unreadable with the
      * import's role, are skipped.
      */
-    private void syncSequences(LogicalImportRecord r, Connection main) {
-        Map<String, Long> source = new java.util.HashMap<>();
-        try (Connection c = connectSource(PrimaryUri.parse(box.open(r.source(), LogicalImportRecord.key(r.tenant())),
-                "from_publication")); Statement st = c.createStatement();
+    /**
+     * The source's sequence positions ({@code pg_sequences.last_value}, by {@code schema.name}
+     * quoted as {@code %I.%I}) that the import's role may read, or null when they cannot be read.
+     */
+    private static Map<String, Long> sequences(LogicalImportRecord r, Connection source) {
+        Map<String, Long> out = new java.util.HashMap<>();
+        try (Statement st = source.createStatement();
              ResultSet rs = st.executeQuery("SELECT format('%I.%I', schemaname, sequencename), last_value FROM pg_sequences"
                      + " WHERE last_value IS NOT NULL AND has_sequence_privilege(format('%I.%I', schemaname, sequencename),"
                      + " 'SELECT')")) {
             while (rs.next()) {
-                source.put(rs.getString(1), rs.getLong(2));
+                out.put(rs.getString(1), rs.getLong(2));
             }
-        } catch (SQLException | RuntimeException e) {
+            return out;
+        } catch (SQLException e) {
             LOG.debug("tenant {}: sequences not read from the source: {}", r.tenant(), e.toString());
-            return;
+            return null;
         }
+    }
+
+    private void syncSequences(LogicalImportRecord r, Map<String, Long> source, Connection main) {
         Map<String, Long> synced = syncedSequences.computeIfAbsent(r.tenant(), k -> new ConcurrentHashMap<>());
         for (Map.Entry<String, Long> e : source.entrySet()) {
             if (e.getValue().equals(synced.get(e.getKey()))) {

@@ -149,10 +149,8 @@ public final class TenantService implements AutoCloseable {
     /** After a failed import: drops the subscription if it was made (its slot on the source goes with it). */
     private void dropSubscriptionQuietly(String tenant, io.forkline.compute.proxy.ComputeAddress main,
                                          io.forkline.pageserver.logical.LogicalImports.Source source) {
-        String sub = "\"" + io.forkline.pageserver.logical.LogicalImports.subscriptionName(tenant) + "\"";
-        try (java.sql.Connection c = io.forkline.pageserver.endpoint.ComputeConnections.connect(main, source.uri().dbname(),
-                new java.util.Properties()); java.sql.Statement st = c.createStatement()) {
-            st.execute("DROP SUBSCRIPTION IF EXISTS " + sub);
+        try {
+            io.forkline.pageserver.logical.LogicalImports.dropSubscription(tenant, source.uri().dbname(), main);
         } catch (java.sql.SQLException e) {
             log.debug("no subscription to drop after a failed import: {}", e.getMessage());
         }
