@@ -1,15 +1,29 @@
 package io.forkline.compute.node;
 
+import io.forkline.compute.endpoint.ComputeSettings;
+import io.forkline.compute.proxy.tls.SelfSignedCertificate;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.LinkedHashMap;
+
 import io.forkline.compute.endpoint.ComputeSize;
 import io.forkline.compute.postgres.PostgresInstallation;
+import io.forkline.compute.proxy.tls.SelfSignedCertificate;
 import io.forkline.page.client.PageClientConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -36,6 +50,9 @@ public final class ComputeNode implements AutoCloseable {
     private final int pagePort;
     private final String token;
     private final Path root;
+    private final String listenHost;
+    /** {@code [certificate, key]}: the node's own, each compute's {@code ssl_cert_file} / {@code ssl_key_file}. */
+    private final Path[] serverCertificate;
     private final Map<String, Slot> computes = new ConcurrentHashMap<>();
 
     /** What runs for one {@code tenant/ref}. */
@@ -48,10 +65,14 @@ public final class ComputeNode implements AutoCloseable {
      * What the server asks for: the compute of branch {@code ref} of {@code tenant} on
      * {@code timelineId} at its last record LSN.
      *
-     * @param port    the port to listen on when free, 0 for any
-     * @param storage {@code lazy} or {@code full}
+     * @param port        the port to listen on when free, 0 for any
+     * @param storage     {@code lazy} or {@code full}
+     * @param clientCaPem the CA certificate (PEM) of the server's TLS client certificate: the compute
+     *                    accepts TCP connections only over TLS with a certificate it issued
+     * @param settings    postgresql.conf lines of this compute (name → value as the file takes it)
      */
-    public record ComputeSpec(String tenant, String ref, String timelineId, ComputeSize size, int port, String storage) {
+    public record ComputeSpec(String tenant, String ref, String timelineId, ComputeSize size, int port, String storage,
+                              String clientCaPem, Map<String, String> settings) {
         /** {@code tenant/ref}. */
         public String key() {
             return tenant + "/" + ref;
@@ -74,8 +95,21 @@ public final class ComputeNode implements AutoCloseable {
      * @param token    what the node presents to the page service (a token the server issued)
      * @param dataDir  the node's own directory (created if missing)
      */
-    public ComputeNode(PostgresInstallation pg, String pageHost, int pagePort, String token, Path dataDir) {
+    public ComputeNode(PostgresInstallation pg, String pageHost, int pagePort, String token, Path dataDir) throws IOException {
+        this(pg, pageHost, pagePort, token, dataDir, "127.0.0.1");
+    }
+
+    /**
+     * @param listenHost the address computes listen on (the node API's; they also listen on
+     *                   127.0.0.1, where the node checks that they are up)
+     * @throws IOException when the node's TLS certificate cannot be made in {@code <dataDir>/tls}
+     */
+    public ComputeNode(PostgresInstallation pg, String pageHost, int pagePort, String token, Path dataDir,
+                       String listenHost) throws IOException {
         this.pg = pg;
+        this.listenHost = listenHost;
+        this.serverCertificate = SelfSignedCertificate.ensure(dataDir.resolve("tls"), "compute.crt", "compute.key",
+                "forkline-compute-node", "localhost");
         this.pageHost = pageHost;
         this.pagePort = pagePort;
         this.token = token;
@@ -102,6 +136,7 @@ public final class ComputeNode implements AutoCloseable {
         synchronized (s) {
             stopLocked(s, spec.key());
             PageClientConfig page = PageClientConfig.of(pageHost, pagePort, spec.tenant(), spec.timelineId(), null, token);
+            writeSettings(dirOf(spec.tenant(), spec.ref()), spec);
             s.compute = LaunchedCompute.launch(pg, page, dirOf(spec.tenant(), spec.ref()), !"full".equals(spec.storage()),
                     spec.port(), spec.size(), START_TIMEOUT, spec.key());
             s.spec = spec;
@@ -109,6 +144,53 @@ public final class ComputeNode implements AutoCloseable {
                     s.compute.port());
             return status(s);
         }
+    }
+
+    /**
+     * Writes {@code <dir>/compute-extra.conf} (which the compute's postgresql.conf includes last):
+     * the server's settings, then TLS ({@code ssl}, the node's certificate and key, the server's
+     * CA as {@code ssl_ca_file}), {@code listen_addresses} and {@code hba_file}, and
+     * {@code <dir>/tls/pg_hba.conf}, which admits TCP connections only over TLS with a client
+     * certificate that CA issued ({@code hostssl ... trust clientcert=verify-ca}; the certificate
+     * authenticates the server, which connects as any role: its proxy relays clients already
+     * authenticated with the branch's password). No Unix-domain socket, no other line.
+     */
+    private void writeSettings(Path dir, ComputeSpec spec) throws IOException {
+        Path tls = dir.resolve("tls");
+        pg.prepareDirectory(tls);
+        Path cert = tls.resolve("server.crt");
+        Path key = tls.resolve("server.key");
+        Path ca = tls.resolve("client-ca.crt");
+        Path hba = tls.resolve("pg_hba.conf");
+        Files.copy(serverCertificate[0], cert, StandardCopyOption.REPLACE_EXISTING);
+        Files.copy(serverCertificate[1], key, StandardCopyOption.REPLACE_EXISTING);
+        Files.setPosixFilePermissions(key, PosixFilePermissions.fromString("rw-------"));
+        Files.writeString(ca, spec.clientCaPem(), StandardCharsets.US_ASCII);
+        Files.writeString(hba, """
+                # written by the Forkline compute node: TCP only over TLS with the server's client certificate
+                hostssl  all          all  all  trust  clientcert=verify-ca
+                hostssl  replication  all  all  trust  clientcert=verify-ca
+                """, StandardCharsets.US_ASCII);
+        pg.chownRecursively(tls);
+        Map<String, String> conf = new LinkedHashMap<>(spec.settings());
+        boolean loopbackOrAny = listenHost.equals("127.0.0.1") || listenHost.equals("0.0.0.0") || listenHost.equals("*");
+        conf.put("listen_addresses", "'" + (loopbackOrAny ? listenHost : "127.0.0.1," + listenHost) + "'");
+        conf.put("ssl", "on");
+        conf.put("ssl_cert_file", quote(cert));
+        conf.put("ssl_key_file", quote(key));
+        conf.put("ssl_ca_file", quote(ca));
+        conf.put("hba_file", quote(hba));
+        Path extra = dir.resolve(ComputeSettings.EXTRA_SETTINGS_FILE);
+        Files.writeString(extra, ComputeSettings.render(conf), StandardCharsets.UTF_8);
+        extra.toFile().setReadable(true, false);
+    }
+
+    private static String quote(Path p) {
+        String s = p.toAbsolutePath().toString();
+        if (s.indexOf('\'') >= 0) {
+            throw new IllegalArgumentException("path " + s + " contains a quote");
+        }
+        return "'" + s + "'";
     }
 
     /**

@@ -24,11 +24,15 @@ import java.util.concurrent.Executors;
  *
  * <pre>
  *   GET  /v1/computes                         -> [compute]
- *   POST /v1/computes/start {"tenant","ref","timeline_id","size"?,"port"?,"storage"?: "lazy"|"full"} -> compute
+ *   POST /v1/computes/start {"tenant","ref","timeline_id","size"?,"port"?,"storage"?: "lazy"|"full",
+ *                            "client_ca": PEM, "settings"?: {name: value}} -> compute
  *   POST /v1/computes/stop  {"tenant","ref"}  -> {"checkpoint_lsn": "X/Y" | null}
  * </pre>
  *
  * A compute is {@code {tenant, ref, timeline_id, port, storage, state: running|failed, lsn, blocks_fetched}}.
+ * {@code client_ca} is the certificate of the CA that issued the server's TLS client certificate:
+ * the compute accepts TCP connections only over TLS with a certificate it issued. {@code settings}
+ * are postgresql.conf lines for this compute (values as the file takes them).
  * Errors are {@code {"error": message}}: 400 for a bad body (naming the value), 404 for an unknown
  * path, 503 when a compute cannot start.
  */
@@ -140,8 +144,17 @@ public final class ComputeNodeApi implements AutoCloseable {
                 if (!timeline.matches("[0-9a-f]{32}")) {
                     throw new HttpError(400, "invalid timeline_id '" + timeline + "': expected 32 hex digits");
                 }
+                String ca = text(b, "client_ca", false);
+                if (ca == null) {
+                    throw new HttpError(400, "missing field 'client_ca': computes here accept only TLS connections with a"
+                            + " client certificate, so the server must send the certificate of the CA that issued its own");
+                }
+                if (!ca.strip().startsWith("-----BEGIN CERTIFICATE-----") || !ca.strip().endsWith("-----END CERTIFICATE-----")
+                        || ca.length() > 64 * 1024) {
+                    throw new HttpError(400, "invalid client_ca: expected one PEM certificate (-----BEGIN CERTIFICATE----- ...)");
+                }
                 return json(node.start(new ComputeNode.ComputeSpec(name(b, "tenant"), name(b, "ref"), timeline, size, port,
-                        storage == null ? "lazy" : storage)));
+                        storage == null ? "lazy" : storage, ca, settings(b))));
             }
             case "POST /v1/computes/stop" -> {
                 JsonNode b = body(in);
@@ -182,6 +195,33 @@ public final class ComputeNodeApi implements AutoCloseable {
             throw new HttpError(400, "field '" + field + "' must be a string, got " + v);
         }
         return v.asText();
+    }
+
+    private static final java.util.regex.Pattern SETTING_NAME = java.util.regex.Pattern.compile("[a-z_][a-z0-9_.]{0,62}");
+
+    /** {@code settings}: an object of postgresql.conf names and one-line string values. */
+    private static java.util.Map<String, String> settings(JsonNode b) {
+        JsonNode v = b.get("settings");
+        if (v == null || v.isNull()) {
+            return java.util.Map.of();
+        }
+        if (!v.isObject()) {
+            throw new HttpError(400, "field 'settings' must be an object of names and string values, got " + v);
+        }
+        java.util.Map<String, String> out = new java.util.LinkedHashMap<>();
+        for (var it = v.fields(); it.hasNext(); ) {
+            var f = it.next();
+            if (!SETTING_NAME.matcher(f.getKey()).matches()) {
+                throw new HttpError(400, "invalid setting name '" + f.getKey() + "'");
+            }
+            String value = f.getValue().isTextual() ? f.getValue().asText() : null;
+            if (value == null || value.indexOf('\n') >= 0 || value.indexOf('\r') >= 0 || value.indexOf('\0') >= 0) {
+                throw new HttpError(400, "invalid value of setting '" + f.getKey() + "': " + f.getValue()
+                        + " (expected a string on one line)");
+            }
+            out.put(f.getKey(), value);
+        }
+        return out;
     }
 
     /** A tenant or ref: becomes a directory name, so no {@code ..}, no NUL, not empty. */

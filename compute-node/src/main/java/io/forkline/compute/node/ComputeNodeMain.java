@@ -31,7 +31,8 @@ public final class ComputeNodeMain implements Callable<Integer> {
     @Option(names = "--data-dir", required = true, paramLabel = "DIR", description = "this node's own directory")
     Path dataDir;
 
-    @Option(names = "--listen", defaultValue = "127.0.0.1", paramLabel = "HOST", description = "API address (default 127.0.0.1)")
+    @Option(names = "--listen", defaultValue = "127.0.0.1", paramLabel = "HOST",
+            description = "address of the API and of the computes, which accept only TLS with the server's client certificate (default 127.0.0.1)")
     String listen;
 
     @Option(names = "--port", defaultValue = "9899", paramLabel = "PORT", description = "API port (default 9899; 0: any free port)")
@@ -76,7 +77,7 @@ public final class ComputeNodeMain implements Callable<Integer> {
             throw new IllegalArgumentException("invalid --token: empty");
         }
         PostgresInstallation pg = PostgresInstallation.detect();
-        ComputeNode node = new ComputeNode(pg, pageserver.substring(0, colon), pagePort, token.strip(), dataDir);
+        ComputeNode node = new ComputeNode(pg, pageserver.substring(0, colon), pagePort, token.strip(), dataDir, listen);
         ComputeNodeApi api;
         try {
             api = ComputeNodeApi.start(node, token.strip(), listen, port);

@@ -1,18 +1,23 @@
 package io.forkline.compute.proxy;
 
+import io.forkline.compute.proxy.tls.ComputeClientTls;
+
 import java.nio.file.Path;
 import java.util.Objects;
 
 /**
  * Where a running compute's PostgreSQL accepts the proxy's connections: a Unix-domain socket file
  * (a compute on this machine: {@code <socket directory>/.s.PGSQL.<port>}, reachable only by the
- * server's own OS users) or a TCP host and port (a compute on a compute node).
+ * server's own OS users) or a TCP host and port (a compute on a compute node, which accepts TCP
+ * connections only over TLS with the server's client certificate, {@link ComputeClientTls}).
  *
  * @param unixSocket the socket file, or {@code null} for TCP
  * @param host       TCP host, or {@code null} for a Unix-domain socket
  * @param port       TCP port (the socket file's port suffix for a Unix-domain socket)
+ * @param tls        the client certificate to connect with over TLS, or {@code null} (a Unix-domain
+ *                   socket, or a TCP compute that needs none)
  */
-public record ComputeAddress(Path unixSocket, String host, int port) {
+public record ComputeAddress(Path unixSocket, String host, int port, ComputeClientTls tls) {
     public ComputeAddress {
         if ((unixSocket == null) == (host == null)) {
             throw new IllegalArgumentException("a compute address is either a Unix-domain socket or a TCP host, not "
@@ -25,17 +30,49 @@ public record ComputeAddress(Path unixSocket, String host, int port) {
 
     /** The Unix-domain socket {@code <directory>/.s.PGSQL.<port>} (PostgreSQL's {@code UNIXSOCK_PATH}). */
     public static ComputeAddress unix(Path directory, int port) {
-        return new ComputeAddress(Objects.requireNonNull(directory, "directory").resolve(".s.PGSQL." + port), null, port);
+        return new ComputeAddress(Objects.requireNonNull(directory, "directory").resolve(".s.PGSQL." + port), null, port, null);
     }
 
-    /** A TCP address. */
+    /** A TCP address without TLS. */
     public static ComputeAddress tcp(String host, int port) {
-        return new ComputeAddress(null, Objects.requireNonNull(host, "host"), port);
+        return tcp(host, port, null);
+    }
+
+    /** A TCP address reached over TLS with {@code tls}'s client certificate ({@code null}: no TLS). */
+    public static ComputeAddress tcp(String host, int port, ComputeClientTls tls) {
+        return new ComputeAddress(null, Objects.requireNonNull(host, "host"), port, tls);
     }
 
     /** Whether this is a Unix-domain socket. */
     public boolean isUnix() {
         return unixSocket != null;
+    }
+
+    /**
+     * A libpq connection string ({@code key='value' ...}, libpq's {@code conninfo}) for tools the
+     * server runs ({@code pg_dump --dbname=}, {@code psql -d}): the socket's directory as
+     * {@code host} for a Unix-domain socket, else the TCP host, plus {@code sslmode=require},
+     * {@code sslcert} and {@code sslkey} (PEM) when {@link #tls} is set.
+     */
+    public String libpqConnInfo(String user, String database) {
+        StringBuilder sb = new StringBuilder();
+        pair(sb, "host", isUnix() ? unixSocket.getParent().toString() : host);
+        pair(sb, "port", Integer.toString(port));
+        pair(sb, "user", user);
+        pair(sb, "dbname", database);
+        if (tls != null) {
+            pair(sb, "sslmode", "require");
+            pair(sb, "sslcert", tls.certificate().toString());
+            pair(sb, "sslkey", tls.key().toString());
+        }
+        return sb.toString();
+    }
+
+    private static void pair(StringBuilder sb, String key, String value) {
+        if (!sb.isEmpty()) {
+            sb.append(' ');
+        }
+        sb.append(key).append("='").append(value.replace("\\", "\\\\").replace("'", "\\'")).append('\'');
     }
 
     @Override

@@ -49,13 +49,11 @@ final class SchemaDiff {
         return dump.lines().filter(l -> !l.startsWith("\\restrict ") && !l.startsWith("\\unrestrict ")).toList();
     }
 
-    /** pg_dump --schema-only of {@code database} (over the compute's Unix socket: libpq takes its directory as host). */
+    /** pg_dump --schema-only of {@code database} (over the compute's Unix socket, or TLS to a compute node's). */
     static String dump(PostgresInstallation pg, ComputeAddress address, String database) {
-        String host = address.isUnix() ? address.unixSocket().getParent().toString() : address.host();
         try {
             return PostgresInstallation.runCommand(DUMP_TIMEOUT, List.of(pg.bin("pg_dump").toString(), "--schema-only",
-                    "--no-owner", "--no-privileges", "--host=" + host, "--port=" + address.port(), "--username=postgres",
-                    "--dbname=" + database));
+                    "--no-owner", "--no-privileges", "--dbname=" + address.libpqConnInfo("postgres", database)));
         } catch (PostgresException e) {
             throw ApiException.unavailable("cannot dump the schema of database '" + database + "' at " + address + ": "
                     + e.getMessage());

@@ -12,7 +12,8 @@ import java.util.Properties;
 /**
  * The server's own pgjdbc connections to a compute, as user {@code postgres}: over the compute's
  * private Unix-domain socket when it has one (junixsocket's {@code AFUNIXSocketFactory$FactoryArg}
- * as pgjdbc's {@code socketFactory}, the socket file as its argument), else over TCP. Stateless.
+ * as pgjdbc's {@code socketFactory}, the socket file as its argument), else over TCP (with TLS and
+ * the server's client certificate when the address names one). Stateless.
  */
 public final class ComputeConnections {
     /** pgjdbc's {@code socketFactory} for a Unix-domain socket. */
@@ -38,6 +39,9 @@ public final class ComputeConnections {
             host = "localhost";
         } else {
             host = address.host().indexOf(':') >= 0 ? "[" + address.host() + "]" : address.host();
+            if (address.tls() != null) {
+                address.tls().addTo(p); // a compute node's compute: TLS with the server's client certificate
+            }
         }
         return DriverManager.getConnection("jdbc:postgresql://" + host + ":" + address.port() + "/"
                 + URLEncoder.encode(db, StandardCharsets.UTF_8).replace("+", "%20"), p);

@@ -128,7 +128,9 @@ public final class EndpointManager implements AutoCloseable {
                 return l.socketDirectory() != null ? io.forkline.compute.proxy.ComputeAddress.unix(l.socketDirectory(), l.port())
                         : io.forkline.compute.proxy.ComputeAddress.tcp("127.0.0.1", l.port());
             }
-            return r != null ? io.forkline.compute.proxy.ComputeAddress.tcp(r.host(), r.port()) : null;
+            RemoteComputeNode n = node;
+            return r != null ? io.forkline.compute.proxy.ComputeAddress.tcp(r.host(), r.port(), n == null ? null : n.tls())
+                    : null;
         }
 
         private String runningHost() {
@@ -185,7 +187,9 @@ public final class EndpointManager implements AutoCloseable {
          * server's process tree, which listens only on its private Unix-domain socket,
          * {@code postgresql://postgres@localhost:PORT/postgres?host=<socket directory>} (libpq's
          * {@code host} parameter overrides the authority; only root and the compute's OS user can
-         * open it); for a compute on a compute node {@code postgresql://postgres@HOST:PORT/postgres}.
+         * open it); for a compute on a compute node
+         * {@code postgresql://postgres@HOST:PORT/postgres?sslmode=require&sslcert=...&sslkey=...} (it
+         * accepts only TLS with the server's client certificate, whose files only root can read).
          * Users get the connection string through the proxy instead ({@code BranchAccess#shownUri}).
          */
         public String uri() {
@@ -194,7 +198,14 @@ public final class EndpointManager implements AutoCloseable {
                 return null;
             }
             LaunchedCompute l = local;
-            return l != null && l.socketDirectory() != null ? socketUriFor(l.socketDirectory(), port) : uriFor(runningHost(), port);
+            if (l != null && l.socketDirectory() != null) {
+                return socketUriFor(l.socketDirectory(), port);
+            }
+            RemoteComputeNode n = node;
+            var tls = l == null && n != null ? n.tls() : null;
+            return tls == null ? uriFor(runningHost(), port) : uriFor(runningHost(), port) + "?sslmode=require&sslcert="
+                    + java.net.URLEncoder.encode(tls.certificate().toString(), java.nio.charset.StandardCharsets.UTF_8)
+                    + "&sslkey=" + java.net.URLEncoder.encode(tls.key().toString(), java.nio.charset.StandardCharsets.UTF_8);
         }
 
         /**
@@ -359,6 +370,8 @@ public final class EndpointManager implements AutoCloseable {
     }
 
     private volatile RemoteComputeNode computeNode;
+    /** The server's client certificate for compute nodes' computes, made on the first {@link #useComputeNode}. */
+    private volatile io.forkline.compute.proxy.tls.ComputeClientTls computeTls;
 
     private volatile java.util.function.BiConsumer<String, String> runningListener;
 
@@ -408,7 +421,15 @@ public final class EndpointManager implements AutoCloseable {
      * tree again. Running computes stay where they are until they restart.
      */
     public void useComputeNode(java.net.URI url, String token) {
-        this.computeNode = url == null ? null : new RemoteComputeNode(url, token);
+        if (url != null && computeTls == null) {
+            try {
+                computeTls = io.forkline.compute.proxy.tls.ComputeClientTls.ensure(
+                        root.getParent().resolve("auth").resolve("compute-tls"));
+            } catch (IOException e) {
+                throw new IllegalStateException("cannot make the client certificate for compute nodes: " + e.getMessage(), e);
+            }
+        }
+        this.computeNode = url == null ? null : new RemoteComputeNode(url, token, computeTls);
         if (url != null) {
             log.info("computes run on the compute node {}", url);
         }
@@ -576,7 +597,10 @@ public final class EndpointManager implements AutoCloseable {
             RemoteComputeNode node = computeNode;
             if (node != null) {
                 e.node = node;
-                e.remote = node.start(tenant, ref, timeline.toString(), size, e.lastPort, storage);
+                var f = extraSettings;
+                Map<String, String> extra = f == null ? null : f.apply(tenant, ref);
+                e.remote = node.start(tenant, ref, timeline.toString(), size, e.lastPort, storage,
+                        extra == null ? Map.of() : extra);
                 lsn = e.remote.lsn();
                 port = e.remote.port();
                 host = e.remote.host();
@@ -595,7 +619,11 @@ public final class EndpointManager implements AutoCloseable {
             // a compute of this process tree: over its private Unix-domain socket (libpq's '/dir' host form)
             String receiverHost = e.local != null && e.local.socketDirectory() != null
                     ? e.local.socketDirectory().toString() : host;
-            e.receiver = WalReceiver.start(store, timeline, walStart, receiverConfig(timeline, receiverHost, port));
+            WalReceiverConfig receiverConfig = receiverConfig(timeline, receiverHost, port);
+            if (e.remote != null && node.tls() != null) { // a compute node's compute: TLS with the client certificate
+                receiverConfig = receiverConfig.withClientCertificate(node.tls().certificate(), node.tls().keyDer());
+            }
+            e.receiver = WalReceiver.start(store, timeline, walStart, receiverConfig);
             e.state = EndpointState.RUNNING;
             e.note = null;
             putRecord(e, true);

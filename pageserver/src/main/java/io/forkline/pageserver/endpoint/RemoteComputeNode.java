@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.forkline.compute.endpoint.ComputeSize;
 import io.forkline.compute.node.LaunchedCompute;
+import io.forkline.compute.proxy.tls.ComputeClientTls;
 
 import java.io.IOException;
 import java.net.URI;
@@ -18,7 +19,9 @@ import java.util.Locale;
  * The server's client of a compute node's control API ({@code forkline compute-node}, see
  * {@code io.forkline.compute.node.ComputeNodeApi}): starts and stops the computes of branches
  * there, authenticated with a bearer token the node was started with (the server's admin token).
- * The compute's PostgreSQL listens on the node's host; the server's WAL receiver connects to it.
+ * The compute's PostgreSQL listens on the node's host, over TLS only, admitting the server's client
+ * certificate ({@link ComputeClientTls}: its CA goes with every start); the server's WAL receiver,
+ * the Postgres proxy and the server's own clients connect to it with that certificate.
  *
  * <p>Thread-safe.
  */
@@ -35,6 +38,7 @@ public final class RemoteComputeNode {
 
     private final URI base;
     private final String token;
+    private final ComputeClientTls tls;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3))
             .version(HttpClient.Version.HTTP_1_1).build();
 
@@ -44,8 +48,23 @@ public final class RemoteComputeNode {
      * @throws IllegalArgumentException naming the URL when it is not {@code http://HOST:PORT}
      */
     public RemoteComputeNode(URI base, String token) {
+        this(base, token, null);
+    }
+
+    /**
+     * @param tls the server's client certificate: its CA goes with every start, and the node's
+     *            computes then accept TCP connections only over TLS with that certificate
+     *            ({@code null}: none sent, which a node refuses)
+     */
+    public RemoteComputeNode(URI base, String token, ComputeClientTls tls) {
         this.base = check(base);
         this.token = token;
+        this.tls = tls;
+    }
+
+    /** The client certificate computes on this node require, or null. */
+    public ComputeClientTls tls() {
+        return tls;
     }
 
     /**
@@ -101,9 +120,26 @@ public final class RemoteComputeNode {
      */
     public Compute start(String tenant, String ref, String timelineId, ComputeSize size, int port, StorageMode storage)
             throws IOException {
+        return start(tenant, ref, timelineId, size, port, storage, java.util.Map.of());
+    }
+
+    /**
+     * As {@link #start(String, String, String, ComputeSize, int, StorageMode)} with per-endpoint
+     * settings ({@code name → value} as postgresql.conf takes it, values already quoted), which the
+     * node writes beside the compute's data directory as the server does for its own computes.
+     *
+     * @throws IOException naming the node when it cannot be reached or refuses (its message)
+     */
+    public Compute start(String tenant, String ref, String timelineId, ComputeSize size, int port, StorageMode storage,
+                         java.util.Map<String, String> settings) throws IOException {
         ObjectNode b = JSON.createObjectNode();
         b.put("tenant", tenant).put("ref", ref).put("timeline_id", timelineId).put("size", size.apiName())
                 .put("port", port).put("storage", storage.apiName());
+        if (tls != null) {
+            b.put("client_ca", tls.caPem());
+        }
+        ObjectNode extra = b.putObject("settings");
+        settings.forEach(extra::put);
         return compute(call("POST", "/v1/computes/start", b, START_TIMEOUT));
     }
 

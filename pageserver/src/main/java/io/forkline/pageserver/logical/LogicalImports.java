@@ -175,9 +175,8 @@ public final class LogicalImports implements AutoCloseable {
                     "-h", s.uri().host(), "-p", Integer.toString(s.uri().port()), "-U", s.uri().user(), "-d", db,
                     "-f", schema.toString()));
             run(dump, s.uri().password(), "pg_dump --schema-only of " + s.uri());
-            String host = main.isUnix() ? main.unixSocket().getParent().toString() : main.host();
-            run(List.of(pg.bin("psql").toString(), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", host, "-p",
-                    Integer.toString(main.port()), "-U", "postgres", "-d", db, "-f", schema.toString()), null,
+            run(List.of(pg.bin("psql").toString(), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d",
+                    main.libpqConnInfo("postgres", db), "-f", schema.toString()), null,
                     "restoring the schema of " + s.uri() + " on main");
         } catch (IOException e) {
             throw ApiException.unavailable("cannot copy the schema of " + s.uri() + ": " + e.getMessage());

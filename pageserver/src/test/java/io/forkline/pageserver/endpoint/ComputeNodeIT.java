@@ -27,6 +27,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * The server and a compute node ({@code forkline compute-node}) as two processes with separate
@@ -149,6 +150,36 @@ class ComputeNodeIT {
                 HttpResponse.BodyHandlers.ofString());
         assertThat(bad.statusCode()).isEqualTo(400);
         assertThat(bad.body()).contains("invalid timeline_id 'zz'");
+        HttpResponse<String> noCa = http.send(HttpRequest.newBuilder(nodeUrl.resolve("/v1/computes/start"))
+                .header("Authorization", "Bearer " + server.adminToken())
+                .POST(HttpRequest.BodyPublishers.ofString("{\"tenant\":\"cn\",\"ref\":\"x\",\"timeline_id\":\""
+                        + "0".repeat(32) + "\"}")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(noCa.statusCode()).isEqualTo(400);
+        assertThat(noCa.body()).contains("missing field 'client_ca'");
+
+        // the compute accepts TCP connections only over TLS with the server's client certificate
+        var address = ep.address();
+        assertThat(address.tls()).isNotNull();
+        String plain = "jdbc:postgresql://" + address.host() + ":" + address.port() + "/postgres?user=postgres&connectTimeout=10";
+        assertThatThrownBy(() -> java.sql.DriverManager.getConnection(plain + "&sslmode=disable").close())
+                .isInstanceOfSatisfying(java.sql.SQLException.class, e -> assertThat(e.getSQLState()).isEqualTo("28000"))
+                .hasMessageContaining("no encryption");
+        assertThatThrownBy(() -> java.sql.DriverManager.getConnection(plain + "&sslmode=require").close())
+                .isInstanceOfSatisfying(java.sql.SQLException.class, e -> assertThat(e.getSQLState()).isEqualTo("28000"))
+                .hasMessageContaining("certificate");
+        var stranger = io.forkline.compute.proxy.tls.ComputeClientTls.ensure(TestData.newDirectory("stranger-tls"));
+        assertThatThrownBy(() -> java.sql.DriverManager.getConnection(plain + "&sslmode=require&sslcert="
+                + stranger.certificate() + "&sslkey=" + stranger.keyDer()).close())
+                .as("a client certificate of another CA").isInstanceOf(java.sql.SQLException.class);
+        assertThat(Sql.queryString(uri, "postgres", "SELECT ssl::text FROM pg_stat_ssl WHERE pid = pg_backend_pid()"))
+                .isEqualTo("true");
+        // libpq tools with the URI (its sslkey is the PEM key), and users through the proxy with the branch's password
+        PostgresInstallation pgi = PostgresInstallation.detect();
+        assertThat(PostgresInstallation.runCommand(java.time.Duration.ofMinutes(1), List.of(pgi.bin("psql").toString(),
+                "-X", "-A", "-t", "-d", uri, "-c", "SELECT 'libpq-tls'")).trim()).isEqualTo("libpq-tls");
+        String cs = server.get("/v1/tenants/cn/branches/main/connection-string").ok().path("connection_string").asText();
+        assertThat(Sql.queryString(cs, "postgres", "SELECT ssl::text FROM pg_stat_ssl WHERE pid = pg_backend_pid()"))
+                .as("the proxy's session to the compute is TLS").isEqualTo("true");
 
         Sql.exec(uri, "postgres",
                 "CREATE TABLE t (id int PRIMARY KEY, v text)",

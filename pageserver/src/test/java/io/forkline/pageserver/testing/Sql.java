@@ -18,7 +18,8 @@ public final class Sql {
      * connection string through the Postgres proxy) → a JDBC URL for database {@code db} with the
      * same user, password and options. A {@code host=/directory} query parameter (a compute that
      * listens only on its Unix-domain socket, see {@code EndpointManager.Endpoint#uri}) becomes
-     * junixsocket's socket factory on {@code <directory>/.s.PGSQL.<port>}.
+     * junixsocket's socket factory on {@code <directory>/.s.PGSQL.<port>}; an {@code sslkey=...key}
+     * (a compute node's compute: libpq's PEM key) becomes its {@code .pk8} twin, which pgjdbc reads.
      */
     public static String jdbc(String uri, String db) {
         java.net.URI u = java.net.URI.create(uri);
@@ -37,6 +38,11 @@ public final class Sql {
                     String socket = dir + "/.s.PGSQL." + u.getPort();
                     url.append("&socketFactory=org.newsclub.net.unix.AFUNIXSocketFactory%24FactoryArg&socketFactoryArg=")
                             .append(java.net.URLEncoder.encode(socket, java.nio.charset.StandardCharsets.UTF_8));
+                } else if (param.startsWith("sslkey=") && param.endsWith(".key")) {
+                    // libpq takes the PEM key of a compute node's URI; pgjdbc its DER twin (ComputeClientTls)
+                    String pem = java.net.URLDecoder.decode(param.substring(7), java.nio.charset.StandardCharsets.UTF_8);
+                    url.append("&sslkey=").append(java.net.URLEncoder.encode(pem.substring(0, pem.length() - 4) + ".pk8",
+                            java.nio.charset.StandardCharsets.UTF_8));
                 } else {
                     url.append('&').append(param);
                 }

@@ -574,6 +574,11 @@ public final class WalReceiver implements AutoCloseable {
         PGProperty.CONNECT_TIMEOUT.set(p, (int) Math.max(1, config.connectTimeout().toSeconds()));
         PGProperty.LOGIN_TIMEOUT.set(p, (int) Math.max(1, config.connectTimeout().toSeconds()));
         PGProperty.TCP_KEEP_ALIVE.set(p, true);
+        if (config.sslCertificate() != null) {
+            PGProperty.SSL_MODE.set(p, "require");
+            PGProperty.SSL_CERT.set(p, config.sslCertificate().toString());
+            PGProperty.SSL_KEY.set(p, config.sslKey().toString());
+        }
         String host = config.host().indexOf(':') >= 0 ? "[" + config.host() + "]" : config.host();
         if (config.host().startsWith("/")) {
             // libpq's convention: a host that starts with '/' is the directory of the Unix-domain socket

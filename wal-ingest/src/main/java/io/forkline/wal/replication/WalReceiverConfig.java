@@ -1,5 +1,6 @@
 package io.forkline.wal.replication;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.regex.Pattern;
 
@@ -35,12 +36,16 @@ import java.util.regex.Pattern;
  *                             (unsigned), or 0 for no check
  * @param expectedTimeline     the PostgreSQL timeline the server must be on ({@code IDENTIFY_SYSTEM}), or 0
  *                             for no check; a primary that switched timeline fails ingest, naming both
+ * @param sslCertificate       a TLS client certificate (PEM) to connect with ({@code sslmode=require}), or
+ *                             {@code null}: pgjdbc's default {@code sslmode=prefer} without one (a compute
+ *                             node's computes accept TCP connections only with the server's certificate)
+ * @param sslKey               its PKCS#8 DER key (pgjdbc's {@code sslkey}); set with {@code sslCertificate}
  */
 public record WalReceiverConfig(String host, int port, String user, String password, String standbyName,
                                 String slotName, Duration statusInterval, long commitIntervalBytes,
                                 Duration maxCommitDelay, Duration connectTimeout, Duration initialBackoff,
                                 Duration maxBackoff, boolean dataChecksums, boolean createSlot,
-                                long expectedSystemId, int expectedTimeline) {
+                                long expectedSystemId, int expectedTimeline, Path sslCertificate, Path sslKey) {
     /**
      * Default standby and slot name, as written into a compute's {@code synchronous_standby_names}.
      * Must equal compute-proxy's {@code ComputeSettings.INGEST_STANDBY_NAME}, which writes that setting
@@ -86,6 +91,10 @@ public record WalReceiverConfig(String host, int port, String user, String passw
         if (commitIntervalBytes < 1) {
             throw new IllegalArgumentException("commitIntervalBytes " + commitIntervalBytes + " must be at least 1");
         }
+        if ((sslCertificate == null) != (sslKey == null)) {
+            throw new IllegalArgumentException("a TLS client certificate needs both files: certificate " + sslCertificate
+                    + ", key " + sslKey);
+        }
         if (maxBackoff.compareTo(initialBackoff) < 0) {
             throw new IllegalArgumentException("maxBackoff " + maxBackoff + " is below initialBackoff " + initialBackoff);
         }
@@ -105,49 +114,56 @@ public record WalReceiverConfig(String host, int port, String user, String passw
     public static WalReceiverConfig of(String host, int port, String user) {
         return new WalReceiverConfig(host, port, user, null, DEFAULT_STANDBY_NAME, DEFAULT_STANDBY_NAME,
                 Duration.ofSeconds(10), DEFAULT_COMMIT_INTERVAL_BYTES, Duration.ofMillis(100),
-                Duration.ofSeconds(10), Duration.ofMillis(100), Duration.ofSeconds(5), false, true, 0, 0);
+                Duration.ofSeconds(10), Duration.ofMillis(100), Duration.ofSeconds(5), false, true, 0, 0, null, null);
     }
 
     /** A copy with another password ({@code null} for none). */
     public WalReceiverConfig withPassword(String newPassword) {
         return new WalReceiverConfig(host, port, user, newPassword, standbyName, slotName, statusInterval,
-                commitIntervalBytes, maxCommitDelay, connectTimeout, initialBackoff, maxBackoff, dataChecksums, createSlot, expectedSystemId, expectedTimeline);
+                commitIntervalBytes, maxCommitDelay, connectTimeout, initialBackoff, maxBackoff, dataChecksums, createSlot, expectedSystemId, expectedTimeline, sslCertificate, sslKey);
+    }
+
+    /** A copy that connects over TLS with a client certificate (PEM) and its PKCS#8 DER key. */
+    public WalReceiverConfig withClientCertificate(Path newSslCertificate, Path newSslKey) {
+        return new WalReceiverConfig(host, port, user, password, standbyName, slotName, statusInterval,
+                commitIntervalBytes, maxCommitDelay, connectTimeout, initialBackoff, maxBackoff, dataChecksums, createSlot,
+                expectedSystemId, expectedTimeline, newSslCertificate, newSslKey);
     }
 
     /** A copy with another {@code application_name}. */
     public WalReceiverConfig withStandbyName(String newStandbyName) {
         return new WalReceiverConfig(host, port, user, password, newStandbyName, slotName, statusInterval,
-                commitIntervalBytes, maxCommitDelay, connectTimeout, initialBackoff, maxBackoff, dataChecksums, createSlot, expectedSystemId, expectedTimeline);
+                commitIntervalBytes, maxCommitDelay, connectTimeout, initialBackoff, maxBackoff, dataChecksums, createSlot, expectedSystemId, expectedTimeline, sslCertificate, sslKey);
     }
 
     /** A copy with another replication slot. */
     public WalReceiverConfig withSlotName(String newSlotName) {
         return new WalReceiverConfig(host, port, user, password, standbyName, newSlotName, statusInterval,
-                commitIntervalBytes, maxCommitDelay, connectTimeout, initialBackoff, maxBackoff, dataChecksums, createSlot, expectedSystemId, expectedTimeline);
+                commitIntervalBytes, maxCommitDelay, connectTimeout, initialBackoff, maxBackoff, dataChecksums, createSlot, expectedSystemId, expectedTimeline, sslCertificate, sslKey);
     }
 
     /** A copy with another batch size (bytes) and commit delay. */
     public WalReceiverConfig withCommitInterval(long newCommitIntervalBytes, Duration newMaxCommitDelay) {
         return new WalReceiverConfig(host, port, user, password, standbyName, slotName, statusInterval,
-                newCommitIntervalBytes, newMaxCommitDelay, connectTimeout, initialBackoff, maxBackoff, dataChecksums, createSlot, expectedSystemId, expectedTimeline);
+                newCommitIntervalBytes, newMaxCommitDelay, connectTimeout, initialBackoff, maxBackoff, dataChecksums, createSlot, expectedSystemId, expectedTimeline, sslCertificate, sslKey);
     }
 
     /** A copy with another reconnect backoff range. */
     public WalReceiverConfig withBackoff(Duration newInitialBackoff, Duration newMaxBackoff) {
         return new WalReceiverConfig(host, port, user, password, standbyName, slotName, statusInterval,
-                commitIntervalBytes, maxCommitDelay, connectTimeout, newInitialBackoff, newMaxBackoff, dataChecksums, createSlot, expectedSystemId, expectedTimeline);
+                commitIntervalBytes, maxCommitDelay, connectTimeout, newInitialBackoff, newMaxBackoff, dataChecksums, createSlot, expectedSystemId, expectedTimeline, sslCertificate, sslKey);
     }
 
     /** A copy with another status interval. */
     public WalReceiverConfig withStatusInterval(Duration newStatusInterval) {
         return new WalReceiverConfig(host, port, user, password, standbyName, slotName, newStatusInterval,
-                commitIntervalBytes, maxCommitDelay, connectTimeout, initialBackoff, maxBackoff, dataChecksums, createSlot, expectedSystemId, expectedTimeline);
+                commitIntervalBytes, maxCommitDelay, connectTimeout, initialBackoff, maxBackoff, dataChecksums, createSlot, expectedSystemId, expectedTimeline, sslCertificate, sslKey);
     }
 
     /** A copy that says whether the cluster has data checksums. */
     public WalReceiverConfig withDataChecksums(boolean newDataChecksums) {
         return new WalReceiverConfig(host, port, user, password, standbyName, slotName, statusInterval,
-                commitIntervalBytes, maxCommitDelay, connectTimeout, initialBackoff, maxBackoff, newDataChecksums, createSlot, expectedSystemId, expectedTimeline);
+                commitIntervalBytes, maxCommitDelay, connectTimeout, initialBackoff, maxBackoff, newDataChecksums, createSlot, expectedSystemId, expectedTimeline, sslCertificate, sslKey);
     }
 
     /**
@@ -160,7 +176,7 @@ public record WalReceiverConfig(String host, int port, String user, String passw
     public WalReceiverConfig forMirror(long systemId, int timeline) {
         return new WalReceiverConfig(host, port, user, password, standbyName, slotName, statusInterval,
                 commitIntervalBytes, maxCommitDelay, connectTimeout, initialBackoff, maxBackoff, dataChecksums, false,
-                systemId, timeline);
+                systemId, timeline, sslCertificate, sslKey);
     }
 
     /** Password is never printed. */
@@ -171,6 +187,7 @@ public record WalReceiverConfig(String host, int port, String user, String passw
                 + ", maxCommitDelay=" + maxCommitDelay + ", connectTimeout=" + connectTimeout + ", backoff="
                 + initialBackoff + ".." + maxBackoff + ", dataChecksums=" + dataChecksums + (createSlot ? "" : ", existing slot only")
                 + (expectedSystemId == 0 ? "" : ", systemId=" + Long.toUnsignedString(expectedSystemId))
-                + (expectedTimeline == 0 ? "" : ", timeline=" + expectedTimeline) + "]";
+                + (expectedTimeline == 0 ? "" : ", timeline=" + expectedTimeline)
+                + (sslCertificate == null ? "" : ", clientCertificate=" + sslCertificate) + "]";
     }
 }

@@ -321,6 +321,11 @@ public final class ClientConnectionHandler extends ChannelInboundHandlerAdapter 
                 .handler(new ChannelInitializer<>() {
                     @Override
                     protected void initChannel(Channel ch) {
+                        if (address.tls() != null) {
+                            ch.pipeline().addLast(ComputeTlsNegotiator.NAME, new ComputeTlsNegotiator(
+                                    ClientConnectionHandler.this, address, () -> ch.writeAndFlush(
+                                    PgWire.startupMessage(ch.alloc(), computeStartupParameters()))));
+                        }
                         ch.pipeline().addLast(ComputeStartupHandler.FRAME_DECODER,
                                 new LengthFieldBasedFrameDecoder(1 << 20, 1, 4, -4, 0));
                         ch.pipeline().addLast(ComputeStartupHandler.NAME, new ComputeStartupHandler(
@@ -341,7 +346,11 @@ public final class ClientConnectionHandler extends ChannelInboundHandlerAdapter 
                 compute.close();
                 return;
             }
-            compute.writeAndFlush(PgWire.startupMessage(compute.alloc(), computeStartupParameters()));
+            if (address.tls() != null) {
+                ComputeTlsNegotiator.sendSslRequest(compute); // the StartupMessage follows the handshake
+            } else {
+                compute.writeAndFlush(PgWire.startupMessage(compute.alloc(), computeStartupParameters()));
+            }
         });
     }
 

@@ -52,8 +52,20 @@ public final class SelfSignedCertificate {
      * @throws IOException when the directory or files cannot be written
      */
     public static Path[] ensure(Path dir) throws IOException {
-        Path cert = dir.resolve(CERT_FILE);
-        Path key = dir.resolve(KEY_FILE);
+        return ensure(dir, CERT_FILE, KEY_FILE, "forkline-proxy", "localhost", "*.localhost");
+    }
+
+    /**
+     * As {@link #ensure(Path)} with other file names, subject {@code CN=<commonName>} and DNS names
+     * (e.g. a compute node's certificate for its computes' {@code ssl_cert_file}).
+     *
+     * @return {@code [certificate, key]}
+     * @throws IOException when the directory or files cannot be written
+     */
+    public static Path[] ensure(Path dir, String certFile, String keyFile, String commonName, String... dnsNames)
+            throws IOException {
+        Path cert = dir.resolve(certFile);
+        Path key = dir.resolve(keyFile);
         if (Files.isRegularFile(cert) && Files.isRegularFile(key)) {
             return new Path[]{cert, key};
         }
@@ -62,14 +74,16 @@ public final class SelfSignedCertificate {
             KeyPairGenerator gen = KeyPairGenerator.getInstance("EC");
             gen.initialize(new ECGenParameterSpec("secp256r1"), new SecureRandom());
             KeyPair pair = gen.generateKeyPair();
-            X500Name subject = new X500Name("CN=forkline-proxy");
+            X500Name subject = new X500Name("CN=" + commonName);
             Instant now = Instant.now();
             JcaX509v3CertificateBuilder builder = new JcaX509v3CertificateBuilder(subject,
                     new BigInteger(64, new SecureRandom()), Date.from(now.minus(Duration.ofDays(1))),
                     Date.from(now.plus(VALIDITY)), subject, pair.getPublic());
-            builder.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(new GeneralName[]{
-                    new GeneralName(GeneralName.dNSName, "localhost"),
-                    new GeneralName(GeneralName.dNSName, "*.localhost")}));
+            GeneralName[] names = new GeneralName[dnsNames.length];
+            for (int i = 0; i < names.length; i++) {
+                names[i] = new GeneralName(GeneralName.dNSName, dnsNames[i]);
+            }
+            builder.addExtension(Extension.subjectAlternativeName, false, new GeneralNames(names));
             X509CertificateHolder holder = builder.build(new JcaContentSignerBuilder("SHA256withECDSA").build(pair.getPrivate()));
             writeAtomically(key, pem("PRIVATE KEY", pair.getPrivate().getEncoded()), true);
             writeAtomically(cert, pem("CERTIFICATE", holder.getEncoded()), false);
@@ -79,18 +93,23 @@ public final class SelfSignedCertificate {
         return new Path[]{cert, key};
     }
 
-    private static String pem(String type, byte[] der) {
+    static String pem(String type, byte[] der) {
         return "-----BEGIN " + type + "-----\n" + Base64.getMimeEncoder(64, new byte[]{'\n'}).encodeToString(der)
                 + "\n-----END " + type + "-----\n";
     }
 
     private static void writeAtomically(Path file, String content, boolean secret) throws IOException {
+        writeAtomically(file, content.getBytes(StandardCharsets.US_ASCII), secret);
+    }
+
+    /** Writes {@code content} to a temporary sibling (mode 0600 when {@code secret}) and renames it over {@code file}. */
+    static void writeAtomically(Path file, byte[] content, boolean secret) throws IOException {
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         Files.deleteIfExists(tmp);
         if (secret) {
             Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         }
-        Files.writeString(tmp, content, StandardCharsets.US_ASCII);
+        Files.write(tmp, content);
         Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 }
