@@ -40,7 +40,12 @@ import java.time.Duration;
  * the ratios peer/forkline of the medians.
  *
  * <p>Usage: {@code java --enable-native-access=ALL-UNNAMED -cp benchmarks/target/benchmarks.jar
- * io.forkline.pageserver.BranchVsTemplateComparison [--scale 70] [--runs 3] [--dir benchmarks/target/bench]}.
+ * io.forkline.pageserver.BranchVsTemplateComparison [--scale 70] [--runs 3] [--dir benchmarks/target/bench]
+ * [--full 1] [--templates wal_log,file_copy|none] [--keep 0] [--reuse DIR]}: {@code --full 0} skips the
+ * FULL branch, {@code --templates} chooses the template copies; {@code --keep 1}
+ * keeps the loaded data and {@code --reuse DIR} runs the rounds on it without loading again (the
+ * load of scale 1000, ~15 GB, can then run while the machine is busy and the rounds when it is
+ * quiet).
  */
 public final class BranchVsTemplateComparison {
     private static final String TENANT = "bench";
@@ -55,7 +60,17 @@ public final class BranchVsTemplateComparison {
         Args args = new Args(argv);
         int scale = args.intValue("scale", 70);
         int runs = args.intValue("runs", 3);
-        Path dir = BenchDirectory.fresh(args.value("dir", null), "branch-vs-template");
+        String reuse = args.value("reuse", null);
+        boolean keep = args.intValue("keep", 0) == 1 || reuse != null;
+        boolean full = args.intValue("full", 1) == 1;
+        String templateArg = args.value("templates", "wal_log,file_copy");
+        String[] templates = templateArg.equals("none") ? new String[0] : templateArg.split(",");
+        for (String t : templates) {
+            if (!t.equals("wal_log") && !t.equals("file_copy")) {
+                throw new IllegalArgumentException("invalid --templates '" + templateArg + "': wal_log, file_copy, both or none");
+            }
+        }
+        Path dir = reuse != null ? Path.of(reuse).toAbsolutePath() : BenchDirectory.fresh(args.value("dir", null), "branch-vs-template");
         PostgresInstallation pg = PostgresInstallation.detect();
         System.out.printf("BranchVsTemplateComparison: pgbench -i -s %d into database bench, %d alternating rounds, data in %s%n",
                 scale, runs, dir);
@@ -73,15 +88,22 @@ public final class BranchVsTemplateComparison {
 
         try (PageServer server = PageServer.start(dir.resolve("server"), 0, Clock.systemUTC())) {
             TenantService tenants = server.tenants();
-            tenants.createTenant(TENANT);
             // main (the load and both template copies) runs on a full data directory, so the template
             // copies write to local disk like stock PostgreSQL, not through FUSE
             tenants.endpoints().setDefaultStorage(io.forkline.pageserver.endpoint.StorageMode.FULL);
-            String main = tenants.startEndpoint(TENANT, "main");
-            BenchSql.exec(main, "postgres", "CREATE DATABASE bench");
-            long loadNanos = Pgbench.initialize(pg, BenchSql.withDatabase(main, "bench"), scale, LOAD_TIMEOUT);
-            dbBytes = BenchSql.queryLong(main, "postgres", "SELECT pg_database_size('bench')");
-            System.out.printf("loaded: pg_database_size('bench') = %.1f MB in %.1f s%n", dbBytes / 1e6, loadNanos / 1e9);
+            String main;
+            if (reuse != null) { // the data of an earlier run with --keep 1: main resumed with the server
+                main = tenants.startEndpoint(TENANT, "main");
+                dbBytes = BenchSql.queryLong(main, "postgres", "SELECT pg_database_size('bench')");
+                System.out.printf("reused %s: pg_database_size('bench') = %.1f MB%n", dir, dbBytes / 1e6);
+            } else {
+                tenants.createTenant(TENANT);
+                main = tenants.startEndpoint(TENANT, "main");
+                BenchSql.exec(main, "postgres", "CREATE DATABASE bench");
+                long loadNanos = Pgbench.initialize(pg, BenchSql.withDatabase(main, "bench"), scale, LOAD_TIMEOUT);
+                dbBytes = BenchSql.queryLong(main, "postgres", "SELECT pg_database_size('bench')");
+                System.out.printf("loaded: pg_database_size('bench') = %.1f MB in %.1f s%n", dbBytes / 1e6, loadNanos / 1e9);
+            }
 
             try (Connection admin = BenchSql.connect(main, "postgres")) {
                 for (int round = 1; round <= runs; round++) {
@@ -109,31 +131,33 @@ public final class BranchVsTemplateComparison {
                     tenants.endpoints().setDefaultStorage(io.forkline.pageserver.endpoint.StorageMode.FULL);
 
                     // (a) Forkline branch on a full data directory
-                    checkpoint(admin);
-                    String ref = "copy-" + round;
-                    long t0 = System.nanoTime();
-                    tenants.createBranch(TENANT, ref, "main", null, null);
-                    long t1 = System.nanoTime();
-                    String uri = tenants.startEndpoint(TENANT, ref);
-                    long t2 = System.nanoTime();
-                    long count = firstQuery(uri, "bench");
-                    long t3 = System.nanoTime();
-                    check(count, scale, ref);
-                    Path endpointDir = dir.resolve("server").resolve("endpoints").resolve(TENANT).resolve(ref);
-                    basebackupBytes = BenchDirectory.sizeBytes(endpointDir.resolve("pgdata"));
-                    tenants.stopEndpoint(TENANT, ref);
-                    tenants.deleteBranch(TENANT, ref);
-                    BenchDirectory.delete(endpointDir);
-                    branch.add((t3 - t0) / 1e9);
-                    branchCreate.add((t1 - t0) / 1e9);
-                    branchStart.add((t2 - t1) / 1e9);
-                    branchQuery.add((t3 - t2) / 1e9);
-                    System.out.printf("round %d forkline branch     %7.2f s (create %.3f, endpoint start %.2f, first query %.3f; "
-                                    + "endpoint data dir %.1f MB)%n", round, (t3 - t0) / 1e9, (t1 - t0) / 1e9,
-                            (t2 - t1) / 1e9, (t3 - t2) / 1e9, basebackupBytes / 1e6);
+                    if (full) {
+                        checkpoint(admin);
+                        String ref = "copy-" + round;
+                        long t0 = System.nanoTime();
+                        tenants.createBranch(TENANT, ref, "main", null, null);
+                        long t1 = System.nanoTime();
+                        String uri = tenants.startEndpoint(TENANT, ref);
+                        long t2 = System.nanoTime();
+                        long count = firstQuery(uri, "bench");
+                        long t3 = System.nanoTime();
+                        check(count, scale, ref);
+                        Path endpointDir = dir.resolve("server").resolve("endpoints").resolve(TENANT).resolve(ref);
+                        basebackupBytes = BenchDirectory.sizeBytes(endpointDir.resolve("pgdata"));
+                        tenants.stopEndpoint(TENANT, ref);
+                        tenants.deleteBranch(TENANT, ref);
+                        BenchDirectory.delete(endpointDir);
+                        branch.add((t3 - t0) / 1e9);
+                        branchCreate.add((t1 - t0) / 1e9);
+                        branchStart.add((t2 - t1) / 1e9);
+                        branchQuery.add((t3 - t2) / 1e9);
+                        System.out.printf("round %d forkline branch     %7.2f s (create %.3f, endpoint start %.2f, first query %.3f; "
+                                        + "endpoint data dir %.1f MB)%n", round, (t3 - t0) / 1e9, (t1 - t0) / 1e9,
+                                (t2 - t1) / 1e9, (t3 - t2) / 1e9, basebackupBytes / 1e6);
+                    }
 
                     // (b) template copies on the same main compute
-                    for (String strategy : new String[] {"wal_log", "file_copy"}) {
+                    for (String strategy : templates) {
                         checkpoint(admin);
                         String db = "copy_" + round + "_" + strategy;
                         long s0 = System.nanoTime();
@@ -149,9 +173,11 @@ public final class BranchVsTemplateComparison {
                         (strategy.equals("wal_log") ? walLog : fileCopy).add((s1 - s0) / 1e9);
                         System.out.printf("round %d template %-9s %7.2f s%n", round, strategy, (s1 - s0) / 1e9);
                     }
-                    System.out.printf("round %d ratios peer/forkline: wal_log %s, file_copy %s%n", round,
-                            Samples.fmt(walLog.values().getLast() / branch.values().getLast()),
-                            Samples.fmt(fileCopy.values().getLast() / branch.values().getLast()));
+                    if (templates.length == 2 && full) {
+                        System.out.printf("round %d ratios peer/forkline: wal_log %s, file_copy %s%n", round,
+                                Samples.fmt(walLog.values().getLast() / branch.values().getLast()),
+                                Samples.fmt(fileCopy.values().getLast() / branch.values().getLast()));
+                    }
                 }
             }
         }
@@ -159,25 +185,32 @@ public final class BranchVsTemplateComparison {
         System.out.println();
         System.out.printf("RESULT BranchVsTemplateComparison (pgbench -i -s %d: database %.1f MB; %d rounds)%n", scale,
                 dbBytes / 1e6, runs);
-        System.out.println("| copy | median s | ratio peer/forkline |");
+        double ref = full ? branch.median() : lazyBranch.median();
+        String refName = full ? "FULL" : "LAZY";
+        System.out.println("| copy | median s | ratio to the Forkline " + refName + " branch |");
         System.out.println("|---|---|---|");
         System.out.printf("| Forkline branch, LAZY data directory, + endpoint start + first query | %s | %s |%n",
-                Samples.fmt(lazyBranch.median()), Samples.fmt(lazyBranch.median() / branch.median()));
-        System.out.printf("| Forkline branch, FULL data directory, + endpoint start + first query | %s | 1 |%n", Samples.fmt(branch.median()));
-        System.out.printf("| CREATE DATABASE TEMPLATE (wal_log) + first query | %s | %s |%n", Samples.fmt(walLog.median()),
-                Samples.fmt(walLog.median() / branch.median()));
-        System.out.printf("| CREATE DATABASE TEMPLATE (file_copy) + first query | %s | %s |%n", Samples.fmt(fileCopy.median()),
-                Samples.fmt(fileCopy.median() / branch.median()));
-        System.out.println(lazyBranch);
-        System.out.println(lazyStart);
-        System.out.println(branch);
-        System.out.println(branchCreate);
-        System.out.println(branchStart);
-        System.out.println(branchQuery);
-        System.out.println(walLog);
-        System.out.println(fileCopy);
+                Samples.fmt(lazyBranch.median()), Samples.fmt(lazyBranch.median() / ref));
+        if (full) {
+            System.out.printf("| Forkline branch, FULL data directory, + endpoint start + first query | %s | 1 |%n",
+                    Samples.fmt(branch.median()));
+        }
+        for (Samples t : new Samples[] {walLog, fileCopy}) {
+            if (!t.values().isEmpty()) {
+                System.out.printf("| %s | %s | %s |%n", t.name(), Samples.fmt(t.median()), Samples.fmt(t.median() / ref));
+            }
+        }
+        for (Samples x : new Samples[] {lazyBranch, lazyStart, branch, branchCreate, branchStart, branchQuery, walLog, fileCopy}) {
+            if (!x.values().isEmpty()) {
+                System.out.println(x);
+            }
+        }
         System.out.printf("branch endpoint data directory (basebackup of the whole cluster): %.1f MB%n", basebackupBytes / 1e6);
-        BenchDirectory.delete(dir);
+        if (keep) {
+            System.out.printf("data kept in %s (--reuse %s runs on it without loading)%n", dir, dir);
+        } else {
+            BenchDirectory.delete(dir);
+        }
     }
 
     private static void checkpoint(Connection admin) throws SQLException {
