@@ -2,6 +2,7 @@
 # Builds the benchmarks module and runs the three Forkline benchmarks; prints each one's RESULT block.
 #   benchmarks/run.sh                  all three: jmh, branch, ingest
 #   benchmarks/run.sh jmh|branch|ingest|gc|cost|pagebench|cli|tpcb|lazy|import [more args passed to that benchmark]
+#   benchmarks/run.sh branch [--scale 70] [--runs 3] [--full 1] [--templates wal_log,file_copy|none] [--keep 0] [--reuse DIR]
 #   benchmarks/run.sh diff [--rows 1000000] [--runs 1] [--full 1]   data diff of a ~1 GB table with 10 changed rows
 #                                        beside pg_dump --data-only x2 + diff (DiffMeasurement)
 #   benchmarks/run.sh import [--scale 20] [--rounds 2] [--seconds 30] [--clients 4]   tenant import --from-primary

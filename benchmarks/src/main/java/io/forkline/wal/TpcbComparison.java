@@ -53,6 +53,8 @@ public final class TpcbComparison {
         Samples iWal = new Samples("forkline images (all)", "WAL B/txn");
         Samples yTps = new Samples("stock + sync standby", "TPS");
         Samples yWal = new Samples("stock + sync standby", "WAL B/txn");
+        Samples fCpu = new Samples("forkline: server CPU per transaction", "us");
+        Samples iCpu = new Samples("forkline images (all): server CPU per transaction", "us");
         PageServer server = null;
         StockCluster stock = null;
         StockCluster syncPrimary = null;
@@ -114,6 +116,10 @@ public final class TpcbComparison {
                         Samples.fmt(im[0] / s[0]), Samples.fmt(im[1] / s[1]));
                 System.out.printf("round %d: stock + sync standby %.1f TPS %.0f B/txn | forkline/(stock + sync standby)"
                         + " TPS %s%n", round, y[0], y[1], Samples.fmt(f[0] / y[0]));
+                System.out.printf("round %d: Forkline server CPU per transaction: forkline %.0f us, images %.0f us"
+                        + " (the JVM during a stock run: %.0f us)%n", round, f[2], im[2], s[2]);
+                fCpu.add(f[2]);
+                iCpu.add(im[2]);
             }
         } finally {
             try {
@@ -138,6 +144,8 @@ public final class TpcbComparison {
         System.out.println(sWal);
         System.out.println(yTps);
         System.out.println(yWal);
+        System.out.println(fCpu);
+        System.out.println(iCpu);
         System.out.printf("ratio TPS images / stock = %s%n", Samples.fmt(iTps.median() / sTps.median()));
         System.out.printf("ratio WAL/txn images / stock = %s%n", Samples.fmt(iWal.median() / sWal.median()));
         System.out.printf("ratio TPS forkline / stock = %s%n", Samples.fmt(fTps.median() / sTps.median()));
@@ -147,14 +155,23 @@ public final class TpcbComparison {
         BenchDirectory.delete(dir);
     }
 
-    /** CHECKPOINT, then pgbench: {TPS, WAL bytes per transaction}. */
+    /**
+     * CHECKPOINT, then pgbench: {TPS, WAL bytes per transaction, CPU microseconds of this JVM per
+     * transaction}. This JVM runs the Forkline server (WAL receiver, decoding, redo, ingest into the
+     * store), so for a Forkline side the third value is what Forkline itself costs per transaction
+     * (for a stock side it is this JVM's idle noise).
+     */
     private static double[] run(PostgresInstallation pg, String uri, int clients, int seconds) throws Exception {
+        var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
         try (Connection c = BenchSql.connect(uri, "postgres"); Statement st = c.createStatement()) {
             st.execute("CHECKPOINT");
             long before = BenchSql.currentWalLsn(c);
+            long cpu0 = os.getProcessCpuTime();
             Pgbench.Run r = Pgbench.tpcb(pg, uri, clients, Math.min(clients, 2), seconds, TIMEOUT);
+            long cpu1 = os.getProcessCpuTime();
             long after = BenchSql.currentWalLsn(c);
-            return new double[] {r.tps(), (after - before) / (double) Math.max(1, r.transactions())};
+            double txns = Math.max(1, r.transactions());
+            return new double[] {r.tps(), (after - before) / txns, (cpu1 - cpu0) / 1e3 / txns};
         }
     }
 }
