@@ -90,12 +90,15 @@ import java.util.NavigableMap;
  * <h2>Images and native redo</h2>
  * A block reference with an image stores the image (the post-image with
  * {@code wal_consistency_checking}, or a full-page write). A block reference without one is redone
- * in Java ({@link io.forkline.wal.redo.NativeRedo}: Heap, Heap2, Btree, Hash, Sequence, BRIN, Generic) on the
+ * in Java ({@link io.forkline.wal.redo.NativeRedo}: Heap, Heap2, Btree, Hash, Sequence, BRIN, Generic, Gist) on the
  * stored version of the page at this LSN; a block the record does not find (beyond the fork's end,
  * never written) is left alone, as PostgreSQL's {@code BLK_NOTFOUND}. Any other resource manager's
  * block without an image throws. In verify mode every natively redone record is redone even when its
  * blocks carry images, each redone block is compared with its image
- * ({@link io.forkline.wal.redo.RedoVerifier}), and the image is stored. This class takes ownership
+ * ({@link io.forkline.wal.redo.RedoVerifier}), and the image is stored. A Gist record's images are
+ * stored as PostgreSQL's redo leaves them: the left child whose {@code F_FOLLOW_RIGHT} a downlink
+ * insertion clears is changed after its image was taken, so redo runs for Gist records even when every
+ * block carries an image ({@link io.forkline.wal.redo.RedoBuffers#imageToStore}). This class takes ownership
  * of the image arrays of the records it is given (it patches them in place and stores them).
  *
  * <p>Not thread-safe: one ingest thread per timeline, like its {@link TimelineWriter}.
@@ -208,7 +211,7 @@ public final class WalIngest {
             return;
         }
         boolean redo = NativeRedo.handles(rec.rmid());
-        if (redo && !verifyRedo) {
+        if (redo && !verifyRedo && !NativeRedo.changesImages(rec.rmid())) {
             redo = false;
             for (BlockReference b : rec.blocks()) {
                 if (!b.hasImage()) {
@@ -256,7 +259,7 @@ public final class WalIngest {
         for (BlockReference b : rec.blocks()) {
             byte[] page = bufs.page(b.blockId());
             if (b.hasImage()) {
-                storeImage(b);
+                storeImage(b, bufs.imageToStore(b.blockId()));
             } else if (page != null) {
                 storePage(b, page);
             }
@@ -290,13 +293,17 @@ public final class WalIngest {
     // ------------------------------------------------------------------ images and relation sizes
 
     private void storeImage(BlockReference b) {
-        byte[] page = b.image();
+        storeImage(b, b.image());
+    }
+
+    /** Stores {@code page}, block {@code b}'s image (possibly as redo changed it), or fails when it has none. */
+    private void storeImage(BlockReference b, byte[] page) {
         if (page == null) {
             throw fail(NativeRedo.recordName(rec.rmid(), rec.info()) + " record at LSN "
                     + io.forkline.storage.lsn.Lsn.format(rec.startLsn()) + " has block reference " + b.blockId() + " ("
                     + b.relTag() + " blk " + Integer.toUnsignedString(b.blockNo()) + ") without a page image, and Forkline"
                     + " has no native redo for " + NativeRedo.rmgrName(rec.rmid()) + " records (only Heap, Heap2, Btree,"
-                    + " Hash, Sequence, BRIN and Generic are redone natively; a compute's wal_consistency_checking must include its"
+                    + " Hash, Gist, Sequence, BRIN and Generic are redone natively; a compute's wal_consistency_checking must include its"
                     + " resource manager); ingest stops before this record", null);
         }
         if (page.length != PageHeaderDescriptor.PAGE_SIZE) {

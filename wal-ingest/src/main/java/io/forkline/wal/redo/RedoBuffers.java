@@ -3,6 +3,8 @@ package io.forkline.wal.redo;
 import io.forkline.wal.record.BlockReference;
 import io.forkline.wal.record.WalRecord;
 
+import java.util.function.Consumer;
+
 /**
  * The buffers of one record being redone: PostgreSQL's {@code XLogReadBufferForRedo} /
  * {@code XLogInitBufferForRedo} ({@code src/backend/access/transam/xlogutils.c}) over pages read
@@ -39,6 +41,12 @@ public final class RedoBuffers {
     private final PageSource source;
     private final byte[][] pages = new byte[SLOTS][];
     private final Outcome[] outcomes = new Outcome[SLOTS];
+    private final Consumer<byte[]>[] imageChanges = newChanges();
+
+    @SuppressWarnings("unchecked")
+    private static Consumer<byte[]>[] newChanges() {
+        return (Consumer<byte[]>[]) new Consumer<?>[SLOTS];
+    }
 
     public RedoBuffers(WalRecord record, PageSource source) {
         this.record = record;
@@ -114,6 +122,37 @@ public final class RedoBuffers {
         byte[] page = new byte[BufPage.BLCKSZ];
         pages[id] = page;
         outcomes[id] = Outcome.REDONE;
+        return page;
+    }
+
+    /**
+     * {@code XLogReadBufferForRedo} for a change PostgreSQL makes when the action is
+     * {@code BLK_NEEDS_REDO} <em>or</em> {@code BLK_RESTORED} (GiST's {@code gistRedoClearFollowRight}:
+     * the block's image was taken before the change). Applies {@code change} to the page to redo on
+     * (when the block needs redo) and, when the block carries an image, records it so that
+     * {@link #imageToStore} applies it to the image too.
+     */
+    public void forRedoOrRestored(int id, Consumer<byte[]> change) {
+        byte[] page = read(id, false);
+        if (page != null) {
+            change.accept(page);
+        }
+        if (block(id).hasImage()) {
+            imageChanges[id] = change;
+        }
+    }
+
+    /**
+     * The page to store for block {@code id} when it carries an image: the image, or a copy of it with
+     * the change a routine recorded through {@link #forRedoOrRestored}; {@code null} without image.
+     */
+    public byte[] imageToStore(int id) {
+        byte[] image = block(id).image();
+        if (image == null || imageChanges[id] == null) {
+            return image;
+        }
+        byte[] page = image.clone();
+        imageChanges[id].accept(page);
         return page;
     }
 

@@ -73,7 +73,7 @@ public final class RedoVerifier {
             if (page == null || !b.hasImage() || b.applyImage()) {
                 continue;
             }
-            Mismatch m = compareBlock(rec.rmid(), b, page, b.image(), visibleHeapBlock);
+            Mismatch m = compareBlock(rec.rmid(), rec.info(), b, page, b.image(), visibleHeapBlock);
             if (m != null) {
                 return new Check(m, checked);
             }
@@ -87,7 +87,8 @@ public final class RedoVerifier {
         return new Check(null, checked);
     }
 
-    static Mismatch compareBlock(int rmid, BlockReference b, byte[] actual, byte[] expected, long visibleHeapBlock) {
+    static Mismatch compareBlock(int rmid, int info, BlockReference b, byte[] actual, byte[] expected,
+                                 long visibleHeapBlock) {
         byte[] a = actual.clone();
         byte[] e = expected.clone();
         NativeRedo.mask(rmid, a, b.blockNo());
@@ -98,6 +99,9 @@ public final class RedoVerifier {
         }
         off = NativeRedo.strictDifference(rmid, actual, expected, b.forkNum(),
                 Integer.toUnsignedLong(b.blockNo()), visibleHeapBlock);
+        if (off < 0 && rmid == NativeRedo.RM_GIST) {
+            off = GistPage.strictDifference(actual, expected, GistRedo.changedAfterImage(info, b.blockId()));
+        }
         if (off >= 0) {
             return new Mismatch(b.blockId(), off, true, actual[off], expected[off]);
         }
@@ -138,8 +142,10 @@ public final class RedoVerifier {
     }
 
     /**
-     * With {@code forkline.redo.sampleDir} set: writes the first fixture of each record type there
-     * (callers pass only records with at least one compared block).
+     * With {@code forkline.redo.sampleDir} set: writes the first fixture of each shape of each record
+     * type there: a shape is the set of block ids, and whether one of the blocks is block number 0 (a
+     * root or metapage), so that optional blocks and root cases get fixtures of their own (callers
+     * pass only records with at least one compared block).
      */
     public static void sample(RedoFixture f) {
         String dir = System.getProperty("forkline.redo.sampleDir");
@@ -148,7 +154,13 @@ public final class RedoVerifier {
         }
         WalRecord r = f.record();
         String name = NativeRedo.recordName(r.rmid(), r.info()).replace('/', '_').replace('+', '_');
-        if (SAMPLED.add(name)) {
+        StringBuilder shape = new StringBuilder(name);
+        boolean block0 = false;
+        for (BlockReference b : r.blocks()) {
+            shape.append(' ').append(b.blockId());
+            block0 |= b.blockNo() == 0;
+        }
+        if (SAMPLED.add(shape.append(block0 ? " block0" : "").toString())) {
             write(Path.of(dir), new RedoFixture("sample " + name, r, f.bases()));
         }
     }
