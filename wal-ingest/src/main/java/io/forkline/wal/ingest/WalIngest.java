@@ -90,7 +90,7 @@ import java.util.NavigableMap;
  * <h2>Images and native redo</h2>
  * A block reference with an image stores the image (the post-image with
  * {@code wal_consistency_checking}, or a full-page write). A block reference without one is redone
- * in Java ({@link io.forkline.wal.redo.NativeRedo}: Heap, Heap2, Btree, Hash, Sequence, BRIN, Generic, Gist) on the
+ * in Java ({@link io.forkline.wal.redo.NativeRedo}: Heap, Heap2, Btree, Hash, Sequence, BRIN, Generic, Gist, SPGist) on the
  * stored version of the page at this LSN; a block the record does not find (beyond the fork's end,
  * never written) is left alone, as PostgreSQL's {@code BLK_NOTFOUND}. Any other resource manager's
  * block without an image throws. In verify mode every natively redone record is redone even when its
@@ -303,7 +303,7 @@ public final class WalIngest {
                     + io.forkline.storage.lsn.Lsn.format(rec.startLsn()) + " has block reference " + b.blockId() + " ("
                     + b.relTag() + " blk " + Integer.toUnsignedString(b.blockNo()) + ") without a page image, and Forkline"
                     + " has no native redo for " + NativeRedo.rmgrName(rec.rmid()) + " records (only Heap, Heap2, Btree,"
-                    + " Hash, Gist, Sequence, BRIN and Generic are redone natively; a compute's wal_consistency_checking must include its"
+                    + " Hash, Gist, SPGist, Sequence, BRIN and Generic are redone natively; a compute's wal_consistency_checking must include its"
                     + " resource manager); ingest stops before this record", null);
         }
         if (page.length != PageHeaderDescriptor.PAGE_SIZE) {

@@ -90,6 +90,20 @@ class RedoVerifyIT {
         assertThat(v.decoded().getOrDefault("Gist/PAGE_REUSE", 0L)).as("Gist/PAGE_REUSE records").isPositive();
     }
 
+    /**
+     * SP-GiST ({@link #spgistWorkload}) with {@code wal_consistency_checking=spgist}: every SP-GiST
+     * record type is verified.
+     */
+    @ParameterizedTest(name = "checksums={0} wal_compression={1}")
+    @CsvSource({"true,lz4", "false,pglz", "true,zstd", "false,off"})
+    void spgistRedoMatchesPostImages(boolean checksums, String compression) throws Exception {
+        Verified v = verify("spgist", checksums, compression, RedoVerifyIT::spgistWorkload);
+        for (String type : List.of("SPGist/ADD_LEAF", "SPGist/MOVE_LEAFS", "SPGist/ADD_NODE", "SPGist/SPLIT_TUPLE",
+                "SPGist/PICKSPLIT", "SPGist/VACUUM_LEAF", "SPGist/VACUUM_ROOT", "SPGist/VACUUM_REDIRECT")) {
+            assertThat(v.types().getOrDefault(type, 0L)).as("records of %s verified", type).isPositive();
+        }
+    }
+
     /** A workload run against a cluster in verify mode. */
     @FunctionalInterface
     interface Workload {
@@ -396,6 +410,50 @@ class RedoVerifyIT {
             st.execute("VACUUM gx");
             insertGx(st, 1, 2000, "1000 + g % 1500");
         }
+    }
+
+    /**
+     * SP-GiST: five indexes built empty on one table (points by quadtree and k-d tree, text radix tree
+     * over URLs that share long prefixes and end in long tails, inet, int4range), rows inserted one by
+     * one with some NULLs (the nulls tree): ADD_LEAF, MOVE_LEAFS when a leaf chain outgrows its page,
+     * PICKSPLIT (root and inner), ADD_NODE and SPLIT_TUPLE in the radix tree (new first letters; a
+     * prefix that stops matching); deletes + VACUUM (VACUUM_LEAF, VACUUM_REDIRECT of the redirects the
+     * inserts left), inserts into the freed space, and a small index whose root is still a leaf
+     * (VACUUM_ROOT).
+     */
+    static void spgistWorkload(TestCluster c) throws SQLException {
+        try (Connection conn = connect(c); Statement st = conn.createStatement()) {
+            st.execute("CREATE TABLE sx (id int, p point, t text, a inet, r int4range) WITH (autovacuum_enabled = off)");
+            st.execute("CREATE INDEX sx_quad ON sx USING spgist (p)");
+            st.execute("CREATE INDEX sx_kd ON sx USING spgist (p kd_point_ops)");
+            st.execute("CREATE INDEX sx_t ON sx USING spgist (t)");
+            st.execute("CREATE INDEX sx_a ON sx USING spgist (a)");
+            st.execute("CREATE INDEX sx_r ON sx USING spgist (r)");
+            insertSx(st, 1, 6000);
+            st.execute("INSERT INTO sx (id) SELECT g FROM generate_series(1, 50) g");
+            st.execute("DELETE FROM sx WHERE id % 3 = 0 OR id BETWEEN 2000 AND 2600");
+            st.execute("VACUUM sx");
+            insertSx(st, 6001, 8000);
+            st.execute("DELETE FROM sx WHERE id % 7 = 0");
+            st.execute("VACUUM sx");
+            // a root that is still a leaf page
+            st.execute("CREATE TABLE sroot (p point, t text) WITH (autovacuum_enabled = off)");
+            st.execute("CREATE INDEX sroot_p ON sroot USING spgist (p)");
+            st.execute("CREATE INDEX sroot_t ON sroot USING spgist (t)");
+            st.execute("INSERT INTO sroot SELECT point(g, g), 'r' || g FROM generate_series(1, 60) g");
+            st.execute("DELETE FROM sroot WHERE p[0] > 30");
+            st.execute("VACUUM sroot");
+        }
+    }
+
+    /** Rows {@code g} in {@code [from, to]} into {@code sx} by one INSERT. */
+    private static void insertSx(Statement st, int from, int to) throws SQLException {
+        st.execute("INSERT INTO sx SELECT g, point(g % 97 + (g % 13) * 0.25, g % 89 - (g % 7) * 0.5), "
+                + "'http://host' || (g % 13) || '.example.' || (ARRAY['com', 'org', 'net'])[g % 3 + 1] || '/'"
+                + " || CASE WHEN g % 5 = 0 THEN repeat(md5((g % 11)::text), 1 + g % 40) ELSE '' END"
+                + " || md5(g::text) || '/' || g, "
+                + "set_masklen(inet '10.0.0.0' + g * 37, 16 + g % 17), int4range(g % 1000, g % 1000 + g % 17 + 1) "
+                + "FROM generate_series(" + from + ", " + to + ") g");
     }
 
     /** Rows {@code g} in {@code [from, to]} into {@code gx} by one INSERT, key {@code k}; the other columns follow {@code g}. */
