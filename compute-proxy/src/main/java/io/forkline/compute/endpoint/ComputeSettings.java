@@ -7,10 +7,10 @@ import java.util.Map;
  * The {@code postgresql.conf} settings a compute runs with (ARCHITECTURE.md, "Compute endpoints").
  *
  * <ul>
- *   <li>{@code wal_consistency_checking = 'gin,gist,spgist'}
+ *   <li>{@code wal_consistency_checking = 'gin'}
  *       ({@link #CONSISTENCY_CHECKING_NATIVE_REDO}): records of those resource managers carry a
  *       post-image of every block they register, which is how Forkline obtains their page versions
- *       without redo; Heap, Heap2, Btree, Hash, Sequence, BRIN and Generic records are redone in Java at ingest
+ *       without redo; Heap, Heap2, Btree, Hash, Gist, Sequence, SPGist, BRIN and Generic records are redone in Java at ingest
  *       (wal-ingest {@code io.forkline.wal.redo}) and carry only the images PostgreSQL needs itself.
  *       In redo verify mode (system property {@code forkline.redo.verify=true} or env
  *       {@code FORKLINE_REDO_VERIFY=1}, on in every test) it is {@code all}, so ingest can compare
@@ -38,7 +38,7 @@ public final class ComputeSettings {
      * {@code wal_consistency_checking} outside verify mode: the resource managers with page masks
      * whose records Forkline does not redo natively.
      */
-    public static final String CONSISTENCY_CHECKING_NATIVE_REDO = "'gin,gist,spgist'";
+    public static final String CONSISTENCY_CHECKING_NATIVE_REDO = "'gin'";
 
     /**
      * File beside a compute's data directory ({@code <endpoint dir>/compute-extra.conf}) with settings

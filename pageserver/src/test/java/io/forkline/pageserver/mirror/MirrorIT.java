@@ -38,7 +38,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * imported; at recorded points on the primary (LSN + pg_dump), branches of the mirror at those
  * LSNs dump identically and pass pg_amcheck, across a kill -9 of the Forkline server and a restart
  * of the primary. Then the refusals: a compute or a branch point below the consistent LSN on the
- * mirror, a Gin record without image (the mirror stops at it, visibly), a dropped slot. The server
+ * mirror, a Gin record without image (the mirror stops at it, visibly), a dropped slot. Hash, GiST
+ * and SP-GiST indexes on the primary answer on each branch as a sequential scan does. The server
  * runs in a child JVM so that it can really be killed.
  */
 class MirrorIT {
@@ -227,6 +228,45 @@ class MirrorIT {
         }
     }
 
+    /**
+     * Each {@code count(*) FROM items WHERE condition} answers the same through {@code index} as through
+     * a sequential scan (pg_amcheck checks only btree indexes).
+     */
+    private static void assertIndexAnswersLikeASeqScan(String uri, String branch, String index, List<String> conditions)
+            throws SQLException {
+        try (Connection c = java.sql.DriverManager.getConnection(Sql.jdbc(uri, "postgres"));
+             Statement st = c.createStatement()) {
+            List<Long> viaSeqScan = new ArrayList<>();
+            st.execute("SET enable_indexscan = off");
+            st.execute("SET enable_bitmapscan = off");
+            for (String cond : conditions) {
+                try (ResultSet rs = st.executeQuery("SELECT count(*) FROM items WHERE " + cond)) {
+                    rs.next();
+                    viaSeqScan.add(rs.getLong(1));
+                }
+            }
+            st.execute("RESET enable_indexscan");
+            st.execute("RESET enable_bitmapscan");
+            st.execute("SET enable_seqscan = off");
+            for (int i = 0; i < conditions.size(); i++) {
+                String q = "SELECT count(*) FROM items WHERE " + conditions.get(i);
+                StringBuilder plan = new StringBuilder();
+                try (ResultSet rs = st.executeQuery("EXPLAIN " + q)) {
+                    while (rs.next()) {
+                        plan.append(rs.getString(1)).append('\n');
+                    }
+                }
+                assertThat(plan.toString()).as("plan of %s on branch %s", q, branch).contains(index);
+                try (ResultSet rs = st.executeQuery(q)) {
+                    rs.next();
+                    assertThat(rs.getLong(1)).as("%s through %s on branch %s", q, index, branch)
+                            .isEqualTo(viaSeqScan.get(i));
+                }
+            }
+            assertThat(viaSeqScan).as("rows the conditions match on branch %s", branch).anyMatch(n -> n > 0);
+        }
+    }
+
     private static void amcheck(String uri) {
         PostgresInstallation.runCommand(Duration.ofMinutes(5), List.of(
                 PostgresInstallation.detect().bin("pg_amcheck").toString(), "--maintenance-db=" + Sql.libpq(uri, "postgres"),
@@ -282,6 +322,10 @@ class MirrorIT {
             st.execute("CREATE INDEX items_brin ON items USING brin ((id * 2)) WITH (pages_per_range = 2, autosummarize = on)");
             // and Hash: inserts, bucket splits, overflow pages, vacuum's deletes and squeezes reach it without images
             st.execute("CREATE INDEX items_hash ON items USING hash (v)");
+            // and GiST and SP-GiST (splits, downlink updates, vacuum's deletions; radix tree over md5 text)
+            st.execute("CREATE INDEX items_gist ON items USING gist (point(k, id % 100))");
+            // (on an expression, so that equality on v stays the hash index's)
+            st.execute("CREATE INDEX items_spgist ON items USING spgist ((left(v, 40)))");
             st.execute("INSERT INTO items (k, v) SELECT g, repeat(md5(g::text), 3) FROM generate_series(1, 20000) g");
         }
         dir = TestData.newDirectory("mirror");
@@ -385,6 +429,14 @@ class MirrorIT {
                 }
             }
             assertHashIndexAnswersLikeASeqScan(uri, p.name());
+            assertIndexAnswersLikeASeqScan(uri, p.name(), "items_gist", List.of(
+                    "point(k, id % 100) <@ box(point(0, 0), point(20000, 100))",
+                    "point(k, id % 100) <@ box(point(100, 0), point(900, 40))",
+                    "point(k, id % 100) <@ box(point(5000, 10), point(15000, 20))",
+                    "point(k, id % 100) <@ box(point(-10, -10), point(-1, -1))"));
+            assertIndexAnswersLikeASeqScan(uri, p.name(), "items_spgist", List.of(
+                    "left(v, 40) ^@ '0'", "left(v, 40) ^@ 'a1'", "left(v, 40) ^@ 'ffe'", "left(v, 40) ^@ 'before'",
+                    "left(v, 40) ^@ 'x'", "left(v, 40) ~>=~ 'e' AND left(v, 40) ~<~ 'e8'"));
             // an ordinary writable branch
             Sql.exec(uri, "postgres", "UPDATE pgbench_accounts SET abalance = abalance + 1 WHERE aid < 100");
             call("POST", "/v1/tenants/m/branches/" + p.name() + "/endpoint/stop", null);

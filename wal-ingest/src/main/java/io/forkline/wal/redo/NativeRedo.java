@@ -21,7 +21,7 @@ public final class NativeRedo {
      * {@code wal_consistency_checking} value for computes whose WAL is redone natively: the resource
      * managers with page images that Java does not redo.
      */
-    public static final String CONSISTENCY_CHECKING_NOT_REDONE = "gin,gist,spgist";
+    public static final String CONSISTENCY_CHECKING_NOT_REDONE = "gin";
 
     private NativeRedo() {
     }
