@@ -3,7 +3,7 @@ package io.forkline.wal.redo;
 /**
  * Which records Forkline redoes in Java, and the per-rmgr entry points: {@code rm_redo} and
  * {@code rm_mask} of PostgreSQL's resource manager table ({@code src/include/access/rmgrlist.h}).
- * Redone: Heap (10), Heap2 (9), Btree (11), Hash (12), Gist (14), Sequence (15), SPGist (16), BRIN (17), Generic (20). XLOG FPI / FPI_FOR_HINT are images
+ * Redone: Heap (10), Heap2 (9), Btree (11), Hash (12), Gin (13), Gist (14), Sequence (15), SPGist (16), BRIN (17), Generic (20). XLOG FPI / FPI_FOR_HINT are images
  * only ({@code BKPIMAGE_APPLY}), restored by the ingest as before.
  */
 public final class NativeRedo {
@@ -11,6 +11,7 @@ public final class NativeRedo {
     public static final int RM_HEAP = 10;
     public static final int RM_BTREE = 11;
     public static final int RM_HASH = 12;
+    public static final int RM_GIN = 13;
     public static final int RM_GIST = 14;
     public static final int RM_SPGIST = 16;
     public static final int RM_SEQ = 15;
@@ -29,7 +30,7 @@ public final class NativeRedo {
     /** Whether records of resource manager {@code rmid} are redone in Java. */
     public static boolean handles(int rmid) {
         return rmid == RM_HEAP || rmid == RM_HEAP2 || rmid == RM_BTREE || rmid == RM_SEQ || rmid == RM_GENERIC
-                || rmid == RM_BRIN || rmid == RM_HASH
+                || rmid == RM_BRIN || rmid == RM_HASH || rmid == RM_GIN
                 || rmid == RM_GIST || rmid == RM_SPGIST;
     }
 
@@ -56,6 +57,7 @@ public final class NativeRedo {
             case RM_GENERIC -> GenericRedo.redo(bufs);
             case RM_BRIN -> BrinRedo.redo(bufs);
             case RM_HASH -> HashRedo.redo(bufs);
+            case RM_GIN -> GinRedo.redo(bufs);
             case RM_GIST -> GistRedo.redo(bufs);
             case RM_SPGIST -> SpGistRedo.redo(bufs);
             default -> throw new IllegalArgumentException("no native redo for rmgr " + bufs.record().rmid());
@@ -71,6 +73,7 @@ public final class NativeRedo {
             case RM_GENERIC -> PageMasks.genericMask(page);
             case RM_BRIN -> BrinRedo.mask(page);
             case RM_HASH -> HashPage.mask(page);
+            case RM_GIN -> GinPage.mask(page);
             case RM_GIST -> GistPage.mask(page);
             case RM_SPGIST -> SpGistPage.mask(page);
             default -> throw new IllegalArgumentException("no mask for rmgr " + rmid);
@@ -106,9 +109,9 @@ public final class NativeRedo {
             case RM_HASH -> "Hash/" + name(info & 0xF0, "INIT_META_PAGE", "INIT_BITMAP_PAGE", "INSERT", "ADD_OVFL_PAGE",
                     "SPLIT_ALLOCATE_PAGE", "SPLIT_PAGE", "SPLIT_COMPLETE", "MOVE_PAGE_CONTENTS", "SQUEEZE_PAGE", "DELETE",
                     "SPLIT_CLEANUP", "UPDATE_META_PAGE", "VACUUM_ONE_PAGE", "0xD0", "0xE0", "0xF0");
-            case 13 -> "Gin/" + name(info & 0xF0, "CREATE_PTREE", "INSERT", "SPLIT", "VACUUM_PAGE",
-                    "VACUUM_DATA_LEAF_PAGE", "DELETE_PAGE", "UPDATE_META_PAGE", "INSERT_LISTPAGE", "DELETE_LISTPAGE",
-                    "0x90", "0xA0", "0xB0", "0xC0", "0xD0", "0xE0", "0xF0");
+            case RM_GIN -> "Gin/" + name(info & 0xF0, "0x00", "CREATE_PTREE", "INSERT", "SPLIT", "VACUUM_PAGE",
+                    "DELETE_PAGE", "UPDATE_META_PAGE", "INSERT_LISTPAGE", "DELETE_LISTPAGE", "VACUUM_DATA_LEAF_PAGE",
+                    "0xA0", "0xB0", "0xC0", "0xD0", "0xE0", "0xF0");
             case RM_GIST -> "Gist/" + name(info & 0xF0, "PAGE_UPDATE", "DELETE", "PAGE_REUSE", "PAGE_SPLIT", "0x40",
                     "0x50", "PAGE_DELETE", "ASSIGN_LSN", "0x80", "0x90", "0xA0", "0xB0", "0xC0", "0xD0", "0xE0", "0xF0");
             case RM_SPGIST -> "SPGist/" + name(info & 0xF0, "0x00", "ADD_LEAF", "MOVE_LEAFS", "ADD_NODE", "SPLIT_TUPLE",

@@ -7,6 +7,7 @@ import io.forkline.storage.store.PageStore;
 import io.forkline.storage.store.TimelineWriter;
 import io.forkline.storage.timeline.TimelineMetadata;
 import io.forkline.wal.ingest.WalIngest;
+import io.forkline.wal.record.BlockReference;
 import io.forkline.wal.record.WalDecoder;
 import io.forkline.wal.record.WalRecord;
 import io.forkline.wal.testing.TestCluster;
@@ -156,6 +157,117 @@ class RedoVerifyIT {
                     consistency, checksums, compression, records, verified, types);
             return new Verified(records, verified, types, decoded);
         }
+    }
+
+    /**
+     * Verify mode over the GIN workload alone ({@link #ginWorkload}): every Gin record type Java redoes
+     * is compared with PostgreSQL's post-images; {@code SPLIT}'s left, right and root pages and
+     * {@code VACUUM_PAGE} are forced full-page images that redo only restores (a non-leaf {@code SPLIT}'s
+     * child, block 3, is redone and compared).
+     */
+    @ParameterizedTest(name = "gin checksums={0} wal_compression={1}")
+    @CsvSource({"true,lz4", "false,off"})
+    void ginRedoMatchesPostImages(boolean checksums, String compression) throws Exception {
+        long before = RedoVerifier.totalRecordsVerified();
+        Map<String, Long> typesBefore = RedoVerifier.recordsVerified();
+        try (TestCluster cluster = TestCluster.create("RedoVerifyGinIT")) {
+            if (checksums) {
+                cluster.initdb("-k");
+            } else {
+                cluster.initdb();
+            }
+            String control = cluster.pg().run(Duration.ofSeconds(30), "pg_controldata", "-D",
+                    cluster.data().toString());
+            Matcher m = Pattern.compile("Latest checkpoint location:\\s+([0-9A-F]+/[0-9A-F]+)").matcher(control);
+            assertThat(m.find()).as(control).isTrue();
+            long startLsn = Lsn.parse(m.group(1));
+            cluster.start("wal_consistency_checking=all", "wal_compression=" + compression, "wal_level=replica",
+                    "fsync=off", "max_wal_size=4GB", "wal_keep_size=4GB", "checkpoint_timeout=3600",
+                    "autovacuum=off");
+            ginWorkload(cluster);
+            cluster.stop();
+            Map<String, Long> decoded = new TreeMap<>();
+            long records = ingest(cluster, startLsn, checksums, decoded);
+            long verified = RedoVerifier.totalRecordsVerified() - before;
+            Map<String, Long> types = new TreeMap<>(RedoVerifier.recordsVerified());
+            typesBefore.forEach((k, v) -> types.merge(k, -v, Long::sum));
+            types.values().removeIf(v -> v == 0);
+            Map<String, Long> gin = new TreeMap<>(decoded);
+            gin.keySet().removeIf(k -> !k.startsWith("Gin"));
+            System.out.printf("RedoVerifyIT gin checksums=%s wal_compression=%s: %d records decoded, %d verified: %s%n"
+                    + "  Gin records decoded, and kinds / segment actions of those redone: %s%n",
+                    checksums, compression, records, verified, types, gin);
+            for (String type : List.of("Gin/CREATE_PTREE", "Gin/INSERT", "Gin/SPLIT", "Gin/VACUUM_DATA_LEAF_PAGE",
+                    "Gin/DELETE_PAGE", "Gin/UPDATE_META_PAGE", "Gin/INSERT_LISTPAGE", "Gin/DELETE_LISTPAGE")) {
+                assertThat(types.getOrDefault(type, 0L)).as("records of %s verified", type).isPositive();
+            }
+            for (String type : List.of("Gin/VACUUM_PAGE", "Gin/segment ADDITEMS",
+                    "Gin/segment INSERT", "Gin/segment REPLACE", "Gin/segment DELETE", "Gin/INSERT entry leaf",
+                    "Gin/INSERT entry leaf replace", "Gin/INSERT entry internal", "Gin/INSERT data leaf",
+                    "Gin/INSERT data internal")) {
+                assertThat(decoded.getOrDefault(type, 0L)).as("records of %s", type).isPositive();
+            }
+        }
+    }
+
+    /**
+     * GIN: an int[] index built on 30,000 rows (posting trees and a large entry tree from the build),
+     * then direct inserts ({@code fastupdate = off}): a key in every row (posting-tree leaf recompress,
+     * data splits, internal posting items), a new key that grows its entry posting list until it
+     * becomes a posting tree ({@code CREATE_PTREE}), a unique key per row (entry inserts, entry
+     * splits, downlinks); a range delete + VACUUM (empty posting-tree leaves deleted, partly emptied
+     * leaves and entry pages vacuumed); inserts into the freed heap space (items added to middle
+     * segments, segments re-split). A second table with jsonb ({@code jsonb_ops} and
+     * {@code jsonb_path_ops}), tsvector and pg_trgm indexes, two of them with the pending list
+     * ({@code fastupdate = on}, 64 kB limit: list pages, metapage updates, cleanups that move the
+     * entries and delete list pages), updates, deletes and VACUUM. A third with ~900-byte keys, so that
+     * internal entry pages split too.
+     */
+    static void ginWorkload(TestCluster c) throws Exception {
+        try (Connection conn = connect(c); Statement st = conn.createStatement()) {
+            st.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm");
+            st.execute("CREATE TABLE gx (id int, a int[], pad text) WITH (autovacuum_enabled = off)");
+            copyIn(conn, "gx", 1, 30000, i -> i + "\t{1," + (100 + i % 10) + "," + (100000 + i) + "}\tp" + i % 7);
+            st.execute("CREATE INDEX gx_a ON gx USING gin (a) WITH (fastupdate = off)");
+            copyIn(conn, "gx", 30001, 34000, i -> i + "\t{1,2," + (100000 + i) + "}\tq");
+            st.execute("DELETE FROM gx WHERE id BETWEEN 3000 AND 24000");
+            st.execute("DELETE FROM gx WHERE id % 7 = 0");
+            st.execute("VACUUM gx");
+            copyIn(conn, "gx", 40001, 43000, i -> i + "\t{1,2," + (100000 + i % 5000) + "}\tr");
+
+            st.execute("CREATE TABLE gj (id int, j jsonb, t tsvector, s text) WITH (autovacuum_enabled = off)");
+            st.execute("CREATE INDEX gj_j ON gj USING gin (j) WITH (fastupdate = on, gin_pending_list_limit = 64)");
+            st.execute("CREATE INDEX gj_jp ON gj USING gin (j jsonb_path_ops) WITH (fastupdate = off)");
+            st.execute("CREATE INDEX gj_t ON gj USING gin (t) WITH (fastupdate = on, gin_pending_list_limit = 64)");
+            st.execute("CREATE INDEX gj_s ON gj USING gin (s gin_trgm_ops) WITH (fastupdate = off)");
+            copyIn(conn, "gj", 1, 1500, i -> i + "\t{\"k\": " + i % 10 + ", \"tags\": [\"a" + i % 20
+                    + "\", \"b\"], \"n\": " + i + "}\t'common' 'w" + i % 40 + "' 'x" + i + "'\titem" + i % 300);
+            st.execute("CHECKPOINT"); // full-page images of what follows are mixed in
+            st.execute("UPDATE gj SET j = j || '{\"u\": true}' WHERE id % 5 = 0");
+            st.execute("DELETE FROM gj WHERE id % 3 = 0");
+            st.execute("SELECT gin_clean_pending_list('gj_t')");
+            st.execute("VACUUM gj");
+            copyIn(conn, "gj", 2001, 2600, i -> i + "\t{\"k\": " + i % 10 + "}\t'common' 'y" + i + "'\titem" + i % 300);
+            st.execute("VACUUM gj");
+
+            // keys of ~900 bytes (incompressible hex): 8 per entry page, also on internal pages, so
+            // internal entry pages split too (SPLIT clears the child's GIN_INCOMPLETE_SPLIT, block 3)
+            st.execute("CREATE TABLE gl (id int, t text[]) WITH (autovacuum_enabled = off)");
+            st.execute("CREATE INDEX gl_t ON gl USING gin (t) WITH (fastupdate = off)");
+            st.execute("INSERT INTO gl SELECT g, ARRAY[(SELECT string_agg(md5((g * 7919 % 1000)::text || x::text), '') "
+                    + "FROM generate_series(1, 28) x)] FROM generate_series(1, 400) g");
+        }
+    }
+
+    /** Rows {@code line(i)} for {@code i} in {@code [from, to]} into {@code table} by COPY (one heap MULTI_INSERT per page). */
+    private static void copyIn(Connection conn, String table, int from, int to, java.util.function.IntFunction<String> line)
+            throws Exception {
+        StringBuilder sb = new StringBuilder();
+        for (int i = from; i <= to; i++) {
+            sb.append(line.apply(i)).append('\n');
+        }
+        conn.unwrap(org.postgresql.PGConnection.class).getCopyAPI()
+                .copyIn("COPY " + table + " FROM STDIN", new java.io.StringReader(sb.toString()));
     }
 
     private static Connection connect(TestCluster c) throws SQLException {
@@ -472,6 +584,50 @@ class RedoVerifyIT {
                 + " \\\"\\t\\\" " + k + " }\"'");
     }
 
+    /**
+     * For Gin records whose block 0 is redone (not restored from an image): what kind of INSERT it is
+     * (entry / data, leaf / internal, entry replace) and the segment actions of posting-tree leaf
+     * recompressions, counted under {@code "Gin/..."} names.
+     */
+    private static void countGinKinds(WalRecord r, Map<String, Long> counts) {
+        int op = r.info() & 0xF0;
+        BlockReference b0 = r.block(0);
+        if (b0 == null || (b0.hasImage() && b0.applyImage()) || b0.data() == null || b0.data().length <= 2) {
+            return; // block 0 restored from its image: nothing of it redone
+        }
+        byte[] data = null;
+        if (op == GinRecordDescriptor.INSERT) {
+            int flags = r.mainData()[0] & 0xFF;
+            boolean leaf = (flags & GinRecordDescriptor.INSERT_ISLEAF) != 0;
+            boolean isData = (flags & GinRecordDescriptor.INSERT_ISDATA) != 0;
+            counts.merge("Gin/INSERT " + (isData ? "data" : "entry") + (leaf ? " leaf" : " internal"), 1L, Long::sum);
+            if (!isData && leaf && b0.data()[2] != 0) {
+                counts.merge("Gin/INSERT entry leaf replace", 1L, Long::sum);
+            }
+            if (isData && leaf) {
+                data = b0.data();
+            }
+        } else if (op == GinRecordDescriptor.VACUUM_DATA_LEAF_PAGE) {
+            data = b0.data();
+        }
+        if (data == null) {
+            return;
+        }
+        int n = BufPage.u16(data, 0);
+        int pos = 2;
+        String[] names = {"?", "DELETE", "INSERT", "REPLACE", "ADDITEMS"};
+        for (int i = 0; i < n && pos + 2 <= data.length; i++) {
+            int action = data[pos + 1] & 0xFF;
+            pos += 2;
+            counts.merge("Gin/segment " + (action < names.length ? names[action] : "?"), 1L, Long::sum);
+            if (action == GinRecordDescriptor.SEGMENT_INSERT || action == GinRecordDescriptor.SEGMENT_REPLACE) {
+                pos += GinPostingList.segmentSize(data, pos);
+            } else if (action == GinRecordDescriptor.SEGMENT_ADDITEMS) {
+                pos += 2 + 6 * BufPage.u16(data, pos);
+            }
+        }
+    }
+
     static long ingest(TestCluster cluster, long startLsn, boolean checksums) throws Exception {
         return ingest(cluster, startLsn, checksums, new TreeMap<>());
     }
@@ -502,6 +658,9 @@ class RedoVerifyIT {
                         count++;
                         if (NativeRedo.handles(r.rmid())) {
                             decoded.merge(NativeRedo.recordName(r.rmid(), r.info()), 1L, Long::sum);
+                        }
+                        if (r.rmid() == NativeRedo.RM_GIN) {
+                            countGinKinds(r, decoded);
                         }
                         last = r.endLsn();
                         if (writer.stagedBytes() > 32 << 20) {
