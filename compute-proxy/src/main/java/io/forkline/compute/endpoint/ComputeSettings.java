@@ -7,10 +7,11 @@ import java.util.Map;
  * The {@code postgresql.conf} settings a compute runs with (ARCHITECTURE.md, "Compute endpoints").
  *
  * <ul>
- *   <li>{@code wal_consistency_checking = 'gin'}
- *       ({@link #CONSISTENCY_CHECKING_NATIVE_REDO}): records of those resource managers carry a
- *       post-image of every block they register, which is how Forkline obtains their page versions
- *       without redo; Heap, Heap2, Btree, Hash, Gist, Sequence, SPGist, BRIN and Generic records are redone in Java at ingest
+ *   <li>{@code wal_consistency_checking = ''}
+ *       ({@link #CONSISTENCY_CHECKING_NATIVE_REDO}): the setting names the resource managers whose
+ *       records must carry a post-image of every block they register (how Forkline would obtain their
+ *       page versions without redo), and none is left: Heap, Heap2, Btree, Hash, Gin, Gist, Sequence,
+ *       SPGist, BRIN and Generic records are redone in Java at ingest
  *       (wal-ingest {@code io.forkline.wal.redo}) and carry only the images PostgreSQL needs itself.
  *       In redo verify mode (system property {@code forkline.redo.verify=true} or env
  *       {@code FORKLINE_REDO_VERIFY=1}, on in every test) it is {@code all}, so ingest can compare
@@ -36,9 +37,9 @@ public final class ComputeSettings {
 
     /**
      * {@code wal_consistency_checking} outside verify mode: the resource managers with page masks
-     * whose records Forkline does not redo natively.
+     * whose records Forkline does not redo natively; empty since Gin, Gist and SPGist are redone too.
      */
-    public static final String CONSISTENCY_CHECKING_NATIVE_REDO = "'gin'";
+    public static final String CONSISTENCY_CHECKING_NATIVE_REDO = "''";
 
     /**
      * File beside a compute's data directory ({@code <endpoint dir>/compute-extra.conf}) with settings

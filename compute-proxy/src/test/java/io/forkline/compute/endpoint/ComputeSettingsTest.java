@@ -22,7 +22,7 @@ class ComputeSettingsTest {
     void productionChecksOnlyWhatIsNotRedoneNatively() {
         System.setProperty("forkline.redo.verify", "false");
         assertThat(ComputeSettings.forPort(5432).get("wal_consistency_checking"))
-                .isEqualTo("'gin'");
+                .isEqualTo("''");
     }
 
     @Test

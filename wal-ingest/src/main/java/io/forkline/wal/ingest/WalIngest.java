@@ -303,7 +303,7 @@ public final class WalIngest {
                     + io.forkline.storage.lsn.Lsn.format(rec.startLsn()) + " has block reference " + b.blockId() + " ("
                     + b.relTag() + " blk " + Integer.toUnsignedString(b.blockNo()) + ") without a page image, and Forkline"
                     + " has no native redo for " + NativeRedo.rmgrName(rec.rmid()) + " records (only Heap, Heap2, Btree,"
-                    + " Hash, Gist, SPGist, Sequence, BRIN and Generic are redone natively; a compute's wal_consistency_checking must include its"
+                    + " Hash, Gin, Gist, SPGist, Sequence, BRIN and Generic are redone natively; a compute's wal_consistency_checking must include its"
                     + " resource manager); ingest stops before this record", null);
         }
         if (page.length != PageHeaderDescriptor.PAGE_SIZE) {

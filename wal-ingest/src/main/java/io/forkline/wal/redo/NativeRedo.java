@@ -20,9 +20,9 @@ public final class NativeRedo {
 
     /**
      * {@code wal_consistency_checking} value for computes whose WAL is redone natively: the resource
-     * managers with page images that Java does not redo.
+     * managers with page images that Java does not redo: none.
      */
-    public static final String CONSISTENCY_CHECKING_NOT_REDONE = "gin";
+    public static final String CONSISTENCY_CHECKING_NOT_REDONE = "";
 
     private NativeRedo() {
     }
