@@ -93,7 +93,11 @@ public final class BranchVsTemplateComparison {
             tenants.endpoints().setDefaultStorage(io.forkline.pageserver.endpoint.StorageMode.FULL);
             String main;
             if (reuse != null) { // the data of an earlier run with --keep 1: main resumed with the server
+                if (templates.length == 0) { // no template copies on main: a lazy main starts in a second, a full one writes the whole cluster
+                    tenants.endpoints().setDefaultStorage(io.forkline.pageserver.endpoint.StorageMode.LAZY);
+                }
                 main = tenants.startEndpoint(TENANT, "main");
+                tenants.endpoints().setDefaultStorage(io.forkline.pageserver.endpoint.StorageMode.FULL);
                 dbBytes = BenchSql.queryLong(main, "postgres", "SELECT pg_database_size('bench')");
                 System.out.printf("reused %s: pg_database_size('bench') = %.1f MB%n", dir, dbBytes / 1e6);
             } else {
