@@ -93,10 +93,13 @@ public final class BranchVsTemplateComparison {
             tenants.endpoints().setDefaultStorage(io.forkline.pageserver.endpoint.StorageMode.FULL);
             String main;
             if (reuse != null) { // the data of an earlier run with --keep 1: main resumed with the server
+                // the server resumed main with its default storage: restart it on the one this run wants
+                tenants.stopEndpoint(TENANT, "main");
                 if (templates.length == 0) { // no template copies on main: a lazy main starts in a second, a full one writes the whole cluster
                     tenants.endpoints().setDefaultStorage(io.forkline.pageserver.endpoint.StorageMode.LAZY);
                 }
                 main = tenants.startEndpoint(TENANT, "main");
+                System.out.printf("main restarted on a %s data directory%n", tenants.endpoints().get(TENANT, "main").storage());
                 tenants.endpoints().setDefaultStorage(io.forkline.pageserver.endpoint.StorageMode.FULL);
                 dbBytes = BenchSql.queryLong(main, "postgres", "SELECT pg_database_size('bench')");
                 System.out.printf("reused %s: pg_database_size('bench') = %.1f MB%n", dir, dbBytes / 1e6);
