@@ -112,12 +112,14 @@ public final class BranchVsTemplateComparison {
                 System.out.printf("loaded: pg_database_size('bench') = %.1f MB in %.1f s%n", dbBytes / 1e6, loadNanos / 1e9);
             }
 
+            // refs of their own per run: a reused store may hold an interrupted run's branches
+            String runSuffix = "-" + Long.toString(System.currentTimeMillis() % 1_000_000, 36);
             try (Connection admin = BenchSql.connect(main, "postgres")) {
                 for (int round = 1; round <= runs; round++) {
                     // (a0) Forkline branch on a lazy data directory
                     checkpoint(admin);
                     tenants.endpoints().setDefaultStorage(io.forkline.pageserver.endpoint.StorageMode.LAZY);
-                    String lref = "lazy-" + round;
+                    String lref = "lazy-" + round + runSuffix;
                     long l0 = System.nanoTime();
                     tenants.createBranch(TENANT, lref, "main", null, null);
                     long l1 = System.nanoTime();
@@ -140,7 +142,7 @@ public final class BranchVsTemplateComparison {
                     // (a) Forkline branch on a full data directory
                     if (full) {
                         checkpoint(admin);
-                        String ref = "copy-" + round;
+                        String ref = "copy-" + round + runSuffix;
                         long t0 = System.nanoTime();
                         tenants.createBranch(TENANT, ref, "main", null, null);
                         long t1 = System.nanoTime();
