@@ -17,6 +17,13 @@ import java.util.Objects;
  * success; on failure 1 (2 for bad usage) and one line on stderr that names the bad value.
  */
 public final class Main implements CliCommand {
+    static {
+        // picocli's default factory otherwise looks for groovy.lang.Closure once per JVM: a class
+        // that is not there, so the class loader opens and searches every jar of the class path
+        // (~20 ms of a command under load; -Xlog:exceptions shows the ClassNotFoundException)
+        System.setProperty("picocli.disable.closures", "true");
+    }
+
     /** The environment the commands read ({@code FORKLINE_URL}, {@code FORKLINE_TOKEN}, ...): the process's, or one a test injects. */
     private final Map<String, String> env;
 
