@@ -19,7 +19,6 @@ import static io.forkline.cli.Specs.option;
  * (timeline, LSN) pairs; see {@code io.forkline.pageserver.backup.BackupService}.
  */
 final class BackupCommand implements CliCommand {
-
     @Override
     public CommandSpec spec() {
         return Specs.command(this, "Manage backups (retained points of a branch) and their schedules.");
@@ -27,8 +26,13 @@ final class BackupCommand implements CliCommand {
 
     @Override
     public java.util.List<Sub> subcommands() {
-        return java.util.List.of(new Sub("create", BackupCommand.Create::new), new Sub("list", BackupCommand.List::new), new Sub("delete", BackupCommand.Delete::new), new Sub("restore", BackupCommand.Restore::new), new Sub("export", BackupCommand.Export::new), new Sub("schedule", BackupCommand.Schedule::new));
+        return java.util.List.of(
+                new Sub("create", BackupCommand.Create::new), new Sub("list", BackupCommand.List::new),
+                new Sub("delete", BackupCommand.Delete::new), new Sub("restore", BackupCommand.Restore::new),
+                new Sub("export", BackupCommand.Export::new), new Sub("schedule", BackupCommand.Schedule::new));
     }
+
+
     /** {@code /v1/tenants/T/backups}. */
     private static String backups(TenantOption tenant) {
         return tenant.path() + "/backups";
@@ -55,7 +59,8 @@ final class BackupCommand implements CliCommand {
         public CommandSpec spec() {
             CommandSpec spec = command("Take a manual backup of a branch at its last record LSN (at most 10 active per tenant).");
             tenant.addTo(spec);
-            spec.addOption(option(String.class, () -> branch, v -> branch = v, "--branch").paramLabel("REF").defaultValue("main").build());
+            spec.addOption(option(String.class, () -> branch, v -> branch = v, "--branch").paramLabel("REF")
+                    .defaultValue("main").build());
             spec.addOption(option(String.class, () -> label, v -> label = v, "--label").paramLabel("LABEL").build());
             return spec;
         }
@@ -84,7 +89,8 @@ final class BackupCommand implements CliCommand {
         public CommandSpec spec() {
             CommandSpec spec = command("List a tenant's backups, oldest first.");
             tenant.addTo(spec);
-            spec.addOption(option(String.class, () -> branch, v -> branch = v, "--branch").paramLabel("REF").description("only backups of this branch").build());
+            spec.addOption(option(String.class, () -> branch, v -> branch = v, "--branch").paramLabel("REF")
+                    .description("only backups of this branch").build());
             json.addTo(spec);
             return spec;
         }
@@ -134,7 +140,8 @@ final class BackupCommand implements CliCommand {
         public CommandSpec spec() {
             CommandSpec spec = command("Create a new branch at a backup's point; the source is not modified.");
             backup.addTo(spec);
-            spec.addOption(option(String.class, () -> branch, v -> branch = v, "--branch").paramLabel("NEWREF").required(true).build());
+            spec.addOption(option(String.class, () -> branch, v -> branch = v, "--branch").paramLabel("NEWREF")
+                    .required(true).build());
             return spec;
         }
 
@@ -151,7 +158,8 @@ final class BackupCommand implements CliCommand {
         public CommandSpec spec() {
             CommandSpec spec = command("Write a backup as a plain PostgreSQL 15 base backup tar (starts without Forkline).");
             backup.addTo(spec);
-            spec.addOption(option(Path.class, () -> out, v -> out = v, "--out").paramLabel("FILE.tar").required(true).build());
+            spec.addOption(option(Path.class, () -> out, v -> out = v, "--out").paramLabel("FILE.tar")
+                    .required(true).build());
             return spec;
         }
         /**
@@ -220,7 +228,6 @@ final class BackupCommand implements CliCommand {
     }
 
     static final class Schedule implements CliCommand {
-
         @Override
         public CommandSpec spec() {
             return Specs.command(this, "Manage backup schedules (at most 5 per tenant).");
@@ -228,9 +235,13 @@ final class BackupCommand implements CliCommand {
 
         @Override
         public java.util.List<Sub> subcommands() {
-            return java.util.List.of(new Sub("create", ScheduleCreate::new), new Sub("list", ScheduleList::new), new Sub("delete", ScheduleDelete::new));
+            return java.util.List.of(
+                    new Sub("create", ScheduleCreate::new), new Sub("list", ScheduleList::new),
+                    new Sub("delete", ScheduleDelete::new));
         }
     }
+
+
 
     static final class ScheduleCreate extends ApiCommand {
         final TenantOption tenant = new TenantOption();
@@ -249,11 +260,16 @@ final class BackupCommand implements CliCommand {
         public CommandSpec spec() {
             CommandSpec spec = command("Create a schedule: backups at each run, each kept for the retention.");
             tenant.addTo(spec);
-            spec.addOption(option(String.class, () -> frequency, v -> frequency = v, "--frequency").paramLabel("F").required(true).description("hourly, daily, weekly, monthly, or a UNIX cron expression in UTC, e.g. '0 3 * * *'").build());
-            spec.addOption(option(String.class, () -> start, v -> start = v, "--start").paramLabel("TIME").description("time of day HH:MM (UTC) or RFC 3339 time the periods count from (default: 00:00 UTC today)").build());
-            spec.addOption(option(String.class, () -> retention, v -> retention = v, "--retention").paramLabel("R").required(true).description("e.g. 36h, 14d, 8w, 12mo, 2y").build());
+            spec.addOption(option(String.class, () -> frequency, v -> frequency = v, "--frequency").paramLabel("F")
+                    .required(true)
+                    .description("hourly, daily, weekly, monthly, or a UNIX cron expression in UTC, e.g. '0 3 * * *'").build());
+            spec.addOption(option(String.class, () -> start, v -> start = v, "--start").paramLabel("TIME")
+                    .description("time of day HH:MM (UTC) or RFC 3339 time the periods count from (default: 00:00 UTC today)").build());
+            spec.addOption(option(String.class, () -> retention, v -> retention = v, "--retention").paramLabel("R")
+                    .required(true).description("e.g. 36h, 14d, 8w, 12mo, 2y").build());
             spec.addOption(option(String.class, () -> name, v -> name = v, "--name").paramLabel("NAME").build());
-            spec.addOption(option(String.class, () -> branch, v -> branch = v, "--branch").paramLabel("REF").defaultValue("main").build());
+            spec.addOption(option(String.class, () -> branch, v -> branch = v, "--branch").paramLabel("REF")
+                    .defaultValue("main").build());
             return spec;
         }
 

@@ -30,7 +30,6 @@ final class BranchAccessCommands {
     }
 
     static final class Password implements CliCommand {
-
         @Override
         public CommandSpec spec() {
             return Specs.command(this, "Manage the branch's password.");
@@ -41,6 +40,8 @@ final class BranchAccessCommands {
             return java.util.List.of(new Sub("reset", Reset::new));
         }
     }
+
+
 
     static final class Reset extends ApiCommand {
         final BranchArgs branch = new BranchArgs();

@@ -20,7 +20,8 @@ final class BranchCommand implements CliCommand {
 
     @Override
     public java.util.List<Sub> subcommands() {
-        return java.util.List.of(new Sub("create", Create::new), new Sub("list", List::new), new Sub("show", BranchShowCommand::new),
+        return java.util.List.of(
+                new Sub("create", Create::new), new Sub("list", List::new), new Sub("show", BranchShowCommand::new),
                 new Sub("tree", BranchTreeCommand::new), new Sub("log", BranchLogCommand::new), new Sub("delete", Delete::new),
                 new Sub("rename", BranchRenameCommand::new), new Sub("put", BranchPutCommand::new),
                 new Sub("reset", BranchResetCommand::new), new Sub("restore", BranchRestoreCommand::new),
@@ -28,6 +29,7 @@ final class BranchCommand implements CliCommand {
                 new Sub("connection-string", BranchAccessCommands.ConnectionString::new),
                 new Sub("password", BranchAccessCommands.Password::new));
     }
+
 
     /** {@code --lsn X/Y | --at TIMESTAMP}: a branch point. */
     static final class Point {
@@ -38,7 +40,8 @@ final class BranchCommand implements CliCommand {
         /** The two options as an exclusive group of picocli's {@code multiplicity} ("0..1": optional, "1": required). */
         ArgGroupSpec group(String multiplicity) {
             return Specs.group(true, multiplicity,
-                    option(String.class, () -> lsn, v -> lsn = v, "--lsn").paramLabel("X/Y").description("branch point LSN").build(),
+                    option(String.class, () -> lsn, v -> lsn = v, "--lsn").paramLabel("X/Y")
+                            .description("branch point LSN").build(),
                     option(String.class, () -> at, v -> at = v, "--at").paramLabel("TIMESTAMP")
                             .description("RFC 3339 time: the LSN just after the last commit at or before it").build());
         }
@@ -149,7 +152,8 @@ final class BranchCommand implements CliCommand {
         public CommandSpec spec() {
             CommandSpec spec = command("Create a branch (a new timeline) from a parent at an LSN or time.");
             branch.addTo(spec);
-            spec.addOption(option(String.class, () -> parent, v -> parent = v, "--parent").paramLabel("REF").defaultValue("main").build());
+            spec.addOption(option(String.class, () -> parent, v -> parent = v, "--parent").paramLabel("REF")
+                    .defaultValue("main").build());
             spec.addArgGroup(point.group("0..1"));
             spec.addArgGroup(shape.group());
             return spec;

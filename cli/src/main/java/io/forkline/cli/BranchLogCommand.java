@@ -24,8 +24,10 @@ final class BranchLogCommand extends ApiCommand {
     public CommandSpec spec() {
         CommandSpec spec = command("List a branch's recent commits (time, LSN, xid) and its earliest restorable point.");
         branch.addTo(spec);
-        spec.addOption(option(String.class, () -> since, v -> since = v, "--since").paramLabel("TIME").description("only commits at or after this RFC 3339 time").build());
-        spec.addOption(option(int.class, () -> limit, v -> limit = v, "--limit").paramLabel("N").defaultValue("20").description("at most N commits (default ${DEFAULT-VALUE})").build());
+        spec.addOption(option(String.class, () -> since, v -> since = v, "--since").paramLabel("TIME")
+                .description("only commits at or after this RFC 3339 time").build());
+        spec.addOption(option(int.class, () -> limit, v -> limit = v, "--limit").paramLabel("N").defaultValue("20")
+                .description("at most N commits (default ${DEFAULT-VALUE})").build());
         json.addTo(spec);
         return spec;
     }

@@ -26,7 +26,8 @@ final class BranchPutCommand extends ApiCommand {
     public CommandSpec spec() {
         CommandSpec spec = command("Create the branch, or reset it to its parent's latest state when it exists (idempotent, for CI).");
         branch.addTo(spec);
-        spec.addOption(option(String.class, () -> parent, v -> parent = v, "--parent").paramLabel("REF").description("parent branch (default: the branch's parent, main for a new one)").build());
+        spec.addOption(option(String.class, () -> parent, v -> parent = v, "--parent").paramLabel("REF")
+                .description("parent branch (default: the branch's parent, main for a new one)").build());
         spec.addArgGroup(shape.group());
         return spec;
     }

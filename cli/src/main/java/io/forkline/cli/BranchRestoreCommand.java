@@ -25,7 +25,8 @@ final class BranchRestoreCommand extends ApiCommand {
         CommandSpec spec = command("Restore a branch in place to a past point; its current state is kept as a new branch.");
         branch.addTo(spec);
         spec.addArgGroup(point.group("1"));
-        spec.addOption(option(String.class, () -> keepAs, v -> keepAs = v, "--keep-as").paramLabel("NAME").description("name of the branch that keeps the current state").build());
+        spec.addOption(option(String.class, () -> keepAs, v -> keepAs = v, "--keep-as").paramLabel("NAME")
+                .description("name of the branch that keeps the current state").build());
         return spec;
     }
 

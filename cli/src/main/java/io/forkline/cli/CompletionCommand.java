@@ -27,7 +27,8 @@ final class CompletionCommand implements CliCommand, Callable<Integer> {
         CommandSpec spec = Specs.command(this, "Print a shell completion script for bash or zsh.",
         "Use: source <(./forkline completion bash); zsh runs the same script through bashcompinit.");
         this.spec = spec;
-        spec.addPositional(positional("0", "SHELL", Shell.class, () -> shell, v -> shell = v).description("bash or zsh").build());
+        spec.addPositional(positional("0", "SHELL", Shell.class, () -> shell, v -> shell = v)
+                .description("bash or zsh").build());
         return spec;
     }
 

@@ -22,7 +22,8 @@ final class ConsoleCommand extends ApiCommand {
     @Override
     public CommandSpec spec() {
         CommandSpec spec = command("Print a single-use sign-in URL of the web console (valid for 2 minutes).");
-        spec.addOption(option(String.class, () -> tenant, v -> tenant = v, "--tenant").paramLabel("NAME").description("sign in to this tenant only (default: the token's scope)").build());
+        spec.addOption(option(String.class, () -> tenant, v -> tenant = v, "--tenant").paramLabel("NAME")
+                .description("sign in to this tenant only (default: the token's scope)").build());
         json.addTo(spec);
         return spec;
     }

@@ -43,8 +43,10 @@ final class DiffCommand extends ApiCommand {
     public CommandSpec spec() {
         CommandSpec spec = command("Schema and data differences between two points: REF, REF@LSN or REF@TIMESTAMP.");
         tenant.addTo(spec);
-        spec.addPositional(positional("0", "FROM", String.class, () -> from, v -> from = v).description("REF, REF@LSN (X/Y) or REF@TIMESTAMP (RFC 3339)").build());
-        spec.addPositional(positional("1", "TO", String.class, () -> to, v -> to = v).description("REF, REF@LSN (X/Y) or REF@TIMESTAMP (RFC 3339)").build());
+        spec.addPositional(positional("0", "FROM", String.class, () -> from, v -> from = v)
+                .description("REF, REF@LSN (X/Y) or REF@TIMESTAMP (RFC 3339)").build());
+        spec.addPositional(positional("1", "TO", String.class, () -> to, v -> to = v)
+                .description("REF, REF@LSN (X/Y) or REF@TIMESTAMP (RFC 3339)").build());
         spec.addArgGroup(only.group());
         json.addTo(spec);
         return spec;

@@ -16,7 +16,6 @@ import static io.forkline.cli.Specs.option;
  * 512MB/200/8MB; l = 2GB/400/16MB.
  */
 final class EndpointCommand implements CliCommand {
-
     @Override
     public CommandSpec spec() {
         return Specs.command(this, "Start, stop, resize, configure and list computes; show their logs.");
@@ -24,8 +23,12 @@ final class EndpointCommand implements CliCommand {
 
     @Override
     public java.util.List<Sub> subcommands() {
-        return java.util.List.of(new Sub("start", EndpointCommand.Start::new), new Sub("stop", EndpointCommand.Stop::new), new Sub("resize", EndpointCommand.Resize::new), new Sub("config", EndpointCommand.Config::new), new Sub("list", EndpointCommand.List::new), new Sub("logs", EndpointCommand.Logs::new));
+        return java.util.List.of(
+                new Sub("start", EndpointCommand.Start::new), new Sub("stop", EndpointCommand.Stop::new),
+                new Sub("resize", EndpointCommand.Resize::new), new Sub("config", EndpointCommand.Config::new),
+                new Sub("list", EndpointCommand.List::new), new Sub("logs", EndpointCommand.Logs::new));
     }
+
     /** {@code /v1/tenants/T/branches/REF/endpoint/ACTION}. */
     private static String path(BranchArgs branch, String action) {
         return branch.path() + "/endpoint/" + action;
@@ -50,8 +53,10 @@ final class EndpointCommand implements CliCommand {
         public CommandSpec spec() {
             CommandSpec spec = command("Start the branch's compute; prints its libpq URI.");
             branch.addTo(spec);
-            spec.addOption(option(String.class, () -> size, v -> size = v, "--size").paramLabel("SIZE").description("xs, s, m or l (default: the branch's size)").build());
-            spec.addOption(option(String.class, () -> storage, v -> storage = v, "--storage").paramLabel("MODE").description("lazy (relation blocks fetched on first read; the default) or full (a complete basebackup)").build());
+            spec.addOption(option(String.class, () -> size, v -> size = v, "--size").paramLabel("SIZE")
+                    .description("xs, s, m or l (default: the branch's size)").build());
+            spec.addOption(option(String.class, () -> storage, v -> storage = v, "--storage").paramLabel("MODE")
+                    .description("lazy (relation blocks fetched on first read; the default) or full (a complete basebackup)").build());
             return spec;
         }
 
@@ -94,7 +99,8 @@ final class EndpointCommand implements CliCommand {
         public CommandSpec spec() {
             CommandSpec spec = command("Set the branch's compute size; a running compute restarts with it (same URI).");
             branch.addTo(spec);
-            spec.addOption(option(String.class, () -> size, v -> size = v, "--size").paramLabel("SIZE").required(true).description("xs, s, m or l").build());
+            spec.addOption(option(String.class, () -> size, v -> size = v, "--size").paramLabel("SIZE").required(true)
+                    .description("xs, s, m or l").build());
             return spec;
         }
 
@@ -115,7 +121,9 @@ final class EndpointCommand implements CliCommand {
         public CommandSpec spec() {
             CommandSpec spec = command("Set when the branch's compute is suspended for want of client connections.");
             branch.addTo(spec);
-            spec.addOption(option(String.class, () -> suspendAfter, v -> suspendAfter = v, "--suspend-after").paramLabel("DURATION").required(true).description("suspend after this long without a client connection: e.g. 30s, 5m, 1h (0 = never)").build());
+            spec.addOption(option(String.class, () -> suspendAfter, v -> suspendAfter = v, "--suspend-after")
+                    .paramLabel("DURATION").required(true)
+                    .description("suspend after this long without a client connection: e.g. 30s, 5m, 1h (0 = never)").build());
             return spec;
         }
 
@@ -178,9 +186,12 @@ final class EndpointCommand implements CliCommand {
         public CommandSpec spec() {
             CommandSpec spec = command("Print the PostgreSQL log of a branch's compute (--follow: keep printing).");
             branch.addTo(spec);
-            spec.addOption(option(int.class, () -> tail, v -> tail = v, "--tail").paramLabel("N").defaultValue("100").description("the last N lines first (default ${DEFAULT-VALUE})").build());
-            spec.addOption(option(boolean.class, () -> follow, v -> follow = v, "--follow").description("keep printing what is appended until interrupted (Ctrl-C)").build());
-            spec.addOption(option(int.class, () -> followSeconds, v -> followSeconds = v, "--follow-seconds").defaultValue("0").hidden(true).paramLabel("<followSeconds>").build());
+            spec.addOption(option(int.class, () -> tail, v -> tail = v, "--tail").paramLabel("N").defaultValue("100")
+                    .description("the last N lines first (default ${DEFAULT-VALUE})").build());
+            spec.addOption(option(boolean.class, () -> follow, v -> follow = v, "--follow")
+                    .description("keep printing what is appended until interrupted (Ctrl-C)").build());
+            spec.addOption(option(int.class, () -> followSeconds, v -> followSeconds = v, "--follow-seconds")
+                    .defaultValue("0").hidden(true).paramLabel("<followSeconds>").build());
             return spec;
         }
 

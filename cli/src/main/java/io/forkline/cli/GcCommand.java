@@ -15,7 +15,6 @@ import static io.forkline.cli.Specs.option;
  * pitr_interval=7d gc_horizon=64MB}.
  */
 final class GcCommand implements CliCommand {
-
     @Override
     public CommandSpec spec() {
         return Specs.command(this, "Garbage-collect page versions beyond the retention settings.");
@@ -25,6 +24,7 @@ final class GcCommand implements CliCommand {
     public java.util.List<Sub> subcommands() {
         return java.util.List.of(new Sub("run", GcCommand.Run::new));
     }
+
     static final class Run extends ApiCommand {
         final TenantOption tenant = new TenantOption();
 
@@ -36,7 +36,8 @@ final class GcCommand implements CliCommand {
         public CommandSpec spec() {
             CommandSpec spec = command("Run GC on a tenant now (all timelines, or one branch's).");
             tenant.addTo(spec);
-            spec.addOption(option(String.class, () -> branch, v -> branch = v, "--branch").paramLabel("REF").description("collect only this branch's timeline").build());
+            spec.addOption(option(String.class, () -> branch, v -> branch = v, "--branch").paramLabel("REF")
+                    .description("collect only this branch's timeline").build());
             json.addTo(spec);
             return spec;
         }

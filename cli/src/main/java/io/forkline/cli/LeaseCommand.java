@@ -14,7 +14,6 @@ import static io.forkline.cli.Specs.option;
  * readable and a branch there creatable (e.g. for a long test run that branches at a fixed LSN).
  */
 final class LeaseCommand implements CliCommand {
-
     @Override
     public CommandSpec spec() {
         return Specs.command(this, "Keep an LSN of a branch restorable for a while.");
@@ -22,8 +21,11 @@ final class LeaseCommand implements CliCommand {
 
     @Override
     public java.util.List<Sub> subcommands() {
-        return java.util.List.of(new Sub("create", LeaseCommand.Create::new), new Sub("list", LeaseCommand.List::new), new Sub("delete", LeaseCommand.Delete::new));
+        return java.util.List.of(
+                new Sub("create", LeaseCommand.Create::new), new Sub("list", LeaseCommand.List::new),
+                new Sub("delete", LeaseCommand.Delete::new));
     }
+
     /** {@code /v1/tenants/T/branches/REF/lsn_lease}. */
     static String path(BranchArgs branch) {
         return branch.path() + "/lsn_lease";
@@ -41,7 +43,8 @@ final class LeaseCommand implements CliCommand {
             CommandSpec spec = command("Take (or renew) a lease on an LSN of a branch; prints its expiry.");
             branch.addTo(spec);
             spec.addOption(option(String.class, () -> lsn, v -> lsn = v, "--lsn").paramLabel("X/Y").required(true).build());
-            spec.addOption(option(String.class, () -> ttl, v -> ttl = v, "--ttl").paramLabel("DURATION").description("how long, e.g. 30m, 1h, 2d (default 1h, at most 30d)").build());
+            spec.addOption(option(String.class, () -> ttl, v -> ttl = v, "--ttl").paramLabel("DURATION")
+                    .description("how long, e.g. 30m, 1h, 2d (default 1h, at most 30d)").build());
             return spec;
         }
 

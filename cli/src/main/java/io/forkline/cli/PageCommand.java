@@ -43,6 +43,7 @@ final class PageCommand implements CliCommand {
         return java.util.List.of(new Sub("get", PageCommand.Get::new), new Sub("ls", PageCommand.Ls::new));
     }
 
+
     /** What both subcommands share: tenant, branch, LSN, where the page service is. */
     abstract static class PageServiceCommand extends ApiCommand {
         final TenantOption tenant = new TenantOption();
@@ -57,11 +58,13 @@ final class PageCommand implements CliCommand {
         final CommandSpec pageCommand(String description) {
             CommandSpec spec = command(description);
             tenant.addTo(spec);
-            spec.addOption(option(String.class, () -> branch, v -> branch = v, "--branch").paramLabel("REF").defaultValue("main")
+            spec.addOption(option(String.class, () -> branch, v -> branch = v, "--branch").paramLabel("REF")
+                    .defaultValue("main")
                     .description("branch to read (default: ${DEFAULT-VALUE})").build());
             spec.addOption(option(String.class, () -> lsn, v -> lsn = v, "--lsn").paramLabel("X/Y")
                     .description("read at this LSN (default: the branch's last record LSN)").build());
-            spec.addOption(option(String.class, () -> pageserver, v -> pageserver = v, "--pageserver").paramLabel("HOST:PORT")
+            spec.addOption(option(String.class, () -> pageserver, v -> pageserver = v, "--pageserver")
+                    .paramLabel("HOST:PORT")
                     .description("page service address (default: $FORKLINE_PAGESERVER, else FORKLINE_URL's host and "
                             + "the page_port of its /v1/status)").build());
             return spec;
@@ -121,10 +124,14 @@ final class PageCommand implements CliCommand {
         @Override
         public CommandSpec spec() {
             CommandSpec spec = pageCommand("Fetch one page: 8192 bytes to --out, or a summary of its header.");
-            spec.addOption(option(String.class, () -> rel, v -> rel = v, "--rel").paramLabel("SPC/DB/REL").required(true).description("relation: tablespace OID / database OID / relfilenode, e.g. 1663/5/16384").build());
-            spec.addOption(option(String.class, () -> fork, v -> fork = v, "--fork").paramLabel("FORK").defaultValue("main").description("main, fsm, vm or init (default: ${DEFAULT-VALUE})").build());
-            spec.addOption(option(long.class, () -> block, v -> block = v, "--block").paramLabel("N").required(true).description("block number").build());
-            spec.addOption(option(Path.class, () -> outFile, v -> outFile = v, "--out").paramLabel("FILE").description("write the 8192 bytes here").build());
+            spec.addOption(option(String.class, () -> rel, v -> rel = v, "--rel").paramLabel("SPC/DB/REL").required(true)
+                    .description("relation: tablespace OID / database OID / relfilenode, e.g. 1663/5/16384").build());
+            spec.addOption(option(String.class, () -> fork, v -> fork = v, "--fork").paramLabel("FORK").defaultValue("main")
+                    .description("main, fsm, vm or init (default: ${DEFAULT-VALUE})").build());
+            spec.addOption(option(long.class, () -> block, v -> block = v, "--block").paramLabel("N").required(true)
+                    .description("block number").build());
+            spec.addOption(option(Path.class, () -> outFile, v -> outFile = v, "--out").paramLabel("FILE")
+                    .description("write the 8192 bytes here").build());
             return spec;
         }
 
@@ -180,7 +187,8 @@ final class PageCommand implements CliCommand {
         @Override
         public CommandSpec spec() {
             CommandSpec spec = pageCommand("List relation forks with their sizes at an LSN.");
-            spec.addOption(option(String.class, () -> db, v -> db = v, "--db").paramLabel("SPC/DB").description("only this database, e.g. 1663/5").build());
+            spec.addOption(option(String.class, () -> db, v -> db = v, "--db").paramLabel("SPC/DB")
+                    .description("only this database, e.g. 1663/5").build());
             json.addTo(spec);
             return spec;
         }

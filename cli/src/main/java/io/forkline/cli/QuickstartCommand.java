@@ -55,12 +55,17 @@ final class QuickstartCommand implements CliCommand, Callable<Integer> {
     public CommandSpec spec() {
         CommandSpec spec = Specs.command(this, "Run the end-to-end demo: load, accident, point-in-time branch.");
         this.spec = spec;
-        spec.addOption(option(boolean.class, () -> keep, v -> keep = v, "--keep").description("leave the server and endpoints running and the data directory in place "
+        spec.addOption(option(boolean.class, () -> keep, v -> keep = v, "--keep")
+                .description("leave the server and endpoints running and the data directory in place "
             + "(without it the data directory is removed after a successful run)").build());
-        spec.addOption(option(int.class, () -> scale, v -> scale = v, "--scale").defaultValue("10").description("pgbench scale factor (default: ${DEFAULT-VALUE})").paramLabel("<scale>").build());
-        spec.addOption(option(int.class, () -> port, v -> port = v, "--port").defaultValue("9898").description("admin API port (default: ${DEFAULT-VALUE})").paramLabel("<port>").build());
-        spec.addOption(option(int.class, () -> pagePort, v -> pagePort = v, "--page-port").defaultValue("6400").description("page service port (default: ${DEFAULT-VALUE})").paramLabel("<pagePort>").build());
-        spec.addOption(option(Path.class, () -> dataDir, v -> dataDir = v, "--data-dir").defaultValue(".forkline/quickstart").description("data directory, emptied first (default: ${DEFAULT-VALUE})").paramLabel("<dataDir>").build());
+        spec.addOption(option(int.class, () -> scale, v -> scale = v, "--scale").defaultValue("10")
+                .description("pgbench scale factor (default: ${DEFAULT-VALUE})").paramLabel("<scale>").build());
+        spec.addOption(option(int.class, () -> port, v -> port = v, "--port").defaultValue("9898")
+                .description("admin API port (default: ${DEFAULT-VALUE})").paramLabel("<port>").build());
+        spec.addOption(option(int.class, () -> pagePort, v -> pagePort = v, "--page-port").defaultValue("6400")
+                .description("page service port (default: ${DEFAULT-VALUE})").paramLabel("<pagePort>").build());
+        spec.addOption(option(Path.class, () -> dataDir, v -> dataDir = v, "--data-dir").defaultValue(".forkline/quickstart")
+                .description("data directory, emptied first (default: ${DEFAULT-VALUE})").paramLabel("<dataDir>").build());
         return spec;
     }
 

@@ -38,18 +38,28 @@ final class ServerCommand implements CliCommand, Callable<Integer> {
     @Override
     public CommandSpec spec() {
         CommandSpec spec = Specs.command(this, "Run the Forkline server in the foreground.");
-        spec.addOption(option(Path.class, () -> dataDir, v -> dataDir = v, "--data-dir").defaultValue(".forkline/data").description("data directory (default: ${DEFAULT-VALUE})").paramLabel("<dataDir>").build());
-        spec.addOption(option(int.class, () -> port, v -> port = v, "--port").defaultValue("9898").description("admin API port on 127.0.0.1 (default: ${DEFAULT-VALUE})").paramLabel("<port>").build());
-        spec.addOption(option(int.class, () -> pagePort, v -> pagePort = v, "--page-port").defaultValue("6400").description("page service port on 127.0.0.1 (default: ${DEFAULT-VALUE})").paramLabel("<pagePort>").build());
-        spec.addOption(option(int.class, () -> pgPort, v -> pgPort = v, "--pg-port").paramLabel("PORT").defaultValue("55432").description("port of the Postgres proxy (one port for every branch; connection strings point at it; "
+        spec.addOption(option(Path.class, () -> dataDir, v -> dataDir = v, "--data-dir").defaultValue(".forkline/data")
+                .description("data directory (default: ${DEFAULT-VALUE})").paramLabel("<dataDir>").build());
+        spec.addOption(option(int.class, () -> port, v -> port = v, "--port").defaultValue("9898")
+                .description("admin API port on 127.0.0.1 (default: ${DEFAULT-VALUE})").paramLabel("<port>").build());
+        spec.addOption(option(int.class, () -> pagePort, v -> pagePort = v, "--page-port").defaultValue("6400")
+                .description("page service port on 127.0.0.1 (default: ${DEFAULT-VALUE})").paramLabel("<pagePort>").build());
+        spec.addOption(option(int.class, () -> pgPort, v -> pgPort = v, "--pg-port").paramLabel("PORT").defaultValue("55432")
+                .description("port of the Postgres proxy (one port for every branch; connection strings point at it; "
                     + "0 = any free port) (default: ${DEFAULT-VALUE})").build());
-        spec.addOption(option(String.class, () -> pgHost, v -> pgHost = v, "--pg-host").paramLabel("HOST").defaultValue("127.0.0.1").description("host printed in connection strings (default: ${DEFAULT-VALUE})").build());
-        spec.addOption(option(Path.class, () -> tlsCert, v -> tlsCert = v, "--tls-cert").paramLabel("FILE").description("PEM certificate (chain) of the Postgres proxy's TLS "
+        spec.addOption(option(String.class, () -> pgHost, v -> pgHost = v, "--pg-host").paramLabel("HOST")
+                .defaultValue("127.0.0.1")
+                .description("host printed in connection strings (default: ${DEFAULT-VALUE})").build());
+        spec.addOption(option(Path.class, () -> tlsCert, v -> tlsCert = v, "--tls-cert").paramLabel("FILE")
+                .description("PEM certificate (chain) of the Postgres proxy's TLS "
             + "(default: a self-signed one generated in DIR/tls at first start)").build());
-        spec.addOption(option(Path.class, () -> tlsKey, v -> tlsKey = v, "--tls-key").paramLabel("FILE").description("PEM (PKCS#8) private key of --tls-cert").build());
-        spec.addOption(option(String.class, () -> auth, v -> auth = v, "--auth").paramLabel("on|off").defaultValue("on").description("check tokens (default: ${DEFAULT-VALUE}); off: "
+        spec.addOption(option(Path.class, () -> tlsKey, v -> tlsKey = v, "--tls-key").paramLabel("FILE")
+                .description("PEM (PKCS#8) private key of --tls-cert").build());
+        spec.addOption(option(String.class, () -> auth, v -> auth = v, "--auth").paramLabel("on|off").defaultValue("on")
+                .description("check tokens (default: ${DEFAULT-VALUE}); off: "
             + "every client is admin, for local experiments only").build());
-        spec.addOption(option(String.class, () -> computeNode, v -> computeNode = v, "--compute-node").paramLabel("URL").description("run computes on the compute node at URL "
+        spec.addOption(option(String.class, () -> computeNode, v -> computeNode = v, "--compute-node").paramLabel("URL")
+                .description("run computes on the compute node at URL "
             + "(http://HOST:PORT of `forkline compute-node`, started with this server's admin token) instead of in this process tree").build());
         return spec;
     }

@@ -55,8 +55,8 @@ final class Specs {
     static <T> PositionalParamSpec.Builder positional(String index, String paramLabel, Class<T> type, Supplier<T> get,
                                                       Consumer<T> set) {
         Binding<T> binding = new Binding<>(get, set);
-        return PositionalParamSpec.builder().index(index).arity("1").required(true).paramLabel(paramLabel).type(type).getter(binding).setter(binding)
-                .hasInitialValue(false);
+        return PositionalParamSpec.builder().index(index).arity("1").required(true).paramLabel(paramLabel).type(type)
+                .getter(binding).setter(binding).hasInitialValue(false);
     }
 
     /** A group of options: mutually exclusive or not, with picocli's multiplicity ({@code "0..1"}, {@code "1"}). */

@@ -13,7 +13,6 @@ import static io.forkline.cli.Specs.positional;
  * | import NAME --from-primary URI | delete NAME [--force]}.
  */
 final class TenantCommand implements CliCommand {
-
     @Override
     public CommandSpec spec() {
         return Specs.command(this, "Manage tenants.");
@@ -21,8 +20,12 @@ final class TenantCommand implements CliCommand {
 
     @Override
     public java.util.List<Sub> subcommands() {
-        return java.util.List.of(new Sub("create", TenantCommand.Create::new), new Sub("list", TenantCommand.List::new), new Sub("config", TenantConfigCommand::new), new Sub("import", TenantCommand.Import::new), new Sub("delete", TenantCommand.Delete::new));
+        return java.util.List.of(
+                new Sub("create", TenantCommand.Create::new), new Sub("list", TenantCommand.List::new),
+                new Sub("config", TenantConfigCommand::new), new Sub("import", TenantCommand.Import::new),
+                new Sub("delete", TenantCommand.Delete::new));
     }
+
     static final class Create extends ApiCommand {
         String name;
 
@@ -49,7 +52,8 @@ final class TenantCommand implements CliCommand {
         public CommandSpec spec() {
             CommandSpec spec = command("Delete a tenant with all its branches, backups and history (frees its storage).");
             spec.addPositional(positional("0", "NAME", String.class, () -> name, v -> name = v).build());
-            spec.addOption(option(boolean.class, () -> force, v -> force = v, "--force").description("stop its running computes instead of refusing").build());
+            spec.addOption(option(boolean.class, () -> force, v -> force = v, "--force")
+                    .description("stop its running computes instead of refusing").build());
             return spec;
         }
 
@@ -78,17 +82,21 @@ final class TenantCommand implements CliCommand {
             + " export), from a running PostgreSQL 15 primary whose main then mirrors it (--from-primary), or from a"
             + " publication that main then subscribes to (--from-publication, --publication).");
             spec.addPositional(positional("0", "NAME", String.class, () -> name, v -> name = v).build());
-            spec.addOption(option(java.nio.file.Path.class, () -> from, v -> from = v, "--from").paramLabel("FILE.tar").description("a plain PostgreSQL 15 base backup tar").build());
-            spec.addOption(option(String.class, () -> fromPrimary, v -> fromPrimary = v, "--from-primary").paramLabel("URI").description("a running PostgreSQL 15 primary:"
+            spec.addOption(option(java.nio.file.Path.class, () -> from, v -> from = v, "--from").paramLabel("FILE.tar")
+                    .description("a plain PostgreSQL 15 base backup tar").build());
+            spec.addOption(option(String.class, () -> fromPrimary, v -> fromPrimary = v, "--from-primary").paramLabel("URI")
+                    .description("a running PostgreSQL 15 primary:"
                 + " postgresql://USER[:PASSWORD]@HOST[:PORT][/DB], USER with REPLICATION. Takes a base backup, creates"
                 + " slot forkline_NAME and streams the primary's WAL into main for as long as the server runs; main"
                 + " takes no writes, its branches do.").build());
-            spec.addOption(option(String.class, () -> fromPublication, v -> fromPublication = v, "--from-publication").paramLabel("URI").description("a database with wal_level=logical"
+            spec.addOption(option(String.class, () -> fromPublication, v -> fromPublication = v, "--from-publication")
+                    .paramLabel("URI").description("a database with wal_level=logical"
                 + " (e.g. a managed service): postgresql://USER[:PASSWORD]@HOST[:PORT][/DB], USER with REPLICATION and"
                 + " SELECT on the published tables. Copies the schema (pg_dump --schema-only) into main, then"
                 + " subscribes main to --publication: the tables are copied and followed. DDL on the source is not"
                 + " replicated: run it on main too (tenant list shows a disabled subscription otherwise).").build());
-            spec.addOption(option(String.class, () -> publication, v -> publication = v, "--publication").paramLabel("PUB").description("the publication to follow (with --from-publication)").build());
+            spec.addOption(option(String.class, () -> publication, v -> publication = v, "--publication").paramLabel("PUB")
+                    .description("the publication to follow (with --from-publication)").build());
             return spec;
         }
 

@@ -14,7 +14,6 @@ import static io.forkline.cli.Specs.option;
  * {@code export FORKLINE_TOKEN=$(forkline token create --tenant t --ttl 1h)} works.
  */
 final class TokenCommand implements CliCommand {
-
     @Override
     public CommandSpec spec() {
         return Specs.command(this, "Issue access tokens.");
@@ -24,6 +23,7 @@ final class TokenCommand implements CliCommand {
     public java.util.List<Sub> subcommands() {
         return java.util.List.of(new Sub("create", TokenCommand.Create::new));
     }
+
     static final class Create extends ApiCommand {
         final TenantOption tenant = new TenantOption();
 
@@ -35,7 +35,8 @@ final class TokenCommand implements CliCommand {
         public CommandSpec spec() {
             CommandSpec spec = command("Print a token for one tenant (its branches, endpoints, backups, ...).");
             tenant.addTo(spec);
-            spec.addOption(option(String.class, () -> ttl, v -> ttl = v, "--ttl").paramLabel("D").description("valid for D: 30s, 15m, 1h, 7d, 2w (default: never expires)").build());
+            spec.addOption(option(String.class, () -> ttl, v -> ttl = v, "--ttl").paramLabel("D")
+                    .description("valid for D: 30s, 15m, 1h, 7d, 2w (default: never expires)").build());
             json.addTo(spec);
             return spec;
         }
