@@ -25,7 +25,7 @@ final class CompletionCommand implements CliCommand, Callable<Integer> {
     @Override
     public CommandSpec spec() {
         CommandSpec spec = Specs.command(this, "Print a shell completion script for bash or zsh.",
-        "Use: source <(./forkline completion bash); zsh runs the same script through bashcompinit.");
+                "Use: source <(./forkline completion bash); zsh runs the same script through bashcompinit.");
         this.spec = spec;
         spec.addPositional(positional("0", "SHELL", Shell.class, () -> shell, v -> shell = v)
                 .description("bash or zsh").build());

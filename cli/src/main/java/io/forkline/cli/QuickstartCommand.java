@@ -57,7 +57,7 @@ final class QuickstartCommand implements CliCommand, Callable<Integer> {
         this.spec = spec;
         spec.addOption(option(boolean.class, () -> keep, v -> keep = v, "--keep")
                 .description("leave the server and endpoints running and the data directory in place "
-            + "(without it the data directory is removed after a successful run)").build());
+                        + "(without it the data directory is removed after a successful run)").build());
         spec.addOption(option(int.class, () -> scale, v -> scale = v, "--scale").defaultValue("10")
                 .description("pgbench scale factor (default: ${DEFAULT-VALUE})").paramLabel("<scale>").build());
         spec.addOption(option(int.class, () -> port, v -> port = v, "--port").defaultValue("9898")

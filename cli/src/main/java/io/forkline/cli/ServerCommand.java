@@ -46,21 +46,21 @@ final class ServerCommand implements CliCommand, Callable<Integer> {
                 .description("page service port on 127.0.0.1 (default: ${DEFAULT-VALUE})").paramLabel("<pagePort>").build());
         spec.addOption(option(int.class, () -> pgPort, v -> pgPort = v, "--pg-port").paramLabel("PORT").defaultValue("55432")
                 .description("port of the Postgres proxy (one port for every branch; connection strings point at it; "
-                    + "0 = any free port) (default: ${DEFAULT-VALUE})").build());
+                        + "0 = any free port) (default: ${DEFAULT-VALUE})").build());
         spec.addOption(option(String.class, () -> pgHost, v -> pgHost = v, "--pg-host").paramLabel("HOST")
                 .defaultValue("127.0.0.1")
                 .description("host printed in connection strings (default: ${DEFAULT-VALUE})").build());
         spec.addOption(option(Path.class, () -> tlsCert, v -> tlsCert = v, "--tls-cert").paramLabel("FILE")
                 .description("PEM certificate (chain) of the Postgres proxy's TLS "
-            + "(default: a self-signed one generated in DIR/tls at first start)").build());
+                        + "(default: a self-signed one generated in DIR/tls at first start)").build());
         spec.addOption(option(Path.class, () -> tlsKey, v -> tlsKey = v, "--tls-key").paramLabel("FILE")
                 .description("PEM (PKCS#8) private key of --tls-cert").build());
         spec.addOption(option(String.class, () -> auth, v -> auth = v, "--auth").paramLabel("on|off").defaultValue("on")
                 .description("check tokens (default: ${DEFAULT-VALUE}); off: "
-            + "every client is admin, for local experiments only").build());
+                        + "every client is admin, for local experiments only").build());
         spec.addOption(option(String.class, () -> computeNode, v -> computeNode = v, "--compute-node").paramLabel("URL")
                 .description("run computes on the compute node at URL "
-            + "(http://HOST:PORT of `forkline compute-node`, started with this server's admin token) instead of in this process tree").build());
+                        + "(http://HOST:PORT of `forkline compute-node`, started with this server's admin token) instead of in this process tree").build());
         return spec;
     }
 

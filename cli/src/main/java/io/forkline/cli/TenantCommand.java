@@ -79,22 +79,22 @@ final class TenantCommand implements CliCommand {
         @Override
         public CommandSpec spec() {
             CommandSpec spec = command("Create a tenant from a plain PostgreSQL 15 base backup tar (e.g. a backup"
-            + " export), from a running PostgreSQL 15 primary whose main then mirrors it (--from-primary), or from a"
-            + " publication that main then subscribes to (--from-publication, --publication).");
+                    + " export), from a running PostgreSQL 15 primary whose main then mirrors it (--from-primary), or from a"
+                    + " publication that main then subscribes to (--from-publication, --publication).");
             spec.addPositional(positional("0", "NAME", String.class, () -> name, v -> name = v).build());
             spec.addOption(option(java.nio.file.Path.class, () -> from, v -> from = v, "--from").paramLabel("FILE.tar")
                     .description("a plain PostgreSQL 15 base backup tar").build());
             spec.addOption(option(String.class, () -> fromPrimary, v -> fromPrimary = v, "--from-primary").paramLabel("URI")
                     .description("a running PostgreSQL 15 primary:"
-                + " postgresql://USER[:PASSWORD]@HOST[:PORT][/DB], USER with REPLICATION. Takes a base backup, creates"
-                + " slot forkline_NAME and streams the primary's WAL into main for as long as the server runs; main"
-                + " takes no writes, its branches do.").build());
+                            + " postgresql://USER[:PASSWORD]@HOST[:PORT][/DB], USER with REPLICATION. Takes a base backup, creates"
+                            + " slot forkline_NAME and streams the primary's WAL into main for as long as the server runs; main"
+                            + " takes no writes, its branches do.").build());
             spec.addOption(option(String.class, () -> fromPublication, v -> fromPublication = v, "--from-publication")
                     .paramLabel("URI").description("a database with wal_level=logical"
-                + " (e.g. a managed service): postgresql://USER[:PASSWORD]@HOST[:PORT][/DB], USER with REPLICATION and"
-                + " SELECT on the published tables. Copies the schema (pg_dump --schema-only) into main, then"
-                + " subscribes main to --publication: the tables are copied and followed. DDL on the source is not"
-                + " replicated: run it on main too (tenant list shows a disabled subscription otherwise).").build());
+                            + " (e.g. a managed service): postgresql://USER[:PASSWORD]@HOST[:PORT][/DB], USER with REPLICATION and"
+                            + " SELECT on the published tables. Copies the schema (pg_dump --schema-only) into main, then"
+                            + " subscribes main to --publication: the tables are copied and followed. DDL on the source is not"
+                            + " replicated: run it on main too (tenant list shows a disabled subscription otherwise).").build());
             spec.addOption(option(String.class, () -> publication, v -> publication = v, "--publication").paramLabel("PUB")
                     .description("the publication to follow (with --from-publication)").build());
             return spec;
