@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # CLI and admin API latency, end to end from the shell, beside its floors (benchmarks/README.md, section 8).
-#   benchmarks/run.sh cli [--runs N] [--scale S]      (default 50 rounds; S > 0: pgbench -i -s S on main first)
+#   benchmarks/run.sh cli [--runs N] [--scale S] [--peer DIR]
+#     (default 50 rounds; S > 0: pgbench -i -s S on main first; DIR: another built checkout, e.g. the
+#     previous commit's, whose ./forkline runs the same three CLI commands in the same rounds, as "peer:")
 # Starts a server of its own (ephemeral ports, data under benchmarks/target/bench/cli-*, deleted at
 # the end) with tenant "bench" and main's endpoint running, then, N rounds, in turn:
 #   floor  java -version                 (the JDK the launcher runs the CLI on)
@@ -10,6 +12,9 @@
 #   cli    ./forkline branch delete bN --tenant bench
 #   api    curl GET/POST/DELETE of the same calls, and GET /v1/tenants/bench/config (curl's time_total)
 #   floor  curl GET /v1/status           (public: no token, no work; the HTTP round trip itself)
+#   floor  fdatasync                     (dd of 4 KiB with oflag=dsync over a block of a file in the
+#                                         server's work directory, dd's own time: one durable write
+#                                         on this disk, what a durable create/delete cannot go below)
 # and prints p50 and p99 (nearest rank) of each in milliseconds, with each p50 over the p50 of the
 # floors of the same run (java -version, psql; GET /v1/status for the API calls) and the load
 # average. Wall times of whole processes are taken with bash's $EPOCHREALTIME around them; "~cpu"
@@ -20,13 +25,18 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(dirname "$here")"
 runs=50
 scale=0
+peer=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) runs="$2"; shift 2 ;;
     --scale) scale="$2"; shift 2 ;;
-    *) echo "usage: benchmarks/run.sh cli [--runs N] [--scale S]" >&2; exit 2 ;;
+    --peer) peer="$2"; shift 2 ;;
+    *) echo "usage: benchmarks/run.sh cli [--runs N] [--scale S] [--peer DIR]" >&2; exit 2 ;;
   esac
 done
+if [ -n "$peer" ] && [ ! -x "$peer/forkline" ]; then
+  echo "cli-latency: --peer $peer has no ./forkline" >&2; exit 2
+fi
 psql=/usr/lib/postgresql/15/bin/psql
 command -v curl >/dev/null || { echo "cli-latency: curl is missing" >&2; exit 1; }
 [ -x "$psql" ] || { echo "cli-latency: $psql is missing (postgresql-client-15)" >&2; exit 1; }
@@ -48,6 +58,13 @@ for _ in $(seq 120); do
   [ -e "$root/.forkline/cache/client.aot.lock" ] || break
   sleep 1
 done
+if [ -n "$peer" ]; then
+  "$peer/forkline" --version >/dev/null
+  for _ in $(seq 120); do
+    [ -e "$peer/.forkline/cache/client.aot.lock" ] || break
+    sleep 1
+  done
+fi
 
 # shellcheck source=bench-server.sh
 . "$here/bench-server.sh"
@@ -83,6 +100,14 @@ timed() {
   echo "$label $(( ${e/./} - ${s/./} ))" >> "$samples"
   echo "$label~cpu $(( (cpu - before) * 1000 ))" >> "$samples"
 }
+# dd's own time of one 4 KiB O_DSYNC overwrite of a block of a file on the server's disk, microseconds
+dd_file="$work/fdatasync.probe"
+dd if=/dev/zero of="$dd_file" bs=4096 count=1 2>/dev/null
+fdatasync_probe() {
+  local t
+  t=$(dd if=/dev/zero of="$dd_file" bs=4096 count=1 oflag=dsync conv=notrunc 2>&1 | sed -n 's/.* copied, \([0-9.e-]*\) s,.*/\1/p')
+  echo "floor:fdatasync $(awk -v t="$t" 'BEGIN{printf "%d", t * 1000000}')" >> "$samples"
+}
 # curl's own time_total of one request, microseconds
 api() {
   local label=$1; shift
@@ -100,11 +125,17 @@ for i in $(seq "$runs"); do
   timed "cli:branch-list-json" "$fl" branch list --tenant bench --json
   timed "cli:branch-create" "$fl" branch create "b$i" --tenant bench
   timed "cli:branch-delete" "$fl" branch delete "b$i" --tenant bench
+  if [ -n "$peer" ]; then
+    timed "peer:branch-list-json" "$peer/forkline" branch list --tenant bench --json
+    timed "peer:branch-create" "$peer/forkline" branch create "p$i" --tenant bench
+    timed "peer:branch-delete" "$peer/forkline" branch delete "p$i" --tenant bench
+  fi
   api "api:GET-branches" "$url/v1/tenants/bench/branches"
   api "api:POST-branch" -X POST -H 'Content-Type: application/json' -d "{\"ref\":\"c$i\"}" "$url/v1/tenants/bench/branches"
   api "api:DELETE-branch" -X DELETE "$url/v1/tenants/bench/branches/c$i"
   api "api:GET-config" "$url/v1/tenants/bench/config"
   api "floor:GET-status" "$url/v1/status"
+  fdatasync_probe
 done
 "$fl" endpoint stop main --tenant bench >/dev/null
 
@@ -112,18 +143,20 @@ p50_of() { # label -> p50 in microseconds
   grep "^$1 " "$samples" | awk '{print $2}' | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'
 }
 {
-  echo "RESULT cli-latency $stamp runs=$runs scale=$scale (milliseconds; p99 = nearest rank;" \
+  echo "RESULT cli-latency $stamp runs=$runs scale=$scale${peer:+ peer=$peer} (milliseconds; p99 = nearest rank;" \
     "x java / x psql / x status: p50 over the p50 of that floor in this run)"
   printf '%-28s %8s %8s %8s %8s %8s %8s\n' what p50 p99 max "x java" "x psql" "x status"
   java_p50=$(p50_of floor:java-version) psql_p50=$(p50_of floor:psql-select-1) status_p50=$(p50_of floor:GET-status)
   java_cpu=$(p50_of floor:java-version~cpu) psql_cpu=$(p50_of floor:psql-select-1~cpu)
-  for label in floor:java-version floor:psql-select-1 cli:branch-list-json cli:branch-create cli:branch-delete \
-      floor:GET-status api:GET-branches api:POST-branch api:DELETE-branch api:GET-config \
-      floor:java-version~cpu floor:psql-select-1~cpu cli:branch-list-json~cpu cli:branch-create~cpu \
-      cli:branch-delete~cpu; do
+  labels=(floor:java-version floor:psql-select-1 cli:branch-list-json cli:branch-create cli:branch-delete)
+  [ -n "$peer" ] && labels+=(peer:branch-list-json peer:branch-create peer:branch-delete)
+  labels+=(floor:GET-status floor:fdatasync api:GET-branches api:POST-branch api:DELETE-branch api:GET-config
+    floor:java-version~cpu floor:psql-select-1~cpu cli:branch-list-json~cpu cli:branch-create~cpu cli:branch-delete~cpu)
+  [ -n "$peer" ] && labels+=(peer:branch-list-json~cpu peer:branch-create~cpu peer:branch-delete~cpu)
+  for label in "${labels[@]}"; do
     case $label in
       *~cpu) jf=$java_cpu pf=$psql_cpu sf="" ;;
-      api:*|floor:GET-status) jf=$java_p50 pf=$psql_p50 sf=$status_p50 ;;
+      api:*|floor:GET-status|floor:fdatasync) jf=$java_p50 pf=$psql_p50 sf=$status_p50 ;;
       *) jf=$java_p50 pf=$psql_p50 sf="" ;;
     esac
     grep "^$label " "$samples" | awk '{print $2}' | sort -n | awk -v l="$label" -v jf="$jf" -v pf="$pf" -v sf="$sf" '

@@ -11,7 +11,7 @@
 #                                        Postgres proxy beside the same compute's Unix socket and TCP port, and the proxy's CPU per transaction (ProxyComparison)
 #   benchmarks/run.sh pagebench --json   last line: one JSON object (page service latency/throughput)
 #   benchmarks/run.sh wake [--scale S] [--runs N]   wake on connect through the proxy (wake-latency.sh)
-#   benchmarks/run.sh cli [--runs N] [--scale S]   CLI and admin API latency beside java -version and psql (cli-latency.sh;
+#   benchmarks/run.sh cli [--runs N] [--scale S] [--peer DIR]   CLI and admin API latency beside java -version and psql (cli-latency.sh;
 #                                        builds through ./forkline, not part of "all")
 # Environment: MVN_ARGS (default "-o": offline; the modules are built in the reactor, nothing is installed),
 # SKIP_BUILD=1 to reuse benchmarks/target/benchmarks.jar.

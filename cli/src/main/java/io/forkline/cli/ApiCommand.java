@@ -1,7 +1,6 @@
 package io.forkline.cli;
 
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Spec;
 
 import java.io.PrintWriter;
 
@@ -9,9 +8,15 @@ import java.io.PrintWriter;
  * A command that talks to the admin API: gives it the {@link AdminClient} of the command line's
  * {@code FORKLINE_URL} and the writer its results go to. Not thread-safe (one run per instance).
  */
-abstract class ApiCommand implements Runnable {
-    @Spec
+abstract class ApiCommand implements Runnable, CliCommand {
+    /** This command's model, set by {@link #command}. */
     CommandSpec spec;
+
+    /** Starts this command's model ({@link Specs#command}) and keeps it for {@link #client()} and {@link #out()}. */
+    final CommandSpec command(String... description) {
+        spec = Specs.command(this, description);
+        return spec;
+    }
 
     /** Made on first use, then reused: one HTTP client (and its connections) per command run. */
     private AdminClient client;

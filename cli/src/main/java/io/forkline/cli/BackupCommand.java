@@ -4,9 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.forkline.format.size.SizeText;
 import io.forkline.page.client.TarExtractor;
 import io.forkline.page.client.TarFormatException;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -14,14 +12,27 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
+import static io.forkline.cli.Specs.option;
+
 /**
  * {@code forkline backup create|list|delete|restore|export|schedule}: backups are named, retained
  * (timeline, LSN) pairs; see {@code io.forkline.pageserver.backup.BackupService}.
  */
-@Command(name = "backup", description = "Manage backups (retained points of a branch) and their schedules.")
-@Subcommands({BackupCommand.Create.class, BackupCommand.List.class, BackupCommand.Delete.class,
-        BackupCommand.Restore.class, BackupCommand.Export.class, BackupCommand.Schedule.class})
-final class BackupCommand {
+final class BackupCommand implements CliCommand {
+    @Override
+    public CommandSpec spec() {
+        return Specs.command(this, "Manage backups (retained points of a branch) and their schedules.");
+    }
+
+    @Override
+    public java.util.List<Sub> subcommands() {
+        return java.util.List.of(
+                new Sub("create", BackupCommand.Create::new), new Sub("list", BackupCommand.List::new),
+                new Sub("delete", BackupCommand.Delete::new), new Sub("restore", BackupCommand.Restore::new),
+                new Sub("export", BackupCommand.Export::new), new Sub("schedule", BackupCommand.Schedule::new));
+    }
+
+
     /** {@code /v1/tenants/T/backups}. */
     private static String backups(TenantOption tenant) {
         return tenant.path() + "/backups";
@@ -37,16 +48,22 @@ final class BackupCommand {
         return tenant.path() + "/backup-schedules";
     }
 
-    @Command(name = "create", description = "Take a manual backup of a branch at its last record LSN (at most 10 active per tenant).")
     static final class Create extends ApiCommand {
-        @Mixin
-        TenantOption tenant;
+        final TenantOption tenant = new TenantOption();
 
-        @Option(names = "--branch", paramLabel = "REF", defaultValue = "main")
         String branch;
 
-        @Option(names = "--label", paramLabel = "LABEL")
         String label;
+
+        @Override
+        public CommandSpec spec() {
+            CommandSpec spec = command("Take a manual backup of a branch at its last record LSN (at most 10 active per tenant).");
+            tenant.addTo(spec);
+            spec.addOption(option(String.class, () -> branch, v -> branch = v, "--branch").paramLabel("REF")
+                    .defaultValue("main").build());
+            spec.addOption(option(String.class, () -> label, v -> label = v, "--label").paramLabel("LABEL").build());
+            return spec;
+        }
 
         @Override
         public void run() {
@@ -61,16 +78,22 @@ final class BackupCommand {
         }
     }
 
-    @Command(name = "list", description = "List a tenant's backups, oldest first.")
     static final class List extends ApiCommand {
-        @Mixin
-        TenantOption tenant;
+        final TenantOption tenant = new TenantOption();
 
-        @Option(names = "--branch", paramLabel = "REF", description = "only backups of this branch")
         String branch;
 
-        @Mixin
-        JsonOption json;
+        final JsonOption json = new JsonOption();
+
+        @Override
+        public CommandSpec spec() {
+            CommandSpec spec = command("List a tenant's backups, oldest first.");
+            tenant.addTo(spec);
+            spec.addOption(option(String.class, () -> branch, v -> branch = v, "--branch").paramLabel("REF")
+                    .description("only backups of this branch").build());
+            json.addTo(spec);
+            return spec;
+        }
 
         @Override
         public void run() {
@@ -91,10 +114,15 @@ final class BackupCommand {
         }
     }
 
-    @Command(name = "delete", description = "Delete a backup (frees its quota slot and lets GC reclaim its point).")
     static final class Delete extends ApiCommand {
-        @Mixin
-        IdArgs backup;
+        final IdArgs backup = new IdArgs();
+
+        @Override
+        public CommandSpec spec() {
+            CommandSpec spec = command("Delete a backup (frees its quota slot and lets GC reclaim its point).");
+            backup.addTo(spec);
+            return spec;
+        }
 
         @Override
         public void run() {
@@ -103,13 +131,19 @@ final class BackupCommand {
         }
     }
 
-    @Command(name = "restore", description = "Create a new branch at a backup's point; the source is not modified.")
     static final class Restore extends ApiCommand {
-        @Mixin
-        IdArgs backup;
+        final IdArgs backup = new IdArgs();
 
-        @Option(names = "--branch", required = true, paramLabel = "NEWREF")
         String branch;
+
+        @Override
+        public CommandSpec spec() {
+            CommandSpec spec = command("Create a new branch at a backup's point; the source is not modified.");
+            backup.addTo(spec);
+            spec.addOption(option(String.class, () -> branch, v -> branch = v, "--branch").paramLabel("NEWREF")
+                    .required(true).build());
+            return spec;
+        }
 
         @Override
         public void run() {
@@ -118,8 +152,16 @@ final class BackupCommand {
         }
     }
 
-    @Command(name = "export", description = "Write a backup as a plain PostgreSQL 15 base backup tar (starts without Forkline).")
     static final class Export extends ApiCommand {
+
+        @Override
+        public CommandSpec spec() {
+            CommandSpec spec = command("Write a backup as a plain PostgreSQL 15 base backup tar (starts without Forkline).");
+            backup.addTo(spec);
+            spec.addOption(option(Path.class, () -> out, v -> out = v, "--out").paramLabel("FILE.tar")
+                    .required(true).build());
+            return spec;
+        }
         /**
          * Refuses an output path whose directory is missing or not writable, or that is a directory,
          * before anything is downloaded.
@@ -161,10 +203,8 @@ final class BackupCommand {
             return "start it with: " + steps + "; connect with: psql postgresql://postgres@127.0.0.1:5433/postgres";
         }
 
-        @Mixin
-        IdArgs backup;
+        final IdArgs backup = new IdArgs();
 
-        @Option(names = "--out", required = true, paramLabel = "FILE.tar")
         Path out;
 
         @Override
@@ -187,31 +227,51 @@ final class BackupCommand {
         }
     }
 
-    @Command(name = "schedule", description = "Manage backup schedules (at most 5 per tenant).")
-    @Subcommands({ScheduleCreate.class, ScheduleList.class, ScheduleDelete.class})
-    static final class Schedule {
+    static final class Schedule implements CliCommand {
+        @Override
+        public CommandSpec spec() {
+            return Specs.command(this, "Manage backup schedules (at most 5 per tenant).");
+        }
+
+        @Override
+        public java.util.List<Sub> subcommands() {
+            return java.util.List.of(
+                    new Sub("create", ScheduleCreate::new), new Sub("list", ScheduleList::new),
+                    new Sub("delete", ScheduleDelete::new));
+        }
     }
 
-    @Command(name = "create", description = "Create a schedule: backups at each run, each kept for the retention.")
-    static final class ScheduleCreate extends ApiCommand {
-        @Mixin
-        TenantOption tenant;
 
-        @Option(names = "--frequency", required = true, paramLabel = "F",
-                description = "hourly, daily, weekly, monthly, or a UNIX cron expression in UTC, e.g. '0 3 * * *'")
+
+    static final class ScheduleCreate extends ApiCommand {
+        final TenantOption tenant = new TenantOption();
+
         String frequency;
 
-        @Option(names = "--start", paramLabel = "TIME", description = "time of day HH:MM (UTC) or RFC 3339 time the periods count from (default: 00:00 UTC today)")
         String start;
 
-        @Option(names = "--retention", required = true, paramLabel = "R", description = "e.g. 36h, 14d, 8w, 12mo, 2y")
         String retention;
 
-        @Option(names = "--name", paramLabel = "NAME")
         String name;
 
-        @Option(names = "--branch", paramLabel = "REF", defaultValue = "main")
         String branch;
+
+        @Override
+        public CommandSpec spec() {
+            CommandSpec spec = command("Create a schedule: backups at each run, each kept for the retention.");
+            tenant.addTo(spec);
+            spec.addOption(option(String.class, () -> frequency, v -> frequency = v, "--frequency").paramLabel("F")
+                    .required(true)
+                    .description("hourly, daily, weekly, monthly, or a UNIX cron expression in UTC, e.g. '0 3 * * *'").build());
+            spec.addOption(option(String.class, () -> start, v -> start = v, "--start").paramLabel("TIME")
+                    .description("time of day HH:MM (UTC) or RFC 3339 time the periods count from (default: 00:00 UTC today)").build());
+            spec.addOption(option(String.class, () -> retention, v -> retention = v, "--retention").paramLabel("R")
+                    .required(true).description("e.g. 36h, 14d, 8w, 12mo, 2y").build());
+            spec.addOption(option(String.class, () -> name, v -> name = v, "--name").paramLabel("NAME").build());
+            spec.addOption(option(String.class, () -> branch, v -> branch = v, "--branch").paramLabel("REF")
+                    .defaultValue("main").build());
+            return spec;
+        }
 
         @Override
         public void run() {
@@ -232,13 +292,18 @@ final class BackupCommand {
         }
     }
 
-    @Command(name = "list", description = "List a tenant's backup schedules.")
     static final class ScheduleList extends ApiCommand {
-        @Mixin
-        TenantOption tenant;
+        final TenantOption tenant = new TenantOption();
 
-        @Mixin
-        JsonOption json;
+        final JsonOption json = new JsonOption();
+
+        @Override
+        public CommandSpec spec() {
+            CommandSpec spec = command("List a tenant's backup schedules.");
+            tenant.addTo(spec);
+            json.addTo(spec);
+            return spec;
+        }
 
         @Override
         public void run() {
@@ -257,10 +322,15 @@ final class BackupCommand {
         }
     }
 
-    @Command(name = "delete", description = "Delete a schedule; the backups it took stay until they expire.")
     static final class ScheduleDelete extends ApiCommand {
-        @Mixin
-        IdArgs schedule;
+        final IdArgs schedule = new IdArgs();
+
+        @Override
+        public CommandSpec spec() {
+            CommandSpec spec = command("Delete a schedule; the backups it took stay until they expire.");
+            schedule.addTo(spec);
+            return spec;
+        }
 
         @Override
         public void run() {

@@ -1,8 +1,7 @@
 package io.forkline.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 
 import java.util.Map;
 
@@ -14,11 +13,15 @@ final class BranchAccessCommands {
     private BranchAccessCommands() {
     }
 
-    @Command(name = "connection-string",
-            description = "Print the branch's connection string through the Postgres proxy (one libpq URI line, with its password).")
     static final class ConnectionString extends ApiCommand {
-        @Mixin
-        BranchArgs branch;
+        final BranchArgs branch = new BranchArgs();
+
+        @Override
+        public CommandSpec spec() {
+            CommandSpec spec = command("Print the branch's connection string through the Postgres proxy (one libpq URI line, with its password).");
+            branch.addTo(spec);
+            return spec;
+        }
 
         @Override
         public void run() {
@@ -26,16 +29,29 @@ final class BranchAccessCommands {
         }
     }
 
-    @Command(name = "password", description = "Manage the branch's password.")
-    @Subcommands({Reset.class})
-    static final class Password {
+    static final class Password implements CliCommand {
+        @Override
+        public CommandSpec spec() {
+            return Specs.command(this, "Manage the branch's password.");
+        }
+
+        @Override
+        public java.util.List<Sub> subcommands() {
+            return java.util.List.of(new Sub("reset", Reset::new));
+        }
     }
 
-    @Command(name = "reset",
-            description = "Give the branch a new random password (the old one stops working); prints the new connection string.")
+
+
     static final class Reset extends ApiCommand {
-        @Mixin
-        BranchArgs branch;
+        final BranchArgs branch = new BranchArgs();
+
+        @Override
+        public CommandSpec spec() {
+            CommandSpec spec = command("Give the branch a new random password (the old one stops working); prints the new connection string.");
+            branch.addTo(spec);
+            return spec;
+        }
 
         @Override
         public void run() {

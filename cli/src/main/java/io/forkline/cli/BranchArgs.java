@@ -1,19 +1,22 @@
 package io.forkline.cli;
 
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Model.CommandSpec;
 
 /**
- * {@code REF --tenant NAME}: the branch a command acts on ({@code @Mixin}, declared where the
- * command's REF parameter and {@code --tenant} option would be, so usage and error messages keep
- * their order).
+ * {@code REF --tenant NAME}: the branch a command acts on ({@link #addTo}, called where the
+ * command's REF parameter and {@code --tenant} option would be added, so usage and error messages
+ * keep their order).
  */
 final class BranchArgs {
-    @Parameters(paramLabel = "REF")
     String ref;
 
-    @Mixin
-    TenantOption tenant;
+    final TenantOption tenant = new TenantOption();
+
+    /** Adds {@code REF} (the first positional parameter) and {@code --tenant NAME} to the command {@code spec}. */
+    void addTo(CommandSpec spec) {
+        spec.addPositional(Specs.positional("0", "REF", String.class, () -> ref, v -> ref = v).build());
+        tenant.addTo(spec);
+    }
 
     /** {@code /v1/tenants/NAME/branches/REF}, both percent-encoded. */
     String path() {

@@ -1,29 +1,50 @@
 package io.forkline.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import picocli.CommandLine.ArgGroup;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Model.ArgGroupSpec;
+import picocli.CommandLine.Model.CommandSpec;
 
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
+import static io.forkline.cli.Specs.option;
+
 /** {@code forkline branch create|list|show|tree|log|delete|rename|put|reset|restore|protect|connection-string|password}. */
-@Command(name = "branch", description = "Manage branches.")
-@Subcommands({BranchCommand.Create.class, BranchCommand.List.class, BranchShowCommand.class, BranchTreeCommand.class,
-        BranchLogCommand.class, BranchCommand.Delete.class, BranchRenameCommand.class, BranchPutCommand.class,
-        BranchResetCommand.class, BranchRestoreCommand.class, BranchProtectCommand.class,
-        BranchAccessCommands.ConnectionString.class, BranchAccessCommands.Password.class})
-final class BranchCommand {
+final class BranchCommand implements CliCommand {
+    @Override
+    public CommandSpec spec() {
+        return Specs.command(this, "Manage branches.");
+    }
+
+    @Override
+    public java.util.List<Sub> subcommands() {
+        return java.util.List.of(
+                new Sub("create", Create::new), new Sub("list", List::new), new Sub("show", BranchShowCommand::new),
+                new Sub("tree", BranchTreeCommand::new), new Sub("log", BranchLogCommand::new), new Sub("delete", Delete::new),
+                new Sub("rename", BranchRenameCommand::new), new Sub("put", BranchPutCommand::new),
+                new Sub("reset", BranchResetCommand::new), new Sub("restore", BranchRestoreCommand::new),
+                new Sub("protect", BranchProtectCommand::new),
+                new Sub("connection-string", BranchAccessCommands.ConnectionString::new),
+                new Sub("password", BranchAccessCommands.Password::new));
+    }
+
+
+    /** {@code --lsn X/Y | --at TIMESTAMP}: a branch point. */
     static final class Point {
-        @Option(names = "--lsn", paramLabel = "X/Y", description = "branch point LSN")
         String lsn;
 
-        @Option(names = "--at", paramLabel = "TIMESTAMP", description = "RFC 3339 time: the LSN just after the last commit at or before it")
         String at;
+
+        /** The two options as an exclusive group of picocli's {@code multiplicity} ("0..1": optional, "1": required). */
+        ArgGroupSpec group(String multiplicity) {
+            return Specs.group(true, multiplicity,
+                    option(String.class, () -> lsn, v -> lsn = v, "--lsn").paramLabel("X/Y")
+                            .description("branch point LSN").build(),
+                    option(String.class, () -> at, v -> at = v, "--at").paramLabel("TIMESTAMP")
+                            .description("RFC 3339 time: the LSN just after the last commit at or before it").build());
+        }
 
         /** Puts {@code lsn} and/or {@code at} into a request body, when given. */
         void into(Map<String, Object> body) {
@@ -38,31 +59,38 @@ final class BranchCommand {
 
     /** Options a create and a put share: expiry, compute size, schema-only, start, storage. */
     static final class Shape {
-        @Option(names = "--ttl", paramLabel = "DURATION",
-                description = "delete the branch this long after the last create/put: e.g. 30m, 4h, 7d (at most 30d; 0 = never); "
-                        + "a later put renews the branch's TTL unless given")
         String ttl;
 
-        @Option(names = "--size", paramLabel = "SIZE", description = "default compute size: xs, s, m or l")
         String size;
 
-        @Option(names = "--schema-only", negatable = true,
-                description = "the parent's schema with no rows in user tables (--no-schema-only: full data); "
-                        + "a later put keeps the branch's setting unless given")
         Boolean schemaOnly;
 
-        @Option(names = "--start", description = "leave the branch's endpoint running; stdout is then exactly its URI, status on stderr")
         boolean start;
 
-        @Option(names = "--storage", paramLabel = "MODE",
-                description = "how the endpoint's data directory is built from its next start on: lazy (relation blocks "
-                        + "fetched on first read; the default) or full (a complete basebackup)")
         String storage;
 
-        @Option(names = "--suspend-after", paramLabel = "DURATION",
-                description = "suspend the compute after this long without a client connection: e.g. 30s, 5m, 1h "
-                        + "(0 = never; default 5m); a later put keeps the branch's setting unless given")
         String suspendAfter;
+
+        /** The options as an optional, non-exclusive group. */
+        ArgGroupSpec group() {
+            return Specs.group(false, "0..1",
+                    option(String.class, () -> ttl, v -> ttl = v, "--ttl").paramLabel("DURATION")
+                            .description("delete the branch this long after the last create/put: e.g. 30m, 4h, 7d (at most 30d; 0 = never); "
+                                    + "a later put renews the branch's TTL unless given").build(),
+                    option(String.class, () -> size, v -> size = v, "--size").paramLabel("SIZE")
+                            .description("default compute size: xs, s, m or l").build(),
+                    option(Boolean.class, () -> schemaOnly, v -> schemaOnly = v, "--schema-only").negatable(true)
+                            .description("the parent's schema with no rows in user tables (--no-schema-only: full data); "
+                                    + "a later put keeps the branch's setting unless given").build(),
+                    option(boolean.class, () -> start, v -> start = v, "--start")
+                            .description("leave the branch's endpoint running; stdout is then exactly its URI, status on stderr").build(),
+                    option(String.class, () -> storage, v -> storage = v, "--storage").paramLabel("MODE")
+                            .description("how the endpoint's data directory is built from its next start on: lazy (relation blocks "
+                                    + "fetched on first read; the default) or full (a complete basebackup)").build(),
+                    option(String.class, () -> suspendAfter, v -> suspendAfter = v, "--suspend-after").paramLabel("DURATION")
+                            .description("suspend the compute after this long without a client connection: e.g. 30s, 5m, 1h "
+                                    + "(0 = never; default 5m); a later put keeps the branch's setting unless given").build());
+        }
 
         void into(Map<String, Object> body) {
             if (suspendAfter != null) {
@@ -111,45 +139,52 @@ final class BranchCommand {
         return parent + " (former timeline " + (tl.length() > 8 ? tl.substring(0, 8) : tl) + ")";
     }
 
-    @Command(name = "create", description = "Create a branch (a new timeline) from a parent at an LSN or time.")
     static final class Create extends ApiCommand {
-        @Mixin
-        BranchArgs branch;
+        final BranchArgs branch = new BranchArgs();
 
-        @Option(names = "--parent", paramLabel = "REF", defaultValue = "main")
         String parent;
 
-        @ArgGroup(exclusive = true, multiplicity = "0..1")
-        Point point;
+        final Point point = new Point();
 
-        @ArgGroup(exclusive = false, multiplicity = "0..1")
-        Shape shape;
+        final Shape shape = new Shape();
+
+        @Override
+        public CommandSpec spec() {
+            CommandSpec spec = command("Create a branch (a new timeline) from a parent at an LSN or time.");
+            branch.addTo(spec);
+            spec.addOption(option(String.class, () -> parent, v -> parent = v, "--parent").paramLabel("REF")
+                    .defaultValue("main").build());
+            spec.addArgGroup(point.group("0..1"));
+            spec.addArgGroup(shape.group());
+            return spec;
+        }
 
         @Override
         public void run() {
             Map<String, Object> body = new LinkedHashMap<>();
             body.put("ref", branch.ref);
             body.put("parent", parent);
-            if (point != null) {
-                point.into(body);
-            }
-            if (shape != null) {
-                shape.into(body);
-            }
+            point.into(body);
+            shape.into(body);
             JsonNode b = client().post(AdminClient.branchesPath(branch.tenant.name()), body);
             report("branch " + b.path("ref").asText() + " created from " + b.path("parent").asText() + atTimeline(b), b);
         }
     }
 
-    @Command(name = "list", description = "List the branches of a tenant with their endpoints.")
     static final class List extends ApiCommand {
         private static final String FORMAT = "%-12s %-11s %-12s %-12s %-12s %-10s %-10s %-27s %-12s %-4s %-4s %-10s %s%n";
 
-        @Mixin
-        TenantOption tenant;
+        final TenantOption tenant = new TenantOption();
 
-        @Mixin
-        JsonOption json;
+        final JsonOption json = new JsonOption();
+
+        @Override
+        public CommandSpec spec() {
+            CommandSpec spec = command("List the branches of a tenant with their endpoints.");
+            tenant.addTo(spec);
+            json.addTo(spec);
+            return spec;
+        }
 
         @Override
         public void run() {
@@ -203,16 +238,23 @@ final class BranchCommand {
         }
     }
 
-    @Command(name = "delete", description = "Delete a branch and everything it wrote.")
     static final class Delete extends ApiCommand {
-        @Mixin
-        BranchArgs branch;
+        final BranchArgs branch = new BranchArgs();
 
-        @Option(names = "--recursive", description = "delete its child branches (and theirs) first")
         boolean recursive;
 
-        @Option(names = "--force", description = "delete even when it is the only way to reach history inside the PITR window")
         boolean force;
+
+        @Override
+        public CommandSpec spec() {
+            CommandSpec spec = command("Delete a branch and everything it wrote.");
+            branch.addTo(spec);
+            spec.addOption(option(boolean.class, () -> recursive, v -> recursive = v, "--recursive")
+                    .description("delete its child branches (and theirs) first").build());
+            spec.addOption(option(boolean.class, () -> force, v -> force = v, "--force")
+                    .description("delete even when it is the only way to reach history inside the PITR window").build());
+            return spec;
+        }
 
         @Override
         public void run() {

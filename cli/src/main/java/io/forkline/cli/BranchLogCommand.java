@@ -1,9 +1,9 @@
 package io.forkline.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Model.CommandSpec;
+
+import static io.forkline.cli.Specs.option;
 
 /**
  * {@code forkline branch log REF --tenant T [--since TIME] [--limit N] [--json]}: the branch's
@@ -11,19 +11,26 @@ import picocli.CommandLine.Option;
  * down to its earliest restorable point, which it prints first: what {@code --at} of a restore or
  * branch can name.
  */
-@Command(name = "log", description = "List a branch's recent commits (time, LSN, xid) and its earliest restorable point.")
 final class BranchLogCommand extends ApiCommand {
-    @Mixin
-    BranchArgs branch;
+    final BranchArgs branch = new BranchArgs();
 
-    @Option(names = "--since", paramLabel = "TIME", description = "only commits at or after this RFC 3339 time")
     String since;
 
-    @Option(names = "--limit", paramLabel = "N", defaultValue = "20", description = "at most N commits (default ${DEFAULT-VALUE})")
     int limit;
 
-    @Mixin
-    JsonOption json;
+    final JsonOption json = new JsonOption();
+
+    @Override
+    public CommandSpec spec() {
+        CommandSpec spec = command("List a branch's recent commits (time, LSN, xid) and its earliest restorable point.");
+        branch.addTo(spec);
+        spec.addOption(option(String.class, () -> since, v -> since = v, "--since").paramLabel("TIME")
+                .description("only commits at or after this RFC 3339 time").build());
+        spec.addOption(option(int.class, () -> limit, v -> limit = v, "--limit").paramLabel("N").defaultValue("20")
+                .description("at most N commits (default ${DEFAULT-VALUE})").build());
+        json.addTo(spec);
+        return spec;
+    }
 
     @Override
     public void run() {

@@ -1,20 +1,25 @@
 package io.forkline.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Model.CommandSpec;
 
 import java.util.Map;
 
-/** {@code forkline branch protect REF --tenant T [--off]}: a protected branch cannot be deleted, reset or expire. */
-@Command(name = "protect", description = "Protect a branch from delete, reset and expiry (--off to lift it).")
-final class BranchProtectCommand extends ApiCommand {
-    @Mixin
-    BranchArgs branch;
+import static io.forkline.cli.Specs.option;
 
-    @Option(names = "--off", description = "remove the protection")
+/** {@code forkline branch protect REF --tenant T [--off]}: a protected branch cannot be deleted, reset or expire. */
+final class BranchProtectCommand extends ApiCommand {
+    final BranchArgs branch = new BranchArgs();
+
     boolean off;
+
+    @Override
+    public CommandSpec spec() {
+        CommandSpec spec = command("Protect a branch from delete, reset and expiry (--off to lift it).");
+        branch.addTo(spec);
+        spec.addOption(option(boolean.class, () -> off, v -> off = v, "--off").description("remove the protection").build());
+        return spec;
+    }
 
     @Override
     public void run() {

@@ -1,13 +1,12 @@
 package io.forkline.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import picocli.CommandLine.ArgGroup;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Model.CommandSpec;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+
+import static io.forkline.cli.Specs.option;
 
 /**
  * {@code forkline branch put REF --tenant T [--parent REF] [--ttl D] [--size S] [--schema-only] [--start]}:
@@ -16,16 +15,22 @@ import java.util.Map;
  * with {@code --start} that line goes to stderr and stdout holds exactly the endpoint URI. A later put
  * keeps the branch's schema-only setting, TTL (renewed from now) and size unless an option changes them.
  */
-@Command(name = "put", description = "Create the branch, or reset it to its parent's latest state when it exists (idempotent, for CI).")
 final class BranchPutCommand extends ApiCommand {
-    @Mixin
-    BranchArgs branch;
+    final BranchArgs branch = new BranchArgs();
 
-    @Option(names = "--parent", paramLabel = "REF", description = "parent branch (default: the branch's parent, main for a new one)")
     String parent;
 
-    @ArgGroup(exclusive = false, multiplicity = "0..1")
-    BranchCommand.Shape shape;
+    final BranchCommand.Shape shape = new BranchCommand.Shape();
+
+    @Override
+    public CommandSpec spec() {
+        CommandSpec spec = command("Create the branch, or reset it to its parent's latest state when it exists (idempotent, for CI).");
+        branch.addTo(spec);
+        spec.addOption(option(String.class, () -> parent, v -> parent = v, "--parent").paramLabel("REF")
+                .description("parent branch (default: the branch's parent, main for a new one)").build());
+        spec.addArgGroup(shape.group());
+        return spec;
+    }
 
     @Override
     public void run() {
@@ -33,9 +38,7 @@ final class BranchPutCommand extends ApiCommand {
         if (parent != null) {
             body.put("parent", parent);
         }
-        if (shape != null) {
-            shape.into(body);
-        }
+        shape.into(body);
         JsonNode b = client().put(branch.path(), body);
         report("branch " + b.path("ref").asText() + (b.path("created").asBoolean() ? " created" : " reset")
                 + " from " + b.path("parent").asText() + BranchCommand.atTimeline(b), b);

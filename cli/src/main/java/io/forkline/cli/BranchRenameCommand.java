@@ -1,26 +1,31 @@
 package io.forkline.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Model.CommandSpec;
 
 import java.util.Map;
+
+import static io.forkline.cli.Specs.positional;
 
 /**
  * {@code forkline branch rename REF NEW --tenant T}: the same branch (timeline, settings, history)
  * under a new name; its children follow. Its compute must be stopped.
  */
-@Command(name = "rename", description = "Rename a branch (its compute must be stopped).")
 final class BranchRenameCommand extends ApiCommand {
-    @Parameters(index = "0", paramLabel = "REF")
     String ref;
 
-    @Parameters(index = "1", paramLabel = "NEW")
     String newRef;
 
-    @Mixin
-    TenantOption tenant;
+    final TenantOption tenant = new TenantOption();
+
+    @Override
+    public CommandSpec spec() {
+        CommandSpec spec = command("Rename a branch (its compute must be stopped).");
+        spec.addPositional(positional("0", "REF", String.class, () -> ref, v -> ref = v).build());
+        spec.addPositional(positional("1", "NEW", String.class, () -> newRef, v -> newRef = v).build());
+        tenant.addTo(spec);
+        return spec;
+    }
 
     @Override
     public void run() {

@@ -1,16 +1,20 @@
 package io.forkline.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 
 import java.util.Map;
 
 /** {@code forkline branch reset REF --tenant T}: the branch moves to its parent's latest state; same ref and URI. */
-@Command(name = "reset", description = "Move a branch to its parent's latest state (a running endpoint restarts on it, same URI).")
 final class BranchResetCommand extends ApiCommand {
-    @Mixin
-    BranchArgs branch;
+    final BranchArgs branch = new BranchArgs();
+
+    @Override
+    public CommandSpec spec() {
+        CommandSpec spec = command("Move a branch to its parent's latest state (a running endpoint restarts on it, same URI).");
+        branch.addTo(spec);
+        return spec;
+    }
 
     @Override
     public void run() {

@@ -1,29 +1,34 @@
 package io.forkline.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import picocli.CommandLine.ArgGroup;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Model.CommandSpec;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+
+import static io.forkline.cli.Specs.option;
 
 /**
  * {@code forkline branch restore REF --tenant T --at TIMESTAMP | --lsn X/Y [--keep-as NAME]}: the
  * branch goes back to a past point of its own history; the state it had is kept as branch
  * {@code NAME} (default {@code REF-before-restore-<time>}).
  */
-@Command(name = "restore", description = "Restore a branch in place to a past point; its current state is kept as a new branch.")
 final class BranchRestoreCommand extends ApiCommand {
-    @Mixin
-    BranchArgs branch;
+    final BranchArgs branch = new BranchArgs();
 
-    @ArgGroup(exclusive = true, multiplicity = "1")
-    BranchCommand.Point point;
+    final BranchCommand.Point point = new BranchCommand.Point();
 
-    @Option(names = "--keep-as", paramLabel = "NAME", description = "name of the branch that keeps the current state")
     String keepAs;
+
+    @Override
+    public CommandSpec spec() {
+        CommandSpec spec = command("Restore a branch in place to a past point; its current state is kept as a new branch.");
+        branch.addTo(spec);
+        spec.addArgGroup(point.group("1"));
+        spec.addOption(option(String.class, () -> keepAs, v -> keepAs = v, "--keep-as").paramLabel("NAME")
+                .description("name of the branch that keeps the current state").build());
+        return spec;
+    }
 
     @Override
     public void run() {

@@ -1,8 +1,7 @@
 package io.forkline.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.PrintWriter;
 import java.time.Instant;
@@ -13,13 +12,18 @@ import java.time.Instant;
  * hangs from when the parent moved since), sizes, restorable window, compute and its connection
  * string, TTL, protection, schema-only, and the restores done.
  */
-@Command(name = "show", description = "Show everything known about one branch.")
 final class BranchShowCommand extends ApiCommand {
-    @Mixin
-    BranchArgs branch;
+    final BranchArgs branch = new BranchArgs();
 
-    @Mixin
-    JsonOption json;
+    final JsonOption json = new JsonOption();
+
+    @Override
+    public CommandSpec spec() {
+        CommandSpec spec = command("Show everything known about one branch.");
+        branch.addTo(spec);
+        json.addTo(spec);
+        return spec;
+    }
 
     @Override
     public void run() {

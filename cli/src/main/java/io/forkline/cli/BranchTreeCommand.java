@@ -1,8 +1,7 @@
 package io.forkline.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -14,10 +13,15 @@ import java.util.Map;
  * branch point, compute state and, when its parent was reset or restored since, the timeline it
  * really hangs from.
  */
-@Command(name = "tree", description = "Show a tenant's branches as a tree.")
 final class BranchTreeCommand extends ApiCommand {
-    @Mixin
-    TenantOption tenant;
+    final TenantOption tenant = new TenantOption();
+
+    @Override
+    public CommandSpec spec() {
+        CommandSpec spec = command("Show a tenant's branches as a tree.");
+        tenant.addTo(spec);
+        return spec;
+    }
 
     @Override
     public void run() {

@@ -1,12 +1,11 @@
 package io.forkline.cli;
 
 import picocli.AutoComplete;
-import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
 
 import java.util.concurrent.Callable;
+
+import static io.forkline.cli.Specs.positional;
 
 /**
  * {@code forkline completion bash|zsh}: prints a shell completion script for every command and
@@ -15,17 +14,23 @@ import java.util.concurrent.Callable;
  * which the script enables itself when it sees {@code $ZSH_VERSION}. Install with
  * {@code source <(./forkline completion bash)} (or {@code zsh}), e.g. from {@code ~/.bashrc}.
  */
-@Command(name = "completion", description = {"Print a shell completion script for bash or zsh.",
-        "Use: source <(./forkline completion bash); zsh runs the same script through bashcompinit."})
-final class CompletionCommand implements Callable<Integer> {
+final class CompletionCommand implements CliCommand, Callable<Integer> {
     /** The shells the script works in. */
     enum Shell { bash, zsh }
 
-    @Parameters(paramLabel = "SHELL", description = "bash or zsh")
     Shell shell;
 
-    @Spec
     CommandSpec spec;
+
+    @Override
+    public CommandSpec spec() {
+        CommandSpec spec = Specs.command(this, "Print a shell completion script for bash or zsh.",
+                "Use: source <(./forkline completion bash); zsh runs the same script through bashcompinit.");
+        this.spec = spec;
+        spec.addPositional(positional("0", "SHELL", Shell.class, () -> shell, v -> shell = v)
+                .description("bash or zsh").build());
+        return spec;
+    }
 
     @Override
     public Integer call() {

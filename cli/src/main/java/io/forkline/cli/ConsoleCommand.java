@@ -1,12 +1,12 @@
 package io.forkline.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Model.CommandSpec;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+
+import static io.forkline.cli.Specs.option;
 
 /**
  * {@code forkline console [--tenant NAME] [--json]}: prints a sign-in URL of the web console
@@ -14,13 +14,19 @@ import java.util.Map;
  * The link works once, within two minutes, and opens a session of the caller's token's scope, or of
  * tenant NAME only (an admin token may name any tenant, a tenant token its own).
  */
-@Command(name = "console", description = "Print a single-use sign-in URL of the web console (valid for 2 minutes).")
 final class ConsoleCommand extends ApiCommand {
-    @Option(names = "--tenant", paramLabel = "NAME", description = "sign in to this tenant only (default: the token's scope)")
     String tenant;
 
-    @Mixin
-    JsonOption json;
+    final JsonOption json = new JsonOption();
+
+    @Override
+    public CommandSpec spec() {
+        CommandSpec spec = command("Print a single-use sign-in URL of the web console (valid for 2 minutes).");
+        spec.addOption(option(String.class, () -> tenant, v -> tenant = v, "--tenant").paramLabel("NAME")
+                .description("sign in to this tenant only (default: the token's scope)").build());
+        json.addTo(spec);
+        return spec;
+    }
 
     @Override
     public void run() {

@@ -1,10 +1,11 @@
 package io.forkline.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import picocli.CommandLine.ArgGroup;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Model.ArgGroupSpec;
+import picocli.CommandLine.Model.CommandSpec;
+
+import static io.forkline.cli.Specs.option;
+import static io.forkline.cli.Specs.positional;
 
 /**
  * {@code forkline diff --tenant T FROM TO [--schema|--data] [--json]} over
@@ -14,34 +15,46 @@ import picocli.CommandLine.Parameters;
  * one object per table ({@code database, table, added, removed, changed, sample, note}), with
  * {@code --schema} an array of {@code {database, changed, diff}}, with neither the server's whole answer.
  */
-@Command(name = "diff", description = "Schema and data differences between two points: REF, REF@LSN or REF@TIMESTAMP.")
 final class DiffCommand extends ApiCommand {
-    @Mixin
-    TenantOption tenant;
+    final TenantOption tenant = new TenantOption();
 
-    @Parameters(index = "0", paramLabel = "FROM", description = "REF, REF@LSN (X/Y) or REF@TIMESTAMP (RFC 3339)")
     String from;
 
-    @Parameters(index = "1", paramLabel = "TO", description = "REF, REF@LSN (X/Y) or REF@TIMESTAMP (RFC 3339)")
     String to;
 
+    /** {@code --schema | --data}: one half only (neither: both). */
     static final class Only {
-        @picocli.CommandLine.Option(names = "--schema", description = "only the schema")
         boolean schema;
 
-        @picocli.CommandLine.Option(names = "--data", description = "only the data")
         boolean data;
+
+        ArgGroupSpec group() {
+            return Specs.group(true, "0..1",
+                    option(boolean.class, () -> schema, v -> schema = v, "--schema").description("only the schema").build(),
+                    option(boolean.class, () -> data, v -> data = v, "--data").description("only the data").build());
+        }
     }
 
-    @ArgGroup(exclusive = true)
-    Only only;
+    final Only only = new Only();
 
-    @Mixin
-    JsonOption json;
+    final JsonOption json = new JsonOption();
+
+    @Override
+    public CommandSpec spec() {
+        CommandSpec spec = command("Schema and data differences between two points: REF, REF@LSN or REF@TIMESTAMP.");
+        tenant.addTo(spec);
+        spec.addPositional(positional("0", "FROM", String.class, () -> from, v -> from = v)
+                .description("REF, REF@LSN (X/Y) or REF@TIMESTAMP (RFC 3339)").build());
+        spec.addPositional(positional("1", "TO", String.class, () -> to, v -> to = v)
+                .description("REF, REF@LSN (X/Y) or REF@TIMESTAMP (RFC 3339)").build());
+        spec.addArgGroup(only.group());
+        json.addTo(spec);
+        return spec;
+    }
 
     @Override
     public void run() {
-        String mode = only == null ? "both" : only.schema ? "schema" : "data";
+        String mode = only.schema ? "schema" : only.data ? "data" : "both";
         JsonNode r = client().get(tenant.path() + "/diff?from=" + AdminClient.seg(from) + "&to=" + AdminClient.seg(to)
                 + "&mode=" + mode);
         JsonNode printed = mode.equals("schema") ? r.path("schema") : mode.equals("data") ? r.path("data") : r;

@@ -1,12 +1,12 @@
 package io.forkline.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Model.CommandSpec;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+
+import static io.forkline.cli.Specs.option;
 
 /**
  * {@code forkline endpoint start|stop|resize|logs REF --tenant NAME}, {@code endpoint list --tenant NAME}.
@@ -15,10 +15,20 @@ import java.util.Map;
  * shared_buffers 64MB, max_connections 20, work_mem 4MB; s = 128MB/100/4MB (default); m =
  * 512MB/200/8MB; l = 2GB/400/16MB.
  */
-@Command(name = "endpoint", description = "Start, stop, resize, configure and list computes; show their logs.")
-@Subcommands({EndpointCommand.Start.class, EndpointCommand.Stop.class, EndpointCommand.Resize.class,
-        EndpointCommand.Config.class, EndpointCommand.List.class, EndpointCommand.Logs.class})
-final class EndpointCommand {
+final class EndpointCommand implements CliCommand {
+    @Override
+    public CommandSpec spec() {
+        return Specs.command(this, "Start, stop, resize, configure and list computes; show their logs.");
+    }
+
+    @Override
+    public java.util.List<Sub> subcommands() {
+        return java.util.List.of(
+                new Sub("start", EndpointCommand.Start::new), new Sub("stop", EndpointCommand.Stop::new),
+                new Sub("resize", EndpointCommand.Resize::new), new Sub("config", EndpointCommand.Config::new),
+                new Sub("list", EndpointCommand.List::new), new Sub("logs", EndpointCommand.Logs::new));
+    }
+
     /** {@code /v1/tenants/T/branches/REF/endpoint/ACTION}. */
     private static String path(BranchArgs branch, String action) {
         return branch.path() + "/endpoint/" + action;
@@ -32,17 +42,23 @@ final class EndpointCommand {
         return value;
     }
 
-    @Command(name = "start", description = "Start the branch's compute; prints its libpq URI.")
     static final class Start extends ApiCommand {
-        @Mixin
-        BranchArgs branch;
+        final BranchArgs branch = new BranchArgs();
 
-        @Option(names = "--size", paramLabel = "SIZE", description = "xs, s, m or l (default: the branch's size)")
         String size;
 
-        @Option(names = "--storage", paramLabel = "MODE",
-                description = "lazy (relation blocks fetched on first read; the default) or full (a complete basebackup)")
         String storage;
+
+        @Override
+        public CommandSpec spec() {
+            CommandSpec spec = command("Start the branch's compute; prints its libpq URI.");
+            branch.addTo(spec);
+            spec.addOption(option(String.class, () -> size, v -> size = v, "--size").paramLabel("SIZE")
+                    .description("xs, s, m or l (default: the branch's size)").build());
+            spec.addOption(option(String.class, () -> storage, v -> storage = v, "--storage").paramLabel("MODE")
+                    .description("lazy (relation blocks fetched on first read; the default) or full (a complete basebackup)").build());
+            return spec;
+        }
 
         @Override
         public void run() {
@@ -57,10 +73,15 @@ final class EndpointCommand {
         }
     }
 
-    @Command(name = "stop", description = "Stop the branch's compute.")
     static final class Stop extends ApiCommand {
-        @Mixin
-        BranchArgs branch;
+        final BranchArgs branch = new BranchArgs();
+
+        @Override
+        public CommandSpec spec() {
+            CommandSpec spec = command("Stop the branch's compute.");
+            branch.addTo(spec);
+            return spec;
+        }
 
         @Override
         public void run() {
@@ -69,13 +90,19 @@ final class EndpointCommand {
         }
     }
 
-    @Command(name = "resize", description = "Set the branch's compute size; a running compute restarts with it (same URI).")
     static final class Resize extends ApiCommand {
-        @Mixin
-        BranchArgs branch;
+        final BranchArgs branch = new BranchArgs();
 
-        @Option(names = "--size", required = true, paramLabel = "SIZE", description = "xs, s, m or l")
         String size;
+
+        @Override
+        public CommandSpec spec() {
+            CommandSpec spec = command("Set the branch's compute size; a running compute restarts with it (same URI).");
+            branch.addTo(spec);
+            spec.addOption(option(String.class, () -> size, v -> size = v, "--size").paramLabel("SIZE").required(true)
+                    .description("xs, s, m or l").build());
+            return spec;
+        }
 
         @Override
         public void run() {
@@ -85,14 +112,20 @@ final class EndpointCommand {
         }
     }
 
-    @Command(name = "config", description = "Set when the branch's compute is suspended for want of client connections.")
     static final class Config extends ApiCommand {
-        @Mixin
-        BranchArgs branch;
+        final BranchArgs branch = new BranchArgs();
 
-        @Option(names = "--suspend-after", required = true, paramLabel = "DURATION",
-                description = "suspend after this long without a client connection: e.g. 30s, 5m, 1h (0 = never)")
         String suspendAfter;
+
+        @Override
+        public CommandSpec spec() {
+            CommandSpec spec = command("Set when the branch's compute is suspended for want of client connections.");
+            branch.addTo(spec);
+            spec.addOption(option(String.class, () -> suspendAfter, v -> suspendAfter = v, "--suspend-after")
+                    .paramLabel("DURATION").required(true)
+                    .description("suspend after this long without a client connection: e.g. 30s, 5m, 1h (0 = never)").build());
+            return spec;
+        }
 
         @Override
         public void run() {
@@ -103,13 +136,18 @@ final class EndpointCommand {
         }
     }
 
-    @Command(name = "list", description = "List a tenant's computes: state, size, port, URI, log file.")
     static final class List extends ApiCommand {
-        @Mixin
-        TenantOption tenant;
+        final TenantOption tenant = new TenantOption();
 
-        @Mixin
-        JsonOption json;
+        final JsonOption json = new JsonOption();
+
+        @Override
+        public CommandSpec spec() {
+            CommandSpec spec = command("List a tenant's computes: state, size, port, URI, log file.");
+            tenant.addTo(spec);
+            json.addTo(spec);
+            return spec;
+        }
 
         @Override
         public void run() {
@@ -134,20 +172,28 @@ final class EndpointCommand {
         }
     }
 
-    @Command(name = "logs", description = "Print the PostgreSQL log of a branch's compute (--follow: keep printing).")
     static final class Logs extends ApiCommand {
-        @Mixin
-        BranchArgs branch;
+        final BranchArgs branch = new BranchArgs();
 
-        @Option(names = "--tail", paramLabel = "N", defaultValue = "100", description = "the last N lines first (default ${DEFAULT-VALUE})")
         int tail;
 
-        @Option(names = "--follow", description = "keep printing what is appended until interrupted (Ctrl-C)")
         boolean follow;
 
         /** For tests: stop following after this many seconds (0: never). */
-        @Option(names = "--follow-seconds", hidden = true, defaultValue = "0")
         int followSeconds;
+
+        @Override
+        public CommandSpec spec() {
+            CommandSpec spec = command("Print the PostgreSQL log of a branch's compute (--follow: keep printing).");
+            branch.addTo(spec);
+            spec.addOption(option(int.class, () -> tail, v -> tail = v, "--tail").paramLabel("N").defaultValue("100")
+                    .description("the last N lines first (default ${DEFAULT-VALUE})").build());
+            spec.addOption(option(boolean.class, () -> follow, v -> follow = v, "--follow")
+                    .description("keep printing what is appended until interrupted (Ctrl-C)").build());
+            spec.addOption(option(int.class, () -> followSeconds, v -> followSeconds = v, "--follow-seconds")
+                    .defaultValue("0").hidden(true).paramLabel("<followSeconds>").build());
+            return spec;
+        }
 
         @Override
         public void run() {

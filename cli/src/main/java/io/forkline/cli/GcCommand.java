@@ -1,12 +1,12 @@
 package io.forkline.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Model.CommandSpec;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+
+import static io.forkline.cli.Specs.option;
 
 /**
  * {@code forkline gc run --tenant T [--branch REF] [--json]}: garbage-collects a tenant's history
@@ -14,19 +14,33 @@ import java.util.Map;
  * removed, bytes removed, the cutoff. The retention settings are {@code forkline tenant config T
  * pitr_interval=7d gc_horizon=64MB}.
  */
-@Command(name = "gc", description = "Garbage-collect page versions beyond the retention settings.")
-@Subcommands({GcCommand.Run.class})
-final class GcCommand {
-    @Command(name = "run", description = "Run GC on a tenant now (all timelines, or one branch's).")
-    static final class Run extends ApiCommand {
-        @Mixin
-        TenantOption tenant;
+final class GcCommand implements CliCommand {
+    @Override
+    public CommandSpec spec() {
+        return Specs.command(this, "Garbage-collect page versions beyond the retention settings.");
+    }
 
-        @Option(names = "--branch", paramLabel = "REF", description = "collect only this branch's timeline")
+    @Override
+    public java.util.List<Sub> subcommands() {
+        return java.util.List.of(new Sub("run", GcCommand.Run::new));
+    }
+
+    static final class Run extends ApiCommand {
+        final TenantOption tenant = new TenantOption();
+
         String branch;
 
-        @Mixin
-        JsonOption json;
+        final JsonOption json = new JsonOption();
+
+        @Override
+        public CommandSpec spec() {
+            CommandSpec spec = command("Run GC on a tenant now (all timelines, or one branch's).");
+            tenant.addTo(spec);
+            spec.addOption(option(String.class, () -> branch, v -> branch = v, "--branch").paramLabel("REF")
+                    .description("collect only this branch's timeline").build());
+            json.addTo(spec);
+            return spec;
+        }
 
         @Override
         public void run() {

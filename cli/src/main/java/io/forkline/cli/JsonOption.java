@@ -1,14 +1,18 @@
 package io.forkline.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.PrintWriter;
 
-/** The {@code --json} option of the list and show commands ({@code @Mixin}): the server's answer, pretty-printed. */
+/** The {@code --json} option of the list and show commands ({@link #addTo}): the server's answer, pretty-printed. */
 final class JsonOption {
-    @Option(names = "--json")
     boolean enabled;
+
+    /** Adds {@code --json} to the command {@code spec}. */
+    void addTo(CommandSpec spec) {
+        spec.addOption(Specs.option(boolean.class, () -> enabled, v -> enabled = v, "--json").build());
+    }
 
     /**
      * With {@code --json}, prints {@code answer} as indented JSON and returns true (the command

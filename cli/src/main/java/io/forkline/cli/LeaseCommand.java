@@ -1,36 +1,52 @@
 package io.forkline.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Model.CommandSpec;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+
+import static io.forkline.cli.Specs.option;
 
 /**
  * {@code forkline lease create|list|delete REF --tenant T}: LSN leases
  * ({@code /v1/tenants/{t}/branches/{ref}/lsn_lease}). While a lease is active, GC keeps the point
  * readable and a branch there creatable (e.g. for a long test run that branches at a fixed LSN).
  */
-@Command(name = "lease", description = "Keep an LSN of a branch restorable for a while.")
-@Subcommands({LeaseCommand.Create.class, LeaseCommand.List.class, LeaseCommand.Delete.class})
-final class LeaseCommand {
+final class LeaseCommand implements CliCommand {
+    @Override
+    public CommandSpec spec() {
+        return Specs.command(this, "Keep an LSN of a branch restorable for a while.");
+    }
+
+    @Override
+    public java.util.List<Sub> subcommands() {
+        return java.util.List.of(
+                new Sub("create", LeaseCommand.Create::new), new Sub("list", LeaseCommand.List::new),
+                new Sub("delete", LeaseCommand.Delete::new));
+    }
+
     /** {@code /v1/tenants/T/branches/REF/lsn_lease}. */
     static String path(BranchArgs branch) {
         return branch.path() + "/lsn_lease";
     }
 
-    @Command(name = "create", description = "Take (or renew) a lease on an LSN of a branch; prints its expiry.")
     static final class Create extends ApiCommand {
-        @Mixin
-        BranchArgs branch;
+        final BranchArgs branch = new BranchArgs();
 
-        @Option(names = "--lsn", required = true, paramLabel = "X/Y")
         String lsn;
 
-        @Option(names = "--ttl", paramLabel = "DURATION", description = "how long, e.g. 30m, 1h, 2d (default 1h, at most 30d)")
         String ttl;
+
+        @Override
+        public CommandSpec spec() {
+            CommandSpec spec = command("Take (or renew) a lease on an LSN of a branch; prints its expiry.");
+            branch.addTo(spec);
+            spec.addOption(option(String.class, () -> lsn, v -> lsn = v, "--lsn").paramLabel("X/Y").required(true).build());
+            spec.addOption(option(String.class, () -> ttl, v -> ttl = v, "--ttl").paramLabel("DURATION")
+                    .description("how long, e.g. 30m, 1h, 2d (default 1h, at most 30d)").build());
+            return spec;
+        }
 
         @Override
         public void run() {
@@ -44,13 +60,18 @@ final class LeaseCommand {
         }
     }
 
-    @Command(name = "list", description = "List the active leases of a branch.")
     static final class List extends ApiCommand {
-        @Mixin
-        BranchArgs branch;
+        final BranchArgs branch = new BranchArgs();
 
-        @Mixin
-        JsonOption json;
+        final JsonOption json = new JsonOption();
+
+        @Override
+        public CommandSpec spec() {
+            CommandSpec spec = command("List the active leases of a branch.");
+            branch.addTo(spec);
+            json.addTo(spec);
+            return spec;
+        }
 
         @Override
         public void run() {
@@ -66,13 +87,18 @@ final class LeaseCommand {
         }
     }
 
-    @Command(name = "delete", description = "Release a lease.")
     static final class Delete extends ApiCommand {
-        @Mixin
-        BranchArgs branch;
+        final BranchArgs branch = new BranchArgs();
 
-        @Option(names = "--lsn", required = true, paramLabel = "X/Y")
         String lsn;
+
+        @Override
+        public CommandSpec spec() {
+            CommandSpec spec = command("Release a lease.");
+            branch.addTo(spec);
+            spec.addOption(option(String.class, () -> lsn, v -> lsn = v, "--lsn").paramLabel("X/Y").required(true).build());
+            return spec;
+        }
 
         @Override
         public void run() {

@@ -1,10 +1,11 @@
 package io.forkline.cli;
 
 import picocli.CommandLine;
-import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 
 import java.io.PrintWriter;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
@@ -15,17 +16,45 @@ import java.util.Objects;
  * {@code $FORKLINE_TOKEN} or of the token file of that URL ({@link TokenDiscovery}). Exit code 0 on
  * success; on failure 1 (2 for bad usage) and one line on stderr that names the bad value.
  */
-@Command(name = "forkline", mixinStandardHelpOptions = true, scope = CommandLine.ScopeType.INHERIT, version = "forkline 0.1.0",
-        description = "Copy-on-write branches and point-in-time recovery for PostgreSQL 15.")
-@Subcommands({ServerCommand.class, TenantCommand.class, BranchCommand.class, EndpointCommand.class, BackupCommand.class,
-        GcCommand.class, LeaseCommand.class, TokenCommand.class, PageCommand.class, ConsoleCommand.class, DiffCommand.class, QuickstartCommand.class,
-        CompletionCommand.class})
-public final class Main {
+public final class Main implements CliCommand {
+    static {
+        // picocli's default factory otherwise looks for groovy.lang.Closure once per JVM: a class
+        // that is not there, so the class loader opens and searches every jar of the class path
+        // (~20 ms of a command under load; -Xlog:exceptions shows the ClassNotFoundException)
+        System.setProperty("picocli.disable.closures", "true");
+    }
+
     /** The environment the commands read ({@code FORKLINE_URL}, {@code FORKLINE_TOKEN}, ...): the process's, or one a test injects. */
     private final Map<String, String> env;
 
     private Main(Map<String, String> env) {
         this.env = env;
+    }
+
+    /**
+     * {@code forkline [-hV] [COMMAND]}: {@code -h/--help} and {@code -V/--version} are inherited by
+     * every command (picocli's standard help options, declared here: its {@code mixinStandardHelpOptions}
+     * reads them from annotations).
+     */
+    @Override
+    public CommandSpec spec() {
+        CommandSpec spec = Specs.command(this, "Copy-on-write branches and point-in-time recovery for PostgreSQL 15.")
+                .name("forkline").version("forkline 0.1.0").scopeType(CommandLine.ScopeType.INHERIT);
+        spec.addOption(OptionSpec.builder("-h", "--help").usageHelp(true).description("Show this help message and exit.")
+                .scopeType(CommandLine.ScopeType.INHERIT).build());
+        spec.addOption(OptionSpec.builder("-V", "--version").versionHelp(true).description("Print version information and exit.")
+                .scopeType(CommandLine.ScopeType.INHERIT).build());
+        return spec;
+    }
+
+    @Override
+    public List<Sub> subcommands() {
+        return List.of(new Sub("server", ServerCommand::new), new Sub("tenant", TenantCommand::new),
+                new Sub("branch", BranchCommand::new), new Sub("endpoint", EndpointCommand::new),
+                new Sub("backup", BackupCommand::new), new Sub("gc", GcCommand::new), new Sub("lease", LeaseCommand::new),
+                new Sub("token", TokenCommand::new), new Sub("page", PageCommand::new), new Sub("console", ConsoleCommand::new),
+                new Sub("diff", DiffCommand::new), new Sub("quickstart", QuickstartCommand::new),
+                new Sub("completion", CompletionCommand::new));
     }
 
     public static void main(String[] args) {
@@ -76,36 +105,35 @@ public final class Main {
     }
 
     /**
-     * The command line for {@code args}, with the commands of {@link Subcommands} registered top
-     * down: at each level, when the next argument names one of them, only that one (parsing, help
-     * and errors of a command involve only it and its subcommands); otherwise all of them and
-     * everything below (root help, {@code --version}, a typo that gets a suggestion, a group
+     * The command line for {@code args}, with the commands of {@link CliCommand#subcommands()}
+     * registered top down: at each level, when the next argument names one of them, only that one
+     * (parsing, help and errors of a command involve only it and its subcommands); otherwise all of
+     * them and everything below (root help, {@code --version}, a typo that gets a suggestion, a group
      * without its subcommand). {@code completion} gets the whole tree, which its script covers.
      */
     static CommandLine commandLine(Map<String, String> env, String... args) {
-        CommandLine root = new CommandLine(new Main(env));
+        Main main = new Main(Objects.requireNonNull(env, "env"));
+        CommandLine root = new CommandLine(main.spec());
         boolean all = args.length > 0 && args[0].equals("completion");
-        register(root, Main.class, args, all ? -1 : 0);
+        register(root, main, args, all ? -1 : 0);
         return root;
     }
 
-    /** Registers the {@link Subcommands} of {@code type} under {@code parent}; {@code next < 0}: all of them, recursively. */
-    private static void register(CommandLine parent, Class<?> type, String[] args, int next) {
-        Subcommands subs = type.getAnnotation(Subcommands.class);
-        if (subs == null) {
-            return;
-        }
-        Class<?> named = null;
+    /** Registers the subcommands of {@code command} under {@code parent}; {@code next < 0}: all of them, recursively. */
+    private static void register(CommandLine parent, CliCommand command, String[] args, int next) {
+        List<Sub> subs = command.subcommands();
+        Sub named = null;
         if (next >= 0 && next < args.length) {
-            for (Class<?> c : subs.value()) {
-                if (c.getAnnotation(Command.class).name().equals(args[next])) {
-                    named = c;
+            for (Sub s : subs) {
+                if (s.name().equals(args[next])) {
+                    named = s;
                 }
             }
         }
-        for (Class<?> c : subs.value()) {
-            if (named == null || c == named) {
-                CommandLine sub = new CommandLine(c);
+        for (Sub s : subs) {
+            if (named == null || s == named) {
+                CliCommand c = s.make().get();
+                CommandLine sub = new CommandLine(c.spec().name(s.name()));
                 parent.addSubcommand(sub);
                 register(sub, c, args, named == null ? -1 : next + 1);
             }
@@ -125,9 +153,7 @@ public final class Main {
 
     /** The environment of the command line a command runs in (the process's, or one a test injected). */
     static Map<String, String> env(CommandSpec spec) {
-        // a mixin's spec (also one nested in another mixin) reaches the command line through commandLine()
-        CommandSpec root = spec.commandLine() != null ? spec.commandLine().getCommandSpec().root() : spec.root();
-        return ((Main) root.userObject()).env;
+        return ((Main) spec.root().userObject()).env;
     }
 
     /** Where a command prints its results. */

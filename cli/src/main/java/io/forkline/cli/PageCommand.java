@@ -12,9 +12,7 @@ import io.forkline.page.client.ReadLsn;
 import io.forkline.page.protocol.PageProtocol;
 import io.forkline.page.protocol.proto.RelTag;
 import io.forkline.page.protocol.proto.RelationEntry;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.IOException;
 import java.net.URI;
@@ -23,6 +21,8 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 
+import static io.forkline.cli.Specs.option;
+
 /**
  * {@code forkline page get|ls}: an operator's view of pages, fetched over the page service (like
  * Neon's {@code pagectl}). The page service's address is {@code --pageserver HOST:PORT}, else
@@ -30,27 +30,45 @@ import java.util.Locale;
  * its {@code GET /v1/status} reports; the token is the admin API's ({@code FORKLINE_TOKEN} or the
  * token file of {@code FORKLINE_URL}).
  */
-@Command(name = "page", description = "Read pages over the page service (for operators).")
-@Subcommands({PageCommand.Get.class, PageCommand.Ls.class})
-final class PageCommand {
+final class PageCommand implements CliCommand {
     private static final List<String> FORKS = List.of("main", "fsm", "vm", "init");
+
+    @Override
+    public CommandSpec spec() {
+        return Specs.command(this, "Read pages over the page service (for operators).");
+    }
+
+    @Override
+    public java.util.List<Sub> subcommands() {
+        return java.util.List.of(new Sub("get", PageCommand.Get::new), new Sub("ls", PageCommand.Ls::new));
+    }
+
 
     /** What both subcommands share: tenant, branch, LSN, where the page service is. */
     abstract static class PageServiceCommand extends ApiCommand {
-        @Mixin
-        TenantOption tenant;
+        final TenantOption tenant = new TenantOption();
 
-        @Option(names = "--branch", paramLabel = "REF", defaultValue = "main",
-                description = "branch to read (default: ${DEFAULT-VALUE})")
         String branch;
 
-        @Option(names = "--lsn", paramLabel = "X/Y", description = "read at this LSN (default: the branch's last record LSN)")
         String lsn;
 
-        @Option(names = "--pageserver", paramLabel = "HOST:PORT",
-                description = "page service address (default: $FORKLINE_PAGESERVER, else FORKLINE_URL's host and "
-                        + "the page_port of its /v1/status)")
         String pageserver;
+
+        /** Starts the subcommand's model with the shared options (first, as picocli put a superclass's). */
+        final CommandSpec pageCommand(String description) {
+            CommandSpec spec = command(description);
+            tenant.addTo(spec);
+            spec.addOption(option(String.class, () -> branch, v -> branch = v, "--branch").paramLabel("REF")
+                    .defaultValue("main")
+                    .description("branch to read (default: ${DEFAULT-VALUE})").build());
+            spec.addOption(option(String.class, () -> lsn, v -> lsn = v, "--lsn").paramLabel("X/Y")
+                    .description("read at this LSN (default: the branch's last record LSN)").build());
+            spec.addOption(option(String.class, () -> pageserver, v -> pageserver = v, "--pageserver")
+                    .paramLabel("HOST:PORT")
+                    .description("page service address (default: $FORKLINE_PAGESERVER, else FORKLINE_URL's host and "
+                            + "the page_port of its /v1/status)").build());
+            return spec;
+        }
 
         ReadLsn readLsn() {
             return lsn == null ? ReadLsn.latest() : ReadLsn.at(parseLsn(lsn));
@@ -94,21 +112,28 @@ final class PageCommand {
         }
     }
 
-    @Command(name = "get", description = "Fetch one page: 8192 bytes to --out, or a summary of its header.")
     static final class Get extends PageServiceCommand {
-        @Option(names = "--rel", required = true, paramLabel = "SPC/DB/REL",
-                description = "relation: tablespace OID / database OID / relfilenode, e.g. 1663/5/16384")
         String rel;
 
-        @Option(names = "--fork", defaultValue = "main", paramLabel = "FORK",
-                description = "main, fsm, vm or init (default: ${DEFAULT-VALUE})")
         String fork;
 
-        @Option(names = "--block", required = true, paramLabel = "N", description = "block number")
         long block;
 
-        @Option(names = "--out", paramLabel = "FILE", description = "write the 8192 bytes here")
         Path outFile;
+
+        @Override
+        public CommandSpec spec() {
+            CommandSpec spec = pageCommand("Fetch one page: 8192 bytes to --out, or a summary of its header.");
+            spec.addOption(option(String.class, () -> rel, v -> rel = v, "--rel").paramLabel("SPC/DB/REL").required(true)
+                    .description("relation: tablespace OID / database OID / relfilenode, e.g. 1663/5/16384").build());
+            spec.addOption(option(String.class, () -> fork, v -> fork = v, "--fork").paramLabel("FORK").defaultValue("main")
+                    .description("main, fsm, vm or init (default: ${DEFAULT-VALUE})").build());
+            spec.addOption(option(long.class, () -> block, v -> block = v, "--block").paramLabel("N").required(true)
+                    .description("block number").build());
+            spec.addOption(option(Path.class, () -> outFile, v -> outFile = v, "--out").paramLabel("FILE")
+                    .description("write the 8192 bytes here").build());
+            return spec;
+        }
 
         @Override
         public void run() {
@@ -154,13 +179,19 @@ final class PageCommand {
         }
     }
 
-    @Command(name = "ls", description = "List relation forks with their sizes at an LSN.")
     static final class Ls extends PageServiceCommand {
-        @Option(names = "--db", paramLabel = "SPC/DB", description = "only this database, e.g. 1663/5")
         String db;
 
-        @Mixin
-        JsonOption json;
+        final JsonOption json = new JsonOption();
+
+        @Override
+        public CommandSpec spec() {
+            CommandSpec spec = pageCommand("List relation forks with their sizes at an LSN.");
+            spec.addOption(option(String.class, () -> db, v -> db = v, "--db").paramLabel("SPC/DB")
+                    .description("only this database, e.g. 1663/5").build());
+            json.addTo(spec);
+            return spec;
+        }
 
         @Override
         public void run() {

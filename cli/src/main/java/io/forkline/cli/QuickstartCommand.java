@@ -1,10 +1,7 @@
 package io.forkline.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -27,6 +24,8 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 
+import static io.forkline.cli.Specs.option;
+
 /**
  * {@code forkline quickstart [--keep]}: the whole loop on the embedded default. Starts a server
  * (RocksDB under {@code .forkline/quickstart}), creates tenant {@code demo}, loads pgbench data on
@@ -34,31 +33,41 @@ import java.util.stream.Stream;
  * {@code before-accident} at T and checks both row counts. Exit 0 only when the branch holds the
  * count as of T and main the count after the accident.
  */
-@Command(name = "quickstart", description = "Run the end-to-end demo: load, accident, point-in-time branch.")
-final class QuickstartCommand implements Callable<Integer> {
-    @Option(names = "--keep", description = "leave the server and endpoints running and the data directory in place "
-            + "(without it the data directory is removed after a successful run)")
+final class QuickstartCommand implements CliCommand, Callable<Integer> {
     boolean keep;
 
-    @Option(names = "--scale", description = "pgbench scale factor (default: ${DEFAULT-VALUE})", defaultValue = "10")
     int scale;
 
-    @Option(names = "--port", description = "admin API port (default: ${DEFAULT-VALUE})", defaultValue = "9898")
     int port;
 
-    @Option(names = "--page-port", description = "page service port (default: ${DEFAULT-VALUE})", defaultValue = "6400")
     int pagePort;
 
-    @Option(names = "--data-dir", description = "data directory, emptied first (default: ${DEFAULT-VALUE})", defaultValue = ".forkline/quickstart")
     Path dataDir;
 
-    @Spec
     CommandSpec spec;
 
     private int step;
     private static final int STEPS = 10;
     /** Progress and results: the command line's writer (stdout, or what a test injected). */
     private PrintWriter out;
+
+    @Override
+    public CommandSpec spec() {
+        CommandSpec spec = Specs.command(this, "Run the end-to-end demo: load, accident, point-in-time branch.");
+        this.spec = spec;
+        spec.addOption(option(boolean.class, () -> keep, v -> keep = v, "--keep")
+                .description("leave the server and endpoints running and the data directory in place "
+                        + "(without it the data directory is removed after a successful run)").build());
+        spec.addOption(option(int.class, () -> scale, v -> scale = v, "--scale").defaultValue("10")
+                .description("pgbench scale factor (default: ${DEFAULT-VALUE})").paramLabel("<scale>").build());
+        spec.addOption(option(int.class, () -> port, v -> port = v, "--port").defaultValue("9898")
+                .description("admin API port (default: ${DEFAULT-VALUE})").paramLabel("<port>").build());
+        spec.addOption(option(int.class, () -> pagePort, v -> pagePort = v, "--page-port").defaultValue("6400")
+                .description("page service port (default: ${DEFAULT-VALUE})").paramLabel("<pagePort>").build());
+        spec.addOption(option(Path.class, () -> dataDir, v -> dataDir = v, "--data-dir").defaultValue(".forkline/quickstart")
+                .description("data directory, emptied first (default: ${DEFAULT-VALUE})").paramLabel("<dataDir>").build());
+        return spec;
+    }
 
     @Override
     public Integer call() throws Exception {

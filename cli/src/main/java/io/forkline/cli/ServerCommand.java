@@ -1,11 +1,12 @@
 package io.forkline.cli;
 
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Model.CommandSpec;
 
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+
+import static io.forkline.cli.Specs.option;
 
 /**
  * {@code forkline server [--data-dir DIR] [--port PORT] [--page-port PORT] [--pg-port PORT] [--pg-host HOST]
@@ -15,42 +16,53 @@ import java.util.concurrent.Callable;
  * request but {@code GET /v1/status} needs a token; the admin token is in {@code DIR/auth/admin.token}
  * and in the client token file of the port ({@code ~/.config/forkline/tokens/127.0.0.1_PORT}).
  */
-@Command(name = "server", description = "Run the Forkline server in the foreground.")
-final class ServerCommand implements Callable<Integer> {
-    @Option(names = "--data-dir", description = "data directory (default: ${DEFAULT-VALUE})", defaultValue = ".forkline/data")
+final class ServerCommand implements CliCommand, Callable<Integer> {
     Path dataDir;
 
-    @Option(names = "--port", description = "admin API port on 127.0.0.1 (default: ${DEFAULT-VALUE})", defaultValue = "9898")
     int port;
 
-    @Option(names = "--page-port", description = "page service port on 127.0.0.1 (default: ${DEFAULT-VALUE})",
-            defaultValue = "6400")
     int pagePort;
 
-    @Option(names = "--pg-port", paramLabel = "PORT",
-            description = "port of the Postgres proxy (one port for every branch; connection strings point at it; "
-                    + "0 = any free port) (default: ${DEFAULT-VALUE})",
-            defaultValue = "55432")
     int pgPort;
 
-    @Option(names = "--pg-host", paramLabel = "HOST",
-            description = "host printed in connection strings (default: ${DEFAULT-VALUE})", defaultValue = "127.0.0.1")
     String pgHost;
 
-    @Option(names = "--tls-cert", paramLabel = "FILE", description = "PEM certificate (chain) of the Postgres proxy's TLS "
-            + "(default: a self-signed one generated in DIR/tls at first start)")
     Path tlsCert;
 
-    @Option(names = "--tls-key", paramLabel = "FILE", description = "PEM (PKCS#8) private key of --tls-cert")
     Path tlsKey;
 
-    @Option(names = "--auth", paramLabel = "on|off", description = "check tokens (default: ${DEFAULT-VALUE}); off: "
-            + "every client is admin, for local experiments only", defaultValue = "on")
     String auth;
 
-    @Option(names = "--compute-node", paramLabel = "URL", description = "run computes on the compute node at URL "
-            + "(http://HOST:PORT of `forkline compute-node`, started with this server's admin token) instead of in this process tree")
     String computeNode;
+
+    @Override
+    public CommandSpec spec() {
+        CommandSpec spec = Specs.command(this, "Run the Forkline server in the foreground.");
+        spec.addOption(option(Path.class, () -> dataDir, v -> dataDir = v, "--data-dir").defaultValue(".forkline/data")
+                .description("data directory (default: ${DEFAULT-VALUE})").paramLabel("<dataDir>").build());
+        spec.addOption(option(int.class, () -> port, v -> port = v, "--port").defaultValue("9898")
+                .description("admin API port on 127.0.0.1 (default: ${DEFAULT-VALUE})").paramLabel("<port>").build());
+        spec.addOption(option(int.class, () -> pagePort, v -> pagePort = v, "--page-port").defaultValue("6400")
+                .description("page service port on 127.0.0.1 (default: ${DEFAULT-VALUE})").paramLabel("<pagePort>").build());
+        spec.addOption(option(int.class, () -> pgPort, v -> pgPort = v, "--pg-port").paramLabel("PORT").defaultValue("55432")
+                .description("port of the Postgres proxy (one port for every branch; connection strings point at it; "
+                        + "0 = any free port) (default: ${DEFAULT-VALUE})").build());
+        spec.addOption(option(String.class, () -> pgHost, v -> pgHost = v, "--pg-host").paramLabel("HOST")
+                .defaultValue("127.0.0.1")
+                .description("host printed in connection strings (default: ${DEFAULT-VALUE})").build());
+        spec.addOption(option(Path.class, () -> tlsCert, v -> tlsCert = v, "--tls-cert").paramLabel("FILE")
+                .description("PEM certificate (chain) of the Postgres proxy's TLS "
+                        + "(default: a self-signed one generated in DIR/tls at first start)").build());
+        spec.addOption(option(Path.class, () -> tlsKey, v -> tlsKey = v, "--tls-key").paramLabel("FILE")
+                .description("PEM (PKCS#8) private key of --tls-cert").build());
+        spec.addOption(option(String.class, () -> auth, v -> auth = v, "--auth").paramLabel("on|off").defaultValue("on")
+                .description("check tokens (default: ${DEFAULT-VALUE}); off: "
+                        + "every client is admin, for local experiments only").build());
+        spec.addOption(option(String.class, () -> computeNode, v -> computeNode = v, "--compute-node").paramLabel("URL")
+                .description("run computes on the compute node at URL "
+                        + "(http://HOST:PORT of `forkline compute-node`, started with this server's admin token) instead of in this process tree").build());
+        return spec;
+    }
 
     @Override
     public Integer call() throws Exception {

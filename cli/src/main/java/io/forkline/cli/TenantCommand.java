@@ -1,25 +1,40 @@
 package io.forkline.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Model.CommandSpec;
 
 import java.util.Map;
+
+import static io.forkline.cli.Specs.option;
+import static io.forkline.cli.Specs.positional;
 
 /**
  * {@code forkline tenant create NAME | list [--json] | config NAME [KEY=VALUE ...] | import NAME --from FILE.tar
  * | import NAME --from-primary URI | delete NAME [--force]}.
  */
-@Command(name = "tenant", description = "Manage tenants.")
-@Subcommands({TenantCommand.Create.class, TenantCommand.List.class, TenantConfigCommand.class,
-        TenantCommand.Import.class, TenantCommand.Delete.class})
-final class TenantCommand {
-    @Command(name = "create", description = "Create a tenant from initdb, with its main branch.")
+final class TenantCommand implements CliCommand {
+    @Override
+    public CommandSpec spec() {
+        return Specs.command(this, "Manage tenants.");
+    }
+
+    @Override
+    public java.util.List<Sub> subcommands() {
+        return java.util.List.of(
+                new Sub("create", TenantCommand.Create::new), new Sub("list", TenantCommand.List::new),
+                new Sub("config", TenantConfigCommand::new), new Sub("import", TenantCommand.Import::new),
+                new Sub("delete", TenantCommand.Delete::new));
+    }
+
     static final class Create extends ApiCommand {
-        @Parameters(paramLabel = "NAME")
         String name;
+
+        @Override
+        public CommandSpec spec() {
+            CommandSpec spec = command("Create a tenant from initdb, with its main branch.");
+            spec.addPositional(positional("0", "NAME", String.class, () -> name, v -> name = v).build());
+            return spec;
+        }
 
         @Override
         public void run() {
@@ -28,13 +43,19 @@ final class TenantCommand {
         }
     }
 
-    @Command(name = "delete", description = "Delete a tenant with all its branches, backups and history (frees its storage).")
     static final class Delete extends ApiCommand {
-        @Parameters(paramLabel = "NAME")
         String name;
 
-        @Option(names = "--force", description = "stop its running computes instead of refusing")
         boolean force;
+
+        @Override
+        public CommandSpec spec() {
+            CommandSpec spec = command("Delete a tenant with all its branches, backups and history (frees its storage).");
+            spec.addPositional(positional("0", "NAME", String.class, () -> name, v -> name = v).build());
+            spec.addOption(option(boolean.class, () -> force, v -> force = v, "--force")
+                    .description("stop its running computes instead of refusing").build());
+            return spec;
+        }
 
         @Override
         public void run() {
@@ -44,31 +65,40 @@ final class TenantCommand {
         }
     }
 
-    @Command(name = "import", description = {"Create a tenant from a plain PostgreSQL 15 base backup tar (e.g. a backup"
-            + " export), from a running PostgreSQL 15 primary whose main then mirrors it (--from-primary), or from a"
-            + " publication that main then subscribes to (--from-publication, --publication)."})
     static final class Import extends ApiCommand {
-        @Parameters(paramLabel = "NAME")
         String name;
 
-        @Option(names = "--from", paramLabel = "FILE.tar", description = "a plain PostgreSQL 15 base backup tar")
         java.nio.file.Path from;
 
-        @Option(names = "--from-primary", paramLabel = "URI", description = {"a running PostgreSQL 15 primary:"
-                + " postgresql://USER[:PASSWORD]@HOST[:PORT][/DB], USER with REPLICATION. Takes a base backup, creates"
-                + " slot forkline_NAME and streams the primary's WAL into main for as long as the server runs; main"
-                + " takes no writes, its branches do."})
         String fromPrimary;
 
-        @Option(names = "--from-publication", paramLabel = "URI", description = {"a database with wal_level=logical"
-                + " (e.g. a managed service): postgresql://USER[:PASSWORD]@HOST[:PORT][/DB], USER with REPLICATION and"
-                + " SELECT on the published tables. Copies the schema (pg_dump --schema-only) into main, then"
-                + " subscribes main to --publication: the tables are copied and followed. DDL on the source is not"
-                + " replicated: run it on main too (tenant list shows a disabled subscription otherwise)."})
         String fromPublication;
 
-        @Option(names = "--publication", paramLabel = "PUB", description = "the publication to follow (with --from-publication)")
         String publication;
+
+        @Override
+        public CommandSpec spec() {
+            CommandSpec spec = command("Create a tenant from a plain PostgreSQL 15 base backup tar (e.g. a backup"
+                    + " export), from a running PostgreSQL 15 primary whose main then mirrors it (--from-primary), or from a"
+                    + " publication that main then subscribes to (--from-publication, --publication).");
+            spec.addPositional(positional("0", "NAME", String.class, () -> name, v -> name = v).build());
+            spec.addOption(option(java.nio.file.Path.class, () -> from, v -> from = v, "--from").paramLabel("FILE.tar")
+                    .description("a plain PostgreSQL 15 base backup tar").build());
+            spec.addOption(option(String.class, () -> fromPrimary, v -> fromPrimary = v, "--from-primary").paramLabel("URI")
+                    .description("a running PostgreSQL 15 primary:"
+                            + " postgresql://USER[:PASSWORD]@HOST[:PORT][/DB], USER with REPLICATION. Takes a base backup, creates"
+                            + " slot forkline_NAME and streams the primary's WAL into main for as long as the server runs; main"
+                            + " takes no writes, its branches do.").build());
+            spec.addOption(option(String.class, () -> fromPublication, v -> fromPublication = v, "--from-publication")
+                    .paramLabel("URI").description("a database with wal_level=logical"
+                            + " (e.g. a managed service): postgresql://USER[:PASSWORD]@HOST[:PORT][/DB], USER with REPLICATION and"
+                            + " SELECT on the published tables. Copies the schema (pg_dump --schema-only) into main, then"
+                            + " subscribes main to --publication: the tables are copied and followed. DDL on the source is not"
+                            + " replicated: run it on main too (tenant list shows a disabled subscription otherwise).").build());
+            spec.addOption(option(String.class, () -> publication, v -> publication = v, "--publication").paramLabel("PUB")
+                    .description("the publication to follow (with --from-publication)").build());
+            return spec;
+        }
 
         /** Runs the import request on another thread, printing progress lines to stderr while it runs. */
         private JsonNode withProgress(java.util.function.Supplier<JsonNode> call) {
@@ -198,10 +228,15 @@ final class TenantCommand {
         return b.toString();
     }
 
-    @Command(name = "list", description = "List tenants.")
     static final class List extends ApiCommand {
-        @Mixin
-        JsonOption json;
+        final JsonOption json = new JsonOption();
+
+        @Override
+        public CommandSpec spec() {
+            CommandSpec spec = command("List tenants.");
+            json.addTo(spec);
+            return spec;
+        }
 
         @Override
         public void run() {

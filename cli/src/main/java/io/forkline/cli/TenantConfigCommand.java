@@ -1,13 +1,13 @@
 package io.forkline.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Model.CommandSpec;
 
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+
+import static io.forkline.cli.Specs.positional;
 
 /**
  * {@code forkline tenant config NAME [KEY=VALUE ...] [--json]}: shows a tenant's limits and usage,
@@ -17,21 +17,28 @@ import java.util.Map;
  * anything is sent, so a bad one changes nothing; the limits are posted first, so a limit the server
  * refuses leaves retention unchanged too.
  */
-@Command(name = "config", description = "Show or set a tenant's settings: max_branches=N max_running_endpoints=M pitr_interval=7d gc_horizon=64MB.")
 final class TenantConfigCommand extends ApiCommand {
     /** The columns of the settings table; {@link RetentionSettings#print} adds its rows in the same. */
     static final String FORMAT = "%-24s %-8s %-8s %s%n";
     /** Every key the command knows, in the order the table shows them. */
     static final List<String> KNOWN = List.of("max_branches", "max_running_endpoints", "pitr_interval", "gc_horizon");
 
-    @Parameters(index = "0", paramLabel = "NAME")
     String name;
 
-    @Parameters(index = "1..*", paramLabel = "KEY=VALUE", arity = "0..*")
     List<String> settings;
 
-    @Mixin
-    JsonOption json;
+    final JsonOption json = new JsonOption();
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public CommandSpec spec() {
+        CommandSpec spec = command("Show or set a tenant's settings: max_branches=N max_running_endpoints=M pitr_interval=7d gc_horizon=64MB.");
+        spec.addPositional(positional("0", "NAME", String.class, () -> name, v -> name = v).build());
+        spec.addPositional(positional("1..*", "KEY=VALUE", (Class<List<String>>) (Class<?>) List.class, () -> settings,
+                v -> settings = v).auxiliaryTypes(String.class).arity("0..*").required(false).build());
+        json.addTo(spec);
+        return spec;
+    }
 
     @Override
     public void run() {

@@ -2,22 +2,26 @@ package io.forkline.cli;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
 
 /**
- * The {@code --tenant NAME} option of every command that acts inside a tenant ({@code @Mixin}); when
+ * The {@code --tenant NAME} option of every command that acts inside a tenant ({@link #addTo}); when
  * it is not given, {@code $FORKLINE_TENANT} (of the command line's environment) names the tenant.
  */
 final class TenantOption {
     /** The environment variable that names the tenant when {@code --tenant} is not given. */
     static final String ENV = "FORKLINE_TENANT";
 
-    @Spec(Spec.Target.MIXEE)
-    CommandSpec mixee;
+    /** The command this option belongs to. */
+    private CommandSpec mixee;
 
-    @Option(names = "--tenant", paramLabel = "NAME", description = "the tenant (default: $FORKLINE_TENANT)")
     String option;
+
+    /** Adds {@code --tenant NAME} to the command {@code spec}. */
+    void addTo(CommandSpec spec) {
+        mixee = spec;
+        spec.addOption(Specs.option(String.class, () -> option, v -> option = v, "--tenant").paramLabel("NAME")
+                .description("the tenant (default: $FORKLINE_TENANT)").build());
+    }
 
     /**
      * The tenant: {@code --tenant}, else {@code $FORKLINE_TENANT}.

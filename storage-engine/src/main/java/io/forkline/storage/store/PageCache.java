@@ -5,6 +5,9 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import io.forkline.storage.id.TimelineId;
 import io.forkline.storage.key.Key;
 
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
 /**
  * Materialized versions of one timeline's own keys, so a warm GetPage@LSN costs a hash lookup and a
  * copy instead of a RocksDB iterator, a {@code seekForPrev} and a delta decode.
@@ -41,6 +44,12 @@ final class PageCache {
 
     private final Cache<CacheKey, Entry[]> cache;
     private final long maxBytes;
+    /**
+     * The timelines that have had an entry since their last {@link #invalidate} (a superset of those
+     * that have one now: eviction does not remove them), so deleting a timeline that was never read
+     * through the cache (a branch created and deleted unused) does not scan the whole cache.
+     */
+    private final Set<TimelineId> cachedTimelines = ConcurrentHashMap.newKeySet();
 
     /** The (timeline, key) an entry belongs to. */
     record CacheKey(TimelineId timeline, Key key) {
@@ -116,6 +125,7 @@ final class PageCache {
         if (cache == null) {
             return;
         }
+        cachedTimelines.add(key.timeline());
         cache.asMap().compute(key, (k, old) -> {
             if (old == null) {
                 return new Entry[]{entry};
@@ -131,9 +141,13 @@ final class PageCache {
         });
     }
 
-    /** Drops every entry of a timeline (O(entries); timelines are deleted rarely). */
+    /**
+     * Drops every entry of a timeline: O(entries of the whole cache) when it ever had one, O(1) when
+     * not. Call it once the timeline can no longer be read (an entry put by a read that started
+     * before may survive it, as with a scan).
+     */
     void invalidate(TimelineId timeline) {
-        if (cache != null) {
+        if (cache != null && cachedTimelines.remove(timeline)) {
             cache.asMap().keySet().removeIf(k -> k.timeline().equals(timeline));
         }
     }

@@ -161,6 +161,28 @@ class PageCacheTest {
         }
     }
 
+    @Test
+    void invalidateDropsOnlyThatTimelinesEntriesAndAgainAfterLaterPuts() {
+        PageCache cache = new PageCache(1L << 20);
+        TimelineId a = TimelineId.generate();
+        TimelineId b = TimelineId.generate();
+        TimelineId never = TimelineId.generate();
+        PageCache.Entry e = new PageCache.Entry(10, new byte[]{1}, 20, true, 0);
+        PageCache.CacheKey ka = new PageCache.CacheKey(a, Key.relBlock(REL, 0));
+        PageCache.CacheKey kb = new PageCache.CacheKey(b, Key.relBlock(REL, 0));
+        cache.put(ka, e);
+        cache.put(kb, e);
+        cache.invalidate(never); // had no entry: nothing scanned, nothing dropped
+        assertThat(cache.find(ka, 15, 0)).isEqualTo(e);
+        cache.invalidate(a);
+        assertThat(cache.find(ka, 15, 0)).isNull();
+        assertThat(cache.find(kb, 15, 0)).isEqualTo(e);
+        cache.put(ka, e); // an entry after an invalidate is dropped by the next one
+        cache.invalidate(a);
+        assertThat(cache.find(ka, 15, 0)).isNull();
+        assertThat(cache.find(kb, 15, 0)).isEqualTo(e);
+    }
+
     private static void assertSame(PageStore.Version a, PageStore.Version b, String what) {
         if (b == null) {
             assertThat(a).as(what).isNull();
