@@ -210,6 +210,11 @@ public final class TimelineWriter implements AutoCloseable {
         return out;
     }
 
+    /** The timeline's durable last record LSN ({@link PageStore#lastRecordLsn}). */
+    public long durableLastRecordLsn() {
+        return store.lastRecordLsn(timeline);
+    }
+
     /** Approximate bytes staged since the last commit (full values, before delta encoding). */
     public int stagedBytes() {
         return stagedBytes;

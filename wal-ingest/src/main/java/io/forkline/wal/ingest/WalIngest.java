@@ -131,6 +131,8 @@ public final class WalIngest {
     private boolean controlLoaded;
     private WalRecord rec;
     private long lsn;
+    /** End LSN of the record ingested before the current one (0 before the first). */
+    private long previousEndLsn;
 
     /** Ingest for a cluster without data checksums (initdb's default). */
     public WalIngest(TimelineWriter writer) {
@@ -170,6 +172,7 @@ public final class WalIngest {
      */
     public void ingest(WalRecord record) {
         rec = record;
+        previousEndLsn = lsn;
         lsn = record.endLsn();
         try {
             blocks();
@@ -614,7 +617,25 @@ public final class WalIngest {
         }
     }
 
-    /** {@code dbase_redo} CREATE_FILE_COPY: the source directory's forks, pages and relmap as of now. */
+    /**
+     * Blocks of a source relation read per scan while copying a database (default 4096: 32 MiB of
+     * pages; system property {@code forkline.ingest.copyChunkBlocks}, read at construction, for tests).
+     */
+    private final int copyChunkBlocks = Math.max(1, Integer.getInteger("forkline.ingest.copyChunkBlocks", 4096));
+    /**
+     * Staged bytes above which a database copy makes its pages durable before going on (default 64
+     * MiB; system property {@code forkline.ingest.copyStagedLimitBytes}).
+     */
+    private final int copyStagedLimitBytes = Integer.getInteger("forkline.ingest.copyStagedLimitBytes", 64 << 20);
+
+    /**
+     * {@code dbase_redo} CREATE_FILE_COPY: the source directory's forks, pages and relmap as of now.
+     * A database can be far larger than memory, so the source is read {@link #copyChunkBlocks}
+     * blocks at a time, and whenever more than {@link #copyStagedLimitBytes} are staged they are
+     * made durable without moving the timeline's last record LSN past the records before this one
+     * ({@link #commitStagedBeforeThisRecord}): readers see the new database only once this record
+     * is committed, and after a crash the record is ingested again and writes the same versions.
+     */
     private void copyDatabase(int srcSpc, int srcDb, int spc, int db) {
         NavigableMap<Key, byte[]> sizes = writer.scan(Key.dbStart(Key.REL_SIZE, srcSpc, srcDb),
                 Key.dbEnd(Key.REL_SIZE, srcSpc, srcDb), lsn);
@@ -622,14 +643,20 @@ public final class WalIngest {
             RelTag src = e.getKey().relTag();
             RelSizeValue size = RelSizeValue.decode(e.getValue());
             RelTag dst = new RelTag(spc, db, src.relNumber(), src.forkNum());
-            NavigableMap<Key, byte[]> pages = writer.scan(Key.relBlocksStart(src), Key.relBlocksEnd(src), lsn);
-            for (Map.Entry<Key, byte[]> p : pages.entrySet()) {
-                int blk = p.getKey().blockNo();
-                if (Integer.compareUnsigned(blk, size.nblocks()) < 0) {
+            long nblocks = Integer.toUnsignedLong(size.nblocks());
+            for (long from = 0; from < nblocks; from += copyChunkBlocks) {
+                long to = Math.min(nblocks, from + copyChunkBlocks);
+                NavigableMap<Key, byte[]> pages = writer.scan(Key.relBlock(src, (int) from),
+                        to == nblocks && nblocks == 0xFFFFFFFFL ? Key.relBlocksEnd(src) : Key.relBlock(src, (int) to), lsn);
+                for (Map.Entry<Key, byte[]> p : pages.entrySet()) {
+                    int blk = p.getKey().blockNo();
                     // the stored page already carries its pd_lsn / checksum; checksums include the block
                     // number, not the relation, so the page is valid in the new database unchanged
                     writer.put(Key.relBlock(dst, blk), lsn, p.getValue());
                     recentPages.remove(Key.relBlock(dst, blk));
+                }
+                if (writer.stagedBytes() > copyStagedLimitBytes) {
+                    commitStagedBeforeThisRecord();
                 }
             }
             putSize(dst, new RelSizeValue(size.nblocks(), lsn));
@@ -639,6 +666,17 @@ public final class WalIngest {
             writer.put(Key.relmap(spc, db), lsn, map);
         }
         writer.put(Key.dbDir(spc, db), lsn, DB_DIR_PRESENT);
+    }
+
+    /**
+     * Makes everything staged durable with the end LSN of the record before this one (or the
+     * timeline's durable last record LSN, whichever is later) as the last record LSN: the versions of
+     * earlier records are then exactly as a normal commit would store them, and this record's
+     * versions (at its end LSN, above that) stay invisible until the record itself is committed.
+     */
+    private void commitStagedBeforeThisRecord() {
+        long durable = writer.durableLastRecordLsn();
+        writer.commit(Long.compareUnsigned(previousEndLsn, durable) > 0 ? previousEndLsn : durable);
     }
 
     private void dropDatabase(int spc, int db) {

@@ -210,7 +210,17 @@ class WalIngestIT {
         store.createTimeline(new TimelineMetadata(tl, new TenantId("it"), null, 0, startLsn, 15, Instant.now()));
         WalDecoder decoder = new WalDecoder(startLsn);
         try (TimelineWriter writer = store.writer(tl)) {
-            WalIngest ingest = new WalIngest(writer, true);
+            // copy_db's CREATE DATABASE ... FILE_COPY in chunks of 3 blocks, each made durable before
+            // the next (what a database larger than memory goes through), then compared with disk below
+            System.setProperty("forkline.ingest.copyChunkBlocks", "3");
+            System.setProperty("forkline.ingest.copyStagedLimitBytes", "1");
+            WalIngest ingest;
+            try {
+                ingest = new WalIngest(writer, true);
+            } finally {
+                System.clearProperty("forkline.ingest.copyChunkBlocks");
+                System.clearProperty("forkline.ingest.copyStagedLimitBytes");
+            }
             long firstSeg = startLsn / SEG;
             for (long segNo = firstSeg; segs.containsKey(segNo); segNo++) {
                 byte[] bytes = Files.readAllBytes(segs.get(segNo));
