@@ -32,6 +32,17 @@ public final class LazyStats {
         return prefetched.sum();
     }
 
+    private final LongAdder readAhead = new LongAdder();
+
+    void readAhead(long blocks) {
+        readAhead.add(blocks);
+    }
+
+    /** Blocks fetched ahead of sequential readers (part of {@link #blocksFetched()}). */
+    public long readAheadBlocks() {
+        return readAhead.sum();
+    }
+
     void failed() {
         failedFetches.increment();
     }
