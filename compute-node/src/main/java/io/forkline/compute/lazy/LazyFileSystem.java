@@ -59,7 +59,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * they are registered as in flight like any fetch, so the scan's own reads wait for them instead of
  * asking again, PostgreSQL's writes win over them, and a read-ahead that fails leaves its blocks to
  * the reads (which fetch them themselves, or fail with EIO at once when the read-ahead failed because
- * the page service's deadline passed). {@value #READ_AHEAD_PROPERTY} sets the window (0: off).
+ * the page service's deadline passed). {@link LazyDataDirectory#READ_AHEAD_PROPERTY} sets the window (0: off).
  *
  * <p>Thread-safe: libfuse calls it from several threads.
  */
@@ -78,12 +78,9 @@ final class LazyFileSystem implements FuseOperations {
     private final Map<Long, FileChannel> handles = new ConcurrentHashMap<>();
     private final int readAheadBlocks = readAheadBlocks();
 
-    /**
-     * System property: blocks a sequential reader of a lazy relation file keeps fetched or in flight
-     * ahead of itself; read when a file system is made (at mount). Default {@value #DEFAULT_READ_AHEAD}
-     * (8 MiB: four requests of 256 blocks); 0 turns read-ahead off.
-     */
-    public static final String READ_AHEAD_PROPERTY = "forkline.lazy.readAheadBlocks";
+    /** {@link LazyDataDirectory#READ_AHEAD_PROPERTY}. */
+    static final String READ_AHEAD_PROPERTY = LazyDataDirectory.READ_AHEAD_PROPERTY;
+    /** Default read-ahead window: 8 MiB, four requests of 256 blocks. */
     static final int DEFAULT_READ_AHEAD = 4 * BlockSource.MAX_BLOCKS;
 
     static int readAheadBlocks() {
