@@ -62,7 +62,7 @@ import java.util.concurrent.TimeUnit;
  * io.forkline.pageserver.diff.DiffMeasurement [--rows 1000000] [--runs 1] [--full 1] [--scans 1] [--endpoints full|lazy] [--dir benchmarks/target/bench]}.
  *
  * <p>Before the scenarios, {@code SCANS} rounds of a sequential scan of the whole table
- * ({@code SELECT count(*)}) on a fresh compute of a new branch of {@code changed}: lazy with the
+ * ({@code SELECT count(pad)}) on a fresh compute of a new branch of {@code changed}: lazy with the
  * lazy data directory's read-ahead off, lazy with it on, full; start and scan timed, scan MB/s =
  * {@code pg_relation_size} / scan seconds, the lazy directory's fetch counters ({@code --scans 0}: none).
  */
@@ -99,6 +99,8 @@ public final class DiffMeasurement {
             TenantService tenants = server.tenants();
             tenants.endpoints().setDefaultStorage(endpoints);
             tenants.createTenant(TENANT);
+            // no scale to zero of the two long-lived computes during the run (the default suspends an idle one after 5 min)
+            tenants.branches().configureEndpoint(TENANT, "main", "0");
             String main = tenants.startEndpoint(TENANT, "main");
             BenchSql.exec(main, "postgres", "CREATE DATABASE " + DB,
                     "CREATE TABLE warmup AS SELECT g AS id FROM generate_series(1, 1000) g", "ALTER TABLE warmup ADD PRIMARY KEY (id)");
@@ -118,6 +120,7 @@ public final class DiffMeasurement {
                     heap / (double) (1L << 30), total, DB, dbSize);
 
             tenants.createBranch(TENANT, "changed", "main", null, null);
+            tenants.branches().configureEndpoint(TENANT, "changed", "0");
             String changed = tenants.startEndpoint(TENANT, "changed");
             String before = Lsn.format(tenants.branches().view(TENANT, "changed").lastRecordLsn());
             Expected expected = change(changed, rows);
@@ -188,9 +191,9 @@ public final class DiffMeasurement {
             }
             if (!scanRows.isEmpty()) {
                 System.out.println();
-                System.out.printf("RESULT seqscan: SELECT count(*) FROM %s (%d B) on a fresh compute of a new branch of 'changed'%n", TABLE, heap);
-                System.out.println("| compute | round | start s | scan s | scan MB/s | blocks fetched | of which read ahead | requests | mean request µs |");
-                System.out.println("|---|---|---|---|---|---|---|---|---|");
+                System.out.printf("RESULT seqscan: SELECT count(pad) FROM %s (%d B) on a fresh compute of a new branch of 'changed'%n", TABLE, heap);
+                System.out.println("| compute | round | start s | scan s | scan MB/s | blocks fetched | of which read ahead | requests | mean request µs | FUSE reads | mean read KiB |");
+                System.out.println("|---|---|---|---|---|---|---|---|---|---|---|");
                 scanRows.forEach(System.out::println);
             }
             System.out.println("load average at end: " + loadAverage());
@@ -199,7 +202,7 @@ public final class DiffMeasurement {
     }
 
     /**
-     * {@code SELECT count(*)} of the whole table (a sequential scan, parallel as PostgreSQL plans it) on
+     * {@code SELECT count(pad)} of the whole table (a sequential scan of the heap: {@code count(*)} is answered from the primary key, parallel as PostgreSQL plans it) on
      * a fresh compute of a new branch of {@code changed}: lazy with read-ahead off
      * ({@code forkline.lazy.readAheadBlocks=0}, the FUSE reads as the kernel sends them, one
      * page-service request each), lazy with the default read-ahead, and full (basebackup; its data
@@ -221,13 +224,15 @@ public final class DiffMeasurement {
                     long t0 = System.nanoTime();
                     String uri = tenants.startEndpoint(TENANT, ref);
                     long t1 = System.nanoTime();
-                    long n = BenchSql.queryLong(uri, DB, "SELECT count(*) FROM " + TABLE);
+                    long n = BenchSql.queryLong(uri, DB, "SELECT count(pad) FROM " + TABLE);
                     long t2 = System.nanoTime();
                     var stats = tenants.endpoints().get(TENANT, ref).lazyStats();
                     double scan = (t2 - t1) / 1e9;
-                    String row = String.format("| %s | %d | %.3f | %.3f | %.1f | %s | %s | %s | %s |", mode, round, (t1 - t0) / 1e9, scan,
+                    String row = String.format("| %s | %d | %.3f | %.3f | %.1f | %s | %s | %s | %s | %s | %s |", mode, round, (t1 - t0) / 1e9, scan,
                             heap / 1e6 / scan, stats == null ? "-" : stats.blocksFetched(), stats == null ? "-" : stats.readAheadBlocks(),
-                            stats == null ? "-" : stats.fetches(), stats == null ? "-" : String.format("%.0f", stats.meanFetchMicros()));
+                            stats == null ? "-" : stats.fetches(), stats == null ? "-" : String.format("%.0f", stats.meanFetchMicros()),
+                            stats == null ? "-" : stats.lazyReads(),
+                            stats == null || stats.lazyReads() == 0 ? "-" : String.format("%.1f", stats.lazyReadBytes() / 1024.0 / stats.lazyReads()));
                     System.out.printf("seqscan %s round %d: %d rows; %s; load average %s%n", mode, round, n, row, loadAverage());
                     out.add(row);
                 } finally {

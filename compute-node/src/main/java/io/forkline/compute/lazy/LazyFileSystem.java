@@ -468,6 +468,7 @@ final class LazyFileSystem implements FuseOperations {
                 long size = ch.size();
                 long end = Math.min(size, offset + count);
                 if (end > offset) {
+                    stats.read(end - offset);
                     int first = (int) (offset / BLOCK);
                     int last = (int) ((end - 1) / BLOCK);
                     readAhead(f, ch, first, last);
