@@ -3,8 +3,8 @@
 #   benchmarks/run.sh                  all three: jmh, branch, ingest
 #   benchmarks/run.sh jmh|branch|ingest|gc|cost|pagebench|cli|tpcb|lazy|import [more args passed to that benchmark]
 #   benchmarks/run.sh branch [--scale 70] [--runs 3] [--full 1] [--templates wal_log,file_copy|none] [--keep 0] [--reuse DIR]
-#   benchmarks/run.sh diff [--rows 1000000] [--runs 1] [--full 1]   data diff of a ~1 GB table with 10 changed rows
-#                                        beside pg_dump --data-only x2 + diff (DiffMeasurement)
+#   benchmarks/run.sh diff [--rows 1000000] [--runs 1] [--full 1] [--scans 1]   data diff of a ~1 GB table with 10 changed rows
+#                                        beside pg_dump --data-only x2 + diff, after a seqscan of it on lazy (read-ahead off/on) and full computes (DiffMeasurement)
 #   benchmarks/run.sh import [--scale 20] [--rounds 2] [--seconds 30] [--clients 4]   tenant import --from-primary
 #                                        beside pg_basebackup of the same primary, and mirror lag under pgbench
 #   benchmarks/run.sh proxy [--scale 10] [--clients 4] [--seconds 5] [--rounds 3] [--threads 0] [--also-threads 1,2] [--targets unix,tcp,proxy,proxy-tls]   pgbench -S through the

@@ -59,7 +59,12 @@ import java.util.concurrent.TimeUnit;
  * exactly the 10 changes; a wrong answer stops the run.
  *
  * <p>Usage: {@code java --enable-native-access=ALL-UNNAMED -cp benchmarks/target/benchmarks.jar
- * io.forkline.pageserver.diff.DiffMeasurement [--rows 1000000] [--runs 1] [--full 1] [--endpoints full|lazy] [--dir benchmarks/target/bench]}.
+ * io.forkline.pageserver.diff.DiffMeasurement [--rows 1000000] [--runs 1] [--full 1] [--scans 1] [--endpoints full|lazy] [--dir benchmarks/target/bench]}.
+ *
+ * <p>Before the scenarios, {@code SCANS} rounds of a sequential scan of the whole table
+ * ({@code SELECT count(pad)}) on a fresh compute of a new branch of {@code changed}: lazy with the
+ * lazy data directory's read-ahead off, lazy with it on, full; start and scan timed, scan MB/s =
+ * {@code pg_relation_size} / scan seconds, the lazy directory's fetch counters ({@code --scans 0}: none).
  */
 public final class DiffMeasurement {
     private static final String TENANT = "diff";
@@ -81,6 +86,7 @@ public final class DiffMeasurement {
         int rows = args.intValue("rows", 1_000_000);
         int runs = args.intValue("runs", 1);
         boolean full = args.intValue("full", 1) == 1;
+        int scans = args.intValue("scans", 1);
         StorageMode endpoints = StorageMode.parse(args.value("endpoints", "full"));
         Path dir = BenchDirectory.fresh(args.value("dir", null), "diff");
         PostgresInstallation pg = PostgresInstallation.detect();
@@ -93,6 +99,8 @@ public final class DiffMeasurement {
             TenantService tenants = server.tenants();
             tenants.endpoints().setDefaultStorage(endpoints);
             tenants.createTenant(TENANT);
+            // no scale to zero of the two long-lived computes during the run (the default suspends an idle one after 5 min)
+            tenants.branches().configureEndpoint(TENANT, "main", "0");
             String main = tenants.startEndpoint(TENANT, "main");
             BenchSql.exec(main, "postgres", "CREATE DATABASE " + DB,
                     "CREATE TABLE warmup AS SELECT g AS id FROM generate_series(1, 1000) g", "ALTER TABLE warmup ADD PRIMARY KEY (id)");
@@ -112,6 +120,7 @@ public final class DiffMeasurement {
                     heap / (double) (1L << 30), total, DB, dbSize);
 
             tenants.createBranch(TENANT, "changed", "main", null, null);
+            tenants.branches().configureEndpoint(TENANT, "changed", "0");
             String changed = tenants.startEndpoint(TENANT, "changed");
             String before = Lsn.format(tenants.branches().view(TENANT, "changed").lastRecordLsn());
             Expected expected = change(changed, rows);
@@ -123,6 +132,9 @@ public final class DiffMeasurement {
             // untimed: loads the JDBC driver and JIT-compiles the diff code, as in a long-running server
             DataDiff.of("postgres", tenants.endpoints().get(TENANT, "main").address(),
                     tenants.endpoints().get(TENANT, "changed").address());
+            List<String> scanRows = scans > 0 ? seqscans(tenants, heap, scans) : List.of();
+            tenants.endpoints().setDefaultStorage(StorageMode.LAZY);
+
             Samples runE2e = samples(all, "running (main vs changed, both computes up): DiffService.diff data");
             Samples runData = samples(all, "  parts: DataDiff.of (aggregate scans + differing buckets)");
             Samples runPeer = samples(all, "running: peer pg_dump --data-only x2 + diff");
@@ -177,9 +189,60 @@ public final class DiffMeasurement {
             for (Samples s : all) {
                 System.out.println(s);
             }
+            if (!scanRows.isEmpty()) {
+                System.out.println();
+                System.out.printf("RESULT seqscan: SELECT count(pad) FROM %s (%d B) on a fresh compute of a new branch of 'changed'%n", TABLE, heap);
+                System.out.println("| compute | round | start s | scan s | scan MB/s | blocks fetched | of which read ahead | requests | mean request µs | FUSE reads | mean read KiB |");
+                System.out.println("|---|---|---|---|---|---|---|---|---|---|---|");
+                scanRows.forEach(System.out::println);
+            }
             System.out.println("load average at end: " + loadAverage());
         }
         BenchDirectory.delete(dir);
+    }
+
+    /**
+     * {@code SELECT count(pad)} of the whole table (a sequential scan of the heap: {@code count(*)} is answered from the primary key, parallel as PostgreSQL plans it) on
+     * a fresh compute of a new branch of {@code changed}: lazy with read-ahead off
+     * ({@code forkline.lazy.readAheadBlocks=0}, the FUSE reads as the kernel sends them, one
+     * page-service request each), lazy with the default read-ahead, and full (basebackup; its data
+     * directory was just written, so it is read from the OS page cache), {@code rounds} times in turn.
+     * Returns the table rows of the result.
+     */
+    private static List<String> seqscans(TenantService tenants, long heap, int rounds) throws SQLException {
+        List<String> out = new ArrayList<>();
+        for (int round = 1; round <= rounds; round++) {
+            for (String mode : List.of("lazy, read-ahead off", "lazy, read-ahead on", "full")) {
+                boolean lazy = mode.startsWith("lazy");
+                tenants.endpoints().setDefaultStorage(lazy ? StorageMode.LAZY : StorageMode.FULL);
+                if (mode.endsWith("off")) {
+                    System.setProperty(io.forkline.compute.lazy.LazyDataDirectory.READ_AHEAD_PROPERTY, "0");
+                }
+                String ref = "scan-" + round + "-" + (lazy ? (mode.endsWith("off") ? "off" : "on") : "full");
+                try {
+                    tenants.createBranch(TENANT, ref, "changed", null, null);
+                    long t0 = System.nanoTime();
+                    String uri = tenants.startEndpoint(TENANT, ref);
+                    long t1 = System.nanoTime();
+                    long n = BenchSql.queryLong(uri, DB, "SELECT count(pad) FROM " + TABLE);
+                    long t2 = System.nanoTime();
+                    var stats = tenants.endpoints().get(TENANT, ref).lazyStats();
+                    double scan = (t2 - t1) / 1e9;
+                    String row = String.format("| %s | %d | %.3f | %.3f | %.1f | %s | %s | %s | %s | %s | %s |", mode, round, (t1 - t0) / 1e9, scan,
+                            heap / 1e6 / scan, stats == null ? "-" : stats.blocksFetched(), stats == null ? "-" : stats.readAheadBlocks(),
+                            stats == null ? "-" : stats.fetches(), stats == null ? "-" : String.format("%.0f", stats.meanFetchMicros()),
+                            stats == null ? "-" : stats.lazyReads(),
+                            stats == null || stats.lazyReads() == 0 ? "-" : String.format("%.1f", stats.lazyReadBytes() / 1024.0 / stats.lazyReads()));
+                    System.out.printf("seqscan %s round %d: %d rows; %s; load average %s%n", mode, round, n, row, loadAverage());
+                    out.add(row);
+                } finally {
+                    System.clearProperty(io.forkline.compute.lazy.LazyDataDirectory.READ_AHEAD_PROPERTY);
+                    tenants.stopEndpoint(TENANT, ref);
+                    tenants.deleteBranch(TENANT, ref);
+                }
+            }
+        }
+        return out;
     }
 
     private static Samples samples(List<Samples> all, String name) {

@@ -197,6 +197,13 @@ public final class LazyDataDirectory implements AutoCloseable {
      */
     public static final String READ_DEADLINE_PROPERTY = "forkline.lazy.readDeadlineSeconds";
 
+    /**
+     * System property: blocks a sequential reader of a lazy relation file keeps fetched or in flight
+     * ahead of itself (read at mount); default 1024 (8 MiB: four page-service requests of 256 blocks);
+     * 0 turns read-ahead off.
+     */
+    public static final String READ_AHEAD_PROPERTY = "forkline.lazy.readAheadBlocks";
+
     private static PageClientConfig withReadDeadline(PageClientConfig config) {
         String v = System.getProperty(READ_DEADLINE_PROPERTY);
         if (v == null || v.isBlank()) {

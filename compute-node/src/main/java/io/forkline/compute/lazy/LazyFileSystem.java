@@ -52,6 +52,15 @@ import java.util.concurrent.atomic.AtomicLong;
  * 0700, as {@code checkDataDir} wants. Unlinked-while-open files are renamed by libfuse to
  * {@code .fuse_hidden*} through {@link #rename}.
  *
+ * <p><b>Sequential read-ahead</b>: per file ({@link SequentialReads}), once reads run
+ * sequentially (the kernel hands a sequential scan over as 128 KiB reads, one page-service round trip
+ * each), the blocks up to {@link #readAheadBlocks} past the read are fetched ahead on virtual threads,
+ * in requests of {@link BlockSource#MAX_BLOCKS} blocks, several in flight on the pipelined client;
+ * they are registered as in flight like any fetch, so the scan's own reads wait for them instead of
+ * asking again, PostgreSQL's writes win over them, and a read-ahead that fails leaves its blocks to
+ * the reads (which fetch them themselves, or fail with EIO at once when the read-ahead failed because
+ * the page service's deadline passed). {@link LazyDataDirectory#READ_AHEAD_PROPERTY} sets the window (0: off).
+ *
  * <p>Thread-safe: libfuse calls it from several threads.
  */
 final class LazyFileSystem implements FuseOperations {
@@ -67,6 +76,29 @@ final class LazyFileSystem implements FuseOperations {
     private final int gid;
     private final PendingFiles pending;
     private final Map<Long, FileChannel> handles = new ConcurrentHashMap<>();
+    private final int readAheadBlocks = readAheadBlocks();
+
+    /** {@link LazyDataDirectory#READ_AHEAD_PROPERTY}. */
+    static final String READ_AHEAD_PROPERTY = LazyDataDirectory.READ_AHEAD_PROPERTY;
+    /** Default read-ahead window: 8 MiB, four requests of 256 blocks. */
+    static final int DEFAULT_READ_AHEAD = 4 * BlockSource.MAX_BLOCKS;
+
+    static int readAheadBlocks() {
+        String v = System.getProperty(READ_AHEAD_PROPERTY);
+        if (v == null || v.isBlank()) {
+            return DEFAULT_READ_AHEAD;
+        }
+        try {
+            int n = Integer.parseInt(v.strip());
+            if (n >= 0) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // below
+        }
+        log.warn("ignoring {}='{}': expected a number of blocks >= 0", READ_AHEAD_PROPERTY, v);
+        return DEFAULT_READ_AHEAD;
+    }
     private final AtomicLong nextHandle = new AtomicLong(1);
 
     /**
@@ -436,7 +468,11 @@ final class LazyFileSystem implements FuseOperations {
                 long size = ch.size();
                 long end = Math.min(size, offset + count);
                 if (end > offset) {
-                    makeLocal(f, ch, (int) (offset / BLOCK), (int) ((end - 1) / BLOCK));
+                    stats.read(end - offset);
+                    int first = (int) (offset / BLOCK);
+                    int last = (int) ((end - 1) / BLOCK);
+                    readAhead(f, ch, first, last);
+                    makeLocal(f, ch, first, last);
                 }
             }
             int want = (int) Math.min(count, buf.remaining());
@@ -605,7 +641,7 @@ final class LazyFileSystem implements FuseOperations {
             }
             for (int i = 0; i < batches.size(); i++) {
                 try {
-                    fetchBatch(f, ch, batches.get(i), mine.get(i));
+                    fetchBatch(f, ch, batches.get(i), mine.get(i), false);
                 } catch (IOException | RuntimeException | Error e) {
                     // this batch and the ones not fetched yet are nobody's now: waiting reads fetch them themselves
                     f.lock.lock();
@@ -630,16 +666,92 @@ final class LazyFileSystem implements FuseOperations {
             for (java.util.concurrent.CompletableFuture<Void> other : theirs) {
                 try {
                     other.join();
-                } catch (java.util.concurrent.CompletionException | java.util.concurrent.CancellationException e) {
-                    // that read's fetch failed: the next round fetches what is still missing
+                } catch (java.util.concurrent.CompletionException e) {
+                    if (e.getCause() instanceof BlockSource.FetchException fe) {
+                        stats.failed(); // the page service's deadline passed for that fetch: this read fails too
+                        throw fe;
+                    }
+                    // that fetch failed otherwise (e.g. its handle was closed): the next round fetches what is still missing
+                } catch (java.util.concurrent.CancellationException e) {
+                    // as above
                 }
             }
         }
     }
 
-    /** Fetches one batch of blocks registered as in flight under {@code done}, writes and marks them, then completes it. */
+    /**
+     * Starts fetching ahead of a read of blocks {@code first..last} when the handle reads sequentially
+     * ({@link SequentialReads}): the blocks of the window that are neither local nor in flight, in
+     * batches of {@link BlockSource#MAX_BLOCKS}, each on a virtual thread. Call without the lock.
+     */
+    private void readAhead(LazyRelationFile f, FileChannel ch, int first, int last) {
+        if (readAheadBlocks <= 0) {
+            return;
+        }
+        int fileBlocks;
+        f.lock.lock();
+        try {
+            fileBlocks = f.sourceBlocks();
+        } finally {
+            f.lock.unlock();
+        }
+        int[] span = f.sequential.onRead(first, last, readAheadBlocks, BlockSource.MAX_BLOCKS, fileBlocks);
+        if (span == null) {
+            return;
+        }
+        List<List<Integer>> batches = new ArrayList<>();
+        List<java.util.concurrent.CompletableFuture<Void>> futures = new ArrayList<>();
+        f.lock.lock();
+        try {
+            List<Integer> batch = null;
+            for (int b = span[0]; b < Math.min(span[1], f.sourceBlocks()); b++) {
+                if (f.isLocal(b) || f.inFlight(b) != null) {
+                    continue;
+                }
+                if (batch == null || batch.size() == BlockSource.MAX_BLOCKS) {
+                    batch = new ArrayList<>();
+                    batches.add(batch);
+                    futures.add(new java.util.concurrent.CompletableFuture<>());
+                }
+                batch.add(b);
+                f.startFetch(b, futures.getLast());
+            }
+        } finally {
+            f.lock.unlock();
+        }
+        for (int i = 0; i < batches.size(); i++) {
+            List<Integer> batch = batches.get(i);
+            java.util.concurrent.CompletableFuture<Void> done = futures.get(i);
+            Thread.ofVirtual().name("forkline-readahead").start(() -> fetchAhead(f, ch, batch, done));
+        }
+    }
+
+    /** One read-ahead batch; on failure its blocks are nobody's again and {@code done} fails with the cause. */
+    private void fetchAhead(LazyRelationFile f, FileChannel ch, List<Integer> batch,
+                            java.util.concurrent.CompletableFuture<Void> done) {
+        try {
+            fetchBatch(f, ch, batch, done, true);
+        } catch (Throwable e) {
+            f.lock.lock();
+            try {
+                for (int b : batch) {
+                    f.endFetch(b, done);
+                }
+            } finally {
+                f.lock.unlock();
+            }
+            done.completeExceptionally(e);
+            log.debug("read-ahead of {} block(s) from {} failed: {}", batch.size(), batch.getFirst(), e.toString());
+        }
+    }
+
+    /**
+     * Fetches one batch of blocks registered as in flight under {@code done}, writes and marks them, then completes it.
+     *
+     * @param ahead a read-ahead (counted apart; its failure is not a failed read)
+     */
     private void fetchBatch(LazyRelationFile f, FileChannel ch, List<Integer> part,
-                            java.util.concurrent.CompletableFuture<Void> done) throws IOException {
+                            java.util.concurrent.CompletableFuture<Void> done, boolean ahead) throws IOException {
         int[] sourceBlocks = new int[part.size()];
         for (int i = 0; i < sourceBlocks.length; i++) {
             sourceBlocks[i] = f.firstBlock + part.get(i);
@@ -649,10 +761,15 @@ final class LazyFileSystem implements FuseOperations {
         try {
             pages = source.fetch(f.source, sourceBlocks);
         } catch (BlockSource.FetchException e) {
-            stats.failed();
+            if (!ahead) {
+                stats.failed();
+            }
             throw e;
         }
         stats.fetched(pages.size(), System.nanoTime() - t0);
+        if (ahead) {
+            stats.readAhead(pages.size());
+        }
         f.lock.lock();
         try {
             for (int i = 0; i < part.size(); i++) {

@@ -27,6 +27,8 @@ final class LazyRelationFile {
     /** Block number in {@link #source} of this file's block 0 ({@code segno * 131072}). */
     final int firstBlock;
     final ReentrantLock lock = new ReentrantLock();
+    /** Whether the file is read sequentially, for read-ahead (its own lock). */
+    final SequentialReads sequential = new SequentialReads();
     private final BitSet local = new BitSet();
     private final java.util.Map<Integer, java.util.concurrent.CompletableFuture<Void>> inFlight = new java.util.HashMap<>();
     private int sourceBlocks;

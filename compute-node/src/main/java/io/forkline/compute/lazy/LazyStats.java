@@ -32,6 +32,34 @@ public final class LazyStats {
         return prefetched.sum();
     }
 
+    private final LongAdder readAhead = new LongAdder();
+    private final LongAdder reads = new LongAdder();
+    private final LongAdder readBytes = new LongAdder();
+
+    void read(long bytes) {
+        reads.increment();
+        readBytes.add(bytes);
+    }
+
+    /** FUSE reads of relation files that still had blocks to fetch when read. */
+    public long lazyReads() {
+        return reads.sum();
+    }
+
+    /** Bytes those reads asked for (their mean size shows whether the kernel read ahead: up to 128 KiB). */
+    public long lazyReadBytes() {
+        return readBytes.sum();
+    }
+
+    void readAhead(long blocks) {
+        readAhead.add(blocks);
+    }
+
+    /** Blocks fetched ahead of sequential readers (part of {@link #blocksFetched()}). */
+    public long readAheadBlocks() {
+        return readAhead.sum();
+    }
+
     void failed() {
         failedFetches.increment();
     }

@@ -19,23 +19,40 @@ import java.util.Properties;
 import java.util.TreeMap;
 
 /**
- * Rows added, removed and changed per table with a primary key, found by comparing hashes of key
+ * Rows added, removed and changed per table with a primary key, found by comparing hashes of row
  * ranges instead of pulling both tables.
  *
- * <p>The keys are split into B buckets by {@code hashtextextended(key::text, 1) & (B-1)} (B a power
- * of two, about 64 rows a bucket from {@code pg_class.reltuples}, 16 to 65536). Each side answers one
- * aggregate scan: per bucket the row count and the XOR of {@code hash_record_extended(row(c1::text,
- * c2::text, ...), 0)} over the columns both sides have (by name). Only buckets whose count or XOR differ are read again,
- * as (key, row hash) pairs (a second scan that hashes the key of every row but the whole row only in
- * those buckets), and compared key by key. So a 1 GB table with 10 changed rows costs two scans on
- * each side and about 10 × 64 rows over the wire. The two sides run each scan at the same time
- * ({@link BothSides}). A column added or dropped is a
+ * <p><b>First pass, by physical range</b> ({@link RangePlan}): the heap is cut into R ranges of W
+ * consecutive blocks (R a power of two, about 64 rows a range from {@code pg_class.reltuples}, 16 to
+ * 65536; W from the larger side's {@code pg_relation_size}, the same on both sides). Each side answers
+ * one aggregate scan: per range ({@code block(ctid) / W}) the row count and the XOR of
+ * {@code hash_record_extended(row(c1::text, c2::text, ...), 0)} over the columns both sides have (by
+ * name). Two sides of a diff are points of one copy-on-write history (a branch and its parent, a
+ * timeline now and at an LSN), so a row neither side changed sits at the same {@code ctid} on both:
+ * only the ranges holding a changed row's old or new version differ. Their rows are read again as
+ * (key, row hash) pairs through TID range scans ({@code ctid >= '(lo,0)' AND ctid < '(hi,0)'}, a few
+ * pages each) and compared key by key: a 1 GB table with 10 changed rows costs one scan on each side
+ * and about 10 × 2 × 64 rows read again. The answer is exact whatever the layouts (up to 64-bit hash
+ * collisions, as for any hash comparison): a key in a range that is the same on both sides is the same
+ * row on both, so every key whose row differs is in a differing range on both sides.
+ *
+ * <p><b>Fallback, by key hash</b>: when more than half of the ranges differ (the layouts diverged:
+ * {@code VACUUM FULL}, {@code CLUSTER}, a table rewritten by {@code ALTER TABLE}, a reload), the keys
+ * are split into R buckets by {@code hashtextextended(key::text, 1) & (R-1)} instead; a second aggregate
+ * scan per side gives each bucket's count and XOR, and a third scan reads the (key, row hash) pairs of
+ * the differing buckets only (it hashes every key but whole rows only in those buckets).
+ *
+ * <p>The two sides run each scan at the same time ({@link BothSides}). A column added or dropped is a
  * schema change and does not make every row "changed". Tables without a primary key, or whose
- * primary keys differ between the sides, are listed with a {@code note} and no counts.
+ * primary keys differ between the sides, are listed with a {@code note} and no counts. The sample
+ * lists removed and changed keys, then added ones, each in the database's order of the keys' text
+ * (within each statement of at most {@link #RUNS_PER_STATEMENT} ranges when the ranges need several).
  */
 final class DataDiff {
     /** Keys listed per table at most. */
     static final int SAMPLE = 10;
+    /** Runs of differing ranges read back by one statement (a {@code UNION ALL} of TID range scans). */
+    static final int RUNS_PER_STATEMENT = 500;
 
     /** A sampled row difference: the key (its text) and {@code added}, {@code removed} or {@code changed}. */
     record Sample(String key, String change) {
@@ -45,7 +62,7 @@ final class DataDiff {
     record Result(String database, String table, Long added, Long removed, Long changed, List<Sample> sample, String note) {
     }
 
-    private record Table(String schema, String name, List<String> pk, List<String> columns, double tuples) {
+    private record Table(String schema, String name, List<String> pk, List<String> columns, double tuples, long blocks) {
         String qualified() {
             return quote(schema) + "." + quote(name);
         }
@@ -98,50 +115,129 @@ final class DataDiff {
         }
         long buckets = buckets(Math.max(ta.tuples(), tb.tuples()));
         String keyExpr = ta.pk().size() == 1 ? "t." + quote(ta.pk().get(0)) + "::text" : rowExpr(ta.pk()) + "::text";
-        String bucketExpr = "(hashtextextended(" + keyExpr + ", 1) & " + (buckets - 1) + ")";
         String rowHash = "hash_record_extended(" + textRowExpr(common) + ", 0)";
-        BothSides.Pair<Map<Long, long[]>> h = BothSides.run(() -> bucketHashes(a, ta, bucketExpr, rowHash),
-                () -> bucketHashes(b, tb, bucketExpr, rowHash), null);
-        Map<Long, long[]> ha = h.from();
-        Map<Long, long[]> hb = h.to();
-        List<Long> differing = new ArrayList<>();
-        for (long i = 0; i < buckets; i++) {
-            long[] x = ha.get(i);
-            long[] y = hb.get(i);
-            if (x == null && y == null) {
-                continue;
-            }
-            if (x == null || y == null || x[0] != y[0] || x[1] != y[1]) {
-                differing.add(i);
-            }
+        RangePlan plan = RangePlan.of(Math.max(ta.blocks(), tb.blocks()), buckets);
+        BothSides.Pair<Map<Long, long[]>> h = BothSides.run(() -> bucketHashes(a, ta, plan.rangeExpr(), rowHash),
+                () -> bucketHashes(b, tb, plan.rangeExpr(), rowHash), null);
+        List<Long> differing = differing(h.from(), h.to());
+        BothSides.Pair<Map<String, Long>> r;
+        if (differing.isEmpty()) {
+            r = new BothSides.Pair<>(Map.of(), Map.of());
+        } else if (plan.worthReading(differing.size())) {
+            List<long[]> runs = plan.runs(differing);
+            r = BothSides.run(() -> rangeRows(a, ta, keyExpr, rowHash, runs), () -> rangeRows(b, tb, keyExpr, rowHash, runs), null);
+        } else {
+            String bucketExpr = "(hashtextextended(" + keyExpr + ", 1) & " + (buckets - 1) + ")";
+            BothSides.Pair<Map<Long, long[]>> hk = BothSides.run(() -> bucketHashes(a, ta, bucketExpr, rowHash),
+                    () -> bucketHashes(b, tb, bucketExpr, rowHash), null);
+            List<Long> keyBuckets = differing(hk.from(), hk.to());
+            r = keyBuckets.isEmpty() ? new BothSides.Pair<>(Map.of(), Map.of())
+                    : BothSides.run(() -> rows(a, ta, keyExpr, bucketExpr, rowHash, keyBuckets),
+                    () -> rows(b, tb, keyExpr, bucketExpr, rowHash, keyBuckets), null);
         }
         long added = 0;
         long removed = 0;
         long changed = 0;
         List<Sample> sample = new ArrayList<>();
-        if (!differing.isEmpty()) {
-            BothSides.Pair<Map<String, Long>> r = BothSides.run(() -> rows(a, ta, keyExpr, bucketExpr, rowHash, differing),
-                    () -> rows(b, tb, keyExpr, bucketExpr, rowHash, differing), null);
-            Map<String, Long> ra = r.from();
-            Map<String, Long> rb = r.to();
-            for (Map.Entry<String, Long> e : ra.entrySet()) {
-                Long other = rb.get(e.getKey());
-                if (other == null) {
-                    removed++;
-                    add(sample, e.getKey(), "removed");
-                } else if (!other.equals(e.getValue())) {
-                    changed++;
-                    add(sample, e.getKey(), "changed");
-                }
+        Map<String, Long> ra = r.from();
+        Map<String, Long> rb = r.to();
+        for (Map.Entry<String, Long> e : ra.entrySet()) {
+            Long other = rb.get(e.getKey());
+            if (other == null) {
+                removed++;
+                add(sample, e.getKey(), "removed");
+            } else if (!other.equals(e.getValue())) {
+                changed++;
+                add(sample, e.getKey(), "changed");
             }
-            for (String k : rb.keySet()) {
-                if (!ra.containsKey(k)) {
-                    added++;
-                    add(sample, k, "added");
-                }
+        }
+        for (String k : rb.keySet()) {
+            if (!ra.containsKey(k)) {
+                added++;
+                add(sample, k, "added");
             }
         }
         return new Result(database, ta.display(), added, removed, changed, sample, null);
+    }
+
+    /** The groups (ranges or buckets) whose count or XOR differ, or that one side has and the other not; sorted. */
+    static List<Long> differing(Map<Long, long[]> from, Map<Long, long[]> to) {
+        java.util.TreeSet<Long> ids = new java.util.TreeSet<>(from.keySet());
+        ids.addAll(to.keySet());
+        List<Long> out = new ArrayList<>();
+        for (long i : ids) {
+            long[] x = from.get(i);
+            long[] y = to.get(i);
+            if (x == null || y == null || x[0] != y[0] || x[1] != y[1]) {
+                out.add(i);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * How the first pass cuts a heap of {@code blocks} blocks into ranges: {@code width} blocks a
+     * range, {@code ranges} ranges (the last may be shorter; the side with more blocks decides, so a
+     * range means the same blocks on both sides).
+     */
+    record RangePlan(long width, long ranges) {
+        static RangePlan of(long blocks, long buckets) {
+            long width = Math.max(1, (blocks + buckets - 1) / buckets);
+            return new RangePlan(width, Math.max(1, (blocks + width - 1) / width));
+        }
+
+        /** SQL: the range of row {@code t}: its block number (from {@code ctid}) divided by the width. */
+        String rangeExpr() {
+            return "((t.ctid::text::point)[0]::bigint / " + width + ")";
+        }
+
+        /** Whether reading the differing ranges back beats the key-hash fallback: at most half of them differ. */
+        boolean worthReading(int differing) {
+            return differing * 2L <= ranges;
+        }
+
+        /** Sorted differing range ids as block runs {@code [from, to)}, adjacent ranges merged. */
+        List<long[]> runs(List<Long> differing) {
+            List<long[]> out = new ArrayList<>();
+            long[] run = null;
+            for (long id : differing) {
+                if (run != null && run[1] == id * width) {
+                    run[1] = (id + 1) * width;
+                } else {
+                    run = new long[]{id * width, (id + 1) * width};
+                    out.add(run);
+                }
+            }
+            return out;
+        }
+    }
+
+    /**
+     * (key text, row hash) of every row in the block runs, through TID range scans, at most
+     * {@link #RUNS_PER_STATEMENT} runs per statement, each statement ordered by key.
+     */
+    private static Map<String, Long> rangeRows(Connection c, Table t, String keyExpr, String rowHash, List<long[]> runs)
+            throws SQLException {
+        Map<String, Long> out = new LinkedHashMap<>();
+        for (int i = 0; i < runs.size(); i += RUNS_PER_STATEMENT) {
+            StringBuilder sql = new StringBuilder("SELECT k, h FROM (");
+            for (int j = i; j < Math.min(runs.size(), i + RUNS_PER_STATEMENT); j++) {
+                long[] run = runs.get(j);
+                sql.append(j == i ? "" : " UNION ALL ").append("SELECT ").append(keyExpr).append(" AS k, ").append(rowHash)
+                        .append(" AS h FROM ").append(t.qualified()).append(" t WHERE t.ctid >= '(").append(run[0])
+                        .append(",0)'::tid AND t.ctid < '(").append(Math.min(run[1], 0xFFFFFFFFL)).append(",0)'::tid");
+            }
+            sql.append(") s ORDER BY 1");
+            try (Statement st = c.createStatement()) {
+                st.setFetchSize(10_000);
+                try (ResultSet rs = st.executeQuery(sql.toString())) {
+                    while (rs.next()) {
+                        out.put(rs.getString(1), rs.getLong(2));
+                    }
+                }
+            }
+        }
+        return out;
     }
 
     private static void add(List<Sample> sample, String key, String change) {
@@ -158,9 +254,16 @@ final class DataDiff {
     private static Map<Long, long[]> bucketHashes(Connection c, Table t, String bucketExpr, String rowHash) throws SQLException {
         Map<Long, long[]> out = new HashMap<>();
         String sql = "SELECT " + bucketExpr + ", count(*), bit_xor(" + rowHash + ") FROM " + t.qualified() + " t GROUP BY 1";
-        try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
-            while (rs.next()) {
-                out.put(rs.getLong(1), new long[]{rs.getLong(2), rs.getLong(3)});
+        try (Statement st = c.createStatement()) {
+            // the planner cannot estimate the groups of an expression (it assumes one per row) and would
+            // sort the whole rows (spilling them to pgsql_tmp) to aggregate; the groups are few
+            st.execute("SET enable_sort = off");
+            try (ResultSet rs = st.executeQuery(sql)) {
+                while (rs.next()) {
+                    out.put(rs.getLong(1), new long[]{rs.getLong(2), rs.getLong(3)});
+                }
+            } finally {
+                st.execute("RESET enable_sort");
             }
         }
         return out;
@@ -200,7 +303,7 @@ final class DataDiff {
                            '{}'::text[]),
                   (SELECT array_agg(a.attname::text ORDER BY a.attnum) FROM pg_attribute a
                     WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped),
-                  c.reltuples
+                  c.reltuples, pg_relation_size(c.oid) / 8192
                 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                 WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema')
                   AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'
@@ -209,7 +312,7 @@ final class DataDiff {
         try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
             while (rs.next()) {
                 Table t = new Table(rs.getString(1), rs.getString(2), strings(rs.getArray(3)), strings(rs.getArray(4)),
-                        rs.getDouble(5));
+                        rs.getDouble(5), rs.getLong(6));
                 out.put(t.display(), t);
             }
         }

@@ -41,7 +41,10 @@ class DiffIT {
                 "INSERT INTO pairs SELECT g, g * 2, 'x' FROM generate_series(1, 50) g",
                 // json and point have no hash function: rows hash by their columns' text forms
                 "CREATE TABLE shapes (id int PRIMARY KEY, doc json, p point, note text)",
-                "INSERT INTO shapes SELECT g, json_build_object('n', g), point(g, g), NULL FROM generate_series(1, 20) g");
+                "INSERT INTO shapes SELECT g, json_build_object('n', g), point(g, g), NULL FROM generate_series(1, 20) g",
+                // rewritten by VACUUM FULL below: its rows move, so nearly every physical range differs
+                "CREATE TABLE moved (id int PRIMARY KEY, v text)",
+                "INSERT INTO moved SELECT g, 'v' || g FROM generate_series(1, 3000) g");
         TimelineId tl = TimelineId.parse(server.get("/v1/tenants/" + T + "/branches/main").expect(200).path("timeline_id").asText());
         server.awaitIngested(tl, mainUri);
         before = Lsn.format(server.store().lastRecordLsn(tl));
@@ -55,7 +58,12 @@ class DiffIT {
                 "UPDATE shapes SET doc = '{\"n\": 2}' WHERE id = 2", // same value as json_build_object's, other text
                 "UPDATE shapes SET p = NULL WHERE id = 3",
                 "UPDATE shapes SET note = '' WHERE id = 4", // NULL -> empty string is a change
-                "UPDATE shapes SET p = point(5, 5) WHERE id = 5"); // the same value: not a change
+                "UPDATE shapes SET p = point(5, 5) WHERE id = 5", // the same value: not a change
+                "UPDATE orders SET qty = qty WHERE id = 2500", // a new row version at another place, same content
+                "UPDATE moved SET v = 'w' WHERE id = 5",
+                "DELETE FROM moved WHERE id = 6",
+                "VACUUM FULL moved",
+                "INSERT INTO moved VALUES (3001, 'new')");
         server.awaitIngested(tl, mainUri);
     }
 
@@ -122,6 +130,13 @@ class DiffIT {
         List<String> shapeKeys = new ArrayList<>();
         shapes.path("sample").forEach(x -> shapeKeys.add(x.path("key").asText()));
         assertThat(shapeKeys).containsExactlyInAnyOrder("2", "3", "4");
+        // the layout diverged: compared by key hash buckets instead of physical ranges, as exactly
+        JsonNode moved = table(r.path("data"), "public.moved");
+        assertThat(List.of(moved.path("added").asLong(), moved.path("removed").asLong(), moved.path("changed").asLong()))
+                .as(moved.toString()).containsExactly(1L, 1L, 1L);
+        List<String> movedSample = new ArrayList<>();
+        moved.path("sample").forEach(s -> movedSample.add(s.path("change").asText() + ":" + s.path("key").asText()));
+        assertThat(movedSample).containsExactlyInAnyOrder("added:3001", "removed:6", "changed:5");
 
         // the temporary branch and its compute are gone
         assertThat(server.refs(T)).containsExactly("main");
