@@ -10,12 +10,10 @@ import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Future;
@@ -64,35 +62,6 @@ class InFlightFetchTest {
         }
     }
 
-    private static final class Handle implements FileInfo {
-        private long fh;
-
-        @Override
-        public long getFh() {
-            return fh;
-        }
-
-        @Override
-        public void setFh(long fh) {
-            this.fh = fh;
-        }
-
-        @Override
-        public int getFlags() {
-            return 2; // O_RDWR
-        }
-
-        @Override
-        public Set<StandardOpenOption> getOpenFlags() {
-            return Set.of(StandardOpenOption.READ, StandardOpenOption.WRITE);
-        }
-
-        @Override
-        public long getLockOwner() {
-            return 0;
-        }
-    }
-
     private static Errno errno() {
         return TestErrno.linux();
     }
@@ -122,7 +91,7 @@ class InFlightFetchTest {
         SlowSource source = new SlowSource();
         Map<String, LazyRelationFile> lazy = new ConcurrentHashMap<>(Map.of("/base/5/1000", new LazyRelationFile(REL, 0, 64)));
         LazyFileSystem fs = new LazyFileSystem(upper, errno(), lazy, source, new LazyStats(), 0, 0);
-        Handle fi = new Handle();
+        TestFileInfo fi = new TestFileInfo();
         assertThat(fs.open("/base/5/1000", fi)).isZero();
         try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
             Future<byte[]> first = pool.submit(() -> read(fs, fi, 0, 2)); // blocks 0 and 1 in one fetch

@@ -87,7 +87,7 @@ class PendingFilesTest {
 
     @Test
     void theFirstOpenCreatesTheSparseFileAndItsReadsFetch() throws Exception {
-        Handle fi = new Handle(Set.of(StandardOpenOption.READ, StandardOpenOption.WRITE));
+        TestFileInfo fi = new TestFileInfo(Set.of(StandardOpenOption.READ, StandardOpenOption.WRITE));
         assertThat(fs.open("/base/5/1000", fi)).isZero();
         assertThat(Files.size(upper.resolve("base/5/1000"))).isEqualTo(3L * BLOCK);
         assertThat(pending.size("/base/5/1000")).isNull();
@@ -108,7 +108,7 @@ class PendingFilesTest {
         assertThat(fs.access("/base/5/1002", 0)).isEqualTo(-2);
         assertThat(names("/base/5")).doesNotContain("1002");
         // an exclusive create of a listed file fails
-        Handle excl = new Handle(Set.of(StandardOpenOption.READ, StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW));
+        TestFileInfo excl = new TestFileInfo(Set.of(StandardOpenOption.READ, StandardOpenOption.WRITE, StandardOpenOption.CREATE_NEW));
         assertThat(fs.create("/base/5/1001", 0600, excl)).isEqualTo(-17);
         // renamed over another listed file: the target's listing goes, the source moves with its size
         assertThat(fs.rename("/global/1262", "/base/5/1001", 0)).isZero();
@@ -146,36 +146,6 @@ class PendingFilesTest {
         return got;
     }
 
-    private record Handle(Set<StandardOpenOption> flags, long[] fh) implements FileInfo {
-        Handle(Set<StandardOpenOption> flags) {
-            this(flags, new long[1]);
-        }
-
-        @Override
-        public long getFh() {
-            return fh[0];
-        }
-
-        @Override
-        public void setFh(long v) {
-            fh[0] = v;
-        }
-
-        @Override
-        public int getFlags() {
-            return 2;
-        }
-
-        @Override
-        public Set<StandardOpenOption> getOpenFlags() {
-            return flags;
-        }
-
-        @Override
-        public long getLockOwner() {
-            return 0;
-        }
-    }
 
     private static Errno errno() {
         return TestErrno.linux();

@@ -9,12 +9,10 @@ import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -54,35 +52,6 @@ class ReadAheadTest {
         }
     }
 
-    private static final class Handle implements FileInfo {
-        private long fh;
-
-        @Override
-        public long getFh() {
-            return fh;
-        }
-
-        @Override
-        public void setFh(long fh) {
-            this.fh = fh;
-        }
-
-        @Override
-        public int getFlags() {
-            return 2; // O_RDWR
-        }
-
-        @Override
-        public Set<StandardOpenOption> getOpenFlags() {
-            return Set.of(StandardOpenOption.READ, StandardOpenOption.WRITE);
-        }
-
-        @Override
-        public long getLockOwner() {
-            return 0;
-        }
-    }
-
     private static LazyFileSystem fs(Path upper, Source source, LazyStats stats) throws Exception {
         Files.createDirectories(upper.resolve("base/5"));
         try (RandomAccessFile raf = new RandomAccessFile(upper.resolve("base/5/1000").toFile(), "rw")) {
@@ -110,7 +79,7 @@ class ReadAheadTest {
         Source source = new Source();
         LazyStats stats = new LazyStats();
         LazyFileSystem fs = fs(upper, source, stats);
-        Handle fi = new Handle();
+        TestFileInfo fi = new TestFileInfo();
         assertThat(fs.open("/base/5/1000", fi)).isZero();
         for (int b = 0; b < BLOCKS; b += 16) {
             assertThat(readAndCheck(fs, fi, b, 16)).isEqualTo(16 * BLOCK);
@@ -129,7 +98,7 @@ class ReadAheadTest {
         Source source = new Source();
         LazyStats stats = new LazyStats();
         LazyFileSystem fs = fs(upper, source, stats);
-        Handle fi = new Handle();
+        TestFileInfo fi = new TestFileInfo();
         assertThat(fs.open("/base/5/1000", fi)).isZero();
         java.util.Random r = new java.util.Random(7);
         for (int i = 0; i < 200; i++) {
@@ -147,7 +116,7 @@ class ReadAheadTest {
         Source source = new Source();
         LazyStats stats = new LazyStats();
         LazyFileSystem fs = fs(upper, source, stats);
-        Handle fi = new Handle();
+        TestFileInfo fi = new TestFileInfo();
         assertThat(fs.open("/base/5/1000", fi)).isZero();
         source.failFrom = 1024;
         int eio = 0;

@@ -1,0 +1,50 @@
+package io.forkline.compute.lazy;
+
+import org.cryptomator.jfuse.api.FileInfo;
+
+import java.nio.file.StandardOpenOption;
+import java.util.Set;
+
+/**
+ * Test helper: the {@link FileInfo} jfuse hands to {@code open}/{@code read}/{@code write}, without a
+ * mounted file system: {@code flags} as the open flags ({@code O_RDWR}, 2, as the raw flags), the file
+ * handle the file system sets on open, no lock owner.
+ */
+final class TestFileInfo implements FileInfo {
+    private final Set<StandardOpenOption> flags;
+    private long fh;
+
+    /** Opened read-write. */
+    TestFileInfo() {
+        this(Set.of(StandardOpenOption.READ, StandardOpenOption.WRITE));
+    }
+
+    TestFileInfo(Set<StandardOpenOption> flags) {
+        this.flags = flags;
+    }
+
+    @Override
+    public long getFh() {
+        return fh;
+    }
+
+    @Override
+    public void setFh(long fh) {
+        this.fh = fh;
+    }
+
+    @Override
+    public int getFlags() {
+        return 2; // O_RDWR
+    }
+
+    @Override
+    public Set<StandardOpenOption> getOpenFlags() {
+        return flags;
+    }
+
+    @Override
+    public long getLockOwner() {
+        return 0;
+    }
+}
