@@ -646,8 +646,8 @@ public final class WalIngest {
             long nblocks = Integer.toUnsignedLong(size.nblocks());
             for (long from = 0; from < nblocks; from += copyChunkBlocks) {
                 long to = Math.min(nblocks, from + copyChunkBlocks);
-                NavigableMap<Key, byte[]> pages = writer.scan(Key.relBlock(src, (int) from),
-                        to == nblocks && nblocks == 0xFFFFFFFFL ? Key.relBlocksEnd(src) : Key.relBlock(src, (int) to), lsn);
+                // block numbers sort as unsigned: (int) to is the exclusive end even past 2^31
+                NavigableMap<Key, byte[]> pages = writer.scan(Key.relBlock(src, (int) from), Key.relBlock(src, (int) to), lsn);
                 for (Map.Entry<Key, byte[]> p : pages.entrySet()) {
                     int blk = p.getKey().blockNo();
                     // the stored page already carries its pd_lsn / checksum; checksums include the block
