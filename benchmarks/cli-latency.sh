@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # CLI and admin API latency, end to end from the shell, beside its floors (benchmarks/README.md, section 8).
-#   benchmarks/run.sh cli [--runs N] [--scale S] [--peer DIR]
+#   benchmarks/run.sh cli [--runs N] [--scale S] [--peer DIR] [--warmup W]
 #     (default 50 rounds; S > 0: pgbench -i -s S on main first; DIR: another built checkout, e.g. the
-#     previous commit's, whose ./forkline runs the same three CLI commands in the same rounds, as "peer:")
+#     previous commit's, whose ./forkline runs the same three CLI commands in the same rounds, as "peer:";
+#     W (default 200): untimed API rounds first (list, create, delete, config through curl), so the
+#     API rows show a server whose JIT has compiled the handlers, as a server that has run a while
+#     has; W = 0 measures the freshly started server, whose first calls run interpreted)
 # Starts a server of its own (ephemeral ports, data under benchmarks/target/bench/cli-*, deleted at
 # the end) with tenant "bench" and main's endpoint running, then, N rounds, in turn:
 #   floor  java -version                 (the JDK the launcher runs the CLI on)
@@ -26,12 +29,14 @@ root="$(dirname "$here")"
 runs=50
 scale=0
 peer=""
+warmup=200
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) runs="$2"; shift 2 ;;
     --scale) scale="$2"; shift 2 ;;
     --peer) peer="$2"; shift 2 ;;
-    *) echo "usage: benchmarks/run.sh cli [--runs N] [--scale S] [--peer DIR]" >&2; exit 2 ;;
+    --warmup) warmup="$2"; shift 2 ;;
+    *) echo "usage: benchmarks/run.sh cli [--runs N] [--scale S] [--peer DIR] [--warmup W]" >&2; exit 2 ;;
   esac
 done
 if [ -n "$peer" ] && [ ! -x "$peer/forkline" ]; then
@@ -117,8 +122,17 @@ api() {
   echo "$label $(awk -v t="$t" 'BEGIN{printf "%d", t * 1000000}')" >> "$samples"
 }
 
+# untimed warm-up of the API handlers (their branch names never collide with the timed rounds')
+for i in $(seq "$warmup"); do
+  curl -sS -o /dev/null -H "$auth" --fail-with-body "$url/v1/tenants/bench/branches"
+  curl -sS -o /dev/null -H "$auth" --fail-with-body -X POST -H 'Content-Type: application/json' \
+    -d "{\"ref\":\"w$i\"}" "$url/v1/tenants/bench/branches"
+  curl -sS -o /dev/null -H "$auth" --fail-with-body -X DELETE "$url/v1/tenants/bench/branches/w$i"
+  curl -sS -o /dev/null -H "$auth" --fail-with-body "$url/v1/tenants/bench/config"
+done
+
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
-echo "== CLI and admin API latency: $runs rounds against $url (JDK $jdk, pgbench scale $scale on main; load average $load_start) =="
+echo "== CLI and admin API latency: $runs rounds against $url (JDK $jdk, pgbench scale $scale on main; $warmup untimed API warm-up rounds; load average $load_start) =="
 for i in $(seq "$runs"); do
   timed "floor:java-version" "$java" -version
   timed "floor:psql-select-1" "$psql" -X -q -t -c 'select 1' "$uri"
@@ -143,7 +157,7 @@ p50_of() { # label -> p50 in microseconds
   grep "^$1 " "$samples" | awk '{print $2}' | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'
 }
 {
-  echo "RESULT cli-latency $stamp runs=$runs scale=$scale${peer:+ peer=$peer} (milliseconds; p99 = nearest rank;" \
+  echo "RESULT cli-latency $stamp runs=$runs scale=$scale warmup=$warmup${peer:+ peer=$peer} (milliseconds; p99 = nearest rank;" \
     "x java / x psql / x status: p50 over the p50 of that floor in this run)"
   printf '%-28s %8s %8s %8s %8s %8s %8s\n' what p50 p99 max "x java" "x psql" "x status"
   java_p50=$(p50_of floor:java-version) psql_p50=$(p50_of floor:psql-select-1) status_p50=$(p50_of floor:GET-status)
