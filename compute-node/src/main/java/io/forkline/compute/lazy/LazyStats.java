@@ -51,6 +51,24 @@ public final class LazyStats {
         return readBytes.sum();
     }
 
+    private final LongAdder writes = new LongAdder();
+    private final LongAdder writtenBytes = new LongAdder();
+
+    void wrote(long bytes) {
+        writes.increment();
+        writtenBytes.add(bytes);
+    }
+
+    /** FUSE write requests of any file of the mount (with the writeback cache, one carries up to 128 KiB). */
+    public long writes() {
+        return writes.sum();
+    }
+
+    /** Bytes those writes carried. */
+    public long writtenBytes() {
+        return writtenBytes.sum();
+    }
+
     void readAhead(long blocks) {
         readAhead.add(blocks);
     }

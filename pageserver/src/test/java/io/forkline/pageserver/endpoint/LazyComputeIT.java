@@ -73,6 +73,11 @@ class LazyComputeIT {
         Map<String, String> lazyDigest = Digest.of(pg, uri);
         LazyStats stats = ep.lazyStats();
         assertThat(stats.blocksFetched()).isPositive();
+        // FUSE's writeback cache: the kernel hands the checkpoint's 8 KiB page writes over in runs
+        Sql.exec(uri, "postgres", "CHECKPOINT");
+        assertThat(stats.writes()).isPositive();
+        assertThat(stats.writtenBytes() / stats.writes())
+                .as("mean bytes per FUSE write (%d writes)", stats.writes()).isGreaterThan(8192);
 
         // a branch at that point on a full compute, and main restarted lazily: same data
         tenants.createBranch("lz", "full-copy", "main", Lsn.format(lsn), null);
