@@ -37,10 +37,6 @@ import java.util.Map;
 import java.util.NavigableMap;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -114,15 +110,11 @@ public final class PageStore implements AutoCloseable {
     private final RocksDB db;
     private final List<AutoCloseable> resources = new ArrayList<>();
     /**
-     * Compacts the key ranges of deleted timelines, one after the other, off the deleting thread:
-     * a manual compaction flushes the memtable first, tens of milliseconds that a branch delete
-     * (an admin API call) should not wait for.
+     * Compacts the key ranges of deleted timelines off the deleting thread, once deletes pause
+     * ({@link DeletedRangeCompactor}: a manual compaction flushes the memtable and can rewrite
+     * hundreds of MB, which neither a branch delete nor the next branch start should wait for).
      */
-    private final ExecutorService rangeCompactions = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "forkline-compact-deleted");
-        t.setDaemon(true);
-        return t;
-    });
+    private final DeletedRangeCompactor rangeCompactions = new DeletedRangeCompactor(this::compactDeletedRange);
     private final ColumnFamilyHandle versions;
     private final ColumnFamilyHandle timelinesCf;
     private final ColumnFamilyHandle commitTs;
@@ -518,11 +510,7 @@ public final class PageStore implements AutoCloseable {
         }
         // Range tombstones stay in memtables and are processed by every new iterator until compacted
         // away; compacting the deleted range (in the background) keeps reads fast after many deletes.
-        try {
-            rangeCompactions.execute(() -> compactDeletedRange(id, from, to));
-        } catch (RejectedExecutionException e) {
-            // closing: RocksDB compacts the range by itself later
-        }
+        rangeCompactions.submit(from, to);
     }
 
     /** Whether column family {@code cf} holds no key in [{@code from}, {@code to}). */
@@ -537,13 +525,13 @@ public final class PageStore implements AutoCloseable {
         }
     }
 
-    private void compactDeletedRange(TimelineId id, byte[] from, byte[] to) {
+    private void compactDeletedRange(byte[] from, byte[] to) {
         try {
             db.compactRange(versions, from, to);
             db.compactRange(commitTs, from, to);
         } catch (RocksDBException e) {
             log.warn("timeline {} was deleted, but compacting its key range failed (RocksDB will compact it later): {}",
-                    id, e.getMessage());
+                    new TimelineId(from), e.getMessage());
         }
     }
 
@@ -1654,21 +1642,7 @@ public final class PageStore implements AutoCloseable {
      */
     @Override
     public void close() {
-        rangeCompactions.shutdownNow();
-        boolean interrupted = false;
-        while (true) { // a running compaction uses the database: it must end before the database closes
-            try {
-                if (rangeCompactions.awaitTermination(10, TimeUnit.SECONDS)) {
-                    break;
-                }
-                log.info("waiting for the compaction of a deleted timeline's range before closing the store");
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
+        rangeCompactions.close(); // waits for a running compaction: it uses the database
         StorageException first = null;
         // handles before the db, options after it
         List<AutoCloseable> order = new ArrayList<>(resources);
