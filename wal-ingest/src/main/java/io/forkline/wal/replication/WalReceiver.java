@@ -4,14 +4,10 @@ import io.forkline.storage.id.TimelineId;
 import io.forkline.storage.lsn.Lsn;
 import io.forkline.storage.store.PageStore;
 import io.forkline.wal.record.WalRecord;
-import org.postgresql.PGConnection;
 import org.postgresql.PGProperty;
-import org.postgresql.replication.LogSequenceNumber;
-import org.postgresql.replication.PGReplicationStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.nio.ByteBuffer;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -28,23 +24,28 @@ import java.util.function.Consumer;
  * in {@code synchronous_standby_names} never reports a commit Forkline could lose.
  *
  * <p>Protocol (PostgreSQL {@code src/backend/replication/walsender.c}, {@code StartReplication},
- * {@code ProcessStandbyReplyMessage}; pgjdbc 42.7.14 replication API):
+ * {@code XLogSendPhysical}, {@code ProcessStandbyReplyMessage}; messages read and written by
+ * {@link PhysicalStream} over pgjdbc 42.7.14's CopyBoth):
  * <ol>
  *   <li>connect with {@code replication=true} (a physical walsender), {@code application_name} =
  *       the standby name; {@code CREATE_REPLICATION_SLOT slot PHYSICAL RESERVE_WAL} unless the slot
  *       exists, so the compute keeps WAL we have not acknowledged;</li>
  *   <li>start at the WAL page holding {@code max(startLsn, durable last record LSN)} (see
  *       {@link TimelineWalSink#streamStart}); records the timeline already holds are skipped;</li>
- *   <li>read {@code XLogData} messages; a chunk's start is {@code getLastReceiveLSN() - bytes}
- *       (pgjdbc reports the chunk's end for physical streams); feed, decode, ingest;</li>
- *   <li>when no further message is pending, or {@link WalReceiverConfig#commitIntervalBytes()}
- *       were fed, or {@link WalReceiverConfig#maxCommitDelay()} passed, commit the batch (fsync) and
- *       send a status update whose flush and apply positions are {@link #receivedLsn()}: the
- *       durable last record LSN, or past it only over page headers/padding that hold no record
- *       (never past a record that is not durable). pgjdbc's automatic flush is off, so keepalives
- *       never advance them;</li>
- *   <li>when idle and everything is acknowledged, block in {@code read()} (pgjdbc keeps sending
- *       status updates every {@link WalReceiverConfig#statusInterval()}).</li>
+ *   <li>read {@code XLogData} messages (chunk start, the walsender's end of WAL, bytes); feed,
+ *       decode, ingest;</li>
+ *   <li>commit the batch (fsync) and send a status update whose flush and apply positions are
+ *       {@link #receivedLsn()} (the durable last record LSN, or past it only over page
+ *       headers/padding that hold no record; never past a record that is not durable) as soon as
+ *       the walsender had sent all its flushed WAL with the last message and no further message
+ *       has arrived (a test that never waits: what PostgreSQL's walreceiver does before its
+ *       {@code XLogWalRcvFlush}), or when {@link WalReceiverConfig#commitIntervalBytes()} were fed,
+ *       or {@link WalReceiverConfig#maxCommitDelay()} passed while messages kept coming. This is a
+ *       commit's round trip for a compute: its backend waits in {@code SyncRepWaitForLSN} for this
+ *       status update;</li>
+ *   <li>when idle and everything is acknowledged, block reading; keepalives that ask for a reply
+ *       (the walsender's {@code wal_sender_timeout / 2}) are answered, and a status update goes out
+ *       at least every {@link WalReceiverConfig#statusInterval()} while WAL arrives.</li>
  * </ol>
  *
  * <p>Failures: a lost connection (SQLSTATE class 08, 57P0x shutdown, 53xxx, a slot still held by
@@ -444,18 +445,13 @@ public final class WalReceiver implements AutoCloseable {
         if (config.createSlot()) {
             ensureSlot(c);
         }
-        PGReplicationStream stream = c.unwrap(PGConnection.class).getReplicationAPI().replicationStream().physical()
-                .withSlotName(config.slotName())
-                .withStartPosition(LogSequenceNumber.valueOf(streamStart))
-                .withStatusInterval((int) Math.min(Integer.MAX_VALUE, config.statusInterval().toMillis()),
-                        TimeUnit.MILLISECONDS)
-                .withAutomaticFlush(false)
-                .start();
+        PhysicalStream stream = PhysicalStream.start(c, config.slotName(), streamStart,
+                config.statusInterval().toNanos());
         connects++;
         long acked = durable;
         if (Long.compareUnsigned(durable, streamStart) >= 0) {
             // Tell the compute at once what is durable (a fresh compute's WAL starts after it: nothing to say).
-            acknowledge(stream, acked);
+            stream.acknowledge(acked);
         }
         setState(ReceiverState.STREAMING);
         LOG.info("timeline {}: streaming WAL from {}:{} at {} (slot {}, standby {}, durable last record {})", timeline,
@@ -463,29 +459,30 @@ public final class WalReceiver implements AutoCloseable {
                 Lsn.format(durable));
         long maxDelayNanos = config.maxCommitDelay().toNanos();
         long batchStartNanos = System.nanoTime();
+        // Whether the walsender had sent all the WAL it had flushed with its last message: when not,
+        // more is on its way and the batch waits for it (bulk loads commit per batch, not per message).
+        boolean caughtUp = true;
         while (!closing) {
-            ByteBuffer buf = stream.readPending();
-            if (buf == null) {
-                if (stream.isClosed()) {
+            if (sink.hasUncommitted() && caughtUp && !stream.readable()) {
+                // Nothing more has arrived (no wait: PostgreSQL's walreceiver does the same before its flush).
+                acked = commitAndAcknowledge(sink, stream, acked);
+                continue;
+            }
+            PhysicalStream.XLogData d = stream.read();
+            if (d == null) {
+                if (stream.ended()) {
                     return;
                 }
-                if (sink.hasUncommitted()) {
-                    acked = commitAndAcknowledge(sink, stream, acked);
-                    continue;
-                }
-                // Idle, everything durable and acknowledged: block until the next message.
-                buf = stream.read();
-                if (buf == null) {
-                    return;
-                }
+                // A keepalive: the walsender says where its WAL ends.
+                caughtUp = Long.compareUnsigned(sink.expectedLsn(), stream.serverWalEnd()) >= 0;
+                continue;
             }
             if (!sink.hasUncommitted()) {
                 batchStartNanos = System.nanoTime();
             }
-            int len = buf.remaining();
-            long chunkEnd = stream.getLastReceiveLSN().asLong();
-            noteArrival(chunkEnd);
-            sink.accept(chunkEnd - len, buf.array(), buf.arrayOffset() + buf.position(), len);
+            caughtUp = d.caughtUp();
+            noteArrival(d.end());
+            sink.accept(d.start(), d.buf(), d.offset(), d.length());
             if (sink.bytesSinceCommit() >= config.commitIntervalBytes()
                     || System.nanoTime() - batchStartNanos >= maxDelayNanos) {
                 acked = commitAndAcknowledge(sink, stream, acked);
@@ -513,21 +510,14 @@ public final class WalReceiver implements AutoCloseable {
      * record LSN, or beyond it only over page headers and padding that hold no record (so that a
      * walsender whose flush pointer stops there, e.g. at shutdown, sees itself caught up).
      */
-    private long commitAndAcknowledge(TimelineWalSink sink, PGReplicationStream stream, long acked) throws SQLException {
+    private long commitAndAcknowledge(TimelineWalSink sink, PhysicalStream stream, long acked) throws SQLException {
         publish(sink.commit());
         publishReceived(sink);
         long ack = sink.receivedLsn();
         if (ack != acked) {
-            acknowledge(stream, ack);
+            stream.acknowledge(ack);
         }
         return ack;
-    }
-
-    private static void acknowledge(PGReplicationStream stream, long durableLsn) throws SQLException {
-        LogSequenceNumber lsn = LogSequenceNumber.valueOf(durableLsn);
-        stream.setFlushedLSN(lsn);
-        stream.setAppliedLSN(lsn);
-        stream.forceUpdateStatus();
     }
 
     private void publish(long durable) {

@@ -19,8 +19,10 @@ import java.util.regex.Pattern;
  *                             the WAL not yet acknowledged; lower-case letters, digits and underscores,
  *                             at most 63 characters ({@code ReplicationSlotValidateName} in
  *                             {@code src/backend/replication/slot.c})
- * @param statusInterval       how often a standby status update is sent when nothing else sends one
- *                             (must stay well below the compute's {@code wal_sender_timeout}); at least 1 ms
+ * @param statusInterval       the longest time between standby status updates while WAL arrives (every
+ *                             commit of a batch sends one at once; an idle receiver answers the
+ *                             walsender's keepalives, which it sends every {@code wal_sender_timeout / 2});
+ *                             at least 1 ms
  * @param commitIntervalBytes  WAL bytes after which a burst is committed (fsync) and acknowledged even
  *                             if more messages are waiting; at least 1
  * @param maxCommitDelay       longest time ingested records stay uncommitted while messages keep coming

@@ -395,6 +395,82 @@ class WalReceiverIT {
     }
 
     /**
+     * An idle receiver keeps its connection: with {@code wal_sender_timeout = 1s} the walsender asks
+     * for a reply every half second, {@link PhysicalStream} answers, and the walsender never drops us
+     * for a replication timeout; commits before and after the idle time are acknowledged.
+     */
+    @Test
+    @Order(4)
+    void idleReceiverAnswersKeepalivesAndKeepsItsConnection() throws Exception {
+        long startLsn;
+        try (Connection c = sql(); Statement st = c.createStatement()) {
+            st.execute("ALTER SYSTEM SET wal_sender_timeout = '1s'");
+            queryString(c, "SELECT pg_reload_conf()::text");
+            st.execute("SET synchronous_commit = local");
+            st.execute("CREATE TABLE idle_rows (n int)");
+            queryString(c, "SELECT pg_switch_wal()");
+            startLsn = Lsn.segmentStart(Lsn.parse(queryString(c, "SELECT pg_current_wal_lsn()")));
+        }
+        TimelineId tl = newTimeline(startLsn);
+        try (WalReceiver r = WalReceiver.start(store, tl, startLsn, config("forkline_idle", STANDBY))) {
+            try (Connection c = sql(); Statement st = c.createStatement()) {
+                st.executeUpdate("INSERT INTO idle_rows VALUES (1)"); // returns after r acknowledged it
+                Thread.sleep(4_000); // four wal_sender_timeouts without WAL
+                assertThat(r.state()).isEqualTo(ReceiverState.STREAMING);
+                assertThat(r.connects()).as("no reconnect: keepalives were answered").isEqualTo(1);
+                assertThat(queryString(c, "SELECT count(*) FROM pg_stat_replication WHERE application_name = '"
+                        + STANDBY + "' AND sync_state = 'sync'")).isEqualTo("1");
+                st.executeUpdate("INSERT INTO idle_rows VALUES (2)");
+                long lsn = Lsn.parse(queryString(c, "SELECT pg_current_wal_lsn()"));
+                assertThat(Long.compareUnsigned(r.receivedLsn(), lsn)).as("the second commit was acknowledged durable")
+                        .isGreaterThanOrEqualTo(0);
+                assertThat(r.connects()).isEqualTo(1);
+            }
+        } finally {
+            try (Connection c = sql(); Statement st = c.createStatement()) {
+                st.execute("ALTER SYSTEM RESET wal_sender_timeout");
+                queryString(c, "SELECT pg_reload_conf()::text");
+                queryString(c, "SELECT pg_drop_replication_slot('forkline_idle')::text"); // max_replication_slots=4
+            }
+        }
+    }
+
+    /**
+     * {@link PhysicalStream} sees pgjdbc's input buffer (its private fields), so that a commit can
+     * tell at once whether more WAL is already waiting; after a pgjdbc upgrade that renamed them this
+     * fails (ingest would still be correct, but would commit each message separately). Reads the
+     * first message of a stream: XLogData at the requested start.
+     */
+    @Test
+    @Order(4)
+    void physicalStreamProbesPgjdbcsBufferAndReadsXLogData() throws Exception {
+        long startLsn;
+        try (Connection c = sql(); Statement st = c.createStatement()) {
+            startLsn = Lsn.segmentStart(Lsn.parse(queryString(c, "SELECT pg_current_wal_flush_lsn()")));
+        }
+        java.util.Properties p = new java.util.Properties();
+        p.setProperty("user", "postgres");
+        p.setProperty("replication", "true");
+        p.setProperty("assumeMinServerVersion", "15");
+        p.setProperty("preferQueryMode", "simple");
+        p.setProperty("socketTimeout", "30");
+        try (Connection rc = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + port + "/postgres", p)) {
+            rc.createStatement().execute("CREATE_REPLICATION_SLOT forkline_probe TEMPORARY PHYSICAL RESERVE_WAL");
+            PhysicalStream s = PhysicalStream.start(rc, "forkline_probe", startLsn, Duration.ofSeconds(1).toNanos());
+            assertThat(s.probes()).as("pgjdbc's QueryExecutorBase.pgStream / PGStream.pgInput readable").isTrue();
+            PhysicalStream.XLogData d = null;
+            while (d == null) {
+                d = s.read();
+                assertThat(s.ended()).isFalse();
+            }
+            assertThat(d.start()).isEqualTo(startLsn);
+            assertThat(d.length()).isPositive();
+            assertThat(Long.compareUnsigned(d.walEnd(), d.end())).as("walEnd is at or past the chunk").isGreaterThanOrEqualTo(0);
+            s.acknowledge(startLsn);
+        }
+    }
+
+    /**
      * A fast shutdown of the compute: the walsender sends the shutdown checkpoint and waits for our
      * flush acknowledgement before it exits; the checkpoint record becomes durable, the receiver
      * keeps reconnecting (not FAILED) until closed.
