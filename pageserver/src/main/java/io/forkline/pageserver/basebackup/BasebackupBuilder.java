@@ -8,7 +8,9 @@ import io.forkline.storage.lsn.Lsn;
 import io.forkline.storage.store.PageStore;
 import io.forkline.storage.store.StorageException;
 import io.forkline.storage.timeline.TimelineMetadata;
+import io.forkline.wal.ingest.slru.CommitTsDescriptor;
 import io.forkline.wal.xlog.CheckPoint;
+import io.forkline.wal.xlog.ParameterChange;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -42,6 +44,12 @@ import java.util.TreeMap;
  *       (missing pages in a written segment are zero pages; the pages holding {@code nextXid},
  *       {@code nextMulti} and {@code nextMultiOffset} always exist, as {@code TrimCLOG} /
  *       {@code TrimMultiXact} read them), {@code pg_twophase} state files;</li>
+ *   <li>when the stored {@code PARAMETERS} say {@code track_commit_timestamp} is on at {@code lsn}:
+ *       {@code pg_commit_ts} segments covering the checkpoint's commit timestamp range up to
+ *       {@code nextXid} (the pages {@code TransactionIdGetCommitTsData} and the next commits touch;
+ *       missing pages as zero pages), {@code track_commit_timestamp = on} in {@code postgresql.conf},
+ *       and the flag in {@code pg_control} (its other {@code xl_parameter_change} fields from the same
+ *       key); without the key, commit timestamps are off;</li>
  *   <li>the empty directories Postgres expects, and {@code postgresql.conf} (initdb's effective
  *       settings; the endpoint manager appends its own), {@code pg_hba.conf} (trust for local,
  *       127.0.0.1/32 and ::1/128, all databases and {@code replication}), {@code pg_ident.conf},
@@ -202,6 +210,8 @@ public final class BasebackupBuilder {
         private int relationForks;
         private long relationPages;
         private int skippedForks;
+        /** Whether commit timestamps are tracked at this LSN (the stored parameters). */
+        private boolean commitTs;
 
         Run(TimelineId timeline, long lsn, BasebackupSink sink, ControlFileData control, String initdbConfig,
             boolean omitRelationPages, boolean walFirstPageOnly) {
@@ -226,6 +236,7 @@ public final class BasebackupBuilder {
                         + " has " + cpBytes.length + " bytes, expected " + CheckPoint.SIZE);
             }
             CheckPoint stored = CheckPoint.decode(cpBytes, 0);
+            applyParameters();
 
             sink.file("PG_VERSION", PG_VERSION_CONTENT.getBytes(StandardCharsets.US_ASCII));
             for (String d : DIRECTORIES) {
@@ -240,6 +251,29 @@ public final class BasebackupBuilder {
             writeTwoPhaseFiles();
             writeConfigFiles();
             return writeWalAndControl(stored);
+        }
+
+        /**
+         * The stored {@code xl_parameter_change} values into {@code pg_control}; without them (a store
+         * older than the key) commit timestamps were never maintained, so they are off.
+         */
+        private void applyParameters() {
+            byte[] raw = read(Key.parameters());
+            ParameterChange p;
+            try {
+                p = raw == null ? null : ParameterChange.decode(raw, 0);
+            } catch (IllegalArgumentException e) {
+                throw new BasebackupException("PARAMETERS value of timeline " + timeline + " at " + Lsn.format(lsn)
+                        + " is malformed: " + e.getMessage(), e);
+            }
+            if (p == null) {
+                ParameterChange original = control.parameters();
+                p = new ParameterChange(original.maxConnections(), original.maxWorkerProcesses(),
+                        original.maxWalSenders(), original.maxPreparedXacts(), original.maxLocksPerXact(),
+                        original.walLevel(), original.walLogHints(), false);
+            }
+            control.parameters(p);
+            commitTs = p.trackCommitTimestamp();
         }
 
         private void checkGeometry() {
@@ -406,6 +440,47 @@ public final class BasebackupBuilder {
             writeSlru(Key.SLRU_CLOG, SlruLayout.clogPage(cp.nextXid32()));
             writeSlru(Key.SLRU_MULTIXACT_OFFSETS, SlruLayout.multiXactOffsetPage(cp.nextMulti()));
             writeSlru(Key.SLRU_MULTIXACT_MEMBERS, SlruLayout.multiXactMemberPage(cp.nextMultiOffset()));
+            if (commitTs) {
+                writeCommitTs(cp);
+            }
+        }
+
+        /**
+         * {@code pg_commit_ts} for the range PostgreSQL reads and writes next: the segments from the one
+         * holding {@code oldestCommitTsXid} to the one holding {@code nextXid}, each from its page 0 to
+         * its last page in that range (or its last stored page, in the last segment), one segment's
+         * pages in memory at a time. With an invalid range PostgreSQL's {@code ActivateCommitTs} starts
+         * one at nextXid and creates its page, so nothing is written.
+         */
+        private void writeCommitTs(CheckPoint cp) throws IOException {
+            if (cp.oldestCommitTsXid() == 0) {
+                return;
+            }
+            int lastPage = CommitTsDescriptor.page(cp.nextXid32());
+            int lastSeg = CommitTsDescriptor.segment(lastPage);
+            for (int seg : CommitTsDescriptor.segmentsBetween(CommitTsDescriptor.page(cp.oldestCommitTsXid()), lastPage)) {
+                int first = seg * CommitTsDescriptor.PAGES_PER_SEGMENT;
+                Key to = seg == CommitTsDescriptor.LAST_SEGMENT ? Key.slruPage(Key.SLRU_COMMIT_TS + 1, 0)
+                        : Key.slruPage(Key.SLRU_COMMIT_TS, first + CommitTsDescriptor.PAGES_PER_SEGMENT);
+                NavigableMap<Key, byte[]> pages = scan(Key.slruPage(Key.SLRU_COMMIT_TS, first), to);
+                int last = seg == CommitTsDescriptor.LAST_SEGMENT ? CommitTsDescriptor.LAST_PAGE
+                        : first + CommitTsDescriptor.PAGES_PER_SEGMENT - 1;
+                if (seg == lastSeg) {
+                    last = pages.isEmpty() ? lastPage : Math.max(lastPage, pages.lastKey().slruPageNo());
+                }
+                try (OutputStream out = sink.file("pg_commit_ts/" + SlruLayout.segmentFileName(seg),
+                        (long) (last - first + 1) * SlruLayout.PAGE_SIZE)) {
+                    for (int p = first; p <= last; p++) {
+                        byte[] page = pages.get(Key.slruPage(Key.SLRU_COMMIT_TS, p));
+                        if (page != null && page.length != SlruLayout.PAGE_SIZE) {
+                            throw new BasebackupException("commit timestamp page " + p + " of timeline " + timeline
+                                    + " at " + Lsn.format(lsn) + " has " + page.length + " bytes, expected "
+                                    + SlruLayout.PAGE_SIZE);
+                        }
+                        out.write(page == null ? ZERO_PAGE : page);
+                    }
+                }
+            }
         }
 
         /**
@@ -456,6 +531,11 @@ public final class BasebackupBuilder {
             conf.append(initdbConfig);
             if (!initdbConfig.isEmpty() && !initdbConfig.endsWith("\n")) {
                 conf.append('\n');
+            }
+            if (commitTs) {
+                // the cluster tracks commit timestamps at this LSN: so does its compute (ComputeSettings
+                // appended after this line does not set it)
+                conf.append("track_commit_timestamp = on\n");
             }
             sink.file("postgresql.conf", conf.toString().getBytes(StandardCharsets.UTF_8));
             String hba = """

@@ -177,6 +177,12 @@ public final class ControlFileData {
         return image[TRACK_COMMIT_TIMESTAMP_OFFSET] != 0;
     }
 
+    /** The parameters {@code XLOG_PARAMETER_CHANGE} replaces ({@code MaxConnections} .. {@code track_commit_timestamp}). */
+    public io.forkline.wal.xlog.ParameterChange parameters() {
+        return new io.forkline.wal.xlog.ParameterChange(maxConnections(), maxWorkerProcesses(), maxWalSenders(),
+                maxPreparedXacts(), maxLocksPerXact(), walLevel(), walLogHints(), trackCommitTimestamp());
+    }
+
     /** {@code maxAlign} (bytes). */
     public int maxAlign() {
         return buf.getInt(MAX_ALIGN_OFFSET);
@@ -271,6 +277,22 @@ public final class ControlFileData {
     /** Sets {@code checkPointCopy} (the 88-byte struct, padding zeroed). */
     public ControlFileData checkPointCopy(CheckPoint checkPoint) {
         System.arraycopy(checkPoint.encode(), 0, image, CHECKPOINT_COPY_OFFSET, CheckPoint.SIZE);
+        return this;
+    }
+
+    /**
+     * Sets the parameters {@code xlog_redo} copies from an {@code XLOG_PARAMETER_CHANGE}
+     * ({@code MaxConnections} .. {@code track_commit_timestamp}).
+     */
+    public ControlFileData parameters(io.forkline.wal.xlog.ParameterChange p) {
+        buf.putInt(MAX_CONNECTIONS_OFFSET, p.maxConnections());
+        buf.putInt(MAX_WORKER_PROCESSES_OFFSET, p.maxWorkerProcesses());
+        buf.putInt(MAX_WAL_SENDERS_OFFSET, p.maxWalSenders());
+        buf.putInt(MAX_PREPARED_XACTS_OFFSET, p.maxPreparedXacts());
+        buf.putInt(MAX_LOCKS_PER_XACT_OFFSET, p.maxLocksPerXact());
+        buf.putInt(WAL_LEVEL_OFFSET, p.walLevel());
+        image[WAL_LOG_HINTS_OFFSET] = (byte) (p.walLogHints() ? 1 : 0);
+        image[TRACK_COMMIT_TIMESTAMP_OFFSET] = (byte) (p.trackCommitTimestamp() ? 1 : 0);
         return this;
     }
 

@@ -24,12 +24,16 @@ public final class SlruLayout {
     private SlruLayout() {
     }
 
-    /** Data-directory path of an SLRU: {@code pg_xact}, {@code pg_multixact/offsets}, {@code pg_multixact/members}. */
+    /**
+     * Data-directory path of an SLRU: {@code pg_xact}, {@code pg_multixact/offsets}, {@code pg_multixact/members},
+     * {@code pg_commit_ts}.
+     */
     public static String directory(int slru) {
         return switch (slru) {
             case Key.SLRU_CLOG -> "pg_xact";
             case Key.SLRU_MULTIXACT_OFFSETS -> "pg_multixact/offsets";
             case Key.SLRU_MULTIXACT_MEMBERS -> "pg_multixact/members";
+            case Key.SLRU_COMMIT_TS -> "pg_commit_ts";
             default -> throw new IllegalArgumentException("unknown SLRU kind " + slru);
         };
     }

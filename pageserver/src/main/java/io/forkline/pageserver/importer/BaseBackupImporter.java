@@ -168,6 +168,7 @@ public final class BaseBackupImporter {
         try (TimelineWriter writer = store.writer(timeline)) {
             new InitdbImporter.Run(dir, writer, lsn, in.control().relsegSize()).importAll();
             writer.put(Key.control(), lsn, in.checkpoint().encode());
+            writer.put(Key.parameters(), lsn, in.control().parameters().encode());
             TenantBootstrapFiles.putControlFile(store, tenant, in.controlBytes());
             TenantBootstrapFiles.putConfig(store, tenant,
                     InitdbImporter.effectiveSettings(dir.resolve("postgresql.conf"), KEPT_SETTINGS));

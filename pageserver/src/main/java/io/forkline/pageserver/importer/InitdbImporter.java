@@ -39,8 +39,10 @@ import java.util.stream.Stream;
  *       {@code global/} (spc 1664, db 0) and {@code base/<db>/} (spc 1663), all segments;</li>
  *   <li>{@code DB_DIR} for {@code global} and every {@code base/<db>} with a {@code PG_VERSION};</li>
  *   <li>{@code RELMAP} for every {@code pg_filenode.map};</li>
- *   <li>{@code SLRU_PAGE} for every 8192-byte page of {@code pg_xact}, {@code pg_multixact/offsets}
- *       and {@code pg_multixact/members} (page = hex segment number &times; 32 + index);</li>
+ *   <li>{@code SLRU_PAGE} for every 8192-byte page of {@code pg_xact}, {@code pg_multixact/offsets},
+ *       {@code pg_multixact/members} and {@code pg_commit_ts} (page = hex segment number &times; 32 + index);</li>
+ *   <li>{@code PARAMETERS}: pg_control's {@code MaxConnections} .. {@code track_commit_timestamp}
+ *       (whether ingest maintains {@code pg_commit_ts} from here on);</li>
  *   <li>{@code TWOPHASE} for any {@code pg_twophase} file; {@code CONTROL} = pg_control's
  *       {@code checkPointCopy}.</li>
  * </ul>
@@ -173,6 +175,7 @@ public final class InitdbImporter {
         Run run = new Run(dataDir, writer, lsn, in.control().relsegSize());
         run.importAll();
         writer.put(Key.control(), lsn, in.control().checkPointCopy().encode());
+        writer.put(Key.parameters(), lsn, in.control().parameters().encode());
         TenantBootstrapFiles.putControlFile(store, md.tenant(), in.controlBytes());
         TenantBootstrapFiles.putConfig(store, md.tenant(), effectiveSettings(dataDir.resolve("postgresql.conf")));
         writer.commit(lsn);
@@ -252,6 +255,7 @@ public final class InitdbImporter {
             importSlru(Key.SLRU_CLOG, dataDir.resolve("pg_xact"));
             importSlru(Key.SLRU_MULTIXACT_OFFSETS, dataDir.resolve("pg_multixact/offsets"));
             importSlru(Key.SLRU_MULTIXACT_MEMBERS, dataDir.resolve("pg_multixact/members"));
+            importSlru(Key.SLRU_COMMIT_TS, dataDir.resolve("pg_commit_ts"));
             for (Path f : list(dataDir.resolve("pg_twophase"))) {
                 String name = f.getFileName().toString();
                 if (!name.matches("[0-9A-Fa-f]{8}")) {
@@ -342,6 +346,7 @@ public final class InitdbImporter {
                     System.arraycopy(b, i * SlruLayout.PAGE_SIZE, page, 0, SlruLayout.PAGE_SIZE);
                     writer.put(Key.slruPage(slru, (int) (segNo * SlruLayout.PAGES_PER_SEGMENT + i)), lsn, page);
                 }
+                maybeCommit();
             }
         }
 

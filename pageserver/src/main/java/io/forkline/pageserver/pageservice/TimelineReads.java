@@ -213,8 +213,9 @@ final class TimelineReads {
             case SLRU_KIND_CLOG -> Key.SLRU_CLOG;
             case SLRU_KIND_MULTIXACT_OFFSETS -> Key.SLRU_MULTIXACT_OFFSETS;
             case SLRU_KIND_MULTIXACT_MEMBERS -> Key.SLRU_MULTIXACT_MEMBERS;
+            case SLRU_KIND_COMMIT_TS -> Key.SLRU_COMMIT_TS;
             default -> throw new PageServiceError(ErrorCode.INVALID_REQUEST, "unknown SLRU kind " + kind.getNumber()
-                    + ": expected 0 (clog), 1 (multixact offsets) or 2 (multixact members)");
+                    + ": expected 0 (clog), 1 (multixact offsets), 2 (multixact members) or 3 (commit timestamps)");
         };
         long first = Integer.toUnsignedLong(segno) * SlruLayout.PAGES_PER_SEGMENT;
         if (first + SlruLayout.PAGES_PER_SEGMENT > 0xFFFF_FFFFL + 1) {

@@ -169,6 +169,48 @@ class BasebackupBuilderTest {
     }
 
     @Test
+    void commitTimestampsFollowTheStoredParameters() throws Exception {
+        io.forkline.wal.xlog.ParameterChange off = new io.forkline.wal.xlog.ParameterChange(77, 8, 10, 5, 64, 1, false, false);
+        io.forkline.wal.xlog.ParameterChange on = new io.forkline.wal.xlog.ParameterChange(77, 8, 10, 5, 64, 1, false, true);
+        // range [26000, 27000]: pages 31..32 hold it (819 xids a page), nextXid 27001 is on page 32, segment 1
+        CheckPoint cp = new CheckPoint(0, 1, 1, true, 27_001, 20000, 1, 0, 3, 1, 1, 1, 5, 26_000, 27_000, 0);
+        try (TimelineWriter w = store.writer(tl)) {
+            w.put(Key.control(), 100, cp.encode());
+            w.put(Key.parameters(), 100, off.encode());
+            w.put(Key.slruPage(Key.SLRU_COMMIT_TS, 31), 100, page(0x31));
+            w.commit(100);
+            w.put(Key.parameters(), 200, on.encode());
+            w.put(Key.slruPage(Key.SLRU_COMMIT_TS, 32), 200, page(0x32));
+            w.put(Key.slruPage(Key.SLRU_COMMIT_TS, 70), 200, page(0x70)); // outside the range: not written
+            w.commit(200);
+        }
+        Path atOff = dir.resolve("off");
+        new BasebackupBuilder(store, CLOCK).writeDirectory(tl, 100, atOff);
+        assertThat(atOff.resolve("pg_commit_ts")).isEmptyDirectory();
+        assertThat(Files.readString(atOff.resolve("postgresql.conf"))).doesNotContain("track_commit_timestamp");
+        ControlFileData offControl = ControlFileData.parse(Files.readAllBytes(atOff.resolve("global/pg_control")));
+        assertThat(offControl.trackCommitTimestamp()).isFalse();
+        assertThat(offControl.maxConnections()).isEqualTo(77);
+        assertThat(offControl.maxPreparedXacts()).isEqualTo(5);
+
+        Path atOn = dir.resolve("on");
+        new BasebackupBuilder(store, CLOCK).writeDirectory(tl, 200, atOn);
+        byte[] seg0 = Files.readAllBytes(atOn.resolve("pg_commit_ts/0000"));
+        assertThat(seg0).hasSize(32 * 8192);
+        assertThat(Arrays.copyOfRange(seg0, 31 * 8192, 32 * 8192)).isEqualTo(page(0x31));
+        assertThat(Arrays.copyOfRange(seg0, 0, 8192)).isEqualTo(page(0));
+        assertThat(Files.readAllBytes(atOn.resolve("pg_commit_ts/0001"))).isEqualTo(page(0x32));
+        try (var files = Files.list(atOn.resolve("pg_commit_ts"))) {
+            assertThat(files.map(f -> f.getFileName().toString()).sorted()).containsExactly("0000", "0001");
+        }
+        assertThat(Files.readString(atOn.resolve("postgresql.conf"))).contains("track_commit_timestamp = on\n");
+        ControlFileData onControl = ControlFileData.parse(Files.readAllBytes(atOn.resolve("global/pg_control")));
+        assertThat(onControl.trackCommitTimestamp()).isTrue();
+        assertThat(onControl.checkPointCopy().oldestCommitTsXid()).isEqualTo(26_000);
+        assertThat(onControl.checkPointCopy().newestCommitTsXid()).isEqualTo(27_000);
+    }
+
+    @Test
     void childTimelineFallsThroughToItsParentAtTheBranchPoint() throws Exception {
         RelTag heap = new RelTag(1663, DB, 30000, RelTag.MAIN_FORK);
         try (TimelineWriter w = store.writer(tl)) {

@@ -524,6 +524,188 @@ class MirrorIT {
         assertThat(mirror("s").path("error").asText()).contains("replication slot forkline_s does not exist");
     }
 
+    /** Rows of {@code ct} with xmin, commit time (Unix microseconds) and origin, one string each, as of now. */
+    private static final String CT_ROWS = "SELECT format('%s %s %s %s', id, ct.xmin,"
+            + " (extract(epoch FROM c.timestamp) * 1000000)::bigint, c.roident)"
+            + " FROM ct, LATERAL pg_xact_commit_timestamp_origin(ct.xmin) c ORDER BY id";
+    /** One digest over {@code bulk}: count, rows with a commit time, and every xmin with its time. */
+    private static final String BULK_DIGEST = "SELECT count(*) || ' ' || count(pg_xact_commit_timestamp(xmin)) || ' '"
+            + " || md5(string_agg(xmin || ':' || coalesce(((extract(epoch FROM pg_xact_commit_timestamp(xmin))"
+            + " * 1000000)::bigint)::text, '-'), ',' ORDER BY id)) FROM bulk";
+
+    /** A point on the primary with its commit timestamps: the rows of {@code ct} and the digest of {@code bulk}. */
+    private record TsPoint(long lsn, List<String> rows, String bulk) {
+    }
+
+    private long primaryLsn() throws SQLException {
+        return Lsn.parse(Sql.queryString(primary.uri(), "postgres", "SELECT pg_current_wal_insert_lsn()"));
+    }
+
+    private TsPoint recordTimestamps() throws Exception {
+        long lsn = primaryLsn();
+        return new TsPoint(lsn, Sql.queryColumn(primary.uri(), "postgres", CT_ROWS),
+                Sql.queryString(primary.uri(), "postgres", BULK_DIGEST));
+    }
+
+    private String branchAt(String tenant, String ref, TsPoint p) throws Exception {
+        awaitMirror(tenant, p.lsn());
+        call("POST", "/v1/tenants/" + tenant + "/branches", json.createObjectNode().put("ref", ref)
+                .put("parent", "main").put("lsn", Lsn.format(p.lsn())).toString());
+        return call("POST", "/v1/tenants/" + tenant + "/branches/" + ref + "/endpoint/start", null).path("uri").asText();
+    }
+
+    /** The commit timestamps of the branch at {@code p} are the primary's at {@code p}. */
+    private static void assertSameTimestamps(TsPoint p, String uri) throws SQLException {
+        assertThat(Sql.queryString(uri, "postgres", "SHOW track_commit_timestamp")).isEqualTo("on");
+        assertThat(Sql.queryColumn(uri, "postgres", CT_ROWS)).containsExactlyElementsOf(p.rows());
+        assertThat(Sql.queryString(uri, "postgres", BULK_DIGEST)).isEqualTo(p.bulk());
+    }
+
+    /**
+     * Commit timestamps ({@code track_commit_timestamp}): a primary without them (its branches have
+     * none: the compute runs with the setting off and says so), then turned on by a restart (the
+     * {@code XLOG_PARAMETER_CHANGE} activates ingest's {@code pg_commit_ts}), commits with
+     * subtransactions (also one with 1000 subtransactions across pages), two-phase commits, a commit
+     * with a replication origin, 27,000 single-row commits (past a page and a segment boundary): the
+     * branch at a recorded LSN answers {@code pg_xact_commit_timestamp_origin(xmin)} for every row as
+     * the primary did there, and its own commits get timestamps that a branch of it sees too. A second
+     * import of the primary, now with commit timestamps on in its {@code pg_control}, brings them in
+     * with its base backup. Turned off again, branches are off too.
+     */
+    @Test
+    void commitTimestampsFollowThePrimary() throws Exception {
+        primary = new TestPrimary("mirror-committs", "max_prepared_transactions = 5");
+        Sql.exec(primary.uri(), "postgres", "CREATE TABLE ct (id int PRIMARY KEY, note text)",
+                "CREATE TABLE bulk (id int PRIMARY KEY)", "INSERT INTO ct VALUES (1, 'before import')");
+        dir = TestData.newDirectory("mirror-committs");
+        Files.createDirectories(dir.getParent());
+        port = ComputeProcess.freePort();
+        server = startServer();
+        call("POST", "/v1/tenants/import", json.createObjectNode().put("name", "c")
+                .put("from_primary", primary.replicationUri()).toString());
+        Sql.exec(primary.uri(), "postgres", "INSERT INTO ct VALUES (2, 'off')");
+
+        // off on the primary: so on its branches
+        TsPoint off = new TsPoint(primaryLsn(), List.of(), null);
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Sql.queryColumn(primary.uri(), "postgres", CT_ROWS))
+                .hasMessageContaining("could not get commit timestamp data");
+        String offUri = branchAt("c", "off", off);
+        assertThat(Sql.queryString(offUri, "postgres", "SHOW track_commit_timestamp")).isEqualTo("off");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Sql.queryColumn(offUri, "postgres", CT_ROWS))
+                .hasMessageContaining("could not get commit timestamp data");
+        call("POST", "/v1/tenants/c/branches/off/endpoint/stop", null);
+
+        // on after a restart of the primary: XLOG_PARAMETER_CHANGE
+        Sql.exec(primary.uri(), "postgres", "ALTER SYSTEM SET track_commit_timestamp = on");
+        primary.stop();
+        primary.start();
+        Sql.exec(primary.uri(), "postgres", "INSERT INTO ct VALUES (3, 'on')", "INSERT INTO ct VALUES (4, 'on')");
+        try (Connection c = primary.connect(); Statement st = c.createStatement()) {
+            // subtransactions: rows 6 and 7 carry subxids, row 8's was rolled back
+            st.execute("BEGIN");
+            st.execute("INSERT INTO ct VALUES (5, 'top')");
+            st.execute("SAVEPOINT a");
+            st.execute("INSERT INTO ct VALUES (6, 'sub a')");
+            st.execute("SAVEPOINT b");
+            st.execute("INSERT INTO ct VALUES (7, 'sub b')");
+            st.execute("RELEASE b");
+            st.execute("SAVEPOINT c");
+            st.execute("INSERT INTO ct VALUES (8, 'rolled back')");
+            st.execute("ROLLBACK TO c");
+            st.execute("COMMIT");
+            // two-phase commit with a subtransaction
+            st.execute("BEGIN");
+            st.execute("INSERT INTO ct VALUES (9, '2pc')");
+            st.execute("SAVEPOINT a");
+            st.execute("INSERT INTO ct VALUES (10, '2pc sub')");
+            st.execute("RELEASE a");
+            st.execute("PREPARE TRANSACTION 'ct1'");
+            st.execute("COMMIT PREPARED 'ct1'");
+            // a commit with a replication origin: its timestamp is the origin's
+            st.execute("SELECT pg_replication_origin_create('ct_origin')");
+            st.execute("SELECT pg_replication_origin_session_setup('ct_origin')");
+            st.execute("BEGIN");
+            st.execute("SELECT pg_replication_origin_xact_setup('0/1000', '2020-02-03 04:05:06.789+00')");
+            st.execute("INSERT INTO ct VALUES (11, 'origin')");
+            st.execute("COMMIT");
+            st.execute("SELECT pg_replication_origin_session_reset()");
+            // one transaction with 1000 subtransactions (subxids on two commit_ts pages)
+            st.execute("DO $$ BEGIN FOR i IN 1..1000 LOOP BEGIN INSERT INTO ct VALUES (1000 + i, 'many subs');"
+                    + " EXCEPTION WHEN others THEN RAISE; END; END LOOP; END $$");
+            // 27,000 commits: past a page (819 xids) and a segment (26,208 xids) boundary
+            st.execute("DO $$ BEGIN FOR i IN 1..27000 LOOP INSERT INTO bulk VALUES (i); COMMIT; END LOOP; END $$");
+            // prepared, committed on the branch later
+            st.execute("BEGIN");
+            st.execute("INSERT INTO ct VALUES (12, 'prepared at the branch point')");
+            st.execute("PREPARE TRANSACTION 'ct2'");
+        }
+        TsPoint on = recordTimestamps();
+        // not vacuous: the primary has timestamps for what committed since, none for before, the
+        // subxids differ from their top xid and share its time, the origin's time and id are there
+        assertThat(on.rows()).hasSize(1010);
+        assertThat(on.rows().get(0)).endsWith("  "); // rows 1 and 2: committed before it was on
+        assertThat(on.rows().get(1)).endsWith("  ");
+        String[] top = on.rows().get(4).split(" ");
+        String[] subA = on.rows().get(5).split(" ");
+        String[] subB = on.rows().get(6).split(" ");
+        assertThat(subA[1]).isNotEqualTo(top[1]);
+        assertThat(subB[1]).isNotEqualTo(subA[1]);
+        assertThat(subA[2]).isEqualTo(top[2]).isNotEmpty();
+        assertThat(subB[2]).isEqualTo(top[2]);
+        assertThat(on.rows()).noneMatch(r -> r.startsWith("8 "));
+        String[] origin = on.rows().get(9).split(" ");
+        assertThat(origin[0]).isEqualTo("11");
+        assertThat(origin[2]).isEqualTo("1580702706789000");
+        assertThat(origin[3]).isNotEqualTo("0");
+        assertThat(on.bulk()).startsWith("27000 27000 ");
+
+        String onUri = branchAt("c", "on", on);
+        assertSameTimestamps(on, onUri);
+        // the branch's own commits: COMMIT PREPARED of what was prepared at the branch point, and an insert
+        Sql.exec(onUri, "postgres", "COMMIT PREPARED 'ct2'", "INSERT INTO ct VALUES (13, 'on the branch')");
+        List<String> branchRows = Sql.queryColumn(onUri, "postgres", CT_ROWS);
+        assertThat(branchRows).filteredOn(r -> r.startsWith("12 ") || r.startsWith("13 "))
+                .hasSize(2).allSatisfy(r -> assertThat(r.split(" ")).hasSize(4).allSatisfy(f -> assertThat(f).isNotEmpty()));
+        // pg_last_committed_xact: a commit at least as new as the insert, with the time its xid has
+        String last = Sql.queryString(onUri, "postgres", "SELECT format('%s %s %s', l.xid::text::bigint >= "
+                + "(SELECT xmin::text::bigint FROM ct WHERE id = 13), l.timestamp = pg_xact_commit_timestamp(l.xid),"
+                + " l.timestamp > now() - interval '5 minutes') FROM pg_last_committed_xact() l");
+        assertThat(last).isEqualTo("t t t");
+        // a branch of the branch (its compute's WAL, ingested) sees the branch's timestamps
+        call("POST", "/v1/tenants/c/branches/on/endpoint/stop", null);
+        call("POST", "/v1/tenants/c/branches", json.createObjectNode().put("ref", "on2").put("parent", "on").toString());
+        String on2Uri = call("POST", "/v1/tenants/c/branches/on2/endpoint/start", null).path("uri").asText();
+        assertThat(Sql.queryColumn(on2Uri, "postgres", CT_ROWS)).containsExactlyElementsOf(branchRows);
+        call("POST", "/v1/tenants/c/branches/on2/endpoint/stop", null);
+
+        // more commits, then a second import of the primary, now with commit timestamps in pg_control
+        Sql.exec(primary.uri(), "postgres", "COMMIT PREPARED 'ct2'", "INSERT INTO ct VALUES (14, 'after')");
+        call("POST", "/v1/tenants/import", json.createObjectNode().put("name", "c2")
+                .put("from_primary", primary.replicationUri()).toString());
+        Sql.exec(primary.uri(), "postgres", "INSERT INTO ct VALUES (15, 'after second import')");
+        TsPoint later = recordTimestamps();
+        assertSameTimestamps(later, branchAt("c", "later", later));
+        assertSameTimestamps(later, branchAt("c2", "later", later));
+        call("POST", "/v1/tenants/c/branches/later/endpoint/stop", null);
+        call("POST", "/v1/tenants/c2/branches/later/endpoint/stop", null);
+
+        // off again: XLOG_PARAMETER_CHANGE off; branches after it are off
+        Sql.exec(primary.uri(), "postgres", "ALTER SYSTEM RESET track_commit_timestamp");
+        primary.stop();
+        primary.start();
+        Sql.exec(primary.uri(), "postgres", "INSERT INTO ct VALUES (16, 'off again')");
+        TsPoint offAgain = new TsPoint(primaryLsn(), List.of(), null);
+        String offAgainUri = branchAt("c", "off-again", offAgain);
+        assertThat(Sql.queryString(offAgainUri, "postgres", "SHOW track_commit_timestamp")).isEqualTo("off");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Sql.queryColumn(offAgainUri, "postgres", CT_ROWS))
+                .hasMessageContaining("could not get commit timestamp data");
+        // and a branch before it still has them
+        String stillOn = branchAt("c", "still-on", later);
+        assertSameTimestamps(later, stillOn);
+        call("POST", "/v1/tenants/c/branches/off-again/endpoint/stop", null);
+        call("POST", "/v1/tenants/c/branches/still-on/endpoint/stop", null);
+    }
+
     @Test
     void onlyPostgres15IsStreamed() {
         assertThat(io.forkline.wal.replication.WalReceiver.serverVersionProblem(150014)).isNull();

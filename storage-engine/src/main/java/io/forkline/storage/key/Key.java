@@ -24,6 +24,7 @@ import java.util.HexFormat;
  *   kind 0x40 SLRU_PAGE   slru(1 byte at offset 1) pageNo at 5      value: 8192-byte SLRU page
  *   kind 0x50 TWOPHASE    xid     0...                              value: pg_twophase state file
  *   kind 0x60 CONTROL     0...                                      value: checkpoint/control state
+ *   kind 0x61 PARAMETERS  0...                                      value: xl_parameter_change (28 bytes)
  * </pre>
  *
  * An empty value stored for a key is a tombstone: the object does not exist from that LSN on.
@@ -40,11 +41,18 @@ public final class Key implements Comparable<Key> {
     public static final byte SLRU_PAGE = 0x40;
     public static final byte TWOPHASE = 0x50;
     public static final byte CONTROL = 0x60;
+    /**
+     * The cluster's parameters that {@code pg_control} records and {@code XLOG_PARAMETER_CHANGE}
+     * replaces (PostgreSQL's {@code xl_parameter_change}: max_connections ... track_commit_timestamp).
+     */
+    public static final byte PARAMETERS = 0x61;
 
     /** SLRU kinds for {@link #slruPage}. */
     public static final int SLRU_CLOG = 0;
     public static final int SLRU_MULTIXACT_OFFSETS = 1;
     public static final int SLRU_MULTIXACT_MEMBERS = 2;
+    /** {@code pg_commit_ts}: commit timestamp and replication origin of each transaction. */
+    public static final int SLRU_COMMIT_TS = 3;
 
     private final byte[] bytes;
 
@@ -103,6 +111,11 @@ public final class Key implements Comparable<Key> {
     /** The cluster's checkpoint / control state. */
     public static Key control() {
         return of(CONTROL, 0, 0, 0, 0, 0);
+    }
+
+    /** The cluster's {@code xl_parameter_change} parameters ({@link #PARAMETERS}). */
+    public static Key parameters() {
+        return of(PARAMETERS, 0, 0, 0, 0, 0);
     }
 
     /** Smallest key of a kind (inclusive range start). */
@@ -239,6 +252,7 @@ public final class Key implements Comparable<Key> {
             case SLRU_PAGE -> "slru " + slru() + " page " + slruPageNo();
             case TWOPHASE -> "twophase " + Integer.toUnsignedString(xid());
             case CONTROL -> "control";
+            case PARAMETERS -> "parameters";
             default -> "key " + HexFormat.of().formatHex(bytes);
         };
     }

@@ -29,6 +29,8 @@ public final class ResourceManagers {
     public static final int HEAP = 10;
     /** {@code RM_BTREE_ID}: B-tree index pages. */
     public static final int BTREE = 11;
+    /** {@code RM_COMMIT_TS_ID}: commit timestamp zero-page and truncate. */
+    public static final int COMMIT_TS = 18;
 
     private static final String[] NAMES = {"XLOG", "Transaction", "Storage", "CLOG", "Database", "Tablespace",
             "MultiXact", "RelMap", "Standby", "Heap2", "Heap", "Btree", "Hash", "Gin", "Gist", "Sequence", "SPGist",

@@ -15,6 +15,7 @@ import io.forkline.wal.ingest.rmgr.RelmapRecordDescriptor;
 import io.forkline.wal.ingest.rmgr.SlruRecordDescriptor;
 import io.forkline.wal.ingest.rmgr.StorageRecordDescriptor;
 import io.forkline.wal.ingest.slru.ClogDescriptor;
+import io.forkline.wal.ingest.slru.CommitTsDescriptor;
 import io.forkline.wal.ingest.slru.MultiXactDescriptor;
 import io.forkline.wal.ingest.vm.FreeSpaceMapDescriptor;
 import io.forkline.wal.ingest.vm.VisibilityMapDescriptor;
@@ -30,6 +31,7 @@ import io.forkline.wal.redo.RedoFixture;
 import io.forkline.wal.redo.RedoMismatchException;
 import io.forkline.wal.redo.RedoVerifier;
 import io.forkline.wal.xlog.CheckPoint;
+import io.forkline.wal.xlog.ParameterChange;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -60,6 +62,18 @@ import java.util.NavigableMap;
  *   <li>{@code Key.slruPage(SLRU_CLOG, pageno)} — 8192-byte {@code pg_xact} page: zero page on
  *       {@code CLOG ZEROPAGE}, 2-bit status committed (01) / aborted (10) of the xid and subxids on
  *       xact COMMIT / ABORT / COMMIT_PREPARED / ABORT_PREPARED.
+ *   <li>{@code Key.slruPage(SLRU_COMMIT_TS, pageno)} — 8192-byte {@code pg_commit_ts} page
+ *       ({@link CommitTsDescriptor}), maintained only while commit timestamps are active for the
+ *       timeline (the {@code PARAMETERS} key's {@code track_commit_timestamp}, as a standby decides from
+ *       its {@code pg_control} and {@code XLOG_PARAMETER_CHANGE}): xact COMMIT / COMMIT_PREPARED set the
+ *       10-byte entry (commit time, or the origin's timestamp with {@code XACT_XINFO_HAS_ORIGIN}; the
+ *       record's replication origin) of the xid and every subxid ({@code TransactionTreeSetCommitTsData});
+ *       zero page on {@code COMMIT_TS_ZEROPAGE} (whether active or not, as {@code commit_ts_redo});
+ *       {@code COMMIT_TS_TRUNCATE} tombstones the pages of the segments {@code SimpleLruTruncate}
+ *       removes; activation stores a zero page for nextXid's page when none is stored
+ *       ({@code ActivateCommitTs}), deactivation tombstones every page ({@code DeactivateCommitTs}).
+ *   <li>{@code Key.parameters()} — {@link ParameterChange#encode()} (28 bytes) of each
+ *       {@code XLOG_PARAMETER_CHANGE}; importers store {@code pg_control}'s values.
  *   <li>{@code Key.slruPage(SLRU_MULTIXACT_OFFSETS / _MEMBERS, pageno)} — 8192-byte
  *       {@code pg_multixact/offsets} and {@code members} pages: zero pages on ZERO_OFF_PAGE /
  *       ZERO_MEM_PAGE; {@code CREATE_ID} writes the multi's offset, the next multi's offset (as
@@ -129,6 +143,8 @@ public final class WalIngest {
     };
     private ControlState control;
     private boolean controlLoaded;
+    /** Whether commit timestamps are tracked ({@code commitTsShared->commitTsActive}); null until read. */
+    private Boolean commitTsActive;
     private WalRecord rec;
     private long lsn;
     /** End LSN of the record ingested before the current one (0 before the first). */
@@ -191,6 +207,7 @@ public final class WalIngest {
                 case ResourceManagers.DBASE -> dbase();
                 case ResourceManagers.MULTIXACT -> multixact();
                 case ResourceManagers.RELMAP -> relmap();
+                case ResourceManagers.COMMIT_TS -> commitTs();
                 case ResourceManagers.HEAP -> heap();
                 case ResourceManagers.HEAP2 -> heap2();
                 default -> {
@@ -399,8 +416,9 @@ public final class WalIngest {
                     c.setNextOid(LittleEndianReader.i32(d, 0));
                 }
             }
+            case XLogRecordDescriptor.XLOG_PARAMETER_CHANGE -> parameterChange(d);
             default -> {
-                // FPI / FPI_FOR_HINT: images only; NOOP, SWITCH, BACKUP_END, PARAMETER_CHANGE, ...: nothing
+                // FPI / FPI_FOR_HINT: images only; NOOP, SWITCH, BACKUP_END, ...: nothing
             }
         }
     }
@@ -456,6 +474,7 @@ public final class WalIngest {
         }
         if (commit) {
             writer.putCommitTimestamp(x.unixMicros(), lsn, xid);
+            setCommitTsData(xid, x.subxacts(), x.commitTsTime(), rec.origin());
         }
         ControlState c = control();
         if (c != null) {
@@ -503,6 +522,146 @@ public final class WalIngest {
                 }
             }
             default -> throw fail("unknown CLOG record type 0x" + Integer.toHexString(rec.type()), null);
+        }
+    }
+
+    // ------------------------------------------------------------------ commit timestamps
+
+    /** Whether commit timestamps are active at this LSN: the stored parameters' track_commit_timestamp. */
+    private boolean commitTsActive() {
+        if (commitTsActive == null) {
+            byte[] raw = writer.get(Key.parameters(), lsn);
+            commitTsActive = raw != null && ParameterChange.decode(raw, 0).trackCommitTimestamp();
+        }
+        return commitTsActive;
+    }
+
+    /**
+     * {@code xlog_redo} {@code XLOG_PARAMETER_CHANGE}: stores the new parameters and, when
+     * track_commit_timestamp changes, {@code CommitTsParameterChange}.
+     */
+    private void parameterChange(byte[] d) {
+        ParameterChange p = ParameterChange.decode(d, 0);
+        boolean was = commitTsActive();
+        writer.put(Key.parameters(), lsn, p.encode());
+        if (p.trackCommitTimestamp() && !was) {
+            activateCommitTs();
+        } else if (!p.trackCommitTimestamp() && was) {
+            deactivateCommitTs();
+        }
+        commitTsActive = p.trackCommitTimestamp();
+    }
+
+    /**
+     * {@code ActivateCommitTs} as redo runs it: an invalid commit-ts range becomes [nextXid, nextXid],
+     * and nextXid's page is created (zeroed) when none is stored.
+     */
+    private void activateCommitTs() {
+        ControlState c = control();
+        if (c == null) {
+            return; // no checkpoint state yet: nothing to anchor the range at (importers always store one)
+        }
+        c.activateCommitTs();
+        int pageNo = CommitTsDescriptor.page((int) c.nextFullXid());
+        Key key = Key.slruPage(Key.SLRU_COMMIT_TS, pageNo);
+        if (writer.get(key, lsn) == null) {
+            writer.put(key, lsn, new byte[CommitTsDescriptor.PAGE_SIZE]);
+        }
+    }
+
+    /**
+     * {@code DeactivateCommitTs}: every page of the valid range [oldestCommitTsXid, nextXid] goes
+     * ({@code SlruScanDirCbDeleteAll}; pages outside it are never read, nor written by basebackups),
+     * then the range becomes invalid.
+     */
+    private void deactivateCommitTs() {
+        ControlState c = control();
+        if (c == null) {
+            return;
+        }
+        if (c.oldestCommitTsXid() != 0) {
+            int[] segs = CommitTsDescriptor.segmentsBetween(CommitTsDescriptor.page(c.oldestCommitTsXid()),
+                    CommitTsDescriptor.page((int) c.nextFullXid()));
+            for (int seg : segs) {
+                deleteCommitTsSegment(seg);
+            }
+        }
+        c.deactivateCommitTs();
+    }
+
+    /** Tombstones the stored pages of commit-ts segment {@code seg}. */
+    private void deleteCommitTsSegment(int seg) {
+        int first = seg * CommitTsDescriptor.PAGES_PER_SEGMENT;
+        Key to = seg == CommitTsDescriptor.LAST_SEGMENT ? Key.slruPage(Key.SLRU_COMMIT_TS + 1, 0)
+                : Key.slruPage(Key.SLRU_COMMIT_TS, first + CommitTsDescriptor.PAGES_PER_SEGMENT);
+        for (Key k : writer.scan(Key.slruPage(Key.SLRU_COMMIT_TS, first), to, lsn).keySet()) {
+            writer.delete(k, lsn);
+        }
+    }
+
+    /**
+     * {@code TransactionTreeSetCommitTsData} (with {@code SetXidCommitTsInPage} /
+     * {@code TransactionIdSetCommitTs}): when active, the entry of {@code xid} and of each subxid,
+     * one page version per page touched, and newestCommitTsXid moved to the last subxid (or xid).
+     */
+    private void setCommitTsData(int xid, int[] subxids, long time, int origin) {
+        if (!commitTsActive()) {
+            return;
+        }
+        int pageNo = CommitTsDescriptor.page(xid);
+        byte[] page = slruPageCopy(Key.SLRU_COMMIT_TS, pageNo);
+        CommitTsDescriptor.setEntry(page, xid, time, origin);
+        for (int s : subxids) {
+            int p = CommitTsDescriptor.page(s);
+            if (p != pageNo) {
+                writer.put(Key.slruPage(Key.SLRU_COMMIT_TS, pageNo), lsn, page);
+                pageNo = p;
+                page = slruPageCopy(Key.SLRU_COMMIT_TS, pageNo);
+            }
+            CommitTsDescriptor.setEntry(page, s, time, origin);
+        }
+        writer.put(Key.slruPage(Key.SLRU_COMMIT_TS, pageNo), lsn, page);
+        ControlState c = control();
+        if (c != null) {
+            c.advanceNewestCommitTsXid(subxids.length > 0 ? subxids[subxids.length - 1] : xid);
+        }
+    }
+
+    /** {@code commit_ts_redo}: ZEROPAGE and TRUNCATE. */
+    private void commitTs() {
+        byte[] d = rec.mainData();
+        switch (rec.type()) {
+            case SlruRecordDescriptor.COMMIT_TS_ZEROPAGE ->
+                    writer.put(Key.slruPage(Key.SLRU_COMMIT_TS, SlruRecordDescriptor.pageNo(d)), lsn,
+                            new byte[CommitTsDescriptor.PAGE_SIZE]);
+            case SlruRecordDescriptor.COMMIT_TS_TRUNCATE -> {
+                int oldestXid = SlruRecordDescriptor.commitTsTruncateOldestXid(d);
+                int cutoff = SlruRecordDescriptor.pageNo(d);
+                ControlState c = control();
+                if (c != null) {
+                    truncateCommitTs(c.oldestCommitTsXid(), oldestXid, cutoff);
+                    c.advanceOldestCommitTsXid(oldestXid);
+                }
+            }
+            default -> throw fail("unknown commit_ts record type 0x" + Integer.toHexString(rec.type()), null);
+        }
+    }
+
+    /**
+     * {@code SimpleLruTruncate(CommitTsCtl, cutoffPage)}: tombstones the stored pages of every segment
+     * from the one holding the previous oldestCommitTsXid up to the one holding {@code cutoffPage}
+     * that lies wholly before it ({@code SlruMayDeleteSegment}); older pages were removed by earlier
+     * truncations (or are outside every range a basebackup writes).
+     */
+    private void truncateCommitTs(int previousOldestXid, int oldestXid, int cutoffPage) {
+        if (previousOldestXid == 0 || !ControlState.xidPrecedes(previousOldestXid, oldestXid)) {
+            return; // nothing tracked, or nothing older than what earlier truncations left
+        }
+        int cutoff = cutoffPage - cutoffPage % CommitTsDescriptor.PAGES_PER_SEGMENT;
+        for (int seg : CommitTsDescriptor.segmentsBetween(CommitTsDescriptor.page(previousOldestXid), cutoffPage)) {
+            if (CommitTsDescriptor.mayDeleteSegment(seg * CommitTsDescriptor.PAGES_PER_SEGMENT, cutoff)) {
+                deleteCommitTsSegment(seg);
+            }
         }
     }
 

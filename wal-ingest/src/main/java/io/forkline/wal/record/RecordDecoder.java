@@ -65,6 +65,7 @@ final class RecordDecoder {
         long dataTotal = 0;
         long mainDataLength = 0;
         int topXid = 0;
+        int origin = 0;
         int maxBlockId = -1;
         int blockCount = 0;
         boolean haveRel = false;
@@ -88,7 +89,8 @@ final class RecordDecoder {
                 break;
             } else if (id == XLR_BLOCK_ID_ORIGIN) {
                 remaining = need(remaining, XLogRecordBlockDescriptor.ORIGIN_LENGTH, startLsn);
-                ptr += XLogRecordBlockDescriptor.ORIGIN_LENGTH; // replication origin: not exposed
+                origin = LittleEndian.u16(b, ptr);
+                ptr += XLogRecordBlockDescriptor.ORIGIN_LENGTH;
             } else if (id == XLR_BLOCK_ID_TOPLEVEL_XID) {
                 remaining = need(remaining, XLogRecordBlockDescriptor.XID_LENGTH, startLsn);
                 topXid = LittleEndian.i32(b, ptr);
@@ -207,7 +209,7 @@ final class RecordDecoder {
         int info = XLogRecordDescriptor.info(b, off);
         // refs is private to this record: wrap it instead of copying it (List.of copies the array).
         return new WalRecord(startLsn, endLsn, xid, topXid, rmid, info, mainData,
-                refs == null ? List.of() : Collections.unmodifiableList(Arrays.asList(refs)));
+                refs == null ? List.of() : Collections.unmodifiableList(Arrays.asList(refs)), origin);
     }
 
     private static long need(long remaining, int bytes, long lsn) {

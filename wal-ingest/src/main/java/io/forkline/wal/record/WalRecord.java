@@ -19,9 +19,17 @@ import java.util.List;
  * @param info      {@code xl_info}; the rmgr's record type is {@code info & 0xF0}
  * @param mainData  the record's main data (never {@code null}, possibly empty)
  * @param blocks    block references in the order of their block ids
+ * @param origin    replication origin ({@code RepOriginId}, 0..65535) from {@code XLR_BLOCK_ID_ORIGIN},
+ *                  0 ({@code InvalidRepOriginId}) when absent ({@code XLogRecGetOrigin})
  */
 public record WalRecord(long startLsn, long endLsn, int xid, int topXid, int rmid, int info, byte[] mainData,
-                        List<BlockReference> blocks) {
+                        List<BlockReference> blocks, int origin) {
+
+    /** A record without replication origin. */
+    public WalRecord(long startLsn, long endLsn, int xid, int topXid, int rmid, int info, byte[] mainData,
+                     List<BlockReference> blocks) {
+        this(startLsn, endLsn, xid, topXid, rmid, info, mainData, blocks, 0);
+    }
 
     /** {@code info & XLR_RMGR_INFO_MASK (0xF0)}: the rmgr-specific record type. */
     public int type() {

@@ -120,6 +120,11 @@ public final class XLogRecordDescriptor {
     public static final int XLOG_CHECKPOINT_ONLINE = 0x10;
     /** {@code XLOG_NEXTOID}: info of a next-OID record, main data the new {@code nextOid} (rmgr XLOG, {@code pg_control.h}). */
     public static final int XLOG_NEXTOID = 0x30;
+    /**
+     * {@code XLOG_PARAMETER_CHANGE}: info of a record carrying the new {@code xl_parameter_change}
+     * (rmgr XLOG, {@code pg_control.h}; written by {@code XLogReportParameters} at startup).
+     */
+    public static final int XLOG_PARAMETER_CHANGE = 0x60;
     /** {@code SizeOfXLogRecordDataHeaderShort}: block id 255 plus a 1-byte main data length. */
     public static final int DATA_HEADER_SHORT_LENGTH = 2;
 

@@ -10,10 +10,12 @@ import io.forkline.storage.store.TimelineWriter;
 import io.forkline.storage.timeline.TimelineMetadata;
 import io.forkline.wal.ingest.page.PageHeaderDescriptor;
 import io.forkline.wal.ingest.slru.ClogDescriptor;
+import io.forkline.wal.ingest.slru.CommitTsDescriptor;
 import io.forkline.wal.ingest.slru.MultiXactDescriptor;
 import io.forkline.wal.record.BlockReference;
 import io.forkline.wal.record.WalRecord;
 import io.forkline.wal.xlog.CheckPoint;
+import io.forkline.wal.xlog.ParameterChange;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -175,6 +177,113 @@ class WalIngestTest {
         ingest.ingest(record(902, ResourceManagers.XACT, 0x20, abort));
         assertThat(ClogDescriptor.status(writer.get(Key.slruPage(Key.SLRU_CLOG, 0), lsn), 902))
                 .isEqualTo(ClogDescriptor.STATUS_ABORTED);
+    }
+
+    private static byte[] parameterChange(boolean trackCommitTimestamp) {
+        return new ParameterChange(100, 8, 10, 10, 64, 1, false, trackCommitTimestamp).encode();
+    }
+
+    private CheckPoint control() {
+        return CheckPoint.decode(writer.get(Key.control(), lsn), 0);
+    }
+
+    private byte[] commitTsPage(int pageNo) {
+        return writer.get(Key.slruPage(Key.SLRU_COMMIT_TS, pageNo), lsn);
+    }
+
+    @Test
+    void commitTimestampsAreKeptOnlyWhileActive() {
+        CheckPoint cp = new CheckPoint(0x1000028L, 1, 1, true, 740, 13000, 1, 0, 716, 1, 1, 1, 1700000000L, 0, 0, 0);
+        ingest.ingest(record(0, ResourceManagers.XLOG, 0x00, cp.encode()));
+        // no PARAMETERS key: off, as for a cluster imported without track_commit_timestamp
+        ingest.ingest(record(740, ResourceManagers.XACT, 0x00, le(8).putLong(1_000_000L).array()));
+        assertThat(commitTsPage(0)).isNull();
+        assertThat(control().oldestCommitTsXid()).isZero();
+
+        // XLOG_PARAMETER_CHANGE on: ActivateCommitTs at nextXid 741, whose page is created
+        ingest.ingest(record(0, ResourceManagers.XLOG, 0x60, parameterChange(true)));
+        assertThat(ParameterChange.decode(writer.get(Key.parameters(), lsn), 0).trackCommitTimestamp()).isTrue();
+        assertThat(control().oldestCommitTsXid()).isEqualTo(741);
+        assertThat(control().newestCommitTsXid()).isEqualTo(741);
+        assertThat(commitTsPage(0)).isEqualTo(new byte[8192]);
+
+        // a commit with subtransactions on three pages: every xid gets the commit time, no origin
+        byte[] commit = le(8 + 4 + 4 + 12).putLong(2_000_000L).putInt(0x02).putInt(3).putInt(742).putInt(900)
+                .putInt(40_000).array();
+        ingest.ingest(record(741, ResourceManagers.XACT, 0x80, commit));
+        assertThat(CommitTsDescriptor.time(commitTsPage(0), 741)).isEqualTo(2_000_000L);
+        assertThat(CommitTsDescriptor.time(commitTsPage(0), 742)).isEqualTo(2_000_000L);
+        assertThat(CommitTsDescriptor.time(commitTsPage(1), 900)).isEqualTo(2_000_000L);
+        assertThat(CommitTsDescriptor.time(commitTsPage(48), 40_000)).isEqualTo(2_000_000L);
+        assertThat(CommitTsDescriptor.nodeId(commitTsPage(0), 741)).isZero();
+        assertThat(CommitTsDescriptor.time(commitTsPage(0), 743)).isZero();
+        assertThat(control().newestCommitTsXid()).isEqualTo(40_000);
+
+        // with a replication origin: the origin's timestamp and the record's origin id
+        byte[] originCommit = le(8 + 4 + 16).putLong(3_000_000L).putInt(0x20).putLong(0x5000L).putLong(2_500_000L).array();
+        ingest.ingest(new WalRecord(lsn, lsn += 0x100, 743, 0, ResourceManagers.XACT, 0x80, originCommit, List.of(), 7));
+        assertThat(CommitTsDescriptor.time(commitTsPage(0), 743)).isEqualTo(2_500_000L);
+        assertThat(CommitTsDescriptor.nodeId(commitTsPage(0), 743)).isEqualTo(7);
+
+        // COMMIT PREPARED of xid 744 (record xid 0, the prepared xid in xl_xact_twophase)
+        byte[] prepared = le(8 + 4 + 4).putLong(4_000_000L).putInt(0x10).putInt(744).array();
+        ingest.ingest(record(0, ResourceManagers.XACT, 0x30 | 0x80, prepared));
+        assertThat(CommitTsDescriptor.time(commitTsPage(0), 744)).isEqualTo(4_000_000L);
+
+        // an online checkpoint begun before those commits does not move the range back
+        CheckPoint online = new CheckPoint(0x1000028L, 1, 1, true, 745, 13000, 1, 0, 716, 1, 1, 1, 1700000001L, 741, 741, 0);
+        ingest.ingest(record(0, ResourceManagers.XLOG, 0x10, online.encode()));
+        assertThat(control().newestCommitTsXid()).isEqualTo(40_000);
+
+        // aborts never set a commit timestamp
+        ingest.ingest(record(745, ResourceManagers.XACT, 0x20, le(8).putLong(5_000_000L).array()));
+        assertThat(CommitTsDescriptor.time(commitTsPage(0), 745)).isZero();
+
+        // off again: DeactivateCommitTs removes the pages and invalidates the range
+        ingest.ingest(record(0, ResourceManagers.XLOG, 0x60, parameterChange(false)));
+        assertThat(commitTsPage(0)).isNull();
+        assertThat(commitTsPage(1)).isNull();
+        assertThat(commitTsPage(48)).isNull();
+        assertThat(control().oldestCommitTsXid()).isZero();
+        assertThat(control().newestCommitTsXid()).isZero();
+        ingest.ingest(record(40_001, ResourceManagers.XACT, 0x00, le(8).putLong(6_000_000L).array()));
+        assertThat(commitTsPage(48)).isNull();
+        writer.commit(lsn);
+
+        // a new ingest of the same timeline reads the state back from the store
+        WalIngest again = new WalIngest(writer);
+        again.ingest(record(0, ResourceManagers.XLOG, 0x60, parameterChange(true)));
+        assertThat(control().oldestCommitTsXid()).isEqualTo(40_002);
+        assertThat(commitTsPage(48)).isEqualTo(new byte[8192]);
+    }
+
+    @Test
+    void commitTsZeroPageAndTruncate() {
+        CheckPoint cp = new CheckPoint(0x1000028L, 1, 1, true, 3, 13000, 1, 0, 3, 1, 1, 1, 1700000000L, 0, 0, 0);
+        ingest.ingest(record(0, ResourceManagers.XLOG, 0x00, cp.encode()));
+        ingest.ingest(record(0, ResourceManagers.XLOG, 0x60, parameterChange(true)));
+        assertThat(control().oldestCommitTsXid()).isEqualTo(3);
+        // pages 0..70 exist (segments 0, 1, 2), each with a commit
+        for (int p = 1; p <= 70; p++) {
+            ingest.ingest(record(0, ResourceManagers.COMMIT_TS, 0x00, le(4).putInt(p).array()));
+            int xid = p * CommitTsDescriptor.XACTS_PER_PAGE;
+            ingest.ingest(record(xid, ResourceManagers.XACT, 0x00, le(8).putLong(1_000L + p).array()));
+        }
+        ingest.ingest(record(0, ResourceManagers.COMMIT_TS, 0x00, le(4).putInt(70).array()));
+        assertThat(commitTsPage(70)).isEqualTo(new byte[8192]);
+        assertThat(CommitTsDescriptor.time(commitTsPage(69), 69 * 819)).isEqualTo(1_069L);
+
+        // TRUNCATE at page 65 (segment 2 starts at page 64): segments 0 and 1 go, segment 2 stays
+        int oldest = 65 * 819 + 5;
+        ingest.ingest(record(0, ResourceManagers.COMMIT_TS, 0x10, le(8).putInt(65).putInt(oldest).array()));
+        assertThat(commitTsPage(0)).isNull();
+        assertThat(commitTsPage(31)).isNull();
+        assertThat(commitTsPage(63)).isNull();
+        assertThat(commitTsPage(64)).isNotNull();
+        assertThat(CommitTsDescriptor.time(commitTsPage(69), 69 * 819)).isEqualTo(1_069L);
+        assertThat(control().oldestCommitTsXid()).isEqualTo(oldest);
+        assertThatThrownBy(() -> ingest.ingest(record(0, ResourceManagers.COMMIT_TS, 0x20, le(4).putInt(1).array())))
+                .isInstanceOf(WalIngestException.class).hasMessageContaining("unknown commit_ts record type 0x20");
     }
 
     @Test

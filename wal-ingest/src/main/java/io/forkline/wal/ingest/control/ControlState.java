@@ -7,7 +7,8 @@ import io.forkline.wal.xlog.CheckPoint;
  * {@link CheckPoint} plus the counter rules the startup process applies during redo
  * ({@code xlog_redo} in {@code src/backend/access/transam/xlog.c},
  * {@code AdvanceNextFullTransactionIdPastXid} in {@code varsup.c},
- * {@code MultiXactAdvanceNextMXact} / {@code MultiXactAdvanceOldest} in {@code multixact.c}).
+ * {@code MultiXactAdvanceNextMXact} / {@code MultiXactAdvanceOldest} in {@code multixact.c}, the
+ * commit timestamp range as {@code commit_ts.c} moves {@code oldestCommitTsXid} / {@code newestCommitTsXid}).
  * Xids, MultiXactIds and offsets are unsigned 32-bit values compared modulo 2^32 as
  * {@code TransactionIdPrecedes} does. Not thread-safe.
  */
@@ -24,6 +25,8 @@ public final class ControlState {
     private int oldestXidDb;
     private int oldestMulti;
     private int oldestMultiDb;
+    private int oldestCommitTsXid;
+    private int newestCommitTsXid;
     private boolean dirty;
 
     /** Starts from a stored or decoded checkpoint. */
@@ -42,6 +45,8 @@ public final class ControlState {
         oldestXidDb = cp.oldestXidDb();
         oldestMulti = cp.oldestMulti();
         oldestMultiDb = cp.oldestMultiDb();
+        oldestCommitTsXid = cp.oldestCommitTsXid();
+        newestCommitTsXid = cp.newestCommitTsXid();
     }
 
     /** {@code TransactionIdPrecedes} for normal xids: {@code (int)(a - b) < 0}. */
@@ -65,8 +70,10 @@ public final class ControlState {
 
     /**
      * {@code XLOG_CHECKPOINT_ONLINE}: nextXid and nextMulti/offset only move forward, nextOid is
-     * kept (tracked through {@code XLOG_NEXTOID}), oldest xid / multi only advance; the other fields
-     * (redo pointer, timelines, time, commit-ts range, oldestActiveXid) are taken from the record.
+     * kept (tracked through {@code XLOG_NEXTOID}), oldest xid / multi only advance, the commit
+     * timestamp range is kept (redo never takes it from a checkpoint record: the record's values
+     * were read when the checkpoint began, and commits since have moved {@code newestCommitTsXid});
+     * the other fields (redo pointer, timelines, time, oldestActiveXid) are taken from the record.
      */
     public void applyOnlineCheckpoint(CheckPoint cp) {
         long keepXid = nextFullXid;
@@ -77,7 +84,11 @@ public final class ControlState {
         int keepOldestXidDb = oldestXidDb;
         int keepOldestMulti = oldestMulti;
         int keepOldestMultiDb = oldestMultiDb;
+        int keepOldestCommitTs = oldestCommitTsXid;
+        int keepNewestCommitTs = newestCommitTsXid;
         load(cp);
+        oldestCommitTsXid = keepOldestCommitTs;
+        newestCommitTsXid = keepNewestCommitTs;
         if (Long.compareUnsigned(keepXid, nextFullXid) > 0) {
             nextFullXid = keepXid;
         }
@@ -162,6 +173,64 @@ public final class ControlState {
         }
     }
 
+    /**
+     * {@code TransactionIdPrecedes}: modulo-2^32 order for normal xids, plain unsigned order when
+     * either is a special xid (0..2).
+     */
+    public static boolean xidPrecedes(int a, int b) {
+        if (Integer.compareUnsigned(a, FIRST_NORMAL_XID) < 0 || Integer.compareUnsigned(b, FIRST_NORMAL_XID) < 0) {
+            return Integer.compareUnsigned(a, b) < 0;
+        }
+        return precedes(a, b);
+    }
+
+    /**
+     * The range part of {@code ActivateCommitTs}: when the range is invalid (commit timestamps were
+     * not tracked before), both ends become nextXid, so nothing older is read.
+     */
+    public void activateCommitTs() {
+        if (oldestCommitTsXid == 0) {
+            oldestCommitTsXid = (int) nextFullXid;
+            newestCommitTsXid = (int) nextFullXid;
+            dirty = true;
+        }
+    }
+
+    /** The range part of {@code DeactivateCommitTs}: both ends invalid (0). */
+    public void deactivateCommitTs() {
+        if (oldestCommitTsXid != 0 || newestCommitTsXid != 0) {
+            oldestCommitTsXid = 0;
+            newestCommitTsXid = 0;
+            dirty = true;
+        }
+    }
+
+    /** {@code TransactionTreeSetCommitTsData}'s end: newestCommitTsXid moves forward to {@code xid}. */
+    public void advanceNewestCommitTsXid(int xid) {
+        if (xidPrecedes(newestCommitTsXid, xid)) {
+            newestCommitTsXid = xid;
+            dirty = true;
+        }
+    }
+
+    /** {@code AdvanceOldestCommitTsXid}: a valid oldestCommitTsXid moves forward to {@code xid}. */
+    public void advanceOldestCommitTsXid(int xid) {
+        if (oldestCommitTsXid != 0 && xidPrecedes(oldestCommitTsXid, xid)) {
+            oldestCommitTsXid = xid;
+            dirty = true;
+        }
+    }
+
+    /** {@code oldestCommitTsXid}: the oldest xid whose commit timestamp can be read, 0 when none. */
+    public int oldestCommitTsXid() {
+        return oldestCommitTsXid;
+    }
+
+    /** {@code newestCommitTsXid}: the newest xid whose commit timestamp can be read, 0 when none. */
+    public int newestCommitTsXid() {
+        return newestCommitTsXid;
+    }
+
     /** nextXid as a FullTransactionId (epoch in the high 32 bits). */
     public long nextFullXid() {
         return nextFullXid;
@@ -197,6 +266,6 @@ public final class ControlState {
         dirty = false;
         return new CheckPoint(base.redo(), base.thisTimeLineId(), base.prevTimeLineId(), base.fullPageWrites(),
                 nextFullXid, nextOid, nextMulti, nextMultiOffset, oldestXid, oldestXidDb, oldestMulti, oldestMultiDb,
-                base.time(), base.oldestCommitTsXid(), base.newestCommitTsXid(), base.oldestActiveXid());
+                base.time(), oldestCommitTsXid, newestCommitTsXid, base.oldestActiveXid());
     }
 }

@@ -59,6 +59,12 @@ public final class LittleEndianReader {
         b[off + 3] = (byte) (v >>> 24);
     }
 
+    /** Writes a 64-bit little-endian value. */
+    public static void putI64(byte[] b, int off, long v) {
+        putI32(b, off, (int) v);
+        putI32(b, off + 4, (int) (v >>> 32));
+    }
+
     /** Writes an unsigned 16-bit little-endian value. */
     public static void putU16(byte[] b, int off, int v) {
         b[off] = (byte) v;

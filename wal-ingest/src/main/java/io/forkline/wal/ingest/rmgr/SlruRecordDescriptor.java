@@ -1,8 +1,8 @@
 package io.forkline.wal.ingest.rmgr;
 
 /**
- * CLOG and multixact records ({@code src/include/access/clog.h}, {@code src/include/access/multixact.h}),
- * little-endian:
+ * CLOG, multixact and commit timestamp records ({@code src/include/access/clog.h},
+ * {@code src/include/access/multixact.h}, {@code src/include/access/commit_ts.h}), little-endian:
  *
  * <pre>
  *   CLOG_ZEROPAGE                0x00: pageno(4)
@@ -13,6 +13,8 @@ package io.forkline.wal.ingest.rmgr;
  *                                      members[nmembers]: { xid(4) status(4) }
  *   XLOG_MULTIXACT_TRUNCATE_ID   0x30: xl_multixact_truncate: oldestMultiDB(4) startTruncOff(4)
  *                                      endTruncOff(4) startTruncMemb(4) endTruncMemb(4)
+ *   COMMIT_TS_ZEROPAGE           0x00: pageno(4)
+ *   COMMIT_TS_TRUNCATE           0x10: xl_commit_ts_truncate: pageno(4) oldestXid(4)
  * </pre>
  */
 public final class SlruRecordDescriptor {
@@ -29,6 +31,13 @@ public final class SlruRecordDescriptor {
     /** {@code XLOG_MULTIXACT_TRUNCATE_ID} (rmgr MultiXact). */
     public static final int XLOG_MULTIXACT_TRUNCATE_ID = 0x30;
 
+    /** {@code COMMIT_TS_ZEROPAGE} (rmgr CommitTs). */
+    public static final int COMMIT_TS_ZEROPAGE = 0x00;
+    /** {@code COMMIT_TS_TRUNCATE} (rmgr CommitTs). */
+    public static final int COMMIT_TS_TRUNCATE = 0x10;
+    /** {@code SizeOfCommitTsTruncate}. */
+    public static final int COMMIT_TS_TRUNCATE_SIZE = 8;
+
     /** {@code SizeOfMultiXactCreate}. */
     public static final int MULTIXACT_CREATE_HEADER = 12;
     /** {@code sizeof(MultiXactMember)}. */
@@ -44,6 +53,12 @@ public final class SlruRecordDescriptor {
             throw new RecordFormatException("SLRU page number is negative: " + p);
         }
         return p;
+    }
+
+    /** {@code xl_commit_ts_truncate.oldestXid}: the new oldest xid with a commit timestamp. */
+    public static int commitTsTruncateOldestXid(byte[] d) {
+        LittleEndianReader.require(d, 0, COMMIT_TS_TRUNCATE_SIZE, "xl_commit_ts_truncate");
+        return LittleEndianReader.i32(d, 4);
     }
 
     /** {@code xl_clog_truncate.oldestXact}. */

@@ -28,9 +28,11 @@ import io.forkline.wal.ingest.rmgr.RecordFormatException;
  * @param subxacts     committed/aborted subtransaction xids (unsigned)
  * @param droppedRels  relations to drop (main fork tags; every fork is dropped)
  * @param twophaseXid  the prepared transaction's xid for the *_PREPARED variants, else 0
+ * @param originTimestamp {@code xl_xact_origin.origin_timestamp} (PostgreSQL epoch microseconds) when
+ *                     {@link #XINFO_HAS_ORIGIN} is set, else 0
  */
 public record XactCompletionRecord(long xactTime, int xinfo, int[] subxacts, RelTag[] droppedRels,
-                                   int twophaseXid) {
+                                   int twophaseXid, long originTimestamp) {
     /** {@code XLOG_XACT_HAS_INFO}. */
     public static final int XLOG_XACT_HAS_INFO = 0x80;
     /** {@code XLOG_XACT_OPMASK}: the bits of {@code xl_info} naming the xact record type. */
@@ -67,6 +69,15 @@ public record XactCompletionRecord(long xactTime, int xinfo, int[] subxacts, Rel
     private static final int INVAL_MSG_SIZE = 16;
     /** Microseconds from 1970-01-01 to 2000-01-01. */
     public static final long POSTGRES_EPOCH_UNIX_MICROS = 946_684_800_000_000L;
+
+    /**
+     * The time {@code xact_redo_commit} records as the commit timestamp
+     * ({@code TransactionTreeSetCommitTsData}): the origin's timestamp when the record has a replication
+     * origin ({@link #XINFO_HAS_ORIGIN}), else {@link #xactTime}; PostgreSQL epoch microseconds.
+     */
+    public long commitTsTime() {
+        return (xinfo & XINFO_HAS_ORIGIN) != 0 ? originTimestamp : xactTime;
+    }
 
     /** {@link #xactTime} as microseconds since the Unix epoch. */
     public long unixMicros() {
@@ -137,10 +148,12 @@ public record XactCompletionRecord(long xactTime, int xinfo, int[] subxacts, Rel
                 p = end + 1;
             }
         }
+        long originTimestamp = 0;
         if ((xinfo & XINFO_HAS_ORIGIN) != 0) {
             LittleEndianReader.require(data, p, 16, "xl_xact_origin");
+            originTimestamp = LittleEndianReader.i64(data, p + 8); // after origin_lsn
         }
-        return new XactCompletionRecord(xactTime, xinfo, subxacts, rels, twophaseXid);
+        return new XactCompletionRecord(xactTime, xinfo, subxacts, rels, twophaseXid, originTimestamp);
     }
 
     private static int count(byte[] data, int p, int elementSize, String what) {
