@@ -739,6 +739,23 @@ public final class PageStore implements AutoCloseable {
     }
 
     /**
+     * System property: {@code false} makes {@link Reader#getVersions} look up every key on its own
+     * (one {@code seekForPrev}, a seek of the delta's base and of the next version per key and
+     * timeline level), as before key-ordered reads existed; anything else (the default) reads the
+     * keys of a call in key order with one forward walk per timeline level. For measurements.
+     */
+    public static final String KEY_ORDER_READS_PROPERTY = "forkline.pageStore.keyOrderReads";
+
+    private static boolean keyOrderReads() {
+        return !"false".equalsIgnoreCase(System.getProperty(KEY_ORDER_READS_PROPERTY, "true").strip());
+    }
+
+    /** A {@link #reader()} (or with {@code share} a {@link #sharingReader()}) that reads key by key or in key order; for tests. */
+    Reader reader(boolean share, boolean keyOrder) {
+        return new ReadContext(true, share, keyOrder);
+    }
+
+    /**
      * A {@link #reader()} whose values are not copied: a page cache hit returns the cache's own
      * array. Callers must treat every value as read-only (e.g. wrap it in a read-only
      * {@code ByteBuffer} or protobuf {@code ByteString}); a write to it would change what later
@@ -783,14 +800,25 @@ public final class PageStore implements AutoCloseable {
         final boolean cached;
         /** Page cache hits return the cached array itself (see {@link #sharingReader()}). */
         final boolean share;
+        /** {@link #getVersions} of several keys walks them in key order ({@link #lookupInKeyOrder}). */
+        final boolean keyOrder;
         /** While set, a page cache miss makes {@link #ownLookup} return {@link #CACHE_MISS}. */
         boolean cacheOnly;
         private RocksIterator it;
         final byte[] seek = new byte[VERSION_KEY_BYTES];
+        /** Key-order walks: the iterator's current key, and two page buffers (newest version, newest full image). */
+        final byte[] walkKey = new byte[VERSION_KEY_BYTES];
+        byte[] walkValue = new byte[PageDelta.PAGE_SIZE];
+        byte[] walkImage = new byte[PageDelta.PAGE_SIZE];
 
         ReadContext(boolean cached, boolean share) {
+            this(cached, share, keyOrderReads());
+        }
+
+        ReadContext(boolean cached, boolean share, boolean keyOrder) {
             this.cached = cached && pageCache.enabled();
             this.share = share;
+            this.keyOrder = keyOrder;
         }
 
         @Override
@@ -798,8 +826,12 @@ public final class PageStore implements AutoCloseable {
             ReadListener l = readListener;
             long t0 = l == null ? 0L : System.nanoTime();
             Version[] out = new Version[keys.length];
-            for (int i = 0; i < keys.length; i++) {
-                out[i] = lookup(this, timeline, keys[i], lsn);
+            if (keyOrder && keys.length > 1) {
+                lookupInKeyOrder(this, timeline, keys, lsn, out);
+            } else {
+                for (int i = 0; i < keys.length; i++) {
+                    out[i] = lookup(this, timeline, keys[i], lsn);
+                }
             }
             tell(l, timeline, keys.length, t0);
             return out;
@@ -932,6 +964,200 @@ public final class PageStore implements AutoCloseable {
             }
         }
         return found;
+    }
+
+    /**
+     * {@link #lookup} of several keys at once, with the same answers and page cache entries: per
+     * timeline level (the timeline, then its ancestors at {@code min(lsn, ancestorLsn)}), the keys
+     * still unanswered are looked up in the page cache, and the misses, in key order, with one
+     * RocksDB iterator walking forward through their versions ({@link #walkOwn}) instead of a
+     * {@code seekForPrev}, a seek of the delta's base and a seek of the next version per key. A run
+     * of consecutive blocks (a GetPage of 256 blocks) is then one seek plus {@code next()} steps; a
+     * timeline holding none of the keys (a branch read through to its ancestor) costs one seek.
+     */
+    private void lookupInKeyOrder(ReadContext ctx, TimelineId timeline, Key[] keys, long lsn, Version[] out) {
+        Integer[] boxed = new Integer[keys.length];
+        for (int i = 0; i < boxed.length; i++) {
+            boxed[i] = i;
+        }
+        Arrays.sort(boxed, (a, b) -> keys[a].compareTo(keys[b]));
+        int[] pending = new int[keys.length];
+        for (int i = 0; i < pending.length; i++) {
+            pending[i] = boxed[i];
+        }
+        int pendingCount = pending.length; // the keys not answered yet, in key order
+        int[] misses = new int[keys.length];
+        boolean[] answered = new boolean[keys.length];
+        TimelineId tl = timeline;
+        long at = lsn;
+        while (pendingCount > 0) {
+            TimelineState s = state(tl);
+            int missCount = 0;
+            for (int j = 0; j < pendingCount; j++) {
+                int i = pending[j];
+                if (ctx.cached) {
+                    PageCache.Entry e = pageCache.find(new PageCache.CacheKey(tl, keys[i]), at, s.commits().get());
+                    if (e != null) {
+                        if (e.versionLsn() != PageCache.NO_VERSION) { // else it falls through to the ancestor
+                            out[i] = new Version(e.versionLsn(), e.value().length == 0 || ctx.share ? e.value() : e.value().clone());
+                            answered[i] = true;
+                        }
+                        continue;
+                    }
+                }
+                misses[missCount++] = i;
+            }
+            if (missCount > 0) {
+                walkOwn(ctx, tl, s, keys, misses, missCount, at, out, answered);
+            }
+            int still = 0;
+            for (int j = 0; j < pendingCount; j++) {
+                if (!answered[pending[j]]) {
+                    pending[still++] = pending[j];
+                }
+            }
+            pendingCount = still;
+            TimelineMetadata md = s.metadata();
+            if (md.ancestor() == null) {
+                return;
+            }
+            at = Long.compareUnsigned(at, md.ancestorLsn()) < 0 ? at : md.ancestorLsn();
+            tl = md.ancestor();
+        }
+    }
+
+    /** {@code next()} steps a key-order walk takes towards the next key before it seeks instead. */
+    private static final int WALK_STEPS_BEFORE_SEEK = 8;
+
+    /**
+     * The newest own version at or below {@code at} on {@code tl} of each key {@code keys[misses[j]]}
+     * (in key order), as {@link #ownLookup} finds it, by one forward walk of a new RocksDB iterator
+     * over the keys' versions: per key it keeps the stored bytes of the newest version at or below
+     * {@code at} and of the newest full image at or below it (the base of a same-timeline delta,
+     * normally; another base is read with a seek), and the first version above {@code at} bounds the
+     * page cache entry, as {@link #ownLookup}'s extra seek does. The iterator is created after the
+     * timeline's commit generation and durable LSN are read, so the entries' validity never claims
+     * a commit the walk did not see.
+     *
+     * Keys with an own version are answered in {@code out} and marked in {@code answered}.
+     */
+    private void walkOwn(ReadContext ctx, TimelineId tl, TimelineState s, Key[] keys, int[] misses, int missCount,
+                         long at, Version[] out, boolean[] answered) {
+        long generation = s.commits().get();
+        long durable = s.lastRecordLsn().get();
+        final int keyEnd = TimelineId.LENGTH + Key.LENGTH;
+        byte[] seek = ctx.seek;
+        byte[] cur = ctx.walkKey;
+        tl.writeTo(seek, 0);
+        try (RocksIterator it = db.newIterator(versions)) {
+            boolean positioned = false;
+            for (int j = 0; j < missCount; j++) {
+                int i = misses[j];
+                Key key = keys[i];
+                if (j > 0 && key.equals(keys[misses[j - 1]])) { // the same key twice: the same answer
+                    int first = misses[j - 1];
+                    if (answered[first]) {
+                        byte[] v = out[first].value();
+                        out[i] = new Version(out[first].lsn(), ctx.share || v.length == 0 ? v : v.clone());
+                        answered[i] = true;
+                    }
+                    continue;
+                }
+                key.writeTo(seek, TimelineId.LENGTH);
+                putLong(seek, keyEnd, 0L);
+                if (positioned) { // step over what lies between the last key's versions and this key's, or seek
+                    for (int steps = 0; it.isValid(); steps++) {
+                        it.key(cur);
+                        if (Arrays.compareUnsigned(cur, 0, keyEnd, seek, 0, keyEnd) >= 0) {
+                            break;
+                        }
+                        if (steps == WALK_STEPS_BEFORE_SEEK) {
+                            it.seek(seek);
+                            break;
+                        }
+                        it.next();
+                    }
+                } else {
+                    it.seek(seek);
+                    positioned = true;
+                }
+                boolean candidate = PageDelta.isCandidate(key);
+                boolean has = false;  // an own version at or below at was seen
+                long found = 0L;      // its version LSN
+                long next = -1L;      // the key's first own version above at, if stored
+                boolean hasImage = false;
+                long imageLsn = 0L;   // the newest full image's version LSN
+                int foundLength = -1;
+                byte[] foundValue = null; // a value that did not fit a page buffer
+                boolean foundImage = false;
+                for (; it.isValid(); it.next()) {
+                    int kl = it.key(cur);
+                    if (kl != VERSION_KEY_BYTES || !Arrays.equals(cur, 0, keyEnd, seek, 0, keyEnd)) {
+                        break;
+                    }
+                    long v = bytesToLong(cur, keyEnd);
+                    if (Long.compareUnsigned(v, at) > 0) {
+                        next = v;
+                        break;
+                    }
+                    has = true;
+                    found = v;
+                    int len = it.value(ctx.walkValue);
+                    foundValue = null;
+                    foundImage = false;
+                    if (len > PageDelta.PAGE_SIZE) {
+                        foundValue = it.value();
+                    } else if (candidate && len == PageDelta.PAGE_SIZE) {
+                        byte[] t = ctx.walkImage; // the newest full image so far: keep it as a possible base
+                        ctx.walkImage = ctx.walkValue;
+                        ctx.walkValue = t;
+                        imageLsn = v;
+                        hasImage = true;
+                        foundImage = true;
+                    }
+                    foundLength = len;
+                }
+                try {
+                    it.status();
+                } catch (RocksDBException e) {
+                    throw new StorageException("cannot read the versions of " + key + " on timeline " + tl + ": "
+                            + e.getMessage(), e);
+                }
+                Version version = null;
+                if (has) {
+                    byte[] value;
+                    if (foundValue != null) {
+                        value = foundValue;
+                    } else if (foundImage) {
+                        value = ctx.walkImage.clone();
+                    } else {
+                        value = Arrays.copyOf(ctx.walkValue, foundLength);
+                        if (candidate && PageDelta.isDelta(value)) {
+                            if (!PageDelta.hasAncestorBase(value) && hasImage && PageDelta.baseLsn(value) == imageLsn) {
+                                value = decodeDelta(tl, key, found, ctx.walkImage.clone(), value);
+                            } else { // the base lies elsewhere: read it with a seek, then seek on for the next key
+                                value = materialize(it, tl, key, found, at, value);
+                                positioned = false;
+                            }
+                        }
+                    }
+                    version = new Version(found, value);
+                }
+                if (ctx.cached) {
+                    boolean open = next == -1L;
+                    byte[] value = version == null ? EMPTY : version.value();
+                    pageCache.put(new PageCache.CacheKey(tl, key), new PageCache.Entry(version == null
+                            ? PageCache.NO_VERSION : version.lsn(), value, open ? durable : next - 1, open, generation));
+                    if (version != null && value.length > 0 && !ctx.share) {
+                        version = new Version(version.lsn(), value.clone());
+                    }
+                }
+                if (version != null) {
+                    out[i] = version;
+                    answered[i] = true;
+                }
+            }
+        }
     }
 
     private static final byte[] EMPTY = new byte[0];
