@@ -1032,10 +1032,13 @@ public final class PageStore implements AutoCloseable {
     /**
      * The newest own version at or below {@code at} on {@code tl} of each key {@code keys[misses[j]]}
      * (in key order), as {@link #ownLookup} finds it, by one forward walk of a new RocksDB iterator
-     * over the keys' versions: per key it keeps the stored bytes of the newest version at or below
-     * {@code at} and of the newest full image at or below it (the base of a same-timeline delta,
-     * normally; another base is read with a seek), and the first version above {@code at} bounds the
-     * page cache entry, as {@link #ownLookup}'s extra seek does. The iterator is created after the
+     * over the keys: a key whose first own version lies above {@code at}, or that has none (the
+     * iterator already stands on a later key: a branch's empty level costs no seek per key), is
+     * answered without a seek; a key with one version at or below {@code at} by stepping; a key with
+     * more by a {@code seekForPrev} to the newest, whose delta is rebuilt from the key's first version
+     * when that is its base (the usual case; another base is read with a seek), then a seek to the
+     * first version above {@code at}, which bounds the page cache entry as {@link #ownLookup}'s extra
+     * seek does and leaves the iterator on the next key. The iterator is created after the
      * timeline's commit generation and durable LSN are read, so the entries' validity never claims
      * a commit the walk did not see.
      *
@@ -1090,7 +1093,7 @@ public final class PageStore implements AutoCloseable {
                 int foundLength = -1;
                 byte[] foundValue = null; // a value that did not fit a page buffer
                 boolean foundImage = false;
-                for (; it.isValid(); it.next()) {
+                for (int versionsSeen = 0; it.isValid(); it.next(), versionsSeen++) {
                     int kl = it.key(cur);
                     if (kl != VERSION_KEY_BYTES || !Arrays.equals(cur, 0, keyEnd, seek, 0, keyEnd)) {
                         break;
@@ -1098,6 +1101,43 @@ public final class PageStore implements AutoCloseable {
                     long v = bytesToLong(cur, keyEnd);
                     if (Long.compareUnsigned(v, at) > 0) {
                         next = v;
+                        break;
+                    }
+                    if (versionsSeen == 1) {
+                        // a second version at or below at: jump to the newest with seekForPrev rather than
+                        // step through them all (stepping copies every version's value: ~1.7x the CPU of
+                        // the jump on a heap page's ~10 versions, measured with ColdGetPageMeasurement)
+                        putLong(seek, keyEnd, at);
+                        it.seekForPrev(seek);
+                        it.key(cur);
+                        v = bytesToLong(cur, keyEnd);
+                        found = v;
+                        int len = it.value(ctx.walkValue);
+                        foundValue = null;
+                        foundImage = false;
+                        if (len > PageDelta.PAGE_SIZE) {
+                            foundValue = it.value();
+                        } else if (candidate && len == PageDelta.PAGE_SIZE) {
+                            byte[] t = ctx.walkImage;
+                            ctx.walkImage = ctx.walkValue;
+                            ctx.walkValue = t;
+                            imageLsn = v;
+                            hasImage = true;
+                            foundImage = true;
+                        }
+                        foundLength = len;
+                        if (at != -1L) { // the next version above at, which also positions the walk on the next key
+                            putLong(seek, keyEnd, at + 1);
+                            it.seek(seek);
+                            if (it.isValid()) {
+                                it.key(cur);
+                                if (Arrays.equals(cur, 0, keyEnd, seek, 0, keyEnd)) {
+                                    next = bytesToLong(cur, keyEnd);
+                                }
+                            }
+                        } else {
+                            positioned = false;
+                        }
                         break;
                     }
                     has = true;
