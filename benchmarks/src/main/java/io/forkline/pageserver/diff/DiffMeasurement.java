@@ -9,6 +9,7 @@ import io.forkline.pageserver.endpoint.StorageMode;
 import io.forkline.pageserver.server.PageServer;
 import io.forkline.pageserver.tenant.TenantService;
 import io.forkline.storage.lsn.Lsn;
+import io.forkline.storage.store.PageStore;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -143,6 +144,8 @@ public final class DiffMeasurement {
             Samples lazyE2e = samples(all, "historical LAZY (changed@L vs changed): DiffService.diff data");
             Samples lazyStart = samples(all, "  parts: temporary branch + lazy compute start (PointCompute.open)");
             Samples lazyData = samples(all, "  parts: DataDiff.of");
+            Samples lazyByKey = samples(all, "historical LAZY, store reads key by key (" + PageStore.KEY_ORDER_READS_PROPERTY
+                    + "=false): DiffService.diff data");
             Samples lazyPeer = samples(all, "historical LAZY: peer branch + lazy compute start + pg_dump x2 + diff");
             Samples lazyPeerStart = samples(all, "  parts: peer branch + lazy compute start");
             Samples fullE2e = full ? samples(all, "historical FULL: DiffService.diff data") : null;
@@ -164,6 +167,14 @@ public final class DiffMeasurement {
                     tenants.endpoints().setDefaultStorage(mode);
                     boolean lazy = mode == StorageMode.LAZY;
                     (lazy ? lazyE2e : fullE2e).add(timeE2e(diffs, fromHist, "changed", expected, "run " + run + " historical " + mode + " e2e"));
+                    if (lazy) { // the same, with the store's key-by-key reads of before (peer of the key-order reads)
+                        System.setProperty(PageStore.KEY_ORDER_READS_PROPERTY, "false");
+                        try {
+                            lazyByKey.add(timeE2e(diffs, fromHist, "changed", expected, "run " + run + " historical LAZY e2e, store reads key by key"));
+                        } finally {
+                            System.clearProperty(PageStore.KEY_ORDER_READS_PROPERTY);
+                        }
+                    }
                     double[] start = new double[1];
                     (lazy ? lazyData : fullData).add(timeParts(tenants, fromHist, "changed", expected, start,
                             "run " + run + " historical " + mode + " parts"));
@@ -185,6 +196,7 @@ public final class DiffMeasurement {
             System.out.println("|---|---|---|---|");
             row("both computes running (main vs branch)", runE2e, runPeer);
             row("past point, temporary LAZY compute", lazyE2e, lazyPeer);
+            row("past point, temporary LAZY compute, store reads key by key", lazyByKey, lazyPeer);
             if (full) {
                 row("past point, temporary FULL compute", fullE2e, fullPeer);
             }
@@ -208,21 +220,27 @@ public final class DiffMeasurement {
      * {@code SELECT count(pad)} of the whole table (a sequential scan of the heap: {@code count(*)} is answered from the primary key, parallel as PostgreSQL plans it) on
      * a fresh compute of a new branch of {@code changed}: lazy with read-ahead off
      * ({@code forkline.lazy.readAheadBlocks=0}, the FUSE reads as the kernel sends them, one
-     * page-service request each), lazy with the default read-ahead, and full (basebackup; its data
-     * directory was just written, so it is read from the OS page cache), {@code rounds} times in turn.
+     * page-service request each), lazy with the default read-ahead, the same with the store reading
+     * each GetPage key by key ({@link #SCAN_MODES}), and full (basebackup; its data
+     * directory was just written, so it is read from the OS page cache), {@code rounds} times, every
+     * other round in the reverse order.
      * Returns the table rows of the result.
      */
     private static List<String> seqscans(TenantService tenants, long heap, int rounds) throws SQLException {
         List<String> out = new ArrayList<>();
         for (int round = 1; round <= rounds; round++) {
-            for (String mode : SCAN_MODES) {
+            List<String> order = new ArrayList<>(SCAN_MODES);
+            if (round % 2 == 0) { // taking turns: every other round in the reverse order
+                java.util.Collections.reverse(order);
+            }
+            for (String mode : order) {
                 boolean lazy = mode.startsWith("lazy");
                 tenants.endpoints().setDefaultStorage(lazy ? StorageMode.LAZY : StorageMode.FULL);
                 if (mode.contains("read-ahead off")) {
                     System.setProperty(io.forkline.compute.lazy.LazyDataDirectory.READ_AHEAD_PROPERTY, "0");
                 }
                 if (mode.contains("key by key")) {
-                    System.setProperty(io.forkline.storage.store.PageStore.KEY_ORDER_READS_PROPERTY, "false");
+                    System.setProperty(PageStore.KEY_ORDER_READS_PROPERTY, "false");
                 }
                 String ref = "scan-" + round + "-" + SCAN_MODES.indexOf(mode);
                 try {
@@ -246,7 +264,7 @@ public final class DiffMeasurement {
                     out.add(row);
                 } finally {
                     System.clearProperty(io.forkline.compute.lazy.LazyDataDirectory.READ_AHEAD_PROPERTY);
-                    System.clearProperty(io.forkline.storage.store.PageStore.KEY_ORDER_READS_PROPERTY);
+                    System.clearProperty(PageStore.KEY_ORDER_READS_PROPERTY);
                     tenants.stopEndpoint(TENANT, ref);
                     tenants.deleteBranch(TENANT, ref);
                 }
