@@ -34,7 +34,8 @@ import java.util.SplittableRandom;
  * <p>Each pass reads every block once in 256-block GetPages (the size record, then the run of
  * blocks) through a {@link PageStore#sharingReader()}-like reader on the page cache (bounded at
  * {@code cacheMiB}, far below the relation, so the pass is cold: its cache hits are printed), on
- * {@code point} (3 levels) and on {@code main} (1 level). Printed per pass: wall and thread CPU time
+ * {@code point} (3 levels) and on {@code main} (1 level), at the timeline's last record LSN (what
+ * the page service reads for "latest"). Printed per pass: wall and thread CPU time
  * per page. Run: {@code java -cp benchmarks/target/benchmarks.jar io.forkline.storage.store.ColdGetPageMeasurement
  * [--blocks 16384] [--rounds 3] [--cacheMiB 16] [--modes byKey,keyOrder] [--dir DIR]}.
  */
@@ -82,6 +83,7 @@ public final class ColdGetPageMeasurement {
             for (int round = 1; round <= rounds; round++) {
                 for (String target : List.of("point", "main")) {
                     TimelineId tl = target.equals("point") ? point : main;
+                    long readLsn = store.lastRecordLsn(tl); // as the page service resolves "latest"
                     for (String mode : modes) {
                         boolean keyOrder = mode.equals("keyOrder");
                         PageCacheStats before = store.pageCacheStats();
@@ -96,7 +98,7 @@ public final class ColdGetPageMeasurement {
                                 keys[i + 1] = Key.relBlock(REL, first + i);
                             }
                             try (PageStore.Reader r = store.reader(true, keyOrder)) {
-                                PageStore.Version[] v = r.getVersions(tl, keys, -1L);
+                                PageStore.Version[] v = r.getVersions(tl, keys, readLsn);
                                 for (int i = 1; i < v.length; i++) {
                                     check += v[i].value()[100];
                                 }

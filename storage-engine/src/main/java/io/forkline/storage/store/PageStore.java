@@ -806,10 +806,9 @@ public final class PageStore implements AutoCloseable {
         boolean cacheOnly;
         private RocksIterator it;
         final byte[] seek = new byte[VERSION_KEY_BYTES];
-        /** Key-order walks: the iterator's current key, and two page buffers (newest version, newest full image). */
+        /** Key-order walks: the key sought and the iterator's current key. */
+        final byte[] walkStart = new byte[VERSION_KEY_BYTES];
         final byte[] walkKey = new byte[VERSION_KEY_BYTES];
-        byte[] walkValue = new byte[PageDelta.PAGE_SIZE];
-        byte[] walkImage = new byte[PageDelta.PAGE_SIZE];
 
         ReadContext(boolean cached, boolean share) {
             this(cached, share, keyOrderReads());
@@ -826,7 +825,7 @@ public final class PageStore implements AutoCloseable {
             ReadListener l = readListener;
             long t0 = l == null ? 0L : System.nanoTime();
             Version[] out = new Version[keys.length];
-            if (keyOrder && keys.length > 1) {
+            if (keyOrder && cached && keys.length > 1) { // uncached, key order would seek once more per key found
                 lookupInKeyOrder(this, timeline, keys, lsn, out);
             } else {
                 for (int i = 0; i < keys.length; i++) {
@@ -928,11 +927,25 @@ public final class PageStore implements AutoCloseable {
         // read before the lookup: whatever is committed later lies above them (see PageCache)
         long generation = s.commits().get();
         long durable = s.lastRecordLsn().get();
+        return ownStored(ctx, ctx.iterator(), tl, key, at, ck, generation, durable);
+    }
+
+    /**
+     * The RocksDB part of {@link #ownLookup}: a {@code seekForPrev} to the newest own version of
+     * {@code key} at or below {@code at} through {@code it}, its delta's base when it is one
+     * ({@link #materialize}), and, when caching ({@code ck} set), a seek to the key's next own
+     * version above {@code at}, which bounds the page cache entry it puts (and leaves {@code it} on
+     * the first entry after the key's versions at or below {@code at}).
+     *
+     * @param generation the timeline's commit count and {@code durable} its durable last record
+     *                   LSN, both read before the lookup (see {@link PageCache})
+     */
+    private Version ownStored(ReadContext ctx, RocksIterator it, TimelineId tl, Key key, long at, PageCache.CacheKey ck,
+                              long generation, long durable) {
         byte[] seek = ctx.seek;
         key.writeTo(seek, TimelineId.LENGTH);
         tl.writeTo(seek, 0);
         putLong(seek, TimelineId.LENGTH + Key.LENGTH, at);
-        RocksIterator it = ctx.iterator();
         it.seekForPrev(seek);
         Version found = null;
         if (it.isValid()) {
@@ -969,11 +982,11 @@ public final class PageStore implements AutoCloseable {
     /**
      * {@link #lookup} of several keys at once, with the same answers and page cache entries: per
      * timeline level (the timeline, then its ancestors at {@code min(lsn, ancestorLsn)}), the keys
-     * still unanswered are looked up in the page cache, and the misses, in key order, with one
-     * RocksDB iterator walking forward through their versions ({@link #walkOwn}) instead of a
-     * {@code seekForPrev}, a seek of the delta's base and a seek of the next version per key. A run
-     * of consecutive blocks (a GetPage of 256 blocks) is then one seek plus {@code next()} steps; a
-     * timeline holding none of the keys (a branch read through to its ancestor) costs one seek.
+     * still unanswered are looked up in the page cache, and the misses, in key order, by one forward
+     * RocksDB iterator walk ({@link #walkOwn}): a key the level holds no version of costs no seek
+     * (key by key, it costs a {@code seekForPrev} and a seek of the next version), so a branch read
+     * through to its ancestor (a past point's temporary branch and the branch it was made from)
+     * costs one seek per level and request instead of two per block and level.
      */
     private void lookupInKeyOrder(ReadContext ctx, TimelineId timeline, Key[] keys, long lsn, Version[] out) {
         Integer[] boxed = new Integer[keys.length];
@@ -1031,27 +1044,23 @@ public final class PageStore implements AutoCloseable {
 
     /**
      * The newest own version at or below {@code at} on {@code tl} of each key {@code keys[misses[j]]}
-     * (in key order), as {@link #ownLookup} finds it, by one forward walk of a new RocksDB iterator
-     * over the keys: a key whose first own version lies above {@code at}, or that has none (the
-     * iterator already stands on a later key: a branch's empty level costs no seek per key), is
-     * answered without a seek; a key with one version at or below {@code at} by stepping; a key with
-     * more by a {@code seekForPrev} to the newest, whose delta is rebuilt from the key's first version
-     * when that is its base (the usual case; another base is read with a seek), then a seek to the
-     * first version above {@code at}, which bounds the page cache entry as {@link #ownLookup}'s extra
-     * seek does and leaves the iterator on the next key. The iterator is created after the
-     * timeline's commit generation and durable LSN are read, so the entries' validity never claims
-     * a commit the walk did not see.
-     *
-     * Keys with an own version are answered in {@code out} and marked in {@code answered}.
+     * (in key order), as {@link #ownLookup} finds it and with the same page cache entries, through
+     * one new RocksDB iterator walking forward over the keys: a key the timeline holds no version of
+     * (the iterator already stands on a later key: a branch's empty level) is answered with no seek;
+     * a key it holds versions of is read as {@link #ownLookup} does ({@link #ownStored}:
+     * {@code seekForPrev}, the delta's base, the next version), whose last seek leaves the iterator
+     * after the key for the next one. The iterator is created after the timeline's commit
+     * generation and durable LSN are read, so the entries' validity never claims a commit the walk
+     * did not see. Keys with an own version are answered in {@code out} and marked in {@code answered}.
      */
     private void walkOwn(ReadContext ctx, TimelineId tl, TimelineState s, Key[] keys, int[] misses, int missCount,
                          long at, Version[] out, boolean[] answered) {
         long generation = s.commits().get();
         long durable = s.lastRecordLsn().get();
         final int keyEnd = TimelineId.LENGTH + Key.LENGTH;
-        byte[] seek = ctx.seek;
+        byte[] start = ctx.walkStart;
         byte[] cur = ctx.walkKey;
-        tl.writeTo(seek, 0);
+        tl.writeTo(start, 0);
         try (RocksIterator it = db.newIterator(versions)) {
             boolean positioned = false;
             for (int j = 0; j < missCount; j++) {
@@ -1066,130 +1075,46 @@ public final class PageStore implements AutoCloseable {
                     }
                     continue;
                 }
-                key.writeTo(seek, TimelineId.LENGTH);
-                putLong(seek, keyEnd, 0L);
-                if (positioned) { // step over what lies between the last key's versions and this key's, or seek
+                key.writeTo(start, TimelineId.LENGTH);
+                putLong(start, keyEnd, 0L);
+                if (positioned) { // step over what lies between the last key and this one, or seek
                     for (int steps = 0; it.isValid(); steps++) {
                         it.key(cur);
-                        if (Arrays.compareUnsigned(cur, 0, keyEnd, seek, 0, keyEnd) >= 0) {
+                        if (Arrays.compareUnsigned(cur, 0, keyEnd, start, 0, keyEnd) >= 0) {
                             break;
                         }
                         if (steps == WALK_STEPS_BEFORE_SEEK) {
-                            it.seek(seek);
+                            it.seek(start);
                             break;
                         }
                         it.next();
                     }
                 } else {
-                    it.seek(seek);
-                    positioned = true;
+                    it.seek(start);
                 }
-                boolean candidate = PageDelta.isCandidate(key);
-                boolean has = false;  // an own version at or below at was seen
-                long found = 0L;      // its version LSN
-                long next = -1L;      // the key's first own version above at, if stored
-                boolean hasImage = false;
-                long imageLsn = 0L;   // the newest full image's version LSN
-                int foundLength = -1;
-                byte[] foundValue = null; // a value that did not fit a page buffer
-                boolean foundImage = false;
-                for (int versionsSeen = 0; it.isValid(); it.next(), versionsSeen++) {
+                boolean present = false;
+                if (it.isValid()) {
                     int kl = it.key(cur);
-                    if (kl != VERSION_KEY_BYTES || !Arrays.equals(cur, 0, keyEnd, seek, 0, keyEnd)) {
-                        break;
+                    present = kl == VERSION_KEY_BYTES && Arrays.equals(cur, 0, keyEnd, start, 0, keyEnd);
+                } else {
+                    try {
+                        it.status();
+                    } catch (RocksDBException e) {
+                        throw new StorageException("cannot read the versions of " + key + " on timeline " + tl + ": "
+                                + e.getMessage(), e);
                     }
-                    long v = bytesToLong(cur, keyEnd);
-                    if (Long.compareUnsigned(v, at) > 0) {
-                        next = v;
-                        break;
-                    }
-                    if (versionsSeen == 1) {
-                        // a second version at or below at: jump to the newest with seekForPrev rather than
-                        // step through them all (stepping copies every version's value: ~1.7x the CPU of
-                        // the jump on a heap page's ~10 versions, measured with ColdGetPageMeasurement)
-                        putLong(seek, keyEnd, at);
-                        it.seekForPrev(seek);
-                        it.key(cur);
-                        v = bytesToLong(cur, keyEnd);
-                        found = v;
-                        int len = it.value(ctx.walkValue);
-                        foundValue = null;
-                        foundImage = false;
-                        if (len > PageDelta.PAGE_SIZE) {
-                            foundValue = it.value();
-                        } else if (candidate && len == PageDelta.PAGE_SIZE) {
-                            byte[] t = ctx.walkImage;
-                            ctx.walkImage = ctx.walkValue;
-                            ctx.walkValue = t;
-                            imageLsn = v;
-                            hasImage = true;
-                            foundImage = true;
-                        }
-                        foundLength = len;
-                        if (at != -1L) { // the next version above at, which also positions the walk on the next key
-                            putLong(seek, keyEnd, at + 1);
-                            it.seek(seek);
-                            if (it.isValid()) {
-                                it.key(cur);
-                                if (Arrays.equals(cur, 0, keyEnd, seek, 0, keyEnd)) {
-                                    next = bytesToLong(cur, keyEnd);
-                                }
-                            }
-                        } else {
-                            positioned = false;
-                        }
-                        break;
-                    }
-                    has = true;
-                    found = v;
-                    int len = it.value(ctx.walkValue);
-                    foundValue = null;
-                    foundImage = false;
-                    if (len > PageDelta.PAGE_SIZE) {
-                        foundValue = it.value();
-                    } else if (candidate && len == PageDelta.PAGE_SIZE) {
-                        byte[] t = ctx.walkImage; // the newest full image so far: keep it as a possible base
-                        ctx.walkImage = ctx.walkValue;
-                        ctx.walkValue = t;
-                        imageLsn = v;
-                        hasImage = true;
-                        foundImage = true;
-                    }
-                    foundLength = len;
                 }
-                try {
-                    it.status();
-                } catch (RocksDBException e) {
-                    throw new StorageException("cannot read the versions of " + key + " on timeline " + tl + ": "
-                            + e.getMessage(), e);
-                }
-                Version version = null;
-                if (has) {
-                    byte[] value;
-                    if (foundValue != null) {
-                        value = foundValue;
-                    } else if (foundImage) {
-                        value = ctx.walkImage.clone();
-                    } else {
-                        value = Arrays.copyOf(ctx.walkValue, foundLength);
-                        if (candidate && PageDelta.isDelta(value)) {
-                            if (!PageDelta.hasAncestorBase(value) && hasImage && PageDelta.baseLsn(value) == imageLsn) {
-                                value = decodeDelta(tl, key, found, ctx.walkImage.clone(), value);
-                            } else { // the base lies elsewhere: read it with a seek, then seek on for the next key
-                                value = materialize(it, tl, key, found, at, value);
-                                positioned = false;
-                            }
-                        }
-                    }
-                    version = new Version(found, value);
-                }
-                if (ctx.cached) {
-                    boolean open = next == -1L;
-                    byte[] value = version == null ? EMPTY : version.value();
-                    pageCache.put(new PageCache.CacheKey(tl, key), new PageCache.Entry(version == null
-                            ? PageCache.NO_VERSION : version.lsn(), value, open ? durable : next - 1, open, generation));
-                    if (version != null && value.length > 0 && !ctx.share) {
-                        version = new Version(version.lsn(), value.clone());
+                PageCache.CacheKey ck = ctx.cached ? new PageCache.CacheKey(tl, key) : null;
+                Version version;
+                if (present) {
+                    version = ownStored(ctx, it, tl, key, at, ck, generation, durable);
+                    // after the next-version seek the iterator stands after the key; else seek for the next one
+                    positioned = ck != null && at != -1L;
+                } else { // no own version: the iterator stays on the next key the timeline holds
+                    version = null;
+                    positioned = true;
+                    if (ck != null) {
+                        pageCache.put(ck, new PageCache.Entry(PageCache.NO_VERSION, EMPTY, durable, true, generation));
                     }
                 }
                 if (version != null) {
