@@ -9,6 +9,7 @@ import io.forkline.pageserver.endpoint.StorageMode;
 import io.forkline.pageserver.server.PageServer;
 import io.forkline.pageserver.tenant.TenantService;
 import io.forkline.storage.lsn.Lsn;
+import io.forkline.storage.store.PageStore;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -59,7 +60,8 @@ import java.util.concurrent.TimeUnit;
  * exactly the 10 changes; a wrong answer stops the run.
  *
  * <p>Usage: {@code java --enable-native-access=ALL-UNNAMED -cp benchmarks/target/benchmarks.jar
- * io.forkline.pageserver.diff.DiffMeasurement [--rows 1000000] [--runs 1] [--full 1] [--scans 1] [--endpoints full|lazy] [--dir benchmarks/target/bench]}.
+ * io.forkline.pageserver.diff.DiffMeasurement [--rows 1000000] [--runs 1] [--full 1] [--scans 1] [--endpoints full|lazy] [--dir benchmarks/target/bench]}
+ * ({@code --runs 0}: the seqscans only; {@code -Dforkline.bench.scanModes=1,2} picks seqscan computes, see {@link #SCAN_MODES}).
  *
  * <p>Before the scenarios, {@code SCANS} rounds of a sequential scan of the whole table
  * ({@code SELECT count(pad)}) on a fresh compute of a new branch of {@code changed}: lazy with the
@@ -142,6 +144,8 @@ public final class DiffMeasurement {
             Samples lazyE2e = samples(all, "historical LAZY (changed@L vs changed): DiffService.diff data");
             Samples lazyStart = samples(all, "  parts: temporary branch + lazy compute start (PointCompute.open)");
             Samples lazyData = samples(all, "  parts: DataDiff.of");
+            Samples lazyByKey = samples(all, "historical LAZY, store reads key by key (" + PageStore.KEY_ORDER_READS_PROPERTY
+                    + "=false): DiffService.diff data");
             Samples lazyPeer = samples(all, "historical LAZY: peer branch + lazy compute start + pg_dump x2 + diff");
             Samples lazyPeerStart = samples(all, "  parts: peer branch + lazy compute start");
             Samples fullE2e = full ? samples(all, "historical FULL: DiffService.diff data") : null;
@@ -163,6 +167,14 @@ public final class DiffMeasurement {
                     tenants.endpoints().setDefaultStorage(mode);
                     boolean lazy = mode == StorageMode.LAZY;
                     (lazy ? lazyE2e : fullE2e).add(timeE2e(diffs, fromHist, "changed", expected, "run " + run + " historical " + mode + " e2e"));
+                    if (lazy) { // the same, with the store's key-by-key reads of before (peer of the key-order reads)
+                        System.setProperty(PageStore.KEY_ORDER_READS_PROPERTY, "false");
+                        try {
+                            lazyByKey.add(timeE2e(diffs, fromHist, "changed", expected, "run " + run + " historical LAZY e2e, store reads key by key"));
+                        } finally {
+                            System.clearProperty(PageStore.KEY_ORDER_READS_PROPERTY);
+                        }
+                    }
                     double[] start = new double[1];
                     (lazy ? lazyData : fullData).add(timeParts(tenants, fromHist, "changed", expected, start,
                             "run " + run + " historical " + mode + " parts"));
@@ -175,6 +187,7 @@ public final class DiffMeasurement {
                 System.out.println("load average after run " + run + ": " + loadAverage());
             }
 
+            if (runs > 0) {
             System.out.println();
             System.out.printf("RESULT DiffMeasurement (table %s: %d rows, pg_relation_size %d B = %.3f GB; 10 changed rows: %s; "
                     + "main and branch on %s data directories; %d run(s))%n", TABLE, rows, heap, heap / 1e9, expected.describe(),
@@ -183,17 +196,19 @@ public final class DiffMeasurement {
             System.out.println("|---|---|---|---|");
             row("both computes running (main vs branch)", runE2e, runPeer);
             row("past point, temporary LAZY compute", lazyE2e, lazyPeer);
+            row("past point, temporary LAZY compute, store reads key by key", lazyByKey, lazyPeer);
             if (full) {
                 row("past point, temporary FULL compute", fullE2e, fullPeer);
             }
             for (Samples s : all) {
                 System.out.println(s);
             }
+            }
             if (!scanRows.isEmpty()) {
                 System.out.println();
                 System.out.printf("RESULT seqscan: SELECT count(pad) FROM %s (%d B) on a fresh compute of a new branch of 'changed'%n", TABLE, heap);
-                System.out.println("| compute | round | start s | scan s | scan MB/s | blocks fetched | of which read ahead | requests | mean request µs | FUSE reads | mean read KiB |");
-                System.out.println("|---|---|---|---|---|---|---|---|---|---|---|");
+                System.out.println("| compute | round | start s | scan s | scan MB/s | blocks fetched | of which read ahead | requests | mean request µs | FUSE reads | mean read KiB | JVM CPU s | JVM CPU µs/block |");
+                System.out.println("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
                 scanRows.forEach(System.out::println);
             }
             System.out.println("load average at end: " + loadAverage());
@@ -205,44 +220,84 @@ public final class DiffMeasurement {
      * {@code SELECT count(pad)} of the whole table (a sequential scan of the heap: {@code count(*)} is answered from the primary key, parallel as PostgreSQL plans it) on
      * a fresh compute of a new branch of {@code changed}: lazy with read-ahead off
      * ({@code forkline.lazy.readAheadBlocks=0}, the FUSE reads as the kernel sends them, one
-     * page-service request each), lazy with the default read-ahead, and full (basebackup; its data
-     * directory was just written, so it is read from the OS page cache), {@code rounds} times in turn.
+     * page-service request each), lazy with the default read-ahead, the same with the store reading
+     * each GetPage key by key ({@link #SCAN_MODES}), and full (basebackup; its data
+     * directory was just written, so it is read from the OS page cache), {@code rounds} times, every
+     * other round in the reverse order.
      * Returns the table rows of the result.
      */
     private static List<String> seqscans(TenantService tenants, long heap, int rounds) throws SQLException {
         List<String> out = new ArrayList<>();
         for (int round = 1; round <= rounds; round++) {
-            for (String mode : List.of("lazy, read-ahead off", "lazy, read-ahead on", "full")) {
+            List<String> order = new ArrayList<>(SCAN_MODES);
+            if (round % 2 == 0) { // taking turns: every other round in the reverse order
+                java.util.Collections.reverse(order);
+            }
+            for (String mode : order) {
                 boolean lazy = mode.startsWith("lazy");
                 tenants.endpoints().setDefaultStorage(lazy ? StorageMode.LAZY : StorageMode.FULL);
-                if (mode.endsWith("off")) {
+                if (mode.contains("read-ahead off")) {
                     System.setProperty(io.forkline.compute.lazy.LazyDataDirectory.READ_AHEAD_PROPERTY, "0");
                 }
-                String ref = "scan-" + round + "-" + (lazy ? (mode.endsWith("off") ? "off" : "on") : "full");
+                if (mode.contains("key by key")) {
+                    System.setProperty(PageStore.KEY_ORDER_READS_PROPERTY, "false");
+                }
+                String ref = "scan-" + round + "-" + SCAN_MODES.indexOf(mode);
                 try {
                     tenants.createBranch(TENANT, ref, "changed", null, null);
                     long t0 = System.nanoTime();
                     String uri = tenants.startEndpoint(TENANT, ref);
                     long t1 = System.nanoTime();
+                    long cpu0 = processCpuNanos();
                     long n = BenchSql.queryLong(uri, DB, "SELECT count(pad) FROM " + TABLE);
                     long t2 = System.nanoTime();
+                    long cpu = processCpuNanos() - cpu0;
                     var stats = tenants.endpoints().get(TENANT, ref).lazyStats();
                     double scan = (t2 - t1) / 1e9;
-                    String row = String.format("| %s | %d | %.3f | %.3f | %.1f | %s | %s | %s | %s | %s | %s |", mode, round, (t1 - t0) / 1e9, scan,
+                    String row = String.format("| %s | %d | %.3f | %.3f | %.1f | %s | %s | %s | %s | %s | %s | %.2f | %s |", mode, round, (t1 - t0) / 1e9, scan,
                             heap / 1e6 / scan, stats == null ? "-" : stats.blocksFetched(), stats == null ? "-" : stats.readAheadBlocks(),
                             stats == null ? "-" : stats.fetches(), stats == null ? "-" : String.format("%.0f", stats.meanFetchMicros()),
                             stats == null ? "-" : stats.lazyReads(),
-                            stats == null || stats.lazyReads() == 0 ? "-" : String.format("%.1f", stats.lazyReadBytes() / 1024.0 / stats.lazyReads()));
+                            stats == null || stats.lazyReads() == 0 ? "-" : String.format("%.1f", stats.lazyReadBytes() / 1024.0 / stats.lazyReads()),
+                            cpu / 1e9, stats == null || stats.blocksFetched() == 0 ? "-" : String.format("%.0f", cpu / 1e3 / stats.blocksFetched()));
                     System.out.printf("seqscan %s round %d: %d rows; %s; load average %s%n", mode, round, n, row, loadAverage());
                     out.add(row);
                 } finally {
                     System.clearProperty(io.forkline.compute.lazy.LazyDataDirectory.READ_AHEAD_PROPERTY);
+                    System.clearProperty(PageStore.KEY_ORDER_READS_PROPERTY);
                     tenants.stopEndpoint(TENANT, ref);
                     tenants.deleteBranch(TENANT, ref);
                 }
             }
         }
         return out;
+    }
+
+    /**
+     * The seqscan phase's computes, in turn (system property {@code forkline.bench.scanModes}, a
+     * comma-separated subset, picks some): lazy with read-ahead off, lazy with it on, lazy with it
+     * on and the store reading each GetPage's blocks key by key
+     * ({@code forkline.pageStore.keyOrderReads=false}, as before key-order reads), full.
+     */
+    private static final List<String> SCAN_MODES = scanModes();
+
+    private static List<String> scanModes() {
+        List<String> all = List.of("lazy, read-ahead off", "lazy, read-ahead on", "lazy, read-ahead on, store reads key by key", "full");
+        String pick = System.getProperty("forkline.bench.scanModes");
+        if (pick == null || pick.isBlank()) {
+            return all;
+        }
+        List<String> out = new ArrayList<>();
+        for (String p : pick.split(",")) {
+            out.add(all.get(Integer.parseInt(p.strip())));
+        }
+        return out;
+    }
+
+    /** CPU time of this JVM (the in-process server, page service, client and FUSE daemon), nanoseconds. */
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime();
     }
 
     private static Samples samples(List<Samples> all, String name) {

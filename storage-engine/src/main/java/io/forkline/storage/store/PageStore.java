@@ -739,6 +739,23 @@ public final class PageStore implements AutoCloseable {
     }
 
     /**
+     * System property: {@code false} makes {@link Reader#getVersions} look up every key on its own
+     * (one {@code seekForPrev}, a seek of the delta's base and of the next version per key and
+     * timeline level), as before key-ordered reads existed; anything else (the default) reads the
+     * keys of a call in key order with one forward walk per timeline level. For measurements.
+     */
+    public static final String KEY_ORDER_READS_PROPERTY = "forkline.pageStore.keyOrderReads";
+
+    private static boolean keyOrderReads() {
+        return !"false".equalsIgnoreCase(System.getProperty(KEY_ORDER_READS_PROPERTY, "true").strip());
+    }
+
+    /** A {@link #reader()} (or with {@code share} a {@link #sharingReader()}) that reads key by key or in key order; for tests. */
+    Reader reader(boolean share, boolean keyOrder) {
+        return new ReadContext(true, share, keyOrder);
+    }
+
+    /**
      * A {@link #reader()} whose values are not copied: a page cache hit returns the cache's own
      * array. Callers must treat every value as read-only (e.g. wrap it in a read-only
      * {@code ByteBuffer} or protobuf {@code ByteString}); a write to it would change what later
@@ -783,14 +800,24 @@ public final class PageStore implements AutoCloseable {
         final boolean cached;
         /** Page cache hits return the cached array itself (see {@link #sharingReader()}). */
         final boolean share;
+        /** {@link #getVersions} of several keys walks them in key order ({@link #lookupInKeyOrder}). */
+        final boolean keyOrder;
         /** While set, a page cache miss makes {@link #ownLookup} return {@link #CACHE_MISS}. */
         boolean cacheOnly;
         private RocksIterator it;
         final byte[] seek = new byte[VERSION_KEY_BYTES];
+        /** Key-order walks: the key sought and the iterator's current key. */
+        final byte[] walkStart = new byte[VERSION_KEY_BYTES];
+        final byte[] walkKey = new byte[VERSION_KEY_BYTES];
 
         ReadContext(boolean cached, boolean share) {
+            this(cached, share, keyOrderReads());
+        }
+
+        ReadContext(boolean cached, boolean share, boolean keyOrder) {
             this.cached = cached && pageCache.enabled();
             this.share = share;
+            this.keyOrder = keyOrder;
         }
 
         @Override
@@ -798,8 +825,12 @@ public final class PageStore implements AutoCloseable {
             ReadListener l = readListener;
             long t0 = l == null ? 0L : System.nanoTime();
             Version[] out = new Version[keys.length];
-            for (int i = 0; i < keys.length; i++) {
-                out[i] = lookup(this, timeline, keys[i], lsn);
+            if (keyOrder && cached && keys.length > 1) { // uncached, key order would seek once more per key found
+                lookupInKeyOrder(this, timeline, keys, lsn, out);
+            } else {
+                for (int i = 0; i < keys.length; i++) {
+                    out[i] = lookup(this, timeline, keys[i], lsn);
+                }
             }
             tell(l, timeline, keys.length, t0);
             return out;
@@ -896,11 +927,25 @@ public final class PageStore implements AutoCloseable {
         // read before the lookup: whatever is committed later lies above them (see PageCache)
         long generation = s.commits().get();
         long durable = s.lastRecordLsn().get();
+        return ownStored(ctx, ctx.iterator(), tl, key, at, ck, generation, durable);
+    }
+
+    /**
+     * The RocksDB part of {@link #ownLookup}: a {@code seekForPrev} to the newest own version of
+     * {@code key} at or below {@code at} through {@code it}, its delta's base when it is one
+     * ({@link #materialize}), and, when caching ({@code ck} set), a seek to the key's next own
+     * version above {@code at}, which bounds the page cache entry it puts (and leaves {@code it} on
+     * the first entry after the key's versions at or below {@code at}).
+     *
+     * @param generation the timeline's commit count and {@code durable} its durable last record
+     *                   LSN, both read before the lookup (see {@link PageCache})
+     */
+    private Version ownStored(ReadContext ctx, RocksIterator it, TimelineId tl, Key key, long at, PageCache.CacheKey ck,
+                              long generation, long durable) {
         byte[] seek = ctx.seek;
         key.writeTo(seek, TimelineId.LENGTH);
         tl.writeTo(seek, 0);
         putLong(seek, TimelineId.LENGTH + Key.LENGTH, at);
-        RocksIterator it = ctx.iterator();
         it.seekForPrev(seek);
         Version found = null;
         if (it.isValid()) {
@@ -932,6 +977,152 @@ public final class PageStore implements AutoCloseable {
             }
         }
         return found;
+    }
+
+    /**
+     * {@link #lookup} of several keys at once, with the same answers and page cache entries: per
+     * timeline level (the timeline, then its ancestors at {@code min(lsn, ancestorLsn)}), the keys
+     * still unanswered are looked up in the page cache, and the misses, in key order, by one forward
+     * RocksDB iterator walk ({@link #walkOwn}): a key the level holds no version of costs no seek
+     * (key by key, it costs a {@code seekForPrev} and a seek of the next version), so a branch read
+     * through to its ancestor (a past point's temporary branch and the branch it was made from)
+     * costs one seek per level and request instead of two per block and level.
+     */
+    private void lookupInKeyOrder(ReadContext ctx, TimelineId timeline, Key[] keys, long lsn, Version[] out) {
+        Integer[] boxed = new Integer[keys.length];
+        for (int i = 0; i < boxed.length; i++) {
+            boxed[i] = i;
+        }
+        Arrays.sort(boxed, (a, b) -> keys[a].compareTo(keys[b]));
+        int[] pending = new int[keys.length];
+        for (int i = 0; i < pending.length; i++) {
+            pending[i] = boxed[i];
+        }
+        int pendingCount = pending.length; // the keys not answered yet, in key order
+        int[] misses = new int[keys.length];
+        boolean[] answered = new boolean[keys.length];
+        TimelineId tl = timeline;
+        long at = lsn;
+        while (pendingCount > 0) {
+            TimelineState s = state(tl);
+            int missCount = 0;
+            for (int j = 0; j < pendingCount; j++) {
+                int i = pending[j];
+                if (ctx.cached) {
+                    PageCache.Entry e = pageCache.find(new PageCache.CacheKey(tl, keys[i]), at, s.commits().get());
+                    if (e != null) {
+                        if (e.versionLsn() != PageCache.NO_VERSION) { // else it falls through to the ancestor
+                            out[i] = new Version(e.versionLsn(), e.value().length == 0 || ctx.share ? e.value() : e.value().clone());
+                            answered[i] = true;
+                        }
+                        continue;
+                    }
+                }
+                misses[missCount++] = i;
+            }
+            if (missCount > 0) {
+                walkOwn(ctx, tl, s, keys, misses, missCount, at, out, answered);
+            }
+            int still = 0;
+            for (int j = 0; j < pendingCount; j++) {
+                if (!answered[pending[j]]) {
+                    pending[still++] = pending[j];
+                }
+            }
+            pendingCount = still;
+            TimelineMetadata md = s.metadata();
+            if (md.ancestor() == null) {
+                return;
+            }
+            at = Long.compareUnsigned(at, md.ancestorLsn()) < 0 ? at : md.ancestorLsn();
+            tl = md.ancestor();
+        }
+    }
+
+    /** {@code next()} steps a key-order walk takes towards the next key before it seeks instead. */
+    private static final int WALK_STEPS_BEFORE_SEEK = 8;
+
+    /**
+     * The newest own version at or below {@code at} on {@code tl} of each key {@code keys[misses[j]]}
+     * (in key order), as {@link #ownLookup} finds it and with the same page cache entries, through
+     * one new RocksDB iterator walking forward over the keys: a key the timeline holds no version of
+     * (the iterator already stands on a later key: a branch's empty level) is answered with no seek;
+     * a key it holds versions of is read as {@link #ownLookup} does ({@link #ownStored}:
+     * {@code seekForPrev}, the delta's base, the next version), whose last seek leaves the iterator
+     * after the key for the next one. The iterator is created after the timeline's commit
+     * generation and durable LSN are read, so the entries' validity never claims a commit the walk
+     * did not see. Keys with an own version are answered in {@code out} and marked in {@code answered}.
+     */
+    private void walkOwn(ReadContext ctx, TimelineId tl, TimelineState s, Key[] keys, int[] misses, int missCount,
+                         long at, Version[] out, boolean[] answered) {
+        long generation = s.commits().get();
+        long durable = s.lastRecordLsn().get();
+        final int keyEnd = TimelineId.LENGTH + Key.LENGTH;
+        byte[] start = ctx.walkStart;
+        byte[] cur = ctx.walkKey;
+        tl.writeTo(start, 0);
+        try (RocksIterator it = db.newIterator(versions)) {
+            boolean positioned = false;
+            for (int j = 0; j < missCount; j++) {
+                int i = misses[j];
+                Key key = keys[i];
+                if (j > 0 && key.equals(keys[misses[j - 1]])) { // the same key twice: the same answer
+                    int first = misses[j - 1];
+                    if (answered[first]) {
+                        byte[] v = out[first].value();
+                        out[i] = new Version(out[first].lsn(), ctx.share || v.length == 0 ? v : v.clone());
+                        answered[i] = true;
+                    }
+                    continue;
+                }
+                key.writeTo(start, TimelineId.LENGTH);
+                putLong(start, keyEnd, 0L);
+                if (positioned) { // step over what lies between the last key and this one, or seek
+                    for (int steps = 0; it.isValid(); steps++) {
+                        it.key(cur);
+                        if (Arrays.compareUnsigned(cur, 0, keyEnd, start, 0, keyEnd) >= 0) {
+                            break;
+                        }
+                        if (steps == WALK_STEPS_BEFORE_SEEK) {
+                            it.seek(start);
+                            break;
+                        }
+                        it.next();
+                    }
+                } else {
+                    it.seek(start);
+                }
+                boolean present = false;
+                if (it.isValid()) {
+                    int kl = it.key(cur);
+                    present = kl == VERSION_KEY_BYTES && Arrays.equals(cur, 0, keyEnd, start, 0, keyEnd);
+                } else {
+                    try {
+                        it.status();
+                    } catch (RocksDBException e) {
+                        throw new StorageException("cannot read the versions of " + key + " on timeline " + tl + ": "
+                                + e.getMessage(), e);
+                    }
+                }
+                PageCache.CacheKey ck = ctx.cached ? new PageCache.CacheKey(tl, key) : null;
+                Version version;
+                if (present) {
+                    version = ownStored(ctx, it, tl, key, at, ck, generation, durable);
+                    // after the next-version seek the iterator stands after the key; else seek for the next one
+                    positioned = ck != null && at != -1L;
+                } else { // no own version: the iterator stays on the next key the timeline holds
+                    version = null;
+                    positioned = true;
+                    if (ck != null) {
+                        pageCache.put(ck, new PageCache.Entry(PageCache.NO_VERSION, EMPTY, durable, true, generation));
+                    }
+                }
+                if (version != null) {
+                    out[i] = version;
+                    answered[i] = true;
+                }
+            }
+        }
     }
 
     private static final byte[] EMPTY = new byte[0];
