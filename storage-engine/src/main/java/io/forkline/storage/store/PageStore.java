@@ -140,11 +140,18 @@ public final class PageStore implements AutoCloseable {
      * updates hold the state's monitor).
      */
     private record TimelineState(TimelineMetadata metadata, AtomicLong lastRecordLsn, AtomicLong gcCutoff,
-                                 AtomicLong storedBytes, AtomicLong commits) {
+                                 AtomicLong storedBytes, AtomicLong commits, AtomicLong lastCommitStamp) {
         TimelineState(TimelineMetadata metadata, AtomicLong lastRecordLsn, AtomicLong gcCutoff, AtomicLong storedBytes) {
-            this(metadata, lastRecordLsn, gcCutoff, storedBytes, new AtomicLong());
+            this(metadata, lastRecordLsn, gcCutoff, storedBytes, new AtomicLong(), new AtomicLong());
         }
     }
+
+    /**
+     * Store-wide count of commits, taken after each commit's write: a reader's shared iterator
+     * (a RocksDB snapshot as of its creation) sees every commit whose stamp is at most the count
+     * read just before the iterator was created ({@link ReadContext#iterator(TimelineState)}).
+     */
+    private final AtomicLong commitStamps = new AtomicLong();
 
     /** Observes commits ({@link #addCommitListener}): what waits for ingest uses it. */
     @FunctionalInterface
@@ -805,6 +812,8 @@ public final class PageStore implements AutoCloseable {
         /** While set, a page cache miss makes {@link #ownLookup} return {@link #CACHE_MISS}. */
         boolean cacheOnly;
         private RocksIterator it;
+        /** {@link #commitStamps} read just before {@link #it} was created. */
+        private long itStamp;
         final byte[] seek = new byte[VERSION_KEY_BYTES];
         /** Key-order walks: the key sought and the iterator's current key. */
         final byte[] walkStart = new byte[VERSION_KEY_BYTES];
@@ -871,9 +880,24 @@ public final class PageStore implements AutoCloseable {
 
         RocksIterator iterator() {
             if (it == null) {
+                itStamp = commitStamps.get();
                 it = db.newIterator(versions);
             }
             return it;
+        }
+
+        /**
+         * The shared iterator, new when {@code s}'s timeline committed after the current one was
+         * created: the caller has read the timeline's durable LSN and commit count, and an older
+         * snapshot would miss versions up to that LSN (wrong answers, and page cache entries whose
+         * validity claims a commit the lookup never saw).
+         */
+        RocksIterator iterator(TimelineState s) {
+            if (it != null && s.lastCommitStamp().get() > itStamp) {
+                it.close();
+                it = null;
+            }
+            return iterator();
         }
 
         @Override
@@ -927,7 +951,7 @@ public final class PageStore implements AutoCloseable {
         // read before the lookup: whatever is committed later lies above them (see PageCache)
         long generation = s.commits().get();
         long durable = s.lastRecordLsn().get();
-        return ownStored(ctx, ctx.iterator(), tl, key, at, ck, generation, durable);
+        return ownStored(ctx, ctx.iterator(s), tl, key, at, ck, generation, durable);
     }
 
     /**
@@ -1660,6 +1684,7 @@ public final class PageStore implements AutoCloseable {
             } catch (RocksDBException e) {
                 throw new StorageException("cannot commit versions of timeline " + timeline + ": " + e.getMessage(), e);
             }
+            s.lastCommitStamp().set(commitStamps.incrementAndGet()); // before the LSN: see ReadContext.iterator
             s.storedBytes().set(stored);
             s.lastRecordLsn().set(lastRecordLsn);
             s.commits().incrementAndGet();

@@ -51,6 +51,36 @@ class PageStoreTest {
     }
 
     @Test
+    void aReaderSeesCommitsMadeAfterItsFirstRead() {
+        for (boolean keyOrder : new boolean[] {false, true}) {
+            try (PageStore s = PageStore.open(dir.resolve("key-order-" + keyOrder))) {
+                TimelineId tl = TimelineId.generate();
+                s.createTimeline(root(tl, 100));
+                Key a = Key.relBlock(REL, 0);
+                Key b = Key.relBlock(REL, 1);
+                try (TimelineWriter w = s.writer(tl)) {
+                    w.put(a, 200, v(1));
+                    w.put(b, 200, v(2));
+                    w.commit(200);
+                }
+                try (PageStore.Reader r = s.reader(false, keyOrder)) {
+                    // the first miss opens the reader's shared iterator
+                    assertThat(r.getVersions(tl, new Key[] {a}, 200)[0].value()).containsExactly(1);
+                    try (TimelineWriter w = s.writer(tl)) {
+                        w.put(b, 300, v(3));
+                        w.commit(300);
+                    }
+                    // b was never cached: the lookup must not use the snapshot from before the commit
+                    assertThat(r.getVersions(tl, new Key[] {b}, 300)[0].value()).containsExactly(3);
+                    assertThat(r.getVersions(tl, new Key[] {a, b}, 300)).extracting(PageStore.Version::lsn)
+                            .containsExactly(200L, 300L);
+                }
+                assertThat(s.get(tl, b, 300)).containsExactly(3);
+            }
+        }
+    }
+
+    @Test
     void childFallsThroughToAncestorAtBranchPointAndHidesLaterParentWrites() {
         try (PageStore s = PageStore.open(dir)) {
             TimelineId parent = TimelineId.generate();
