@@ -22,6 +22,7 @@ public final class Credentials {
 
     private final MetadataRecords records;
     private final SecretBox box;
+    private final ReadyPasswords ready = new ReadyPasswords(RANDOM);
 
     /**
      * The stored form.
@@ -37,6 +38,7 @@ public final class Credentials {
     public Credentials(MetadataRecords records, SecretBox box) {
         this.records = records;
         this.box = box;
+        ready.refill();
     }
 
     /** The record key of {@code endpointId}. */
@@ -58,10 +60,9 @@ public final class Credentials {
      * @return the new password
      */
     public String create(String endpointId, MetadataRecords.Changes changes) {
-        String password = newPassword();
-        changes.put(key(endpointId), new Stored(ScramVerifier.create(password.toCharArray(), RANDOM).toString(),
-                box.seal(password, endpointId)));
-        return password;
+        ReadyPasswords.Pair p = ready.take(); // its verifier's PBKDF2 was done ahead, off this call
+        changes.put(key(endpointId), new Stored(p.verifier().toString(), box.seal(p.password(), endpointId)));
+        return p.password();
     }
 
     /** Gives {@code endpointId} a new random password now (durable). @return the new password */

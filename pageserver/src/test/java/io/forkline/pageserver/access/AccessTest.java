@@ -71,6 +71,23 @@ class AccessTest {
     }
 
     @Test
+    void readyPasswordsAreFreshAndMatchTheirVerifiers() {
+        ReadyPasswords ready = new ReadyPasswords(new java.security.SecureRandom());
+        ready.refill();
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30))
+                .until(() -> ready.readyCount() == ReadyPasswords.CAPACITY);
+        Set<String> seen = new HashSet<>();
+        for (int i = 0; i < 3 * ReadyPasswords.CAPACITY; i++) { // more than are ready: some made on this thread
+            ReadyPasswords.Pair p = ready.take();
+            assertThat(p.password()).hasSize(24).matches("[A-Za-z0-9_-]+");
+            assertThat(p.verifier().iterations()).isEqualTo(4096);
+            assertThat(p.verifier().matches(p.password().toCharArray())).isTrue();
+            assertThat(p.verifier().matches((p.password() + "x").toCharArray())).isFalse();
+            assertThat(seen.add(p.password())).as("handed out once").isTrue();
+        }
+    }
+
+    @Test
     void sealedSecretsOpenOnlyWithTheirKeyAndContext(@TempDir Path dir) throws Exception {
         SecretBox box = SecretBox.open(dir);
         assertThat(Files.getPosixFilePermissions(SecretBox.keyFile(dir))).isEqualTo(PosixFilePermissions.fromString("rw-------"));
