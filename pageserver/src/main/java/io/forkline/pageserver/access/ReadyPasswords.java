@@ -10,9 +10,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * New random passwords with their SCRAM-SHA-256 verifiers, made ahead of time on a background
  * (virtual) thread. A verifier costs PBKDF2 with PostgreSQL's 4096 iterations ({@link ScramVerifier},
- * {@code scram_iterations} default): about 3 ms of CPU, which was most of a branch create's time on
- * the admin API (benchmarks README 8e); taking a ready pair moves it off the request path without
- * weakening the verifier. When none is ready (a burst of creates), one is made on the caller's
+ * {@code scram_iterations} default): about 3 ms of CPU, most of a branch create handler's CPU samples
+ * (benchmarks README 8e); taking a ready pair moves it off the request path without weakening the
+ * verifier. When none is ready (a burst of creates), one is made on the caller's
  * thread. Each pair is handed out once. Thread-safe.
  */
 final class ReadyPasswords {
