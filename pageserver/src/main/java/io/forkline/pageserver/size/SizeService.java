@@ -41,8 +41,12 @@ import java.util.concurrent.TimeUnit;
  * cache and never wait for a scan: a cached entry whose timeline moved, or whose physical estimate
  * is older than {@link #MAX_AGE_NANOS}, is answered as it is and refreshed by one background thread
  * ({@code forkline-sizes}); {@link TimelineSize#lastRecordLsn} says which LSN the answer is of. A
- * new branch that has written nothing takes its logical size from its ancestor's entry at the branch
- * point when there is one (exact); only a timeline with neither is computed in the call (once).
+ * timeline not yet in the cache (a new branch) is answered from its ancestors' recent logical sizes
+ * ({@link LogicalHistory}): the ancestor's newest size at an LSN at or below the branch point is
+ * exact for the branch at that LSN (their histories are the same up to the branch point), so a
+ * branch create answers without a scan even while its parent's compute moves the parent's LSN on,
+ * and the branch's own size follows in the background. Only a timeline none of whose ancestors has
+ * such a size (a store just opened) is computed in the call, once.
  * Thread-safe; {@link #close} stops the refresher (before the store closes).
  */
 public final class SizeService implements AutoCloseable {
@@ -53,6 +57,8 @@ public final class SizeService implements AutoCloseable {
     private final PageStore store;
     /** Per timeline: sizes as of an LSN (exact for that LSN when computed, physical as of computedAtNanos). */
     private final Map<TimelineId, Cached> cache = new ConcurrentHashMap<>();
+    /** Per timeline: its recent logical sizes by LSN, for seeding its descendants. */
+    private final Map<TimelineId, LogicalHistory> history = new ConcurrentHashMap<>();
     private final Set<TimelineId> refreshing = ConcurrentHashMap.newKeySet();
     private final ExecutorService refresher = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "forkline-sizes");
@@ -88,8 +94,10 @@ public final class SizeService implements AutoCloseable {
                 : LogicalSize.bytes(store, timeline, lsn);
         Cached c = new Cached(lsn, logical, store.physicalSize(timeline), System.nanoTime());
         cache.merge(timeline, c, (old, neu) -> Long.compareUnsigned(old.lsn(), neu.lsn()) > 0 ? old : neu);
+        history.computeIfAbsent(timeline, id -> new LogicalHistory()).add(lsn, logical);
         if (cache.size() > 256) {
             cache.keySet().removeIf(id -> store.timeline(id) == null);
+            history.keySet().removeIf(id -> store.timeline(id) == null);
         }
         return c;
     }
@@ -111,7 +119,7 @@ public final class SizeService implements AutoCloseable {
             long lsn = store.lastRecordLsn(timeline);
             Cached c = cache.get(timeline);
             if (c == null) {
-                c = seed(timeline, md, lsn);
+                c = seed(md);
             }
             if (c == null) {
                 c = compute(timeline, lsn, null);
@@ -129,21 +137,35 @@ public final class SizeService implements AutoCloseable {
     }
 
     /**
-     * A new timeline that has written nothing (last record LSN = branch point) holds what its
-     * ancestor held at the branch point: its logical size is the ancestor's cached one for exactly
-     * that LSN, its physical size its own (nearly empty) key range's. {@code null} without such an entry.
+     * A first answer for a timeline not in the cache, without a scan: up its ancestry, the newest
+     * logical size an ancestor had at an LSN at or below the point where the timeline (or the
+     * ancestor below it) branched off. The timeline's history up to its branch point is its
+     * ancestor's, so that size is exact for the timeline at that LSN (the answer's
+     * {@code size_lsn}, possibly below the timeline's ancestor LSN); its physical size is its own
+     * key range's. The caller refreshes it in the background when the LSN is not the timeline's.
+     *
+     * @return {@code null} when no ancestor has such a size (or the timeline has no ancestor)
      */
-    private Cached seed(TimelineId timeline, TimelineMetadata md, long lsn) {
-        if (md.ancestor() == null || lsn != md.ancestorLsn()) {
-            return null;
+    private Cached seed(TimelineMetadata md) {
+        TimelineId ancestor = md.ancestor();
+        long at = md.ancestorLsn();
+        for (int depth = 0; ancestor != null && depth < 64; depth++) {
+            LogicalHistory h = history.get(ancestor);
+            long[] found = h == null ? null : h.atOrBelow(at);
+            if (found != null) {
+                Cached c = new Cached(found[0], found[1], store.physicalSize(md.id()), System.nanoTime());
+                cache.putIfAbsent(md.id(), c);
+                history.computeIfAbsent(md.id(), id -> new LogicalHistory()).add(found[0], found[1]);
+                return c;
+            }
+            TimelineMetadata up = store.timeline(ancestor);
+            if (up == null || up.ancestor() == null) {
+                return null;
+            }
+            at = Long.compareUnsigned(at, up.ancestorLsn()) < 0 ? at : up.ancestorLsn();
+            ancestor = up.ancestor();
         }
-        Cached parent = cache.get(md.ancestor());
-        if (parent == null || parent.lsn() != md.ancestorLsn()) {
-            return null;
-        }
-        Cached c = new Cached(lsn, parent.logical(), store.physicalSize(timeline), System.nanoTime());
-        cache.putIfAbsent(timeline, c);
-        return c;
+        return null;
     }
 
     /** Recomputes the timeline's entry on the refresher thread (once, however often asked meanwhile). */
