@@ -119,6 +119,8 @@ public final class PageStore implements AutoCloseable {
     private final ColumnFamilyHandle timelinesCf;
     private final ColumnFamilyHandle commitTs;
     private final ColumnFamilyHandle meta;
+    /** The meta column family in memory; its monitor orders metadata writes (see {@link MetadataMirror}). */
+    private final MetadataMirror metaMirror;
     private final WriteOptions syncWrite;
     private final Map<TimelineId, TimelineState> timelines = new ConcurrentHashMap<>();
     /** Serializes branch creation against GC cutoff advances (see {@link #advanceGcCutoff}). */
@@ -186,6 +188,7 @@ public final class PageStore implements AutoCloseable {
         this.timelinesCf = handles.get(2);
         this.commitTs = handles.get(3);
         this.meta = handles.get(4);
+        this.metaMirror = new MetadataMirror(db, meta);
         this.resources.addAll(handles);
         this.resources.addAll(owned);
         this.syncWrite = new WriteOptions().setSync(true);
@@ -342,7 +345,7 @@ public final class PageStore implements AutoCloseable {
                 batch.put(timelinesCf, timelineKey(metadata.id(), (byte) 2), longToBytes(metadata.startLsn()));
                 batch.put(timelinesCf, timelineKey(metadata.id(), (byte) 4), longToBytes(0L));
                 stageMetadata(batch, withMetadata);
-                db.write(syncWrite, batch);
+                writeWithMetadata(batch, withMetadata);
             } catch (RocksDBException e) {
                 throw new StorageException("cannot create timeline " + metadata.id(), e);
             }
@@ -500,7 +503,7 @@ public final class PageStore implements AutoCloseable {
                 batch.delete(timelinesCf, timelineKey(id, (byte) 3));
                 batch.delete(timelinesCf, timelineKey(id, (byte) 4));
                 stageMetadata(batch, withMetadata);
-                db.write(syncWrite, batch);
+                writeWithMetadata(batch, withMetadata);
             } catch (RocksDBException e) {
                 failed = e;
             }
@@ -1731,7 +1734,10 @@ public final class PageStore implements AutoCloseable {
     /** Stores a named record of the pageserver (tenants, branches), durably. */
     public void putMetadata(String name, byte[] value) {
         try {
-            db.put(meta, syncWrite, name.getBytes(StandardCharsets.UTF_8), value);
+            synchronized (metaMirror) {
+                db.put(meta, syncWrite, name.getBytes(StandardCharsets.UTF_8), value);
+                metaMirror.apply(java.util.Collections.singletonMap(name, value));
+            }
         } catch (RocksDBException e) {
             throw new StorageException("cannot write metadata " + name, e);
         }
@@ -1750,9 +1756,21 @@ public final class PageStore implements AutoCloseable {
         }
         try (WriteBatch batch = new WriteBatch()) {
             stageMetadata(batch, changes);
-            db.write(syncWrite, batch);
+            writeWithMetadata(batch, changes);
         } catch (RocksDBException e) {
             throw new StorageException("cannot write metadata " + changes.keySet(), e);
+        }
+    }
+
+    /** Writes {@code batch} durably and then applies its metadata {@code changes} to the mirror, in RocksDB's order. */
+    private void writeWithMetadata(WriteBatch batch, Map<String, byte[]> changes) throws RocksDBException {
+        if (changes.isEmpty()) {
+            db.write(syncWrite, batch);
+            return;
+        }
+        synchronized (metaMirror) {
+            db.write(syncWrite, batch);
+            metaMirror.apply(changes);
         }
     }
 
@@ -1770,31 +1788,23 @@ public final class PageStore implements AutoCloseable {
     /** Removes a named record, durably. */
     public void deleteMetadata(String name) {
         try {
-            db.delete(meta, syncWrite, name.getBytes(StandardCharsets.UTF_8));
+            synchronized (metaMirror) {
+                db.delete(meta, syncWrite, name.getBytes(StandardCharsets.UTF_8));
+                metaMirror.apply(java.util.Collections.singletonMap(name, null));
+            }
         } catch (RocksDBException e) {
             throw new StorageException("cannot delete metadata " + name, e);
         }
     }
 
-    /** A named record, or {@code null}. */
+    /** A named record (a copy), or {@code null}. Served from memory ({@link MetadataMirror}). */
     public byte[] getMetadata(String name) {
-        return getRaw(meta, name.getBytes(StandardCharsets.UTF_8));
+        return metaMirror.get(name);
     }
 
-    /** All records whose name starts with {@code prefix}, in name order. */
+    /** All records whose name starts with {@code prefix}, in name (UTF-8 byte) order; copies, served from memory. */
     public NavigableMap<String, byte[]> listMetadata(String prefix) {
-        NavigableMap<String, byte[]> out = new TreeMap<>();
-        byte[] p = prefix.getBytes(StandardCharsets.UTF_8);
-        try (RocksIterator it = db.newIterator(meta)) {
-            for (it.seek(p); it.isValid(); it.next()) {
-                byte[] k = it.key();
-                if (k.length < p.length || !Arrays.equals(k, 0, p.length, p, 0, p.length)) {
-                    break;
-                }
-                out.put(new String(k, StandardCharsets.UTF_8), it.value());
-            }
-        }
-        return out;
+        return metaMirror.list(prefix);
     }
 
     // ---------------------------------------------------------------- helpers

@@ -352,6 +352,36 @@ class PageStoreTest {
     }
 
     @Test
+    void metadataListingsSeeLiveRecordsInUtf8OrderAcrossDeletesAndReopen() {
+        // U+FF21 (3 UTF-8 bytes) sorts before U+1F600 (4 bytes, a surrogate pair in UTF-16: String.compareTo
+        // would put it first); RocksDB orders by UTF-8 bytes and the listing must agree before and after reopen
+        java.util.List<String> expected = java.util.List.of("branch/t/a", "branch/t/b-1", "branch/t/\uFF21",
+                "branch/t/\uD83D\uDE00");
+        try (PageStore s = PageStore.open(dir)) {
+            for (int i = 0; i < 500; i++) { // tombstones under the prefix
+                s.putMetadata("branch/t/tmp" + i, v(i));
+                s.deleteMetadata("branch/t/tmp" + i);
+            }
+            for (String k : expected) {
+                s.putMetadata(k, v(1));
+            }
+            s.putMetadata("branch/u/other", v(2));
+            s.putMetadata("branch/t", v(3)); // not under "branch/t/"
+            assertThat(s.listMetadata("branch/t/").keySet()).containsExactlyElementsOf(expected);
+            byte[] got = s.getMetadata("branch/t/a");
+            got[0] = 99; // a copy: the store's record stays
+            assertThat(s.getMetadata("branch/t/a")).containsExactly(1);
+            s.listMetadata("branch/t/").get("branch/t/a")[0] = 99;
+            assertThat(s.listMetadata("branch/t/").get("branch/t/a")).containsExactly(1);
+        }
+        try (PageStore s = PageStore.open(dir)) {
+            assertThat(s.listMetadata("branch/t/").keySet()).containsExactlyElementsOf(expected);
+            assertThat(s.listMetadata("branch/").keySet()).hasSize(6); // with "branch/t" and "branch/u/other"
+            assertThat(s.getMetadata("branch/t/tmp7")).isNull();
+        }
+    }
+
+    @Test
     void timelineCreateAndDeleteCarryMetadataChangesInTheSameBatch() {
         TimelineId root = TimelineId.generate();
         TimelineId child = TimelineId.generate();
