@@ -35,6 +35,8 @@ final class ServerCommand implements CliCommand, Callable<Integer> {
 
     String computeNode;
 
+    Path computeNodeCert;
+
     @Override
     public CommandSpec spec() {
         CommandSpec spec = Specs.command(this, "Run the Forkline server in the foreground.");
@@ -60,7 +62,10 @@ final class ServerCommand implements CliCommand, Callable<Integer> {
                         + "every client is admin, for local experiments only").build());
         spec.addOption(option(String.class, () -> computeNode, v -> computeNode = v, "--compute-node").paramLabel("URL")
                 .description("run computes on the compute node at URL "
-                        + "(http://HOST:PORT of `forkline compute-node`, started with this server's admin token) instead of in this process tree").build());
+                        + "(https://HOST:PORT of `forkline compute-node`, started with this server's admin token) instead of in this process tree").build());
+        spec.addOption(option(Path.class, () -> computeNodeCert, v -> computeNodeCert = v, "--compute-node-cert").paramLabel("FILE")
+                .description("the compute node's certificate (PEM, a copy of its DIR/tls/compute.crt): the only one "
+                        + "its API and its computes may present").build());
         return spec;
     }
 
@@ -73,10 +78,24 @@ final class ServerCommand implements CliCommand, Callable<Integer> {
             } catch (IllegalArgumentException e) {
                 u = null;
             }
-            if (u == null || !"http".equals(u.getScheme()) || u.getHost() == null || u.getPort() <= 0) {
-                throw new CliException("invalid --compute-node '" + computeNode + "': expected http://HOST:PORT");
+            if (u != null && "http".equals(u.getScheme())) {
+                throw new CliException("invalid --compute-node '" + computeNode + "': the compute node API is HTTPS "
+                        + "(https://HOST:PORT, with --compute-node-cert)");
+            }
+            if (u == null || !"https".equals(u.getScheme()) || u.getHost() == null || u.getPort() <= 0) {
+                throw new CliException("invalid --compute-node '" + computeNode + "': expected https://HOST:PORT");
+            }
+            if (computeNodeCert == null) {
+                throw new CliException("--compute-node needs --compute-node-cert FILE (the node prints its certificate's "
+                        + "path at start)");
+            }
+            if (!java.nio.file.Files.isReadable(computeNodeCert)) {
+                throw new CliException("invalid --compute-node-cert '" + computeNodeCert + "': not a readable file");
             }
             System.setProperty("forkline.compute.node", computeNode.strip()); // RemoteComputeNode.PROPERTY
+            System.setProperty("forkline.compute.node.cert", computeNodeCert.toAbsolutePath().toString()); // CERT_PROPERTY
+        } else if (computeNodeCert != null) {
+            throw new CliException("--compute-node-cert goes with --compute-node");
         }
         if (port < 0 || port > 65535) {
             throw new CliException("invalid --port " + port + ": expected 0..65535");

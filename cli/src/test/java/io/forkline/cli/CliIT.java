@@ -687,10 +687,18 @@ class CliIT {
 
     @Test
     void serverRefusesABadComputeNodeUrlBeforeDoingAnything() {
-        for (String url : List.of("ftp://h:1", "http://nohostport", "not a url")) {
+        for (String url : List.of("ftp://h:1", "https://nohostport", "not a url")) {
             assertThat(cli("server", "--compute-node", url).errorLine(1))
-                    .isEqualTo("forkline: invalid --compute-node '" + url + "': expected http://HOST:PORT");
+                    .isEqualTo("forkline: invalid --compute-node '" + url + "': expected https://HOST:PORT");
         }
+        assertThat(cli("server", "--compute-node", "http://127.0.0.1:9899").errorLine(1))
+                .isEqualTo("forkline: invalid --compute-node 'http://127.0.0.1:9899': the compute node API is HTTPS "
+                        + "(https://HOST:PORT, with --compute-node-cert)");
+        assertThat(cli("server", "--compute-node", "https://127.0.0.1:9899").errorLine(1))
+                .isEqualTo("forkline: --compute-node needs --compute-node-cert FILE (the node prints its certificate's "
+                        + "path at start)");
+        assertThat(cli("server", "--compute-node", "https://127.0.0.1:9899", "--compute-node-cert", "/nonexistent.crt")
+                .errorLine(1)).isEqualTo("forkline: invalid --compute-node-cert '/nonexistent.crt': not a readable file");
     }
 
     // ------------------------------------------------------------------ the server URL

@@ -120,6 +120,19 @@ public final class ComputeNode implements AutoCloseable {
         }
     }
 
+    /**
+     * The node's own TLS certificate (PEM, self-signed, made at first start in {@code <data dir>/tls}),
+     * which its computes and its control API present; the server pins it ({@code --compute-node-cert}).
+     */
+    public Path certificate() {
+        return serverCertificate[0];
+    }
+
+    /** The certificate's PKCS#8 private key (PEM, mode 0600). */
+    public Path certificateKey() {
+        return serverCertificate[1];
+    }
+
     private Path dirOf(String tenant, String ref) {
         return root.resolve(tenant).resolve(ref.replace("/", "%2F"));
     }

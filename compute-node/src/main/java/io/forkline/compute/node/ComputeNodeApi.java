@@ -6,6 +6,9 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import com.sun.net.httpserver.HttpsConfigurator;
+import com.sun.net.httpserver.HttpsServer;
+import io.forkline.compute.proxy.tls.PemFiles;
 import io.forkline.compute.endpoint.ComputeSize;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -18,9 +21,12 @@ import java.security.MessageDigest;
 import java.util.concurrent.Executors;
 
 /**
- * The compute node's control API (HTTP/1.1, JSON), what the server calls to run computes there.
- * Every request needs {@code Authorization: Bearer TOKEN} with the node's token (the one it was
- * started with, which the server issued); anything else is 401.
+ * The compute node's control API (HTTP/1.1 over TLS, JSON), what the server calls to run computes
+ * there. The API presents the node's own certificate ({@link ComputeNode#certificate()}, the one
+ * its computes present too), which the server pins, so the bearer token travels encrypted and only
+ * to this node; a plain-HTTP request gets no answer (the TLS handshake fails). Every request needs
+ * {@code Authorization: Bearer TOKEN} with the node's token (the one it was started with, which the
+ * server issued); anything else is 401.
  *
  * <pre>
  *   GET  /v1/computes                         -> [compute]
@@ -51,17 +57,19 @@ public final class ComputeNodeApi implements AutoCloseable {
     }
 
     /**
-     * Listens on {@code host:port} (0: a free port).
+     * Listens with TLS on {@code host:port} (0: a free port), presenting the node's certificate.
      *
-     * @throws IOException when the address cannot be bound (names it)
+     * @throws IOException when the address cannot be bound (names it) or the certificate not loaded (names the files)
      */
     public static ComputeNodeApi start(ComputeNode node, String token, String host, int port) throws IOException {
-        HttpServer http;
+        javax.net.ssl.SSLContext tls = PemFiles.serverContext(node.certificate(), node.certificateKey());
+        HttpsServer http;
         try {
-            http = HttpServer.create(new InetSocketAddress(host, port), 64);
+            http = HttpsServer.create(new InetSocketAddress(host, port), 64);
         } catch (IOException e) {
             throw new IOException("cannot listen on " + host + ":" + port + ": " + e.getMessage(), e);
         }
+        http.setHttpsConfigurator(new HttpsConfigurator(tls));
         ComputeNodeApi api = new ComputeNodeApi(http, node, token);
         http.createContext("/", api::handle);
         http.setExecutor(Executors.newVirtualThreadPerTaskExecutor());

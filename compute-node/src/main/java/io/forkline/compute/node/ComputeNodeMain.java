@@ -15,7 +15,9 @@ import java.util.concurrent.CountDownLatch;
  * may be on another machine, in the foreground until SIGTERM/SIGINT (which stops its computes).
  * Its class path has the page-service client, jfuse and the PostgreSQL launcher, no store. The
  * launcher runs it on {@code compute-node/target}; the server is pointed at it with
- * {@code forkline server --compute-node http://HOST:PORT}.
+ * {@code forkline server --compute-node https://HOST:PORT --compute-node-cert FILE}, FILE a copy of the
+ * node's certificate ({@code DIR/tls/compute.crt}, printed at start with its SHA-256 fingerprint), which
+ * the server pins for the node's API and its computes.
  */
 @Command(name = "forkline compute-node", mixinStandardHelpOptions = true,
         description = "Run computes for a Forkline server: their data directories come from its page service.")
@@ -94,8 +96,12 @@ public final class ComputeNodeMain implements Callable<Integer> {
                 done.countDown();
             }
         }, "forkline-compute-node-shutdown"));
-        System.err.println("forkline compute node listening on http://" + listen + ":" + api.port() + " (page service "
+        java.security.cert.X509Certificate cert = io.forkline.compute.proxy.tls.PemFiles.certificate(node.certificate());
+        System.err.println("forkline compute node listening on https://" + listen + ":" + api.port() + " (page service "
                 + pageserver + ", data " + dataDir.toAbsolutePath() + ")");
+        System.err.println("its certificate: " + node.certificate().toAbsolutePath() + " (SHA-256 "
+                + io.forkline.compute.proxy.tls.PemFiles.sha256Fingerprint(cert) + "): give it to the server as "
+                + "--compute-node-cert");
         done.await();
         return 0;
     }

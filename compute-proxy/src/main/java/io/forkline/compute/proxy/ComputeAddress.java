@@ -51,8 +51,9 @@ public record ComputeAddress(Path unixSocket, String host, int port, ComputeClie
     /**
      * A libpq connection string ({@code key='value' ...}, libpq's {@code conninfo}) for tools the
      * server runs ({@code pg_dump --dbname=}, {@code psql -d}): the socket's directory as
-     * {@code host} for a Unix-domain socket, else the TCP host, plus {@code sslmode=require},
-     * {@code sslcert} and {@code sslkey} (PEM) when {@link #tls} is set.
+     * {@code host} for a Unix-domain socket, else the TCP host, plus {@code sslmode}, {@code sslcert} and
+     * {@code sslkey} (PEM) when {@link #tls} is set: {@code verify-ca} with {@code sslrootcert} when it
+     * knows the compute's certificate, else {@code require}.
      */
     public String libpqConnInfo(String user, String database) {
         StringBuilder sb = new StringBuilder();
@@ -61,9 +62,12 @@ public record ComputeAddress(Path unixSocket, String host, int port, ComputeClie
         pair(sb, "user", user);
         pair(sb, "dbname", database);
         if (tls != null) {
-            pair(sb, "sslmode", "require");
+            pair(sb, "sslmode", tls.serverCertificate() == null ? "require" : "verify-ca");
             pair(sb, "sslcert", tls.certificate().toString());
             pair(sb, "sslkey", tls.key().toString());
+            if (tls.serverCertificate() != null) {
+                pair(sb, "sslrootcert", tls.serverCertificate().toString());
+            }
         }
         return sb.toString();
     }

@@ -188,8 +188,9 @@ public final class EndpointManager implements AutoCloseable {
          * {@code postgresql://postgres@localhost:PORT/postgres?host=<socket directory>} (libpq's
          * {@code host} parameter overrides the authority; only root and the compute's OS user can
          * open it); for a compute on a compute node
-         * {@code postgresql://postgres@HOST:PORT/postgres?sslmode=require&sslcert=...&sslkey=...} (it
-         * accepts only TLS with the server's client certificate, whose files only root can read).
+         * {@code postgresql://postgres@HOST:PORT/postgres?sslmode=verify-ca&sslcert=...&sslkey=...&sslrootcert=...}
+         * (it accepts only TLS with the server's client certificate, whose files only root can read, and
+         * presents its node's certificate, which the server pins).
          * Users get the connection string through the proxy instead ({@code BranchAccess#shownUri}).
          */
         public String uri() {
@@ -203,9 +204,15 @@ public final class EndpointManager implements AutoCloseable {
             }
             RemoteComputeNode n = node;
             var tls = l == null && n != null ? n.tls() : null;
-            return tls == null ? uriFor(runningHost(), port) : uriFor(runningHost(), port) + "?sslmode=require&sslcert="
-                    + java.net.URLEncoder.encode(tls.certificate().toString(), java.nio.charset.StandardCharsets.UTF_8)
-                    + "&sslkey=" + java.net.URLEncoder.encode(tls.key().toString(), java.nio.charset.StandardCharsets.UTF_8);
+            if (tls == null) {
+                return uriFor(runningHost(), port);
+            }
+            var utf8 = java.nio.charset.StandardCharsets.UTF_8;
+            return uriFor(runningHost(), port) + "?sslmode=" + (tls.serverCertificate() == null ? "require" : "verify-ca")
+                    + "&sslcert=" + java.net.URLEncoder.encode(tls.certificate().toString(), utf8)
+                    + "&sslkey=" + java.net.URLEncoder.encode(tls.key().toString(), utf8)
+                    + (tls.serverCertificate() == null ? ""
+                    : "&sslrootcert=" + java.net.URLEncoder.encode(tls.serverCertificate().toString(), utf8));
         }
 
         /**
@@ -417,10 +424,13 @@ public final class EndpointManager implements AutoCloseable {
 
     /**
      * Runs the computes of the next starts on the compute node at {@code url} (its API, see
-     * {@link RemoteComputeNode}), authenticated with {@code token}; null: in this server's process
-     * tree again. Running computes stay where they are until they restart.
+     * {@link RemoteComputeNode}), which must present the certificate in {@code nodeCertificate},
+     * authenticated with {@code token}; a null url: in this server's process tree again. Running
+     * computes stay where they are until they restart.
+     *
+     * @throws IllegalArgumentException naming the file when it holds no certificate
      */
-    public void useComputeNode(java.net.URI url, String token) {
+    public void useComputeNode(java.net.URI url, Path nodeCertificate, String token) {
         if (url != null && computeTls == null) {
             try {
                 computeTls = io.forkline.compute.proxy.tls.ComputeClientTls.ensure(
@@ -429,7 +439,7 @@ public final class EndpointManager implements AutoCloseable {
                 throw new IllegalStateException("cannot make the client certificate for compute nodes: " + e.getMessage(), e);
             }
         }
-        this.computeNode = url == null ? null : new RemoteComputeNode(url, token, computeTls);
+        this.computeNode = url == null ? null : new RemoteComputeNode(url, nodeCertificate, token, computeTls);
         if (url != null) {
             log.info("computes run on the compute node {}", url);
         }
@@ -621,7 +631,8 @@ public final class EndpointManager implements AutoCloseable {
                     ? e.local.socketDirectory().toString() : host;
             WalReceiverConfig receiverConfig = receiverConfig(timeline, receiverHost, port);
             if (e.remote != null && node.tls() != null) { // a compute node's compute: TLS with the client certificate
-                receiverConfig = receiverConfig.withClientCertificate(node.tls().certificate(), node.tls().keyDer());
+                receiverConfig = receiverConfig.withClientCertificate(node.tls().certificate(), node.tls().keyDer(),
+                        node.tls().serverCertificate());
             }
             e.receiver = WalReceiver.start(store, timeline, walStart, receiverConfig);
             e.state = EndpointState.RUNNING;

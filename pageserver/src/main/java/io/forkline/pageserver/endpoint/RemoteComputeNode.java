@@ -6,22 +6,28 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.forkline.compute.endpoint.ComputeSize;
 import io.forkline.compute.node.LaunchedCompute;
 import io.forkline.compute.proxy.tls.ComputeClientTls;
+import io.forkline.compute.proxy.tls.PinnedCertificateTrust;
 
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
 
 /**
  * The server's client of a compute node's control API ({@code forkline compute-node}, see
  * {@code io.forkline.compute.node.ComputeNodeApi}): starts and stops the computes of branches
- * there, authenticated with a bearer token the node was started with (the server's admin token).
+ * there over HTTPS, trusting only the node's own certificate (pinned: {@link PinnedCertificateTrust},
+ * the file given as {@code --compute-node-cert}), authenticated with a bearer token the node was
+ * started with (the server's admin token), so the token goes encrypted and only to that node.
  * The compute's PostgreSQL listens on the node's host, over TLS only, admitting the server's client
- * certificate ({@link ComputeClientTls}: its CA goes with every start); the server's WAL receiver,
- * the Postgres proxy and the server's own clients connect to it with that certificate.
+ * certificate ({@link ComputeClientTls}: its CA goes with every start), and presents the same node
+ * certificate, which the server's clients (WAL receiver, the Postgres proxy, pgjdbc, libpq tools)
+ * verify ({@code sslmode=verify-ca} with it as the root).
  *
  * <p>Thread-safe.
  */
@@ -30,6 +36,10 @@ public final class RemoteComputeNode {
     public static final String PROPERTY = "forkline.compute.node";
     /** Environment variable naming it when the property is not set. */
     public static final String ENV = "FORKLINE_COMPUTE_NODE";
+    /** System property naming the node's certificate file ({@code forkline server --compute-node-cert FILE}). */
+    public static final String CERT_PROPERTY = "forkline.compute.node.cert";
+    /** Environment variable naming it when the property is not set. */
+    public static final String CERT_ENV = "FORKLINE_COMPUTE_NODE_CERT";
     /** A start fetches at most a basebackup without relation pages; a full one can take longer. */
     private static final Duration START_TIMEOUT = Duration.ofMinutes(35);
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(120);
@@ -39,27 +49,37 @@ public final class RemoteComputeNode {
     private final URI base;
     private final String token;
     private final ComputeClientTls tls;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3))
-            .version(HttpClient.Version.HTTP_1_1).build();
+    private final HttpClient http;
 
     /**
-     * @param base  the node's API, e.g. {@code http://10.0.0.7:9899}
-     * @param token what the node requires as bearer token
-     * @throws IllegalArgumentException naming the URL when it is not {@code http://HOST:PORT}
+     * A compute node to use: its API URL and the certificate it presents.
+     *
+     * @param url         {@code https://HOST:PORT}
+     * @param certificate the node's certificate (PEM), pinned
      */
-    public RemoteComputeNode(URI base, String token) {
-        this(base, token, null);
+    public record Target(URI url, Path certificate) {
     }
 
     /**
-     * @param tls the server's client certificate: its CA goes with every start, and the node's
-     *            computes then accept TCP connections only over TLS with that certificate
-     *            ({@code null}: none sent, which a node refuses)
+     * @param base            the node's API, e.g. {@code https://10.0.0.7:9899}
+     * @param nodeCertificate the node's certificate (PEM, its {@code tls/compute.crt}): the only one trusted
+     * @param token           what the node requires as bearer token
+     * @param tls             the server's client certificate: its CA goes with every start, and the node's
+     *                        computes then accept TCP connections only over TLS with that certificate
+     *                        ({@code null}: none sent, which a node refuses)
+     * @throws IllegalArgumentException naming the URL when it is not {@code https://HOST:PORT}, or the
+     *                                  file when it holds no certificate
      */
-    public RemoteComputeNode(URI base, String token, ComputeClientTls tls) {
+    public RemoteComputeNode(URI base, Path nodeCertificate, String token, ComputeClientTls tls) {
         this.base = check(base);
         this.token = token;
-        this.tls = tls;
+        try {
+            this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).version(HttpClient.Version.HTTP_1_1)
+                    .sslContext(PinnedCertificateTrust.clientContext(nodeCertificate)).build();
+        } catch (IOException e) {
+            throw new IllegalArgumentException("invalid compute node certificate: " + e.getMessage(), e);
+        }
+        this.tls = tls == null ? null : tls.verifyingServer(nodeCertificate);
     }
 
     /** The client certificate computes on this node require, or null. */
@@ -70,28 +90,51 @@ public final class RemoteComputeNode {
     /**
      * Parses a compute node URL.
      *
-     * @throws IllegalArgumentException naming the text when it is not {@code http://HOST:PORT}
+     * @throws IllegalArgumentException naming the text when it is not {@code https://HOST:PORT}
      */
     public static URI parseUrl(String text) {
         try {
             return check(URI.create(text.strip()));
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("invalid compute node URL '" + text + "': expected http://HOST:PORT", e);
+            throw new IllegalArgumentException(e.getMessage().startsWith("invalid compute node URL") ? e.getMessage()
+                    : "invalid compute node URL '" + text + "': expected https://HOST:PORT", e);
         }
     }
 
     private static URI check(URI u) {
-        if (!"http".equals(u.getScheme()) || u.getHost() == null || u.getPort() <= 0
-                || (u.getPath() != null && !u.getPath().isEmpty() && !u.getPath().equals("/"))) {
-            throw new IllegalArgumentException("invalid compute node URL '" + u + "': expected http://HOST:PORT");
+        if ("http".equals(u.getScheme())) {
+            throw new IllegalArgumentException("invalid compute node URL '" + u + "': the compute node API is HTTPS "
+                    + "(https://HOST:PORT, with the node's certificate as --compute-node-cert)");
         }
-        return URI.create("http://" + u.getHost() + ":" + u.getPort());
+        if (!"https".equals(u.getScheme()) || u.getHost() == null || u.getPort() <= 0
+                || (u.getPath() != null && !u.getPath().isEmpty() && !u.getPath().equals("/"))) {
+            throw new IllegalArgumentException("invalid compute node URL '" + u + "': expected https://HOST:PORT");
+        }
+        return URI.create("https://" + u.getHost() + ":" + u.getPort());
     }
 
-    /** The configured compute node URL ({@link #PROPERTY}, else {@link #ENV}), or null for computes in the server. */
-    public static URI configured() {
+    /**
+     * The configured compute node ({@link #PROPERTY} else {@link #ENV}, with {@link #CERT_PROPERTY}
+     * else {@link #CERT_ENV}), or null for computes in the server.
+     *
+     * @throws IllegalArgumentException when the URL is malformed, or the certificate is not given or not a readable file
+     */
+    public static Target configured() {
         String v = System.getProperty(PROPERTY, System.getenv(ENV));
-        return v == null || v.isBlank() ? null : parseUrl(v);
+        if (v == null || v.isBlank()) {
+            return null;
+        }
+        URI url = parseUrl(v);
+        String cert = System.getProperty(CERT_PROPERTY, System.getenv(CERT_ENV));
+        if (cert == null || cert.isBlank()) {
+            throw new IllegalArgumentException("compute node " + url + " needs its certificate (--compute-node-cert FILE "
+                    + "or " + CERT_ENV + "): the node prints its path at start");
+        }
+        Path file = Path.of(cert.strip());
+        if (!Files.isReadable(file)) {
+            throw new IllegalArgumentException("compute node certificate '" + cert + "' is not a readable file");
+        }
+        return new Target(url, file);
     }
 
     /** The node's API URL. */

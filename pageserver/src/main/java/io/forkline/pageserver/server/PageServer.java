@@ -159,8 +159,9 @@ public final class PageServer implements AutoCloseable {
             tenants.endpoints().usePageService(pageConfig.bindHost(), pages.port(),
                     tenant -> auth.issuer().tenantToken(tenant, java.util.Optional.empty()).token());
             // computes on a compute node (forkline compute-node, started with this server's admin token)
-            tenants.endpoints().useComputeNode(io.forkline.pageserver.endpoint.RemoteComputeNode.configured(),
-                    auth.adminToken());
+            var computeNode = io.forkline.pageserver.endpoint.RemoteComputeNode.configured();
+            tenants.endpoints().useComputeNode(computeNode == null ? null : computeNode.url(),
+                    computeNode == null ? null : computeNode.certificate(), auth.adminToken());
             // one Postgres port for every branch; printed connection strings point at it (set before the
             // admin API starts printing them)
             computeDirectory = new BranchComputeDirectory(tenants.branches(), tenants.endpoints());

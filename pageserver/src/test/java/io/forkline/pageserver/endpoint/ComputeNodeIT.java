@@ -44,6 +44,8 @@ class ComputeNodeIT {
     private static Path nodeDir;
     private static Process node;
     private static URI nodeUrl;
+    /** The node's own certificate (made at its first start), which the server pins. */
+    private static Path nodeCert;
 
     @BeforeAll
     static void start() throws Exception {
@@ -52,7 +54,7 @@ class ComputeNodeIT {
         tenants = server.tenants();
         nodeDir = TestData.newDirectory("compute-node-dir");
         node = startNode();
-        tenants.endpoints().useComputeNode(nodeUrl, server.adminToken());
+        tenants.endpoints().useComputeNode(nodeUrl, nodeCert, server.adminToken());
     }
 
     @AfterAll
@@ -114,7 +116,8 @@ class ComputeNodeIT {
             ready.completeExceptionally(new AssertionError("the compute node exited before listening"));
         });
         ready.get(60, TimeUnit.SECONDS);
-        nodeUrl = URI.create("http://127.0.0.1:" + apiPort);
+        nodeUrl = URI.create("https://127.0.0.1:" + apiPort);
+        nodeCert = nodeDir.resolve("tls").resolve("compute.crt");
         return p;
     }
 
@@ -137,8 +140,27 @@ class ComputeNodeIT {
         assertThat(mountsUnder(nodeDir)).anyMatch(m -> m.endsWith("/computes/cn/main/pgdata"));
         assertThat(server.dir().resolve("endpoints/cn/main/pgdata")).doesNotExist();
 
+        // the node's API is HTTPS with the node's certificate: plain HTTP gets no answer, a client that
+        // pins another certificate does not talk to it, and the server's client refuses it too
+        HttpClient plainHttp = HttpClient.newBuilder().connectTimeout(java.time.Duration.ofSeconds(5)).build();
+        assertThatThrownBy(() -> plainHttp.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + nodeUrl.getPort()
+                + "/v1/computes")).timeout(java.time.Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString()))
+                .isInstanceOf(IOException.class);
+        Path otherCert = io.forkline.compute.proxy.tls.SelfSignedCertificate.ensure(TestData.newDirectory("other-node-tls"),
+                "compute.crt", "compute.key", "forkline-compute-node", "localhost")[0];
+        HttpClient wrongPin = HttpClient.newBuilder()
+                .sslContext(io.forkline.compute.proxy.tls.PinnedCertificateTrust.clientContext(otherCert)).build();
+        assertThatThrownBy(() -> wrongPin.send(HttpRequest.newBuilder(nodeUrl.resolve("/v1/computes"))
+                .header("Authorization", "Bearer " + server.adminToken()).build(), HttpResponse.BodyHandlers.ofString()))
+                .isInstanceOf(javax.net.ssl.SSLHandshakeException.class);
+        RemoteComputeNode impostorCheck = new RemoteComputeNode(nodeUrl, otherCert, server.adminToken(), null);
+        assertThatThrownBy(() -> impostorCheck.stop("cn", "x")).isInstanceOf(IOException.class)
+                .hasMessageContaining(nodeUrl.toString()).hasMessageContaining("not the pinned");
+        assertThat(impostorCheck.running("cn", "main", ep.address().port())).isFalse();
+
         // the node's API wants its token
-        HttpClient http = HttpClient.newHttpClient();
+        HttpClient http = HttpClient.newBuilder()
+                .sslContext(io.forkline.compute.proxy.tls.PinnedCertificateTrust.clientContext(nodeCert)).build();
         assertThat(http.send(HttpRequest.newBuilder(nodeUrl.resolve("/v1/computes")).build(),
                 HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(401);
         assertThat(http.send(HttpRequest.newBuilder(nodeUrl.resolve("/v1/computes"))
@@ -173,6 +195,20 @@ class ComputeNodeIT {
                 .as("a client certificate of another CA").isInstanceOf(java.sql.SQLException.class);
         assertThat(Sql.queryString(uri, "postgres", "SELECT ssl::text FROM pg_stat_ssl WHERE pid = pg_backend_pid()"))
                 .isEqualTo("true");
+        // and the server verifies the compute: its clients use verify-ca with the node's certificate as the root,
+        // so a compute presenting any other certificate is refused
+        assertThat(address.tls().serverCertificate()).isEqualTo(nodeCert);
+        assertThat(uri).contains("sslmode=verify-ca").contains("sslrootcert=");
+        var serverTls = address.tls();
+        assertThatThrownBy(() -> java.sql.DriverManager.getConnection(plain + "&sslmode=verify-ca&sslcert="
+                + serverTls.certificate() + "&sslkey=" + serverTls.keyDer() + "&sslrootcert=" + otherCert).close())
+                .as("verify-ca against another certificate").isInstanceOf(java.sql.SQLException.class);
+        try (var c = java.sql.DriverManager.getConnection(plain + "&sslmode=verify-ca&sslcert=" + serverTls.certificate()
+                + "&sslkey=" + serverTls.keyDer() + "&sslrootcert=" + nodeCert);
+             var rs = c.createStatement().executeQuery("SELECT 'verified'")) {
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getString(1)).isEqualTo("verified");
+        }
         // libpq tools with the URI (its sslkey is the PEM key), and users through the proxy with the branch's password
         PostgresInstallation pgi = PostgresInstallation.detect();
         assertThat(PostgresInstallation.runCommand(java.time.Duration.ofMinutes(1), List.of(pgi.bin("psql").toString(),
@@ -216,14 +252,14 @@ class ComputeNodeIT {
         assertThat(mountsUnder(nodeDir)).isEmpty();
 
         // and back in the server's process tree: the same rows
-        tenants.endpoints().useComputeNode(null, null);
+        tenants.endpoints().useComputeNode(null, null, null);
         try {
             String local = tenants.startEndpoint("cn", "main");
             assertThat(tenants.endpoints().get("cn", "main").computeNode()).isNull();
             assertThat(Sql.queryLong(local, "postgres", "SELECT count(*) FROM t")).isEqualTo(20101);
             tenants.stopEndpoint("cn", "main");
         } finally {
-            tenants.endpoints().useComputeNode(nodeUrl, server.adminToken());
+            tenants.endpoints().useComputeNode(nodeUrl, nodeCert, server.adminToken());
         }
     }
 }

@@ -565,9 +565,12 @@ public final class WalReceiver implements AutoCloseable {
         PGProperty.LOGIN_TIMEOUT.set(p, (int) Math.max(1, config.connectTimeout().toSeconds()));
         PGProperty.TCP_KEEP_ALIVE.set(p, true);
         if (config.sslCertificate() != null) {
-            PGProperty.SSL_MODE.set(p, "require");
+            PGProperty.SSL_MODE.set(p, config.sslRootCertificate() == null ? "require" : "verify-ca");
             PGProperty.SSL_CERT.set(p, config.sslCertificate().toString());
             PGProperty.SSL_KEY.set(p, config.sslKey().toString());
+            if (config.sslRootCertificate() != null) {
+                PGProperty.SSL_ROOT_CERT.set(p, config.sslRootCertificate().toString());
+            }
         }
         String host = config.host().indexOf(':') >= 0 ? "[" + config.host() + "]" : config.host();
         if (config.host().startsWith("/")) {

@@ -42,12 +42,15 @@ import java.util.regex.Pattern;
  *                             {@code null}: pgjdbc's default {@code sslmode=prefer} without one (a compute
  *                             node's computes accept TCP connections only with the server's certificate)
  * @param sslKey               its PKCS#8 DER key (pgjdbc's {@code sslkey}); set with {@code sslCertificate}
+ * @param sslRootCertificate   the server's certificate or its CA (PEM, pgjdbc's {@code sslrootcert}): the
+ *                             connection then uses {@code sslmode=verify-ca} and refuses a server whose
+ *                             certificate does not chain to it; {@code null}: not verified ({@code require})
  */
 public record WalReceiverConfig(String host, int port, String user, String password, String standbyName,
                                 String slotName, Duration statusInterval, long commitIntervalBytes,
                                 Duration maxCommitDelay, Duration connectTimeout, Duration initialBackoff,
                                 Duration maxBackoff, boolean dataChecksums, boolean createSlot,
-                                long expectedSystemId, int expectedTimeline, Path sslCertificate, Path sslKey) {
+                                long expectedSystemId, int expectedTimeline, Path sslCertificate, Path sslKey, Path sslRootCertificate) {
     /**
      * Default standby and slot name, as written into a compute's {@code synchronous_standby_names}.
      * Must equal compute-proxy's {@code ComputeSettings.INGEST_STANDBY_NAME}, which writes that setting
@@ -116,56 +119,64 @@ public record WalReceiverConfig(String host, int port, String user, String passw
     public static WalReceiverConfig of(String host, int port, String user) {
         return new WalReceiverConfig(host, port, user, null, DEFAULT_STANDBY_NAME, DEFAULT_STANDBY_NAME,
                 Duration.ofSeconds(10), DEFAULT_COMMIT_INTERVAL_BYTES, Duration.ofMillis(100),
-                Duration.ofSeconds(10), Duration.ofMillis(100), Duration.ofSeconds(5), false, true, 0, 0, null, null);
+                Duration.ofSeconds(10), Duration.ofMillis(100), Duration.ofSeconds(5), false, true, 0, 0, null, null, null);
     }
 
     /** A copy with another password ({@code null} for none). */
     public WalReceiverConfig withPassword(String newPassword) {
         return new WalReceiverConfig(host, port, user, newPassword, standbyName, slotName, statusInterval,
-                commitIntervalBytes, maxCommitDelay, connectTimeout, initialBackoff, maxBackoff, dataChecksums, createSlot, expectedSystemId, expectedTimeline, sslCertificate, sslKey);
+                commitIntervalBytes, maxCommitDelay, connectTimeout, initialBackoff, maxBackoff, dataChecksums, createSlot, expectedSystemId, expectedTimeline, sslCertificate, sslKey, sslRootCertificate);
     }
 
-    /** A copy that connects over TLS with a client certificate (PEM) and its PKCS#8 DER key. */
+    /** A copy that connects over TLS with a client certificate (PEM) and its PKCS#8 DER key, not verifying the server. */
     public WalReceiverConfig withClientCertificate(Path newSslCertificate, Path newSslKey) {
+        return withClientCertificate(newSslCertificate, newSslKey, null);
+    }
+
+    /**
+     * A copy that connects over TLS with a client certificate (PEM) and its PKCS#8 DER key, and
+     * verifies the server's certificate against {@code rootCertificate} (PEM; {@code null}: not verified).
+     */
+    public WalReceiverConfig withClientCertificate(Path newSslCertificate, Path newSslKey, Path rootCertificate) {
         return new WalReceiverConfig(host, port, user, password, standbyName, slotName, statusInterval,
                 commitIntervalBytes, maxCommitDelay, connectTimeout, initialBackoff, maxBackoff, dataChecksums, createSlot,
-                expectedSystemId, expectedTimeline, newSslCertificate, newSslKey);
+                expectedSystemId, expectedTimeline, newSslCertificate, newSslKey, rootCertificate);
     }
 
     /** A copy with another {@code application_name}. */
     public WalReceiverConfig withStandbyName(String newStandbyName) {
         return new WalReceiverConfig(host, port, user, password, newStandbyName, slotName, statusInterval,
-                commitIntervalBytes, maxCommitDelay, connectTimeout, initialBackoff, maxBackoff, dataChecksums, createSlot, expectedSystemId, expectedTimeline, sslCertificate, sslKey);
+                commitIntervalBytes, maxCommitDelay, connectTimeout, initialBackoff, maxBackoff, dataChecksums, createSlot, expectedSystemId, expectedTimeline, sslCertificate, sslKey, sslRootCertificate);
     }
 
     /** A copy with another replication slot. */
     public WalReceiverConfig withSlotName(String newSlotName) {
         return new WalReceiverConfig(host, port, user, password, standbyName, newSlotName, statusInterval,
-                commitIntervalBytes, maxCommitDelay, connectTimeout, initialBackoff, maxBackoff, dataChecksums, createSlot, expectedSystemId, expectedTimeline, sslCertificate, sslKey);
+                commitIntervalBytes, maxCommitDelay, connectTimeout, initialBackoff, maxBackoff, dataChecksums, createSlot, expectedSystemId, expectedTimeline, sslCertificate, sslKey, sslRootCertificate);
     }
 
     /** A copy with another batch size (bytes) and commit delay. */
     public WalReceiverConfig withCommitInterval(long newCommitIntervalBytes, Duration newMaxCommitDelay) {
         return new WalReceiverConfig(host, port, user, password, standbyName, slotName, statusInterval,
-                newCommitIntervalBytes, newMaxCommitDelay, connectTimeout, initialBackoff, maxBackoff, dataChecksums, createSlot, expectedSystemId, expectedTimeline, sslCertificate, sslKey);
+                newCommitIntervalBytes, newMaxCommitDelay, connectTimeout, initialBackoff, maxBackoff, dataChecksums, createSlot, expectedSystemId, expectedTimeline, sslCertificate, sslKey, sslRootCertificate);
     }
 
     /** A copy with another reconnect backoff range. */
     public WalReceiverConfig withBackoff(Duration newInitialBackoff, Duration newMaxBackoff) {
         return new WalReceiverConfig(host, port, user, password, standbyName, slotName, statusInterval,
-                commitIntervalBytes, maxCommitDelay, connectTimeout, newInitialBackoff, newMaxBackoff, dataChecksums, createSlot, expectedSystemId, expectedTimeline, sslCertificate, sslKey);
+                commitIntervalBytes, maxCommitDelay, connectTimeout, newInitialBackoff, newMaxBackoff, dataChecksums, createSlot, expectedSystemId, expectedTimeline, sslCertificate, sslKey, sslRootCertificate);
     }
 
     /** A copy with another status interval. */
     public WalReceiverConfig withStatusInterval(Duration newStatusInterval) {
         return new WalReceiverConfig(host, port, user, password, standbyName, slotName, newStatusInterval,
-                commitIntervalBytes, maxCommitDelay, connectTimeout, initialBackoff, maxBackoff, dataChecksums, createSlot, expectedSystemId, expectedTimeline, sslCertificate, sslKey);
+                commitIntervalBytes, maxCommitDelay, connectTimeout, initialBackoff, maxBackoff, dataChecksums, createSlot, expectedSystemId, expectedTimeline, sslCertificate, sslKey, sslRootCertificate);
     }
 
     /** A copy that says whether the cluster has data checksums. */
     public WalReceiverConfig withDataChecksums(boolean newDataChecksums) {
         return new WalReceiverConfig(host, port, user, password, standbyName, slotName, statusInterval,
-                commitIntervalBytes, maxCommitDelay, connectTimeout, initialBackoff, maxBackoff, newDataChecksums, createSlot, expectedSystemId, expectedTimeline, sslCertificate, sslKey);
+                commitIntervalBytes, maxCommitDelay, connectTimeout, initialBackoff, maxBackoff, newDataChecksums, createSlot, expectedSystemId, expectedTimeline, sslCertificate, sslKey, sslRootCertificate);
     }
 
     /**
@@ -178,7 +189,7 @@ public record WalReceiverConfig(String host, int port, String user, String passw
     public WalReceiverConfig forMirror(long systemId, int timeline) {
         return new WalReceiverConfig(host, port, user, password, standbyName, slotName, statusInterval,
                 commitIntervalBytes, maxCommitDelay, connectTimeout, initialBackoff, maxBackoff, dataChecksums, false,
-                systemId, timeline, sslCertificate, sslKey);
+                systemId, timeline, sslCertificate, sslKey, sslRootCertificate);
     }
 
     /** Password is never printed. */

@@ -14,7 +14,6 @@ import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.operator.OperatorCreationException;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 
-import javax.net.ssl.SSLException;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
@@ -45,16 +44,19 @@ import java.util.Properties;
  * usage clientAuth, PEM), {@value #KEY_FILE} (its PKCS#8 key, PEM, mode 0600, for libpq tools) and
  * {@value #KEY_DER_FILE} (the same key, DER, mode 0600, for pgjdbc's {@code sslkey}).
  *
- * <p>The server does not verify the compute's own certificate (a node makes it itself): the
- * connection is encrypted and the compute authenticates the server; the node's control API is
- * plain HTTP with a bearer token, so verifying a certificate it reported would add nothing.
+ * <p>The compute's own certificate is its node's (self-signed, made by the node): once the server
+ * knows it ({@link #verifyingServer}, the file given as {@code --compute-node-cert}, which the
+ * node's HTTPS API also presents), every client verifies it ({@code sslmode=verify-ca} with it as
+ * the root for libpq and pgjdbc, a pinned trust manager for the proxy's Netty client); without it
+ * the connection is encrypted and the compute authenticates the server, but not the other way.
  *
- * @param caCertificate {@value #CA_FILE}
- * @param certificate   {@value #CERT_FILE}
- * @param key           {@value #KEY_FILE}
- * @param keyDer        {@value #KEY_DER_FILE}
+ * @param caCertificate     {@value #CA_FILE}
+ * @param certificate       {@value #CERT_FILE}
+ * @param key               {@value #KEY_FILE}
+ * @param keyDer            {@value #KEY_DER_FILE}
+ * @param serverCertificate the computes' certificate (PEM) that clients verify, or {@code null}: not verified
  */
-public record ComputeClientTls(Path caCertificate, Path certificate, Path key, Path keyDer) {
+public record ComputeClientTls(Path caCertificate, Path certificate, Path key, Path keyDer, Path serverCertificate) {
     public static final String CA_FILE = "compute-client-ca.crt";
     public static final String CERT_FILE = "compute-client.crt";
     public static final String KEY_FILE = "compute-client.key";
@@ -68,7 +70,7 @@ public record ComputeClientTls(Path caCertificate, Path certificate, Path key, P
      */
     public static ComputeClientTls ensure(Path dir) throws IOException {
         ComputeClientTls tls = new ComputeClientTls(dir.resolve(CA_FILE), dir.resolve(CERT_FILE), dir.resolve(KEY_FILE),
-                dir.resolve(KEY_DER_FILE));
+                dir.resolve(KEY_DER_FILE), null);
         if (Files.isRegularFile(tls.caCertificate) && Files.isRegularFile(tls.certificate) && Files.isRegularFile(tls.key)
                 && Files.isRegularFile(tls.keyDer)) {
             return tls;
@@ -119,38 +121,59 @@ public record ComputeClientTls(Path caCertificate, Path certificate, Path key, P
         return Files.readString(caCertificate, StandardCharsets.US_ASCII);
     }
 
-    /** Adds pgjdbc's {@code sslmode=require}, {@code sslcert} and {@code sslkey} (DER) to {@code p}. */
+    /** The same client certificate, verifying that computes present {@code computeCertificate} (PEM). */
+    public ComputeClientTls verifyingServer(Path computeCertificate) {
+        return new ComputeClientTls(caCertificate, certificate, key, keyDer, computeCertificate);
+    }
+
+    /**
+     * Adds pgjdbc's {@code sslmode}, {@code sslcert} and {@code sslkey} (DER) to {@code p}: {@code verify-ca}
+     * with {@code sslrootcert} when the server certificate is known, else {@code require}.
+     */
     public void addTo(Properties p) {
-        p.setProperty("sslmode", "require");
+        p.setProperty("sslmode", serverCertificate == null ? "require" : "verify-ca");
         p.setProperty("sslcert", certificate.toString());
         p.setProperty("sslkey", keyDer.toString());
+        if (serverCertificate != null) {
+            p.setProperty("sslrootcert", serverCertificate.toString());
+        }
     }
 
     /**
      * libpq's environment for the same ({@code PGSSLMODE}, {@code PGSSLCERT}, {@code PGSSLKEY} with
-     * the PEM key), for {@code pg_dump} / {@code psql} run by the server.
+     * the PEM key, {@code PGSSLROOTCERT}), for {@code pg_dump} / {@code psql} run by the server.
      */
     public Map<String, String> libpqEnvironment() {
         Map<String, String> env = new LinkedHashMap<>();
-        env.put("PGSSLMODE", "require");
+        env.put("PGSSLMODE", serverCertificate == null ? "require" : "verify-ca");
         env.put("PGSSLCERT", certificate.toString());
         env.put("PGSSLKEY", key.toString());
+        if (serverCertificate != null) {
+            env.put("PGSSLROOTCERT", serverCertificate.toString());
+        }
         return env;
     }
 
     /**
      * A Netty client context presenting the certificate, for the Postgres proxy's connections to
-     * computes (the compute's certificate is not checked: see the class comment).
+     * computes; it trusts only the server certificate when known ({@link PinnedCertificateTrust}), else any.
      *
      * @throws IllegalStateException naming the files when they cannot be loaded
      */
     public SslContext nettyClientContext() {
         try {
-            return SslContextBuilder.forClient().keyManager(certificate.toFile(), key.toFile())
-                    .trustManager(InsecureTrustManagerFactory.INSTANCE).protocols("TLSv1.3", "TLSv1.2").build();
-        } catch (SSLException | IllegalArgumentException e) {
+            SslContextBuilder b = SslContextBuilder.forClient().keyManager(certificate.toFile(), key.toFile())
+                    .protocols("TLSv1.3", "TLSv1.2").endpointIdentificationAlgorithm(null);
+            if (serverCertificate == null) {
+                b.trustManager(InsecureTrustManagerFactory.INSTANCE);
+            } else {
+                b.trustManager(new PinnedCertificateTrust(PemFiles.certificate(serverCertificate)));
+            }
+            return b.build();
+        } catch (IOException | IllegalArgumentException e) {
             throw new IllegalStateException("cannot load the compute client certificate " + certificate + " and key "
-                    + key + ": " + e.getMessage(), e);
+                    + key + (serverCertificate == null ? "" : " or the compute certificate " + serverCertificate) + ": "
+                    + e.getMessage(), e);
         }
     }
 }
