@@ -47,7 +47,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Usage: {@code java --enable-native-access=ALL-UNNAMED -cp benchmarks/target/benchmarks.jar
  * io.forkline.pageserver.LazyComputeMeasurement [--scale 10] [--seconds 30] [--restarts 20]
- * [--clients 2] [--full-restarts RESTARTS] [--dir benchmarks/target/bench]}.
+ * [--clients 2] [--full-restarts RESTARTS] [--dir benchmarks/target/bench]}; with {@code --tpcb-rounds N
+ * [--off-property NAME=VALUE[,NAME=VALUE...][;...]]} only warm TPC-B in alternating rounds (see {@link #tpcbRounds}).
  */
 public final class LazyComputeMeasurement {
     private static final String TENANT = "bench";
@@ -80,7 +81,7 @@ public final class LazyComputeMeasurement {
             String main = tenants.startEndpoint(TENANT, "main");
 
             // 1. pgbench -i on a lazy and a full compute
-            for (StorageMode m : modes) {
+            for (StorageMode m : args.intValue("tpcb-rounds", 0) > 0 ? new StorageMode[0] : modes) {
                 String ref = "init-" + name(m);
                 String uri = start(tenants, ref, m);
                 BenchSql.exec(uri, "postgres", "CREATE DATABASE init");
@@ -97,6 +98,14 @@ public final class LazyComputeMeasurement {
             System.out.printf("main loaded: pgbench -i -s %d, %.1f MB in %.1f s%n", scale,
                     BenchSql.queryLong(main, "postgres", "SELECT pg_database_size('bench')") / 1e6, loadNanos / 1e9);
             BenchSql.exec(main, "postgres", "CHECKPOINT");
+
+            if (args.intValue("tpcb-rounds", 0) > 0) {
+                tpcbRounds(tenants, pg, args, clients, seconds, result);
+                tenants.stopEndpoint(TENANT, "main");
+                printResult(scale, seconds, clients, restarts, result);
+                BenchDirectory.delete(dir);
+                return;
+            }
 
             // 2. stop + start of an idle compute
             Samples[] restart = {new Samples("LAZY stop+start+first query", "s"), new Samples("FULL stop+start+first query", "s")};
@@ -177,11 +186,146 @@ public final class LazyComputeMeasurement {
                 }
             }
         }
+        printResult(scale, seconds, clients, restarts, result);
+        BenchDirectory.delete(dir);
+    }
+
+    private static void printResult(int scale, int seconds, int clients, int restarts, List<String> result) {
         System.out.println();
         System.out.printf("RESULT LazyComputeMeasurement (scale %d, %d s pgbench runs, %d clients, %d restarts)%n", scale, seconds,
                 clients, restarts);
         result.forEach(System.out::println);
-        BenchDirectory.delete(dir);
+    }
+
+    /**
+     * {@code --tpcb-rounds N}: TPC-B only, warm, in alternating rounds. Starts a LAZY and a FULL branch
+     * of main (and, with {@code --off-property NAME=VALUE[,NAME=VALUE...]}, a second LAZY branch whose endpoint is
+     * started with those system properties set: the change switched off; several such variants separated by {@code ;},
+     * named lazy-off, lazy-off2, ...), runs one untimed TPC-B of
+     * {@code --seconds} on each to warm it, then {@code N} rounds of one TPC-B run per compute, in turn.
+     * Per run: TPS, the compute's I/O counters ({@code pg_stat_database} of bench with
+     * {@code track_io_timing}, {@code pg_stat_bgwriter}) and the FUSE requests that reached the daemon.
+     */
+    private static void tpcbRounds(TenantService tenants, PostgresInstallation pg, Args args, int clients, int seconds,
+                                   List<String> result) throws Exception {
+        int rounds = args.intValue("tpcb-rounds", 3);
+        String off = args.value("off-property", null);
+        List<String> names = new ArrayList<>(List.of("lazy", "full"));
+        String[] offs = off == null ? new String[0] : off.split(";");
+        for (int i = 0; i < offs.length; i++) {
+            names.add(i == 0 ? "lazy-off" : "lazy-off" + (i + 1));
+        }
+        List<String> uris = new ArrayList<>();
+        for (String n : names) {
+            List<String> props = new ArrayList<>();
+            if (n.startsWith("lazy-off")) {
+                String variant = offs[n.equals("lazy-off") ? 0 : Integer.parseInt(n.substring("lazy-off".length())) - 1];
+                System.out.printf("%s: started with %s%n", n, variant);
+                for (String p : variant.split(",")) {
+                    String[] kv = p.split("=", 2);
+                    props.add(kv[0]);
+                    System.setProperty(kv[0], kv.length > 1 ? kv[1] : "false");
+                }
+            }
+            try {
+                String uri = start(tenants, "t-" + n, n.startsWith("lazy") ? StorageMode.LAZY : StorageMode.FULL);
+                uris.add(uri);
+                BenchSql.exec(uri, "postgres", "ALTER SYSTEM SET track_io_timing = on", "SELECT pg_reload_conf()");
+            } finally {
+                props.forEach(System::clearProperty);
+            }
+        }
+        for (int k = 0; k < names.size(); k++) {
+            Pgbench.Run r = Pgbench.run(pg, BenchSql.withDatabase(uris.get(k), "bench"), false, clients, clients, seconds,
+                    Duration.ofSeconds(seconds + 300L));
+            System.out.printf(Locale.ROOT, "warm-up TPC-B %s: %.1f tps%n", names.get(k), r.tps());
+        }
+        List<List<Double>> tps = new ArrayList<>();
+        names.forEach(n -> tps.add(new ArrayList<>()));
+        for (int i = 1; i <= rounds; i++) {
+            for (int k = 0; k < names.size(); k++) {
+                String uri = uris.get(k);
+                long[] io0 = ioCounters(uri);
+                var ls = tenants.endpoints().get(TENANT, "t-" + names.get(k)).lazyStats();
+                java.util.Map<String, long[]> ops0 = ls == null ? java.util.Map.of() : ls.ops();
+                long fetches0 = ls == null ? 0 : ls.fetches();
+                long blocks0 = ls == null ? 0 : ls.blocksFetched();
+                String load = Files.readString(Path.of("/proc/loadavg")).strip();
+                long cpu0 = cpuTicks();
+                Pgbench.Run r = Pgbench.run(pg, BenchSql.withDatabase(uri, "bench"), false, clients, clients, seconds,
+                        Duration.ofSeconds(seconds + 300L));
+                double cpu = (cpuTicks() - cpu0) / (double) CLOCK_TICKS;
+                long[] io1 = ioCounters(uri);
+                tps.get(k).add(r.tps());
+                StringBuilder ops = new StringBuilder();
+                if (ls != null) {
+                    ops.append(String.format(Locale.ROOT, " fetches %d (%d blocks, mean of all so far %.0f us) |",
+                            ls.fetches() - fetches0, ls.blocksFetched() - blocks0, ls.meanFetchMicros()));
+                    ls.ops().forEach((op, v) -> {
+                        long[] b = ops0.getOrDefault(op, new long[2]);
+                        if (v[0] > b[0]) {
+                            ops.append(String.format(Locale.ROOT, " %s %d (%.1f us)", op, v[0] - b[0],
+                                    (v[1] - b[1]) / 1e3 / (v[0] - b[0])));
+                        }
+                    });
+                }
+                System.out.printf(Locale.ROOT,
+                        "round %d TPC-B %-8s %8.1f tps | load %s | JVM CPU %.1f s | blks_read %d, read %.0f ms, write %.0f ms,"
+                                + " buffers_backend %d, clean %d, checkpoint %d, checkpoints %d | FUSE:%s%n",
+                        i, names.get(k), r.tps(), load, cpu, io1[0] - io0[0], (io1[1] - io0[1]) / 1e3, (io1[2] - io0[2]) / 1e3,
+                        io1[3] - io0[3], io1[4] - io0[4], io1[5] - io0[5], io1[6] - io0[6], ops);
+            }
+        }
+        for (int k = 0; k < names.size(); k++) {
+            List<Double> t = tps.get(k);
+            List<Double> ratios = new ArrayList<>();
+            for (int i = 0; i < t.size(); i++) {
+                ratios.add(t.get(i) / tps.get(1).get(i));
+            }
+            result.add(String.format(Locale.ROOT, "| TPC-B warm %s | %s tps | mean %.1f | / full per round %s |", names.get(k),
+                    t.stream().map(v -> String.format(Locale.ROOT, "%.1f", v)).toList(),
+                    t.stream().mapToDouble(Double::doubleValue).average().orElse(0),
+                    ratios.stream().map(v -> String.format(Locale.ROOT, "%.3f", v)).toList()));
+        }
+        for (int k = 0; k < names.size(); k++) {
+            if (names.get(k).startsWith("lazy")) { // what of the hot relations the kernel's page cache of the mount holds
+                String uri = uris.get(k);
+                for (String rel : List.of("pgbench_accounts", "pgbench_accounts_pkey")) {
+                    String file;
+                    try (var c = BenchSql.connect(uri, "bench"); var st = c.createStatement();
+                         var rs = st.executeQuery("SELECT current_setting('data_directory') || '/' || pg_relation_filepath('" + rel + "')")) {
+                        rs.next();
+                        file = rs.getString(1);
+                    }
+                    String out = io.forkline.compute.postgres.PostgresInstallation.runCommand(Duration.ofSeconds(30),
+                            List.of("fincore", "--bytes", "--noheadings", "--output", "RES,SIZE", file));
+                    System.out.printf("%s %s: kernel page cache of the mount holds %s (resident, size in bytes)%n", names.get(k), rel,
+                            out.strip());
+                }
+            }
+        }
+        for (String n : names) {
+            tenants.stopEndpoint(TENANT, "t-" + n);
+            tenants.deleteBranch(TENANT, "t-" + n);
+        }
+    }
+
+    /**
+     * bench's blks_read, blk_read_time and blk_write_time (microseconds), then pg_stat_bgwriter's
+     * buffers_backend, buffers_clean, buffers_checkpoint and checkpoints (timed + requested).
+     */
+    private static long[] ioCounters(String uri) throws SQLException {
+        try (var c = BenchSql.connect(uri, "bench"); var st = c.createStatement();
+             var rs = st.executeQuery("SELECT d.blks_read, (d.blk_read_time * 1000)::bigint, (d.blk_write_time * 1000)::bigint,"
+                     + " b.buffers_backend, b.buffers_clean, b.buffers_checkpoint, b.checkpoints_timed + b.checkpoints_req"
+                     + " FROM pg_stat_database d, pg_stat_bgwriter b WHERE d.datname = 'bench'")) {
+            rs.next();
+            long[] out = new long[7];
+            for (int i = 0; i < out.length; i++) {
+                out[i] = rs.getLong(i + 1);
+            }
+            return out;
+        }
     }
 
     private static String name(StorageMode m) {
@@ -191,6 +335,7 @@ public final class LazyComputeMeasurement {
     /** Creates branch {@code ref} of main at its last record LSN and starts its endpoint in mode {@code m}. */
     private static String start(TenantService tenants, String ref, StorageMode m) {
         tenants.createBranch(TENANT, ref, "main", null, null);
+        tenants.branches().configureEndpoint(TENANT, ref, "0"); // never suspended between the runs it waits through
         tenants.endpoints().preferStorage(TENANT, ref, m);
         return tenants.startEndpoint(TENANT, ref);
     }

@@ -169,7 +169,7 @@ public final class LazyDataDirectory implements AutoCloseable {
             builder.setLibraryPath(libfuse());
             LazyFileSystem fs = new LazyFileSystem(upper, builder.errno(), lazy,
                     new PageServiceBlockSource(client, lsn), stats, uid, gid, pending);
-            Fuse fuse = builder.build(fs);
+            Fuse fuse = builder.build(new CountingOperations(fs, stats));
             String opts = "-okernel_cache,fsname=forkline,subtype=forkline" + (isRoot() ? ",allow_other" : "");
             try {
                 fuse.mount("forkline", mountPoint, opts);
@@ -179,6 +179,7 @@ public final class LazyDataDirectory implements AutoCloseable {
                 throw new IOException("cannot mount the lazy data directory at " + mountPoint + ": " + e.getMessage(), e);
             }
             long tMounted = System.nanoTime();
+            fs.startWarming(mountPoint.toAbsolutePath());
             log.info("lazy data directory at {} (LSN {}): {} relation files listed, mounted in {} ms (clean {} ms, connect {} ms,"
                             + " basebackup {} ms, ListRelations {} ms, relation files listed {} ms, FUSE mount {} ms)", mountPoint,
                     Long.toHexString(lsn), files, ms(tMounted - tStart), ms(t0 - tStart), ms(tConnected - t0), ms(tBasebackup - tConnected),
@@ -546,6 +547,7 @@ public final class LazyDataDirectory implements AutoCloseable {
         closing = true;
         prefetcher.interrupt();
         writePrewarm();
+        fs.stopWarming();
         try {
             fuse.close();
         } catch (Exception e) {

@@ -69,6 +69,20 @@ public final class LazyStats {
         return writtenBytes.sum();
     }
 
+    private final LongAdder readAround = new LongAdder();
+
+    void readAround(long blocks) {
+        readAround.add(blocks);
+    }
+
+    /**
+     * Blocks fetched around random reads that missed (the rest of their aligned extent; part of
+     * {@link #blocksFetched()} once fetched; counted when asked for).
+     */
+    public long readAroundBlocks() {
+        return readAround.sum();
+    }
+
     void readAhead(long blocks) {
         readAhead.add(blocks);
     }
@@ -101,6 +115,25 @@ public final class LazyStats {
     /** Slowest fetch request, microseconds. */
     public double maxFetchMicros() {
         return maxFetchNanos.get() / 1e3;
+    }
+
+    private final java.util.concurrent.ConcurrentHashMap<String, LongAdder[]> ops = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** One FUSE request of kind {@code op} that took {@code nanos} in the daemon. */
+    void op(String op, long nanos) {
+        LongAdder[] a = ops.computeIfAbsent(op, k -> new LongAdder[] {new LongAdder(), new LongAdder()});
+        a[0].increment();
+        a[1].add(nanos);
+    }
+
+    /**
+     * FUSE requests that reached the daemon since the mount, by operation ({@code getattr},
+     * {@code read}, {@code write}, {@code open}, ...): {@code [count, nanoseconds spent in the daemon]}.
+     */
+    public java.util.Map<String, long[]> ops() {
+        java.util.Map<String, long[]> out = new java.util.TreeMap<>();
+        ops.forEach((k, v) -> out.put(k, new long[] {v[0].sum(), v[1].sum()}));
+        return out;
     }
 
     /** Reads that failed with EIO because the page service did not answer in time. */

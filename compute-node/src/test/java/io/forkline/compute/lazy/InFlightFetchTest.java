@@ -90,7 +90,14 @@ class InFlightFetchTest {
         }
         SlowSource source = new SlowSource();
         Map<String, LazyRelationFile> lazy = new ConcurrentHashMap<>(Map.of("/base/5/1000", new LazyRelationFile(REL, 0, 64)));
-        LazyFileSystem fs = new LazyFileSystem(upper, errno(), lazy, source, new LazyStats(), 0, 0);
+        // one block per fetch, as the kernel asks (read-around would put blocks 2-15 into block 0's slow fetch)
+        System.setProperty(LazyFileSystem.READ_AROUND_PROPERTY, "1");
+        LazyFileSystem fs;
+        try {
+            fs = new LazyFileSystem(upper, errno(), lazy, source, new LazyStats(), 0, 0);
+        } finally {
+            System.clearProperty(LazyFileSystem.READ_AROUND_PROPERTY);
+        }
         TestFileInfo fi = new TestFileInfo();
         assertThat(fs.open("/base/5/1000", fi)).isZero();
         try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {

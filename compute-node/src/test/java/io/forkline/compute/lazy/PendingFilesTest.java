@@ -67,7 +67,12 @@ class PendingFilesTest {
             }
             return out;
         };
-        fs = new LazyFileSystem(upper, errno(), lazy, source, new LazyStats(), 70, 71, pending);
+        System.setProperty(LazyFileSystem.READ_AROUND_PROPERTY, "1"); // each read fetches only its own blocks (ReadAheadTest has read-around)
+        try {
+            fs = new LazyFileSystem(upper, errno(), lazy, source, new LazyStats(), 70, 71, pending);
+        } finally {
+            System.clearProperty(LazyFileSystem.READ_AROUND_PROPERTY);
+        }
     }
 
     @Test

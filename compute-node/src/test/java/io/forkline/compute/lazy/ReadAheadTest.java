@@ -22,7 +22,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Sequential read-ahead of {@link LazyFileSystem}: a scan in 128 KiB reads (as the kernel hands it
  * over) is served by a few large page-service requests fetched ahead, with every byte right; random
- * 8 KiB reads fetch only what they read; a read-ahead that fails because the page service's deadline
+ * 8 KiB reads fetch their aligned 128 KiB extent in one request (read-around) and, with read-around
+ * off, only what they read; a read-ahead that fails because the page service's deadline
  * passed makes the read that waits for it fail with EIO, and the same read works once the service is
  * back. (Callbacks called directly, without a mount; the source stands in for the page service.)
  */
@@ -94,10 +95,16 @@ class ReadAheadTest {
     }
 
     @Test
-    void randomSmallReadsFetchOnlyWhatTheyRead(@TempDir Path upper) throws Exception {
+    void randomSmallReadsFetchOnlyWhatTheyReadWithoutReadAround(@TempDir Path upper) throws Exception {
         Source source = new Source();
         LazyStats stats = new LazyStats();
-        LazyFileSystem fs = fs(upper, source, stats);
+        LazyFileSystem fs;
+        System.setProperty(LazyFileSystem.READ_AROUND_PROPERTY, "1");
+        try {
+            fs = fs(upper, source, stats);
+        } finally {
+            System.clearProperty(LazyFileSystem.READ_AROUND_PROPERTY);
+        }
         TestFileInfo fi = new TestFileInfo();
         assertThat(fs.open("/base/5/1000", fi)).isZero();
         java.util.Random r = new java.util.Random(7);
@@ -108,6 +115,40 @@ class ReadAheadTest {
         }
         assertThat(stats.readAheadBlocks()).isZero();
         assertThat(source.fetchesOf.size()).isLessThanOrEqualTo(400);
+        assertThat(fs.release("/base/5/1000", fi)).isZero();
+    }
+
+    @Test
+    void aRandomReadThatMissesFetchesItsAlignedExtentInOneRequest(@TempDir Path upper) throws Exception {
+        Source source = new Source();
+        LazyStats stats = new LazyStats();
+        LazyFileSystem fs = fs(upper, source, stats);
+        TestFileInfo fi = new TestFileInfo();
+        assertThat(fs.open("/base/5/1000", fi)).isZero();
+        int extent = LazyFileSystem.DEFAULT_READ_AROUND;
+        assertThat(readAndCheck(fs, fi, 37, 1)).isEqualTo(BLOCK);
+        assertThat(source.requests).as("one request for the read and its extent").containsExactly(extent);
+        assertThat(source.fetchesOf.keySet()).containsExactlyInAnyOrderElementsOf(
+                java.util.stream.IntStream.range(32, 32 + extent).boxed().toList());
+        // every block of the extent is local now: reading them asks for nothing more, and each is right
+        for (int b = 32; b < 32 + extent; b++) {
+            assertThat(readAndCheck(fs, fi, b, 1)).isEqualTo(BLOCK);
+        }
+        assertThat(source.requests).hasSize(1);
+        // a block PostgreSQL wrote is never overwritten by a later read-around of its extent
+        ByteBuffer mine = ByteBuffer.allocate(BLOCK).putInt(0, 4242);
+        assertThat(fs.write("/base/5/1000", mine, BLOCK, 70L * BLOCK, fi)).isEqualTo(BLOCK);
+        assertThat(readAndCheck(fs, fi, 65, 1)).isEqualTo(BLOCK);
+        assertThat(source.fetchesOf).doesNotContainKey(70).containsKeys(64, 79);
+        ByteBuffer back = ByteBuffer.allocate(BLOCK);
+        assertThat(fs.read("/base/5/1000", back, BLOCK, 70L * BLOCK, fi)).isEqualTo(BLOCK);
+        assertThat(back.getInt(0)).isEqualTo(4242);
+        // the last extent is cut at the end of the file; no block is fetched twice
+        assertThat(readAndCheck(fs, fi, BLOCKS - 1, 1)).isEqualTo(BLOCK);
+        assertThat(source.requests).containsExactly(extent, extent - 1, extent);
+        assertThat(source.fetchesOf.values()).allSatisfy(n -> assertThat(n.get()).isEqualTo(1));
+        assertThat(stats.readAroundBlocks()).isEqualTo(3L * extent - 1 - 3);
+        assertThat(stats.failedFetches()).isZero();
         assertThat(fs.release("/base/5/1000", fi)).isZero();
     }
 
