@@ -24,6 +24,10 @@ import java.util.concurrent.TimeUnit;
  * ask for the rest of the extent in one request and keep it ({@code kernel_cache}): PostgreSQL's
  * later first reads of those blocks stay in the kernel (benchmarks README 11o).
  *
+ * <p>The daemon serves the warmer's handle ({@link #isWarmerOpen}) from local blocks only: a read of
+ * one that is not local (the kernel may read ahead past the extent) fails with EIO instead of
+ * fetching, and none counts as a sequential scan.
+ *
  * <p>Correctness: this is an ordinary reader of the mount; the kernel serializes it with
  * PostgreSQL's reads and writes of the same pages as it does for any two readers, and a page
  * PostgreSQL wrote (dirty in the writeback cache) is never asked of the daemon. Best effort: one
@@ -40,6 +44,22 @@ final class KernelCacheWarmer implements AutoCloseable {
     private final ThreadPoolExecutor executor;
     private final ByteBuffer buf;
     private final LazyStats stats;
+
+    /** {@code O_ACCMODE}, {@code O_RDONLY} and {@code O_DSYNC} of Linux. */
+    private static final int O_ACCMODE = 3;
+    private static final int O_RDONLY = 0;
+    private static final int O_DSYNC = 0x1000;
+
+    /**
+     * Whether raw open flags are the warmer's: read-only with {@code O_DSYNC}, which no reader of a
+     * PostgreSQL 15 data directory uses (it opens relation files {@code O_RDWR}; {@code CREATE
+     * DATABASE ... FILE_COPY} reads them {@code O_RDONLY} without it), so the daemon can tell the
+     * warmer's reads apart: they, and the kernel's readahead on the warmer's handle, must neither
+     * fetch blocks nor count as a sequential scan (which starts an 8 MiB read-ahead).
+     */
+    static boolean isWarmerOpen(int flags) {
+        return (flags & O_ACCMODE) == O_RDONLY && (flags & O_DSYNC) != 0;
+    }
 
     static boolean enabled() {
         return !"false".equalsIgnoreCase(System.getProperty(PROPERTY, "true").strip());
@@ -66,7 +86,8 @@ final class KernelCacheWarmer implements AutoCloseable {
 
     private void read(String path, int first, int blocks) {
         long t0 = System.nanoTime();
-        try (FileChannel ch = FileChannel.open(mountPoint.resolve(path.substring(1)), StandardOpenOption.READ)) {
+        try (FileChannel ch = FileChannel.open(mountPoint.resolve(path.substring(1)), StandardOpenOption.READ,
+                StandardOpenOption.DSYNC)) { // O_RDONLY | O_DSYNC: isWarmerOpen
             buf.clear().limit(blocks * LazyFileSystem.BLOCK);
             long offset = (long) first * LazyFileSystem.BLOCK;
             while (buf.hasRemaining()) {

@@ -78,6 +78,8 @@ final class LazyFileSystem implements FuseOperations {
     private final int gid;
     private final PendingFiles pending;
     private final Map<Long, FileChannel> handles = new ConcurrentHashMap<>();
+    /** Handles of {@link KernelCacheWarmer}'s opens ({@link KernelCacheWarmer#isWarmerOpen}): their reads never fetch. */
+    private final Set<Long> warmerHandles = ConcurrentHashMap.newKeySet();
     private final int readAheadBlocks = readAheadBlocks();
 
     /** {@link LazyDataDirectory#READ_AHEAD_PROPERTY}. */
@@ -531,6 +533,9 @@ final class LazyFileSystem implements FuseOperations {
                 lazy.remove(path);
             }
             long h = nextHandle.getAndIncrement();
+            if (KernelCacheWarmer.isWarmerOpen(fi.getFlags())) {
+                warmerHandles.add(h);
+            }
             handles.put(h, ch);
             fi.setFh(h);
             return 0;
@@ -555,7 +560,15 @@ final class LazyFileSystem implements FuseOperations {
             if (f != null) {
                 long size = ch.size();
                 long end = Math.min(size, offset + count);
-                if (end > offset) {
+                if (end > offset && warmerHandles.contains(fi.getFh())) {
+                    // the warmer (or the kernel's readahead on its handle) only copies local blocks into the
+                    // kernel's cache: nothing fetched, nothing counted as a sequential read; EIO (which the
+                    // kernel does not cache, and which never changes the file's size as a short read would) else
+                    if (!allLocal(f, (int) (offset / BLOCK), (int) ((end - 1) / BLOCK))) {
+                        stats.op("warm.notLocal", 0);
+                        return -errno.eio();
+                    }
+                } else if (end > offset) {
                     stats.read(end - offset);
                     int first = (int) (offset / BLOCK);
                     int last = (int) ((end - 1) / BLOCK);
@@ -688,6 +701,7 @@ final class LazyFileSystem implements FuseOperations {
     public int release(String path, FileInfo fi) {
         try {
             FileChannel ch = handles.remove(fi.getFh());
+            warmerHandles.remove(fi.getFh());
             if (ch != null) {
                 ch.close();
             }
@@ -800,6 +814,20 @@ final class LazyFileSystem implements FuseOperations {
                     // as above
                 }
             }
+        }
+    }
+
+    private static boolean allLocal(LazyRelationFile f, int first, int last) {
+        f.lock.lock();
+        try {
+            for (int b = first; b <= last; b++) {
+                if (!f.isLocal(b)) {
+                    return false;
+                }
+            }
+            return true;
+        } finally {
+            f.lock.unlock();
         }
     }
 
