@@ -63,6 +63,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * the reads (which fetch them themselves, or fail with EIO at once when the read-ahead failed because
  * the page service's deadline passed). {@link LazyDataDirectory#READ_AHEAD_PROPERTY} sets the window (0: off).
  *
+ * <p><b>Read-around</b>: a read that has to fetch also fetches the rest of its aligned
+ * {@link #READ_AROUND_PROPERTY} extent (16 blocks) in the same request, and the extent is then read
+ * through the mount in the background ({@link KernelCacheWarmer}) so that the kernel's page cache
+ * holds it; the warmer's handle is served from local blocks only.
+ *
  * <p>Thread-safe: libfuse calls it from several threads.
  */
 final class LazyFileSystem implements FuseOperations {

@@ -153,6 +153,35 @@ class ReadAheadTest {
     }
 
     @Test
+    void theKernelCacheWarmersHandleReadsLocalBlocksOnlyAndFetchesNothing(@TempDir Path upper) throws Exception {
+        Source source = new Source();
+        LazyStats stats = new LazyStats();
+        LazyFileSystem fs = fs(upper, source, stats);
+        TestFileInfo pg = new TestFileInfo();
+        assertThat(fs.open("/base/5/1000", pg)).isZero();
+        assertThat(readAndCheck(fs, pg, 100, 1)).isEqualTo(BLOCK); // fetches blocks 96..111
+        TestFileInfo warmer = new TestFileInfo(java.util.Set.of(java.nio.file.StandardOpenOption.READ), 0x1000);
+        assertThat(KernelCacheWarmer.isWarmerOpen(warmer.getFlags())).isTrue();
+        assertThat(KernelCacheWarmer.isWarmerOpen(pg.getFlags())).isFalse();
+        assertThat(KernelCacheWarmer.isWarmerOpen(0)).as("O_RDONLY alone (CREATE DATABASE ... FILE_COPY)").isFalse();
+        assertThat(fs.open("/base/5/1000", warmer)).isZero();
+        int requests = source.requests.size();
+        // the extent, in one 128 KiB read (as the warmer asks), and in kernel-sized sequential reads: all local
+        assertThat(readAndCheck(fs, warmer, 96, 16)).isEqualTo(16 * BLOCK);
+        // past the extent (the kernel's readahead on the warmer's handle): EIO, nothing fetched, no read-ahead started
+        for (int b = 112; b < 112 + 64; b += 16) {
+            assertThat(readAndCheck(fs, warmer, b, 16)).isEqualTo(-5);
+        }
+        assertThat(source.requests).hasSize(requests);
+        assertThat(stats.readAheadBlocks()).isZero();
+        assertThat(fs.release("/base/5/1000", warmer)).isZero();
+        // PostgreSQL's reads of those blocks still fetch them
+        assertThat(readAndCheck(fs, pg, 120, 1)).isEqualTo(BLOCK);
+        assertThat(source.requests).hasSize(requests + 1);
+        assertThat(fs.release("/base/5/1000", pg)).isZero();
+    }
+
+    @Test
     void aReadAheadPastTheDeadlineFailsTheReadWithEioAndTheReadWorksOnceTheServiceIsBack(@TempDir Path upper) throws Exception {
         Source source = new Source();
         LazyStats stats = new LazyStats();

@@ -12,6 +12,7 @@ import java.util.Set;
  */
 final class TestFileInfo implements FileInfo {
     private final Set<StandardOpenOption> flags;
+    private final int rawFlags;
     private long fh;
 
     /** Opened read-write. */
@@ -20,7 +21,13 @@ final class TestFileInfo implements FileInfo {
     }
 
     TestFileInfo(Set<StandardOpenOption> flags) {
+        this(flags, 2);
+    }
+
+    /** With these raw open flags (e.g. {@code O_RDONLY | O_DSYNC}, 0x1000, the kernel-cache warmer's). */
+    TestFileInfo(Set<StandardOpenOption> flags, int rawFlags) {
         this.flags = flags;
+        this.rawFlags = rawFlags;
     }
 
     @Override
@@ -35,7 +42,7 @@ final class TestFileInfo implements FileInfo {
 
     @Override
     public int getFlags() {
-        return 2; // O_RDWR
+        return rawFlags; // O_RDWR unless given
     }
 
     @Override
