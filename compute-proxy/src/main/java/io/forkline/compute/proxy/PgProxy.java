@@ -1,6 +1,7 @@
 package io.forkline.compute.proxy;
 
 import io.forkline.compute.proxy.cancel.CancelKeys;
+import io.forkline.compute.proxy.relay.KernelRelay;
 import io.forkline.compute.proxy.session.ClientConnectionHandler;
 import io.forkline.compute.proxy.session.ProxyContext;
 import io.forkline.compute.proxy.session.ProxyTransport;
@@ -56,8 +57,16 @@ public final class PgProxy implements AutoCloseable {
         SslContext ssl = config.tlsCertificate() != null ? ProxyTls.serverContext(config.tlsCertificate(), config.tlsKey())
                 : config.tlsDirectory() != null ? ProxyTls.selfSignedContext(config.tlsDirectory()) : null;
         ProxyTransport transport = ProxyTransport.chosen();
+        KernelRelay relay = null;
+        if (config.kernelRelay()) {
+            if (transport == ProxyTransport.EPOLL) {
+                relay = KernelRelay.openOrNull();
+            } else {
+                log.info("kernel relay unavailable, the proxy relays in user space: the transport is {}, not epoll", transport);
+            }
+        }
         ProxyContext context = new ProxyContext(directory, config, ssl, new CancelKeys(), transport, new SecureRandom(),
-                new ProxyContext.Stats());
+                new ProxyContext.Stats(), relay);
         EventLoopGroup group = transport.newGroup(config.eventLoopThreads());
         try {
             Channel server = new ServerBootstrap().group(group)
@@ -75,11 +84,14 @@ public final class PgProxy implements AutoCloseable {
                     })
                     .bind(config.bindHost(), config.port()).syncUninterruptibly().channel();
             PgProxy proxy = new PgProxy(group, server, context);
-            log.info("Postgres proxy listening on {}:{} ({}, TLS {})", config.bindHost(), proxy.port(), transport,
-                    ssl == null ? "off" : "on");
+            log.info("Postgres proxy listening on {}:{} ({}, TLS {}, kernel relay {})", config.bindHost(), proxy.port(), transport,
+                    ssl == null ? "off" : "on", relay == null ? "off" : "on");
             return proxy;
         } catch (RuntimeException e) {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            if (relay != null) {
+                relay.close();
+            }
             throw new IllegalStateException("cannot listen for Postgres clients on " + config.bindHost() + ":" + config.port()
                     + ": " + e.getMessage(), e);
         }
@@ -105,5 +117,13 @@ public final class PgProxy implements AutoCloseable {
     public void close() {
         server.close().syncUninterruptibly();
         group.shutdownGracefully(0, 5, TimeUnit.SECONDS).syncUninterruptibly();
+        if (context.kernelRelay() != null) {
+            context.kernelRelay().close();
+        }
+    }
+
+    /** Whether spliced sessions may be relayed by the kernel (the relay loaded). */
+    public boolean kernelRelayOn() {
+        return context.kernelRelay() != null;
     }
 }

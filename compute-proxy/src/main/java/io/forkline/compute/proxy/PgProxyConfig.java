@@ -20,9 +20,12 @@ import java.util.Objects;
  * @param authenticationTimeout how long a client may take from connecting to being authenticated
  *                              (PostgreSQL's {@code authentication_timeout}, default 60 s)
  * @param eventLoopThreads      Netty event loop threads; 0 = Netty's default (2 x processors)
+ * @param kernelRelay           whether spliced sessions may be relayed by the kernel (an eBPF sockmap,
+ *                              {@link io.forkline.compute.proxy.relay.KernelRelay}) where it loads; default from the
+ *                              system property {@code forkline.proxy.kernelRelay} (on unless {@code false})
  */
 public record PgProxyConfig(String bindHost, int port, Path tlsCertificate, Path tlsKey, Path tlsDirectory,
-                            Duration wakeTimeout, Duration authenticationTimeout, int eventLoopThreads) {
+                            Duration wakeTimeout, Duration authenticationTimeout, int eventLoopThreads, boolean kernelRelay) {
     /** The proxy's default port. */
     public static final int DEFAULT_PORT = 55432;
     /** The default bound of a wake. */
@@ -52,32 +55,38 @@ public record PgProxyConfig(String bindHost, int port, Path tlsCertificate, Path
 
     /** {@code bindHost:port} without TLS, 60 s wake and authentication timeouts, default threads. */
     public static PgProxyConfig of(String bindHost, int port) {
-        return new PgProxyConfig(bindHost, port, null, null, null, DEFAULT_WAKE_TIMEOUT, Duration.ofSeconds(60), 0);
+        return new PgProxyConfig(bindHost, port, null, null, null, DEFAULT_WAKE_TIMEOUT, Duration.ofSeconds(60), 0,
+                io.forkline.compute.proxy.relay.KernelRelay.requested());
     }
 
     /** This with TLS from the given PEM files. */
     public PgProxyConfig withTlsFiles(Path certificate, Path key) {
-        return new PgProxyConfig(bindHost, port, certificate, key, null, wakeTimeout, authenticationTimeout, eventLoopThreads);
+        return new PgProxyConfig(bindHost, port, certificate, key, null, wakeTimeout, authenticationTimeout, eventLoopThreads, kernelRelay);
     }
 
     /** This with TLS from a self-signed pair kept in {@code directory}. */
     public PgProxyConfig withSelfSignedTls(Path directory) {
-        return new PgProxyConfig(bindHost, port, null, null, directory, wakeTimeout, authenticationTimeout, eventLoopThreads);
+        return new PgProxyConfig(bindHost, port, null, null, directory, wakeTimeout, authenticationTimeout, eventLoopThreads, kernelRelay);
     }
 
     /** This with another wake timeout. */
     public PgProxyConfig withWakeTimeout(Duration timeout) {
-        return new PgProxyConfig(bindHost, port, tlsCertificate, tlsKey, tlsDirectory, timeout, authenticationTimeout, eventLoopThreads);
+        return new PgProxyConfig(bindHost, port, tlsCertificate, tlsKey, tlsDirectory, timeout, authenticationTimeout, eventLoopThreads, kernelRelay);
     }
 
     /** This with another authentication timeout. */
     public PgProxyConfig withAuthenticationTimeout(Duration timeout) {
-        return new PgProxyConfig(bindHost, port, tlsCertificate, tlsKey, tlsDirectory, wakeTimeout, timeout, eventLoopThreads);
+        return new PgProxyConfig(bindHost, port, tlsCertificate, tlsKey, tlsDirectory, wakeTimeout, timeout, eventLoopThreads, kernelRelay);
     }
 
     /** This with {@code threads} event loop threads. */
     public PgProxyConfig withEventLoopThreads(int threads) {
-        return new PgProxyConfig(bindHost, port, tlsCertificate, tlsKey, tlsDirectory, wakeTimeout, authenticationTimeout, threads);
+        return new PgProxyConfig(bindHost, port, tlsCertificate, tlsKey, tlsDirectory, wakeTimeout, authenticationTimeout, threads, kernelRelay);
+    }
+
+    /** This with the kernel relay allowed ({@code true}, where it loads) or off. */
+    public PgProxyConfig withKernelRelay(boolean on) {
+        return new PgProxyConfig(bindHost, port, tlsCertificate, tlsKey, tlsDirectory, wakeTimeout, authenticationTimeout, eventLoopThreads, on);
     }
 
     /** Whether clients can ask for TLS. */

@@ -10,7 +10,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.postgresql.PGConnection;
 import org.postgresql.copy.CopyManager;
 import org.postgresql.util.PSQLException;
@@ -48,7 +48,10 @@ import static org.awaitility.Awaitility.await;
  * through a consumer that stalls (the client slower than the compute: the compute channel stops
  * reading) and as one big result set, byte for byte; then a cancel on that same session still
  * reaches its backend (the key in BackendKeyData is the proxy's, not the compute's), and a close
- * on either side closes the other. No ByteBuf may leak.
+ * on either side closes the other. No ByteBuf may leak. Each case runs through a proxy with the
+ * kernel relay ({@link io.forkline.compute.proxy.relay.KernelRelay}: the session must then be
+ * relayed by the kernel, unless it is TLS) and through one relaying in user space only. Where the
+ * kernel relay cannot load (not root, not Linux) the kernel case checks only that the session works.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ProxyRelayIT {
@@ -59,6 +62,7 @@ class ProxyRelayIT {
     UnixSocketPostgres pg;
     TestDirectory directory;
     PgProxy proxy;
+    PgProxy userSpaceProxy;
     Path tlsDir;
     ResourceLeakDetector.Level leakLevel;
     ListAppender<ILoggingEvent> leaks;
@@ -76,7 +80,12 @@ class ProxyRelayIT {
         directory = new TestDirectory();
         directory.add(EP, PW, pg.address());
         tlsDir = Files.createTempDirectory("fl-relay-tls");
-        proxy = PgProxy.start(PgProxyConfig.of("127.0.0.1", 0).withSelfSignedTls(tlsDir), directory);
+        proxy = PgProxy.start(PgProxyConfig.of("127.0.0.1", 0).withSelfSignedTls(tlsDir).withKernelRelay(true), directory);
+        userSpaceProxy = PgProxy.start(PgProxyConfig.of("127.0.0.1", 0).withSelfSignedTls(tlsDir).withKernelRelay(false), directory);
+        if ("root".equals(System.getProperty("user.name")) && System.getProperty("os.name").startsWith("Linux")) {
+            assertThat(proxy.kernelRelayOn()).as("kernel relay loads as root on Linux").isTrue();
+        }
+        assertThat(userSpaceProxy.kernelRelayOn()).isFalse();
     }
 
     @AfterAll
@@ -84,6 +93,9 @@ class ProxyRelayIT {
         try {
             if (proxy != null) {
                 proxy.close();
+            }
+            if (userSpaceProxy != null) {
+                userSpaceProxy.close();
             }
             // leaks are reported when the detector next tracks a buffer after the leaked one was collected
             for (int i = 0; i < 5; i++) {
@@ -111,7 +123,7 @@ class ProxyRelayIT {
         }
     }
 
-    Connection connect(boolean tls, String applicationName) throws SQLException {
+    Connection connect(PgProxy via, boolean tls, String applicationName) throws SQLException {
         Properties p = new Properties();
         p.setProperty("user", "postgres");
         p.setProperty("password", PW);
@@ -119,15 +131,20 @@ class ProxyRelayIT {
         p.setProperty("sslmode", tls ? "require" : "disable");
         p.setProperty("ApplicationName", applicationName);
         p.setProperty("connectTimeout", "60");
-        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + proxy.port() + "/postgres", p);
+        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + via.port() + "/postgres", p);
     }
 
-    @ParameterizedTest(name = "tls={0}")
-    @ValueSource(booleans = {false, true})
-    void bulkBothWaysThenCancelThenClose(boolean tls) throws Exception {
-        String app = "relay-" + tls;
-        String table = "relay_" + tls;
-        try (Connection c = connect(tls, app); Statement s = c.createStatement()) {
+    @ParameterizedTest(name = "tls={0} kernelRelay={1}")
+    @CsvSource({"false,true", "true,true", "false,false"})
+    void bulkBothWaysThenCancelThenClose(boolean tls, boolean kernel) throws Exception {
+        PgProxy via = kernel ? proxy : userSpaceProxy;
+        String app = "relay-" + tls + "-" + kernel;
+        String table = "relay_" + tls + "_" + kernel;
+        long kernelRelayedBefore = via.stats().sessionsKernelRelayed.get();
+        try (Connection c = connect(via, tls, app); Statement s = c.createStatement()) {
+            // the fast path engaged (or, for TLS and the user-space proxy, did not)
+            assertThat(via.stats().sessionsKernelRelayed.get() - kernelRelayedBefore)
+                    .as("sessions relayed by the kernel").isEqualTo(via.kernelRelayOn() && !tls ? 1 : 0);
             // the client holds the proxy's cancel key, not the backend's
             int backendPid;
             try (ResultSet rs = s.executeQuery("SELECT pg_backend_pid()")) {
@@ -187,7 +204,7 @@ class ProxyRelayIT {
                 "SELECT count(*) FROM pg_stat_activity WHERE application_name = '" + app + "'").equals("0"));
 
         // the backend goes: the client's connection closes
-        try (Connection c = connect(tls, app + "-k"); Statement s = c.createStatement()) {
+        try (Connection c = connect(via, tls, app + "-k"); Statement s = c.createStatement()) {
             try (ResultSet rs = s.executeQuery("SELECT 1")) {
                 assertThat(rs.next()).isTrue();
             }

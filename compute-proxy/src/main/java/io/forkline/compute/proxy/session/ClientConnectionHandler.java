@@ -4,6 +4,7 @@ import io.forkline.compute.proxy.ComputeAddress;
 import io.forkline.compute.proxy.ComputeDirectory;
 import io.forkline.compute.proxy.auth.ScramServerExchange;
 import io.forkline.compute.proxy.cancel.CancelKeys;
+import io.forkline.compute.proxy.relay.KernelRelay;
 import io.forkline.compute.proxy.route.EndpointRoute;
 import io.forkline.compute.proxy.wire.FrontendMessage;
 import io.forkline.compute.proxy.wire.FrontendStartupDecoder;
@@ -19,8 +20,8 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
+import io.netty.channel.unix.UnixChannel;
 import io.netty.handler.codec.DecoderException;
-import io.netty.handler.codec.LengthFieldBasedFrameDecoder;
 import io.netty.handler.ssl.SniCompletionEvent;
 import io.netty.handler.ssl.SniHandler;
 import io.netty.handler.ssl.SslContext;
@@ -326,8 +327,7 @@ public final class ClientConnectionHandler extends ChannelInboundHandlerAdapter 
                                     ClientConnectionHandler.this, address, () -> ch.writeAndFlush(
                                     PgWire.startupMessage(ch.alloc(), computeStartupParameters()))));
                         }
-                        ch.pipeline().addLast(ComputeStartupHandler.FRAME_DECODER,
-                                new LengthFieldBasedFrameDecoder(1 << 20, 1, 4, -4, 0));
+                        ch.pipeline().addLast(ComputeStartupHandler.FRAME_DECODER, new ComputeFrameDecoder());
                         ch.pipeline().addLast(ComputeStartupHandler.NAME, new ComputeStartupHandler(
                                 ClientConnectionHandler.this, client, address, proxy.cancelKeys(), k -> cancelKey = k));
                     }
@@ -372,6 +372,37 @@ public final class ClientConnectionHandler extends ChannelInboundHandlerAdapter 
             }
         });
         return p;
+    }
+
+    /**
+     * The compute answered ReadyForQuery, not yet written to the client: pairs the two sockets in
+     * the {@link KernelRelay} when the proxy has one, both channels are epoll channels, neither
+     * speaks TLS ({@code computeQuiet} says the compute has none and nothing after ReadyForQuery is
+     * buffered) and the client has sent nothing undecoded. The client sends nothing before it gets
+     * ReadyForQuery and the compute nothing before the client's next message, so no byte can be
+     * reordered. The {@link Splice} handlers stay: they see EOF and errors and relay any byte that
+     * still reaches user space. Either channel's close unpairs them.
+     */
+    void relayInKernel(Channel compute, boolean computeQuiet) {
+        KernelRelay relay = proxy.kernelRelay();
+        Channel client = clientChannel;
+        if (relay == null || !computeQuiet || tlsStarted || !(client instanceof UnixChannel c) || !(compute instanceof UnixChannel k)
+                || !client.isActive() || !compute.isActive()
+                || client.pipeline().get(SslHandler.class) != null || compute.pipeline().get(SslHandler.class) != null) {
+            return;
+        }
+        FrontendStartupDecoder decoder = (FrontendStartupDecoder) client.pipeline().get(DECODER);
+        if (decoder == null || decoder.buffered() != 0) {
+            return;
+        }
+        try {
+            KernelRelay.Pair pair = relay.pair(c.fd().intValue(), k.fd().intValue());
+            proxy.stats().sessionsKernelRelayed.incrementAndGet();
+            client.closeFuture().addListener(f -> relay.unpair(pair));
+            compute.closeFuture().addListener(f -> relay.unpair(pair));
+        } catch (RuntimeException e) {
+            log.warn("kernel relay refused a session, relaying it in user space: {}", e.getMessage());
+        }
     }
 
     /** The compute answered ReadyForQuery: relay bytes both ways from now on. */

@@ -17,7 +17,8 @@ import java.util.function.Consumer;
  * AuthenticationOk, ParameterStatus, NoticeResponse and ErrorResponse to the client, replaces
  * BackendKeyData with a proxy-issued key ({@link CancelKeys}), refuses any other authentication
  * request (computes trust the proxy on their socket), and on ReadyForQuery relays it and splices
- * the two channels ({@link Splice}). Runs on the client channel's event loop.
+ * the two channels ({@link Splice}), in the kernel where it can
+ * ({@link ClientConnectionHandler#relayInKernel}). Runs on the client channel's event loop.
  */
 final class ComputeStartupHandler extends ChannelInboundHandlerAdapter {
     static final String FRAME_DECODER = "compute-frames";
@@ -68,6 +69,9 @@ final class ComputeStartupHandler extends ChannelInboundHandlerAdapter {
                 ctx.close();
             }
             case 'Z' -> {
+                // before the client can see ReadyForQuery (and so send anything): no byte can pass the kernel relay
+                ComputeFrameDecoder frames = (ComputeFrameDecoder) ctx.pipeline().get(FRAME_DECODER);
+                client.relayInKernel(ctx.channel(), address.tls() == null && frames.buffered() == 0);
                 clientChannel.writeAndFlush(frame);
                 splice(ctx);
             }

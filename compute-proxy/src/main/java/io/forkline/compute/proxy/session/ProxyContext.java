@@ -3,6 +3,7 @@ package io.forkline.compute.proxy.session;
 import io.forkline.compute.proxy.ComputeDirectory;
 import io.forkline.compute.proxy.PgProxyConfig;
 import io.forkline.compute.proxy.cancel.CancelKeys;
+import io.forkline.compute.proxy.relay.KernelRelay;
 import io.netty.handler.ssl.SslContext;
 
 import java.security.SecureRandom;
@@ -19,9 +20,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * @param transport  epoll or NIO
  * @param random     for SCRAM nonces
  * @param stats      counters
+ * @param kernelRelay the kernel relay for spliced sessions, or {@code null} (user space only)
  */
 public record ProxyContext(ComputeDirectory directory, PgProxyConfig config, SslContext sslContext, CancelKeys cancelKeys,
-                           ProxyTransport transport, SecureRandom random, Stats stats) {
+                           ProxyTransport transport, SecureRandom random, Stats stats, KernelRelay kernelRelay) {
     /** Counters since start. */
     public static final class Stats {
         /** Sessions spliced to a compute. */
@@ -30,5 +32,7 @@ public record ProxyContext(ComputeDirectory directory, PgProxyConfig config, Ssl
         public final AtomicLong connectionsRefused = new AtomicLong();
         /** CancelRequests forwarded to a compute. */
         public final AtomicLong cancelsForwarded = new AtomicLong();
+        /** Spliced sessions whose bytes the kernel relays ({@link KernelRelay}); the rest are relayed in user space. */
+        public final AtomicLong sessionsKernelRelayed = new AtomicLong();
     }
 }

@@ -40,6 +40,11 @@ public final class FrontendStartupDecoder extends ByteToMessageDecoder {
     private boolean typed;
     private boolean failed;
 
+    /** Bytes received but not yet decoded (0 when the client sent nothing more). */
+    public int buffered() {
+        return actualReadableBytes();
+    }
+
     /** From now on, decode typed messages (after the StartupMessage). */
     public void expectTypedMessages() {
         typed = true;

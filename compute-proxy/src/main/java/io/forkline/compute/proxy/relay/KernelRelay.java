@@ -1,0 +1,231 @@
+package io.forkline.compute.proxy.relay;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Relays spliced sessions inside the Linux kernel: an eBPF sockmap ({@code BPF_MAP_TYPE_SOCKHASH}
+ * "socks", keyed by socket cookie) whose SK_SKB verdict program ({@link RelayProgram}) sends every
+ * byte arriving on a paired socket straight to its peer's egress, found through a
+ * {@code BPF_MAP_TYPE_HASH} "peers" (cookie → peer cookie). The proxy then never wakes for a
+ * message; it still sees EOF and errors on both sockets (the verdict runs on data only), and any
+ * byte the program passes (an unpaired socket) reaches user space as before.
+ *
+ * <p>{@link #open()} creates the two maps and loads and attaches the one program (root, or
+ * CAP_BPF + CAP_NET_ADMIN; Linux 5.13+ for {@code BPF_SK_SKB_VERDICT}); {@link #pair} adds two
+ * connected sockets; {@link #unpair} forgets a pair (a closed socket leaves the sockhash by itself).
+ * Thread-safe: every call is one bpf(2) call or a few, the kernel serializes map updates.
+ */
+public final class KernelRelay implements AutoCloseable {
+    /** System property that switches the kernel relay off ({@code false}) or on ({@code true}). */
+    public static final String PROPERTY = "forkline.proxy.kernelRelay";
+    /** Sockets the sockhash holds at most (two per session); a full map leaves new sessions in user space. */
+    static final int MAX_SOCKETS = 1 << 16;
+    private static final Logger log = LoggerFactory.getLogger(KernelRelay.class);
+    private static final int LOG_SIZE = 1 << 16;
+
+    private final LinuxBpf bpf;
+    private final int socksFd;
+    private final int peersFd;
+    private final int progFd;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    private KernelRelay(LinuxBpf bpf, int socksFd, int peersFd, int progFd) {
+        this.bpf = bpf;
+        this.socksFd = socksFd;
+        this.peersFd = peersFd;
+        this.progFd = progFd;
+    }
+
+    /** Whether the property asks for the kernel relay; on unless {@code forkline.proxy.kernelRelay=false}. */
+    public static boolean requested() {
+        return !"false".equalsIgnoreCase(System.getProperty(PROPERTY, "true").trim());
+    }
+
+    /**
+     * The kernel relay, or {@code null} after logging one line why not (not Linux, no bpf(2) rights,
+     * a kernel without sockhash or SK_SKB verdict programs, FFM not usable).
+     */
+    public static KernelRelay openOrNull() {
+        try {
+            KernelRelay r = open();
+            log.info("kernel relay on: spliced sessions are relayed by an eBPF sockmap (SK_SKB verdict)");
+            return r;
+        } catch (RuntimeException | LinkageError e) {
+            log.info("kernel relay unavailable, the proxy relays in user space: {}", e.getMessage());
+            return null;
+        }
+    }
+
+    /**
+     * Creates the maps and loads and attaches the program.
+     *
+     * @throws UnsupportedOperationException not Linux or an unknown architecture
+     * @throws LinuxBpf.BpfException         a refused bpf(2) call, with errno (and the verifier's log)
+     */
+    static KernelRelay open() {
+        LinuxBpf bpf = LinuxBpf.load();
+        int socks = -1, peers = -1;
+        try {
+            socks = createMap(bpf, LinuxBpf.BPF_MAP_TYPE_SOCKHASH, 0, MAX_SOCKETS, "fl_relay_socks");
+            peers = createMap(bpf, LinuxBpf.BPF_MAP_TYPE_HASH, LinuxBpf.BPF_F_NO_PREALLOC, MAX_SOCKETS, "fl_relay_peers");
+            int prog = loadProgram(bpf, RelayProgram.instructions(socks, peers));
+            try (Arena arena = Arena.ofConfined()) {
+                // struct { u32 target_fd; u32 attach_bpf_fd; u32 attach_type; u32 attach_flags; } (BPF_PROG_ATTACH)
+                MemorySegment a = LinuxBpf.attr(arena);
+                LinuxBpf.putInt(a, 0, socks);
+                LinuxBpf.putInt(a, 4, prog);
+                LinuxBpf.putInt(a, 8, LinuxBpf.BPF_SK_SKB_VERDICT);
+                bpf.bpf(LinuxBpf.BPF_PROG_ATTACH, a, "BPF_PROG_ATTACH (SK_SKB verdict to the sockhash)");
+            } catch (RuntimeException e) {
+                bpf.close(prog);
+                throw e;
+            }
+            return new KernelRelay(bpf, socks, peers, prog);
+        } catch (RuntimeException e) {
+            if (socks >= 0) {
+                bpf.close(socks);
+            }
+            if (peers >= 0) {
+                bpf.close(peers);
+            }
+            throw e;
+        }
+    }
+
+    private static int createMap(LinuxBpf bpf, int type, int flags, int maxEntries, String name) {
+        try (Arena arena = Arena.ofConfined()) {
+            // struct { u32 map_type; u32 key_size; u32 value_size; u32 max_entries; u32 map_flags;
+            //          u32 inner_map_fd; u32 numa_node; char map_name[16]; } (BPF_MAP_CREATE)
+            MemorySegment a = LinuxBpf.attr(arena);
+            LinuxBpf.putInt(a, 0, type);
+            LinuxBpf.putInt(a, 4, 8);  // key: u64 socket cookie
+            LinuxBpf.putInt(a, 8, 8);  // value: u64 (the peer's cookie; for the sockhash a socket fd)
+            LinuxBpf.putInt(a, 12, maxEntries);
+            LinuxBpf.putInt(a, 16, flags);
+            MemorySegment.copy(name.getBytes(StandardCharsets.US_ASCII), 0, a, java.lang.foreign.ValueLayout.JAVA_BYTE, 28,
+                    Math.min(15, name.length()));
+            return (int) bpf.bpf(LinuxBpf.BPF_MAP_CREATE, a, "BPF_MAP_CREATE " + name);
+        }
+    }
+
+    private static int loadProgram(LinuxBpf bpf, byte[] insns) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment code = arena.allocate(insns.length, 8);
+            MemorySegment.copy(insns, 0, code, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, insns.length);
+            MemorySegment license = arena.allocateFrom("GPL"); // bpf_sk_redirect_hash is GPL-only
+            MemorySegment verifierLog = arena.allocate(LOG_SIZE);
+            // struct { u32 prog_type; u32 insn_cnt; u64 insns; u64 license; u32 log_level; u32 log_size;
+            //          u64 log_buf; u32 kern_version; u32 prog_flags; char prog_name[16]; u32 prog_ifindex;
+            //          u32 expected_attach_type; } (BPF_PROG_LOAD)
+            MemorySegment a = LinuxBpf.attr(arena);
+            LinuxBpf.putInt(a, 0, LinuxBpf.BPF_PROG_TYPE_SK_SKB);
+            LinuxBpf.putInt(a, 4, insns.length / 8);
+            LinuxBpf.putLong(a, 8, code.address());
+            LinuxBpf.putLong(a, 16, license.address());
+            LinuxBpf.putInt(a, 24, 1);
+            LinuxBpf.putInt(a, 28, LOG_SIZE);
+            LinuxBpf.putLong(a, 32, verifierLog.address());
+            byte[] name = "fl_relay".getBytes(StandardCharsets.US_ASCII);
+            MemorySegment.copy(name, 0, a, java.lang.foreign.ValueLayout.JAVA_BYTE, 48, name.length);
+            LinuxBpf.putInt(a, 68, LinuxBpf.BPF_SK_SKB_VERDICT);
+            try {
+                return (int) bpf.bpf(LinuxBpf.BPF_PROG_LOAD, a, "BPF_PROG_LOAD (SK_SKB verdict)");
+            } catch (LinuxBpf.BpfException e) {
+                String text = verifierLog.getString(0).strip();
+                throw text.isEmpty() ? e : new LinuxBpf.BpfException(e.getMessage() + "; verifier: "
+                        + text.substring(Math.max(0, text.length() - 400)).replace('\n', ' '), e.errno);
+            }
+        }
+    }
+
+    /**
+     * Relays {@code fdA} and {@code fdB} (connected stream sockets: TCP or Unix-domain) through the
+     * kernel from now on: both go into the sockhash, then both peers entries are written. Call it
+     * when neither side can have bytes in flight that user space must see first.
+     *
+     * @return the pair, for {@link #unpair}
+     * @throws LinuxBpf.BpfException when the kernel refuses (the map is full, a socket type it cannot
+     *                               hold); nothing of the pair is left in the maps then
+     */
+    public Pair pair(int fdA, int fdB) {
+        long a = bpf.socketCookie(fdA);
+        long b = bpf.socketCookie(fdB);
+        Pair pair = new Pair(a, b);
+        try {
+            update(socksFd, a, fdA, "add socket A to the sockhash");
+            update(socksFd, b, fdB, "add socket B to the sockhash");
+            update(peersFd, a, b, "pair A with B");
+            update(peersFd, b, a, "pair B with A");
+            return pair;
+        } catch (RuntimeException e) {
+            unpair(pair);
+            delete(socksFd, a);
+            delete(socksFd, b);
+            throw e;
+        }
+    }
+
+    /** Forgets {@code pair}: its bytes reach user space again (idempotent). */
+    public void unpair(Pair pair) {
+        if (!closed.get()) {
+            delete(peersFd, pair.cookieA());
+            delete(peersFd, pair.cookieB());
+        }
+    }
+
+    private void update(int mapFd, long key, long value, String what) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment k = arena.allocate(8, 8);
+            MemorySegment v = arena.allocate(8, 8);
+            LinuxBpf.putLong(k, 0, key);
+            LinuxBpf.putLong(v, 0, value);
+            // struct { u32 map_fd; u64 key (aligned at 8); u64 value; u64 flags; } (BPF_MAP_*_ELEM)
+            MemorySegment a = LinuxBpf.attr(arena);
+            LinuxBpf.putInt(a, 0, mapFd);
+            LinuxBpf.putLong(a, 8, k.address());
+            LinuxBpf.putLong(a, 16, v.address());
+            LinuxBpf.putLong(a, 24, LinuxBpf.BPF_ANY);
+            bpf.bpf(LinuxBpf.BPF_MAP_UPDATE_ELEM, a, what);
+        }
+    }
+
+    private void delete(int mapFd, long key) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment k = arena.allocate(8, 8);
+            LinuxBpf.putLong(k, 0, key);
+            MemorySegment a = LinuxBpf.attr(arena);
+            LinuxBpf.putInt(a, 0, mapFd);
+            LinuxBpf.putLong(a, 8, k.address());
+            bpf.bpf(LinuxBpf.BPF_MAP_DELETE_ELEM, a, "BPF_MAP_DELETE_ELEM");
+        } catch (LinuxBpf.BpfException e) {
+            if (e.errno != LinuxBpf.ENOENT) {
+                log.warn("kernel relay: {}", e.getMessage());
+            }
+        }
+    }
+
+    /** Detaches by closing the maps and the program (sockets still in the sockhash leave it). */
+    @Override
+    public void close() {
+        if (closed.compareAndSet(false, true)) {
+            bpf.close(progFd);
+            bpf.close(peersFd);
+            bpf.close(socksFd);
+        }
+    }
+
+    /**
+     * Two sockets relayed by the kernel, by cookie.
+     *
+     * @param cookieA the first socket's {@code SO_COOKIE}
+     * @param cookieB the second socket's
+     */
+    public record Pair(long cookieA, long cookieB) {
+    }
+}

@@ -1,0 +1,80 @@
+package io.forkline.compute.proxy.relay;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * The one SK_SKB verdict program every kernel-relayed session shares, as eBPF instructions
+ * ({@code struct bpf_insn}: {@code u8 code | u4 dst_reg, u4 src_reg | s16 off | s32 imm}; opcodes,
+ * helper ids and return codes from the kernel's {@code include/uapi/linux/bpf.h} and
+ * {@code bpf_common.h}). For every skb arriving on a socket in the sockhash:
+ *
+ * <pre>
+ *   key  = bpf_get_socket_cookie(skb)                   // helper 46: the receiving socket
+ *   peer = bpf_map_lookup_elem(&amp;peers, &amp;key)            // helper 1: the other side's cookie
+ *   if (!peer) return SK_PASS                           // not (or no longer) paired: to user space
+ *   return bpf_sk_redirect_hash(skb, &amp;socks, peer, 0)  // helper 72: to the peer's egress (flags 0)
+ * </pre>
+ *
+ * so the kernel moves the bytes from one socket's receive queue to the other's send path without
+ * waking the proxy. Immutable.
+ */
+final class RelayProgram {
+    // instruction classes and modes (bpf_common.h, bpf.h)
+    private static final int BPF_ALU64_MOV_X = 0xbf;  // BPF_ALU64 | BPF_MOV | BPF_X: dst = src
+    private static final int BPF_ALU64_MOV_K = 0xb7;  // BPF_ALU64 | BPF_MOV | BPF_K: dst = imm
+    private static final int BPF_ALU64_ADD_K = 0x07;  // BPF_ALU64 | BPF_ADD | BPF_K: dst += imm
+    private static final int BPF_STX_MEM_DW = 0x7b;   // BPF_STX | BPF_MEM | BPF_DW: *(u64 *)(dst + off) = src
+    private static final int BPF_LD_IMM64 = 0x18;     // BPF_LD | BPF_IMM | BPF_DW: dst = imm64 (two slots)
+    private static final int BPF_JMP_JNE_K = 0x55;    // BPF_JMP | BPF_JNE | BPF_K: if dst != imm goto +off
+    private static final int BPF_JMP_CALL = 0x85;     // BPF_JMP | BPF_CALL: r0 = helper imm(r1..r5)
+    private static final int BPF_JMP_EXIT = 0x95;     // BPF_JMP | BPF_EXIT: return r0
+    private static final int BPF_PSEUDO_MAP_FD = 1;   // src_reg of BPF_LD_IMM64: imm is a map fd
+    // enum bpf_func_id
+    private static final int BPF_FUNC_MAP_LOOKUP_ELEM = 1;
+    private static final int BPF_FUNC_GET_SOCKET_COOKIE = 46;
+    private static final int BPF_FUNC_SK_REDIRECT_HASH = 72;
+    // enum sk_action
+    private static final int SK_PASS = 1;
+    // registers: r0 return, r1-r5 arguments, r6 callee-saved, r10 frame pointer
+    private static final int R0 = 0, R1 = 1, R2 = 2, R3 = 3, R4 = 4, R6 = 6, R10 = 10;
+
+    private RelayProgram() {
+    }
+
+    /**
+     * The program's instructions (8 bytes each, little-endian as the host), for {@code BPF_PROG_LOAD}.
+     *
+     * @param socksFd the sockhash (key: socket cookie u64, value: socket)
+     * @param peersFd the peers hash (key: socket cookie u64, value: the peer socket's cookie u64)
+     */
+    static byte[] instructions(int socksFd, int peersFd) {
+        ByteBuffer b = ByteBuffer.allocate(18 * 8).order(ByteOrder.nativeOrder());
+        insn(b, BPF_ALU64_MOV_X, R6, R1, 0, 0);                          // r6 = skb
+        insn(b, BPF_JMP_CALL, 0, 0, 0, BPF_FUNC_GET_SOCKET_COOKIE);       // r0 = cookie(skb)
+        insn(b, BPF_STX_MEM_DW, R10, R0, -8, 0);                          // *(u64 *)(fp - 8) = r0
+        ldMapFd(b, R1, peersFd);                                          // r1 = &peers
+        insn(b, BPF_ALU64_MOV_X, R2, R10, 0, 0);                          // r2 = fp
+        insn(b, BPF_ALU64_ADD_K, R2, 0, 0, -8);                           // r2 = fp - 8 (&key)
+        insn(b, BPF_JMP_CALL, 0, 0, 0, BPF_FUNC_MAP_LOOKUP_ELEM);         // r0 = &peer cookie or NULL
+        insn(b, BPF_JMP_JNE_K, R0, 0, 2, 0);                              // if r0 != NULL skip 2
+        insn(b, BPF_ALU64_MOV_K, R0, 0, 0, SK_PASS);                      // r0 = SK_PASS
+        insn(b, BPF_JMP_EXIT, 0, 0, 0, 0);                                // return
+        insn(b, BPF_ALU64_MOV_X, R3, R0, 0, 0);                           // r3 = &peer cookie (key)
+        insn(b, BPF_ALU64_MOV_X, R1, R6, 0, 0);                           // r1 = skb
+        ldMapFd(b, R2, socksFd);                                          // r2 = &socks
+        insn(b, BPF_ALU64_MOV_K, R4, 0, 0, 0);                            // r4 = 0: the peer's egress
+        insn(b, BPF_JMP_CALL, 0, 0, 0, BPF_FUNC_SK_REDIRECT_HASH);        // r0 = SK_PASS or SK_DROP
+        insn(b, BPF_JMP_EXIT, 0, 0, 0, 0);                                // return r0
+        return b.array();
+    }
+
+    private static void ldMapFd(ByteBuffer b, int dst, int mapFd) {
+        insn(b, BPF_LD_IMM64, dst, BPF_PSEUDO_MAP_FD, 0, mapFd);
+        insn(b, 0, 0, 0, 0, 0); // the upper 32 bits of the 64-bit immediate
+    }
+
+    private static void insn(ByteBuffer b, int code, int dst, int src, int off, int imm) {
+        b.put((byte) code).put((byte) ((src << 4) | dst)).putShort((short) off).putInt(imm);
+    }
+}
