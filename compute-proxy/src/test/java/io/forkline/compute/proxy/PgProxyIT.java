@@ -1,5 +1,6 @@
 package io.forkline.compute.proxy;
 
+import io.forkline.compute.proxy.relay.KernelRelay;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -79,6 +80,10 @@ class PgProxyIT {
         }
         tlsDir = Files.createTempDirectory("fl-proxy-tls");
         proxy = PgProxy.start(PgProxyConfig.of("127.0.0.1", 0).withSelfSignedTls(tlsDir), directory);
+        if (KernelRelay.requested() && "root".equals(System.getProperty("user.name"))
+                && System.getProperty("os.name").startsWith("Linux")) {
+            assertThat(proxy.kernelRelayOn()).as("the kernel relay (on by default) loads as root on Linux").isTrue();
+        }
         // pgbench's tables, made through the proxy
         ProcessResult init = run(env(PW1), BIN.resolve("pgbench").toString(), "-i", "-s", "1", "-q",
                 conninfo(Route.OPTIONS, EP1, false));
@@ -121,6 +126,7 @@ class PgProxyIT {
     void psqlPgbenchPgDumpAndPgjdbcWorkThroughTheProxy(Route route, boolean tls) throws Exception {
         String conninfo = conninfo(route, EP1, tls);
         Map<String, String> env = env(route == Route.PASSWORD ? "endpoint=" + EP1 + ";" + PW1 : PW1);
+        long kernelRelayedBefore = proxy.stats().sessionsKernelRelayed.get();
 
         ProcessResult psql = run(env, BIN.resolve("psql").toString(), "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", conninfo,
                 "-c", "SELECT 'ssl=' || ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
@@ -146,6 +152,14 @@ class PgProxyIT {
         }
         if (route == Route.SNI) {
             assertThat(psql.exit).isZero(); // SNI routed although no endpoint option or password form was given
+        }
+        // with the kernel relay (the default where it loads) every session without TLS went through it:
+        // psql, pgbench's 2, pg_dump's and pgjdbc's; TLS sessions stay in user space
+        long kernelRelayed = proxy.stats().sessionsKernelRelayed.get() - kernelRelayedBefore;
+        if (proxy.kernelRelayOn() && !tls) {
+            assertThat(kernelRelayed).as("sessions relayed by the kernel").isGreaterThanOrEqualTo(5);
+        } else {
+            assertThat(kernelRelayed).as("sessions relayed by the kernel").isZero();
         }
     }
 
