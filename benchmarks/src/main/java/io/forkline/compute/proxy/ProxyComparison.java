@@ -24,8 +24,10 @@ import java.util.regex.Pattern;
  * same stock PostgreSQL 15 reached straight over its Unix-domain socket and over its TCP port, in
  * one run: rounds alternate the targets so machine noise hits all alike. The proxy reaches the
  * compute over the Unix socket, as in the server. Targets: {@code unix} (direct), {@code tcp}
- * (direct, 127.0.0.1), {@code proxy} (SCRAM, options route, no TLS), {@code proxy-tls}
- * ({@code sslmode=require}).
+ * (direct, 127.0.0.1), {@code proxy} (SCRAM, options route, no TLS, relayed in user space),
+ * {@code proxy-kernel} (the same through a second proxy whose spliced sessions the kernel relays:
+ * {@link io.forkline.compute.proxy.relay.KernelRelay}; left out with a note where it cannot load),
+ * {@code proxy-tls} ({@code sslmode=require}; user space).
  *
  * <p>Besides TPS it reports the CPU time this JVM (that is, the proxy: pgbench and PostgreSQL are
  * other processes) spent per transaction during each proxied run, in microseconds: unlike the TPS
@@ -54,7 +56,7 @@ public final class ProxyComparison {
         int threads = args.intValue("threads", 0);
         String alsoThreads = args.value("also-threads", "");
         List<PgProxy> extra = new ArrayList<>();
-        List<String> only = List.of(args.value("targets", "unix,tcp,proxy,proxy-tls").split(","));
+        List<String> only = List.of(args.value("targets", "unix,tcp,proxy,proxy-kernel,proxy-tls").split(","));
         PostgresInstallation pg = PostgresInstallation.detect();
         Path dir = Files.createTempDirectory("fl-proxybench");
         Path sock = dir.resolve("sock");
@@ -70,15 +72,27 @@ public final class ProxyComparison {
             int port = Integer.parseInt(cluster.uri().replaceAll(".*:(\\d+)/.*", "$1"));
             ComputeAddress address = ComputeAddress.unix(sock, port);
             ComputeDirectory directory = new SingleEndpoint("ep-bench", ScramVerifier.create(password.toCharArray(), new SecureRandom()), address);
-            try (PgProxy proxy = PgProxy.start(PgProxyConfig.of("127.0.0.1", 0).withSelfSignedTls(dir.resolve("tls")).withEventLoopThreads(threads), directory)) {
+            try (PgProxy proxy = PgProxy.start(PgProxyConfig.of("127.0.0.1", 0).withSelfSignedTls(dir.resolve("tls"))
+                    .withEventLoopThreads(threads).withKernelRelay(false), directory)) {
                 Map<String, String> targets = new LinkedHashMap<>();
                 targets.put("unix", "host=" + sock + " port=" + port + " user=postgres dbname=postgres");
                 targets.put("tcp", "host=127.0.0.1 port=" + port + " user=postgres dbname=postgres sslmode=disable");
                 String viaProxy = "host=127.0.0.1 port=" + proxy.port() + " user=postgres dbname=postgres options=endpoint=ep-bench";
                 targets.put("proxy", viaProxy + " sslmode=disable");
+                if (only.contains("proxy-kernel")) {
+                    PgProxy k = PgProxy.start(PgProxyConfig.of("127.0.0.1", 0).withEventLoopThreads(threads).withKernelRelay(true), directory);
+                    extra.add(k);
+                    if (k.kernelRelayOn()) {
+                        targets.put("proxy-kernel", "host=127.0.0.1 port=" + k.port()
+                                + " user=postgres dbname=postgres options=endpoint=ep-bench sslmode=disable");
+                    } else {
+                        System.out.println("proxy-kernel left out: the kernel relay does not load here (see the log)");
+                    }
+                }
                 targets.put("proxy-tls", viaProxy + " sslmode=require");
                 for (String n : alsoThreads.isBlank() ? new String[0] : alsoThreads.split(",")) {
-                    PgProxy p = PgProxy.start(PgProxyConfig.of("127.0.0.1", 0).withEventLoopThreads(Integer.parseInt(n.trim())), directory);
+                    PgProxy p = PgProxy.start(PgProxyConfig.of("127.0.0.1", 0).withEventLoopThreads(Integer.parseInt(n.trim()))
+                            .withKernelRelay(false), directory);
                     extra.add(p);
                     targets.put("proxy-" + n.trim() + "t", "host=127.0.0.1 port=" + p.port()
                             + " user=postgres dbname=postgres options=endpoint=ep-bench sslmode=disable");
@@ -109,7 +123,7 @@ public final class ProxyComparison {
                         tps.get(t).add(res[0]);
                         latency.get(t).add(res[1]);
                         cpu.get(t).add(cpuPerTxn);
-                        System.out.printf(Locale.ROOT, "round %d %-9s tps %10.1f  latency %.3f ms  proxy JVM cpu %6.2f us/txn%n",
+                        System.out.printf(Locale.ROOT, "round %d %-12s tps %10.1f  latency %.3f ms  proxy JVM cpu %6.2f us/txn%n",
                                 r, t, res[0], res[1], cpuPerTxn);
                     }
                 }
@@ -117,12 +131,12 @@ public final class ProxyComparison {
                         + rounds + " rounds, medians; proxy transport " + io.forkline.compute.proxy.session.ProxyTransport.chosen()
                         + ", event loop threads " + (threads == 0 ? "default (Netty: 2 x processors)" : threads) + ")");
                 for (String t : targets.keySet()) {
-                    System.out.printf(Locale.ROOT, "  %-9s tps %10.1f  latency %.3f ms  proxy JVM cpu %6.2f us/txn%n", t,
+                    System.out.printf(Locale.ROOT, "  %-12s tps %10.1f  latency %.3f ms  proxy JVM cpu %6.2f us/txn%n", t,
                             tps.get(t).median(), latency.get(t).median(), cpu.get(t).median());
                 }
                 for (String t : targets.keySet()) {
                     if (!t.equals("tcp")) {
-                        System.out.printf(Locale.ROOT, "  ratio tps %s/tcp %s%.3f%n", t, " ".repeat(10 - t.length()),
+                        System.out.printf(Locale.ROOT, "  ratio tps %s/tcp %s%.3f%n", t, " ".repeat(Math.max(1, 13 - t.length())),
                                 tps.get(t).median() / tps.get("tcp").median());
                     }
                 }
