@@ -56,6 +56,7 @@ public final class ProxyComparison {
         int threads = args.intValue("threads", 0);
         String alsoThreads = args.value("also-threads", "");
         List<PgProxy> extra = new ArrayList<>();
+        PgProxy kernelProxy = null;
         List<String> only = List.of(args.value("targets", "unix,tcp,proxy,proxy-kernel,proxy-tls").split(","));
         PostgresInstallation pg = PostgresInstallation.detect();
         Path dir = Files.createTempDirectory("fl-proxybench");
@@ -82,6 +83,7 @@ public final class ProxyComparison {
                 if (only.contains("proxy-kernel")) {
                     PgProxy k = PgProxy.start(PgProxyConfig.of("127.0.0.1", 0).withEventLoopThreads(threads).withKernelRelay(true), directory);
                     extra.add(k);
+                    kernelProxy = k;
                     if (k.kernelRelayOn()) {
                         targets.put("proxy-kernel", "host=127.0.0.1 port=" + k.port()
                                 + " user=postgres dbname=postgres options=endpoint=ep-bench sslmode=disable");
@@ -139,6 +141,10 @@ public final class ProxyComparison {
                         System.out.printf(Locale.ROOT, "  ratio tps %s/tcp %s%.3f%n", t, " ".repeat(Math.max(1, 13 - t.length())),
                                 tps.get(t).median() / tps.get("tcp").median());
                     }
+                }
+                if (kernelProxy != null && targets.containsKey("proxy-kernel")) {
+                    System.out.printf(Locale.ROOT, "  proxy-kernel: %d of %d sessions relayed by the kernel%n",
+                            kernelProxy.stats().sessionsKernelRelayed.get(), kernelProxy.stats().sessionsStarted.get());
                 }
                 System.out.println("END RESULT");
             } finally {

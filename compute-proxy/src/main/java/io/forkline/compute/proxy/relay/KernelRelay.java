@@ -34,12 +34,14 @@ public final class KernelRelay implements AutoCloseable {
     private final int peersFd;
     private final int progFd;
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final UnixPeerCookie unixPeers;
 
     private KernelRelay(LinuxBpf bpf, int socksFd, int peersFd, int progFd) {
         this.bpf = bpf;
         this.socksFd = socksFd;
         this.peersFd = peersFd;
         this.progFd = progFd;
+        this.unixPeers = new UnixPeerCookie(bpf);
     }
 
     /** Whether the property asks for the kernel relay; on unless {@code forkline.proxy.kernelRelay=false}. */
@@ -145,23 +147,27 @@ public final class KernelRelay implements AutoCloseable {
     }
 
     /**
-     * Relays {@code fdA} and {@code fdB} (connected stream sockets: TCP or Unix-domain) through the
-     * kernel from now on: both go into the sockhash, then both peers entries are written. Call it
-     * when neither side can have bytes in flight that user space must see first.
+     * Relays {@code fdA} (a TCP socket) and {@code fdB} (TCP or, with {@code bIsUnix}, a Unix-domain
+     * stream socket) through the kernel from now on: both go into the sockhash, then both peers
+     * entries are written. The program looks up the cookie of the skb's socket: for TCP the
+     * receiving socket, for a Unix stream the SENDING one (the other end of {@code fdB}, found with
+     * {@link UnixPeerCookie}), so B's direction is keyed by that end's cookie. Call it when
+     * neither side can have bytes in flight that user space must see first.
      *
      * @return the pair, for {@link #unpair}
      * @throws LinuxBpf.BpfException when the kernel refuses (the map is full, a socket type it cannot
      *                               hold); nothing of the pair is left in the maps then
      */
-    public Pair pair(int fdA, int fdB) {
+    public Pair pair(int fdA, int fdB, boolean bIsUnix) {
         long a = bpf.socketCookie(fdA);
         long b = bpf.socketCookie(fdB);
-        Pair pair = new Pair(a, b);
+        long fromB = bIsUnix ? unixPeers.peerCookie(fdB) : b;
+        Pair pair = new Pair(a, fromB);
         try {
             update(socksFd, a, fdA, "add socket A to the sockhash");
             update(socksFd, b, fdB, "add socket B to the sockhash");
             update(peersFd, a, b, "pair A with B");
-            update(peersFd, b, a, "pair B with A");
+            update(peersFd, fromB, a, "pair B with A");
             return pair;
         } catch (RuntimeException e) {
             unpair(pair);
@@ -221,10 +227,10 @@ public final class KernelRelay implements AutoCloseable {
     }
 
     /**
-     * Two sockets relayed by the kernel, by cookie.
+     * Two sockets relayed by the kernel: the keys of their peers entries.
      *
      * @param cookieA the first socket's {@code SO_COOKIE}
-     * @param cookieB the second socket's
+     * @param cookieB the cookie B's bytes carry (B's own for TCP, its other end's for a Unix socket)
      */
     public record Pair(long cookieA, long cookieB) {
     }

@@ -73,6 +73,8 @@ public final class ClientConnectionHandler extends ChannelInboundHandlerAdapter 
     private CancelKeys.Key cancelKey;
     private final AtomicBoolean sessionOpen = new AtomicBoolean();
     private Channel compute;
+    /** Whether {@link #relayInKernel} paired this session's sockets. */
+    private boolean kernelRelayed;
 
     public ClientConnectionHandler(ProxyContext proxy) {
         this.proxy = proxy;
@@ -380,8 +382,12 @@ public final class ClientConnectionHandler extends ChannelInboundHandlerAdapter 
      * speaks TLS ({@code computeQuiet} says the compute has none and nothing after ReadyForQuery is
      * buffered) and the client has sent nothing undecoded. The client sends nothing before it gets
      * ReadyForQuery and the compute nothing before the client's next message, so no byte can be
-     * reordered. The {@link Splice} handlers stay: they see EOF and errors and relay any byte that
-     * still reaches user space. Either channel's close unpairs them.
+     * reordered. Both channels then stop reading (autoRead off: Netty drops EPOLLIN from their epoll
+     * interest, so the kernel's data-ready wake-up that follows every redirected message no longer
+     * wakes the event loop); EPOLLRDHUP, EPOLLHUP and EPOLLERR stay, so the {@link Splice} handlers
+     * still see EOF and errors and close the other side. While paired no byte reaches user space
+     * (the program redirects every skb, also ones queued before pairing). Either channel's close
+     * unpairs them.
      */
     void relayInKernel(Channel compute, boolean computeQuiet) {
         KernelRelay relay = proxy.kernelRelay();
@@ -396,8 +402,11 @@ public final class ClientConnectionHandler extends ChannelInboundHandlerAdapter 
             return;
         }
         try {
-            KernelRelay.Pair pair = relay.pair(c.fd().intValue(), k.fd().intValue());
+            KernelRelay.Pair pair = relay.pair(c.fd().intValue(), k.fd().intValue(),
+                    compute instanceof io.netty.channel.unix.DomainSocketChannel);
             proxy.stats().sessionsKernelRelayed.incrementAndGet();
+            kernelRelayed = true;
+            compute.config().setAutoRead(false);
             client.closeFuture().addListener(f -> relay.unpair(pair));
             compute.closeFuture().addListener(f -> relay.unpair(pair));
         } catch (RuntimeException e) {
@@ -419,7 +428,7 @@ public final class ClientConnectionHandler extends ChannelInboundHandlerAdapter 
         p.addAfter(NAME, "splice", new Splice(compute));
         p.remove(this);
         p.remove(DECODER); // hands anything the client sent early to the splice
-        client.config().setAutoRead(true);
+        client.config().setAutoRead(!kernelRelayed);
     }
 
     private Channel clientChannel;
