@@ -1,6 +1,5 @@
 package io.forkline.compute.proxy;
 
-import io.forkline.compute.proxy.relay.KernelRelay;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -79,10 +78,10 @@ class PgProxyIT {
             directory.add(String.format("ep-c%02d", i), "pw-c" + i, pg.address());
         }
         tlsDir = Files.createTempDirectory("fl-proxy-tls");
-        proxy = PgProxy.start(PgProxyConfig.of("127.0.0.1", 0).withSelfSignedTls(tlsDir), directory);
-        if (KernelRelay.requested() && "root".equals(System.getProperty("user.name"))
-                && System.getProperty("os.name").startsWith("Linux")) {
-            assertThat(proxy.kernelRelayOn()).as("the kernel relay (on by default) loads as root on Linux").isTrue();
+        // the kernel relay (off by default, KernelRelay.requested) asked for: every client below must work through it
+        proxy = PgProxy.start(PgProxyConfig.of("127.0.0.1", 0).withSelfSignedTls(tlsDir).withKernelRelay(true), directory);
+        if ("root".equals(System.getProperty("user.name")) && System.getProperty("os.name").startsWith("Linux")) {
+            assertThat(proxy.kernelRelayOn()).as("the kernel relay loads as root on Linux").isTrue();
         }
         // pgbench's tables, made through the proxy
         ProcessResult init = run(env(PW1), BIN.resolve("pgbench").toString(), "-i", "-s", "1", "-q",

@@ -123,6 +123,13 @@ class ProxyRelayIT {
         }
     }
 
+    private static int countRows(Statement s, String table) throws SQLException {
+        try (ResultSet rs = s.executeQuery("SELECT count(*) FROM " + table)) {
+            assertThat(rs.next()).isTrue();
+            return rs.getInt(1);
+        }
+    }
+
     Connection connect(PgProxy via, boolean tls, String applicationName) throws SQLException {
         Properties p = new Properties();
         p.setProperty("user", "postgres");
@@ -183,6 +190,7 @@ class ProxyRelayIT {
             // cancel still reaches this session's backend
             ExecutorService ex = Executors.newSingleThreadExecutor();
             try {
+                long cancelsBefore = via.stats().cancelsForwarded.get();
                 Future<?> sleeping = ex.submit(() -> s.execute("SELECT pg_sleep(60)"));
                 await().atMost(Duration.ofSeconds(20)).until(() -> pg.psqlDirect(
                         "SELECT count(*) FROM pg_stat_activity WHERE application_name = '" + app + "' AND state = 'active'").equals("1"));
@@ -190,13 +198,22 @@ class ProxyRelayIT {
                 // within 10 s, not the 60 s of the sleep (no tighter bound: a timed assertion flakes at load 9+)
                 assertThatThrownBy(() -> sleeping.get(10, TimeUnit.SECONDS)).hasRootCauseInstanceOf(PSQLException.class)
                         .hasMessageContaining("canceling statement due to user request");
+                assertThat(via.stats().cancelsForwarded.get() - cancelsBefore).as("CancelRequests the proxy forwarded")
+                        .isEqualTo(1);
             } finally {
                 ex.shutdownNow();
             }
-            try (ResultSet rs = s.executeQuery("SELECT count(*) FROM " + table)) {
-                assertThat(rs.next()).isTrue();
-                assertThat(rs.getInt(1)).isEqualTo(ROWS);
+            // The next statement works. Seen twice at load 17-24: it too was cancelled although the proxy had
+            // forwarded one CancelRequest (counted above); PostgreSQL applies a cancel signal to whatever the
+            // backend runs when it arrives, so that one retry is allowed, no more.
+            int count;
+            try {
+                count = countRows(s, table);
+            } catch (PSQLException e) {
+                assertThat(e.getMessage()).contains("canceling statement due to user request");
+                count = countRows(s, table);
             }
+            assertThat(count).isEqualTo(ROWS);
             s.execute("DROP TABLE " + table);
         }
         // the client closed: its backend goes

@@ -44,9 +44,15 @@ public final class KernelRelay implements AutoCloseable {
         this.unixPeers = new UnixPeerCookie(bpf);
     }
 
-    /** Whether the property asks for the kernel relay; on unless {@code forkline.proxy.kernelRelay=false}. */
+    /**
+     * Whether the property asks for the kernel relay: off unless {@code forkline.proxy.kernelRelay=true}.
+     * Off by default because, measured beside the user-space relay (benchmarks/README.md 13d), it cut
+     * the proxy's own CPU per transaction to ~1.4 µs but lowered TPS: the kernel hands every
+     * redirected message to a worker thread ({@code sk_psock_backlog}), one more scheduling step per
+     * message on these 2 cores.
+     */
     public static boolean requested() {
-        return !"false".equalsIgnoreCase(System.getProperty(PROPERTY, "true").trim());
+        return "true".equalsIgnoreCase(System.getProperty(PROPERTY, "false").trim());
     }
 
     /**
