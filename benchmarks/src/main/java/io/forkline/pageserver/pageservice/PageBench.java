@@ -86,7 +86,7 @@ public final class PageBench {
                 for (String v : args.value("versions", "1,2").split(",")) {
                     versions.add(Integer.parseInt(v.trim()));
                 }
-                runPipelinedOnly(dir, pages, seconds, args.intValue("rounds", 3), versions);
+                runPipelinedOnly(dir, pages, seconds, args.intValue("rounds", 3), versions, args.intValue("warmup", 3));
             } else {
                 run(dir, pages, seconds, latencySamples);
             }
@@ -182,10 +182,11 @@ public final class PageBench {
      * {@code --only pipelined}: the echo floor, then {@code rounds} rounds of the two pipelined
      * phases (1 connection, 8 connections) for each protocol version of {@code --versions} (default
      * "1,2": pages inside protobuf, then raw pages frames), alternating within each round, one JSON
-     * line per version and round; for profiling and side-by-side runs.
+     * line per version and round, after {@code --warmup} seconds (default 3) of each phase and
+     * version, twice; for profiling and side-by-side runs.
      */
-    private static void runPipelinedOnly(Path dir, int pages, int seconds, int rounds, List<Integer> versions)
-            throws Exception {
+    private static void runPipelinedOnly(Path dir, int pages, int seconds, int rounds, List<Integer> versions,
+                                         int warmup) throws Exception {
         TimelineId tl = TimelineId.generate();
         long lsn;
         try (PageStore store = PageStore.open(dir.resolve("store"), 0)) {
@@ -210,8 +211,14 @@ public final class PageBench {
                     for (int i = 0; i < 8; i++) {
                         clients.add(PageServiceClient.connect(cfg.withProtocolVersion(v)));
                     }
-                    pipelined(clients.subList(0, 1), lsn, pages, 64, 3); // warm-up: JIT
-                    pipelined(clients, lsn, pages, 64, 2);
+                }
+                // warm-up: every version's paths through the JIT (on a loaded machine the compiler
+                // threads get little CPU: the first phases then run interpreted, at 10-20x the CPU)
+                for (int w = 0; w < 2; w++) {
+                    for (List<PageServiceClient> clients : byVersion) {
+                        pipelined(clients.subList(0, 1), lsn, pages, 64, warmup);
+                        pipelined(clients, lsn, pages, 64, warmup);
+                    }
                 }
                 for (int round = 1; round <= rounds; round++) {
                     for (int i = 0; i < versions.size(); i++) {
