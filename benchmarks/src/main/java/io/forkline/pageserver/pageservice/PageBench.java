@@ -75,12 +75,21 @@ public final class PageBench {
 
     public static void main(String[] argv) throws Exception {
         Args args = new Args(argv);
-        int pages = args.intValue("--pages", 20_000);
-        int seconds = args.intValue("--seconds", 5);
-        int latencySamples = args.intValue("--samples", 20_000);
+        int pages = args.intValue("pages", 20_000);
+        int seconds = args.intValue("seconds", 5);
+        int latencySamples = args.intValue("samples", 20_000);
+        boolean pipelinedOnly = args.value("only", "all").equals("pipelined");
         Path dir = Files.createTempDirectory("pagebench");
         try {
-            run(dir, pages, seconds, latencySamples);
+            if (pipelinedOnly) {
+                List<Integer> versions = new ArrayList<>();
+                for (String v : args.value("versions", "1,2").split(",")) {
+                    versions.add(Integer.parseInt(v.trim()));
+                }
+                runPipelinedOnly(dir, pages, seconds, args.intValue("rounds", 3), versions, args.intValue("warmup", 3));
+            } else {
+                run(dir, pages, seconds, latencySamples);
+            }
         } finally {
             BenchDirectory.delete(dir);
         }
@@ -167,6 +176,67 @@ public final class PageBench {
                         + "\"pages\":%d,\"transport\":\"%s\"}%n",
                 inProcess, inProcessCopy, warm[0], warm[1], warm[2], pipelined1, pipelined8, cpu1, cpu8, echoUs, echo[1], echo8kUs, cold[0], cold[1], cold[2],
                 dropped, pages, Transport.chosen());
+    }
+
+    /**
+     * {@code --only pipelined}: the echo floor, then {@code rounds} rounds of the two pipelined
+     * phases (1 connection, 8 connections) for each protocol version of {@code --versions} (default
+     * "1,2": pages inside protobuf, then raw pages frames), alternating within each round, one JSON
+     * line per version and round, after {@code --warmup} seconds (default 3) of each phase and
+     * version, twice; for profiling and side-by-side runs.
+     */
+    private static void runPipelinedOnly(Path dir, int pages, int seconds, int rounds, List<Integer> versions,
+                                         int warmup) throws Exception {
+        TimelineId tl = TimelineId.generate();
+        long lsn;
+        try (PageStore store = PageStore.open(dir.resolve("store"), 0)) {
+            lsn = populate(store, tl, pages);
+        }
+        double[] echo = echoRoundTripMicros(20_000, 8);
+        System.out.printf(Locale.ROOT, "echo round trip (bare Netty, %s): p50 %.1f us, p99 %.1f us%n",
+                Transport.chosen(), echo[0], echo[1]);
+        try (PageStore store = PageStore.open(dir.resolve("store"), 512L << 20);
+             PageService service = PageService.start(store, null, (token, tenant) -> { },
+                     PageServiceConfig.defaults(0))) {
+            for (int b = 0; b < pages; b++) {
+                store.get(tl, Key.relBlock(rel(), b), lsn);
+            }
+            PageClientConfig cfg = PageClientConfig.of("127.0.0.1", service.port(), TENANT, tl.toString(), null, "")
+                    .withDefaultDeadline(Duration.ofSeconds(60));
+            List<List<PageServiceClient>> byVersion = new ArrayList<>();
+            try {
+                for (int v : versions) {
+                    List<PageServiceClient> clients = new ArrayList<>();
+                    byVersion.add(clients);
+                    for (int i = 0; i < 8; i++) {
+                        clients.add(PageServiceClient.connect(cfg.withProtocolVersion(v)));
+                    }
+                }
+                // warm-up: every version's paths through the JIT (on a loaded machine the compiler
+                // threads get little CPU: the first phases then run interpreted, at 10-20x the CPU)
+                for (int w = 0; w < 2; w++) {
+                    for (List<PageServiceClient> clients : byVersion) {
+                        pipelined(clients.subList(0, 1), lsn, pages, 64, warmup);
+                        pipelined(clients, lsn, pages, 64, warmup);
+                    }
+                }
+                for (int round = 1; round <= rounds; round++) {
+                    for (int i = 0; i < versions.size(); i++) {
+                        List<PageServiceClient> clients = byVersion.get(i);
+                        double[] p1 = pipelined(clients.subList(0, 1), lsn, pages, 64, seconds);
+                        double[] p8 = pipelined(clients, lsn, pages, 64, seconds);
+                        System.out.printf(Locale.ROOT, "{\"round\":%d,\"protocol_version\":%d,"
+                                        + "\"pipelined_pages_per_s\":%.0f,\"pipelined_cpu_us_per_page\":%.2f,"
+                                        + "\"pipelined_8conn_pages_per_s\":%.0f,\"pipelined_8conn_cpu_us_per_page\":%.2f,"
+                                        + "\"echo_rtt_us\":%.1f,\"load\":%.2f}%n",
+                                round, versions.get(i), p1[0], p1[1], p8[0], p8[1], echo[0],
+                                java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+                    }
+                }
+            } finally {
+                byVersion.forEach(l -> l.forEach(PageServiceClient::close));
+            }
+        }
     }
 
     private static io.forkline.storage.key.RelTag rel() {

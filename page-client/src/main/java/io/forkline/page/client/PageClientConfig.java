@@ -1,6 +1,7 @@
 package io.forkline.page.client;
 
 import io.forkline.page.protocol.FrameDescriptor;
+import io.forkline.page.protocol.PageProtocol;
 
 import java.time.Duration;
 import java.util.Objects;
@@ -21,10 +22,15 @@ import java.util.Objects;
  * @param reconnectFor     how long a lost connection is retried before pending requests fail
  *                         (each request still fails at its own deadline)
  * @param maxFrameBytes    largest response frame accepted, bytes
+ * @param protocolVersion  the page protocol version asked for in the handshake, one of
+ *                         {@link PageProtocol#SUPPORTED_VERSIONS}: {@link PageProtocol#VERSION} (2: GetPage
+ *                         answers in raw pages frames) unless the system property
+ *                         {@code forkline.page.protocolVersion} names another (1: pages inside protobuf,
+ *                         as before; for side-by-side runs)
  */
 public record PageClientConfig(String host, int port, String tenant, String timelineId, String branch, String token,
                                Duration connectTimeout, Duration defaultDeadline, Duration reconnectFor,
-                               int maxFrameBytes) {
+                               int maxFrameBytes, int protocolVersion) {
     /**
      * @throws IllegalArgumentException when a value is out of range or both/neither of
      *                                  {@code timelineId} and {@code branch} are given (names it)
@@ -43,24 +49,57 @@ public record PageClientConfig(String host, int port, String tenant, String time
         if (maxFrameBytes < 1) {
             throw new IllegalArgumentException("maxFrameBytes must be at least 1, got " + maxFrameBytes);
         }
+        if (!PageProtocol.SUPPORTED_VERSIONS.contains(protocolVersion)) {
+            throw new IllegalArgumentException("unsupported page protocol version " + protocolVersion + ": expected one of "
+                    + PageProtocol.SUPPORTED_VERSIONS);
+        }
+    }
+
+    /**
+     * The version a client asks for by default: {@code forkline.page.protocolVersion} when set, else
+     * {@link PageProtocol#VERSION}.
+     *
+     * @throws IllegalArgumentException when the property is not an integer (names it)
+     */
+    public static int defaultProtocolVersion() {
+        String v = System.getProperty("forkline.page.protocolVersion");
+        if (v == null || v.isBlank()) {
+            return PageProtocol.VERSION;
+        }
+        try {
+            return Integer.parseInt(v.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("forkline.page.protocolVersion must be an integer, got '" + v + "'");
+        }
     }
 
     /** Defaults: 5 s connect, 30 s per request, 60 s of reconnecting, 16 MiB frames. */
     public static PageClientConfig of(String host, int port, String tenant, String timelineId, String branch,
                                       String token) {
         return new PageClientConfig(host, port, tenant, timelineId, branch, token, Duration.ofSeconds(5),
-                Duration.ofSeconds(30), Duration.ofSeconds(60), FrameDescriptor.DEFAULT_MAX_FRAME_BYTES);
+                Duration.ofSeconds(30), Duration.ofSeconds(60), FrameDescriptor.DEFAULT_MAX_FRAME_BYTES,
+                defaultProtocolVersion());
     }
 
     /** The same with another default deadline. */
     public PageClientConfig withDefaultDeadline(Duration d) {
         return new PageClientConfig(host, port, tenant, timelineId, branch, token, connectTimeout, d, reconnectFor,
-                maxFrameBytes);
+                maxFrameBytes, protocolVersion);
     }
 
     /** The same with another reconnect window. */
     public PageClientConfig withReconnectFor(Duration d) {
         return new PageClientConfig(host, port, tenant, timelineId, branch, token, connectTimeout, defaultDeadline, d,
-                maxFrameBytes);
+                maxFrameBytes, protocolVersion);
+    }
+
+    /**
+     * The same asking for another protocol version.
+     *
+     * @throws IllegalArgumentException when the version is not one of {@link PageProtocol#SUPPORTED_VERSIONS}
+     */
+    public PageClientConfig withProtocolVersion(int version) {
+        return new PageClientConfig(host, port, tenant, timelineId, branch, token, connectTimeout, defaultDeadline,
+                reconnectFor, maxFrameBytes, version);
     }
 }

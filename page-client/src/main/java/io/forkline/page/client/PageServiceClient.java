@@ -1,6 +1,12 @@
 package io.forkline.page.client;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
+import io.forkline.page.protocol.FrameDescriptor;
+import io.forkline.page.protocol.ProtobufFrameEncoder;
+import io.forkline.page.protocol.ServerFrame;
+import io.forkline.page.protocol.proto.GetPageResponse;
+import io.netty.buffer.ByteBuf;
 import io.forkline.page.protocol.PageCodecs;
 import io.forkline.page.protocol.PageProtocol;
 import io.forkline.page.protocol.proto.BasebackupChunk;
@@ -91,7 +97,7 @@ public final class PageServiceClient implements AutoCloseable {
     private final boolean ownGroup;
     private final Bootstrap bootstrap;
     private final AtomicLong nextId = new AtomicLong(1);
-    private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
+    private final Map<Long, Pending<?>> pending = new ConcurrentHashMap<>();
     private final Object lock = new Object();
     private volatile Channel channel;
     private volatile HandshakeResponse session;
@@ -100,18 +106,67 @@ public final class PageServiceClient implements AutoCloseable {
     private long downSinceNanos;
     private long backoffMillis;
 
-    /** One request waiting for its answer (or, for a basebackup, for its last chunk). */
-    private static final class Pending {
+    /**
+     * Turns an answer into a request's result, on the event loop: the response, and for a GetPage
+     * answered in a raw pages frame (protocol version 2) that frame, whose pages must be copied out
+     * before this returns (the frame is released after); {@code null} otherwise.
+     */
+    @FunctionalInterface
+    private interface AnswerReader<T> {
+        T read(Response response, ServerFrame raw);
+    }
+
+    /** The response itself; a raw pages frame's pages are put back into it (a copy), as version 1 sends them. */
+    private static final AnswerReader<Response> WHOLE_RESPONSE = (r, raw) -> {
+        if (raw == null) {
+            return r;
+        }
+        GetPageResponse.Builder g = r.getGetPage().toBuilder().clearRawPages();
+        for (int i = 0; i < raw.pageCount(); i++) {
+            g.addPages(UnsafeByteOperations.unsafeWrap(raw.page(i)));
+        }
+        return r.toBuilder().setGetPage(g).build();
+    };
+
+    /** One page: copied out of the raw frame (version 2), or the parsed array itself (version 1). */
+    private static final AnswerReader<byte[]> ONE_PAGE = (r, raw) -> raw != null ? raw.page(0)
+            : OwnedBytes.take(r.getGetPage().getPages(0));
+
+    /** All pages of a GetPage answer, in block order. */
+    private static final AnswerReader<List<byte[]>> ALL_PAGES = (r, raw) -> {
+        List<byte[]> out;
+        if (raw != null) {
+            out = new ArrayList<>(raw.pageCount());
+            for (int i = 0; i < raw.pageCount(); i++) {
+                out.add(raw.page(i));
+            }
+        } else {
+            out = new ArrayList<>(r.getGetPage().getPagesCount());
+            for (ByteString page : r.getGetPage().getPagesList()) {
+                out.add(OwnedBytes.take(page));
+            }
+        }
+        return out;
+    };
+
+    /**
+     * One request waiting for its answer (or, for a basebackup, for its last chunk). The caller's
+     * future is completed directly with what {@link #reader} makes of the answer: no chain of
+     * dependent futures per request.
+     */
+    private static final class Pending<T> {
         final Request request;
-        final CompletableFuture<Response> future = new CompletableFuture<>();
+        final CompletableFuture<T> future = new CompletableFuture<>();
+        final AnswerReader<T> reader;
         final long deadlineNanos;
         final Consumer<ByteString> chunks;
         volatile boolean started;
         /** The deadline's timer entry; cancelled when the request completes. */
         volatile Timeout timeout;
 
-        Pending(Request request, long deadlineNanos, Consumer<ByteString> chunks) {
+        Pending(Request request, AnswerReader<T> reader, long deadlineNanos, Consumer<ByteString> chunks) {
             this.request = request;
+            this.reader = reader;
             this.deadlineNanos = deadlineNanos;
             this.chunks = chunks;
         }
@@ -191,7 +246,7 @@ public final class PageServiceClient implements AutoCloseable {
         }
         Channel ch = cf.channel();
         Handler h = ch.pipeline().get(Handler.class);
-        Handshake.Builder hs = Handshake.newBuilder().setProtocolVersion(PageProtocol.VERSION)
+        Handshake.Builder hs = Handshake.newBuilder().setProtocolVersion(config.protocolVersion())
                 .setTenant(config.tenant()).setToken(config.token());
         if (timelineId != null) {
             hs.setTimelineId(timelineId);
@@ -231,7 +286,7 @@ public final class PageServiceClient implements AutoCloseable {
             channel = ch;
             downSinceNanos = 0;
             backoffMillis = 0;
-            for (Pending p : pending.values()) {
+            for (Pending<?> p : pending.values()) {
                 if (!p.started || p.chunks == null) {
                     p.started = true;
                     h.enqueue(p.request);
@@ -255,7 +310,7 @@ public final class PageServiceClient implements AutoCloseable {
             }
         }
         String why = cause == null ? "connection closed" : cause.getMessage();
-        for (Pending p : pending.values()) {
+        for (Pending<?> p : pending.values()) {
             if (p.chunks != null && p.started) { // a half-received stream cannot be resumed
                 fail(p, new PageServiceException(ErrorCode.INTERNAL, "connection to the page service lost during a "
                         + "basebackup stream: " + why, cause));
@@ -290,7 +345,7 @@ public final class PageServiceClient implements AutoCloseable {
                     downFor = System.nanoTime() - downSinceNanos;
                 }
                 if (downFor > config.reconnectFor().toNanos()) {
-                    for (Pending p : pending.values()) {
+                    for (Pending<?> p : pending.values()) {
                         fail(p, new PageServiceException(ErrorCode.INTERNAL, "page service at " + config.host() + ":"
                                 + config.port() + " unreachable for " + config.reconnectFor().toMillis() + " ms: "
                                 + e.getMessage(), e));
@@ -304,21 +359,28 @@ public final class PageServiceClient implements AutoCloseable {
         });
     }
 
-    private void fail(Pending p, Throwable t) {
+    private void fail(Pending<?> p, Throwable t) {
         if (pending.remove(p.request.getRequestId(), p)) {
             cancelDeadline(p);
             p.future.completeExceptionally(t);
         }
     }
 
-    private void complete(Pending p, Response r) {
-        if (pending.remove(r.getRequestId(), p)) {
-            cancelDeadline(p);
-            p.future.complete(r);
+    /** Completes a request already removed from {@link #pending} with what its reader makes of the answer. */
+    private static <T> void complete(Pending<T> p, Response r, ServerFrame raw) {
+        cancelDeadline(p);
+        T value;
+        try {
+            value = p.reader.read(r, raw);
+        } catch (RuntimeException e) { // e.g. a GetPage answer without pages
+            p.future.completeExceptionally(new PageServiceException(ErrorCode.INTERNAL, "malformed answer to request "
+                    + r.getRequestId() + " (" + p.request.getBodyCase() + "): " + e, e));
+            return;
         }
+        p.future.complete(value);
     }
 
-    private static void cancelDeadline(Pending p) {
+    private static void cancelDeadline(Pending<?> p) {
         Timeout t = p.timeout;
         if (t != null) {
             t.cancel();
@@ -326,7 +388,7 @@ public final class PageServiceClient implements AutoCloseable {
     }
 
     /** At a request's deadline: fails it on the client's event loop (where futures complete). */
-    private void deadlinePassed(Pending p, Duration deadline) {
+    private void deadlinePassed(Pending<?> p, Duration deadline) {
         if (!pending.containsKey(p.request.getRequestId())) {
             return;
         }
@@ -357,13 +419,14 @@ public final class PageServiceClient implements AutoCloseable {
      *         (the server's error, or LSN_TIMEOUT at the deadline, or INTERNAL when closed)
      */
     public CompletableFuture<Response> send(Request.Builder body, Duration deadline) {
-        return send(body, deadline, null);
+        return send(body, deadline, null, WHOLE_RESPONSE);
     }
 
-    private CompletableFuture<Response> send(Request.Builder body, Duration deadline, Consumer<ByteString> chunks) {
+    private <T> CompletableFuture<T> send(Request.Builder body, Duration deadline, Consumer<ByteString> chunks,
+                                          AnswerReader<T> reader) {
         long id = nextId.getAndIncrement();
         Request req = body.setRequestId(id).build();
-        Pending p = new Pending(req, System.nanoTime() + deadline.toNanos(), chunks);
+        Pending<T> p = new Pending<>(req, reader, System.nanoTime() + deadline.toNanos(), chunks);
         if (closed) {
             p.future.completeExceptionally(new PageServiceException(ErrorCode.INTERNAL, "client is closed", 0));
             return p.future;
@@ -398,7 +461,7 @@ public final class PageServiceClient implements AutoCloseable {
     /** One 8192-byte page of a relation fork. Errors as {@link #send}; NOT_FOUND past the fork's end. */
     public CompletableFuture<byte[]> getPage(RelTag rel, int block, ReadLsn lsn) {
         return send(at(lsn).setGetPage(GetPageRequest.newBuilder().setRel(rel).addBlocks(block)),
-                config.defaultDeadline()).thenApply(r -> OwnedBytes.take(r.getGetPage().getPages(0)));
+                config.defaultDeadline(), null, ONE_PAGE);
     }
 
     /**
@@ -412,13 +475,7 @@ public final class PageServiceClient implements AutoCloseable {
         for (int b : blocks) {
             g.addBlocks(b);
         }
-        return send(at(lsn).setGetPage(g), config.defaultDeadline()).thenApply(r -> {
-            List<byte[]> out = new ArrayList<>(blocks.length);
-            for (ByteString page : r.getGetPage().getPagesList()) {
-                out.add(OwnedBytes.take(page));
-            }
-            return out;
-        });
+        return send(at(lsn).setGetPage(g), config.defaultDeadline(), null, ALL_PAGES);
     }
 
     /** The fork's size in 8192-byte blocks; NOT_FOUND when it does not exist at that LSN. */
@@ -499,7 +556,7 @@ public final class PageServiceClient implements AutoCloseable {
                     } catch (IOException e) {
                         throw new UncheckedIOException(e);
                     }
-                }).thenApply(Response::getLsn);
+                }, (r, raw) -> r.getLsn());
     }
 
     /**
@@ -561,10 +618,12 @@ public final class PageServiceClient implements AutoCloseable {
 
     // ------------------------------------------------------------------ inbound
 
-    private final class Handler extends SimpleChannelInboundHandler<ServerMessage> {
+    private final class Handler extends SimpleChannelInboundHandler<Object> {
         final CompletableFuture<HandshakeResponse> handshake = new CompletableFuture<>();
         /** Requests waiting to be written on this connection (filled by any thread, drained on its loop). */
         private final ConcurrentLinkedQueue<Request> outbound = new ConcurrentLinkedQueue<>();
+        /** {@link #drain}'s scratch list (event loop only). */
+        private final List<ClientMessage> drained = new ArrayList<>();
         private final AtomicBoolean drainScheduled = new AtomicBoolean();
         private final Runnable drain = this::drain;
         private volatile ChannelHandlerContext ctx;
@@ -586,22 +645,51 @@ public final class PageServiceClient implements AutoCloseable {
             }
         }
 
-        /** Writes every queued request, then flushes once. */
+        /**
+         * Writes every queued request as frames into one buffer (one allocation, one iovec), then
+         * flushes once.
+         */
         private void drain() {
             drainScheduled.set(false);
-            boolean wrote = false;
-            Request r;
-            while ((r = outbound.poll()) != null) {
-                ctx.write(ClientMessage.newBuilder().setRequest(r).build(), ctx.voidPromise());
-                wrote = true;
+            Request r = outbound.poll();
+            if (r == null) {
+                return;
             }
-            if (wrote) {
-                ctx.flush();
+            List<ClientMessage> batch = drained;
+            int bytes = 0;
+            do {
+                ClientMessage m = ClientMessage.newBuilder().setRequest(r).build();
+                bytes += FrameDescriptor.LENGTH_FIELD_BYTES + m.getSerializedSize();
+                batch.add(m);
+            } while ((r = outbound.poll()) != null);
+            ByteBuf buf = ctx.alloc().ioBuffer(bytes, bytes);
+            try {
+                for (ClientMessage m : batch) {
+                    buf.writeInt(m.getSerializedSize());
+                    ProtobufFrameEncoder.writeMessage(m, m.getSerializedSize(), buf);
+                }
+            } catch (RuntimeException e) {
+                buf.release();
+                batch.clear();
+                throw e;
             }
+            batch.clear();
+            ctx.writeAndFlush(buf, ctx.voidPromise());
         }
 
         @Override
-        protected void channelRead0(ChannelHandlerContext ctx, ServerMessage msg) {
+        protected void channelRead0(ChannelHandlerContext ctx, Object in) {
+            ServerMessage msg;
+            ServerFrame raw = null;
+            if (in instanceof ServerFrame f) {
+                raw = f;
+                msg = f.header();
+            } else if (in instanceof ServerMessage m) {
+                msg = m;
+            } else {
+                ctx.fireChannelRead(io.netty.util.ReferenceCountUtil.retain(in));
+                return;
+            }
             if (msg.hasHandshake()) {
                 handshake.complete(msg.getHandshake());
                 return;
@@ -611,7 +699,21 @@ public final class PageServiceClient implements AutoCloseable {
                 handshake.complete(HandshakeResponse.newBuilder().setError(r.getError()).build());
                 return;
             }
-            Pending p = pending.get(r.getRequestId());
+            if (!r.hasBasebackupChunk()) { // one answer per request: taken off the map at once
+                Pending<?> p = pending.remove(r.getRequestId());
+                if (p == null) {
+                    return; // timed out meanwhile
+                }
+                if (r.hasError()) {
+                    cancelDeadline(p);
+                    p.future.completeExceptionally(new PageServiceException(r.getError().getCode(),
+                            r.getError().getMessage(), r.getError().getEarliestLsn()));
+                } else {
+                    complete(p, r, raw);
+                }
+                return;
+            }
+            Pending<?> p = pending.get(r.getRequestId());
             if (p == null) {
                 return; // timed out meanwhile
             }
@@ -628,11 +730,11 @@ public final class PageServiceClient implements AutoCloseable {
                     ctx.close(); // the rest of the stream has nowhere to go
                     return;
                 }
-                if (c.getLast()) {
-                    complete(p, r);
+                if (c.getLast() && pending.remove(r.getRequestId(), p)) {
+                    complete(p, r, null);
                 }
-            } else {
-                complete(p, r);
+            } else if (pending.remove(r.getRequestId(), p)) {
+                complete(p, r, null);
             }
         }
 
@@ -661,7 +763,7 @@ public final class PageServiceClient implements AutoCloseable {
         if (ch != null) {
             ch.close().awaitUninterruptibly(1000);
         }
-        for (Pending p : pending.values()) {
+        for (Pending<?> p : pending.values()) {
             fail(p, new PageServiceException(ErrorCode.INTERNAL, "client closed", 0));
         }
         if (ownGroup) {

@@ -12,10 +12,21 @@ import java.util.List;
  * {@code min(request_lsn, last record LSN)}.
  */
 public final class PageProtocol {
-    /** The version this code speaks. */
-    public static final int VERSION = 1;
+    /** The first version: every frame is a length and one protobuf message. */
+    public static final int VERSION_1 = 1;
+    /**
+     * Version 2: as version 1, but the server answers GetPage with "raw pages" frames (the pages
+     * after the protobuf header, not inside it: {@link FrameDescriptor#RAW_PAGES_FLAG}), which the
+     * client reads without protobuf's copies.
+     */
+    public static final int RAW_PAGES_VERSION = 2;
+    /**
+     * The version this code's client asks for, unless the system property
+     * {@code forkline.page.protocolVersion} names another supported one (for side-by-side runs).
+     */
+    public static final int VERSION = RAW_PAGES_VERSION;
     /** Every version a server of this code accepts. */
-    public static final List<Integer> SUPPORTED_VERSIONS = List.of(VERSION);
+    public static final List<Integer> SUPPORTED_VERSIONS = List.of(VERSION_1, RAW_PAGES_VERSION);
     /** Default TCP port of the page service. */
     public static final int DEFAULT_PORT = 6400;
 

@@ -46,7 +46,15 @@ public final class ProtobufFrameDecoder<T extends MessageLite> extends MessageTo
 
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf frame, List<Object> out) {
-        int length = frame.readableBytes();
+        out.add(parse(parser, typeName, frame, frame.readableBytes()));
+    }
+
+    /**
+     * Parses the next {@code length} bytes of {@code frame} as one message and skips them.
+     *
+     * @throws CorruptedFrameException when they are not a valid message (names the length and the reason)
+     */
+    static <T extends MessageLite> T parse(Parser<T> parser, String typeName, ByteBuf frame, int length) {
         try {
             T msg;
             if (frame.hasArray()) {
@@ -58,9 +66,9 @@ public final class ProtobufFrameDecoder<T extends MessageLite> extends MessageTo
                 msg = parser.parseFrom(CodedInputStream.newInstance(frame.nioBuffer(frame.readerIndex(), length)));
                 frame.skipBytes(length);
             } else {
-                msg = parser.parseFrom(new ByteBufInputStream(frame));
+                msg = parser.parseFrom(new ByteBufInputStream(frame, length));
             }
-            out.add(msg);
+            return msg;
         } catch (InvalidProtocolBufferException e) {
             throw new CorruptedFrameException("frame of " + length + " bytes is not a valid " + typeName + ": "
                     + e.getMessage(), e);

@@ -39,6 +39,11 @@ public final class ProtobufFrameEncoder extends MessageToByteEncoder<MessageLite
     protected void encode(ChannelHandlerContext ctx, MessageLite msg, ByteBuf out) {
         int n = msg.getSerializedSize();
         out.writeInt(n);
+        writeMessage(msg, n, out);
+    }
+
+    /** Writes the {@code n} bytes of {@code msg} at {@code out}'s writer index (which must have room) and advances it. */
+    public static void writeMessage(MessageLite msg, int n, ByteBuf out) {
         try {
             if (out.hasArray()) {
                 CodedOutputStream cos = CodedOutputStream.newInstance(out.array(), out.arrayOffset() + out.writerIndex(), n);

@@ -1,6 +1,8 @@
 package io.forkline.pageserver.pageservice;
 
 import io.forkline.page.protocol.PageProtocol;
+import io.forkline.page.protocol.ServerFrame;
+import io.forkline.page.protocol.proto.GetPageResponse;
 import io.forkline.page.protocol.proto.ClientMessage;
 import io.forkline.page.protocol.proto.ErrorCode;
 import io.forkline.page.protocol.proto.Handshake;
@@ -17,6 +19,7 @@ import io.forkline.storage.lsn.Lsn;
 import io.forkline.storage.store.PageStore;
 import io.forkline.storage.store.StorageException;
 import io.forkline.storage.timeline.TimelineMetadata;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.CorruptedFrameException;
@@ -43,7 +46,10 @@ import java.util.concurrent.CompletableFuture;
  * loop when the page cache holds everything they need ({@link PageStore.Reader#getCachedVersions}:
  * no RocksDB, no blocking); the rest of them are served as one batch on a worker thread through one
  * {@link PageStore#sharingReader()}. Other requests run on workers one by one; basebackups stream
- * on their own pool. Pages are wrapped into the responses, never copied before the socket write. Answers go out as they complete. A failing request gets an
+ * on their own pool. Pages are never copied before the socket write: in a version-2 session a GetPage
+ * answer is a raw pages frame ({@link ServerFrame}: a small protobuf header, then the page arrays,
+ * copied once, by the encoder, into the socket buffer), in version 1 the arrays are wrapped into the
+ * protobuf response. Answers go out as they complete. A failing request gets an
  * {@code Error} response with its id; the connection and its other requests go on.
  *
  * <p><b>Back-pressure.</b> When {@link PageServiceConfig#maxInFlight()} requests are unanswered, or
@@ -62,6 +68,8 @@ final class PageServiceHandler extends SimpleChannelInboundHandler<ClientMessage
 
     private final PageService service;
     private TimelineId timeline;
+    /** The session's protocol version (from the handshake): 2 answers GetPage in raw pages frames. */
+    private int version;
     private int inFlight;
     private boolean reading = true;
     private final List<Request> batch = new ArrayList<>();
@@ -103,6 +111,7 @@ final class PageServiceHandler extends SimpleChannelInboundHandler<ClientMessage
         if (!batch.isEmpty()) {
             List<Request> misses = null;
             int answered = 0;
+            TimelineReads.SizeMemo sizes = new TimelineReads.SizeMemo();
             try (PageStore.Reader cache = service.store().sharingReader()) {
                 for (Request r : batch) {
                     CompletableFuture<Long> lsn;
@@ -118,7 +127,7 @@ final class PageServiceHandler extends SimpleChannelInboundHandler<ClientMessage
                         continue;
                     }
                     long at = lsn.join();
-                    ServerMessage hit = serveCached(cache, r, at);
+                    Object hit = serveCached(cache, r, at, sizes);
                     if (hit != null) { // the page cache answered: no thread hand-off, no RocksDB
                         ctx.write(hit, ctx.voidPromise());
                         answered++;
@@ -184,8 +193,9 @@ final class PageServiceHandler extends SimpleChannelInboundHandler<ClientMessage
             long cutoff = store.gcCutoff(tl);
             long earliest = Long.compareUnsigned(cutoff, md.startLsn()) > 0 ? cutoff : md.startLsn();
             timeline = tl;
+            version = h.getProtocolVersion();
             ctx.writeAndFlush(ServerMessage.newBuilder().setHandshake(HandshakeResponse.newBuilder()
-                    .setProtocolVersion(PageProtocol.VERSION).setTimelineId(tl.toString()).setLastRecordLsn(last)
+                    .setProtocolVersion(version).setTimelineId(tl.toString()).setLastRecordLsn(last)
                     .setEarliestLsn(earliest)).build());
         } catch (PageServiceError e) {
             closeWithError(ctx, e.code(), e.getMessage());
@@ -306,7 +316,7 @@ final class PageServiceHandler extends SimpleChannelInboundHandler<ClientMessage
             } else if (basebackup) {
                 streamBasebackup(ctx, r, at);
             } else {
-                answer(ctx, List.of(serveOne(null, r, at)));
+                answer(ctx, List.of(serveOne(null, r, at, null)));
             }
         }, basebackup ? service.basebackupWorkers() : service.workers());
     }
@@ -315,34 +325,49 @@ final class PageServiceHandler extends SimpleChannelInboundHandler<ClientMessage
      * A GetPage answered from the page cache alone (on the event loop: never touches RocksDB), its
      * error when the request is invalid, or {@code null} when something it needs is not cached.
      */
-    private ServerMessage serveCached(PageStore.Reader cache, Request r, long lsn) {
+    private Object serveCached(PageStore.Reader cache, Request r, long lsn, TimelineReads.SizeMemo sizes) {
         try {
             var g = r.getGetPage();
             var rel = TimelineReads.relTag(g.getRel(), g.hasRel());
-            var pages = service.reads().getPages(cache, timeline, rel, g.getBlocksList(), lsn, true);
+            var pages = service.reads().getPages(cache, timeline, rel, g.getBlocksList(), lsn, true, sizes);
             if (pages == null) {
                 return null;
             }
             service.metrics().pagesServed(g.getBlocksCount());
-            return ServerMessage.newBuilder().setResponse(Response.newBuilder().setRequestId(r.getRequestId())
-                    .setLsn(lsn).setGetPage(pages)).build();
+            return getPageAnswer(r.getRequestId(), lsn, pages);
         } catch (RuntimeException e) {
             return error(r.getRequestId(), e);
         }
     }
 
+    /**
+     * A GetPage answer: in a version-2 session a raw pages frame (a small protobuf header, then the
+     * pages, which the encoder copies straight into the socket buffer); in version 1 the pages
+     * inside the protobuf message.
+     */
+    private Object getPageAnswer(long requestId, long lsn, byte[][] pages) {
+        if (version >= PageProtocol.RAW_PAGES_VERSION) {
+            ServerMessage header = ServerMessage.newBuilder().setResponse(Response.newBuilder().setRequestId(requestId)
+                    .setLsn(lsn).setGetPage(GetPageResponse.newBuilder().setRawPages(pages.length))).build();
+            return new ServerFrame(header, Unpooled.wrappedBuffer(pages));
+        }
+        return ServerMessage.newBuilder().setResponse(Response.newBuilder().setRequestId(requestId).setLsn(lsn)
+                .setGetPage(TimelineReads.inline(pages))).build();
+    }
+
     private void serveBatch(ChannelHandlerContext ctx, List<Request> requests) {
-        List<ServerMessage> out = new ArrayList<>(requests.size());
+        List<Object> out = new ArrayList<>(requests.size());
+        TimelineReads.SizeMemo sizes = new TimelineReads.SizeMemo();
         try (PageStore.Reader reader = service.store().sharingReader()) {
             for (Request r : requests) {
-                out.add(serveOne(reader, r, r.getRequestLsn()));
+                out.add(serveOne(reader, r, r.getRequestLsn(), sizes));
             }
         }
         answer(ctx, out);
     }
 
     /** Serves a request at a resolved LSN; every failure becomes its error response. */
-    private ServerMessage serveOne(PageStore.Reader reader, Request r, long lsn) {
+    private Object serveOne(PageStore.Reader reader, Request r, long lsn, TimelineReads.SizeMemo sizes) {
         try {
             TimelineReads reads = service.reads();
             TimelineId tl = timeline;
@@ -351,14 +376,16 @@ final class PageServiceHandler extends SimpleChannelInboundHandler<ClientMessage
                 case GET_PAGE -> {
                     var g = r.getGetPage();
                     var rel = TimelineReads.relTag(g.getRel(), g.hasRel());
+                    byte[][] pages;
                     if (reader == null) {
                         try (PageStore.Reader own = service.store().sharingReader()) {
-                            b.setGetPage(reads.getPages(own, tl, rel, g.getBlocksList(), lsn, false));
+                            pages = reads.getPages(own, tl, rel, g.getBlocksList(), lsn, false, null);
                         }
                     } else {
-                        b.setGetPage(reads.getPages(reader, tl, rel, g.getBlocksList(), lsn, false));
+                        pages = reads.getPages(reader, tl, rel, g.getBlocksList(), lsn, false, sizes);
                     }
                     service.metrics().pagesServed(g.getBlocksCount());
+                    return getPageAnswer(r.getRequestId(), lsn, pages);
                 }
                 case REL_EXISTS -> b.setRelExists(reads.relExists(tl,
                         TimelineReads.relTag(r.getRelExists().getRel(), r.getRelExists().hasRel()), lsn));
@@ -396,7 +423,7 @@ final class PageServiceHandler extends SimpleChannelInboundHandler<ClientMessage
     }
 
     /** Writes answers on the event loop, flushes, and counts them off the in-flight requests. */
-    private void answer(ChannelHandlerContext ctx, List<ServerMessage> messages) {
+    private void answer(ChannelHandlerContext ctx, List<?> messages) {
         if (ctx.executor().inEventLoop()) {
             write(ctx, messages);
         } else {
@@ -404,8 +431,8 @@ final class PageServiceHandler extends SimpleChannelInboundHandler<ClientMessage
         }
     }
 
-    private void write(ChannelHandlerContext ctx, List<ServerMessage> messages) {
-        for (ServerMessage m : messages) {
+    private void write(ChannelHandlerContext ctx, List<?> messages) {
+        for (Object m : messages) {
             ctx.write(m, ctx.voidPromise());
         }
         ctx.flush();
