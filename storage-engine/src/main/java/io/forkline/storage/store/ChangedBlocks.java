@@ -19,10 +19,13 @@ import java.util.List;
  *                   history between the common point and each side on shared timelines); empty when the
  *                   two sides read every shared level at the same LSN (a branch and its parent)
  * @param ownLevels  the timeline levels only one side reads (whole, up to that side's LSN there)
+ * @param common     the two sides' common point: the first timeline of FROM's chain that TO's chain
+ *                   holds too, and the lower of the two LSNs read there (as {@code upToLsn});
+ *                   {@code null} when the chains share no timeline
  * @param versionsRead how many version keys the walk read (its cost)
  */
 public record ChangedBlocks(long fromBlocks, long toBlocks, BitSet changed, List<Window> windows,
-                            List<Window> ownLevels, long versionsRead) {
+                            List<Window> ownLevels, Window common, long versionsRead) {
     /**
      * A timeline level and the versions read on it: version LSN in {@code (afterLsn, upToLsn]}
      * (unsigned WAL positions; {@code afterLsn} 0 for a level one side reads whole).

@@ -1425,8 +1425,13 @@ public final class PageStore implements AutoCloseable {
         Map<TimelineId, Long> b = chain(toTimeline, toLsn);
         List<ChangedBlocks.Window> windows = new ArrayList<>();
         List<ChangedBlocks.Window> own = new ArrayList<>();
+        ChangedBlocks.Window common = null;
         for (Map.Entry<TimelineId, Long> e : a.entrySet()) {
             Long other = b.get(e.getKey());
+            if (other != null && common == null) {
+                common = new ChangedBlocks.Window(e.getKey(), 0L,
+                        Long.compareUnsigned(e.getValue(), other) < 0 ? e.getValue() : other);
+            }
             if (other == null) {
                 own.add(new ChangedBlocks.Window(e.getKey(), 0L, e.getValue()));
             } else if (e.getValue().longValue() != other.longValue()) {
@@ -1464,7 +1469,7 @@ public final class PageStore implements AutoCloseable {
                 changed.clear((int) max, changed.length()); // versions of blocks neither side has now
             }
         }
-        return new ChangedBlocks(fromBlocks, toBlocks, changed, List.copyOf(windows), List.copyOf(own), read);
+        return new ChangedBlocks(fromBlocks, toBlocks, changed, List.copyOf(windows), List.copyOf(own), common, read);
     }
 
     /** The levels {@link #lookup} reads for {@code (timeline, lsn)}: each timeline and the LSN read there, newest first. */

@@ -124,6 +124,7 @@ class ChangedBlocksTest {
             assertThat(blocks(c)).containsExactly(2, 7);
             assertThat(c.windows()).containsExactly(new ChangedBlocks.Window(parent, 300, 400));
             assertThat(c.ownLevels()).containsExactly(new ChangedBlocks.Window(child, 0, 450));
+            assertThat(c.common()).isEqualTo(new ChangedBlocks.Window(parent, 0, 300));
             // the page read at the branch point is the parent's of LSN 250 on both sides
             assertThat(s.getVersion(child, Key.relBlock(REL, 4), 450).lsn()).isEqualTo(250);
             assertThat(blocks(s.changedBlocks(REL, child, 450, parent, 300))).containsExactly(7);
