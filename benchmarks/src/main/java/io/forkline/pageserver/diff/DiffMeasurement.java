@@ -138,19 +138,21 @@ public final class DiffMeasurement {
             tenants.endpoints().setDefaultStorage(StorageMode.LAZY);
 
             Samples runE2e = samples(all, "running (main vs changed, both computes up): DiffService.diff data");
-            Samples runData = samples(all, "  parts: DataDiff.of (aggregate scans + differing buckets)");
+            Samples runData = samples(all, "  parts: ChangedPages.settle + DataDiff.of");
+            Samples runOff = samples(all, "running, changed pages off (" + ChangedPages.PROPERTY
+                    + "=false: aggregate scans + differing ranges): DiffService.diff data");
             Samples runPeer = samples(all, "running: peer pg_dump --data-only x2 + diff");
             Samples runDump = samples(all, "  parts: the two pg_dumps");
             Samples lazyE2e = samples(all, "historical LAZY (changed@L vs changed): DiffService.diff data");
             Samples lazyStart = samples(all, "  parts: temporary branch + lazy compute start (PointCompute.open)");
-            Samples lazyData = samples(all, "  parts: DataDiff.of");
-            Samples lazyByKey = samples(all, "historical LAZY, store reads key by key (" + PageStore.KEY_ORDER_READS_PROPERTY
-                    + "=false): DiffService.diff data");
+            Samples lazyData = samples(all, "  parts: ChangedPages.settle + DataDiff.of");
+            Samples lazyByKey = samples(all, "historical LAZY, changed pages off (" + ChangedPages.PROPERTY
+                    + "=false: aggregate scans + differing ranges): DiffService.diff data");
             Samples lazyPeer = samples(all, "historical LAZY: peer branch + lazy compute start + pg_dump x2 + diff");
             Samples lazyPeerStart = samples(all, "  parts: peer branch + lazy compute start");
             Samples fullE2e = full ? samples(all, "historical FULL: DiffService.diff data") : null;
             Samples fullStart = full ? samples(all, "  parts: temporary branch + full compute start (PointCompute.open)") : null;
-            Samples fullData = full ? samples(all, "  parts: DataDiff.of") : null;
+            Samples fullData = full ? samples(all, "  parts: ChangedPages.settle + DataDiff.of") : null;
             Samples fullPeer = full ? samples(all, "historical FULL: peer branch + full compute start + pg_dump x2 + diff") : null;
             Samples fullPeerStart = full ? samples(all, "  parts: peer branch + full compute start") : null;
 
@@ -159,6 +161,12 @@ public final class DiffMeasurement {
                 // (1) both computes running
                 runE2e.add(timeE2e(diffs, "main", "changed", expected, "run " + run + " running e2e"));
                 runData.add(timeParts(tenants, "main", "changed", expected, null, "run " + run + " running parts"));
+                System.setProperty(ChangedPages.PROPERTY, "false");
+                try {
+                    runOff.add(timeE2e(diffs, "main", "changed", expected, "run " + run + " running e2e, changed pages off"));
+                } finally {
+                    System.clearProperty(ChangedPages.PROPERTY);
+                }
                 double[] p = peer(tenants, main, changed, expected, null, dir, "run " + run + " running peer");
                 runPeer.add(p[0]);
                 runDump.add(p[1]);
@@ -167,12 +175,12 @@ public final class DiffMeasurement {
                     tenants.endpoints().setDefaultStorage(mode);
                     boolean lazy = mode == StorageMode.LAZY;
                     (lazy ? lazyE2e : fullE2e).add(timeE2e(diffs, fromHist, "changed", expected, "run " + run + " historical " + mode + " e2e"));
-                    if (lazy) { // the same, with the store's key-by-key reads of before (peer of the key-order reads)
-                        System.setProperty(PageStore.KEY_ORDER_READS_PROPERTY, "false");
+                    if (lazy) { // the same without the store's changed-block lists (the scans of before: the peer of them)
+                        System.setProperty(ChangedPages.PROPERTY, "false");
                         try {
-                            lazyByKey.add(timeE2e(diffs, fromHist, "changed", expected, "run " + run + " historical LAZY e2e, store reads key by key"));
+                            lazyByKey.add(timeE2e(diffs, fromHist, "changed", expected, "run " + run + " historical LAZY e2e, changed pages off"));
                         } finally {
-                            System.clearProperty(PageStore.KEY_ORDER_READS_PROPERTY);
+                            System.clearProperty(ChangedPages.PROPERTY);
                         }
                     }
                     double[] start = new double[1];
@@ -195,8 +203,9 @@ public final class DiffMeasurement {
             System.out.println("| scenario | Forkline diff median s | peer (pg_dump x2 + diff) median s | ratio peer/forkline |");
             System.out.println("|---|---|---|---|");
             row("both computes running (main vs branch)", runE2e, runPeer);
+            row("both computes running, changed pages off", runOff, runPeer);
             row("past point, temporary LAZY compute", lazyE2e, lazyPeer);
-            row("past point, temporary LAZY compute, store reads key by key", lazyByKey, lazyPeer);
+            row("past point, temporary LAZY compute, changed pages off", lazyByKey, lazyPeer);
             if (full) {
                 row("past point, temporary FULL compute", fullE2e, fullPeer);
             }
@@ -350,8 +359,9 @@ public final class DiffMeasurement {
         DiffService.Result r = diffs.diff(TENANT, from, to, DiffService.Mode.DATA);
         long t1 = System.nanoTime();
         verify(r.data(), expected, label);
-        System.out.printf("%s: %.3f s (from %s = %s, to %s = %s)%n", label, (t1 - t0) / 1e9, from, r.from().lsn(), to,
-                r.to().lsn());
+        DataDiff.Result t = r.data().stream().filter(x -> x.database().equals(DB)).findFirst().orElseThrow();
+        System.out.printf("%s: %.3f s (from %s = %s, to %s = %s; method %s, blocks read %s)%n", label, (t1 - t0) / 1e9, from,
+                r.from().lsn(), to, r.to().lsn(), t.method(), t.blocksRead());
         return (t1 - t0) / 1e9;
     }
 
@@ -367,13 +377,16 @@ public final class DiffMeasurement {
                 () -> PointCompute.open(tenants, TENANT, DiffSide.parse("to", to)), PointCompute::close);
         try (PointCompute a = computes.from(); PointCompute b = computes.to()) {
             long t1 = System.nanoTime();
-            List<DataDiff.Result> data = DataDiff.of(DB, a.address(), b.address());
+            ChangedPages pages = ChangedPages.settle(tenants.store(), a, b);
+            long ts = System.nanoTime();
+            List<DataDiff.Result> data = DataDiff.of(DB, a.address(), b.address(), pages);
             long t2 = System.nanoTime();
             verify(data, expected, label);
             if (start != null) {
                 start[0] = (t1 - t0) / 1e9;
             }
-            System.out.printf("%s: computes %.3f s, DataDiff.of %.3f s%n", label, (t1 - t0) / 1e9, (t2 - t1) / 1e9);
+            System.out.printf("%s: computes %.3f s, ChangedPages.settle %.3f s, DataDiff.of %.3f s (method %s, blocks read %s)%n",
+                    label, (t1 - t0) / 1e9, (ts - t1) / 1e9, (t2 - ts) / 1e9, data.get(0).method(), data.get(0).blocksRead());
             return (t2 - t1) / 1e9;
         }
     }
