@@ -106,6 +106,9 @@ public final class DiffMeasurement {
             String main = tenants.startEndpoint(TENANT, "main");
             BenchSql.exec(main, "postgres", "CREATE DATABASE " + DB,
                     "CREATE TABLE warmup AS SELECT g AS id FROM generate_series(1, 1000) g", "ALTER TABLE warmup ADD PRIMARY KEY (id)");
+            io.forkline.storage.id.TimelineId mainTl = io.forkline.storage.id.TimelineId.parse(
+                    tenants.branches().get(TENANT, "main").timelineId());
+            long beforeLoad = tenants.branches().view(TENANT, "main").lastRecordLsn();
             long l0 = System.nanoTime();
             BenchSql.exec(main, DB,
                     "CREATE TABLE " + TABLE + " (id int NOT NULL, pad text NOT NULL)",
@@ -121,6 +124,7 @@ public final class DiffMeasurement {
                             + "pg_database_size('%s') = %d B%n", (l1 - l0) / 1e9, TABLE, heap, heap / 1e9,
                     heap / (double) (1L << 30), total, DB, dbSize);
 
+            walkMainsHeap(tenants, main, mainTl, beforeLoad);
             tenants.createBranch(TENANT, "changed", "main", null, null);
             tenants.branches().configureEndpoint(TENANT, "changed", "0");
             String changed = tenants.startEndpoint(TENANT, "changed");
@@ -318,6 +322,30 @@ public final class DiffMeasurement {
     private static void row(String what, Samples forkline, Samples peer) {
         System.out.printf("| %s | %s | %s | %s |%n", what, Samples.fmt(forkline.median()), Samples.fmt(peer.median()),
                 Samples.fmt(peer.median() / forkline.median()));
+    }
+
+    /**
+     * The store's changed-block walk at its worst: a window of main (where the table was loaded) that
+     * holds the load (every block changed) and one after it (none), both walking every version key of
+     * the heap on main; timed and printed (seconds, version keys read).
+     */
+    private static void walkMainsHeap(TenantService tenants, String main, io.forkline.storage.id.TimelineId mainTl,
+                                      long beforeLoad) throws SQLException {
+        long spc = BenchSql.queryLong(main, DB, "SELECT dattablespace FROM pg_database WHERE datname = current_database()");
+        long db = BenchSql.queryLong(main, DB, "SELECT oid FROM pg_database WHERE datname = current_database()");
+        long node = BenchSql.queryLong(main, DB, "SELECT pg_relation_filenode('" + TABLE + "')");
+        io.forkline.storage.key.RelTag rel = new io.forkline.storage.key.RelTag((int) spc, (int) db, (int) node, 0);
+        long afterLoad = tenants.store().lastRecordLsn(mainTl);
+        for (long from : new long[] {beforeLoad, afterLoad}) {
+            for (int round = 1; round <= 2; round++) {
+                long t0 = System.nanoTime();
+                var c = tenants.store().changedBlocks(rel, mainTl, from, mainTl, afterLoad);
+                long t1 = System.nanoTime();
+                System.out.printf("changedBlocks of main's heap %s, window (%s, %s], round %d: %.3f s, %d version keys read, "
+                                + "%d of %d blocks changed; load average %s%n", rel, Lsn.format(from), Lsn.format(afterLoad), round,
+                        (t1 - t0) / 1e9, c.versionsRead(), c.changed().cardinality(), c.maxBlocks(), loadAverage());
+            }
+        }
     }
 
     /** Applies the 10 changes on the branch's compute, in one transaction, and returns them by key. */
