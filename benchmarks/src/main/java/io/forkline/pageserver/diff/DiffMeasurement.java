@@ -336,7 +336,7 @@ public final class DiffMeasurement {
         long node = BenchSql.queryLong(main, DB, "SELECT pg_relation_filenode('" + TABLE + "')");
         io.forkline.storage.key.RelTag rel = new io.forkline.storage.key.RelTag((int) spc, (int) db, (int) node, 0);
         long afterLoad = tenants.store().lastRecordLsn(mainTl);
-        for (long from : new long[] {beforeLoad, afterLoad}) {
+        for (long from : new long[] {beforeLoad, afterLoad - 1}) {
             for (int round = 1; round <= 2; round++) {
                 long t0 = System.nanoTime();
                 var c = tenants.store().changedBlocks(rel, mainTl, from, mainTl, afterLoad);

@@ -80,6 +80,11 @@ final class ChangedPages {
         return new ChangedPages(null, null, 0, null, 0, reason);
     }
 
+    private static ChangedPages unavailableBecause(String reason) {
+        log.info("diff: no changed-page lists: {}", reason);
+        return none(reason);
+    }
+
     /**
      * Waits for both sides' WAL to be in the store (at the same time) and fixes the two points.
      * Never throws for a side that cannot be settled: the answer is then {@link #none}.
@@ -91,16 +96,16 @@ final class ChangedPages {
         try {
             BothSides.Pair<Object> p = BothSides.run(() -> point(store, from), () -> point(store, to), null);
             if (p.from() instanceof String reason) {
-                return none(reason);
+                return unavailableBecause("FROM: " + reason);
             }
             if (p.to() instanceof String reason) {
-                return none(reason);
+                return unavailableBecause("TO: " + reason);
             }
             Object[] a = (Object[]) p.from();
             Object[] b = (Object[]) p.to();
             return new ChangedPages(store, (TimelineId) a[0], (long) a[1], (TimelineId) b[0], (long) b[1], null);
         } catch (SQLException | RuntimeException e) {
-            return none("the points could not be fixed: " + e.getMessage());
+            return unavailableBecause("the points could not be fixed: " + e.getMessage());
         }
     }
 
@@ -125,7 +130,8 @@ final class ChangedPages {
         }
         long target = beforePageHeader(insert);
         if (!r.awaitLsn(target, INGEST_WAIT)) {
-            return "a side's WAL up to " + Lsn.format(target) + " was not in the store within " + INGEST_WAIT.toSeconds() + " s";
+            return "WAL up to " + Lsn.format(target) + " (insert position " + Lsn.format(insert) + ") was not in the store within "
+                    + INGEST_WAIT.toSeconds() + " s (received up to " + Lsn.format(r.receivedLsn()) + ")";
         }
         return new Object[]{tl, store.lastRecordLsn(tl)};
     }
