@@ -217,11 +217,6 @@ public final class Key implements Comparable<Key> {
         return getInt(b, off);
     }
 
-    /** Writes {@code v} big-endian at {@code off} of {@code b} (e.g. a block number inside an encoded key). */
-    public static void putIntAt(byte[] b, int off, int v) {
-        putInt(b, off, v);
-    }
-
     static int getInt(byte[] b, int off) {
         return ((b[off] & 0xFF) << 24) | ((b[off + 1] & 0xFF) << 16) | ((b[off + 2] & 0xFF) << 8) | (b[off + 3] & 0xFF);
     }
