@@ -51,6 +51,9 @@ import java.util.concurrent.TimeUnit;
  *       branch and compute ({@link PointCompute}), with lazy (default) and with full data
  *       directories.</li>
  * </ol>
+ * Both scenarios are also timed with {@code -Dforkline.diff.changedPages=false} (the range-hash scans
+ * without the store's changed-block lists: the peer of those lists in the same run). After the load,
+ * the store's changed-block walk over main's whole heap is timed ({@link #walkMainsHeap}).
  * Each scenario: (e2e) {@code DiffService.diff}; (parts) the same steps called one by one:
  * {@code PointCompute.open} of both sides, then {@code DataDiff.of} (aggregate scans + differing
  * buckets); (peer) {@code pg_dump --data-only -t wide} of each side, one after the other, to files,
