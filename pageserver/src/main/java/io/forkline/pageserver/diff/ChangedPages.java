@@ -27,9 +27,13 @@ import java.util.Properties;
  *
  * <p><b>The points.</b> Each side's compute reads its timeline at its present state. Before the list
  * is asked, each side waits until its WAL receiver has the compute's WAL up to
- * {@code pg_current_wal_insert_lsn()} (at most {@link #INGEST_WAIT}), and the point is then the
- * timeline's last record LSN: every change the compute showed when asked is in the store at that point
- * (a write made later races with the diff, as with any read of a running database).
+ * {@code pg_current_wal_flush_lsn()} (at most {@link #INGEST_WAIT}), and the point is then the
+ * timeline's last record LSN: every commit the compute showed when asked is flushed, so in the store
+ * at that point (a write made later races with the diff, as with any read of a running database).
+ * Not the insert position: records after the last commit (hint-bit images, running-xacts) can stay
+ * unflushed in a partial WAL page indefinitely (the suite saw a 10 s wait time out on it). Caveat: a
+ * commit made with {@code synchronous_commit = off} is visible before the WAL writer flushes it (within
+ * {@code wal_writer_delay}); a diff in that window may miss it.
  *
  * <p><b>When a page list is not enough.</b> A row's visibility also depends on the commit status of
  * the transactions in its tuple header, which lives in {@code pg_xact}, not in the heap page. A
@@ -122,7 +126,7 @@ final class ChangedPages {
         p.setProperty("connectTimeout", "10");
         p.setProperty("ApplicationName", "forkline-diff");
         try (Connection c = ComputeConnections.connect(side.address(), "postgres", p); Statement st = c.createStatement();
-             ResultSet rs = st.executeQuery("SELECT pg_current_wal_insert_lsn()")) {
+             ResultSet rs = st.executeQuery("SELECT pg_current_wal_flush_lsn()")) {
             rs.next();
             insert = Lsn.parse(rs.getString(1));
         } catch (SQLException ex) {
