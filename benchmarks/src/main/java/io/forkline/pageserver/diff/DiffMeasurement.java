@@ -51,6 +51,9 @@ import java.util.concurrent.TimeUnit;
  *       branch and compute ({@link PointCompute}), with lazy (default) and with full data
  *       directories.</li>
  * </ol>
+ * Both scenarios are also timed with {@code -Dforkline.diff.changedPages=false} (the range-hash scans
+ * without the store's changed-block lists: the peer of those lists in the same run). After the load,
+ * the store's changed-block walk over main's whole heap is timed ({@link #walkMainsHeap}).
  * Each scenario: (e2e) {@code DiffService.diff}; (parts) the same steps called one by one:
  * {@code PointCompute.open} of both sides, then {@code DataDiff.of} (aggregate scans + differing
  * buckets); (peer) {@code pg_dump --data-only -t wide} of each side, one after the other, to files,
@@ -106,6 +109,9 @@ public final class DiffMeasurement {
             String main = tenants.startEndpoint(TENANT, "main");
             BenchSql.exec(main, "postgres", "CREATE DATABASE " + DB,
                     "CREATE TABLE warmup AS SELECT g AS id FROM generate_series(1, 1000) g", "ALTER TABLE warmup ADD PRIMARY KEY (id)");
+            io.forkline.storage.id.TimelineId mainTl = io.forkline.storage.id.TimelineId.parse(
+                    tenants.branches().get(TENANT, "main").timelineId());
+            long beforeLoad = tenants.branches().view(TENANT, "main").lastRecordLsn();
             long l0 = System.nanoTime();
             BenchSql.exec(main, DB,
                     "CREATE TABLE " + TABLE + " (id int NOT NULL, pad text NOT NULL)",
@@ -121,6 +127,7 @@ public final class DiffMeasurement {
                             + "pg_database_size('%s') = %d B%n", (l1 - l0) / 1e9, TABLE, heap, heap / 1e9,
                     heap / (double) (1L << 30), total, DB, dbSize);
 
+            walkMainsHeap(tenants, main, mainTl, beforeLoad);
             tenants.createBranch(TENANT, "changed", "main", null, null);
             tenants.branches().configureEndpoint(TENANT, "changed", "0");
             String changed = tenants.startEndpoint(TENANT, "changed");
@@ -138,19 +145,21 @@ public final class DiffMeasurement {
             tenants.endpoints().setDefaultStorage(StorageMode.LAZY);
 
             Samples runE2e = samples(all, "running (main vs changed, both computes up): DiffService.diff data");
-            Samples runData = samples(all, "  parts: DataDiff.of (aggregate scans + differing buckets)");
+            Samples runData = samples(all, "  parts: ChangedPages.settle + DataDiff.of");
+            Samples runOff = samples(all, "running, changed pages off (" + ChangedPages.PROPERTY
+                    + "=false: aggregate scans + differing ranges): DiffService.diff data");
             Samples runPeer = samples(all, "running: peer pg_dump --data-only x2 + diff");
             Samples runDump = samples(all, "  parts: the two pg_dumps");
             Samples lazyE2e = samples(all, "historical LAZY (changed@L vs changed): DiffService.diff data");
             Samples lazyStart = samples(all, "  parts: temporary branch + lazy compute start (PointCompute.open)");
-            Samples lazyData = samples(all, "  parts: DataDiff.of");
-            Samples lazyByKey = samples(all, "historical LAZY, store reads key by key (" + PageStore.KEY_ORDER_READS_PROPERTY
-                    + "=false): DiffService.diff data");
+            Samples lazyData = samples(all, "  parts: ChangedPages.settle + DataDiff.of");
+            Samples lazyByKey = samples(all, "historical LAZY, changed pages off (" + ChangedPages.PROPERTY
+                    + "=false: aggregate scans + differing ranges): DiffService.diff data");
             Samples lazyPeer = samples(all, "historical LAZY: peer branch + lazy compute start + pg_dump x2 + diff");
             Samples lazyPeerStart = samples(all, "  parts: peer branch + lazy compute start");
             Samples fullE2e = full ? samples(all, "historical FULL: DiffService.diff data") : null;
             Samples fullStart = full ? samples(all, "  parts: temporary branch + full compute start (PointCompute.open)") : null;
-            Samples fullData = full ? samples(all, "  parts: DataDiff.of") : null;
+            Samples fullData = full ? samples(all, "  parts: ChangedPages.settle + DataDiff.of") : null;
             Samples fullPeer = full ? samples(all, "historical FULL: peer branch + full compute start + pg_dump x2 + diff") : null;
             Samples fullPeerStart = full ? samples(all, "  parts: peer branch + full compute start") : null;
 
@@ -159,6 +168,12 @@ public final class DiffMeasurement {
                 // (1) both computes running
                 runE2e.add(timeE2e(diffs, "main", "changed", expected, "run " + run + " running e2e"));
                 runData.add(timeParts(tenants, "main", "changed", expected, null, "run " + run + " running parts"));
+                System.setProperty(ChangedPages.PROPERTY, "false");
+                try {
+                    runOff.add(timeE2e(diffs, "main", "changed", expected, "run " + run + " running e2e, changed pages off"));
+                } finally {
+                    System.clearProperty(ChangedPages.PROPERTY);
+                }
                 double[] p = peer(tenants, main, changed, expected, null, dir, "run " + run + " running peer");
                 runPeer.add(p[0]);
                 runDump.add(p[1]);
@@ -167,12 +182,12 @@ public final class DiffMeasurement {
                     tenants.endpoints().setDefaultStorage(mode);
                     boolean lazy = mode == StorageMode.LAZY;
                     (lazy ? lazyE2e : fullE2e).add(timeE2e(diffs, fromHist, "changed", expected, "run " + run + " historical " + mode + " e2e"));
-                    if (lazy) { // the same, with the store's key-by-key reads of before (peer of the key-order reads)
-                        System.setProperty(PageStore.KEY_ORDER_READS_PROPERTY, "false");
+                    if (lazy) { // the same without the store's changed-block lists (the scans of before: the peer of them)
+                        System.setProperty(ChangedPages.PROPERTY, "false");
                         try {
-                            lazyByKey.add(timeE2e(diffs, fromHist, "changed", expected, "run " + run + " historical LAZY e2e, store reads key by key"));
+                            lazyByKey.add(timeE2e(diffs, fromHist, "changed", expected, "run " + run + " historical LAZY e2e, changed pages off"));
                         } finally {
-                            System.clearProperty(PageStore.KEY_ORDER_READS_PROPERTY);
+                            System.clearProperty(ChangedPages.PROPERTY);
                         }
                     }
                     double[] start = new double[1];
@@ -195,8 +210,9 @@ public final class DiffMeasurement {
             System.out.println("| scenario | Forkline diff median s | peer (pg_dump x2 + diff) median s | ratio peer/forkline |");
             System.out.println("|---|---|---|---|");
             row("both computes running (main vs branch)", runE2e, runPeer);
+            row("both computes running, changed pages off", runOff, runPeer);
             row("past point, temporary LAZY compute", lazyE2e, lazyPeer);
-            row("past point, temporary LAZY compute, store reads key by key", lazyByKey, lazyPeer);
+            row("past point, temporary LAZY compute, changed pages off", lazyByKey, lazyPeer);
             if (full) {
                 row("past point, temporary FULL compute", fullE2e, fullPeer);
             }
@@ -311,6 +327,30 @@ public final class DiffMeasurement {
                 Samples.fmt(peer.median() / forkline.median()));
     }
 
+    /**
+     * The store's changed-block walk at its worst: a window of main (where the table was loaded) that
+     * holds the load (every block changed) and one after it (none), both walking every version key of
+     * the heap on main; timed and printed (seconds, version keys read).
+     */
+    private static void walkMainsHeap(TenantService tenants, String main, io.forkline.storage.id.TimelineId mainTl,
+                                      long beforeLoad) throws SQLException {
+        long spc = BenchSql.queryLong(main, DB, "SELECT dattablespace FROM pg_database WHERE datname = current_database()");
+        long db = BenchSql.queryLong(main, DB, "SELECT oid FROM pg_database WHERE datname = current_database()");
+        long node = BenchSql.queryLong(main, DB, "SELECT pg_relation_filenode('" + TABLE + "')");
+        io.forkline.storage.key.RelTag rel = new io.forkline.storage.key.RelTag((int) spc, (int) db, (int) node, 0);
+        long afterLoad = tenants.store().lastRecordLsn(mainTl);
+        for (long from : new long[] {beforeLoad, afterLoad - 1}) {
+            for (int round = 1; round <= 2; round++) {
+                long t0 = System.nanoTime();
+                var c = tenants.store().changedBlocks(rel, mainTl, from, mainTl, afterLoad);
+                long t1 = System.nanoTime();
+                System.out.printf("changedBlocks of main's heap %s, window (%s, %s], round %d: %.3f s, %d version keys read, "
+                                + "%d of %d blocks changed; load average %s%n", rel, Lsn.format(from), Lsn.format(afterLoad), round,
+                        (t1 - t0) / 1e9, c.versionsRead(), c.changed().cardinality(), c.maxBlocks(), loadAverage());
+            }
+        }
+    }
+
     /** Applies the 10 changes on the branch's compute, in one transaction, and returns them by key. */
     private static Expected change(String uri, int rows) throws SQLException {
         int[] updated = {1, rows / 7, rows / 3, rows / 2, 2 * rows / 3, rows};
@@ -350,8 +390,9 @@ public final class DiffMeasurement {
         DiffService.Result r = diffs.diff(TENANT, from, to, DiffService.Mode.DATA);
         long t1 = System.nanoTime();
         verify(r.data(), expected, label);
-        System.out.printf("%s: %.3f s (from %s = %s, to %s = %s)%n", label, (t1 - t0) / 1e9, from, r.from().lsn(), to,
-                r.to().lsn());
+        DataDiff.Result t = r.data().stream().filter(x -> x.database().equals(DB)).findFirst().orElseThrow();
+        System.out.printf("%s: %.3f s (from %s = %s, to %s = %s; method %s, blocks read %s)%n", label, (t1 - t0) / 1e9, from,
+                r.from().lsn(), to, r.to().lsn(), t.method(), t.blocksRead());
         return (t1 - t0) / 1e9;
     }
 
@@ -367,13 +408,16 @@ public final class DiffMeasurement {
                 () -> PointCompute.open(tenants, TENANT, DiffSide.parse("to", to)), PointCompute::close);
         try (PointCompute a = computes.from(); PointCompute b = computes.to()) {
             long t1 = System.nanoTime();
-            List<DataDiff.Result> data = DataDiff.of(DB, a.address(), b.address());
+            ChangedPages pages = ChangedPages.settle(tenants.store(), a, b);
+            long ts = System.nanoTime();
+            List<DataDiff.Result> data = DataDiff.of(DB, a.address(), b.address(), pages);
             long t2 = System.nanoTime();
             verify(data, expected, label);
             if (start != null) {
                 start[0] = (t1 - t0) / 1e9;
             }
-            System.out.printf("%s: computes %.3f s, DataDiff.of %.3f s%n", label, (t1 - t0) / 1e9, (t2 - t1) / 1e9);
+            System.out.printf("%s: computes %.3f s, ChangedPages.settle %.3f s, DataDiff.of %.3f s (method %s, blocks read %s)%n",
+                    label, (t1 - t0) / 1e9, (ts - t1) / 1e9, (t2 - ts) / 1e9, data.get(0).method(), data.get(0).blocksRead());
             return (t2 - t1) / 1e9;
         }
     }

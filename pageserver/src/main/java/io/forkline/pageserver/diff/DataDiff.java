@@ -10,7 +10,11 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import io.forkline.storage.key.RelTag;
+import io.forkline.storage.store.ChangedBlocks;
+
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -21,6 +25,26 @@ import java.util.TreeMap;
 /**
  * Rows added, removed and changed per table with a primary key, found by comparing hashes of row
  * ranges instead of pulling both tables.
+ *
+ * <p><b>Changed pages first</b> ({@link ChangedPages}): both sides are points of this server's store,
+ * which knows for every heap block which stored version each side reads
+ * ({@link io.forkline.storage.store.PageStore#changedBlocks}). When the table's heap has the same
+ * relfilenode on both sides (no {@code VACUUM FULL}, {@code CLUSTER}, {@code TRUNCATE} or rewriting
+ * {@code ALTER TABLE} between them), is permanent, its TOAST table (if any) has no changed block, and at
+ * most {@link #MAX_CHANGED_FRACTION} of its blocks changed, only the rows in the changed blocks are read
+ * on each side ((key, row hash) pairs through TID range scans over runs of consecutive blocks) and
+ * compared key by key as below; nothing else of the table is read. This is complete: a block not in the
+ * list holds byte-identical tuples on both sides, and their visibility is the same on both (same
+ * {@code xmin}/{@code xmax}; a transaction that could have committed on one side only after writing
+ * them makes {@link ChangedPages} refuse the list). So a key whose visible tuple is in an unchanged
+ * block on either side is the very same visible tuple on the other side (a primary key has one visible
+ * tuple per snapshot): the key is equal on both and read on neither. Every key that differs therefore
+ * has its visible tuple, on each side where it exists, in a changed block, and is read there: an
+ * {@code UPDATE} or {@code DELETE} sets {@code xmax} in the old tuple's block and an {@code UPDATE} or
+ * {@code INSERT} writes the new tuple's block on the side that made it. Extra listed blocks (hint bits,
+ * pruning, vacuum, an {@code UPDATE} to the same value) only cost rows read. A TOAST value never changes
+ * in place (a new value is a new heap tuple too), so changed TOAST blocks would not be needed; the
+ * TOAST check is a margin. {@code method} in each result says which path answered.
  *
  * <p><b>First pass, by physical range</b> ({@link RangePlan}): the heap is cut into R ranges of W
  * consecutive blocks (R a power of two, about 64 rows a range from {@code pg_class.reltuples}, 16 to
@@ -58,11 +82,37 @@ final class DataDiff {
     record Sample(String key, String change) {
     }
 
-    /** One table's difference; counts are {@code null} when {@code note} says why it was not compared. */
-    record Result(String database, String table, Long added, Long removed, Long changed, List<Sample> sample, String note) {
+    /**
+     * One table's difference; counts are {@code null} when {@code note} says why it was not compared.
+     *
+     * @param method     how the rows to compare were found: {@link #CHANGED_PAGES}, {@link #RANGES} or
+     *                   {@link #KEY_BUCKETS}; {@code null} when not compared
+     * @param blocksRead with {@link #CHANGED_PAGES}: the heap blocks read on each side, else {@code null}
+     */
+    record Result(String database, String table, Long added, Long removed, Long changed, List<Sample> sample, String note,
+                  String method, @com.fasterxml.jackson.annotation.JsonProperty("blocks_read") Long blocksRead) {
+        Result(String database, String table, Long added, Long removed, Long changed, List<Sample> sample, String note) {
+            this(database, table, added, removed, changed, sample, note, null, null);
+        }
     }
 
-    private record Table(String schema, String name, List<String> pk, List<String> columns, double tuples, long blocks) {
+    /** {@link Result#method}: only the heap blocks the store lists as changed were read ({@link ChangedPages}). */
+    static final String CHANGED_PAGES = "changed-pages";
+    /** {@link Result#method}: physical-range hashes, differing ranges read back. */
+    static final String RANGES = "ranges";
+    /** {@link Result#method}: key-hash buckets (the layouts diverged). */
+    static final String KEY_BUCKETS = "key-buckets";
+    /** Above this fraction of changed blocks the changed-pages path gives way to the hash scans. */
+    static final double MAX_CHANGED_FRACTION = 0.25;
+
+    /**
+     * @param heap        the main fork as the store names it ({@code pg_relation_filenode}, the
+     *                    database's OID and tablespace), or {@code null} for a relation that is not
+     *                    permanent (unlogged, temporary: not in the store)
+     * @param toast       the TOAST table's main fork, or {@code null} when the table has none
+     */
+    private record Table(String schema, String name, List<String> pk, List<String> columns, double tuples, long blocks,
+                         RelTag heap, RelTag toast) {
         String qualified() {
             return quote(schema) + "." + quote(name);
         }
@@ -75,8 +125,16 @@ final class DataDiff {
     private DataDiff() {
     }
 
-    /** Compares every user table of {@code database} on the two computes. */
+    /** Compares every user table of {@code database} on the two computes with the hash scans only. */
     static List<Result> of(String database, ComputeAddress from0, ComputeAddress to0) {
+        return of(database, from0, to0, ChangedPages.none("not asked"));
+    }
+
+    /**
+     * Compares every user table of {@code database} on the two computes, through {@code pages}' changed
+     * block lists where they apply (see the class).
+     */
+    static List<Result> of(String database, ComputeAddress from0, ComputeAddress to0, ChangedPages pages) {
         try (Connection a = connect(from0, database); Connection b = connect(to0, database)) {
             Map<String, Table> from = tables(a);
             Map<String, Table> to = tables(b);
@@ -97,7 +155,7 @@ final class DataDiff {
                     out.add(new Result(database, name, null, null, null, List.of(),
                             "primary key differs: " + ta.pk() + " vs " + tb.pk()));
                 } else {
-                    out.add(compare(database, a, b, ta, tb));
+                    out.add(compare(database, a, b, ta, tb, pages));
                 }
             }
             return out;
@@ -106,7 +164,8 @@ final class DataDiff {
         }
     }
 
-    private static Result compare(String database, Connection a, Connection b, Table ta, Table tb) throws SQLException {
+    private static Result compare(String database, Connection a, Connection b, Table ta, Table tb, ChangedPages pages)
+            throws SQLException {
         List<String> common = new ArrayList<>();
         for (String c : ta.columns()) {
             if (tb.columns().contains(c)) {
@@ -116,17 +175,26 @@ final class DataDiff {
         long buckets = buckets(Math.max(ta.tuples(), tb.tuples()));
         String keyExpr = ta.pk().size() == 1 ? "t." + quote(ta.pk().get(0)) + "::text" : rowExpr(ta.pk()) + "::text";
         String rowHash = "hash_record_extended(" + textRowExpr(common) + ", 0)";
+        ChangedBlocks pageList = changedBlocks(ta, tb, pages);
+        if (pageList != null) {
+            List<long[]> runs = runs(pageList.changed());
+            BothSides.Pair<Map<String, Long>> r = runs.isEmpty() ? new BothSides.Pair<>(Map.of(), Map.of())
+                    : BothSides.run(() -> rangeRows(a, ta, keyExpr, rowHash, runs), () -> rangeRows(b, tb, keyExpr, rowHash, runs), null);
+            return result(database, ta, r, CHANGED_PAGES, (long) pageList.changed().cardinality());
+        }
         RangePlan plan = RangePlan.of(Math.max(ta.blocks(), tb.blocks()), buckets);
         BothSides.Pair<Map<Long, long[]>> h = BothSides.run(() -> bucketHashes(a, ta, plan.rangeExpr(), rowHash),
                 () -> bucketHashes(b, tb, plan.rangeExpr(), rowHash), null);
         List<Long> differing = differing(h.from(), h.to());
         BothSides.Pair<Map<String, Long>> r;
+        String method = RANGES;
         if (differing.isEmpty()) {
             r = new BothSides.Pair<>(Map.of(), Map.of());
         } else if (plan.worthReading(differing.size())) {
             List<long[]> runs = plan.runs(differing);
             r = BothSides.run(() -> rangeRows(a, ta, keyExpr, rowHash, runs), () -> rangeRows(b, tb, keyExpr, rowHash, runs), null);
         } else {
+            method = KEY_BUCKETS;
             String bucketExpr = "(hashtextextended(" + keyExpr + ", 1) & " + (buckets - 1) + ")";
             BothSides.Pair<Map<Long, long[]>> hk = BothSides.run(() -> bucketHashes(a, ta, bucketExpr, rowHash),
                     () -> bucketHashes(b, tb, bucketExpr, rowHash), null);
@@ -135,6 +203,11 @@ final class DataDiff {
                     : BothSides.run(() -> rows(a, ta, keyExpr, bucketExpr, rowHash, keyBuckets),
                     () -> rows(b, tb, keyExpr, bucketExpr, rowHash, keyBuckets), null);
         }
+        return result(database, ta, r, method, null);
+    }
+
+    /** Counts and samples the differences of the (key, row hash) pairs read on each side. */
+    private static Result result(String database, Table ta, BothSides.Pair<Map<String, Long>> r, String method, Long blocksRead) {
         long added = 0;
         long removed = 0;
         long changed = 0;
@@ -157,7 +230,43 @@ final class DataDiff {
                 add(sample, k, "added");
             }
         }
-        return new Result(database, ta.display(), added, removed, changed, sample, null);
+        return new Result(database, ta.display(), added, removed, changed, sample, null, method, blocksRead);
+    }
+
+    /**
+     * The store's list of heap blocks that may differ between the sides, when it can decide the diff
+     * (see the class): same heap (and TOAST) relfilenode on both sides, a permanent table, existing on
+     * both points, a TOAST table without changed blocks, at most {@link #MAX_CHANGED_FRACTION} of the
+     * blocks changed. Otherwise {@code null}: the hash scans decide.
+     */
+    private static ChangedBlocks changedBlocks(Table ta, Table tb, ChangedPages pages) {
+        if (pages == null || pages.unavailable() != null || ta.heap() == null || !ta.heap().equals(tb.heap())
+                || !java.util.Objects.equals(ta.toast(), tb.toast())) {
+            return null;
+        }
+        ChangedBlocks heap = pages.changed(ta.heap());
+        if (heap == null || !heap.existsOnBoth()
+                || heap.changed().cardinality() > MAX_CHANGED_FRACTION * Math.max(1, heap.maxBlocks())) {
+            return null;
+        }
+        if (ta.toast() != null) {
+            ChangedBlocks toast = pages.changed(ta.toast());
+            if (toast == null || !toast.existsOnBoth() || !toast.changed().isEmpty()) {
+                return null;
+            }
+        }
+        return heap;
+    }
+
+    /** The set blocks as runs {@code [from, to)} of consecutive block numbers. */
+    static List<long[]> runs(BitSet blocks) {
+        List<long[]> out = new ArrayList<>();
+        for (int from = blocks.nextSetBit(0); from >= 0; ) {
+            int to = blocks.nextClearBit(from);
+            out.add(new long[]{from, to});
+            from = to < 0 ? -1 : blocks.nextSetBit(to);
+        }
+        return out;
     }
 
     /** The groups (ranges or buckets) whose count or XOR differ, or that one side has and the other not; sorted. */
@@ -303,16 +412,29 @@ final class DataDiff {
                            '{}'::text[]),
                   (SELECT array_agg(a.attname::text ORDER BY a.attnum) FROM pg_attribute a
                     WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped),
-                  c.reltuples, pg_relation_size(c.oid) / 8192
+                  c.reltuples, pg_relation_size(c.oid) / 8192,
+                  c.relpersistence = 'p',
+                  CASE c.reltablespace WHEN 0 THEN d.dattablespace ELSE c.reltablespace END,
+                  d.oid, pg_relation_filenode(c.oid),
+                  (SELECT CASE x.reltablespace WHEN 0 THEN d.dattablespace ELSE x.reltablespace END FROM pg_class x
+                    WHERE x.oid = c.reltoastrelid),
+                  pg_relation_filenode(nullif(c.reltoastrelid, 0))
                 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                  JOIN pg_database d ON d.datname = current_database()
                 WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema')
                   AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'
                 ORDER BY 1, 2""";
         Map<String, Table> out = new LinkedHashMap<>();
         try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
             while (rs.next()) {
+                boolean permanent = rs.getBoolean(7);
+                int db = (int) rs.getLong(9);
+                RelTag heap = permanent && rs.getObject(10) != null
+                        ? new RelTag((int) rs.getLong(8), db, (int) rs.getLong(10), RelTag.MAIN_FORK) : null;
+                RelTag toast = rs.getObject(12) == null ? null
+                        : new RelTag((int) rs.getLong(11), db, (int) rs.getLong(12), RelTag.MAIN_FORK);
                 Table t = new Table(rs.getString(1), rs.getString(2), strings(rs.getArray(3)), strings(rs.getArray(4)),
-                        rs.getDouble(5), rs.getLong(6));
+                        rs.getDouble(5), rs.getLong(6), heap, toast);
                 out.put(t.display(), t);
             }
         }

@@ -15,7 +15,8 @@ import java.util.TreeSet;
  * added, removed and changed ({@link DataDiff}). Each side runs on a compute: the branch's own when
  * it shows that side and runs, else a temporary branch with a compute started on demand and deleted
  * afterwards ({@link PointCompute}). The two sides' computes start, and their tables are scanned, at
- * the same time ({@link BothSides}).
+ * the same time ({@link BothSides}). The data diff reads only the heap blocks the store lists as changed
+ * between the two computes' points where that decides it ({@link ChangedPages}).
  */
 public final class DiffService {
     /** What to compare. */
@@ -81,9 +82,10 @@ public final class DiffService {
             }
             if (mode != Mode.SCHEMA) {
                 data = new ArrayList<>();
+                ChangedPages pages = ChangedPages.settle(tenants.store(), a, b);
                 for (String db : all) {
                     if (dbA.contains(db) && dbB.contains(db)) {
-                        data.addAll(DataDiff.of(db, a.address(), b.address()));
+                        data.addAll(DataDiff.of(db, a.address(), b.address(), pages));
                     }
                 }
             }

@@ -28,13 +28,16 @@ final class PointCompute implements AutoCloseable {
     private final String temporaryRef;
     private final ComputeAddress address;
     private final String lsn;
+    private final EndpointManager.Endpoint endpoint;
 
-    private PointCompute(BranchService branches, String tenant, String temporaryRef, ComputeAddress address, String lsn) {
+    private PointCompute(BranchService branches, String tenant, String temporaryRef, ComputeAddress address, String lsn,
+                         EndpointManager.Endpoint endpoint) {
         this.branches = branches;
         this.tenant = tenant;
         this.temporaryRef = temporaryRef;
         this.address = address;
         this.lsn = lsn;
+        this.endpoint = endpoint;
     }
 
     /**
@@ -51,7 +54,7 @@ final class PointCompute implements AutoCloseable {
             ComputeAddress running = addressOf(tenants, tenant, b.ref());
             if ("running".equals(v.endpointState()) && running != null) {
                 return new PointCompute(branches, tenant, null, running,
-                        io.forkline.storage.lsn.Lsn.format(v.lastRecordLsn()));
+                        io.forkline.storage.lsn.Lsn.format(v.lastRecordLsn()), tenants.endpoints().get(tenant, b.ref()));
             }
         }
         String ref = "diff-tmp-" + HexFormat.of().formatHex(bytes());
@@ -65,7 +68,7 @@ final class PointCompute implements AutoCloseable {
                         + "' stopped right after its start");
             }
             log.info("diff: {} of tenant {} on temporary branch {} at {}", side.text(), tenant, ref, tmp.ancestorLsn());
-            return new PointCompute(branches, tenant, ref, started, tmp.ancestorLsn());
+            return new PointCompute(branches, tenant, ref, started, tmp.ancestorLsn(), tenants.endpoints().get(tenant, ref));
         } catch (RuntimeException e) {
             branches.delete(tenant, ref, false, true);
             throw e;
@@ -90,6 +93,14 @@ final class PointCompute implements AutoCloseable {
     /** Where the server connects to the compute (user {@code postgres}). */
     ComputeAddress address() {
         return address;
+    }
+
+    /**
+     * The compute's endpoint (its timeline and WAL receiver), or {@code null} when it is gone. The
+     * timeline is the one the compute reads and writes: the branch's, or the temporary branch's.
+     */
+    EndpointManager.Endpoint endpoint() {
+        return endpoint;
     }
 
     /** The LSN the side resolved to, {@code X/Y}. */

@@ -285,6 +285,11 @@ public final class TenantService implements AutoCloseable {
         return endpoints;
     }
 
+    /** The page store of every tenant (read-only uses, e.g. the data diff's changed-block lists). */
+    public PageStore store() {
+        return store;
+    }
+
     private Object lock(String tenant) {
         return locks.computeIfAbsent(tenant, t -> new Object());
     }

@@ -44,7 +44,18 @@ class DiffIT {
                 "INSERT INTO shapes SELECT g, json_build_object('n', g), point(g, g), NULL FROM generate_series(1, 20) g",
                 // rewritten by VACUUM FULL below: its rows move, so nearly every physical range differs
                 "CREATE TABLE moved (id int PRIMARY KEY, v text)",
-                "INSERT INTO moved SELECT g, 'v' || g FROM generate_series(1, 3000) g");
+                "INSERT INTO moved SELECT g, 'v' || g FROM generate_series(1, 3000) g",
+                // ~600 heap blocks, a few rows changed: answered from the store's changed-block list
+                "CREATE TABLE big (id int PRIMARY KEY, v text NOT NULL)",
+                "INSERT INTO big SELECT g, repeat(chr(97 + g % 26), 200) FROM generate_series(1, 20000) g",
+                // TOASTed values (incompressible, ~4 kB): a change writes TOAST blocks, so the hash scans answer
+                "CREATE TABLE docs (id int PRIMARY KEY, body text)",
+                "INSERT INTO docs SELECT g, (SELECT string_agg(md5(g::text || i::text), '') FROM generate_series(1, 130) i)"
+                        + " FROM generate_series(1, 40) g",
+                // for the transaction that spans a past point (its own table, so the other tests' counts stay)
+                "CREATE TABLE held (id int PRIMARY KEY, v text NOT NULL)",
+                "INSERT INTO held SELECT g, repeat('h', 200) FROM generate_series(1, 3000) g",
+                "VACUUM big");
         TimelineId tl = TimelineId.parse(server.get("/v1/tenants/" + T + "/branches/main").expect(200).path("timeline_id").asText());
         server.awaitIngested(tl, mainUri);
         before = Lsn.format(server.store().lastRecordLsn(tl));
@@ -63,7 +74,11 @@ class DiffIT {
                 "UPDATE moved SET v = 'w' WHERE id = 5",
                 "DELETE FROM moved WHERE id = 6",
                 "VACUUM FULL moved",
-                "INSERT INTO moved VALUES (3001, 'new')");
+                "INSERT INTO moved VALUES (3001, 'new')",
+                "UPDATE big SET v = 'changed' WHERE id IN (5, 9000, 19999)",
+                "DELETE FROM big WHERE id = 12345",
+                "INSERT INTO big VALUES (20001, 'new')",
+                "UPDATE docs SET body = body || 'x' WHERE id = 7");
         server.awaitIngested(tl, mainUri);
     }
 
@@ -137,6 +152,24 @@ class DiffIT {
         List<String> movedSample = new ArrayList<>();
         moved.path("sample").forEach(s -> movedSample.add(s.path("change").asText() + ":" + s.path("key").asText()));
         assertThat(movedSample).containsExactlyInAnyOrder("added:3001", "removed:6", "changed:5");
+        assertThat(moved.path("method").asText()).isEqualTo("key-buckets"); // VACUUM FULL: another relfilenode
+        assertThat(moved.path("blocks_read").isNull()).isTrue();
+
+        // a past point of a larger table: only the blocks the store lists as changed were read
+        JsonNode big = table(r.path("data"), "public.big");
+        assertThat(List.of(big.path("added").asLong(), big.path("removed").asLong(), big.path("changed").asLong()))
+                .as(big.toString()).containsExactly(1L, 1L, 3L);
+        List<String> bigSample = new ArrayList<>();
+        big.path("sample").forEach(s -> bigSample.add(s.path("change").asText() + ":" + s.path("key").asText()));
+        assertThat(bigSample).containsExactlyInAnyOrder("added:20001", "removed:12345", "changed:5", "changed:9000",
+                "changed:19999");
+        assertThat(big.path("method").asText()).as(big.toString()).isEqualTo("changed-pages");
+        assertThat(big.path("blocks_read").asLong()).as(big.toString()).isBetween(1L, 20L);
+        // a changed TOAST value: its TOAST blocks changed, so the hash scans answered, as exactly
+        JsonNode docs = table(r.path("data"), "public.docs");
+        assertThat(List.of(docs.path("added").asLong(), docs.path("removed").asLong(), docs.path("changed").asLong()))
+                .as(docs.toString()).containsExactly(0L, 0L, 1L);
+        assertThat(docs.path("method").asText()).as(docs.toString()).isNotEqualTo("changed-pages");
 
         // the temporary branch and its compute are gone
         assertThat(server.refs(T)).containsExactly("main");
@@ -165,6 +198,63 @@ class DiffIT {
                     .isEqualTo("stopped");
         } finally {
             server.delete("/v1/tenants/" + T + "/branches/feat%2Fx").expect(200);
+        }
+    }
+
+    @Test
+    void aBranchAgainstItsParentReadsOnlyTheBranchsChangedBlocks() throws Exception {
+        String branchUri = null;
+        server.post("/v1/tenants/" + T + "/branches", "{\"ref\":\"feat/y\",\"parent\":\"main\"}").expect(201);
+        try {
+            branchUri = server.post("/v1/tenants/" + T + "/branches/feat%2Fy/endpoint/start", "{}").expect(200).path("uri").asText();
+            Sql.exec(branchUri, "postgres",
+                    "UPDATE big SET v = 'on the branch' WHERE id = 77",
+                    "DELETE FROM big WHERE id = 78",
+                    "INSERT INTO big VALUES (30000, 'branch row')");
+            JsonNode r = diff("main", "feat/y", "data");
+            JsonNode big = table(r.path("data"), "public.big");
+            assertThat(List.of(big.path("added").asLong(), big.path("removed").asLong(), big.path("changed").asLong()))
+                    .as(big.toString()).containsExactly(1L, 1L, 1L);
+            assertThat(big.path("method").asText()).as(big.toString()).isEqualTo("changed-pages");
+            assertThat(big.path("blocks_read").asLong()).as(big.toString()).isBetween(1L, 10L);
+            JsonNode orders = table(r.path("data"), "public.orders");
+            assertThat(orders.path("added").asLong() + orders.path("removed").asLong() + orders.path("changed").asLong())
+                    .as(orders.toString()).isZero();
+            // the other way round: the same rows, added and removed swapped
+            JsonNode back = table(diff("feat/y", "main", "data").path("data"), "public.big");
+            assertThat(List.of(back.path("added").asLong(), back.path("removed").asLong(), back.path("changed").asLong()))
+                    .as(back.toString()).containsExactly(1L, 1L, 1L);
+            assertThat(back.path("sample").toString()).contains("\"removed\"").contains("30000");
+        } finally {
+            server.delete("/v1/tenants/" + T + "/branches/feat%2Fy").expect(200);
+        }
+    }
+
+    /**
+     * A transaction that wrote its tuples before the past point and committed after it changes no heap
+     * page in between (only {@code pg_xact}): the page lists are refused and the scans answer.
+     */
+    @Test
+    void aTransactionSpanningThePastPointIsFoundByTheScans() throws Exception {
+        TimelineId tl = TimelineId.parse(server.get("/v1/tenants/" + T + "/branches/main").expect(200).path("timeline_id").asText());
+        try (java.sql.Connection c = Sql.connect(mainUri, "postgres")) {
+            c.setAutoCommit(false);
+            try (java.sql.Statement st = c.createStatement()) {
+                st.executeUpdate("UPDATE held SET v = 'held' WHERE id = 1500");
+            }
+            Sql.exec(mainUri, "postgres", "SELECT pg_switch_wal()"); // the update's WAL flushed, not committed
+            server.awaitIngested(tl, mainUri);
+            String point = Lsn.format(server.store().lastRecordLsn(tl));
+            c.commit();
+            Sql.exec(mainUri, "postgres", "UPDATE held SET v = 'later' WHERE id = 2");
+            server.awaitIngested(tl, mainUri);
+            JsonNode held = table(diff("main@" + point, "main", "data").path("data"), "public.held");
+            assertThat(List.of(held.path("added").asLong(), held.path("removed").asLong(), held.path("changed").asLong()))
+                    .as(held.toString()).containsExactly(0L, 0L, 2L);
+            assertThat(held.path("method").asText()).as(held.toString()).isNotEqualTo("changed-pages");
+            List<String> keys = new ArrayList<>();
+            held.path("sample").forEach(x -> keys.add(x.path("key").asText()));
+            assertThat(keys).containsExactlyInAnyOrder("2", "1500");
         }
     }
 

@@ -212,6 +212,11 @@ public final class Key implements Comparable<Key> {
         b[off + 3] = (byte) v;
     }
 
+    /** The big-endian int at {@code off} of {@code b} (e.g. a block number inside an encoded key). */
+    public static int getIntAt(byte[] b, int off) {
+        return getInt(b, off);
+    }
+
     static int getInt(byte[] b, int off) {
         return ((b[off] & 0xFF) << 24) | ((b[off + 1] & 0xFF) << 16) | ((b[off + 2] & 0xFF) << 8) | (b[off + 3] & 0xFF);
     }
