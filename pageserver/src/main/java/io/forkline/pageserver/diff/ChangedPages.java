@@ -26,14 +26,16 @@ import java.util.Properties;
  * differ ({@link PageStore#changedBlocks}), so that {@link DataDiff} reads only those.
  *
  * <p><b>The points.</b> Each side's compute reads its timeline at its present state. Before the list
- * is asked, each side waits until its WAL receiver has the compute's WAL up to
- * {@code pg_current_wal_flush_lsn()} (at most {@link #INGEST_WAIT}), and the point is then the
- * timeline's last record LSN: every commit the compute showed when asked is flushed, so in the store
- * at that point (a write made later races with the diff, as with any read of a running database).
- * Not the insert position: records after the last commit (hint-bit images, running-xacts) can stay
- * unflushed in a partial WAL page indefinitely (the suite saw a 10 s wait time out on it). Caveat: a
- * commit made with {@code synchronous_commit = off} is visible before the WAL writer flushes it (within
- * {@code wal_writer_delay}); a diff in that window may miss it.
+ * is asked, the diff makes one synchronous commit of its own on each side ({@code SELECT
+ * txid_current()} with {@code synchronous_commit = on}): it returns only once the side's WAL
+ * receiver, the compute's synchronous standby, acknowledged it durable, so every commit the compute
+ * showed before it is in the store, and the point is then the timeline's last record LSN (a write
+ * made later races with the diff, as with any read of a running database). Waiting for a WAL
+ * position instead does not work: the flush position can end inside a record whose rest sits
+ * unflushed in a partial WAL page for as long as the compute is idle (the suite saw a 10 s wait
+ * time out on it). The cost: one transaction id and one commit record on each side. Caveat: a
+ * commit made with {@code synchronous_commit = off} by another session may be visible before it is
+ * flushed (within {@code wal_writer_delay}); a diff in that window may miss it.
  *
  * <p><b>When a page list is not enough.</b> A row's visibility also depends on the commit status of
  * the transactions in its tuple header, which lives in {@code pg_xact}, not in the heap page. A
@@ -52,7 +54,7 @@ final class ChangedPages {
     private static final Logger log = LoggerFactory.getLogger(ChangedPages.class);
     /** Turns the changed-pages path off when {@code false}. */
     static final String PROPERTY = "forkline.diff.changedPages";
-    /** Longest wait for a side's WAL to be in the store. */
+    /** Longest wait for a side's synchronous commit (the socket timeout of that connection). */
     static final Duration INGEST_WAIT = Duration.ofSeconds(10);
 
     private final PageStore store;
@@ -121,33 +123,22 @@ final class ChangedPages {
         if (r == null || tl == null) {
             return "no WAL receiver for a side";
         }
-        long insert;
         Properties p = new Properties();
         p.setProperty("connectTimeout", "10");
+        p.setProperty("socketTimeout", Long.toString(INGEST_WAIT.toSeconds()));
         p.setProperty("ApplicationName", "forkline-diff");
-        try (Connection c = ComputeConnections.connect(side.address(), "postgres", p); Statement st = c.createStatement();
-             ResultSet rs = st.executeQuery("SELECT pg_current_wal_flush_lsn()")) {
-            rs.next();
-            insert = Lsn.parse(rs.getString(1));
+        try (Connection c = ComputeConnections.connect(side.address(), "postgres", p); Statement st = c.createStatement()) {
+            // A commit of our own, synchronous: it returns once the WAL receiver (the compute's synchronous
+            // standby) acknowledged it durable, so every commit the compute showed before it is in the store.
+            st.execute("SET synchronous_commit = on");
+            st.execute("SELECT txid_current()");
         } catch (SQLException ex) {
-            return "cannot read a side's WAL position: " + ex.getMessage();
+            return "cannot make a side's WAL durable up to now: " + ex.getMessage();
         }
-        long target = beforePageHeader(insert);
-        if (!r.awaitLsn(target, INGEST_WAIT)) {
-            return "WAL up to " + Lsn.format(target) + " (insert position " + Lsn.format(insert) + ") was not in the store within "
-                    + INGEST_WAIT.toSeconds() + " s (received up to " + Lsn.format(r.receivedLsn()) + ")";
+        if (r.isFailed()) {
+            return "the WAL receiver of a side failed";
         }
         return new Object[]{tl, store.lastRecordLsn(tl)};
-    }
-
-    /** An insert position right after a WAL page header is the end of the record before it: the header's start. */
-    static long beforePageHeader(long insert) {
-        long inPage = Long.remainderUnsigned(insert, Lsn.WAL_PAGE_SIZE);
-        boolean segmentStart = Long.remainderUnsigned(insert, Lsn.WAL_SEGMENT_SIZE) == inPage;
-        if (inPage == (segmentStart ? 40 : 24)) {
-            return insert - inPage;
-        }
-        return insert;
     }
 
     /** Why no page list can be given, or {@code null} when one can. */
