@@ -78,7 +78,7 @@ class PgProxyIT {
             directory.add(String.format("ep-c%02d", i), "pw-c" + i, pg.address());
         }
         tlsDir = Files.createTempDirectory("fl-proxy-tls");
-        // the kernel relay (off by default, KernelRelay.requested) asked for: every client below must work through it
+        // the kernel relay asked for (whatever the default): every client below must work through it
         proxy = PgProxy.start(PgProxyConfig.of("127.0.0.1", 0).withSelfSignedTls(tlsDir).withKernelRelay(true), directory);
         if ("root".equals(System.getProperty("user.name")) && System.getProperty("os.name").startsWith("Linux")) {
             assertThat(proxy.kernelRelayOn()).as("the kernel relay loads as root on Linux").isTrue();

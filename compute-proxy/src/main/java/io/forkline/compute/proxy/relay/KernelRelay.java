@@ -45,14 +45,14 @@ public final class KernelRelay implements AutoCloseable {
     }
 
     /**
-     * Whether the property asks for the kernel relay: off unless {@code forkline.proxy.kernelRelay=true}.
-     * Off by default because, measured beside the user-space relay (benchmarks/README.md 13d), it cut
-     * the proxy's own CPU per transaction to ~1.4 µs but lowered TPS: the kernel hands every
-     * redirected message to a worker thread ({@code sk_psock_backlog}), one more scheduling step per
-     * message on these 2 cores.
+     * Whether the property asks for the kernel relay: on unless {@code forkline.proxy.kernelRelay=false}.
+     * On a quiet machine it carried {@code pgbench -S} at 0.89x the compute's own TCP port against the
+     * user-space relay's 0.41x, with ~1 µs of proxy CPU per transaction instead of ~70 µs
+     * (benchmarks/README.md 13e); on a loaded one it did worse than user space (13d: the kernel sends
+     * each redirected message from a worker thread, {@code sk_psock_backlog}, which waits for a core).
      */
     public static boolean requested() {
-        return "true".equalsIgnoreCase(System.getProperty(PROPERTY, "false").trim());
+        return !"false".equalsIgnoreCase(System.getProperty(PROPERTY, "true").trim());
     }
 
     /**
