@@ -1541,35 +1541,20 @@ public final class PageStore implements AutoCloseable {
     public List<Commit> commitsBetween(TimelineId timeline, long afterLsn, long upToLsn) {
         state(timeline);
         List<Commit> out = new ArrayList<>();
-        byte[] seek = new byte[TimelineId.LENGTH + 16];
-        timeline.writeTo(seek, 0);
-        java.util.Arrays.fill(seek, TimelineId.LENGTH, seek.length, (byte) 0xFF);
-        long stopBelow = Long.MIN_VALUE;
-        try (ReadOptions ro = new ReadOptions().setFillCache(false); RocksIterator it = db.newIterator(commitTs, ro)) {
-            for (it.seekForPrev(seek); it.isValid(); it.prev()) {
-                byte[] k = it.key();
-                if (k.length != TimelineId.LENGTH + 16 || !Arrays.equals(k, 0, TimelineId.LENGTH, seek, 0, TimelineId.LENGTH)) {
-                    break;
-                }
-                long micros = bytesToLong(k, TimelineId.LENGTH) ^ Long.MIN_VALUE;
-                if (micros < stopBelow) {
-                    break;
-                }
-                long lsn = bytesToLong(k, TimelineId.LENGTH + 8);
-                if (Long.compareUnsigned(lsn, afterLsn) <= 0) {
-                    if (stopBelow == Long.MIN_VALUE) {
-                        stopBelow = micros - COMMIT_TIME_SLACK_SECONDS * 1_000_000L;
-                    }
-                    continue;
-                }
-                if (Long.compareUnsigned(lsn, upToLsn) > 0) {
-                    continue;
-                }
-                byte[] v = it.value();
-                long xid = v.length == 4 ? Integer.toUnsignedLong(Key.getIntAt(v, 0)) : 0;
-                out.add(new Commit(micros, lsn, xid));
+        long[] stopBelow = {Long.MIN_VALUE};
+        forEachCommitNewestFirst(timeline, c -> {
+            if (c.timestampMicros() < stopBelow[0]) {
+                return false;
             }
-        }
+            if (Long.compareUnsigned(c.lsn(), afterLsn) <= 0) {
+                if (stopBelow[0] == Long.MIN_VALUE) {
+                    stopBelow[0] = c.timestampMicros() - COMMIT_TIME_SLACK_SECONDS * 1_000_000L;
+                }
+            } else if (Long.compareUnsigned(c.lsn(), upToLsn) <= 0) {
+                out.add(c);
+            }
+            return true;
+        });
         return out;
     }
 
@@ -1658,30 +1643,42 @@ public final class PageStore implements AutoCloseable {
     public List<Commit> commits(TimelineId timeline, long sinceMicros, long maxLsn, int limit) {
         state(timeline);
         List<Commit> out = new ArrayList<>();
+        forEachCommitNewestFirst(timeline, c -> {
+            if (c.timestampMicros() < sinceMicros) {
+                return false;
+            }
+            if (Long.compareUnsigned(c.lsn(), maxLsn) <= 0) {
+                out.add(c);
+            }
+            return out.size() < limit;
+        });
+        return out;
+    }
+
+    /**
+     * Walks {@code timeline}'s own commit index ({@code committs}: key = timeline, commit time in
+     * microseconds with its sign bit flipped, end LSN; value = the xid as 4 big-endian bytes, or none)
+     * backwards from the newest commit time, until {@code visit} returns {@code false}. Reads past the
+     * block cache (a one-off scan).
+     */
+    private void forEachCommitNewestFirst(TimelineId timeline, java.util.function.Predicate<Commit> visit) {
         byte[] seek = new byte[TimelineId.LENGTH + 16];
         timeline.writeTo(seek, 0);
         java.util.Arrays.fill(seek, TimelineId.LENGTH, seek.length, (byte) 0xFF);
         try (ReadOptions ro = new ReadOptions().setFillCache(false); RocksIterator it = db.newIterator(commitTs, ro)) {
-            for (it.seekForPrev(seek); it.isValid() && out.size() < limit; it.prev()) {
+            for (it.seekForPrev(seek); it.isValid(); it.prev()) {
                 byte[] k = it.key();
                 if (k.length != TimelineId.LENGTH + 16 || !Arrays.equals(k, 0, TimelineId.LENGTH, seek, 0, TimelineId.LENGTH)) {
-                    break;
-                }
-                long micros = bytesToLong(k, TimelineId.LENGTH) ^ Long.MIN_VALUE;
-                if (micros < sinceMicros) {
-                    break;
-                }
-                long lsn = bytesToLong(k, TimelineId.LENGTH + 8);
-                if (Long.compareUnsigned(lsn, maxLsn) > 0) {
-                    continue;
+                    return;
                 }
                 byte[] v = it.value();
-                long xid = v.length == 4 ? Integer.toUnsignedLong(((v[0] & 0xFF) << 24) | ((v[1] & 0xFF) << 16)
-                        | ((v[2] & 0xFF) << 8) | (v[3] & 0xFF)) : 0;
-                out.add(new Commit(micros, lsn, xid));
+                Commit c = new Commit(bytesToLong(k, TimelineId.LENGTH) ^ Long.MIN_VALUE, bytesToLong(k, TimelineId.LENGTH + 8),
+                        v.length == 4 ? Integer.toUnsignedLong(Key.getIntAt(v, 0)) : 0);
+                if (!visit.test(c)) {
+                    return;
+                }
             }
         }
-        return out;
     }
 
     // ---------------------------------------------------------------- maintenance (GC)
