@@ -27,14 +27,18 @@ import java.util.regex.Pattern;
  * (direct, 127.0.0.1), {@code proxy} (SCRAM, options route, no TLS, relayed in user space),
  * {@code proxy-kernel} (the same through a second proxy whose spliced sessions the kernel relays:
  * {@link io.forkline.compute.proxy.relay.KernelRelay}; left out with a note where it cannot load),
- * {@code proxy-tls} ({@code sslmode=require}; user space).
+ * {@code proxy-kernel-tcp} (the kernel relay with the compute reached over TCP on 127.0.0.1; only
+ * when named in {@code --targets}), {@code proxy-tls} ({@code sslmode=require}; user space).
  *
- * <p>Besides TPS it reports the CPU time this JVM (that is, the proxy: pgbench and PostgreSQL are
- * other processes) spent per transaction during each proxied run, in microseconds: unlike the TPS
- * ratio this does not move with the load other processes put on the machine.
+ * <p>Besides TPS it reports, per transaction and round: the CPU time this JVM (the proxies) spent,
+ * in microseconds; the CPU of everything serving the benchmark ({@code bench+kworker}: this JVM,
+ * pgbench, the compute's processes, and every kworker/ksoftirqd thread, which is where the kernel
+ * relay's sends run; {@link SystemCpu#ownAndKernelJiffies}); the machine-wide busy CPU, softirq and
+ * context switches from {@code /proc/stat}; and the load average. The first two, unlike the TPS
+ * ratio, hardly move with the load other processes put on the machine.
  *
  * <p>Options: {@code --scale 10 --clients 4 --seconds 5 --rounds 3 --threads 0} ({@code --threads}:
- * the proxy's event loop threads, 0 = its default) {@code --targets unix,tcp,proxy,proxy-tls}
+ * the proxy's event loop threads, 0 = its default) {@code --targets unix,tcp,proxy,proxy-kernel,proxy-tls}
  * {@code --also-threads 1,4} (more proxies in the same run, without TLS, with that many event loop
  * threads: targets {@code proxy-1t}, {@code proxy-4t}).
  * Prints one line per run and a RESULT block with medians and the ratios proxy/unix and proxy/tcp.
@@ -72,7 +76,7 @@ public final class ProxyComparison {
         })) {
             int port = Integer.parseInt(cluster.uri().replaceAll(".*:(\\d+)/.*", "$1"));
             ComputeAddress address = ComputeAddress.unix(sock, port);
-            ComputeDirectory directory = new SingleEndpoint("ep-bench", ScramVerifier.create(password.toCharArray(), new SecureRandom()), address);
+            SingleEndpoint directory = new SingleEndpoint("ep-bench", ScramVerifier.create(password.toCharArray(), new SecureRandom()), address);
             try (PgProxy proxy = PgProxy.start(PgProxyConfig.of("127.0.0.1", 0).withSelfSignedTls(dir.resolve("tls"))
                     .withEventLoopThreads(threads).withKernelRelay(false), directory)) {
                 Map<String, String> targets = new LinkedHashMap<>();
@@ -89,6 +93,16 @@ public final class ProxyComparison {
                                 + " user=postgres dbname=postgres options=endpoint=ep-bench sslmode=disable");
                     } else {
                         System.out.println("proxy-kernel left out: the kernel relay does not load here (see the log)");
+                    }
+                }
+                if (only.contains("proxy-kernel-tcp")) {
+                    // the same kernel relay, but the proxy reaches the compute over TCP on 127.0.0.1 (tcp_bpf both sides)
+                    SingleEndpoint overTcp = new SingleEndpoint("ep-bench", directory.verifier(), ComputeAddress.tcp("127.0.0.1", port));
+                    PgProxy k = PgProxy.start(PgProxyConfig.of("127.0.0.1", 0).withEventLoopThreads(threads).withKernelRelay(true), overTcp);
+                    extra.add(k);
+                    if (k.kernelRelayOn()) {
+                        targets.put("proxy-kernel-tcp", "host=127.0.0.1 port=" + k.port()
+                                + " user=postgres dbname=postgres options=endpoint=ep-bench sslmode=disable");
                     }
                 }
                 targets.put("proxy-tls", viaProxy + " sslmode=require");
@@ -108,7 +122,17 @@ public final class ProxyComparison {
                 Map<String, Samples> tps = new LinkedHashMap<>();
                 Map<String, Samples> latency = new LinkedHashMap<>();
                 Map<String, Samples> cpu = new LinkedHashMap<>();
+                Map<String, Samples> sysCpu = new LinkedHashMap<>();
+                Map<String, Samples> softirq = new LinkedHashMap<>();
+                Map<String, Samples> switches = new LinkedHashMap<>();
+                Map<String, Samples> ownCpu = new LinkedHashMap<>();
+                Map<String, Samples> kworkerCpu = new LinkedHashMap<>();
                 for (String t : targets.keySet()) {
+                    ownCpu.put(t, new Samples(t, "us/txn"));
+                    kworkerCpu.put(t, new Samples(t, "us/txn"));
+                    sysCpu.put(t, new Samples(t, "us/txn"));
+                    softirq.put(t, new Samples(t, "us/txn"));
+                    switches.put(t, new Samples(t, "/txn"));
                     tps.put(t, new Samples(t, "tps"));
                     latency.put(t, new Samples(t, "ms"));
                     cpu.put(t, new Samples(t, "us/txn"));
@@ -120,21 +144,40 @@ public final class ProxyComparison {
                     }
                     for (String t : order) {
                         long cpuBefore = processCpuNanos();
+                        long[] statBefore = SystemCpu.read();
+                        long ownBefore = SystemCpu.ownAndKernelJiffies(cluster.dataDir());
+                        long kBefore = SystemCpu.kernelThreadJiffies();
                         double[] res = selectOnly(pg, targets.get(t), password, clients, seconds);
+                        Thread.sleep(300); // the postmaster reaps the ended backends (their CPU moves into its cutime)
+                        long[] statAfter = SystemCpu.read();
+                        double ownPerTxn = SystemCpu.micros(SystemCpu.ownAndKernelJiffies(cluster.dataDir()) - ownBefore) / res[2];
+                        double kPerTxn = SystemCpu.micros(SystemCpu.kernelThreadJiffies() - kBefore) / res[2];
+                        ownCpu.get(t).add(ownPerTxn);
+                        kworkerCpu.get(t).add(kPerTxn);
                         double cpuPerTxn = (processCpuNanos() - cpuBefore) / 1000.0 / res[2];
+                        double sysPerTxn = SystemCpu.busyMicros(statBefore, statAfter) / res[2];
+                        double softPerTxn = SystemCpu.softirqMicros(statBefore, statAfter) / res[2];
+                        double ctxPerTxn = SystemCpu.switches(statBefore, statAfter) / res[2];
+                        sysCpu.get(t).add(sysPerTxn);
+                        softirq.get(t).add(softPerTxn);
+                        switches.get(t).add(ctxPerTxn);
                         tps.get(t).add(res[0]);
                         latency.get(t).add(res[1]);
                         cpu.get(t).add(cpuPerTxn);
-                        System.out.printf(Locale.ROOT, "round %d %-12s tps %10.1f  latency %.3f ms  proxy JVM cpu %6.2f us/txn%n",
-                                r, t, res[0], res[1], cpuPerTxn);
+                        System.out.printf(Locale.ROOT, "round %d %-16s tps %10.1f  latency %.3f ms  proxy JVM cpu %6.2f us/txn"
+                                        + "  bench+kworker cpu %6.2f us/txn (kworker+ksoftirqd %5.2f)  system cpu %6.2f us/txn (softirq %5.2f)  %4.2f cs/txn  load %s%n",
+                                r, t, res[0], res[1], cpuPerTxn, ownPerTxn, kPerTxn, sysPerTxn, softPerTxn, ctxPerTxn, SystemCpu.loadAverage());
                     }
                 }
                 System.out.println("RESULT proxy (pgbench -S, scale " + scale + ", " + clients + " clients, " + seconds + " s x "
                         + rounds + " rounds, medians; proxy transport " + io.forkline.compute.proxy.session.ProxyTransport.chosen()
                         + ", event loop threads " + (threads == 0 ? "default (Netty: 2 x processors)" : threads) + ")");
                 for (String t : targets.keySet()) {
-                    System.out.printf(Locale.ROOT, "  %-12s tps %10.1f  latency %.3f ms  proxy JVM cpu %6.2f us/txn%n", t,
-                            tps.get(t).median(), latency.get(t).median(), cpu.get(t).median());
+                    System.out.printf(Locale.ROOT, "  %-16s tps %10.1f  latency %.3f ms  proxy JVM cpu %6.2f us/txn"
+                                    + "  bench+kworker cpu %6.2f us/txn (kworker+ksoftirqd %5.2f)  system cpu %6.2f us/txn (softirq %5.2f)  %4.2f cs/txn%n", t,
+                            tps.get(t).median(), latency.get(t).median(), cpu.get(t).median(), ownCpu.get(t).median(),
+                            kworkerCpu.get(t).median(), sysCpu.get(t).median(),
+                            softirq.get(t).median(), switches.get(t).median());
                 }
                 for (String t : targets.keySet()) {
                     if (!t.equals("tcp")) {
