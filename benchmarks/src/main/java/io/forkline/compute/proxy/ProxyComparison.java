@@ -33,7 +33,7 @@ import java.util.regex.Pattern;
  * <p>Besides TPS it reports, per transaction and round: the CPU time this JVM (the proxies) spent,
  * in microseconds; the CPU of everything serving the benchmark ({@code bench+kworker}: this JVM,
  * pgbench, the compute's processes, and every kworker/ksoftirqd thread, which is where the kernel
- * relay's sends run; {@link SystemCpu#ownAndKernelJiffies}); the machine-wide busy CPU, softirq and
+ * relay's sends run; {@link SystemCpu#ownJiffies}, {@link SystemCpu#kernelThreadJiffiesBetween}); the machine-wide busy CPU, softirq and
  * context switches from {@code /proc/stat}; and the load average. The first two, unlike the TPS
  * ratio, hardly move with the load other processes put on the machine.
  *
@@ -145,13 +145,14 @@ public final class ProxyComparison {
                     for (String t : order) {
                         long cpuBefore = processCpuNanos();
                         long[] statBefore = SystemCpu.read();
-                        long ownBefore = SystemCpu.ownAndKernelJiffies(cluster.dataDir());
-                        long kBefore = SystemCpu.kernelThreadJiffies();
+                        long ownBefore = SystemCpu.ownJiffies(cluster.dataDir());
+                        Map<Long, Long> kBefore = SystemCpu.kernelThreadJiffies();
                         double[] res = selectOnly(pg, targets.get(t), password, clients, seconds);
                         Thread.sleep(300); // the postmaster reaps the ended backends (their CPU moves into its cutime)
                         long[] statAfter = SystemCpu.read();
-                        double ownPerTxn = SystemCpu.micros(SystemCpu.ownAndKernelJiffies(cluster.dataDir()) - ownBefore) / res[2];
-                        double kPerTxn = SystemCpu.micros(SystemCpu.kernelThreadJiffies() - kBefore) / res[2];
+                        long kJiffies = SystemCpu.kernelThreadJiffiesBetween(kBefore, SystemCpu.kernelThreadJiffies());
+                        double ownPerTxn = SystemCpu.micros(SystemCpu.ownJiffies(cluster.dataDir()) - ownBefore + kJiffies) / res[2];
+                        double kPerTxn = SystemCpu.micros(kJiffies) / res[2];
                         ownCpu.get(t).add(ownPerTxn);
                         kworkerCpu.get(t).add(kPerTxn);
                         double cpuPerTxn = (processCpuNanos() - cpuBefore) / 1000.0 / res[2];

@@ -59,15 +59,15 @@ final class SystemCpu {
     }
 
     /**
-     * CPU time in jiffies of this benchmark's own work: this process and every live descendant, the
+     * CPU time in jiffies of this benchmark's own processes: this process and every live descendant, the
      * PostgreSQL whose data directory is {@code pgdata} (its postmaster, daemonized by pg_ctl, and its
      * processes), each with the time of its children it has already waited for (pgbench runs, ended
-     * backends), plus every kernel worker and softirq thread
-     * ({@code kworker/*}, {@code ksoftirqd/*}, which serve the whole machine but here mostly the
-     * kernel relay). Unlike {@link #read}, other users' processes on the machine are left out.
+     * backends); add {@link #kernelThreadJiffiesBetween} for the kernel worker and softirq threads
+     * ({@code kworker/*}, {@code ksoftirqd/*}: they serve the whole machine, but during a kernel-relayed
+     * run mostly the relay). Unlike {@link #read}, other users' processes on the machine are left out.
      * Softirq work done in a task's own context is charged to that task (tick sampling).
      */
-    static long ownAndKernelJiffies(Path pgdata) {
+    static long ownJiffies(Path pgdata) {
         long own = tree(ProcessHandle.current());
         try {
             long postmaster = Long.parseLong(Files.readAllLines(pgdata.resolve("postmaster.pid")).get(0).trim());
@@ -75,7 +75,7 @@ final class SystemCpu {
         } catch (IOException | RuntimeException e) {
             // no postmaster.pid: the compute's CPU is left out
         }
-        return own + kernelThreadJiffies();
+        return own;
     }
 
     private static long tree(ProcessHandle root) {
@@ -86,22 +86,36 @@ final class SystemCpu {
         return sum;
     }
 
-    /** utime + stime of every {@code kworker/*} and {@code ksoftirqd/*} thread, in jiffies. */
-    static long kernelThreadJiffies() {
-        long sum = 0;
+    /** utime + stime of every {@code kworker/*} and {@code ksoftirqd/*} thread now, in jiffies, by thread id. */
+    static java.util.Map<Long, Long> kernelThreadJiffies() {
+        java.util.Map<Long, Long> byTid = new java.util.HashMap<>();
         try (var dirs = Files.newDirectoryStream(Path.of("/proc"), "[0-9]*")) {
             for (Path d : dirs) {
                 try {
                     String comm = Files.readString(d.resolve("comm")).trim();
                     if (comm.startsWith("kworker/") || comm.startsWith("ksoftirqd/")) {
-                        sum += jiffies(Long.parseLong(d.getFileName().toString()), false);
+                        long tid = Long.parseLong(d.getFileName().toString());
+                        byTid.put(tid, jiffies(tid, false));
                     }
                 } catch (IOException | RuntimeException e) {
                     // the thread ended meanwhile
                 }
             }
         } catch (IOException e) {
-            return 0;
+            return byTid;
+        }
+        return byTid;
+    }
+
+    /**
+     * Jiffies the kernel threads used between two {@link #kernelThreadJiffies} readings: threads in
+     * both count their difference, new ones all their time; the time of threads that ended in
+     * between is lost (it would otherwise make the sum negative).
+     */
+    static long kernelThreadJiffiesBetween(java.util.Map<Long, Long> before, java.util.Map<Long, Long> after) {
+        long sum = 0;
+        for (var e : after.entrySet()) {
+            sum += Math.max(0, e.getValue() - before.getOrDefault(e.getKey(), 0L));
         }
         return sum;
     }
@@ -119,7 +133,7 @@ final class SystemCpu {
         }
     }
 
-    /** Kernel worker + softirq thread jiffies, for a split of {@link #ownAndKernelJiffies}. */
+    /** Jiffies in microseconds. */
     static double micros(long jiffies) {
         return jiffies * MICROS_PER_JIFFY;
     }
