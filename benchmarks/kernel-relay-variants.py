@@ -9,6 +9,8 @@
 #   msg      : B = TCP; A->B by SK_SKB (kworker); postgres' own socket P (pidfd_getfd) in a sockhash with an
 #              SK_MSG program: postgres' sends are redirected to A's egress inside its sendmsg (no kworker)
 #   msgi     : as msg, but A's bytes go with BPF_F_INGRESS straight into P's receive queue (kworker, no TCP send)
+#   skbi-unix: B = Unix (as Forkline); A's bytes go by SK_SKB with BPF_F_INGRESS straight into the receive queue
+#              of postgres' own Unix socket P (pidfd_getfd; kworker, no Unix send); postgres' answers as skb-unix
 import ctypes, struct, socket, os, sys, select, time, re, threading
 libc = ctypes.CDLL(None, use_errno=True)
 libc.syscall.restype = ctypes.c_long
@@ -53,12 +55,20 @@ peers = map_create(HASH, 8, 8, 1024)              # cookie of skb's socket -> ta
 mpeers = map_create(HASH, 8, 8, 1024)             # P's remote port -> A's cookie
 redirect_map = psocks if mode == 'msgi' else socks
 redirect_flags = 1 if mode == 'msgi' else 0       # BPF_F_INGRESS
-skb_prog = (insn(0xbf, dst=6, src=1) + insn(0x85, imm=46) + insn(0x7b, dst=10, src=0, off=-8)
+def skb_prog(redirect_map, redirect_flags):
+    return (insn(0xbf, dst=6, src=1) + insn(0x85, imm=46) + insn(0x7b, dst=10, src=0, off=-8)
             + ldmap(1, peers) + insn(0xbf, dst=2, src=10) + insn(0x07, dst=2, imm=-8) + insn(0x85, imm=1)
             + insn(0x55, dst=0, off=2, imm=0) + insn(0xb7, dst=0, imm=1) + insn(0x95)
             + insn(0xbf, dst=3, src=0) + insn(0xbf, dst=1, src=6) + ldmap(2, redirect_map)
             + insn(0xb7, dst=4, imm=redirect_flags) + insn(0x85, imm=72) + insn(0x95))
-sp = load(14, skb_prog, 38); attach(socks, sp, 38)
+if mode == 'skbi-unix':
+    # client sockets in their own sockhash, whose program sends into P's receive queue (psocks, BPF_F_INGRESS);
+    # the proxy's Unix sockets in socks, whose program sends to the client socket's egress (csocks)
+    csocks = map_create(SOCKHASH, 8, 8, 1024)
+    attach(csocks, load(14, skb_prog(psocks, 1), 38), 38)
+    attach(socks, load(14, skb_prog(csocks, 0), 38), 38)
+else:
+    sp = load(14, skb_prog(redirect_map, redirect_flags), 38); attach(socks, sp, 38)
 if mode in ('msg', 'msgi'):
     msg_prog = (insn(0xbf, dst=6, src=1) + insn(0x61, dst=0, src=1, off=60)      # r0 = msg->remote_port (u32)
                 + insn(0x7b, dst=10, src=0, off=-8)
@@ -102,13 +112,13 @@ print("relay", mode, "on", lport, flush=True)
 keep = []
 def serve(A):
     A.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    if mode == 'skb-unix':
+    if mode in ('skb-unix', 'skbi-unix'):
         B = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); B.connect('%s/.s.PGSQL.%d' % (sockdir, pgport))
     else:
         B = socket.create_connection(("127.0.0.1", pgport)); B.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     ca, cb = cookie(A.fileno()), cookie(B.fileno())
-    update(socks, ca, A.fileno()); update(socks, cb, B.fileno())
-    if mode == 'skb-unix':
+    update(csocks if mode == 'skbi-unix' else socks, ca, A.fileno()); update(socks, cb, B.fileno())
+    if mode in ('skb-unix', 'skbi-unix'):
         # the compute's end: its skbs carry ITS socket (Unix stream skbs belong to the sender), so key that
         # direction by its cookie: its inode from `ss -x` (the row of B names the peer's inode), the socket
         # itself through pidfd_getfd of whichever postgres process holds it, then SO_COOKIE
@@ -122,8 +132,14 @@ def serve(A):
                     peer = grab([c for c in cand if c != inode_of_fd(B.fileno())][0])
             if peer: break
             time.sleep(0.001)
-        cp = cookie(peer); os.close(peer)
-        update(peers, ca, cb); update(peers, cp, ca)
+        cp = cookie(peer)
+        if mode == 'skbi-unix':
+            update(psocks, cp, peer)
+            update(peers, ca, cp)
+        else:
+            update(peers, ca, cb)
+        update(peers, cp, ca)
+        os.close(peer)
     elif mode == 'skb-tcp':
         update(peers, ca, cb); update(peers, cb, ca)
     else:
