@@ -86,7 +86,12 @@ public final class PageBench {
                 for (String v : args.value("versions", "1,2").split(",")) {
                     versions.add(Integer.parseInt(v.trim()));
                 }
-                runPipelinedOnly(dir, pages, seconds, args.intValue("rounds", 3), versions, args.intValue("warmup", 3));
+                List<Integer> flushes = new ArrayList<>();
+                for (String f : args.value("flush", String.valueOf(PageServiceConfig.DEFAULT_FLUSH_EVERY)).split(",")) {
+                    flushes.add(Integer.parseInt(f.trim()));
+                }
+                runPipelinedOnly(dir, pages, seconds, args.intValue("rounds", 3), versions, flushes,
+                        args.intValue("warmup", 3));
             } else {
                 run(dir, pages, seconds, latencySamples);
             }
@@ -137,7 +142,7 @@ public final class PageBench {
                 pipelined1 = p1[0];
                 cpu1 = p1[1];
                 System.out.printf(Locale.ROOT, "warm GetPage, 64 in flight, 1 connection: %.0f pages/s, %.1f us of CPU "
-                        + "per page (client + server process, all threads)%n", pipelined1, cpu1);
+                        + "per page (client + server process, all threads: %s)%n", pipelined1, cpu1, split());
             }
             List<PageServiceClient> clients = new ArrayList<>();
             try {
@@ -149,7 +154,7 @@ public final class PageBench {
                 pipelined8 = p8[0];
                 cpu8 = p8[1];
                 System.out.printf(Locale.ROOT, "warm GetPage, 64 in flight on each of 8 connections: %.0f pages/s, %.1f us "
-                        + "of CPU per page%n", pipelined8, cpu8);
+                        + "of CPU per page (%s)%n", pipelined8, cpu8, split());
             } finally {
                 clients.forEach(PageServiceClient::close);
             }
@@ -181,12 +186,16 @@ public final class PageBench {
     /**
      * {@code --only pipelined}: the echo floor, then {@code rounds} rounds of the two pipelined
      * phases (1 connection, 8 connections) for each protocol version of {@code --versions} (default
-     * "1,2": pages inside protobuf, then raw pages frames), alternating within each round, one JSON
-     * line per version and round, after {@code --warmup} seconds (default 3) of each phase and
-     * version, twice; for profiling and side-by-side runs.
+     * "1,2": pages inside protobuf, then raw pages frames) and each flush setting of {@code --flush}
+     * (default "8"; e.g. "0,8": {@link PageServiceConfig#flushEvery} and
+     * {@link PageClientConfig#flushEvery}, one service per setting on the same store), alternating
+     * within each round, one JSON line per variant and round (with the CPU per page split by thread
+     * role: server loops, client loops, the client's deadline timer, the rest), after
+     * {@code --warmup} seconds (default 3) of each phase and variant, twice; for profiling and
+     * side-by-side runs.
      */
     private static void runPipelinedOnly(Path dir, int pages, int seconds, int rounds, List<Integer> versions,
-                                         int warmup) throws Exception {
+                                         List<Integer> flushes, int warmup) throws Exception {
         TimelineId tl = TimelineId.generate();
         long lsn;
         try (PageStore store = PageStore.open(dir.resolve("store"), 0)) {
@@ -195,46 +204,62 @@ public final class PageBench {
         double[] echo = echoRoundTripMicros(20_000, 8);
         System.out.printf(Locale.ROOT, "echo round trip (bare Netty, %s): p50 %.1f us, p99 %.1f us%n",
                 Transport.chosen(), echo[0], echo[1]);
-        try (PageStore store = PageStore.open(dir.resolve("store"), 512L << 20);
-             PageService service = PageService.start(store, null, (token, tenant) -> { },
-                     PageServiceConfig.defaults(0))) {
+        List<PageService> services = new ArrayList<>();
+        try (PageStore store = PageStore.open(dir.resolve("store"), 512L << 20)) {
             for (int b = 0; b < pages; b++) {
                 store.get(tl, Key.relBlock(rel(), b), lsn);
             }
-            PageClientConfig cfg = PageClientConfig.of("127.0.0.1", service.port(), TENANT, tl.toString(), null, "")
-                    .withDefaultDeadline(Duration.ofSeconds(60));
-            List<List<PageServiceClient>> byVersion = new ArrayList<>();
+            // one service per flush setting (PageServiceConfig#flushEvery), all on the same store
+            for (int f : flushes) {
+                services.add(PageService.start(store, null, (token, tenant) -> { },
+                        PageServiceConfig.defaults(0).withFlushEvery(f)));
+            }
+            List<List<PageServiceClient>> byVariant = new ArrayList<>();
+            List<int[]> variants = new ArrayList<>(); // {version, flushEvery}
             try {
                 for (int v : versions) {
-                    List<PageServiceClient> clients = new ArrayList<>();
-                    byVersion.add(clients);
-                    for (int i = 0; i < 8; i++) {
-                        clients.add(PageServiceClient.connect(cfg.withProtocolVersion(v)));
+                    for (int fi = 0; fi < flushes.size(); fi++) {
+                        PageClientConfig cfg = PageClientConfig.of("127.0.0.1", services.get(fi).port(), TENANT,
+                                        tl.toString(), null, "")
+                                .withDefaultDeadline(Duration.ofSeconds(60)).withProtocolVersion(v)
+                                .withFlushEvery(flushes.get(fi));
+                        List<PageServiceClient> clients = new ArrayList<>();
+                        byVariant.add(clients);
+                        variants.add(new int[]{v, flushes.get(fi)});
+                        for (int i = 0; i < 8; i++) {
+                            clients.add(PageServiceClient.connect(cfg));
+                        }
                     }
                 }
-                // warm-up: every version's paths through the JIT (on a loaded machine the compiler
+                // warm-up: every variant's paths through the JIT (on a loaded machine the compiler
                 // threads get little CPU: the first phases then run interpreted, at 10-20x the CPU)
                 for (int w = 0; w < 2; w++) {
-                    for (List<PageServiceClient> clients : byVersion) {
+                    for (List<PageServiceClient> clients : byVariant) {
                         pipelined(clients.subList(0, 1), lsn, pages, 64, warmup);
                         pipelined(clients, lsn, pages, 64, warmup);
                     }
                 }
                 for (int round = 1; round <= rounds; round++) {
-                    for (int i = 0; i < versions.size(); i++) {
-                        List<PageServiceClient> clients = byVersion.get(i);
+                    for (int i = 0; i < byVariant.size(); i++) {
+                        List<PageServiceClient> clients = byVariant.get(i);
                         double[] p1 = pipelined(clients.subList(0, 1), lsn, pages, 64, seconds);
+                        double[] s1 = lastSplit;
                         double[] p8 = pipelined(clients, lsn, pages, 64, seconds);
-                        System.out.printf(Locale.ROOT, "{\"round\":%d,\"protocol_version\":%d,"
+                        double[] s8 = lastSplit;
+                        System.out.printf(Locale.ROOT, "{\"round\":%d,\"protocol_version\":%d,\"flush_every\":%d,"
                                         + "\"pipelined_pages_per_s\":%.0f,\"pipelined_cpu_us_per_page\":%.2f,"
+                                        + "\"server_us\":%.2f,\"client_us\":%.2f,\"timer_us\":%.2f,\"rest_us\":%.2f,"
                                         + "\"pipelined_8conn_pages_per_s\":%.0f,\"pipelined_8conn_cpu_us_per_page\":%.2f,"
+                                        + "\"server8_us\":%.2f,\"client8_us\":%.2f,\"timer8_us\":%.2f,\"rest8_us\":%.2f,"
                                         + "\"echo_rtt_us\":%.1f,\"load\":%.2f}%n",
-                                round, versions.get(i), p1[0], p1[1], p8[0], p8[1], echo[0],
+                                round, variants.get(i)[0], variants.get(i)[1], p1[0], p1[1], s1[0], s1[1], s1[2], s1[3],
+                                p8[0], p8[1], s8[0], s8[1], s8[2], s8[3], echo[0],
                                 java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
                     }
                 }
             } finally {
-                byVersion.forEach(l -> l.forEach(PageServiceClient::close));
+                byVariant.forEach(l -> l.forEach(PageServiceClient::close));
+                services.forEach(PageService::close);
             }
         }
     }
@@ -326,6 +351,7 @@ public final class PageBench {
             throws InterruptedException {
         var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
                 .getOperatingSystemMXBean();
+        var threads0 = ThreadCpu.snapshot();
         long cpu0 = os.getProcessCpuTime();
         AtomicLong done = new AtomicLong();
         long end = System.nanoTime() + seconds * 1_000_000_000L;
@@ -339,7 +365,58 @@ public final class PageBench {
         }
         finished.await();
         long n = done.get();
-        return new double[]{n * 1e9 / (System.nanoTime() - t0), (os.getProcessCpuTime() - cpu0) / 1e3 / n};
+        double rate = n * 1e9 / (System.nanoTime() - t0);
+        double cpu = (os.getProcessCpuTime() - cpu0) / 1e3 / n;
+        long[] byRole = ThreadCpu.since(threads0);
+        double server = byRole[0] / 1e3 / n;
+        double client = byRole[1] / 1e3 / n;
+        double timer = byRole[2] / 1e3 / n;
+        lastSplit = new double[]{server, client, timer, cpu - server - client - timer};
+        return new double[]{rate, cpu};
+    }
+
+    /** The last {@link #pipelined} phase's CPU per page (us) by role: server loops, client loops, deadline timer, rest. */
+    private static double[] lastSplit = new double[4];
+
+    private static String split() {
+        return String.format(Locale.ROOT, "server loops %.2f, client loops %.2f, client deadline timer %.2f, "
+                + "rest of the process %.2f us", lastSplit[0], lastSplit[1], lastSplit[2], lastSplit[3]);
+    }
+
+    /** Per-thread CPU time (user + system, ns) summed by role: the page service's loops, the clients' loops, the deadline timer. */
+    private static final class ThreadCpu {
+        static java.util.Map<Long, Long> snapshot() {
+            var mx = java.lang.management.ManagementFactory.getThreadMXBean();
+            java.util.Map<Long, Long> out = new java.util.HashMap<>();
+            for (long id : mx.getAllThreadIds()) {
+                out.put(id, mx.getThreadCpuTime(id));
+            }
+            return out;
+        }
+
+        static long[] since(java.util.Map<Long, Long> before) {
+            var mx = java.lang.management.ManagementFactory.getThreadMXBean();
+            long[] out = new long[3];
+            for (var info : mx.getThreadInfo(mx.getAllThreadIds())) {
+                if (info == null) {
+                    continue;
+                }
+                long now = mx.getThreadCpuTime(info.getThreadId());
+                if (now < 0) {
+                    continue;
+                }
+                long d = now - before.getOrDefault(info.getThreadId(), 0L);
+                String name = info.getThreadName();
+                if (name.startsWith("forkline-page-io")) {
+                    out[0] += d;
+                } else if (name.startsWith("forkline-page-client-io")) {
+                    out[1] += d;
+                } else if (name.startsWith("forkline-page-client-deadlines")) {
+                    out[2] += d;
+                }
+            }
+            return out;
+        }
     }
 
     private static void issue(PageServiceClient c, long lsn, int pages, SplittableRandom rnd, long end, AtomicLong done,

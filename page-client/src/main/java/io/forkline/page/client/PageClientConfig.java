@@ -27,10 +27,15 @@ import java.util.Objects;
  *                         answers in raw pages frames) unless the system property
  *                         {@code forkline.page.protocolVersion} names another (1: pages inside protobuf,
  *                         as before; for side-by-side runs)
+ * @param flushEvery       answers completed on the connection's event loop after which the requests
+ *                         their callers queued meanwhile are written and flushed at once, so the server
+ *                         serves them while this end completes the rest of a socket read (0: once per
+ *                         event-loop turn, after the whole read, as before); default
+ *                         {@value #DEFAULT_FLUSH_EVERY}, or system property {@code forkline.pageClient.flushEvery}
  */
 public record PageClientConfig(String host, int port, String tenant, String timelineId, String branch, String token,
                                Duration connectTimeout, Duration defaultDeadline, Duration reconnectFor,
-                               int maxFrameBytes, int protocolVersion) {
+                               int maxFrameBytes, int protocolVersion, int flushEvery) {
     /**
      * @throws IllegalArgumentException when a value is out of range or both/neither of
      *                                  {@code timelineId} and {@code branch} are given (names it)
@@ -48,6 +53,9 @@ public record PageClientConfig(String host, int port, String tenant, String time
         token = token == null ? "" : token;
         if (maxFrameBytes < 1) {
             throw new IllegalArgumentException("maxFrameBytes must be at least 1, got " + maxFrameBytes);
+        }
+        if (flushEvery < 0) {
+            throw new IllegalArgumentException("flushEvery must be 0 or more, got " + flushEvery);
         }
         if (!PageProtocol.SUPPORTED_VERSIONS.contains(protocolVersion)) {
             throw new IllegalArgumentException("unsupported page protocol version " + protocolVersion + ": expected one of "
@@ -78,19 +86,28 @@ public record PageClientConfig(String host, int port, String tenant, String time
                                       String token) {
         return new PageClientConfig(host, port, tenant, timelineId, branch, token, Duration.ofSeconds(5),
                 Duration.ofSeconds(30), Duration.ofSeconds(60), FrameDescriptor.DEFAULT_MAX_FRAME_BYTES,
-                defaultProtocolVersion());
+                defaultProtocolVersion(), Integer.getInteger("forkline.pageClient.flushEvery", DEFAULT_FLUSH_EVERY));
+    }
+
+    /** Default of {@link #flushEvery}. */
+    public static final int DEFAULT_FLUSH_EVERY = 8;
+
+    /** The same with another {@link #flushEvery} (0: flush once per event-loop turn). */
+    public PageClientConfig withFlushEvery(int n) {
+        return new PageClientConfig(host, port, tenant, timelineId, branch, token, connectTimeout, defaultDeadline,
+                reconnectFor, maxFrameBytes, protocolVersion, n);
     }
 
     /** The same with another default deadline. */
     public PageClientConfig withDefaultDeadline(Duration d) {
         return new PageClientConfig(host, port, tenant, timelineId, branch, token, connectTimeout, d, reconnectFor,
-                maxFrameBytes, protocolVersion);
+                maxFrameBytes, protocolVersion, flushEvery);
     }
 
     /** The same with another reconnect window. */
     public PageClientConfig withReconnectFor(Duration d) {
         return new PageClientConfig(host, port, tenant, timelineId, branch, token, connectTimeout, defaultDeadline, d,
-                maxFrameBytes, protocolVersion);
+                maxFrameBytes, protocolVersion, flushEvery);
     }
 
     /**
@@ -100,6 +117,6 @@ public record PageClientConfig(String host, int port, String tenant, String time
      */
     public PageClientConfig withProtocolVersion(int version) {
         return new PageClientConfig(host, port, tenant, timelineId, branch, token, connectTimeout, defaultDeadline,
-                reconnectFor, maxFrameBytes, version);
+                reconnectFor, maxFrameBytes, version, flushEvery);
     }
 }

@@ -100,6 +100,8 @@ public final class PageServiceClient implements AutoCloseable {
     private final Map<Long, Pending<?>> pending = new ConcurrentHashMap<>();
     private final Object lock = new Object();
     private volatile Channel channel;
+    /** {@link #channel}'s handler (set and cleared with it, under {@link #lock}): no pipeline search per request. */
+    private Handler handler;
     private volatile HandshakeResponse session;
     private volatile boolean closed;
     /** While reconnecting: when the current outage started, nanoTime. */
@@ -197,7 +199,7 @@ public final class PageServiceClient implements AutoCloseable {
      *                              connection cannot be made within the connect timeout (names host:port)
      */
     public static PageServiceClient connect(PageClientConfig config) {
-        return connect(config, Transport.chosen().newGroup(1), true);
+        return connect(config, Transport.chosen().newGroup(1, "forkline-page-client-io"), true);
     }
 
     /**
@@ -284,6 +286,7 @@ public final class PageServiceClient implements AutoCloseable {
                 return;
             }
             channel = ch;
+            handler = h;
             downSinceNanos = 0;
             backoffMillis = 0;
             for (Pending<?> p : pending.values()) {
@@ -302,6 +305,7 @@ public final class PageServiceClient implements AutoCloseable {
                 return; // a channel that never became the session's, or an old one
             }
             channel = null;
+            handler = null;
             if (closed) {
                 return;
             }
@@ -437,18 +441,15 @@ public final class PageServiceClient implements AutoCloseable {
             cancelDeadline(p);
             return p.future;
         }
-        Channel ch;
+        Handler h;
         synchronized (lock) {
-            ch = channel;
-            if (ch != null) {
+            h = handler;
+            if (h != null) {
                 p.started = true;
             }
         }
-        if (ch != null) {
-            Handler h = ch.pipeline().get(Handler.class);
-            if (h != null) {
-                h.enqueue(req);
-            }
+        if (h != null) {
+            h.enqueue(req);
         }
         return p.future;
     }
@@ -626,6 +627,8 @@ public final class PageServiceClient implements AutoCloseable {
         private final List<ClientMessage> drained = new ArrayList<>();
         private final AtomicBoolean drainScheduled = new AtomicBoolean();
         private final Runnable drain = this::drain;
+        /** Answers completed since the last {@link #drain} (event loop only). */
+        private int answeredSinceDrain;
         private volatile ChannelHandlerContext ctx;
 
         @Override
@@ -651,6 +654,7 @@ public final class PageServiceClient implements AutoCloseable {
          */
         private void drain() {
             drainScheduled.set(false);
+            answeredSinceDrain = 0;
             Request r = outbound.poll();
             if (r == null) {
                 return;
@@ -711,6 +715,9 @@ public final class PageServiceClient implements AutoCloseable {
                 } else {
                     complete(p, r, raw);
                 }
+                if (config.flushEvery() > 0 && ++answeredSinceDrain >= config.flushEvery() && !outbound.isEmpty()) {
+                    drain(); // what the callers sent meanwhile goes out now, not after the whole read
+                }
                 return;
             }
             Pending<?> p = pending.get(r.getRequestId());
@@ -759,6 +766,7 @@ public final class PageServiceClient implements AutoCloseable {
             closed = true;
             ch = channel;
             channel = null;
+            handler = null;
         }
         if (ch != null) {
             ch.close().awaitUninterruptibly(1000);

@@ -12,6 +12,7 @@ import io.netty.channel.socket.ServerSocketChannel;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.util.concurrent.DefaultThreadFactory;
 
 import java.util.Locale;
 
@@ -65,6 +66,17 @@ public enum Transport {
      */
     public EventLoopGroup newGroup(int threads) {
         return new MultiThreadIoEventLoopGroup(threads, ioHandlerFactory());
+    }
+
+    /**
+     * As {@link #newGroup(int)}, with threads named {@code name-N-M} (so profiles and per-thread CPU
+     * accounting can tell the page service's loops from its clients').
+     *
+     * @param threads event loop threads; 0 = Netty's default (2 x available processors)
+     * @param name    thread name prefix, e.g. {@code "forkline-page-io"}
+     */
+    public EventLoopGroup newGroup(int threads, String name) {
+        return new MultiThreadIoEventLoopGroup(threads, new DefaultThreadFactory(name), ioHandlerFactory());
     }
 
     /** The client socket channel class for groups of {@link #newGroup}. */

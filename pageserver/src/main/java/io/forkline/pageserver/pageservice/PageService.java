@@ -68,8 +68,8 @@ public final class PageService implements AutoCloseable {
         this.basebackupWorkers = Executors.newFixedThreadPool(config.basebackupThreads(),
                 threads("forkline-page-basebackup", true));
         Transport transport = Transport.chosen();
-        this.boss = transport.newGroup(1);
-        this.io = transport.newGroup(0);
+        this.boss = transport.newGroup(1, "forkline-page-accept");
+        this.io = transport.newGroup(0, "forkline-page-io");
         this.bootstrap = new ServerBootstrap().group(boss, io).channel(transport.serverSocketChannel())
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .childOption(ChannelOption.TCP_NODELAY, true)

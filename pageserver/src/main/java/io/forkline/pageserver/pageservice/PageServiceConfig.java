@@ -18,9 +18,15 @@ import java.time.Duration;
  *                              {@code LSN_TIMEOUT}
  * @param workerThreads         threads that serve requests (reads, ingest waits' continuations)
  * @param basebackupThreads     threads that stream basebackups (long-running)
+ * @param flushEvery            page-cache answers written per flush while a batch of GetPage requests is
+ *                              served on the event loop, so a pipelining client completes the first
+ *                              answers while the rest are served (0: one flush per batch, as before);
+ *                              default {@value #DEFAULT_FLUSH_EVERY}, or system property
+ *                              {@code forkline.pageService.flushEvery}
  */
 public record PageServiceConfig(String bindHost, int port, int maxFrameBytes, int maxInFlight,
-                                Duration lsnWaitTimeout, int workerThreads, int basebackupThreads) {
+                                Duration lsnWaitTimeout, int workerThreads, int basebackupThreads,
+                                int flushEvery) {
     /**
      * @throws IllegalArgumentException when a value is out of range (names it)
      */
@@ -34,6 +40,9 @@ public record PageServiceConfig(String bindHost, int port, int maxFrameBytes, in
         if (maxInFlight < 2) {
             throw new IllegalArgumentException("maxInFlight must be at least 2, got " + maxInFlight);
         }
+        if (flushEvery < 0) {
+            throw new IllegalArgumentException("flushEvery must be 0 or more, got " + flushEvery);
+        }
         if (workerThreads < 1 || basebackupThreads < 1) {
             throw new IllegalArgumentException("thread counts must be at least 1, got " + workerThreads + " and "
                     + basebackupThreads);
@@ -44,7 +53,17 @@ public record PageServiceConfig(String bindHost, int port, int maxFrameBytes, in
     public static PageServiceConfig defaults(int port) {
         int cores = Runtime.getRuntime().availableProcessors();
         return new PageServiceConfig("127.0.0.1", port, FrameDescriptor.DEFAULT_MAX_FRAME_BYTES, 1024,
-                Duration.ofSeconds(30), Math.max(2, cores), 4);
+                Duration.ofSeconds(30), Math.max(2, cores), 4,
+                Integer.getInteger("forkline.pageService.flushEvery", DEFAULT_FLUSH_EVERY));
+    }
+
+    /** Default of {@link #flushEvery}. */
+    public static final int DEFAULT_FLUSH_EVERY = 8;
+
+    /** The same with another {@link #flushEvery} (0: one flush per batch). */
+    public PageServiceConfig withFlushEvery(int n) {
+        return new PageServiceConfig(bindHost, port, maxFrameBytes, maxInFlight, lsnWaitTimeout, workerThreads,
+                basebackupThreads, n);
     }
 
     /** The defaults on the default port {@value PageProtocol#DEFAULT_PORT}. */
@@ -54,16 +73,19 @@ public record PageServiceConfig(String bindHost, int port, int maxFrameBytes, in
 
     /** The same with another ingest wait bound. */
     public PageServiceConfig withLsnWaitTimeout(Duration d) {
-        return new PageServiceConfig(bindHost, port, maxFrameBytes, maxInFlight, d, workerThreads, basebackupThreads);
+        return new PageServiceConfig(bindHost, port, maxFrameBytes, maxInFlight, d, workerThreads,
+                basebackupThreads, flushEvery);
     }
 
     /** The same with another per-connection in-flight bound. */
     public PageServiceConfig withMaxInFlight(int n) {
-        return new PageServiceConfig(bindHost, port, maxFrameBytes, n, lsnWaitTimeout, workerThreads, basebackupThreads);
+        return new PageServiceConfig(bindHost, port, maxFrameBytes, n, lsnWaitTimeout, workerThreads,
+                basebackupThreads, flushEvery);
     }
 
     /** The same with another frame bound. */
     public PageServiceConfig withMaxFrameBytes(int n) {
-        return new PageServiceConfig(bindHost, port, n, maxInFlight, lsnWaitTimeout, workerThreads, basebackupThreads);
+        return new PageServiceConfig(bindHost, port, n, maxInFlight, lsnWaitTimeout, workerThreads,
+                basebackupThreads, flushEvery);
     }
 }

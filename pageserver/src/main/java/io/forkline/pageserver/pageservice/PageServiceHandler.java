@@ -112,6 +112,7 @@ final class PageServiceHandler extends SimpleChannelInboundHandler<ClientMessage
             List<Request> misses = null;
             int answered = 0;
             TimelineReads.SizeMemo sizes = new TimelineReads.SizeMemo();
+            int flushEvery = service.config().flushEvery(); // see PageServiceConfig#flushEvery
             try (PageStore.Reader cache = service.store().sharingReader()) {
                 for (Request r : batch) {
                     CompletableFuture<Long> lsn;
@@ -131,6 +132,9 @@ final class PageServiceHandler extends SimpleChannelInboundHandler<ClientMessage
                     if (hit != null) { // the page cache answered: no thread hand-off, no RocksDB
                         ctx.write(hit, ctx.voidPromise());
                         answered++;
+                        if (flushEvery > 0 && answered % flushEvery == 0) {
+                            ctx.flush(); // the client works on these while the rest are served
+                        }
                     } else {
                         if (misses == null) {
                             misses = new ArrayList<>();

@@ -48,6 +48,19 @@ public record TimelineId(byte[] bytes) implements Comparable<TimelineId> {
         return bytes.clone();
     }
 
+    /** Bytes 0..7 of the id, big-endian (with {@link #low()}: the id without an array, for compact map keys). */
+    public long high() {
+        return (long) LONGS.get(bytes, 0);
+    }
+
+    /** Bytes 8..15 of the id, big-endian (see {@link #high()}). */
+    public long low() {
+        return (long) LONGS.get(bytes, 8);
+    }
+
+    private static final java.lang.invoke.VarHandle LONGS = java.lang.invoke.MethodHandles.byteArrayViewVarHandle(
+            long[].class, java.nio.ByteOrder.BIG_ENDIAN);
+
     /** Copies the 16 bytes into {@code dst} at {@code offset}. */
     public void writeTo(byte[] dst, int offset) {
         System.arraycopy(bytes, 0, dst, offset, LENGTH);

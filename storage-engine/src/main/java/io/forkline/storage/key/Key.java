@@ -247,6 +247,25 @@ public final class Key implements Comparable<Key> {
 
     private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
 
+    /**
+     * Bytes 0..7 of the key, big-endian. With {@link #bytes8to15()} and {@link #bytes16to17()}: the
+     * 18 bytes without an array, for compact map keys (the page cache compares these instead of
+     * following a pointer to the array).
+     */
+    public long bytes0to7() {
+        return (long) LONGS.get(bytes, 0);
+    }
+
+    /** Bytes 8..15 of the key, big-endian (see {@link #bytes0to7()}). */
+    public long bytes8to15() {
+        return (long) LONGS.get(bytes, 8);
+    }
+
+    /** Bytes 16..17 of the key, big-endian, as 0..65535 (see {@link #bytes0to7()}). */
+    public int bytes16to17() {
+        return ((bytes[16] & 0xFF) << 8) | (bytes[17] & 0xFF);
+    }
+
     @Override
     public String toString() {
         return switch (bytes[0]) {

@@ -42,7 +42,8 @@ final class PageCache {
     /** Answers kept per (timeline, key); the most recently added win. */
     static final int VERSIONS_PER_KEY = 4;
 
-    private final Cache<CacheKey, Entry[]> cache;
+    /** Values are an {@link Entry} (one answer: the common case, one pointer less to follow) or an {@code Entry[]}. */
+    private final Cache<CacheKey, Object> cache;
     private final long maxBytes;
     /**
      * The timelines that have had an entry since their last {@link #invalidate} (a superset of those
@@ -51,17 +52,47 @@ final class PageCache {
      */
     private final Set<TimelineId> cachedTimelines = ConcurrentHashMap.newKeySet();
 
-    /** The (timeline, key) an entry belongs to. */
-    record CacheKey(TimelineId timeline, Key key) {
-        // written out: the record's generated equals/hashCode go through a method handle per call
+    /**
+     * The (timeline, key) an entry belongs to, flattened: the map compares five fields of this object
+     * instead of following pointers to the key's and the timeline id's arrays (each a likely cache
+     * miss on a lookup from a busy event loop), and the hash is computed once, here.
+     */
+    static final class CacheKey {
+        private final TimelineId timeline;
+        private final long t0;
+        private final long t1;
+        private final long k0;
+        private final long k1;
+        private final int k2;
+        private final int hash;
+
+        CacheKey(TimelineId timeline, Key key) {
+            this.timeline = timeline;
+            this.t0 = timeline.high();
+            this.t1 = timeline.low();
+            this.k0 = key.bytes0to7();
+            this.k1 = key.bytes8to15();
+            this.k2 = key.bytes16to17();
+            long h = k0 * 0x9E3779B97F4A7C15L + k1;
+            h = h * 0x9E3779B97F4A7C15L + k2;
+            h = h * 0x9E3779B97F4A7C15L + (t0 ^ t1);
+            h = (h ^ (h >>> 30)) * 0xBF58476D1CE4E5B9L; // splitmix64's finalizer
+            h = (h ^ (h >>> 27)) * 0x94D049BB133111EBL;
+            this.hash = (int) (h ^ (h >>> 31) ^ (h >>> 32));
+        }
+
+        TimelineId timeline() {
+            return timeline;
+        }
+
         @Override
         public boolean equals(Object o) {
-            return o instanceof CacheKey c && key.equals(c.key) && timeline.equals(c.timeline);
+            return o instanceof CacheKey c && k1 == c.k1 && k0 == c.k0 && k2 == c.k2 && t1 == c.t1 && t0 == c.t0;
         }
 
         @Override
         public int hashCode() {
-            return 31 * timeline.hashCode() + key.hashCode();
+            return hash;
         }
     }
 
@@ -91,9 +122,12 @@ final class PageCache {
         this.maxBytes = maxBytes;
         this.cache = maxBytes <= 0 ? null : Caffeine.newBuilder()
                 .maximumWeight(maxBytes)
-                .weigher((CacheKey k, Entry[] es) -> {
+                .weigher((CacheKey k, Object v) -> {
+                    if (v instanceof Entry e) {
+                        return e.value().length + ENTRY_OVERHEAD_BYTES;
+                    }
                     int w = 0;
-                    for (Entry e : es) {
+                    for (Entry e : (Entry[]) v) {
                         w += e.value().length + ENTRY_OVERHEAD_BYTES;
                     }
                     return w;
@@ -109,9 +143,12 @@ final class PageCache {
 
     /** The cached answer for a read of {@code key} at {@code lsn}, or {@code null}. */
     Entry find(CacheKey key, long lsn, long currentGeneration) {
-        Entry[] es = cache == null ? null : cache.getIfPresent(key);
-        if (es != null) {
-            for (Entry e : es) {
+        Object v = cache == null ? null : cache.getIfPresent(key);
+        if (v instanceof Entry e) {
+            return e.answers(lsn, currentGeneration) ? e : null;
+        }
+        if (v != null) {
+            for (Entry e : (Entry[]) v) {
                 if (e.answers(lsn, currentGeneration)) {
                     return e;
                 }
@@ -128,16 +165,17 @@ final class PageCache {
         cachedTimelines.add(key.timeline());
         cache.asMap().compute(key, (k, old) -> {
             if (old == null) {
-                return new Entry[]{entry};
+                return entry;
             }
-            java.util.ArrayList<Entry> list = new java.util.ArrayList<>(old.length + 1);
+            Entry[] olds = old instanceof Entry e ? new Entry[]{e} : (Entry[]) old;
+            java.util.ArrayList<Entry> list = new java.util.ArrayList<>(olds.length + 1);
             list.add(entry);
-            for (Entry e : old) {
+            for (Entry e : olds) {
                 if (e.versionLsn() != entry.versionLsn() && list.size() < VERSIONS_PER_KEY) {
                     list.add(e);
                 }
             }
-            return list.toArray(new Entry[0]);
+            return list.size() == 1 ? list.get(0) : list.toArray(new Entry[0]);
         });
     }
 
