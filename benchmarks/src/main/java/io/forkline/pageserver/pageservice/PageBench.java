@@ -86,9 +86,11 @@ public final class PageBench {
                 for (String v : args.value("versions", "1,2").split(",")) {
                     versions.add(Integer.parseInt(v.trim()));
                 }
-                List<Integer> flushes = new ArrayList<>();
+                List<int[]> flushes = new ArrayList<>(); // {server, client}: "N" for both, or "S/C"
                 for (String f : args.value("flush", String.valueOf(PageServiceConfig.DEFAULT_FLUSH_EVERY)).split(",")) {
-                    flushes.add(Integer.parseInt(f.trim()));
+                    String[] sc = f.trim().split("/");
+                    int server = Integer.parseInt(sc[0]);
+                    flushes.add(new int[]{server, sc.length > 1 ? Integer.parseInt(sc[1]) : server});
                 }
                 runPipelinedOnly(dir, pages, seconds, args.intValue("rounds", 3), versions, flushes,
                         args.intValue("warmup", 3));
@@ -187,15 +189,16 @@ public final class PageBench {
      * {@code --only pipelined}: the echo floor, then {@code rounds} rounds of the two pipelined
      * phases (1 connection, 8 connections) for each protocol version of {@code --versions} (default
      * "1,2": pages inside protobuf, then raw pages frames) and each flush setting of {@code --flush}
-     * (default "8"; e.g. "0,8": {@link PageServiceConfig#flushEvery} and
-     * {@link PageClientConfig#flushEvery}, one service per setting on the same store), alternating
+     * (default "0", the default setting; e.g. "0,8": {@link PageServiceConfig#flushEvery} and
+     * {@link PageClientConfig#flushEvery}, or "S/C" for the server's and the client's apart, e.g.
+     * "0/8"; one service per setting on the same store), alternating
      * within each round, one JSON line per variant and round (with the CPU per page split by thread
      * role: server loops, client loops, the client's deadline timer, the rest), after
      * {@code --warmup} seconds (default 3) of each phase and variant, twice; for profiling and
      * side-by-side runs.
      */
     private static void runPipelinedOnly(Path dir, int pages, int seconds, int rounds, List<Integer> versions,
-                                         List<Integer> flushes, int warmup) throws Exception {
+                                         List<int[]> flushes, int warmup) throws Exception {
         TimelineId tl = TimelineId.generate();
         long lsn;
         try (PageStore store = PageStore.open(dir.resolve("store"), 0)) {
@@ -210,22 +213,22 @@ public final class PageBench {
                 store.get(tl, Key.relBlock(rel(), b), lsn);
             }
             // one service per flush setting (PageServiceConfig#flushEvery), all on the same store
-            for (int f : flushes) {
+            for (int[] f : flushes) {
                 services.add(PageService.start(store, null, (token, tenant) -> { },
-                        PageServiceConfig.defaults(0).withFlushEvery(f)));
+                        PageServiceConfig.defaults(0).withFlushEvery(f[0])));
             }
             List<List<PageServiceClient>> byVariant = new ArrayList<>();
-            List<int[]> variants = new ArrayList<>(); // {version, flushEvery}
+            List<int[]> variants = new ArrayList<>(); // {version, server flushEvery, client flushEvery}
             try {
                 for (int v : versions) {
                     for (int fi = 0; fi < flushes.size(); fi++) {
                         PageClientConfig cfg = PageClientConfig.of("127.0.0.1", services.get(fi).port(), TENANT,
                                         tl.toString(), null, "")
                                 .withDefaultDeadline(Duration.ofSeconds(60)).withProtocolVersion(v)
-                                .withFlushEvery(flushes.get(fi));
+                                .withFlushEvery(flushes.get(fi)[1]);
                         List<PageServiceClient> clients = new ArrayList<>();
                         byVariant.add(clients);
-                        variants.add(new int[]{v, flushes.get(fi)});
+                        variants.add(new int[]{v, flushes.get(fi)[0], flushes.get(fi)[1]});
                         for (int i = 0; i < 8; i++) {
                             clients.add(PageServiceClient.connect(cfg));
                         }
@@ -246,13 +249,13 @@ public final class PageBench {
                         double[] s1 = lastSplit;
                         double[] p8 = pipelined(clients, lsn, pages, 64, seconds);
                         double[] s8 = lastSplit;
-                        System.out.printf(Locale.ROOT, "{\"round\":%d,\"protocol_version\":%d,\"flush_every\":%d,"
+                        System.out.printf(Locale.ROOT, "{\"round\":%d,\"protocol_version\":%d,\"flush_every\":\"%d/%d\","
                                         + "\"pipelined_pages_per_s\":%.0f,\"pipelined_cpu_us_per_page\":%.2f,"
                                         + "\"server_us\":%.2f,\"client_us\":%.2f,\"timer_us\":%.2f,\"rest_us\":%.2f,"
                                         + "\"pipelined_8conn_pages_per_s\":%.0f,\"pipelined_8conn_cpu_us_per_page\":%.2f,"
                                         + "\"server8_us\":%.2f,\"client8_us\":%.2f,\"timer8_us\":%.2f,\"rest8_us\":%.2f,"
                                         + "\"echo_rtt_us\":%.1f,\"load\":%.2f}%n",
-                                round, variants.get(i)[0], variants.get(i)[1], p1[0], p1[1], s1[0], s1[1], s1[2], s1[3],
+                                round, variants.get(i)[0], variants.get(i)[1], variants.get(i)[2], p1[0], p1[1], s1[0], s1[1], s1[2], s1[3],
                                 p8[0], p8[1], s8[0], s8[1], s8[2], s8[3], echo[0],
                                 java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
                     }

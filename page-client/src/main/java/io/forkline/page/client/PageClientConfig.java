@@ -30,8 +30,9 @@ import java.util.Objects;
  * @param flushEvery       answers completed on the connection's event loop after which the requests
  *                         their callers queued meanwhile are written and flushed at once, so the server
  *                         serves them while this end completes the rest of a socket read (0: once per
- *                         event-loop turn, after the whole read, as before); default
- *                         {@value #DEFAULT_FLUSH_EVERY}, or system property {@code forkline.pageClient.flushEvery}
+ *                         event-loop turn, after the whole read); default {@value #DEFAULT_FLUSH_EVERY}
+ *                         (off: on the loaded 2-core machine it cost CPU and gained nothing, benchmarks
+ *                         README 7f), or system property {@code forkline.pageClient.flushEvery}
  */
 public record PageClientConfig(String host, int port, String tenant, String timelineId, String branch, String token,
                                Duration connectTimeout, Duration defaultDeadline, Duration reconnectFor,
@@ -90,7 +91,7 @@ public record PageClientConfig(String host, int port, String tenant, String time
     }
 
     /** Default of {@link #flushEvery}. */
-    public static final int DEFAULT_FLUSH_EVERY = 8;
+    public static final int DEFAULT_FLUSH_EVERY = 0;
 
     /** The same with another {@link #flushEvery} (0: flush once per event-loop turn). */
     public PageClientConfig withFlushEvery(int n) {

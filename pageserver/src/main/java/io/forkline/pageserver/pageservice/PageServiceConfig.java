@@ -20,8 +20,9 @@ import java.time.Duration;
  * @param basebackupThreads     threads that stream basebackups (long-running)
  * @param flushEvery            page-cache answers written per flush while a batch of GetPage requests is
  *                              served on the event loop, so a pipelining client completes the first
- *                              answers while the rest are served (0: one flush per batch, as before);
- *                              default {@value #DEFAULT_FLUSH_EVERY}, or system property
+ *                              answers while the rest are served (0: one flush per batch); default
+ *                              {@value #DEFAULT_FLUSH_EVERY} (off: on the loaded 2-core machine it cost
+ *                              CPU and gained nothing, benchmarks README 7f), or system property
  *                              {@code forkline.pageService.flushEvery}
  */
 public record PageServiceConfig(String bindHost, int port, int maxFrameBytes, int maxInFlight,
@@ -58,7 +59,7 @@ public record PageServiceConfig(String bindHost, int port, int maxFrameBytes, in
     }
 
     /** Default of {@link #flushEvery}. */
-    public static final int DEFAULT_FLUSH_EVERY = 8;
+    public static final int DEFAULT_FLUSH_EVERY = 0;
 
     /** The same with another {@link #flushEvery} (0: one flush per batch). */
     public PageServiceConfig withFlushEvery(int n) {

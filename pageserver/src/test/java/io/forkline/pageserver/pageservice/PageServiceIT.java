@@ -225,6 +225,43 @@ class PageServiceIT {
         }
     }
 
+    /**
+     * Early flushes on both ends ({@link PageServiceConfig#flushEvery} on a second page service over
+     * the same store, {@link PageClientConfig#flushEvery} on the client; both off by default): 3,000
+     * pipelined GetPages in both protocol versions still get their own pages.
+     */
+    @Test
+    @Order(2)
+    void pipelinedAnswersAreRightWithEarlyFlushesOnBothEnds() throws Exception {
+        long lsn = points.get("changed");
+        try (PageService early = PageService.start(server.store(), null, (token, tenant) -> { },
+                PageServiceConfig.defaults(0).withFlushEvery(3))) {
+            for (int version : new int[]{1, 2}) {
+                try (PageServiceClient c = PageServiceClient.connect(PageClientConfig.of("127.0.0.1", early.port(), T,
+                        mainTl.toString(), null, "").withProtocolVersion(version).withFlushEvery(5))) {
+                    RelationEntry big = PageServiceClient.await(c.listRelations(0, 0, ReadLsn.at(lsn))).stream()
+                            .filter(e -> e.getRel().getFork() == 0)
+                            .max((a, b) -> Integer.compare(a.getNblocks(), b.getNblocks())).orElseThrow();
+                    List<CompletableFuture<byte[]>> futures = new ArrayList<>();
+                    for (int i = 0; i < 3_000; i++) {
+                        futures.add(c.getPage(big.getRel(), (i * 7) % big.getNblocks(), ReadLsn.at(lsn)));
+                    }
+                    for (int i = 0; i < futures.size(); i++) {
+                        byte[] expected = server.store().get(mainTl, io.forkline.storage.key.Key.relBlock(
+                                new io.forkline.storage.key.RelTag(big.getRel().getSpcOid(), big.getRel().getDbOid(),
+                                        big.getRel().getRelNumber(), 0), (i * 7) % big.getNblocks()), lsn);
+                        assertThat(futures.get(i).get(60, TimeUnit.SECONDS)).as("v%d request %d", version, i)
+                                .isEqualTo(expected == null ? new byte[8192] : expected);
+                    }
+                }
+            }
+        }
+        assertThatThrownBy(() -> PageServiceConfig.defaults(0).withFlushEvery(-1))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("-1");
+        assertThatThrownBy(() -> PageClientConfig.of("127.0.0.1", 1, T, mainTl.toString(), null, "").withFlushEvery(-2))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("-2");
+    }
+
     @Test
     @Order(3)
     void errorsNameTheValueAndLeaveTheConnectionWorking() throws Exception {
