@@ -87,7 +87,7 @@ public final class PageBench {
                     versions.add(Integer.parseInt(v.trim()));
                 }
                 List<int[]> flushes = new ArrayList<>(); // {server, client}: "N" for both, or "S/C"
-                for (String f : args.value("flush", String.valueOf(PageServiceConfig.DEFAULT_FLUSH_EVERY)).split(",")) {
+                for (String f : args.value("flush", PageServiceConfig.DEFAULT_FLUSH_EVERY + "/" + PageClientConfig.DEFAULT_FLUSH_EVERY).split(",")) {
                     String[] sc = f.trim().split("/");
                     int server = Integer.parseInt(sc[0]);
                     flushes.add(new int[]{server, sc.length > 1 ? Integer.parseInt(sc[1]) : server});
@@ -189,7 +189,7 @@ public final class PageBench {
      * {@code --only pipelined}: the echo floor, then {@code rounds} rounds of the two pipelined
      * phases (1 connection, 8 connections) for each protocol version of {@code --versions} (default
      * "1,2": pages inside protobuf, then raw pages frames) and each flush setting of {@code --flush}
-     * (default "0", the default setting; e.g. "0,8": {@link PageServiceConfig#flushEvery} and
+     * (default "0/8", the default settings; e.g. "0,8": {@link PageServiceConfig#flushEvery} and
      * {@link PageClientConfig#flushEvery}, or "S/C" for the server's and the client's apart, e.g.
      * "0/8"; one service per setting on the same store), alternating
      * within each round, one JSON line per variant and round (with the CPU per page split by thread
