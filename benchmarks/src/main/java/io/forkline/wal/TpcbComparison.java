@@ -27,7 +27,15 @@ import java.util.Map;
  * ({@code pg_current_wal_lsn()} after − before, divided by the transactions pgbench processed).
  *
  * <p>Usage: {@code java --enable-native-access=ALL-UNNAMED -cp benchmarks/target/benchmarks.jar
- * io.forkline.wal.TpcbComparison [--scale 10] [--clients 4] [--seconds 20] [--runs 2]}.
+ * io.forkline.wal.TpcbComparison [--scale 10] [--clients 4] [--seconds 20] [--runs 2] [--images 1]
+ * [--storage lazy|full] [--threads 8] [--jfr FILE] [--second NAME=VALUE]}: {@code --images 0} leaves out the images side;
+ * {@code --second NAME=VALUE} makes the second Forkline side a tenant started with that system
+ * property instead of {@code wal_consistency_checking=all} (set until its first {@code pgbench -i}
+ * is ingested, so its WAL receiver's writer is made with it: e.g. {@code forkline.writer.readCache=false});
+ * {@code --storage} sets the computes' data directories ({@code forkline.compute.storage});
+ * {@code --threads N} prints the N server threads with the most CPU per transaction in each Forkline
+ * round (thread CPU time, summed by name with digits dropped); {@code --jfr FILE} records a JFR
+ * profile (CPU-time and execution samples, allocations) during the Forkline rounds only.
  */
 public final class TpcbComparison {
     private static final Duration TIMEOUT = Duration.ofMinutes(30);
@@ -41,6 +49,15 @@ public final class TpcbComparison {
         int clients = args.intValue("clients", 4);
         int seconds = args.intValue("seconds", 20);
         int runs = args.intValue("runs", 2);
+        boolean withImages = args.intValue("images", 1) != 0;
+        int topThreads = args.intValue("threads", 8);
+        String jfr = args.value("jfr", null);
+        String storage = args.value("storage", null);
+        String secondProperty = args.value("second", null);
+        String second = secondProperty == null ? "forkline images (all)" : "forkline " + secondProperty;
+        if (storage != null) {
+            System.setProperty("forkline.compute.storage", storage);
+        }
         Path dir = BenchDirectory.fresh(args.value("dir", null), "tpcb");
         PostgresInstallation pg = PostgresInstallation.detect();
         System.out.printf("TpcbComparison: scale %d, %d clients, %d s, %d alternating rounds, data in %s%n", scale,
@@ -49,12 +66,12 @@ public final class TpcbComparison {
         Samples sTps = new Samples("stock fsync=on", "TPS");
         Samples fWal = new Samples("forkline", "WAL B/txn");
         Samples sWal = new Samples("stock fsync=on", "WAL B/txn");
-        Samples iTps = new Samples("forkline images (all)", "TPS");
-        Samples iWal = new Samples("forkline images (all)", "WAL B/txn");
+        Samples iTps = new Samples(second, "TPS");
+        Samples iWal = new Samples(second, "WAL B/txn");
         Samples yTps = new Samples("stock + sync standby", "TPS");
         Samples yWal = new Samples("stock + sync standby", "WAL B/txn");
         Samples fCpu = new Samples("forkline: server CPU per transaction", "us");
-        Samples iCpu = new Samples("forkline images (all): server CPU per transaction", "us");
+        Samples iCpu = new Samples(second + ": server CPU per transaction", "us");
         PageServer server = null;
         StockCluster stock = null;
         StockCluster syncPrimary = null;
@@ -64,13 +81,21 @@ public final class TpcbComparison {
             TenantService tenants = server.tenants();
             tenants.createTenant("tpcb");
             String main = tenants.startEndpoint("tpcb", "main");
-            tenants.createTenant("images");
-            System.setProperty("forkline.compute.walConsistencyChecking", "all");
-            String images;
-            try {
-                images = tenants.startEndpoint("images", "main");
-            } finally {
-                System.clearProperty("forkline.compute.walConsistencyChecking");
+            String images = null;
+            if (withImages) {
+                tenants.createTenant("images");
+                String name = secondProperty == null ? "forkline.compute.walConsistencyChecking"
+                        : secondProperty.substring(0, secondProperty.indexOf('='));
+                System.setProperty(name, secondProperty == null ? "all" : secondProperty.substring(name.length() + 1));
+                try {
+                    images = tenants.startEndpoint("images", "main");
+                    if (secondProperty != null) {
+                        Pgbench.initialize(pg, images, 1, TIMEOUT);
+                    }
+                } finally {
+                    System.clearProperty(name);
+                }
+                System.out.println("second Forkline side (\"images\" below): " + second);
             }
             stock = StockCluster.start(pg, dir.resolve("stock"), port -> {
                 Map<String, String> s = StockCluster.defaultWalSettings(port);
@@ -79,7 +104,9 @@ public final class TpcbComparison {
             });
             // Warm both Forkline sides up (JIT of decode, redo and ingest; compute caches) before measuring.
             Pgbench.initialize(pg, main, 1, TIMEOUT);
-            Pgbench.initialize(pg, images, 1, TIMEOUT);
+            if (withImages) {
+                Pgbench.initialize(pg, images, 1, TIMEOUT);
+            }
             Pgbench.initialize(pg, stock.uri(), 1, TIMEOUT);
             syncPrimary = StockCluster.start(pg, dir.resolve("sync-primary"), port -> {
                 Map<String, String> s = StockCluster.defaultWalSettings(port);
@@ -90,7 +117,7 @@ public final class TpcbComparison {
                     "tpcb_standby");
             Pgbench.initialize(pg, syncPrimary.uri(), 1, TIMEOUT);
             double fInit = Pgbench.initialize(pg, main, scale, TIMEOUT) / 1e9;
-            double iInit = Pgbench.initialize(pg, images, scale, TIMEOUT) / 1e9;
+            double iInit = withImages ? Pgbench.initialize(pg, images, scale, TIMEOUT) / 1e9 : Double.NaN;
             double sInit = Pgbench.initialize(pg, stock.uri(), scale, TIMEOUT) / 1e9;
             double yInit = Pgbench.initialize(pg, syncPrimary.uri(), scale, TIMEOUT) / 1e9;
             System.out.printf("pgbench -i -s %d: forkline %.2f s, forkline images %.2f s, stock %.2f s, stock + sync"
@@ -98,8 +125,19 @@ public final class TpcbComparison {
                     scale, fInit, iInit, sInit, yInit, Samples.fmt(fInit / sInit), Samples.fmt(iInit / sInit),
                     Samples.fmt(fInit / yInit));
             for (int round = 1; round <= runs; round++) {
+                ThreadCpu threads = new ThreadCpu();
+                jdk.jfr.Recording rec = jfr == null ? null : startJfr();
                 double[] f = run(pg, main, clients, seconds);
-                double[] im = run(pg, images, clients, seconds);
+                if (rec != null) {
+                    rec.stop();
+                    Path file = Path.of(jfr.replace(".jfr", "") + "-r" + round + ".jfr");
+                    rec.dump(file);
+                    rec.close();
+                    System.out.printf("round %d: JFR of the forkline run in %s%n", round, file);
+                }
+                threads.print(round, f[3], topThreads);
+                double[] im = withImages ? run(pg, images, clients, seconds) : new double[] {Double.NaN, Double.NaN,
+                        Double.NaN, Double.NaN};
                 double[] s = run(pg, stock.uri(), clients, seconds);
                 double[] y = run(pg, syncPrimary.uri(), clients, seconds);
                 yTps.add(y[0]);
@@ -155,6 +193,51 @@ public final class TpcbComparison {
         BenchDirectory.delete(dir);
     }
 
+    private static jdk.jfr.Recording startJfr() throws Exception {
+        jdk.jfr.Recording rec = new jdk.jfr.Recording(jdk.jfr.Configuration.getConfiguration("profile"));
+        rec.enable("jdk.CPUTimeSample").with("throttle", "1ms");
+        rec.start();
+        return rec;
+    }
+
+    /** CPU time of this JVM's threads at construction; {@link #print} the ones that grew most. */
+    private static final class ThreadCpu {
+        private final java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        private final Map<Long, Long> start = new java.util.HashMap<>();
+
+        ThreadCpu() {
+            for (long id : mx.getAllThreadIds()) {
+                start.put(id, mx.getThreadCpuTime(id));
+            }
+        }
+
+        /** Prints the {@code top} thread-name groups by CPU microseconds per transaction since construction. */
+        void print(int round, double txns, int top) {
+            if (top <= 0) {
+                return;
+            }
+            Map<String, Double> byName = new java.util.TreeMap<>();
+            double total = 0;
+            for (java.lang.management.ThreadInfo ti : mx.getThreadInfo(mx.getAllThreadIds())) {
+                if (ti == null) {
+                    continue;
+                }
+                long now = mx.getThreadCpuTime(ti.getThreadId());
+                if (now < 0) {
+                    continue;
+                }
+                long d = now - start.getOrDefault(ti.getThreadId(), 0L);
+                String name = ti.getThreadName().replaceAll("[0-9]+", "#");
+                byName.merge(name, d / 1e3 / txns, Double::sum);
+                total += d / 1e3 / txns;
+            }
+            StringBuilder sb = new StringBuilder();
+            byName.entrySet().stream().sorted((a, b) -> Double.compare(b.getValue(), a.getValue())).limit(top)
+                    .forEach(e -> sb.append(String.format(" | %s %.0f", e.getKey(), e.getValue())));
+            System.out.printf("round %d: live Java threads' CPU per transaction %.0f us:%s%n", round, total, sb);
+        }
+    }
+
     /**
      * CHECKPOINT, then pgbench: {TPS, WAL bytes per transaction, CPU microseconds of this JVM per
      * transaction}. This JVM runs the Forkline server (WAL receiver, decoding, redo, ingest into the
@@ -171,7 +254,7 @@ public final class TpcbComparison {
             long cpu1 = os.getProcessCpuTime();
             long after = BenchSql.currentWalLsn(c);
             double txns = Math.max(1, r.transactions());
-            return new double[] {r.tps(), (after - before) / txns, (cpu1 - cpu0) / 1e3 / txns};
+            return new double[] {r.tps(), (after - before) / txns, (cpu1 - cpu0) / 1e3 / txns, txns};
         }
     }
 }

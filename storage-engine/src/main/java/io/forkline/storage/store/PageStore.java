@@ -229,6 +229,13 @@ public final class PageStore implements AutoCloseable {
                 + "' (forkline.pageCache.bytes / FORKLINE_PAGE_CACHE_BYTES): expected a number of bytes >= 0");
     }
 
+    /** System property: {@code false} leaves RocksDB's WAL files unrecycled (for measurements; see {@link #open}). */
+    public static final String RECYCLE_WAL_PROPERTY = "forkline.store.recycleWal";
+    /** Obsolete RocksDB WAL files kept for reuse. */
+    static final int RECYCLED_WAL_FILES = 4;
+    /** RocksDB's {@code max_total_wal_size}: live WAL beyond it flushes the column families holding it. */
+    static final long MAX_TOTAL_WAL_BYTES = 256L * 1024 * 1024;
+
     /**
      * Opens (creating if missing) the store in {@code dir} with a cache of materialized versions of
      * at most {@code pageCacheBytes} bytes (0: no cache).
@@ -256,6 +263,14 @@ public final class PageStore implements AutoCloseable {
         owned.add(smallOpts);
         DBOptions dbOpts = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true)
                 .setMaxBackgroundJobs(2);
+        if (!"false".equals(System.getProperty(RECYCLE_WAL_PROPERTY))) {
+            // Every ingest commit is a synced write. Appending to a new RocksDB WAL file changes its size,
+            // so each fdatasync also writes the inode (ext4: one more I/O per commit, benchmarks README
+            // 9f); a recycled WAL file is overwritten in place. WAL files are recycled once obsolete, i.e.
+            // when every column family's memtable holding data in them is flushed: the WAL total bound
+            // makes the small column families flush that soon (the default, 4x all write buffers, is GBs).
+            dbOpts.setRecycleLogFileNum(RECYCLED_WAL_FILES).setMaxTotalWalSize(MAX_TOTAL_WAL_BYTES);
+        }
         owned.add(dbOpts);
         List<ColumnFamilyDescriptor> cfs = List.of(
                 new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, smallOpts),
@@ -1178,6 +1193,16 @@ public final class PageStore implements AutoCloseable {
         if (!PageDelta.isCandidate(key) || !PageDelta.isDelta(stored)) {
             return stored;
         }
+        return decodeDelta(timeline, key, lsn, deltaBase(it, timeline, key, lsn, readLsn, stored), stored);
+    }
+
+    /**
+     * The full image the delta {@code stored} (of {@code key} at {@code lsn} on {@code timeline})
+     * was encoded against, read through {@code it} (see {@link #materialize}); a new array.
+     *
+     * @throws StorageException when it is missing or not a full image (see {@link #materialize})
+     */
+    private byte[] deltaBase(RocksIterator it, TimelineId timeline, Key key, long lsn, long readLsn, byte[] stored) {
         long baseLsn = PageDelta.baseLsn(stored);
         TimelineId baseTimeline = PageDelta.baseTimeline(stored);
         byte[] baseKey = versionKey(baseTimeline == null ? timeline : baseTimeline, key, baseLsn);
@@ -1202,7 +1227,7 @@ public final class PageStore implements AutoCloseable {
                     + " is below the applied GC cutoff " + Lsn.format(cutoff) + " of timeline " + timeline
                     + ", whose versions GC may have removed" : ""));
         }
-        return decodeDelta(timeline, key, lsn, base, stored);
+        return base;
     }
 
     /** Decodes {@code delta} in place of {@code base} (which the caller owns and gives up). */
@@ -1231,6 +1256,54 @@ public final class PageStore implements AutoCloseable {
                 }
             }
             return null;
+        }
+    }
+
+    /**
+     * What {@link #ownVersionWithBase} found: the newest own version of a key (materialized: a
+     * delta is rebuilt; a tombstone is an empty value) at {@code lsn}, and, when the stored version
+     * is a delta, its stored length and its base: the full image (a private copy) at
+     * {@code baseLsn} on {@code baseTimeline} ({@code null}: the timeline read). {@code baseImage}
+     * is {@code null} when the stored version is not a delta.
+     */
+    record OwnVersion(long lsn, byte[] value, int storedLength, TimelineId baseTimeline, long baseLsn,
+                      byte[] baseImage) {
+    }
+
+    /**
+     * The newest version of {@code key} at or below {@code lsn} stored on {@code timeline} itself,
+     * materialized, with what a writer needs to encode the key's next version as a delta without
+     * reading it again ({@link OwnVersion}); {@code null} when the timeline itself holds no version
+     * there (a read then falls through to the ancestors). One {@code seekForPrev}, plus one seek
+     * for a delta's base, through one iterator (one snapshot). No page cache, no read listener.
+     *
+     * @throws StorageException when a delta's base is missing or malformed
+     */
+    OwnVersion ownVersionWithBase(TimelineId timeline, Key key, long lsn) {
+        byte[] seek = versionKey(timeline, key, lsn);
+        try (RocksIterator it = db.newIterator(versions)) {
+            it.seekForPrev(seek);
+            if (!it.isValid()) {
+                try {
+                    it.status();
+                } catch (RocksDBException e) {
+                    throw new StorageException("cannot read " + key + " on timeline " + timeline + ": " + e.getMessage(), e);
+                }
+                return null;
+            }
+            byte[] k = it.key();
+            if (!Arrays.equals(k, 0, TimelineId.LENGTH + Key.LENGTH, seek, 0, TimelineId.LENGTH + Key.LENGTH)) {
+                return null;
+            }
+            long vLsn = bytesToLong(k, TimelineId.LENGTH + Key.LENGTH);
+            byte[] stored = it.value();
+            if (!PageDelta.isCandidate(key) || !PageDelta.isDelta(stored)) {
+                return new OwnVersion(vLsn, stored, stored.length, null, NO_BASE, null);
+            }
+            byte[] base = deltaBase(it, timeline, key, vLsn, lsn, stored);
+            byte[] baseCopy = base.clone();
+            return new OwnVersion(vLsn, decodeDelta(timeline, key, vLsn, base, stored), stored.length,
+                    PageDelta.baseTimeline(stored), PageDelta.baseLsn(stored), baseCopy);
         }
     }
 

@@ -48,6 +48,15 @@ import java.util.TreeMap;
  * each). On a miss the writer reads the key's newest version on this timeline and, when that is a
  * delta, its base (two point reads at most).
  *
+ * <p><b>Read cache.</b> {@link #get} answers from the staged batch, then from a per-writer LRU of
+ * the newest committed value of at most {@link #RECENT_ENTRIES} keys (the values this writer
+ * committed, and the values it read from the store), then from the store. The writer is its
+ * timeline's only writer, so an entry stays the key's newest version until this writer commits a
+ * new one, which replaces it. A store read of a key the timeline itself holds also keeps what the
+ * next version's delta encoding needs (the stored version's base), so a read-modify-write of a
+ * page costs one store read, not three. {@code -Dforkline.writer.readCache=false} (read when a
+ * writer is created) turns both off, for measurements.
+ *
  * <p>Versions must be staged in non-decreasing LSN order per key ({@link #put} refuses a version
  * below the key's newest staged one), and every commit's last record LSN is at least the durable
  * one. Arrays passed to {@link #put} belong to the writer from then on and must not be modified;
@@ -61,6 +70,12 @@ public final class TimelineWriter implements AutoCloseable {
     public static final int DELTA_BUDGET_BYTES = 4 * PageDelta.PAGE_SIZE;
     /** Keys whose delta base a writer caches (each holds one 8 KiB image: 32 MiB at most). */
     public static final int BASE_CACHE_ENTRIES = 4096;
+    /** Keys whose delta base a writer remembers without its image (~200 bytes each: ~13 MiB at most). */
+    public static final int BASE_REF_ENTRIES = 65536;
+    /** Keys whose newest committed value a writer caches for {@link #get} (8 KiB pages: 32 MiB at most). */
+    public static final int RECENT_ENTRIES = 4096;
+    /** System property: {@code false} turns the read cache off (see the class comment). */
+    public static final String READ_CACHE_PROPERTY = "forkline.writer.readCache";
 
     private final PageStore store;
     private final TimelineId timeline;
@@ -78,9 +93,38 @@ public final class TimelineWriter implements AutoCloseable {
     private final LinkedHashMap<Key, Base> bases = new LinkedHashMap<>(256, 0.75f, true) {
         @Override
         protected boolean removeEldestEntry(Map.Entry<Key, Base> eldest) {
-            return size() > BASE_CACHE_ENTRIES;
+            if (size() <= BASE_CACHE_ENTRIES) {
+                return false;
+            }
+            if (readCache) {
+                Base b = eldest.getValue();
+                baseRefs.put(eldest.getKey(), b.image() == null ? b : new Base(b.timeline(), b.lsn(), null,
+                        b.deltaBytes(), b.deltaCount()));
+            }
+            return true;
         }
     };
+    /**
+     * Bases evicted from {@link #bases}, without their image (least recently used first, at most
+     * {@link #BASE_REF_ENTRIES}): the image is then one point read of its exact version key (bloom
+     * filters) instead of finding the key's newest version ({@code seekForPrev} through every
+     * sorted run). Only with the read cache on. An entry is the key's base as long as {@link #bases}
+     * has none, since every newer base passes through {@link #bases} and, evicted, replaces it here.
+     */
+    private final LinkedHashMap<Key, Base> baseRefs = new LinkedHashMap<>(256, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Key, Base> eldest) {
+            return size() > BASE_REF_ENTRIES;
+        }
+    };
+    /** Newest committed value by key (never a tombstone), least recently used first; see the class comment. */
+    private final LinkedHashMap<Key, byte[]> recent = new LinkedHashMap<>(256, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Key, byte[]> eldest) {
+            return size() > RECENT_ENTRIES;
+        }
+    };
+    private final boolean readCache = !"false".equals(System.getProperty(READ_CACHE_PROPERTY));
     private long fullImages;
     private long deltas;
 
@@ -190,7 +234,42 @@ public final class TimelineWriter implements AutoCloseable {
         if (e != null) {
             return e.value.length == 0 ? null : e.value;
         }
-        return store.getUnobserved(timeline, key, lsn);
+        if (!readCache) {
+            return store.getUnobserved(timeline, key, lsn);
+        }
+        byte[] cached = recent.get(key);
+        if (cached != null) {
+            return cached;
+        }
+        byte[] value;
+        PageStore.OwnVersion own = store.ownVersionWithBase(timeline, key, lsn);
+        if (own == null) {
+            value = store.getUnobserved(timeline, key, lsn); // from the ancestors
+        } else {
+            value = own.value();
+            if (PageDelta.isCandidate(key) && !bases.containsKey(key)) {
+                bases.put(key, baseOf(own));
+            }
+        }
+        if (value == null || value.length == 0) {
+            return null;
+        }
+        recent.put(key, value);
+        return value;
+    }
+
+    /** The delta base the next version of a key gets when {@code own} is its newest version (as {@link #loadBase}). */
+    private static Base baseOf(PageStore.OwnVersion own) {
+        if (own.baseImage() != null) {
+            return new Base(own.baseTimeline(), own.baseLsn(), own.baseImage(), own.storedLength(), 1);
+        }
+        byte[] v = own.value();
+        return v.length == PageDelta.PAGE_SIZE ? new Base(null, own.lsn(), v, 0, 0) : Base.NONE;
+    }
+
+    /** Whether {@link #get} caches (see the class comment), so callers need no page cache of their own. */
+    public boolean cachesReads() {
+        return readCache;
     }
 
     /**
@@ -265,6 +344,15 @@ public final class TimelineWriter implements AutoCloseable {
             store.commit(timeline, batch, lastRecordLsn, addedBytes);
         }
         bases.putAll(pending);
+        if (readCache) {
+            for (Staged e : newest.values()) {
+                if (e.value.length == 0) {
+                    recent.remove(e.key);
+                } else {
+                    recent.put(e.key, e.value);
+                }
+            }
+        }
         fullImages += full;
         deltas += delta;
         newest.clear();
@@ -286,6 +374,9 @@ public final class TimelineWriter implements AutoCloseable {
         if (base == null) {
             base = bases.get(e.key);
         }
+        if (base == null && readCache) {
+            base = rememberedBase(e.key);
+        }
         if (base == null) {
             base = loadBase(e.key, e.lsn);
         }
@@ -302,6 +393,23 @@ public final class TimelineWriter implements AutoCloseable {
         }
         pending.put(e.key, new Base(null, e.lsn, e.value, 0, 0));
         return e.value;
+    }
+
+    /**
+     * The base {@link #baseRefs} remembers for {@code key} with its image read back (one point
+     * read), or {@code null} when it remembers none or the image is gone (then {@link #loadBase}).
+     */
+    private Base rememberedBase(Key key) {
+        Base ref = baseRefs.get(key);
+        if (ref == null || ref == Base.NONE || ref.image() != null) {
+            return ref;
+        }
+        byte[] image = store.ownStoredValue(ref.timeline() == null ? timeline : ref.timeline(), key, ref.lsn());
+        if (image == null || image.length != PageDelta.PAGE_SIZE) {
+            baseRefs.remove(key);
+            return null;
+        }
+        return new Base(ref.timeline(), ref.lsn(), image, ref.deltaBytes(), ref.deltaCount());
     }
 
     /**
@@ -369,5 +477,7 @@ public final class TimelineWriter implements AutoCloseable {
         entries.clear();
         stagedBytes = 0;
         bases.clear();
+        baseRefs.clear();
+        recent.clear();
     }
 }

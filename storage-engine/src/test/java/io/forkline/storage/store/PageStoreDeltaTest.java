@@ -126,6 +126,70 @@ class PageStoreDeltaTest {
         }
     }
 
+    /**
+     * Ingest-like read-modify-write (read a page through the writer, change it, stage it, commit
+     * every few versions, a fresh writer now and then, tombstones, SLRU pages): with the writer's
+     * read cache ({@link TimelineWriter#READ_CACHE_PROPERTY}) every stored version (LSN, base,
+     * stored length) and every value read back are the same as without it.
+     */
+    @Test
+    void theWritersReadCacheStoresTheSameVersionsAsReadingTheStore() {
+        List<String> withCache = readModifyWrite(dir.resolve("cache"), true);
+        List<String> without = readModifyWrite(dir.resolve("nocache"), false);
+        assertThat(withCache).hasSizeGreaterThan(300);
+        assertThat(withCache).isEqualTo(without);
+    }
+
+    private static List<String> readModifyWrite(Path at, boolean cache) {
+        String before = System.getProperty(TimelineWriter.READ_CACHE_PROPERTY);
+        System.setProperty(TimelineWriter.READ_CACHE_PROPERTY, Boolean.toString(cache));
+        try (PageStore s = PageStore.open(at)) {
+            Random rnd = new Random(11);
+            TimelineId tl = root(s);
+            Key[] keys = {A, B, Key.relBlock(REL, 2), Key.relBlock(REL, 3), CLOG};
+            long lsn = 1000;
+            TimelineWriter w = s.writer(tl);
+            assertThat(w.cachesReads()).isEqualTo(cache);
+            for (int i = 0; i < 400; i++) {
+                Key k = keys[rnd.nextInt(keys.length)];
+                lsn += 10;
+                byte[] cur = w.get(k, lsn);
+                if (cur != null && rnd.nextInt(40) == 0) {
+                    w.delete(k, lsn);
+                } else {
+                    w.put(k, lsn, cur == null ? firstPage(rnd) : next(rnd, cur));
+                }
+                if (rnd.nextInt(3) == 0) {
+                    w.commit(lsn);
+                }
+                if (rnd.nextInt(60) == 0) { // a reconnect: a new writer with empty caches
+                    w.commit(lsn);
+                    w.close();
+                    w = s.writer(tl);
+                }
+            }
+            w.commit(lsn);
+            w.close();
+            List<String> out = new ArrayList<>();
+            for (Key k : keys) {
+                for (long[] v : stored(s, tl, k)) {
+                    out.add(k + "@" + v[0] + " base " + v[1] + " len " + v[2]);
+                }
+                for (long l = 1000; l <= lsn; l += 10) {
+                    byte[] v = s.get(tl, k, l);
+                    out.add(k + "@" + l + " " + (v == null ? "null" : Integer.toString(java.util.Arrays.hashCode(v))));
+                }
+            }
+            return out;
+        } finally {
+            if (before == null) {
+                System.clearProperty(TimelineWriter.READ_CACHE_PROPERTY);
+            } else {
+                System.setProperty(TimelineWriter.READ_CACHE_PROPERTY, before);
+            }
+        }
+    }
+
     private static void verify(PageStore s, TimelineId tl, TreeMap<Long, byte[]> written) {
         for (Map.Entry<Long, byte[]> e : written.entrySet()) {
             assertThat(s.get(tl, A, e.getKey())).as("at %d", e.getKey()).isEqualTo(e.getValue());

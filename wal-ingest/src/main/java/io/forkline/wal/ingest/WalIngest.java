@@ -131,7 +131,8 @@ public final class WalIngest {
     private final Map<RelTag, RelSizeValue> sizeCache = new HashMap<>();
     /**
      * The newest version this ingest stored of recently written relation blocks (LRU, at most
-     * {@link #PAGE_CACHE_ENTRIES}): redo reads its base page here before asking the store. Every
+     * {@link #PAGE_CACHE_ENTRIES}): redo reads its base page here before asking the store, when the
+     * writer does not cache its reads itself ({@link TimelineWriter#cachesReads()}). Every
      * relation-block write of this class goes through {@link #putPage}, which refreshes it; this
      * ingest is its timeline's only writer.
      */
@@ -141,6 +142,8 @@ public final class WalIngest {
             return size() > PAGE_CACHE_ENTRIES;
         }
     };
+    /** Whether {@link #recentPages} is used: only when the writer does not cache its reads itself. */
+    private final boolean pageCache;
     private ControlState control;
     private boolean controlLoaded;
     /** Whether commit timestamps are tracked ({@code commitTsShared->commitTsActive}); null until read. */
@@ -175,6 +178,7 @@ public final class WalIngest {
         this.writer = writer;
         this.dataChecksums = dataChecksums;
         this.verifyRedo = verifyRedo;
+        this.pageCache = !writer.cachesReads();
     }
 
     /**
@@ -299,7 +303,7 @@ public final class WalIngest {
             return null;
         }
         Key key = Key.relBlock(b.relTag(), b.blockNo());
-        byte[] raw = recentPages.get(key);
+        byte[] raw = pageCache ? recentPages.get(key) : null;
         if (raw == null) {
             raw = writer.get(key, lsn);
         }
@@ -352,7 +356,9 @@ public final class WalIngest {
         }
         Key key = Key.relBlock(rel, blkno);
         writer.put(key, lsn, page);
-        recentPages.put(key, page);
+        if (pageCache) {
+            recentPages.put(key, page);
+        }
     }
 
     /** Current size of a fork, or {@code null} when it does not exist. */
