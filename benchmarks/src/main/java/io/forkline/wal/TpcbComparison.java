@@ -3,6 +3,7 @@ package io.forkline.wal;
 import io.forkline.bench.Args;
 import io.forkline.bench.BenchDirectory;
 import io.forkline.bench.Samples;
+import io.forkline.bench.ThreadCpu;
 import io.forkline.compute.postgres.BenchSql;
 import io.forkline.compute.postgres.Pgbench;
 import io.forkline.compute.postgres.PostgresInstallation;
@@ -135,7 +136,7 @@ public final class TpcbComparison {
                     rec.close();
                     System.out.printf("round %d: JFR of the forkline run in %s%n", round, file);
                 }
-                threads.print(round, f[3], topThreads);
+                printThreads(threads, round, f[3], topThreads);
                 double[] im = withImages ? run(pg, images, clients, seconds) : new double[] {Double.NaN, Double.NaN,
                         Double.NaN, Double.NaN};
                 double[] s = run(pg, stock.uri(), clients, seconds);
@@ -200,42 +201,18 @@ public final class TpcbComparison {
         return rec;
     }
 
-    /** CPU time of this JVM's threads at construction; {@link #print} the ones that grew most. */
-    private static final class ThreadCpu {
-        private final java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
-        private final Map<Long, Long> start = new java.util.HashMap<>();
-
-        ThreadCpu() {
-            for (long id : mx.getAllThreadIds()) {
-                start.put(id, mx.getThreadCpuTime(id));
-            }
+    /** Prints the {@code top} thread-name groups (digits as '#') by CPU microseconds per transaction since {@code since}. */
+    private static void printThreads(ThreadCpu since, int round, double txns, int top) {
+        if (top <= 0) {
+            return;
         }
-
-        /** Prints the {@code top} thread-name groups by CPU microseconds per transaction since construction. */
-        void print(int round, double txns, int top) {
-            if (top <= 0) {
-                return;
-            }
-            Map<String, Double> byName = new java.util.TreeMap<>();
-            double total = 0;
-            for (java.lang.management.ThreadInfo ti : mx.getThreadInfo(mx.getAllThreadIds())) {
-                if (ti == null) {
-                    continue;
-                }
-                long now = mx.getThreadCpuTime(ti.getThreadId());
-                if (now < 0) {
-                    continue;
-                }
-                long d = now - start.getOrDefault(ti.getThreadId(), 0L);
-                String name = ti.getThreadName().replaceAll("[0-9]+", "#");
-                byName.merge(name, d / 1e3 / txns, Double::sum);
-                total += d / 1e3 / txns;
-            }
-            StringBuilder sb = new StringBuilder();
-            byName.entrySet().stream().sorted((a, b) -> Double.compare(b.getValue(), a.getValue())).limit(top)
-                    .forEach(e -> sb.append(String.format(" | %s %.0f", e.getKey(), e.getValue())));
-            System.out.printf("round %d: live Java threads' CPU per transaction %.0f us:%s%n", round, total, sb);
-        }
+        Map<String, Double> byName = new java.util.TreeMap<>();
+        since.forEachSince((name, d) -> byName.merge(name.replaceAll("[0-9]+", "#"), d / 1e3 / txns, Double::sum));
+        double total = byName.values().stream().mapToDouble(Double::doubleValue).sum();
+        StringBuilder sb = new StringBuilder();
+        byName.entrySet().stream().sorted((a, b) -> Double.compare(b.getValue(), a.getValue())).limit(top)
+                .forEach(e -> sb.append(String.format(" | %s %.0f", e.getKey(), e.getValue())));
+        System.out.printf("round %d: live Java threads' CPU per transaction %.0f us:%s%n", round, total, sb);
     }
 
     /**

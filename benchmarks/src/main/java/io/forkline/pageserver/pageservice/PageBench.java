@@ -2,6 +2,7 @@ package io.forkline.pageserver.pageservice;
 
 import io.forkline.bench.Args;
 import io.forkline.bench.BenchDirectory;
+import io.forkline.bench.ThreadCpu;
 import io.forkline.page.client.PageClientConfig;
 import io.forkline.page.client.PageServiceClient;
 import io.forkline.page.client.ReadLsn;
@@ -354,7 +355,7 @@ public final class PageBench {
             throws InterruptedException {
         var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
                 .getOperatingSystemMXBean();
-        var threads0 = ThreadCpu.snapshot();
+        ThreadCpu threads0 = new ThreadCpu();
         long cpu0 = os.getProcessCpuTime();
         AtomicLong done = new AtomicLong();
         long end = System.nanoTime() + seconds * 1_000_000_000L;
@@ -370,7 +371,7 @@ public final class PageBench {
         long n = done.get();
         double rate = n * 1e9 / (System.nanoTime() - t0);
         double cpu = (os.getProcessCpuTime() - cpu0) / 1e3 / n;
-        long[] byRole = ThreadCpu.since(threads0);
+        long[] byRole = cpuByRole(threads0);
         double server = byRole[0] / 1e3 / n;
         double client = byRole[1] / 1e3 / n;
         double timer = byRole[2] / 1e3 / n;
@@ -386,40 +387,19 @@ public final class PageBench {
                 + "rest of the process %.2f us", lastSplit[0], lastSplit[1], lastSplit[2], lastSplit[3]);
     }
 
-    /** Per-thread CPU time (user + system, ns) summed by role: the page service's loops, the clients' loops, the deadline timer. */
-    private static final class ThreadCpu {
-        static java.util.Map<Long, Long> snapshot() {
-            var mx = java.lang.management.ManagementFactory.getThreadMXBean();
-            java.util.Map<Long, Long> out = new java.util.HashMap<>();
-            for (long id : mx.getAllThreadIds()) {
-                out.put(id, mx.getThreadCpuTime(id));
+    /** Per-thread CPU time (ns) since {@code since} summed by role: the page service's loops, the clients' loops, the deadline timer. */
+    private static long[] cpuByRole(ThreadCpu since) {
+        long[] out = new long[3];
+        since.forEachSince((name, d) -> {
+            if (name.startsWith("forkline-page-io")) {
+                out[0] += d;
+            } else if (name.startsWith("forkline-page-client-io")) {
+                out[1] += d;
+            } else if (name.startsWith("forkline-page-client-deadlines")) {
+                out[2] += d;
             }
-            return out;
-        }
-
-        static long[] since(java.util.Map<Long, Long> before) {
-            var mx = java.lang.management.ManagementFactory.getThreadMXBean();
-            long[] out = new long[3];
-            for (var info : mx.getThreadInfo(mx.getAllThreadIds())) {
-                if (info == null) {
-                    continue;
-                }
-                long now = mx.getThreadCpuTime(info.getThreadId());
-                if (now < 0) {
-                    continue;
-                }
-                long d = now - before.getOrDefault(info.getThreadId(), 0L);
-                String name = info.getThreadName();
-                if (name.startsWith("forkline-page-io")) {
-                    out[0] += d;
-                } else if (name.startsWith("forkline-page-client-io")) {
-                    out[1] += d;
-                } else if (name.startsWith("forkline-page-client-deadlines")) {
-                    out[2] += d;
-                }
-            }
-            return out;
-        }
+        });
+        return out;
     }
 
     private static void issue(PageServiceClient c, long lsn, int pages, SplittableRandom rnd, long end, AtomicLong done,
