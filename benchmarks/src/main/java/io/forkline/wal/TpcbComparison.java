@@ -55,6 +55,10 @@ public final class TpcbComparison {
         String jfr = args.value("jfr", null);
         String storage = args.value("storage", null);
         String secondProperty = args.value("second", null);
+        if (secondProperty != null && secondProperty.indexOf('=') < 1) {
+            throw new IllegalArgumentException("--second '" + secondProperty
+                    + "': expected NAME=VALUE, a system property for the second Forkline side");
+        }
         String second = secondProperty == null ? "forkline images (all)" : "forkline " + secondProperty;
         if (storage != null) {
             System.setProperty("forkline.compute.storage", storage);
