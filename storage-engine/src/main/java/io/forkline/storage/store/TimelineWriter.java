@@ -224,9 +224,10 @@ public final class TimelineWriter implements AutoCloseable {
     }
 
     /**
-     * The newest value of {@code key} at {@code lsn} (which must be at least every staged LSN),
+     * The newest value of {@code key} at {@code lsn} (which must be at least every LSN this writer
+     * staged or committed: the read cache answers with the newest value regardless of {@code lsn}),
      * staged versions first; {@code null} when absent or tombstoned. Always a full value (deltas are
-     * rebuilt). A staged value is returned as staged, not copied: callers must not modify it
+     * rebuilt). A staged or cached value is returned as is, not copied: callers must not modify it
      * (copy it to change it, then {@link #put} the copy).
      */
     public byte[] get(Key key, long lsn) {
