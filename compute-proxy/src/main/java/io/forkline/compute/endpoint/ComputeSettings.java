@@ -138,9 +138,33 @@ public final class ComputeSettings {
         s.put("max_wal_size", "1GB");
         s.put("max_prepared_transactions", "10");
         s.put("log_line_prefix", "'%m [%p] '");
+        benchmarkOverrides(s);
         // per-endpoint settings of the server, beside the data directory (later lines win)
         s.put("include_if_exists", "'../" + EXTRA_SETTINGS_FILE + "'");
         return s;
+    }
+
+    /**
+     * Applies the benchmark knob {@code forkline.compute.settings}: comma-separated
+     * {@code name=value} pairs that replace or add settings (e.g.
+     * {@code fsync=on,synchronous_commit=local}), for side-by-side measurements of other commit
+     * setups; unset in production.
+     *
+     * @throws IllegalArgumentException naming the pair when one has no {@code =} or a quote
+     */
+    static void benchmarkOverrides(Map<String, String> s) {
+        String knob = System.getProperty("forkline.compute.settings");
+        if (knob == null || knob.isBlank()) {
+            return;
+        }
+        for (String pair : knob.split(",")) {
+            int eq = pair.indexOf('=');
+            if (eq < 1 || pair.contains("'")) {
+                throw new IllegalArgumentException("forkline.compute.settings: '" + pair
+                        + "' is not name=value (no quotes)");
+            }
+            s.put(pair.substring(0, eq).trim(), pair.substring(eq + 1).trim());
+        }
     }
 
     /** Renders settings as postgresql.conf lines. */
