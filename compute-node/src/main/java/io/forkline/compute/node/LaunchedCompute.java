@@ -240,33 +240,65 @@ public final class LaunchedCompute {
     }
 
     /**
-     * Fast shutdown (the shutdown checkpoint is sent to the WAL receiver before PostgreSQL exits),
-     * then reads the final checkpoint LSN from {@code pg_control}, unmounts a lazy data directory and
-     * deletes {@code pgdata} and the lazy overlay {@code lazy/upper} (kept when PostgreSQL is somehow
-     * still alive); {@code postgres.log} and {@code prewarm.list} stay.
+     * Stops PostgreSQL (fast shutdown, bounded by {@code timeout}), reads its final checkpoint LSN
+     * and unmounts a lazy data directory; then deletes the data directory ({@link #discardFiles}).
      *
-     * @return the shutdown checkpoint's LSN, 0 when it cannot be read
+     * @return the final checkpoint's LSN (0 when it cannot be read)
      */
     public long stop(Duration timeout, String label) {
+        long ckpt = shutdown(timeout, label);
+        discardFiles(label);
+        return ckpt;
+    }
+
+    /**
+     * As {@link #stop} but keeps every file: for a caller that must first make sure the WAL in
+     * {@link #walDirectory()} is held elsewhere, then calls {@link #discardFiles}.
+     *
+     * @return the final checkpoint's LSN (0 when it cannot be read)
+     */
+    public long shutdown(Duration timeout, String label) {
         process.stop(timeout);
         long ckpt = finalCheckpointLsn(process.dataDir());
         unmount(label);
+        return ckpt;
+    }
+
+    /**
+     * The compute's {@code pg_wal}: {@code <dir>/pg_wal} for a lazy data directory (local disk
+     * outside the mount), {@code pgdata/pg_wal} for a full one. Readable after {@link #shutdown}.
+     */
+    public Path walDirectory() {
+        return walDirectory(process.dataDir().getParent(), lazy != null);
+    }
+
+    /** {@link #walDirectory()} of a compute directory {@code dir}. */
+    public static Path walDirectory(Path dir, boolean lazy) {
+        return lazy ? dir.resolve("pg_wal") : dir.resolve("pgdata").resolve("pg_wal");
+    }
+
+    /**
+     * Deletes the data directory (and a lazy one's overlay and local {@code pg_wal}) when
+     * PostgreSQL no longer runs; keeps them, with a warning, while it does. {@code postgres.log}
+     * stays.
+     */
+    public void discardFiles(String label) {
         if (process.isAlive()) {
             log.warn("endpoint {}: compute on {} is still alive after stop; its data directory is kept", label,
                     process.dataDir());
-        } else {
-            try {
-                deleteRecursively(process.dataDir());
-                if (lazy != null) {
-                    // the overlay now, not at the next start: a wake (its start) then skips ~1 000 deletions
-                    deleteRecursively(process.dataDir().resolveSibling("lazy").resolve("upper"));
-                }
-            } catch (IOException e) {
-                // the next start deletes it again before building a new one
-                log.warn("endpoint {}: cannot delete {} after stop: {}", label, process.dataDir(), e.toString());
-            }
+            return;
         }
-        return ckpt;
+        try {
+            deleteRecursively(process.dataDir());
+            if (lazy != null) {
+                // the overlay now, not at the next start: a wake (its start) then skips ~1 000 deletions
+                deleteRecursively(process.dataDir().resolveSibling("lazy").resolve("upper"));
+                deleteRecursively(walDirectory());
+            }
+        } catch (IOException e) {
+            // the next start deletes it again before building a new one
+            log.warn("endpoint {}: cannot delete {} after stop: {}", label, process.dataDir(), e.toString());
+        }
     }
 
     /**

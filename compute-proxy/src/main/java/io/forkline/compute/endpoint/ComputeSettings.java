@@ -22,6 +22,12 @@ import java.util.Map;
  *       Forkline has made it durable;</li>
  *   <li>{@code fsync = off}: a compute is stateless — it is rebuilt from the page store on every
  *       start, so its own files need not survive a crash.</li>
+ *   <li>A compute of the server's own machine overrides the last two ({@link #commitSettings()}):
+ *       {@code fsync = on} and {@code synchronous_commit = local}, so a commit returns once the
+ *       compute's own WAL is fsync'd, as on stock PostgreSQL, and its WAL streams to the store
+ *       asynchronously; its {@code pg_wal} is the durable copy until the store holds it (the server
+ *       ingests what is left there before a compute's files are deleted). A session that sets
+ *       {@code synchronous_commit = on} still waits for the store.</li>
  *   <li>{@code shared_buffers}, {@code max_connections}, {@code work_mem} come from the
  *       {@link ComputeSize}: xs = 64MB / 20 / 4MB, s = 128MB / 100 / 4MB (default),
  *       m = 512MB / 200 / 8MB, l = 2GB / 400 / 16MB.</li>
@@ -165,6 +171,39 @@ public final class ComputeSettings {
             }
             s.put(pair.substring(0, eq).trim(), pair.substring(eq + 1).trim());
         }
+    }
+
+    /**
+     * Whether computes of the server's own machine acknowledge commits once their own WAL is
+     * fsync'd (the default) rather than once the store holds it: system property
+     * {@code forkline.compute.commitDurability}, {@code local} (default) or {@code store}.
+     *
+     * @throws IllegalArgumentException naming the value when it is neither
+     */
+    public static boolean commitsAcknowledgedLocally() {
+        String v = System.getProperty("forkline.compute.commitDurability", "local").trim();
+        return switch (v) {
+            case "local" -> true;
+            case "store" -> false;
+            default -> throw new IllegalArgumentException("forkline.compute.commitDurability '" + v
+                    + "': expected local or store");
+        };
+    }
+
+    /**
+     * The commit settings of a compute of the server's own machine, written into its
+     * {@link #EXTRA_SETTINGS_FILE} after anything else: {@code fsync = on},
+     * {@code synchronous_commit = local} when {@link #commitsAcknowledgedLocally()}, else none (the
+     * defaults of {@link #forPort}: commits wait for the store).
+     */
+    public static Map<String, String> commitSettings() {
+        if (!commitsAcknowledgedLocally()) {
+            return Map.of();
+        }
+        Map<String, String> s = new LinkedHashMap<>();
+        s.put("fsync", "on");
+        s.put("synchronous_commit", "local");
+        return s;
     }
 
     /** Renders settings as postgresql.conf lines. */

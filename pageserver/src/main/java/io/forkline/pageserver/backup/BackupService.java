@@ -176,6 +176,8 @@ public final class BackupService implements AutoCloseable {
         BackupInfo b = new BackupInfo(id, tenant, branch.ref(), branch.timelineId(), null, label, kind, scheduleId,
                 BackupInfo.IN_PROGRESS, time(now), expires == null ? null : time(expires), null, null);
         try {
+            // every commit the branch's running compute acknowledged is in the store first
+            tenants.endpoints().catchUp(tenant, branch.ref(), tl);
             long lsn = store.lastRecordLsn(tl);
             b = new BackupInfo(id, tenant, branch.ref(), branch.timelineId(), Lsn.format(lsn), label, kind, scheduleId,
                     BackupInfo.IN_PROGRESS, b.createdAt(), b.expiresAt(), null, null);

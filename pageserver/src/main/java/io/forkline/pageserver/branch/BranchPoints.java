@@ -94,6 +94,9 @@ public final class BranchPoints {
             return new Point(on, checkReachable(tenant, ref, on, store.timeline(on), lsn, historyStart(tl, former),
                     store.lastRecordLsn(tl)));
         }
+        // a compute of this machine acknowledges commits before the store holds them: the head and
+        // recent times must see every commit it acknowledged
+        endpoints.catchUp(tenant, ref, tl);
         if (atText != null) {
             long lsn = forTimestamp(ref, tl, atText, former);
             return new Point(timelineHolding(tl, lsn, former), lsn);

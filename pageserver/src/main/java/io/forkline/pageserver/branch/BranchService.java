@@ -313,6 +313,7 @@ public final class BranchService {
         String ref = b.ref();
         BranchInfo parent = records.require(tenant, parentName);
         TimelineId parentTl = TimelineId.parse(parent.timelineId());
+        endpoints.catchUp(tenant, parentName, parentTl);
         long lsn = store.lastRecordLsn(parentTl);
         TimelineId oldTl = TimelineId.parse(b.timelineId());
         TimelineMetadata md = store.timeline(oldTl);

@@ -1,6 +1,5 @@
 package io.forkline.pageserver.diff;
 
-import io.forkline.pageserver.endpoint.ComputeConnections;
 import io.forkline.pageserver.endpoint.EndpointManager;
 import io.forkline.storage.id.TimelineId;
 import io.forkline.storage.key.Key;
@@ -14,12 +13,8 @@ import io.forkline.wal.xlog.CheckPoint;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.sql.Connection;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
-import java.util.Properties;
 
 /**
  * The store's side of a data diff: for the two computes' points, which heap blocks of a relation may
@@ -123,20 +118,19 @@ final class ChangedPages {
         if (r == null || tl == null) {
             return "no WAL receiver for a side";
         }
-        Properties p = new Properties();
-        p.setProperty("connectTimeout", "10");
-        p.setProperty("socketTimeout", Long.toString(INGEST_WAIT.toSeconds()));
-        p.setProperty("ApplicationName", "forkline-diff");
-        try (Connection c = ComputeConnections.connect(side.address(), "postgres", p); Statement st = c.createStatement()) {
-            // A commit of our own, synchronous: it returns once the WAL receiver (the compute's synchronous
-            // standby) acknowledged it durable, so every commit the compute showed before it is in the store.
-            st.execute("SET synchronous_commit = on");
-            st.execute("SELECT txid_current()");
+        // Every commit the compute showed ends at or below its WAL flush LSN: wait until the store holds that.
+        // (A commit of our own with synchronous_commit = on would not do: SELECT txid_current() writes no WAL
+        // before its commit record, and such a commit does not wait for the standby.)
+        long flushed;
+        try {
+            flushed = EndpointManager.flushLsn(side.address());
         } catch (SQLException ex) {
-            return "cannot make a side's WAL durable up to now: " + ex.getMessage();
+            return "cannot read how far a side's compute has flushed its WAL: " + ex.getMessage();
         }
-        if (r.isFailed()) {
-            return "the WAL receiver of a side failed";
+        if (!r.awaitLsn(flushed, INGEST_WAIT)) {
+            return r.isFailed() ? "the WAL receiver of a side failed"
+                    : "the store did not catch up with a side's compute (flushed to " + Lsn.format(flushed)
+                    + ") within " + INGEST_WAIT.toSeconds() + " s";
         }
         return new Object[]{tl, store.lastRecordLsn(tl)};
     }

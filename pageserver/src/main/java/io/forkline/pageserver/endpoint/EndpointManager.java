@@ -47,6 +47,8 @@ public final class EndpointManager implements AutoCloseable {
     private static final Duration START_TIMEOUT = Duration.ofSeconds(120);
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(60);
     private static final Duration SHUTDOWN_CHECKPOINT_WAIT = Duration.ofSeconds(30);
+    /** Bound of {@link #catchUp}: how far the store may lag a compute before a branch at its head fails. */
+    private static final Duration CATCH_UP_TIMEOUT = Duration.ofSeconds(120);
 
     private final PageStore store;
     private final PostgresInstallation pg;
@@ -242,6 +244,7 @@ public final class EndpointManager implements AutoCloseable {
         this.root = dataDir.resolve("endpoints");
         this.records = new io.forkline.pageserver.metadata.MetadataRecords(store);
         killOrphans();
+        recoverOrphanWal();
         loadRecords();
     }
 
@@ -400,7 +403,11 @@ public final class EndpointManager implements AutoCloseable {
         Path dir = dirOf(tenant, ref);
         Files.createDirectories(dir);
         Path file = dir.resolve(ComputeSettings.EXTRA_SETTINGS_FILE);
-        Files.writeString(file, ComputeSettings.render(extra == null ? Map.of() : extra), java.nio.charset.StandardCharsets.UTF_8);
+        Map<String, String> all = new java.util.LinkedHashMap<>(extra == null ? Map.of() : extra);
+        // a compute of this machine keeps its own WAL durable and streams it to the store asynchronously
+        // (last: nothing may turn its fsync off)
+        all.putAll(ComputeSettings.commitSettings());
+        Files.writeString(file, ComputeSettings.render(all), java.nio.charset.StandardCharsets.UTF_8);
         file.toFile().setReadable(true, false);
     }
 
@@ -616,6 +623,7 @@ public final class EndpointManager implements AutoCloseable {
                 host = e.remote.host();
             } else {
                 writeExtraSettings(tenant, ref);
+                recoverLeftoverWal(tenant, ref);
                 e.local = LaunchedCompute.launch(pg, pageServiceClient(tenant, timeline), dirOf(tenant, ref),
                         storage == StorageMode.LAZY, e.lastPort, size, socketDirectory(tenant, ref), START_TIMEOUT,
                         key(tenant, ref));
@@ -633,6 +641,10 @@ public final class EndpointManager implements AutoCloseable {
             if (e.remote != null && node.tls() != null) { // a compute node's compute: TLS with the client certificate
                 receiverConfig = receiverConfig.withClientCertificate(node.tls().certificate(), node.tls().keyDer(),
                         node.tls().serverCertificate());
+            }
+            if (e.local != null) {
+                // before any client commits: whose WAL the compute's pg_wal holds, for ComputeWalRecovery
+                ComputeWal.writeMarker(dirOf(tenant, ref), timeline, walStart, e.local.walDirectory());
             }
             e.receiver = WalReceiver.start(store, timeline, walStart, receiverConfig);
             e.state = EndpointState.RUNNING;
@@ -754,7 +766,7 @@ public final class EndpointManager implements AutoCloseable {
                 }
                 long ckpt = 0;
                 if (l != null) {
-                    ckpt = l.stop(STOP_TIMEOUT, e.key);
+                    ckpt = l.shutdown(STOP_TIMEOUT, e.key); // files kept until its WAL is known to be in the store
                 } else {
                     try {
                         ckpt = node.stop(e.tenant, e.ref);
@@ -775,10 +787,140 @@ public final class EndpointManager implements AutoCloseable {
             if (r != null) {
                 r.close();
             }
+            if (l != null && !l.isAlive()) {
+                // the WAL the receiver did not make durable (a compute that died, a lost connection, a
+                // shutdown checkpoint not ingested in time) is read from the compute's pg_wal first
+                if (recoverWal(dirOf(e.tenant, e.ref), e.key)) {
+                    l.discardFiles(e.key);
+                }
+            }
             e.local = null;
             e.remote = null;
             e.receiver = null;
             e.state = EndpointState.STOPPED;
+        }
+    }
+
+    /**
+     * Before a new compute of {@code tenant}/{@code ref} replaces the files of the last one: stops a
+     * postmaster still running there and ingests what its {@code pg_wal} holds beyond the store
+     * ({@link ComputeWal}).
+     *
+     * @throws ApiException 503 naming the directory when that WAL cannot be ingested (the files stay)
+     */
+    private void recoverLeftoverWal(String tenant, String ref) {
+        Path dir = dirOf(tenant, ref);
+        if (!Files.exists(dir.resolve(ComputeWal.MARKER))) {
+            return;
+        }
+        ComputeProcess.killPostmaster(dir.resolve("pgdata"));
+        if (!recoverWal(dir, key(tenant, ref))) {
+            throw ApiException.unavailable("the WAL of the last compute of branch '" + ref + "' in " + dir
+                    + " could not be ingested (see the server log); its files are kept");
+        }
+    }
+
+    /** {@link ComputeWal#recover}; false (logged) when it fails. */
+    private boolean recoverWal(Path dir, String label) {
+        try {
+            ComputeWal.recover(store, dir, tl -> {
+                var md = store.timeline(tl);
+                return md != null && TenantBootstrapFiles.controlFile(store, md.tenant()).dataChecksumVersion() != 0;
+            });
+            return true;
+        } catch (IOException | RuntimeException ex) {
+            log.error("endpoint {}: cannot ingest the WAL its compute left in {}: {}", label, dir, ex.toString());
+            return false;
+        }
+    }
+
+    /**
+     * Makes every commit the running compute of {@code tenant}/{@code ref} has acknowledged durable in
+     * the store, so a branch, restore point or backup taken at the timeline's head includes it: a
+     * compute of this machine acknowledges a commit once its own WAL is fsync'd and streams it
+     * asynchronously ({@link ComputeSettings#commitSettings()}). Reads the compute's WAL flush LSN
+     * and waits until the WAL receiver has made every record ending at or below it durable. No-op
+     * when the branch's compute does not run on {@code timeline} here or commits wait for the store;
+     * when it died, what its {@code pg_wal} holds is ingested first.
+     *
+     * @throws ApiException 503 when the compute cannot be reached or the store does not catch up
+     *                      within the connection's timeout (the message says which)
+     */
+    public void catchUp(String tenant, String ref, TimelineId timeline) {
+        Endpoint e = get(tenant, ref);
+        if (e == null || !timeline.equals(e.timeline)) {
+            return;
+        }
+        LaunchedCompute l = e.local;
+        if (l == null || e.state != EndpointState.RUNNING || e.receiver == null) {
+            synchronized (e) {
+                if (e.local == null && e.state != EndpointState.PROVISIONING) {
+                    Path dir = dirOf(tenant, ref);
+                    if (Files.exists(dir.resolve(ComputeWal.MARKER))) {
+                        recoverLeftoverWal(tenant, ref);
+                    }
+                }
+            }
+            return;
+        }
+        if (!ComputeSettings.commitsAcknowledgedLocally()) {
+            return;
+        }
+        long flushed;
+        try {
+            flushed = computeFlushLsn(e);
+        } catch (java.sql.SQLException ex) {
+            if (!l.isAlive()) {
+                // it died: its acknowledged commits are in its pg_wal; the stop ingests them
+                synchronized (e) {
+                    if (e.local == l) {
+                        stopLocked(e);
+                        e.state = EndpointState.FAILED;
+                    }
+                }
+                return;
+            }
+            throw ApiException.unavailable("cannot read how far the compute of branch '" + ref
+                    + "' has flushed its WAL: " + ex.getMessage());
+        }
+        WalReceiver receiver = e.receiver;
+        if (receiver != null && !receiver.awaitLsn(flushed, CATCH_UP_TIMEOUT)) {
+            throw ApiException.unavailable("the store has not caught up with the compute of branch '" + ref
+                    + "' within " + CATCH_UP_TIMEOUT.toSeconds() + " s: it holds its WAL up to "
+                    + Lsn.format(receiver.receivedLsn()) + ", the compute flushed up to " + Lsn.format(flushed)
+                    + (receiver.isFailed() ? " (its WAL receiver failed: " + receiver.failure().getMessage() + ")" : ""));
+        }
+    }
+
+    /**
+     * {@code pg_current_wal_flush_lsn()} of the running compute of {@code e}: every commit it has
+     * acknowledged ends at or below it. (A transaction of our own with {@code synchronous_commit = on}
+     * would not do: one that wrote no WAL before its commit record, e.g. {@code SELECT txid_current()},
+     * commits asynchronously; {@code RecordTransactionCommit} waits for a standby only when
+     * {@code wrote_xlog}.)
+     */
+    private static long computeFlushLsn(Endpoint e) throws java.sql.SQLException {
+        return flushLsn(e.address());
+    }
+
+    /**
+     * {@code pg_current_wal_flush_lsn()} of the compute at {@code a} (as user {@code postgres}), bytes.
+     *
+     * @throws java.sql.SQLException when it cannot be reached or {@code a} is null (not running)
+     */
+    public static long flushLsn(io.forkline.compute.proxy.ComputeAddress a) throws java.sql.SQLException {
+        java.util.Properties p = new java.util.Properties();
+        p.setProperty("connectTimeout", "10");
+        p.setProperty("socketTimeout", "30");
+        p.setProperty("ApplicationName", "forkline-catch-up");
+        if (a == null) {
+            throw new java.sql.SQLException("the compute is not running");
+        }
+        try (java.sql.Connection c = ComputeConnections.connect(a, "postgres", p);
+             java.sql.Statement st = c.createStatement();
+             java.sql.ResultSet rs = st.executeQuery("SELECT pg_current_wal_flush_lsn()")) {
+            rs.next();
+            return Lsn.parse(rs.getString(1));
         }
     }
 
@@ -796,6 +938,24 @@ public final class EndpointManager implements AutoCloseable {
                     log.warn("stopping endpoint {} failed: {}", e.key, ex.toString());
                 }
             }
+        }
+    }
+
+    /**
+     * The computes a killed server left (their postmasters are gone now): ingests what their
+     * {@code pg_wal} holds beyond the store before anything else runs ({@link ComputeWal}); one that
+     * fails keeps its files and marker, and its endpoint refuses to start until it succeeds.
+     */
+    private void recoverOrphanWal() {
+        if (!Files.isDirectory(root)) {
+            return;
+        }
+        try (java.util.stream.Stream<Path> s = Files.walk(root, 3)) {
+            for (Path marker : s.filter(p -> p.getFileName().toString().equals(ComputeWal.MARKER)).toList()) {
+                recoverWal(marker.getParent(), root.relativize(marker.getParent()).toString());
+            }
+        } catch (IOException | java.io.UncheckedIOException e) {
+            log.warn("cannot scan {} for the WAL of computes of a killed server: {}", root, e.toString());
         }
     }
 
