@@ -188,7 +188,12 @@ final class GistPage {
     /**
      * {@code gist_mask}: the common masks and unused space, the NSN (an LSN), {@code F_FOLLOW_RIGHT}
      * set (the AM clears it on the left child after its WAL record), line pointer flags on leaves
-     * ({@code LP_DEAD} hints of {@code gistkillitems}), {@code F_HAS_GARBAGE} cleared.
+     * ({@code LP_DEAD} hints of {@code gistkillitems}), {@code F_HAS_GARBAGE} cleared; and, beyond
+     * {@code gist_mask}, {@code F_TUPLES_DELETED} cleared: PostgreSQL 15.19's
+     * {@code gistRedoPageUpdateRecord} (which {@link GistRedo} follows) sets it on a leaf whose tuples a
+     * page update deletes, as 15.19's {@code gistvacuumpage} does, but 15.20's primary leaves it clear
+     * (seen in 15.20's post-images of VACUUM's page updates), and nothing in PostgreSQL 15 reads the
+     * flag (only {@code pageinspect} shows it), so either value is a correct page.
      */
     static void mask(byte[] p) {
         PageMasks.maskLsnAndChecksum(p);
@@ -203,6 +208,6 @@ final class GistPage {
         if (isLeaf(p)) {
             PageMasks.maskLpFlags(p);
         }
-        setFlags(p, flags(p) & ~F_HAS_GARBAGE);
+        setFlags(p, flags(p) & ~(F_HAS_GARBAGE | F_TUPLES_DELETED));
     }
 }
