@@ -128,7 +128,7 @@ class GistRedoTest {
     }
 
     @Test
-    void gistMaskHidesNsnFollowRightGarbageAndLeafLinePointerFlagsOnly() throws Exception {
+    void gistMaskHidesNsnFollowRightGarbageTuplesDeletedAndLeafLinePointerFlagsOnly() throws Exception {
         byte[] leaf = fixture("Gist/PAGE_UPDATE", f -> u16(f.record().mainData(), 0) == 0).record().block(0).image();
         assertThat(GistPage.isLeaf(leaf)).isTrue();
         byte[] hinted = leaf.clone();
@@ -137,9 +137,13 @@ class GistRedoTest {
         GistPage.setFlags(hinted, GistPage.flags(hinted) | GistPage.F_HAS_GARBAGE);
         BufPage.markDead(hinted, 1);
         assertThat(masked(hinted)).isEqualTo(masked(leaf));
+        // 15.19's redo sets F_TUPLES_DELETED where 15.20's primary does not; nothing reads it
         byte[] tuplesDeleted = leaf.clone();
         GistPage.setFlags(tuplesDeleted, GistPage.flags(tuplesDeleted) ^ GistPage.F_TUPLES_DELETED);
-        assertThat(masked(tuplesDeleted)).isNotEqualTo(masked(leaf));
+        assertThat(masked(tuplesDeleted)).isEqualTo(masked(leaf));
+        byte[] deleted = leaf.clone();
+        GistPage.setFlags(deleted, GistPage.flags(deleted) ^ GistPage.F_DELETED);
+        assertThat(masked(deleted)).as("other flags count").isNotEqualTo(masked(leaf));
 
         byte[] internal = fixture("Gist/PAGE_UPDATE", f -> hasBlock(f, 1)).record().block(0).image();
         assertThat(GistPage.isLeaf(internal)).isFalse();
