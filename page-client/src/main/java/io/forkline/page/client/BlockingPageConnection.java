@@ -101,14 +101,27 @@ public final class BlockingPageConnection implements AutoCloseable {
         return c;
     }
 
-    /** The first handshake's answer: the timeline id, its last record LSN and earliest readable LSN then. */
+    /**
+     * A connection that connects on its first call, within that call's deadline (a refused or lost
+     * connection is retried until then, as on every call): for pools whose connections are made when
+     * they are first needed, perhaps while the page service is briefly away. A handshake refusal is
+     * thrown by that call. {@link #session()} is null until then.
+     */
+    public static BlockingPageConnection unconnected(PageClientConfig config) {
+        return new BlockingPageConnection(config);
+    }
+
+    /**
+     * The first handshake's answer: the timeline id, its last record LSN and earliest readable LSN
+     * then; null for an {@link #unconnected} connection before its first call.
+     */
     public HandshakeResponse session() {
         return session;
     }
 
-    /** The timeline this connection reads (32 hex digits). */
+    /** The timeline this connection reads (32 hex digits), or the config's until the first handshake. */
     public String timelineId() {
-        return session.getTimelineId();
+        return session != null ? session.getTimelineId() : config.timelineId();
     }
 
     /** Whether a socket is open now (false after a timeout or a lost connection until the next call reconnects). */
