@@ -93,9 +93,16 @@ public final class PageBench {
         int seconds = args.intValue("seconds", 5);
         int latencySamples = args.intValue("samples", 20_000);
         boolean pipelinedOnly = args.value("only", "all").equals("pipelined");
+        boolean fetchOnly = args.value("only", "all").equals("fetch");
         Path dir = Files.createTempDirectory("pagebench");
         try {
-            if (pipelinedOnly) {
+            if (fetchOnly) {
+                List<Integer> sizes = new ArrayList<>();
+                for (String v : args.value("blocks", "1,16,256").split(",")) {
+                    sizes.add(Integer.parseInt(v.trim()));
+                }
+                runFetchSizes(dir, pages, args.intValue("rounds", 3), sizes, args.intValue("samples", 2000));
+            } else if (pipelinedOnly) {
                 List<Integer> versions = new ArrayList<>();
                 for (String v : args.value("versions", "1,2").split(",")) {
                     versions.add(Integer.parseInt(v.trim()));
@@ -291,6 +298,76 @@ public final class PageBench {
                 services.forEach(PageService::close);
             }
         }
+    }
+
+    /**
+     * {@code --only fetch}: what a lazy data directory's fetch costs over each client, warm, 1 in
+     * flight: GetPages of runs of {@code --blocks} consecutive blocks (default "1,16,256": a FUSE read,
+     * a read-around extent, a read-ahead batch) from random starts, {@code --samples} calls (default
+     * 2,000) per client, size and round, the two clients taking turns within each round; one JSON
+     * line per size and round (p50 / p99 per call, microseconds).
+     */
+    private static void runFetchSizes(Path dir, int pages, int rounds, List<Integer> sizes, int samples) throws Exception {
+        TimelineId tl = TimelineId.generate();
+        long lsn;
+        try (PageStore store = PageStore.open(dir.resolve("store"), 0)) {
+            lsn = populate(store, tl, pages);
+        }
+        for (int n : sizes) {
+            if (n < 1 || n > 256 || n > pages) {
+                throw new IllegalArgumentException("--blocks: each size must be 1..256 and at most --pages, got " + n);
+            }
+        }
+        double[] echo = echoRoundTripMicros(20_000, 8);
+        try (PageStore store = PageStore.open(dir.resolve("store"), 512L << 20);
+             PageService service = PageService.start(store, null, (token, tenant) -> { },
+                     PageServiceConfig.defaults(0))) {
+            for (int b = 0; b < pages; b++) {
+                store.get(tl, Key.relBlock(rel(), b), lsn);
+            }
+            PageClientConfig cfg = PageClientConfig.of("127.0.0.1", service.port(), TENANT, tl.toString(), null, "")
+                    .withDefaultDeadline(Duration.ofSeconds(60));
+            try (PageServiceClient async = PageServiceClient.connect(cfg);
+                 BlockingPageConnection sync = BlockingPageConnection.connect(cfg)) {
+                SplittableRandom rnd = new SplittableRandom(5);
+                for (int n : sizes) { // warm-up: every size through the JIT on both paths
+                    fetchLatency(async, null, n, lsn, pages, samples / 2, rnd);
+                    fetchLatency(null, sync, n, lsn, pages, samples / 2, rnd);
+                }
+                for (int round = 1; round <= rounds; round++) {
+                    for (int n : sizes) {
+                        double[] a = percentiles(fetchLatency(async, null, n, lsn, pages, samples, rnd));
+                        double[] b = percentiles(fetchLatency(null, sync, n, lsn, pages, samples, rnd));
+                        System.out.printf(Locale.ROOT, "{\"round\":%d,\"blocks\":%d,\"sync_p50_us\":%.1f,\"sync_p99_us\":%.1f,"
+                                        + "\"async_p50_us\":%.1f,\"async_p99_us\":%.1f,\"sync_over_async_p50\":%.3f,"
+                                        + "\"echo_rtt_us\":%.1f,\"blocking_echo_rtt_us\":%.1f,\"load\":%.2f}%n",
+                                round, n, b[0], b[1], a[0], a[1], b[0] / a[0], echo[0], echo[2],
+                                java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+                    }
+                }
+            }
+        }
+    }
+
+    /** Call times (ns) of {@code samples} GetPages of {@code n} consecutive blocks from random starts, over whichever client is given. */
+    private static long[] fetchLatency(PageServiceClient async, BlockingPageConnection sync, int n, long lsn, int pages,
+                                       int samples, SplittableRandom rnd) {
+        long[] ns = new long[samples];
+        int[] blocks = new int[n];
+        for (int i = 0; i < samples; i++) {
+            int from = rnd.nextInt(pages - n + 1);
+            for (int k = 0; k < n; k++) {
+                blocks[k] = from + k;
+            }
+            long t0 = System.nanoTime();
+            List<byte[]> got = sync != null ? sync.getPages(REL, blocks, ReadLsn.at(lsn))
+                    : async.getPages(REL, blocks, ReadLsn.at(lsn)).join();
+            ns[i] = System.nanoTime() - t0;
+            if (got.size() != n) {
+                throw new IllegalStateException("asked for " + n + " pages, got " + got.size());
+            }
+        }
+        return ns;
     }
 
     private static io.forkline.storage.key.RelTag rel() {

@@ -23,8 +23,10 @@ import java.io.OutputStream;
  *
  * <p>Reads fill one receive buffer with as many bytes as the stream gives per call (an 8 KiB
  * page's frame usually arrives in one read), grown to the largest frame seen (at most the maximum
- * frame size) and shrunk back to {@value #INITIAL_BUFFER_BYTES} bytes when a read starts empty.
- * Bytes read past a frame are kept for the next {@link #read}.
+ * frame size: 2 MiB for a 256-page answer) and shrunk back to {@value #INITIAL_BUFFER_BYTES} bytes
+ * after {@value #SHRINK_AFTER} frames in a row that would have fit in it (a caller of many large
+ * reads does not allocate megabytes per answer; an idle one does not keep them long). Bytes read
+ * past a frame are kept for the next {@link #read}.
  *
  * <p>Not thread-safe: one codec per connection, used by one thread at a time.
  */
@@ -42,6 +44,8 @@ public final class BlockingFrameCodec {
 
     /** Initial (and shrunk-back) size of the receive buffer, bytes: a few one-page answers. */
     public static final int INITIAL_BUFFER_BYTES = 64 << 10;
+    /** Frames in a row that fit in {@link #INITIAL_BUFFER_BYTES} after which a grown buffer is given up. */
+    public static final int SHRINK_AFTER = 64;
 
     private final int maxFrameBytes;
     private byte[] in = new byte[INITIAL_BUFFER_BYTES];
@@ -49,6 +53,8 @@ public final class BlockingFrameCodec {
     private int start;
     private int end;
     private byte[] out = new byte[256];
+    /** Frames in a row, up to the last, that would have fit in {@link #INITIAL_BUFFER_BYTES}. */
+    private int smallFrames;
 
     /**
      * @param maxFrameBytes largest frame body accepted, bytes (at least 1;
@@ -94,8 +100,8 @@ public final class BlockingFrameCodec {
      * @throws IOException            what the source throws (e.g. a read timeout)
      */
     public Object read(Source src) throws IOException {
-        if (start == end && in.length > INITIAL_BUFFER_BYTES) {
-            in = new byte[INITIAL_BUFFER_BYTES]; // after a large answer: do not keep megabytes per connection
+        if (start == end && in.length > INITIAL_BUFFER_BYTES && smallFrames >= SHRINK_AFTER) {
+            in = new byte[INITIAL_BUFFER_BYTES]; // large answers have stopped: do not keep megabytes per connection
             start = end = 0;
         }
         fill(src, FrameDescriptor.LENGTH_FIELD_BYTES);
@@ -106,6 +112,7 @@ public final class BlockingFrameCodec {
                     + maxFrameBytes + " bytes");
         }
         int frame = FrameDescriptor.LENGTH_FIELD_BYTES + (int) body;
+        smallFrames = frame <= INITIAL_BUFFER_BYTES ? smallFrames + 1 : 0;
         fill(src, frame);
         ByteBuf buf = Unpooled.wrappedBuffer(in, start, frame);
         start += frame;
