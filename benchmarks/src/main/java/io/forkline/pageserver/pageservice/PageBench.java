@@ -77,6 +77,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code pipelined_8conn_pages_per_s}, {@code pipelined_cpu_us_per_page},
  * {@code pipelined_8conn_cpu_us_per_page}, {@code echo_rtt_us} (p50, Netty client), {@code echo_p99_us},
  * {@code echo_8k_rtt_us}, {@code blocking_echo_rtt_us} (p50, blocking client), {@code blocking_echo_p99_us},
+ * {@code beside_blocking_echo_rtt_us}, {@code beside_blocking_echo_p99_us} (the blocking echo again,
+ * measured in blocks alternating with the warm GetPages: the synchronous client's floor at the same moments),
  * {@code cold_p50_us}, {@code cold_p99_us}, {@code cold_p999_us} (the asynchronous client, as before),
  * {@code os_cache_dropped}, {@code pages}, {@code transport}, {@code load} (the system load average at the end).
  */
@@ -141,6 +143,7 @@ public final class PageBench {
         double inProcessCopy;
         double[] warm;
         double[] asyncWarm;
+        double[] besideEcho;
         double pipelined1;
         double pipelined8;
         double cpu1;
@@ -163,10 +166,13 @@ public final class PageBench {
                 double[][] both = warmLatency(c, sync, lsn, pages, samples, rnd);
                 warm = both[1];
                 asyncWarm = both[0];
+                besideEcho = both[2];
                 System.out.printf(Locale.ROOT, "warm GetPage, 1 in flight, asynchronous client (PageServiceClient): p50 %.1f us  "
                         + "p99 %.1f us  p99.9 %.1f us%n", asyncWarm[0], asyncWarm[1], asyncWarm[2]);
                 System.out.printf(Locale.ROOT, "warm GetPage, 1 in flight, synchronous client (BlockingPageConnection): p50 %.1f us  "
                         + "p99 %.1f us  p99.9 %.1f us%n", warm[0], warm[1], warm[2]);
+                System.out.printf(Locale.ROOT, "blocking echo beside them (alternating blocks, same moments): p50 %.1f us  "
+                        + "p99 %.1f us%n", besideEcho[0], besideEcho[1]);
                 pipelined(List.of(c), lsn, pages, 64, 3); // warm-up: the JIT settles on the pipelined path
                 double[] p1 = pipelined(List.of(c), lsn, pages, 64, seconds);
                 pipelined1 = p1[0];
@@ -204,16 +210,16 @@ public final class PageBench {
                 + "p50 %.1f us  p99 %.1f us  p99.9 %.1f us%n", dropped ? "dropped" : "NOT dropped (no permission)",
                 cold[0], cold[1], cold[2]);
         System.out.printf(Locale.ROOT, "ratios: warm p50 / echo p50 = %.2f (synchronous client; asynchronous %.2f), "
-                        + "warm p50 / blocking echo p50 = %.2f, warm p99 / echo p99 = %.2f; pipelined (1 conn) / in process = %.3f%n",
-                warm[0] / echoUs, asyncWarm[0] / echoUs, warm[0] / echo[2], warm[1] / echo[1], pipelined1 / inProcess);
+                        + "warm p50 / blocking echo p50 = %.2f (beside it: %.2f), warm p99 / echo p99 = %.2f; pipelined (1 conn) / in process = %.3f%n",
+                warm[0] / echoUs, asyncWarm[0] / echoUs, warm[0] / echo[2], warm[0] / besideEcho[0], warm[1] / echo[1], pipelined1 / inProcess);
         System.out.printf(Locale.ROOT, "{\"inprocess_pages_per_s\":%.0f,\"inprocess_copy_pages_per_s\":%.0f,\"p50_us\":%.1f,\"p99_us\":%.1f,\"p999_us\":%.1f,"
                         + "\"async_p50_us\":%.1f,\"async_p99_us\":%.1f,\"async_p999_us\":%.1f,"
                         + "\"pipelined_pages_per_s\":%.0f,\"pipelined_8conn_pages_per_s\":%.0f,\"pipelined_cpu_us_per_page\":%.1f,\"pipelined_8conn_cpu_us_per_page\":%.1f,\"echo_rtt_us\":%.1f,\"echo_p99_us\":%.1f,\"echo_8k_rtt_us\":%.1f,"
-                        + "\"blocking_echo_rtt_us\":%.1f,\"blocking_echo_p99_us\":%.1f,"
+                        + "\"blocking_echo_rtt_us\":%.1f,\"blocking_echo_p99_us\":%.1f,\"beside_blocking_echo_rtt_us\":%.1f,\"beside_blocking_echo_p99_us\":%.1f,"
                         + "\"cold_p50_us\":%.1f,\"cold_p99_us\":%.1f,\"cold_p999_us\":%.1f,\"os_cache_dropped\":%b,"
                         + "\"pages\":%d,\"transport\":\"%s\",\"load\":%.2f}%n",
                 inProcess, inProcessCopy, warm[0], warm[1], warm[2], asyncWarm[0], asyncWarm[1], asyncWarm[2],
-                pipelined1, pipelined8, cpu1, cpu8, echoUs, echo[1], echo8kUs, echo[2], echo[3], cold[0], cold[1], cold[2],
+                pipelined1, pipelined8, cpu1, cpu8, echoUs, echo[1], echo8kUs, echo[2], echo[3], besideEcho[0], besideEcho[1], cold[0], cold[1], cold[2],
                 dropped, pages, Transport.chosen(),
                 java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
     }
@@ -436,24 +442,46 @@ public final class PageBench {
     }
 
     /**
-     * Warm 1-in-flight latency of both clients on the same service: both warmed up (2,000 calls
-     * each), then {@code samples} calls of each measured in four alternating blocks, so that a change
-     * of the machine's load during the phase weighs on both alike.
+     * Warm 1-in-flight latency of both clients on the same service, and beside them the blocking
+     * echo floor (8 bytes over a blocking socket to a bare Netty echo server of its own): all three
+     * warmed up (2,000 calls each), then {@code samples} calls of each measured in four alternating
+     * blocks, so that a change of the machine's state during the phase (this VM's wake-ups are much
+     * slower when it idles) weighs on all three alike.
      *
-     * @return {async p50, p99, p99.9}, {synchronous p50, p99, p99.9}, microseconds
+     * @return {async p50, p99, p99.9}, {synchronous p50, p99, p99.9}, {blocking echo p50, p99, p99.9}, microseconds
      */
     private static double[][] warmLatency(PageServiceClient async, BlockingPageConnection sync, long lsn, int pages,
-                                          int samples, SplittableRandom rnd) {
-        syncLatency(sync, lsn, pages, 2000, rnd);
-        asyncLatency(async, lsn, pages, 2000, rnd);
-        int block = Math.max(1, samples / 4);
-        long[] a = new long[block * 4];
-        long[] s = new long[block * 4];
-        for (int i = 0; i < 4; i++) {
-            System.arraycopy(asyncLatency(async, lsn, pages, block, rnd), 0, a, i * block, block);
-            System.arraycopy(syncLatency(sync, lsn, pages, block, rnd), 0, s, i * block, block);
+                                          int samples, SplittableRandom rnd) throws Exception {
+        Transport transport = Transport.chosen();
+        EventLoopGroup group = transport.newGroup(1);
+        Channel echoServer = startEchoServer(group);
+        try (Socket echo = new Socket("127.0.0.1", ((java.net.InetSocketAddress) echoServer.localAddress()).getPort())) {
+            echo.setTcpNoDelay(true);
+            InputStream in = echo.getInputStream();
+            OutputStream out = echo.getOutputStream();
+            byte[] msg = new byte[8];
+            byte[] back = new byte[64 << 10];
+            syncLatency(sync, lsn, pages, 2000, rnd);
+            asyncLatency(async, lsn, pages, 2000, rnd);
+            for (int i = 0; i < 2000; i++) {
+                blockingEcho(echo, in, out, msg, back);
+            }
+            int block = Math.max(1, samples / 4);
+            long[] a = new long[block * 4];
+            long[] s = new long[block * 4];
+            long[] e = new long[block * 4];
+            for (int i = 0; i < 4; i++) {
+                System.arraycopy(asyncLatency(async, lsn, pages, block, rnd), 0, a, i * block, block);
+                System.arraycopy(syncLatency(sync, lsn, pages, block, rnd), 0, s, i * block, block);
+                for (int k = 0; k < block; k++) {
+                    e[i * block + k] = blockingEcho(echo, in, out, msg, back);
+                }
+            }
+            return new double[][]{percentiles(a), percentiles(s), percentiles(e)};
+        } finally {
+            echoServer.close().sync();
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
         }
-        return new double[][]{percentiles(a), percentiles(s)};
     }
 
     private static long[] asyncLatency(PageServiceClient c, long lsn, int pages, int samples, SplittableRandom rnd) {
@@ -569,19 +597,7 @@ public final class PageBench {
         Transport transport = Transport.chosen(); // the page service's and client's: a fair floor
         EventLoopGroup group = transport.newGroup(2);
         try {
-            Channel server = new ServerBootstrap().group(group).channel(transport.serverSocketChannel())
-                    .childOption(ChannelOption.TCP_NODELAY, true)
-                    .childHandler(new ChannelInitializer<SocketChannel>() {
-                        @Override
-                        protected void initChannel(SocketChannel ch) {
-                            ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
-                                @Override
-                                public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                                    ctx.writeAndFlush(msg);
-                                }
-                            });
-                        }
-                    }).bind("127.0.0.1", 0).sync().channel();
+            Channel server = startEchoServer(group);
             SynchronousQueue<Boolean> answers = new SynchronousQueue<>();
             int port = ((java.net.InetSocketAddress) server.localAddress()).getPort();
             Channel client = new Bootstrap().group(group).channel(transport.socketChannel())
@@ -628,18 +644,9 @@ public final class PageBench {
                         }
                     }
                     for (int i = from; i < to; i++) {
-                        long t0 = System.nanoTime();
-                        out.write(msg);
-                        for (int got = 0; got < bytes; ) {
-                            socket.setSoTimeout(10_000);
-                            int n = in.read(back, 0, back.length);
-                            if (n < 0) {
-                                throw new java.io.EOFException("echo server closed the connection");
-                            }
-                            got += n;
-                        }
+                        long t = blockingEcho(socket, in, out, msg, back);
                         if (round >= 0) {
-                            blocking[i] = System.nanoTime() - t0;
+                            blocking[i] = t;
                         }
                     }
                 }
@@ -654,6 +661,42 @@ public final class PageBench {
         } finally {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
         }
+    }
+
+    /** A bare Netty echo server on loopback (every read written back and flushed), on {@code group}. */
+    private static Channel startEchoServer(EventLoopGroup group) throws InterruptedException {
+        return new ServerBootstrap().group(group).channel(Transport.chosen().serverSocketChannel())
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+                            @Override
+                            public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                                ctx.writeAndFlush(msg);
+                            }
+                        });
+                    }
+                }).bind("127.0.0.1", 0).sync().channel();
+    }
+
+    /**
+     * One round trip of {@code msg} over a blocking socket to an echo server, as
+     * {@link BlockingPageConnection} does it (a read timeout set before each read), nanoseconds.
+     */
+    private static long blockingEcho(Socket socket, InputStream in, OutputStream out, byte[] msg, byte[] back)
+            throws java.io.IOException {
+        long t0 = System.nanoTime();
+        out.write(msg);
+        for (int got = 0; got < msg.length; ) {
+            socket.setSoTimeout(10_000);
+            int n = in.read(back, 0, back.length);
+            if (n < 0) {
+                throw new java.io.EOFException("echo server closed the connection");
+            }
+            got += n;
+        }
+        return System.nanoTime() - t0;
     }
 
     private static boolean dropOsPageCache() {
