@@ -158,6 +158,8 @@ public final class BlockingPageConnection implements AutoCloseable {
     /**
      * As {@link #getPages(RelTag, int[], ReadLsn)} within {@code deadline} (the whole call: waits
      * for ingest on the server, reconnects).
+     *
+     * @throws IllegalArgumentException also when {@code deadline} is not positive (names it)
      */
     public List<byte[]> getPages(RelTag rel, int[] blocks, ReadLsn lsn, Duration deadline) {
         if (blocks.length == 0 || blocks.length > FrameDescriptor.MAX_BLOCKS_PER_GET_PAGE) {
@@ -201,8 +203,9 @@ public final class BlockingPageConnection implements AutoCloseable {
      * answered in a raw pages frame comes back with the pages inside the response, as protocol
      * version 1 sends them.
      *
-     * @param deadline bound of the whole call
-     * @throws IllegalArgumentException for a basebackup request (a stream: use {@link PageServiceClient})
+     * @param deadline bound of the whole call (positive)
+     * @throws IllegalArgumentException for a basebackup request (a stream: use {@link PageServiceClient}),
+     *                                  or a deadline that is not positive (names it)
      * @throws PageServiceException     as {@link #getPage}
      */
     public Response send(Request.Builder body, Duration deadline) {
@@ -223,6 +226,9 @@ public final class BlockingPageConnection implements AutoCloseable {
         if (closed) {
             throw new PageServiceException(ErrorCode.INTERNAL, "connection to the page service at " + address()
                     + " is closed", 0);
+        }
+        if (deadline.isNegative() || deadline.isZero()) {
+            throw new IllegalArgumentException("a call's deadline must be positive, got " + deadline);
         }
         long deadlineNanos = System.nanoTime() + deadline.toNanos();
         Request req = body.setRequestId(nextId++).build();

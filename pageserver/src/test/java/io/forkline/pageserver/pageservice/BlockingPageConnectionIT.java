@@ -164,6 +164,9 @@ class BlockingPageConnectionIT {
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("got 0");
             assertThatThrownBy(() -> sync.getPages(pgClass, new int[257], ReadLsn.at(lsn)))
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("got 257");
+            assertThatThrownBy(() -> sync.getPages(pgClass, new int[]{0}, ReadLsn.at(lsn), Duration.ofMillis(-5)))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("PT-0.005S");
+            assertThat(sync.connected()).isTrue();
         }
         // refused handshakes: a bad token, an unknown branch
         assertThatThrownBy(() -> BlockingPageConnection.connect(config("main", "garbage")))
