@@ -3,6 +3,7 @@ package io.forkline.pageserver.pageservice;
 import io.forkline.bench.Args;
 import io.forkline.bench.BenchDirectory;
 import io.forkline.bench.ThreadCpu;
+import io.forkline.page.client.BlockingPageConnection;
 import io.forkline.page.client.PageClientConfig;
 import io.forkline.page.client.PageServiceClient;
 import io.forkline.page.client.ReadLsn;
@@ -28,6 +29,9 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.SocketChannel;
 
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -59,13 +63,24 @@ import java.util.concurrent.atomic.AtomicLong;
  * and an empty RocksDB block cache, and the OS page cache dropped when this process may
  * ({@code /proc/sys/vm/drop_caches}; the output says whether it could).
  *
+ * <p>Warm latency at 1 in flight is measured with both clients on the same service, in alternating
+ * blocks: the synchronous {@link BlockingPageConnection} (the caller writes and reads a blocking
+ * socket itself: what a 1-in-flight caller uses) and the asynchronous {@link PageServiceClient}
+ * (as before). Beside the Netty echo, a blocking-socket client against the same Netty echo server
+ * gives the synchronous path's floor.
+ *
  * <p>Run: {@code benchmarks/run.sh pagebench [--json] [--pages N] [--seconds S]}; the last line of
  * output is one JSON object with {@code inprocess_pages_per_s}, {@code inprocess_copy_pages_per_s},
- * {@code p50_us}, {@code p99_us}, {@code p999_us}, {@code pipelined_pages_per_s},
+ * {@code p50_us}, {@code p99_us}, {@code p999_us} (warm, 1 in flight, the synchronous client),
+ * {@code async_p50_us}, {@code async_p99_us}, {@code async_p999_us} (the same with the asynchronous
+ * client), {@code pipelined_pages_per_s},
  * {@code pipelined_8conn_pages_per_s}, {@code pipelined_cpu_us_per_page},
- * {@code pipelined_8conn_cpu_us_per_page}, {@code echo_rtt_us} (p50), {@code echo_p99_us},
- * {@code echo_8k_rtt_us}, {@code cold_p50_us}, {@code cold_p99_us}, {@code cold_p999_us},
- * {@code transport}.
+ * {@code pipelined_8conn_cpu_us_per_page}, {@code echo_rtt_us} (p50, Netty client), {@code echo_p99_us},
+ * {@code echo_8k_rtt_us}, {@code blocking_echo_rtt_us} (p50, blocking client), {@code blocking_echo_p99_us},
+ * {@code beside_blocking_echo_rtt_us}, {@code beside_blocking_echo_p99_us} (the blocking echo again,
+ * measured in blocks alternating with the warm GetPages: the synchronous client's floor at the same moments),
+ * {@code cold_p50_us}, {@code cold_p99_us}, {@code cold_p999_us} (the asynchronous client, as before),
+ * {@code os_cache_dropped}, {@code pages}, {@code transport}, {@code load} (the system load average at the end).
  */
 public final class PageBench {
     private static final String TENANT = "bench";
@@ -80,9 +95,16 @@ public final class PageBench {
         int seconds = args.intValue("seconds", 5);
         int latencySamples = args.intValue("samples", 20_000);
         boolean pipelinedOnly = args.value("only", "all").equals("pipelined");
+        boolean fetchOnly = args.value("only", "all").equals("fetch");
         Path dir = Files.createTempDirectory("pagebench");
         try {
-            if (pipelinedOnly) {
+            if (fetchOnly) {
+                List<Integer> sizes = new ArrayList<>();
+                for (String v : args.value("blocks", "1,16,256").split(",")) {
+                    sizes.add(Integer.parseInt(v.trim()));
+                }
+                runFetchSizes(dir, pages, args.intValue("rounds", 3), sizes, args.intValue("samples", 2000));
+            } else if (pipelinedOnly) {
                 List<Integer> versions = new ArrayList<>();
                 for (String v : args.value("versions", "1,2").split(",")) {
                     versions.add(Integer.parseInt(v.trim()));
@@ -114,10 +136,14 @@ public final class PageBench {
         double echo8kUs = echoRoundTripMicros(samples, 8192)[0];
         System.out.printf(Locale.ROOT, "echo round trip (bare Netty, %s, loopback, 1 in flight): p50 %.1f us, p99 %.1f us "
                 + "for 8 bytes (the floor); p50 %.1f us for 8 KiB each way%n", Transport.chosen(), echoUs, echo[1], echo8kUs);
+        System.out.printf(Locale.ROOT, "echo round trip (blocking java.net.Socket client, read timeout set, against the same "
+                + "Netty echo server): p50 %.1f us, p99 %.1f us for 8 bytes (the synchronous client's floor)%n", echo[2], echo[3]);
 
         double inProcess;
         double inProcessCopy;
         double[] warm;
+        double[] asyncWarm;
+        double[] besideEcho;
         double pipelined1;
         double pipelined8;
         double cpu1;
@@ -135,11 +161,18 @@ public final class PageBench {
                     + "copy); %.0f pages/s with PageStore.get (an 8 KiB copy per read)%n", inProcess, inProcessCopy);
             PageClientConfig cfg = PageClientConfig.of("127.0.0.1", service.port(), TENANT, tl.toString(), null, "")
                     .withDefaultDeadline(Duration.ofSeconds(60));
-            try (PageServiceClient c = PageServiceClient.connect(cfg)) {
-                latency(c, lsn, pages, 2000, rnd); // warm-up of the connection and JIT
-                warm = latency(c, lsn, pages, samples, rnd);
-                System.out.printf(Locale.ROOT, "warm GetPage, 1 in flight: p50 %.1f us  p99 %.1f us  p99.9 %.1f us%n",
-                        warm[0], warm[1], warm[2]);
+            try (PageServiceClient c = PageServiceClient.connect(cfg);
+                 BlockingPageConnection sync = BlockingPageConnection.connect(cfg)) {
+                double[][] both = warmLatency(c, sync, lsn, pages, samples, rnd);
+                warm = both[1];
+                asyncWarm = both[0];
+                besideEcho = both[2];
+                System.out.printf(Locale.ROOT, "warm GetPage, 1 in flight, asynchronous client (PageServiceClient): p50 %.1f us  "
+                        + "p99 %.1f us  p99.9 %.1f us%n", asyncWarm[0], asyncWarm[1], asyncWarm[2]);
+                System.out.printf(Locale.ROOT, "warm GetPage, 1 in flight, synchronous client (BlockingPageConnection): p50 %.1f us  "
+                        + "p99 %.1f us  p99.9 %.1f us%n", warm[0], warm[1], warm[2]);
+                System.out.printf(Locale.ROOT, "blocking echo beside them (alternating blocks, same moments): p50 %.1f us  "
+                        + "p99 %.1f us%n", besideEcho[0], besideEcho[1]);
                 pipelined(List.of(c), lsn, pages, 64, 3); // warm-up: the JIT settles on the pipelined path
                 double[] p1 = pipelined(List.of(c), lsn, pages, 64, seconds);
                 pipelined1 = p1[0];
@@ -176,14 +209,19 @@ public final class PageBench {
         System.out.printf(Locale.ROOT, "cold GetPage (no page cache, empty block cache, OS cache %s), 1 in flight: "
                 + "p50 %.1f us  p99 %.1f us  p99.9 %.1f us%n", dropped ? "dropped" : "NOT dropped (no permission)",
                 cold[0], cold[1], cold[2]);
-        System.out.printf(Locale.ROOT, "ratios: warm p50 / echo p50 = %.2f, warm p99 / echo p99 = %.2f; pipelined "
-                + "(1 conn) / in process = %.3f%n", warm[0] / echoUs, warm[1] / echo[1], pipelined1 / inProcess);
+        System.out.printf(Locale.ROOT, "ratios: warm p50 / echo p50 = %.2f (synchronous client; asynchronous %.2f), "
+                        + "warm p50 / blocking echo p50 = %.2f (beside it: %.2f), warm p99 / echo p99 = %.2f; pipelined (1 conn) / in process = %.3f%n",
+                warm[0] / echoUs, asyncWarm[0] / echoUs, warm[0] / echo[2], warm[0] / besideEcho[0], warm[1] / echo[1], pipelined1 / inProcess);
         System.out.printf(Locale.ROOT, "{\"inprocess_pages_per_s\":%.0f,\"inprocess_copy_pages_per_s\":%.0f,\"p50_us\":%.1f,\"p99_us\":%.1f,\"p999_us\":%.1f,"
+                        + "\"async_p50_us\":%.1f,\"async_p99_us\":%.1f,\"async_p999_us\":%.1f,"
                         + "\"pipelined_pages_per_s\":%.0f,\"pipelined_8conn_pages_per_s\":%.0f,\"pipelined_cpu_us_per_page\":%.1f,\"pipelined_8conn_cpu_us_per_page\":%.1f,\"echo_rtt_us\":%.1f,\"echo_p99_us\":%.1f,\"echo_8k_rtt_us\":%.1f,"
+                        + "\"blocking_echo_rtt_us\":%.1f,\"blocking_echo_p99_us\":%.1f,\"beside_blocking_echo_rtt_us\":%.1f,\"beside_blocking_echo_p99_us\":%.1f,"
                         + "\"cold_p50_us\":%.1f,\"cold_p99_us\":%.1f,\"cold_p999_us\":%.1f,\"os_cache_dropped\":%b,"
-                        + "\"pages\":%d,\"transport\":\"%s\"}%n",
-                inProcess, inProcessCopy, warm[0], warm[1], warm[2], pipelined1, pipelined8, cpu1, cpu8, echoUs, echo[1], echo8kUs, cold[0], cold[1], cold[2],
-                dropped, pages, Transport.chosen());
+                        + "\"pages\":%d,\"transport\":\"%s\",\"load\":%.2f}%n",
+                inProcess, inProcessCopy, warm[0], warm[1], warm[2], asyncWarm[0], asyncWarm[1], asyncWarm[2],
+                pipelined1, pipelined8, cpu1, cpu8, echoUs, echo[1], echo8kUs, echo[2], echo[3], besideEcho[0], besideEcho[1], cold[0], cold[1], cold[2],
+                dropped, pages, Transport.chosen(),
+                java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
     }
 
     /**
@@ -268,6 +306,76 @@ public final class PageBench {
         }
     }
 
+    /**
+     * {@code --only fetch}: what a lazy data directory's fetch costs over each client, warm, 1 in
+     * flight: GetPages of runs of {@code --blocks} consecutive blocks (default "1,16,256": a FUSE read,
+     * a read-around extent, a read-ahead batch) from random starts, {@code --samples} calls (default
+     * 2,000) per client, size and round, the two clients taking turns within each round; one JSON
+     * line per size and round (p50 / p99 per call, microseconds).
+     */
+    private static void runFetchSizes(Path dir, int pages, int rounds, List<Integer> sizes, int samples) throws Exception {
+        TimelineId tl = TimelineId.generate();
+        long lsn;
+        try (PageStore store = PageStore.open(dir.resolve("store"), 0)) {
+            lsn = populate(store, tl, pages);
+        }
+        for (int n : sizes) {
+            if (n < 1 || n > 256 || n > pages) {
+                throw new IllegalArgumentException("--blocks: each size must be 1..256 and at most --pages, got " + n);
+            }
+        }
+        double[] echo = echoRoundTripMicros(20_000, 8);
+        try (PageStore store = PageStore.open(dir.resolve("store"), 512L << 20);
+             PageService service = PageService.start(store, null, (token, tenant) -> { },
+                     PageServiceConfig.defaults(0))) {
+            for (int b = 0; b < pages; b++) {
+                store.get(tl, Key.relBlock(rel(), b), lsn);
+            }
+            PageClientConfig cfg = PageClientConfig.of("127.0.0.1", service.port(), TENANT, tl.toString(), null, "")
+                    .withDefaultDeadline(Duration.ofSeconds(60));
+            try (PageServiceClient async = PageServiceClient.connect(cfg);
+                 BlockingPageConnection sync = BlockingPageConnection.connect(cfg)) {
+                SplittableRandom rnd = new SplittableRandom(5);
+                for (int n : sizes) { // warm-up: every size through the JIT on both paths
+                    fetchLatency(async, null, n, lsn, pages, samples / 2, rnd);
+                    fetchLatency(null, sync, n, lsn, pages, samples / 2, rnd);
+                }
+                for (int round = 1; round <= rounds; round++) {
+                    for (int n : sizes) {
+                        double[] a = percentiles(fetchLatency(async, null, n, lsn, pages, samples, rnd));
+                        double[] b = percentiles(fetchLatency(null, sync, n, lsn, pages, samples, rnd));
+                        System.out.printf(Locale.ROOT, "{\"round\":%d,\"blocks\":%d,\"sync_p50_us\":%.1f,\"sync_p99_us\":%.1f,"
+                                        + "\"async_p50_us\":%.1f,\"async_p99_us\":%.1f,\"sync_over_async_p50\":%.3f,"
+                                        + "\"echo_rtt_us\":%.1f,\"blocking_echo_rtt_us\":%.1f,\"load\":%.2f}%n",
+                                round, n, b[0], b[1], a[0], a[1], b[0] / a[0], echo[0], echo[2],
+                                java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+                    }
+                }
+            }
+        }
+    }
+
+    /** Call times (ns) of {@code samples} GetPages of {@code n} consecutive blocks from random starts, over whichever client is given. */
+    private static long[] fetchLatency(PageServiceClient async, BlockingPageConnection sync, int n, long lsn, int pages,
+                                       int samples, SplittableRandom rnd) {
+        long[] ns = new long[samples];
+        int[] blocks = new int[n];
+        for (int i = 0; i < samples; i++) {
+            int from = rnd.nextInt(pages - n + 1);
+            for (int k = 0; k < n; k++) {
+                blocks[k] = from + k;
+            }
+            long t0 = System.nanoTime();
+            List<byte[]> got = sync != null ? sync.getPages(REL, blocks, ReadLsn.at(lsn))
+                    : async.getPages(REL, blocks, ReadLsn.at(lsn)).join();
+            ns[i] = System.nanoTime() - t0;
+            if (got.size() != n) {
+                throw new IllegalStateException("asked for " + n + " pages, got " + got.size());
+            }
+        }
+        return ns;
+    }
+
     private static io.forkline.storage.key.RelTag rel() {
         return new io.forkline.storage.key.RelTag(REL.getSpcOid(), REL.getDbOid(), REL.getRelNumber(), REL.getFork());
     }
@@ -333,17 +441,79 @@ public final class PageBench {
         }
     }
 
-    /** p50, p99, p99.9 in microseconds of {@code samples} sequential GetPage calls. */
-    private static double[] latency(PageServiceClient c, long lsn, int pages, int samples, SplittableRandom rnd) {
+    /**
+     * Warm 1-in-flight latency of both clients on the same service, and beside them the blocking
+     * echo floor (8 bytes over a blocking socket to a bare Netty echo server of its own): all three
+     * warmed up (2,000 calls each), then {@code samples} calls of each measured in four alternating
+     * blocks, so that a change of the machine's state during the phase (this VM's wake-ups are much
+     * slower when it idles) weighs on all three alike.
+     *
+     * @return {async p50, p99, p99.9}, {synchronous p50, p99, p99.9}, {blocking echo p50, p99, p99.9}, microseconds
+     */
+    private static double[][] warmLatency(PageServiceClient async, BlockingPageConnection sync, long lsn, int pages,
+                                          int samples, SplittableRandom rnd) throws Exception {
+        Transport transport = Transport.chosen();
+        EventLoopGroup group = transport.newGroup(1);
+        Channel echoServer = startEchoServer(group);
+        try (Socket echo = new Socket("127.0.0.1", ((java.net.InetSocketAddress) echoServer.localAddress()).getPort())) {
+            echo.setTcpNoDelay(true);
+            InputStream in = echo.getInputStream();
+            OutputStream out = echo.getOutputStream();
+            byte[] msg = new byte[8];
+            byte[] back = new byte[64 << 10];
+            syncLatency(sync, lsn, pages, 2000, rnd);
+            asyncLatency(async, lsn, pages, 2000, rnd);
+            for (int i = 0; i < 2000; i++) {
+                blockingEcho(echo, in, out, msg, back);
+            }
+            int block = Math.max(1, samples / 4);
+            long[] a = new long[block * 4];
+            long[] s = new long[block * 4];
+            long[] e = new long[block * 4];
+            for (int i = 0; i < 4; i++) {
+                System.arraycopy(asyncLatency(async, lsn, pages, block, rnd), 0, a, i * block, block);
+                System.arraycopy(syncLatency(sync, lsn, pages, block, rnd), 0, s, i * block, block);
+                for (int k = 0; k < block; k++) {
+                    e[i * block + k] = blockingEcho(echo, in, out, msg, back);
+                }
+            }
+            return new double[][]{percentiles(a), percentiles(s), percentiles(e)};
+        } finally {
+            echoServer.close().sync();
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        }
+    }
+
+    private static long[] asyncLatency(PageServiceClient c, long lsn, int pages, int samples, SplittableRandom rnd) {
         long[] ns = new long[samples];
         for (int i = 0; i < samples; i++) {
             long t0 = System.nanoTime();
             c.getPage(REL, rnd.nextInt(pages), ReadLsn.at(lsn)).join();
             ns[i] = System.nanoTime() - t0;
         }
+        return ns;
+    }
+
+    private static long[] syncLatency(BlockingPageConnection c, long lsn, int pages, int samples, SplittableRandom rnd) {
+        long[] ns = new long[samples];
+        for (int i = 0; i < samples; i++) {
+            long t0 = System.nanoTime();
+            c.getPage(REL, rnd.nextInt(pages), ReadLsn.at(lsn));
+            ns[i] = System.nanoTime() - t0;
+        }
+        return ns;
+    }
+
+    /** p50, p99, p99.9 in microseconds (sorts {@code ns}). */
+    private static double[] percentiles(long[] ns) {
         Arrays.sort(ns);
-        return new double[]{ns[samples / 2] / 1e3, ns[(int) (samples * 0.99)] / 1e3,
-                ns[Math.min(samples - 1, (int) (samples * 0.999))] / 1e3};
+        int n = ns.length;
+        return new double[]{ns[n / 2] / 1e3, ns[(int) (n * 0.99)] / 1e3, ns[Math.min(n - 1, (int) (n * 0.999))] / 1e3};
+    }
+
+    /** p50, p99, p99.9 in microseconds of {@code samples} sequential GetPage calls of the asynchronous client. */
+    private static double[] latency(PageServiceClient c, long lsn, int pages, int samples, SplittableRandom rnd) {
+        return percentiles(asyncLatency(c, lsn, pages, samples, rnd));
     }
 
     /**
@@ -418,24 +588,16 @@ public final class PageBench {
         });
     }
 
-    /** p50 and p99 round trip of {@code bytes}-byte messages through a bare Netty echo server on loopback, microseconds. */
+    /**
+     * Round trips of {@code bytes}-byte messages through a bare Netty echo server on loopback,
+     * microseconds: {p50, p99} with a Netty client, then {p50, p99} with a blocking
+     * {@link Socket} client on the same server.
+     */
     private static double[] echoRoundTripMicros(int samples, int bytes) throws Exception {
         Transport transport = Transport.chosen(); // the page service's and client's: a fair floor
         EventLoopGroup group = transport.newGroup(2);
         try {
-            Channel server = new ServerBootstrap().group(group).channel(transport.serverSocketChannel())
-                    .childOption(ChannelOption.TCP_NODELAY, true)
-                    .childHandler(new ChannelInitializer<SocketChannel>() {
-                        @Override
-                        protected void initChannel(SocketChannel ch) {
-                            ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
-                                @Override
-                                public void channelRead(ChannelHandlerContext ctx, Object msg) {
-                                    ctx.writeAndFlush(msg);
-                                }
-                            });
-                        }
-                    }).bind("127.0.0.1", 0).sync().channel();
+            Channel server = startEchoServer(group);
             SynchronousQueue<Boolean> answers = new SynchronousQueue<>();
             int port = ((java.net.InetSocketAddress) server.localAddress()).getPort();
             Channel client = new Bootstrap().group(group).channel(transport.socketChannel())
@@ -457,24 +619,84 @@ public final class PageBench {
                             });
                         }
                     }).connect("127.0.0.1", port).sync().channel();
+            // the same server, also a blocking client: what BlockingPageConnection's round trip costs at
+            // least (TCP_NODELAY, a read timeout set before each read, as it does); the two clients
+            // take turns in four blocks each, so that a change of load weighs on both alike
             long[] ns = new long[samples];
+            long[] blocking = new long[samples];
             ByteBuf payload = Unpooled.directBuffer(bytes).writeZero(bytes);
-            for (int i = -2000; i < samples; i++) {
-                long t0 = System.nanoTime();
-                client.writeAndFlush(payload.retainedDuplicate());
-                answers.poll(10, TimeUnit.SECONDS);
-                if (i >= 0) {
-                    ns[i] = System.nanoTime() - t0;
+            try (Socket socket = new Socket("127.0.0.1", port)) {
+                socket.setTcpNoDelay(true);
+                InputStream in = socket.getInputStream();
+                OutputStream out = socket.getOutputStream();
+                byte[] msg = new byte[bytes];
+                byte[] back = new byte[Math.max(bytes, 64 << 10)];
+                int block = samples / 4;
+                for (int round = -1; round < 4; round++) { // round -1: 2,000 untimed round trips of each
+                    int from = round < 0 ? 0 : round * block;
+                    int to = round < 0 ? 2000 : round == 3 ? samples : from + block;
+                    for (int i = from; i < to; i++) {
+                        long t0 = System.nanoTime();
+                        client.writeAndFlush(payload.retainedDuplicate());
+                        answers.poll(10, TimeUnit.SECONDS);
+                        if (round >= 0) {
+                            ns[i] = System.nanoTime() - t0;
+                        }
+                    }
+                    for (int i = from; i < to; i++) {
+                        long t = blockingEcho(socket, in, out, msg, back);
+                        if (round >= 0) {
+                            blocking[i] = t;
+                        }
+                    }
                 }
             }
             payload.release();
             client.close().sync();
             server.close().sync();
             Arrays.sort(ns);
-            return new double[]{ns[samples / 2] / 1e3, ns[(int) (samples * 0.99)] / 1e3};
+            Arrays.sort(blocking);
+            return new double[]{ns[samples / 2] / 1e3, ns[(int) (samples * 0.99)] / 1e3,
+                    blocking[samples / 2] / 1e3, blocking[(int) (samples * 0.99)] / 1e3};
         } finally {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
         }
+    }
+
+    /** A bare Netty echo server on loopback (every read written back and flushed), on {@code group}. */
+    private static Channel startEchoServer(EventLoopGroup group) throws InterruptedException {
+        return new ServerBootstrap().group(group).channel(Transport.chosen().serverSocketChannel())
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override
+                    protected void initChannel(SocketChannel ch) {
+                        ch.pipeline().addLast(new ChannelInboundHandlerAdapter() {
+                            @Override
+                            public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                                ctx.writeAndFlush(msg);
+                            }
+                        });
+                    }
+                }).bind("127.0.0.1", 0).sync().channel();
+    }
+
+    /**
+     * One round trip of {@code msg} over a blocking socket to an echo server, as
+     * {@link BlockingPageConnection} does it (a read timeout set before each read), nanoseconds.
+     */
+    private static long blockingEcho(Socket socket, InputStream in, OutputStream out, byte[] msg, byte[] back)
+            throws java.io.IOException {
+        long t0 = System.nanoTime();
+        out.write(msg);
+        for (int got = 0; got < msg.length; ) {
+            socket.setSoTimeout(10_000);
+            int n = in.read(back, 0, back.length);
+            if (n < 0) {
+                throw new java.io.EOFException("echo server closed the connection");
+            }
+            got += n;
+        }
+        return System.nanoTime() - t0;
     }
 
     private static boolean dropOsPageCache() {

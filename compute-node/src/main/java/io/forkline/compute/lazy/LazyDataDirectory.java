@@ -59,6 +59,7 @@ public final class LazyDataDirectory implements AutoCloseable {
             "/usr/lib/aarch64-linux-gnu/libfuse3.so.3", "/usr/lib/libfuse3.so.3");
 
     private final PageServiceClient client;
+    private final PageServiceBlockSource source;
     private final Fuse fuse;
     private final LazyFileSystem fs;
     private final LazyStats stats;
@@ -69,10 +70,11 @@ public final class LazyDataDirectory implements AutoCloseable {
     private volatile boolean closing;
     private final Thread prefetcher;
 
-    private LazyDataDirectory(PageServiceClient client, Fuse fuse, LazyFileSystem fs, LazyStats stats, long lsn,
-                              Path mountPoint, int relationFiles, Path prewarmFile) {
+    private LazyDataDirectory(PageServiceClient client, PageServiceBlockSource source, Fuse fuse, LazyFileSystem fs,
+                              LazyStats stats, long lsn, Path mountPoint, int relationFiles, Path prewarmFile) {
         this.prewarmFile = prewarmFile;
         this.client = client;
+        this.source = source;
         this.fuse = fuse;
         this.fs = fs;
         this.stats = stats;
@@ -145,7 +147,9 @@ public final class LazyDataDirectory implements AutoCloseable {
         Files.createDirectories(upper);
         Files.createDirectories(mountPoint);
         long t0 = System.nanoTime();
-        PageServiceClient client = PageServiceClient.connect(withReadDeadline(config));
+        PageClientConfig clientConfig = withReadDeadline(config);
+        PageServiceClient client = PageServiceClient.connect(clientConfig);
+        PageServiceBlockSource source = null;
         try {
             long tConnected = System.nanoTime();
             // both at the timeline's last record LSN, in parallel; listed again at the basebackup's LSN
@@ -167,8 +171,9 @@ public final class LazyDataDirectory implements AutoCloseable {
             LazyStats stats = new LazyStats();
             FuseBuilder builder = Fuse.builder();
             builder.setLibraryPath(libfuse());
-            LazyFileSystem fs = new LazyFileSystem(upper, builder.errno(), lazy,
-                    new PageServiceBlockSource(client, lsn), stats, uid, gid, pending);
+            source = new PageServiceBlockSource(client, clientConfig, lsn,
+                    PageServiceBlockSource.maxBlockingFromProperties(), stats);
+            LazyFileSystem fs = new LazyFileSystem(upper, builder.errno(), lazy, source, stats, uid, gid, pending);
             Fuse fuse = builder.build(new CountingOperations(fs, stats));
             String opts = "-okernel_cache,fsname=forkline,subtype=forkline" + (isRoot() ? ",allow_other" : "");
             try {
@@ -184,8 +189,11 @@ public final class LazyDataDirectory implements AutoCloseable {
                             + " basebackup {} ms, ListRelations {} ms, relation files listed {} ms, FUSE mount {} ms)", mountPoint,
                     Long.toHexString(lsn), files, ms(tMounted - tStart), ms(t0 - tStart), ms(tConnected - t0), ms(tBasebackup - tConnected),
                     ms(tListed - tBasebackup), ms(tFiles - tListed), ms(tMounted - tFiles));
-            return new LazyDataDirectory(client, fuse, fs, stats, lsn, mountPoint, files, prewarmFile);
+            return new LazyDataDirectory(client, source, fuse, fs, stats, lsn, mountPoint, files, prewarmFile);
         } catch (IOException | RuntimeException e) {
+            if (source != null) {
+                source.close();
+            }
             client.close();
             throw e;
         }
@@ -559,6 +567,7 @@ public final class LazyDataDirectory implements AutoCloseable {
             }
         } finally {
             fs.closeHandles();
+            source.close();
             client.close();
         }
     }

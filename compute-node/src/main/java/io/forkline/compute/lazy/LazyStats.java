@@ -136,6 +136,20 @@ public final class LazyStats {
         return out;
     }
 
+    private final LongAdder synchronousFetches = new LongAdder();
+
+    void fetchedSynchronously() {
+        synchronousFetches.increment();
+    }
+
+    /**
+     * Fetch requests that went over a pooled synchronous connection ({@code BlockingPageConnection})
+     * rather than the asynchronous client (part of {@link #fetches()}, counted whether they succeeded or not).
+     */
+    public long synchronousFetches() {
+        return synchronousFetches.sum();
+    }
+
     /** Reads that failed with EIO because the page service did not answer in time. */
     public long failedFetches() {
         return failedFetches.sum();

@@ -1,11 +1,9 @@
 package io.forkline.page.client;
 
 import com.google.protobuf.ByteString;
-import com.google.protobuf.UnsafeByteOperations;
 import io.forkline.page.protocol.FrameDescriptor;
 import io.forkline.page.protocol.ProtobufFrameEncoder;
 import io.forkline.page.protocol.ServerFrame;
-import io.forkline.page.protocol.proto.GetPageResponse;
 import io.netty.buffer.ByteBuf;
 import io.forkline.page.protocol.PageCodecs;
 import io.forkline.page.protocol.PageProtocol;
@@ -119,37 +117,13 @@ public final class PageServiceClient implements AutoCloseable {
     }
 
     /** The response itself; a raw pages frame's pages are put back into it (a copy), as version 1 sends them. */
-    private static final AnswerReader<Response> WHOLE_RESPONSE = (r, raw) -> {
-        if (raw == null) {
-            return r;
-        }
-        GetPageResponse.Builder g = r.getGetPage().toBuilder().clearRawPages();
-        for (int i = 0; i < raw.pageCount(); i++) {
-            g.addPages(UnsafeByteOperations.unsafeWrap(raw.page(i)));
-        }
-        return r.toBuilder().setGetPage(g).build();
-    };
+    private static final AnswerReader<Response> WHOLE_RESPONSE = Answers::wholeResponse;
 
     /** One page: copied out of the raw frame (version 2), or the parsed array itself (version 1). */
-    private static final AnswerReader<byte[]> ONE_PAGE = (r, raw) -> raw != null ? raw.page(0)
-            : OwnedBytes.take(r.getGetPage().getPages(0));
+    private static final AnswerReader<byte[]> ONE_PAGE = Answers::onePage;
 
     /** All pages of a GetPage answer, in block order. */
-    private static final AnswerReader<List<byte[]>> ALL_PAGES = (r, raw) -> {
-        List<byte[]> out;
-        if (raw != null) {
-            out = new ArrayList<>(raw.pageCount());
-            for (int i = 0; i < raw.pageCount(); i++) {
-                out.add(raw.page(i));
-            }
-        } else {
-            out = new ArrayList<>(r.getGetPage().getPagesCount());
-            for (ByteString page : r.getGetPage().getPagesList()) {
-                out.add(OwnedBytes.take(page));
-            }
-        }
-        return out;
-    };
+    private static final AnswerReader<List<byte[]>> ALL_PAGES = Answers::allPages;
 
     /**
      * One request waiting for its answer (or, for a basebackup, for its last chunk). The caller's

@@ -34,11 +34,23 @@ public final class ServerFrameDecoder extends MessageToMessageDecoder<ByteBuf> {
 
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf frame, List<Object> out) {
+        out.add(decodeFrame(frame));
+    }
+
+    /**
+     * Decodes one whole server frame, length word included, as {@link #decode} does (shared with
+     * {@link BlockingFrameCodec}, the blocking client's codec).
+     *
+     * @param frame the frame's bytes from the length word to the end of its body (consumed)
+     * @return a {@link ServerMessage}, or for a raw pages frame a {@link ServerFrame} holding a
+     *         retained slice of {@code frame} (the caller releases it)
+     * @throws CorruptedFrameException as described on the class
+     */
+    public static Object decodeFrame(ByteBuf frame) {
         int word = frame.readInt();
         int n = frame.readableBytes();
         if ((word & FrameDescriptor.RAW_PAGES_FLAG) == 0) {
-            out.add(ProtobufFrameDecoder.parse(ServerMessage.parser(), "ServerMessage", frame, n));
-            return;
+            return ProtobufFrameDecoder.parse(ServerMessage.parser(), "ServerMessage", frame, n);
         }
         if (n < FrameDescriptor.HEADER_LENGTH_BYTES) {
             throw new CorruptedFrameException("raw pages frame of " + n + " bytes is shorter than its header length field");
@@ -60,6 +72,6 @@ public final class ServerFrameDecoder extends MessageToMessageDecoder<ByteBuf> {
                     + " page bytes (header " + header.getBodyCase() + "/" + header.getResponse().getBodyCase()
                     + ", " + g.getPagesCount() + " inline pages)");
         }
-        out.add(new ServerFrame(header, frame.readRetainedSlice(pageBytes)));
+        return new ServerFrame(header, frame.readRetainedSlice(pageBytes));
     }
 }

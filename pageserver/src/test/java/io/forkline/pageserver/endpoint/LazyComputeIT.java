@@ -73,6 +73,8 @@ class LazyComputeIT {
         Map<String, String> lazyDigest = Digest.of(pg, uri);
         LazyStats stats = ep.lazyStats();
         assertThat(stats.blocksFetched()).isPositive();
+        // one request in flight per FUSE read: by default over the pooled synchronous connections
+        assertThat(stats.synchronousFetches()).isPositive().isLessThanOrEqualTo(stats.fetches());
         // FUSE's writeback cache: the kernel hands the checkpoint's 8 KiB page writes over in runs
         Sql.exec(uri, "postgres", "CHECKPOINT");
         assertThat(stats.writes()).isPositive();
