@@ -52,15 +52,8 @@ class BlockingPageConnectionIT {
         tenants.createTenant(T);
         mainUri = tenants.startEndpoint(T, "main");
         mainTl = TimelineId.parse(tenants.branch(T, "main").timelineId());
-        Sql.exec(mainUri, "postgres",
-                "CREATE TABLE accounts (id int PRIMARY KEY, balance bigint, note text)",
-                "INSERT INTO accounts SELECT g, g * 10, repeat('x', 200) FROM generate_series(1, 20000) g",
-                "CREATE INDEX ON accounts (balance)");
-        points.put("loaded", server.awaitIngested(mainTl, mainUri));
-        Sql.exec(mainUri, "postgres",
-                "UPDATE accounts SET balance = balance + 1 WHERE id % 7 = 0",
-                "DELETE FROM accounts WHERE id > 18000",
-                "VACUUM accounts");
+        points.put("loaded", PageServiceIT.loadAccounts(server, mainTl, mainUri));
+        Sql.exec(mainUri, "postgres", PageServiceIT.CHANGE_ACCOUNTS);
         points.put("changed", server.awaitIngested(mainTl, mainUri));
     }
 

@@ -66,21 +66,34 @@ class PageServiceIT {
         tenants.createTenant(T);
         mainUri = tenants.startEndpoint(T, "main");
         mainTl = TimelineId.parse(tenants.branch(T, "main").timelineId());
+        points.put("loaded", loadAccounts(server, mainTl, mainUri));
+        Sql.exec(mainUri, "postgres", CHANGE_ACCOUNTS);
         Sql.exec(mainUri, "postgres",
-                "CREATE TABLE accounts (id int PRIMARY KEY, balance bigint, note text)",
-                "INSERT INTO accounts SELECT g, g * 10, repeat('x', 200) FROM generate_series(1, 20000) g",
-                "CREATE INDEX ON accounts (balance)");
-        points.put("loaded", server.awaitIngested(mainTl, mainUri));
-        Sql.exec(mainUri, "postgres",
-                "UPDATE accounts SET balance = balance + 1 WHERE id % 7 = 0",
-                "DELETE FROM accounts WHERE id > 18000",
-                "VACUUM accounts",
                 "CREATE UNLOGGED TABLE scratch (x int)",
                 "INSERT INTO scratch VALUES (1)",
                 "CREATE DATABASE other",
                 "TRUNCATE accounts");
         Sql.exec(mainUri, "other", "CREATE TABLE o (x int)", "INSERT INTO o SELECT generate_series(1, 5000)");
         points.put("changed", server.awaitIngested(mainTl, mainUri));
+    }
+
+    /** Updates, deletes and a VACUUM of the {@link #loadAccounts} table (heap, index, VM and FSM changes). */
+    static final String[] CHANGE_ACCOUNTS = {
+        "UPDATE accounts SET balance = balance + 1 WHERE id % 7 = 0",
+        "DELETE FROM accounts WHERE id > 18000",
+        "VACUUM accounts",
+    };
+
+    /**
+     * Creates and fills {@code accounts} (20,000 rows of ~220 bytes, a primary key and a second
+     * index) on the compute at {@code uri}; returns the LSN once ingest holds it.
+     */
+    static long loadAccounts(TestServer server, TimelineId tl, String uri) throws java.sql.SQLException {
+        Sql.exec(uri, "postgres",
+                "CREATE TABLE accounts (id int PRIMARY KEY, balance bigint, note text)",
+                "INSERT INTO accounts SELECT g, g * 10, repeat('x', 200) FROM generate_series(1, 20000) g",
+                "CREATE INDEX ON accounts (balance)");
+        return server.awaitIngested(tl, uri);
     }
 
     @AfterAll
