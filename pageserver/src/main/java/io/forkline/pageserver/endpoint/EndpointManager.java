@@ -843,8 +843,9 @@ public final class EndpointManager implements AutoCloseable {
      * when the branch's compute does not run on {@code timeline} here or commits wait for the store;
      * when it died, what its {@code pg_wal} holds is ingested first.
      *
-     * @throws ApiException 503 when the compute cannot be reached or the store does not catch up
-     *                      within the connection's timeout (the message says which)
+     * @throws ApiException 503 when the compute cannot be reached, the store does not catch up within
+     *                      120 s (the message names both LSNs), or a dead compute's WAL cannot be
+     *                      ingested
      */
     public void catchUp(String tenant, String ref, TimelineId timeline) {
         Endpoint e = get(tenant, ref);
