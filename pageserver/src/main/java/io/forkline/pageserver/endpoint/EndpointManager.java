@@ -75,6 +75,13 @@ public final class EndpointManager implements AutoCloseable {
         private volatile int lastPort;
         /** How this endpoint's data directory is built from its next start on; null: the server's default. */
         private volatile StorageMode preferredStorage;
+        /** Guards {@link #catchUpConnection}. */
+        private final Object catchUpLock = new Object();
+        /**
+         * A connection to the running compute kept for {@link #catchUp}'s flush-LSN query (a new
+         * connection per branch create would cost a backend start); closed when the compute stops.
+         */
+        private java.sql.Connection catchUpConnection;
 
         /** {@code lazy} or {@code full}: how the running compute's data directory is built. */
         public String storage() {
@@ -755,6 +762,7 @@ public final class EndpointManager implements AutoCloseable {
     }
 
     private void stopLocked(Endpoint e) {
+        closeCatchUpConnection(e);
         LaunchedCompute l = e.local;
         RemoteComputeNode.Compute rc = e.remote;
         RemoteComputeNode node = e.node;
@@ -901,7 +909,39 @@ public final class EndpointManager implements AutoCloseable {
      * {@code wrote_xlog}.)
      */
     private static long computeFlushLsn(Endpoint e) throws java.sql.SQLException {
-        return flushLsn(e.address());
+        synchronized (e.catchUpLock) {
+            for (int attempt = 0; ; attempt++) {
+                java.sql.Connection c = e.catchUpConnection;
+                boolean fresh = c == null;
+                try {
+                    if (fresh) {
+                        c = openForFlushLsn(e.address());
+                        e.catchUpConnection = c;
+                    }
+                    return queryFlushLsn(c);
+                } catch (java.sql.SQLException ex) {
+                    closeCatchUpConnection(e);
+                    if (fresh || attempt > 0) {
+                        throw ex;
+                    }
+                    // the kept connection broke (e.g. its backend was terminated): once more on a new one
+                }
+            }
+        }
+    }
+
+    private static void closeCatchUpConnection(Endpoint e) {
+        synchronized (e.catchUpLock) {
+            java.sql.Connection c = e.catchUpConnection;
+            e.catchUpConnection = null;
+            if (c != null) {
+                try {
+                    c.close();
+                } catch (java.sql.SQLException ignored) {
+                    // closing a broken connection
+                }
+            }
+        }
     }
 
     /**
@@ -910,15 +950,24 @@ public final class EndpointManager implements AutoCloseable {
      * @throws java.sql.SQLException when it cannot be reached or {@code a} is null (not running)
      */
     public static long flushLsn(io.forkline.compute.proxy.ComputeAddress a) throws java.sql.SQLException {
+        try (java.sql.Connection c = openForFlushLsn(a)) {
+            return queryFlushLsn(c);
+        }
+    }
+
+    private static java.sql.Connection openForFlushLsn(io.forkline.compute.proxy.ComputeAddress a) throws java.sql.SQLException {
+        if (a == null) {
+            throw new java.sql.SQLException("the compute is not running");
+        }
         java.util.Properties p = new java.util.Properties();
         p.setProperty("connectTimeout", "10");
         p.setProperty("socketTimeout", "30");
         p.setProperty("ApplicationName", "forkline-catch-up");
-        if (a == null) {
-            throw new java.sql.SQLException("the compute is not running");
-        }
-        try (java.sql.Connection c = ComputeConnections.connect(a, "postgres", p);
-             java.sql.Statement st = c.createStatement();
+        return ComputeConnections.connect(a, "postgres", p);
+    }
+
+    private static long queryFlushLsn(java.sql.Connection c) throws java.sql.SQLException {
+        try (java.sql.Statement st = c.createStatement();
              java.sql.ResultSet rs = st.executeQuery("SELECT pg_current_wal_flush_lsn()")) {
             rs.next();
             return Lsn.parse(rs.getString(1));
