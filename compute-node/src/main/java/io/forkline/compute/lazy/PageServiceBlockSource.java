@@ -63,9 +63,7 @@ final class PageServiceBlockSource implements BlockSource, AutoCloseable {
         this.lsn = lsn;
         this.stats = stats;
         this.maxBlocking = config == null ? 0 : maxBlocking;
-        this.blockingConfig = config == null ? null : new PageClientConfig(config.host(), config.port(), config.tenant(),
-                client.timelineId(), null, config.token(), config.connectTimeout(), config.defaultDeadline(),
-                config.reconnectFor(), config.maxFrameBytes(), config.protocolVersion(), config.flushEvery());
+        this.blockingConfig = config == null ? null : config.withTimeline(client.timelineId());
     }
 
     /**

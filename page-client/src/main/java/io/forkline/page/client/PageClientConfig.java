@@ -100,6 +100,15 @@ public record PageClientConfig(String host, int port, String tenant, String time
                 reconnectFor, maxFrameBytes, protocolVersion, n);
     }
 
+    /**
+     * The same naming the timeline {@code timelineId} (32 hex digits) instead of a branch, e.g. the
+     * timeline a branch resolved to at the handshake, so later connections stay on it.
+     */
+    public PageClientConfig withTimeline(String timelineId) {
+        return new PageClientConfig(host, port, tenant, timelineId, null, token, connectTimeout, defaultDeadline,
+                reconnectFor, maxFrameBytes, protocolVersion, flushEvery);
+    }
+
     /** The same with another default deadline. */
     public PageClientConfig withDefaultDeadline(Duration d) {
         return new PageClientConfig(host, port, tenant, timelineId, branch, token, connectTimeout, d, reconnectFor,

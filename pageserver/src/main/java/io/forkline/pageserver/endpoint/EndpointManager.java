@@ -864,10 +864,7 @@ public final class EndpointManager implements AutoCloseable {
         if (l == null || e.state != EndpointState.RUNNING || e.receiver == null) {
             synchronized (e) {
                 if (e.local == null && e.state != EndpointState.PROVISIONING) {
-                    Path dir = dirOf(tenant, ref);
-                    if (Files.exists(dir.resolve(ComputeWal.MARKER))) {
-                        recoverLeftoverWal(tenant, ref);
-                    }
+                    recoverLeftoverWal(tenant, ref); // no-op without a marker
                 }
             }
             return;
