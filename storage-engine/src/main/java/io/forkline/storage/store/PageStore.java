@@ -105,6 +105,12 @@ public final class PageStore implements AutoCloseable {
      * {@link #storedBytes} counts per version on top of its value.
      */
     public static final int VERSION_KEY_BYTES = TimelineId.LENGTH + Key.LENGTH + 8;
+    /**
+     * Length of a version key's (timeline, key) part: the {@code versions} column family's prefix
+     * (RocksDB prefix extractor and prefix Bloom filters). An iterator that crosses keys must use
+     * {@link #totalOrder}; one that reads versions of one key at a time uses {@link #keyLookup}.
+     */
+    static final int VERSION_PREFIX_BYTES = TimelineId.LENGTH + Key.LENGTH;
 
     private static final Logger log = LoggerFactory.getLogger(PageStore.class);
 
@@ -123,6 +129,14 @@ public final class PageStore implements AutoCloseable {
     /** The meta column family in memory; its monitor orders metadata writes (see {@link MetadataMirror}). */
     private final MetadataMirror metaMirror;
     private final WriteOptions syncWrite;
+    /**
+     * Reads of the versions of one (timeline, key) per seek ({@code prefix_same_as_start}): a seek
+     * or {@code seekForPrev} never leaves the target's prefix (the iterator is invalid instead), so
+     * the prefix Bloom filters apply. Shared, never changed after construction.
+     */
+    private final ReadOptions keyLookup = new ReadOptions().setPrefixSameAsStart(true);
+    /** Reads that cross keys ({@code total_order_seek}: prefix filters ignored). Shared, never changed. */
+    private final ReadOptions totalOrder = new ReadOptions().setTotalOrderSeek(true);
     private final Map<TimelineId, TimelineState> timelines = new ConcurrentHashMap<>();
     /** Serializes branch creation against GC cutoff advances (see {@link #advanceGcCutoff}). */
     private final Object branchLock = new Object();
@@ -194,6 +208,8 @@ public final class PageStore implements AutoCloseable {
         this.resources.addAll(owned);
         this.syncWrite = new WriteOptions().setSync(true);
         resources.add(syncWrite);
+        resources.add(keyLookup);
+        resources.add(totalOrder);
         loadTimelines();
     }
 
@@ -253,8 +269,14 @@ public final class PageStore implements AutoCloseable {
         owned.add(cache);
         BloomFilter bloom = new BloomFilter(10);
         owned.add(bloom);
-        BlockBasedTableConfig table = new BlockBasedTableConfig().setBlockCache(cache).setBlockSize(16 * 1024);
+        // Bloom filters of whole version keys (point reads of an exact version: a delta's base, a
+        // remembered base) and of their (timeline, key) prefix (the seekForPrev that finds a key's
+        // newest version skips every sorted run that holds no version of the key: on a branch, most
+        // of them). Files written before filters existed have none and are simply read.
+        BlockBasedTableConfig table = new BlockBasedTableConfig().setBlockCache(cache).setBlockSize(16 * 1024)
+                .setFilterPolicy(bloom).setWholeKeyFiltering(true);
         ColumnFamilyOptions versionOpts = new ColumnFamilyOptions()
+                .useFixedLengthPrefixExtractor(VERSION_PREFIX_BYTES)
                 .setTableFormatConfig(table)
                 .setCompressionType(CompressionType.LZ4_COMPRESSION)
                 .setWriteBufferSize(64L * 1024 * 1024);
@@ -542,7 +564,7 @@ public final class PageStore implements AutoCloseable {
     /** Whether column family {@code cf} holds no key in [{@code from}, {@code to}). */
     private boolean rangeEmpty(ColumnFamilyHandle cf, byte[] from, byte[] to) throws RocksDBException {
         try (Slice upper = new Slice(to);
-             ReadOptions ro = new ReadOptions().setIterateUpperBound(upper).setFillCache(false);
+             ReadOptions ro = new ReadOptions().setIterateUpperBound(upper).setFillCache(false).setTotalOrderSeek(true);
              RocksIterator it = db.newIterator(cf, ro)) {
             it.seek(from);
             boolean empty = !it.isValid();
@@ -643,7 +665,7 @@ public final class PageStore implements AutoCloseable {
                 total += Math.max(0, sizes[0]);
             }
             try (Slice upper = new Slice(to);
-                 ReadOptions ro = new ReadOptions().setReadTier(org.rocksdb.ReadTier.MEMTABLE_TIER)
+                 ReadOptions ro = new ReadOptions().setReadTier(org.rocksdb.ReadTier.MEMTABLE_TIER).setTotalOrderSeek(true)
                          .setIterateUpperBound(upper).setFillCache(false);
                  RocksIterator it = db.newIterator(cf, ro)) {
                 for (it.seek(from); it.isValid(); it.next()) {
@@ -900,7 +922,7 @@ public final class PageStore implements AutoCloseable {
         RocksIterator iterator() {
             if (it == null) {
                 itStamp = commitStamps.get();
-                it = db.newIterator(versions);
+                it = db.newIterator(versions, keyLookup);
             }
             return it;
         }
@@ -1104,7 +1126,7 @@ public final class PageStore implements AutoCloseable {
         byte[] start = ctx.walkStart;
         byte[] cur = ctx.walkKey;
         tl.writeTo(start, 0);
-        try (RocksIterator it = db.newIterator(versions)) {
+        try (RocksIterator it = db.newIterator(versions, totalOrder)) {
             boolean positioned = false;
             for (int j = 0; j < missCount; j++) {
                 int i = misses[j];
@@ -1247,7 +1269,7 @@ public final class PageStore implements AutoCloseable {
      */
     Version ownStoredVersion(TimelineId timeline, Key key, long lsn) {
         byte[] seek = versionKey(timeline, key, lsn);
-        try (RocksIterator it = db.newIterator(versions)) {
+        try (RocksIterator it = db.newIterator(versions, keyLookup)) {
             it.seekForPrev(seek);
             if (it.isValid()) {
                 byte[] k = it.key();
@@ -1281,7 +1303,7 @@ public final class PageStore implements AutoCloseable {
      */
     OwnVersion ownVersionWithBase(TimelineId timeline, Key key, long lsn) {
         byte[] seek = versionKey(timeline, key, lsn);
-        try (RocksIterator it = db.newIterator(versions)) {
+        try (RocksIterator it = db.newIterator(versions, keyLookup)) {
             it.seekForPrev(seek);
             if (!it.isValid()) {
                 try {
@@ -1354,7 +1376,7 @@ public final class PageStore implements AutoCloseable {
         to.writeTo(end, TimelineId.LENGTH);
         int keyEnd = TimelineId.LENGTH + Key.LENGTH;
         Snapshot snapshot = db.getSnapshot();
-        try (ReadOptions ro = new ReadOptions().setSnapshot(snapshot);
+        try (ReadOptions ro = new ReadOptions().setSnapshot(snapshot).setTotalOrderSeek(true);
              RocksIterator it = db.newIterator(versions, ro);
              RocksIterator baseIt = db.newIterator(versions, ro)) {
             KeyScan scan = new KeyScan(timeline, lsn, baseIt);
@@ -1580,7 +1602,8 @@ public final class PageStore implements AutoCloseable {
         int keyEnd = TimelineId.LENGTH + Key.LENGTH;
         long read = 0;
         try (Slice upper = new Slice(end);
-             ReadOptions ro = new ReadOptions().setFillCache(false).setIterateUpperBound(upper).setReadaheadSize(2 << 20);
+             ReadOptions ro = new ReadOptions().setFillCache(false).setIterateUpperBound(upper).setReadaheadSize(2 << 20)
+                     .setTotalOrderSeek(true);
              RocksIterator it = db.newIterator(versions, ro)) {
             for (it.seek(start); it.isValid(); it.next()) {
                 byte[] k = it.key();
@@ -1828,7 +1851,8 @@ public final class PageStore implements AutoCloseable {
             fromKey.writeTo(start, TimelineId.LENGTH);
         }
         byte[] header = new byte[PageDelta.HEADER_LENGTH]; // a value's first bytes; it.value tells the full length
-        try (ReadOptions ro = new ReadOptions().setFillCache(false); RocksIterator it = db.newIterator(versions, ro)) {
+        try (ReadOptions ro = new ReadOptions().setFillCache(false).setTotalOrderSeek(true);
+             RocksIterator it = db.newIterator(versions, ro)) {
             for (it.seek(start); it.isValid(); it.next()) {
                 byte[] k = it.key();
                 if (k.length != VERSION_KEY_BYTES || !Arrays.equals(k, 0, TimelineId.LENGTH, start, 0, TimelineId.LENGTH)) {
