@@ -966,7 +966,9 @@ public final class EndpointManager implements AutoCloseable {
     private static long queryFlushLsn(java.sql.Connection c) throws java.sql.SQLException {
         try (java.sql.Statement st = c.createStatement();
              java.sql.ResultSet rs = st.executeQuery("SELECT pg_current_wal_flush_lsn()")) {
-            rs.next();
+            if (!rs.next() || rs.getString(1) == null) {
+                throw new java.sql.SQLException("SELECT pg_current_wal_flush_lsn() returned no LSN");
+            }
             return Lsn.parse(rs.getString(1));
         }
     }
