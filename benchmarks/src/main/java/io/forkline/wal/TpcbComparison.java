@@ -76,6 +76,8 @@ public final class TpcbComparison {
         Samples yTps = new Samples("stock + sync standby", "TPS");
         Samples yWal = new Samples("stock + sync standby", "WAL B/txn");
         Samples fCpu = new Samples("forkline: server CPU per transaction", "us");
+        Samples fClient = new Samples("forkline: pgbench's own TPS (the store's catch-up not counted)", "TPS");
+        Samples iClient = new Samples(second + ": pgbench's own TPS (catch-up not counted)", "TPS");
         Samples iCpu = new Samples(second + ": server CPU per transaction", "us");
         PageServer server = null;
         StockCluster stock = null;
@@ -145,9 +147,10 @@ public final class TpcbComparison {
                 }
                 printThreads(threads, round, f[3], topThreads);
                 double[] im = withImages ? run(pg, images, clients, seconds, catchUp(tenants, "images"))
-                        : new double[] {Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN};
+                        : new double[] {Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN};
                 System.out.printf("round %d: the stores' catch-up after pgbench (counted in TPS): forkline %.2f s, images"
-                        + " %.2f s%n", round, f[4], im[4]);
+                        + " %.2f s; pgbench's own TPS (catch-up not counted): forkline %.1f, images %.1f%n", round, f[4],
+                        im[4], f[5], im[5]);
                 double[] s = run(pg, stock.uri(), clients, seconds);
                 double[] y = run(pg, syncPrimary.uri(), clients, seconds);
                 yTps.add(y[0]);
@@ -166,8 +169,12 @@ public final class TpcbComparison {
                         + " TPS %s%n", round, y[0], y[1], Samples.fmt(f[0] / y[0]));
                 System.out.printf("round %d: Forkline server CPU per transaction: forkline %.0f us, images %.0f us"
                         + " (the JVM during a stock run: %.0f us)%n", round, f[2], im[2], s[2]);
+                System.out.printf("round %d: pgbench's own TPS / stock (catch-up not counted): forkline %s, images %s%n",
+                        round, Samples.fmt(f[5] / s[0]), Samples.fmt(im[5] / s[0]));
                 fCpu.add(f[2]);
                 iCpu.add(im[2]);
+                fClient.add(f[5]);
+                iClient.add(im[5]);
             }
         } finally {
             try {
@@ -194,12 +201,16 @@ public final class TpcbComparison {
         System.out.println(yWal);
         System.out.println(fCpu);
         System.out.println(iCpu);
+        System.out.println(fClient);
+        System.out.println(iClient);
         System.out.printf("ratio TPS images / stock = %s%n", Samples.fmt(iTps.median() / sTps.median()));
         System.out.printf("ratio WAL/txn images / stock = %s%n", Samples.fmt(iWal.median() / sWal.median()));
         System.out.printf("ratio TPS forkline / stock = %s%n", Samples.fmt(fTps.median() / sTps.median()));
         System.out.printf("ratio WAL/txn forkline / stock = %s%n", Samples.fmt(fWal.median() / sWal.median()));
         System.out.printf("ratio TPS forkline / (stock + sync standby) = %s%n",
                 Samples.fmt(fTps.median() / yTps.median()));
+        System.out.printf("ratio pgbench's own TPS (catch-up not counted) forkline / stock = %s, images / stock = %s%n",
+                Samples.fmt(fClient.median() / sTps.median()), Samples.fmt(iClient.median() / sTps.median()));
         BenchDirectory.delete(dir);
     }
 
@@ -239,7 +250,7 @@ public final class TpcbComparison {
      * waits until the store holds every commit the compute acknowledged (its computes stream their
      * WAL asynchronously): the wait is added to pgbench's time and its CPU to the side's, so TPS is
      * what the store sustains, and the next side does not run beside a backlog. Also returns the
-     * wait in seconds (index 4).
+     * wait in seconds (index 4) and pgbench's own TPS, the wait not counted (index 5).
      */
     private static double[] run(PostgresInstallation pg, String uri, int clients, int seconds, Runnable catchUp)
             throws Exception {
@@ -258,7 +269,7 @@ public final class TpcbComparison {
             long after = BenchSql.currentWalLsn(c);
             double txns = Math.max(1, r.transactions());
             double tps = r.tps() > 0 ? txns / (txns / r.tps() + wait) : r.tps();
-            return new double[] {tps, (after - before) / txns, (cpu1 - cpu0) / 1e3 / txns, txns, wait};
+            return new double[] {tps, (after - before) / txns, (cpu1 - cpu0) / 1e3 / txns, txns, wait, r.tps()};
         }
     }
 
@@ -266,8 +277,11 @@ public final class TpcbComparison {
     private static double timed(java.util.concurrent.Callable<?> work, Runnable after) throws Exception {
         long t0 = System.nanoTime();
         work.call();
+        long t1 = System.nanoTime();
         after.run();
-        return (System.nanoTime() - t0) / 1e9;
+        long t2 = System.nanoTime();
+        System.out.printf("  (pgbench %.2f s, then the store's catch-up %.2f s)%n", (t1 - t0) / 1e9, (t2 - t1) / 1e9);
+        return (t2 - t0) / 1e9;
     }
 
     /** Waits until the store holds everything the compute of {@code tenant}'s main branch acknowledged. */

@@ -11,6 +11,7 @@ import io.forkline.pageserver.server.Directories;
 import io.forkline.storage.id.TimelineId;
 import io.forkline.storage.lsn.Lsn;
 import io.forkline.storage.store.PageStore;
+import io.forkline.wal.replication.BackgroundIngest;
 import io.forkline.wal.replication.ReceiverState;
 import io.forkline.wal.replication.WalReceiver;
 import io.forkline.wal.replication.WalReceiverConfig;
@@ -653,7 +654,10 @@ public final class EndpointManager implements AutoCloseable {
                 // before any client commits: whose WAL the compute's pg_wal holds, for ComputeWalRecovery
                 ComputeWal.writeMarker(dirOf(tenant, ref), timeline, walStart, e.local.walDirectory());
             }
-            e.receiver = WalReceiver.start(store, timeline, walStart, receiverConfig);
+            // a compute of this machine whose commits wait only for its own WAL: ingest yields it the CPU
+            BackgroundIngest background = e.local != null && ComputeSettings.commitsAcknowledgedLocally()
+                    ? BackgroundIngest.configured() : null;
+            e.receiver = WalReceiver.start(store, timeline, walStart, receiverConfig, null, background);
             e.state = EndpointState.RUNNING;
             e.note = null;
             putRecord(e, true);

@@ -39,11 +39,14 @@ import java.util.concurrent.TimeUnit;
  *
  * <pre>
  *   forkline_timeline_last_record_lsn{tenant,branch,timeline_id}       gauge: durable last record LSN, bytes
- *   forkline_ingest_lag_bytes{tenant,branch,timeline_id}               gauge: WAL received from the running
- *                                                                      compute and not durable yet
- *   forkline_ingest_lag_seconds{tenant,branch,timeline_id}             gauge: age of the oldest such byte
- *                                                                      (WalReceiver#lagSeconds); both only
- *                                                                      for running endpoints
+ *   forkline_ingest_lag_bytes{tenant,branch,timeline_id}               gauge: WAL of the running compute known
+ *                                                                      to its receiver and not durable yet
+ *                                                                      (WalReceiver#lagBytes)
+ *   forkline_ingest_lag_seconds{tenant,branch,timeline_id}             gauge: age of the oldest received byte
+ *                                                                      not durable (WalReceiver#lagSeconds)
+ *   forkline_ingest_background{tenant,branch,timeline_id}              gauge: 1 while the receiver yields the CPU
+ *                                                                      to computes (BackgroundIngest), else 0;
+ *                                                                      the three only for running endpoints
  *   forkline_mirror_lag_bytes{tenant}                                  gauge: a mirrored primary's flush LSN minus
  *                                                                      what is durable here (tenants imported
  *                                                                      with --from-primary; absent until the
@@ -97,6 +100,7 @@ public final class ServerMetrics implements AutoCloseable {
     private final MultiGauge lastRecordLsn;
     private final MultiGauge lagBytes;
     private final MultiGauge lagSeconds;
+    private final MultiGauge ingestBackground;
     private final MultiGauge mirrorLagBytes;
     private final MultiGauge mirrorLagSeconds;
     private final MultiGauge mirrorFailed;
@@ -152,9 +156,11 @@ public final class ServerMetrics implements AutoCloseable {
         lastRecordLsn = gauge("forkline.timeline.last.record.lsn", null,
                 "durable last record LSN of the timeline (WAL byte position)");
         lagBytes = gauge("forkline.ingest.lag.bytes", "bytes",
-                "WAL received from the running compute that is not durable yet");
+                "WAL of the running compute that its receiver knows of (received, or reported by the walsender) and is not durable yet");
         lagSeconds = gauge("forkline.ingest.lag.seconds", "seconds",
                 "age of the oldest received WAL byte that is not durable yet; 0 when caught up");
+        ingestBackground = gauge("forkline.ingest.background", null,
+                "1 while the WAL receiver of the running compute yields the CPU to computes (BackgroundIngest), else 0");
         mirrorLagBytes = gauge("forkline.mirror.lag.bytes", "bytes",
                 "the mirrored primary's flush LSN minus the WAL durable here");
         mirrorLagSeconds = gauge("forkline.mirror.lag.seconds", "seconds",
@@ -248,6 +254,7 @@ public final class ServerMetrics implements AutoCloseable {
         List<MultiGauge.Row<?>> lsn = new ArrayList<>();
         List<MultiGauge.Row<?>> lagB = new ArrayList<>();
         List<MultiGauge.Row<?>> lagS = new ArrayList<>();
+        List<MultiGauge.Row<?>> bg = new ArrayList<>();
         List<MultiGauge.Row<?>> logical = new ArrayList<>();
         List<MultiGauge.Row<?>> physical = new ArrayList<>();
         List<MultiGauge.Row<?>> stored = new ArrayList<>();
@@ -302,6 +309,7 @@ public final class ServerMetrics implements AutoCloseable {
                     Tags rt = labels(tenant, ref, r.timeline().toString());
                     lagB.add(MultiGauge.Row.of(rt, r.lagBytes()));
                     lagS.add(MultiGauge.Row.of(rt, r.lagSeconds()));
+                    bg.add(MultiGauge.Row.of(rt, r.inBackground() ? 1 : 0));
                 }
             }
         }
@@ -337,6 +345,7 @@ public final class ServerMetrics implements AutoCloseable {
         lastRecordLsn.register(lsn, true);
         lagBytes.register(lagB, true);
         lagSeconds.register(lagS, true);
+        ingestBackground.register(bg, true);
         branchLogical.register(logical, true);
         branchPhysical.register(physical, true);
         branchStored.register(stored, true);

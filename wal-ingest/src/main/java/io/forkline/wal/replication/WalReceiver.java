@@ -55,6 +55,11 @@ import java.util.function.Consumer;
  * of its WAL, or the WAL was removed) stop this timeline's ingest: state {@link ReceiverState#FAILED},
  * {@link #failure()} names the timeline and LSN; nothing is thrown into other threads.
  *
+ * <p>Priority: started with a {@link BackgroundIngest} policy (computes whose commits do not wait for
+ * the store), the thread streams at a lower OS priority and returns to the server's while anyone
+ * waits in {@link #awaitLsn} / {@link #awaitLastRecordLsn}, while closing, and once the stream has
+ * been behind past the policy's bounds until it catches up; {@link #inBackground()} says which.
+ *
  * <p>Thread-safety: the receiver runs on its own thread, named {@code wal-receiver-<timeline>};
  * every public method may be called from any thread. Only one receiver may run per timeline.
  */
@@ -88,10 +93,36 @@ public final class WalReceiver implements AutoCloseable {
      */
     private final java.util.ArrayDeque<long[]> arrivals = new java.util.ArrayDeque<>();
     private static final int MAX_ARRIVALS = 1024;
+    /** The walsender's end of WAL in its last message, bytes (0 before the first). */
+    private volatile long serverWalEnd;
+
+    // ---- background ingest (BackgroundIngest): null policy = the server's priority throughout
+    private final BackgroundIngest background;
+    private final ThreadPriority priorities;
+    /** Guards the thread's priority, {@link #tid} and {@link #inBackground} changes. */
+    private final Object priorityLock = new Object();
+    /** Linux thread id of the receiver thread while it runs, else 0. Guarded by priorityLock for writes. */
+    private volatile int tid;
+    /** The receiver thread's nice value when it started: what it returns to. */
+    private volatile int foregroundNice;
+    private volatile boolean inBackground;
+    /** Set by the receiver thread when the stream stayed behind past the policy's bounds; cleared when caught up. */
+    private volatile boolean overBound;
+    /** How many times the stream passed the policy's bounds (receiver thread writes). */
+    private volatile int boundsPassed;
+    /** Threads in awaitLsn / awaitLastRecordLsn. */
+    private final java.util.concurrent.atomic.AtomicInteger waiters = new java.util.concurrent.atomic.AtomicInteger();
+    /** Receiver thread only: since when the stream is behind the walsender (System.nanoTime()), 0 when caught up. */
+    private long behindSinceNanos;
+    /** Nanoseconds spent in the background in earlier stretches, and when the current one began (0: not in one). */
+    private final java.util.concurrent.atomic.AtomicLong backgroundNanos = new java.util.concurrent.atomic.AtomicLong();
+    private volatile long backgroundSinceNanos;
 
     private WalReceiver(PageStore store, TimelineId timeline, long startLsn, WalReceiverConfig config,
-                        Consumer<WalRecord> observer) {
+                        Consumer<WalRecord> observer, BackgroundIngest background) {
         this.store = store;
+        this.background = background;
+        this.priorities = background == null ? null : ThreadPriority.available();
         this.timeline = timeline;
         this.startLsn = startLsn;
         this.config = config;
@@ -146,13 +177,25 @@ public final class WalReceiver implements AutoCloseable {
      */
     public static WalReceiver start(PageStore store, TimelineId timeline, long startLsn, WalReceiverConfig config,
                                     Consumer<WalRecord> observer) {
+        return start(store, timeline, startLsn, config, observer, null);
+    }
+
+    /**
+     * Like {@link #start(PageStore, TimelineId, long, WalReceiverConfig, Consumer)}, the thread
+     * yielding the CPU to computes as {@code background} says while it streams ({@code null}, or
+     * {@link ThreadPriority#available()} null: the server's priority throughout). Only for a compute
+     * whose commits do not wait for this receiver ({@code synchronous_commit = local}): a commit that
+     * waits for the store would wait for a thread that yields.
+     */
+    public static WalReceiver start(PageStore store, TimelineId timeline, long startLsn, WalReceiverConfig config,
+                                    Consumer<WalRecord> observer, BackgroundIngest background) {
         if (startLsn == Lsn.INVALID) {
             throw new IllegalArgumentException("start LSN of timeline " + timeline + " is invalid: " + Lsn.format(startLsn));
         }
         if (store.timeline(timeline) == null) {
             throw new IllegalArgumentException("timeline " + timeline + " does not exist");
         }
-        WalReceiver r = new WalReceiver(store, timeline, startLsn, config, observer);
+        WalReceiver r = new WalReceiver(store, timeline, startLsn, config, observer, background);
         r.thread.start();
         return r;
     }
@@ -187,13 +230,19 @@ public final class WalReceiver implements AutoCloseable {
     }
 
     /**
-     * Ingest lag in bytes: how much WAL this receiver has received from its compute that is not
-     * durable yet ({@code end of the last chunk received - receivedLsn()}), 0 when caught up. The
-     * compute's walsender sends WAL as soon as the compute flushed it, so this is the compute's
-     * flushed WAL that Forkline does not hold durably yet, minus what is still on the wire.
+     * Ingest lag in bytes: how much of its compute's WAL this receiver knows of and does not hold
+     * durably yet ({@code max(end of the last chunk received, the walsender's end of WAL in its last
+     * message) - receivedLsn()}), 0 when caught up. The compute's walsender sends WAL as soon as the
+     * compute flushed it, so this is the compute's flushed WAL that Forkline does not hold durably
+     * yet, as of the last message read (a receiver in the background reads late: see
+     * {@link BackgroundIngest}).
      */
     public long lagBytes() {
         long end = receivedEnd;
+        long server = serverWalEnd;
+        if (Long.compareUnsigned(server, end) > 0) {
+            end = server;
+        }
         long durable = receivedLsn;
         return Long.compareUnsigned(end, durable) > 0 ? end - durable : 0;
     }
@@ -253,6 +302,21 @@ public final class WalReceiver implements AutoCloseable {
 
     private boolean await(long lsn, Duration timeout, boolean durableRecord) {
         long deadline = System.nanoTime() + timeout.toNanos();
+        if (background == null) {
+            return awaitProgress(lsn, deadline, durableRecord);
+        }
+        // someone waits for the store: the receiver leaves the background at once (set from this thread)
+        waiters.incrementAndGet();
+        try {
+            applyPriority();
+            return awaitProgress(lsn, deadline, durableRecord);
+        } finally {
+            waiters.decrementAndGet();
+            applyPriority();
+        }
+    }
+
+    private boolean awaitProgress(long lsn, long deadline, boolean durableRecord) {
         synchronized (progress) {
             while (Long.compareUnsigned(durableRecord ? lastRecordLsn : receivedLsn, lsn) < 0) {
                 if (state == ReceiverState.FAILED || state == ReceiverState.STOPPED) {
@@ -291,6 +355,7 @@ public final class WalReceiver implements AutoCloseable {
     @Override
     public void close() {
         closing = true;
+        applyPriority(); // the last commit at the server's priority
         closeSignal.countDown();
         abortConnection();
         if (Thread.currentThread() == thread) {
@@ -332,6 +397,17 @@ public final class WalReceiver implements AutoCloseable {
     private void run() {
         long backoffMs = config.initialBackoff().toMillis();
         int failuresInARow = 0;
+        if (priorities != null) {
+            synchronized (priorityLock) {
+                try {
+                    int t = priorities.currentThreadId();
+                    foregroundNice = ThreadPriority.nice(t);
+                    tid = t;
+                } catch (IllegalStateException e) { // tid stays 0: the server's priority throughout
+                    LOG.warn("timeline {}: ingest stays at the server's priority: {}", timeline, e.getMessage());
+                }
+            }
+        }
         try {
             while (!closing) {
                 setState(ReceiverState.CONNECTING);
@@ -391,6 +467,12 @@ public final class WalReceiver implements AutoCloseable {
         } catch (RuntimeException | Error e) {
             fail(new WalReceiverException(timeline, receivedLsn, "unexpected error: " + e, e));
         } finally {
+            if (priorities != null) {
+                synchronized (priorityLock) {
+                    tid = 0; // a thread id may be reused after this thread ends: no setpriority on it from now on
+                    leaveBackgroundClock();
+                }
+            }
             if (state != ReceiverState.FAILED) {
                 setState(ReceiverState.STOPPED);
                 LOG.info("timeline {}: WAL receiver stopped at last record {}", timeline, Lsn.format(lastRecordLsn));
@@ -453,6 +535,8 @@ public final class WalReceiver implements AutoCloseable {
             // Tell the compute at once what is durable (a fresh compute's WAL starts after it: nothing to say).
             stream.acknowledge(acked);
         }
+        behindSinceNanos = 0;
+        overBound = false;
         setState(ReceiverState.STREAMING);
         LOG.info("timeline {}: streaming WAL from {}:{} at {} (slot {}, standby {}, durable last record {})", timeline,
                 config.host(), config.port(), Lsn.format(streamStart), config.slotName(), config.standbyName(),
@@ -474,20 +558,118 @@ public final class WalReceiver implements AutoCloseable {
                     return;
                 }
                 // A keepalive: the walsender says where its WAL ends.
+                serverWalEnd = stream.serverWalEnd();
                 caughtUp = Long.compareUnsigned(sink.expectedLsn(), stream.serverWalEnd()) >= 0;
+                noteBehind(caughtUp, sink.receivedLsn());
                 continue;
             }
             if (!sink.hasUncommitted()) {
                 batchStartNanos = System.nanoTime();
             }
             caughtUp = d.caughtUp();
+            serverWalEnd = d.walEnd();
             noteArrival(d.end());
+            noteBehind(caughtUp, receivedLsn);
             sink.accept(d.start(), d.buf(), d.offset(), d.length());
             if (sink.bytesSinceCommit() >= config.commitIntervalBytes()
                     || System.nanoTime() - batchStartNanos >= maxDelayNanos) {
                 acked = commitAndAcknowledge(sink, stream, acked);
             }
         }
+    }
+
+    /**
+     * Receiver thread: tracks how long and how far the stream is behind the walsender, and leaves the
+     * background once either passes the policy's bound (until caught up).
+     */
+    private void noteBehind(boolean caughtUp, long durable) {
+        if (background == null) {
+            return;
+        }
+        if (caughtUp) {
+            behindSinceNanos = 0;
+            if (overBound) {
+                overBound = false;
+                LOG.info("timeline {}: ingest caught up with the compute at {}; back in the background", timeline,
+                        Lsn.format(durable));
+            }
+        } else if (!overBound) {
+            long now = System.nanoTime();
+            if (behindSinceNanos == 0) {
+                behindSinceNanos = now;
+            }
+            long behindBytes = serverWalEnd - durable;
+            if (now - behindSinceNanos > background.maxBehind().toNanos() || behindBytes > background.maxLagBytes()) {
+                overBound = true;
+                boundsPassed++;
+                LOG.info("timeline {}: ingest {} behind the compute ({} bytes of WAL, {} s): back at the server's"
+                                + " priority until it catches up", timeline, Lsn.format(durable), behindBytes,
+                        String.format(java.util.Locale.ROOT, "%.1f", (now - behindSinceNanos) / 1e9));
+            }
+        }
+        if (inBackground != wantsBackground()) {
+            applyPriority();
+        }
+    }
+
+    private boolean wantsBackground() {
+        return state == ReceiverState.STREAMING && !closing && !overBound && waiters.get() == 0;
+    }
+
+    /** Any thread: sets the receiver thread's priority to what {@link #wantsBackground()} says, if it changed. */
+    private void applyPriority() {
+        if (priorities == null) {
+            return;
+        }
+        synchronized (priorityLock) {
+            int t = tid;
+            boolean want = wantsBackground();
+            if (t == 0 || want == inBackground) {
+                return;
+            }
+            if (priorities.trySet(t, want ? background.nice() : foregroundNice)) {
+                inBackground = want;
+                if (want) {
+                    backgroundSinceNanos = System.nanoTime();
+                } else {
+                    leaveBackgroundClock();
+                }
+            }
+        }
+    }
+
+    /** Under priorityLock: ends the current background stretch in {@link #backgroundNanos}. */
+    private void leaveBackgroundClock() {
+        long since = backgroundSinceNanos;
+        if (since != 0) {
+            backgroundNanos.addAndGet(System.nanoTime() - since);
+            backgroundSinceNanos = 0;
+        }
+    }
+
+    /**
+     * Whether the receiver thread runs in the background now ({@link BackgroundIngest}): false
+     * without a policy, while anyone waits for the store, and while the stream is behind past the
+     * policy's bounds.
+     */
+    public boolean inBackground() {
+        return inBackground;
+    }
+
+    /** The receiver thread's Linux thread id while it runs with a background policy, else 0 (for tests). */
+    int threadId() {
+        return tid;
+    }
+
+    /** How many times the stream stayed behind past the policy's bounds and left the background (for tests). */
+    int boundsPassed() {
+        return boundsPassed;
+    }
+
+    /** Seconds the receiver thread has run in the background so far (0 without a policy). */
+    public double backgroundSeconds() {
+        long since = backgroundSinceNanos;
+        return (backgroundNanos.get() + (since == 0 ? 0 : System.nanoTime() - since)) / 1e9;
     }
 
     private void noteArrival(long chunkEnd) {
@@ -549,6 +731,7 @@ public final class WalReceiver implements AutoCloseable {
             state = s;
             progress.notifyAll();
         }
+        applyPriority(); // streaming: into the background (with a policy); anything else: out of it
     }
 
     private Connection connect() throws SQLException {

@@ -436,6 +436,64 @@ class WalReceiverIT {
     }
 
     /**
+     * A receiver with a {@link BackgroundIngest} policy streams at nice 19 (its thread's nice value
+     * read from {@code /proc}); a thread waiting in {@link WalReceiver#awaitLsn} brings it back to
+     * the server's priority at once and it returns to the background when the wait ends; a load that
+     * leaves the stream behind by more than the policy's bound (1 byte here) brings it back too, until
+     * it catches up. Everything committed is ingested either way.
+     */
+    @Test
+    @Order(4)
+    void backgroundIngestYieldsAndReturnsForWaitersAndBacklogs() throws Exception {
+        ThreadPriority priorities = ThreadPriority.available();
+        org.junit.jupiter.api.Assumptions.assumeTrue(priorities != null,
+                "thread priorities cannot be lowered and restored here (needs Linux and CAP_SYS_NICE: CI runs as root)");
+        long startLsn;
+        try (Connection c = sql(); Statement st = c.createStatement()) {
+            st.execute("SET synchronous_commit = local");
+            st.execute("CREATE TABLE background_rows (n int, pad text)");
+            queryString(c, "SELECT pg_switch_wal()");
+            startLsn = Lsn.segmentStart(Lsn.parse(queryString(c, "SELECT pg_current_wal_lsn()")));
+        }
+        TimelineId tl = newTimeline(startLsn);
+        int serverNice = ThreadPriority.nice(priorities.currentThreadId());
+        BackgroundIngest policy = new BackgroundIngest(19, Duration.ofHours(1), 1);
+        try (WalReceiver r = WalReceiver.start(store, tl, startLsn, config("forkline_background", STANDBY), null,
+                policy)) {
+            Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> r.state() == ReceiverState.STREAMING
+                    && r.threadId() != 0 && r.inBackground());
+            int tid = r.threadId();
+            assertThat(ThreadPriority.nice(tid)).as("streaming in the background").isEqualTo(19);
+
+            // a waiter: the receiver leaves the background while it waits
+            Thread waiter = new Thread(() -> r.awaitLsn(Long.MAX_VALUE - 1, Duration.ofSeconds(3)), "test-waiter");
+            waiter.start();
+            Awaitility.await().atMost(Duration.ofSeconds(2)).until(() -> !r.inBackground());
+            assertThat(ThreadPriority.nice(tid)).as("while a thread waits for the store").isEqualTo(serverNice);
+            waiter.join();
+            Awaitility.await().atMost(Duration.ofSeconds(5)).until(r::inBackground);
+            assertThat(ThreadPriority.nice(tid)).as("after the wait").isEqualTo(19);
+
+            // a backlog past the bound (1 byte): back at the server's priority until caught up
+            long end;
+            try (Connection c = sql(); Statement st = c.createStatement()) {
+                st.execute("SET synchronous_commit = local");
+                st.executeUpdate("INSERT INTO background_rows SELECT g, repeat('x', 200) FROM generate_series(1, 200000) g");
+                end = Lsn.parse(queryString(c, "SELECT pg_current_wal_flush_lsn()"));
+            }
+            assertThat(r.awaitLsn(end, Duration.ofSeconds(60))).as("ingested up to %s", Lsn.format(end)).isTrue();
+            assertThat(r.boundsPassed()).as("the stream fell behind the walsender by more than 1 byte").isPositive();
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(r::inBackground);
+            assertThat(ThreadPriority.nice(tid)).isEqualTo(19);
+            assertThat(r.backgroundSeconds()).isPositive();
+        } finally {
+            try (Connection c = sql(); Statement st = c.createStatement()) {
+                queryString(c, "SELECT pg_drop_replication_slot('forkline_background')::text"); // max_replication_slots=4
+            }
+        }
+    }
+
+    /**
      * {@link PhysicalStream} sees pgjdbc's input buffer (its private fields), so that a commit can
      * tell at once whether more WAL is already waiting; after a pgjdbc upgrade that renamed them this
      * fails (ingest would still be correct, but would commit each message separately). Reads the

@@ -1,0 +1,90 @@
+package io.forkline.wal.replication;
+
+import java.time.Duration;
+
+/**
+ * How a {@link WalReceiver} whose compute acknowledges commits by its own fsync'd WAL (so no commit
+ * waits for the store) yields the CPU to that compute: its thread runs at nice {@link #nice()} while
+ * streaming, so on a machine whose cores the computes keep busy, ingest uses what they leave and the
+ * store falls behind (the compute's {@code pg_wal} keeps that WAL through the replication slot), as
+ * Neon's pageserver may lag its computes ({@code max_replication_write_lag}). The thread returns to
+ * the server's priority:
+ * <ul>
+ *   <li>while anyone waits for the store to reach an LSN ({@link WalReceiver#awaitLsn},
+ *       {@link WalReceiver#awaitLastRecordLsn}: a branch or backup at the head, a compute's stop), set
+ *       by the waiting thread at once;</li>
+ *   <li>once the stream has been behind the compute for longer than {@link #maxBehind()} without
+ *       catching up, or by more than {@link #maxLagBytes()} of WAL (the walsender's end of WAL in its
+ *       last message minus what is ingested), until it catches up: a long write load runs as it did
+ *       without this, and the backlog it leaves stays bounded.</li>
+ * </ul>
+ *
+ * @param nice        nice value while streaming in the background, 1..19
+ * @param maxBehind   longest time the stream stays behind in the background, at least 1 ms
+ * @param maxLagBytes most WAL the stream falls behind in the background, bytes, at least 1
+ */
+public record BackgroundIngest(int nice, Duration maxBehind, long maxLagBytes) {
+    /** System property: {@code false} keeps every receiver at the server's priority. */
+    public static final String PROPERTY = "forkline.ingest.background";
+    /** System property: {@link #maxBehind()} in seconds (default {@value #DEFAULT_MAX_BEHIND_SECONDS}). */
+    public static final String MAX_BEHIND_PROPERTY = "forkline.ingest.background.maxBehindSeconds";
+    /** System property: {@link #maxLagBytes()} in MiB (default {@value #DEFAULT_MAX_LAG_MIB}). */
+    public static final String MAX_LAG_PROPERTY = "forkline.ingest.background.maxLagMiB";
+    static final long DEFAULT_MAX_BEHIND_SECONDS = 30;
+    static final long DEFAULT_MAX_LAG_MIB = 256;
+
+    /**
+     * Validates the fields.
+     *
+     * @throws IllegalArgumentException naming the field and value
+     */
+    public BackgroundIngest {
+        if (nice < 1 || nice > 19) {
+            throw new IllegalArgumentException("background nice value " + nice + " is outside 1..19");
+        }
+        if (maxBehind == null || maxBehind.toMillis() < 1) {
+            throw new IllegalArgumentException("maxBehind " + maxBehind + " must be at least 1 ms");
+        }
+        if (maxLagBytes < 1) {
+            throw new IllegalArgumentException("maxLagBytes " + maxLagBytes + " must be at least 1");
+        }
+    }
+
+    /**
+     * The policy of this server: nice 19, {@value #MAX_BEHIND_PROPERTY} (default 30 s),
+     * {@value #MAX_LAG_PROPERTY} (default 256 MiB); {@code null} when {@value #PROPERTY} is
+     * {@code false} or {@link ThreadPriority#available()} is not (a priority once lowered could not
+     * be restored).
+     *
+     * @throws IllegalArgumentException naming the property when a value is not a positive number or
+     *                                  {@value #PROPERTY} is neither true nor false
+     */
+    public static BackgroundIngest configured() {
+        String on = System.getProperty(PROPERTY, "true").trim();
+        if (!on.equals("true") && !on.equals("false")) {
+            throw new IllegalArgumentException(PROPERTY + " '" + on + "': expected true or false");
+        }
+        long behind = positive(MAX_BEHIND_PROPERTY, DEFAULT_MAX_BEHIND_SECONDS);
+        long lagMib = positive(MAX_LAG_PROPERTY, DEFAULT_MAX_LAG_MIB);
+        if (on.equals("false") || ThreadPriority.available() == null) {
+            return null;
+        }
+        return new BackgroundIngest(19, Duration.ofSeconds(behind), lagMib * 1024 * 1024);
+    }
+
+    private static long positive(String property, long dflt) {
+        String v = System.getProperty(property);
+        if (v == null || v.isBlank()) {
+            return dflt;
+        }
+        try {
+            long n = Long.parseLong(v.trim());
+            if (n > 0) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // below
+        }
+        throw new IllegalArgumentException(property + " '" + v + "': expected a whole number above 0");
+    }
+}

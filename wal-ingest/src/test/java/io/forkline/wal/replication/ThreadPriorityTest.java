@@ -1,0 +1,80 @@
+package io.forkline.wal.replication;
+
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** {@link ThreadPriority} on this machine's kernel, and {@link BackgroundIngest}'s validation. */
+class ThreadPriorityTest {
+    @Test
+    void lowersAndRestoresTheCallingThreadsNiceValue() {
+        ThreadPriority p = ThreadPriority.available();
+        Assumptions.assumeTrue(p != null, "needs Linux and CAP_SYS_NICE (CI runs as root)");
+        int tid = p.currentThreadId();
+        int before = ThreadPriority.nice(tid);
+        try {
+            p.set(tid, 17);
+            assertThat(ThreadPriority.nice(tid)).isEqualTo(17);
+        } finally {
+            p.set(tid, before);
+        }
+        assertThat(ThreadPriority.nice(tid)).isEqualTo(before);
+    }
+
+    @Test
+    void refusalsNameTheThreadAndValue() {
+        ThreadPriority p = ThreadPriority.available();
+        Assumptions.assumeTrue(p != null, "needs Linux and CAP_SYS_NICE (CI runs as root)");
+        assertThatThrownBy(() -> p.set(p.currentThreadId(), 20)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("20");
+        // a thread id that is not one of this process's threads (pid_max is at most 2^22)
+        assertThatThrownBy(() -> p.set(1 << 23, 5)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining(String.valueOf(1 << 23)).hasMessageContaining("errno");
+        assertThat(p.trySet(1 << 23, 5)).isFalse();
+    }
+
+    @Test
+    void readsTheNiceValueOfAThreadFromProc() {
+        Assumptions.assumeTrue(System.getProperty("os.name", "").toLowerCase().contains("linux"));
+        ThreadPriority p = ThreadPriority.available();
+        Assumptions.assumeTrue(p != null);
+        assertThat(ThreadPriority.nice(p.currentThreadId())).isBetween(-20, 19);
+        assertThatThrownBy(() -> ThreadPriority.nice(1 << 23)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("/proc/self/task/" + (1 << 23) + "/stat");
+    }
+
+    @Test
+    void backgroundPolicyValidatesAndReadsItsProperties() {
+        assertThatThrownBy(() -> new BackgroundIngest(0, Duration.ofSeconds(1), 1)).hasMessageContaining("nice value 0");
+        assertThatThrownBy(() -> new BackgroundIngest(19, Duration.ZERO, 1)).hasMessageContaining("maxBehind");
+        assertThatThrownBy(() -> new BackgroundIngest(19, Duration.ofSeconds(1), 0)).hasMessageContaining("maxLagBytes 0");
+        String old = System.getProperty(BackgroundIngest.MAX_LAG_PROPERTY);
+        try {
+            System.setProperty(BackgroundIngest.MAX_LAG_PROPERTY, "lots");
+            assertThatThrownBy(BackgroundIngest::configured).hasMessageContaining(BackgroundIngest.MAX_LAG_PROPERTY)
+                    .hasMessageContaining("'lots'");
+            System.setProperty(BackgroundIngest.MAX_LAG_PROPERTY, "64");
+            BackgroundIngest b = BackgroundIngest.configured();
+            if (ThreadPriority.available() != null) {
+                assertThat(b).isEqualTo(new BackgroundIngest(19, Duration.ofSeconds(30), 64L << 20));
+            } else {
+                assertThat(b).isNull();
+            }
+            System.setProperty(BackgroundIngest.PROPERTY, "false");
+            assertThat(BackgroundIngest.configured()).isNull();
+            System.setProperty(BackgroundIngest.PROPERTY, "maybe");
+            assertThatThrownBy(BackgroundIngest::configured).hasMessageContaining("'maybe'");
+        } finally {
+            System.clearProperty(BackgroundIngest.PROPERTY);
+            if (old == null) {
+                System.clearProperty(BackgroundIngest.MAX_LAG_PROPERTY);
+            } else {
+                System.setProperty(BackgroundIngest.MAX_LAG_PROPERTY, old);
+            }
+        }
+    }
+}
