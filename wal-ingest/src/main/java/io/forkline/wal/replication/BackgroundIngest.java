@@ -18,12 +18,16 @@ import java.time.Duration;
  *       last message minus what is ingested), until it catches up: a long write load runs as it did
  *       without this, and the backlog it leaves stays bounded.</li>
  * </ul>
+ * In the background the receiver also commits in groups: a batch that has caught up with the
+ * walsender waits up to {@link #groupCommit()} for more WAL before its store commit (a synced RocksDB
+ * write and a status update), instead of committing at once for a commit that might wait for it.
  *
  * @param nice        nice value while streaming in the background, 1..19
  * @param maxBehind   longest time the stream stays behind in the background, at least 1 ms
  * @param maxLagBytes most WAL the stream falls behind in the background, bytes, at least 1
+ * @param groupCommit longest a caught-up batch waits for more WAL in the background; zero commits at once
  */
-public record BackgroundIngest(int nice, Duration maxBehind, long maxLagBytes) {
+public record BackgroundIngest(int nice, Duration maxBehind, long maxLagBytes, Duration groupCommit) {
     /** System property: {@code false} keeps every receiver at the server's priority. */
     public static final String PROPERTY = "forkline.ingest.background";
     /** System property: {@link #maxBehind()} in seconds (default {@value #DEFAULT_MAX_BEHIND_SECONDS}). */
@@ -32,6 +36,9 @@ public record BackgroundIngest(int nice, Duration maxBehind, long maxLagBytes) {
     public static final String MAX_LAG_PROPERTY = "forkline.ingest.background.maxLagMiB";
     static final long DEFAULT_MAX_BEHIND_SECONDS = 30;
     static final long DEFAULT_MAX_LAG_MIB = 256;
+    /** System property: {@link #groupCommit()} in milliseconds (default {@value #DEFAULT_GROUP_COMMIT_MILLIS}; 0: off). */
+    public static final String GROUP_COMMIT_PROPERTY = "forkline.ingest.background.groupCommitMillis";
+    static final long DEFAULT_GROUP_COMMIT_MILLIS = 10;
 
     /**
      * Validates the fields.
@@ -48,11 +55,15 @@ public record BackgroundIngest(int nice, Duration maxBehind, long maxLagBytes) {
         if (maxLagBytes < 1) {
             throw new IllegalArgumentException("maxLagBytes " + maxLagBytes + " must be at least 1");
         }
+        if (groupCommit == null || groupCommit.isNegative()) {
+            throw new IllegalArgumentException("groupCommit " + groupCommit + " must be zero or more");
+        }
     }
 
     /**
      * The policy of this server: nice 19, {@value #MAX_BEHIND_PROPERTY} (default 30 s),
-     * {@value #MAX_LAG_PROPERTY} (default 256 MiB); {@code null} when {@value #PROPERTY} is
+     * {@value #MAX_LAG_PROPERTY} (default 256 MiB), {@value #GROUP_COMMIT_PROPERTY} (default 10 ms);
+     * {@code null} when {@value #PROPERTY} is
      * {@code false} or {@link ThreadPriority#available()} is not (a priority once lowered could not
      * be restored).
      *
@@ -66,25 +77,31 @@ public record BackgroundIngest(int nice, Duration maxBehind, long maxLagBytes) {
         }
         long behind = positive(MAX_BEHIND_PROPERTY, DEFAULT_MAX_BEHIND_SECONDS);
         long lagMib = positive(MAX_LAG_PROPERTY, DEFAULT_MAX_LAG_MIB);
+        long groupMillis = number(GROUP_COMMIT_PROPERTY, DEFAULT_GROUP_COMMIT_MILLIS, 0);
         if (on.equals("false") || ThreadPriority.available() == null) {
             return null;
         }
-        return new BackgroundIngest(19, Duration.ofSeconds(behind), lagMib * 1024 * 1024);
+        return new BackgroundIngest(19, Duration.ofSeconds(behind), lagMib * 1024 * 1024,
+                Duration.ofMillis(groupMillis));
     }
 
     private static long positive(String property, long dflt) {
+        return number(property, dflt, 1);
+    }
+
+    private static long number(String property, long dflt, long min) {
         String v = System.getProperty(property);
         if (v == null || v.isBlank()) {
             return dflt;
         }
         try {
             long n = Long.parseLong(v.trim());
-            if (n > 0) {
+            if (n >= min) {
                 return n;
             }
         } catch (NumberFormatException e) {
             // below
         }
-        throw new IllegalArgumentException(property + " '" + v + "': expected a whole number above 0");
+        throw new IllegalArgumentException(property + " '" + v + "': expected a whole number of at least " + min);
     }
 }

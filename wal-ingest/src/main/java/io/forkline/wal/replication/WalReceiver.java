@@ -548,7 +548,11 @@ public final class WalReceiver implements AutoCloseable {
         boolean caughtUp = true;
         while (!closing) {
             if (sink.hasUncommitted() && caughtUp && !stream.readable()) {
-                // Nothing more has arrived (no wait: PostgreSQL's walreceiver does the same before its flush).
+                // Nothing more has arrived (no wait: PostgreSQL's walreceiver does the same before its flush),
+                // unless no commit waits for this batch: then it gathers what comes within the group commit delay.
+                if (moreForTheBatch(stream, batchStartNanos)) {
+                    continue;
+                }
                 acked = commitAndAcknowledge(sink, stream, acked);
                 continue;
             }
@@ -611,6 +615,34 @@ public final class WalReceiver implements AutoCloseable {
             applyPriority();
         }
     }
+
+    /**
+     * In the background (no commit of the compute waits for this receiver, nobody waits for the
+     * store): polls every {@value #GROUP_COMMIT_POLL_NANOS} ns for more WAL until the batch that began
+     * at {@code batchStartNanos} is {@link BackgroundIngest#groupCommit()} old, so that one store
+     * commit (a synced RocksDB write, a status update) covers many of the compute's commits.
+     *
+     * @return true when more WAL arrived in time (read it into the batch), false to commit now
+     */
+    private boolean moreForTheBatch(PhysicalStream stream, long batchStartNanos) {
+        if (background == null || !inBackground) {
+            return false;
+        }
+        long deadline = batchStartNanos + background.groupCommit().toNanos();
+        while (deadline - System.nanoTime() > 0) {
+            if (closing || waiters.get() > 0 || !inBackground) {
+                return false;
+            }
+            if (stream.readable()) {
+                return true;
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(GROUP_COMMIT_POLL_NANOS);
+        }
+        return false;
+    }
+
+    /** How often a batch gathering more WAL in the background looks for it. */
+    private static final long GROUP_COMMIT_POLL_NANOS = 500_000;
 
     private boolean wantsBackground() {
         return state == ReceiverState.STREAMING && !closing && !overBound && waiters.get() == 0;

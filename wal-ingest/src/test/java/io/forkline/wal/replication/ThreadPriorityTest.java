@@ -49,9 +49,11 @@ class ThreadPriorityTest {
 
     @Test
     void backgroundPolicyValidatesAndReadsItsProperties() {
-        assertThatThrownBy(() -> new BackgroundIngest(0, Duration.ofSeconds(1), 1)).hasMessageContaining("nice value 0");
-        assertThatThrownBy(() -> new BackgroundIngest(19, Duration.ZERO, 1)).hasMessageContaining("maxBehind");
-        assertThatThrownBy(() -> new BackgroundIngest(19, Duration.ofSeconds(1), 0)).hasMessageContaining("maxLagBytes 0");
+        assertThatThrownBy(() -> new BackgroundIngest(0, Duration.ofSeconds(1), 1, Duration.ZERO)).hasMessageContaining("nice value 0");
+        assertThatThrownBy(() -> new BackgroundIngest(19, Duration.ZERO, 1, Duration.ZERO)).hasMessageContaining("maxBehind");
+        assertThatThrownBy(() -> new BackgroundIngest(19, Duration.ofSeconds(1), 0, Duration.ZERO)).hasMessageContaining("maxLagBytes 0");
+        assertThatThrownBy(() -> new BackgroundIngest(19, Duration.ofSeconds(1), 1, Duration.ofMillis(-1)))
+                .hasMessageContaining("groupCommit PT-0.001S");
         String old = System.getProperty(BackgroundIngest.MAX_LAG_PROPERTY);
         try {
             System.setProperty(BackgroundIngest.MAX_LAG_PROPERTY, "lots");
@@ -60,7 +62,7 @@ class ThreadPriorityTest {
             System.setProperty(BackgroundIngest.MAX_LAG_PROPERTY, "64");
             BackgroundIngest b = BackgroundIngest.configured();
             if (ThreadPriority.available() != null) {
-                assertThat(b).isEqualTo(new BackgroundIngest(19, Duration.ofSeconds(30), 64L << 20));
+                assertThat(b).isEqualTo(new BackgroundIngest(19, Duration.ofSeconds(30), 64L << 20, Duration.ofMillis(10)));
             } else {
                 assertThat(b).isNull();
             }

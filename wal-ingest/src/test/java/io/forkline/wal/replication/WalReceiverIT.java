@@ -438,7 +438,8 @@ class WalReceiverIT {
     /**
      * A receiver with a {@link BackgroundIngest} policy streams at nice 19 (its thread's nice value
      * read from {@code /proc}); a thread waiting in {@link WalReceiver#awaitLsn} brings it back to
-     * the server's priority at once and it returns to the background when the wait ends; a load that
+     * the server's priority at once and it returns to the background when the wait ends; a caught-up
+     * batch waits for more WAL (group commit) unless someone waits for it; a load that
      * leaves the stream behind by more than the policy's bound (1 byte here) brings it back too, until
      * it catches up. Everything committed is ingested either way.
      */
@@ -457,7 +458,7 @@ class WalReceiverIT {
         }
         TimelineId tl = newTimeline(startLsn);
         int serverNice = ThreadPriority.nice(priorities.currentThreadId());
-        BackgroundIngest policy = new BackgroundIngest(19, Duration.ofHours(1), 1);
+        BackgroundIngest policy = new BackgroundIngest(19, Duration.ofHours(1), 1, Duration.ofSeconds(5));
         try (WalReceiver r = WalReceiver.start(store, tl, startLsn, config("forkline_background", STANDBY), null,
                 policy)) {
             Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> r.state() == ReceiverState.STREAMING
@@ -473,6 +474,21 @@ class WalReceiverIT {
             waiter.join();
             Awaitility.await().atMost(Duration.ofSeconds(5)).until(r::inBackground);
             assertThat(ThreadPriority.nice(tid)).as("after the wait").isEqualTo(19);
+
+            // group commit: a caught-up batch waits up to 5 s for more WAL, unless someone waits for it
+            long one;
+            try (Connection c = sql(); Statement st = c.createStatement()) {
+                st.execute("SET synchronous_commit = local");
+                st.executeUpdate("INSERT INTO background_rows VALUES (0, 'one')");
+                one = Lsn.parse(queryString(c, "SELECT pg_current_wal_flush_lsn()"));
+            }
+            Thread.sleep(500);
+            assertThat(Long.compareUnsigned(r.receivedLsn(), one)).as("gathered into a batch, not committed yet")
+                    .isNegative();
+            long t0 = System.nanoTime();
+            assertThat(r.awaitLsn(one, Duration.ofSeconds(10))).isTrue();
+            assertThat(Duration.ofNanos(System.nanoTime() - t0)).as("a waiter ends the gathering")
+                    .isLessThan(Duration.ofSeconds(2));
 
             // a backlog past the bound (1 byte): back at the server's priority until caught up
             long end;
