@@ -4,8 +4,9 @@ import java.time.Duration;
 
 /**
  * How a {@link WalReceiver} whose compute acknowledges commits by its own fsync'd WAL (so no commit
- * waits for the store) yields the CPU to that compute: its thread runs at nice {@link #nice()} while
- * streaming, so on a machine whose cores the computes keep busy, ingest uses what they leave and the
+ * waits for the store) yields the CPU to that compute: while streaming its thread runs under
+ * {@code SCHED_IDLE} ({@link #schedIdle()}: only when nothing else wants the CPU, preempted at once by
+ * any waking thread) or at nice {@link #nice()}, so on a machine whose cores the computes keep busy, ingest uses what they leave and the
  * store falls behind (the compute's {@code pg_wal} keeps that WAL through the replication slot), as
  * Neon's pageserver may lag its computes ({@code max_replication_write_lag}). The thread returns to
  * the server's priority:
@@ -22,12 +23,13 @@ import java.time.Duration;
  * walsender waits up to {@link #groupCommit()} for more WAL before its store commit (a synced RocksDB
  * write and a status update), instead of committing at once for a commit that might wait for it.
  *
- * @param nice        nice value while streaming in the background, 1..19
+ * @param nice        nice value while streaming in the background, 1..19 (when not {@code schedIdle})
+ * @param schedIdle   the background is {@code SCHED_IDLE} rather than a nice value
  * @param maxBehind   longest time the stream stays behind in the background, at least 1 ms
  * @param maxLagBytes most WAL the stream falls behind in the background, bytes, at least 1
  * @param groupCommit longest a caught-up batch waits for more WAL in the background; zero commits at once
  */
-public record BackgroundIngest(int nice, Duration maxBehind, long maxLagBytes, Duration groupCommit) {
+public record BackgroundIngest(int nice, boolean schedIdle, Duration maxBehind, long maxLagBytes, Duration groupCommit) {
     /** System property: {@code false} keeps every receiver at the server's priority. */
     public static final String PROPERTY = "forkline.ingest.background";
     /** System property: {@link #maxBehind()} in seconds (default {@value #DEFAULT_MAX_BEHIND_SECONDS}). */
@@ -39,6 +41,8 @@ public record BackgroundIngest(int nice, Duration maxBehind, long maxLagBytes, D
     /** System property: {@link #groupCommit()} in milliseconds (default {@value #DEFAULT_GROUP_COMMIT_MILLIS}; 0: off). */
     public static final String GROUP_COMMIT_PROPERTY = "forkline.ingest.background.groupCommitMillis";
     static final long DEFAULT_GROUP_COMMIT_MILLIS = 10;
+    /** System property: {@code idle} (default: {@code SCHED_IDLE}) or {@code nice} (nice 19) in the background. */
+    public static final String POLICY_PROPERTY = "forkline.ingest.background.policy";
 
     /**
      * Validates the fields.
@@ -61,7 +65,8 @@ public record BackgroundIngest(int nice, Duration maxBehind, long maxLagBytes, D
     }
 
     /**
-     * The policy of this server: nice 19, {@value #MAX_BEHIND_PROPERTY} (default 30 s),
+     * The policy of this server: {@value #POLICY_PROPERTY} ({@code idle}: SCHED_IDLE, or {@code nice}: nice
+     * 19), {@value #MAX_BEHIND_PROPERTY} (default 30 s),
      * {@value #MAX_LAG_PROPERTY} (default 256 MiB), {@value #GROUP_COMMIT_PROPERTY} (default 10 ms);
      * {@code null} when {@value #PROPERTY} is
      * {@code false} or {@link ThreadPriority#available()} is not (a priority once lowered could not
@@ -78,10 +83,14 @@ public record BackgroundIngest(int nice, Duration maxBehind, long maxLagBytes, D
         long behind = positive(MAX_BEHIND_PROPERTY, DEFAULT_MAX_BEHIND_SECONDS);
         long lagMib = positive(MAX_LAG_PROPERTY, DEFAULT_MAX_LAG_MIB);
         long groupMillis = number(GROUP_COMMIT_PROPERTY, DEFAULT_GROUP_COMMIT_MILLIS, 0);
+        String policy = System.getProperty(POLICY_PROPERTY, "idle").trim();
+        if (!policy.equals("idle") && !policy.equals("nice")) {
+            throw new IllegalArgumentException(POLICY_PROPERTY + " '" + policy + "': expected idle or nice");
+        }
         if (on.equals("false") || ThreadPriority.available() == null) {
             return null;
         }
-        return new BackgroundIngest(19, Duration.ofSeconds(behind), lagMib * 1024 * 1024,
+        return new BackgroundIngest(19, policy.equals("idle"), Duration.ofSeconds(behind), lagMib * 1024 * 1024,
                 Duration.ofMillis(groupMillis));
     }
 

@@ -23,7 +23,10 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  * The Linux scheduling priority (nice value, -20..19) of single threads, through Java's FFM API:
  * {@code gettid()} and {@code setpriority(PRIO_PROCESS, tid, nice)} of glibc (on Linux a thread id
  * names one thread: setpriority(2), "BUGS"), the current value read from field 19 of
- * {@code /proc/self/task/<tid>/stat} (proc(5)).
+ * {@code /proc/self/task/<tid>/stat} (proc(5)); and the scheduling policy of one thread,
+ * {@code sched_setscheduler(tid, SCHED_IDLE | SCHED_OTHER, &param)} (sched(7): a {@code SCHED_IDLE}
+ * thread runs only when no other thread wants the CPU, and a waking normal thread preempts it at
+ * once, {@code check_preempt_wakeup_fair()} in {@code kernel/sched/fair.c}).
  *
  * <p>Raising a nice value is always allowed; lowering it again needs {@code CAP_SYS_NICE} or a
  * {@code RLIMIT_NICE} that permits it (setpriority(2), {@code can_nice()} in the kernel's
@@ -41,10 +44,15 @@ public final class ThreadPriority {
 
     private final MethodHandle gettid;
     private final MethodHandle setpriority;
+    private final MethodHandle schedSetscheduler;
+    /** Policies of sched_setscheduler(2) ({@code include/uapi/linux/sched.h}). */
+    private static final int SCHED_OTHER = 0;
+    private static final int SCHED_IDLE = 5;
 
-    private ThreadPriority(MethodHandle gettid, MethodHandle setpriority) {
+    private ThreadPriority(MethodHandle gettid, MethodHandle setpriority, MethodHandle schedSetscheduler) {
         this.gettid = gettid;
         this.setpriority = setpriority;
+        this.schedSetscheduler = schedSetscheduler;
     }
 
     private static final class Holder {
@@ -75,7 +83,10 @@ public final class ThreadPriority {
             // int setpriority(int which, id_t who, int prio): id_t is a 32-bit unsigned int on Linux
             MethodHandle setpriority = linker.downcallHandle(libc.find("setpriority").orElseThrow(),
                     FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), errno);
-            p = new ThreadPriority(gettid, setpriority);
+            // int sched_setscheduler(pid_t pid, int policy, const struct sched_param *param): param is one int
+            MethodHandle schedSetscheduler = linker.downcallHandle(libc.find("sched_setscheduler").orElseThrow(),
+                    FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, java.lang.foreign.ValueLayout.ADDRESS), errno);
+            p = new ThreadPriority(gettid, setpriority, schedSetscheduler);
         } catch (RuntimeException | Error e) {
             LOG.info("thread priorities: native calls unavailable ({}); ingest runs at the server's priority", e.toString());
             return null;
@@ -102,6 +113,8 @@ public final class ThreadPriority {
                 }
                 set(tid, lower);
                 set(tid, nice);
+                setIdle(tid, true);
+                setIdle(tid, false);
                 problem[0] = null;
             } catch (RuntimeException e) {
                 problem[0] = e.getMessage();
@@ -156,6 +169,58 @@ public final class ThreadPriority {
     }
 
     /**
+     * Puts thread {@code tid} of this process under {@code SCHED_IDLE} ({@code idle}) or back under
+     * {@code SCHED_OTHER}, whose nice value is what it was before.
+     *
+     * @throws IllegalStateException naming the thread, the policy and errno when the kernel refuses
+     *                               (EPERM: leaving SCHED_IDLE needs CAP_SYS_NICE; ESRCH: no such thread)
+     */
+    public void setIdle(int tid, boolean idle) {
+        int policy = idle ? SCHED_IDLE : SCHED_OTHER;
+        int rc;
+        int errno;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(STATE);
+            MemorySegment param = arena.allocate(JAVA_INT); // struct sched_param { int sched_priority = 0; }
+            rc = (int) schedSetscheduler.invokeExact(state, tid, policy, param);
+            errno = (int) ERRNO.get(state, 0L);
+        } catch (Throwable e) {
+            throw new IllegalStateException("sched_setscheduler of thread " + tid + " failed: " + e, e);
+        }
+        if (rc != 0) {
+            throw new IllegalStateException("sched_setscheduler of thread " + tid + " to "
+                    + (idle ? "SCHED_IDLE" : "SCHED_OTHER") + " refused: errno " + errno
+                    + (errno == 1 ? " (no permission: leaving SCHED_IDLE needs CAP_SYS_NICE)"
+                    : errno == 3 ? " (no such thread)" : ""));
+        }
+    }
+
+    /** Like {@link #setIdle}, logging a refusal as {@link #trySet} does. @return whether it was set */
+    public boolean trySetIdle(int tid, boolean idle) {
+        try {
+            setIdle(tid, idle);
+            return true;
+        } catch (IllegalStateException e) {
+            if (WARNED.compareAndSet(false, true)) {
+                LOG.warn("{}", e.getMessage());
+            } else {
+                LOG.debug("{}", e.getMessage());
+            }
+            return false;
+        }
+    }
+
+    /**
+     * Whether thread {@code tid} of this process runs under {@code SCHED_IDLE}: field 41
+     * ({@code policy}) of {@code /proc/self/task/<tid>/stat}.
+     *
+     * @throws IllegalStateException naming the file when it cannot be read or parsed
+     */
+    public static boolean isIdle(int tid) {
+        return statField(tid, 41) == SCHED_IDLE;
+    }
+
+    /**
      * Like {@link #set}, logging a refusal (once per process at WARN, then at DEBUG) instead of
      * throwing: for callers that change a priority on a best-effort basis.
      *
@@ -182,14 +247,19 @@ public final class ThreadPriority {
      * @throws IllegalStateException naming the file when it cannot be read or parsed
      */
     public static int nice(int tid) {
+        return (int) statField(tid, 19);
+    }
+
+    private static long statField(int tid, int field) {
         Path stat = Path.of("/proc/self/task/" + tid + "/stat");
         try {
             String s = Files.readString(stat);
             // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so count after the last ')'
             String[] f = s.substring(s.lastIndexOf(')') + 2).trim().split(" ");
-            return Integer.parseInt(f[19 - 3]); // f[0] is field 3 (state)
+            return Long.parseLong(f[field - 3]); // f[0] is field 3 (state)
         } catch (IOException | RuntimeException e) {
-            throw new IllegalStateException("cannot read the nice value of thread " + tid + " from " + stat + ": " + e, e);
+            throw new IllegalStateException("cannot read field " + field + " of thread " + tid + " from " + stat + ": "
+                    + e, e);
         }
     }
 }

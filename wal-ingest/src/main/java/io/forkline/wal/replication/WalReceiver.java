@@ -109,11 +109,11 @@ public final class WalReceiver implements AutoCloseable {
     /** Set by the receiver thread when the stream stayed behind past the policy's bounds; cleared when caught up. */
     private volatile boolean overBound;
     /** How many times the stream passed the policy's bounds (receiver thread writes). */
-    private volatile int boundsPassed;
+    private final java.util.concurrent.atomic.AtomicInteger boundsPassed = new java.util.concurrent.atomic.AtomicInteger();
     /** Threads in awaitLsn / awaitLastRecordLsn. */
     private final java.util.concurrent.atomic.AtomicInteger waiters = new java.util.concurrent.atomic.AtomicInteger();
-    /** Receiver thread only: since when the stream is behind the walsender (System.nanoTime()), 0 when caught up. */
-    private long behindSinceNanos;
+    /** Since when the stream is behind the walsender (System.nanoTime()), 0 when caught up; the receiver thread writes. */
+    private volatile long behindSinceNanos;
     /** Nanoseconds spent in the background in earlier stretches, and when the current one began (0: not in one). */
     private final java.util.concurrent.atomic.AtomicLong backgroundNanos = new java.util.concurrent.atomic.AtomicLong();
     private volatile long backgroundSinceNanos;
@@ -403,6 +403,7 @@ public final class WalReceiver implements AutoCloseable {
                     int t = priorities.currentThreadId();
                     foregroundNice = ThreadPriority.nice(t);
                     tid = t;
+                    WATCHED.add(this);
                 } catch (IllegalStateException e) { // tid stays 0: the server's priority throughout
                     LOG.warn("timeline {}: ingest stays at the server's priority: {}", timeline, e.getMessage());
                 }
@@ -470,6 +471,7 @@ public final class WalReceiver implements AutoCloseable {
             if (priorities != null) {
                 synchronized (priorityLock) {
                     tid = 0; // a thread id may be reused after this thread ends: no setpriority on it from now on
+                    WATCHED.remove(this);
                     leaveBackgroundClock();
                 }
             }
@@ -605,7 +607,7 @@ public final class WalReceiver implements AutoCloseable {
             long behindBytes = serverWalEnd - durable;
             if (now - behindSinceNanos > background.maxBehind().toNanos() || behindBytes > background.maxLagBytes()) {
                 overBound = true;
-                boundsPassed++;
+                boundsPassed.incrementAndGet();
                 LOG.info("timeline {}: ingest {} behind the compute ({} bytes of WAL, {} s): back at the server's"
                                 + " priority until it catches up", timeline, Lsn.format(durable), behindBytes,
                         String.format(java.util.Locale.ROOT, "%.1f", (now - behindSinceNanos) / 1e9));
@@ -644,6 +646,43 @@ public final class WalReceiver implements AutoCloseable {
     /** How often a batch gathering more WAL in the background looks for it. */
     private static final long GROUP_COMMIT_POLL_NANOS = 500_000;
 
+    /**
+     * Receivers running in the background, watched every second from a thread of the server's
+     * priority: a receiver starved of CPU may not read the messages that would tell it it passed
+     * {@link BackgroundIngest#maxBehind()}.
+     */
+    private static final java.util.Set<WalReceiver> WATCHED = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private static final java.util.concurrent.ScheduledExecutorService WATCHDOG =
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
+                    Thread.ofPlatform().name("forkline-ingest-watchdog").daemon().factory());
+
+    static {
+        WATCHDOG.scheduleWithFixedDelay(WalReceiver::watchAll, 1, 1, TimeUnit.SECONDS);
+    }
+
+    private static void watchAll() {
+        for (WalReceiver r : WATCHED) {
+            try {
+                r.watch();
+            } catch (RuntimeException e) {
+                LOG.warn("timeline {}: watching background ingest failed: {}", r.timeline, e.toString());
+            }
+        }
+    }
+
+    /** Watchdog thread: the time bound of {@link #noteBehind}, for a receiver that does not get to check it. */
+    private void watch() {
+        long since = behindSinceNanos;
+        if (!inBackground || overBound || since == 0 || System.nanoTime() - since <= background.maxBehind().toNanos()) {
+            return;
+        }
+        overBound = true;
+        boundsPassed.incrementAndGet();
+        LOG.info("timeline {}: ingest {} behind the compute for over {}: back at the server's priority until it"
+                + " catches up", timeline, Lsn.format(receivedLsn), background.maxBehind());
+        applyPriority();
+    }
+
     private boolean wantsBackground() {
         return state == ReceiverState.STREAMING && !closing && !overBound && waiters.get() == 0;
     }
@@ -659,7 +698,9 @@ public final class WalReceiver implements AutoCloseable {
             if (t == 0 || want == inBackground) {
                 return;
             }
-            if (priorities.trySet(t, want ? background.nice() : foregroundNice)) {
+            boolean set = background.schedIdle() ? priorities.trySetIdle(t, want)
+                    : priorities.trySet(t, want ? background.nice() : foregroundNice);
+            if (set) {
                 inBackground = want;
                 if (want) {
                     backgroundSinceNanos = System.nanoTime();
@@ -695,7 +736,12 @@ public final class WalReceiver implements AutoCloseable {
 
     /** How many times the stream stayed behind past the policy's bounds and left the background (for tests). */
     int boundsPassed() {
-        return boundsPassed;
+        return boundsPassed.get();
+    }
+
+    /** Pretends the stream has been behind since {@code nanoTime} (for tests of the watchdog). */
+    void behindSince(long nanoTime) {
+        behindSinceNanos = nanoTime;
     }
 
     /** Seconds the receiver thread has run in the background so far (0 without a policy). */

@@ -26,6 +26,25 @@ class ThreadPriorityTest {
     }
 
     @Test
+    void putsTheCallingThreadUnderSchedIdleAndBack() {
+        ThreadPriority p = ThreadPriority.available();
+        Assumptions.assumeTrue(p != null, "needs Linux and CAP_SYS_NICE (CI runs as root)");
+        int tid = p.currentThreadId();
+        int nice = ThreadPriority.nice(tid);
+        assertThat(ThreadPriority.isIdle(tid)).isFalse();
+        try {
+            p.setIdle(tid, true);
+            assertThat(ThreadPriority.isIdle(tid)).isTrue();
+        } finally {
+            p.setIdle(tid, false);
+        }
+        assertThat(ThreadPriority.isIdle(tid)).isFalse();
+        assertThat(ThreadPriority.nice(tid)).as("the nice value survives SCHED_IDLE").isEqualTo(nice);
+        assertThatThrownBy(() -> p.setIdle(1 << 23, true)).hasMessageContaining("SCHED_IDLE")
+                .hasMessageContaining(String.valueOf(1 << 23));
+    }
+
+    @Test
     void refusalsNameTheThreadAndValue() {
         ThreadPriority p = ThreadPriority.available();
         Assumptions.assumeTrue(p != null, "needs Linux and CAP_SYS_NICE (CI runs as root)");
@@ -49,10 +68,10 @@ class ThreadPriorityTest {
 
     @Test
     void backgroundPolicyValidatesAndReadsItsProperties() {
-        assertThatThrownBy(() -> new BackgroundIngest(0, Duration.ofSeconds(1), 1, Duration.ZERO)).hasMessageContaining("nice value 0");
-        assertThatThrownBy(() -> new BackgroundIngest(19, Duration.ZERO, 1, Duration.ZERO)).hasMessageContaining("maxBehind");
-        assertThatThrownBy(() -> new BackgroundIngest(19, Duration.ofSeconds(1), 0, Duration.ZERO)).hasMessageContaining("maxLagBytes 0");
-        assertThatThrownBy(() -> new BackgroundIngest(19, Duration.ofSeconds(1), 1, Duration.ofMillis(-1)))
+        assertThatThrownBy(() -> new BackgroundIngest(0, false, Duration.ofSeconds(1), 1, Duration.ZERO)).hasMessageContaining("nice value 0");
+        assertThatThrownBy(() -> new BackgroundIngest(19, false, Duration.ZERO, 1, Duration.ZERO)).hasMessageContaining("maxBehind");
+        assertThatThrownBy(() -> new BackgroundIngest(19, false, Duration.ofSeconds(1), 0, Duration.ZERO)).hasMessageContaining("maxLagBytes 0");
+        assertThatThrownBy(() -> new BackgroundIngest(19, false, Duration.ofSeconds(1), 1, Duration.ofMillis(-1)))
                 .hasMessageContaining("groupCommit PT-0.001S");
         String old = System.getProperty(BackgroundIngest.MAX_LAG_PROPERTY);
         try {
@@ -62,12 +81,15 @@ class ThreadPriorityTest {
             System.setProperty(BackgroundIngest.MAX_LAG_PROPERTY, "64");
             BackgroundIngest b = BackgroundIngest.configured();
             if (ThreadPriority.available() != null) {
-                assertThat(b).isEqualTo(new BackgroundIngest(19, Duration.ofSeconds(30), 64L << 20, Duration.ofMillis(10)));
+                assertThat(b).isEqualTo(new BackgroundIngest(19, true, Duration.ofSeconds(30), 64L << 20, Duration.ofMillis(10)));
             } else {
                 assertThat(b).isNull();
             }
             System.setProperty(BackgroundIngest.PROPERTY, "false");
             assertThat(BackgroundIngest.configured()).isNull();
+            System.setProperty(BackgroundIngest.POLICY_PROPERTY, "fast");
+            assertThatThrownBy(BackgroundIngest::configured).hasMessageContaining("'fast'");
+            System.clearProperty(BackgroundIngest.POLICY_PROPERTY);
             System.setProperty(BackgroundIngest.PROPERTY, "maybe");
             assertThatThrownBy(BackgroundIngest::configured).hasMessageContaining("'maybe'");
         } finally {

@@ -458,7 +458,7 @@ class WalReceiverIT {
         }
         TimelineId tl = newTimeline(startLsn);
         int serverNice = ThreadPriority.nice(priorities.currentThreadId());
-        BackgroundIngest policy = new BackgroundIngest(19, Duration.ofHours(1), 1, Duration.ofSeconds(5));
+        BackgroundIngest policy = new BackgroundIngest(19, false, Duration.ofHours(1), 1, Duration.ofSeconds(5));
         try (WalReceiver r = WalReceiver.start(store, tl, startLsn, config("forkline_background", STANDBY), null,
                 policy)) {
             Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> r.state() == ReceiverState.STREAMING
@@ -505,6 +505,55 @@ class WalReceiverIT {
         } finally {
             try (Connection c = sql(); Statement st = c.createStatement()) {
                 queryString(c, "SELECT pg_drop_replication_slot('forkline_background')::text"); // max_replication_slots=4
+            }
+        }
+    }
+
+    /**
+     * The default background, {@code SCHED_IDLE}: the streaming receiver's thread is under it (policy
+     * read from {@code /proc}) and leaves it while a thread waits for the store; the watchdog takes it
+     * out once the stream has been behind longer than the bound (a starved receiver cannot tell), and
+     * the next message that finds it caught up puts it back.
+     */
+    @Test
+    @Order(4)
+    void backgroundIngestUnderSchedIdleLeavesItForWaiters() throws Exception {
+        ThreadPriority priorities = ThreadPriority.available();
+        org.junit.jupiter.api.Assumptions.assumeTrue(priorities != null,
+                "thread priorities cannot be lowered and restored here (needs Linux and CAP_SYS_NICE: CI runs as root)");
+        long startLsn;
+        try (Connection c = sql()) {
+            queryString(c, "SELECT pg_switch_wal()");
+            startLsn = Lsn.segmentStart(Lsn.parse(queryString(c, "SELECT pg_current_wal_lsn()")));
+        }
+        TimelineId tl = newTimeline(startLsn);
+        BackgroundIngest policy = new BackgroundIngest(19, true, Duration.ofSeconds(1), 1L << 30, Duration.ofMillis(10));
+        try (WalReceiver r = WalReceiver.start(store, tl, startLsn, config("forkline_idle_policy", STANDBY), null,
+                policy)) {
+            Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> r.threadId() != 0 && r.inBackground());
+            int tid = r.threadId();
+            assertThat(ThreadPriority.isIdle(tid)).as("streaming under SCHED_IDLE").isTrue();
+            Thread waiter = new Thread(() -> r.awaitLsn(Long.MAX_VALUE - 1, Duration.ofSeconds(2)), "test-waiter");
+            waiter.start();
+            Awaitility.await().atMost(Duration.ofSeconds(2)).until(() -> !r.inBackground());
+            assertThat(ThreadPriority.isIdle(tid)).as("while a thread waits for the store").isFalse();
+            waiter.join();
+            Awaitility.await().atMost(Duration.ofSeconds(5)).until(r::inBackground);
+            assertThat(ThreadPriority.isIdle(tid)).isTrue();
+
+            r.behindSince(System.nanoTime() - Duration.ofSeconds(5).toNanos());
+            Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> !r.inBackground());
+            assertThat(r.boundsPassed()).isEqualTo(1);
+            assertThat(ThreadPriority.isIdle(tid)).as("the watchdog took it out of the background").isFalse();
+            try (Connection c = sql(); Statement st = c.createStatement()) {
+                st.execute("SET synchronous_commit = local");
+                st.execute("CREATE TABLE idle_policy_rows AS SELECT 1 AS n");
+            }
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(r::inBackground);
+            assertThat(ThreadPriority.isIdle(tid)).as("caught up again").isTrue();
+        } finally {
+            try (Connection c = sql()) {
+                queryString(c, "SELECT pg_drop_replication_slot('forkline_idle_policy')::text"); // max_replication_slots=4
             }
         }
     }
