@@ -19,15 +19,17 @@ import java.time.Duration;
  *       last message minus what is ingested), until it catches up: a long write load runs as it did
  *       without this, and the backlog it leaves stays bounded.</li>
  * </ul>
- * In the background the receiver also commits in groups: a batch that has caught up with the
- * walsender waits up to {@link #groupCommit()} for more WAL before its store commit (a synced RocksDB
- * write and a status update), instead of committing at once for a commit that might wait for it.
+ * In the background the receiver also commits in groups: while WAL keeps coming, a batch that has
+ * caught up with the walsender waits for more until the last store commit (a synced RocksDB write and
+ * a status update) is {@link #groupCommit()} old, instead of committing at once for a commit that
+ * might wait for it; WAL after a quiet stretch is committed at once.
  *
  * @param nice        nice value while streaming in the background, 1..19 (when not {@code schedIdle})
  * @param schedIdle   the background is {@code SCHED_IDLE} rather than a nice value
  * @param maxBehind   longest time the stream stays behind in the background, at least 1 ms
  * @param maxLagBytes most WAL the stream falls behind in the background, bytes, at least 1
- * @param groupCommit longest a caught-up batch waits for more WAL in the background; zero commits at once
+ * @param groupCommit least time between two store commits while WAL keeps coming, in the background; zero
+ *                    commits at once
  */
 public record BackgroundIngest(int nice, boolean schedIdle, Duration maxBehind, long maxLagBytes, Duration groupCommit) {
     /** System property: {@code false} keeps every receiver at the server's priority. */

@@ -112,6 +112,8 @@ public final class WalReceiver implements AutoCloseable {
     private final java.util.concurrent.atomic.AtomicInteger boundsPassed = new java.util.concurrent.atomic.AtomicInteger();
     /** Threads in awaitLsn / awaitLastRecordLsn. */
     private final java.util.concurrent.atomic.AtomicInteger waiters = new java.util.concurrent.atomic.AtomicInteger();
+    /** Receiver thread only: when the last batch was committed (System.nanoTime()). */
+    private long lastCommitNanos = System.nanoTime() - Long.MAX_VALUE / 2;
     /** Since when the stream is behind the walsender (System.nanoTime()), 0 when caught up; the receiver thread writes. */
     private volatile long behindSinceNanos;
     /** Nanoseconds spent in the background in earlier stretches, and when the current one began (0: not in one). */
@@ -551,8 +553,9 @@ public final class WalReceiver implements AutoCloseable {
         while (!closing) {
             if (sink.hasUncommitted() && caughtUp && !stream.readable()) {
                 // Nothing more has arrived (no wait: PostgreSQL's walreceiver does the same before its flush),
-                // unless no commit waits for this batch: then it gathers what comes within the group commit delay.
-                if (moreForTheBatch(stream, batchStartNanos)) {
+                // unless no commit waits for this batch and the last commit was recent: then it gathers
+                // what comes within the group commit window.
+                if (moreForTheBatch(stream)) {
                     continue;
                 }
                 acked = commitAndAcknowledge(sink, stream, acked);
@@ -620,17 +623,19 @@ public final class WalReceiver implements AutoCloseable {
 
     /**
      * In the background (no commit of the compute waits for this receiver, nobody waits for the
-     * store): polls every {@value #GROUP_COMMIT_POLL_NANOS} ns for more WAL until the batch that began
-     * at {@code batchStartNanos} is {@link BackgroundIngest#groupCommit()} old, so that one store
-     * commit (a synced RocksDB write, a status update) covers many of the compute's commits.
+     * store): when the last store commit is less than {@link BackgroundIngest#groupCommit()} old,
+     * polls every {@value #GROUP_COMMIT_POLL_NANOS} ns for more WAL until it is, so that while WAL
+     * keeps coming one store commit (a synced RocksDB write, a status update) covers many of the
+     * compute's commits; WAL that comes after a quiet stretch is committed at once (a lone
+     * {@code synchronous_commit = on} commit does not wait).
      *
      * @return true when more WAL arrived in time (read it into the batch), false to commit now
      */
-    private boolean moreForTheBatch(PhysicalStream stream, long batchStartNanos) {
+    private boolean moreForTheBatch(PhysicalStream stream) {
         if (background == null || !inBackground) {
             return false;
         }
-        long deadline = batchStartNanos + background.groupCommit().toNanos();
+        long deadline = lastCommitNanos + background.groupCommit().toNanos();
         while (deadline - System.nanoTime() > 0) {
             if (closing || waiters.get() > 0 || !inBackground) {
                 return false;
@@ -772,6 +777,7 @@ public final class WalReceiver implements AutoCloseable {
      */
     private long commitAndAcknowledge(TimelineWalSink sink, PhysicalStream stream, long acked) throws SQLException {
         publish(sink.commit());
+        lastCommitNanos = System.nanoTime();
         publishReceived(sink);
         long ack = sink.receivedLsn();
         if (ack != acked) {

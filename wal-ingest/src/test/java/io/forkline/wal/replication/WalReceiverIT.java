@@ -475,10 +475,15 @@ class WalReceiverIT {
             Awaitility.await().atMost(Duration.ofSeconds(5)).until(r::inBackground);
             assertThat(ThreadPriority.nice(tid)).as("after the wait").isEqualTo(19);
 
-            // group commit: a caught-up batch waits up to 5 s for more WAL, unless someone waits for it
+            // group commit: WAL within 5 s of the last store commit waits for more, unless someone waits for it
+            long zero;
             long one;
             try (Connection c = sql(); Statement st = c.createStatement()) {
                 st.execute("SET synchronous_commit = local");
+                st.executeUpdate("INSERT INTO background_rows VALUES (0, 'zero')");
+                zero = Lsn.parse(queryString(c, "SELECT pg_current_wal_flush_lsn()"));
+                Awaitility.await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(10)).until(() ->
+                        Long.compareUnsigned(r.receivedLsn(), zero) >= 0); // no waiter: committed by itself
                 st.executeUpdate("INSERT INTO background_rows VALUES (0, 'one')");
                 one = Lsn.parse(queryString(c, "SELECT pg_current_wal_flush_lsn()"));
             }
