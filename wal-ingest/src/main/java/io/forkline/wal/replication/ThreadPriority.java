@@ -197,17 +197,7 @@ public final class ThreadPriority {
 
     /** Like {@link #setIdle}, logging a refusal as {@link #trySet} does. @return whether it was set */
     public boolean trySetIdle(int tid, boolean idle) {
-        try {
-            setIdle(tid, idle);
-            return true;
-        } catch (IllegalStateException e) {
-            if (WARNED.compareAndSet(false, true)) {
-                LOG.warn("{}", e.getMessage());
-            } else {
-                LOG.debug("{}", e.getMessage());
-            }
-            return false;
-        }
+        return bestEffort(() -> setIdle(tid, idle));
     }
 
     /**
@@ -227,8 +217,12 @@ public final class ThreadPriority {
      * @return whether the value was set
      */
     public boolean trySet(int tid, int nice) {
+        return bestEffort(() -> set(tid, nice));
+    }
+
+    private static boolean bestEffort(Runnable change) {
         try {
-            set(tid, nice);
+            change.run();
             return true;
         } catch (IllegalStateException e) {
             if (WARNED.compareAndSet(false, true)) {

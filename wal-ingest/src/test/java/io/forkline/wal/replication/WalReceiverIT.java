@@ -435,6 +435,14 @@ class WalReceiverIT {
         }
     }
 
+    /** The thread priority calls, or the test is skipped where they cannot be lowered and restored. */
+    private static ThreadPriority assumePriorities() {
+        ThreadPriority priorities = ThreadPriority.available();
+        org.junit.jupiter.api.Assumptions.assumeTrue(priorities != null,
+                "thread priorities cannot be lowered and restored here (needs Linux and CAP_SYS_NICE: CI runs as root)");
+        return priorities;
+    }
+
     /**
      * A receiver with a {@link BackgroundIngest} policy streams at nice 19 (its thread's nice value
      * read from {@code /proc}); a thread waiting in {@link WalReceiver#awaitLsn} brings it back to
@@ -446,9 +454,7 @@ class WalReceiverIT {
     @Test
     @Order(4)
     void backgroundIngestYieldsAndReturnsForWaitersAndBacklogs() throws Exception {
-        ThreadPriority priorities = ThreadPriority.available();
-        org.junit.jupiter.api.Assumptions.assumeTrue(priorities != null,
-                "thread priorities cannot be lowered and restored here (needs Linux and CAP_SYS_NICE: CI runs as root)");
+        ThreadPriority priorities = assumePriorities();
         long startLsn;
         try (Connection c = sql(); Statement st = c.createStatement()) {
             st.execute("SET synchronous_commit = local");
@@ -523,9 +529,7 @@ class WalReceiverIT {
     @Test
     @Order(4)
     void backgroundIngestUnderSchedIdleLeavesItForWaiters() throws Exception {
-        ThreadPriority priorities = ThreadPriority.available();
-        org.junit.jupiter.api.Assumptions.assumeTrue(priorities != null,
-                "thread priorities cannot be lowered and restored here (needs Linux and CAP_SYS_NICE: CI runs as root)");
+        assumePriorities();
         long startLsn;
         try (Connection c = sql()) {
             queryString(c, "SELECT pg_switch_wal()");
