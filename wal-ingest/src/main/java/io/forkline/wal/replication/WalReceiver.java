@@ -106,6 +106,8 @@ public final class WalReceiver implements AutoCloseable {
     /** The receiver thread's nice value when it started: what it returns to. */
     private volatile int foregroundNice;
     private volatile boolean inBackground;
+    /** Whether the thread runs at {@link #WAITED_NICE} for a waiter now. Guarded by priorityLock. */
+    private boolean urgent;
     /** Set by the receiver thread when the stream stayed behind past the policy's bounds; cleared when caught up. */
     private volatile boolean overBound;
     /** How many times the stream passed the policy's bounds (receiver thread writes). */
@@ -648,6 +650,9 @@ public final class WalReceiver implements AutoCloseable {
         return false;
     }
 
+    /** The receiver thread's nice value while someone waits for the store (needs CAP_SYS_NICE, as the background does). */
+    static final int WAITED_NICE = -20;
+
     /** How often a batch gathering more WAL in the background looks for it. */
     private static final long GROUP_COMMIT_POLL_NANOS = 500_000;
 
@@ -700,12 +705,25 @@ public final class WalReceiver implements AutoCloseable {
         synchronized (priorityLock) {
             int t = tid;
             boolean want = wantsBackground();
-            if (t == 0 || want == inBackground) {
+            boolean wantUrgent = !want && waiters.get() > 0 && !closing;
+            if (t == 0 || (want == inBackground && wantUrgent == urgent)) {
                 return;
             }
-            boolean set = background.schedIdle() ? priorities.trySetIdle(t, want)
-                    : priorities.trySet(t, want ? background.nice() : foregroundNice);
+            // a waiter's catch-up runs ahead of the computes that keep writing (nice WAITED_NICE), else it
+            // could take as long as the backlog took to build
+            int fore = wantUrgent ? Math.min(foregroundNice, WAITED_NICE) : foregroundNice;
+            boolean set;
+            if (background.schedIdle()) {
+                set = want ? priorities.trySet(t, foregroundNice) && priorities.trySetIdle(t, true)
+                        : priorities.trySetIdle(t, false) && priorities.trySet(t, fore);
+            } else {
+                set = priorities.trySet(t, want ? background.nice() : fore);
+            }
             if (set) {
+                urgent = wantUrgent;
+                if (want == inBackground) {
+                    return;
+                }
                 inBackground = want;
                 if (want) {
                     backgroundSinceNanos = System.nanoTime();

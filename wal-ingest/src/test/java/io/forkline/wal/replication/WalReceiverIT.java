@@ -445,8 +445,9 @@ class WalReceiverIT {
 
     /**
      * A receiver with a {@link BackgroundIngest} policy streams at nice 19 (its thread's nice value
-     * read from {@code /proc}); a thread waiting in {@link WalReceiver#awaitLsn} brings it back to
-     * the server's priority at once and it returns to the background when the wait ends; a caught-up
+     * read from {@code /proc}); a thread waiting in {@link WalReceiver#awaitLsn} brings it ahead of
+     * the computes at once (nice {@link WalReceiver#WAITED_NICE}) and it returns to the background when
+     * the wait ends; a caught-up
      * batch waits for more WAL (group commit) unless someone waits for it; a load that
      * leaves the stream behind by more than the policy's bound (1 byte here) brings it back too, until
      * it catches up. Everything committed is ingested either way.
@@ -476,7 +477,8 @@ class WalReceiverIT {
             Thread waiter = new Thread(() -> r.awaitLsn(Long.MAX_VALUE - 1, Duration.ofSeconds(3)), "test-waiter");
             waiter.start();
             Awaitility.await().atMost(Duration.ofSeconds(2)).until(() -> !r.inBackground());
-            assertThat(ThreadPriority.nice(tid)).as("while a thread waits for the store").isEqualTo(serverNice);
+            assertThat(ThreadPriority.nice(tid)).as("while a thread waits for the store: ahead of the computes")
+                    .isEqualTo(Math.min(serverNice, WalReceiver.WAITED_NICE));
             waiter.join();
             Awaitility.await().atMost(Duration.ofSeconds(5)).until(r::inBackground);
             assertThat(ThreadPriority.nice(tid)).as("after the wait").isEqualTo(19);
@@ -522,14 +524,15 @@ class WalReceiverIT {
 
     /**
      * The default background, {@code SCHED_IDLE}: the streaming receiver's thread is under it (policy
-     * read from {@code /proc}) and leaves it while a thread waits for the store; the watchdog takes it
+     * read from {@code /proc}) and leaves it, at nice {@link WalReceiver#WAITED_NICE}, while a thread waits
+     * for the store; the watchdog takes it
      * out once the stream has been behind longer than the bound (a starved receiver cannot tell), and
      * the next message that finds it caught up puts it back.
      */
     @Test
     @Order(4)
     void backgroundIngestUnderSchedIdleLeavesItForWaiters() throws Exception {
-        assumePriorities();
+        int serverNice = ThreadPriority.nice(assumePriorities().currentThreadId());
         long startLsn;
         try (Connection c = sql()) {
             queryString(c, "SELECT pg_switch_wal()");
@@ -546,6 +549,7 @@ class WalReceiverIT {
             waiter.start();
             Awaitility.await().atMost(Duration.ofSeconds(2)).until(() -> !r.inBackground());
             assertThat(ThreadPriority.isIdle(tid)).as("while a thread waits for the store").isFalse();
+            assertThat(ThreadPriority.nice(tid)).isEqualTo(Math.min(serverNice, WalReceiver.WAITED_NICE));
             waiter.join();
             Awaitility.await().atMost(Duration.ofSeconds(5)).until(r::inBackground);
             assertThat(ThreadPriority.isIdle(tid)).isTrue();
@@ -554,6 +558,7 @@ class WalReceiverIT {
             Awaitility.await().atMost(Duration.ofSeconds(5)).until(() -> !r.inBackground());
             assertThat(r.boundsPassed()).isEqualTo(1);
             assertThat(ThreadPriority.isIdle(tid)).as("the watchdog took it out of the background").isFalse();
+            assertThat(ThreadPriority.nice(tid)).as("at the server's priority").isEqualTo(serverNice);
             try (Connection c = sql(); Statement st = c.createStatement()) {
                 st.execute("SET synchronous_commit = local");
                 st.execute("CREATE TABLE idle_policy_rows AS SELECT 1 AS n");
