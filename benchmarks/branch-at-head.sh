@@ -14,7 +14,7 @@ dir="$(mktemp -d /tmp/forkline-branch-at-head.XXXXXX)"
 FORKLINE_JAVA_OPTS="-Dforkline.ingest.background=$bg" "$root/forkline" server --data-dir "$dir/data" --port "$port" \
   --page-port $((port + 1)) --pg-port $((port + 2)) > "$dir/server.log" 2>&1 &
 server=$!
-trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$dir"' EXIT
+trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true; rm -rf "$dir"' EXIT
 for _ in $(seq 1 120); do curl -sf "$FORKLINE_URL/v1/status" > /dev/null && break; sleep 0.5; done
 "$root/forkline" tenant create t > /dev/null
 uri="$("$root/forkline" endpoint start main --tenant t)"
