@@ -8,16 +8,17 @@ import java.time.Duration;
  * {@code SCHED_IDLE} ({@link #schedIdle()}: only when nothing else wants the CPU, preempted at once by
  * any waking thread) or at nice {@link #nice()}, so on a machine whose cores the computes keep busy, ingest uses what they leave and the
  * store falls behind (the compute's {@code pg_wal} keeps that WAL through the replication slot), as
- * Neon's pageserver may lag its computes ({@code max_replication_write_lag}). The thread returns to
- * the server's priority:
+ * Neon's pageserver may lag its computes ({@code max_replication_write_lag}). The thread leaves the
+ * background:
  * <ul>
  *   <li>while anyone waits for the store to reach an LSN ({@link WalReceiver#awaitLsn},
  *       {@link WalReceiver#awaitLastRecordLsn}: a branch or backup at the head, a compute's stop), set
- *       by the waiting thread at once;</li>
+ *       by the waiting thread at once, at nice -20 ({@code WalReceiver.WAITED_NICE}) so that the
+ *       catch-up runs ahead of computes that keep writing;</li>
  *   <li>once the stream has been behind the compute for longer than {@link #maxBehind()} without
  *       catching up, or by more than {@link #maxLagBytes()} of WAL (the walsender's end of WAL in its
  *       last message minus what is ingested), until it catches up: a long write load runs as it did
- *       without this, and the backlog it leaves stays bounded.</li>
+ *       without this, and the backlog it leaves stays bounded (at the server's priority).</li>
  * </ul>
  * In the background the receiver also commits in groups: while WAL keeps coming, a batch that has
  * caught up with the walsender waits for more until the last store commit (a synced RocksDB write and

@@ -56,9 +56,10 @@ import java.util.function.Consumer;
  * {@link #failure()} names the timeline and LSN; nothing is thrown into other threads.
  *
  * <p>Priority: started with a {@link BackgroundIngest} policy (computes whose commits do not wait for
- * the store), the thread streams at a lower OS priority and returns to the server's while anyone
- * waits in {@link #awaitLsn} / {@link #awaitLastRecordLsn}, while closing, and once the stream has
- * been behind past the policy's bounds until it catches up; {@link #inBackground()} says which.
+ * the store), the thread streams at a lower OS priority; it runs ahead of the computes (nice
+ * {@link #WAITED_NICE}) while anyone waits in {@link #awaitLsn} / {@link #awaitLastRecordLsn}, and at
+ * the server's priority while closing and once the stream has been behind past the policy's bounds
+ * until it catches up; {@link #inBackground()} says whether it is in the background.
  *
  * <p>Thread-safety: the receiver runs on its own thread, named {@code wal-receiver-<timeline>};
  * every public method may be called from any thread. Only one receiver may run per timeline.
