@@ -97,37 +97,16 @@ public final class WalReceiver implements AutoCloseable {
     /** The walsender's end of WAL in its last message, bytes (0 before the first). */
     private volatile long serverWalEnd;
 
-    // ---- background ingest (BackgroundIngest): null policy = the server's priority throughout
-    private final BackgroundIngest background;
-    private final ThreadPriority priorities;
-    /** Guards the thread's priority, {@link #tid} and {@link #inBackground} changes. */
-    private final Object priorityLock = new Object();
-    /** Linux thread id of the receiver thread while it runs, else 0. Guarded by priorityLock for writes. */
-    private volatile int tid;
-    /** The receiver thread's nice value when it started: what it returns to. */
-    private volatile int foregroundNice;
-    private volatile boolean inBackground;
-    /** Whether the thread runs at {@link #WAITED_NICE} for a waiter now. Guarded by priorityLock. */
-    private boolean urgent;
-    /** Set by the receiver thread when the stream stayed behind past the policy's bounds; cleared when caught up. */
-    private volatile boolean overBound;
-    /** How many times the stream passed the policy's bounds (receiver thread writes). */
-    private final java.util.concurrent.atomic.AtomicInteger boundsPassed = new java.util.concurrent.atomic.AtomicInteger();
-    /** Threads in awaitLsn / awaitLastRecordLsn. */
-    private final java.util.concurrent.atomic.AtomicInteger waiters = new java.util.concurrent.atomic.AtomicInteger();
+    /** The thread's OS priority under a background policy (every method a no-op without one). */
+    private final ReceiverPriority priority;
     /** Receiver thread only: when the last batch was committed (System.nanoTime()). */
     private long lastCommitNanos = System.nanoTime() - Long.MAX_VALUE / 2;
-    /** Since when the stream is behind the walsender (System.nanoTime()), 0 when caught up; the receiver thread writes. */
-    private volatile long behindSinceNanos;
-    /** Nanoseconds spent in the background in earlier stretches, and when the current one began (0: not in one). */
-    private final java.util.concurrent.atomic.AtomicLong backgroundNanos = new java.util.concurrent.atomic.AtomicLong();
-    private volatile long backgroundSinceNanos;
 
     private WalReceiver(PageStore store, TimelineId timeline, long startLsn, WalReceiverConfig config,
                         Consumer<WalRecord> observer, BackgroundIngest background) {
         this.store = store;
-        this.background = background;
-        this.priorities = background == null ? null : ThreadPriority.available();
+        this.priority = new ReceiverPriority(timeline, background, () -> state == ReceiverState.STREAMING,
+                () -> closing, () -> receivedLsn);
         this.timeline = timeline;
         this.startLsn = startLsn;
         this.config = config;
@@ -307,17 +286,12 @@ public final class WalReceiver implements AutoCloseable {
 
     private boolean await(long lsn, Duration timeout, boolean durableRecord) {
         long deadline = System.nanoTime() + timeout.toNanos();
-        if (background == null) {
-            return awaitProgress(lsn, deadline, durableRecord);
-        }
         // someone waits for the store: the receiver leaves the background at once (set from this thread)
-        waiters.incrementAndGet();
+        priority.waiterEntered();
         try {
-            applyPriority();
             return awaitProgress(lsn, deadline, durableRecord);
         } finally {
-            waiters.decrementAndGet();
-            applyPriority();
+            priority.waiterLeft();
         }
     }
 
@@ -360,7 +334,7 @@ public final class WalReceiver implements AutoCloseable {
     @Override
     public void close() {
         closing = true;
-        applyPriority(); // the last commit at the server's priority
+        priority.apply(); // the last commit at the server's priority
         closeSignal.countDown();
         abortConnection();
         if (Thread.currentThread() == thread) {
@@ -402,18 +376,7 @@ public final class WalReceiver implements AutoCloseable {
     private void run() {
         long backoffMs = config.initialBackoff().toMillis();
         int failuresInARow = 0;
-        if (priorities != null) {
-            synchronized (priorityLock) {
-                try {
-                    int t = priorities.currentThreadId();
-                    foregroundNice = ThreadPriority.nice(t);
-                    tid = t;
-                    WATCHED.add(this);
-                } catch (IllegalStateException e) { // tid stays 0: the server's priority throughout
-                    LOG.warn("timeline {}: ingest stays at the server's priority: {}", timeline, e.getMessage());
-                }
-            }
-        }
+        priority.threadStarted();
         try {
             while (!closing) {
                 setState(ReceiverState.CONNECTING);
@@ -473,13 +436,7 @@ public final class WalReceiver implements AutoCloseable {
         } catch (RuntimeException | Error e) {
             fail(new WalReceiverException(timeline, receivedLsn, "unexpected error: " + e, e));
         } finally {
-            if (priorities != null) {
-                synchronized (priorityLock) {
-                    tid = 0; // a thread id may be reused after this thread ends: no setpriority on it from now on
-                    WATCHED.remove(this);
-                    leaveBackgroundClock();
-                }
-            }
+            priority.threadEnded();
             if (state != ReceiverState.FAILED) {
                 setState(ReceiverState.STOPPED);
                 LOG.info("timeline {}: WAL receiver stopped at last record {}", timeline, Lsn.format(lastRecordLsn));
@@ -542,8 +499,7 @@ public final class WalReceiver implements AutoCloseable {
             // Tell the compute at once what is durable (a fresh compute's WAL starts after it: nothing to say).
             stream.acknowledge(acked);
         }
-        behindSinceNanos = 0;
-        overBound = false;
+        priority.streamStarted();
         setState(ReceiverState.STREAMING);
         LOG.info("timeline {}: streaming WAL from {}:{} at {} (slot {}, standby {}, durable last record {})", timeline,
                 config.host(), config.port(), Lsn.format(streamStart), config.slotName(), config.standbyName(),
@@ -572,7 +528,7 @@ public final class WalReceiver implements AutoCloseable {
                 // A keepalive: the walsender says where its WAL ends.
                 serverWalEnd = stream.serverWalEnd();
                 caughtUp = Long.compareUnsigned(sink.expectedLsn(), stream.serverWalEnd()) >= 0;
-                noteBehind(caughtUp, sink.receivedLsn());
+                priority.noteBehind(caughtUp, sink.receivedLsn(), serverWalEnd);
                 continue;
             }
             if (!sink.hasUncommitted()) {
@@ -581,46 +537,12 @@ public final class WalReceiver implements AutoCloseable {
             caughtUp = d.caughtUp();
             serverWalEnd = d.walEnd();
             noteArrival(d.end());
-            noteBehind(caughtUp, receivedLsn);
+            priority.noteBehind(caughtUp, receivedLsn, serverWalEnd);
             sink.accept(d.start(), d.buf(), d.offset(), d.length());
             if (sink.bytesSinceCommit() >= config.commitIntervalBytes()
                     || System.nanoTime() - batchStartNanos >= maxDelayNanos) {
                 acked = commitAndAcknowledge(sink, stream, acked);
             }
-        }
-    }
-
-    /**
-     * Receiver thread: tracks how long and how far the stream is behind the walsender, and leaves the
-     * background once either passes the policy's bound (until caught up).
-     */
-    private void noteBehind(boolean caughtUp, long durable) {
-        if (background == null) {
-            return;
-        }
-        if (caughtUp) {
-            behindSinceNanos = 0;
-            if (overBound) {
-                overBound = false;
-                LOG.info("timeline {}: ingest caught up with the compute at {}; back in the background", timeline,
-                        Lsn.format(durable));
-            }
-        } else if (!overBound) {
-            long now = System.nanoTime();
-            if (behindSinceNanos == 0) {
-                behindSinceNanos = now;
-            }
-            long behindBytes = serverWalEnd - durable;
-            if (now - behindSinceNanos > background.maxBehind().toNanos() || behindBytes > background.maxLagBytes()) {
-                overBound = true;
-                boundsPassed.incrementAndGet();
-                LOG.info("timeline {}: ingest {} behind the compute ({} bytes of WAL, {} s): back at the server's"
-                                + " priority until it catches up", timeline, Lsn.format(durable), behindBytes,
-                        String.format(java.util.Locale.ROOT, "%.1f", (now - behindSinceNanos) / 1e9));
-            }
-        }
-        if (inBackground != wantsBackground()) {
-            applyPriority();
         }
     }
 
@@ -635,12 +557,12 @@ public final class WalReceiver implements AutoCloseable {
      * @return true when more WAL arrived in time (read it into the batch), false to commit now
      */
     private boolean moreForTheBatch(PhysicalStream stream) {
-        if (background == null || !inBackground) {
+        if (!priority.mayGroupCommit()) {
             return false;
         }
-        long deadline = lastCommitNanos + background.groupCommit().toNanos();
+        long deadline = lastCommitNanos + priority.policy().groupCommit().toNanos();
         while (deadline - System.nanoTime() > 0) {
-            if (closing || waiters.get() > 0 || !inBackground) {
+            if (!priority.mayGroupCommit()) {
                 return false;
             }
             if (stream.readable()) {
@@ -652,97 +574,10 @@ public final class WalReceiver implements AutoCloseable {
     }
 
     /** The receiver thread's nice value while someone waits for the store (needs CAP_SYS_NICE, as the background does). */
-    static final int WAITED_NICE = -20;
+    static final int WAITED_NICE = ReceiverPriority.WAITED_NICE;
 
     /** How often a batch gathering more WAL in the background looks for it. */
     private static final long GROUP_COMMIT_POLL_NANOS = 500_000;
-
-    /**
-     * Receivers running in the background, watched every second from a thread of the server's
-     * priority: a receiver starved of CPU may not read the messages that would tell it it passed
-     * {@link BackgroundIngest#maxBehind()}.
-     */
-    private static final java.util.Set<WalReceiver> WATCHED = java.util.concurrent.ConcurrentHashMap.newKeySet();
-    private static final java.util.concurrent.ScheduledExecutorService WATCHDOG =
-            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
-                    Thread.ofPlatform().name("forkline-ingest-watchdog").daemon().factory());
-
-    static {
-        WATCHDOG.scheduleWithFixedDelay(WalReceiver::watchAll, 1, 1, TimeUnit.SECONDS);
-    }
-
-    private static void watchAll() {
-        for (WalReceiver r : WATCHED) {
-            try {
-                r.watch();
-            } catch (RuntimeException e) {
-                LOG.warn("timeline {}: watching background ingest failed: {}", r.timeline, e.toString());
-            }
-        }
-    }
-
-    /** Watchdog thread: the time bound of {@link #noteBehind}, for a receiver that does not get to check it. */
-    private void watch() {
-        long since = behindSinceNanos;
-        if (!inBackground || overBound || since == 0 || System.nanoTime() - since <= background.maxBehind().toNanos()) {
-            return;
-        }
-        overBound = true;
-        boundsPassed.incrementAndGet();
-        LOG.info("timeline {}: ingest {} behind the compute for over {}: back at the server's priority until it"
-                + " catches up", timeline, Lsn.format(receivedLsn), background.maxBehind());
-        applyPriority();
-    }
-
-    private boolean wantsBackground() {
-        return state == ReceiverState.STREAMING && !closing && !overBound && waiters.get() == 0;
-    }
-
-    /** Any thread: sets the receiver thread's priority to what {@link #wantsBackground()} says, if it changed. */
-    private void applyPriority() {
-        if (priorities == null) {
-            return;
-        }
-        synchronized (priorityLock) {
-            int t = tid;
-            boolean want = wantsBackground();
-            boolean wantUrgent = !want && waiters.get() > 0 && !closing;
-            if (t == 0 || (want == inBackground && wantUrgent == urgent)) {
-                return;
-            }
-            // a waiter's catch-up runs ahead of the computes that keep writing (nice WAITED_NICE), else it
-            // could take as long as the backlog took to build
-            int fore = wantUrgent ? Math.min(foregroundNice, WAITED_NICE) : foregroundNice;
-            boolean set;
-            if (background.schedIdle()) {
-                set = want ? priorities.trySet(t, foregroundNice) && priorities.trySetIdle(t, true)
-                        : priorities.trySetIdle(t, false) && priorities.trySet(t, fore);
-            } else {
-                set = priorities.trySet(t, want ? background.nice() : fore);
-            }
-            if (set) {
-                urgent = wantUrgent;
-                if (want == inBackground) {
-                    return;
-                }
-                inBackground = want;
-                if (want) {
-                    backgroundSinceNanos = System.nanoTime();
-                } else {
-                    leaveBackgroundClock();
-                }
-            }
-        }
-    }
-
-    /** Under priorityLock: ends the current background stretch in {@link #backgroundNanos}. */
-    private void leaveBackgroundClock() {
-        long since = backgroundSinceNanos;
-        if (since != 0) {
-            backgroundNanos.addAndGet(System.nanoTime() - since);
-            backgroundSinceNanos = 0;
-        }
-    }
 
     /**
      * Whether the receiver thread runs in the background now ({@link BackgroundIngest}): false
@@ -750,28 +585,27 @@ public final class WalReceiver implements AutoCloseable {
      * policy's bounds.
      */
     public boolean inBackground() {
-        return inBackground;
+        return priority.inBackground();
     }
 
     /** The receiver thread's Linux thread id while it runs with a background policy, else 0 (for tests). */
     int threadId() {
-        return tid;
+        return priority.threadId();
     }
 
     /** How many times the stream stayed behind past the policy's bounds and left the background (for tests). */
     int boundsPassed() {
-        return boundsPassed.get();
+        return priority.boundsPassed();
     }
 
     /** Pretends the stream has been behind since {@code nanoTime} (for tests of the watchdog). */
     void behindSince(long nanoTime) {
-        behindSinceNanos = nanoTime;
+        priority.behindSince(nanoTime);
     }
 
     /** Seconds the receiver thread has run in the background so far (0 without a policy). */
     public double backgroundSeconds() {
-        long since = backgroundSinceNanos;
-        return (backgroundNanos.get() + (since == 0 ? 0 : System.nanoTime() - since)) / 1e9;
+        return priority.backgroundSeconds();
     }
 
     private void noteArrival(long chunkEnd) {
@@ -834,7 +668,7 @@ public final class WalReceiver implements AutoCloseable {
             state = s;
             progress.notifyAll();
         }
-        applyPriority(); // streaming: into the background (with a policy); anything else: out of it
+        priority.apply(); // streaming: into the background (with a policy); anything else: out of it
     }
 
     private Connection connect() throws SQLException {
