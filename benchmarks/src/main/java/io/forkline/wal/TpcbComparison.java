@@ -29,17 +29,22 @@ import java.util.Map;
  *
  * <p>Usage: {@code java --enable-native-access=ALL-UNNAMED -cp benchmarks/target/benchmarks.jar
  * io.forkline.wal.TpcbComparison [--scale 10] [--clients 4] [--seconds 20] [--runs 2] [--images 1]
- * [--storage lazy|full] [--threads 8] [--jfr FILE] [--second NAME=VALUE]}: {@code --images 0} leaves out the images side;
+ * [--storage lazy|full] [--threads 8] [--jfr FILE] [--second NAME=VALUE] [--io 1]}: {@code --images 0} leaves out the images side;
  * {@code --second NAME=VALUE} makes the second Forkline side a tenant started with that system
  * property instead of {@code wal_consistency_checking=all} (set until its first {@code pgbench -i}
  * is ingested, so its WAL receiver's writer is made with it: e.g. {@code forkline.writer.readCache=false});
  * {@code --storage} sets the computes' data directories ({@code forkline.compute.storage});
  * {@code --threads N} prints the N server threads with the most CPU per transaction in each Forkline
  * round (thread CPU time, summed by name with digits dropped); {@code --jfr FILE} records a JFR
- * profile (CPU-time and execution samples, allocations) during the Forkline rounds only.
+ * profile (CPU-time and execution samples, allocations) during the Forkline rounds only;
+ * {@code --io 1} turns {@code track_io_timing} on in every cluster (ALTER SYSTEM) and prints, per run,
+ * blocks read and their mean read time, buffer hits, and buffers written by backends, the background
+ * writer and the checkpointer per transaction ({@code pg_stat_database}, {@code pg_stat_bgwriter}).
  */
 public final class TpcbComparison {
     private static final Duration TIMEOUT = Duration.ofMinutes(30);
+    /** {@code --io 1}: turn {@code track_io_timing} on and print each run's buffer reads and writes. */
+    private static boolean io;
 
     private TpcbComparison() {
     }
@@ -55,6 +60,7 @@ public final class TpcbComparison {
         String jfr = args.value("jfr", null);
         String storage = args.value("storage", null);
         String secondProperty = args.value("second", null);
+        io = args.intValue("io", 0) != 0;
         if (secondProperty != null && secondProperty.indexOf('=') < 1) {
             throw new IllegalArgumentException("--second '" + secondProperty
                     + "': expected NAME=VALUE, a system property for the second Forkline side");
@@ -257,6 +263,11 @@ public final class TpcbComparison {
         var os = (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
         try (Connection c = BenchSql.connect(uri, "postgres"); Statement st = c.createStatement()) {
             st.execute("CHECKPOINT");
+            if (io) {
+                st.execute("ALTER SYSTEM SET track_io_timing = on");
+                st.execute("SELECT pg_reload_conf()");
+            }
+            double[] io0 = io ? ioCounters(st) : null;
             long before = BenchSql.currentWalLsn(c);
             long cpu0 = os.getProcessCpuTime();
             Pgbench.Run r = Pgbench.tpcb(pg, uri, clients, Math.min(clients, 2), seconds, TIMEOUT);
@@ -268,8 +279,34 @@ public final class TpcbComparison {
             long cpu1 = os.getProcessCpuTime();
             long after = BenchSql.currentWalLsn(c);
             double txns = Math.max(1, r.transactions());
+            if (io) {
+                double[] io1 = ioCounters(st);
+                double reads = io1[0] - io0[0];
+                System.out.printf("  io %s: per transaction %.2f blocks read (%.0f us each, %.1f us/txn), %.2f hits;"
+                        + " buffers written per transaction: backend %.3f, bgwriter %.3f, checkpointer %.3f%n",
+                        uri.replaceAll("\\?.*", ""), reads / txns, reads > 0 ? (io1[2] - io0[2]) * 1e3 / reads : 0,
+                        (io1[2] - io0[2]) * 1e3 / txns, (io1[1] - io0[1]) / txns, (io1[3] - io0[3]) / txns,
+                        (io1[4] - io0[4]) / txns, (io1[5] - io0[5]) / txns);
+            }
             double tps = r.tps() > 0 ? txns / (txns / r.tps() + wait) : r.tps();
             return new double[] {tps, (after - before) / txns, (cpu1 - cpu0) / 1e3 / txns, txns, wait, r.tps()};
+        }
+    }
+
+    /**
+     * {blks_read, blks_hit, blk_read_time (ms), buffers_backend, buffers_clean, buffers_checkpoint}: the
+     * current database's {@code pg_stat_database} row and {@code pg_stat_bgwriter} (PostgreSQL 15).
+     */
+    private static double[] ioCounters(Statement st) throws Exception {
+        try (var rs = st.executeQuery("SELECT d.blks_read, d.blks_hit, d.blk_read_time, b.buffers_backend,"
+                + " b.buffers_clean, b.buffers_checkpoint FROM pg_stat_database d, pg_stat_bgwriter b"
+                + " WHERE d.datname = current_database()")) {
+            rs.next();
+            double[] v = new double[6];
+            for (int i = 0; i < v.length; i++) {
+                v[i] = rs.getDouble(i + 1);
+            }
+            return v;
         }
     }
 
