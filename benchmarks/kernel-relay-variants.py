@@ -11,6 +11,11 @@
 #   msgi     : as msg, but A's bytes go with BPF_F_INGRESS straight into P's receive queue (kworker, no TCP send)
 #   skbi-unix: B = Unix (as Forkline); A's bytes go by SK_SKB with BPF_F_INGRESS straight into the receive queue
 #              of postgres' own Unix socket P (pidfd_getfd; kworker, no Unix send); postgres' answers as skb-unix
+#   msgf     : msg, plus the stall fallback (session 15): a monitor thread reads each client socket's unsent bytes
+#              (ioctl SIOCOUTQNSD) every MONITOR_MS and, once they pass half its SO_SNDBUF, removes P from its
+#              sockhash for good; postgres' sends then go over P's own TCP to B, whose SK_SKB verdict forwards
+#              them to A (the worker waits for A's write space: no busy retry). Order holds: an SK_MSG push is
+#              all-or-EAGAIN inside postgres' send, so nothing of P's is in flight when it leaves the map.
 import ctypes, struct, socket, os, sys, select, time, re, threading
 libc = ctypes.CDLL(None, use_errno=True)
 libc.syscall.restype = ctypes.c_long
@@ -42,12 +47,19 @@ def attach(map_fd, prog_fd, attach_type):
 def update(map_fd, key, val):
     k = ctypes.c_uint64(key); v = ctypes.c_uint64(val)
     bpf(2, struct.pack('IIQQQ', map_fd, 0, ctypes.addressof(k), ctypes.addressof(v), 0) + b'\0' * 32)
+def delete(map_fd, key):
+    k = ctypes.c_uint64(key)
+    bpf(3, struct.pack('IIQ', map_fd, 0, ctypes.addressof(k)) + b'\0' * 40)
 def cookie(fd):
     v = ctypes.c_uint64(0); l = ctypes.c_uint32(8)
     if libc.getsockopt(fd, 1, 57, ctypes.byref(v), ctypes.byref(l)) != 0: raise OSError(ctypes.get_errno(), "SO_COOKIE")
     return v.value
 
 mode, lport, pgport, sockdir = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+fallback = mode == 'msgf'
+if fallback:
+    mode = 'msg'
+MONITOR_MS = int(os.environ.get('MONITOR_MS', '20'))
 SOCKHASH, HASH = 18, 1
 socks = map_create(SOCKHASH, 8, 8, 1024)          # A and B (SK_SKB verdict)
 psocks = map_create(SOCKHASH, 8, 8, 1024)         # postgres' sockets P (SK_MSG verdict)
@@ -107,6 +119,36 @@ def grab(inode):
             pass
     return None
 
+watched, watched_lock = [], threading.Lock()
+SIOCOUTQNSD = 0x894B
+def monitor():
+    # the stall fallback of mode msgf: one ioctl per paired session per MONITOR_MS
+    import fcntl, array
+    while True:
+        time.sleep(MONITOR_MS / 1000)
+        with watched_lock:
+            items = list(watched)
+        for w in items:
+            A, cpk = w
+            try:
+                buf = array.array('i', [0])
+                fcntl.ioctl(A.fileno(), SIOCOUTQNSD, buf, True)
+                sndbuf = A.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF)
+            except OSError:
+                with watched_lock:
+                    watched.remove(w)
+                continue
+            if buf[0] > sndbuf // 2:
+                try:
+                    delete(psocks, cpk)
+                except OSError as e:
+                    print("unpair failed:", e, flush=True)
+                print("fallback: client socket holds %d unsent bytes (sndbuf %d); backend direction unpaired"
+                      % (buf[0], sndbuf), flush=True)
+                with watched_lock:
+                    watched.remove(w)
+if fallback:
+    threading.Thread(target=monitor, daemon=True).start()
 ls = socket.socket(); ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); ls.bind(("127.0.0.1", lport)); ls.listen(128)
 print("relay", mode, "on", lport, flush=True)
 keep = []
@@ -151,10 +193,15 @@ def serve(A):
                 P = grab(ino)
                 if P: break
             time.sleep(0.001)
-        update(psocks, cookie(P), P)
+        cpk = cookie(P)
+        update(psocks, cpk, P)
         for key in (bport, socket.htons(bport), socket.htonl(bport), bport << 16):
             update(mpeers, key, ca)
-        update(peers, ca, cookie(P) if mode == 'msgi' else cb)
+        update(peers, ca, cpk if mode == 'msgi' else cb)
+        if fallback:
+            update(peers, cb, ca)  # P's bytes that reach B (after the fallback) go on to A
+            with watched_lock:
+                watched.append([A, cpk])
         os.close(P)
     # bytes the client sent before the pairing: forward them by hand (nothing else is in flight)
     A.setblocking(False)
