@@ -1,5 +1,6 @@
 package io.forkline.compute.endpoint;
 
+import io.forkline.compute.netns.NetNamespace;
 import io.forkline.compute.postgres.PostgresException;
 import io.forkline.compute.postgres.PostgresInstallation;
 import org.slf4j.Logger;
@@ -89,9 +90,27 @@ public final class ComputeProcess {
      */
     public static ComputeProcess start(PostgresInstallation pg, Path dataDir, int port, ComputeSize size, Path socketDirectory,
                                        Duration timeout, boolean ownedByRunAsUser) {
+        return start(pg, dataDir, port, size, socketDirectory, null, timeout, ownedByRunAsUser);
+    }
+
+    /**
+     * As {@link #start(PostgresInstallation, Path, int, ComputeSize, Path, Duration, boolean)}; with a
+     * {@code netns} postgres is started inside that network namespace and also listens on
+     * 127.0.0.1:{@code port} there, reachable only from inside it ({@link NetNamespace#call}); the
+     * Unix-domain socket in {@code socketDirectory} works as without one (and is how readiness is seen).
+     *
+     * @throws IllegalArgumentException a {@code netns} without a {@code socketDirectory}
+     * @throws PostgresException        as the other overloads
+     */
+    public static ComputeProcess start(PostgresInstallation pg, Path dataDir, int port, ComputeSize size, Path socketDirectory,
+                                       NetNamespace netns, Duration timeout, boolean ownedByRunAsUser) {
+        if (netns != null && socketDirectory == null) {
+            throw new IllegalArgumentException("a compute in " + netns + " needs a Unix-domain socket directory");
+        }
         Path logFile = dataDir.resolveSibling("postgres.log");
         try {
-            Files.writeString(dataDir.resolve("postgresql.conf"), ComputeSettings.render(ComputeSettings.forPort(port, size, socketDirectory)),
+            Files.writeString(dataDir.resolve("postgresql.conf"), ComputeSettings.render(ComputeSettings.forPort(port, size, socketDirectory,
+                    netns != null)),
                     StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
             if (ownedByRunAsUser) {
                 pg.prepareDirectoryShallow(dataDir);
@@ -99,11 +118,11 @@ public final class ComputeProcess {
                 pg.prepareDirectory(dataDir);
             }
             Files.deleteIfExists(logFile);
-            Process p = new ProcessBuilder(pg.command("postgres", "-D", dataDir.toAbsolutePath().toString()))
+            ProcessBuilder pb = new ProcessBuilder(pg.command("postgres", "-D", dataDir.toAbsolutePath().toString()))
                     .redirectErrorStream(true)
                     .redirectOutput(logFile.toFile())
-                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
-                    .start();
+                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+            Process p = netns == null ? pb.start() : netns.call(pb::start);
             ComputeProcess cp = new ComputeProcess(pg, dataDir, port, p);
             try {
                 cp.awaitReady(timeout, logFile, socketDirectory);

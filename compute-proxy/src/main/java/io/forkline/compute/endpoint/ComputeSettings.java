@@ -115,6 +115,17 @@ public final class ComputeSettings {
      * @throws IllegalArgumentException when the port is out of range or the directory name holds a quote
      */
     public static Map<String, String> forPort(int port, ComputeSize size, java.nio.file.Path socketDirectory) {
+        return forPort(port, size, socketDirectory, false);
+    }
+
+    /**
+     * As {@link #forPort(int, ComputeSize, java.nio.file.Path)}; with {@code loopbackTcp} the compute also
+     * listens on 127.0.0.1:{@code port}: only for a compute started in a network namespace of its own
+     * ({@code io.forkline.compute.netns.NetNamespace}), where that address is reachable from inside the
+     * namespace only.
+     */
+    public static Map<String, String> forPort(int port, ComputeSize size, java.nio.file.Path socketDirectory,
+                                              boolean loopbackTcp) {
         if (socketDirectory != null && socketDirectory.toString().contains("'")) {
             throw new IllegalArgumentException("socket directory " + socketDirectory + " contains a quote");
         }
@@ -125,7 +136,7 @@ public final class ComputeSettings {
         // a compute of the server's own process tree is reached only through its private socket
         // (the proxy, the WAL receiver, the server's own clients); one without a socket (a compute
         // node's) listens on loopback TCP
-        s.put("listen_addresses", socketDirectory == null ? "'127.0.0.1'" : "''");
+        s.put("listen_addresses", socketDirectory == null || loopbackTcp ? "'127.0.0.1'" : "''");
         s.put("port", Integer.toString(port));
         s.put("unix_socket_directories", socketDirectory == null ? "''" : "'" + socketDirectory.toAbsolutePath() + "'");
         s.put("unix_socket_permissions", "0700");
