@@ -16,6 +16,8 @@
 #              sockhash for good; postgres' sends then go over P's own TCP to B, whose SK_SKB verdict forwards
 #              them to A (the worker waits for A's write space: no busy retry). Order holds: an SK_MSG push is
 #              all-or-EAGAIN inside postgres' send, so nothing of P's is in flight when it leaves the map.
+#   msgif    : msgi with the same fallback; P stays in its sockhash (the target of A's ingress redirect) and
+#              its SK_MSG program finds no peer once its remote-port entries are deleted, so it passes P's sends.
 import ctypes, struct, socket, os, sys, select, time, re, threading
 libc = ctypes.CDLL(None, use_errno=True)
 libc.syscall.restype = ctypes.c_long
@@ -56,9 +58,9 @@ def cookie(fd):
     return v.value
 
 mode, lport, pgport, sockdir = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
-fallback = mode == 'msgf'
+fallback = mode in ('msgf', 'msgif')
 if fallback:
-    mode = 'msg'
+    mode = 'msg' if mode == 'msgf' else 'msgi'
 MONITOR_MS = int(os.environ.get('MONITOR_MS', '20'))
 SOCKHASH, HASH = 18, 1
 socks = map_create(SOCKHASH, 8, 8, 1024)          # A and B (SK_SKB verdict)
@@ -81,6 +83,11 @@ if mode == 'skbi-unix':
     attach(socks, load(14, skb_prog(csocks, 0), 38), 38)
 else:
     sp = load(14, skb_prog(redirect_map, redirect_flags), 38); attach(socks, sp, 38)
+bsocks = socks
+if fallback and mode == 'msgi':
+    # B carries P's bytes only after the fallback; they go to A's egress, not into a psock's ingress
+    bsocks = map_create(SOCKHASH, 8, 8, 1024)
+    attach(bsocks, load(14, skb_prog(socks, 0), 38), 38)
 if mode in ('msg', 'msgi'):
     msg_prog = (insn(0xbf, dst=6, src=1) + insn(0x61, dst=0, src=1, off=60)      # r0 = msg->remote_port (u32)
                 + insn(0x7b, dst=10, src=0, off=-8)
@@ -129,7 +136,7 @@ def monitor():
         with watched_lock:
             items = list(watched)
         for w in items:
-            A, cpk = w
+            A, cpk, bport = w
             try:
                 buf = array.array('i', [0])
                 fcntl.ioctl(A.fileno(), SIOCOUTQNSD, buf, True)
@@ -140,7 +147,11 @@ def monitor():
                 continue
             if buf[0] > sndbuf // 2:
                 try:
-                    delete(psocks, cpk)
+                    if mode == 'msgi':
+                        for key in (bport, socket.htons(bport), socket.htonl(bport), bport << 16):
+                            delete(mpeers, key)
+                    else:
+                        delete(psocks, cpk)
                 except OSError as e:
                     print("unpair failed:", e, flush=True)
                 print("fallback: client socket holds %d unsent bytes (sndbuf %d); backend direction unpaired"
@@ -159,7 +170,7 @@ def serve(A):
     else:
         B = socket.create_connection(("127.0.0.1", pgport)); B.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     ca, cb = cookie(A.fileno()), cookie(B.fileno())
-    update(csocks if mode == 'skbi-unix' else socks, ca, A.fileno()); update(socks, cb, B.fileno())
+    update(csocks if mode == 'skbi-unix' else socks, ca, A.fileno()); update(bsocks, cb, B.fileno())
     if mode in ('skb-unix', 'skbi-unix'):
         # the compute's end: its skbs carry ITS socket (Unix stream skbs belong to the sender), so key that
         # direction by its cookie: its inode from `ss -x` (the row of B names the peer's inode), the socket
@@ -201,7 +212,7 @@ def serve(A):
         if fallback:
             update(peers, cb, ca)  # P's bytes that reach B (after the fallback) go on to A
             with watched_lock:
-                watched.append([A, cpk])
+                watched.append([A, cpk, bport])
         os.close(P)
     # bytes the client sent before the pairing: forward them by hand (nothing else is in flight)
     A.setblocking(False)

@@ -3,7 +3,7 @@ package io.forkline.wal;
 import io.forkline.bench.Args;
 import io.forkline.bench.BenchDirectory;
 import io.forkline.bench.Samples;
-import io.forkline.bench.ThreadCpu;
+import io.forkline.bench.OsThreadCpu;
 import io.forkline.compute.postgres.BenchSql;
 import io.forkline.compute.postgres.Pgbench;
 import io.forkline.compute.postgres.PostgresInstallation;
@@ -29,22 +29,26 @@ import java.util.Map;
  *
  * <p>Usage: {@code java --enable-native-access=ALL-UNNAMED -cp benchmarks/target/benchmarks.jar
  * io.forkline.wal.TpcbComparison [--scale 10] [--clients 4] [--seconds 20] [--runs 2] [--images 1]
- * [--storage lazy|full] [--threads 8] [--jfr FILE] [--second NAME=VALUE] [--io 1]}: {@code --images 0} leaves out the images side;
+ * [--storage lazy|full] [--threads 8] [--jfr FILE] [--second NAME=VALUE] [--io 1] [--settle 1]}: {@code --images 0} leaves out the images side;
  * {@code --second NAME=VALUE} makes the second Forkline side a tenant started with that system
  * property instead of {@code wal_consistency_checking=all} (set until its first {@code pgbench -i}
  * is ingested, so its WAL receiver's writer is made with it: e.g. {@code forkline.writer.readCache=false});
  * {@code --storage} sets the computes' data directories ({@code forkline.compute.storage});
  * {@code --threads N} prints the N server threads with the most CPU per transaction in each Forkline
- * round (thread CPU time, summed by name with digits dropped); {@code --jfr FILE} records a JFR
+ * round (OS thread CPU time, Java and native threads, summed by name with digits dropped); {@code --jfr FILE} records a JFR
  * profile (CPU-time and execution samples, allocations) during the Forkline rounds only;
  * {@code --io 1} turns {@code track_io_timing} on in every cluster (ALTER SYSTEM) and prints, per run,
  * blocks read and their mean read time, buffer hits, and buffers written by backends, the background
- * writer and the checkpointer per transaction ({@code pg_stat_database}, {@code pg_stat_bgwriter}).
+ * writer and the checkpointer per transaction ({@code pg_stat_database}, {@code pg_stat_bgwriter});
+ * {@code --settle 1} waits after each Forkline run (and its catch-up) until the store has no flush or
+ * compaction running or due, and prints that wait and its server CPU per transaction apart.
  */
 public final class TpcbComparison {
     private static final Duration TIMEOUT = Duration.ofMinutes(30);
     /** {@code --io 1}: turn {@code track_io_timing} on and print each run's buffer reads and writes. */
     private static boolean io;
+    /** {@code --settle 1}: the store whose deferred flushes and compactions each Forkline run waits for, else null. */
+    private static io.forkline.storage.store.PageStore settle;
 
     private TpcbComparison() {
     }
@@ -92,6 +96,9 @@ public final class TpcbComparison {
         try {
             server = PageServer.start(dir.resolve("forkline"), 0, Clock.systemUTC());
             TenantService tenants = server.tenants();
+            if (args.intValue("settle", 0) != 0) {
+                settle = server.store();
+            }
             tenants.createTenant("tpcb");
             String main = tenants.startEndpoint("tpcb", "main");
             String images = null;
@@ -141,7 +148,7 @@ public final class TpcbComparison {
                     scale, fInit, iInit, sInit, yInit, Samples.fmt(fInit / sInit), Samples.fmt(iInit / sInit),
                     Samples.fmt(fInit / yInit));
             for (int round = 1; round <= runs; round++) {
-                ThreadCpu threads = new ThreadCpu();
+                OsThreadCpu threads = new OsThreadCpu();
                 jdk.jfr.Recording rec = jfr == null ? null : startJfr();
                 double[] f = run(pg, main, clients, seconds, catchUp(tenants, "tpcb"));
                 if (rec != null) {
@@ -228,7 +235,7 @@ public final class TpcbComparison {
     }
 
     /** Prints the {@code top} thread-name groups (digits as '#') by CPU microseconds per transaction since {@code since}. */
-    private static void printThreads(ThreadCpu since, int round, double txns, int top) {
+    private static void printThreads(OsThreadCpu since, int round, double txns, int top) {
         if (top <= 0) {
             return;
         }
@@ -238,7 +245,7 @@ public final class TpcbComparison {
         StringBuilder sb = new StringBuilder();
         byName.entrySet().stream().sorted((a, b) -> Double.compare(b.getValue(), a.getValue())).limit(top)
                 .forEach(e -> sb.append(String.format(" | %s %.0f", e.getKey(), e.getValue())));
-        System.out.printf("round %d: live Java threads' CPU per transaction %.0f us:%s%n", round, total, sb);
+        System.out.printf("round %d: this process's threads' CPU per transaction %.0f us:%s%n", round, total, sb);
     }
 
     /**
@@ -268,6 +275,7 @@ public final class TpcbComparison {
                 st.execute("SELECT pg_reload_conf()");
             }
             double[] io0 = io ? ioCounters(st) : null;
+            long[] machine0 = io ? machineTicks() : null;
             long before = BenchSql.currentWalLsn(c);
             long cpu0 = os.getProcessCpuTime();
             Pgbench.Run r = Pgbench.tpcb(pg, uri, clients, Math.min(clients, 2), seconds, TIMEOUT);
@@ -280,6 +288,12 @@ public final class TpcbComparison {
             long after = BenchSql.currentWalLsn(c);
             double txns = Math.max(1, r.transactions());
             if (io) {
+                long[] machine1 = machineTicks();
+                long all = machine1[0] - machine0[0];
+                long busy = all - (machine1[1] - machine0[1]);
+                System.out.printf("  machine: %.0f %% of its %d cores busy during the run and catch-up (/proc/stat),"
+                        + " %.0f us of machine CPU per transaction%n", all > 0 ? 100.0 * busy / all : 0,
+                        Runtime.getRuntime().availableProcessors(), busy * 1e4 / txns);
                 double[] io1 = ioCounters(st);
                 double reads = io1[0] - io0[0];
                 System.out.printf("  io %s: per transaction %.2f blocks read (%.0f us each, %.1f us/txn), %.2f hits;"
@@ -288,8 +302,37 @@ public final class TpcbComparison {
                         (io1[2] - io0[2]) * 1e3 / txns, (io1[1] - io0[1]) / txns, (io1[3] - io0[3]) / txns,
                         (io1[4] - io0[4]) / txns, (io1[5] - io0[5]) / txns);
             }
+            if (catchUp != null && settle != null) {
+                // RocksDB's flushes and compactions that this run's writes made due, charged to it apart
+                long s0 = System.nanoTime();
+                long c0 = os.getProcessCpuTime();
+                long giveUp = s0 + Duration.ofMinutes(5).toNanos();
+                while (settle.backgroundWorkPending() && System.nanoTime() < giveUp) {
+                    Thread.sleep(100);
+                }
+                System.out.printf("  settle: the store's deferred flushes and compactions took %.1f s, %.0f us of server"
+                        + " CPU per transaction (not in the numbers below)%n", (System.nanoTime() - s0) / 1e9,
+                        (os.getProcessCpuTime() - c0) / 1e3 / txns);
+            }
             double tps = r.tps() > 0 ? txns / (txns / r.tps() + wait) : r.tps();
             return new double[] {tps, (after - before) / txns, (cpu1 - cpu0) / 1e3 / txns, txns, wait, r.tps()};
+        }
+    }
+
+    /**
+     * {all ticks, idle + iowait ticks} of the machine's aggregate {@code cpu} line in {@code /proc/stat}
+     * (clock ticks of 10 ms, summed over cores: proc(5)); zeros where there is no {@code /proc}.
+     */
+    private static long[] machineTicks() {
+        try {
+            String[] f = java.nio.file.Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+            long all = 0;
+            for (int i = 1; i < f.length && i <= 8; i++) { // user nice system idle iowait irq softirq steal
+                all += Long.parseLong(f[i]);
+            }
+            return new long[] {all, Long.parseLong(f[4]) + Long.parseLong(f[5])};
+        } catch (java.io.IOException | RuntimeException e) {
+            return new long[] {0, 0};
         }
     }
 

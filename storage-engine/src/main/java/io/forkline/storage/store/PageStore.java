@@ -639,6 +639,24 @@ public final class PageStore implements AutoCloseable {
     }
 
     /**
+     * Whether RocksDB has background work in progress or due: a flush or compaction running, or a
+     * compaction its levels call for ({@code rocksdb.compaction-pending},
+     * {@code rocksdb.num-running-compactions}, {@code rocksdb.num-running-flushes}). For measurements
+     * that charge deferred compaction to the writes that caused it.
+     *
+     * @throws StorageException when RocksDB cannot answer (closed store)
+     */
+    public boolean backgroundWorkPending() {
+        try {
+            return db.getLongProperty(versions, "rocksdb.compaction-pending") > 0
+                    || db.getLongProperty("rocksdb.num-running-compactions") > 0
+                    || db.getLongProperty("rocksdb.num-running-flushes") > 0;
+        } catch (RocksDBException e) {
+            throw new StorageException("cannot read RocksDB's background work: " + e.getMessage(), e);
+        }
+    }
+
+    /**
      * The bytes the timeline's own versions and commit-timestamp entries take (its key prefix range
      * in the {@code versions} and {@code committs} column families): RocksDB's estimate of the SST
      * file bytes on disk (LZ4-compressed, estimated from the files' index blocks, so at block

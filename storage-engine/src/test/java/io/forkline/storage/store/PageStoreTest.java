@@ -51,6 +51,23 @@ class PageStoreTest {
     }
 
     @Test
+    void backgroundWorkPendingReadsRocksDbsPropertiesAndSettlesWhenIdle() {
+        try (PageStore s = PageStore.open(dir)) {
+            TimelineId tl = TimelineId.generate();
+            s.createTimeline(root(tl, 100));
+            try (TimelineWriter w = s.writer(tl)) {
+                for (int b = 0; b < 1000; b++) {
+                    w.put(Key.relBlock(REL, b), 200, new byte[8192]);
+                }
+                w.commit(200);
+            }
+            s.compactTimeline(tl); // flushes and compacts the range, synchronously
+            org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
+                    .until(() -> !s.backgroundWorkPending());
+        }
+    }
+
+    @Test
     void aReaderSeesCommitsMadeAfterItsFirstRead() {
         for (boolean keyOrder : new boolean[] {false, true}) {
             try (PageStore s = PageStore.open(dir.resolve("key-order-" + keyOrder))) {
