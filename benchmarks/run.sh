@@ -7,7 +7,7 @@
 #                                        beside pg_dump --data-only x2 + diff, after a seqscan of it on lazy (read-ahead off/on) and full computes (DiffMeasurement)
 #   benchmarks/run.sh import [--scale 20] [--rounds 2] [--seconds 30] [--clients 4]   tenant import --from-primary
 #                                        beside pg_basebackup of the same primary, and mirror lag under pgbench
-#   benchmarks/run.sh proxy [--scale 10] [--clients 4] [--seconds 5] [--rounds 3] [--threads 0] [--also-threads 1,2] [--targets unix,tcp,proxy,proxy-kernel,proxy-kernel-tcp,proxy-tls]   pgbench -S through the
+#   benchmarks/run.sh proxy [--scale 10] [--clients 4] [--seconds 5] [--rounds 3] [--threads 0] [--also-threads 1,2] [--targets unix,tcp,proxy,proxy-kernel,proxy-kernel-tcp,proxy-kernel-unix,proxy-tls] [--netns 1]   pgbench -S through the
 #                                        Postgres proxy beside the same compute's Unix socket and TCP port, and the proxy's CPU per transaction (ProxyComparison)
 #   benchmarks/run.sh tpcb [--scale 10] [--clients 4] [--seconds 20] [--runs 2] [--images 0|1] [--storage lazy|full]
 #                          [--threads 8] [--jfr FILE] [--second NAME=VALUE] [--io 1] [--settle 1]   pgbench TPC-B: Forkline beside stock fsync=on and

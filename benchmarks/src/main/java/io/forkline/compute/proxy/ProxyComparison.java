@@ -41,12 +41,20 @@ import java.util.regex.Pattern;
  * the proxy's event loop threads, 0 = its default) {@code --targets unix,tcp,proxy,proxy-kernel,proxy-tls}
  * {@code --also-threads 1,4} (more proxies in the same run, without TLS, with that many event loop
  * threads: targets {@code proxy-1t}, {@code proxy-4t}).
+ * {@code --netns 1} starts the PostgreSQL in a network namespace of its own, as a local compute of the
+ * server runs where namespaces are available: target {@code tcp} then runs its pgbench inside that
+ * namespace (loopback TCP there), {@code proxy-kernel} reaches the compute on 127.0.0.1 inside it (the
+ * kernel relay's SK_MSG shape, {@code MsgRelay}), and {@code proxy-kernel-unix} is the kernel relay
+ * through the compute's Unix-domain socket (the SK_SKB shape) for comparison.
  * Prints one line per run and a RESULT block with medians and the ratios proxy/unix and proxy/tcp.
  */
 public final class ProxyComparison {
     private static final Pattern TPS = Pattern.compile("tps = ([0-9.]+) \\(without initial connection time\\)");
     private static final Pattern LATENCY = Pattern.compile("latency average = ([0-9.]+) ms");
     private static final Pattern TRANSACTIONS = Pattern.compile("number of transactions actually processed: ([0-9]+)");
+
+    /** With {@code --netns 1}: the namespace the compute runs in, where the {@code tcp} target's pgbench runs. */
+    private static io.forkline.compute.netns.NetNamespace netnsForTcp;
 
     private ProxyComparison() {
     }
@@ -68,14 +76,18 @@ public final class ProxyComparison {
         pg.prepareDirectory(dir);
         pg.prepareDirectory(sock);
         String password = "bench-password";
-        try (StockCluster cluster = StockCluster.start(pg, dir.resolve("pg"), port -> {
+        io.forkline.compute.netns.NetNamespace ns = args.intValue("netns", 0) != 0
+                ? io.forkline.compute.netns.NetNamespace.create("proxybench") : null;
+        java.util.concurrent.Callable<StockCluster> startCluster = () -> StockCluster.start(pg, dir.resolve("pg"), port -> {
             Map<String, String> s = new LinkedHashMap<>(StockCluster.defaultWalSettings(port));
             s.put("unix_socket_directories", "'" + sock + "'");
             s.put("max_connections", "100");
             return s;
-        })) {
+        });
+        try (StockCluster cluster = ns == null ? startCluster.call() : ns.call(startCluster)) {
             int port = Integer.parseInt(cluster.uri().replaceAll(".*:(\\d+)/.*", "$1"));
             ComputeAddress address = ComputeAddress.unix(sock, port);
+            netnsForTcp = ns;
             SingleEndpoint directory = new SingleEndpoint("ep-bench", ScramVerifier.create(password.toCharArray(), new SecureRandom()), address);
             try (PgProxy proxy = PgProxy.start(PgProxyConfig.of("127.0.0.1", 0).withSelfSignedTls(dir.resolve("tls"))
                     .withEventLoopThreads(threads).withKernelRelay(false), directory)) {
@@ -85,9 +97,18 @@ public final class ProxyComparison {
                 String viaProxy = "host=127.0.0.1 port=" + proxy.port() + " user=postgres dbname=postgres options=endpoint=ep-bench";
                 targets.put("proxy", viaProxy + " sslmode=disable");
                 if (only.contains("proxy-kernel")) {
-                    PgProxy k = PgProxy.start(PgProxyConfig.of("127.0.0.1", 0).withEventLoopThreads(threads).withKernelRelay(true), directory);
+                    PgProxy k = PgProxy.start(PgProxyConfig.of("127.0.0.1", 0).withEventLoopThreads(threads).withKernelRelay(true),
+                            ns == null ? directory : new SingleEndpoint("ep-bench", directory.verifier(),
+                                    ComputeAddress.inNamespace(ns, port)));
                     extra.add(k);
                     kernelProxy = k;
+                    if (ns != null && only.contains("proxy-kernel-unix")) {
+                        PgProxy u = PgProxy.start(PgProxyConfig.of("127.0.0.1", 0).withEventLoopThreads(threads)
+                                .withKernelRelay(true), directory);
+                        extra.add(u);
+                        targets.put("proxy-kernel-unix", "host=127.0.0.1 port=" + u.port()
+                                + " user=postgres dbname=postgres options=endpoint=ep-bench sslmode=disable");
+                    }
                     if (k.kernelRelayOn()) {
                         targets.put("proxy-kernel", "host=127.0.0.1 port=" + k.port()
                                 + " user=postgres dbname=postgres options=endpoint=ep-bench sslmode=disable");
@@ -147,7 +168,10 @@ public final class ProxyComparison {
                         long[] statBefore = SystemCpu.read();
                         long ownBefore = SystemCpu.ownJiffies(cluster.dataDir());
                         Map<Long, Long> kBefore = SystemCpu.kernelThreadJiffies();
-                        double[] res = selectOnly(pg, targets.get(t), password, clients, seconds);
+                        String conninfo = targets.get(t);
+                        double[] res = t.equals("tcp") && netnsForTcp != null
+                                ? netnsForTcp.call(() -> selectOnly(pg, conninfo, password, clients, seconds))
+                                : selectOnly(pg, conninfo, password, clients, seconds);
                         Thread.sleep(300); // the postmaster reaps the ended backends (their CPU moves into its cutime)
                         long[] statAfter = SystemCpu.read();
                         long kJiffies = SystemCpu.kernelThreadJiffiesBetween(kBefore, SystemCpu.kernelThreadJiffies());
@@ -187,8 +211,10 @@ public final class ProxyComparison {
                     }
                 }
                 if (kernelProxy != null && targets.containsKey("proxy-kernel")) {
-                    System.out.printf(Locale.ROOT, "  proxy-kernel: %d of %d sessions relayed by the kernel%n",
-                            kernelProxy.stats().sessionsKernelRelayed.get(), kernelProxy.stats().sessionsStarted.get());
+                    System.out.printf(Locale.ROOT, "  proxy-kernel: %d of %d sessions relayed by the kernel, %d in the SK_MSG"
+                                    + " shape (%d stall fallbacks)%n", kernelProxy.stats().sessionsKernelRelayed.get(),
+                            kernelProxy.stats().sessionsStarted.get(), kernelProxy.stats().sessionsMsgRelayed.get(),
+                            kernelProxy.stats().msgRelayFallbacks.get());
                 }
                 System.out.println("END RESULT");
             } finally {

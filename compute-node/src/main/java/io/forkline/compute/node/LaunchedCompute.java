@@ -4,6 +4,7 @@ import io.forkline.compute.endpoint.ComputeProcess;
 import io.forkline.compute.endpoint.ComputeSize;
 import io.forkline.compute.lazy.LazyDataDirectory;
 import io.forkline.compute.lazy.LazyStats;
+import io.forkline.compute.netns.NetNamespace;
 import io.forkline.compute.postgres.PostgresException;
 import io.forkline.compute.postgres.PostgresInstallation;
 import io.forkline.page.client.PageClientConfig;
@@ -91,6 +92,19 @@ public final class LaunchedCompute {
     public static LaunchedCompute launch(PostgresInstallation pg, PageClientConfig page, Path dir, boolean lazy,
                                          int preferredPort, ComputeSize size, Path socketDirectory, Duration startTimeout,
                                          String label) throws IOException {
+        return launch(pg, page, dir, lazy, preferredPort, size, socketDirectory, false, startTimeout, label);
+    }
+
+    /**
+     * As {@link #launch(PostgresInstallation, PageClientConfig, Path, boolean, int, ComputeSize, Path, Duration, String)};
+     * with {@code ownNetworkNamespace} (and a socket directory) postgres runs in a network namespace of
+     * its own ({@link NetNamespace}) and also listens on 127.0.0.1 there, for the proxy's kernel relay
+     * ({@link #netns()}); where namespaces are unavailable it starts as without.
+     */
+    public static LaunchedCompute launch(PostgresInstallation pg, PageClientConfig page, Path dir, boolean lazy,
+                                         int preferredPort, ComputeSize size, Path socketDirectory,
+                                         boolean ownNetworkNamespace, Duration startTimeout,
+                                         String label) throws IOException {
         if (socketDirectory != null) {
             pg.prepareDirectory(socketDirectory);
         }
@@ -134,14 +148,25 @@ public final class LaunchedCompute {
                 port = ComputeProcess.freePort();
             }
             long tPg = System.nanoTime();
-            ComputeProcess process = ComputeProcess.start(pg, pgdata, port, size, socketDirectory, startTimeout,
-                    mounted != null);
+            NetNamespace netns = ownNetworkNamespace && socketDirectory != null && NetNamespace.available()
+                    ? NetNamespace.create(label) : null;
+            ComputeProcess process;
+            try {
+                process = ComputeProcess.start(pg, pgdata, port, size, socketDirectory, netns, startTimeout,
+                        mounted != null);
+            } catch (RuntimeException e) {
+                if (netns != null) {
+                    netns.close();
+                }
+                throw e;
+            }
             log.info("postgres of {} accepts connections {} ms after its start", label, (System.nanoTime() - tPg) / 1_000_000);
             if (mounted != null) {
                 mounted.startPrefetch(PREWARM_DELAY);
             }
             LaunchedCompute lc = new LaunchedCompute(pg, process, mounted, lsn);
             lc.socketDirectory = socketDirectory;
+            lc.netns = netns;
             return lc;
         } catch (RuntimeException e) {
             if (mounted != null) {
@@ -203,6 +228,22 @@ public final class LaunchedCompute {
     }
 
     private volatile Path socketDirectory;
+    private volatile NetNamespace netns;
+
+    /**
+     * The network namespace postgres runs in (listening on 127.0.0.1:{@link #port()} there), or
+     * {@code null}: the host's, and only its Unix-domain socket.
+     */
+    public NetNamespace netns() {
+        return netns;
+    }
+
+    private void closeNetns() {
+        NetNamespace ns = netns;
+        if (ns != null) {
+            ns.close(); // the namespace itself ends with the last process in it
+        }
+    }
 
     /** The directory of the compute's Unix-domain socket, or {@code null} when it listens on TCP only. */
     public Path socketDirectory() {
@@ -261,6 +302,7 @@ public final class LaunchedCompute {
         process.stop(timeout);
         long ckpt = finalCheckpointLsn(process.dataDir());
         unmount(label);
+        closeNetns();
         return ckpt;
     }
 
@@ -310,6 +352,7 @@ public final class LaunchedCompute {
             process.stopNow();
         }
         unmount(label);
+        closeNetns();
     }
 
     private void unmount(String label) {

@@ -1,5 +1,6 @@
 package io.forkline.compute.proxy;
 
+import io.forkline.compute.netns.NetNamespace;
 import io.forkline.compute.proxy.tls.ComputeClientTls;
 
 import java.nio.file.Path;
@@ -16,16 +17,36 @@ import java.util.Objects;
  * @param port       TCP port (the socket file's port suffix for a Unix-domain socket)
  * @param tls        the client certificate to connect with over TLS, or {@code null} (a Unix-domain
  *                   socket, or a TCP compute that needs none)
+ * @param netns      for a TCP address: the network namespace the compute listens in (its 127.0.0.1
+ *                   answers only there; the proxy creates its socket inside it, {@link NetNamespace#call}),
+ *                   else {@code null}
  */
-public record ComputeAddress(Path unixSocket, String host, int port, ComputeClientTls tls) {
+public record ComputeAddress(Path unixSocket, String host, int port, ComputeClientTls tls, NetNamespace netns) {
     public ComputeAddress {
         if ((unixSocket == null) == (host == null)) {
             throw new IllegalArgumentException("a compute address is either a Unix-domain socket or a TCP host, not "
                     + (unixSocket == null ? "neither" : "both"));
         }
+        if (netns != null && unixSocket != null) {
+            throw new IllegalArgumentException("a Unix-domain socket needs no network namespace (" + netns + ")");
+        }
         if (port < 1 || port > 65535) {
             throw new IllegalArgumentException("port out of range: " + port);
         }
+    }
+
+    /** As the canonical constructor, outside any network namespace of a compute's own. */
+    public ComputeAddress(Path unixSocket, String host, int port, ComputeClientTls tls) {
+        this(unixSocket, host, port, tls, null);
+    }
+
+    /**
+     * 127.0.0.1:{@code port} inside {@code netns}: a local compute started in a network namespace of
+     * its own, whose TCP listener only the server reaches (the SK_MSG kernel relay needs the backend's
+     * socket to be TCP).
+     */
+    public static ComputeAddress inNamespace(NetNamespace netns, int port) {
+        return new ComputeAddress(null, "127.0.0.1", port, null, Objects.requireNonNull(netns, "netns"));
     }
 
     /** The Unix-domain socket {@code <directory>/.s.PGSQL.<port>} (PostgreSQL's {@code UNIXSOCK_PATH}). */
@@ -56,6 +77,10 @@ public record ComputeAddress(Path unixSocket, String host, int port, ComputeClie
      * knows the compute's certificate, else {@code require}.
      */
     public String libpqConnInfo(String user, String database) {
+        if (netns != null) {
+            throw new IllegalStateException("127.0.0.1:" + port + " answers only inside " + netns
+                    + "; tools reach the compute on its Unix-domain socket");
+        }
         StringBuilder sb = new StringBuilder();
         pair(sb, "host", isUnix() ? unixSocket.getParent().toString() : host);
         pair(sb, "port", Integer.toString(port));
@@ -81,6 +106,6 @@ public record ComputeAddress(Path unixSocket, String host, int port, ComputeClie
 
     @Override
     public String toString() {
-        return isUnix() ? unixSocket.toString() : host + ":" + port;
+        return isUnix() ? unixSocket.toString() : host + ":" + port + (netns == null ? "" : " in " + netns);
     }
 }

@@ -52,14 +52,21 @@ import static org.awaitility.Awaitility.await;
  * kernel relay ({@link io.forkline.compute.proxy.relay.KernelRelay}: the session must then be
  * relayed by the kernel, unless it is TLS) and through one relaying in user space only. Where the
  * kernel relay cannot load (not root, not Linux) the kernel case checks only that the session works.
+ * The cases run against a compute on its Unix-domain socket and, where network namespaces are
+ * available (root), against one listening on 127.0.0.1 in a namespace of its own, which the kernel
+ * relay serves in its SK_MSG shape ({@link io.forkline.compute.proxy.relay.MsgRelay}); there a
+ * client that stops reading for 3 s must not make the backend spin.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ProxyRelayIT {
     static final String EP = "ep-relay-1";
     static final String PW = "relay pw";
+    static final String EP_NS = "ep-relay-ns";
     static final int ROWS = 200_000;
 
     UnixSocketPostgres pg;
+    /** The compute in its own network namespace, or null where namespaces are unavailable. */
+    UnixSocketPostgres pgNs;
     TestDirectory directory;
     PgProxy proxy;
     PgProxy userSpaceProxy;
@@ -79,6 +86,10 @@ class ProxyRelayIT {
         pg = UnixSocketPostgres.start(20);
         directory = new TestDirectory();
         directory.add(EP, PW, pg.address());
+        if (io.forkline.compute.netns.NetNamespace.available()) {
+            pgNs = UnixSocketPostgres.start(20, io.forkline.compute.netns.NetNamespace.create("relay-it"));
+            directory.add(EP_NS, PW, pgNs.address());
+        }
         tlsDir = Files.createTempDirectory("fl-relay-tls");
         proxy = PgProxy.start(PgProxyConfig.of("127.0.0.1", 0).withSelfSignedTls(tlsDir).withKernelRelay(true), directory);
         userSpaceProxy = PgProxy.start(PgProxyConfig.of("127.0.0.1", 0).withSelfSignedTls(tlsDir).withKernelRelay(false), directory);
@@ -113,6 +124,9 @@ class ProxyRelayIT {
             if (pg != null) {
                 pg.close();
             }
+            if (pgNs != null) {
+                pgNs.close();
+            }
             if (tlsDir != null) {
                 try (Stream<Path> files = Files.walk(tlsDir)) {
                     for (Path f : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
@@ -131,27 +145,38 @@ class ProxyRelayIT {
     }
 
     Connection connect(PgProxy via, boolean tls, String applicationName) throws SQLException {
+        return connect(via, tls, applicationName, EP);
+    }
+
+    Connection connect(PgProxy via, boolean tls, String applicationName, String endpoint) throws SQLException {
         Properties p = new Properties();
         p.setProperty("user", "postgres");
         p.setProperty("password", PW);
-        p.setProperty("options", "endpoint=" + EP);
+        p.setProperty("options", "endpoint=" + endpoint);
         p.setProperty("sslmode", tls ? "require" : "disable");
         p.setProperty("ApplicationName", applicationName);
         p.setProperty("connectTimeout", "60");
         return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + via.port() + "/postgres", p);
     }
 
-    @ParameterizedTest(name = "tls={0} kernelRelay={1}")
-    @CsvSource({"false,true", "true,true", "false,false"})
-    void bulkBothWaysThenCancelThenClose(boolean tls, boolean kernel) throws Exception {
+    @ParameterizedTest(name = "tls={0} kernelRelay={1} netns={2}")
+    @CsvSource({"false,true,false", "true,true,false", "false,false,false", "false,true,true", "true,true,true",
+            "false,false,true"})
+    void bulkBothWaysThenCancelThenClose(boolean tls, boolean kernel, boolean inNamespace) throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(!inNamespace || pgNs != null, "network namespaces need root");
+        UnixSocketPostgres pg = inNamespace ? pgNs : this.pg;
+        String ep = inNamespace ? EP_NS : EP;
         PgProxy via = kernel ? proxy : userSpaceProxy;
-        String app = "relay-" + tls + "-" + kernel;
-        String table = "relay_" + tls + "_" + kernel;
+        String app = "relay-" + tls + "-" + kernel + "-" + inNamespace;
+        String table = "relay_" + tls + "_" + kernel + "_" + inNamespace;
         long kernelRelayedBefore = via.stats().sessionsKernelRelayed.get();
-        try (Connection c = connect(via, tls, app); Statement s = c.createStatement()) {
+        long msgRelayedBefore = via.stats().sessionsMsgRelayed.get();
+        try (Connection c = connect(via, tls, app, ep); Statement s = c.createStatement()) {
             // the fast path engaged (or, for TLS and the user-space proxy, did not)
             assertThat(via.stats().sessionsKernelRelayed.get() - kernelRelayedBefore)
                     .as("sessions relayed by the kernel").isEqualTo(via.kernelRelayOn() && !tls ? 1 : 0);
+            assertThat(via.stats().sessionsMsgRelayed.get() - msgRelayedBefore).as("sessions in the SK_MSG shape")
+                    .isEqualTo(via.kernelRelayOn() && !tls && inNamespace ? 1 : 0);
             // the client holds the proxy's cancel key, not the backend's
             int backendPid;
             try (ResultSet rs = s.executeQuery("SELECT pg_backend_pid()")) {
@@ -221,7 +246,7 @@ class ProxyRelayIT {
                 "SELECT count(*) FROM pg_stat_activity WHERE application_name = '" + app + "'").equals("0"));
 
         // the backend goes: the client's connection closes
-        try (Connection c = connect(via, tls, app + "-k"); Statement s = c.createStatement()) {
+        try (Connection c = connect(via, tls, app + "-k", ep); Statement s = c.createStatement()) {
             try (ResultSet rs = s.executeQuery("SELECT 1")) {
                 assertThat(rs.next()).isTrue();
             }
@@ -237,6 +262,76 @@ class ProxyRelayIT {
         }
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
                 assertThat(directory.totalClosed()).isEqualTo(directory.totalOpened()));
+    }
+
+    /**
+     * SK_MSG shape: a client that stops reading for 3 s while its backend has ~80 MB to send. The
+     * backend's push into the full client socket fails inside its own send; without the proxy's stall
+     * check it would retry at once (measured: ~3 s of CPU in 3 s). It must use under 0.5 s of CPU in the
+     * stall, the session must fall back, and every byte must arrive in order.
+     */
+    @org.junit.jupiter.api.Test
+    void aStalledClientDoesNotMakeTheBackendSpin() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(pgNs != null && proxy.kernelRelayOn(), "needs root");
+        long fallbacksBefore = proxy.stats().msgRelayFallbacks.get();
+        try (Connection c = connect(proxy, false, "relay-stall", EP_NS); Statement s = c.createStatement()) {
+            int backendPid;
+            try (ResultSet rs = s.executeQuery("SELECT pg_backend_pid()")) {
+                assertThat(rs.next()).isTrue();
+                backendPid = rs.getInt(1);
+            }
+            long[] cpuAtStall = new long[2];
+            MessageDigest direct = MessageDigest.getInstance("SHA-256");
+            MessageDigest relayed = MessageDigest.getInstance("SHA-256");
+            String query = "COPY (SELECT repeat('x', 800) || i FROM generate_series(1, 100000) i) TO STDOUT";
+            long rows = c.unwrap(PGConnection.class).getCopyAPI().copyOut(query, new OutputStream() {
+                private boolean stalled;
+
+                @Override
+                public void write(int b) {
+                    write(new byte[]{(byte) b}, 0, 1);
+                }
+
+                @Override
+                public void write(byte[] b, int off, int len) {
+                    relayed.update(b, off, len);
+                    if (!stalled) {
+                        stalled = true;
+                        try {
+                            Thread.sleep(500); // the backend fills both sockets' buffers
+                            cpuAtStall[0] = cpuMillis(backendPid);
+                            Thread.sleep(3000);
+                            cpuAtStall[1] = cpuMillis(backendPid);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                    }
+                }
+            });
+            assertThat(rows).isEqualTo(100_000);
+            assertThat(cpuAtStall[1] - cpuAtStall[0]).as("backend CPU (ms) in 3 s of a stalled client").isLessThan(500);
+            assertThat(proxy.stats().msgRelayFallbacks.get() - fallbacksBefore).as("SK_MSG fallbacks").isEqualTo(1);
+            for (int i = 1; i <= 100_000; i++) {
+                direct.update(("x".repeat(800) + i + "\n").getBytes(StandardCharsets.UTF_8));
+            }
+            assertThat(HexFormat.of().formatHex(relayed.digest())).isEqualTo(HexFormat.of().formatHex(direct.digest()));
+            // the session goes on after the fall-back
+            try (ResultSet rs = s.executeQuery("SELECT 6 * 7")) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getInt(1)).isEqualTo(42);
+            }
+        }
+    }
+
+    /** utime + stime of a process in milliseconds ({@code /proc/PID/stat} fields 14 and 15, 100 ticks a second). */
+    static long cpuMillis(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10;
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** COPY text rows {@code id \t payload \n} for ids 1..rows, fed to a digest as they are read. */

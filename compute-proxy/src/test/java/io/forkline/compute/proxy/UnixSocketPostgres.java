@@ -1,6 +1,7 @@
 package io.forkline.compute.proxy;
 
 import io.forkline.compute.endpoint.ComputeProcess;
+import io.forkline.compute.netns.NetNamespace;
 import io.forkline.compute.postgres.PostgresInstallation;
 
 import java.io.IOException;
@@ -27,6 +28,8 @@ final class UnixSocketPostgres implements AutoCloseable {
     final Path socketDir;
     final int port;
     private final Process process;
+    /** The network namespace it listens on 127.0.0.1 in, or null (Unix socket only). */
+    NetNamespace netns;
 
     private UnixSocketPostgres(PostgresInstallation pg, Path dir, int port, Process process) {
         this.pg = pg;
@@ -39,6 +42,15 @@ final class UnixSocketPostgres implements AutoCloseable {
 
     /** initdb + start; {@code maxConnections} for the concurrency tests. */
     static UnixSocketPostgres start(int maxConnections) throws IOException {
+        return start(maxConnections, null);
+    }
+
+    /**
+     * As {@link #start(int)}; with {@code netns} it starts inside that network namespace and also listens
+     * on 127.0.0.1 there with {@code trust} (as a local compute in its own namespace does), and
+     * {@link #address()} is that TCP address.
+     */
+    static UnixSocketPostgres start(int maxConnections, NetNamespace netns) throws IOException {
         PostgresInstallation pg = PostgresInstallation.detect();
         Path dir = Files.createTempDirectory("fl-proxy-pg");
         pg.prepareDirectory(dir);
@@ -49,7 +61,7 @@ final class UnixSocketPostgres implements AutoCloseable {
                 "--auth-local=trust", "--auth-host=reject");
         int port = ComputeProcess.freePort();
         Files.writeString(data.resolve("postgresql.conf"), String.join("\n",
-                "listen_addresses = ''",
+                "listen_addresses = '" + (netns == null ? "" : "127.0.0.1") + "'",
                 "unix_socket_directories = '" + sock + "'",
                 "port = " + port,
                 "max_connections = " + maxConnections,
@@ -60,14 +72,17 @@ final class UnixSocketPostgres implements AutoCloseable {
                 ""), StandardCharsets.UTF_8, StandardOpenOption.APPEND);
         // one role the compute asks a password of (the proxy must refuse that clearly); everyone else: trust
         Path hba = data.resolve("pg_hba.conf");
-        Files.writeString(hba, "local all needs_password scram-sha-256\n" + Files.readString(hba), StandardCharsets.UTF_8);
+        Files.writeString(hba, "local all needs_password scram-sha-256\n"
+                + (netns == null ? "" : "host all all 127.0.0.1/32 trust\n") + Files.readString(hba), StandardCharsets.UTF_8);
         pg.chownRecursively(data);
         Path log = dir.resolve("postgres.log");
-        Process p = new ProcessBuilder(pg.command("postgres", "-D", data.toString()))
-                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        ProcessBuilder pb = new ProcessBuilder(pg.command("postgres", "-D", data.toString()))
+                .redirectErrorStream(true).redirectOutput(log.toFile());
+        Process p = netns == null ? pb.start() : netns.call(pb::start);
         UnixSocketPostgres server = new UnixSocketPostgres(pg, dir, port, p);
+        server.netns = netns;
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!Files.exists(server.address().unixSocket()) || !server.ready()) {
+        while (!Files.exists(server.socketDir.resolve(".s.PGSQL." + port)) || !server.ready()) {
             if (!p.isAlive() || System.nanoTime() > deadline) {
                 String tail = Files.exists(log) ? Files.readString(log) : "";
                 server.close();
@@ -89,7 +104,7 @@ final class UnixSocketPostgres implements AutoCloseable {
 
     /** Where the proxy reaches it. */
     ComputeAddress address() {
-        return ComputeAddress.unix(socketDir, port);
+        return netns != null ? ComputeAddress.inNamespace(netns, port) : ComputeAddress.unix(socketDir, port);
     }
 
     /** Runs one statement over the Unix socket directly (not through the proxy); returns psql's unaligned output. */
@@ -120,6 +135,9 @@ final class UnixSocketPostgres implements AutoCloseable {
             for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(p);
             }
+        }
+        if (netns != null) {
+            netns.close();
         }
     }
 

@@ -44,6 +44,23 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p>Thread-safe; start and stop of one endpoint are serialized on that endpoint.
  */
 public final class EndpointManager implements AutoCloseable {
+    /**
+     * System property: {@code true}, {@code false} or {@code auto} (the default: when the proxy's kernel
+     * relay and its SK_MSG shape are requested, {@code KernelRelay.requested()} and
+     * {@code msgRequested()}). Local computes then run in a network namespace of their own where
+     * namespaces are available (root), listening on 127.0.0.1 there beside their private Unix socket.
+     */
+    public static final String NETNS_PROPERTY = "forkline.compute.netns";
+
+    static boolean computesInOwnNetworkNamespace() {
+        String v = System.getProperty(NETNS_PROPERTY, "auto").strip();
+        if (v.equalsIgnoreCase("auto")) {
+            return io.forkline.compute.proxy.relay.KernelRelay.requested()
+                    && io.forkline.compute.proxy.relay.KernelRelay.msgRelayRequested();
+        }
+        return Boolean.parseBoolean(v);
+    }
+
     private static final Logger log = LoggerFactory.getLogger(EndpointManager.class);
     private static final Duration START_TIMEOUT = Duration.ofSeconds(120);
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(60);
@@ -141,6 +158,22 @@ public final class EndpointManager implements AutoCloseable {
             RemoteComputeNode n = node;
             return r != null ? io.forkline.compute.proxy.ComputeAddress.tcp(r.host(), r.port(), n == null ? null : n.tls())
                     : null;
+        }
+
+        /**
+         * Where the proxy reaches the running compute: 127.0.0.1:PORT inside the compute's own network
+         * namespace when it runs in one (the kernel relay's SK_MSG shape needs the backend's socket to
+         * be TCP; only the server can enter the namespace), else {@link #address()}; {@code null} when
+         * not running. The server's own clients (diffs, schema copies, flush-LSN queries) use
+         * {@link #address()}.
+         */
+        public io.forkline.compute.proxy.ComputeAddress proxyAddress() {
+            LaunchedCompute l = local;
+            io.forkline.compute.netns.NetNamespace ns = l == null ? null : l.netns();
+            if (ns != null && state == EndpointState.RUNNING) {
+                return io.forkline.compute.proxy.ComputeAddress.inNamespace(ns, l.port());
+            }
+            return address();
         }
 
         private String runningHost() {
@@ -633,8 +666,8 @@ public final class EndpointManager implements AutoCloseable {
                 writeExtraSettings(tenant, ref);
                 recoverLeftoverWal(tenant, ref);
                 e.local = LaunchedCompute.launch(pg, pageServiceClient(tenant, timeline), dirOf(tenant, ref),
-                        storage == StorageMode.LAZY, e.lastPort, size, socketDirectory(tenant, ref), START_TIMEOUT,
-                        key(tenant, ref));
+                        storage == StorageMode.LAZY, e.lastPort, size, socketDirectory(tenant, ref),
+                        computesInOwnNetworkNamespace(), START_TIMEOUT, key(tenant, ref));
                 lsn = e.local.lsn();
                 port = e.local.port();
                 host = "127.0.0.1";

@@ -144,7 +144,7 @@ public final class BranchComputeDirectory implements ComputeDirectory, AutoClose
         // a compute being suspended still reads RUNNING but refuses connections ("the database system
         // is shutting down"): such a wake waits for the suspend (the start takes the same locks) and starts it again
         ComputeAddress running = e != null && e.state() == EndpointState.RUNNING && !suspending.contains(endpointId)
-                ? e.address() : null;
+                ? e.proxyAddress() : null;
         if (running != null) {
             armIfIdle(endpointId);
             return CompletableFuture.completedFuture(running);
@@ -179,7 +179,7 @@ public final class BranchComputeDirectory implements ComputeDirectory, AutoClose
             branches.startEndpoint(l.tenant(), l.ref(), null);
             starts.incrementAndGet();
             EndpointManager.Endpoint e = endpoints.get(l.tenant(), l.ref());
-            ComputeAddress a = e == null ? null : e.address();
+            ComputeAddress a = e == null ? null : e.proxyAddress();
             if (a == null) {
                 throw new WakeException("the compute of endpoint '" + endpointId + "' stopped right after it started");
             }

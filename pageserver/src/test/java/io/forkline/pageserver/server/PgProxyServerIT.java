@@ -45,6 +45,14 @@ class PgProxyServerIT {
             assertThat(viaTls.trim()).isEqualTo("tls");
             // pgjdbc, from the same string
             assertThat(Sql.queryString(cs, "postgres", "SELECT current_user")).isEqualTo("postgres");
+            long msgBefore = s.server().pgProxy().stats().sessionsMsgRelayed.get();
+            assertThat(Sql.queryString(cs + "&sslmode=disable", "postgres", "SELECT 'plain'")).isEqualTo("plain");
+            if (s.server().pgProxy().kernelRelayOn() && io.forkline.compute.netns.NetNamespace.available()) {
+                // root, no TLS (pgjdbc's default sslmode=prefer gets TLS here, which stays in user space): the
+                // compute runs in its own network namespace and the kernel relays in the SK_MSG shape
+                assertThat(s.server().pgProxy().stats().sessionsMsgRelayed.get() - msgBefore)
+                        .as("sessions relayed in the SK_MSG shape").isEqualTo(1);
+            }
             assertThat(Sql.queryString(cs + "&sslmode=require", "postgres", "SELECT 'jdbc-tls'")).isEqualTo("jdbc-tls");
             // the running endpoint's uri is the proxy's string too
             JsonNode endpoints = s.get("/v1/tenants/px/endpoints").ok();

@@ -35,9 +35,12 @@ public final class KernelRelay implements AutoCloseable {
     private final int progFd;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final UnixPeerCookie unixPeers;
+    /** The SK_MSG shape for computes whose backend sockets are TCP, or null where it cannot load. */
+    private final MsgRelay msg;
 
-    private KernelRelay(LinuxBpf bpf, int socksFd, int peersFd, int progFd) {
+    private KernelRelay(LinuxBpf bpf, int socksFd, int peersFd, int progFd, MsgRelay msg) {
         this.bpf = bpf;
+        this.msg = msg;
         this.socksFd = socksFd;
         this.peersFd = peersFd;
         this.progFd = progFd;
@@ -55,6 +58,26 @@ public final class KernelRelay implements AutoCloseable {
         return !"false".equalsIgnoreCase(System.getProperty(PROPERTY, "true").trim());
     }
 
+    /** System property: {@code false} keeps TCP computes on the SK_SKB shape ({@link #msgRelay()} null). */
+    public static final String MSG_PROPERTY = "forkline.proxy.kernelRelay.msg";
+
+    /** Whether {@link #MSG_PROPERTY} asks for the SK_MSG shape (on unless {@code false}). */
+    public static boolean msgRelayRequested() {
+        return msgRequested();
+    }
+
+    static boolean msgRequested() {
+        return !"false".equalsIgnoreCase(System.getProperty(MSG_PROPERTY, "true").trim());
+    }
+
+    /**
+     * The SK_MSG shape ({@link MsgRelay}) for computes whose backend sockets are TCP inside their own
+     * network namespace, or {@code null} where it did not load or {@link #MSG_PROPERTY} is false.
+     */
+    public MsgRelay msgRelay() {
+        return msg;
+    }
+
     /**
      * The kernel relay, or {@code null} after logging one line why not (not Linux, no bpf(2) rights,
      * a kernel without sockhash or SK_SKB verdict programs, FFM not usable).
@@ -62,7 +85,8 @@ public final class KernelRelay implements AutoCloseable {
     public static KernelRelay openOrNull() {
         try {
             KernelRelay r = open();
-            log.info("kernel relay on: spliced sessions are relayed by an eBPF sockmap (SK_SKB verdict)");
+            log.info("kernel relay on: spliced sessions are relayed by an eBPF sockmap (SK_SKB verdict{})",
+                    r.msg != null ? "; SK_MSG for computes in their own network namespace" : "");
             return r;
         } catch (RuntimeException | LinkageError e) {
             log.info("kernel relay unavailable, the proxy relays in user space: {}", e.getMessage());
@@ -83,18 +107,17 @@ public final class KernelRelay implements AutoCloseable {
             socks = createMap(bpf, LinuxBpf.BPF_MAP_TYPE_SOCKHASH, 0, MAX_SOCKETS, "fl_relay_socks");
             peers = createMap(bpf, LinuxBpf.BPF_MAP_TYPE_HASH, LinuxBpf.BPF_F_NO_PREALLOC, MAX_SOCKETS, "fl_relay_peers");
             int prog = loadProgram(bpf, RelayProgram.instructions(socks, peers));
-            try (Arena arena = Arena.ofConfined()) {
-                // struct { u32 target_fd; u32 attach_bpf_fd; u32 attach_type; u32 attach_flags; } (BPF_PROG_ATTACH)
-                MemorySegment a = LinuxBpf.attr(arena);
-                LinuxBpf.putInt(a, 0, socks);
-                LinuxBpf.putInt(a, 4, prog);
-                LinuxBpf.putInt(a, 8, LinuxBpf.BPF_SK_SKB_VERDICT);
-                bpf.bpf(LinuxBpf.BPF_PROG_ATTACH, a, "BPF_PROG_ATTACH (SK_SKB verdict to the sockhash)");
-            } catch (RuntimeException e) {
-                bpf.close(prog);
-                throw e;
+            attach(bpf, socks, prog, LinuxBpf.BPF_SK_SKB_VERDICT);
+            MsgRelay msg = null;
+            if (msgRequested()) {
+                try {
+                    msg = MsgRelay.open(bpf);
+                } catch (RuntimeException e) {
+                    log.info("kernel relay: the SK_MSG shape is unavailable, TCP computes use the SK_SKB one: {}",
+                            e.getMessage());
+                }
             }
-            return new KernelRelay(bpf, socks, peers, prog);
+            return new KernelRelay(bpf, socks, peers, prog, msg);
         } catch (RuntimeException e) {
             if (socks >= 0) {
                 bpf.close(socks);
@@ -106,7 +129,22 @@ public final class KernelRelay implements AutoCloseable {
         }
     }
 
-    private static int createMap(LinuxBpf bpf, int type, int flags, int maxEntries, String name) {
+    /** Attaches {@code prog} to the sockhash {@code map} (BPF_PROG_ATTACH); closes the program if refused. */
+    static void attach(LinuxBpf bpf, int map, int prog, int attachType) {
+        try (Arena arena = Arena.ofConfined()) {
+            // struct { u32 target_fd; u32 attach_bpf_fd; u32 attach_type; u32 attach_flags; } (BPF_PROG_ATTACH)
+            MemorySegment a = LinuxBpf.attr(arena);
+            LinuxBpf.putInt(a, 0, map);
+            LinuxBpf.putInt(a, 4, prog);
+            LinuxBpf.putInt(a, 8, attachType);
+            bpf.bpf(LinuxBpf.BPF_PROG_ATTACH, a, "BPF_PROG_ATTACH (type " + attachType + " to a sockhash)");
+        } catch (RuntimeException e) {
+            bpf.close(prog);
+            throw e;
+        }
+    }
+
+    static int createMap(LinuxBpf bpf, int type, int flags, int maxEntries, String name) {
         try (Arena arena = Arena.ofConfined()) {
             // struct { u32 map_type; u32 key_size; u32 value_size; u32 max_entries; u32 map_flags;
             //          u32 inner_map_fd; u32 numa_node; char map_name[16]; } (BPF_MAP_CREATE)
@@ -122,7 +160,12 @@ public final class KernelRelay implements AutoCloseable {
         }
     }
 
-    private static int loadProgram(LinuxBpf bpf, byte[] insns) {
+    static int loadProgram(LinuxBpf bpf, byte[] insns) {
+        return loadProgram(bpf, insns, LinuxBpf.BPF_PROG_TYPE_SK_SKB, LinuxBpf.BPF_SK_SKB_VERDICT, "fl_relay");
+    }
+
+    /** BPF_PROG_LOAD of {@code insns} as {@code progType} expecting {@code attachType}; the verifier's log in the error. */
+    static int loadProgram(LinuxBpf bpf, byte[] insns, int progType, int attachType, String progName) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment code = arena.allocate(insns.length, 8);
             MemorySegment.copy(insns, 0, code, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, insns.length);
@@ -132,18 +175,18 @@ public final class KernelRelay implements AutoCloseable {
             //          u64 log_buf; u32 kern_version; u32 prog_flags; char prog_name[16]; u32 prog_ifindex;
             //          u32 expected_attach_type; } (BPF_PROG_LOAD)
             MemorySegment a = LinuxBpf.attr(arena);
-            LinuxBpf.putInt(a, 0, LinuxBpf.BPF_PROG_TYPE_SK_SKB);
+            LinuxBpf.putInt(a, 0, progType);
             LinuxBpf.putInt(a, 4, insns.length / 8);
             LinuxBpf.putLong(a, 8, code.address());
             LinuxBpf.putLong(a, 16, license.address());
             LinuxBpf.putInt(a, 24, 1);
             LinuxBpf.putInt(a, 28, LOG_SIZE);
             LinuxBpf.putLong(a, 32, verifierLog.address());
-            byte[] name = "fl_relay".getBytes(StandardCharsets.US_ASCII);
+            byte[] name = progName.getBytes(StandardCharsets.US_ASCII);
             MemorySegment.copy(name, 0, a, java.lang.foreign.ValueLayout.JAVA_BYTE, 48, name.length);
-            LinuxBpf.putInt(a, 68, LinuxBpf.BPF_SK_SKB_VERDICT);
+            LinuxBpf.putInt(a, 68, attachType);
             try {
-                return (int) bpf.bpf(LinuxBpf.BPF_PROG_LOAD, a, "BPF_PROG_LOAD (SK_SKB verdict)");
+                return (int) bpf.bpf(LinuxBpf.BPF_PROG_LOAD, a, "BPF_PROG_LOAD (" + progName + ")");
             } catch (LinuxBpf.BpfException e) {
                 String text = verifierLog.getString(0).strip();
                 throw text.isEmpty() ? e : new LinuxBpf.BpfException(e.getMessage() + "; verifier: "
@@ -170,15 +213,15 @@ public final class KernelRelay implements AutoCloseable {
         long fromB = bIsUnix ? unixPeers.peerCookie(fdB) : b;
         Pair pair = new Pair(a, fromB);
         try {
-            update(socksFd, a, fdA, "add socket A to the sockhash");
-            update(socksFd, b, fdB, "add socket B to the sockhash");
-            update(peersFd, a, b, "pair A with B");
-            update(peersFd, fromB, a, "pair B with A");
+            update(bpf, socksFd, a, fdA, "add socket A to the sockhash");
+            update(bpf, socksFd, b, fdB, "add socket B to the sockhash");
+            update(bpf, peersFd, a, b, "pair A with B");
+            update(bpf, peersFd, fromB, a, "pair B with A");
             return pair;
         } catch (RuntimeException e) {
             unpair(pair);
-            delete(socksFd, a);
-            delete(socksFd, b);
+            delete(bpf, socksFd, a);
+            delete(bpf, socksFd, b);
             throw e;
         }
     }
@@ -186,12 +229,17 @@ public final class KernelRelay implements AutoCloseable {
     /** Forgets {@code pair}: its bytes reach user space again (idempotent). */
     public void unpair(Pair pair) {
         if (!closed.get()) {
-            delete(peersFd, pair.cookieA());
-            delete(peersFd, pair.cookieB());
+            delete(bpf, peersFd, pair.cookieA());
+            delete(bpf, peersFd, pair.cookieB());
         }
     }
 
-    private void update(int mapFd, long key, long value, String what) {
+    static void update(LinuxBpf bpf, int mapFd, long key, long value, String what) {
+        update(bpf, mapFd, key, value, LinuxBpf.BPF_ANY, what);
+    }
+
+    /** BPF_MAP_UPDATE_ELEM with {@code flags} ({@code BPF_ANY}, {@code BPF_NOEXIST}: refused with EEXIST when present). */
+    static void update(LinuxBpf bpf, int mapFd, long key, long value, long flags, String what) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment k = arena.allocate(8, 8);
             MemorySegment v = arena.allocate(8, 8);
@@ -202,12 +250,12 @@ public final class KernelRelay implements AutoCloseable {
             LinuxBpf.putInt(a, 0, mapFd);
             LinuxBpf.putLong(a, 8, k.address());
             LinuxBpf.putLong(a, 16, v.address());
-            LinuxBpf.putLong(a, 24, LinuxBpf.BPF_ANY);
+            LinuxBpf.putLong(a, 24, flags);
             bpf.bpf(LinuxBpf.BPF_MAP_UPDATE_ELEM, a, what);
         }
     }
 
-    private void delete(int mapFd, long key) {
+    static void delete(LinuxBpf bpf, int mapFd, long key) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment k = arena.allocate(8, 8);
             LinuxBpf.putLong(k, 0, key);
@@ -226,6 +274,9 @@ public final class KernelRelay implements AutoCloseable {
     @Override
     public void close() {
         if (closed.compareAndSet(false, true)) {
+            if (msg != null) {
+                msg.close();
+            }
             bpf.close(progFd);
             bpf.close(peersFd);
             bpf.close(socksFd);

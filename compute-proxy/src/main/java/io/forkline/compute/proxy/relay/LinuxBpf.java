@@ -35,11 +35,15 @@ final class LinuxBpf {
     static final int BPF_MAP_TYPE_SOCKHASH = 18;
     // enum bpf_prog_type
     static final int BPF_PROG_TYPE_SK_SKB = 14;
+    static final int BPF_PROG_TYPE_SK_MSG = 16;
     // enum bpf_attach_type (BPF_SK_SKB_VERDICT since Linux 5.13)
+    static final int BPF_SK_MSG_VERDICT = 7;
     static final int BPF_SK_SKB_VERDICT = 38;
-    // map_flags / update flags
+    // map_flags / update flags; BPF_F_INGRESS: flags of bpf_sk_redirect_hash / bpf_msg_redirect_hash
     static final int BPF_F_NO_PREALLOC = 1;
+    static final int BPF_F_INGRESS = 1;
     static final long BPF_ANY = 0;
+    static final long BPF_NOEXIST = 1;
     // errno values (include/uapi/asm-generic/errno-base.h)
     static final int ENOENT = 2;
     static final int EPERM = 1;
@@ -57,6 +61,10 @@ final class LinuxBpf {
     private final MethodHandle syscall;
     private final MethodHandle getsockopt;
     private final MethodHandle close;
+    private final MethodHandle syscall3;
+    private final MethodHandle ioctl;
+    private final long sysPidfdOpen;
+    private final long sysPidfdGetfd;
 
     private LinuxBpf(long sysBpf) {
         SymbolLookup libc = LINKER.defaultLookup();
@@ -68,7 +76,16 @@ final class LinuxBpf {
         getsockopt = LINKER.downcallHandle(libc.find("getsockopt").orElseThrow(),
                 FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS), errno);
         close = LINKER.downcallHandle(libc.find("close").orElseThrow(), FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+        syscall3 = LINKER.downcallHandle(libc.find("syscall").orElseThrow(),
+                FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG),
+                Linker.Option.firstVariadicArg(1), errno);
+        // int ioctl(int fd, unsigned long request, ...): the argument is a pointer
+        ioctl = LINKER.downcallHandle(libc.find("ioctl").orElseThrow(),
+                FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), Linker.Option.firstVariadicArg(2), errno);
         this.sysBpf = sysBpf;
+        // pidfd_open and pidfd_getfd have the same numbers on x86_64 and in asm-generic (aarch64)
+        this.sysPidfdOpen = 434;
+        this.sysPidfdGetfd = 438;
     }
 
     /**
@@ -132,6 +149,54 @@ final class LinuxBpf {
             throw e;
         } catch (Throwable t) {
             throw new IllegalStateException("getsockopt(SO_COOKIE): " + t, t);
+        }
+    }
+
+    /**
+     * A copy in this process of file descriptor {@code targetFd} of process {@code pid}
+     * ({@code pidfd_open(pid, 0)} then {@code pidfd_getfd(pidfd, targetFd, 0)}, Linux 5.6+; needs
+     * ptrace rights over the process, e.g. root). The caller closes it.
+     *
+     * @throws BpfException naming the call and errno (ESRCH: the process is gone; EPERM: no rights)
+     */
+    int takeFd(long pid, int targetFd) {
+        int pidfd = (int) syscall(sysPidfdOpen, pid, 0, 0, "pidfd_open(" + pid + ")");
+        try {
+            return (int) syscall(sysPidfdGetfd, pidfd, targetFd, 0, "pidfd_getfd(" + pid + ", " + targetFd + ")");
+        } finally {
+            close(pidfd);
+        }
+    }
+
+    private long syscall(long nr, long a, long b, long c, String what) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(STATE);
+            long r = (long) syscall3.invokeExact(state, nr, a, b, c);
+            if (r < 0) {
+                throw new BpfException(what, (int) ERRNO.get(state, 0L));
+            }
+            return r;
+        } catch (BpfException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(what + ": " + t, t);
+        }
+    }
+
+    /** {@code ioctl(fd, SIOCOUTQNSD)}: bytes in a TCP socket's send queue not yet sent (linux/sockios.h 0x894B). */
+    int unsentBytes(int fd) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(STATE);
+            MemorySegment value = arena.allocate(JAVA_INT);
+            int r = (int) ioctl.invokeExact(state, fd, 0x894BL, value);
+            if (r < 0) {
+                throw new BpfException("ioctl(" + fd + ", SIOCOUTQNSD)", (int) ERRNO.get(state, 0L));
+            }
+            return value.get(JAVA_INT, 0);
+        } catch (BpfException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException("ioctl(SIOCOUTQNSD): " + t, t);
         }
     }
 

@@ -49,6 +49,16 @@ final class RelayProgram {
      * @param peersFd the peers hash (key: socket cookie u64, value: the peer socket's cookie u64)
      */
     static byte[] instructions(int socksFd, int peersFd) {
+        return instructions(socksFd, peersFd, 0);
+    }
+
+    /**
+     * As {@link #instructions(int, int)}, redirecting into the sockhash {@code targetFd} with
+     * {@code flags}: 0 sends to the peer's egress, {@code BPF_F_INGRESS} puts the bytes into the peer's
+     * receive queue as if it had received them (the SK_MSG relay's client side, {@link MsgRelay}).
+     */
+    static byte[] instructions(int targetFd, int peersFd, int flags) {
+        int socksFd = targetFd;
         ByteBuffer b = ByteBuffer.allocate(18 * 8).order(ByteOrder.nativeOrder());
         insn(b, BPF_ALU64_MOV_X, R6, R1, 0, 0);                          // r6 = skb
         insn(b, BPF_JMP_CALL, 0, 0, 0, BPF_FUNC_GET_SOCKET_COOKIE);       // r0 = cookie(skb)
@@ -63,7 +73,7 @@ final class RelayProgram {
         insn(b, BPF_ALU64_MOV_X, R3, R0, 0, 0);                           // r3 = &peer cookie (key)
         insn(b, BPF_ALU64_MOV_X, R1, R6, 0, 0);                           // r1 = skb
         ldMapFd(b, R2, socksFd);                                          // r2 = &socks
-        insn(b, BPF_ALU64_MOV_K, R4, 0, 0, 0);                            // r4 = 0: the peer's egress
+        insn(b, BPF_ALU64_MOV_K, R4, 0, 0, flags);                        // r4 = flags (0: the peer's egress)
         insn(b, BPF_JMP_CALL, 0, 0, 0, BPF_FUNC_SK_REDIRECT_HASH);        // r0 = SK_PASS or SK_DROP
         insn(b, BPF_JMP_EXIT, 0, 0, 0, 0);                                // return r0
         return b.array();

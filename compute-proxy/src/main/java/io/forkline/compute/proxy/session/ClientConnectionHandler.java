@@ -5,6 +5,7 @@ import io.forkline.compute.proxy.ComputeDirectory;
 import io.forkline.compute.proxy.auth.ScramServerExchange;
 import io.forkline.compute.proxy.cancel.CancelKeys;
 import io.forkline.compute.proxy.relay.KernelRelay;
+import io.forkline.compute.proxy.relay.MsgRelay;
 import io.forkline.compute.proxy.route.EndpointRoute;
 import io.forkline.compute.proxy.wire.FrontendMessage;
 import io.forkline.compute.proxy.wire.FrontendStartupDecoder;
@@ -20,6 +21,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
+import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.unix.UnixChannel;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.ssl.SniCompletionEvent;
@@ -75,6 +77,12 @@ public final class ClientConnectionHandler extends ChannelInboundHandlerAdapter 
     private Channel compute;
     /** Whether {@link #relayInKernel} paired this session's sockets. */
     private boolean kernelRelayed;
+    /** The compute's BackendKeyData pid (0 before it arrives): whose socket the SK_MSG shape takes. */
+    private int backendPid;
+    /** The compute connected to (set at connect). */
+    private ComputeAddress computeAddress;
+    /** How often an SK_MSG session's client socket is checked for a stall ({@link MsgRelay#fallBackIfStalled}). */
+    static final long STALL_CHECK_MILLIS = 20;
 
     public ClientConnectionHandler(ProxyContext proxy) {
         this.proxy = proxy;
@@ -171,10 +179,10 @@ public final class ClientConnectionHandler extends ChannelInboundHandlerAdapter 
             return;
         }
         proxy.stats().cancelsForwarded.incrementAndGet();
-        new Bootstrap().group(ctx.channel().eventLoop())
+        Bootstrap cancel = new Bootstrap().group(ctx.channel().eventLoop())
                 .channel(proxy.transport().channelFor(target.address()))
-                .handler(new ChannelInboundHandlerAdapter())
-                .connect(proxy.transport().socketAddress(target.address()))
+                .handler(new ChannelInboundHandlerAdapter());
+        proxy.transport().connect(cancel, target.address())
                 .addListener((ChannelFutureListener) f -> {
                     if (f.isSuccess()) {
                         f.channel().writeAndFlush(PgWire.cancelRequest(f.channel().alloc(), target.pid(), target.secret()))
@@ -318,6 +326,7 @@ public final class ClientConnectionHandler extends ChannelInboundHandlerAdapter 
 
     private void connect(ChannelHandlerContext ctx, ComputeAddress address) {
         Channel client = ctx.channel();
+        computeAddress = address;
         Bootstrap b = new Bootstrap().group(client.eventLoop())
                 .channel(proxy.transport().channelFor(address))
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, 10_000)
@@ -337,7 +346,7 @@ public final class ClientConnectionHandler extends ChannelInboundHandlerAdapter 
         if (!address.isUnix()) {
             b.option(ChannelOption.TCP_NODELAY, true);
         }
-        b.connect(proxy.transport().socketAddress(address)).addListener((ChannelFutureListener) f -> {
+        proxy.transport().connect(b, address).addListener((ChannelFutureListener) f -> {
             if (!f.isSuccess()) {
                 fail(ctx, PgWire.CONNECTION_FAILURE, "cannot connect to the compute of endpoint \"" + endpoint.endpointId()
                         + "\" at " + address + ": " + f.cause().getMessage(), null);
@@ -401,6 +410,39 @@ public final class ClientConnectionHandler extends ChannelInboundHandlerAdapter 
         if (decoder == null || decoder.buffered() != 0) {
             return;
         }
+        MsgRelay msg = relay.msgRelay();
+        ComputeAddress address = computeAddress;
+        if (msg != null && address != null && address.netns() != null && backendPid > 0
+                && client instanceof EpollSocketChannel clientTcp && compute instanceof EpollSocketChannel computeTcp) {
+            try {
+                MsgRelay.Pair pair = msg.pair(c.fd().intValue(), k.fd().intValue(), computeTcp.localAddress().getPort(),
+                        backendPid, address.port());
+                proxy.stats().sessionsKernelRelayed.incrementAndGet();
+                proxy.stats().sessionsMsgRelayed.incrementAndGet();
+                kernelRelayed = true;
+                compute.config().setAutoRead(false);
+                int sendBuffer = clientTcp.config().getSendBufferSize();
+                int fdA = c.fd().intValue();
+                ScheduledFuture<?>[] watch = new ScheduledFuture<?>[1];
+                watch[0] = client.eventLoop().scheduleAtFixedRate(() -> {
+                    // on the client's event loop, so fdA is still this channel's while it is open
+                    if (!client.isOpen()) {
+                        watch[0].cancel(false);
+                    } else if (msg.fallBackIfStalled(pair, fdA, sendBuffer)) {
+                        proxy.stats().msgRelayFallbacks.incrementAndGet();
+                        watch[0].cancel(false);
+                    }
+                }, STALL_CHECK_MILLIS, STALL_CHECK_MILLIS, TimeUnit.MILLISECONDS);
+                client.closeFuture().addListener(f -> {
+                    watch[0].cancel(false);
+                    msg.unpair(pair);
+                });
+                compute.closeFuture().addListener(f -> msg.unpair(pair));
+                return;
+            } catch (RuntimeException e) {
+                log.warn("kernel relay: the SK_MSG shape refused a session, trying the SK_SKB one: {}", e.getMessage());
+            }
+        }
         try {
             KernelRelay.Pair pair = relay.pair(c.fd().intValue(), k.fd().intValue(),
                     compute instanceof io.netty.channel.unix.DomainSocketChannel);
@@ -412,6 +454,11 @@ public final class ClientConnectionHandler extends ChannelInboundHandlerAdapter 
         } catch (RuntimeException e) {
             log.warn("kernel relay refused a session, relaying it in user space: {}", e.getMessage());
         }
+    }
+
+    /** The compute's BackendKeyData named its backend process (before ReadyForQuery). */
+    void backendPid(int pid) {
+        backendPid = pid;
     }
 
     /** The compute answered ReadyForQuery: relay bytes both ways from now on. */

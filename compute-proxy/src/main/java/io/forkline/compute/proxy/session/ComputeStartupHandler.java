@@ -58,6 +58,7 @@ final class ComputeStartupHandler extends ChannelInboundHandlerAdapter {
                 int pid = frame.getInt(frame.readerIndex() + 5);
                 int secret = frame.getInt(frame.readerIndex() + 9);
                 frame.release();
+                client.backendPid(pid);
                 CancelKeys.Key key = cancelKeys.issue(new CancelKeys.Target(address, pid, secret));
                 keyIssued.accept(key);
                 clientChannel.write(PgWire.backendKeyData(clientChannel.alloc(), key.pid(), key.secret()));

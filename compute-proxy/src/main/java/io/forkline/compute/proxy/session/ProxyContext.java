@@ -34,5 +34,9 @@ public record ProxyContext(ComputeDirectory directory, PgProxyConfig config, Ssl
         public final AtomicLong cancelsForwarded = new AtomicLong();
         /** Spliced sessions whose bytes the kernel relays ({@link KernelRelay}); the rest are relayed in user space. */
         public final AtomicLong sessionsKernelRelayed = new AtomicLong();
+        /** Of {@link #sessionsKernelRelayed}: sessions relayed in the SK_MSG shape (a TCP compute in its own network namespace). */
+        public final AtomicLong sessionsMsgRelayed = new AtomicLong();
+        /** SK_MSG sessions whose client stalled, so the backend's direction fell back to the kernel worker. */
+        public final AtomicLong msgRelayFallbacks = new AtomicLong();
     }
 }

@@ -76,6 +76,17 @@ public enum ProxyTransport {
         return new InetSocketAddress(address.host(), address.port());
     }
 
+    /**
+     * {@code bootstrap.connect} to {@code address}; for an address in a compute's network namespace
+     * the channel's socket is created inside it ({@link io.forkline.compute.netns.NetNamespace#call}:
+     * Netty creates the socket on the calling thread, and a socket keeps its namespace), the connect
+     * itself then runs on the channel's event loop as always.
+     */
+    public io.netty.channel.ChannelFuture connect(io.netty.bootstrap.Bootstrap bootstrap, ComputeAddress address) {
+        SocketAddress target = socketAddress(address);
+        return address.netns() == null ? bootstrap.connect(target) : address.netns().call(() -> bootstrap.connect(target));
+    }
+
     @Override
     public String toString() {
         return name().toLowerCase(Locale.ROOT);
