@@ -108,9 +108,12 @@ class BackupServiceIT {
         backups.tick();
         assertThat(backups.listBackups("sched", null)).isEmpty();
 
-        // the server's own scheduler thread takes the due backup
+        // the server's own scheduler thread takes the due backup (listed as in progress while it runs)
         clock.setFixed(T0.plus(Duration.ofMinutes(30)));
-        Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> backups.listBackups("sched", null).size() == 1);
+        Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> {
+            List<BackupInfo> listed = backups.listBackups("sched", null);
+            return listed.size() == 1 && !BackupInfo.IN_PROGRESS.equals(listed.get(0).status());
+        });
         BackupInfo b1 = backups.listBackups("sched", null).get(0);
         assertThat(b1.kind()).isEqualTo(BackupInfo.SCHEDULED);
         assertThat(b1.scheduleId()).isEqualTo(s.id());
