@@ -119,9 +119,19 @@ final class LinuxBpf {
      * @throws BpfException with errno when it fails
      */
     long bpf(int cmd, MemorySegment attr, String what) {
+        return call(what, state -> (long) syscall.invokeExact(state, sysBpf, (long) cmd, attr, (long) ATTR_SIZE));
+    }
+
+    /** One downcall whose errno is captured in {@code state}; a negative result is a failure. */
+    private interface Downcall {
+        long invoke(MemorySegment state) throws Throwable;
+    }
+
+    /** Runs {@code call}: its non-negative result, or a {@link BpfException} naming {@code what} and errno. */
+    private static long call(String what, Downcall call) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(STATE);
-            long r = (long) syscall.invokeExact(state, sysBpf, (long) cmd, attr, (long) ATTR_SIZE);
+            long r = call.invoke(state);
             if (r < 0) {
                 throw new BpfException(what, (int) ERRNO.get(state, 0L));
             }
@@ -136,19 +146,12 @@ final class LinuxBpf {
     /** The socket's cookie ({@code SO_COOKIE}, u64, unique for the socket's life, never 0). */
     long socketCookie(int fd) {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(STATE);
             MemorySegment value = arena.allocate(JAVA_LONG);
             MemorySegment len = arena.allocate(JAVA_INT);
             len.set(JAVA_INT, 0, 8);
-            int r = (int) getsockopt.invokeExact(state, fd, SOL_SOCKET, SO_COOKIE, value, len);
-            if (r < 0) {
-                throw new BpfException("getsockopt(" + fd + ", SO_COOKIE)", (int) ERRNO.get(state, 0L));
-            }
+            call("getsockopt(" + fd + ", SO_COOKIE)",
+                    state -> (int) getsockopt.invokeExact(state, fd, SOL_SOCKET, SO_COOKIE, value, len));
             return value.get(JAVA_LONG, 0);
-        } catch (BpfException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException("getsockopt(SO_COOKIE): " + t, t);
         }
     }
 
@@ -169,34 +172,15 @@ final class LinuxBpf {
     }
 
     private long syscall(long nr, long a, long b, long c, String what) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(STATE);
-            long r = (long) syscall3.invokeExact(state, nr, a, b, c);
-            if (r < 0) {
-                throw new BpfException(what, (int) ERRNO.get(state, 0L));
-            }
-            return r;
-        } catch (BpfException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException(what + ": " + t, t);
-        }
+        return call(what, state -> (long) syscall3.invokeExact(state, nr, a, b, c));
     }
 
     /** {@code ioctl(fd, SIOCOUTQNSD)}: bytes in a TCP socket's send queue not yet sent (linux/sockios.h 0x894B). */
     int unsentBytes(int fd) {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(STATE);
             MemorySegment value = arena.allocate(JAVA_INT);
-            int r = (int) ioctl.invokeExact(state, fd, 0x894BL, value);
-            if (r < 0) {
-                throw new BpfException("ioctl(" + fd + ", SIOCOUTQNSD)", (int) ERRNO.get(state, 0L));
-            }
+            call("ioctl(" + fd + ", SIOCOUTQNSD)", state -> (int) ioctl.invokeExact(state, fd, 0x894BL, value));
             return value.get(JAVA_INT, 0);
-        } catch (BpfException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException("ioctl(SIOCOUTQNSD): " + t, t);
         }
     }
 

@@ -3,6 +3,25 @@ package io.forkline.compute.proxy.relay;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
+import static io.forkline.compute.proxy.relay.RelayProgram.BPF_ALU64_ADD_K;
+import static io.forkline.compute.proxy.relay.RelayProgram.BPF_ALU64_MOV_K;
+import static io.forkline.compute.proxy.relay.RelayProgram.BPF_ALU64_MOV_X;
+import static io.forkline.compute.proxy.relay.RelayProgram.BPF_FUNC_MAP_LOOKUP_ELEM;
+import static io.forkline.compute.proxy.relay.RelayProgram.BPF_JMP_CALL;
+import static io.forkline.compute.proxy.relay.RelayProgram.BPF_JMP_EXIT;
+import static io.forkline.compute.proxy.relay.RelayProgram.BPF_JMP_JNE_K;
+import static io.forkline.compute.proxy.relay.RelayProgram.BPF_STX_MEM_DW;
+import static io.forkline.compute.proxy.relay.RelayProgram.R0;
+import static io.forkline.compute.proxy.relay.RelayProgram.R1;
+import static io.forkline.compute.proxy.relay.RelayProgram.R2;
+import static io.forkline.compute.proxy.relay.RelayProgram.R3;
+import static io.forkline.compute.proxy.relay.RelayProgram.R4;
+import static io.forkline.compute.proxy.relay.RelayProgram.R6;
+import static io.forkline.compute.proxy.relay.RelayProgram.R10;
+import static io.forkline.compute.proxy.relay.RelayProgram.SK_PASS;
+import static io.forkline.compute.proxy.relay.RelayProgram.insn;
+import static io.forkline.compute.proxy.relay.RelayProgram.ldMapFd;
+
 /**
  * The SK_MSG verdict program of {@link MsgRelay}, attached to the sockhash of backend sockets: it
  * runs inside the backend's own {@code sendmsg} and sends what PostgreSQL writes straight to the
@@ -23,25 +42,14 @@ import java.nio.ByteOrder;
  * namespace, so a key names one session. Immutable.
  */
 final class MsgRelayProgram {
-    private static final int BPF_ALU64_MOV_X = 0xbf;
-    private static final int BPF_ALU64_MOV_K = 0xb7;
-    private static final int BPF_ALU64_ADD_K = 0x07;
     private static final int BPF_ALU64_LSH_K = 0x67;  // BPF_ALU64 | BPF_LSH | BPF_K: dst <<= imm
     private static final int BPF_ALU64_OR_X = 0x4f;   // BPF_ALU64 | BPF_OR | BPF_X: dst |= src
     private static final int BPF_LDX_MEM_W = 0x61;    // BPF_LDX | BPF_MEM | BPF_W: dst = *(u32 *)(src + off)
-    private static final int BPF_STX_MEM_DW = 0x7b;
-    private static final int BPF_LD_IMM64 = 0x18;
-    private static final int BPF_JMP_JNE_K = 0x55;
-    private static final int BPF_JMP_CALL = 0x85;
-    private static final int BPF_JMP_EXIT = 0x95;
-    private static final int BPF_PSEUDO_MAP_FD = 1;
-    private static final int BPF_FUNC_MAP_LOOKUP_ELEM = 1;
     private static final int BPF_FUNC_MSG_REDIRECT_HASH = 71;
-    private static final int SK_PASS = 1;
     /** {@code offsetof(struct sk_msg_md, remote_port)} and {@code local_port}. */
     static final int REMOTE_PORT_OFFSET = 60;
     static final int LOCAL_PORT_OFFSET = 64;
-    private static final int R0 = 0, R1 = 1, R2 = 2, R3 = 3, R4 = 4, R6 = 6, R7 = 7, R10 = 10;
+    private static final int R7 = 7;
 
     private MsgRelayProgram() {
     }
@@ -84,14 +92,5 @@ final class MsgRelayProgram {
         insn(b, BPF_JMP_CALL, 0, 0, 0, BPF_FUNC_MSG_REDIRECT_HASH);          // r0 = SK_PASS or SK_DROP
         insn(b, BPF_JMP_EXIT, 0, 0, 0, 0);
         return java.util.Arrays.copyOf(b.array(), b.position());
-    }
-
-    private static void ldMapFd(ByteBuffer b, int dst, int mapFd) {
-        insn(b, BPF_LD_IMM64, dst, BPF_PSEUDO_MAP_FD, 0, mapFd);
-        insn(b, 0, 0, 0, 0, 0);
-    }
-
-    private static void insn(ByteBuffer b, int code, int dst, int src, int off, int imm) {
-        b.put((byte) code).put((byte) ((src << 4) | dst)).putShort((short) off).putInt(imm);
     }
 }

@@ -20,24 +20,24 @@ import java.nio.ByteOrder;
  * waking the proxy. Immutable.
  */
 final class RelayProgram {
-    // instruction classes and modes (bpf_common.h, bpf.h)
-    private static final int BPF_ALU64_MOV_X = 0xbf;  // BPF_ALU64 | BPF_MOV | BPF_X: dst = src
-    private static final int BPF_ALU64_MOV_K = 0xb7;  // BPF_ALU64 | BPF_MOV | BPF_K: dst = imm
-    private static final int BPF_ALU64_ADD_K = 0x07;  // BPF_ALU64 | BPF_ADD | BPF_K: dst += imm
-    private static final int BPF_STX_MEM_DW = 0x7b;   // BPF_STX | BPF_MEM | BPF_DW: *(u64 *)(dst + off) = src
-    private static final int BPF_LD_IMM64 = 0x18;     // BPF_LD | BPF_IMM | BPF_DW: dst = imm64 (two slots)
-    private static final int BPF_JMP_JNE_K = 0x55;    // BPF_JMP | BPF_JNE | BPF_K: if dst != imm goto +off
-    private static final int BPF_JMP_CALL = 0x85;     // BPF_JMP | BPF_CALL: r0 = helper imm(r1..r5)
-    private static final int BPF_JMP_EXIT = 0x95;     // BPF_JMP | BPF_EXIT: return r0
-    private static final int BPF_PSEUDO_MAP_FD = 1;   // src_reg of BPF_LD_IMM64: imm is a map fd
+    // instruction classes and modes (bpf_common.h, bpf.h); shared with MsgRelayProgram
+    static final int BPF_ALU64_MOV_X = 0xbf;  // BPF_ALU64 | BPF_MOV | BPF_X: dst = src
+    static final int BPF_ALU64_MOV_K = 0xb7;  // BPF_ALU64 | BPF_MOV | BPF_K: dst = imm
+    static final int BPF_ALU64_ADD_K = 0x07;  // BPF_ALU64 | BPF_ADD | BPF_K: dst += imm
+    static final int BPF_STX_MEM_DW = 0x7b;   // BPF_STX | BPF_MEM | BPF_DW: *(u64 *)(dst + off) = src
+    static final int BPF_LD_IMM64 = 0x18;     // BPF_LD | BPF_IMM | BPF_DW: dst = imm64 (two slots)
+    static final int BPF_JMP_JNE_K = 0x55;    // BPF_JMP | BPF_JNE | BPF_K: if dst != imm goto +off
+    static final int BPF_JMP_CALL = 0x85;     // BPF_JMP | BPF_CALL: r0 = helper imm(r1..r5)
+    static final int BPF_JMP_EXIT = 0x95;     // BPF_JMP | BPF_EXIT: return r0
+    static final int BPF_PSEUDO_MAP_FD = 1;   // src_reg of BPF_LD_IMM64: imm is a map fd
     // enum bpf_func_id
-    private static final int BPF_FUNC_MAP_LOOKUP_ELEM = 1;
+    static final int BPF_FUNC_MAP_LOOKUP_ELEM = 1;
     private static final int BPF_FUNC_GET_SOCKET_COOKIE = 46;
     private static final int BPF_FUNC_SK_REDIRECT_HASH = 72;
     // enum sk_action
-    private static final int SK_PASS = 1;
+    static final int SK_PASS = 1;
     // registers: r0 return, r1-r5 arguments, r6 callee-saved, r10 frame pointer
-    private static final int R0 = 0, R1 = 1, R2 = 2, R3 = 3, R4 = 4, R6 = 6, R10 = 10;
+    static final int R0 = 0, R1 = 1, R2 = 2, R3 = 3, R4 = 4, R6 = 6, R10 = 10;
 
     private RelayProgram() {
     }
@@ -79,12 +79,12 @@ final class RelayProgram {
         return b.array();
     }
 
-    private static void ldMapFd(ByteBuffer b, int dst, int mapFd) {
+    static void ldMapFd(ByteBuffer b, int dst, int mapFd) {
         insn(b, BPF_LD_IMM64, dst, BPF_PSEUDO_MAP_FD, 0, mapFd);
         insn(b, 0, 0, 0, 0, 0); // the upper 32 bits of the 64-bit immediate
     }
 
-    private static void insn(ByteBuffer b, int code, int dst, int src, int off, int imm) {
+    static void insn(ByteBuffer b, int code, int dst, int src, int off, int imm) {
         b.put((byte) code).put((byte) ((src << 4) | dst)).putShort((short) off).putInt(imm);
     }
 }
