@@ -50,6 +50,7 @@ final class LinuxBpf {
     // getsockopt: SOL_SOCKET, SO_COOKIE (include/uapi/asm-generic/socket.h)
     static final int SOL_SOCKET = 1;
     static final int SO_COOKIE = 57;
+    static final int SO_SNDBUF = 7;
     /** Bytes of {@code union bpf_attr} passed; the kernel zero-extends shorter and checks a longer tail is zero. */
     static final int ATTR_SIZE = 144;
 
@@ -173,6 +174,18 @@ final class LinuxBpf {
 
     private long syscall(long nr, long a, long b, long c, String what) {
         return call(what, state -> (long) syscall3.invokeExact(state, nr, a, b, c));
+    }
+
+    /** {@code getsockopt(fd, SOL_SOCKET, SO_SNDBUF)}: the socket's send buffer now, bytes (TCP autotuning grows it). */
+    int sendBuffer(int fd) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment value = arena.allocate(JAVA_INT);
+            MemorySegment len = arena.allocate(JAVA_INT);
+            len.set(JAVA_INT, 0, 4);
+            call("getsockopt(" + fd + ", SO_SNDBUF)",
+                    state -> (int) getsockopt.invokeExact(state, fd, SOL_SOCKET, SO_SNDBUF, value, len));
+            return value.get(JAVA_INT, 0);
+        }
     }
 
     /** {@code ioctl(fd, SIOCOUTQNSD)}: bytes in a TCP socket's send queue not yet sent (linux/sockios.h 0x894B). */

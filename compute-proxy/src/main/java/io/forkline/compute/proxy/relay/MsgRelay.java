@@ -157,13 +157,14 @@ public final class MsgRelay implements AutoCloseable {
     }
 
     /**
-     * {@link #fallBack} when the client socket {@code fdA} holds more than half of
-     * {@code sendBufferBytes} unsent ({@code SIOCOUTQNSD}).
+     * {@link #fallBack} when the client socket {@code fdA} holds more than half of its send buffer
+     * unsent ({@code SIOCOUTQNSD} against {@code SO_SNDBUF}, read each time: TCP autotuning grows it).
      *
      * @return true when it fell back (the caller stops asking)
      */
-    public boolean fallBackIfStalled(Pair pair, int fdA, int sendBufferBytes) {
+    public boolean fallBackIfStalled(Pair pair, int fdA) {
         int unsent = bpf.unsentBytes(fdA);
+        int sendBufferBytes = bpf.sendBuffer(fdA);
         if (unsent <= sendBufferBytes / 2) {
             return false;
         }

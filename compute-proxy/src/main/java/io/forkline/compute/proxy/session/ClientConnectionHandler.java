@@ -413,7 +413,7 @@ public final class ClientConnectionHandler extends ChannelInboundHandlerAdapter 
         MsgRelay msg = relay.msgRelay();
         ComputeAddress address = computeAddress;
         if (msg != null && address != null && address.netns() != null && backendPid > 0
-                && client instanceof EpollSocketChannel clientTcp && compute instanceof EpollSocketChannel computeTcp) {
+                && client instanceof EpollSocketChannel && compute instanceof EpollSocketChannel computeTcp) {
             try {
                 MsgRelay.Pair pair = msg.pair(c.fd().intValue(), k.fd().intValue(), computeTcp.localAddress().getPort(),
                         backendPid, address.port());
@@ -421,14 +421,24 @@ public final class ClientConnectionHandler extends ChannelInboundHandlerAdapter 
                 proxy.stats().sessionsMsgRelayed.incrementAndGet();
                 kernelRelayed = true;
                 compute.config().setAutoRead(false);
-                int sendBuffer = clientTcp.config().getSendBufferSize();
                 int fdA = c.fd().intValue();
                 ScheduledFuture<?>[] watch = new ScheduledFuture<?>[1];
                 watch[0] = client.eventLoop().scheduleAtFixedRate(() -> {
                     // on the client's event loop, so fdA is still this channel's while it is open
                     if (!client.isOpen()) {
                         watch[0].cancel(false);
-                    } else if (msg.fallBackIfStalled(pair, fdA, sendBuffer)) {
+                        return;
+                    }
+                    boolean fellBack;
+                    try {
+                        fellBack = msg.fallBackIfStalled(pair, fdA);
+                    } catch (RuntimeException e) {
+                        log.warn("kernel relay: cannot watch a client socket for a stall, its backend's bytes take the"
+                                + " worker from now on: {}", e.getMessage());
+                        msg.fallBack(pair);
+                        fellBack = true;
+                    }
+                    if (fellBack) {
                         proxy.stats().msgRelayFallbacks.incrementAndGet();
                         watch[0].cancel(false);
                     }
