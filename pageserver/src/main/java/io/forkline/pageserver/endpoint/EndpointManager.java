@@ -45,15 +45,18 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class EndpointManager implements AutoCloseable {
     /**
-     * System property: {@code true}, {@code false} or {@code auto} (the default: when the proxy's kernel
-     * relay and its SK_MSG shape are requested, {@code KernelRelay.requested()} and
-     * {@code msgRequested()}). Local computes then run in a network namespace of their own where
-     * namespaces are available (root), listening on 127.0.0.1 there beside their private Unix socket.
+     * System property: {@code true} runs every local compute in a network namespace of its own where
+     * namespaces can be made (root), listening on 127.0.0.1 there beside its private Unix socket, so
+     * that the proxy's kernel relay takes its SK_MSG shape ({@code MsgRelay}: one kernel worker hop per
+     * round trip instead of two). Off by default: such a compute has no network beyond its own loopback,
+     * so it cannot open outbound connections (a logical import's subscription to its publisher,
+     * {@code dblink}, {@code postgres_fdw}). {@code auto}: on when the kernel relay and its SK_MSG shape
+     * are requested.
      */
     public static final String NETNS_PROPERTY = "forkline.compute.netns";
 
     static boolean computesInOwnNetworkNamespace() {
-        String v = System.getProperty(NETNS_PROPERTY, "auto").strip();
+        String v = System.getProperty(NETNS_PROPERTY, "false").strip();
         if (v.equalsIgnoreCase("auto")) {
             return io.forkline.compute.proxy.relay.KernelRelay.requested()
                     && io.forkline.compute.proxy.relay.KernelRelay.msgRelayRequested();

@@ -23,8 +23,25 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * running endpoint's {@code uri} is the same string; a wrong password gets 28P01.
  */
 class PgProxyServerIT {
+    /**
+     * With {@code forkline.compute.netns=true} (root) the compute runs in its own network namespace and
+     * the server's proxy relays a plain session in the kernel's SK_MSG shape; the same strings work.
+     */
     @Test
     void printedConnectionStringsGoThroughTheProxyAndWakeTheCompute() throws Exception {
+        String before = System.setProperty(io.forkline.pageserver.endpoint.EndpointManager.NETNS_PROPERTY, "true");
+        try {
+            printedConnectionStrings();
+        } finally {
+            if (before == null) {
+                System.clearProperty(io.forkline.pageserver.endpoint.EndpointManager.NETNS_PROPERTY);
+            } else {
+                System.setProperty(io.forkline.pageserver.endpoint.EndpointManager.NETNS_PROPERTY, before);
+            }
+        }
+    }
+
+    private void printedConnectionStrings() throws Exception {
         try (TestServer s = TestServer.start("pg-proxy")) {
             s.post("/v1/tenants", "{\"name\":\"px\"}").expect(201);
             JsonNode main = s.get("/v1/tenants/px/branches/main").ok();
