@@ -146,13 +146,23 @@ final class LinuxBpf {
 
     /** The socket's cookie ({@code SO_COOKIE}, u64, unique for the socket's life, never 0). */
     long socketCookie(int fd) {
+        return socketOption(fd, SO_COOKIE, 8, "SO_COOKIE");
+    }
+
+    /** {@code getsockopt(fd, SOL_SOCKET, SO_SNDBUF)}: the socket's send buffer now, bytes (TCP autotuning grows it). */
+    int sendBuffer(int fd) {
+        return (int) socketOption(fd, SO_SNDBUF, 4, "SO_SNDBUF");
+    }
+
+    /** {@code getsockopt(fd, SOL_SOCKET, option)} of a 4- or 8-byte value. */
+    private long socketOption(int fd, int option, int bytes, String name) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment value = arena.allocate(JAVA_LONG);
             MemorySegment len = arena.allocate(JAVA_INT);
-            len.set(JAVA_INT, 0, 8);
-            call("getsockopt(" + fd + ", SO_COOKIE)",
-                    state -> (int) getsockopt.invokeExact(state, fd, SOL_SOCKET, SO_COOKIE, value, len));
-            return value.get(JAVA_LONG, 0);
+            len.set(JAVA_INT, 0, bytes);
+            call("getsockopt(" + fd + ", " + name + ")",
+                    state -> (int) getsockopt.invokeExact(state, fd, SOL_SOCKET, option, value, len));
+            return bytes == 8 ? value.get(JAVA_LONG, 0) : value.get(JAVA_INT, 0);
         }
     }
 
@@ -174,18 +184,6 @@ final class LinuxBpf {
 
     private long syscall(long nr, long a, long b, long c, String what) {
         return call(what, state -> (long) syscall3.invokeExact(state, nr, a, b, c));
-    }
-
-    /** {@code getsockopt(fd, SOL_SOCKET, SO_SNDBUF)}: the socket's send buffer now, bytes (TCP autotuning grows it). */
-    int sendBuffer(int fd) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment value = arena.allocate(JAVA_INT);
-            MemorySegment len = arena.allocate(JAVA_INT);
-            len.set(JAVA_INT, 0, 4);
-            call("getsockopt(" + fd + ", SO_SNDBUF)",
-                    state -> (int) getsockopt.invokeExact(state, fd, SOL_SOCKET, SO_SNDBUF, value, len));
-            return value.get(JAVA_INT, 0);
-        }
     }
 
     /** {@code ioctl(fd, SIOCOUTQNSD)}: bytes in a TCP socket's send queue not yet sent (linux/sockios.h 0x894B). */
