@@ -16,15 +16,6 @@ src = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), 'kernel-rela
 exec(src.split("mode, lport, pgport, sockdir")[0])
 HASH = 1
 guard = map_create(HASH, 4, 4, 64)  # key: user_port (u32 as the ctx holds it), value: allowed tgid
-def load_exp(ptype, prog, expected):
-    insns = ctypes.create_string_buffer(prog, len(prog)); lic = ctypes.create_string_buffer(b"GPL")
-    log = ctypes.create_string_buffer(65536)
-    attr = struct.pack('IIQQIIQII16sII', ptype, len(prog) // 8, ctypes.addressof(insns), ctypes.addressof(lic),
-                       1, 65536, ctypes.addressof(log), 0, 0, b'fl_guard', 0, expected) + b'\0' * 64
-    try:
-        return bpf(5, attr)
-    except OSError:
-        print(log.value.decode()[-2000:]); raise
 # r6 = ctx; r0 = ctx->user_port (off 24); *(u32*)(fp-4) = r0; r0 = lookup(guard, fp-4); if !r0 return 1;
 # r7 = *(u32*)r0; call get_current_pid_tgid; r0 >>= 32; if r0 == r7 return 1; return 0
 prog = (insn(0xbf, dst=6, src=1) + insn(0x61, dst=0, src=1, off=24) + insn(0x63, dst=10, src=0, off=-4)
@@ -34,7 +25,7 @@ prog = (insn(0xbf, dst=6, src=1) + insn(0x61, dst=0, src=1, off=24) + insn(0x63,
         + insn(0x5d, dst=0, src=7, off=2)          # if r0 != r7 goto deny
         + insn(0xb7, dst=0, imm=1) + insn(0x95)
         + insn(0xb7, dst=0, imm=0) + insn(0x95))
-fd = load_exp(18, prog, 10)   # BPF_PROG_TYPE_CGROUP_SOCK_ADDR, BPF_CGROUP_INET4_CONNECT
+fd = load(18, prog, 10)   # BPF_PROG_TYPE_CGROUP_SOCK_ADDR, BPF_CGROUP_INET4_CONNECT (kernel-relay-variants.py)
 cg = os.open('/sys/fs/cgroup/unified', os.O_RDONLY)
 bpf(8, struct.pack('IIII', cg, fd, 10, 2) + b'\0' * 16)   # BPF_PROG_ATTACH, BPF_F_ALLOW_MULTI
 try:

@@ -107,24 +107,23 @@ public final class NetNamespace implements AutoCloseable {
         }
         Libc libc = Libc.INSTANCE;
         int nsFd = onFreshThread("netns-create-" + name, () -> {
-            libc.check(libc.unshare(CLONE_NEWNET), "unshare(CLONE_NEWNET)");
+            libc.unshare(CLONE_NEWNET);
             bringLoopbackUp(libc);
-            return libc.check(libc.open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC),
-                    "open(/proc/thread-self/ns/net)");
+            return libc.open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
         });
         return new NetNamespace(name, nsFd);
     }
 
     private static void bringLoopbackUp(Libc libc) {
-        int sock = libc.check(libc.socket(AF_INET, SOCK_DGRAM, 0), "socket(AF_INET, SOCK_DGRAM)");
+        int sock = libc.socket(AF_INET, SOCK_DGRAM, 0);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment ifreq = arena.allocate(IFREQ_BYTES, 8);
             byte[] lo = "lo".getBytes(StandardCharsets.US_ASCII);
             MemorySegment.copy(lo, 0, ifreq, ValueLayout.JAVA_BYTE, 0, lo.length);
-            libc.check(libc.ioctl(sock, SIOCGIFFLAGS, ifreq), "ioctl(lo, SIOCGIFFLAGS)");
+            libc.ioctl(sock, SIOCGIFFLAGS, ifreq, "ioctl(lo, SIOCGIFFLAGS)");
             short flags = ifreq.get(ValueLayout.JAVA_SHORT, IFR_FLAGS_OFFSET);
             ifreq.set(ValueLayout.JAVA_SHORT, IFR_FLAGS_OFFSET, (short) (flags | IFF_UP));
-            libc.check(libc.ioctl(sock, SIOCSIFFLAGS, ifreq), "ioctl(lo, SIOCSIFFLAGS IFF_UP)");
+            libc.ioctl(sock, SIOCSIFFLAGS, ifreq, "ioctl(lo, SIOCSIFFLAGS IFF_UP)");
         } finally {
             libc.close(sock);
         }
@@ -144,7 +143,7 @@ public final class NetNamespace implements AutoCloseable {
         }
         Libc libc = Libc.INSTANCE;
         return onFreshThread("netns-" + name, () -> {
-            libc.check(libc.setns(fd, CLONE_NEWNET), "setns(" + name + ", CLONE_NEWNET)");
+            libc.setns(fd, CLONE_NEWNET, name);
             return work.call();
         });
     }
@@ -204,7 +203,10 @@ public final class NetNamespace implements AutoCloseable {
         }
     }
 
-    /** The libc calls, through FFM; each failing call's errno is captured. */
+    /**
+     * The libc calls, through FFM; each returns its non-negative result or throws an
+     * {@link IllegalStateException} naming the call and the errno it captured.
+     */
     static final class Libc {
         private static final Linker LINKER = Linker.nativeLinker();
         private static final MemoryLayout STATE = Linker.Option.captureStateLayout();
@@ -217,8 +219,6 @@ public final class NetNamespace implements AutoCloseable {
         private final MethodHandle socket;
         private final MethodHandle ioctl;
         private final MethodHandle close;
-        /** errno of the last failed call on this thread. */
-        private final ThreadLocal<Integer> lastErrno = new ThreadLocal<>();
 
         private Libc() {
             SymbolLookup libc = LINKER.defaultLookup();
@@ -237,27 +237,28 @@ public final class NetNamespace implements AutoCloseable {
             close = LINKER.downcallHandle(libc.find("close").orElseThrow(), FunctionDescriptor.of(JAVA_INT, JAVA_INT));
         }
 
-        int unshare(int flags) {
-            return invoke(state -> (int) unshare.invokeExact(state, flags));
+        void unshare(int flags) {
+            invoke("unshare(CLONE_NEWNET)", state -> (int) unshare.invokeExact(state, flags));
         }
 
-        int setns(int fd, int nstype) {
-            return invoke(state -> (int) setns.invokeExact(state, fd, nstype));
+        void setns(int fd, int nstype, String name) {
+            invoke("setns(" + name + ", CLONE_NEWNET)", state -> (int) setns.invokeExact(state, fd, nstype));
         }
 
         int open(String path, int flags) {
             try (Arena arena = Arena.ofConfined()) {
                 MemorySegment p = arena.allocateFrom(path);
-                return invoke(state -> (int) open.invokeExact(state, p, flags));
+                return invoke("open(" + path + ")", state -> (int) open.invokeExact(state, p, flags));
             }
         }
 
         int socket(int domain, int type, int protocol) {
-            return invoke(state -> (int) socket.invokeExact(state, domain, type, protocol));
+            return invoke("socket(" + domain + ", " + type + ")",
+                    state -> (int) socket.invokeExact(state, domain, type, protocol));
         }
 
-        int ioctl(int fd, long request, MemorySegment arg) {
-            return invoke(state -> (int) ioctl.invokeExact(state, fd, request, arg));
+        void ioctl(int fd, long request, MemorySegment arg, String what) {
+            invoke(what, state -> (int) ioctl.invokeExact(state, fd, request, arg));
         }
 
         void close(int fd) {
@@ -271,26 +272,19 @@ public final class NetNamespace implements AutoCloseable {
             }
         }
 
-        /** {@code result} when non-negative, else an exception naming {@code what} and the captured errno. */
-        int check(int result, String what) {
-            if (result < 0) {
-                Integer e = lastErrno.get();
-                throw new IllegalStateException(what + " failed: errno " + e + (e != null && e == 1
-                        ? " (EPERM: needs CAP_SYS_ADMIN, i.e. root)" : ""));
-            }
-            return result;
-        }
-
         private interface Call {
             int run(MemorySegment state) throws Throwable;
         }
 
-        private int invoke(Call call) {
+        /** {@code call}'s non-negative result, else an exception naming {@code what} and the captured errno. */
+        private int invoke(String what, Call call) {
             try (Arena arena = Arena.ofConfined()) {
                 MemorySegment state = arena.allocate(STATE);
                 int r = call.run(state);
                 if (r < 0) {
-                    lastErrno.set((int) ERRNO.get(state, 0L));
+                    int e = (int) ERRNO.get(state, 0L);
+                    throw new IllegalStateException(what + " failed: errno " + e
+                            + (e == 1 ? " (EPERM: needs CAP_SYS_ADMIN, i.e. root)" : ""));
                 }
                 return r;
             } catch (RuntimeException e) {

@@ -55,13 +55,17 @@ public final class EndpointManager implements AutoCloseable {
      */
     public static final String NETNS_PROPERTY = "forkline.compute.netns";
 
+    /** @throws IllegalArgumentException when {@link #NETNS_PROPERTY} is none of true, false, auto (names the value) */
     static boolean computesInOwnNetworkNamespace() {
-        String v = System.getProperty(NETNS_PROPERTY, "false").strip();
-        if (v.equalsIgnoreCase("auto")) {
-            return io.forkline.compute.proxy.relay.KernelRelay.requested()
+        String v = System.getProperty(NETNS_PROPERTY, "false").strip().toLowerCase(java.util.Locale.ROOT);
+        return switch (v) {
+            case "auto" -> io.forkline.compute.proxy.relay.KernelRelay.requested()
                     && io.forkline.compute.proxy.relay.KernelRelay.msgRelayRequested();
-        }
-        return Boolean.parseBoolean(v);
+            case "true" -> true;
+            case "false" -> false;
+            default -> throw new IllegalArgumentException("invalid " + NETNS_PROPERTY + " '" + v
+                    + "': expected true, false or auto");
+        };
     }
 
     private static final Logger log = LoggerFactory.getLogger(EndpointManager.class);

@@ -104,6 +104,10 @@ public final class MsgRelay implements AutoCloseable {
      * socket, taken from process {@code backendPid} (BackendKeyData's pid). Call it when no byte can be
      * in flight (before the client sees the first ReadyForQuery).
      *
+     * @param fdA         the client's TCP socket (descriptor of the proxy's channel)
+     * @param fdB         the proxy's TCP socket to the compute
+     * @param proxyPort   {@code fdB}'s local port (the backend socket's remote port)
+     * @param backendPid  the backend process (BackendKeyData's pid)
      * @param computePort the compute's TCP port (the backend socket's local port)
      * @return the pair, for {@link #unpair} and {@link #fallBackIfStalled}
      * @throws LinuxBpf.BpfException  a refused call (no ptrace rights over the backend, a full map)
@@ -161,6 +165,7 @@ public final class MsgRelay implements AutoCloseable {
      * unsent ({@code SIOCOUTQNSD} against {@code SO_SNDBUF}, read each time: TCP autotuning grows it).
      *
      * @return true when it fell back (the caller stops asking)
+     * @throws LinuxBpf.BpfException when {@code fdA} cannot be read (e.g. closed); the caller then falls back
      */
     public boolean fallBackIfStalled(Pair pair, int fdA) {
         int unsent = bpf.unsentBytes(fdA);
