@@ -1,5 +1,7 @@
 package io.forkline.compute.proxy.relay;
 
+import io.forkline.compute.bpf.LinuxBpf;
+
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -27,7 +29,6 @@ public final class KernelRelay implements AutoCloseable {
     /** Sockets the sockhash holds at most (two per session); a full map leaves new sessions in user space. */
     static final int MAX_SOCKETS = 1 << 16;
     private static final Logger log = LoggerFactory.getLogger(KernelRelay.class);
-    private static final int LOG_SIZE = 1 << 16;
 
     private final LinuxBpf bpf;
     private final int socksFd;
@@ -71,8 +72,8 @@ public final class KernelRelay implements AutoCloseable {
     }
 
     /**
-     * The SK_MSG shape ({@link MsgRelay}) for computes whose backend sockets are TCP inside their own
-     * network namespace, or {@code null} where it did not load or {@link #MSG_PROPERTY} is false.
+     * The SK_MSG shape ({@link MsgRelay}) for local computes whose backend sockets are TCP (on a guarded
+     * host port or inside their own network namespace), or {@code null} where it did not load or {@link #MSG_PROPERTY} is false.
      */
     public MsgRelay msgRelay() {
         return msg;
@@ -86,7 +87,7 @@ public final class KernelRelay implements AutoCloseable {
         try {
             KernelRelay r = open();
             log.info("kernel relay on: spliced sessions are relayed by an eBPF sockmap (SK_SKB verdict{})",
-                    r.msg != null ? "; SK_MSG for computes in their own network namespace" : "");
+                    r.msg != null ? "; SK_MSG for local computes on loopback TCP" : "");
             return r;
         } catch (RuntimeException | LinkageError e) {
             log.info("kernel relay unavailable, the proxy relays in user space: {}", e.getMessage());
@@ -131,68 +132,21 @@ public final class KernelRelay implements AutoCloseable {
 
     /** Attaches {@code prog} to the sockhash {@code map} (BPF_PROG_ATTACH); closes the program if refused. */
     static void attach(LinuxBpf bpf, int map, int prog, int attachType) {
-        try (Arena arena = Arena.ofConfined()) {
-            // struct { u32 target_fd; u32 attach_bpf_fd; u32 attach_type; u32 attach_flags; } (BPF_PROG_ATTACH)
-            MemorySegment a = LinuxBpf.attr(arena);
-            LinuxBpf.putInt(a, 0, map);
-            LinuxBpf.putInt(a, 4, prog);
-            LinuxBpf.putInt(a, 8, attachType);
-            bpf.bpf(LinuxBpf.BPF_PROG_ATTACH, a, "BPF_PROG_ATTACH (type " + attachType + " to a sockhash)");
+        try {
+            bpf.attach(map, prog, attachType, 0);
         } catch (RuntimeException e) {
             bpf.close(prog);
             throw e;
         }
     }
 
+    /** A map of u64 keys and u64 values (socket cookies; for a sockhash, sockets) of {@code type}. */
     static int createMap(LinuxBpf bpf, int type, int flags, int maxEntries, String name) {
-        try (Arena arena = Arena.ofConfined()) {
-            // struct { u32 map_type; u32 key_size; u32 value_size; u32 max_entries; u32 map_flags;
-            //          u32 inner_map_fd; u32 numa_node; char map_name[16]; } (BPF_MAP_CREATE)
-            MemorySegment a = LinuxBpf.attr(arena);
-            LinuxBpf.putInt(a, 0, type);
-            LinuxBpf.putInt(a, 4, 8);  // key: u64 socket cookie
-            LinuxBpf.putInt(a, 8, 8);  // value: u64 (the peer's cookie; for the sockhash a socket fd)
-            LinuxBpf.putInt(a, 12, maxEntries);
-            LinuxBpf.putInt(a, 16, flags);
-            MemorySegment.copy(name.getBytes(StandardCharsets.US_ASCII), 0, a, java.lang.foreign.ValueLayout.JAVA_BYTE, 28,
-                    Math.min(15, name.length()));
-            return (int) bpf.bpf(LinuxBpf.BPF_MAP_CREATE, a, "BPF_MAP_CREATE " + name);
-        }
+        return bpf.createMap(type, 8, 8, maxEntries, flags, name);
     }
 
     static int loadProgram(LinuxBpf bpf, byte[] insns) {
-        return loadProgram(bpf, insns, LinuxBpf.BPF_PROG_TYPE_SK_SKB, LinuxBpf.BPF_SK_SKB_VERDICT, "fl_relay");
-    }
-
-    /** BPF_PROG_LOAD of {@code insns} as {@code progType} expecting {@code attachType}; the verifier's log in the error. */
-    static int loadProgram(LinuxBpf bpf, byte[] insns, int progType, int attachType, String progName) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment code = arena.allocate(insns.length, 8);
-            MemorySegment.copy(insns, 0, code, java.lang.foreign.ValueLayout.JAVA_BYTE, 0, insns.length);
-            MemorySegment license = arena.allocateFrom("GPL"); // bpf_sk_redirect_hash is GPL-only
-            MemorySegment verifierLog = arena.allocate(LOG_SIZE);
-            // struct { u32 prog_type; u32 insn_cnt; u64 insns; u64 license; u32 log_level; u32 log_size;
-            //          u64 log_buf; u32 kern_version; u32 prog_flags; char prog_name[16]; u32 prog_ifindex;
-            //          u32 expected_attach_type; } (BPF_PROG_LOAD)
-            MemorySegment a = LinuxBpf.attr(arena);
-            LinuxBpf.putInt(a, 0, progType);
-            LinuxBpf.putInt(a, 4, insns.length / 8);
-            LinuxBpf.putLong(a, 8, code.address());
-            LinuxBpf.putLong(a, 16, license.address());
-            LinuxBpf.putInt(a, 24, 1);
-            LinuxBpf.putInt(a, 28, LOG_SIZE);
-            LinuxBpf.putLong(a, 32, verifierLog.address());
-            byte[] name = progName.getBytes(StandardCharsets.US_ASCII);
-            MemorySegment.copy(name, 0, a, java.lang.foreign.ValueLayout.JAVA_BYTE, 48, name.length);
-            LinuxBpf.putInt(a, 68, attachType);
-            try {
-                return (int) bpf.bpf(LinuxBpf.BPF_PROG_LOAD, a, "BPF_PROG_LOAD (" + progName + ")");
-            } catch (LinuxBpf.BpfException e) {
-                String text = verifierLog.getString(0).strip();
-                throw text.isEmpty() ? e : new LinuxBpf.BpfException(e.getMessage() + "; verifier: "
-                        + text.substring(Math.max(0, text.length() - 400)).replace('\n', ' '), e.errno);
-            }
-        }
+        return bpf.loadProgram(insns, LinuxBpf.BPF_PROG_TYPE_SK_SKB, LinuxBpf.BPF_SK_SKB_VERDICT, "fl_relay");
     }
 
     /**

@@ -1,5 +1,7 @@
 package io.forkline.compute.proxy.relay;
 
+import io.forkline.compute.bpf.LinuxBpf;
+
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -11,7 +13,8 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * The kernel relay's SK_MSG shape, for a compute whose backend socket is TCP (a local compute in a
+ * The kernel relay's SK_MSG shape, for a compute whose backend socket is TCP (a local compute on a
+ * host port only the server may connect to, {@code io.forkline.compute.guard.PortGuard}, or in a
  * network namespace of its own, {@code io.forkline.compute.netns.NetNamespace}): one kernel worker
  * hop per round trip instead of {@link KernelRelay}'s two (benchmarks/README.md 13f, 13h: 0.91-0.93x
  * the direct connection's TPS against 0.82x). Three sockhashes and two hashes:
@@ -74,15 +77,15 @@ public final class MsgRelay implements AutoCloseable {
                     KernelRelay.MAX_SOCKETS, "fl_msg_peers");
             maps[4] = KernelRelay.createMap(bpf, LinuxBpf.BPF_MAP_TYPE_HASH, LinuxBpf.BPF_F_NO_PREALLOC,
                     KernelRelay.MAX_SOCKETS, "fl_msg_ports");
-            int clientProg = KernelRelay.loadProgram(bpf, RelayProgram.instructions(maps[1], maps[3], LinuxBpf.BPF_F_INGRESS),
+            int clientProg = bpf.loadProgram(RelayProgram.instructions(maps[1], maps[3], LinuxBpf.BPF_F_INGRESS),
                     LinuxBpf.BPF_PROG_TYPE_SK_SKB, LinuxBpf.BPF_SK_SKB_VERDICT, "fl_msg_client");
             KernelRelay.attach(bpf, maps[0], clientProg, LinuxBpf.BPF_SK_SKB_VERDICT);
             progs.add(clientProg);
-            int relayProg = KernelRelay.loadProgram(bpf, RelayProgram.instructions(maps[0], maps[3], 0),
+            int relayProg = bpf.loadProgram(RelayProgram.instructions(maps[0], maps[3], 0),
                     LinuxBpf.BPF_PROG_TYPE_SK_SKB, LinuxBpf.BPF_SK_SKB_VERDICT, "fl_msg_relay");
             KernelRelay.attach(bpf, maps[2], relayProg, LinuxBpf.BPF_SK_SKB_VERDICT);
             progs.add(relayProg);
-            int msgProg = KernelRelay.loadProgram(bpf, MsgRelayProgram.instructions(maps[0], maps[4]),
+            int msgProg = bpf.loadProgram(MsgRelayProgram.instructions(maps[0], maps[4]),
                     LinuxBpf.BPF_PROG_TYPE_SK_MSG, LinuxBpf.BPF_SK_MSG_VERDICT, "fl_msg_backend");
             KernelRelay.attach(bpf, maps[1], msgProg, LinuxBpf.BPF_SK_MSG_VERDICT);
             progs.add(msgProg);

@@ -3,24 +3,24 @@ package io.forkline.compute.proxy.relay;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
-import static io.forkline.compute.proxy.relay.RelayProgram.BPF_ALU64_ADD_K;
-import static io.forkline.compute.proxy.relay.RelayProgram.BPF_ALU64_MOV_K;
-import static io.forkline.compute.proxy.relay.RelayProgram.BPF_ALU64_MOV_X;
-import static io.forkline.compute.proxy.relay.RelayProgram.BPF_FUNC_MAP_LOOKUP_ELEM;
-import static io.forkline.compute.proxy.relay.RelayProgram.BPF_JMP_CALL;
-import static io.forkline.compute.proxy.relay.RelayProgram.BPF_JMP_EXIT;
-import static io.forkline.compute.proxy.relay.RelayProgram.BPF_JMP_JNE_K;
-import static io.forkline.compute.proxy.relay.RelayProgram.BPF_STX_MEM_DW;
-import static io.forkline.compute.proxy.relay.RelayProgram.R0;
-import static io.forkline.compute.proxy.relay.RelayProgram.R1;
-import static io.forkline.compute.proxy.relay.RelayProgram.R2;
-import static io.forkline.compute.proxy.relay.RelayProgram.R3;
-import static io.forkline.compute.proxy.relay.RelayProgram.R4;
-import static io.forkline.compute.proxy.relay.RelayProgram.R6;
-import static io.forkline.compute.proxy.relay.RelayProgram.R10;
-import static io.forkline.compute.proxy.relay.RelayProgram.SK_PASS;
-import static io.forkline.compute.proxy.relay.RelayProgram.insn;
-import static io.forkline.compute.proxy.relay.RelayProgram.ldMapFd;
+import static io.forkline.compute.bpf.BpfAsm.BPF_ALU64_ADD_K;
+import static io.forkline.compute.bpf.BpfAsm.BPF_ALU64_MOV_K;
+import static io.forkline.compute.bpf.BpfAsm.BPF_ALU64_MOV_X;
+import static io.forkline.compute.bpf.BpfAsm.BPF_FUNC_MAP_LOOKUP_ELEM;
+import static io.forkline.compute.bpf.BpfAsm.BPF_JMP_CALL;
+import static io.forkline.compute.bpf.BpfAsm.BPF_JMP_EXIT;
+import static io.forkline.compute.bpf.BpfAsm.BPF_JMP_JNE_K;
+import static io.forkline.compute.bpf.BpfAsm.BPF_STX_MEM_DW;
+import static io.forkline.compute.bpf.BpfAsm.R0;
+import static io.forkline.compute.bpf.BpfAsm.R1;
+import static io.forkline.compute.bpf.BpfAsm.R2;
+import static io.forkline.compute.bpf.BpfAsm.R3;
+import static io.forkline.compute.bpf.BpfAsm.R4;
+import static io.forkline.compute.bpf.BpfAsm.R6;
+import static io.forkline.compute.bpf.BpfAsm.R10;
+import static io.forkline.compute.bpf.BpfAsm.SK_PASS;
+import static io.forkline.compute.bpf.BpfAsm.insn;
+import static io.forkline.compute.bpf.BpfAsm.ldMapFd;
 
 /**
  * The SK_MSG verdict program of {@link MsgRelay}, attached to the sockhash of backend sockets: it

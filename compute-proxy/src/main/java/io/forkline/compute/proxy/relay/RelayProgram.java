@@ -3,6 +3,8 @@ package io.forkline.compute.proxy.relay;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
+import static io.forkline.compute.bpf.BpfAsm.*;
+
 /**
  * The one SK_SKB verdict program every kernel-relayed session shares, as eBPF instructions
  * ({@code struct bpf_insn}: {@code u8 code | u4 dst_reg, u4 src_reg | s16 off | s32 imm}; opcodes,
@@ -20,24 +22,8 @@ import java.nio.ByteOrder;
  * waking the proxy. Immutable.
  */
 final class RelayProgram {
-    // instruction classes and modes (bpf_common.h, bpf.h); shared with MsgRelayProgram
-    static final int BPF_ALU64_MOV_X = 0xbf;  // BPF_ALU64 | BPF_MOV | BPF_X: dst = src
-    static final int BPF_ALU64_MOV_K = 0xb7;  // BPF_ALU64 | BPF_MOV | BPF_K: dst = imm
-    static final int BPF_ALU64_ADD_K = 0x07;  // BPF_ALU64 | BPF_ADD | BPF_K: dst += imm
-    static final int BPF_STX_MEM_DW = 0x7b;   // BPF_STX | BPF_MEM | BPF_DW: *(u64 *)(dst + off) = src
-    static final int BPF_LD_IMM64 = 0x18;     // BPF_LD | BPF_IMM | BPF_DW: dst = imm64 (two slots)
-    static final int BPF_JMP_JNE_K = 0x55;    // BPF_JMP | BPF_JNE | BPF_K: if dst != imm goto +off
-    static final int BPF_JMP_CALL = 0x85;     // BPF_JMP | BPF_CALL: r0 = helper imm(r1..r5)
-    static final int BPF_JMP_EXIT = 0x95;     // BPF_JMP | BPF_EXIT: return r0
-    static final int BPF_PSEUDO_MAP_FD = 1;   // src_reg of BPF_LD_IMM64: imm is a map fd
-    // enum bpf_func_id
-    static final int BPF_FUNC_MAP_LOOKUP_ELEM = 1;
     private static final int BPF_FUNC_GET_SOCKET_COOKIE = 46;
     private static final int BPF_FUNC_SK_REDIRECT_HASH = 72;
-    // enum sk_action
-    static final int SK_PASS = 1;
-    // registers: r0 return, r1-r5 arguments, r6 callee-saved, r10 frame pointer
-    static final int R0 = 0, R1 = 1, R2 = 2, R3 = 3, R4 = 4, R6 = 6, R10 = 10;
 
     private RelayProgram() {
     }
@@ -77,14 +63,5 @@ final class RelayProgram {
         insn(b, BPF_JMP_CALL, 0, 0, 0, BPF_FUNC_SK_REDIRECT_HASH);        // r0 = SK_PASS or SK_DROP
         insn(b, BPF_JMP_EXIT, 0, 0, 0, 0);                                // return r0
         return b.array();
-    }
-
-    static void ldMapFd(ByteBuffer b, int dst, int mapFd) {
-        insn(b, BPF_LD_IMM64, dst, BPF_PSEUDO_MAP_FD, 0, mapFd);
-        insn(b, 0, 0, 0, 0, 0); // the upper 32 bits of the 64-bit immediate
-    }
-
-    static void insn(ByteBuffer b, int code, int dst, int src, int off, int imm) {
-        b.put((byte) code).put((byte) ((src << 4) | dst)).putShort((short) off).putInt(imm);
     }
 }

@@ -1,5 +1,7 @@
 package io.forkline.compute.proxy.relay;
 
+import io.forkline.compute.bpf.LinuxBpf;
+
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
