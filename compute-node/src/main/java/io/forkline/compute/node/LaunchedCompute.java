@@ -2,6 +2,8 @@ package io.forkline.compute.node;
 
 import io.forkline.compute.endpoint.ComputeProcess;
 import io.forkline.compute.endpoint.ComputeSize;
+import io.forkline.compute.endpoint.ComputeTcp;
+import io.forkline.compute.guard.PortGuard;
 import io.forkline.compute.lazy.LazyDataDirectory;
 import io.forkline.compute.lazy.LazyStats;
 import io.forkline.compute.netns.NetNamespace;
@@ -92,18 +94,20 @@ public final class LaunchedCompute {
     public static LaunchedCompute launch(PostgresInstallation pg, PageClientConfig page, Path dir, boolean lazy,
                                          int preferredPort, ComputeSize size, Path socketDirectory, Duration startTimeout,
                                          String label) throws IOException {
-        return launch(pg, page, dir, lazy, preferredPort, size, socketDirectory, false, startTimeout, label);
+        return launch(pg, page, dir, lazy, preferredPort, size, socketDirectory, ComputeTcp.NONE, startTimeout, label);
     }
 
     /**
      * As {@link #launch(PostgresInstallation, PageClientConfig, Path, boolean, int, ComputeSize, Path, Duration, String)};
-     * with {@code ownNetworkNamespace} (and a socket directory) postgres runs in a network namespace of
-     * its own ({@link NetNamespace}) and also listens on 127.0.0.1 there, for the proxy's kernel relay
-     * ({@link #netns()}); where namespaces are unavailable it starts as without.
+     * with a socket directory, {@code tcp} says where postgres also listens on 127.0.0.1, for the proxy's
+     * kernel relay: {@link ComputeTcp#GUARDED} on a host port that {@link PortGuard#shared()} guards
+     * ({@link #guardedTcp()}), {@link ComputeTcp#OWN_NETWORK_NAMESPACE} in a network namespace of its own
+     * ({@link #netns()}); where the guard or namespaces are unavailable it starts with its Unix-domain
+     * socket only.
      */
     public static LaunchedCompute launch(PostgresInstallation pg, PageClientConfig page, Path dir, boolean lazy,
                                          int preferredPort, ComputeSize size, Path socketDirectory,
-                                         boolean ownNetworkNamespace, Duration startTimeout,
+                                         ComputeTcp tcp, Duration startTimeout,
                                          String label) throws IOException {
         if (socketDirectory != null) {
             pg.prepareDirectory(socketDirectory);
@@ -138,27 +142,49 @@ public final class LaunchedCompute {
                     (System.nanoTime() - t0) / 1_000_000);
         }
         try {
+            NetNamespace netns = tcp == ComputeTcp.OWN_NETWORK_NAMESPACE && socketDirectory != null
+                    && NetNamespace.available() ? NetNamespace.create(label) : null;
+            PortGuard guard = tcp == ComputeTcp.GUARDED && socketDirectory != null ? PortGuard.shared() : null;
             int port = preferredPort;
-            // a compute with a socket directory listens on no TCP port: its port only names the
+            // a compute with a socket directory and no host TCP listener: its port only names the
             // socket file in a directory of its own, so the one it had is always free
-            if (port == 0 || socketDirectory == null && !ComputeProcess.isPortFree(port)) {
-                if (port != 0) {
+            boolean hostTcp = socketDirectory == null || guard != null;
+            if (port == 0 || hostTcp && !ComputeProcess.isPortFree(port)) {
+                if (port != 0 && socketDirectory == null) {
                     log.warn("endpoint {}: port {} is taken; its URI changes", label, port);
                 }
                 port = ComputeProcess.freePort();
             }
             long tPg = System.nanoTime();
-            NetNamespace netns = ownNetworkNamespace && socketDirectory != null && NetNamespace.available()
-                    ? NetNamespace.create(label) : null;
+            PortGuard.Protection guarded = null;
             ComputeProcess process;
-            try {
-                process = ComputeProcess.start(pg, pgdata, port, size, socketDirectory, netns, startTimeout,
-                        mounted != null);
-            } catch (RuntimeException e) {
-                if (netns != null) {
-                    netns.close();
+            for (int attempt = 1; ; attempt++) {
+                guarded = guard == null ? null : guard.protect(port);
+                try {
+                    process = ComputeProcess.start(pg, pgdata, port, size, socketDirectory, netns,
+                            netns != null || guarded != null, startTimeout, mounted != null);
+                    break;
+                } catch (RuntimeException e) {
+                    if (guarded != null) {
+                        guarded.close();
+                    }
+                    if (guarded != null && attempt < 3 && e.getMessage() != null
+                            && e.getMessage().contains("could not bind IPv4 address")) {
+                        // another process took the free port between our check and postgres' bind
+                        log.warn("endpoint {}: port {} was taken as postgres started; trying another", label, port);
+                        port = ComputeProcess.freePort();
+                        continue;
+                    }
+                    if (netns != null) {
+                        netns.close();
+                    }
+                    throw e;
                 }
-                throw e;
+            }
+            PortGuard.Protection held = guarded;
+            if (held != null) {
+                // the guard stays until the postmaster (or the wrapper waiting for it) has exited
+                process.onExit().whenComplete((p, t) -> held.close());
             }
             log.info("postgres of {} accepts connections {} ms after its start", label, (System.nanoTime() - tPg) / 1_000_000);
             if (mounted != null) {
@@ -167,6 +193,7 @@ public final class LaunchedCompute {
             LaunchedCompute lc = new LaunchedCompute(pg, process, mounted, lsn);
             lc.socketDirectory = socketDirectory;
             lc.netns = netns;
+            lc.guardedTcp = held != null;
             return lc;
         } catch (RuntimeException e) {
             if (mounted != null) {
@@ -229,6 +256,15 @@ public final class LaunchedCompute {
 
     private volatile Path socketDirectory;
     private volatile NetNamespace netns;
+    private volatile boolean guardedTcp;
+
+    /**
+     * Whether postgres also listens on 127.0.0.1:{@link #port()} of the host, a port only this process
+     * may connect to ({@link PortGuard}).
+     */
+    public boolean guardedTcp() {
+        return guardedTcp;
+    }
 
     /**
      * The network namespace postgres runs in (listening on 127.0.0.1:{@link #port()} there), or

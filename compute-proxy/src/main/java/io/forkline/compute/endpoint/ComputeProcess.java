@@ -104,13 +104,26 @@ public final class ComputeProcess {
      */
     public static ComputeProcess start(PostgresInstallation pg, Path dataDir, int port, ComputeSize size, Path socketDirectory,
                                        NetNamespace netns, Duration timeout, boolean ownedByRunAsUser) {
-        if (netns != null && socketDirectory == null) {
-            throw new IllegalArgumentException("a compute in " + netns + " needs a Unix-domain socket directory");
+        return start(pg, dataDir, port, size, socketDirectory, netns, netns != null, timeout, ownedByRunAsUser);
+    }
+
+    /**
+     * As {@link #start(PostgresInstallation, Path, int, ComputeSize, Path, NetNamespace, Duration, boolean)};
+     * with {@code loopbackTcp} postgres also listens on 127.0.0.1:{@code port} (of {@code netns} when
+     * given, else of the host, where the caller guards it first: {@code io.forkline.compute.guard.PortGuard}).
+     *
+     * @throws IllegalArgumentException a {@code netns} or {@code loopbackTcp} without a {@code socketDirectory}
+     */
+    public static ComputeProcess start(PostgresInstallation pg, Path dataDir, int port, ComputeSize size, Path socketDirectory,
+                                       NetNamespace netns, boolean loopbackTcp, Duration timeout, boolean ownedByRunAsUser) {
+        if ((netns != null || loopbackTcp) && socketDirectory == null) {
+            throw new IllegalArgumentException("a compute " + (netns != null ? "in " + netns : "on loopback TCP")
+                    + " needs a Unix-domain socket directory");
         }
         Path logFile = dataDir.resolveSibling("postgres.log");
         try {
             Files.writeString(dataDir.resolve("postgresql.conf"), ComputeSettings.render(ComputeSettings.forPort(port, size, socketDirectory,
-                    netns != null)),
+                    loopbackTcp)),
                     StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
             if (ownedByRunAsUser) {
                 pg.prepareDirectoryShallow(dataDir);
@@ -191,6 +204,14 @@ public final class ComputeProcess {
      */
     public boolean isAlive() {
         return process.isAlive();
+    }
+
+    /**
+     * Completes when the started process (the postmaster, or the {@code runuser} wrapper that waits
+     * for it) has exited: after a {@link #stop} or {@link #stopNow}, or a crash.
+     */
+    public java.util.concurrent.CompletableFuture<?> onExit() {
+        return process.onExit();
     }
 
     /** Operating-system pid of the postmaster's launcher process. */

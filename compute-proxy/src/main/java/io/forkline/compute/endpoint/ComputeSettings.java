@@ -120,9 +120,10 @@ public final class ComputeSettings {
 
     /**
      * As {@link #forPort(int, ComputeSize, java.nio.file.Path)}; with {@code loopbackTcp} the compute also
-     * listens on 127.0.0.1:{@code port}: only for a compute started in a network namespace of its own
-     * ({@code io.forkline.compute.netns.NetNamespace}), where that address is reachable from inside the
-     * namespace only.
+     * listens on 127.0.0.1:{@code port}: only for a compute whose listener nobody else reaches
+     * ({@link ComputeTcp}): started in a network namespace of its own
+     * ({@code io.forkline.compute.netns.NetNamespace}), or on a port of the host that
+     * {@code io.forkline.compute.guard.PortGuard} guards.
      */
     public static Map<String, String> forPort(int port, ComputeSize size, java.nio.file.Path socketDirectory,
                                               boolean loopbackTcp) {

@@ -20,14 +20,18 @@ import java.util.Objects;
  * @param netns      for a TCP address: the network namespace the compute listens in (its 127.0.0.1
  *                   answers only there; the proxy creates its socket inside it, {@link NetNamespace#call}),
  *                   else {@code null}
+ * @param local      whether the compute's backends are processes of this machine (and PID namespace) whose
+ *                   sockets the proxy may take ({@code pidfd_getfd}) for the kernel relay's SK_MSG shape: a
+ *                   local compute's loopback TCP listener, in its own namespace or guarded on the host
  */
-public record ComputeAddress(Path unixSocket, String host, int port, ComputeClientTls tls, NetNamespace netns) {
+public record ComputeAddress(Path unixSocket, String host, int port, ComputeClientTls tls, NetNamespace netns,
+                             boolean local) {
     public ComputeAddress {
         if ((unixSocket == null) == (host == null)) {
             throw new IllegalArgumentException("a compute address is either a Unix-domain socket or a TCP host, not "
                     + (unixSocket == null ? "neither" : "both"));
         }
-        if (netns != null && unixSocket != null) {
+        if ((netns != null || local) && unixSocket != null) {
             throw new IllegalArgumentException("a Unix-domain socket needs no network namespace (" + netns + ")");
         }
         if (port < 1 || port > 65535) {
@@ -37,7 +41,7 @@ public record ComputeAddress(Path unixSocket, String host, int port, ComputeClie
 
     /** As the canonical constructor, outside any network namespace of a compute's own. */
     public ComputeAddress(Path unixSocket, String host, int port, ComputeClientTls tls) {
-        this(unixSocket, host, port, tls, null);
+        this(unixSocket, host, port, tls, null, false);
     }
 
     /**
@@ -46,7 +50,15 @@ public record ComputeAddress(Path unixSocket, String host, int port, ComputeClie
      * socket to be TCP).
      */
     public static ComputeAddress inNamespace(NetNamespace netns, int port) {
-        return new ComputeAddress(null, "127.0.0.1", port, null, Objects.requireNonNull(netns, "netns"));
+        return new ComputeAddress(null, "127.0.0.1", port, null, Objects.requireNonNull(netns, "netns"), true);
+    }
+
+    /**
+     * 127.0.0.1:{@code port} of this machine: a local compute's TCP listener that only the server's
+     * process may connect to ({@code io.forkline.compute.guard.PortGuard}).
+     */
+    public static ComputeAddress guardedLoopback(int port) {
+        return new ComputeAddress(null, "127.0.0.1", port, null, null, true);
     }
 
     /** The Unix-domain socket {@code <directory>/.s.PGSQL.<port>} (PostgreSQL's {@code UNIXSOCK_PATH}). */
@@ -77,9 +89,9 @@ public record ComputeAddress(Path unixSocket, String host, int port, ComputeClie
      * knows the compute's certificate, else {@code require}.
      */
     public String libpqConnInfo(String user, String database) {
-        if (netns != null) {
-            throw new IllegalStateException("127.0.0.1:" + port + " answers only inside " + netns
-                    + "; tools reach the compute on its Unix-domain socket");
+        if (local) {
+            throw new IllegalStateException("127.0.0.1:" + port + (netns != null ? " answers only inside " + netns
+                    : " answers only the server's own process") + "; tools reach the compute on its Unix-domain socket");
         }
         StringBuilder sb = new StringBuilder();
         pair(sb, "host", isUnix() ? unixSocket.getParent().toString() : host);
@@ -106,6 +118,6 @@ public record ComputeAddress(Path unixSocket, String host, int port, ComputeClie
 
     @Override
     public String toString() {
-        return isUnix() ? unixSocket.toString() : host + ":" + port + (netns == null ? "" : " in " + netns);
+        return isUnix() ? unixSocket.toString() : host + ":" + port + (netns != null ? " in " + netns : local ? " (guarded)" : "");
     }
 }

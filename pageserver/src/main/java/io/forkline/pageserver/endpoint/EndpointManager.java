@@ -50,20 +50,44 @@ public final class EndpointManager implements AutoCloseable {
      * that the proxy's kernel relay takes its SK_MSG shape ({@code MsgRelay}: one kernel worker hop per
      * round trip instead of two). Off by default: such a compute has no network beyond its own loopback,
      * so it cannot open outbound connections (a logical import's subscription to its publisher,
-     * {@code dblink}, {@code postgres_fdw}). {@code auto}: on when the kernel relay and its SK_MSG shape
-     * are requested.
+     * {@code dblink}, {@code postgres_fdw}), and {@link #PORT_GUARD_PROPERTY} gives the same shape
+     * without that loss. {@code auto}: on when the kernel relay and its SK_MSG shape are requested.
      */
     public static final String NETNS_PROPERTY = "forkline.compute.netns";
 
-    /** @throws IllegalArgumentException when {@link #NETNS_PROPERTY} is none of true, false, auto (names the value) */
-    static boolean computesInOwnNetworkNamespace() {
-        String v = System.getProperty(NETNS_PROPERTY, "false").strip().toLowerCase(java.util.Locale.ROOT);
+    /**
+     * System property: {@code auto} (default) guards a TCP listener of every local compute on 127.0.0.1
+     * of the host ({@code io.forkline.compute.guard.PortGuard}: only this server's process may connect)
+     * when the kernel relay and its SK_MSG shape are requested, so the proxy's sessions take that shape
+     * while computes keep the host's network; {@code true} guards one regardless, {@code false} never
+     * (Unix-domain socket only). {@link #NETNS_PROPERTY} {@code true} wins over it. Where the guard
+     * cannot be had (not root, no cgroup v2) computes listen on their Unix-domain socket only.
+     */
+    public static final String PORT_GUARD_PROPERTY = "forkline.compute.portGuard";
+
+    /**
+     * Where the next local computes listen on TCP, from {@link #NETNS_PROPERTY} and
+     * {@link #PORT_GUARD_PROPERTY}.
+     *
+     * @throws IllegalArgumentException when either is none of true, false, auto (names the value)
+     */
+    static io.forkline.compute.endpoint.ComputeTcp computeTcp() {
+        if (switchProperty(NETNS_PROPERTY, "false")) {
+            return io.forkline.compute.endpoint.ComputeTcp.OWN_NETWORK_NAMESPACE;
+        }
+        return switchProperty(PORT_GUARD_PROPERTY, "auto") ? io.forkline.compute.endpoint.ComputeTcp.GUARDED
+                : io.forkline.compute.endpoint.ComputeTcp.NONE;
+    }
+
+    /** {@code true}, {@code false}, or {@code auto}: whether the kernel relay and its SK_MSG shape are requested. */
+    private static boolean switchProperty(String name, String byDefault) {
+        String v = System.getProperty(name, byDefault).strip().toLowerCase(java.util.Locale.ROOT);
         return switch (v) {
             case "auto" -> io.forkline.compute.proxy.relay.KernelRelay.requested()
                     && io.forkline.compute.proxy.relay.KernelRelay.msgRelayRequested();
             case "true" -> true;
             case "false" -> false;
-            default -> throw new IllegalArgumentException("invalid " + NETNS_PROPERTY + " '" + v
+            default -> throw new IllegalArgumentException("invalid " + name + " '" + v
                     + "': expected true, false or auto");
         };
     }
@@ -169,8 +193,9 @@ public final class EndpointManager implements AutoCloseable {
 
         /**
          * Where the proxy reaches the running compute: 127.0.0.1:PORT inside the compute's own network
-         * namespace when it runs in one (the kernel relay's SK_MSG shape needs the backend's socket to
-         * be TCP; only the server can enter the namespace), else {@link #address()}; {@code null} when
+         * namespace when it runs in one, or of the host when its port is guarded (the kernel relay's
+         * SK_MSG shape needs the backend's socket to be TCP; only the server reaches either), else
+         * {@link #address()}; {@code null} when
          * not running. The server's own clients (diffs, schema copies, flush-LSN queries) use
          * {@link #address()}.
          */
@@ -179,6 +204,9 @@ public final class EndpointManager implements AutoCloseable {
             io.forkline.compute.netns.NetNamespace ns = l == null ? null : l.netns();
             if (ns != null && state == EndpointState.RUNNING) {
                 return io.forkline.compute.proxy.ComputeAddress.inNamespace(ns, l.port());
+            }
+            if (l != null && l.guardedTcp() && state == EndpointState.RUNNING) {
+                return io.forkline.compute.proxy.ComputeAddress.guardedLoopback(l.port());
             }
             return address();
         }
@@ -674,7 +702,7 @@ public final class EndpointManager implements AutoCloseable {
                 recoverLeftoverWal(tenant, ref);
                 e.local = LaunchedCompute.launch(pg, pageServiceClient(tenant, timeline), dirOf(tenant, ref),
                         storage == StorageMode.LAZY, e.lastPort, size, socketDirectory(tenant, ref),
-                        computesInOwnNetworkNamespace(), START_TIMEOUT, key(tenant, ref));
+                        computeTcp(), START_TIMEOUT, key(tenant, ref));
                 lsn = e.local.lsn();
                 port = e.local.port();
                 host = "127.0.0.1";

@@ -160,7 +160,7 @@ class EndpointAccessIT {
             BranchComputeDirectory directory = s.computeDirectory();
             directory.sessionOpened(ids.get("dev"));
             ComputeAddress a = directory.wake(ids.get("dev")).get(60, TimeUnit.SECONDS);
-            assertThat(a.isUnix() || a.netns() != null).as("the proxy's address %s: private socket or own namespace", a)
+            assertThat(a.isUnix() || a.local()).as("the proxy's address %s: private socket, guarded port or own namespace", a)
                     .isTrue();
             assertThat(Sql.queryLong(e.uri(), "postgres", "SELECT sum(x) FROM kept")).isEqualTo(42);
             // an explicitly stopped endpoint wakes on connect too (Neon's behaviour)
@@ -186,26 +186,37 @@ class EndpointAccessIT {
         directory.sessionOpened(id);
         ComputeAddress woken = directory.wake(id).get(60, TimeUnit.SECONDS);
         var e = endpoints.get(T, "dev");
-        // the server's own clients use the private Unix socket; the proxy uses it too, or, where the
-        // compute runs in a network namespace of its own (root, kernel relay), 127.0.0.1 inside it
+        // the server's own clients use the private Unix socket; the proxy uses it too, or, with the kernel
+        // relay (root), 127.0.0.1 of a port only the server's process may connect to (the default) or
+        // inside the compute's own network namespace
         ComputeAddress a = e.address();
         assertThat(a.isUnix()).isTrue();
         assertThat(Files.exists(a.unixSocket())).as("socket %s", a.unixSocket()).isTrue();
         assertThat(a.unixSocket().toString().getBytes(StandardCharsets.UTF_8).length).isLessThan(108);
         assertThat(Files.getPosixFilePermissions(a.unixSocket().getParent()))
                 .isEqualTo(PosixFilePermissions.fromString("rwx------"));
-        assertThat(woken.isUnix() ? woken : woken.netns()).as("the proxy's address %s", woken).isNotNull();
+        assertThat(woken.isUnix() || woken.local()).as("the proxy's address %s", woken).isTrue();
+        if (io.forkline.compute.postgres.PostgresInstallation.isRoot()) {
+            assertThat(woken.local() && woken.netns() == null).as("root: a guarded port by default (%s)", woken).isTrue();
+        }
         assertThat(woken.port()).isEqualTo(a.port());
         Sql.exec(e.uri(), "postgres", "CREATE TABLE kept (x int)", "INSERT INTO kept VALUES (42)");
-        // the compute listens on no TCP port of this machine's: its trust authentication is reachable only
-        // through the private socket (root and the compute's OS user) or from inside its own network
-        // namespace (which only the server enters); everyone else goes through the proxy
+        // the compute's trust authentication is reachable only through the private socket (root and the
+        // compute's OS user), from the server's own process on a guarded port, or from inside its own
+        // network namespace (which only the server enters); everyone else goes through the proxy
         assertThat(Sql.queryString(e.uri(), "postgres", "SHOW listen_addresses"))
                 .isEqualTo(woken.isUnix() ? "" : "127.0.0.1");
-        try (java.net.Socket tcp = new java.net.Socket()) {
-            org.assertj.core.api.Assertions.assertThatThrownBy(
-                            () -> tcp.connect(new java.net.InetSocketAddress("127.0.0.1", a.port()), 2000))
-                    .as("TCP 127.0.0.1:%d of the compute", a.port()).isInstanceOf(java.net.ConnectException.class);
+        String psql = otherProcessPsql(a.port());
+        if (woken.local() && woken.netns() == null) {
+            assertThat(psql).as("psql, another process, to the guarded 127.0.0.1:%d", a.port())
+                    .contains("Operation not permitted").doesNotContain("42");
+        } else {
+            assertThat(psql).as("psql to 127.0.0.1:%d", a.port()).contains("Connection refused").doesNotContain("42");
+            try (java.net.Socket tcp = new java.net.Socket()) {
+                org.assertj.core.api.Assertions.assertThatThrownBy(
+                                () -> tcp.connect(new java.net.InetSocketAddress("127.0.0.1", a.port()), 2000))
+                        .as("TCP 127.0.0.1:%d of the compute", a.port()).isInstanceOf(java.net.ConnectException.class);
+            }
         }
         Thread.sleep(1500);
         assertThat(e.state()).as("a session holds it awake past its timeout").isEqualTo(EndpointState.RUNNING);
@@ -308,5 +319,15 @@ class EndpointAccessIT {
             }
         }
         assertThat(files).isGreaterThan(3);
+    }
+
+    /** What {@code psql -h 127.0.0.1 -p port} (a process of its own, as any local user would run it) prints. */
+    private static String otherProcessPsql(int port) throws Exception {
+        var pg = io.forkline.compute.postgres.PostgresInstallation.detect();
+        Process p = new ProcessBuilder(pg.bin("psql").toString(), "-h", "127.0.0.1", "-p", Integer.toString(port),
+                "-U", "postgres", "-d", "postgres", "-Atc", "SELECT sum(x) FROM kept")
+                .redirectErrorStream(true).start();
+        assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        return new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
     }
 }

@@ -24,14 +24,23 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  */
 class PgProxyServerIT {
     /**
-     * With {@code forkline.compute.netns=true} (root) the compute runs in its own network namespace and
-     * the server's proxy relays a plain session in the kernel's SK_MSG shape; the same strings work.
+     * By default (root) the compute listens on a guarded 127.0.0.1 port of the host and the server's
+     * proxy relays a plain session in the kernel's SK_MSG shape.
      */
     @Test
     void printedConnectionStringsGoThroughTheProxyAndWakeTheCompute() throws Exception {
+        printedConnectionStrings(io.forkline.compute.guard.PortGuard.shared() != null);
+    }
+
+    /**
+     * With {@code forkline.compute.netns=true} (root) the compute runs in its own network namespace and
+     * the server's proxy relays a plain session in the SK_MSG shape too; the same strings work.
+     */
+    @Test
+    void theSameWithTheComputeInItsOwnNetworkNamespace() throws Exception {
         String before = System.setProperty(io.forkline.pageserver.endpoint.EndpointManager.NETNS_PROPERTY, "true");
         try {
-            printedConnectionStrings();
+            printedConnectionStrings(io.forkline.compute.netns.NetNamespace.available());
         } finally {
             if (before == null) {
                 System.clearProperty(io.forkline.pageserver.endpoint.EndpointManager.NETNS_PROPERTY);
@@ -41,7 +50,8 @@ class PgProxyServerIT {
         }
     }
 
-    private void printedConnectionStrings() throws Exception {
+    /** @param tcpCompute whether the compute listens on loopback TCP the kernel relay's SK_MSG shape can use */
+    private void printedConnectionStrings(boolean tcpCompute) throws Exception {
         try (TestServer s = TestServer.start("pg-proxy")) {
             s.post("/v1/tenants", "{\"name\":\"px\"}").expect(201);
             JsonNode main = s.get("/v1/tenants/px/branches/main").ok();
@@ -64,9 +74,9 @@ class PgProxyServerIT {
             assertThat(Sql.queryString(cs, "postgres", "SELECT current_user")).isEqualTo("postgres");
             long msgBefore = s.server().pgProxy().stats().sessionsMsgRelayed.get();
             assertThat(Sql.queryString(cs + "&sslmode=disable", "postgres", "SELECT 'plain'")).isEqualTo("plain");
-            if (s.server().pgProxy().kernelRelayOn() && io.forkline.compute.netns.NetNamespace.available()) {
+            if (s.server().pgProxy().kernelRelayOn() && tcpCompute) {
                 // root, no TLS (pgjdbc's default sslmode=prefer gets TLS here, which stays in user space): the
-                // compute runs in its own network namespace and the kernel relays in the SK_MSG shape
+                // compute listens on loopback TCP and the kernel relays in the SK_MSG shape
                 assertThat(s.server().pgProxy().stats().sessionsMsgRelayed.get() - msgBefore)
                         .as("sessions relayed in the SK_MSG shape").isEqualTo(1);
             }

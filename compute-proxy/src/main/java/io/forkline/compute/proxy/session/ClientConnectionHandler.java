@@ -412,7 +412,7 @@ public final class ClientConnectionHandler extends ChannelInboundHandlerAdapter 
         }
         MsgRelay msg = relay.msgRelay();
         ComputeAddress address = computeAddress;
-        if (msg != null && address != null && address.netns() != null && backendPid > 0
+        if (msg != null && address != null && address.local() && backendPid > 0
                 && client instanceof EpollSocketChannel && compute instanceof EpollSocketChannel computeTcp) {
             try {
                 MsgRelay.Pair pair = msg.pair(c.fd().intValue(), k.fd().intValue(), computeTcp.localAddress().getPort(),
