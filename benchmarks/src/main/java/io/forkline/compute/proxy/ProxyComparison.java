@@ -46,6 +46,12 @@ import java.util.regex.Pattern;
  * namespace (loopback TCP there), {@code proxy-kernel} reaches the compute on 127.0.0.1 inside it (the
  * kernel relay's SK_MSG shape, {@code MsgRelay}), and {@code proxy-kernel-unix} is the kernel relay
  * through the compute's Unix-domain socket (the SK_SKB shape) for comparison.
+ * {@code --guard 1} keeps the PostgreSQL in the host's namespace on a 127.0.0.1 port that
+ * {@link io.forkline.compute.guard.PortGuard} lets only this JVM connect to, as a local compute of the
+ * server runs by default: {@code proxy-kernel} then reaches it there (the SK_MSG shape) and
+ * {@code proxy-kernel-unix} through its Unix-domain socket; the guard is lifted while the {@code tcp}
+ * target's pgbench (another process) runs (the guard's program runs at {@code connect} only, so the
+ * steady state is the same).
  * Prints one line per run and a RESULT block with medians and the ratios proxy/unix and proxy/tcp.
  */
 public final class ProxyComparison {
@@ -55,6 +61,8 @@ public final class ProxyComparison {
 
     /** With {@code --netns 1}: the namespace the compute runs in, where the {@code tcp} target's pgbench runs. */
     private static io.forkline.compute.netns.NetNamespace netnsForTcp;
+    /** With {@code --guard 1}: the compute's port while guarded (lifted for the {@code tcp} target). */
+    private static io.forkline.compute.guard.PortGuard.Protection guarded;
 
     private ProxyComparison() {
     }
@@ -88,6 +96,16 @@ public final class ProxyComparison {
             int port = Integer.parseInt(cluster.uri().replaceAll(".*:(\\d+)/.*", "$1"));
             ComputeAddress address = ComputeAddress.unix(sock, port);
             netnsForTcp = ns;
+            io.forkline.compute.guard.PortGuard guard = null;
+            if (args.intValue("guard", 0) != 0) {
+                guard = io.forkline.compute.guard.PortGuard.shared();
+                if (guard == null) {
+                    throw new IllegalStateException("--guard 1: " + io.forkline.compute.guard.PortGuard.unavailableReason());
+                }
+                guarded = guard.protect(port);
+            }
+            ComputeAddress kernelAddress = ns != null ? ComputeAddress.inNamespace(ns, port)
+                    : guard != null ? ComputeAddress.guardedLoopback(port) : null;
             SingleEndpoint directory = new SingleEndpoint("ep-bench", ScramVerifier.create(password.toCharArray(), new SecureRandom()), address);
             try (PgProxy proxy = PgProxy.start(PgProxyConfig.of("127.0.0.1", 0).withSelfSignedTls(dir.resolve("tls"))
                     .withEventLoopThreads(threads).withKernelRelay(false), directory)) {
@@ -98,11 +116,11 @@ public final class ProxyComparison {
                 targets.put("proxy", viaProxy + " sslmode=disable");
                 if (only.contains("proxy-kernel")) {
                     PgProxy k = PgProxy.start(PgProxyConfig.of("127.0.0.1", 0).withEventLoopThreads(threads).withKernelRelay(true),
-                            ns == null ? directory : new SingleEndpoint("ep-bench", directory.verifier(),
-                                    ComputeAddress.inNamespace(ns, port)));
+                            kernelAddress == null ? directory : new SingleEndpoint("ep-bench", directory.verifier(),
+                                    kernelAddress));
                     extra.add(k);
                     kernelProxy = k;
-                    if (ns != null && only.contains("proxy-kernel-unix")) {
+                    if (kernelAddress != null && only.contains("proxy-kernel-unix")) {
                         PgProxy u = PgProxy.start(PgProxyConfig.of("127.0.0.1", 0).withEventLoopThreads(threads)
                                 .withKernelRelay(true), directory);
                         extra.add(u);
@@ -169,9 +187,19 @@ public final class ProxyComparison {
                         long ownBefore = SystemCpu.ownJiffies(cluster.dataDir());
                         Map<Long, Long> kBefore = SystemCpu.kernelThreadJiffies();
                         String conninfo = targets.get(t);
-                        double[] res = t.equals("tcp") && netnsForTcp != null
-                                ? netnsForTcp.call(() -> selectOnly(pg, conninfo, password, clients, seconds))
-                                : selectOnly(pg, conninfo, password, clients, seconds);
+                        double[] res;
+                        if (t.equals("tcp") && netnsForTcp != null) {
+                            res = netnsForTcp.call(() -> selectOnly(pg, conninfo, password, clients, seconds));
+                        } else if (t.equals("tcp") && guarded != null) {
+                            guarded.close(); // pgbench is another process: lift the guard for it
+                            try {
+                                res = selectOnly(pg, conninfo, password, clients, seconds);
+                            } finally {
+                                guarded = guard.protect(port);
+                            }
+                        } else {
+                            res = selectOnly(pg, conninfo, password, clients, seconds);
+                        }
                         Thread.sleep(300); // the postmaster reaps the ended backends (their CPU moves into its cutime)
                         long[] statAfter = SystemCpu.read();
                         long kJiffies = SystemCpu.kernelThreadJiffiesBetween(kBefore, SystemCpu.kernelThreadJiffies());

@@ -146,19 +146,23 @@ public final class LaunchedCompute {
                     && NetNamespace.available() ? NetNamespace.create(label) : null;
             PortGuard guard = tcp == ComputeTcp.GUARDED && socketDirectory != null ? PortGuard.shared() : null;
             int port = preferredPort;
-            // a compute with a socket directory and no host TCP listener: its port only names the
-            // socket file in a directory of its own, so the one it had is always free
-            boolean hostTcp = socketDirectory == null || guard != null;
-            if (port == 0 || hostTcp && !ComputeProcess.isPortFree(port)) {
-                if (port != 0 && socketDirectory == null) {
+            // a compute with a socket directory keeps its port (it names the socket file in a directory of
+            // its own, so the server's own URI of it stays); when that port is taken on the host it starts
+            // without its guarded TCP listener (the proxy's kernel relay then takes the SK_SKB shape)
+            if (port == 0 || socketDirectory == null && !ComputeProcess.isPortFree(port)) {
+                if (port != 0) {
                     log.warn("endpoint {}: port {} is taken; its URI changes", label, port);
                 }
                 port = ComputeProcess.freePort();
+            } else if (guard != null && !ComputeProcess.isPortFree(port)) {
+                log.info("endpoint {}: TCP port {} is taken on this machine; the compute listens on its Unix-domain"
+                        + " socket only", label, port);
+                guard = null;
             }
             long tPg = System.nanoTime();
             PortGuard.Protection guarded = null;
             ComputeProcess process;
-            for (int attempt = 1; ; attempt++) {
+            while (true) {
                 guarded = guard == null ? null : guard.protect(port);
                 try {
                     process = ComputeProcess.start(pg, pgdata, port, size, socketDirectory, netns,
@@ -168,11 +172,11 @@ public final class LaunchedCompute {
                     if (guarded != null) {
                         guarded.close();
                     }
-                    if (guarded != null && attempt < 3 && e.getMessage() != null
-                            && e.getMessage().contains("could not bind IPv4 address")) {
-                        // another process took the free port between our check and postgres' bind
-                        log.warn("endpoint {}: port {} was taken as postgres started; trying another", label, port);
-                        port = ComputeProcess.freePort();
+                    if (guarded != null && e.getMessage() != null && e.getMessage().contains("could not bind IPv4 address")) {
+                        // another process took the port between our check and postgres' bind
+                        log.warn("endpoint {}: TCP port {} was taken as postgres started; starting it on its"
+                                + " Unix-domain socket only", label, port);
+                        guard = null;
                         continue;
                     }
                     if (netns != null) {

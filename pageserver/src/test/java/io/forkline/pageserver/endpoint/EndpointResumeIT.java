@@ -17,8 +17,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Computes that ran when the server went down come back with the next server on the same port
  * (stored connection strings keep working); one stopped on purpose stays stopped; a process on the
- * TCP port number a compute had does not keep it from coming back (local computes listen only on
- * their private Unix-domain socket).
+ * TCP port number a compute had does not keep it from coming back (local computes are reached on
+ * their private Unix-domain socket; that one then starts without its guarded TCP listener).
  */
 class EndpointResumeIT {
     @Test
@@ -54,12 +54,17 @@ class EndpointResumeIT {
             assertThat(Sql.queryLong(mainUri, "postgres", "SELECT x FROM kept")).isEqualTo(42);
             assertThat(endpoints.get("r", "idle") == null || !endpoints.get("r", "idle").active())
                     .as("stopped on purpose: stays stopped").isTrue();
-            // a compute of the server's own process tree listens on no TCP port (only on its private
-            // socket), so a process on the port number it had does not keep it from coming back
+            // a compute of the server's own process tree is reached on its private socket, whose name
+            // carries its port; a process on that TCP port does not keep it from coming back there (it
+            // then starts without its guarded TCP listener)
             EndpointManager.Endpoint taken = endpoints.get("r", "taken");
             assertThat(taken.active()).as("resumed although another process listens on TCP port " + takenPort).isTrue();
             assertThat(taken.note()).isNull();
             assertThat(taken.uri()).isEqualTo(takenUri);
+            assertThat(taken.proxyAddress().isUnix()).as("no TCP listener: the port is another process's").isTrue();
+            if (io.forkline.compute.guard.PortGuard.shared() != null) {
+                assertThat(endpoints.get("r", "main").proxyAddress().local()).as("the others: guarded ports").isTrue();
+            }
             Sql.exec(takenUri, "postgres", "CREATE TABLE back (x int)"); // committed through its receiver
             for (String uri : new String[]{mainUri, devUri}) {
                 Sql.exec(uri, "postgres", "CREATE TABLE IF NOT EXISTS after_restart (x int)");
