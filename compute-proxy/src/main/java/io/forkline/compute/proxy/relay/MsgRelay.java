@@ -167,19 +167,22 @@ public final class MsgRelay implements AutoCloseable {
      * {@link #fallBack} when the client socket {@code fdA} holds more than half of its send buffer
      * unsent ({@code SIOCOUTQNSD} against {@code SO_SNDBUF}, read each time: TCP autotuning grows it).
      *
-     * @return true when it fell back (the caller stops asking)
+     * @return -1 when it fell back (the caller stops asking), else the bytes {@code fdA} holds unsent
      * @throws LinuxBpf.BpfException when {@code fdA} cannot be read (e.g. closed); the caller then falls back
      */
-    public boolean fallBackIfStalled(Pair pair, int fdA) {
+    public int fallBackIfStalled(Pair pair, int fdA) {
         int unsent = bpf.unsentBytes(fdA);
+        if (unsent == 0) {
+            return 0;
+        }
         int sendBufferBytes = bpf.sendBuffer(fdA);
         if (unsent <= sendBufferBytes / 2) {
-            return false;
+            return unsent;
         }
         fallBack(pair);
         log.debug("kernel relay: the client holds {} unsent bytes of a {}-byte send buffer; the backend's bytes go"
                 + " through the worker that waits for it from now on", unsent, sendBufferBytes);
-        return true;
+        return -1;
     }
 
     /**

@@ -81,8 +81,17 @@ public final class ClientConnectionHandler extends ChannelInboundHandlerAdapter 
     private int backendPid;
     /** The compute connected to (set at connect). */
     private ComputeAddress computeAddress;
-    /** How often an SK_MSG session's client socket is checked for a stall ({@link MsgRelay#fallBackIfStalled}). */
-    static final long STALL_CHECK_MILLIS = 20;
+    /**
+     * How often an SK_MSG session's client socket is checked for a stall ({@link MsgRelay#fallBackIfStalled}),
+     * ms: system property {@code forkline.proxy.kernelRelay.stallCheckMillis} (a benchmark knob), default 20.
+     */
+    static final long STALL_CHECK_MILLIS = Math.max(1, Long.getLong("forkline.proxy.kernelRelay.stallCheckMillis", 20));
+    /**
+     * The same while the client socket had nothing unsent at the last check, ms: system property
+     * {@code forkline.proxy.kernelRelay.idleCheckMillis}, default 100 (a backend that a client stalls
+     * spins at most about this long before the fallback).
+     */
+    static final long IDLE_CHECK_MILLIS = Math.max(1, Long.getLong("forkline.proxy.kernelRelay.idleCheckMillis", 100));
 
     public ClientConnectionHandler(ProxyContext proxy) {
         this.proxy = proxy;
@@ -423,26 +432,32 @@ public final class ClientConnectionHandler extends ChannelInboundHandlerAdapter 
                 compute.config().setAutoRead(false);
                 int fdA = c.fd().intValue();
                 ScheduledFuture<?>[] watch = new ScheduledFuture<?>[1];
-                watch[0] = client.eventLoop().scheduleAtFixedRate(() -> {
-                    // on the client's event loop, so fdA is still this channel's while it is open
-                    if (!client.isOpen()) {
-                        watch[0].cancel(false);
-                        return;
+                Runnable check = new Runnable() {
+                    @Override
+                    public void run() {
+                        // on the client's event loop, so fdA is still this channel's while it is open
+                        if (!client.isOpen()) {
+                            return;
+                        }
+                        int unsent;
+                        try {
+                            unsent = msg.fallBackIfStalled(pair, fdA);
+                        } catch (RuntimeException e) {
+                            log.warn("kernel relay: cannot watch a client socket for a stall, its backend's bytes take the"
+                                    + " worker from now on: {}", e.getMessage());
+                            msg.fallBack(pair);
+                            unsent = -1;
+                        }
+                        if (unsent < 0) {
+                            proxy.stats().msgRelayFallbacks.incrementAndGet();
+                            return;
+                        }
+                        // often while the client lags behind, rarely while it keeps up (each check wakes the loop)
+                        watch[0] = client.eventLoop().schedule(this, unsent > 0 ? STALL_CHECK_MILLIS : IDLE_CHECK_MILLIS,
+                                TimeUnit.MILLISECONDS);
                     }
-                    boolean fellBack;
-                    try {
-                        fellBack = msg.fallBackIfStalled(pair, fdA);
-                    } catch (RuntimeException e) {
-                        log.warn("kernel relay: cannot watch a client socket for a stall, its backend's bytes take the"
-                                + " worker from now on: {}", e.getMessage());
-                        msg.fallBack(pair);
-                        fellBack = true;
-                    }
-                    if (fellBack) {
-                        proxy.stats().msgRelayFallbacks.incrementAndGet();
-                        watch[0].cancel(false);
-                    }
-                }, STALL_CHECK_MILLIS, STALL_CHECK_MILLIS, TimeUnit.MILLISECONDS);
+                };
+                watch[0] = client.eventLoop().schedule(check, STALL_CHECK_MILLIS, TimeUnit.MILLISECONDS);
                 client.closeFuture().addListener(f -> {
                     watch[0].cancel(false);
                     msg.unpair(pair);
