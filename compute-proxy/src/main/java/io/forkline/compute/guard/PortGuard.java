@@ -42,6 +42,8 @@ public final class PortGuard implements AutoCloseable {
     /** {@code /proc/self/ns/pid} of the initial PID namespace ({@code PROC_PID_INIT_INO}, include/linux/proc_ns.h). */
     static final String INIT_PID_NAMESPACE = "pid:[4026531836]";
     private static final int MAX_PORTS = 4096;
+    /** How long the shutdown hook waits for the computes' ports to be released before it closes, ms. */
+    private static final long SHUTDOWN_WAIT_MILLIS = 15_000;
     private static final int[] ATTACH_TYPES = {LinuxBpf.BPF_CGROUP_INET4_CONNECT, LinuxBpf.BPF_CGROUP_INET6_CONNECT};
     private static final Logger log = LoggerFactory.getLogger(PortGuard.class);
 
@@ -70,14 +72,16 @@ public final class PortGuard implements AutoCloseable {
     /**
      * This process's guard, opened at the first call; {@code null} where it cannot be (the reason is
      * logged once and kept in {@link #unavailableReason()}). Stays attached for the process's life; a
-     * shutdown hook {@link #close()}s it.
+     * shutdown hook {@link #close()}s it once the computes' ports are released (up to 15 s).
      */
     public static synchronized PortGuard shared() {
         if (shared == null && sharedRefused == null) {
             try {
                 shared = open(ProcessHandle.current().pid());
                 PortGuard g = shared;
-                Runtime.getRuntime().addShutdownHook(new Thread(g::close, "forkline-port-guard-close"));
+                // the server's own hook stops its computes meanwhile: give their ports time to be released
+                Runtime.getRuntime().addShutdownHook(new Thread(() -> g.closeWhenReleased(SHUTDOWN_WAIT_MILLIS),
+                        "forkline-port-guard-close"));
                 log.info("port guard on: local computes listen on 127.0.0.1 ports only this process (pid {}) may connect to"
                         + " (cgroup {} connect hooks)", shared.owner, shared.cgroup);
             } catch (RuntimeException | LinkageError e) {
@@ -182,6 +186,20 @@ public final class PortGuard implements AutoCloseable {
         if (!closed) {
             bpf.deleteU32(portsFd, key(p.port), "unguard port " + p.port);
         }
+        notifyAll();
+    }
+
+    /** {@link #close()} once no port is guarded, or after {@code millis} whatever is still guarded. */
+    synchronized void closeWhenReleased(long millis) {
+        long deadline = System.nanoTime() + millis * 1_000_000L;
+        try {
+            while (!held.isEmpty() && System.nanoTime() < deadline) {
+                wait(Math.max(1, (deadline - System.nanoTime()) / 1_000_000L));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        close();
     }
 
     /**

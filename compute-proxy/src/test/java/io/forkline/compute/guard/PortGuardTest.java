@@ -110,6 +110,57 @@ class PortGuardTest {
         }
     }
 
+    /**
+     * At shutdown the guard waits for its computes' ports to be released (the server stops them
+     * meanwhile), then detaches its programs; a guard closed with a port still guarded keeps them.
+     */
+    @Test
+    void closeWhenReleasedWaitsForThePortsThenDetaches() throws Exception {
+        long me = ProcessHandle.current().pid();
+        int before = attachedNamed(PortGuard.PROGRAM_PREFIX + me);
+        PortGuard g = PortGuard.open(me);
+        assertThat(attachedNamed(PortGuard.PROGRAM_PREFIX + me)).isEqualTo(before + 2);
+        PortGuard.Protection p = g.protect(40_000);
+        Thread releaser = new Thread(() -> {
+            try {
+                Thread.sleep(300);
+            } catch (InterruptedException e) {
+                return;
+            }
+            p.close();
+        });
+        releaser.start();
+        long t0 = System.nanoTime();
+        g.closeWhenReleased(10_000);
+        assertThat((System.nanoTime() - t0) / 1_000_000).as("waited for the release, not the bound").isBetween(250L, 5_000L);
+        assertThat(attachedNamed(PortGuard.PROGRAM_PREFIX + me)).as("detached").isEqualTo(before);
+    }
+
+    /** How many programs named {@code name} are attached to the cgroup v2 root (both connect hooks). */
+    private static int attachedNamed(String name) {
+        io.forkline.compute.bpf.LinuxBpf bpf = io.forkline.compute.bpf.LinuxBpf.load();
+        int cg = bpf.openReadOnly(PortGuard.cgroup2Root());
+        int n = 0;
+        try {
+            for (int type : new int[]{io.forkline.compute.bpf.LinuxBpf.BPF_CGROUP_INET4_CONNECT,
+                    io.forkline.compute.bpf.LinuxBpf.BPF_CGROUP_INET6_CONNECT}) {
+                for (int id : bpf.attachedPrograms(cg, type)) {
+                    int fd = bpf.fdById(false, id);
+                    try {
+                        if (bpf.programInfo(fd).name().equals(name)) {
+                            n++;
+                        }
+                    } finally {
+                        bpf.close(fd);
+                    }
+                }
+            }
+        } finally {
+            bpf.close(cg);
+        }
+        return n;
+    }
+
     @Test
     void keysAreThePortInNetworkOrderAsTheContextHoldsIt() {
         assertThat(PortGuard.key(5432)).isEqualTo(0x3815); // 5432 = 0x1538: bytes 15 38 read as a little-endian u32
