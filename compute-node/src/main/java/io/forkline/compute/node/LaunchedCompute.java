@@ -160,32 +160,19 @@ public final class LaunchedCompute {
                 guard = null;
             }
             long tPg = System.nanoTime();
-            PortGuard.Protection guarded = null;
             ComputeProcess process;
-            while (true) {
-                guarded = guard == null ? null : guard.protect(port);
-                try {
-                    process = ComputeProcess.start(pg, pgdata, port, size, socketDirectory, netns,
-                            netns != null || guarded != null, startTimeout, mounted != null);
-                    break;
-                } catch (RuntimeException e) {
-                    if (guarded != null) {
-                        guarded.close();
-                    }
-                    if (guarded != null && e.getMessage() != null && e.getMessage().contains("could not bind IPv4 address")) {
-                        // another process took the port between our check and postgres' bind
-                        log.warn("endpoint {}: TCP port {} was taken as postgres started; starting it on its"
-                                + " Unix-domain socket only", label, port);
-                        guard = null;
-                        continue;
-                    }
-                    if (netns != null) {
-                        netns.close();
-                    }
-                    throw e;
+            PortGuard.Protection held;
+            try {
+                Started started = startPostgres(pg, pgdata, port, size, socketDirectory, netns, guard, startTimeout,
+                        mounted != null, label);
+                process = started.process();
+                held = started.guarded();
+            } catch (RuntimeException e) {
+                if (netns != null) {
+                    netns.close();
                 }
+                throw e;
             }
-            PortGuard.Protection held = guarded;
             if (held != null) {
                 // the guard stays until the postmaster (or the wrapper waiting for it) has exited
                 process.onExit().whenComplete((p, t) -> held.close());
@@ -204,6 +191,39 @@ public final class LaunchedCompute {
                 closeQuietly(mounted, label);
             }
             throw e;
+        }
+    }
+
+    /** A started postgres and the guard on its host TCP port ({@code null}: no guarded listener). */
+    private record Started(ComputeProcess process, PortGuard.Protection guarded) {
+    }
+
+    /**
+     * Starts postgres, with a TCP listener in {@code netns} or on a port {@code guard} guards when
+     * either is given. When another process takes the guarded port between the caller's check and
+     * postgres' bind, starts it again on its Unix-domain socket only.
+     *
+     * @throws PostgresException as {@link ComputeProcess#start}; no guard is left on the port
+     */
+    private static Started startPostgres(PostgresInstallation pg, Path pgdata, int port, ComputeSize size,
+                                         Path socketDirectory, NetNamespace netns, PortGuard guard,
+                                         Duration startTimeout, boolean ownedByRunAsUser, String label) {
+        PortGuard.Protection guarded = guard == null ? null : guard.protect(port);
+        try {
+            return new Started(ComputeProcess.start(pg, pgdata, port, size, socketDirectory, netns,
+                    netns != null || guarded != null, startTimeout, ownedByRunAsUser), guarded);
+        } catch (RuntimeException e) {
+            if (guarded == null) {
+                throw e;
+            }
+            guarded.close();
+            if (e.getMessage() == null || !e.getMessage().contains("could not bind IPv4 address")) {
+                throw e;
+            }
+            log.warn("endpoint {}: TCP port {} was taken as postgres started; starting it on its Unix-domain socket only",
+                    label, port);
+            return new Started(ComputeProcess.start(pg, pgdata, port, size, socketDirectory, null, false,
+                    startTimeout, ownedByRunAsUser), null);
         }
     }
 

@@ -334,6 +334,8 @@ public final class LinuxBpf {
     /**
      * {@code BPF_PROG_QUERY}: the ids of the programs attached to {@code target} (a cgroup
      * directory's fd) as {@code attachType}, at most 64 ({@code BPF_CGROUP_MAX_PROGS}).
+     *
+     * @throws BpfException with errno when refused
      */
     public int[] attachedPrograms(int target, int attachType) {
         try (Arena arena = Arena.ofConfined()) {
@@ -355,13 +357,22 @@ public final class LinuxBpf {
         }
     }
 
-    /** {@code BPF_PROG_GET_FD_BY_ID} / {@code BPF_MAP_GET_FD_BY_ID}: an fd of the program or map {@code id}; the caller closes it. */
-    public int fdById(boolean map, int id) {
+    /** {@code BPF_PROG_GET_FD_BY_ID}: an fd of the loaded program {@code id}; the caller closes it (ENOENT: gone). */
+    public int programFd(int id) {
+        return fdById(BPF_PROG_GET_FD_BY_ID, id, "BPF_PROG_GET_FD_BY_ID " + id);
+    }
+
+    /** {@code BPF_MAP_GET_FD_BY_ID}: an fd of the map {@code id}; the caller closes it (ENOENT: gone). */
+    public int mapFd(int id) {
+        return fdById(BPF_MAP_GET_FD_BY_ID, id, "BPF_MAP_GET_FD_BY_ID " + id);
+    }
+
+    private int fdById(int cmd, int id, String what) {
         try (Arena arena = Arena.ofConfined()) {
+            // struct { u32 prog_id / map_id; u32 next_id; u32 open_flags; } (BPF_*_GET_FD_BY_ID)
             MemorySegment a = attr(arena);
             putInt(a, 0, id);
-            return (int) bpf(map ? BPF_MAP_GET_FD_BY_ID : BPF_PROG_GET_FD_BY_ID, a,
-                    (map ? "BPF_MAP_GET_FD_BY_ID " : "BPF_PROG_GET_FD_BY_ID ") + id);
+            return (int) bpf(cmd, a, what);
         }
     }
 
@@ -398,9 +409,12 @@ public final class LinuxBpf {
     }
 
     /**
-     * {@code BPF_MAP_LOOKUP_ELEM} / {@code BPF_MAP_UPDATE_ELEM} / {@code BPF_MAP_DELETE_ELEM} /
-     * {@code BPF_MAP_GET_NEXT_KEY} on a map of u32 keys and u32 values: {@code struct { u32 map_fd;
-     * u64 key (at 8); u64 value or next_key (at 16); u64 flags (at 24); }}.
+     * {@code BPF_MAP_UPDATE_ELEM} of u32 {@code key} → u32 {@code value} in a map of 4-byte keys and
+     * values ({@code struct { u32 map_fd; u64 key (at 8); u64 value (at 16); u64 flags (at 24); }}).
+     *
+     * @param flags {@link #BPF_ANY} or {@link #BPF_NOEXIST}
+     * @param what  names the call in the error
+     * @throws BpfException with errno when refused (E2BIG: the map is full; EEXIST with BPF_NOEXIST)
      */
     public void putU32(int mapFd, int key, int value, long flags, String what) {
         try (Arena arena = Arena.ofConfined()) {
@@ -415,7 +429,7 @@ public final class LinuxBpf {
         }
     }
 
-    /** Deletes u32 {@code key} from {@code mapFd}; whether it was there. */
+    /** {@code BPF_MAP_DELETE_ELEM} of u32 {@code key} from {@code mapFd}; whether it was there. */
     public boolean deleteU32(int mapFd, int key, String what) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment k = arena.allocateFrom(JAVA_INT, key);
@@ -441,9 +455,10 @@ public final class LinuxBpf {
             MemorySegment k = arena.allocate(JAVA_INT);
             MemorySegment next = arena.allocate(JAVA_INT);
             boolean first = true;
+            // struct { u32 map_fd; u64 key (at 8, NULL: the first); u64 next_key (at 16); } (BPF_MAP_GET_NEXT_KEY)
+            MemorySegment a = attr(arena);
+            putInt(a, 0, mapFd);
             while (keys.size() < limit) {
-                MemorySegment a = attr(arena);
-                putInt(a, 0, mapFd);
                 putLong(a, 8, first ? 0 : k.address());
                 putLong(a, 16, next.address());
                 try {

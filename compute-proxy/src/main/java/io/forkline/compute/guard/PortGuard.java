@@ -283,7 +283,7 @@ public final class PortGuard implements AutoCloseable {
             for (int id : ids) {
                 int fd = -1;
                 try {
-                    fd = bpf.fdById(false, id);
+                    fd = bpf.programFd(id);
                     LinuxBpf.ProgramInfo info = bpf.programInfo(fd);
                     long pid = ownerOf(info.name());
                     if (pid < 0 || !ownerGone(pid, info.loadTimeNanos())) {
@@ -343,7 +343,7 @@ public final class PortGuard implements AutoCloseable {
     }
 
     private static List<Integer> portsOf(LinuxBpf bpf, int mapId) {
-        int fd = bpf.fdById(true, mapId);
+        int fd = bpf.mapFd(mapId);
         try {
             return bpf.keysU32(fd, MAX_PORTS).stream().map(PortGuard::portOf).toList();
         } finally {

@@ -32,7 +32,8 @@ public record ComputeAddress(Path unixSocket, String host, int port, ComputeClie
                     + (unixSocket == null ? "neither" : "both"));
         }
         if ((netns != null || local) && unixSocket != null) {
-            throw new IllegalArgumentException("a Unix-domain socket needs no network namespace (" + netns + ")");
+            throw new IllegalArgumentException("a Unix-domain socket " + unixSocket + " is neither in a network namespace"
+                    + " nor a guarded loopback port");
         }
         if (port < 1 || port > 65535) {
             throw new IllegalArgumentException("port out of range: " + port);

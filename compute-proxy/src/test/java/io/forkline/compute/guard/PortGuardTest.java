@@ -145,7 +145,7 @@ class PortGuardTest {
             for (int type : new int[]{io.forkline.compute.bpf.LinuxBpf.BPF_CGROUP_INET4_CONNECT,
                     io.forkline.compute.bpf.LinuxBpf.BPF_CGROUP_INET6_CONNECT}) {
                 for (int id : bpf.attachedPrograms(cg, type)) {
-                    int fd = bpf.fdById(false, id);
+                    int fd = bpf.programFd(id);
                     try {
                         if (bpf.programInfo(fd).name().equals(name)) {
                             n++;
