@@ -27,6 +27,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 public final class LinuxBpf {
     // bpf(2) commands (enum bpf_cmd)
     public static final int BPF_MAP_CREATE = 0;
+    public static final int BPF_MAP_LOOKUP_ELEM = 1;
     public static final int BPF_MAP_UPDATE_ELEM = 2;
     public static final int BPF_MAP_DELETE_ELEM = 3;
     public static final int BPF_PROG_LOAD = 5;
@@ -37,14 +38,17 @@ public final class LinuxBpf {
     public static final int BPF_MAP_GET_FD_BY_ID = 14;
     public static final int BPF_OBJ_GET_INFO_BY_FD = 15;
     public static final int BPF_PROG_QUERY = 16;
+    public static final int BPF_LINK_CREATE = 28;
     // enum bpf_map_type
     public static final int BPF_MAP_TYPE_HASH = 1;
     public static final int BPF_MAP_TYPE_SOCKHASH = 18;
     // enum bpf_prog_type
+    public static final int BPF_PROG_TYPE_SOCK_OPS = 13;
     public static final int BPF_PROG_TYPE_SK_SKB = 14;
     public static final int BPF_PROG_TYPE_SK_MSG = 16;
     public static final int BPF_PROG_TYPE_CGROUP_SOCK_ADDR = 18;
     // enum bpf_attach_type (BPF_SK_SKB_VERDICT since Linux 5.13)
+    public static final int BPF_CGROUP_SOCK_OPS = 3;
     public static final int BPF_SK_MSG_VERDICT = 7;
     public static final int BPF_SK_SKB_VERDICT = 38;
     public static final int BPF_CGROUP_INET4_CONNECT = 10;
@@ -77,6 +81,7 @@ public final class LinuxBpf {
     private final MethodHandle syscall3;
     private final MethodHandle ioctl;
     private final MethodHandle open;
+    private final MethodHandle poll;
     private final long sysPidfdOpen;
     private final long sysPidfdGetfd;
 
@@ -99,6 +104,9 @@ public final class LinuxBpf {
         // int open(const char *path, int flags, ...)
         open = LINKER.downcallHandle(libc.find("open").orElseThrow(),
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), errno);
+        // int poll(struct pollfd *fds, nfds_t nfds, int timeout)
+        poll = LINKER.downcallHandle(libc.find("poll").orElseThrow(),
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT), errno);
         this.sysBpf = sysBpf;
         // pidfd_open and pidfd_getfd have the same numbers on x86_64 and in asm-generic (aarch64)
         this.sysPidfdOpen = 434;
@@ -208,6 +216,24 @@ public final class LinuxBpf {
             MemorySegment value = arena.allocate(JAVA_INT);
             call("ioctl(" + fd + ", SIOCOUTQNSD)", state -> (int) ioctl.invokeExact(state, fd, 0x894BL, value));
             return value.get(JAVA_INT, 0);
+        }
+    }
+
+    /**
+     * Whether {@code fd} polls readable now ({@code poll(2)} with timeout 0, {@code POLLIN}): for a TCP
+     * socket in a sockhash with an SK_MSG program this includes the messages other sockets' programs
+     * redirected into its receive queue ({@code tcp_poll} → {@code sk_msg_is_readable}, Linux 5.16+).
+     *
+     * @throws BpfException naming the fd and errno when poll fails
+     */
+    public boolean readable(int fd) {
+        try (Arena arena = Arena.ofConfined()) {
+            // struct pollfd { int fd; short events; short revents; }
+            MemorySegment pfd = arena.allocate(8, 4);
+            pfd.set(JAVA_INT, 0, fd);
+            pfd.set(ValueLayout.JAVA_SHORT, 4, (short) 1); // POLLIN
+            call("poll(" + fd + ")", state -> (int) poll.invokeExact(state, pfd, 1L, 0));
+            return (pfd.get(ValueLayout.JAVA_SHORT, 6) & 1) != 0;
         }
     }
 
@@ -332,6 +358,27 @@ public final class LinuxBpf {
     }
 
     /**
+     * {@code BPF_LINK_CREATE}: attaches {@code prog} to {@code target} (a cgroup directory's fd) as
+     * {@code attachType} through a link (Linux 5.7+ for cgroups). The link, and with it the attachment,
+     * lasts until the returned fd is closed, by {@link #close} or by this process's exit: unlike
+     * {@link #attach}, nothing is left behind by a process that dies. Links on a cgroup always allow
+     * other programs beside them.
+     *
+     * @return the link's fd
+     * @throws BpfException with errno when refused
+     */
+    public int linkCreate(int prog, int target, int attachType) {
+        try (Arena arena = Arena.ofConfined()) {
+            // struct { u32 prog_fd; u32 target_fd; u32 attach_type; u32 flags; } (BPF_LINK_CREATE)
+            MemorySegment a = attr(arena);
+            putInt(a, 0, prog);
+            putInt(a, 4, target);
+            putInt(a, 8, attachType);
+            return (int) bpf(BPF_LINK_CREATE, a, "BPF_LINK_CREATE (attach type " + attachType + ")");
+        }
+    }
+
+    /**
      * {@code BPF_PROG_QUERY}: the ids of the programs attached to {@code target} (a cgroup
      * directory's fd) as {@code attachType}, at most 64 ({@code BPF_CGROUP_MAX_PROGS}).
      *
@@ -426,6 +473,73 @@ public final class LinuxBpf {
             putLong(a, 16, v.address());
             putLong(a, 24, flags);
             bpf(BPF_MAP_UPDATE_ELEM, a, what);
+        }
+    }
+
+    /**
+     * {@code BPF_MAP_UPDATE_ELEM} of {@code key} → {@code value}, byte arrays as the map's key and value
+     * sizes (for a sockhash the value is the socket's fd as a u32 or u64).
+     *
+     * @param flags {@link #BPF_ANY} or {@link #BPF_NOEXIST}
+     * @param what  names the call in the error
+     * @throws BpfException with errno when refused (E2BIG: the map is full; EEXIST with BPF_NOEXIST)
+     */
+    public void update(int mapFd, byte[] key, byte[] value, long flags, String what) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment k = arena.allocateFrom(ValueLayout.JAVA_BYTE, key);
+            MemorySegment v = arena.allocateFrom(ValueLayout.JAVA_BYTE, value);
+            MemorySegment a = attr(arena);
+            putInt(a, 0, mapFd);
+            putLong(a, 8, k.address());
+            putLong(a, 16, v.address());
+            putLong(a, 24, flags);
+            bpf(BPF_MAP_UPDATE_ELEM, a, what);
+        }
+    }
+
+    /**
+     * {@code BPF_MAP_LOOKUP_ELEM} of {@code key}: a copy of its value ({@code valueSize} bytes; a
+     * sockhash of 8-byte values answers the socket's cookie), or {@code null} when absent.
+     *
+     * @throws BpfException with errno when refused for another reason than ENOENT
+     */
+    public byte[] lookup(int mapFd, byte[] key, int valueSize, String what) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment k = arena.allocateFrom(ValueLayout.JAVA_BYTE, key);
+            MemorySegment v = arena.allocate(valueSize, 8);
+            // struct { u32 map_fd; u64 key (at 8); u64 value (at 16); u64 flags (at 24); } (BPF_MAP_LOOKUP_ELEM)
+            MemorySegment a = attr(arena);
+            putInt(a, 0, mapFd);
+            putLong(a, 8, k.address());
+            putLong(a, 16, v.address());
+            try {
+                bpf(BPF_MAP_LOOKUP_ELEM, a, what);
+            } catch (BpfException e) {
+                if (e.errno == ENOENT) {
+                    return null;
+                }
+                throw e;
+            }
+            return v.toArray(ValueLayout.JAVA_BYTE);
+        }
+    }
+
+    /** {@code BPF_MAP_DELETE_ELEM} of {@code key} from {@code mapFd}; whether it was there. */
+    public boolean delete(int mapFd, byte[] key, String what) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment k = arena.allocateFrom(ValueLayout.JAVA_BYTE, key);
+            MemorySegment a = attr(arena);
+            putInt(a, 0, mapFd);
+            putLong(a, 8, k.address());
+            try {
+                bpf(BPF_MAP_DELETE_ELEM, a, what);
+                return true;
+            } catch (BpfException e) {
+                if (e.errno == ENOENT) {
+                    return false;
+                }
+                throw e;
+            }
         }
     }
 

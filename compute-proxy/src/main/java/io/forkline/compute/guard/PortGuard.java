@@ -1,5 +1,6 @@
 package io.forkline.compute.guard;
 
+import io.forkline.compute.bpf.Cgroup2;
 import io.forkline.compute.bpf.LinuxBpf;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -110,7 +111,7 @@ public final class PortGuard implements AutoCloseable {
             throw new UnsupportedOperationException("this process is in PID namespace " + ns
                     + ", not the initial one: the kernel's tgids are not ours");
         }
-        Path cgroup = cgroup2Root();
+        Path cgroup = Cgroup2.root();
         LinuxBpf bpf = LinuxBpf.load();
         int cg = bpf.openReadOnly(cgroup);
         int ports = -1;
@@ -253,7 +254,7 @@ public final class PortGuard implements AutoCloseable {
     /** {@link #detachStale(LinuxBpf, int)} on the cgroup v2 root. */
     static int detachStale() {
         LinuxBpf bpf = LinuxBpf.load();
-        int cg = bpf.openReadOnly(cgroup2Root());
+        int cg = bpf.openReadOnly(Cgroup2.root());
         try {
             return detachStale(bpf, cg);
         } finally {
@@ -386,27 +387,6 @@ public final class PortGuard implements AutoCloseable {
             }
         }
         return out;
-    }
-
-    /** The root of the cgroup v2 hierarchy ({@code /proc/self/mountinfo}: a {@code cgroup2} mount of root {@code /}). */
-    static Path cgroup2Root() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
-                // id parent major:minor root mountpoint options [optional...] - fstype source superoptions
-                int dash = line.indexOf(" - ");
-                if (dash < 0) {
-                    continue;
-                }
-                String[] pre = line.substring(0, dash).split(" ");
-                String[] post = line.substring(dash + 3).split(" ");
-                if (post.length > 0 && post[0].equals("cgroup2") && pre.length > 4 && pre[3].equals("/")) {
-                    return Path.of(pre[4].replace("\\040", " "));
-                }
-            }
-        } catch (IOException e) {
-            throw new UnsupportedOperationException("cannot read /proc/self/mountinfo: " + e.getMessage(), e);
-        }
-        throw new UnsupportedOperationException("no cgroup v2 hierarchy is mounted (/proc/self/mountinfo)");
     }
 
     private static String pidNamespace() {

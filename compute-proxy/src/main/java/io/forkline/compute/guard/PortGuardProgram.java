@@ -1,11 +1,6 @@
 package io.forkline.compute.guard;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
+import io.forkline.compute.bpf.BpfAssembler;
 
 import static io.forkline.compute.bpf.BpfAsm.*;
 
@@ -28,7 +23,6 @@ import static io.forkline.compute.bpf.BpfAsm.*;
  * 0.0.0.0 counts because Linux connects it to the local host. Immutable.
  */
 final class PortGuardProgram {
-    private static final int BPF_JMP32_JNE_K = 0x56; // BPF_JMP32 | BPF_JNE | BPF_K: if (u32) dst != imm goto +off
     private static final int OFF_USER_IP4 = 4;
     private static final int OFF_USER_IP6 = 8;
     private static final int OFF_USER_PORT = 24;
@@ -45,7 +39,7 @@ final class PortGuardProgram {
      * @param ipv6    for {@code BPF_CGROUP_INET6_CONNECT} (checks IPv4-mapped destinations), else IPv4
      */
     static byte[] instructions(int portsFd, boolean ipv6) {
-        Assembler a = new Assembler();
+        BpfAssembler a = new BpfAssembler();
         a.op(BPF_ALU64_MOV_X, R6, R1, 0, 0);                         // r6 = ctx
         if (ipv6) {
             a.op(BPF_LDX_MEM_W, R2, R6, OFF_USER_IP6, 0);             // r2 = user_ip6[0]
@@ -81,53 +75,5 @@ final class PortGuardProgram {
         a.op(BPF_ALU64_MOV_K, R0, 0, 0, 1);
         a.op(BPF_JMP_EXIT, 0, 0, 0, 0);
         return a.bytes();
-    }
-
-    /** Instructions with forward jumps to named labels, resolved at the end. */
-    private static final class Assembler {
-        private final List<byte[]> insns = new ArrayList<>();
-        private final Map<String, Integer> labels = new HashMap<>();
-        private final Map<Integer, String> jumps = new HashMap<>();
-
-        void op(int code, int dst, int src, int off, int imm) {
-            ByteBuffer b = ByteBuffer.allocate(8).order(ByteOrder.nativeOrder());
-            insn(b, code, dst, src, off, imm);
-            insns.add(b.array());
-        }
-
-        void ldMapFd(int dst, int mapFd) {
-            ByteBuffer b = ByteBuffer.allocate(16).order(ByteOrder.nativeOrder());
-            io.forkline.compute.bpf.BpfAsm.ldMapFd(b, dst, mapFd); // qualified: this method's name hides the import
-            insns.add(java.util.Arrays.copyOfRange(b.array(), 0, 8));
-            insns.add(java.util.Arrays.copyOfRange(b.array(), 8, 16));
-        }
-
-        /** A jump whose register compares with {@code immOrSrc} (an immediate, or for {@code _X} codes a register). */
-        void jump(int code, int dst, int immOrSrc, String label) {
-            jumps.put(insns.size(), label);
-            boolean x = (code & 0x08) != 0; // BPF_X
-            op(code, dst, x ? immOrSrc : 0, 0, x ? 0 : immOrSrc);
-        }
-
-        void label(String name) {
-            labels.put(name, insns.size());
-        }
-
-        byte[] bytes() {
-            ByteBuffer out = ByteBuffer.allocate(insns.size() * 8).order(ByteOrder.nativeOrder());
-            for (int i = 0; i < insns.size(); i++) {
-                byte[] insn = insns.get(i);
-                String target = jumps.get(i);
-                if (target != null) {
-                    Integer at = labels.get(target);
-                    if (at == null) {
-                        throw new IllegalStateException("no label " + target);
-                    }
-                    ByteBuffer.wrap(insn).order(ByteOrder.nativeOrder()).putShort(2, (short) (at - i - 1));
-                }
-                out.put(insn);
-            }
-            return out.array();
-        }
     }
 }

@@ -1,5 +1,7 @@
 package io.forkline.compute.guard;
 
+import io.forkline.compute.bpf.Cgroup2;
+
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -139,7 +141,7 @@ class PortGuardTest {
     /** How many programs named {@code name} are attached to the cgroup v2 root (both connect hooks). */
     private static int attachedNamed(String name) {
         io.forkline.compute.bpf.LinuxBpf bpf = io.forkline.compute.bpf.LinuxBpf.load();
-        int cg = bpf.openReadOnly(PortGuard.cgroup2Root());
+        int cg = bpf.openReadOnly(Cgroup2.root());
         int n = 0;
         try {
             for (int type : new int[]{io.forkline.compute.bpf.LinuxBpf.BPF_CGROUP_INET4_CONNECT,
