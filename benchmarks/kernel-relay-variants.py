@@ -18,6 +18,11 @@
 #              all-or-EAGAIN inside postgres' send, so nothing of P's is in flight when it leaves the map.
 #   msgif    : msgi with the same fallback; P stays in its sockhash (the target of A's ingress redirect) and
 #              its SK_MSG program finds no peer once its remote-port entries are deleted, so it passes P's sends.
+#   msgii    : msgif, and the client's own socket C inline too (session 17): a SOCK_OPS program on the cgroup v2
+#              root (a bpf link: gone with this process) puts every IPv4 socket that connects to LPORT into a
+#              sockhash keyed by its 4-tuple; that sockhash's SK_MSG program redirects the client's sends with
+#              BPF_F_INGRESS straight into P's receive queue (a sockhash of routes, C's 4-tuple -> P), inside
+#              the client's own sendmsg: no TCP send to A, no kworker in either direction.
 import ctypes, struct, socket, os, sys, select, time, re, threading
 libc = ctypes.CDLL(None, use_errno=True)
 libc.syscall.restype = ctypes.c_long
@@ -52,13 +57,24 @@ def update(map_fd, key, val):
 def delete(map_fd, key):
     k = ctypes.c_uint64(key)
     bpf(3, struct.pack('IIQ', map_fd, 0, ctypes.addressof(k)) + b'\0' * 40)
+def update_bytes(map_fd, key, val):
+    k = ctypes.create_string_buffer(key, len(key)); v = ctypes.c_uint64(val)
+    bpf(2, struct.pack('IIQQQ', map_fd, 0, ctypes.addressof(k), ctypes.addressof(v), 0) + b'\0' * 32)
+def lookup_bytes(map_fd, key):
+    k = ctypes.create_string_buffer(key, len(key)); v = ctypes.c_uint64(0)
+    try:
+        bpf(1, struct.pack('IIQQQ', map_fd, 0, ctypes.addressof(k), ctypes.addressof(v), 0) + b'\0' * 32)
+        return v.value
+    except OSError:
+        return None
 def cookie(fd):
     v = ctypes.c_uint64(0); l = ctypes.c_uint32(8)
     if libc.getsockopt(fd, 1, 57, ctypes.byref(v), ctypes.byref(l)) != 0: raise OSError(ctypes.get_errno(), "SO_COOKIE")
     return v.value
 
 mode, lport, pgport, sockdir = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
-fallback = mode in ('msgf', 'msgif')
+client_inline = mode == 'msgii'
+fallback = mode in ('msgf', 'msgif', 'msgii')
 if fallback:
     mode = 'msg' if mode == 'msgf' else 'msgi'
 MONITOR_MS = int(os.environ.get('MONITOR_MS', '20'))
@@ -96,6 +112,43 @@ if mode in ('msg', 'msgi'):
                 + insn(0xbf, dst=3, src=0) + insn(0xbf, dst=1, src=6) + ldmap(2, socks)
                 + insn(0xb7, dst=4, imm=0) + insn(0x85, imm=71) + insn(0x95))    # bpf_msg_redirect_hash, egress
     mp = load(16, msg_prog, 7); attach(psocks, mp, 7)
+
+if client_inline:
+    csocks = map_create(SOCKHASH, 16, 8, 1024)    # clients' own sockets C, by 4-tuple (SK_MSG verdict)
+    routes = map_create(SOCKHASH, 16, 8, 1024)    # C's 4-tuple -> P (no program)
+    JNE32, JNE = 0x56, 0x55
+    raw_port = (socket.htons(lport) << 16) & 0xffffffff
+    def key_loads(o_rip, o_lip, o_rport, o_lport):
+        return (insn(0x61, dst=2, src=6, off=o_rip) + insn(0x63, dst=10, src=2, off=-16)
+                + insn(0x61, dst=2, src=6, off=o_lip) + insn(0x63, dst=10, src=2, off=-12)
+                + insn(0x61, dst=2, src=6, off=o_rport) + insn(0x63, dst=10, src=2, off=-8)
+                + insn(0x61, dst=2, src=6, off=o_lport) + insn(0x63, dst=10, src=2, off=-4))
+    sockops = (insn(0xbf, dst=6, src=1)
+               + insn(0x61, dst=2, src=6, off=0) + insn(JNE32, dst=2, off=13, imm=4)        # op == ACTIVE_ESTABLISHED_CB
+               + insn(0x61, dst=2, src=6, off=20) + insn(JNE32, dst=2, off=11, imm=2)       # family == AF_INET
+               + insn(0x61, dst=2, src=6, off=64) + insn(JNE32, dst=2, off=9, imm=raw_port - (1 << 32) if raw_port >= 1 << 31 else raw_port)
+               + key_loads(24, 28, 64, 68)                                                  # 8 insns
+               + insn(0xbf, dst=1, src=6) + ldmap(2, csocks) + insn(0xbf, dst=3, src=10) + insn(0x07, dst=3, imm=-16)
+               + insn(0xb7, dst=4, imm=0) + insn(0x85, imm=70)                              # bpf_sock_hash_update
+               + insn(0xb7, dst=0, imm=1) + insn(0x95))
+    # jump offsets above: from each JNE to the final 'r0 = 1'
+    sockops = bytearray(sockops)
+    # patch the three JNE offsets to land on 'r0 = 1' (index len-2)
+    total = len(sockops) // 8
+    for idx in (2, 4, 6):
+        struct.pack_into('<h', sockops, idx * 8 + 2, total - 2 - (idx + 1))
+    sockops = bytes(sockops)
+    cmsg = (insn(0xbf, dst=6, src=1) + key_loads(20, 24, 60, 64)
+            + insn(0xbf, dst=1, src=6) + ldmap(2, routes) + insn(0xbf, dst=3, src=10) + insn(0x07, dst=3, imm=-16)
+            + insn(0xb7, dst=4, imm=1) + insn(0x85, imm=71)                                # bpf_msg_redirect_hash, ingress
+            + insn(0xb7, dst=0, imm=1) + insn(0x95))
+    attach(csocks, load(16, cmsg, 7), 7)
+    sop = load(13, sockops, 0)
+    cg = os.open(os.environ.get('CGROUP2', '/sys/fs/cgroup/unified'), os.O_RDONLY)
+    link = bpf(28, struct.pack('IIII', sop, cg, 3, 0) + b'\0' * 48)           # BPF_LINK_CREATE, BPF_CGROUP_SOCK_OPS
+    def c_key(A):
+        (cip, cport), (lip, _) = A.getpeername(), A.getsockname()
+        return socket.inet_aton(lip) + socket.inet_aton(cip) + struct.pack('<II', raw_port, cport)
 
 def inode_of_fd(fd):
     return int(re.search(r'\[(\d+)\]', os.readlink('/proc/self/fd/%d' % fd)).group(1))
@@ -141,7 +194,7 @@ def monitor():
                 buf = array.array('i', [0])
                 fcntl.ioctl(A.fileno(), SIOCOUTQNSD, buf, True)
                 sndbuf = A.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF)
-            except OSError:
+            except (OSError, ValueError):  # closed: fileno() is -1
                 with watched_lock:
                     watched.remove(w)
                 continue
@@ -209,6 +262,12 @@ def serve(A):
         for key in (bport, socket.htons(bport), socket.htonl(bport), bport << 16):
             update(mpeers, key, ca)
         update(peers, ca, cpk if mode == 'msgi' else cb)
+        if client_inline:
+            k = c_key(A)
+            if lookup_bytes(csocks, k) is not None:
+                update_bytes(routes, k, P)
+            else:
+                print("client socket not in csocks: its bytes go by TCP and SK_SKB", flush=True)
         if fallback:
             update(peers, cb, ca)  # P's bytes that reach B (after the fallback) go on to A
             with watched_lock:

@@ -45,7 +45,10 @@ import java.util.regex.Pattern;
  * server runs where namespaces are available: target {@code tcp} then runs its pgbench inside that
  * namespace (loopback TCP there), {@code proxy-kernel} reaches the compute on 127.0.0.1 inside it (the
  * kernel relay's SK_MSG shape, {@code MsgRelay}), and {@code proxy-kernel-unix} is the kernel relay
- * through the compute's Unix-domain socket (the SK_SKB shape) for comparison.
+ * through the compute's Unix-domain socket (the SK_SKB shape, opt-in: the harness sets
+ * {@code forkline.proxy.kernelRelay.skb}) for comparison; {@code proxy-kernel-nocap} is the SK_MSG shape
+ * without capturing pgbench's own sockets (its bytes to the backend relayed in user space, as for a
+ * client on another host).
  * {@code --guard 1} keeps the PostgreSQL in the host's namespace on a 127.0.0.1 port that
  * {@link io.forkline.compute.guard.PortGuard} lets only this JVM connect to, as a local compute of the
  * server runs by default: {@code proxy-kernel} then reaches it there (the SK_MSG shape) and
@@ -121,11 +124,30 @@ public final class ProxyComparison {
                     extra.add(k);
                     kernelProxy = k;
                     if (kernelAddress != null && only.contains("proxy-kernel-unix")) {
+                        // the SK_SKB shape is opt-in (its redirects queue without bound for a slow receiver)
+                        System.setProperty(io.forkline.compute.proxy.relay.KernelRelay.SKB_PROPERTY, "true");
                         PgProxy u = PgProxy.start(PgProxyConfig.of("127.0.0.1", 0).withEventLoopThreads(threads)
                                 .withKernelRelay(true), directory);
                         extra.add(u);
                         targets.put("proxy-kernel-unix", "host=127.0.0.1 port=" + u.port()
                                 + " user=postgres dbname=postgres options=endpoint=ep-bench sslmode=disable");
+                    }
+                    if (kernelAddress != null && only.contains("proxy-kernel-nocap")) {
+                        // the SK_MSG shape without the clients' own sockets: their bytes relayed in user space
+                        String was = System.setProperty(io.forkline.compute.proxy.relay.ClientSockets.PROPERTY, "false");
+                        try {
+                            PgProxy nc = PgProxy.start(PgProxyConfig.of("127.0.0.1", 0).withEventLoopThreads(threads)
+                                    .withKernelRelay(true), new SingleEndpoint("ep-bench", directory.verifier(), kernelAddress));
+                            extra.add(nc);
+                            targets.put("proxy-kernel-nocap", "host=127.0.0.1 port=" + nc.port()
+                                    + " user=postgres dbname=postgres options=endpoint=ep-bench sslmode=disable");
+                        } finally {
+                            if (was == null) {
+                                System.clearProperty(io.forkline.compute.proxy.relay.ClientSockets.PROPERTY);
+                            } else {
+                                System.setProperty(io.forkline.compute.proxy.relay.ClientSockets.PROPERTY, was);
+                            }
+                        }
                     }
                     if (k.kernelRelayOn()) {
                         targets.put("proxy-kernel", "host=127.0.0.1 port=" + k.port()
@@ -240,9 +262,11 @@ public final class ProxyComparison {
                 }
                 if (kernelProxy != null && targets.containsKey("proxy-kernel")) {
                     System.out.printf(Locale.ROOT, "  proxy-kernel: %d of %d sessions relayed by the kernel, %d in the SK_MSG"
-                                    + " shape (%d stall fallbacks)%n", kernelProxy.stats().sessionsKernelRelayed.get(),
+                                    + " shape (%d stall fallbacks), %d with the client's own socket direct (%d over budget)%n",
+                            kernelProxy.stats().sessionsKernelRelayed.get(),
                             kernelProxy.stats().sessionsStarted.get(), kernelProxy.stats().sessionsMsgRelayed.get(),
-                            kernelProxy.stats().msgRelayFallbacks.get());
+                            kernelProxy.stats().msgRelayFallbacks.get(), kernelProxy.stats().sessionsClientDirect.get(),
+                            kernelProxy.stats().clientDirectFallbacks.get());
                 }
                 System.out.println("END RESULT");
             } finally {

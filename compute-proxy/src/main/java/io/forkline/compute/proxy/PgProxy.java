@@ -84,8 +84,9 @@ public final class PgProxy implements AutoCloseable {
                     })
                     .bind(config.bindHost(), config.port()).syncUninterruptibly().channel();
             PgProxy proxy = new PgProxy(group, server, context);
+            boolean clientsCaptured = relay != null && relay.msgRelay() != null && relay.msgRelay().captureClients(proxy.port());
             log.info("Postgres proxy listening on {}:{} ({}, TLS {}, kernel relay {})", config.bindHost(), proxy.port(), transport,
-                    ssl == null ? "off" : "on", relay == null ? "off" : "on");
+                    ssl == null ? "off" : "on", relay == null ? "off" : clientsCaptured ? "on, local clients' sockets too" : "on");
             return proxy;
         } catch (RuntimeException e) {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
@@ -120,6 +121,15 @@ public final class PgProxy implements AutoCloseable {
         if (context.kernelRelay() != null) {
             context.kernelRelay().close();
         }
+    }
+
+    /**
+     * Whether local clients' own sockets are captured, so their bytes can go straight into a backend's
+     * socket ({@link io.forkline.compute.proxy.relay.ClientSockets}).
+     */
+    public boolean clientSocketsCaptured() {
+        return context.kernelRelay() != null && context.kernelRelay().msgRelay() != null
+                && context.kernelRelay().msgRelay().capturesClients();
     }
 
     /** Whether spliced sessions may be relayed by the kernel (the relay loaded). */

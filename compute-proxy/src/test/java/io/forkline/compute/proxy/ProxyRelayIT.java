@@ -11,6 +11,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import io.forkline.compute.proxy.relay.KernelRelay;
 import org.postgresql.PGConnection;
 import org.postgresql.copy.CopyManager;
 import org.postgresql.util.PSQLException;
@@ -171,12 +172,17 @@ class ProxyRelayIT {
         String table = "relay_" + tls + "_" + kernel + "_" + inNamespace;
         long kernelRelayedBefore = via.stats().sessionsKernelRelayed.get();
         long msgRelayedBefore = via.stats().sessionsMsgRelayed.get();
+        long clientDirectBefore = via.stats().sessionsClientDirect.get();
         try (Connection c = connect(via, tls, app, ep); Statement s = c.createStatement()) {
             // the fast path engaged (or, for TLS and the user-space proxy, did not)
-            assertThat(via.stats().sessionsKernelRelayed.get() - kernelRelayedBefore)
-                    .as("sessions relayed by the kernel").isEqualTo(via.kernelRelayOn() && !tls ? 1 : 0);
+            // a Unix-socket compute only in the opt-in SK_SKB shape
+            assertThat(via.stats().sessionsKernelRelayed.get() - kernelRelayedBefore).as("sessions relayed by the kernel")
+                    .isEqualTo(via.kernelRelayOn() && !tls && (inNamespace || KernelRelay.skbShapeRequested()) ? 1 : 0);
             assertThat(via.stats().sessionsMsgRelayed.get() - msgRelayedBefore).as("sessions in the SK_MSG shape")
                     .isEqualTo(via.kernelRelayOn() && !tls && inNamespace ? 1 : 0);
+            assertThat(via.stats().sessionsClientDirect.get() - clientDirectBefore)
+                    .as("sessions whose client socket sends straight into the backend's")
+                    .isEqualTo(via.clientSocketsCaptured() && !tls && inNamespace ? 1 : 0);
             // the client holds the proxy's cancel key, not the backend's
             int backendPid;
             try (ResultSet rs = s.executeQuery("SELECT pg_backend_pid()")) {
@@ -268,7 +274,8 @@ class ProxyRelayIT {
      * SK_MSG shape: a client that stops reading for 3 s while its backend has ~80 MB to send. The
      * backend's push into the full client socket fails inside its own send; without the proxy's stall
      * check it would retry at once (measured: ~3 s of CPU in 3 s). It must use under 0.5 s of CPU in the
-     * stall, the session must fall back, and every byte must arrive in order.
+     * stall, the session must fall back, the backend must still be waiting to write (what is queued for
+     * the client is bounded), and every byte must arrive in order.
      */
     @org.junit.jupiter.api.Test
     void aStalledClientDoesNotMakeTheBackendSpin() throws Exception {
@@ -281,6 +288,7 @@ class ProxyRelayIT {
                 backendPid = rs.getInt(1);
             }
             long[] cpuAtStall = new long[2];
+            String[] waitAtStall = new String[1];
             MessageDigest direct = MessageDigest.getInstance("SHA-256");
             MessageDigest relayed = MessageDigest.getInstance("SHA-256");
             String query = "COPY (SELECT repeat('x', 800) || i FROM generate_series(1, 100000) i) TO STDOUT";
@@ -302,6 +310,8 @@ class ProxyRelayIT {
                             cpuAtStall[0] = cpuMillis(backendPid);
                             Thread.sleep(3000);
                             cpuAtStall[1] = cpuMillis(backendPid);
+                            waitAtStall[0] = pgNs.psqlDirect("SELECT coalesce(wait_event, state) FROM pg_stat_activity WHERE pid = "
+                                    + backendPid);
                         } catch (InterruptedException e) {
                             Thread.currentThread().interrupt();
                         }
@@ -311,6 +321,9 @@ class ProxyRelayIT {
             assertThat(rows).isEqualTo(100_000);
             assertThat(cpuAtStall[1] - cpuAtStall[0]).as("backend CPU (ms) in 3 s of a stalled client").isLessThan(500);
             assertThat(proxy.stats().msgRelayFallbacks.get() - fallbacksBefore).as("SK_MSG fallbacks").isEqualTo(1);
+            // bounded: the ~80 MB cannot all be queued for the stalled client, so the backend still waits to write
+            // (an SK_SKB redirect after the fallback had queued all of it, and the backend was done)
+            assertThat(waitAtStall[0]).as("the backend's wait event 3.5 s into the stall").isEqualTo("ClientWrite");
             for (int i = 1; i <= 100_000; i++) {
                 direct.update(("x".repeat(800) + i + "\n").getBytes(StandardCharsets.UTF_8));
             }
@@ -319,6 +332,118 @@ class ProxyRelayIT {
             try (ResultSet rs = s.executeQuery("SELECT 6 * 7")) {
                 assertThat(rs.next()).isTrue();
                 assertThat(rs.getInt(1)).isEqualTo(42);
+            }
+        }
+    }
+
+    /**
+     * SK_MSG shape with the client's own socket captured: a client that writes 128 MB of COPY data while
+     * its backend sleeps 3 s on the first row. The kernel would queue all of it in the backend socket's
+     * receive queue (nothing bounds that path); the session's budget must hold the client back (it
+     * cannot have handed more than 64 MB to its socket 2.5 s in), the session must fall back to TCP, and
+     * every row must arrive.
+     */
+    @org.junit.jupiter.api.Test
+    void aClientThatOutrunsItsBackendIsHeldBack() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(pgNs != null && proxy.clientSocketsCaptured(),
+                "needs root and a cgroup v2 mount");
+        long directBefore = proxy.stats().sessionsClientDirect.get();
+        long fallbacksBefore = proxy.stats().clientDirectFallbacks.get();
+        int rows = 200_000;
+        try (Connection c = connect(proxy, false, "relay-outrun", EP_NS); Statement s = c.createStatement()) {
+            assertThat(proxy.stats().sessionsClientDirect.get() - directBefore).as("client socket captured").isEqualTo(1);
+            s.execute("CREATE TABLE relay_outrun (id int, payload text)");
+            s.execute("CREATE FUNCTION relay_outrun_slow() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                    + "IF NEW.id = 1 THEN PERFORM pg_sleep(3); END IF; RETURN NEW; END $$");
+            s.execute("CREATE TRIGGER relay_outrun_slow BEFORE INSERT ON relay_outrun FOR EACH ROW EXECUTE FUNCTION relay_outrun_slow()");
+            java.util.concurrent.atomic.AtomicLong read = new java.util.concurrent.atomic.AtomicLong();
+            MessageDigest sent = MessageDigest.getInstance("SHA-256");
+            RowsStream data = new RowsStream(rows, sent, 640);
+            InputStream counted = new InputStream() {
+                @Override
+                public int read() throws IOException {
+                    int b = data.read();
+                    if (b >= 0) {
+                        read.incrementAndGet();
+                    }
+                    return b;
+                }
+
+                @Override
+                public int read(byte[] b, int off, int len) throws IOException {
+                    int n = data.read(b, off, len);
+                    if (n > 0) {
+                        read.addAndGet(n);
+                    }
+                    return n;
+                }
+            };
+            long[] readAt = new long[1];
+            ExecutorService ex = Executors.newSingleThreadExecutor();
+            try {
+                Future<?> probe = ex.submit(() -> {
+                    Thread.sleep(2500);
+                    readAt[0] = read.get();
+                    return null;
+                });
+                long copied = c.unwrap(PGConnection.class).getCopyAPI().copyIn("COPY relay_outrun FROM STDIN", counted);
+                probe.get(10, TimeUnit.SECONDS);
+                assertThat(copied).isEqualTo(rows);
+            } finally {
+                ex.shutdownNow();
+            }
+            long total = read.get();
+            assertThat(total).as("COPY data").isGreaterThan(120L << 20);
+            assertThat(readAt[0]).as("bytes the client had written 2.5 s into its backend's 3 s sleep").isLessThan(64L << 20);
+            assertThat(proxy.stats().clientDirectFallbacks.get() - fallbacksBefore).as("client budget fallbacks").isEqualTo(1);
+            MessageDigest back = MessageDigest.getInstance("SHA-256");
+            c.unwrap(PGConnection.class).getCopyAPI().copyOut("COPY (SELECT * FROM relay_outrun ORDER BY id) TO STDOUT", new OutputStream() {
+                @Override
+                public void write(int b) {
+                    back.update((byte) b);
+                }
+
+                @Override
+                public void write(byte[] b, int off, int len) {
+                    back.update(b, off, len);
+                }
+            });
+            assertThat(HexFormat.of().formatHex(back.digest())).isEqualTo(HexFormat.of().formatHex(sent.digest()));
+            // the session goes on over TCP
+            try (ResultSet rs = s.executeQuery("SELECT count(*) FROM relay_outrun")) {
+                assertThat(rs.next()).isTrue();
+                assertThat(rs.getLong(1)).isEqualTo(rows);
+            }
+            s.execute("DROP TABLE relay_outrun");
+            s.execute("DROP FUNCTION relay_outrun_slow()");
+        }
+    }
+
+    /**
+     * The SK_SKB shape, opt-in ({@link KernelRelay#SKB_PROPERTY}): a compute on its Unix socket is relayed
+     * by the kernel when asked, and the session works both ways.
+     */
+    @org.junit.jupiter.api.Test
+    void theSkbShapeIsOptIn() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(proxy.kernelRelayOn(), "needs root");
+        String old = System.getProperty(KernelRelay.SKB_PROPERTY);
+        try {
+            for (boolean on : new boolean[] {false, true}) {
+                System.setProperty(KernelRelay.SKB_PROPERTY, Boolean.toString(on));
+                long before = proxy.stats().sessionsKernelRelayed.get();
+                try (Connection c = connect(proxy, false, "relay-skb-" + on); Statement s = c.createStatement();
+                     ResultSet rs = s.executeQuery("SELECT sum(i) FROM generate_series(1, 1000) i")) {
+                    assertThat(rs.next()).isTrue();
+                    assertThat(rs.getLong(1)).isEqualTo(500_500);
+                }
+                assertThat(proxy.stats().sessionsKernelRelayed.get() - before).as("SK_SKB sessions with the property " + on)
+                        .isEqualTo(on ? 1 : 0);
+            }
+        } finally {
+            if (old == null) {
+                System.clearProperty(KernelRelay.SKB_PROPERTY);
+            } else {
+                System.setProperty(KernelRelay.SKB_PROPERTY, old);
             }
         }
     }
@@ -341,10 +466,17 @@ class ProxyRelayIT {
         private int next = 1;
         private byte[] current = new byte[0];
         private int pos;
+        /** Payload bytes of every row, or 0 for {@link #payload}'s varied ones. */
+        private final int width;
 
         RowsStream(int rows, MessageDigest digest) {
+            this(rows, digest, 0);
+        }
+
+        RowsStream(int rows, MessageDigest digest, int width) {
             this.rows = rows;
             this.digest = digest;
+            this.width = width;
         }
 
         static byte[] row(int id, String payload) {
@@ -367,7 +499,7 @@ class ProxyRelayIT {
                 if (next > rows) {
                     return -1;
                 }
-                current = row(next, payload(next));
+                current = row(next, width > 0 ? "x".repeat(width) : payload(next));
                 next++;
                 pos = 0;
                 digest.update(current);

@@ -73,12 +73,22 @@ class PgProxyServerIT {
             // pgjdbc, from the same string
             assertThat(Sql.queryString(cs, "postgres", "SELECT current_user")).isEqualTo("postgres");
             long msgBefore = s.server().pgProxy().stats().sessionsMsgRelayed.get();
+            long directBefore = s.server().pgProxy().stats().sessionsClientDirect.get();
             assertThat(Sql.queryString(cs + "&sslmode=disable", "postgres", "SELECT 'plain'")).isEqualTo("plain");
+            String plainPsql = PostgresInstallation.runCommand(Duration.ofMinutes(2), List.of(pg.bin("psql").toString(), "-X",
+                    "-A", "-t", "-d", cs + "&sslmode=disable", "-c", "SELECT count(*) FROM generate_series(1, 100000)"));
+            assertThat(plainPsql.trim()).isEqualTo("100000");
             if (s.server().pgProxy().kernelRelayOn() && tcpCompute) {
                 // root, no TLS (pgjdbc's default sslmode=prefer gets TLS here, which stays in user space): the
                 // compute listens on loopback TCP and the kernel relays in the SK_MSG shape
                 assertThat(s.server().pgProxy().stats().sessionsMsgRelayed.get() - msgBefore)
-                        .as("sessions relayed in the SK_MSG shape").isEqualTo(1);
+                        .as("sessions relayed in the SK_MSG shape").isEqualTo(2);
+                if (s.server().pgProxy().clientSocketsCaptured()) {
+                    // and each client's own socket (pgjdbc's in this JVM, psql's in its process) sends straight
+                    // into its backend's
+                    assertThat(s.server().pgProxy().stats().sessionsClientDirect.get() - directBefore)
+                            .as("sessions whose client socket sends straight into the backend's").isEqualTo(2);
+                }
             }
             assertThat(Sql.queryString(cs + "&sslmode=require", "postgres", "SELECT 'jdbc-tls'")).isEqualTo("jdbc-tls");
             // the running endpoint's uri is the proxy's string too

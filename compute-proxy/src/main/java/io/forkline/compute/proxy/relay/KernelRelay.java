@@ -59,7 +59,19 @@ public final class KernelRelay implements AutoCloseable {
         return !"false".equalsIgnoreCase(System.getProperty(PROPERTY, "true").trim());
     }
 
-    /** System property: {@code false} keeps TCP computes on the SK_SKB shape ({@link #msgRelay()} null). */
+    /**
+     * System property: {@code true} relays sessions that cannot take the SK_MSG shape (a compute on its Unix
+     * socket) with this class's SK_SKB verdict; off by default, since nothing bounds what an SK_SKB
+     * redirect queues for a receiver that does not keep up ({@link MsgRelay}, "Why no SK_SKB redirect").
+     */
+    public static final String SKB_PROPERTY = "forkline.proxy.kernelRelay.skb";
+
+    /** Whether {@link #SKB_PROPERTY} asks for the SK_SKB shape (off unless {@code true}). */
+    public static boolean skbShapeRequested() {
+        return "true".equalsIgnoreCase(System.getProperty(SKB_PROPERTY, "false").trim());
+    }
+
+    /** System property: {@code false} leaves TCP computes in user space too ({@link #msgRelay()} null). */
     public static final String MSG_PROPERTY = "forkline.proxy.kernelRelay.msg";
 
     /** Whether {@link #MSG_PROPERTY} asks for the SK_MSG shape (on unless {@code false}). */

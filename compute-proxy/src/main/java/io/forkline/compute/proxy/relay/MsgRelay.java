@@ -6,35 +6,44 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The kernel relay's SK_MSG shape, for a compute whose backend socket is TCP (a local compute on a
  * host port only the server may connect to, {@code io.forkline.compute.guard.PortGuard}, or in a
- * network namespace of its own, {@code io.forkline.compute.netns.NetNamespace}): one kernel worker
- * hop per round trip instead of {@link KernelRelay}'s two (benchmarks/README.md 13f, 13h: 0.91-0.93x
- * the direct connection's TPS against 0.82x). Three sockhashes and two hashes:
+ * network namespace of its own, {@code io.forkline.compute.netns.NetNamespace}). Each direction is
+ * pushed inside the sender's own {@code sendmsg}, with no kernel worker and no proxy wake-up, and each
+ * is bounded: where the kernel would queue without limit, the direction falls back, for good, to TCP
+ * and the proxy's user-space relay ({@code Splice}, which stops reading a side whose peer cannot take
+ * more), never to an SK_SKB redirect (whose per-socket worker queue has no bound, see below).
  * <ul>
- *   <li>{@code clients} (the client's TCP socket A) with {@link RelayProgram} redirecting, with
- *       {@code BPF_F_INGRESS}, into {@code backends}: the client's bytes go straight into the receive
- *       queue of the backend's own socket P ({@code peers}: cookie(A) → cookie(P));</li>
- *   <li>{@code backends} (P, taken from the backend process with {@code pidfd_getfd}) with
- *       {@link MsgRelayProgram}: inside postgres' own {@code send}, its bytes go to A's egress
- *       ({@code msgPeers}: the session's ports → cookie(A));</li>
- *   <li>{@code relays} (the proxy's own socket B to the compute) with {@link RelayProgram} to A's
- *       egress ({@code peers}: cookie(B) → cookie(A)): after a {@link #fallBack}, postgres' bytes
- *       take P's TCP to B and arrive here.</li>
+ *   <li><b>Backend → client.</b> The backend's own socket P, taken from the backend process with
+ *       {@code pidfd_getfd}, sits in the sockhash {@code backends} with {@link MsgRelayProgram}: inside
+ *       postgres' send, its bytes go to the egress of the proxy's client socket A (in {@code clients},
+ *       a sockhash without programs; {@code msgPeers}: the session's ports → cookie(A)). A full A makes
+ *       the push fail inside postgres' send while P still polls writable, so postgres would retry at
+ *       once, spinning: {@link #fallBackIfStalled} (called every few milliseconds per session) unmaps
+ *       the session's ports once A holds more than half its send buffer unsent, and from then on
+ *       postgres' bytes take P's TCP to the proxy's socket B, which the proxy relays in user space.
+ *       Order holds: a push is done (or refused) inside postgres' send, so nothing of P's is in
+ *       flight when the entry goes.</li>
+ *   <li><b>Client → backend.</b> With {@link #captureClients} (after the proxy has bound its port), a
+ *       client on this host gets the same treatment: {@link ClientSockets} puts its own socket C into a
+ *       sockhash whose SK_MSG program sends what it writes straight into P's receive queue, within a
+ *       byte budget; over it, C's bytes take TCP to A and the proxy relays them to B, after everything
+ *       pushed before (P reads its pushed messages before its TCP queue). A client whose socket was not
+ *       captured (another host, IPv6) is relayed in user space in this direction.</li>
  * </ul>
- * <b>Stalled clients</b>: when A's send buffer is full the SK_MSG push fails inside postgres' send
- * while P still polls writable, so postgres would retry at once, spinning. {@link #fallBackIfStalled}
- * (called every few milliseconds per session by the proxy) unmaps the session's ports once A holds
- * more than half its send buffer unsent: from then on postgres' bytes go by TCP to B, whose verdict
- * forwards them through the kernel worker that waits for A's write space. Order holds: a push is
- * done (or refused) inside postgres' send, so nothing of P's is in flight when the entry goes.
+ * Why no SK_SKB redirect: an SK_SKB verdict takes each skb off its socket's receive queue (uncharged:
+ * that socket's TCP window stays open) and queues it for the target's worker, which retries as long
+ * as the target cannot take it; nothing bounds that queue. Measured (ProxyRelayIT): a client writing
+ * 128 MB of COPY data into a backend asleep for 3 s had all of it taken within 0.4 s, none of it
+ * counted as TCP memory. Both directions of session 15's shape had this (A's verdict into P, and B's
+ * after a stalled client's fallback).
  *
  * <p>Thread-safe: every call is a few bpf(2) calls, which the kernel serializes per map.
  */
@@ -43,55 +52,38 @@ public final class MsgRelay implements AutoCloseable {
     private final LinuxBpf bpf;
     private final int clientsFd;
     private final int backendsFd;
-    private final int relaysFd;
-    private final int peersFd;
     private final int msgPeersFd;
-    private final List<Integer> progs;
+    private final int msgProg;
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** The client sockets' hook, or null before {@link #captureClients} or where it did not load. */
+    private volatile ClientSockets clientSockets;
 
-    private MsgRelay(LinuxBpf bpf, int clientsFd, int backendsFd, int relaysFd, int peersFd, int msgPeersFd,
-                     List<Integer> progs) {
+    private MsgRelay(LinuxBpf bpf, int clientsFd, int backendsFd, int msgPeersFd, int msgProg) {
         this.bpf = bpf;
         this.clientsFd = clientsFd;
         this.backendsFd = backendsFd;
-        this.relaysFd = relaysFd;
-        this.peersFd = peersFd;
         this.msgPeersFd = msgPeersFd;
-        this.progs = progs;
+        this.msgProg = msgProg;
     }
 
     /**
-     * Creates the maps and loads and attaches the three programs (root, Linux 5.13+).
+     * Creates the maps and loads and attaches the backends' SK_MSG program (root, Linux 5.13+).
      *
      * @throws UnsupportedOperationException not Linux or an unknown architecture
      * @throws LinuxBpf.BpfException         a refused bpf(2) call, with errno and the verifier's log
      */
     static MsgRelay open(LinuxBpf bpf) {
-        int[] maps = {-1, -1, -1, -1, -1};
-        java.util.ArrayList<Integer> progs = new java.util.ArrayList<>();
+        int[] maps = {-1, -1, -1};
         try {
             maps[0] = KernelRelay.createMap(bpf, LinuxBpf.BPF_MAP_TYPE_SOCKHASH, 0, KernelRelay.MAX_SOCKETS, "fl_msg_clients");
             maps[1] = KernelRelay.createMap(bpf, LinuxBpf.BPF_MAP_TYPE_SOCKHASH, 0, KernelRelay.MAX_SOCKETS, "fl_msg_backends");
-            maps[2] = KernelRelay.createMap(bpf, LinuxBpf.BPF_MAP_TYPE_SOCKHASH, 0, KernelRelay.MAX_SOCKETS, "fl_msg_relays");
-            maps[3] = KernelRelay.createMap(bpf, LinuxBpf.BPF_MAP_TYPE_HASH, LinuxBpf.BPF_F_NO_PREALLOC,
-                    KernelRelay.MAX_SOCKETS, "fl_msg_peers");
-            maps[4] = KernelRelay.createMap(bpf, LinuxBpf.BPF_MAP_TYPE_HASH, LinuxBpf.BPF_F_NO_PREALLOC,
+            maps[2] = KernelRelay.createMap(bpf, LinuxBpf.BPF_MAP_TYPE_HASH, LinuxBpf.BPF_F_NO_PREALLOC,
                     KernelRelay.MAX_SOCKETS, "fl_msg_ports");
-            int clientProg = bpf.loadProgram(RelayProgram.instructions(maps[1], maps[3], LinuxBpf.BPF_F_INGRESS),
-                    LinuxBpf.BPF_PROG_TYPE_SK_SKB, LinuxBpf.BPF_SK_SKB_VERDICT, "fl_msg_client");
-            KernelRelay.attach(bpf, maps[0], clientProg, LinuxBpf.BPF_SK_SKB_VERDICT);
-            progs.add(clientProg);
-            int relayProg = bpf.loadProgram(RelayProgram.instructions(maps[0], maps[3], 0),
-                    LinuxBpf.BPF_PROG_TYPE_SK_SKB, LinuxBpf.BPF_SK_SKB_VERDICT, "fl_msg_relay");
-            KernelRelay.attach(bpf, maps[2], relayProg, LinuxBpf.BPF_SK_SKB_VERDICT);
-            progs.add(relayProg);
-            int msgProg = bpf.loadProgram(MsgRelayProgram.instructions(maps[0], maps[4]),
+            int msgProg = bpf.loadProgram(MsgRelayProgram.instructions(maps[0], maps[2]),
                     LinuxBpf.BPF_PROG_TYPE_SK_MSG, LinuxBpf.BPF_SK_MSG_VERDICT, "fl_msg_backend");
             KernelRelay.attach(bpf, maps[1], msgProg, LinuxBpf.BPF_SK_MSG_VERDICT);
-            progs.add(msgProg);
-            return new MsgRelay(bpf, maps[0], maps[1], maps[2], maps[3], maps[4], List.copyOf(progs));
+            return new MsgRelay(bpf, maps[0], maps[1], maps[2], msgProg);
         } catch (RuntimeException e) {
-            progs.forEach(bpf::close);
             for (int m : maps) {
                 if (m >= 0) {
                     bpf.close(m);
@@ -102,24 +94,58 @@ public final class MsgRelay implements AutoCloseable {
     }
 
     /**
-     * Relays a session through the kernel from now on: the client's TCP socket {@code fdA}, the proxy's
-     * TCP socket {@code fdB} to the compute (local port {@code proxyPort}), and the backend's own
-     * socket, taken from process {@code backendPid} (BackendKeyData's pid). Call it when no byte can be
-     * in flight (before the client sees the first ReadyForQuery).
+     * Captures the own sockets of clients on this host that connect to {@code proxyPort}
+     * ({@link ClientSockets}), unless {@link ClientSockets#PROPERTY} is false; logs one line why not
+     * where it cannot load.
+     *
+     * @return whether sessions from now on may route their clients' bytes straight into the backend
+     */
+    public boolean captureClients(int proxyPort) {
+        if (!ClientSockets.requested() || closed.get()) {
+            return false;
+        }
+        try {
+            ClientSockets c = ClientSockets.open(bpf, proxyPort);
+            ClientSockets old = clientSockets;
+            clientSockets = c;
+            if (old != null) {
+                old.close();
+            }
+            return true;
+        } catch (RuntimeException e) {
+            log.info("kernel relay: clients' own sockets are not captured (their bytes reach the backend through a"
+                    + " kernel worker): {}", e.getMessage());
+            return false;
+        }
+    }
+
+    /** Whether {@link #captureClients} is in effect. */
+    public boolean capturesClients() {
+        return clientSockets != null;
+    }
+
+    /**
+     * Relays a session through the kernel from now on: the backend's own socket, taken from process
+     * {@code backendPid} (BackendKeyData's pid), pushes into the client socket {@code fdA}; a captured
+     * client socket pushes into the backend's. Call it when no byte can be in flight (before the client
+     * sees the first ReadyForQuery). The proxy keeps reading both of its sockets: they receive bytes
+     * only after a direction fell back to TCP.
      *
      * @param fdA         the client's TCP socket (descriptor of the proxy's channel)
-     * @param fdB         the proxy's TCP socket to the compute
-     * @param proxyPort   {@code fdB}'s local port (the backend socket's remote port)
+     * @param proxyPort   the local port of the proxy's TCP socket to the compute (the backend socket's remote port)
      * @param backendPid  the backend process (BackendKeyData's pid)
      * @param computePort the compute's TCP port (the backend socket's local port)
+     * @param client      {@code fdA}'s remote address (the client socket's own), or null
+     * @param proxy       {@code fdA}'s local address (where the client connected), or null
      * @return the pair, for {@link #unpair} and {@link #fallBackIfStalled}
      * @throws LinuxBpf.BpfException  a refused call (no ptrace rights over the backend, a full map)
      * @throws IllegalStateException  the backend's socket was not found; nothing is left in the maps
      */
-    public Pair pair(int fdA, int fdB, int proxyPort, long backendPid, int computePort) {
-        int p = backendSocket(backendPid, computePort, proxyPort);
+    public Pair pair(int fdA, int proxyPort, long backendPid, int computePort, InetSocketAddress client,
+                     InetSocketAddress proxy) {
+        BackendSocket backend = backendSocket(backendPid, computePort, proxyPort);
+        int p = backend.fd();
         long a = bpf.socketCookie(fdA);
-        long b = bpf.socketCookie(fdB);
         Pair pair = null;
         long key = MsgRelayProgram.key(computePort, proxyPort);
         try {
@@ -127,12 +153,20 @@ public final class MsgRelay implements AutoCloseable {
             // the ports key names one session: refused (EEXIST) while another session holds it (two computes
             // given the same port number whose proxy sockets got the same port), so no byte can go astray
             KernelRelay.update(bpf, msgPeersFd, key, a, LinuxBpf.BPF_NOEXIST, "claim the session's ports key");
-            pair = new Pair(a, b, cp, key);
+            pair = new Pair(a, cp, key, null, backendPid, backend.number());
             KernelRelay.update(bpf, clientsFd, a, fdA, "add the client socket to fl_msg_clients");
-            KernelRelay.update(bpf, relaysFd, b, fdB, "add the proxy's compute socket to fl_msg_relays");
             KernelRelay.update(bpf, backendsFd, cp, p, "add the backend's socket to fl_msg_backends");
-            KernelRelay.update(bpf, peersFd, a, cp, "pair the client with the backend");
-            KernelRelay.update(bpf, peersFd, b, a, "pair the proxy's socket with the client");
+            ClientSockets captured = clientSockets;
+            if (captured != null && client != null && proxy != null) {
+                try {
+                    byte[] clientKey = captured.route(client, proxy, p);
+                    if (clientKey != null) {
+                        pair = new Pair(a, cp, key, clientKey, backendPid, backend.number());
+                    }
+                } catch (RuntimeException e) {
+                    log.debug("kernel relay: a client's own socket stays on TCP: {}", e.getMessage());
+                }
+            }
             return pair;
         } catch (RuntimeException e) {
             if (pair != null) {
@@ -140,7 +174,6 @@ public final class MsgRelay implements AutoCloseable {
                 KernelRelay.delete(bpf, backendsFd, pair.cookieBackend());
             }
             KernelRelay.delete(bpf, clientsFd, a);
-            KernelRelay.delete(bpf, relaysFd, b);
             throw e;
         } finally {
             bpf.close(p); // the sockhash holds the socket itself; our descriptor is not needed
@@ -149,14 +182,19 @@ public final class MsgRelay implements AutoCloseable {
 
     /** Forgets {@code pair} (idempotent); sockets leave the sockhashes when closed. */
     public void unpair(Pair pair) {
+        ClientSockets captured = clientSockets;
+        if (pair.clientKey() != null && captured != null) {
+            captured.unroute(pair.clientKey());
+        }
         if (!closed.get()) {
             KernelRelay.delete(bpf, msgPeersFd, pair.portsKey());
-            KernelRelay.delete(bpf, peersFd, pair.cookieA());
-            KernelRelay.delete(bpf, peersFd, pair.cookieB());
         }
     }
 
-    /** Sends postgres' bytes of {@code pair} by TCP to the proxy's socket from now on (idempotent). */
+    /**
+     * Sends postgres' bytes of {@code pair} by TCP to the proxy's socket from now on (idempotent), where
+     * the proxy relays them in user space.
+     */
     public void fallBack(Pair pair) {
         if (!closed.get()) {
             KernelRelay.delete(bpf, msgPeersFd, pair.portsKey());
@@ -180,9 +218,28 @@ public final class MsgRelay implements AutoCloseable {
             return unsent;
         }
         fallBack(pair);
-        log.debug("kernel relay: the client holds {} unsent bytes of a {}-byte send buffer; the backend's bytes go"
-                + " through the worker that waits for it from now on", unsent, sendBufferBytes);
+        log.debug("kernel relay: the client holds {} unsent bytes of a {}-byte send buffer; the backend's bytes take"
+                + " TCP and the proxy from now on", unsent, sendBufferBytes);
         return -1;
+    }
+
+    /**
+     * For a session whose client socket is routed straight into the backend's ({@link Pair#clientKey}):
+     * refills its byte budget when the backend has read everything ({@link ClientSockets#refill}).
+     *
+     * @return {@link ClientSockets.Budget#FELL_BACK} once its client's bytes take TCP for good (the
+     *         caller stops asking), else {@link ClientSockets.Budget#DIRECT}
+     */
+    public ClientSockets.Budget refillClientBudget(Pair pair) {
+        ClientSockets captured = clientSockets;
+        if (pair.clientKey() == null || captured == null) {
+            return ClientSockets.Budget.FELL_BACK;
+        }
+        return captured.refill(pair.clientKey(), pair.backendPid(), pair.backendFd(), pair.cookieBackend());
+    }
+
+    /** The backend's socket copied into this process, and its descriptor number in the backend. */
+    private record BackendSocket(int fd, int number) {
     }
 
     /**
@@ -190,7 +247,7 @@ public final class MsgRelay implements AutoCloseable {
      * port {@code proxyPort} ({@code /proc/PID/net/tcp}, that process's namespace's table, gives the
      * inode; {@code /proc/PID/fd} the descriptor), copied into this process with {@code pidfd_getfd}.
      */
-    private int backendSocket(long pid, int computePort, int proxyPort) {
+    private BackendSocket backendSocket(long pid, int computePort, int proxyPort) {
         long inode = -1;
         try {
             for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/net/tcp"))) {
@@ -211,7 +268,8 @@ public final class MsgRelay implements AutoCloseable {
                     for (Path fd : fds) {
                         try {
                             if (Files.readSymbolicLink(fd).toString().equals(target)) {
-                                return bpf.takeFd(pid, Integer.parseInt(fd.getFileName().toString()));
+                                int number = Integer.parseInt(fd.getFileName().toString());
+                                return new BackendSocket(bpf.takeFd(pid, number), number);
                             }
                         } catch (IOException e) {
                             // closed meanwhile
@@ -232,8 +290,12 @@ public final class MsgRelay implements AutoCloseable {
     @Override
     public void close() {
         if (closed.compareAndSet(false, true)) {
-            progs.forEach(bpf::close);
-            for (int m : new int[] {msgPeersFd, peersFd, relaysFd, backendsFd, clientsFd}) {
+            ClientSockets captured = clientSockets;
+            if (captured != null) {
+                captured.close();
+            }
+            bpf.close(msgProg);
+            for (int m : new int[] {msgPeersFd, backendsFd, clientsFd}) {
                 bpf.close(m);
             }
         }
@@ -243,10 +305,18 @@ public final class MsgRelay implements AutoCloseable {
      * A session relayed by the SK_MSG shape.
      *
      * @param cookieA       the client socket's cookie
-     * @param cookieB       the proxy's compute socket's cookie
      * @param cookieBackend the backend socket's cookie
      * @param portsKey      the session's {@link MsgRelayProgram#key}
+     * @param clientKey     the client socket's key in {@link ClientSockets} when its bytes go straight into
+     *                      the backend's socket, else null (they take A's SK_SKB redirect)
+     * @param backendPid    the backend process
+     * @param backendFd     the backend socket's descriptor number in that process
      */
-    public record Pair(long cookieA, long cookieB, long cookieBackend, long portsKey) {
+    public record Pair(long cookieA, long cookieBackend, long portsKey, byte[] clientKey, long backendPid,
+                       int backendFd) {
+        /** Whether the client's own socket sends straight into the backend's. */
+        public boolean clientDirect() {
+            return clientKey != null;
+        }
     }
 }

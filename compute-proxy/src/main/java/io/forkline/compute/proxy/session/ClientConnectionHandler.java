@@ -5,6 +5,7 @@ import io.forkline.compute.proxy.ComputeDirectory;
 import io.forkline.compute.proxy.auth.ScramServerExchange;
 import io.forkline.compute.proxy.cancel.CancelKeys;
 import io.forkline.compute.proxy.relay.KernelRelay;
+import io.forkline.compute.proxy.relay.ClientSockets;
 import io.forkline.compute.proxy.relay.MsgRelay;
 import io.forkline.compute.proxy.route.EndpointRoute;
 import io.forkline.compute.proxy.wire.FrontendMessage;
@@ -75,8 +76,8 @@ public final class ClientConnectionHandler extends ChannelInboundHandlerAdapter 
     private CancelKeys.Key cancelKey;
     private final AtomicBoolean sessionOpen = new AtomicBoolean();
     private Channel compute;
-    /** Whether {@link #relayInKernel} paired this session's sockets. */
-    private boolean kernelRelayed;
+    /** Whether {@link #relayInKernel} paired this session's sockets in the SK_SKB shape (the client channel then stops reading). */
+    private boolean skbRelayed;
     /** The compute's BackendKeyData pid (0 before it arrives): whose socket the SK_MSG shape takes. */
     private int backendPid;
     /** The compute connected to (set at connect). */
@@ -395,17 +396,22 @@ public final class ClientConnectionHandler extends ChannelInboundHandlerAdapter 
     }
 
     /**
-     * The compute answered ReadyForQuery, not yet written to the client: pairs the two sockets in
-     * the {@link KernelRelay} when the proxy has one, both channels are epoll channels, neither
-     * speaks TLS ({@code computeQuiet} says the compute has none and nothing after ReadyForQuery is
-     * buffered) and the client has sent nothing undecoded. The client sends nothing before it gets
-     * ReadyForQuery and the compute nothing before the client's next message, so no byte can be
-     * reordered. Both channels then stop reading (autoRead off: Netty drops EPOLLIN from their epoll
-     * interest, so the kernel's data-ready wake-up that follows every redirected message no longer
-     * wakes the event loop); EPOLLRDHUP, EPOLLHUP and EPOLLERR stay, so the {@link Splice} handlers
-     * still see EOF and errors and close the other side. While paired no byte reaches user space
-     * (the program redirects every skb, also ones queued before pairing). Either channel's close
-     * unpairs them.
+     * The compute answered ReadyForQuery, not yet written to the client: hands the session to the
+     * kernel when the proxy has a {@link KernelRelay}, both channels are epoll channels, neither speaks
+     * TLS ({@code computeQuiet} says the compute has none and nothing after ReadyForQuery is buffered)
+     * and the client has sent nothing undecoded. The client sends nothing before it gets ReadyForQuery
+     * and the compute nothing before the client's next message, so no byte can be reordered.
+     *
+     * <p>A local compute on loopback TCP takes the SK_MSG shape ({@link MsgRelay}): each side's sends
+     * are pushed into the other inside its own {@code sendmsg}; both channels keep reading, since they
+     * receive bytes only once a direction fell back to TCP (a stalled client, a client over its byte
+     * budget, a client whose socket was not captured), which {@link Splice} then relays with its
+     * back-pressure. A periodic check on the client's event loop watches the stall and refills the
+     * budget. Otherwise, only with {@link KernelRelay#SKB_PROPERTY}, the SK_SKB shape: both channels
+     * stop reading (autoRead off: Netty drops EPOLLIN from their epoll interest, so the kernel's
+     * data-ready wake-up that follows every redirected message no longer wakes the event loop);
+     * EPOLLRDHUP, EPOLLHUP and EPOLLERR stay, so the {@link Splice} handlers still see EOF and errors
+     * and close the other side. Either channel's close unpairs them.
      */
     void relayInKernel(Channel compute, boolean computeQuiet) {
         KernelRelay relay = proxy.kernelRelay();
@@ -424,20 +430,35 @@ public final class ClientConnectionHandler extends ChannelInboundHandlerAdapter 
         if (msg != null && address != null && address.local() && backendPid > 0
                 && client instanceof EpollSocketChannel && compute instanceof EpollSocketChannel computeTcp) {
             try {
-                MsgRelay.Pair pair = msg.pair(c.fd().intValue(), k.fd().intValue(), computeTcp.localAddress().getPort(),
-                        backendPid, address.port());
+                MsgRelay.Pair pair = msg.pair(c.fd().intValue(), computeTcp.localAddress().getPort(),
+                        backendPid, address.port(), socketAddress(client.remoteAddress()), socketAddress(client.localAddress()));
                 proxy.stats().sessionsKernelRelayed.incrementAndGet();
                 proxy.stats().sessionsMsgRelayed.incrementAndGet();
-                kernelRelayed = true;
-                compute.config().setAutoRead(false);
+                if (pair.clientDirect()) {
+                    proxy.stats().sessionsClientDirect.incrementAndGet();
+                }
+                // both channels keep reading: they receive bytes only once a direction fell back to TCP
                 int fdA = c.fd().intValue();
                 ScheduledFuture<?>[] watch = new ScheduledFuture<?>[1];
                 Runnable check = new Runnable() {
+                    private boolean clientDirect = pair.clientDirect();
+
                     @Override
                     public void run() {
                         // on the client's event loop, so fdA is still this channel's while it is open
                         if (!client.isOpen()) {
                             return;
+                        }
+                        if (clientDirect) {
+                            try {
+                                clientDirect = msg.refillClientBudget(pair) == ClientSockets.Budget.DIRECT;
+                            } catch (RuntimeException e) {
+                                log.warn("kernel relay: cannot refill a client's budget: {}", e.getMessage());
+                                clientDirect = false;
+                            }
+                            if (!clientDirect) {
+                                proxy.stats().clientDirectFallbacks.incrementAndGet();
+                            }
                         }
                         int unsent;
                         try {
@@ -468,17 +489,24 @@ public final class ClientConnectionHandler extends ChannelInboundHandlerAdapter 
                 log.warn("kernel relay: the SK_MSG shape refused a session, trying the SK_SKB one: {}", e.getMessage());
             }
         }
+        if (!KernelRelay.skbShapeRequested()) {
+            return;
+        }
         try {
             KernelRelay.Pair pair = relay.pair(c.fd().intValue(), k.fd().intValue(),
                     compute instanceof io.netty.channel.unix.DomainSocketChannel);
             proxy.stats().sessionsKernelRelayed.incrementAndGet();
-            kernelRelayed = true;
+            skbRelayed = true;
             compute.config().setAutoRead(false);
             client.closeFuture().addListener(f -> relay.unpair(pair));
             compute.closeFuture().addListener(f -> relay.unpair(pair));
         } catch (RuntimeException e) {
             log.warn("kernel relay refused a session, relaying it in user space: {}", e.getMessage());
         }
+    }
+
+    private static java.net.InetSocketAddress socketAddress(java.net.SocketAddress a) {
+        return a instanceof java.net.InetSocketAddress i ? i : null;
     }
 
     /** The compute's BackendKeyData named its backend process (before ReadyForQuery). */
@@ -500,7 +528,7 @@ public final class ClientConnectionHandler extends ChannelInboundHandlerAdapter 
         p.addAfter(NAME, "splice", new Splice(compute));
         p.remove(this);
         p.remove(DECODER); // hands anything the client sent early to the splice
-        client.config().setAutoRead(!kernelRelayed);
+        client.config().setAutoRead(!skbRelayed);
     }
 
     private Channel clientChannel;

@@ -34,8 +34,15 @@ public record ProxyContext(ComputeDirectory directory, PgProxyConfig config, Ssl
         public final AtomicLong cancelsForwarded = new AtomicLong();
         /** Spliced sessions whose bytes the kernel relays ({@link KernelRelay}); the rest are relayed in user space. */
         public final AtomicLong sessionsKernelRelayed = new AtomicLong();
-        /** Of {@link #sessionsKernelRelayed}: sessions relayed in the SK_MSG shape (a TCP compute in its own network namespace). */
+        /** Of {@link #sessionsKernelRelayed}: sessions relayed in the SK_MSG shape (a local compute on loopback TCP). */
         public final AtomicLong sessionsMsgRelayed = new AtomicLong();
+        /**
+         * Of {@link #sessionsMsgRelayed}: sessions whose client's own socket sends straight into the backend's
+         * ({@link io.forkline.compute.proxy.relay.ClientSockets}).
+         */
+        public final AtomicLong sessionsClientDirect = new AtomicLong();
+        /** Of {@link #sessionsClientDirect}: sessions whose client outran its budget, so its bytes took TCP from then on. */
+        public final AtomicLong clientDirectFallbacks = new AtomicLong();
         /** SK_MSG sessions whose client stalled, so the backend's direction fell back to the kernel worker. */
         public final AtomicLong msgRelayFallbacks = new AtomicLong();
     }
