@@ -464,16 +464,12 @@ public final class LinuxBpf {
      * @throws BpfException with errno when refused (E2BIG: the map is full; EEXIST with BPF_NOEXIST)
      */
     public void putU32(int mapFd, int key, int value, long flags, String what) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment k = arena.allocateFrom(JAVA_INT, key);
-            MemorySegment v = arena.allocateFrom(JAVA_INT, value);
-            MemorySegment a = attr(arena);
-            putInt(a, 0, mapFd);
-            putLong(a, 8, k.address());
-            putLong(a, 16, v.address());
-            putLong(a, 24, flags);
-            bpf(BPF_MAP_UPDATE_ELEM, a, what);
-        }
+        update(mapFd, u32(key), u32(value), flags, what);
+    }
+
+    /** A u32 in the host's byte order, as a map key or value. */
+    private static byte[] u32(int v) {
+        return java.nio.ByteBuffer.allocate(4).order(java.nio.ByteOrder.nativeOrder()).putInt(v).array();
     }
 
     /**
@@ -545,21 +541,7 @@ public final class LinuxBpf {
 
     /** {@code BPF_MAP_DELETE_ELEM} of u32 {@code key} from {@code mapFd}; whether it was there. */
     public boolean deleteU32(int mapFd, int key, String what) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment k = arena.allocateFrom(JAVA_INT, key);
-            MemorySegment a = attr(arena);
-            putInt(a, 0, mapFd);
-            putLong(a, 8, k.address());
-            try {
-                bpf(BPF_MAP_DELETE_ELEM, a, what);
-                return true;
-            } catch (BpfException e) {
-                if (e.errno == ENOENT) {
-                    return false;
-                }
-                throw e;
-            }
-        }
+        return delete(mapFd, u32(key), what);
     }
 
     /** Every u32 key of {@code mapFd} ({@code BPF_MAP_GET_NEXT_KEY} from none), at most {@code limit}. */
