@@ -420,6 +420,52 @@ class ProxyRelayIT {
     }
 
     /**
+     * The client sockets' sock_ops hook lives on the cgroup v2 root only as long as its proxy: one more
+     * {@code fl_cli_ops} program while a second proxy runs, back to before once it is closed (a bpf link,
+     * not a legacy attachment, so a killed server leaves nothing behind either).
+     */
+    @org.junit.jupiter.api.Test
+    void theClientHookGoesWithItsProxy() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(proxy.clientSocketsCaptured(), "needs root and a cgroup v2 mount");
+        int before = clientHooks();
+        PgProxy second = PgProxy.start(PgProxyConfig.of("127.0.0.1", 0).withKernelRelay(true), directory);
+        try {
+            assertThat(second.clientSocketsCaptured()).isTrue();
+            assertThat(clientHooks()).isEqualTo(before + 1);
+        } finally {
+            second.close();
+        }
+        assertThat(clientHooks()).isEqualTo(before);
+    }
+
+    /** How many {@code fl_cli_ops} programs the cgroup v2 root runs at socket events. */
+    private static int clientHooks() {
+        io.forkline.compute.bpf.LinuxBpf bpf = io.forkline.compute.bpf.LinuxBpf.load();
+        int cg = bpf.openReadOnly(io.forkline.compute.bpf.Cgroup2.root());
+        try {
+            int n = 0;
+            for (int id : bpf.attachedPrograms(cg, io.forkline.compute.bpf.LinuxBpf.BPF_CGROUP_SOCK_OPS)) {
+                int fd;
+                try {
+                    fd = bpf.programFd(id);
+                } catch (io.forkline.compute.bpf.LinuxBpf.BpfException gone) {
+                    continue;
+                }
+                try {
+                    if (bpf.programInfo(fd).name().equals("fl_cli_ops")) {
+                        n++;
+                    }
+                } finally {
+                    bpf.close(fd);
+                }
+            }
+            return n;
+        } finally {
+            bpf.close(cg);
+        }
+    }
+
+    /**
      * The SK_SKB shape, opt-in ({@link KernelRelay#SKB_PROPERTY}): a compute on its Unix socket is relayed
      * by the kernel when asked, and the session works both ways.
      */

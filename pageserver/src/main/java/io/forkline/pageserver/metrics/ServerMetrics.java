@@ -1,5 +1,7 @@
 package io.forkline.pageserver.metrics;
 
+import io.forkline.compute.proxy.PgProxy;
+import io.forkline.compute.proxy.session.ProxyContext;
 import io.forkline.pageserver.endpoint.EndpointManager;
 import io.forkline.pageserver.endpoint.EndpointState;
 import io.forkline.pageserver.retention.RetentionService;
@@ -362,6 +364,39 @@ public final class ServerMetrics implements AutoCloseable {
             }
             return false;
         });
+    }
+
+    /**
+     * Registers the Postgres proxy's counters ({@link ProxyContext.Stats}): sessions spliced, refused
+     * connections, forwarded cancels, and how the kernel relays sessions (docs/ARCHITECTURE.md "Kernel
+     * relay"): in any shape, in the SK_MSG shape, with the client's own socket sending straight into the
+     * backend's, and the falls back to TCP and the proxy's user space (a stalled client; a client over
+     * its byte budget).
+     */
+    public void bindProxy(PgProxy proxy) {
+        ProxyContext.Stats st = proxy.stats();
+        FunctionCounter.builder("forkline.proxy.sessions", st, x -> x.sessionsStarted.get())
+                .description("client sessions the Postgres proxy spliced to a compute since the server started").register(registry);
+        FunctionCounter.builder("forkline.proxy.connections.refused", st, x -> x.connectionsRefused.get())
+                .description("client connections the Postgres proxy refused with a FATAL error").register(registry);
+        FunctionCounter.builder("forkline.proxy.cancels.forwarded", st, x -> x.cancelsForwarded.get())
+                .description("CancelRequests the Postgres proxy forwarded to a compute").register(registry);
+        FunctionCounter.builder("forkline.proxy.sessions.kernel", st, x -> x.sessionsKernelRelayed.get())
+                .description("sessions relayed by the kernel (eBPF sockmap) instead of the proxy's user space").register(registry);
+        FunctionCounter.builder("forkline.proxy.sessions.kernel.msg", st, x -> x.sessionsMsgRelayed.get())
+                .description("of those, sessions whose backend sends straight to the client socket (SK_MSG shape)").register(registry);
+        FunctionCounter.builder("forkline.proxy.sessions.kernel.client.direct", st, x -> x.sessionsClientDirect.get())
+                .description("of those, sessions whose client's own socket sends straight into the backend's").register(registry);
+        FunctionCounter.builder("forkline.proxy.fallbacks.stalled.client", st, x -> x.msgRelayFallbacks.get())
+                .description("SK_MSG sessions whose stalled client sent the backend's bytes to the proxy's user space").register(registry);
+        FunctionCounter.builder("forkline.proxy.fallbacks.client.budget", st, x -> x.clientDirectFallbacks.get())
+                .description("client-direct sessions whose client outran its byte budget, relayed by the proxy from then on")
+                .register(registry);
+        Gauge.builder("forkline.proxy.kernel.relay", proxy, p -> p.kernelRelayOn() ? 1 : 0)
+                .description("1 when the proxy's kernel relay loaded").register(registry);
+        Gauge.builder("forkline.proxy.kernel.client.capture", proxy, p -> p.clientSocketsCaptured() ? 1 : 0)
+                .description("1 when local clients' own sockets are captured (their bytes go straight into the backend's)")
+                .register(registry);
     }
 
     /** Removes the GetPage listener from the store and closes the registry. */

@@ -168,6 +168,7 @@ public final class PageServer implements AutoCloseable {
             pgProxy = PgProxy.start(PostgresProxySettings.fromSystem(dataDir), computeDirectory);
             tenants.branches().access().useProxy(ConnectionStrings.configured().withPort(pgProxy.port()));
             metrics = new ServerMetrics(store, tenants, retention, pages);
+            metrics.bindProxy(pgProxy);
             ConsoleSessions sessions = new ConsoleSessions(auth.issuer(), clock);
             AdminHttpServer api = AdminHttpServer.start(port, auth.verifier(), sessions,
                     new StatusRoutes(clock, auth.verifier(), pages.port()),

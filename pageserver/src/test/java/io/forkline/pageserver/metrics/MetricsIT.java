@@ -129,6 +129,26 @@ class MetricsIT {
         assertThat(value(s, "forkline_tenant_history_size_bytes", tenant))
                 .isEqualTo(value(s, "forkline_branch_stored_bytes", main));
 
+        // the Postgres proxy: two sessions through its connection string (plain, so the kernel may relay them)
+        double sessionsBefore = value(s, "forkline_proxy_sessions_total", Map.of());
+        String cs = server.get("/v1/tenants/" + TENANT + "/branches/main/connection-string").ok()
+                .path("connection_string").asText() + "&sslmode=disable";
+        for (int i = 0; i < 2; i++) {
+            assertThat(Sql.queryString(cs, "postgres", "SELECT count(*) FROM t")).isEqualTo("20000");
+        }
+        var proxyStats = server.server().pgProxy().stats();
+        List<Sample> p = scrape();
+        assertThat(value(p, "forkline_proxy_sessions_total", Map.of()) - sessionsBefore).isEqualTo(2);
+        assertThat(value(p, "forkline_proxy_sessions_total", Map.of())).isEqualTo((double) proxyStats.sessionsStarted.get());
+        assertThat(value(p, "forkline_proxy_sessions_kernel_total", Map.of()))
+                .isEqualTo((double) proxyStats.sessionsKernelRelayed.get());
+        assertThat(value(p, "forkline_proxy_sessions_kernel_client_direct_total", Map.of()))
+                .isEqualTo((double) proxyStats.sessionsClientDirect.get())
+                .isEqualTo(server.server().pgProxy().clientSocketsCaptured() ? 2 : 0);
+        assertThat(value(p, "forkline_proxy_fallbacks_client_budget_total", Map.of())).isZero();
+        assertThat(value(p, "forkline_proxy_kernel_relay", Map.of()))
+                .isEqualTo(server.server().pgProxy().kernelRelayOn() ? 1 : 0);
+
         // GC keeping no history removes the INSERT's older page versions; the counters (background GC
         // is off, so this is the only run) are exactly what the run reported
         assertThat(value(s, "forkline_gc_runs_total", Map.of())).isZero();
