@@ -92,6 +92,12 @@ public final class ClientSockets implements AutoCloseable {
      * @throws LinuxBpf.BpfException         a refused bpf(2) call, with errno and the verifier's log
      */
     static ClientSockets open(LinuxBpf bpf, int proxyPort) {
+        String kernel = System.getProperty("os.version", "");
+        if (!atLeast(kernel, 5, 16)) {
+            // before 5.16 poll(2) does not see a psock's queue (sk_msg_is_readable), so refill could not tell a
+            // drained backend from a full one and the budget would not bound anything
+            throw new UnsupportedOperationException("needs Linux 5.16 or later (poll sees SK_MSG queues), this is " + kernel);
+        }
         int[] fds = {-1, -1, -1, -1, -1, -1, -1};
         int cgroup = -1;
         try {
@@ -122,6 +128,17 @@ public final class ClientSockets implements AutoCloseable {
                 bpf.close(cgroup);
             }
         }
+    }
+
+    /** Whether a kernel release string ({@code os.version}, e.g. {@code 6.18.44-fc}) is at least major.minor. */
+    static boolean atLeast(String release, int major, int minor) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("^(\\d+)\\.(\\d+)").matcher(release);
+        if (!m.find()) {
+            return false;
+        }
+        int ma = Integer.parseInt(m.group(1));
+        int mi = Integer.parseInt(m.group(2));
+        return ma > major || (ma == major && mi >= minor);
     }
 
     /** The proxy port whose clients it captures. */
