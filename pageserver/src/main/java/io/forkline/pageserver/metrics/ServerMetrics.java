@@ -375,28 +375,30 @@ public final class ServerMetrics implements AutoCloseable {
      */
     public void bindProxy(PgProxy proxy) {
         ProxyContext.Stats st = proxy.stats();
-        FunctionCounter.builder("forkline.proxy.sessions", st, x -> x.sessionsStarted.get())
-                .description("client sessions the Postgres proxy spliced to a compute since the server started").register(registry);
-        FunctionCounter.builder("forkline.proxy.connections.refused", st, x -> x.connectionsRefused.get())
-                .description("client connections the Postgres proxy refused with a FATAL error").register(registry);
-        FunctionCounter.builder("forkline.proxy.cancels.forwarded", st, x -> x.cancelsForwarded.get())
-                .description("CancelRequests the Postgres proxy forwarded to a compute").register(registry);
-        FunctionCounter.builder("forkline.proxy.sessions.kernel", st, x -> x.sessionsKernelRelayed.get())
-                .description("sessions relayed by the kernel (eBPF sockmap) instead of the proxy's user space").register(registry);
-        FunctionCounter.builder("forkline.proxy.sessions.kernel.msg", st, x -> x.sessionsMsgRelayed.get())
-                .description("of those, sessions whose backend sends straight to the client socket (SK_MSG shape)").register(registry);
-        FunctionCounter.builder("forkline.proxy.sessions.kernel.client.direct", st, x -> x.sessionsClientDirect.get())
-                .description("of those, sessions whose client's own socket sends straight into the backend's").register(registry);
-        FunctionCounter.builder("forkline.proxy.fallbacks.stalled.client", st, x -> x.msgRelayFallbacks.get())
-                .description("SK_MSG sessions whose stalled client sent the backend's bytes to the proxy's user space").register(registry);
-        FunctionCounter.builder("forkline.proxy.fallbacks.client.budget", st, x -> x.clientDirectFallbacks.get())
-                .description("client-direct sessions whose client outran its byte budget, relayed by the proxy from then on")
-                .register(registry);
+        counter("forkline.proxy.sessions", st.sessionsStarted,
+                "client sessions the Postgres proxy spliced to a compute since the server started");
+        counter("forkline.proxy.connections.refused", st.connectionsRefused,
+                "client connections the Postgres proxy refused with a FATAL error");
+        counter("forkline.proxy.cancels.forwarded", st.cancelsForwarded, "CancelRequests the Postgres proxy forwarded to a compute");
+        counter("forkline.proxy.sessions.kernel", st.sessionsKernelRelayed,
+                "sessions relayed by the kernel (eBPF sockmap) instead of the proxy's user space");
+        counter("forkline.proxy.sessions.kernel.msg", st.sessionsMsgRelayed,
+                "of those, sessions whose backend sends straight to the client socket (SK_MSG shape)");
+        counter("forkline.proxy.sessions.kernel.client.direct", st.sessionsClientDirect,
+                "of those, sessions whose client's own socket sends straight into the backend's");
+        counter("forkline.proxy.fallbacks.stalled.client", st.msgRelayFallbacks,
+                "SK_MSG sessions whose stalled client sent the backend's bytes to the proxy's user space");
+        counter("forkline.proxy.fallbacks.client.budget", st.clientDirectFallbacks,
+                "client-direct sessions whose client outran its byte budget, relayed by the proxy from then on");
         Gauge.builder("forkline.proxy.kernel.relay", proxy, p -> p.kernelRelayOn() ? 1 : 0)
                 .description("1 when the proxy's kernel relay loaded").register(registry);
         Gauge.builder("forkline.proxy.kernel.client.capture", proxy, p -> p.clientSocketsCaptured() ? 1 : 0)
                 .description("1 when local clients' own sockets are captured (their bytes go straight into the backend's)")
                 .register(registry);
+    }
+
+    private void counter(String name, java.util.concurrent.atomic.AtomicLong value, String description) {
+        FunctionCounter.builder(name, value, java.util.concurrent.atomic.AtomicLong::get).description(description).register(registry);
     }
 
     /** Removes the GetPage listener from the store and closes the registry. */
