@@ -1,6 +1,7 @@
 package io.forkline.compute.proxy.relay;
 
 import io.forkline.compute.bpf.BpfAssembler;
+import io.forkline.compute.bpf.LinuxBpf;
 
 import java.net.Inet4Address;
 import java.net.Inet6Address;
@@ -138,7 +139,7 @@ final class ClientMsgProgram {
         a.ldMapFd(R2, routesFd);
         a.op(BPF_ALU64_MOV_X, R3, R10, 0, 0);
         a.op(BPF_ALU64_ADD_K, R3, 0, 0, -KEY_BYTES);
-        a.op(BPF_ALU64_MOV_K, R4, 0, 0, 1);                                    // BPF_F_INGRESS
+        a.op(BPF_ALU64_MOV_K, R4, 0, 0, LinuxBpf.BPF_F_INGRESS);
         a.op(BPF_JMP_CALL, 0, 0, 0, BPF_FUNC_MSG_REDIRECT_HASH);
         a.jump(BPF_JMP_JEQ_K, R0, SK_PASS, "pass");                            // redirected
         a.label("fall");

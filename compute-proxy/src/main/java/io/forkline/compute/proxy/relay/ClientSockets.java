@@ -49,7 +49,6 @@ public final class ClientSockets implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ClientSockets.class);
 
     private final LinuxBpf bpf;
-    private final int proxyPort;
     private final int clientsFd;
     private final int usageFd;
     private final int limitsFd;
@@ -67,9 +66,8 @@ public final class ClientSockets implements AutoCloseable {
         FELL_BACK
     }
 
-    private ClientSockets(LinuxBpf bpf, int proxyPort, int[] fds) {
+    private ClientSockets(LinuxBpf bpf, int[] fds) {
         this.bpf = bpf;
-        this.proxyPort = proxyPort;
         this.clientsFd = fds[0];
         this.usageFd = fds[1];
         this.limitsFd = fds[2];
@@ -88,7 +86,7 @@ public final class ClientSockets implements AutoCloseable {
      * Creates the maps, loads both programs and links the sock_ops program to the cgroup v2 root.
      *
      * @param proxyPort the proxy's TCP port (clients connecting to it are captured)
-     * @throws UnsupportedOperationException no cgroup v2 mount
+     * @throws UnsupportedOperationException no cgroup v2 mount, or a kernel before 5.16 (naming its release)
      * @throws LinuxBpf.BpfException         a refused bpf(2) call, with errno and the verifier's log
      */
     static ClientSockets open(LinuxBpf bpf, int proxyPort) {
@@ -115,7 +113,7 @@ public final class ClientSockets implements AutoCloseable {
                     LinuxBpf.BPF_PROG_TYPE_SOCK_OPS, 0, "fl_cli_ops");
             cgroup = bpf.openReadOnly(Cgroup2.root());
             fds[6] = bpf.linkCreate(fds[5], cgroup, LinuxBpf.BPF_CGROUP_SOCK_OPS);
-            return new ClientSockets(bpf, proxyPort, fds);
+            return new ClientSockets(bpf, fds);
         } catch (RuntimeException e) {
             for (int i = fds.length - 1; i >= 0; i--) {
                 if (fds[i] >= 0) {
@@ -139,11 +137,6 @@ public final class ClientSockets implements AutoCloseable {
         int ma = Integer.parseInt(m.group(1));
         int mi = Integer.parseInt(m.group(2));
         return ma > major || (ma == major && mi >= minor);
-    }
-
-    /** The proxy port whose clients it captures. */
-    public int proxyPort() {
-        return proxyPort;
     }
 
     /**

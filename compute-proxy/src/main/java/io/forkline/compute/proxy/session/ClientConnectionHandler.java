@@ -441,7 +441,10 @@ public final class ClientConnectionHandler extends ChannelInboundHandlerAdapter 
                 int fdA = c.fd().intValue();
                 ScheduledFuture<?>[] watch = new ScheduledFuture<?>[1];
                 Runnable check = new Runnable() {
+                    /** Whether the client's own socket still sends straight into the backend's (refill its budget). */
                     private boolean clientDirect = pair.clientDirect();
+                    /** Whether the backend's bytes still go straight to the client socket (watch it for a stall). */
+                    private boolean backendDirect = true;
 
                     @Override
                     public void run() {
@@ -450,32 +453,41 @@ public final class ClientConnectionHandler extends ChannelInboundHandlerAdapter 
                             return;
                         }
                         if (clientDirect) {
+                            ClientSockets.Budget budget;
                             try {
-                                clientDirect = msg.refillClientBudget(pair) == ClientSockets.Budget.DIRECT;
+                                budget = msg.refillClientBudget(pair);
                             } catch (RuntimeException e) {
-                                log.warn("kernel relay: cannot refill a client's budget: {}", e.getMessage());
-                                clientDirect = false;
+                                // the program still holds the session to its last limit and falls back past it
+                                log.warn("kernel relay: cannot refill a client's budget, it takes TCP once that is spent: {}",
+                                        e.getMessage());
+                                budget = null;
                             }
-                            if (!clientDirect) {
+                            if (budget == ClientSockets.Budget.FELL_BACK) {
                                 proxy.stats().clientDirectFallbacks.incrementAndGet();
                             }
+                            clientDirect = budget == ClientSockets.Budget.DIRECT;
                         }
-                        int unsent;
-                        try {
-                            unsent = msg.fallBackIfStalled(pair, fdA);
-                        } catch (RuntimeException e) {
-                            log.warn("kernel relay: cannot watch a client socket for a stall, its backend's bytes take the"
-                                    + " worker from now on: {}", e.getMessage());
-                            msg.fallBack(pair);
-                            unsent = -1;
+                        int unsent = 0;
+                        if (backendDirect) {
+                            try {
+                                unsent = msg.fallBackIfStalled(pair, fdA);
+                            } catch (RuntimeException e) {
+                                log.warn("kernel relay: cannot watch a client socket for a stall, its backend's bytes take"
+                                        + " TCP and the proxy from now on: {}", e.getMessage());
+                                msg.fallBack(pair);
+                                unsent = -1;
+                            }
+                            if (unsent < 0) {
+                                proxy.stats().msgRelayFallbacks.incrementAndGet();
+                                backendDirect = false;
+                                unsent = 0;
+                            }
                         }
-                        if (unsent < 0) {
-                            proxy.stats().msgRelayFallbacks.incrementAndGet();
-                            return;
+                        if (backendDirect || clientDirect) {
+                            // often while the client lags behind, rarely while it keeps up (each check wakes the loop)
+                            watch[0] = client.eventLoop().schedule(this, unsent > 0 ? STALL_CHECK_MILLIS : IDLE_CHECK_MILLIS,
+                                    TimeUnit.MILLISECONDS);
                         }
-                        // often while the client lags behind, rarely while it keeps up (each check wakes the loop)
-                        watch[0] = client.eventLoop().schedule(this, unsent > 0 ? STALL_CHECK_MILLIS : IDLE_CHECK_MILLIS,
-                                TimeUnit.MILLISECONDS);
                     }
                 };
                 watch[0] = client.eventLoop().schedule(check, STALL_CHECK_MILLIS, TimeUnit.MILLISECONDS);
@@ -486,7 +498,8 @@ public final class ClientConnectionHandler extends ChannelInboundHandlerAdapter 
                 compute.closeFuture().addListener(f -> msg.unpair(pair));
                 return;
             } catch (RuntimeException e) {
-                log.warn("kernel relay: the SK_MSG shape refused a session, trying the SK_SKB one: {}", e.getMessage());
+                log.warn("kernel relay: the SK_MSG shape refused a session, relaying it {}: {}",
+                        KernelRelay.skbShapeRequested() ? "in the SK_SKB shape" : "in user space", e.getMessage());
             }
         }
         if (!KernelRelay.skbShapeRequested()) {
