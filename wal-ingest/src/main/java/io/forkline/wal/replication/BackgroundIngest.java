@@ -31,8 +31,11 @@ import java.time.Duration;
  * @param maxLagBytes most WAL the stream falls behind in the background, bytes, at least 1
  * @param groupCommit least time between two store commits while WAL keeps coming, in the background; zero
  *                    commits at once
+ * @param cpuGroups   where autogroup would make the thread's priority count only against this process's
+ *                    other threads, the thread also moves into a cpu cgroup of that priority ({@link CpuGroups})
  */
-public record BackgroundIngest(int nice, boolean schedIdle, Duration maxBehind, long maxLagBytes, Duration groupCommit) {
+public record BackgroundIngest(int nice, boolean schedIdle, Duration maxBehind, long maxLagBytes, Duration groupCommit,
+                               boolean cpuGroups) {
     /** System property: {@code false} keeps every receiver at the server's priority. */
     public static final String PROPERTY = "forkline.ingest.background";
     /** System property: {@link #maxBehind()} in seconds (default {@value #DEFAULT_MAX_BEHIND_SECONDS}). */
@@ -46,6 +49,13 @@ public record BackgroundIngest(int nice, boolean schedIdle, Duration maxBehind, 
     static final long DEFAULT_GROUP_COMMIT_MILLIS = 10;
     /** System property: {@code idle} (default: {@code SCHED_IDLE}) or {@code nice} (nice 19) in the background. */
     public static final String POLICY_PROPERTY = "forkline.ingest.background.policy";
+    /** System property: {@code false} leaves the receivers' threads out of cpu cgroups ({@link #cpuGroups()}). */
+    public static final String CPU_GROUPS_PROPERTY = "forkline.ingest.background.cpuGroups";
+
+    /** A policy that uses cpu groups where they are needed ({@link #cpuGroups()} true). */
+    public BackgroundIngest(int nice, boolean schedIdle, Duration maxBehind, long maxLagBytes, Duration groupCommit) {
+        this(nice, schedIdle, maxBehind, maxLagBytes, groupCommit, true);
+    }
 
     /**
      * Validates the fields.
@@ -90,11 +100,15 @@ public record BackgroundIngest(int nice, boolean schedIdle, Duration maxBehind, 
         if (!policy.equals("idle") && !policy.equals("nice")) {
             throw new IllegalArgumentException(POLICY_PROPERTY + " '" + policy + "': expected idle or nice");
         }
+        String groups = System.getProperty(CPU_GROUPS_PROPERTY, "true").trim();
+        if (!groups.equals("true") && !groups.equals("false")) {
+            throw new IllegalArgumentException(CPU_GROUPS_PROPERTY + " '" + groups + "': expected true or false");
+        }
         if (on.equals("false") || ThreadPriority.available() == null) {
             return null;
         }
         return new BackgroundIngest(19, policy.equals("idle"), Duration.ofSeconds(behind), lagMib * 1024 * 1024,
-                Duration.ofMillis(groupMillis));
+                Duration.ofMillis(groupMillis), groups.equals("true"));
     }
 
     private static long positive(String property, long dflt) {

@@ -44,6 +44,12 @@ final class ReceiverPriority {
     private final BackgroundIngest policy;
     /** Null without a policy or without CAP_SYS_NICE. */
     private final ThreadPriority priorities;
+    /**
+     * Cgroups that make the priorities count against the computes where autogroup would not
+     * ({@link CpuGroups}); null where not needed, not possible, or not wanted by the policy. Set to null
+     * under lock after a move failed.
+     */
+    private CpuGroups groups;
     /** Whether the receiver streams now (state STREAMING). */
     private final BooleanSupplier streaming;
     /** Whether the receiver is closing. */
@@ -84,6 +90,7 @@ final class ReceiverPriority {
         this.timeline = timeline;
         this.policy = policy;
         this.priorities = policy == null ? null : ThreadPriority.available();
+        this.groups = priorities == null || !policy.cpuGroups() ? null : CpuGroups.available();
         this.streaming = streaming;
         this.closing = closing;
         this.receivedLsn = receivedLsn;
@@ -229,6 +236,9 @@ final class ReceiverPriority {
             } else {
                 set = priorities.trySet(t, want ? policy.nice() : fore);
             }
+            if (set && groups != null) {
+                set = place(t, want, wantUrgent ? fore : 0);
+            }
             if (set) {
                 urgent = wantUrgent;
                 if (want == inBackground) {
@@ -242,6 +252,41 @@ final class ReceiverPriority {
                 }
             }
         }
+    }
+
+    /**
+     * Under lock: moves thread {@code t} into the cpu group that matches its priority (the idle group or
+     * the policy's nice value in the background, {@code urgentNice}'s group for a waiter, else this
+     * process's own cgroup). A refused move is logged, the thread goes home, and this receiver stops
+     * using groups (its thread priorities stay).
+     *
+     * @param urgentNice the nice value for a waiter, 0 when nobody waits
+     * @return true (a failed move is not a failed priority change)
+     */
+    private boolean place(int t, boolean background, int urgentNice) {
+        try {
+            if (background) {
+                if (policy.schedIdle()) {
+                    groups.toIdle(t);
+                } else {
+                    groups.toNice(t, policy.nice());
+                }
+            } else if (urgentNice != 0) {
+                groups.toNice(t, urgentNice);
+            } else {
+                groups.toHome(t);
+            }
+        } catch (IllegalStateException e) {
+            LOG.warn("timeline {}: {}; the receiver keeps its thread priorities only", timeline, e.getMessage());
+            CpuGroups g = groups;
+            groups = null;
+            try {
+                g.toHome(t);
+            } catch (IllegalStateException again) {
+                LOG.warn("timeline {}: {}", timeline, again.getMessage());
+            }
+        }
+        return true;
     }
 
     /** Under lock: ends the current background stretch in {@link #backgroundNanos}. */

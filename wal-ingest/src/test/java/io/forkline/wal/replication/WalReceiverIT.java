@@ -549,11 +549,21 @@ class WalReceiverIT {
             Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> r.threadId() != 0 && r.inBackground());
             int tid = r.threadId();
             assertThat(ThreadPriority.isIdle(tid)).as("streaming under SCHED_IDLE").isTrue();
+            // where autogroup would let the receiver take this process's share from each backend, it also
+            // runs in the idle cpu cgroup (CpuGroups; this machine's CI: autogroup on, cgroup v1 cpu, root)
+            boolean grouped = CpuGroups.available() != null;
+            String pid = "/forkline-" + ProcessHandle.current().pid() + "-";
+            if (grouped) {
+                assertThat(CpuGroups.pathOf(tid)).isEqualTo(pid + "idle");
+            }
             Thread waiter = new Thread(() -> r.awaitLsn(Long.MAX_VALUE - 1, Duration.ofSeconds(2)), "test-waiter");
             waiter.start();
             Awaitility.await().atMost(Duration.ofSeconds(2)).until(() -> !r.inBackground());
             assertThat(ThreadPriority.isIdle(tid)).as("while a thread waits for the store").isFalse();
             assertThat(ThreadPriority.nice(tid)).isEqualTo(Math.min(serverNice, WalReceiver.WAITED_NICE));
+            if (grouped) {
+                assertThat(CpuGroups.pathOf(tid)).isEqualTo(pid + "nice" + WalReceiver.WAITED_NICE);
+            }
             waiter.join();
             Awaitility.await().atMost(Duration.ofSeconds(5)).until(r::inBackground);
             assertThat(ThreadPriority.isIdle(tid)).isTrue();
@@ -569,12 +579,18 @@ class WalReceiverIT {
             assertThat(r.boundsPassed()).isPositive();
             assertThat(ThreadPriority.isIdle(tid)).as("the watchdog took it out of the background").isFalse();
             assertThat(ThreadPriority.nice(tid)).as("at the server's priority").isEqualTo(serverNice);
+            if (grouped) {
+                assertThat(CpuGroups.pathOf(tid)).as("in this process's own cpu cgroup").isEqualTo("/");
+            }
             try (Connection c = sql(); Statement st = c.createStatement()) {
                 st.execute("SET synchronous_commit = local");
                 st.execute("CREATE TABLE idle_policy_rows AS SELECT 1 AS n");
             }
             Awaitility.await().atMost(Duration.ofSeconds(10)).until(r::inBackground);
             assertThat(ThreadPriority.isIdle(tid)).as("caught up again").isTrue();
+            if (grouped) {
+                assertThat(CpuGroups.pathOf(tid)).isEqualTo(pid + "idle");
+            }
         } finally {
             try (Connection c = sql()) {
                 queryString(c, "SELECT pg_drop_replication_slot('forkline_idle_policy')::text"); // max_replication_slots=4
