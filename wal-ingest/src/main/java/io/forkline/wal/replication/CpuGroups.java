@@ -9,7 +9,6 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -230,33 +229,6 @@ public final class CpuGroups {
      */
     public void toHome(int tid) {
         move(tid, home);
-    }
-
-    /**
-     * Thread ids of this process whose name ({@code /proc/self/task/<tid>/comm}, at most 15 bytes) starts
-     * with one of {@code prefixes}; threads that end while listed are skipped.
-     *
-     * @throws IOException when {@code /proc/self/task} cannot be listed
-     */
-    static List<Integer> threadsNamed(List<String> prefixes) throws IOException {
-        List<Integer> tids = new ArrayList<>();
-        try (DirectoryStream<Path> tasks = Files.newDirectoryStream(Path.of("/proc/self/task"))) {
-            for (Path task : tasks) {
-                String comm;
-                try {
-                    comm = read(task.resolve("comm"));
-                } catch (IOException e) {
-                    continue;
-                }
-                for (String prefix : prefixes) {
-                    if (comm.startsWith(prefix)) {
-                        tids.add(Integer.parseInt(task.getFileName().toString()));
-                        break;
-                    }
-                }
-            }
-        }
-        return tids;
     }
 
     /** The cpu cgroup path of thread {@code tid} of this process ({@code /proc/self/task/<tid>/cgroup}), for tests. */

@@ -49,7 +49,7 @@ final class ReceiverPriority {
      * ({@link CpuGroups}); null where not needed, not possible, or not wanted by the policy. Set to null
      * under lock after a move failed.
      */
-    private volatile CpuGroups groups;
+    private CpuGroups groups;
     /** Whether the receiver streams now (state STREAMING). */
     private final BooleanSupplier streaming;
     /** Whether the receiver is closing. */
@@ -128,7 +128,6 @@ final class ReceiverPriority {
             WATCHED.remove(this);
             leaveBackgroundClock();
         }
-        placeCompaction();
     }
 
     /** Receiver thread: a new stream starts, not behind. */
@@ -253,7 +252,6 @@ final class ReceiverPriority {
                 }
             }
         }
-        placeCompaction();
     }
 
     /**
@@ -332,8 +330,6 @@ final class ReceiverPriority {
      * {@link BackgroundIngest#maxBehind()}.
      */
     private static final Set<ReceiverPriority> WATCHED = ConcurrentHashMap.newKeySet();
-    /** RocksDB's compaction threads follow the receivers ({@link CompactionPlacement}). */
-    static final CompactionPlacement COMPACTION = new CompactionPlacement();
     private static final ScheduledExecutorService WATCHDOG = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().name("forkline-ingest-watchdog").daemon().factory());
 
@@ -349,15 +345,5 @@ final class ReceiverPriority {
                 LOG.warn("timeline {}: watching background ingest failed: {}", p.timeline, e.toString());
             }
         }
-        placeCompaction();
-    }
-
-    /** Any thread, holding no receiver's lock: compaction idle while every watched receiver is in the idle group. */
-    private static void placeCompaction() {
-        boolean idle = !WATCHED.isEmpty();
-        for (ReceiverPriority p : WATCHED) {
-            idle &= p.inBackground && p.groups != null && p.policy.schedIdle();
-        }
-        COMPACTION.update(CpuGroups.available(), idle);
     }
 }

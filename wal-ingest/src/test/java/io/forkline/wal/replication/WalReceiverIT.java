@@ -555,9 +555,6 @@ class WalReceiverIT {
             String pid = "/forkline-" + ProcessHandle.current().pid() + "-";
             if (grouped) {
                 assertThat(CpuGroups.pathOf(tid)).isEqualTo(pid + "idle");
-                // the store's compaction threads follow the receivers into the idle group
-                Awaitility.await().atMost(Duration.ofSeconds(5)).until(ReceiverPriority.COMPACTION::idle);
-                assertThat(compactionGroups()).isNotEmpty().containsOnly(pid + "idle");
             }
             Thread waiter = new Thread(() -> r.awaitLsn(Long.MAX_VALUE - 1, Duration.ofSeconds(2)), "test-waiter");
             waiter.start();
@@ -566,8 +563,6 @@ class WalReceiverIT {
             assertThat(ThreadPriority.nice(tid)).isEqualTo(Math.min(serverNice, WalReceiver.WAITED_NICE));
             if (grouped) {
                 assertThat(CpuGroups.pathOf(tid)).isEqualTo(pid + "nice" + WalReceiver.WAITED_NICE);
-                assertThat(ReceiverPriority.COMPACTION.idle()).as("compaction returns for a waiter").isFalse();
-                assertThat(compactionGroups()).containsOnly("/");
             }
             waiter.join();
             Awaitility.await().atMost(Duration.ofSeconds(5)).until(r::inBackground);
@@ -601,15 +596,6 @@ class WalReceiverIT {
                 queryString(c, "SELECT pg_drop_replication_slot('forkline_idle_policy')::text"); // max_replication_slots=4
             }
         }
-    }
-
-    /** The cpu cgroup paths of this process's RocksDB compaction threads. */
-    private static java.util.Set<String> compactionGroups() throws java.io.IOException {
-        java.util.Set<String> paths = new java.util.HashSet<>();
-        for (int t : CpuGroups.threadsNamed(java.util.List.of("rocksdb:low"))) {
-            paths.add(CpuGroups.pathOf(t));
-        }
-        return paths;
     }
 
     /**
