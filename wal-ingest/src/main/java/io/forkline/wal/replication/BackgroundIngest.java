@@ -17,8 +17,10 @@ import java.time.Duration;
  *       catch-up runs ahead of computes that keep writing;</li>
  *   <li>once the stream has been behind the compute for longer than {@link #maxBehind()} without
  *       catching up, or by more than {@link #maxLagBytes()} of WAL (the walsender's end of WAL in its
- *       last message minus what is ingested), until it catches up: a long write load runs as it did
- *       without this, and the backlog it leaves stays bounded (at the server's priority).</li>
+ *       last message minus what is ingested), until it catches up, at nice -20 as for a waiter: ahead of
+ *       the computes, so the backlog stays bounded and a long write load runs at the store's ingest
+ *       rate (at the server's own priority it would not: where autogroup is on, the receiver would get
+ *       one group's share among one per backend, and the backlog would keep growing).</li>
  * </ul>
  * In the background the receiver also commits in groups: while WAL keeps coming, a batch that has
  * caught up with the walsender waits for more until the last store commit (a synced RocksDB write and

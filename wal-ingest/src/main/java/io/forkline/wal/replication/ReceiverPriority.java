@@ -19,9 +19,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The OS priority of one {@link WalReceiver}'s thread under a {@link BackgroundIngest} policy: in the
- * background while it streams, at nice {@link #WAITED_NICE} while anyone waits for the store, and at
- * the thread's own (the server's) priority while closing, while not streaming, and once the stream has
- * been behind the walsender past the policy's bounds until it catches up. The bounds are checked by the
+ * background while it streams; at nice {@link #WAITED_NICE}, ahead of the computes, while anyone waits
+ * for the store and once the stream has been behind the walsender past the policy's bounds until it
+ * catches up (so the backlog stays bounded); at the thread's own (the server's) priority while closing
+ * and while not streaming. The bounds are checked by the
  * receiver thread per message ({@link #noteBehind}) and, for a receiver starved of CPU that does not
  * get to read the message that would tell it, by a shared watchdog thread every second.
  *
@@ -187,8 +188,8 @@ final class ReceiverPriority {
             if (now - behindSinceNanos > policy.maxBehind().toNanos() || behindBytes > policy.maxLagBytes()) {
                 overBound = true;
                 boundsPassed.incrementAndGet();
-                LOG.info("timeline {}: ingest {} behind the compute ({} bytes of WAL, {} s): back at the server's"
-                                + " priority until it catches up", timeline, Lsn.format(durable), behindBytes,
+                LOG.info("timeline {}: ingest {} behind the compute ({} bytes of WAL, {} s): ahead of the computes"
+                                + " until it catches up", timeline, Lsn.format(durable), behindBytes,
                         String.format(Locale.ROOT, "%.1f", (now - behindSinceNanos) / 1e9));
             }
         }
@@ -205,7 +206,7 @@ final class ReceiverPriority {
         }
         overBound = true;
         boundsPassed.incrementAndGet();
-        LOG.info("timeline {}: ingest {} behind the compute for over {}: back at the server's priority until it"
+        LOG.info("timeline {}: ingest {} behind the compute for over {}: ahead of the computes until it"
                 + " catches up", timeline, Lsn.format(receivedLsn.getAsLong()), policy.maxBehind());
         apply();
     }
@@ -222,7 +223,9 @@ final class ReceiverPriority {
         synchronized (lock) {
             int t = tid;
             boolean want = wantsBackground();
-            boolean wantUrgent = !want && waiters.get() > 0 && !closing.getAsBoolean();
+            // a waiter, or a stream past its bounds: ahead of the computes, or the backlog could keep growing
+            boolean wantUrgent = !want && (waiters.get() > 0 || (overBound && streaming.getAsBoolean()))
+                    && !closing.getAsBoolean();
             if (t == 0 || (want == inBackground && wantUrgent == urgent)) {
                 return;
             }

@@ -57,9 +57,9 @@ import java.util.function.Consumer;
  *
  * <p>Priority: started with a {@link BackgroundIngest} policy (computes whose commits do not wait for
  * the store), the thread streams at a lower OS priority; it runs ahead of the computes (nice
- * {@link #WAITED_NICE}) while anyone waits in {@link #awaitLsn} / {@link #awaitLastRecordLsn}, and at
- * the server's priority while closing and once the stream has been behind past the policy's bounds
- * until it catches up; {@link #inBackground()} says whether it is in the background.
+ * {@link #WAITED_NICE}) while anyone waits in {@link #awaitLsn} / {@link #awaitLastRecordLsn} and once
+ * the stream has been behind past the policy's bounds until it catches up, and at the server's priority
+ * while closing; {@link #inBackground()} says whether it is in the background.
  *
  * <p>Thread-safety: the receiver runs on its own thread, named {@code wal-receiver-<timeline>};
  * every public method may be called from any thread. Only one receiver may run per timeline.
