@@ -129,11 +129,19 @@ public final class CpuGroups {
 
     /**
      * The mount point of the cgroup v1 hierarchy that has the {@code cpu} controller, from
-     * {@code /proc/self/mountinfo} lines (proc(5): field 5 the mount point, after the {@code -} separator
-     * the file system type and its super options), or {@code null}. Only a hierarchy mounted at its root
-     * counts.
+     * {@code /proc/self/mountinfo} lines, or {@code null}. Only a hierarchy mounted at its root counts.
      */
     static Path cpuMount(List<String> mountinfo) {
+        return rootMount(mountinfo, "cgroup", "cpu");
+    }
+
+    /**
+     * The mount point of the first mount of file system type {@code type} mounted at its root and, when
+     * {@code option} is not null, with that super option, from {@code /proc/self/mountinfo} lines (proc(5):
+     * field 4 the root, field 5 the mount point with spaces as {@code \040}; after the {@code -} separator
+     * the file system type, the source and the super options), or {@code null}.
+     */
+    private static Path rootMount(List<String> mountinfo, String type, String option) {
         for (String line : mountinfo) {
             int sep = line.indexOf(" - ");
             if (sep < 0) {
@@ -141,13 +149,11 @@ public final class CpuGroups {
             }
             String[] head = line.substring(0, sep).split(" ");
             String[] tail = line.substring(sep + 3).split(" ");
-            if (head.length < 5 || tail.length < 3 || !tail[0].equals("cgroup") || !head[3].equals("/")) {
+            if (head.length < 5 || tail.length < 3 || !tail[0].equals(type) || !head[3].equals("/")) {
                 continue;
             }
-            for (String option : tail[2].split(",")) {
-                if (option.equals("cpu")) {
-                    return Path.of(head[4].replace("\\040", " "));
-                }
+            if (option == null || List.of(tail[2].split(",")).contains(option)) {
+                return Path.of(head[4].replace("\\040", " "));
             }
         }
         return null;
@@ -165,18 +171,8 @@ public final class CpuGroups {
                 path = line.substring(3);
             }
         }
-        if (path == null) {
-            return false;
-        }
-        for (String line : Files.readAllLines(Path.of("/proc/self/mountinfo"))) {
-            int sep = line.indexOf(" - ");
-            String[] head = sep < 0 ? new String[0] : line.substring(0, sep).split(" ");
-            if (sep > 0 && head.length >= 5 && line.substring(sep + 3).startsWith("cgroup2 ") && head[3].equals("/")) {
-                Path mount = Path.of(head[4].replace("\\040", " "));
-                return Files.exists(mount.resolve(path.substring(1)).resolve("cpu.weight"));
-            }
-        }
-        return false;
+        Path mount = rootMount(Files.readAllLines(Path.of("/proc/self/mountinfo")), "cgroup2", null);
+        return path != null && mount != null && Files.exists(mount.resolve(path.substring(1)).resolve("cpu.weight"));
     }
 
     /**

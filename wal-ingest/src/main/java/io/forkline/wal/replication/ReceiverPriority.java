@@ -240,7 +240,7 @@ final class ReceiverPriority {
                 set = priorities.trySet(t, want ? policy.nice() : fore);
             }
             if (set && groups != null) {
-                set = place(t, want, wantUrgent ? fore : 0);
+                place(t, want, wantUrgent ? fore : 0);
             }
             if (set) {
                 urgent = wantUrgent;
@@ -259,14 +259,13 @@ final class ReceiverPriority {
 
     /**
      * Under lock: moves thread {@code t} into the cpu group that matches its priority (the idle group or
-     * the policy's nice value in the background, {@code urgentNice}'s group for a waiter, else this
+     * the policy's nice value in the background, {@code urgentNice}'s group ahead of the computes, else this
      * process's own cgroup). A refused move is logged, the thread goes home, and this receiver stops
      * using groups (its thread priorities stay).
      *
-     * @param urgentNice the nice value for a waiter, 0 when nobody waits
-     * @return true (a failed move is not a failed priority change)
+     * @param urgentNice the nice value for a waiter or a stream past its bounds, 0 otherwise
      */
-    private boolean place(int t, boolean background, int urgentNice) {
+    private void place(int t, boolean background, int urgentNice) {
         try {
             if (background) {
                 if (policy.schedIdle()) {
@@ -289,7 +288,6 @@ final class ReceiverPriority {
                 LOG.warn("timeline {}: {}", timeline, again.getMessage());
             }
         }
-        return true;
     }
 
     /** Under lock: ends the current background stretch in {@link #backgroundNanos}. */
