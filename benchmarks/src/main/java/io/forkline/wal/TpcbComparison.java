@@ -41,7 +41,10 @@ import java.util.Map;
  * blocks read and their mean read time, buffer hits, and buffers written by backends, the background
  * writer and the checkpointer per transaction ({@code pg_stat_database}, {@code pg_stat_bgwriter});
  * {@code --settle 1} waits after each Forkline run (and its catch-up) until the store has no flush or
- * compaction running or due, and prints that wait and its server CPU per transaction apart.
+ * compaction running or due, and prints that wait and its server CPU per transaction apart;
+ * {@code --delete 1} ends with the quickstart's accident on every side, after a {@code CHECKPOINT}:
+ * {@code DELETE FROM pgbench_accounts WHERE aid % 2 = 0} (500,000 rows at scale 10), timed with the
+ * store's catch-up counted on the Forkline sides, with its WAL bytes.
  */
 public final class TpcbComparison {
     private static final Duration TIMEOUT = Duration.ofMinutes(30);
@@ -65,6 +68,7 @@ public final class TpcbComparison {
         String storage = args.value("storage", null);
         String secondProperty = args.value("second", null);
         io = args.intValue("io", 0) != 0;
+        boolean delete = args.intValue("delete", 0) != 0;
         if (secondProperty != null && secondProperty.indexOf('=') < 1) {
             throw new IllegalArgumentException("--second '" + secondProperty
                     + "': expected NAME=VALUE, a system property for the second Forkline side");
@@ -137,7 +141,11 @@ public final class TpcbComparison {
                     "tpcb_standby");
             Pgbench.initialize(pg, syncPrimary.uri(), 1, TIMEOUT);
             // pgbench -i on a Forkline side ends when the store holds all of it (its catch-up counted)
+            long initLsn0 = walLsn(main);
             double fInit = timed(() -> Pgbench.initialize(pg, main, scale, TIMEOUT), catchUp(tenants, "tpcb"));
+            long initWal = walLsn(main) - initLsn0;
+            System.out.printf("pgbench -i -s %d on forkline: %.1f MB of WAL ingested in %.2f s (pgbench and the store's"
+                    + " catch-up): %.1f MB/s%n", scale, initWal / 1e6, fInit, initWal / 1e6 / fInit);
             String secondUri = images;
             double iInit = withImages ? timed(() -> Pgbench.initialize(pg, secondUri, scale, TIMEOUT),
                     catchUp(tenants, "images")) : Double.NaN;
@@ -188,6 +196,17 @@ public final class TpcbComparison {
                 iCpu.add(im[2]);
                 fClient.add(f[5]);
                 iClient.add(im[5]);
+            }
+            if (delete) {
+                double[] fd = timedDelete(main, catchUp(tenants, "tpcb"));
+                double[] id = withImages ? timedDelete(images, catchUp(tenants, "images")) : new double[] {Double.NaN, 0};
+                double[] sd = timedDelete(stock.uri(), null);
+                double[] yd = timedDelete(syncPrimary.uri(), null);
+                System.out.printf("the quickstart's DELETE (every second pgbench_accounts row), the store's catch-up counted:"
+                        + " forkline %.2f s %.1f MB of WAL | images %.2f s %.1f MB | stock %.2f s %.1f MB | stock + sync standby"
+                        + " %.2f s %.1f MB | ratio forkline/stock %s, images/stock %s, forkline/(stock + sync standby) %s%n",
+                        fd[0], fd[1] / 1e6, id[0], id[1] / 1e6, sd[0], sd[1] / 1e6, yd[0], yd[1] / 1e6,
+                        Samples.fmt(fd[0] / sd[0]), Samples.fmt(id[0] / sd[0]), Samples.fmt(fd[0] / yd[0]));
             }
         } finally {
             try {
@@ -362,6 +381,35 @@ public final class TpcbComparison {
         long t2 = System.nanoTime();
         System.out.printf("  (pgbench %.2f s, then the store's catch-up %.2f s)%n", (t1 - t0) / 1e9, (t2 - t1) / 1e9);
         return (t2 - t0) / 1e9;
+    }
+
+    /**
+     * CHECKPOINT, then the quickstart's {@code DELETE FROM pgbench_accounts WHERE aid % 2 = 0}:
+     * {seconds (with {@code catchUp} when not null), WAL bytes}.
+     */
+    private static double[] timedDelete(String uri, Runnable catchUp) throws Exception {
+        try (Connection c = BenchSql.connect(uri, "postgres"); Statement st = c.createStatement()) {
+            st.execute("CHECKPOINT");
+            long before = BenchSql.currentWalLsn(c);
+            long t0 = System.nanoTime();
+            int rows = st.executeUpdate("DELETE FROM pgbench_accounts WHERE aid % 2 = 0");
+            long t1 = System.nanoTime();
+            if (catchUp != null) {
+                catchUp.run();
+            }
+            long t2 = System.nanoTime();
+            long after = BenchSql.currentWalLsn(c);
+            System.out.printf("  DELETE of %,d rows on %s: %.2f s, then the store's catch-up %.2f s%n", rows,
+                    uri.replaceAll("\\?.*", ""), (t1 - t0) / 1e9, (t2 - t1) / 1e9);
+            return new double[] {(t2 - t0) / 1e9, after - before};
+        }
+    }
+
+    /** The cluster's {@code pg_current_wal_lsn()} at {@code uri}. */
+    private static long walLsn(String uri) throws Exception {
+        try (Connection c = BenchSql.connect(uri, "postgres")) {
+            return BenchSql.currentWalLsn(c);
+        }
     }
 
     /** Waits until the store holds everything the compute of {@code tenant}'s main branch acknowledged. */
