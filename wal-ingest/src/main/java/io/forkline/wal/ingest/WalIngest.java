@@ -285,7 +285,7 @@ public final class WalIngest {
             if (b.hasImage()) {
                 storeImage(b, bufs.imageToStore(b.blockId()));
             } else if (page != null) {
-                storePage(b, page);
+                storePage(b, page, true);
             }
             // else: restored without image cannot happen; not found: PostgreSQL leaves it alone too
         }
@@ -303,7 +303,10 @@ public final class WalIngest {
             return null;
         }
         Key key = Key.relBlock(b.relTag(), b.blockNo());
-        byte[] raw = pageCache ? recentPages.get(key) : null;
+        if (!pageCache) {
+            return writer.getForUpdate(key, lsn); // the page itself when redo's last version of it is staged
+        }
+        byte[] raw = recentPages.get(key);
         if (raw == null) {
             raw = writer.get(key, lsn);
         }
@@ -334,11 +337,15 @@ public final class WalIngest {
             throw fail("block " + b.blockId() + " image is " + page.length + " bytes, expected "
                     + PageHeaderDescriptor.PAGE_SIZE, null);
         }
-        storePage(b, page);
+        storePage(b, page, false);
     }
 
-    /** Stores {@code page} as block {@code b}'s version at this LSN (pd_lsn set as redo sets it, checksum). */
-    private void storePage(BlockReference b, byte[] page) {
+    /**
+     * Stores {@code page} as block {@code b}'s version at this LSN (pd_lsn set as redo sets it,
+     * checksum); {@code redone}: the page is redo's own array ({@link #readBase}'s, or a new one), which
+     * the writer may lend to the next record's redo of the block ({@link TimelineWriter#putOwned}).
+     */
+    private void storePage(BlockReference b, byte[] page, boolean redone) {
         boolean keepLsn = !dataChecksums && rec.rmid() == ResourceManagers.HEAP2
                 && (rec.info() & HeapRecordDescriptor.OPMASK) == HeapRecordDescriptor.XLOG_HEAP2_VISIBLE
                 && b.blockId() == HeapRecordDescriptor.VISIBLE_HEAP_BLOCK_ID;
@@ -346,16 +353,24 @@ public final class WalIngest {
             PageHeaderDescriptor.setLsn(page, lsn);
         }
         RelTag rel = b.relTag();
-        putPage(rel, b.blockNo(), page);
+        putPage(rel, b.blockNo(), page, redone);
         extendTo(rel, b.blockNo());
     }
 
     private void putPage(RelTag rel, int blkno, byte[] page) {
+        putPage(rel, blkno, page, false);
+    }
+
+    private void putPage(RelTag rel, int blkno, byte[] page, boolean owned) {
         if (dataChecksums) {
             PageChecksum.setInPlace(page, blkno);
         }
         Key key = Key.relBlock(rel, blkno);
-        writer.put(key, lsn, page);
+        if (owned && !pageCache) {
+            writer.putOwned(key, lsn, page);
+        } else {
+            writer.put(key, lsn, page);
+        }
         if (pageCache) {
             recentPages.put(key, page);
         }
