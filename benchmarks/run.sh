@@ -10,7 +10,7 @@
 #   benchmarks/run.sh proxy [--scale 10] [--clients 4] [--seconds 5] [--rounds 3] [--threads 0] [--also-threads 1,2] [--targets unix,tcp,proxy,proxy-kernel,proxy-kernel-tcp,proxy-kernel-unix,proxy-tls] [--netns 1]   pgbench -S through the
 #                                        Postgres proxy beside the same compute's Unix socket and TCP port, and the proxy's CPU per transaction (ProxyComparison)
 #   benchmarks/run.sh tpcb [--scale 10] [--clients 4] [--seconds 20] [--runs 2] [--images 0|1] [--storage lazy|full]
-#                          [--threads 8] [--jfr FILE] [--second NAME=VALUE] [--io 1] [--settle 1]   pgbench TPC-B: Forkline beside stock fsync=on and
+#                          [--threads 8] [--jfr FILE] [--second NAME=VALUE] [--io 1] [--settle 1] [--delete 1]   pgbench TPC-B: Forkline beside stock fsync=on and
 #                                        stock + sync standby; server CPU per transaction by thread (TpcbComparison)
 #   benchmarks/run.sh pagebench --json   last line: one JSON object (page service latency/throughput)
 #   benchmarks/run.sh wake [--scale S] [--runs N]   wake on connect through the proxy (wake-latency.sh)

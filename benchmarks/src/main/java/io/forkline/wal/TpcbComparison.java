@@ -44,7 +44,8 @@ import java.util.Map;
  * compaction running or due, and prints that wait and its server CPU per transaction apart;
  * {@code --delete 1} ends with the quickstart's accident on every side, after a {@code CHECKPOINT}:
  * {@code DELETE FROM pgbench_accounts WHERE aid % 2 = 0} (500,000 rows at scale 10), timed with the
- * store's catch-up counted on the Forkline sides, with its WAL bytes.
+ * store's catch-up counted on the Forkline sides, with its WAL bytes (with {@code --jfr FILE}, the
+ * Forkline side's DELETE and catch-up are recorded into {@code FILE-delete.jfr}).
  */
 public final class TpcbComparison {
     private static final Duration TIMEOUT = Duration.ofMinutes(30);
@@ -198,7 +199,15 @@ public final class TpcbComparison {
                 iClient.add(im[5]);
             }
             if (delete) {
+                jdk.jfr.Recording rec = jfr == null ? null : startJfr();
                 double[] fd = timedDelete(main, catchUp(tenants, "tpcb"));
+                if (rec != null) {
+                    rec.stop();
+                    Path file = Path.of(jfr.replace(".jfr", "") + "-delete.jfr");
+                    rec.dump(file);
+                    rec.close();
+                    System.out.printf("JFR of the forkline DELETE and its catch-up in %s%n", file);
+                }
                 double[] id = withImages ? timedDelete(images, catchUp(tenants, "images")) : new double[] {Double.NaN, 0};
                 double[] sd = timedDelete(stock.uri(), null);
                 double[] yd = timedDelete(syncPrimary.uri(), null);
