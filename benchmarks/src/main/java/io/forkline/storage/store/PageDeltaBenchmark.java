@@ -43,6 +43,13 @@ public class PageDeltaBenchmark {
     /** Tuples inserted since the base (the delta grows with them until the budget forces a new base). */
     @Param({"1", "8", "30"})
     public int added;
+    /**
+     * When not 0: a full page of 60 tuples whose every second tuple, up to this many, was deleted
+     * since the base (the quickstart's DELETE: {@code t_xmax}, {@code t_infomask2}, {@code t_infomask}
+     * change, two runs per tuple); {@code added} is then ignored.
+     */
+    @Param({"0"})
+    public int deleted;
 
     private byte[] base;
     private byte[] page;
@@ -50,8 +57,21 @@ public class PageDeltaBenchmark {
 
     @Setup
     public void setUp() {
-        base = heapPage(baseTuples);
-        page = heapPage(baseTuples + added);
+        if (deleted > 0) {
+            base = heapPage(60);
+            page = base.clone();
+            for (int t = 0; t < 60 && t / 2 < deleted; t += 2) {
+                int o = PageDelta.PAGE_SIZE - 128 * (t + 1);
+                putInt(page, o + 4, 900 + t);    // t_xmax
+                page[o + 19] = 0x20;             // t_infomask2: HEAP_KEYS_UPDATED
+                page[o + 21] = 0x00;             // t_infomask: HEAP_XMAX_INVALID cleared
+            }
+            page[0] = 7;                         // pd_lsn
+            page[20] = 1;                        // pd_prune_xid
+        } else {
+            base = heapPage(baseTuples);
+            page = heapPage(baseTuples + added);
+        }
         scratch = new byte[PageDelta.PAGE_SIZE - 1];
     }
 
