@@ -325,13 +325,16 @@ public final class TimelineWriter implements AutoCloseable {
      *
      * @param lsn the version LSN the caller will stage (above every LSN staged for the key so far, for
      *            a loan)
+     * @return an 8192-byte page or other value the caller owns until it stages it, or {@code null}
+     * @throws StorageException when a store read fails (as {@link #get})
      */
     public byte[] getForUpdate(Key key, long lsn) {
         Staged e = newest.get(key);
         if (e != null && e.value.length == PageDelta.PAGE_SIZE && PageDelta.isCandidate(key)) {
             if (e.lent) {
-                // lent before and not staged again since: the version as it was, from its stored form
-                return e.stored == e.value ? e.value.clone() : PageDelta.decode(batchBases.get(key).image(), e.stored);
+                // lent before and not staged again since: the version as it was, from its stored form (a
+                // delta against the key's base in this batch: full images are never lent)
+                return PageDelta.decode(batchBases.get(key).image(), e.stored);
             }
             if (lendPages && e.lendable && Long.compareUnsigned(e.lsn, lsn) < 0) {
                 encoded(e);
