@@ -42,6 +42,12 @@ import static org.awaitility.Awaitility.await;
  * stays suspended across a restart, and one start serves 20 concurrent wakes with its data intact.
  */
 class EndpointAccessIT {
+    /**
+     * The row the tests keep and look for: seven digits, so that no port number in an error message
+     * (at most five digits) can contain it (with 42, a refused psql to port 54297 read as a leak).
+     */
+    private static final long KEPT = 7_654_321;
+
     private static final String T = "acc";
 
     @Test
@@ -162,7 +168,7 @@ class EndpointAccessIT {
             ComputeAddress a = directory.wake(ids.get("dev")).get(60, TimeUnit.SECONDS);
             assertThat(a.isUnix() || a.local()).as("the proxy's address %s: private socket, guarded port or own namespace", a)
                     .isTrue();
-            assertThat(Sql.queryLong(e.uri(), "postgres", "SELECT sum(x) FROM kept")).isEqualTo(42);
+            assertThat(Sql.queryLong(e.uri(), "postgres", "SELECT sum(x) FROM kept")).isEqualTo(KEPT);
             // an explicitly stopped endpoint wakes on connect too (Neon's behaviour)
             s.tenants().stopEndpoint(T, "dev");
             assertThat(e.state()).isEqualTo(EndpointState.STOPPED);
@@ -201,7 +207,7 @@ class EndpointAccessIT {
                     woken).isTrue();
         }
         assertThat(woken.port()).isEqualTo(a.port());
-        Sql.exec(e.uri(), "postgres", "CREATE TABLE kept (x int)", "INSERT INTO kept VALUES (42)");
+        Sql.exec(e.uri(), "postgres", "CREATE TABLE kept (x int)", "INSERT INTO kept VALUES (" + KEPT + ")");
         // the compute's trust authentication is reachable only through the private socket (root and the
         // compute's OS user), from the server's own process on a guarded port, or from inside its own
         // network namespace (which only the server enters); everyone else goes through the proxy
@@ -210,9 +216,9 @@ class EndpointAccessIT {
         String psql = otherProcessPsql(a.port());
         if (woken.local() && woken.netns() == null) {
             assertThat(psql).as("psql, another process, to the guarded 127.0.0.1:%d", a.port())
-                    .contains("Operation not permitted").doesNotContain("42");
+                    .contains("Operation not permitted").doesNotContain(Long.toString(KEPT));
         } else {
-            assertThat(psql).as("psql to 127.0.0.1:%d", a.port()).contains("Connection refused").doesNotContain("42");
+            assertThat(psql).as("psql to 127.0.0.1:%d", a.port()).contains("Connection refused").doesNotContain(Long.toString(KEPT));
             try (java.net.Socket tcp = new java.net.Socket()) {
                 org.assertj.core.api.Assertions.assertThatThrownBy(
                                 () -> tcp.connect(new java.net.InetSocketAddress("127.0.0.1", a.port()), 2000))
@@ -258,7 +264,7 @@ class EndpointAccessIT {
         }
         assertThat(addresses).hasSize(1);
         assertThat(directory.wakeStarts() - starts0).as("computes started by wakes").isEqualTo(2);
-        assertThat(Sql.queryLong(e.uri(), "postgres", "SELECT sum(x) FROM kept")).as("data intact").isEqualTo(42);
+        assertThat(Sql.queryLong(e.uri(), "postgres", "SELECT sum(x) FROM kept")).as("data intact").isEqualTo(KEPT);
         directory.sessionClosed(id);
         await().atMost(Duration.ofSeconds(60)).until(() -> e.state() == EndpointState.SUSPENDED);
         assertThat(s.tenants().endpoints().toResume()).noneMatch(r -> r.ref().equals("dev"));
@@ -282,7 +288,7 @@ class EndpointAccessIT {
         try (java.sql.Connection direct = Sql.connect(e.uri(), "postgres")) {
             Thread.sleep(3000);
             assertThat(e.state()).as("a client on its socket holds it awake").isEqualTo(EndpointState.RUNNING);
-            assertThat(Sql.queryLong(e.uri(), "postgres", "SELECT sum(x) FROM kept")).isEqualTo(42);
+            assertThat(Sql.queryLong(e.uri(), "postgres", "SELECT sum(x) FROM kept")).isEqualTo(KEPT);
         }
         await().atMost(Duration.ofSeconds(60)).until(() -> e.state() == EndpointState.SUSPENDED);
         assertThat(directory.suspends()).isEqualTo(suspends0 + 1);
